@@ -1,0 +1,204 @@
+//! CUS001–CUS003: `sitecustomize` and `usercustomize` in every importable form.
+
+use std::path::{Path, PathBuf};
+
+use pthscan_signatures::Context;
+
+use super::imported::{describe_hits, judge_imports};
+use super::{Ctx, EVIDENCE_CHARS, RuleDoc, line_at, line_text, raise};
+use crate::diagnostic::Diagnostic;
+use crate::finding::{Finding, Location, Severity, excerpt};
+use crate::pathfmt::display_path;
+use crate::python::Runs;
+
+/// The rules of this detector.
+pub const RULES: &[&RuleDoc] = &[
+    &RuleDoc {
+        id: "CUS001",
+        title: "sitecustomize or usercustomize source",
+        what: "A `sitecustomize.py`, `usercustomize.py` or such a package (`sitecustomize/__init__.py`) \
+               in a site directory, the standard library, `lib-dynload`, `/etc/pythonX.Y` or a \
+               directory a `.pth` path line adds. `site` imports it after the `.pth` files at every \
+               start. Known-good content (Ubuntu's apport hook, …) is info; anything else medium, \
+               raised by its signals and by the modules it imports.",
+        why: "A customize module is a whole Python file that runs at every start: the roomiest \
+              start-up hook there is.",
+        example: "sitecustomize.py:2: exec(zlib.decompress(base64.b64decode(\"…\"))) → critical",
+        references: &[
+            "THREATS.md §2.7",
+            "https://docs.python.org/3/library/site.html",
+        ],
+    },
+    &RuleDoc {
+        id: "CUS002",
+        title: "sourceless sitecustomize or usercustomize bytecode",
+        what: "A `sitecustomize.pyc` or `usercustomize.pyc` in the directory itself (not \
+               `__pycache__`), or a customize package whose `__init__` is only bytecode. The \
+               import system runs such a file when no source is beside it. High.",
+        why: "No legitimate distribution ships its start-up hook as bare bytecode; it is how a \
+              payload hides from a reviewer who reads `.py` files.",
+        example: "sitecustomize.pyc → high",
+        references: &["THREATS.md §2.7 (forms that count)"],
+    },
+    &RuleDoc {
+        id: "CUS003",
+        title: "compiled sitecustomize or usercustomize extension module",
+        what: "A `sitecustomize` or `usercustomize` extension module (`.so`, `.abi3.so`, \
+               `.cpython-3XY-….so`, `.pyd`), which the import system prefers over a `.py` beside it. \
+               High.",
+        why: "Native code at every start, which no source review sees.",
+        example: "sitecustomize.cpython-312-x86_64-linux-gnu.so → high",
+        references: &["THREATS.md §2.7 (forms that count)"],
+    },
+];
+
+const NAMES: [&str; 2] = ["sitecustomize", "usercustomize"];
+
+/// Judges the customize modules in one directory on `sys.path`.
+pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            ctx.diagnostics.borrow_mut().push(Diagnostic::incomplete(
+                dir,
+                format!("cannot list directory: {}", err.to_string().to_lowercase()),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut candidates: Vec<(PathBuf, &'static str, Form)> = Vec::new();
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let name = file_name.to_string_lossy();
+        for base in NAMES {
+            let Some(rest) = name.strip_prefix(base) else {
+                continue;
+            };
+            let form = match rest {
+                "" if e.file_type().is_ok_and(|t| t.is_dir()) => Form::Package,
+                ".py" => Form::Source,
+                ".pyc" => Form::Bytecode,
+                r if r.starts_with('.') && (r.ends_with(".so") || r.ends_with(".pyd")) => {
+                    Form::Extension
+                }
+                _ => continue,
+            };
+            candidates.push((e.path(), base, form));
+        }
+    }
+    candidates.sort();
+    let mut out = Vec::new();
+    for (path, base, form) in candidates {
+        let file = match form {
+            Form::Package => match ["__init__.py", "__init__.pyc"]
+                .iter()
+                .map(|i| path.join(i))
+                .find(|p| p.exists())
+            {
+                Some(init) => init,
+                None => continue, // a bare directory is an empty namespace package: nothing runs
+            },
+            _ => path,
+        };
+        out.extend(judge_file(ctx, &file, base, form));
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Form {
+    Package,
+    Source,
+    Bytecode,
+    Extension,
+}
+
+fn judge_file(ctx: &Ctx<'_>, file: &Path, base: &str, form: Form) -> Option<Finding> {
+    let data = ctx.read(file)?;
+    let is_source = file.extension().is_some_and(|e| e == "py");
+    let (rule, floor) = match (form, is_source) {
+        (Form::Extension, _) => ("CUS003", Severity::High),
+        (_, false) => ("CUS002", Severity::High),
+        _ => ("CUS001", Severity::Medium),
+    };
+    let text = String::from_utf8_lossy(&data.bytes);
+    let known = is_source
+        .then(|| ctx.sigs.known_good.judge_customize(&text))
+        .flatten();
+    let hits = if known.is_some() {
+        Vec::new()
+    } else {
+        ctx.sigs.signals.scan(&data.bytes, Context::Startup)
+    };
+    let mut severity = if known.is_some() {
+        Severity::Info
+    } else {
+        raise(floor, &hits)
+    };
+    let mut notes = Vec::new();
+    if base == "usercustomize" {
+        notes.push("usercustomize runs only where the user site is enabled (not under -s or -I, nor in a venv)".into());
+    }
+    if is_source {
+        let via = format!("`{}`", display_path(file));
+        for m in judge_imports(ctx, &text, if known.is_some() { 1 } else { 2 }, &via) {
+            severity = severity.max(super::pth::lift(m.severity, known.is_some()));
+            if m.severity >= Severity::Low {
+                notes.push(format!(
+                    "imports `{}` from `{}` ({}, see IMP001)",
+                    m.name,
+                    display_path(&m.path),
+                    m.severity
+                ));
+            }
+        }
+    }
+    let line = hits
+        .first()
+        .filter(|_| is_source)
+        .map(|h| line_at(&data.bytes, h.offset));
+    let evidence = match line {
+        Some(n) => line_text(&data.bytes, n).trim().to_owned(),
+        None if is_source => text
+            .lines()
+            .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .unwrap_or("")
+            .trim()
+            .to_owned(),
+        None => format!(
+            "{} bytes of {}",
+            data.size,
+            if form == Form::Extension {
+                "native code"
+            } else {
+                "bytecode"
+            }
+        ),
+    };
+    let what = match rule {
+        "CUS003" => format!("compiled {base} extension module runs native code at every start"),
+        "CUS002" => format!("sourceless {base} bytecode runs at every start"),
+        _ => format!("{base} runs at every start"),
+    };
+    let message = match known {
+        Some(entry) => format!("known-good {base} `{}`: {}", entry.id, entry.description),
+        None if hits.is_empty() => what,
+        None => format!("{what} and {}", describe_hits(&hits)),
+    };
+    Some(Finding {
+        rule,
+        severity,
+        location: Location {
+            path: file.to_path_buf(),
+            line,
+        },
+        environment: Some(ctx.env.root.clone()),
+        message,
+        evidence: excerpt(&evidence, EVIDENCE_CHARS),
+        signals: hits,
+        known_good: known.map(|e| e.id.clone()),
+        runs_on: Runs::ALL,
+        sha256: data.sha256,
+        notes,
+    })
+}

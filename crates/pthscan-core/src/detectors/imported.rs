@@ -1,0 +1,257 @@
+//! IMP001: the modules a start-up hook imports, resolved inside the environment and judged.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use pthscan_signatures::{Context, SignalHit};
+
+use super::{Ctx, EVIDENCE_CHARS, RuleDoc, line_at, line_text, raise};
+use crate::finding::{Finding, Location, Severity, excerpt};
+use crate::python::{Runs, imports::imported_modules, stdlib};
+
+/// The rules of this detector.
+pub const RULES: &[&RuleDoc] = &[&RuleDoc {
+    id: "IMP001",
+    title: "module run by a start-up hook carries suspicious code",
+    what: "A module that an executable `.pth` line, a `.start` entry point or a \
+           sitecustomize imports, resolved in the same environment (site directories and the \
+           directories `.pth` path lines add), with the signals it carries. Modules it imports in \
+           turn are followed one more level.",
+    why: "A harmless-looking `import _shim` line is all an attacker needs in the `.pth` file: \
+          the payload sits in `_shim.py`, where a scanner that reads only hook files never looks.",
+    example: "sysmon_telemetry.pth: `import _sysmon_init`; _sysmon_init.py reads ~/.aws/credentials \
+              and posts it with urllib → IMP001 high at _sysmon_init.py",
+    references: &["THREATS.md §2.8, §5 (beyond the .pth file)"],
+}];
+
+/// One module file judged.
+#[derive(Debug)]
+pub struct ModuleVerdict {
+    /// The dotted name it was imported as.
+    pub name: String,
+    /// The file.
+    pub path: PathBuf,
+    /// Its SHA-256.
+    pub sha256: String,
+    /// Signals in module context.
+    pub hits: Vec<SignalHit>,
+    /// The highest signal severity (info when none).
+    pub severity: Severity,
+    /// Line and text of the first signal.
+    pub line: Option<(usize, String)>,
+    /// Whether it is compiled (a sourceless `.pyc` or an extension module).
+    pub compiled: bool,
+}
+
+/// Module judgments of one environment, by file, and the hooks that led to each.
+#[derive(Debug, Default)]
+pub struct ModuleCache {
+    by_path: HashMap<PathBuf, Rc<ModuleVerdict>>,
+    via: HashMap<PathBuf, Vec<String>>,
+    order: Vec<PathBuf>,
+}
+
+/// How many modules one hook may pull in (a guard against pathological import graphs).
+const MAX_MODULES_PER_HOOK: usize = 64;
+
+/// Resolves and judges the modules `code` imports, following each module's own imports
+/// `depth - 1` more levels. `via` names the hook, for the report.
+pub fn judge_imports(ctx: &Ctx<'_>, code: &str, depth: usize, via: &str) -> Vec<Rc<ModuleVerdict>> {
+    let mut out: Vec<Rc<ModuleVerdict>> = Vec::new();
+    let mut queue: Vec<(String, usize)> = imported_modules(code)
+        .into_iter()
+        .map(|m| (m, depth))
+        .collect();
+    while let Some((name, depth)) = queue.pop() {
+        if depth == 0 || out.len() >= MAX_MODULES_PER_HOOK {
+            continue;
+        }
+        let top = name.split('.').next().unwrap_or(&name);
+        if stdlib::is_stdlib(top) {
+            continue;
+        }
+        for file in resolve(ctx, &name) {
+            if out.iter().any(|m| m.path == file) {
+                continue;
+            }
+            let Some(verdict) = judge_file(ctx, &name, &file) else {
+                continue;
+            };
+            ctx.modules
+                .borrow_mut()
+                .via
+                .entry(file.clone())
+                .or_default()
+                .push(via.to_owned());
+            if !verdict.compiled
+                && let Some(data) = ctx.read_cached_text(&file)
+            {
+                queue.extend(imported_modules(&data).into_iter().map(|m| (m, depth - 1)));
+            }
+            out.push(verdict);
+        }
+    }
+    out
+}
+
+impl Ctx<'_> {
+    fn read_cached_text(&self, path: &Path) -> Option<String> {
+        // Module sources are small; re-reading beats holding every source in memory.
+        self.reader
+            .read(path)
+            .ok()
+            .map(|d| String::from_utf8_lossy(&d.bytes).into_owned())
+    }
+}
+
+fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict>> {
+    if let Some(v) = ctx.modules.borrow().by_path.get(path) {
+        return Some(Rc::clone(v));
+    }
+    let data = ctx.read(path)?;
+    let compiled = !path.extension().is_some_and(|e| e == "py");
+    let hits = ctx.sigs.signals.scan(&data.bytes, Context::Module);
+    let line = hits.first().map(|h| {
+        let n = line_at(&data.bytes, h.offset);
+        (n, line_text(&data.bytes, n))
+    });
+    let verdict = Rc::new(ModuleVerdict {
+        name: name.to_owned(),
+        path: path.to_path_buf(),
+        sha256: data.sha256,
+        severity: raise(Severity::Info, &hits),
+        hits,
+        line,
+        compiled,
+    });
+    let mut cache = ctx.modules.borrow_mut();
+    cache.order.push(path.to_path_buf());
+    cache
+        .by_path
+        .insert(path.to_path_buf(), Rc::clone(&verdict));
+    Some(verdict)
+}
+
+/// The files that run when `name` (dotted) is imported: each package's `__init__` and the
+/// module itself, found the way the import system's path finder does (package directory,
+/// then extension module, source, sourceless bytecode), first search-path entry first.
+pub fn resolve(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs: Vec<PathBuf> = ctx.search_path.clone();
+    for part in name.split('.') {
+        let mut next_dirs = Vec::new();
+        for dir in &dirs {
+            if let Some(found) = find_in(dir, part) {
+                match found {
+                    Found::Package { dir, init } => {
+                        files.extend(init);
+                        next_dirs.push(dir);
+                    }
+                    Found::Module(file) => {
+                        files.push(file);
+                    }
+                }
+                break;
+            }
+        }
+        if next_dirs.is_empty() {
+            break;
+        }
+        dirs = next_dirs;
+    }
+    files
+}
+
+enum Found {
+    Package { dir: PathBuf, init: Option<PathBuf> },
+    Module(PathBuf),
+}
+
+fn find_in(dir: &Path, part: &str) -> Option<Found> {
+    let pkg = dir.join(part);
+    if std::fs::symlink_metadata(&pkg).is_ok_and(|m| m.is_dir()) {
+        let init = ["__init__.py", "__init__.pyc"]
+            .iter()
+            .map(|f| pkg.join(f))
+            .find(|f| f.is_file());
+        return Some(Found::Package { dir: pkg, init });
+    }
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut source = None;
+    let mut bytecode = None;
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        let Some(rest) = file_name
+            .strip_prefix(part)
+            .and_then(|r| r.strip_prefix('.'))
+        else {
+            continue;
+        };
+        if rest == "so" || rest == "pyd" || rest.ends_with(".so") || rest.ends_with(".pyd") {
+            return Some(Found::Module(e.path()));
+        } else if rest == "py" {
+            source = Some(e.path());
+        } else if rest == "pyc" {
+            bytecode = Some(e.path());
+        }
+    }
+    source.or(bytecode).map(Found::Module)
+}
+
+/// IMP001 findings: every judged module with a signal at `low` or above.
+pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let cache = ctx.modules.borrow();
+    cache
+        .order
+        .iter()
+        .filter_map(|path| {
+            let v = cache.by_path.get(path)?;
+            if v.severity < Severity::Low {
+                return None;
+            }
+            let via = cache.via.get(path).cloned().unwrap_or_default();
+            let (line, text) = v
+                .line
+                .clone()
+                .map_or((None, String::new()), |(n, t)| (Some(n), t));
+            Some(Finding {
+                rule: "IMP001",
+                severity: v.severity,
+                location: Location {
+                    path: v.path.clone(),
+                    line,
+                },
+                environment: Some(ctx.env.root.clone()),
+                message: format!(
+                    "module `{}`, run at start-up by {}, {}",
+                    v.name,
+                    via.first().map_or("a hook", String::as_str),
+                    describe_hits(&v.hits)
+                ),
+                evidence: excerpt(text.trim(), EVIDENCE_CHARS),
+                signals: v.hits.clone(),
+                known_good: None,
+                runs_on: Runs::ALL,
+                sha256: v.sha256.clone(),
+                notes: via
+                    .iter()
+                    .skip(1)
+                    .map(|h| format!("also run by {h}"))
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// "does X, Y and Z" from signal ids.
+pub fn describe_hits(hits: &[SignalHit]) -> String {
+    if hits.is_empty() {
+        return "with no suspicious signal".into();
+    }
+    let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    format!("shows {}", ids.join(", "))
+}

@@ -1,0 +1,147 @@
+//! Detectors: one file each, each with the doc `pthscan explain` prints. A detector reads the
+//! shared [`Ctx`] and returns findings; it never prints.
+
+pub mod customize;
+pub mod imported;
+pub mod pth;
+pub mod pth_paths;
+pub mod start;
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+use pthscan_signatures::{SignalHit, Signatures};
+
+use crate::diagnostic::Diagnostic;
+use crate::discovery::Environment;
+use crate::finding::Severity;
+use crate::fsread::{FileBytes, Reader};
+
+/// What `pthscan explain RULE` prints: the doc shape every detector follows.
+#[derive(Debug)]
+pub struct RuleDoc {
+    /// Stable id.
+    pub id: &'static str,
+    /// One line.
+    pub title: &'static str,
+    /// What it finds.
+    pub what: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+    /// An example of what it reports.
+    pub example: &'static str,
+    /// Where the knowledge comes from.
+    pub references: &'static [&'static str],
+}
+
+/// Every rule, in id order.
+pub fn rules() -> Vec<&'static RuleDoc> {
+    let mut all: Vec<&'static RuleDoc> = [
+        pth::RULES,
+        pth_paths::RULES,
+        start::RULES,
+        customize::RULES,
+        imported::RULES,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+    .collect();
+    all.sort_by_key(|r| r.id);
+    all
+}
+
+/// A start-up file read from a site directory.
+#[derive(Debug, Clone)]
+pub struct HookFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its file name (lossy UTF-8).
+    pub name: String,
+    /// What it holds.
+    pub data: FileBytes,
+}
+
+/// What every detector of one environment shares.
+pub struct Ctx<'a> {
+    /// The compiled signatures.
+    pub sigs: &'a Signatures,
+    /// How files are read.
+    pub reader: &'a Reader,
+    /// The environment being judged.
+    pub env: &'a Environment,
+    /// `sys.path` as start-up leaves it, as far as it lies inside the scanned root: the site
+    /// directories, then the directories `.pth` path lines add.
+    pub search_path: Vec<PathBuf>,
+    /// Module judgments made so far, by file.
+    pub modules: RefCell<imported::ModuleCache>,
+    /// Problems met.
+    pub diagnostics: RefCell<Vec<Diagnostic>>,
+}
+
+impl Ctx<'_> {
+    /// Reads a file, recording a diagnostic and returning `None` when it cannot be read.
+    pub fn read(&self, path: &std::path::Path) -> Option<FileBytes> {
+        match self.reader.read(path) {
+            Ok(data) => {
+                if data.truncated {
+                    self.diagnostics.borrow_mut().push(Diagnostic::incomplete(
+                        path,
+                        format!(
+                            "file is {} bytes, larger than the {}-byte cap: only its head was judged (raise --max-file-size)",
+                            data.size, self.reader.max_file_size
+                        ),
+                    ));
+                }
+                Some(data)
+            }
+            Err(err) => {
+                self.diagnostics
+                    .borrow_mut()
+                    .push(Diagnostic::incomplete(path, err.to_string()));
+                None
+            }
+        }
+    }
+}
+
+/// The highest severity among `base` and the hits.
+pub fn raise(base: Severity, hits: &[SignalHit]) -> Severity {
+    hits.iter().map(|h| h.severity).fold(base, Severity::max)
+}
+
+/// The 1-based line of a byte offset.
+pub fn line_at(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The text of a 1-based line (lossy UTF-8).
+pub fn line_text(bytes: &[u8], line: usize) -> String {
+    bytes
+        .split(|&b| b == b'\n')
+        .nth(line.saturating_sub(1))
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .unwrap_or_default()
+}
+
+/// Evidence cut to this many characters.
+pub const EVIDENCE_CHARS: usize = 200;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rule_ids_are_unique_and_documented() {
+        let rules = super::rules();
+        for w in rules.windows(2) {
+            assert_ne!(w[0].id, w[1].id);
+        }
+        for r in rules {
+            assert!(!r.what.is_empty() && !r.why.is_empty() && !r.example.is_empty());
+            assert!(!r.references.is_empty(), "{}", r.id);
+        }
+    }
+}

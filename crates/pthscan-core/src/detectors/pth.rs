@@ -1,0 +1,254 @@
+//! PTH001–PTH003: executable `.pth` lines, dormant dot-named `.pth` files, and known hooks
+//! whose content was changed.
+
+use std::collections::BTreeMap;
+
+use pthscan_signatures::{Context, LineVerdict, SignalHit};
+
+use super::imported::judge_imports;
+use super::{Ctx, EVIDENCE_CHARS, HookFile, RuleDoc, line_text, raise};
+use crate::finding::{Finding, Location, Severity, excerpt};
+use crate::pathfmt::display_path;
+use crate::python::Runs;
+use crate::python::pth::{PthAnalysis, PthLine};
+
+/// The rules of this detector.
+pub const RULES: &[&RuleDoc] = &[
+    &RuleDoc {
+        id: "PTH001",
+        title: "executable line in a .pth file",
+        what: "A `.pth` line that `site.py` executes at every interpreter start (it starts with \
+               `import ` or `import\\t`), under the reading of any CPython generation: ≤ 3.12 \
+               (universal newlines, BOM kept), 3.13–3.14 (UTF-8 first, `str.splitlines()` \
+               separators such as `\\x0c` and `\\u2028`), 3.15+ (lines stripped, so an indented \
+               line runs). Known-good hooks are reported at info; unknown ones at medium, raised \
+               by the signals the line carries, by the modules it imports, and to high when the \
+               line runs on some generations only (split, indented or behind a BOM: hiding from \
+               the interpreter a reviewer tries).",
+        why: "One line in a `.pth` file is all an attacker needs for code that runs whenever \
+              Python starts: LiteLLM 1.82.8's `litellm_init.pth` spawned a new interpreter that \
+              decoded and ran a credential stealer.",
+        example: "litellm_init.pth:1: import os, subprocess, sys; subprocess.Popen([sys.executable, \
+                  \"-c\", \"import base64; exec(base64.b64decode('…'))\"]) → critical",
+        references: &[
+            "THREATS.md §2.4–§2.6, §3.3",
+            "https://docs.python.org/3/library/site.html",
+            "https://peps.python.org/pep-0829/",
+        ],
+    },
+    &RuleDoc {
+        id: "PTH002",
+        title: "dot-named .pth file",
+        what: "A `.pth` file whose name starts with `.`: skipped by CPython 3.13+ and by the \
+               security releases of 3.8–3.12 (gh-113659), still executed by older 3.8–3.12 \
+               releases. Executable lines are high, path lines low.",
+        why: "A dot-named hook hides from `ls` and from reviewers, and still runs on the many \
+              interpreters that predate the fix.",
+        example: ".hidden.pth:1: import _shim → high, runs on <=3.12-unpatched",
+        references: &[
+            "THREATS.md §2.4",
+            "https://github.com/python/cpython/issues/113659",
+        ],
+    },
+    &RuleDoc {
+        id: "PTH003",
+        title: "known hook file with changed content",
+        what: "A `.pth` file that bears the name of a known-good hook (`distutils-precedence.pth`, \
+               `a1_coverage.pth`, `*-nspkg.pth`, …) holding an executable line that is not that \
+               hook's content.",
+        why: "Appending one line to a legitimate hook is quieter than adding a file: the name \
+              is expected, and a glance at the first line shows the familiar content.",
+        example: "distutils-precedence.pth:2: import os; … __import__(\"_distutils_hack_ext\") → high",
+        references: &["THREATS.md §4", "signatures/known-good.toml"],
+    },
+];
+
+/// Judges one `.pth` file. `start_sibling` names a readable `<name>.start` beside it, which
+/// disables its import lines on 3.15+.
+pub fn judge(
+    ctx: &Ctx<'_>,
+    file: &HookFile,
+    analysis: &PthAnalysis,
+    start_sibling: Option<&str>,
+) -> Vec<Finding> {
+    let dot_named = file.name.starts_with('.');
+    let mut by_line: BTreeMap<usize, Vec<&PthLine>> = BTreeMap::new();
+    for l in &analysis.exec_lines {
+        by_line.entry(l.line).or_default().push(l);
+    }
+    let mut out = Vec::new();
+    for (line, variants) in by_line {
+        out.push(judge_line(
+            ctx,
+            file,
+            line,
+            &variants,
+            dot_named,
+            start_sibling,
+        ));
+    }
+    if dot_named && analysis.exec_lines.is_empty() {
+        if let Some(first) = analysis.path_lines.first() {
+            out.push(Finding {
+                rule: "PTH002",
+                severity: Severity::Low,
+                location: Location { path: file.path.clone(), line: Some(first.line) },
+                environment: Some(ctx.env.root.clone()),
+                message: "dot-named .pth file: skipped by patched CPython, read by unpatched <=3.12 (path lines only)".into(),
+                evidence: excerpt(&first.text, EVIDENCE_CHARS),
+                signals: Vec::new(),
+                known_good: None,
+                runs_on: Runs::LEGACY_UNPATCHED,
+                sha256: file.data.sha256.clone(),
+                notes: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// How much a module's verdict lifts the hook that imports it: fully for an unknown hook; for a
+/// known-good one only from medium up, so a library's habits do not recolour a known hook.
+pub fn lift(module: Severity, hook_is_known: bool) -> Severity {
+    if hook_is_known && module < Severity::Medium {
+        Severity::Info
+    } else {
+        module
+    }
+}
+
+fn judge_line(
+    ctx: &Ctx<'_>,
+    file: &HookFile,
+    line: usize,
+    variants: &[&PthLine],
+    dot_named: bool,
+    start_sibling: Option<&str>,
+) -> Finding {
+    let runs = variants
+        .iter()
+        .fold(Runs::NEVER, |acc, v| acc.union(v.runs));
+    let mut notes = Vec::new();
+    let mut effective = if dot_named {
+        runs.for_dot_named_file()
+    } else {
+        runs
+    };
+    if let Some(start) = start_sibling {
+        if effective.contains(Runs::PY315) {
+            notes.push(format!(
+                "disabled on 3.15+ by `{start}` beside it (PEP 829)"
+            ));
+        }
+        effective = effective.without(Runs::PY315);
+    }
+
+    let verdicts: Vec<LineVerdict<'_>> = variants
+        .iter()
+        .map(|v| ctx.sigs.known_good.judge_pth_line(&file.name, &v.text))
+        .collect();
+    let tampered = verdicts.iter().find_map(|v| match v {
+        LineVerdict::TamperedKnown(e) => Some(*e),
+        _ => None,
+    });
+    let known: Option<&pthscan_signatures::HookEntry> =
+        if verdicts.iter().all(|v| matches!(v, LineVerdict::Known(_))) {
+            verdicts.iter().find_map(|v| match v {
+                LineVerdict::Known(e) => Some(*e),
+                _ => None,
+            })
+        } else {
+            None
+        };
+
+    let mut hits: Vec<SignalHit> = Vec::new();
+    for v in variants {
+        for h in ctx.sigs.signals.scan(v.text.as_bytes(), Context::Startup) {
+            match hits.iter_mut().find(|x| x.id == h.id) {
+                Some(x) if x.severity < h.severity => *x = h,
+                Some(_) => {}
+                None => hits.push(h),
+            }
+        }
+    }
+    if known.is_some() {
+        // a known-good line is judged by what it is, not by the words it contains
+        hits.clear();
+    }
+    if runs.is_partial() {
+        hits.push(SignalHit {
+            id: "version-dependent".into(),
+            severity: Severity::High,
+            matched: format!("executes on {runs} only"),
+            offset: 0,
+        });
+    }
+    if hits.iter().any(|h| h.id == "spawn-interpreter")
+        && !variants
+            .iter()
+            .any(|v| v.text.contains("'-S'") || v.text.contains("\"-S\""))
+    {
+        notes.push("spawns sys.executable without -S: the child interpreter runs this hook again (LiteLLM 1.82.8's fork bomb)".into());
+    }
+
+    let (rule, base) = match (dot_named, tampered, known) {
+        (true, _, Some(_)) => ("PTH002", Severity::Medium),
+        (true, _, None) => ("PTH002", Severity::High),
+        (false, Some(_), _) => ("PTH003", Severity::High),
+        (false, None, Some(_)) => ("PTH001", Severity::Info),
+        (false, None, None) => ("PTH001", Severity::Medium),
+    };
+    let mut severity = raise(base, &hits);
+
+    let via = format!("`{}:{line}`", display_path(&file.path));
+    let depth = if known.is_some() { 1 } else { 2 };
+    for v in variants {
+        for m in judge_imports(ctx, &v.text, depth, &via) {
+            severity = severity.max(lift(m.severity, known.is_some()));
+            notes.push(format!(
+                "imports `{}` from `{}`{}",
+                m.name,
+                display_path(&m.path),
+                if m.severity >= Severity::Low {
+                    format!(" ({}, see IMP001)", m.severity)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
+    notes.dedup();
+
+    let message = match (rule, tampered, known) {
+        ("PTH003", Some(entry), _) => format!(
+            "`{}` is the file name of the known hook `{}`, but this line is not its content",
+            file.name, entry.id
+        ),
+        ("PTH002", _, _) => "executable line in a dot-named .pth: skipped by patched CPython, run by unpatched <=3.12".into(),
+        (_, _, Some(entry)) => format!("known-good hook `{}`: {}", entry.id, entry.description),
+        _ => format!(
+            "executable .pth line runs at every interpreter start{}",
+            if hits.is_empty() { String::new() } else { format!(" and {}", super::imported::describe_hits(&hits)) }
+        ),
+    };
+    let physical = line_text(&file.data.bytes, line);
+    let evidence = physical
+        .trim_start_matches('\u{feff}')
+        .trim_end_matches(['\r', '\n']);
+    Finding {
+        rule,
+        severity,
+        location: Location {
+            path: file.path.clone(),
+            line: Some(line),
+        },
+        environment: Some(ctx.env.root.clone()),
+        message,
+        evidence: excerpt(evidence, EVIDENCE_CHARS),
+        signals: hits,
+        known_good: known.map(|e| e.id.clone()),
+        runs_on: effective,
+        sha256: file.data.sha256.clone(),
+        notes,
+    }
+}

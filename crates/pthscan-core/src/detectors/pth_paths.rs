@@ -1,0 +1,174 @@
+//! PTH010: `.pth` path lines that put a world-writable, hidden or foreign directory on
+//! `sys.path`.
+
+use std::path::{Path, PathBuf};
+
+use super::{Ctx, EVIDENCE_CHARS, HookFile, RuleDoc};
+use crate::finding::{Finding, Location, Severity, SignalHit, excerpt};
+use crate::fsread::normalize;
+use crate::python::pth::PthAnalysis;
+
+/// The rules of this detector.
+pub const RULES: &[&RuleDoc] = &[&RuleDoc {
+    id: "PTH010",
+    title: ".pth path line into a writable or hidden place",
+    what: "A `.pth` path line that adds a directory outside the environment to `sys.path` in a \
+           world-writable temporary directory (`/tmp`, `/var/tmp`, `/dev/shm`) — high — or in a \
+           hidden (dot-named) directory or another user's home — medium. Relative lines are \
+           resolved against the site directory first.",
+    why: "Whoever can write to a directory on `sys.path` can plant a module that shadows an \
+          import, or a `sitecustomize.py` that runs at every start; a path line is the quiet way \
+          to put such a directory there.",
+    example: "local-paths.pth:1: /tmp/.hidden → high",
+    references: &["THREATS.md §2.5 (path lines), §5"],
+}];
+
+const TEMP_DIRS: &[&str] = &["/tmp", "/var/tmp", "/dev/shm", "/run/shm"];
+
+/// Where a path line points, as `site.py`'s `makepath` computes it (lexically).
+pub fn target(site_dir: &Path, text: &str) -> PathBuf {
+    normalize(&site_dir.join(text))
+}
+
+/// Judges the path lines of one `.pth` file.
+pub fn judge(
+    ctx: &Ctx<'_>,
+    site_dir: &Path,
+    file: &HookFile,
+    analysis: &PthAnalysis,
+) -> Vec<Finding> {
+    let live_site = ctx.live_path(site_dir);
+    let env_root = ctx.live_path(&ctx.env.root);
+    let env_home = home_of(&env_root);
+    let mut out = Vec::new();
+    for line in &analysis.path_lines {
+        let target = target(&live_site, &line.text);
+        if target.starts_with(&env_root) {
+            continue;
+        }
+        let mut hits = Vec::new();
+        if let Some(tmp) = TEMP_DIRS.iter().find(|t| target.starts_with(t)) {
+            hits.push(hit(
+                "world-writable-dir",
+                Severity::High,
+                format!("under `{tmp}`"),
+            ));
+        }
+        if let Some(hidden) = target.components().find_map(|c| {
+            let s = c.as_os_str().to_string_lossy();
+            (s.starts_with('.') && s != "." && s != "..").then(|| s.into_owned())
+        }) {
+            hits.push(hit(
+                "hidden-dir",
+                Severity::Medium,
+                format!("hidden directory `{hidden}`"),
+            ));
+        }
+        if let Some(home) = home_of(&target)
+            && env_home.as_ref() != Some(&home)
+        {
+            hits.push(hit(
+                "foreign-home",
+                Severity::Medium,
+                format!("another user's home `{}`", home.display()),
+            ));
+        }
+        let Some(severity) = hits.iter().map(|h| h.severity).max() else {
+            continue;
+        };
+        out.push(Finding {
+            rule: "PTH010",
+            severity,
+            location: Location {
+                path: file.path.clone(),
+                line: Some(line.line),
+            },
+            environment: Some(ctx.env.root.clone()),
+            message: format!(
+                "path line adds `{}` to sys.path: {}",
+                target.display(),
+                hits.iter()
+                    .map(|h| h.matched.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            evidence: excerpt(&line.text, EVIDENCE_CHARS),
+            signals: hits,
+            known_good: None,
+            runs_on: if file.name.starts_with('.') {
+                line.runs.for_dot_named_file()
+            } else {
+                line.runs
+            },
+            sha256: file.data.sha256.clone(),
+            notes: Vec::new(),
+        });
+    }
+    out
+}
+
+fn hit(id: &str, severity: Severity, matched: String) -> SignalHit {
+    SignalHit {
+        id: id.into(),
+        severity,
+        matched,
+        offset: 0,
+    }
+}
+
+/// `/home/<user>` or `/root` that `path` lies in.
+fn home_of(path: &Path) -> Option<PathBuf> {
+    let mut comps = path.components().skip(1);
+    match comps.next()?.as_os_str().to_str()? {
+        "root" => Some(PathBuf::from("/root")),
+        "home" => comps.next().map(|user| Path::new("/home").join(user)),
+        _ => None,
+    }
+}
+
+impl Ctx<'_> {
+    /// `path` as the scanned system sees it: inside an image mounted at `--root`, without the
+    /// mount point.
+    pub fn live_path(&self, path: &Path) -> PathBuf {
+        if self.reader.rooted {
+            if let Ok(rel) = path.strip_prefix(&self.reader.root) {
+                return Path::new("/").join(rel);
+            }
+        }
+        path.to_path_buf()
+    }
+
+    /// `live` (a path on the scanned system) as a path here.
+    pub fn disk_path(&self, live: &Path) -> PathBuf {
+        if self.reader.rooted {
+            self.reader
+                .root
+                .join(live.strip_prefix("/").unwrap_or(live))
+        } else {
+            live.to_path_buf()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn homes() {
+        assert_eq!(
+            home_of(Path::new("/home/ann/x")),
+            Some(PathBuf::from("/home/ann"))
+        );
+        assert_eq!(home_of(Path::new("/root/.x")), Some(PathBuf::from("/root")));
+        assert_eq!(home_of(Path::new("/opt/x")), None);
+    }
+
+    #[test]
+    fn relative_lines_resolve_against_the_site_dir() {
+        let site = Path::new("/v/lib/python3.11/site-packages");
+        assert_eq!(target(site, "../../../../tmp/x"), PathBuf::from("/tmp/x"));
+        assert_eq!(target(site, "/abs"), PathBuf::from("/abs"));
+        assert_eq!(target(site, "src"), site.join("src"));
+    }
+}

@@ -1,0 +1,475 @@
+//! Finding Python environments under the scanned paths: site directories (`site-packages`,
+//! `dist-packages`), the venv, conda env, user site or interpreter each belongs to, and the
+//! other directories a `sitecustomize` can be imported from (the standard library,
+//! `lib-dynload`, Debian's `/etc/pythonX.Y`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::diagnostic::Diagnostic;
+use crate::pathfmt::display_path;
+
+/// What kind of environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnvKind {
+    /// A virtual environment (`pyvenv.cfg`).
+    Venv,
+    /// A conda environment (`conda-meta/`).
+    Conda,
+    /// A user's site directory (`~/.local/lib/pythonX.Y/site-packages`).
+    UserSite,
+    /// An interpreter installation prefix (`/usr`, `/usr/local`, a pyenv version, …).
+    Interpreter,
+    /// A distribution's Python configuration directory (`/etc/pythonX.Y`).
+    DistConfig,
+    /// A site directory whose environment could not be told.
+    Unknown,
+}
+
+/// One Python environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    /// Its root: the venv or conda directory, the prefix, `~/.local`.
+    pub root: PathBuf,
+    /// What it is.
+    pub kind: EnvKind,
+    /// `X.Y` where known (from `pyvenv.cfg` or a `pythonX.Y` directory).
+    pub python: Option<String>,
+    /// Directories whose `.pth` and `.start` files `site` processes.
+    pub site_dirs: Vec<PathBuf>,
+    /// Further directories on `sys.path` at start-up, checked for customize modules only.
+    pub code_dirs: Vec<PathBuf>,
+}
+
+impl Serialize for Environment {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let paths = |v: &[PathBuf]| v.iter().map(|p| display_path(p)).collect::<Vec<_>>();
+        let mut st = s.serialize_struct("Environment", 5)?;
+        st.serialize_field("root", &display_path(&self.root))?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("python", &self.python)?;
+        st.serialize_field("site_dirs", &paths(&self.site_dirs))?;
+        st.serialize_field("code_dirs", &paths(&self.code_dirs))?;
+        st.end()
+    }
+}
+
+/// What the walk found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Environments, sorted by root.
+    pub environments: Vec<Environment>,
+    /// What could not be walked.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Directory entries walked.
+    pub entries_walked: u64,
+}
+
+/// Where Python lives on a host, relative to its root: what `pthscan` with no PATH scans.
+/// `*` matches any run of characters within one path component.
+pub const HOST_PLACES: &[&str] = &[
+    "usr/lib/python*",
+    "usr/lib64/python*",
+    "usr/local/lib/python*",
+    "usr/local/lib64/python*",
+    "etc/python*",
+    "opt",
+    "root",
+    "home/*/.local/lib/python*",
+    "home/*/.pyenv",
+    "home/*/.virtualenvs",
+    "home/*/.local/share/virtualenvs",
+    "home/*/.local/share/uv",
+    "home/*/.local/pipx",
+    "home/*/.cache/pypoetry/virtualenvs",
+    "home/*/.conda",
+    "home/*/miniconda*",
+    "home/*/anaconda*",
+    "home/*/miniforge*",
+    "home/*/mambaforge*",
+    "home/*/venv*",
+    "home/*/.venv*",
+    "usr/local/pyenv",
+    "app",
+    "srv",
+    "venv",
+    "workspace",
+];
+
+/// Expands [`HOST_PLACES`] under `root` to the directories that exist, without nesting.
+pub fn host_places(root: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    for pattern in HOST_PLACES {
+        let mut current = vec![root.to_path_buf()];
+        for component in pattern.split('/') {
+            let mut next = Vec::new();
+            for dir in &current {
+                if component.contains('*') {
+                    let Ok(entries) = std::fs::read_dir(dir) else {
+                        continue;
+                    };
+                    for e in entries.flatten() {
+                        let name = e.file_name();
+                        if component_matches(component, &name.to_string_lossy()) {
+                            next.push(dir.join(name));
+                        }
+                    }
+                } else {
+                    next.push(dir.join(component));
+                }
+            }
+            current = next;
+        }
+        found.extend(
+            current
+                .into_iter()
+                .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())),
+        );
+    }
+    prune_nested(found)
+}
+
+/// Drops paths inside other paths of the list, and duplicates.
+pub fn prune_nested(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    paths.sort();
+    paths.dedup();
+    let mut out: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        if !out.iter().any(|kept| p.starts_with(kept)) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn component_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, tail)) => {
+            name.len() >= head.len() + tail.len() && name.starts_with(head) && name.ends_with(tail)
+        }
+    }
+}
+
+/// `pythonX.Y` or `pythonX.Yt` → `X.Y`.
+pub fn python_version_of(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("python")?;
+    let rest = rest.strip_suffix('t').unwrap_or(rest);
+    let (major, minor) = rest.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(major) && digits(minor)).then(|| format!("{major}.{minor}"))
+}
+
+#[derive(Default)]
+struct Found {
+    site_dirs: Vec<PathBuf>,
+    stdlib_dirs: Vec<PathBuf>,
+    etc_dirs: Vec<PathBuf>,
+}
+
+/// Walks `roots` (never following symlinks) and groups what it finds into environments.
+/// `real_root` is set when a root is the live `/`, whose `/proc`, `/sys` and `/dev` are skipped.
+pub fn discover(roots: &[PathBuf]) -> Discovery {
+    let mut found = Found::default();
+    let mut discovery = Discovery::default();
+    for root in roots {
+        walk(root, &mut found, &mut discovery);
+    }
+    let mut envs: BTreeMap<PathBuf, Environment> = BTreeMap::new();
+    for site in &found.site_dirs {
+        let (root, kind, python) = classify_site_dir(site);
+        let env = envs.entry(root.clone()).or_insert_with(|| Environment {
+            root,
+            kind,
+            python: python.clone(),
+            site_dirs: Vec::new(),
+            code_dirs: Vec::new(),
+        });
+        if env.python.is_none() {
+            env.python = python;
+        }
+        env.site_dirs.push(site.clone());
+    }
+    for stdlib in &found.stdlib_dirs {
+        let root = stdlib
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(stdlib)
+            .to_path_buf();
+        let python = stdlib
+            .file_name()
+            .and_then(|n| python_version_of(&n.to_string_lossy()));
+        let env = envs.entry(root.clone()).or_insert_with(|| Environment {
+            root,
+            kind: EnvKind::Interpreter,
+            python: python.clone(),
+            site_dirs: Vec::new(),
+            code_dirs: Vec::new(),
+        });
+        if env.python.is_none() {
+            env.python = python;
+        }
+        env.code_dirs.push(stdlib.clone());
+        let dynload = stdlib.join("lib-dynload");
+        if std::fs::symlink_metadata(&dynload).is_ok_and(|m| m.is_dir()) {
+            env.code_dirs.push(dynload);
+        }
+    }
+    for etc in &found.etc_dirs {
+        envs.entry(etc.clone()).or_insert_with(|| Environment {
+            root: etc.clone(),
+            kind: EnvKind::DistConfig,
+            python: etc
+                .file_name()
+                .and_then(|n| python_version_of(&n.to_string_lossy())),
+            site_dirs: Vec::new(),
+            code_dirs: vec![etc.clone()],
+        });
+    }
+    discovery.environments = envs.into_values().collect();
+    for env in &mut discovery.environments {
+        env.site_dirs.sort();
+        env.site_dirs.dedup();
+        env.code_dirs.sort();
+        env.code_dirs.dedup();
+    }
+    discovery
+}
+
+fn walk(root: &Path, found: &mut Found, discovery: &mut Discovery) {
+    let live_root = root == Path::new("/");
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| {
+            !(live_root
+                && e.depth() == 1
+                && matches!(e.file_name().to_str(), Some("proc" | "sys" | "dev")))
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err.path().unwrap_or(root).to_path_buf();
+                let reason = err
+                    .io_error()
+                    .map_or_else(|| err.to_string(), |io| io.to_string());
+                discovery.diagnostics.push(Diagnostic::incomplete(
+                    path,
+                    format!("cannot walk directory: {}", reason.to_lowercase()),
+                ));
+                continue;
+            }
+        };
+        discovery.entries_walked += 1;
+        if !entry.file_type().is_dir() {
+            continue;
+        }
+        let path = entry.path();
+        let Some(name) = entry.file_name().to_str() else {
+            continue;
+        };
+        let parent_name = path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str());
+        if name == "site-packages" || name == "dist-packages" {
+            found.site_dirs.push(path.to_path_buf());
+        } else if python_version_of(name).is_some() || name == "python3" {
+            match parent_name {
+                Some("etc") => found.etc_dirs.push(path.to_path_buf()),
+                Some("lib" | "lib64" | "lib32")
+                    if std::fs::symlink_metadata(path.join("os.py")).is_ok() =>
+                {
+                    found.stdlib_dirs.push(path.to_path_buf())
+                }
+                _ => {}
+            }
+        }
+    }
+    // A root that is itself a site directory (`pthscan …/site-packages`) or inside one.
+    if root
+        .file_name()
+        .is_some_and(|n| n == "site-packages" || n == "dist-packages")
+        && !found.site_dirs.iter().any(|s| s == root)
+    {
+        found.site_dirs.push(root.to_path_buf());
+    }
+}
+
+/// The environment a site directory belongs to: (root, kind, Python version).
+fn classify_site_dir(site: &Path) -> (PathBuf, EnvKind, Option<String>) {
+    let version = site
+        .components()
+        .rev()
+        .find_map(|c| python_version_of(&c.as_os_str().to_string_lossy()));
+    // lib/pythonX.Y/site-packages (POSIX) or Lib/site-packages (Windows layout)
+    for up in [3, 2] {
+        let Some(root) = site.ancestors().nth(up) else {
+            continue;
+        };
+        if let Ok(cfg) = std::fs::read_to_string(root.join("pyvenv.cfg")) {
+            let from_cfg = pyvenv_version(&cfg);
+            return (root.to_path_buf(), EnvKind::Venv, from_cfg.or(version));
+        }
+        if root.join("conda-meta").is_dir() {
+            return (root.to_path_buf(), EnvKind::Conda, version);
+        }
+    }
+    let comps: Vec<_> = site.components().collect();
+    if let Some(i) = comps
+        .windows(2)
+        .position(|w| w[0].as_os_str() == ".local" && w[1].as_os_str() == "lib")
+    {
+        let root: PathBuf = comps[..=i].iter().collect();
+        return (root, EnvKind::UserSite, version);
+    }
+    // prefix/lib/pythonX.Y/site-packages, prefix/lib/python3/dist-packages
+    let lib = site.ancestors().nth(2);
+    match lib {
+        Some(lib)
+            if lib
+                .file_name()
+                .is_some_and(|n| n == "lib" || n == "lib64" || n == "lib32") =>
+        {
+            let prefix = lib.parent().unwrap_or(lib).to_path_buf();
+            (prefix, EnvKind::Interpreter, version)
+        }
+        _ => (site.to_path_buf(), EnvKind::Unknown, version),
+    }
+}
+
+/// `version = 3.11.7` / `version_info = 3.12.1.final.0` → `3.11`.
+fn pyvenv_version(cfg: &str) -> Option<String> {
+    cfg.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        if !matches!(key.trim(), "version" | "version_info") {
+            return None;
+        }
+        let mut parts = value.trim().split('.');
+        let (major, minor) = (parts.next()?, parts.next()?);
+        python_version_of(&format!("python{major}.{minor}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mkdirs(root: &Path, dirs: &[&str]) {
+        for d in dirs {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+    }
+
+    #[test]
+    fn venv_user_site_interpreter_and_etc_are_told_apart() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        mkdirs(
+            r,
+            &[
+                "proj/.venv/lib/python3.12/site-packages",
+                "home/ann/.local/lib/python3.11/site-packages",
+                "usr/lib/python3/dist-packages",
+                "usr/lib/python3.11",
+                "usr/lib/python3.11/lib-dynload",
+                "etc/python3.11",
+                "miniconda3/conda-meta",
+                "miniconda3/lib/python3.10/site-packages",
+            ],
+        );
+        std::fs::write(
+            r.join("proj/.venv/pyvenv.cfg"),
+            "home = /usr/bin\nversion_info = 3.12.1.final.0\n",
+        )
+        .unwrap();
+        std::fs::write(r.join("usr/lib/python3.11/os.py"), "").unwrap();
+        let found = discover(&[r.to_path_buf()]);
+        let got: Vec<_> = found
+            .environments
+            .iter()
+            .map(|e| {
+                (
+                    e.root.strip_prefix(r).unwrap().display().to_string(),
+                    e.kind,
+                    e.python.clone(),
+                    e.site_dirs.len(),
+                    e.code_dirs.len(),
+                )
+            })
+            .collect();
+        let v = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            got,
+            [
+                (
+                    "etc/python3.11".into(),
+                    EnvKind::DistConfig,
+                    v("3.11"),
+                    0,
+                    1
+                ),
+                ("home/ann/.local".into(), EnvKind::UserSite, v("3.11"), 1, 0),
+                ("miniconda3".into(), EnvKind::Conda, v("3.10"), 1, 0),
+                ("proj/.venv".into(), EnvKind::Venv, v("3.12"), 1, 0),
+                ("usr".into(), EnvKind::Interpreter, v("3.11"), 1, 2),
+            ]
+        );
+        assert!(found.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn a_site_dir_given_directly_is_scanned() {
+        let d = tempfile::tempdir().unwrap();
+        let site = d.path().join("lib/python3.11/site-packages");
+        std::fs::create_dir_all(&site).unwrap();
+        let found = discover(std::slice::from_ref(&site));
+        assert_eq!(found.environments.len(), 1);
+        assert_eq!(found.environments[0].site_dirs, [site]);
+    }
+
+    #[test]
+    fn host_places_expand_globs_and_prune_nesting() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        mkdirs(
+            r,
+            &[
+                "usr/lib/python3.11",
+                "usr/lib/python3",
+                "home/bob/.local/lib/python3.12",
+                "root/.pyenv",
+                "opt",
+            ],
+        );
+        let got: Vec<_> = host_places(r)
+            .into_iter()
+            .map(|p| p.strip_prefix(r).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "home/bob/.local/lib/python3.12",
+                "opt",
+                "root",
+                "usr/lib/python3",
+                "usr/lib/python3.11"
+            ]
+        );
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(python_version_of("python3.13t").as_deref(), Some("3.13"));
+        assert_eq!(python_version_of("python3"), None);
+        assert_eq!(
+            pyvenv_version("version = 3.11.7\n").as_deref(),
+            Some("3.11")
+        );
+    }
+}

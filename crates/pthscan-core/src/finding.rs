@@ -1,0 +1,109 @@
+//! The one type detectors hand to renderers: a [`Finding`].
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::pathfmt::display_path;
+use crate::python::Runs;
+
+pub use pthscan_signatures::{Severity, SignalHit};
+
+/// Where a finding is: a file, and a line where one applies.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    /// The file as found on disk (not resolved through symlinks).
+    pub path: PathBuf,
+    /// 1-based line number, where the finding is about one line.
+    pub line: Option<usize>,
+}
+
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Location", 2)?;
+        st.serialize_field("path", &display_path(&self.path))?;
+        st.serialize_field("line", &self.line)?;
+        st.end()
+    }
+}
+
+/// One thing the scanner wants a person to know about.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable rule id (`PTH001`, `CUS002`, …); see `pthscan explain`.
+    pub rule: &'static str,
+    /// The verdict.
+    pub severity: Severity,
+    /// The file and line.
+    pub location: Location,
+    /// The environment the hook belongs to (its root directory), where known.
+    #[serde(serialize_with = "ser_opt_path")]
+    pub environment: Option<PathBuf>,
+    /// One line a responder can act on.
+    pub message: String,
+    /// The offending text (the line, the entry point, the path), cut to a readable length.
+    pub evidence: String,
+    /// The signals that raised the severity, if any.
+    pub signals: Vec<SignalHit>,
+    /// The known-good hook it matched, for `info` findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known_good: Option<String>,
+    /// The CPython versions on which this code runs.
+    pub runs_on: Runs,
+    /// Lowercase hex SHA-256 of the whole file.
+    pub sha256: String,
+    /// Further notes: what the hook imports, what disables it, …
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl Finding {
+    /// The sort key that makes output deterministic: most severe first, then location, rule.
+    pub fn sort_key(&self) -> (std::cmp::Reverse<Severity>, &Location, &'static str) {
+        (std::cmp::Reverse(self.severity), &self.location, self.rule)
+    }
+}
+
+fn ser_opt_path<S: serde::Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+    match p {
+        Some(p) => s.serialize_some(&display_path(p)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Cuts `text` to at most `max` characters, marking the cut, and escapes control characters so
+/// that evidence never spoofs a terminal or splits a line.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    let total = text.chars().count();
+    for c in text.chars() {
+        if count == max {
+            out.push_str(&format!("… ({total} characters)"));
+            break;
+        }
+        match c {
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                out.push_str(&c.escape_unicode().to_string())
+            }
+            c => out.push(c),
+        }
+        count += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_cuts_and_escapes() {
+        assert_eq!(excerpt("abc", 10), "abc");
+        assert_eq!(excerpt("abcdef", 3), "abc… (6 characters)");
+        assert_eq!(excerpt("a\x0cb\tc", 10), "a\\u{c}b\\tc");
+        assert_eq!(excerpt("\u{feff}import x", 20), "\\u{feff}import x");
+    }
+}

@@ -1,0 +1,22 @@
+//! pthscan's engine: finds Python environments, reads their start-up hooks the way each CPython
+//! generation does, and judges them, without ever running Python.
+//!
+//! - [`discovery`]: environments and site directories under the scanned paths.
+//! - [`python`]: CPython's `.pth`, `.start` and import semantics.
+//! - [`detectors`]: one file per detector, each returning [`Finding`]s.
+//! - [`scan`]: the orchestration; [`fsread`]: reading hostile files safely.
+#![deny(missing_docs)]
+
+pub mod detectors;
+pub mod diagnostic;
+pub mod discovery;
+pub mod finding;
+pub mod fsread;
+pub mod pathfmt;
+pub mod python;
+pub mod scan;
+
+pub use diagnostic::Diagnostic;
+pub use discovery::{EnvKind, Environment};
+pub use finding::{Finding, Location, Severity, SignalHit};
+pub use scan::{ScanOptions, ScanReport, Stats, scan};

@@ -1,0 +1,123 @@
+//! pthscan's detection data: known-good start-up hooks and heuristic signals, read from
+//! `signatures/` at build time and compiled once.
+//!
+//! The core never embeds detection data; it asks this crate. Every entry carries an id, a
+//! severity, a description, a reference and positive and negative examples, which the tests of
+//! this crate run.
+#![deny(missing_docs)]
+
+mod known_good;
+mod severity;
+mod signals;
+
+use std::sync::OnceLock;
+
+pub use known_good::{HookEntry, HookKind, KnownGood, LineVerdict};
+pub use severity::Severity;
+pub use signals::{Context, SignalHit, Signals};
+
+/// The embedded `signatures/known-good.toml`.
+pub const KNOWN_GOOD_TOML: &str = include_str!("../../../signatures/known-good.toml");
+/// The embedded `signatures/signals.toml`.
+pub const SIGNALS_TOML: &str = include_str!("../../../signatures/signals.toml");
+
+/// Signature data that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SignatureError {
+    /// A TOML file did not parse or did not have the expected fields.
+    #[error("cannot parse `{file}`")]
+    Parse {
+        /// Which file.
+        file: &'static str,
+        /// Why.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// An entry's regular expression did not compile.
+    #[error("entry `{id}`: invalid regular expression")]
+    Regex {
+        /// The entry.
+        id: String,
+        /// Why.
+        #[source]
+        source: regex::Error,
+    },
+    /// An entry is malformed (missing examples, duplicate id, unknown signal, …).
+    #[error("entry `{id}`: {reason}")]
+    Invalid {
+        /// The entry.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// All detection data, compiled.
+#[derive(Debug)]
+pub struct Signatures {
+    /// Known-good hooks.
+    pub known_good: KnownGood,
+    /// Heuristic signals and their combinations.
+    pub signals: Signals,
+}
+
+impl Signatures {
+    /// Compiles signature data from TOML sources.
+    pub fn from_sources(known_good: &str, signals: &str) -> Result<Signatures, SignatureError> {
+        Ok(Signatures {
+            known_good: KnownGood::from_toml(known_good)?,
+            signals: Signals::from_toml(signals)?,
+        })
+    }
+
+    /// The signatures embedded in this build, compiled on first use.
+    pub fn embedded() -> Result<&'static Signatures, &'static SignatureError> {
+        static EMBEDDED: OnceLock<Result<Signatures, SignatureError>> = OnceLock::new();
+        EMBEDDED
+            .get_or_init(|| Signatures::from_sources(KNOWN_GOOD_TOML, SIGNALS_TOML))
+            .as_ref()
+    }
+}
+
+/// Expands the placeholders examples use for long inputs: `{{x:N}}` is N letters `x`,
+/// `{{base64:N}}` is N base64 characters.
+pub fn expand_example(example: &str) -> String {
+    let mut out = String::new();
+    let mut rest = example;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let spec = &rest[start + 2..start + len];
+        match spec.split_once(':').map(|(k, n)| (k, n.parse::<usize>())) {
+            Some(("x", Ok(n))) => out.push_str(&"x".repeat(n)),
+            Some(("base64", Ok(n))) => {
+                out.extend("aW1wb3J0IG9zOyBwcmludCgxMjMp".chars().cycle().take(n))
+            }
+            _ => out.push_str(&rest[start..start + len + 2]),
+        }
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_signatures_compile() {
+        let s = Signatures::embedded().expect("embedded signatures compile");
+        assert!(s.known_good.entries().len() >= 10);
+        assert!(s.signals.ids().count() >= 10);
+    }
+
+    #[test]
+    fn example_placeholders_expand() {
+        assert_eq!(expand_example("a{{x:3}}b"), "axxxb");
+        assert_eq!(expand_example("{{base64:5}}"), "aW1wb");
+        assert_eq!(expand_example("{{nope}}"), "{{nope}}");
+    }
+}

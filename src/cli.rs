@@ -1,0 +1,99 @@
+//! Command-line flags.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Finds the Python code that runs unasked when Python starts — executable `.pth` lines,
+/// `.start` entry points, `sitecustomize`/`usercustomize` and the modules they import — and
+/// judges it, without ever running Python.
+///
+/// With no PATH, scans this host's usual Python places (/usr/lib/python3*, /usr/local/lib/python3*,
+/// /opt, /root, /home/*/.local/lib/python*, pyenv and conda installs, /etc/python3*, …).
+#[derive(Debug, Parser)]
+#[command(
+    name = "pthscan",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = "Exit codes:\n  0  no finding at or above --fail-on\n  1  findings at or above --fail-on\n  2  the scan could not run, or some input could not be read (findings are still printed)"
+)]
+pub struct Args {
+    /// Directories to scan for Python environments (venvs, site-packages, prefixes, whole
+    /// filesystems); none means this host.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Treat DIR as the root of a mounted host or image filesystem: PATHs, the host's Python
+    /// places and absolute symlinks are taken inside it.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
+    /// Read at most this many bytes of any one file; a larger file is judged by its head and
+    /// reported.
+    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    pub max_file_size: u64,
+
+    /// Subcommands.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print what a rule finds, why it matters, an example and references.
+    Explain {
+        /// A rule id (PTH001, CUS002, …); `all` lists every rule.
+        rule: String,
+    },
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: grouped by environment, most severe first, with a summary.
+    Text,
+    /// One JSON document: schema version, summary, environments, findings, diagnostics.
+    Json,
+}
+
+/// Severity threshold for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any finding.
+    Info,
+    /// Low and above.
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High and above.
+    High,
+    /// Critical only.
+    Critical,
+}
+
+impl FailOn {
+    /// The severity.
+    pub fn severity(self) -> pthscan_core::Severity {
+        use pthscan_core::Severity;
+        match self {
+            FailOn::Info => Severity::Info,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+            FailOn::Critical => Severity::Critical,
+        }
+    }
+}

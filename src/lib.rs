@@ -1,0 +1,111 @@
+//! The `pthscan` command line: flags, rendering, exit codes. The engine is `pthscan-core`.
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod render;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use pthscan_core::{ScanOptions, Severity, scan};
+use pthscan_signatures::Signatures;
+
+use crate::cli::{Args, Command, Format};
+
+/// Exit code: nothing at or above `--fail-on`.
+pub const EXIT_CLEAN: u8 = 0;
+/// Exit code: findings at or above `--fail-on`.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: the scan could not run, or some input could not be read.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs the command line.
+pub fn run(args: Args) -> Result<ExitCode> {
+    if let Some(Command::Explain { rule }) = &args.command {
+        let mut out = std::io::stdout().lock();
+        return match render::explain::explain(rule, &mut out)? {
+            true => Ok(ExitCode::from(EXIT_CLEAN)),
+            false => Err(anyhow!(
+                "unknown rule `{rule}`; `pthscan explain all` lists them"
+            )),
+        };
+    }
+    let sigs = Signatures::embedded()
+        .map_err(|e| anyhow!("{e}"))
+        .context("the embedded signatures do not compile")?;
+    if let Some(root) = &args.root
+        && !root.is_dir()
+    {
+        return Err(anyhow!("`--root {}` is not a directory", root.display()));
+    }
+    let options = ScanOptions {
+        paths: args.paths.clone(),
+        root: args.root.clone(),
+        max_file_size: args.max_file_size,
+    };
+    let report = scan(&options, sigs);
+    let fail_on = args.fail_on.severity();
+    let code = exit_code(&report, fail_on);
+
+    let mut stderr = std::io::stderr().lock();
+    for d in &report.diagnostics {
+        writeln!(
+            stderr,
+            "pthscan: {}: {}",
+            pthscan_core::pathfmt::display_path(&d.path),
+            d.message
+        )?;
+    }
+    let view = render::ReportView {
+        report: &report,
+        fail_on,
+        exit_code: code,
+    };
+    match &args.output {
+        Some(path) => {
+            let file = File::create(path)
+                .with_context(|| format!("cannot create `{}`", path.display()))?;
+            let mut w = BufWriter::new(file);
+            write_report(args.format, &view, &mut w)?;
+            w.flush()
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+        }
+        None => {
+            let mut w = BufWriter::new(std::io::stdout().lock());
+            write_report(args.format, &view, &mut w)?;
+            w.flush()?;
+        }
+    }
+    Ok(ExitCode::from(code))
+}
+
+fn write_report(format: Format, view: &render::ReportView<'_>, w: &mut dyn Write) -> Result<()> {
+    match format {
+        Format::Text => render::text::render(view, w)?,
+        Format::Json => render::json::render(view, w)?,
+    }
+    Ok(())
+}
+
+/// The exit code contract: 2 when some input could not be read or judged, else 1 when a finding
+/// is at or above `fail_on`, else 0.
+pub fn exit_code(report: &pthscan_core::ScanReport, fail_on: Severity) -> u8 {
+    if report.incomplete() {
+        EXIT_ERROR
+    } else if report.findings.iter().any(|f| f.severity >= fail_on) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+/// Prints a fatal error as `error: …` and its causes as `Caused by: …` lines.
+pub fn report_fatal(err: &anyhow::Error) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {err}");
+    for cause in err.chain().skip(1) {
+        let _ = writeln!(stderr, "Caused by: {cause}");
+    }
+}

@@ -1,0 +1,71 @@
+//! `--format json`: one document with a schema version (the contract in docs/json-schema.md).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::ReportView;
+
+/// Bumped when a field changes meaning or disappears; new fields do not bump it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    tool: Tool,
+    scanned: Vec<String>,
+    fail_on: &'static str,
+    exit_code: u8,
+    summary: Summary<'a>,
+    environments: &'a [pthscan_core::Environment],
+    findings: &'a [pthscan_core::Finding],
+    diagnostics: &'a [pthscan_core::Diagnostic],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    #[serde(flatten)]
+    stats: &'a pthscan_core::Stats,
+    elapsed_ms: u128,
+    findings: BTreeMap<&'static str, usize>,
+}
+
+/// Writes the JSON document.
+pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
+    let r = view.report;
+    let doc = Document {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "pthscan",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        scanned: r
+            .scanned
+            .iter()
+            .map(|p| pthscan_core::pathfmt::display_path(p))
+            .collect(),
+        fail_on: view.fail_on.as_str(),
+        exit_code: view.exit_code,
+        summary: Summary {
+            stats: &r.stats,
+            elapsed_ms: r.stats.elapsed.as_millis(),
+            findings: view
+                .counts()
+                .into_iter()
+                .map(|(s, n)| (s.as_str(), n))
+                .collect(),
+        },
+        environments: &r.environments,
+        findings: &r.findings,
+        diagnostics: &r.diagnostics,
+    };
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    writeln!(w)
+}

@@ -1,0 +1,144 @@
+//! `--format text`: for people. Grouped by environment, most severe first; known-good hooks on
+//! one line each; a summary and the verdict last.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use pthscan_core::pathfmt::display_path;
+use pthscan_core::{Finding, Severity};
+
+use super::ReportView;
+
+/// Writes the text report.
+pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
+    let r = view.report;
+    let scanned: Vec<String> = r.scanned.iter().map(|p| display_path(p)).collect();
+    writeln!(
+        w,
+        "pthscan {}: scanned {}",
+        env!("CARGO_PKG_VERSION"),
+        if scanned.is_empty() {
+            "nothing".into()
+        } else {
+            scanned.join(", ")
+        }
+    )?;
+
+    // environments in order of their worst finding, then by root
+    let mut envs: Vec<(&Path, Severity, Vec<&Finding>)> = Vec::new();
+    for env in &r.environments {
+        let findings: Vec<&Finding> = r
+            .findings
+            .iter()
+            .filter(|f| f.environment.as_deref() == Some(env.root.as_path()))
+            .collect();
+        let worst = findings
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Info);
+        envs.push((&env.root, worst, findings));
+    }
+    envs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    for (root, _, findings) in &envs {
+        let env = r
+            .environments
+            .iter()
+            .find(|e| e.root == *root)
+            .expect("environment of the list");
+        let python = env
+            .python
+            .as_deref()
+            .map(|v| format!(", Python {v}"))
+            .unwrap_or_default();
+        let kind = serde_json::to_value(env.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        writeln!(w)?;
+        writeln!(w, "{} ({kind}{python})", display_path(root))?;
+        if findings.is_empty() {
+            writeln!(w, "  no start-up hooks")?;
+        }
+        for f in findings {
+            write_finding(f, w)?;
+        }
+    }
+
+    if !r.diagnostics.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "problems ({}):", r.diagnostics.len())?;
+        for d in &r.diagnostics {
+            let tag = if d.incomplete { "not judged" } else { "note" };
+            writeln!(w, "  {tag}: {}: {}", display_path(&d.path), d.message)?;
+        }
+    }
+
+    let s = &r.stats;
+    let counts: Vec<String> = view
+        .counts()
+        .iter()
+        .map(|(sev, n)| format!("{n} {sev}"))
+        .collect();
+    writeln!(w)?;
+    writeln!(
+        w,
+        "summary: {} environment(s), {} hook file(s); findings: {}; {} entries walked, {} files read ({} KiB) in {:.2} s",
+        s.environments,
+        s.hook_files,
+        counts.join(", "),
+        s.entries_walked,
+        s.files_read,
+        s.bytes_read.div_ceil(1024),
+        s.elapsed.as_secs_f64()
+    )?;
+    let at_or_above = r
+        .findings
+        .iter()
+        .filter(|f| f.severity >= view.fail_on)
+        .count();
+    let verdict = match view.exit_code {
+        0 => format!("pass: nothing at or above `{}`", view.fail_on),
+        1 => format!(
+            "fail: {at_or_above} finding(s) at or above `{}`",
+            view.fail_on
+        ),
+        _ => format!(
+            "incomplete: some inputs could not be read or judged (see problems); {at_or_above} finding(s) at or above `{}`",
+            view.fail_on
+        ),
+    };
+    writeln!(w, "verdict: {verdict} (exit {})", view.exit_code)
+}
+
+fn write_finding(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
+    let at = match f.location.line {
+        Some(line) => format!("{}:{line}", display_path(&f.location.path)),
+        None => display_path(&f.location.path),
+    };
+    let sev = f.severity.as_str().to_uppercase();
+    if f.severity == Severity::Info {
+        return writeln!(w, "  {sev:<8} {:<8} {at}  {}", f.rule, f.message);
+    }
+    writeln!(w, "  {sev:<8} {:<8} {at}", f.rule)?;
+    writeln!(w, "           {}", f.message)?;
+    if !f.evidence.is_empty() {
+        writeln!(w, "           | {}", f.evidence)?;
+    }
+    writeln!(
+        w,
+        "           runs on: {}   sha256: {}",
+        f.runs_on, f.sha256
+    )?;
+    for hit in &f.signals {
+        writeln!(
+            w,
+            "           signal: {} ({}): {}",
+            hit.id, hit.severity, hit.matched
+        )?;
+    }
+    for note in &f.notes {
+        writeln!(w, "           note: {note}")?;
+    }
+    Ok(())
+}
