@@ -257,10 +257,10 @@ fn walk(root: &Path, found: &mut Found, discovery: &mut Discovery) {
                 let path = err.path().unwrap_or(root).to_path_buf();
                 let reason = err
                     .io_error()
-                    .map_or_else(|| err.to_string(), |io| io.to_string());
+                    .map_or_else(|| err.to_string(), crate::fsread::io_reason);
                 discovery.diagnostics.push(Diagnostic::incomplete(
                     path,
-                    format!("cannot walk directory: {}", reason.to_lowercase()),
+                    format!("cannot walk directory: {reason}"),
                 ));
                 continue;
             }

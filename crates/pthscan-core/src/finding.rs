@@ -76,9 +76,8 @@ fn ser_opt_path<S: serde::Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok
 /// that evidence never spoofs a terminal or splits a line.
 pub fn excerpt(text: &str, max: usize) -> String {
     let mut out = String::new();
-    let mut count = 0;
     let total = text.chars().count();
-    for c in text.chars() {
+    for (count, c) in text.chars().enumerate() {
         if count == max {
             out.push_str(&format!("… ({total} characters)"));
             break;
@@ -90,7 +89,6 @@ pub fn excerpt(text: &str, max: usize) -> String {
             }
             c => out.push(c),
         }
-        count += 1;
     }
     out
 }

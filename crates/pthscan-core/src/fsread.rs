@@ -29,8 +29,22 @@ pub enum ReadError {
     #[error("too many levels of symbolic links (a symlink loop)")]
     SymlinkLoop,
     /// The operating system refused.
-    #[error("{0}")]
+    #[error("{}", io_reason(.0))]
     Io(#[from] std::io::Error),
+}
+
+/// An I/O error as a lower-case reason without Rust's `(os error N)` suffix.
+pub fn io_reason(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    let text = match text.rfind(" (os error ") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// A file read within a size cap.

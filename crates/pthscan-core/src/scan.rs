@@ -101,7 +101,7 @@ pub fn scan(options: &ScanOptions, sigs: &Signatures) -> ScanReport {
             )),
             Err(err) => report.diagnostics.push(Diagnostic::incomplete(
                 &input,
-                err.to_string().to_lowercase(),
+                crate::fsread::io_reason(&err),
             )),
         }
     }
@@ -256,7 +256,7 @@ fn read_site_dir(ctx: &Ctx<'_>, dir: &Path) -> SiteHooks {
                 dir,
                 format!(
                     "cannot list site directory: {}",
-                    err.to_string().to_lowercase()
+                    crate::fsread::io_reason(&err)
                 ),
             ));
             return site;

@@ -61,7 +61,7 @@ pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
         Err(err) => {
             ctx.diagnostics.borrow_mut().push(Diagnostic::incomplete(
                 dir,
-                format!("cannot list directory: {}", err.to_string().to_lowercase()),
+                format!("cannot list directory: {}", crate::fsread::io_reason(&err)),
             ));
             return Vec::new();
         }

@@ -110,7 +110,7 @@ fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict
         return Some(Rc::clone(v));
     }
     let data = ctx.read(path)?;
-    let compiled = !path.extension().is_some_and(|e| e == "py");
+    let compiled = path.extension().is_none_or(|e| e != "py");
     let hits = ctx.sigs.signals.scan(&data.bytes, Context::Module);
     let line = hits.first().map(|h| {
         let n = line_at(&data.bytes, h.offset);

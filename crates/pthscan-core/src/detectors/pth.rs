@@ -87,8 +87,11 @@ pub fn judge(
             start_sibling,
         ));
     }
-    if dot_named && analysis.exec_lines.is_empty() {
-        if let Some(first) = analysis.path_lines.first() {
+    if dot_named
+        && analysis.exec_lines.is_empty()
+        && let Some(first) = analysis.path_lines.first()
+    {
+        {
             out.push(Finding {
                 rule: "PTH002",
                 severity: Severity::Low,

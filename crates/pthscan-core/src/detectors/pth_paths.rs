@@ -14,7 +14,8 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
     title: ".pth path line into a writable or hidden place",
     what: "A `.pth` path line that adds a directory outside the environment to `sys.path` in a \
            world-writable temporary directory (`/tmp`, `/var/tmp`, `/dev/shm`) — high — or in a \
-           hidden (dot-named) directory or another user's home — medium. Relative lines are \
+           hidden (dot-named) directory, or (for an environment in one user's home) another user's \
+           home — medium. Relative lines are \
            resolved against the site directory first.",
     why: "Whoever can write to a directory on `sys.path` can plant a module that shadows an \
           import, or a `sitecustomize.py` that runs at every start; a path line is the quiet way \
@@ -64,8 +65,10 @@ pub fn judge(
                 format!("hidden directory `{hidden}`"),
             ));
         }
-        if let Some(home) = home_of(&target)
-            && env_home.as_ref() != Some(&home)
+        // a path into a home counts only from an environment in another home: an editable
+        // install from /opt/venv into /home/dev/project is ordinary
+        if let (Some(home), Some(own)) = (home_of(&target), env_home.as_ref())
+            && own != &home
         {
             hits.push(hit(
                 "foreign-home",
@@ -130,10 +133,10 @@ impl Ctx<'_> {
     /// `path` as the scanned system sees it: inside an image mounted at `--root`, without the
     /// mount point.
     pub fn live_path(&self, path: &Path) -> PathBuf {
-        if self.reader.rooted {
-            if let Ok(rel) = path.strip_prefix(&self.reader.root) {
-                return Path::new("/").join(rel);
-            }
+        if self.reader.rooted
+            && let Ok(rel) = path.strip_prefix(&self.reader.root)
+        {
+            return Path::new("/").join(rel);
         }
         path.to_path_buf()
     }

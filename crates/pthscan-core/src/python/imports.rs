@@ -25,7 +25,7 @@ pub fn imported_modules(code: &str) -> Vec<String> {
             match from_clause(&text[..at]) {
                 From::Absolute(module) => push(module),
                 From::Relative => {}
-                From::NotFrom => {
+                From::Plain => {
                     for part in statement(after).split(',') {
                         let name = part.split_whitespace().next().unwrap_or("");
                         push(name.trim_matches(['(', ')']));
@@ -57,7 +57,7 @@ fn statement(after: &str) -> &str {
 }
 
 enum From<'a> {
-    NotFrom,
+    Plain,
     Relative,
     Absolute(&'a str),
 }
@@ -78,7 +78,7 @@ fn from_clause(before: &str) -> From<'_> {
             .next_back()
             .is_none_or(|c| !(c == '_' || c.is_alphanumeric()));
     match (is_from, module.starts_with('.')) {
-        (false, _) => From::NotFrom,
+        (false, _) => From::Plain,
         (true, true) => From::Relative,
         (true, false) => From::Absolute(module),
     }

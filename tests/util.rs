@@ -1,0 +1,157 @@
+//! Helpers for the CLI tests: build environments by writing files (never by running Python),
+//! run the built binary, parse what it prints.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde::Deserialize;
+
+/// A corpus case (`corpus/cases/<name>/case.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub description: String,
+    pub file: Vec<CaseFile>,
+    pub expect: Vec<Expect>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    pub path: String,
+    pub text: Option<String>,
+    pub base64: Option<String>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub rule: String,
+    pub severity: String,
+    pub path: String,
+    pub line: Option<usize>,
+    pub runs_on: Option<Vec<String>>,
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn case_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo().join("corpus/cases"))
+        .expect("corpus/cases")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn load_case(name: &str) -> Case {
+    let text =
+        std::fs::read_to_string(repo().join("corpus/cases").join(name).join("case.toml")).unwrap();
+    toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Writes the case's files under `dir`.
+pub fn materialize(case: &Case, dir: &Path) {
+    for f in &case.file {
+        let path = dir.join(&f.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let bytes = match (&f.text, &f.base64) {
+            (Some(t), None) => t.clone().into_bytes(),
+            (None, Some(b)) => decode_base64(b),
+            _ => panic!("{}: needs exactly one of text and base64", f.path),
+        };
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+fn decode_base64(s: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let clean: Vec<u8> = s
+        .bytes()
+        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+        .collect();
+    let mut out = Vec::new();
+    for chunk in clean.chunks(4) {
+        let mut acc = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            acc |= u32::from(value(c)) << (18 - 6 * i);
+        }
+        let bytes = acc.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
+}
+
+pub fn pthscan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pthscan"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pthscan")
+}
+
+pub fn scan_json(dir: &Path, extra: &[&str]) -> (serde_json::Value, Output) {
+    let mut args = vec![dir.to_str().unwrap(), "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = pthscan(&args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    (json, out)
+}
+
+/// The findings of a JSON report as expectations, paths relative to `dir`.
+pub fn findings_as_expect(
+    json: &serde_json::Value,
+    dir: &Path,
+    with_runs_on: &dyn Fn(&Expect) -> bool,
+) -> Vec<Expect> {
+    let root = std::fs::canonicalize(dir).unwrap();
+    let mut got: Vec<Expect> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["location"]["path"].as_str().unwrap();
+            let rel = Path::new(path)
+                .strip_prefix(&root)
+                .unwrap_or(Path::new(path));
+            let mut e = Expect {
+                rule: f["rule"].as_str().unwrap().into(),
+                severity: f["severity"].as_str().unwrap().into(),
+                path: rel.to_string_lossy().into_owned(),
+                line: f["location"]["line"].as_u64().map(|l| l as usize),
+                runs_on: None,
+            };
+            if with_runs_on(&e) {
+                e.runs_on = Some(
+                    f["runs_on"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.as_str().unwrap().to_owned())
+                        .collect(),
+                );
+            }
+            e
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
