@@ -310,6 +310,27 @@ fn root_takes_paths_and_absolute_symlinks_inside_the_image() {
 }
 
 #[test]
+fn one_environment_split_over_two_scanned_places_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    std::fs::create_dir_all(r.join("usr/lib/python3/dist-packages")).unwrap();
+    std::fs::create_dir_all(r.join("usr/lib/python3.11")).unwrap();
+    std::fs::write(r.join("usr/lib/python3.11/os.py"), "").unwrap();
+    std::fs::write(
+        r.join("usr/lib/python3/dist-packages/x.pth"),
+        "import _shim\n",
+    )
+    .unwrap();
+    let a = r.join("usr/lib/python3");
+    let b = r.join("usr/lib/python3.11");
+    let out = pthscan(&[a.to_str().unwrap(), b.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["environments"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json["environments"][0]["python"], "3.11");
+    assert_eq!(json["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
 fn explain_prints_the_rule_doc_and_rejects_unknown_rules() {
     let out = pthscan(&["explain", "PTH001"]);
     assert_eq!(code(&out), 0);

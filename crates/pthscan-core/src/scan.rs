@@ -124,7 +124,20 @@ pub fn scan(options: &ScanOptions, sigs: &Signatures) -> ScanReport {
             stats: Arc::clone(&stats),
         };
         for env in found.environments {
-            work.push((reader.clone(), env));
+            // two scanned places can hold parts of one environment (/usr/lib/python3 and
+            // /usr/lib/python3.11 are both /usr): judge it once, with all its directories
+            match work.iter_mut().find(|(_, e)| e.root == env.root) {
+                Some((_, existing)) => {
+                    existing.site_dirs.extend(env.site_dirs);
+                    existing.site_dirs.sort();
+                    existing.site_dirs.dedup();
+                    existing.code_dirs.extend(env.code_dirs);
+                    existing.code_dirs.sort();
+                    existing.code_dirs.dedup();
+                    existing.python = existing.python.take().or(env.python);
+                }
+                None => work.push((reader.clone(), env)),
+            }
         }
     }
     report.scanned = roots;
