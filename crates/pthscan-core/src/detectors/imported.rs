@@ -42,6 +42,8 @@ pub struct ModuleVerdict {
     pub line: Option<(usize, String)>,
     /// Whether it is compiled (a sourceless `.pyc` or an extension module).
     pub compiled: bool,
+    /// What its source imports (empty when compiled).
+    pub imports: Vec<String>,
 }
 
 /// Module judgments of one environment, by file, and the hooks that led to each.
@@ -84,25 +86,11 @@ pub fn judge_imports(ctx: &Ctx<'_>, code: &str, depth: usize, via: &str) -> Vec<
                 .entry(file.clone())
                 .or_default()
                 .push(via.to_owned());
-            if !verdict.compiled
-                && let Some(data) = ctx.read_cached_text(&file)
-            {
-                queue.extend(imported_modules(&data).into_iter().map(|m| (m, depth - 1)));
-            }
+            queue.extend(verdict.imports.iter().map(|m| (m.clone(), depth - 1)));
             out.push(verdict);
         }
     }
     out
-}
-
-impl Ctx<'_> {
-    fn read_cached_text(&self, path: &Path) -> Option<String> {
-        // Module sources are small; re-reading beats holding every source in memory.
-        self.reader
-            .read(path)
-            .ok()
-            .map(|d| String::from_utf8_lossy(&d.bytes).into_owned())
-    }
 }
 
 fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict>> {
@@ -116,6 +104,11 @@ fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict
         let n = line_at(&data.bytes, h.offset);
         (n, line_text(&data.bytes, n))
     });
+    let imports = if compiled {
+        Vec::new()
+    } else {
+        imported_modules(&String::from_utf8_lossy(&data.bytes))
+    };
     let verdict = Rc::new(ModuleVerdict {
         name: name.to_owned(),
         path: path.to_path_buf(),
@@ -124,6 +117,7 @@ fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict
         hits,
         line,
         compiled,
+        imports,
     });
     let mut cache = ctx.modules.borrow_mut();
     cache.order.push(path.to_path_buf());

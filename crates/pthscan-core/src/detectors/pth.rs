@@ -91,8 +91,7 @@ pub fn judge(
         && analysis.exec_lines.is_empty()
         && let Some(first) = analysis.path_lines.first()
     {
-        {
-            out.push(Finding {
+        out.push(Finding {
                 rule: "PTH002",
                 severity: Severity::Low,
                 location: Location { path: file.path.clone(), line: Some(first.line) },
@@ -105,7 +104,6 @@ pub fn judge(
                 sha256: file.data.sha256.clone(),
                 notes: Vec::new(),
             });
-        }
     }
     out
 }
