@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use pthscan_signatures::Context;
 
-use super::imported::{describe_hits, judge_imports};
+use super::describe_hits;
+use super::imported::judge_imports;
 use super::{Ctx, EVIDENCE_CHARS, RuleDoc, line_at, line_text, raise};
 use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, Location, Severity, excerpt};
@@ -142,7 +143,7 @@ fn judge_file(ctx: &Ctx<'_>, file: &Path, base: &str, form: Form) -> Option<Find
     if is_source {
         let via = format!("`{}`", display_path(file));
         for m in judge_imports(ctx, &text, if known.is_some() { 1 } else { 2 }, &via) {
-            severity = severity.max(super::pth::lift(m.severity, known.is_some()));
+            severity = severity.max(super::lift(m.severity, known.is_some()));
             if m.severity >= Severity::Low {
                 notes.push(format!(
                     "imports `{}` from `{}` ({}, see IMP001)",

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use pthscan_signatures::{Context, SignalHit};
 
-use super::{Ctx, EVIDENCE_CHARS, RuleDoc, line_at, line_text, raise};
+use super::{Ctx, EVIDENCE_CHARS, RuleDoc, describe_hits, line_at, line_text, raise};
 use crate::finding::{Finding, Location, Severity, excerpt};
 use crate::python::{Runs, imports::imported_modules, stdlib};
 
@@ -239,13 +239,4 @@ pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
             })
         })
         .collect()
-}
-
-/// "does X, Y and Z" from signal ids.
-pub fn describe_hits(hits: &[SignalHit]) -> String {
-    if hits.is_empty() {
-        return "with no suspicious signal".into();
-    }
-    let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
-    format!("shows {}", ids.join(", "))
 }

@@ -8,7 +8,7 @@ pub mod pth_paths;
 pub mod start;
 
 use std::cell::RefCell;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use pthscan_signatures::{SignalHit, Signatures};
 
@@ -102,6 +102,49 @@ impl Ctx<'_> {
                 None
             }
         }
+    }
+}
+
+impl Ctx<'_> {
+    /// `path` as the scanned system sees it: inside an image mounted at `--root`, without the
+    /// mount point.
+    pub fn live_path(&self, path: &Path) -> PathBuf {
+        if self.reader.rooted
+            && let Ok(rel) = path.strip_prefix(&self.reader.root)
+        {
+            return Path::new("/").join(rel);
+        }
+        path.to_path_buf()
+    }
+
+    /// `live` (a path on the scanned system) as a path here.
+    pub fn disk_path(&self, live: &Path) -> PathBuf {
+        if self.reader.rooted {
+            self.reader
+                .root
+                .join(live.strip_prefix("/").unwrap_or(live))
+        } else {
+            live.to_path_buf()
+        }
+    }
+}
+
+/// "shows X, Y, Z" from signal ids, for messages.
+pub fn describe_hits(hits: &[SignalHit]) -> String {
+    if hits.is_empty() {
+        return "with no suspicious signal".into();
+    }
+    let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    format!("shows {}", ids.join(", "))
+}
+
+/// How much a module's verdict lifts the hook that imports it: fully for an unknown hook; for a
+/// known-good one only from medium up, so a library's habits do not recolour a known hook.
+pub fn lift(module: Severity, hook_is_known: bool) -> Severity {
+    if hook_is_known && module < Severity::Medium {
+        Severity::Info
+    } else {
+        module
     }
 }
 

@@ -63,6 +63,9 @@ pub const RULES: &[&RuleDoc] = &[
     },
 ];
 
+const DORMANT_PATHS: &str =
+    "dot-named .pth file: skipped by patched CPython, read by unpatched <=3.12 (path lines only)";
+
 /// Judges one `.pth` file. `start_sibling` names a readable `<name>.start` beside it, which
 /// disables its import lines on 3.15+.
 pub fn judge(
@@ -92,30 +95,23 @@ pub fn judge(
         && let Some(first) = analysis.path_lines.first()
     {
         out.push(Finding {
-                rule: "PTH002",
-                severity: Severity::Low,
-                location: Location { path: file.path.clone(), line: Some(first.line) },
-                environment: Some(ctx.env.root.clone()),
-                message: "dot-named .pth file: skipped by patched CPython, read by unpatched <=3.12 (path lines only)".into(),
-                evidence: excerpt(&first.text, EVIDENCE_CHARS),
-                signals: Vec::new(),
-                known_good: None,
-                runs_on: Runs::LEGACY_UNPATCHED,
-                sha256: file.data.sha256.clone(),
-                notes: Vec::new(),
-            });
+            rule: "PTH002",
+            severity: Severity::Low,
+            location: Location {
+                path: file.path.clone(),
+                line: Some(first.line),
+            },
+            environment: Some(ctx.env.root.clone()),
+            message: DORMANT_PATHS.into(),
+            evidence: excerpt(&first.text, EVIDENCE_CHARS),
+            signals: Vec::new(),
+            known_good: None,
+            runs_on: Runs::LEGACY_UNPATCHED,
+            sha256: file.data.sha256.clone(),
+            notes: Vec::new(),
+        });
     }
     out
-}
-
-/// How much a module's verdict lifts the hook that imports it: fully for an unknown hook; for a
-/// known-good one only from medium up, so a library's habits do not recolour a known hook.
-pub fn lift(module: Severity, hook_is_known: bool) -> Severity {
-    if hook_is_known && module < Severity::Medium {
-        Severity::Info
-    } else {
-        module
-    }
 }
 
 fn judge_line(
@@ -205,7 +201,7 @@ fn judge_line(
     let depth = if known.is_some() { 1 } else { 2 };
     for v in variants {
         for m in judge_imports(ctx, &v.text, depth, &via) {
-            severity = severity.max(lift(m.severity, known.is_some()));
+            severity = severity.max(super::lift(m.severity, known.is_some()));
             notes.push(format!(
                 "imports `{}` from `{}`{}",
                 m.name,
@@ -229,7 +225,7 @@ fn judge_line(
         (_, _, Some(entry)) => format!("known-good hook `{}`: {}", entry.id, entry.description),
         _ => format!(
             "executable .pth line runs at every interpreter start{}",
-            if hits.is_empty() { String::new() } else { format!(" and {}", super::imported::describe_hits(&hits)) }
+            if hits.is_empty() { String::new() } else { format!(" and {}", super::describe_hits(&hits)) }
         ),
     };
     let physical = line_text(&file.data.bytes, line);

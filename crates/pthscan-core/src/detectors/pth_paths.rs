@@ -129,30 +129,6 @@ fn home_of(path: &Path) -> Option<PathBuf> {
     }
 }
 
-impl Ctx<'_> {
-    /// `path` as the scanned system sees it: inside an image mounted at `--root`, without the
-    /// mount point.
-    pub fn live_path(&self, path: &Path) -> PathBuf {
-        if self.reader.rooted
-            && let Ok(rel) = path.strip_prefix(&self.reader.root)
-        {
-            return Path::new("/").join(rel);
-        }
-        path.to_path_buf()
-    }
-
-    /// `live` (a path on the scanned system) as a path here.
-    pub fn disk_path(&self, live: &Path) -> PathBuf {
-        if self.reader.rooted {
-            self.reader
-                .root
-                .join(live.strip_prefix("/").unwrap_or(live))
-        } else {
-            live.to_path_buf()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

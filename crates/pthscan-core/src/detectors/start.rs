@@ -1,6 +1,7 @@
 //! START001–START002: PEP 829 `.start` entry points, and `.start` files that disable a `.pth`.
 
-use super::imported::{describe_hits, judge_imports};
+use super::describe_hits;
+use super::imported::judge_imports;
 use super::{Ctx, EVIDENCE_CHARS, HookFile, RuleDoc};
 use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, Location, Severity, excerpt};
