@@ -1,18 +1,27 @@
-//! pthscan's detection data: known-good start-up hooks and heuristic signals, read from
-//! `signatures/` at build time and compiled once.
+//! pthscan's detection engine: known-good start-up hooks, heuristic signals, YARA-X payload
+//! rules, IOC tables and the static decoder, read from `signatures/` at build time and compiled
+//! once per run.
 //!
 //! The core never embeds detection data; it asks this crate. Every entry carries an id, a
 //! severity, a description, a reference and positive and negative examples, which the tests of
 //! this crate run.
 #![deny(missing_docs)]
 
+pub mod decode;
+pub mod ioc;
 mod known_good;
+pub mod payload;
+pub mod rules;
 mod severity;
 mod signals;
 
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+pub use ioc::Iocs;
 pub use known_good::{HookEntry, HookKind, KnownGood, LineVerdict};
+pub use payload::{PayloadHit, PayloadScan, PayloadScanner};
+pub use rules::{PayloadRules, RuleInfo, RuleSource};
 pub use severity::Severity;
 pub use signals::{Context, SignalHit, Signals};
 
@@ -20,6 +29,8 @@ pub use signals::{Context, SignalHit, Signals};
 pub const KNOWN_GOOD_TOML: &str = include_str!("../../../signatures/known-good.toml");
 /// The embedded `signatures/signals.toml`.
 pub const SIGNALS_TOML: &str = include_str!("../../../signatures/signals.toml");
+/// The embedded `signatures/ioc.toml`.
+pub const IOC_TOML: &str = include_str!("../../../signatures/ioc.toml");
 
 /// Signature data that could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +53,22 @@ pub enum SignatureError {
         #[source]
         source: regex::Error,
     },
+    /// A YARA-X rule did not compile, or lacks its metadata. `message` is the compiler's own.
+    #[error("cannot compile rules from `{origin}`:\n{message}")]
+    Rules {
+        /// The file the rule came from.
+        origin: String,
+        /// The compiler's report.
+        message: String,
+    },
+    /// A `--rules` directory or file could not be read.
+    #[error("cannot read rules from `{}`: {reason}", path.display())]
+    UserRules {
+        /// The directory or file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// An entry is malformed (missing examples, duplicate id, unknown signal, …).
     #[error("entry `{id}`: {reason}")]
     Invalid {
@@ -59,24 +86,50 @@ pub struct Signatures {
     pub known_good: KnownGood,
     /// Heuristic signals and their combinations.
     pub signals: Signals,
+    /// IOC tables.
+    pub iocs: Iocs,
+    /// YARA-X payload rules (embedded, IOC-generated, and the user's).
+    pub payload: PayloadRules,
 }
 
 impl Signatures {
-    /// Compiles signature data from TOML sources.
-    pub fn from_sources(known_good: &str, signals: &str) -> Result<Signatures, SignatureError> {
+    /// Compiles the embedded signatures plus every rule file under `user_rule_dirs`.
+    pub fn load(user_rule_dirs: &[PathBuf]) -> Result<Signatures, SignatureError> {
+        let iocs = Iocs::from_toml(IOC_TOML)?;
+        let mut sources = RuleSource::embedded(iocs.network_rules());
+        for dir in user_rule_dirs {
+            sources.extend(user_sources(dir)?);
+        }
         Ok(Signatures {
-            known_good: KnownGood::from_toml(known_good)?,
-            signals: Signals::from_toml(signals)?,
+            known_good: KnownGood::from_toml(KNOWN_GOOD_TOML)?,
+            signals: Signals::from_toml(SIGNALS_TOML)?,
+            payload: PayloadRules::compile(&sources)?,
+            iocs,
         })
     }
 
     /// The signatures embedded in this build, compiled on first use.
     pub fn embedded() -> Result<&'static Signatures, &'static SignatureError> {
         static EMBEDDED: OnceLock<Result<Signatures, SignatureError>> = OnceLock::new();
-        EMBEDDED
-            .get_or_init(|| Signatures::from_sources(KNOWN_GOOD_TOML, SIGNALS_TOML))
-            .as_ref()
+        EMBEDDED.get_or_init(|| Signatures::load(&[])).as_ref()
     }
+}
+
+/// A `--rules` argument: a directory of rule files, or one rule file.
+fn user_sources(path: &Path) -> Result<Vec<RuleSource>, SignatureError> {
+    if path.is_dir() {
+        return RuleSource::from_dir(path);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| SignatureError::UserRules {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    Ok(vec![RuleSource {
+        origin: path.display().to_string(),
+        family: "user".into(),
+        text,
+        user: true,
+    }])
 }
 
 /// Expands the placeholders examples use for long inputs: `{{x:N}}` is N letters `x`,

@@ -1,0 +1,296 @@
+//! Indicators of compromise (`signatures/ioc.toml`): known-bad distribution versions, file
+//! hashes, and network indicators. Network indicators become YARA-X rules, so they are found
+//! in every decoded layer like any other rule match.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::{Severity, SignatureError};
+
+/// A known-bad release of a distribution.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistIoc {
+    /// Stable id.
+    pub id: String,
+    /// The distribution name as published (compared normalised, PEP 503).
+    pub name: String,
+    /// The bad versions.
+    pub versions: Vec<String>,
+    /// Severity of an installed bad version.
+    pub severity: Severity,
+    /// What it is.
+    pub description: String,
+    /// Where it is documented.
+    pub reference: String,
+    /// `"name version"` pairs that must match.
+    pub positive: Vec<String>,
+    /// `"name version"` pairs that must not.
+    pub negative: Vec<String>,
+}
+
+/// A known-bad file, by SHA-256.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileIoc {
+    /// Stable id.
+    pub id: String,
+    /// Lowercase hex SHA-256.
+    pub sha256: String,
+    /// File names it is known under: in `--deep` scans, files with these names are hashed.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Severity of a match.
+    pub severity: Severity,
+    /// What it is.
+    pub description: String,
+    /// Where it is documented.
+    pub reference: String,
+    /// Hashes (hex, or RECORD's `sha256=` form) that must match.
+    pub positive: Vec<String>,
+    /// Hashes that must not.
+    pub negative: Vec<String>,
+}
+
+/// A network indicator (domain or IP address).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetIoc {
+    /// Stable id.
+    pub id: String,
+    /// The domain or address, not defanged.
+    pub indicator: String,
+    /// Severity of a mention.
+    pub severity: Severity,
+    /// What it is.
+    pub description: String,
+    /// Where it is documented.
+    pub reference: String,
+    /// Texts that must match.
+    pub positive: Vec<String>,
+    /// Texts that must not.
+    pub negative: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIocs {
+    #[serde(default)]
+    distribution: Vec<DistIoc>,
+    #[serde(default)]
+    file: Vec<FileIoc>,
+    #[serde(default)]
+    network: Vec<NetIoc>,
+}
+
+/// The IOC tables.
+#[derive(Debug)]
+pub struct Iocs {
+    /// Bad releases.
+    pub distributions: Vec<DistIoc>,
+    /// Bad files.
+    pub files: Vec<FileIoc>,
+    /// Network indicators.
+    pub network: Vec<NetIoc>,
+    by_dist: HashMap<(String, String), usize>,
+    by_sha: HashMap<String, usize>,
+}
+
+impl Iocs {
+    /// Parses and checks `signatures/ioc.toml`.
+    pub fn from_toml(text: &str) -> Result<Iocs, SignatureError> {
+        let raw: RawIocs = toml::from_str(text).map_err(|source| SignatureError::Parse {
+            file: "ioc.toml",
+            source,
+        })?;
+        let invalid = |id: &str, reason: &str| SignatureError::Invalid {
+            id: id.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut ids = std::collections::HashSet::new();
+        let all_ids = raw
+            .distribution
+            .iter()
+            .map(|d| (&d.id, d.positive.is_empty() || d.negative.is_empty()))
+            .chain(
+                raw.file
+                    .iter()
+                    .map(|f| (&f.id, f.positive.is_empty() || f.negative.is_empty())),
+            )
+            .chain(
+                raw.network
+                    .iter()
+                    .map(|n| (&n.id, n.positive.is_empty() || n.negative.is_empty())),
+            );
+        for (id, no_examples) in all_ids {
+            if !ids.insert(id.clone()) {
+                return Err(invalid(id, "duplicate id"));
+            }
+            if no_examples {
+                return Err(invalid(id, "needs positive and negative examples"));
+            }
+        }
+        let mut by_dist = HashMap::new();
+        for (i, d) in raw.distribution.iter().enumerate() {
+            for v in &d.versions {
+                by_dist.insert((normalize_name(&d.name), v.clone()), i);
+            }
+        }
+        let mut by_sha = HashMap::new();
+        for (i, f) in raw.file.iter().enumerate() {
+            if f.sha256.len() != 64
+                || !f
+                    .sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return Err(invalid(&f.id, "sha256 must be 64 lowercase hex digits"));
+            }
+            by_sha.insert(f.sha256.clone(), i);
+        }
+        for n in &raw.network {
+            if n.indicator.len() < 4
+                || !n
+                    .indicator
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            {
+                return Err(invalid(&n.id, "indicator must be a domain or IPv4 address"));
+            }
+        }
+        Ok(Iocs {
+            distributions: raw.distribution,
+            files: raw.file,
+            network: raw.network,
+            by_dist,
+            by_sha,
+        })
+    }
+
+    /// The bad release `name` `version` is, if any.
+    pub fn distribution(&self, name: &str, version: &str) -> Option<&DistIoc> {
+        self.by_dist
+            .get(&(normalize_name(name), version.trim().to_owned()))
+            .map(|&i| &self.distributions[i])
+    }
+
+    /// The bad file with this hash: lowercase hex, or RECORD's `sha256=<urlsafe base64>`.
+    pub fn file(&self, hash: &str) -> Option<&FileIoc> {
+        let hex = match hash.strip_prefix("sha256=") {
+            Some(b64) => {
+                let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(b64.trim_end_matches('='))
+                    .ok()?;
+                raw.iter().map(|b| format!("{b:02x}")).collect()
+            }
+            None => hash.to_ascii_lowercase(),
+        };
+        self.by_sha.get(&hex).map(|&i| &self.files[i])
+    }
+
+    /// Whether a file with this name should be hashed to compare with the table.
+    pub fn is_known_bad_name(&self, name: &str) -> bool {
+        self.files.iter().any(|f| f.names.iter().any(|n| n == name))
+    }
+
+    /// The network indicators as YARA-X rule source.
+    pub fn network_rules(&self) -> String {
+        let mut out = String::new();
+        for (i, n) in self.network.iter().enumerate() {
+            out.push_str(&format!(
+                "rule ioc_net_{i} {{\n  meta:\n    id = {}\n    severity = \"{}\"\n    description = {}\n    reference = {}\n  strings:\n    $a = \"{}\" ascii wide nocase fullword\n  condition:\n    $a\n}}\n\n",
+                quote(&n.id),
+                n.severity,
+                quote(&n.description),
+                quote(&n.reference),
+                n.indicator,
+            ));
+        }
+        out
+    }
+}
+
+/// A YARA string literal.
+fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// PEP 503 name normalisation: lower case, runs of `-`, `_`, `.` become one `-`.
+pub fn normalize_name(name: &str) -> String {
+    let mut out = String::new();
+    let mut sep = false;
+    for c in name.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_normalise() {
+        assert_eq!(normalize_name("LiteLLM"), "litellm");
+        assert_eq!(normalize_name("Foo__Bar.baz"), "foo-bar-baz");
+    }
+
+    #[test]
+    fn every_distribution_and_file_example_behaves() {
+        let iocs = Iocs::from_toml(crate::IOC_TOML).unwrap();
+        assert!(iocs.distributions.len() >= 2 && iocs.files.len() >= 5 && iocs.network.len() >= 5);
+        for d in &iocs.distributions {
+            for (examples, want) in [(&d.positive, true), (&d.negative, false)] {
+                for ex in examples {
+                    let (name, version) = ex.split_once(' ').expect("`name version`");
+                    let got = iocs.distribution(name, version).map(|x| x.id.as_str());
+                    assert_eq!(got == Some(d.id.as_str()), want, "{}: {ex}", d.id);
+                }
+            }
+        }
+        for f in &iocs.files {
+            for ex in &f.positive {
+                assert_eq!(
+                    iocs.file(ex).map(|x| x.id.as_str()),
+                    Some(f.id.as_str()),
+                    "{ex}"
+                );
+                // the same hash as RECORD writes it
+                let raw: Vec<u8> = (0..32)
+                    .map(|i| u8::from_str_radix(&ex[2 * i..2 * i + 2], 16).unwrap())
+                    .collect();
+                let record = format!(
+                    "sha256={}",
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+                );
+                assert_eq!(
+                    iocs.file(&record).map(|x| x.id.as_str()),
+                    Some(f.id.as_str())
+                );
+            }
+            for ex in &f.negative {
+                assert!(iocs.file(ex).is_none(), "{}: {ex}", f.id);
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Judging a payload: scan the bytes with the payload rules, unwrap encoded layers, scan each
+//! layer with the same rules. One [`PayloadScanner`] per worker; the rules are shared.
+
+use std::time::Duration;
+
+use crate::decode::{self, Codec, LimitHit, Limits};
+use crate::rules::{
+    GLOBAL_LAYER_DEPTH, GLOBAL_LONGEST_B64, GLOBAL_STARTUP_HOOK, PayloadRules, RuleInfo,
+};
+
+/// A rule that matched, and where.
+#[derive(Debug, Clone)]
+pub struct PayloadHit<'r> {
+    /// The rule.
+    pub rule: &'r RuleInfo,
+    /// The decoding steps to the layer it matched in (empty: the file itself).
+    pub chain: Vec<Codec>,
+    /// Byte offset in the file: of the match, or of the encoded text the layer came from.
+    pub offset: usize,
+    /// The line around the first match, in the layer it matched (decoded text for a layer).
+    pub context: String,
+}
+
+impl PayloadHit<'_> {
+    /// `base64 → zlib → cred-ssh-keys`, or just the rule id for a match in the file itself.
+    pub fn chain_text(&self) -> String {
+        let mut parts: Vec<&str> = self.chain.iter().map(|c| c.as_str()).collect();
+        parts.push(&self.rule.id);
+        parts.join(" → ")
+    }
+}
+
+/// What scanning one file found.
+#[derive(Debug, Default)]
+pub struct PayloadScan<'r> {
+    /// Matches, one per rule and layer chain, in layer order.
+    pub hits: Vec<PayloadHit<'r>>,
+    /// Decoding limits that were hit.
+    pub limits: Vec<LimitHit>,
+    /// Layers decoded.
+    pub layers: usize,
+    /// Whether a rule scan ran out of time (the rest of that layer was not judged).
+    pub timed_out: bool,
+}
+
+/// Scans files with shared rules; one per worker thread.
+pub struct PayloadScanner<'r> {
+    rules: &'r PayloadRules,
+    scanner: yara_x::Scanner<'r>,
+    limits: Limits,
+}
+
+impl<'r> PayloadScanner<'r> {
+    /// A scanner that gives up on one rule scan after `timeout`.
+    pub fn new(rules: &'r PayloadRules, timeout: Duration) -> PayloadScanner<'r> {
+        let mut scanner = yara_x::Scanner::new(rules.yara());
+        scanner.set_timeout(timeout);
+        scanner.max_matches_per_pattern(64);
+        PayloadScanner {
+            rules,
+            scanner,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Scans `data`; with `decode`, also every layer decoded from it.
+    pub fn scan(&mut self, data: &[u8], startup_hook: bool, decode: bool) -> PayloadScan<'r> {
+        let mut out = PayloadScan::default();
+        self.scan_layer(data, &[], None, 0, startup_hook, &mut out);
+        if decode {
+            let decoded = decode::unwrap(data, &self.limits);
+            out.limits = decoded.limits;
+            out.layers = decoded.layers.len();
+            for layer in &decoded.layers {
+                self.scan_layer(
+                    &layer.bytes,
+                    &layer.chain,
+                    Some(layer.origin),
+                    layer.chain.len(),
+                    startup_hook,
+                    &mut out,
+                );
+            }
+        }
+        out
+    }
+
+    fn scan_layer(
+        &mut self,
+        bytes: &[u8],
+        chain: &[Codec],
+        origin: Option<usize>,
+        depth: usize,
+        startup_hook: bool,
+        out: &mut PayloadScan<'r>,
+    ) {
+        let longest = decode::longest_base64_run(bytes);
+        // the globals are declared by `PayloadRules::compile` with these types: setting them
+        // cannot fail
+        let _ = self.scanner.set_global(GLOBAL_LAYER_DEPTH, depth as i64);
+        let _ = self.scanner.set_global(GLOBAL_LONGEST_B64, longest as i64);
+        let _ = self.scanner.set_global(GLOBAL_STARTUP_HOOK, startup_hook);
+        let results = match self.scanner.scan(bytes) {
+            Ok(results) => results,
+            Err(yara_x::ScanError::Timeout) => {
+                out.timed_out = true;
+                return;
+            }
+            Err(_) => return,
+        };
+        for rule in results.matching_rules() {
+            let Some(info) = self.rules.info(&rule) else {
+                continue;
+            };
+            if out
+                .hits
+                .iter()
+                .any(|h| h.rule.id == info.id && h.chain == chain)
+            {
+                continue;
+            }
+            let first = rule
+                .patterns()
+                .flat_map(|p| p.matches().map(|m| m.range().start).collect::<Vec<_>>())
+                .min();
+            let at = first.unwrap_or(0);
+            out.hits.push(PayloadHit {
+                rule: info,
+                chain: chain.to_vec(),
+                offset: origin.unwrap_or(at),
+                context: line_around(bytes, at),
+            });
+        }
+    }
+}
+
+/// The line holding `offset` (lossy UTF-8), at most 160 characters of it centred on the offset.
+fn line_around(bytes: &[u8], offset: usize) -> String {
+    let offset = offset.min(bytes.len());
+    let start = bytes[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[offset..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| offset + i);
+    let from = start.max(offset.saturating_sub(60));
+    let to = end.min(from + 160);
+    let mut text = String::from_utf8_lossy(&bytes[from..to]).trim().to_owned();
+    if from > start {
+        text.insert(0, '…');
+    }
+    if to < end {
+        text.push('…');
+    }
+    text
+}

@@ -1,0 +1,296 @@
+//! Payload rules: the YARA-X rules under `signatures/rules/`, the network IOCs of
+//! `signatures/ioc.toml` turned into rules, and any user rules (`--rules DIR`), compiled once
+//! into one rule set that every worker shares.
+//!
+//! Rules see three facts measured in Rust as globals, so that no rule needs a regular
+//! expression without a literal to anchor on:
+//! - `pthscan_layer_depth`: 0 for the file, 1 for a layer decoded from it, and so on;
+//! - `pthscan_longest_b64`: the longest run of base64 characters in the scanned bytes;
+//! - `pthscan_startup_hook`: whether the file runs at interpreter start (a hook, or a module a
+//!   hook imports).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::{Severity, SignatureError};
+
+/// Global: decoding depth of the scanned bytes.
+pub const GLOBAL_LAYER_DEPTH: &str = "pthscan_layer_depth";
+/// Global: longest base64 run in the scanned bytes.
+pub const GLOBAL_LONGEST_B64: &str = "pthscan_longest_b64";
+/// Global: the file runs at interpreter start.
+pub const GLOBAL_STARTUP_HOOK: &str = "pthscan_startup_hook";
+
+/// The embedded rule files, in compile order (`common.yar` holds private helper rules the
+/// others use).
+pub const EMBEDDED_RULES: &[(&str, &str)] = &[
+    (
+        "common",
+        include_str!("../../../signatures/rules/common.yar"),
+    ),
+    (
+        "credentials",
+        include_str!("../../../signatures/rules/credentials.yar"),
+    ),
+    (
+        "exfiltration",
+        include_str!("../../../signatures/rules/exfiltration.yar"),
+    ),
+    (
+        "obfuscation",
+        include_str!("../../../signatures/rules/obfuscation.yar"),
+    ),
+    (
+        "persistence",
+        include_str!("../../../signatures/rules/persistence.yar"),
+    ),
+    (
+        "dropper",
+        include_str!("../../../signatures/rules/dropper.yar"),
+    ),
+    (
+        "kubernetes",
+        include_str!("../../../signatures/rules/kubernetes.yar"),
+    ),
+    (
+        "teampcp",
+        include_str!("../../../signatures/rules/teampcp.yar"),
+    ),
+];
+
+/// What a rule says about itself (its `meta:` section).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// Stable id (`cred-ssh-keys`); for user rules without one, the rule identifier.
+    pub id: String,
+    /// Severity of a match.
+    pub severity: Severity,
+    /// One line: what the match means.
+    pub description: String,
+    /// Where the knowledge comes from.
+    pub reference: String,
+    /// The rule family (the embedded file's name, `ioc`, or `user`).
+    pub family: String,
+    /// Where the rule was written (`signatures/rules/credentials.yar`, a user file).
+    pub origin: String,
+}
+
+/// Compiled payload rules and their metadata.
+pub struct PayloadRules {
+    rules: yara_x::Rules,
+    /// By (namespace, YARA rule identifier).
+    info: HashMap<(String, String), RuleInfo>,
+}
+
+impl std::fmt::Debug for PayloadRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayloadRules")
+            .field("rules", &self.info.len())
+            .finish()
+    }
+}
+
+/// One source of rules to compile.
+#[derive(Debug, Clone)]
+pub struct RuleSource {
+    /// Where it came from, for messages.
+    pub origin: String,
+    /// The family its rules belong to.
+    pub family: String,
+    /// YARA-X source text.
+    pub text: String,
+    /// Written by the user: missing metadata gets defaults instead of failing.
+    pub user: bool,
+}
+
+impl RuleSource {
+    /// The embedded rules, then the rules generated from the network IOCs.
+    pub fn embedded(ioc_rules: String) -> Vec<RuleSource> {
+        let mut out: Vec<RuleSource> = EMBEDDED_RULES
+            .iter()
+            .map(|(family, text)| RuleSource {
+                origin: format!("signatures/rules/{family}.yar"),
+                family: (*family).to_owned(),
+                text: (*text).to_owned(),
+                user: false,
+            })
+            .collect();
+        out.push(RuleSource {
+            origin: "signatures/ioc.toml".into(),
+            family: "ioc".into(),
+            text: ioc_rules,
+            user: false,
+        });
+        out
+    }
+
+    /// Every `*.yar` and `*.yara` file under `dir`, in path order.
+    pub fn from_dir(dir: &Path) -> Result<Vec<RuleSource>, SignatureError> {
+        let mut files = Vec::new();
+        collect_rule_files(dir, &mut files, 0)?;
+        files.sort();
+        if files.is_empty() {
+            return Err(SignatureError::UserRules {
+                path: dir.to_path_buf(),
+                reason: "holds no *.yar or *.yara file".into(),
+            });
+        }
+        files
+            .into_iter()
+            .map(|path| {
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| SignatureError::UserRules {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })?;
+                Ok(RuleSource {
+                    origin: path.display().to_string(),
+                    family: "user".into(),
+                    text,
+                    user: true,
+                })
+            })
+            .collect()
+    }
+}
+
+fn collect_rule_files(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    depth: usize,
+) -> Result<(), SignatureError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| SignatureError::UserRules {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() && depth < 8 {
+            collect_rule_files(&path, out, depth + 1)?;
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "yar" || e == "yara") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+impl PayloadRules {
+    /// Compiles `sources` into one rule set. Embedded rules must anchor every pattern on a
+    /// literal (a slow pattern is an error) and carry complete metadata.
+    pub fn compile(sources: &[RuleSource]) -> Result<PayloadRules, SignatureError> {
+        let mut compiler = yara_x::Compiler::new();
+        compiler
+            .define_global(GLOBAL_LAYER_DEPTH, 0i64)
+            .and_then(|c| c.define_global(GLOBAL_LONGEST_B64, 0i64))
+            .and_then(|c| c.define_global(GLOBAL_STARTUP_HOOK, false))
+            .map_err(|e| SignatureError::Rules {
+                origin: "globals".into(),
+                message: e.to_string(),
+            })?;
+        // one namespace per source, so every rule knows its file; each namespace gets the
+        // private helper rules of `common.yar` (user rules may use them too)
+        let common = EMBEDDED_RULES[0].1;
+        for (index, source) in sources.iter().enumerate() {
+            compiler.new_namespace(&format!("s{index}"));
+            // our own rules must be fast; a user's slow rule is their call
+            compiler.error_on_slow_pattern(!source.user);
+            compiler.error_on_slow_loop(!source.user);
+            let add = |compiler: &mut yara_x::Compiler<'_>, text: &str, origin: &str| {
+                compiler
+                    .add_source(yara_x::SourceCode::from(text).with_origin(origin))
+                    .map(|_| ())
+                    .map_err(|e| SignatureError::Rules {
+                        origin: origin.to_owned(),
+                        message: e.to_string(),
+                    })
+            };
+            if source.text != common {
+                add(&mut compiler, common, "signatures/rules/common.yar")?;
+            }
+            add(&mut compiler, &source.text, &source.origin)?;
+        }
+        let rules = compiler.build();
+        let mut info = HashMap::new();
+        let mut ids: HashMap<String, String> = HashMap::new();
+        for rule in rules.iter() {
+            if rule.is_private() {
+                continue;
+            }
+            let Some(source) = rule
+                .namespace()
+                .strip_prefix('s')
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| sources.get(i))
+            else {
+                continue;
+            };
+            let ident = rule.identifier().to_owned();
+            let mut meta: HashMap<&str, String> = HashMap::new();
+            for (key, value) in rule.metadata() {
+                if let yara_x::MetaValue::String(s) = value {
+                    meta.insert(key, s.to_owned());
+                }
+            }
+            let missing = |key: &str| SignatureError::Rules {
+                origin: source.origin.clone(),
+                message: format!("rule `{ident}` has no `{key}` in its meta section"),
+            };
+            let get = |key: &str, default: Option<String>| -> Result<String, SignatureError> {
+                match (meta.get(key), source.user) {
+                    (Some(v), _) => Ok(v.clone()),
+                    (None, true) => Ok(default.unwrap_or_default()),
+                    (None, false) => Err(missing(key)),
+                }
+            };
+            let id = get("id", Some(ident.clone()))?;
+            let sev_word = get("severity", Some("high".into()))?;
+            let severity = Severity::parse(&sev_word).ok_or_else(|| SignatureError::Rules {
+                origin: source.origin.clone(),
+                message: format!(
+                    "rule `{ident}`: severity `{sev_word}` is not one of info, low, medium, high, critical"
+                ),
+            })?;
+            let description = get("description", Some(format!("user rule {ident}")))?;
+            let reference = get("reference", Some(source.origin.clone()))?;
+            if let Some(other) = ids.insert(id.clone(), ident.clone()) {
+                return Err(SignatureError::Rules {
+                    origin: source.origin.clone(),
+                    message: format!("rules `{other}` and `{ident}` share the id `{id}`"),
+                });
+            }
+            info.insert(
+                (rule.namespace().to_owned(), ident),
+                RuleInfo {
+                    id,
+                    severity,
+                    description,
+                    reference,
+                    family: source.family.clone(),
+                    origin: source.origin.clone(),
+                },
+            );
+        }
+        Ok(PayloadRules { rules, info })
+    }
+
+    /// The compiled rules.
+    pub fn yara(&self) -> &yara_x::Rules {
+        &self.rules
+    }
+
+    /// Metadata of a public rule that matched.
+    pub fn info(&self, rule: &yara_x::Rule<'_, '_>) -> Option<&RuleInfo> {
+        self.info
+            .get(&(rule.namespace().to_owned(), rule.identifier().to_owned()))
+    }
+
+    /// Every public rule's metadata, by id.
+    pub fn all(&self) -> Vec<&RuleInfo> {
+        let mut all: Vec<&RuleInfo> = self.info.values().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+}

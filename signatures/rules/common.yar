@@ -1,0 +1,163 @@
+// Private helper rules: one capability each. Every family's namespace gets a copy, so rules
+// can combine them (`cs_ssh and py_http_send`). No public rule fires on one capability alone:
+// boto3 reads ~/.aws/credentials, requests POSTs, coverage calls exec.
+// Every pattern is anchored on a literal; shapes without one are measured in Rust and passed
+// in as globals (pthscan_layer_depth, pthscan_longest_b64, pthscan_startup_hook).
+
+private rule py_http_send {
+  strings:
+    $a1 = "requests.post(" $a2 = "requests.put(" $a3 = "requests.request(" $a4 = "httpx.post("
+    $a5 = "urlopen(" $a6 = "urllib.request.Request(" $a7 = "HTTPSConnection(" $a8 = "HTTPConnection("
+    $a9 = "session.post(" $a10 = "pycurl." $a11 = "smtplib.SMTP" $a12 = "ftplib.FTP("
+    $b1 = "urlopen" fullword $b2 = "HTTPSConnection" fullword $b3 = "HTTPConnection" fullword
+    $a13 = /['" ]curl ['"\-]/ $a14 = /['" ]wget ['"\-]/ $a15 = "requests.get(" $a16 = "aiohttp.ClientSession("
+  condition:
+    any of them
+}
+
+private rule py_spawn {
+  strings:
+    $a1 = "subprocess." $a2 = "Popen(" $a3 = "os.system(" $a4 = "os.popen(" $a5 = "os.execv"
+    $a6 = "os.execl" $a7 = "os.spawn" $a8 = "pty.spawn(" $a9 = "os.posix_spawn" $a10 = "check_output("
+  condition:
+    any of them
+}
+
+private rule py_exec {
+  strings:
+    $a1 = /(^|[^.\w])exec\s*\(/ $a2 = /(^|[^.\w])eval\s*\(/ $a3 = "exec(compile("
+  condition:
+    any of them
+}
+
+private rule py_archive {
+  strings:
+    $a1 = "tarfile.open(" $a2 = "zipfile.ZipFile(" $a3 = "make_archive(" $a4 = /tar -?c[zjJ]?f/ $a5 = "py7zr."
+  condition:
+    any of them
+}
+
+private rule host_recon {
+  strings:
+    $a1 = "gethostname()" $a2 = "getpass.getuser()" $a3 = "os.getlogin()" $a4 = "platform.node()"
+    $a5 = "os.uname()" $a6 = "whoami" $a7 = "ipinfo.io" $a8 = "ifconfig.me" $a9 = "api.ipify.org"
+    $a10 = "icanhazip" $a11 = "platform.platform()" $a12 = "getuser()"
+  condition:
+    any of them
+}
+
+// Credential stores, one rule per kind (THREATS.md §3.4).
+private rule cs_ssh {
+  strings:
+    $a1 = "id_rsa" fullword $a2 = "id_ed25519" fullword $a3 = "id_ecdsa" fullword $a4 = "id_dsa" fullword
+    $a5 = ".ssh/" $a6 = "\".ssh\"" $a7 = "'.ssh'"
+  condition:
+    any of them
+}
+private rule cs_ssh_private_key {
+  strings:
+    $a1 = "id_rsa" fullword $a2 = "id_ed25519" fullword $a3 = "id_ecdsa" fullword $a4 = "id_dsa" fullword
+  condition:
+    any of them
+}
+private rule cs_aws {
+  strings:
+    $a1 = ".aws/credentials" $a2 = "'.aws'" $a3 = "\".aws\"" $a4 = "AWS_SECRET_ACCESS_KEY"
+  condition:
+    any of them
+}
+private rule cs_gcp {
+  strings:
+    $a1 = "application_default_credentials.json" $a2 = ".config/gcloud" $a3 = "GOOGLE_APPLICATION_CREDENTIALS"
+  condition:
+    any of them
+}
+private rule cs_azure {
+  strings:
+    $a1 = ".azure/" $a2 = "'.azure'" $a3 = "\".azure\"" $a4 = "accessTokens.json" $a5 = "msal_token_cache"
+  condition:
+    any of them
+}
+private rule cs_kube {
+  strings:
+    $a1 = ".kube/config" $a2 = "serviceaccount/token" $a3 = "/etc/kubernetes/" $a4 = "'.kube'" $a5 = "\".kube\""
+  condition:
+    any of them
+}
+private rule cs_docker {
+  strings:
+    $a1 = ".docker/config.json" $a2 = "'.docker'" $a3 = "\".docker\""
+  condition:
+    any of them
+}
+private rule cs_git {
+  strings:
+    $a1 = ".git-credentials" $a2 = ".gitconfig"
+  condition:
+    any of them
+}
+private rule cs_history {
+  strings:
+    $a1 = ".bash_history" $a2 = ".zsh_history" $a3 = ".mysql_history" $a4 = ".psql_history"
+    $a5 = ".rediscli_history" $a6 = ".python_history"
+  condition:
+    any of them
+}
+private rule cs_dotenv {
+  strings:
+    $a1 = ".env.local" $a2 = ".env.production" $a3 = ".env.staging" $a4 = "'.env'" $a5 = "\".env\""
+  condition:
+    any of them
+}
+private rule cs_tokens {
+  strings:
+    $a1 = ".npmrc" $a2 = ".pypirc" $a3 = ".vault-token" $a4 = ".netrc" $a5 = ".pgpass" $a6 = ".my.cnf"
+  condition:
+    any of them
+}
+private rule cs_wallets {
+  strings:
+    $a1 = "wallet.dat" $a2 = "Electrum" $a3 = "Exodus" $a4 = ".bitcoin" $a5 = "Ethereum" $a6 = "keystore"
+    $a7 = "solana" $a8 = "Monero" $a9 = "nkbihfbeogaeaoehlefnkodbefgpgknn" $a10 = "Atomic" $a11 = ".litecoin"
+    $a12 = "Phantom" $a13 = "Coinomi" $a14 = "Guarda" $a15 = "Jaxx"
+  condition:
+    2 of them
+}
+private rule cs_browser {
+  strings:
+    $a1 = "Login Data" $a2 = "logins.json" $a3 = "key4.db" $a4 = "Web Data" $a5 = "cookies.sqlite"
+    $a6 = "Local State"
+  condition:
+    any of them
+}
+private rule cs_system {
+  strings:
+    $a1 = "/etc/shadow" $a2 = "/etc/ssl/private" $a3 = "/proc/self/environ"
+  condition:
+    any of them
+}
+private rule cs_cicd {
+  strings:
+    $a1 = "terraform.tfvars" $a2 = ".gitlab-ci.yml" $a3 = ".travis.yml" $a4 = "Jenkinsfile" $a5 = ".drone.yml"
+    $a6 = "ansible.cfg"
+  condition:
+    any of them
+}
+
+private rule cred_store_count_3 {
+  condition:
+    3 of (cs_ssh, cs_aws, cs_gcp, cs_azure, cs_kube, cs_docker, cs_git, cs_history, cs_dotenv,
+          cs_tokens, cs_wallets, cs_browser, cs_system, cs_cicd)
+}
+
+// Services used to receive stolen data or to test reachability from a victim.
+private rule drop_service {
+  strings:
+    $a1 = "webhook.site" $a2 = "pipedream.net" $a3 = "requestbin" $a4 = "transfer.sh" $a5 = "file.io/"
+    $a6 = "0x0.st" $a7 = "bashupload.com" $a8 = "oastify.com" $a9 = "burpcollaborator.net"
+    $a10 = "interact.sh" $a11 = "oast.fun" $a12 = "oast.me" $a13 = "oast.pro" $a14 = "oast.live"
+    $a15 = "oast.site" $a16 = "oast.online" $a17 = "dnslog.cn" $a18 = "ceye.io" $a19 = "pastebin.com/api"
+    $a20 = "hastebin" $a21 = "anonfiles" $a22 = "gofile.io" $a23 = "canarytokens"
+  condition:
+    any of them
+}

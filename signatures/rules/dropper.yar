@@ -1,0 +1,56 @@
+// Droppers: download code or a program and run it.
+
+rule drop_pipe_to_shell {
+  meta:
+    id = "drop-pipe-to-shell"
+    severity = "high"
+    description = "spawns a shell command that downloads and pipes into a shell or interpreter (curl … | sh)"
+    reference = "THREATS.md §3.10 (Axios RAT chain: curl, /tmp/ld.py, nohup python3)"
+  strings:
+    $a = /(curl|wget)\s[^\n|]{0,200}\|\s*(sudo\s+)?(ba|z|da)?sh\b/
+    $b = /(curl|wget)\s[^\n|]{0,200}\|\s*python[0-9.]*/
+  condition:
+    any of them and py_spawn
+}
+
+rule drop_download_exec {
+  meta:
+    id = "drop-download-exec"
+    severity = "high"
+    description = "fetches code over HTTP and executes it in-process (exec of a response body)"
+    reference = "THREATS.md §3.6 (C2 polling loader)"
+  strings:
+    $a = /(exec|eval)\s*\(\s*(requests\.get|urlopen|urllib\.request\.urlopen|httpx\.get)\s*\(/
+    $b = /(exec|eval)\s*\(\s*[\w.]+\.(text|content|read\(\))\s*[,)]/
+  condition:
+    $a or ($b and py_http_send)
+}
+
+rule drop_download_run {
+  meta:
+    id = "drop-download-run"
+    severity = "high"
+    description = "downloads a file to a temporary or hidden place, makes it executable or runs it"
+    reference = "THREATS.md §3.6, §3.10"
+  strings:
+    $dl1 = "urlretrieve(" $dl2 = "requests.get(" $dl3 = "urlopen(" $dl4 = /(curl|wget)\s+-[A-Za-z]*[oO]\s/
+    $tmp1 = "/tmp/" $tmp2 = "/dev/shm/" $tmp3 = "gettempdir()" $tmp4 = "APPDATA" $tmp5 = "TEMP"
+    $x1 = "chmod +x" $x2 = /os\.chmod\s*\([^\n]{0,120}(0o7|0o5|755|777|S_IEXEC|S_IXUSR)/ $x3 = ".exe"
+    $run1 = "Popen(" $run2 = "os.system(" $run3 = "startfile(" $run4 = "subprocess.run(" $run5 = "subprocess.call("
+  condition:
+    any of ($dl*) and any of ($tmp*) and any of ($x*) and any of ($run*)
+}
+
+rule drop_powershell {
+  meta:
+    id = "drop-powershell"
+    severity = "high"
+    description = "runs PowerShell with an encoded command, a download cradle or a hidden window"
+    reference = "MITRE T1059.001; Windows droppers on PyPI"
+  strings:
+    $ps = "powershell" nocase
+    $a1 = /-e(nc|ncodedcommand)?\s+[A-Za-z0-9+\/=]{20}/ nocase $a2 = "DownloadString" nocase $a3 = "DownloadFile" nocase
+    $a4 = "Invoke-Expression" nocase $a5 = /\bIEX\b/ $a6 = /-w(indowstyle)?\s+hidden/ nocase $a7 = "Invoke-WebRequest" nocase
+  condition:
+    $ps and any of ($a*) and py_spawn
+}

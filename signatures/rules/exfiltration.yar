@@ -1,0 +1,73 @@
+// Exfiltration: where stolen data goes. A hard-coded chat webhook, a drop service, an
+// uploading curl spawned from Python, an archive POSTed with a file-name header.
+
+private rule cred_store_count_1 {
+  condition:
+    cs_ssh or cs_aws or cs_gcp or cs_azure or cs_kube or cs_docker or cs_git or cs_history or cs_dotenv
+    or cs_tokens or cs_wallets or cs_browser or cs_system
+}
+
+rule exfil_chat_webhook {
+  meta:
+    id = "exfil-chat-webhook"
+    severity = "high"
+    description = "holds a hard-coded Discord or Slack webhook, or Telegram bot token: a ready-made channel for stolen data (client libraries take these as parameters)"
+    reference = "Common exfiltration channel of PyPI stealers"
+  strings:
+    $discord = /discord(app)?\.com\/api\/webhooks\/[0-9]{15,21}\/[A-Za-z0-9_\-]{20,}/
+    $telegram = /api\.telegram\.org\/bot[0-9]{6,12}:[A-Za-z0-9_\-]{30,}/
+    $slack = /hooks\.slack\.com\/services\/T[A-Z0-9]{6,}\/B[A-Z0-9]{6,}\//
+  condition:
+    any of them
+}
+
+rule exfil_drop_service {
+  meta:
+    id = "exfil-drop-service"
+    severity = "high"
+    description = "sends to a request-capture, out-of-band or anonymous file-drop service (webhook.site, pipedream, Burp Collaborator, interactsh, transfer.sh, …) together with host details or secrets"
+    reference = "Dependency-confusion beacons and stealers on PyPI"
+  condition:
+    drop_service and (py_http_send or py_spawn) and (host_recon or cred_store_count_1)
+}
+
+rule exfil_curl_upload {
+  meta:
+    id = "exfil-curl-upload"
+    severity = "high"
+    description = "runs curl or wget from Python to upload a file or post data"
+    reference = "THREATS.md §3.5 (curl POST of tpcp.tar.gz)"
+  strings:
+    $curl = /curl[^\n]{0,200}\s(-F|-d|--data(-binary|-raw)?|-T|--upload-file|-X\s*POST)[\s'",]/
+    $list = /['"]curl['"]\s*,[^\n]{0,200}['"](-F|-d|--data(-binary|-raw)?|-T|--upload-file)['"]/
+    $wget = /wget[^\n]{0,120}--post-(file|data)/
+  condition:
+    any of them and py_spawn
+}
+
+rule exfil_archive_upload {
+  meta:
+    id = "exfil-archive-upload"
+    severity = "high"
+    description = "packs files from the home directory or credential stores into an archive and uploads it"
+    reference = "THREATS.md §3.5"
+  strings:
+    $home1 = "expanduser(\"~\")" $home2 = "expanduser('~')" $home3 = "Path.home()" $home4 = "os.environ[\"HOME\"]"
+    $home5 = "os.environ['HOME']"
+    $up1 = "files={" $up2 = "files=" $up4 = "X-Filename" $up5 = "data=open("
+  condition:
+    py_archive and py_http_send and any of ($up*) and (any of ($home*) or cred_store_count_1)
+}
+
+rule exfil_filename_header {
+  meta:
+    id = "exfil-filename-header"
+    severity = "high"
+    description = "uploads with an X-Filename header naming an archive or encrypted blob, the TeamPCP exfiltration request shape"
+    reference = "THREATS.md §3.5 (X-Filename: tpcp.tar.gz)"
+  strings:
+    $h = "X-Filename" nocase
+    $f = /X-Filename['"]?\s*[:,]\s*['"]?\s*[\w.\-{}]{1,64}\.(tar\.gz|tgz|zip|enc|bin|7z)/ nocase
+  condition:
+    $h and $f and (py_http_send or py_spawn)
+}

@@ -1,0 +1,101 @@
+// Obfuscation: code that hides what it runs. Running decoded or decompressed data is the
+// signal; `exec(compile(source, path, "exec"))` (coverage, setuptools, runpy) is not.
+
+rule obf_exec_decoded {
+  meta:
+    id = "obf-exec-decoded"
+    severity = "high"
+    description = "executes data it has just decoded or decompressed: exec/eval of base64, hex, zlib, lzma, bz2, marshal or codecs output"
+    reference = "THREATS.md §3.3, §5"
+  strings:
+    $a = /(exec|eval)\s*\(\s*(compile\s*\(\s*)?(__import__\s*\(\s*['"](base64|zlib|marshal|codecs|lzma|bz2|gzip|binascii)['"]\s*\)\s*\.|(base64|zlib|marshal|codecs|lzma|bz2|gzip|binascii|bytes)\s*\.)?(b64decode|b32decode|b16decode|b85decode|a85decode|urlsafe_b64decode|decodebytes|decompress|unhexlify|a2b_base64|fromhex|decode)\s*\(/
+    $m = /(exec|eval)\s*\(\s*(marshal\.)?loads\s*\(/
+  condition:
+    any of them
+}
+
+rule obf_decode_then_exec {
+  meta:
+    id = "obf-decode-then-exec"
+    severity = "high"
+    description = "decodes a payload into a variable and executes or spawns it a few lines later"
+    reference = "THREATS.md §3.3 (1.82.7: base64 decoded, then run through subprocess)"
+  strings:
+    $a = /(b64decode|decompress|unhexlify|fromhex|marshal\.loads)\s*\([\s\S]{0,400}[^.\w](exec|eval)\s*\(/
+    $b = /(b64decode|decompress|unhexlify|fromhex)\s*\([\s\S]{0,400}subprocess\.(Popen|run|call)\s*\(\s*\[\s*sys\.executable/
+  condition:
+    any of them
+}
+
+rule obf_import_decode_exec {
+  meta:
+    id = "obf-import-decode-exec"
+    severity = "high"
+    description = "the one-liner obfuscator shape: __import__('zlib'/'base64'/'marshal') decoders behind a lambda, then exec"
+    reference = "pyobfuscate / Hyperion-style packers seen in PyPI malware"
+  strings:
+    $imp = /__import__\s*\(\s*['"](base64|zlib|marshal|lzma|bz2|codecs|binascii)['"]\s*\)\s*\.\s*(b64decode|b32decode|b85decode|decompress|loads|decode|unhexlify)/
+  condition:
+    $imp and py_exec
+}
+
+rule obf_chr_join_exec {
+  meta:
+    id = "obf-chr-join"
+    severity = "high"
+    description = "builds code or a command from character codes (chr() chains, ''.join(map(chr, …))) and runs it"
+    reference = "THREATS.md §5; common string hiding in PyPI malware"
+  strings:
+    $join1 = "join(chr(" $join2 = "join(map(chr," $join3 = "join([chr(" $join4 = "join(map(chr ,"
+    $cat = /chr\(\d{1,3}\)\s*\+\s*chr\(\d{1,3}\)\s*\+\s*chr\(/
+  condition:
+    (any of ($join*) or #cat > 2) and (py_exec or py_spawn)
+}
+
+rule obf_long_literal_exec {
+  meta:
+    id = "obf-long-literal-exec"
+    severity = "medium"
+    description = "a file that executes dynamic code also holds a very long encoded literal (2 KiB or more of base64 characters)"
+    reference = "THREATS.md §5 (very long literals); measured in Rust, not by a regex"
+  condition:
+    pthscan_longest_b64 >= 2048 and py_exec
+}
+
+rule obf_nested_encoding {
+  meta:
+    id = "obf-nested-encoding"
+    severity = "high"
+    description = "code found two or more encoded layers deep that executes, spawns or imports more code"
+    reference = "THREATS.md §3.3 (double and triple base64 in the LiteLLM chain)"
+  strings:
+    $imp = "import " $b = /b64decode\s*\(\s*(base64\.)?b64decode/
+  condition:
+    (pthscan_layer_depth >= 2 and $imp and (py_exec or py_spawn)) or $b
+}
+
+rule obf_marshal_exec {
+  meta:
+    id = "obf-marshal-exec"
+    severity = "high"
+    description = "loads marshalled bytecode from a literal and runs it (hides source from readers and scanners)"
+    reference = "THREATS.md §5"
+  strings:
+    $m = "marshal.loads(" $f = "types.FunctionType(" $lit = /marshal\.loads\s*\(\s*b['"]/
+  condition:
+    $lit or ($m and $f) or ($m and py_exec and pthscan_longest_b64 >= 256)
+}
+
+rule obf_builtins_lookup {
+  meta:
+    id = "obf-builtins-lookup"
+    severity = "medium"
+    description = "reaches exec/eval/__import__ through a string lookup on builtins, so the call name never appears"
+    reference = "THREATS.md §5"
+  strings:
+    $a = /getattr\s*\(\s*(__builtins__|builtins|globals\(\)\s*\[\s*['"]__builtins__['"]\s*\])\s*,\s*['"](ex|ev|__im)/
+    $b = /__builtins__\s*\.\s*__dict__\s*\[\s*['"](exec|eval|__import__)/
+    $c = /getattr\s*\(\s*(__builtins__|builtins)\s*,\s*['"][a-z_]{1,6}['"]\s*\+/
+  condition:
+    any of them
+}
