@@ -45,6 +45,23 @@ pub struct Args {
     #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
     pub max_file_size: u64,
 
+    /// Also run the payload rules over every file of every installed distribution (and every
+    /// layer decoded from it), not just the code that runs at start-up. Catches payloads that
+    /// run on import, like litellm 1.82.7's proxy_server.py.
+    #[arg(long)]
+    pub deep: bool,
+
+    /// Add the YARA-X rules in DIR (every *.yar and *.yara file, recursively) or in one FILE.
+    /// Metadata `id`, `severity`, `description` and `reference` are used where present
+    /// (severity defaults to high). A rule that does not compile stops the run with exit 2.
+    /// May be repeated.
+    #[arg(long, value_name = "DIR|FILE")]
+    pub rules: Vec<PathBuf>,
+
+    /// Give up on one file's rule scan after this many seconds (reported, exit 2).
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub scan_timeout: u64,
+
     /// Subcommands.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -55,7 +72,8 @@ pub struct Args {
 pub enum Command {
     /// Print what a rule finds, why it matters, an example and references.
     Explain {
-        /// A rule id (PTH001, CUS002, …); `all` lists every rule.
+        /// A rule id (PTH001, cred-ssh-keys, ioc-dist-litellm-teampcp, …); `all` lists every
+        /// rule.
         rule: String,
     },
 }

@@ -24,17 +24,26 @@ pub const EXIT_ERROR: u8 = 2;
 /// Runs the command line.
 pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(Command::Explain { rule }) = &args.command {
+        let sigs = Signatures::embedded()
+            .map_err(|e| anyhow!("{e}"))
+            .context("the embedded signatures do not compile")?;
         let mut out = std::io::stdout().lock();
-        return match render::explain::explain(rule, &mut out)? {
+        return match render::explain::explain(rule, sigs, &mut out)? {
             true => Ok(ExitCode::from(EXIT_CLEAN)),
             false => Err(anyhow!(
                 "unknown rule `{rule}`; `pthscan explain all` lists them"
             )),
         };
     }
-    let sigs = Signatures::embedded()
-        .map_err(|e| anyhow!("{e}"))
-        .context("the embedded signatures do not compile")?;
+    let loaded;
+    let sigs: &Signatures = if args.rules.is_empty() {
+        Signatures::embedded()
+            .map_err(|e| anyhow!("{e}"))
+            .context("the embedded signatures do not compile")?
+    } else {
+        loaded = Signatures::load(&args.rules).context("cannot load --rules")?;
+        &loaded
+    };
     if let Some(root) = &args.root
         && !root.is_dir()
     {
@@ -44,6 +53,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         paths: args.paths.clone(),
         root: args.root.clone(),
         max_file_size: args.max_file_size,
+        deep: args.deep,
+        scan_timeout: std::time::Duration::from_secs(args.scan_timeout.max(1)),
     };
     let report = scan(&options, sigs);
     let fail_on = args.fail_on.severity();

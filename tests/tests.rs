@@ -25,7 +25,8 @@ fn every_corpus_case_yields_exactly_its_expected_findings() {
         assert!(!case.description.is_empty());
         let dir = tempfile::tempdir().unwrap();
         materialize(&case, dir.path());
-        let (json, out) = scan_json(dir.path(), &[]);
+        let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+        let (json, out) = scan_json(dir.path(), &args);
         let mut expected = case.expect.clone();
         expected.sort();
         let with_runs_on = |e: &Expect| {
@@ -352,3 +353,117 @@ fn explain_prints_the_rule_doc_and_rejects_unknown_rules() {
 }
 
 mod output;
+
+#[test]
+fn decoded_layers_carry_their_chain_and_deep_finds_what_the_default_scan_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    materialize(&load_case("litellm-1828-chain"), dir.path());
+    let (json, _) = scan_json(dir.path(), &[]);
+    let chain_of = |rule: &str| -> Vec<String> {
+        let f = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("no {rule}"));
+        serde_json::from_value(f["decoded"].clone()).unwrap_or_default()
+    };
+    assert_eq!(chain_of("teampcp-pth-launcher"), Vec::<String>::new());
+    assert_eq!(chain_of("teampcp-markers"), ["base64"]);
+    assert_eq!(chain_of("cred-sweep-stores"), ["base64", "base64"]);
+    let text = stdout(&pthscan(&[dir.path().to_str().unwrap()]));
+    assert!(
+        text.contains("decoded: base64 → base64 → cred-sweep-stores"),
+        "{text}"
+    );
+
+    // 1.82.7: the payload is in an ordinary module; without --deep only the IOC says so
+    let dir = tempfile::tempdir().unwrap();
+    materialize(&load_case("litellm-1827-proxy-server"), dir.path());
+    let (json, _) = scan_json(dir.path(), &[]);
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["ioc-dist-litellm-teampcp"]);
+    assert_eq!(
+        json["findings"][0]["reference"]
+            .as_str()
+            .unwrap()
+            .contains("PYSEC-2026-2"),
+        true
+    );
+}
+
+#[test]
+fn user_rules_add_findings_and_a_bad_rule_stops_with_the_compiler_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    std::fs::write(sp.join("corp.pth"), "import corp_boot\n").unwrap();
+    std::fs::write(sp.join("corp_boot.py"), "TOKEN = 'ACME-CANARY-7731'\n").unwrap();
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(
+        rules.path().join("canary.yar"),
+        "rule acme_canary {\n  meta:\n    id = \"acme-canary\"\n    severity = \"critical\"\n    description = \"our canary token\"\n    reference = \"wiki/canary\"\n  strings:\n    $a = \"ACME-CANARY-\"\n  condition:\n    $a\n}\n",
+    )
+    .unwrap();
+    let (json, out) = scan_json(dir.path(), &["--rules", rules.path().to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let f = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "acme-canary")
+        .expect("user rule finding");
+    assert_eq!(f["severity"], "critical");
+    assert!(
+        f["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("corp_boot.py")
+    );
+
+    std::fs::write(
+        rules.path().join("broken.yar"),
+        "rule broken {\n  condition:\n    $missing\n}\n",
+    )
+    .unwrap();
+    let out = pthscan(&[
+        dir.path().to_str().unwrap(),
+        "--rules",
+        rules.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("broken.yar") && err.contains("$missing"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn explain_covers_payload_rules_and_iocs() {
+    let out = pthscan(&["explain", "cred-ssh-keys"]);
+    assert_eq!(code(&out), 0);
+    assert!(stdout(&out).contains("signatures/rules/credentials.yar"));
+    let out = pthscan(&["explain", "ioc-dist-litellm-teampcp"]);
+    assert!(stdout(&out).contains("1.82.7, 1.82.8"), "{}", stdout(&out));
+    let all = stdout(&pthscan(&["explain", "all"]));
+    for family in [
+        "credentials",
+        "exfiltration",
+        "obfuscation",
+        "persistence",
+        "kubernetes",
+        "teampcp",
+        "dropper",
+    ] {
+        assert!(
+            all.contains(&format!("Payload rules, {family}")),
+            "{family}"
+        );
+    }
+}

@@ -11,7 +11,12 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct Case {
     pub description: String,
+    /// Extra command-line flags for this case (`--deep`).
+    #[serde(default)]
+    pub args: Vec<String>,
     pub file: Vec<CaseFile>,
+    /// Exactly the findings the scan must report (none for a benign case).
+    #[serde(default)]
     pub expect: Vec<Expect>,
 }
 
@@ -154,4 +159,8 @@ pub fn code(out: &Output) -> i32 {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -1,26 +1,101 @@
-//! `pthscan explain RULE`: the rule's doc, in the shape every detector documents itself.
+//! `pthscan explain RULE`: a detector's doc, a payload rule's metadata, or an IOC entry.
 
 use std::io::{self, Write};
 
+use pthscan_signatures::Signatures;
+
 /// Prints the doc of `rule` (or every rule's title for `all`); `false` if there is no such rule.
-pub fn explain(rule: &str, w: &mut dyn Write) -> io::Result<bool> {
+pub fn explain(rule: &str, sigs: &Signatures, w: &mut dyn Write) -> io::Result<bool> {
     let rules = pthscan_core::detectors::rules();
+    let payload = sigs.payload.all();
     if rule.eq_ignore_ascii_case("all") {
+        writeln!(w, "Detectors (start-up hooks):")?;
         for r in &rules {
-            writeln!(w, "{:<9} {}", r.id, r.title)?;
+            writeln!(w, "  {:<9} {}", r.id, r.title)?;
+        }
+        let mut family = "";
+        for r in &payload {
+            if r.family == "ioc" {
+                continue;
+            }
+            if r.family != family {
+                family = &r.family;
+                writeln!(w, "\nPayload rules, {family} ({}):", r.origin)?;
+            }
+            writeln!(w, "  {:<28} {:<8} {}", r.id, r.severity, r.description)?;
+        }
+        writeln!(w, "\nIOCs (signatures/ioc.toml):")?;
+        for d in &sigs.iocs.distributions {
+            writeln!(w, "  {:<36} {} {}", d.id, d.name, d.versions.join(", "))?;
+        }
+        for f in &sigs.iocs.files {
+            writeln!(w, "  {:<36} sha256 {}", f.id, f.sha256)?;
+        }
+        for n in &sigs.iocs.network {
+            writeln!(w, "  {:<36} {}", n.id, n.indicator)?;
         }
         return Ok(true);
     }
-    let Some(doc) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(rule)) else {
-        return Ok(false);
-    };
-    writeln!(w, "{}: {}", doc.id, doc.title)?;
-    writeln!(w, "\nWhat it finds\n  {}", doc.what)?;
-    writeln!(w, "\nWhy it matters\n  {}", doc.why)?;
-    writeln!(w, "\nExample\n  {}", doc.example)?;
-    writeln!(w, "\nReferences")?;
-    for r in doc.references {
-        writeln!(w, "  - {r}")?;
+    if let Some(doc) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(rule)) {
+        writeln!(w, "{}: {}", doc.id, doc.title)?;
+        writeln!(w, "\nWhat it finds\n  {}", doc.what)?;
+        writeln!(w, "\nWhy it matters\n  {}", doc.why)?;
+        writeln!(w, "\nExample\n  {}", doc.example)?;
+        writeln!(w, "\nReferences")?;
+        for r in doc.references {
+            writeln!(w, "  - {r}")?;
+        }
+        return Ok(true);
     }
-    Ok(true)
+    if let Some(r) = payload.iter().find(|r| r.id.eq_ignore_ascii_case(rule)) {
+        writeln!(w, "{}: {} ({})", r.id, r.description, r.severity)?;
+        writeln!(w, "\nFamily\n  {} — written in {}", r.family, r.origin)?;
+        writeln!(
+            w,
+            "\nWhere it looks\n  every file of start-up code and every module a hook imports; with --deep, every file of every distribution; and every layer decoded from them (base64, hex, zlib, …)"
+        )?;
+        writeln!(
+            w,
+            "\nExamples\n  signatures/examples/{}.toml (positive and negative, run by the tests)",
+            r.family
+        )?;
+        writeln!(w, "\nReferences\n  - {}", r.reference)?;
+        return Ok(true);
+    }
+    if let Some(d) = sigs
+        .iocs
+        .distributions
+        .iter()
+        .find(|d| d.id.eq_ignore_ascii_case(rule))
+    {
+        writeln!(
+            w,
+            "{}: {} {} ({})",
+            d.id,
+            d.name,
+            d.versions.join(", "),
+            d.severity
+        )?;
+        writeln!(
+            w,
+            "\n  {}\n\nReferences\n  - {}",
+            d.description, d.reference
+        )?;
+        return Ok(true);
+    }
+    if let Some(f) = sigs
+        .iocs
+        .files
+        .iter()
+        .find(|f| f.id.eq_ignore_ascii_case(rule))
+    {
+        writeln!(w, "{}: sha256 {} ({})", f.id, f.sha256, f.severity)?;
+        writeln!(
+            w,
+            "\n  {}\n\nReferences\n  - {}",
+            f.description, f.reference
+        )?;
+        return Ok(true);
+    }
+    Ok(false)
 }

@@ -83,9 +83,11 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(
         w,
-        "summary: {} environment(s), {} hook file(s); findings: {}; {} entries walked, {} files read ({} KiB) in {:.2} s",
+        "summary: {} environment(s), {} hook file(s), {} distribution(s), {} file(s) under payload rules; findings: {}; {} entries walked, {} files read ({} KiB) in {:.2} s",
         s.environments,
         s.hook_files,
+        s.distributions,
+        s.payload_files,
         counts.join(", "),
         s.entries_walked,
         s.files_read,
@@ -125,11 +127,20 @@ fn write_finding(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
     if !f.evidence.is_empty() {
         writeln!(w, "           | {}", f.evidence)?;
     }
-    writeln!(
-        w,
-        "           runs on: {}   sha256: {}",
-        f.runs_on, f.sha256
-    )?;
+    if !f.decoded.is_empty() {
+        writeln!(
+            w,
+            "           decoded: {} → {}",
+            f.decoded.join(" → "),
+            f.rule
+        )?;
+    }
+    let runs_on = if f.runs_on.is_never() {
+        "not at start-up (when imported)".to_owned()
+    } else {
+        f.runs_on.to_string()
+    };
+    writeln!(w, "           runs on: {runs_on}   sha256: {}", f.sha256)?;
     for hit in &f.signals {
         writeln!(
             w,
@@ -139,6 +150,9 @@ fn write_finding(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
     }
     for note in &f.notes {
         writeln!(w, "           note: {note}")?;
+    }
+    if let Some(reference) = &f.reference {
+        writeln!(w, "           reference: {reference}")?;
     }
     Ok(())
 }

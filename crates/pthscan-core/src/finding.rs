@@ -1,5 +1,6 @@
 //! The one type detectors hand to renderers: a [`Finding`].
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -10,7 +11,7 @@ use crate::python::Runs;
 pub use pthscan_signatures::{Severity, SignalHit};
 
 /// Where a finding is: a file, and a line where one applies.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
     /// The file as found on disk (not resolved through symlinks).
     pub path: PathBuf,
@@ -29,10 +30,11 @@ impl Serialize for Location {
 }
 
 /// One thing the scanner wants a person to know about.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Finding {
-    /// Stable rule id (`PTH001`, `CUS002`, …); see `pthscan explain`.
-    pub rule: &'static str,
+    /// Stable rule id: a detector (`PTH001`, `CUS002`, …), a payload rule (`cred-ssh-keys`) or
+    /// an IOC entry (`ioc-dist-litellm-teampcp`); see `pthscan explain`.
+    pub rule: Cow<'static, str>,
     /// The verdict.
     pub severity: Severity,
     /// The file and line.
@@ -56,12 +58,19 @@ pub struct Finding {
     /// Further notes: what the hook imports, what disables it, …
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// For a payload match inside encoded data: the decoding steps from the file to the layer
+    /// that matched, outermost first (`["base64", "zlib"]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decoded: Vec<&'static str>,
+    /// For payload rules and IOCs: where the knowledge comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 impl Finding {
     /// The sort key that makes output deterministic: most severe first, then location, rule.
-    pub fn sort_key(&self) -> (std::cmp::Reverse<Severity>, &Location, &'static str) {
-        (std::cmp::Reverse(self.severity), &self.location, self.rule)
+    pub fn sort_key(&self) -> (std::cmp::Reverse<Severity>, &Location, &str) {
+        (std::cmp::Reverse(self.severity), &self.location, &self.rule)
     }
 }
 

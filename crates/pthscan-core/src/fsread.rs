@@ -54,7 +54,8 @@ pub struct FileBytes {
     pub bytes: Vec<u8>,
     /// The file's full size.
     pub size: u64,
-    /// Lowercase hex SHA-256 of the bytes read (the whole file unless `truncated`).
+    /// Lowercase hex SHA-256 of the bytes read (the whole file unless `truncated`); empty
+    /// from [`Reader::read_unhashed`].
     pub sha256: String,
     /// Whether the file was larger than the cap and only its head was read.
     pub truncated: bool,
@@ -115,8 +116,16 @@ impl Reader {
     }
 
     /// Reads a regular file, through symlinks that stay inside the root, at most
-    /// `max_file_size` bytes of it.
+    /// `max_file_size` bytes of it, and hashes what it read.
     pub fn read(&self, path: &Path) -> Result<FileBytes, ReadError> {
+        let mut data = self.read_unhashed(path)?;
+        data.sha256 = sha256_hex(&data.bytes);
+        Ok(data)
+    }
+
+    /// As [`Reader::read`], leaving `sha256` empty: for bulk reads (`--deep`) that hash only
+    /// the files they report.
+    pub fn read_unhashed(&self, path: &Path) -> Result<FileBytes, ReadError> {
         let resolved = self.resolve(path)?;
         let meta = std::fs::symlink_metadata(&resolved)?;
         check_regular(&meta)?;
@@ -137,7 +146,7 @@ impl Reader {
             .bytes
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Ok(FileBytes {
-            sha256: sha256_hex(&bytes),
+            sha256: String::new(),
             bytes,
             size,
             truncated,

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use pthscan_signatures::Signatures;
+use std::collections::HashSet;
+
+use pthscan_signatures::{PayloadScanner, Signatures};
 use rayon::prelude::*;
 
 use crate::detectors::{self, Ctx, HookFile};
@@ -28,6 +30,23 @@ pub struct ScanOptions {
     pub root: Option<PathBuf>,
     /// At most this many bytes are read from one file.
     pub max_file_size: u64,
+    /// Also run the payload rules over every file of every distribution, not just start-up
+    /// code.
+    pub deep: bool,
+    /// How long one rule scan of one file (or decoded layer) may take.
+    pub scan_timeout: Duration,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            paths: Vec::new(),
+            root: None,
+            max_file_size: 64 * 1024 * 1024,
+            deep: false,
+            scan_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Counts for the summary.
@@ -37,6 +56,10 @@ pub struct Stats {
     pub environments: usize,
     /// Start-up files judged (`.pth`, `.start`, customize modules).
     pub hook_files: usize,
+    /// Installed distributions whose metadata was checked.
+    pub distributions: usize,
+    /// Files the payload rules scanned (start-up code, and with `--deep` every file).
+    pub payload_files: usize,
     /// Directory entries walked.
     pub entries_walked: u64,
     /// Files read.
@@ -142,14 +165,16 @@ pub fn scan(options: &ScanOptions, sigs: &Signatures) -> ScanReport {
     }
     report.scanned = roots;
 
-    let judged: Vec<(Vec<Finding>, Vec<Diagnostic>, usize)> = work
+    let judged: Vec<Judged> = work
         .par_iter()
-        .map(|(reader, env)| judge_environment(sigs, reader, env))
+        .map(|(reader, env)| judge_environment(sigs, reader, env, options))
         .collect();
-    for (findings, diagnostics, hooks) in judged {
-        report.findings.extend(findings);
-        report.diagnostics.extend(diagnostics);
-        report.stats.hook_files += hooks;
+    for j in judged {
+        report.findings.extend(j.findings);
+        report.diagnostics.extend(j.diagnostics);
+        report.stats.hook_files += j.hooks;
+        report.stats.distributions += j.distributions;
+        report.stats.payload_files += j.payload_files;
     }
     report.environments = work.into_iter().map(|(_, env)| env).collect();
     report.environments.sort_by(|a, b| a.root.cmp(&b.root));
@@ -171,11 +196,21 @@ struct SiteHooks {
     start: Vec<HookFile>,
 }
 
+/// What judging one environment produced.
+struct Judged {
+    findings: Vec<Finding>,
+    diagnostics: Vec<Diagnostic>,
+    hooks: usize,
+    distributions: usize,
+    payload_files: usize,
+}
+
 fn judge_environment(
     sigs: &Signatures,
     reader: &Reader,
     env: &Environment,
-) -> (Vec<Finding>, Vec<Diagnostic>, usize) {
+    options: &ScanOptions,
+) -> Judged {
     let mut ctx = Ctx {
         sigs,
         reader,
@@ -183,6 +218,7 @@ fn judge_environment(
         search_path: env.site_dirs.clone(),
         modules: RefCell::default(),
         diagnostics: RefCell::default(),
+        startup_files: RefCell::default(),
     };
     // Phase 1: read every .pth and .start file, and learn what the path lines add to sys.path.
     let sites: Vec<SiteHooks> = env
@@ -253,7 +289,172 @@ fn judge_environment(
         findings.extend(found);
     }
     findings.extend(detectors::imported::findings(&ctx));
-    (findings, ctx.diagnostics.into_inner(), hooks)
+
+    // Phase 3: installed distributions against the IOC tables.
+    let (distributions, found) = detectors::ioc::distributions(&ctx);
+    findings.extend(found);
+
+    // Phase 4: payload rules and file IOCs over all start-up code read above.
+    let startup = ctx.startup_files.take();
+    let mut diagnostics = Vec::new();
+    let mut scanner = PayloadScanner::new(&sigs.payload, options.scan_timeout);
+    for (path, data) in &startup {
+        if let Some(ioc) = sigs.iocs.file(&data.sha256) {
+            findings.push(detectors::ioc::file_finding(
+                ioc,
+                &env.root,
+                path,
+                &data.sha256,
+            ));
+        }
+        let (found, problems) = detectors::payload::judge(
+            &mut scanner,
+            &env.root,
+            path,
+            &data.bytes,
+            Some(&data.sha256),
+            true,
+        );
+        findings.extend(found);
+        diagnostics.extend(problems);
+    }
+    let mut payload_files = startup.len();
+
+    // Phase 5 (--deep): every file of every distribution.
+    if options.deep {
+        findings.extend(detectors::ioc::record_hashes(&ctx));
+        let skip: HashSet<PathBuf> = startup.into_iter().map(|(p, _)| p).collect();
+        let deep = deep_scan(sigs, reader, env, &ctx.search_path, &skip, options);
+        findings.extend(deep.findings);
+        diagnostics.extend(deep.diagnostics);
+        payload_files += deep.payload_files;
+    }
+    diagnostics.extend(ctx.diagnostics.into_inner());
+    Judged {
+        findings,
+        diagnostics,
+        hooks,
+        distributions,
+        payload_files,
+    }
+}
+
+/// The payload rules over every regular file under the environment's import directories, in
+/// parallel: one rule set, one scanner per worker.
+fn deep_scan(
+    sigs: &Signatures,
+    reader: &Reader,
+    env: &Environment,
+    dirs: &[PathBuf],
+    skip: &HashSet<PathBuf>,
+    options: &ScanOptions,
+) -> Judged {
+    let mut out = Judged {
+        findings: Vec::new(),
+        diagnostics: Vec::new(),
+        hooks: 0,
+        distributions: 0,
+        payload_files: 0,
+    };
+    // a directory inside another one listed is walked with its parent
+    let mut roots: Vec<&PathBuf> = dirs.iter().collect();
+    roots.sort();
+    roots.dedup();
+    let roots: Vec<&PathBuf> = roots
+        .iter()
+        .filter(|d| !dirs.iter().any(|o| o != **d && d.starts_with(o)))
+        .copied()
+        .collect();
+    let mut files = Vec::new();
+    for root in roots {
+        for entry in walkdir::WalkDir::new(root).follow_links(false) {
+            match entry {
+                Ok(e) if e.file_type().is_file() || e.file_type().is_symlink() => {
+                    if !skip.contains(e.path()) {
+                        files.push(e.into_path());
+                    }
+                }
+                Ok(_) => {}
+                Err(err) => out.diagnostics.push(Diagnostic::incomplete(
+                    err.path().unwrap_or(root),
+                    format!(
+                        "cannot walk: {}",
+                        err.io_error()
+                            .map_or_else(|| err.to_string(), crate::fsread::io_reason)
+                    ),
+                )),
+            }
+        }
+    }
+    let results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = files
+        .par_iter()
+        .map_init(
+            || PayloadScanner::new(&sigs.payload, options.scan_timeout),
+            |scanner, path| deep_file(sigs, reader, env, scanner, path),
+        )
+        .collect();
+    out.payload_files = files.len();
+    for (findings, diagnostics) in results {
+        out.findings.extend(findings);
+        out.diagnostics.extend(diagnostics);
+    }
+    out
+}
+
+fn deep_file(
+    sigs: &Signatures,
+    reader: &Reader,
+    env: &Environment,
+    scanner: &mut PayloadScanner<'_>,
+    path: &Path,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
+    let data = match reader.read_unhashed(path) {
+        Ok(data) => data,
+        // a symlink to a directory, or out of the root: the walk covers what is inside
+        Err(crate::fsread::ReadError::NotRegular { kind: "directory" }) => {
+            return (Vec::new(), Vec::new());
+        }
+        Err(err) => {
+            return (
+                Vec::new(),
+                vec![Diagnostic::incomplete(path, err.to_string())],
+            );
+        }
+    };
+    let mut findings = Vec::new();
+    let mut diagnostics = Vec::new();
+    if data.truncated {
+        diagnostics.push(Diagnostic::note(
+            path,
+            format!(
+                "file is {} bytes: the payload rules judged its first {} (raise --max-file-size)",
+                data.size, reader.max_file_size
+            ),
+        ));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let mut sha256 = None;
+    if sigs.iocs.is_known_bad_name(&name) {
+        let hash = crate::fsread::sha256_hex(&data.bytes);
+        if let Some(ioc) = sigs.iocs.file(&hash) {
+            findings.push(detectors::ioc::file_finding(ioc, &env.root, path, &hash));
+        }
+        sha256 = Some(hash);
+    }
+    let (found, problems) = detectors::payload::judge(
+        scanner,
+        &env.root,
+        path,
+        &data.bytes,
+        sha256.as_deref(),
+        false,
+    );
+    findings.extend(found);
+    diagnostics.extend(problems);
+    (findings, diagnostics)
 }
 
 fn read_site_dir(ctx: &Ctx<'_>, dir: &Path) -> SiteHooks {

@@ -187,7 +187,7 @@ fn judge_file(ctx: &Ctx<'_>, file: &Path, base: &str, form: Form) -> Option<Find
         None => format!("{what} and {}", describe_hits(&hits)),
     };
     Some(Finding {
-        rule,
+        rule: rule.into(),
         severity,
         location: Location {
             path: file.to_path_buf(),
@@ -201,5 +201,6 @@ fn judge_file(ctx: &Ctx<'_>, file: &Path, base: &str, form: Form) -> Option<Find
         runs_on: Runs::ALL,
         sha256: data.sha256,
         notes,
+        ..Default::default()
     })
 }

@@ -213,7 +213,7 @@ pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                 .clone()
                 .map_or((None, String::new()), |(n, t)| (Some(n), t));
             Some(Finding {
-                rule: "IMP001",
+                rule: "IMP001".into(),
                 severity: v.severity,
                 location: Location {
                     path: v.path.clone(),
@@ -236,6 +236,7 @@ pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                     .skip(1)
                     .map(|h| format!("also run by {h}"))
                     .collect(),
+                ..Default::default()
             })
         })
         .collect()

@@ -3,6 +3,8 @@
 
 pub mod customize;
 pub mod imported;
+pub mod ioc;
+pub mod payload;
 pub mod pth;
 pub mod pth_paths;
 pub mod start;
@@ -77,13 +79,21 @@ pub struct Ctx<'a> {
     pub modules: RefCell<imported::ModuleCache>,
     /// Problems met.
     pub diagnostics: RefCell<Vec<Diagnostic>>,
+    /// Every file read as start-up code (hooks, customize modules, modules hooks import), in
+    /// reading order, for the payload rules.
+    pub startup_files: RefCell<Vec<(PathBuf, FileBytes)>>,
 }
 
 impl Ctx<'_> {
-    /// Reads a file, recording a diagnostic and returning `None` when it cannot be read.
+    /// Reads a file of start-up code, recording a diagnostic and returning `None` when it
+    /// cannot be read.
     pub fn read(&self, path: &std::path::Path) -> Option<FileBytes> {
         match self.reader.read(path) {
             Ok(data) => {
+                let mut seen = self.startup_files.borrow_mut();
+                if !seen.iter().any(|(p, _)| p == path) {
+                    seen.push((path.to_path_buf(), data.clone()));
+                }
                 if data.truncated {
                     self.diagnostics.borrow_mut().push(Diagnostic::incomplete(
                         path,

@@ -95,7 +95,7 @@ pub fn judge(
         && let Some(first) = analysis.path_lines.first()
     {
         out.push(Finding {
-            rule: "PTH002",
+            rule: "PTH002".into(),
             severity: Severity::Low,
             location: Location {
                 path: file.path.clone(),
@@ -109,6 +109,7 @@ pub fn judge(
             runs_on: Runs::LEGACY_UNPATCHED,
             sha256: file.data.sha256.clone(),
             notes: Vec::new(),
+            ..Default::default()
         });
     }
     out
@@ -233,7 +234,7 @@ fn judge_line(
         .trim_start_matches('\u{feff}')
         .trim_end_matches(['\r', '\n']);
     Finding {
-        rule,
+        rule: rule.into(),
         severity,
         location: Location {
             path: file.path.clone(),
@@ -247,5 +248,6 @@ fn judge_line(
         runs_on: effective,
         sha256: file.data.sha256.clone(),
         notes,
+        ..Default::default()
     }
 }

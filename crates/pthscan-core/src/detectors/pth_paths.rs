@@ -80,7 +80,7 @@ pub fn judge(
             continue;
         };
         out.push(Finding {
-            rule: "PTH010",
+            rule: "PTH010".into(),
             severity,
             location: Location {
                 path: file.path.clone(),
@@ -105,6 +105,7 @@ pub fn judge(
             },
             sha256: file.data.sha256.clone(),
             notes: Vec::new(),
+            ..Default::default()
         });
     }
     out

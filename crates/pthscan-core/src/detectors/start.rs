@@ -56,7 +56,7 @@ pub fn judge(ctx: &Ctx<'_>, file: &HookFile, pth_imports: usize) -> Vec<Finding>
     if analysis.entries.is_empty() {
         return disables
             .map(|note| Finding {
-                rule: "START002",
+                rule: "START002".into(),
                 severity: Severity::Info,
                 location: Location {
                     path: file.path.clone(),
@@ -70,6 +70,7 @@ pub fn judge(ctx: &Ctx<'_>, file: &HookFile, pth_imports: usize) -> Vec<Finding>
                 runs_on: runs,
                 sha256: file.data.sha256.clone(),
                 notes: Vec::new(),
+                ..Default::default()
             })
             .into_iter()
             .collect();
@@ -117,7 +118,7 @@ pub fn judge(ctx: &Ctx<'_>, file: &HookFile, pth_imports: usize) -> Vec<Finding>
             }
         };
         out.push(Finding {
-            rule: "START001",
+            rule: "START001".into(),
             severity,
             location: Location {
                 path: file.path.clone(),
@@ -131,6 +132,7 @@ pub fn judge(ctx: &Ctx<'_>, file: &HookFile, pth_imports: usize) -> Vec<Finding>
             runs_on: runs,
             sha256: file.data.sha256.clone(),
             notes,
+            ..Default::default()
         });
     }
     out

@@ -1,0 +1,185 @@
+//! IOC matches (`signatures/ioc.toml`): installed distributions at known-bad versions, files
+//! with known-bad hashes — by content, or as RECORD lists them. Each finding's rule is the IOC
+//! entry's id; `pthscan explain ID` prints the entry.
+
+use std::path::{Path, PathBuf};
+
+use pthscan_signatures::ioc::FileIoc;
+
+use super::Ctx;
+use crate::diagnostic::Diagnostic;
+use crate::finding::{Finding, Location};
+use crate::fsread::Reader;
+use crate::pathfmt::display_path;
+
+/// Installed metadata files: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, a bare `*.egg-info`.
+fn metadata_files(site_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(site_dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            if name.ends_with(".dist-info") && is_dir {
+                Some(e.path().join("METADATA"))
+            } else if name.ends_with(".egg-info") {
+                Some(if is_dir {
+                    e.path().join("PKG-INFO")
+                } else {
+                    e.path()
+                })
+            } else {
+                None
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `Name` and `Version` from the header block of core metadata.
+pub fn name_version(text: &str) -> Option<(String, String)> {
+    let mut name = None;
+    let mut version = None;
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Name:") {
+            name = Some(v.trim().to_owned());
+        } else if let Some(v) = line.strip_prefix("Version:") {
+            version = Some(v.trim().to_owned());
+        }
+    }
+    Some((name?, version?))
+}
+
+/// The number of distributions in the environment's site directories, and findings for those
+/// at known-bad versions.
+pub fn distributions(ctx: &Ctx<'_>) -> (usize, Vec<Finding>) {
+    // the header block is at the top: no need to read long descriptions
+    let head = Reader {
+        max_file_size: 16 * 1024,
+        ..ctx.reader.clone()
+    };
+    let mut count = 0;
+    let mut out = Vec::new();
+    for dir in &ctx.env.site_dirs {
+        for meta in metadata_files(dir) {
+            let data = match head.read(&meta) {
+                Ok(d) => d,
+                Err(err) => {
+                    ctx.diagnostics.borrow_mut().push(Diagnostic::incomplete(
+                        &meta,
+                        format!("cannot read distribution metadata: {err}"),
+                    ));
+                    continue;
+                }
+            };
+            let Some((name, version)) = name_version(&String::from_utf8_lossy(&data.bytes)) else {
+                ctx.diagnostics.borrow_mut().push(Diagnostic::note(
+                    &meta,
+                    "distribution metadata has no Name or Version header",
+                ));
+                continue;
+            };
+            count += 1;
+            if let Some(ioc) = ctx.sigs.iocs.distribution(&name, &version) {
+                out.push(Finding {
+                    rule: ioc.id.clone().into(),
+                    severity: ioc.severity,
+                    location: Location {
+                        path: meta.clone(),
+                        line: None,
+                    },
+                    environment: Some(ctx.env.root.clone()),
+                    message: format!(
+                        "{name} {version} is installed, a known-compromised release: {}",
+                        ioc.description
+                    ),
+                    evidence: format!("Name: {name} / Version: {version}"),
+                    sha256: data.sha256,
+                    reference: Some(ioc.reference.clone()),
+                    notes: vec![
+                        "every file of this distribution is suspect; scan with --deep and rebuild the environment from known-good sources".into(),
+                    ],
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    (count, out)
+}
+
+/// A finding for a file whose content hash is a known-bad one.
+pub fn file_finding(ioc: &FileIoc, env_root: &Path, path: &Path, sha256: &str) -> Finding {
+    Finding {
+        rule: ioc.id.clone().into(),
+        severity: ioc.severity,
+        location: Location {
+            path: path.to_path_buf(),
+            line: None,
+        },
+        environment: Some(env_root.to_path_buf()),
+        message: format!(
+            "file has the SHA-256 of a known-bad file: {}",
+            ioc.description
+        ),
+        evidence: format!("sha256 {sha256}"),
+        sha256: sha256.to_owned(),
+        reference: Some(ioc.reference.clone()),
+        ..Default::default()
+    }
+}
+
+/// Findings for RECORD entries that list a known-bad hash (RECORD was regenerated to match the
+/// payload in the LiteLLM releases, so the hash it lists is the payload's).
+pub fn record_hashes(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for dir in &ctx.env.site_dirs {
+        for meta in metadata_files(dir) {
+            let record = meta.with_file_name("RECORD");
+            if !meta
+                .parent()
+                .is_some_and(|p| p.extension().is_some_and(|e| e == "dist-info"))
+            {
+                continue;
+            }
+            let Ok(data) = ctx.reader.read_unhashed(&record) else {
+                continue; // a dist-info without RECORD is issue 5's integrity check, not an IOC
+            };
+            for (n, line) in String::from_utf8_lossy(&data.bytes).lines().enumerate() {
+                let mut fields = line.rsplitn(3, ',');
+                let (_size, hash, file) = (fields.next(), fields.next(), fields.next());
+                let (Some(hash), Some(file)) = (hash, file) else {
+                    continue;
+                };
+                if let Some(ioc) = ctx.sigs.iocs.file(hash) {
+                    let file = file.trim_matches('"');
+                    out.push(Finding {
+                        rule: ioc.id.clone().into(),
+                        severity: ioc.severity,
+                        location: Location {
+                            path: record.clone(),
+                            line: Some(n + 1),
+                        },
+                        environment: Some(ctx.env.root.clone()),
+                        message: format!(
+                            "RECORD lists `{}` with the SHA-256 of a known-bad file: {}",
+                            display_path(&dir.join(file)),
+                            ioc.description
+                        ),
+                        evidence: crate::finding::excerpt(line, super::EVIDENCE_CHARS),
+                        sha256: crate::fsread::sha256_hex(&data.bytes),
+                        reference: Some(ioc.reference.clone()),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,132 @@
+//! Payload rules: the YARA-X rules of `signatures/rules/` (and `--rules`), run over every file
+//! of start-up code and, with `--deep`, every file of every distribution — and over every layer
+//! the decoder unwraps from them. Each rule documents itself (`pthscan explain RULE`).
+
+use std::path::{Path, PathBuf};
+
+use pthscan_signatures::{PayloadScan, PayloadScanner};
+
+use super::{EVIDENCE_CHARS, line_at};
+use crate::diagnostic::Diagnostic;
+use crate::finding::{Finding, Location, excerpt};
+use crate::fsread::sha256_hex;
+use crate::python::Runs;
+
+/// Which files get their encoded layers unwrapped: code and text. Binary files (extension
+/// modules, images, archives) and bulky data formats are scanned by the rules but not decoded.
+pub fn worth_decoding(path: &Path) -> bool {
+    match path.extension().and_then(|e| e.to_str()) {
+        None => true,
+        Some(ext) => matches!(
+            ext,
+            "py" | "pyw"
+                | "pyi"
+                | "pth"
+                | "start"
+                | "pyc"
+                | "pyo"
+                | "sh"
+                | "bash"
+                | "cfg"
+                | "ini"
+                | "toml"
+                | "txt"
+                | "ps1"
+                | "bat"
+                | "cmd"
+        ),
+    }
+}
+
+/// Scans one file's bytes and turns rule matches into findings, decoding limits and timeouts
+/// into diagnostics.
+pub fn judge(
+    scanner: &mut PayloadScanner<'_>,
+    env_root: &Path,
+    path: &Path,
+    bytes: &[u8],
+    sha256: Option<&str>,
+    startup: bool,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
+    let scan = scanner.scan(bytes, startup, worth_decoding(path));
+    report(&scan, env_root, path, bytes, sha256, startup)
+}
+
+fn report(
+    scan: &PayloadScan<'_>,
+    env_root: &Path,
+    path: &Path,
+    bytes: &[u8],
+    sha256: Option<&str>,
+    startup: bool,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    if scan.timed_out {
+        diagnostics.push(Diagnostic::incomplete(
+            path,
+            "rule scan timed out: part of this file was not judged (raise --scan-timeout)",
+        ));
+    }
+    for limit in &scan.limits {
+        diagnostics.push(Diagnostic::note(path, format!("decoding stopped: {limit}")));
+    }
+    if scan.hits.is_empty() {
+        return (Vec::new(), diagnostics);
+    }
+    let sha256 = sha256.map_or_else(|| sha256_hex(bytes), str::to_owned);
+    // one finding per rule and line: the outermost layer that matched; deeper layers of the
+    // same literal are noted on it
+    let mut first: Vec<(&str, usize, usize)> = Vec::new(); // (rule, line, index of the hit)
+    let mut deeper: Vec<Vec<String>> = vec![Vec::new(); scan.hits.len()];
+    for (i, hit) in scan.hits.iter().enumerate() {
+        let line = line_at(bytes, hit.offset);
+        match first
+            .iter()
+            .find(|(r, l, _)| *r == hit.rule.id && *l == line)
+        {
+            Some(&(_, _, j)) => deeper[j].push(hit.chain_text()),
+            None => first.push((&hit.rule.id, line, i)),
+        }
+    }
+    let findings = first
+        .iter()
+        .map(|&(_, _, i)| {
+            let hit = &scan.hits[i];
+            let decoded: Vec<&'static str> = hit.chain.iter().map(|c| c.as_str()).collect();
+            let mut notes = Vec::new();
+            if !decoded.is_empty() {
+                notes.push(format!(
+                    "found after decoding: {} (the line is where the encoded data starts; evidence is the decoded text)",
+                    hit.chain_text()
+                ));
+            }
+            if !deeper[i].is_empty() {
+                notes.push(format!("also matches deeper: {}", deeper[i].join("; ")));
+            }
+            if startup {
+                notes.push("this file runs at interpreter start-up (a hook, or a module a hook imports)".into());
+            }
+            if hit.rule.family == "user" {
+                notes.push(format!("user rule from {}", hit.rule.origin));
+            }
+            Finding {
+                rule: hit.rule.id.clone().into(),
+                severity: hit.rule.severity,
+                location: Location {
+                    path: path.to_path_buf(),
+                    line: Some(line_at(bytes, hit.offset)),
+                },
+                environment: Some(PathBuf::from(env_root)),
+                message: hit.rule.description.clone(),
+                evidence: excerpt(&hit.context, EVIDENCE_CHARS),
+                runs_on: if startup { Runs::ALL } else { Runs::default() },
+                sha256: sha256.clone(),
+                notes,
+                decoded,
+                reference: Some(hit.rule.reference.clone()),
+                ..Default::default()
+            }
+        })
+        .collect();
+    (findings, diagnostics)
+}
