@@ -2,7 +2,11 @@
 // can combine them (`cs_ssh and py_http_send`). No public rule fires on one capability alone:
 // boto3 reads ~/.aws/credentials, requests POSTs, coverage calls exec.
 // Every pattern is anchored on a literal; shapes without one are measured in Rust and passed
-// in as globals (pthscan_layer_depth, pthscan_longest_b64, pthscan_startup_hook).
+// in as globals (pthscan_layer_depth, pthscan_longest_b64, pthscan_startup_hook, pthscan_code).
+// Rules with `scope = "any-file"` in their meta (and use no helper) also run over files that are
+// not code — extension modules, web assets, data; the rest run over code only.
+// The capability helpers hold only in code (Python source or bytecode, shell scripts, decoded
+// layers): a tokenizer vocabulary or a bundled web page names every API without calling any.
 
 private rule py_http_send {
   strings:
@@ -12,7 +16,7 @@ private rule py_http_send {
     $b1 = "urlopen" fullword $b2 = "HTTPSConnection" fullword $b3 = "HTTPConnection" fullword
     $a13 = /['" ]curl ['"\-]/ $a14 = /['" ]wget ['"\-]/ $a15 = "requests.get(" $a16 = "aiohttp.ClientSession("
   condition:
-    any of them
+    pthscan_code and any of them
 }
 
 private rule py_spawn {
@@ -20,21 +24,21 @@ private rule py_spawn {
     $a1 = "subprocess." $a2 = "Popen(" $a3 = "os.system(" $a4 = "os.popen(" $a5 = "os.execv"
     $a6 = "os.execl" $a7 = "os.spawn" $a8 = "pty.spawn(" $a9 = "os.posix_spawn" $a10 = "check_output("
   condition:
-    any of them
+    pthscan_code and any of them
 }
 
 private rule py_exec {
   strings:
     $a1 = /(^|[^.\w])exec\s*\(/ $a2 = /(^|[^.\w])eval\s*\(/ $a3 = "exec(compile("
   condition:
-    any of them
+    pthscan_code and any of them
 }
 
 private rule py_archive {
   strings:
     $a1 = "tarfile.open(" $a2 = "zipfile.ZipFile(" $a3 = "make_archive(" $a4 = /tar -?c[zjJ]?f/ $a5 = "py7zr."
   condition:
-    any of them
+    pthscan_code and any of them
 }
 
 private rule host_recon {

@@ -34,7 +34,8 @@ rule cred_cloud_metadata {
     $imds1 = "169.254.169.254" $imds2 = "metadata.google.internal"
     $cred1 = "security-credentials" $cred2 = "service-accounts/default/token" $cred3 = "/metadata/identity/oauth2/token"
   condition:
-    any of ($imds*) and any of ($cred*) and (cs_ssh or cs_kube or cs_docker or cs_git or cs_history or drop_service)
+    any of ($imds*) and any of ($cred*)
+    and (cs_ssh_private_key or cs_docker or cs_git or cs_history or cs_browser or cs_wallets or drop_service)
 }
 
 rule cred_k8s_token_exfil {
@@ -46,7 +47,7 @@ rule cred_k8s_token_exfil {
   strings:
     $token = "serviceaccount/token"
   condition:
-    $token and (drop_service or cs_ssh_private_key or cs_aws or cs_docker or cs_git)
+    pthscan_code and $token and (drop_service or cs_ssh_private_key or cs_aws or cs_docker or cs_git)
 }
 
 rule cred_env_secrets {
@@ -84,7 +85,7 @@ rule cred_dotenv_sweep {
     description = "walks directories for .env files and sends what it finds"
     reference = "THREATS.md §3.4 (.env, .env.local, .env.production, … up to six levels deep)"
   strings:
-    $walk1 = "os.walk(" $walk2 = ".rglob(" $walk3 = "glob.glob(" $walk4 = "**/"
+    $walk1 = "os.walk(" $walk2 = ".rglob(" $walk3 = "glob.glob(" $walk4 = "glob(\"**" $walk5 = "glob('**"
   condition:
     cs_dotenv and any of ($walk*) and (py_http_send or py_archive)
 }

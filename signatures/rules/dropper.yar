@@ -9,8 +9,10 @@ rule drop_pipe_to_shell {
   strings:
     $a = /(curl|wget)\s[^\n|]{0,200}\|\s*(sudo\s+)?(ba|z|da)?sh\b/
     $b = /(curl|wget)\s[^\n|]{0,200}\|\s*python[0-9.]*/
+    // run out of sight: backgrounded, output thrown away
+    $quiet1 = "nohup" $quiet2 = ">/dev/null" $quiet3 = "> /dev/null" $quiet4 = "DEVNULL" $quiet5 = "start_new_session"
   condition:
-    any of them and py_spawn
+    ($a or $b) and py_spawn and (pthscan_startup_hook or pthscan_layer_depth > 0 or any of ($quiet*))
 }
 
 rule drop_download_exec {
@@ -33,12 +35,11 @@ rule drop_download_run {
     description = "downloads a file to a temporary or hidden place, makes it executable or runs it"
     reference = "THREATS.md §3.6, §3.10"
   strings:
-    $dl1 = "urlretrieve(" $dl2 = "requests.get(" $dl3 = "urlopen(" $dl4 = /(curl|wget)\s+-[A-Za-z]*[oO]\s/
+    $fetch = /(urlretrieve|urlopen|requests\.get|(curl|wget)\s+-[A-Za-z]*[oO])\s*[(\s][\s\S]{0,600}(os\.chmod\s*\([^\n]{0,120}(0o7|0o5|755|777|S_IEXEC|S_IXUSR)|chmod \+x|\.exe['"])/
+    $run = /(os\.chmod\s*\(|chmod \+x|\.exe['"])[\s\S]{0,400}(Popen|os\.system|startfile|subprocess\.run|subprocess\.call)\s*\(/
     $tmp1 = "/tmp/" $tmp2 = "/dev/shm/" $tmp3 = "gettempdir()" $tmp4 = "APPDATA" $tmp5 = "TEMP"
-    $x1 = "chmod +x" $x2 = /os\.chmod\s*\([^\n]{0,120}(0o7|0o5|755|777|S_IEXEC|S_IXUSR)/ $x3 = ".exe"
-    $run1 = "Popen(" $run2 = "os.system(" $run3 = "startfile(" $run4 = "subprocess.run(" $run5 = "subprocess.call("
   condition:
-    any of ($dl*) and any of ($tmp*) and any of ($x*) and any of ($run*)
+    $fetch and $run and any of ($tmp*) and py_spawn
 }
 
 rule drop_powershell {
@@ -49,8 +50,9 @@ rule drop_powershell {
     reference = "MITRE T1059.001; Windows droppers on PyPI"
   strings:
     $ps = "powershell" nocase
-    $a1 = /-e(nc|ncodedcommand)?\s+[A-Za-z0-9+\/=]{20}/ nocase $a2 = "DownloadString" nocase $a3 = "DownloadFile" nocase
-    $a4 = "Invoke-Expression" nocase $a5 = /\bIEX\b/ $a6 = /-w(indowstyle)?\s+hidden/ nocase $a7 = "Invoke-WebRequest" nocase
+    $a1 = /-(enc|encodedcommand|ec)\s+[A-Za-z0-9+\/=]{20}/ nocase $a2 = "DownloadString" nocase $a3 = "DownloadFile" nocase
+    $a4 = "Invoke-Expression" nocase $a5 = "IEX (" $a6 = "IEX(" $a7 = "Invoke-WebRequest" nocase
+    $a8 = "-w hidden" nocase $a9 = "-windowstyle hidden" nocase
   condition:
     $ps and any of ($a*) and py_spawn
 }

@@ -11,12 +11,13 @@ rule exfil_chat_webhook {
   meta:
     id = "exfil-chat-webhook"
     severity = "high"
+    scope = "any-file"
     description = "holds a hard-coded Discord or Slack webhook, or Telegram bot token: a ready-made channel for stolen data (client libraries take these as parameters)"
     reference = "Common exfiltration channel of PyPI stealers"
   strings:
     $discord = /discord(app)?\.com\/api\/webhooks\/[0-9]{15,21}\/[A-Za-z0-9_\-]{20,}/
     $telegram = /api\.telegram\.org\/bot[0-9]{6,12}:[A-Za-z0-9_\-]{30,}/
-    $slack = /hooks\.slack\.com\/services\/T[A-Z0-9]{6,}\/B[A-Z0-9]{6,}\//
+    $slack = /\/\/hooks\.slack\.com\/services\/T0*[1-9A-Z][A-Z0-9]{5,}\/B0*[1-9A-Z][A-Z0-9]{5,}\//
   condition:
     any of them
 }
@@ -38,9 +39,9 @@ rule exfil_curl_upload {
     description = "runs curl or wget from Python to upload a file or post data"
     reference = "THREATS.md §3.5 (curl POST of tpcp.tar.gz)"
   strings:
-    $curl = /curl[^\n]{0,200}\s(-F|-d|--data(-binary|-raw)?|-T|--upload-file|-X\s*POST)[\s'",]/
-    $list = /['"]curl['"]\s*,[^\n]{0,200}['"](-F|-d|--data(-binary|-raw)?|-T|--upload-file)['"]/
-    $wget = /wget[^\n]{0,120}--post-(file|data)/
+    $shell = /(system|popen|Popen|run|call|check_output|getoutput)\s*\(\s*f?['"][^'"\n]{0,40}curl\s[^\n]{0,200}\s(-F|-d|--data(-binary|-raw)?|-T|--upload-file|-X\s*POST)[\s'",]/
+    $list = /\[\s*['"]curl['"]\s*,[^\n\]]{0,200}['"](-F|-d|--data(-binary|-raw)?|-T|--upload-file)['"]/
+    $wget = /(system|popen|Popen|run|call|check_output)\s*\(\s*f?['"\[][^\n]{0,40}wget[^\n]{0,120}--post-(file|data)/
   condition:
     any of them and py_spawn
 }

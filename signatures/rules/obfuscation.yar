@@ -46,10 +46,11 @@ rule obf_chr_join_exec {
     description = "builds code or a command from character codes (chr() chains, ''.join(map(chr, …))) and runs it"
     reference = "THREATS.md §5; common string hiding in PyPI malware"
   strings:
-    $join1 = "join(chr(" $join2 = "join(map(chr," $join3 = "join([chr(" $join4 = "join(map(chr ,"
+    $join = /join\s*\(\s*(map\s*\(\s*chr\s*,|\[?\s*chr\s*\()[\s\S]{0,600}(exec|eval|os\.system|os\.popen|Popen)\s*\(/
+    $wrap = /(exec|eval|system|popen)\s*\(\s*['"]{2}\s*\.\s*join\s*\(\s*(map\s*\(\s*chr|\[?\s*chr\s*\()/
     $cat = /chr\(\d{1,3}\)\s*\+\s*chr\(\d{1,3}\)\s*\+\s*chr\(/
   condition:
-    (any of ($join*) or #cat > 2) and (py_exec or py_spawn)
+    ($join or $wrap or #cat > 2) and (py_exec or py_spawn)
 }
 
 rule obf_long_literal_exec {

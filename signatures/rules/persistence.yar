@@ -34,12 +34,13 @@ rule persist_shell_rc {
     description = "appends a download, an inline interpreter, a background job or a command alias to a shell start-up file"
     reference = "THREATS.md §3.6; MITRE T1546.004"
   strings:
-    $rc1 = ".bashrc" $rc2 = ".zshrc" $rc3 = ".bash_profile" $rc4 = ".profile" $rc5 = "/etc/profile.d/"
-    $append1 = /open\s*\([^\n]{0,120},\s*['"]a['"]/ $append2 = ">>"
-    $p1 = "curl " $p2 = "wget " $p3 = /python[0-9.]*\s+-c/ $p4 = "nohup" $p5 = "alias sudo" $p6 = "base64 -d"
-    $p7 = "PYTHONSTARTUP" $p8 = "LD_PRELOAD" $p9 = "/dev/shm"
+    $append1 = /(\.bashrc|\.zshrc|\.bash_profile|\.profile|\/etc\/profile\.d\/[\w.\-]{1,40})['"][^\n]{0,60},\s*['"]a['"]/
+    $append2 = />>\s*(~|\$HOME|\$\{HOME\})\/\.(bashrc|zshrc|bash_profile|profile)/
+    $p1 = "curl " $p2 = "wget " $p3 = "python -c" $p4 = "nohup" $p5 = "alias sudo" $p6 = "base64 -d"
+    $p7 = "PYTHONSTARTUP" $p8 = "LD_PRELOAD" $p9 = "/dev/shm" $p10 = "| sh" $p11 = "| bash" $p12 = "| python"
+    $p13 = "python3 -c"
   condition:
-    any of ($rc*) and any of ($append*) and any of ($p*)
+    any of ($append*) and any of ($p*) and (py_spawn or pthscan_code)
 }
 
 rule persist_config_script {
@@ -63,12 +64,12 @@ rule persist_windows_autorun {
     description = "registers a program in a Windows Run key or Startup folder"
     reference = "MITRE T1547.001; common in PyPI stealers"
   strings:
-    $run = /CurrentVersion\\{1,2}Run/ nocase
-    $set1 = "SetValueEx" $set2 = "reg add" nocase
+    $set1 = /CurrentVersion\\{1,2}Run[\s\S]{0,400}SetValueEx/ nocase
+    $set2 = /reg(\.exe)? add [^\n]{0,40}CurrentVersion\\{1,2}Run/ nocase
     $startup = /Start Menu\\{1,2}Programs\\{1,2}Startup/ nocase
     $copy1 = "shutil.copy" $copy2 = /open\s*\([^\n]{0,160},\s*['"]wb?['"]/
   condition:
-    ($run and any of ($set*)) or ($startup and any of ($copy*))
+    any of ($set*) or ($startup and any of ($copy*))
 }
 
 rule persist_launch_agent {

@@ -18,6 +18,7 @@ rule teampcp_markers {
   meta:
     id = "teampcp-markers"
     severity = "critical"
+    scope = "any-file"
     description = "two or more names from the TeamPCP payloads (B64_SCRIPT, PERSIST_B64, the RSA-4096 key prefix, tpcp.tar.gz, session.key.enc, payload.enc, /tmp/pglog, /tmp/.pg_state, sysmon.py, System Telemetry Service)"
     reference = "THREATS.md §3.3–§3.6, §3.9 (SigmaHQ and Actioner strings)"
   strings:

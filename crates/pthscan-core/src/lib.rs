@@ -19,4 +19,4 @@ pub mod scan;
 pub use diagnostic::Diagnostic;
 pub use discovery::{EnvKind, Environment};
 pub use finding::{Finding, Location, Severity, SignalHit};
-pub use scan::{ScanOptions, ScanReport, Stats, scan};
+pub use scan::{Discovered, ScanOptions, ScanReport, Stats, discover, judge, scan};

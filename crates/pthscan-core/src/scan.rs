@@ -93,8 +93,22 @@ impl ScanReport {
     }
 }
 
-/// Runs a scan.
+/// Runs a scan: [`discover`], then [`judge`].
 pub fn scan(options: &ScanOptions, sigs: &Signatures) -> ScanReport {
+    judge(discover(options), sigs, options)
+}
+
+/// What the walk found, before anything is judged: the environments, each with the reader of
+/// the root it was found under. Needs no signatures, so the caller can compile them meanwhile.
+pub struct Discovered {
+    report: ScanReport,
+    work: Vec<(Reader, Environment)>,
+    stats: Arc<ReadStats>,
+    started: Instant,
+}
+
+/// Walks the inputs and finds the Python environments under them.
+pub fn discover(options: &ScanOptions) -> Discovered {
     let started = Instant::now();
     let mut report = ScanReport::default();
     let stats = Arc::new(ReadStats::default());
@@ -164,7 +178,22 @@ pub fn scan(options: &ScanOptions, sigs: &Signatures) -> ScanReport {
         }
     }
     report.scanned = roots;
+    Discovered {
+        report,
+        work,
+        stats,
+        started,
+    }
+}
 
+/// Judges every environment found.
+pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -> ScanReport {
+    let Discovered {
+        mut report,
+        work,
+        stats,
+        started,
+    } = discovered;
     let judged: Vec<Judged> = work
         .par_iter()
         .map(|(reader, env)| judge_environment(sigs, reader, env, options))

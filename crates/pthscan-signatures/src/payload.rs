@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::decode::{self, Codec, LimitHit, Limits};
 use crate::rules::{
-    GLOBAL_LAYER_DEPTH, GLOBAL_LONGEST_B64, GLOBAL_STARTUP_HOOK, PayloadRules, RuleInfo,
+    GLOBAL_CODE, GLOBAL_LAYER_DEPTH, GLOBAL_LONGEST_B64, GLOBAL_STARTUP_HOOK, PayloadRules,
+    RuleInfo,
 };
 
 /// A rule that matched, and where.
@@ -46,34 +47,53 @@ pub struct PayloadScan<'r> {
 /// Scans files with shared rules; one per worker thread.
 pub struct PayloadScanner<'r> {
     rules: &'r PayloadRules,
-    scanner: yara_x::Scanner<'r>,
+    /// Over code (every rule) and over other files (the rules that hold anywhere).
+    code: yara_x::Scanner<'r>,
+    data: yara_x::Scanner<'r>,
     limits: Limits,
 }
 
 impl<'r> PayloadScanner<'r> {
     /// A scanner that gives up on one rule scan after `timeout`.
     pub fn new(rules: &'r PayloadRules, timeout: Duration) -> PayloadScanner<'r> {
-        let mut scanner = yara_x::Scanner::new(rules.yara());
-        scanner.set_timeout(timeout);
-        scanner.max_matches_per_pattern(64);
+        let make = |code: bool| {
+            let mut scanner = yara_x::Scanner::new(rules.set(code).yara());
+            scanner.set_timeout(timeout);
+            scanner.max_matches_per_pattern(64);
+            // the globals are declared by `PayloadRules::compile` with these types
+            let _ = scanner.set_global(GLOBAL_CODE, code);
+            scanner
+        };
         PayloadScanner {
             rules,
-            scanner,
+            code: make(true),
+            data: make(false),
             limits: Limits::default(),
         }
     }
 
-    /// Scans `data`; with `decode`, also every layer decoded from it.
-    pub fn scan(&mut self, data: &[u8], startup_hook: bool, decode: bool) -> PayloadScan<'r> {
+    /// Runs the rules over `data` alone, without decoding anything (the benchmark's measure of
+    /// rule throughput).
+    pub fn match_only(&mut self, data: &[u8], code: bool) -> PayloadScan<'r> {
         let mut out = PayloadScan::default();
-        self.scan_layer(data, &[], None, 0, startup_hook, &mut out);
-        if decode {
+        self.scan_layer(data, code, &[], None, 0, false, &mut out);
+        out
+    }
+
+    /// Scans `data`. `code`: the file is code (Python source or bytecode, a script), so the
+    /// capability rules apply and encoded layers are unwrapped and scanned too; data files get
+    /// the rules that hold anywhere (IOCs, hard-coded webhooks, campaign markers).
+    pub fn scan(&mut self, data: &[u8], startup_hook: bool, code: bool) -> PayloadScan<'r> {
+        let mut out = PayloadScan::default();
+        self.scan_layer(data, code, &[], None, 0, startup_hook, &mut out);
+        if code {
             let decoded = decode::unwrap(data, &self.limits);
             out.limits = decoded.limits;
             out.layers = decoded.layers.len();
             for layer in &decoded.layers {
                 self.scan_layer(
                     &layer.bytes,
+                    true,
                     &layer.chain,
                     Some(layer.origin),
                     layer.chain.len(),
@@ -85,22 +105,30 @@ impl<'r> PayloadScanner<'r> {
         out
     }
 
+    #[expect(clippy::too_many_arguments, reason = "one call site per layer kind")]
     fn scan_layer(
         &mut self,
         bytes: &[u8],
+        code: bool,
         chain: &[Codec],
         origin: Option<usize>,
         depth: usize,
         startup_hook: bool,
         out: &mut PayloadScan<'r>,
     ) {
-        let longest = decode::longest_base64_run(bytes);
+        let set = self.rules.set(code);
+        let scanner = if code { &mut self.code } else { &mut self.data };
         // the globals are declared by `PayloadRules::compile` with these types: setting them
-        // cannot fail
-        let _ = self.scanner.set_global(GLOBAL_LAYER_DEPTH, depth as i64);
-        let _ = self.scanner.set_global(GLOBAL_LONGEST_B64, longest as i64);
-        let _ = self.scanner.set_global(GLOBAL_STARTUP_HOOK, startup_hook);
-        let results = match self.scanner.scan(bytes) {
+        // cannot fail. Only code needs the base64 measure (no data rule uses it).
+        let longest = if code {
+            decode::longest_base64_run(bytes)
+        } else {
+            0
+        };
+        let _ = scanner.set_global(GLOBAL_LAYER_DEPTH, depth as i64);
+        let _ = scanner.set_global(GLOBAL_LONGEST_B64, longest as i64);
+        let _ = scanner.set_global(GLOBAL_STARTUP_HOOK, startup_hook);
+        let results = match scanner.scan(bytes) {
             Ok(results) => results,
             Err(yara_x::ScanError::Timeout) => {
                 out.timed_out = true;
@@ -109,7 +137,7 @@ impl<'r> PayloadScanner<'r> {
             Err(_) => return,
         };
         for rule in results.matching_rules() {
-            let Some(info) = self.rules.info(&rule) else {
+            let Some(info) = set.info(&rule) else {
                 continue;
             };
             if out

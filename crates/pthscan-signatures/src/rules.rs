@@ -7,7 +7,9 @@
 //! - `pthscan_layer_depth`: 0 for the file, 1 for a layer decoded from it, and so on;
 //! - `pthscan_longest_b64`: the longest run of base64 characters in the scanned bytes;
 //! - `pthscan_startup_hook`: whether the file runs at interpreter start (a hook, or a module a
-//!   hook imports).
+//!   hook imports);
+//! - `pthscan_code`: whether the bytes are code (Python source or bytecode, a shell or batch
+//!   script, a decoded layer) rather than data.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,9 @@ pub const GLOBAL_LAYER_DEPTH: &str = "pthscan_layer_depth";
 pub const GLOBAL_LONGEST_B64: &str = "pthscan_longest_b64";
 /// Global: the file runs at interpreter start.
 pub const GLOBAL_STARTUP_HOOK: &str = "pthscan_startup_hook";
+/// Global: the bytes are code (Python source or bytecode, a script, a decoded layer), not data
+/// or an asset that merely names APIs.
+pub const GLOBAL_CODE: &str = "pthscan_code";
 
 /// The embedded rule files, in compile order (`common.yar` holds private helper rules the
 /// others use).
@@ -75,8 +80,16 @@ pub struct RuleInfo {
     pub origin: String,
 }
 
-/// Compiled payload rules and their metadata.
+/// Compiled payload rules and their metadata, as two rule sets: every rule for code, and for
+/// other files only the rules that hold anywhere (`scope = "any-file"`, the IOCs, the user's).
+/// Fewer patterns keep the scan of bulky non-code files (extension modules, web assets) fast.
 pub struct PayloadRules {
+    code: RuleSet,
+    data: RuleSet,
+}
+
+/// One compiled set and its rules' metadata.
+pub struct RuleSet {
     rules: yara_x::Rules,
     /// By (namespace, YARA rule identifier).
     info: HashMap<(String, String), RuleInfo>,
@@ -85,7 +98,8 @@ pub struct PayloadRules {
 impl std::fmt::Debug for PayloadRules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PayloadRules")
-            .field("rules", &self.info.len())
+            .field("code_rules", &self.code.info.len())
+            .field("data_rules", &self.data.info.len())
             .finish()
     }
 }
@@ -178,14 +192,61 @@ fn collect_rule_files(
 }
 
 impl PayloadRules {
-    /// Compiles `sources` into one rule set. Embedded rules must anchor every pattern on a
-    /// literal (a slow pattern is an error) and carry complete metadata.
+    /// Compiles `sources` into the code and data rule sets. Embedded rules must anchor every
+    /// pattern on a literal (a slow pattern is an error) and carry complete metadata.
     pub fn compile(sources: &[RuleSource]) -> Result<PayloadRules, SignatureError> {
+        let code = RuleSet::compile(sources, true)?;
+        let data_sources: Vec<RuleSource> = sources
+            .iter()
+            .map(|s| RuleSource {
+                text: if s.user || s.family == "ioc" {
+                    s.text.clone()
+                } else {
+                    any_file_rules(&s.text)
+                },
+                ..s.clone()
+            })
+            .collect();
+        let data = RuleSet::compile(&data_sources, false)?;
+        Ok(PayloadRules { code, data })
+    }
+
+    /// The set for code files, or for other files.
+    pub fn set(&self, code: bool) -> &RuleSet {
+        if code { &self.code } else { &self.data }
+    }
+
+    /// Every public rule's metadata, by id.
+    pub fn all(&self) -> Vec<&RuleInfo> {
+        let mut all: Vec<&RuleInfo> = self.code.info.values().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+}
+
+/// The rules of one of our files that carry `scope = "any-file"` (each rule starts a line with
+/// `rule `; the files are written that way).
+fn any_file_rules(text: &str) -> String {
+    text.split("\nrule ")
+        .skip(1)
+        .filter(|chunk| chunk.contains("scope = \"any-file\""))
+        .map(|chunk| format!("rule {chunk}\n"))
+        .collect()
+}
+
+impl RuleSet {
+    /// `helpers_everywhere`: add `common.yar` to every namespace (code), or only to user
+    /// namespaces, whose rules may use the helpers (data).
+    fn compile(
+        sources: &[RuleSource],
+        helpers_everywhere: bool,
+    ) -> Result<RuleSet, SignatureError> {
         let mut compiler = yara_x::Compiler::new();
         compiler
             .define_global(GLOBAL_LAYER_DEPTH, 0i64)
             .and_then(|c| c.define_global(GLOBAL_LONGEST_B64, 0i64))
             .and_then(|c| c.define_global(GLOBAL_STARTUP_HOOK, false))
+            .and_then(|c| c.define_global(GLOBAL_CODE, true))
             .map_err(|e| SignatureError::Rules {
                 origin: "globals".into(),
                 message: e.to_string(),
@@ -207,8 +268,11 @@ impl PayloadRules {
                         message: e.to_string(),
                     })
             };
-            if source.text != common {
+            if source.text != common && (helpers_everywhere || source.user) {
                 add(&mut compiler, common, "signatures/rules/common.yar")?;
+            }
+            if source.text.trim().is_empty() || (source.text == common && !helpers_everywhere) {
+                continue;
             }
             add(&mut compiler, &source.text, &source.origin)?;
         }
@@ -273,7 +337,7 @@ impl PayloadRules {
                 },
             );
         }
-        Ok(PayloadRules { rules, info })
+        Ok(RuleSet { rules, info })
     }
 
     /// The compiled rules.
@@ -285,12 +349,5 @@ impl PayloadRules {
     pub fn info(&self, rule: &yara_x::Rule<'_, '_>) -> Option<&RuleInfo> {
         self.info
             .get(&(rule.namespace().to_owned(), rule.identifier().to_owned()))
-    }
-
-    /// Every public rule's metadata, by id.
-    pub fn all(&self) -> Vec<&RuleInfo> {
-        let mut all: Vec<&RuleInfo> = self.info.values().collect();
-        all.sort_by(|a, b| a.id.cmp(&b.id));
-        all
     }
 }

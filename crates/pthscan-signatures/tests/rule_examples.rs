@@ -23,13 +23,20 @@ struct Example {
     matches: bool,
     #[serde(default)]
     shape: Option<String>,
+    /// Scanned as code (the default) or as a data file (a web asset, a vocabulary).
+    #[serde(default = "yes")]
+    code: bool,
     text: String,
 }
 
-fn rule_ids_hit(sigs: &Signatures, text: &str) -> BTreeSet<String> {
+fn yes() -> bool {
+    true
+}
+
+fn rule_ids_hit(sigs: &Signatures, text: &str, code: bool) -> BTreeSet<String> {
     let mut scanner = PayloadScanner::new(&sigs.payload, Duration::from_secs(10));
     scanner
-        .scan(expand_example(text).as_bytes(), false, true)
+        .scan(expand_example(text).as_bytes(), false, code)
         .hits
         .iter()
         .map(|h| h.rule.id.clone())
@@ -54,7 +61,7 @@ fn every_rule_has_examples_and_they_behave() {
         let examples: Examples =
             toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for ex in examples.example {
-            let hit = rule_ids_hit(&sigs, &ex.text);
+            let hit = rule_ids_hit(&sigs, &ex.text, ex.code);
             if hit.contains(&ex.rule) != ex.matches {
                 failures.push(format!(
                     "{}: rule {} should{} match{} (hit: {hit:?})\n{}",
@@ -73,7 +80,7 @@ fn every_rule_has_examples_and_they_behave() {
     for n in &sigs.iocs.network {
         for (texts, want) in [(&n.positive, true), (&n.negative, false)] {
             for t in texts {
-                let hit = rule_ids_hit(&sigs, t);
+                let hit = rule_ids_hit(&sigs, t, true);
                 if hit.contains(&n.id) != want {
                     failures.push(format!(
                         "ioc.toml: {} on {t:?}: expected match={want}, hit {hit:?}",
@@ -141,11 +148,7 @@ fn user_rules_get_defaults_and_may_use_the_helpers() {
     .unwrap();
     let sigs = Signatures::load(&[dir.path().to_path_buf()]).unwrap();
     let mut scanner = PayloadScanner::new(&sigs.payload, Duration::from_secs(10));
-    let scan = scanner.scan(
-        b"requests.post(u, data='ACME-INTERNAL-TOKEN')",
-        false,
-        false,
-    );
+    let scan = scanner.scan(b"requests.post(u, data='ACME-INTERNAL-TOKEN')", false, true);
     let hit = scan
         .hits
         .iter()

@@ -142,9 +142,9 @@ pub fn record_hashes(ctx: &Ctx<'_>) -> Vec<Finding> {
     for dir in &ctx.env.site_dirs {
         for meta in metadata_files(dir) {
             let record = meta.with_file_name("RECORD");
-            if !meta
+            if meta
                 .parent()
-                .is_some_and(|p| p.extension().is_some_and(|e| e == "dist-info"))
+                .is_none_or(|p| p.extension().is_none_or(|e| e != "dist-info"))
             {
                 continue;
             }

@@ -12,28 +12,16 @@ use crate::finding::{Finding, Location, excerpt};
 use crate::fsread::sha256_hex;
 use crate::python::Runs;
 
-/// Which files get their encoded layers unwrapped: code and text. Binary files (extension
-/// modules, images, archives) and bulky data formats are scanned by the rules but not decoded.
-pub fn worth_decoding(path: &Path) -> bool {
+/// Which files are code: Python source and bytecode, hooks, scripts (and files without an
+/// extension, like console scripts). Code gets every rule and its encoded layers unwrapped;
+/// other files (extension modules, web assets, data) get the rules that hold anywhere — IOCs,
+/// hard-coded webhooks, campaign markers.
+pub fn is_code(path: &Path) -> bool {
     match path.extension().and_then(|e| e.to_str()) {
         None => true,
         Some(ext) => matches!(
             ext,
-            "py" | "pyw"
-                | "pyi"
-                | "pth"
-                | "start"
-                | "pyc"
-                | "pyo"
-                | "sh"
-                | "bash"
-                | "cfg"
-                | "ini"
-                | "toml"
-                | "txt"
-                | "ps1"
-                | "bat"
-                | "cmd"
+            "py" | "pyw" | "pth" | "start" | "pyc" | "pyo" | "sh" | "bash" | "ps1" | "bat" | "cmd"
         ),
     }
 }
@@ -48,7 +36,7 @@ pub fn judge(
     sha256: Option<&str>,
     startup: bool,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let scan = scanner.scan(bytes, startup, worth_decoding(path));
+    let scan = scanner.scan(bytes, startup, startup || is_code(path));
     report(&scan, env_root, path, bytes, sha256, startup)
 }
 
