@@ -466,3 +466,51 @@ fn explain_covers_payload_rules_and_iocs() {
         );
     }
 }
+
+#[test]
+fn deep_reports_the_size_cap_and_the_rule_timeout_when_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    std::fs::create_dir_all(sp.join("pkg")).unwrap();
+    std::fs::write(sp.join("pkg/big.py"), "x = 1\n".repeat(100_000)).unwrap();
+    // the size cap: judged by its head, noted, the verdict stands
+    let (json, out) = scan_json(dir.path(), &["--deep", "--max-file-size", "1000"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let diags = json["diagnostics"].as_array().unwrap();
+    assert!(
+        diags
+            .iter()
+            .any(|d| d["path"].as_str().unwrap().ends_with("big.py")
+                && d["message"].as_str().unwrap().contains("first 1000")
+                && d["incomplete"] == false),
+        "{diags:?}"
+    );
+    // the timeout: a deliberately slow user rule, reported as not judged (exit 2)
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(
+        rules.path().join("slow.yar"),
+        "rule slow { condition: for all i in (0..filesize) : ( for all j in (0..100000) : ( uint8(i) != 0x100 ) ) }\n",
+    )
+    .unwrap();
+    let (json, out) = scan_json(
+        dir.path(),
+        &[
+            "--deep",
+            "--scan-timeout",
+            "1",
+            "--rules",
+            rules.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(
+                |d| d["message"].as_str().unwrap().contains("timed out") && d["incomplete"] == true
+            ),
+        "{json}"
+    );
+}
