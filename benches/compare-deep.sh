@@ -13,14 +13,7 @@ BIN="${PTHSCAN:-${CARGO_TARGET_DIR:-target}/release/pthscan}"
 [ -x "$BIN" ] || { echo "no binary at $BIN: cargo build --release --locked" >&2; exit 2; }
 RULES="$(mktemp --suffix=.yar)"; trap 'rm -f "$RULES"' EXIT
 python3 "$HERE/comparable-yara.py" "$RULES" >/dev/null
-best() {
-  local b=999999 s e t
-  for _ in $(seq "$RUNS"); do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N)
-    t=$(echo "$e - $s" | bc -l); b=$(echo "if ($t < $b) $t else $b" | bc -l)
-  done
-  printf '%.2f' "$b"
-}
+. "$(dirname "$0")/timing.sh"
 # the same literal anchors rg has to look for: a fair "read and search every byte" baseline
 PATTERN='exec\(|b64decode|subprocess|urlopen|requests\.post|\.ssh/|169\.254\.169\.254|crontab|systemctl|hostPID|B64_SCRIPT'
 export RAYON_NUM_THREADS=2

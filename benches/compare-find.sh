@@ -7,14 +7,7 @@ set -euo pipefail
 DIR="${1:?usage: compare-find.sh DIR [RUNS]}"; RUNS="${2:-5}"
 BIN="${PTHSCAN:-${CARGO_TARGET_DIR:-target}/release/pthscan}"
 [ -x "$BIN" ] || { echo "no binary at $BIN: cargo build --release --locked" >&2; exit 2; }
-best() {  # best wall time in seconds of RUNS runs of "$@"
-  local b=999999 s e t
-  for _ in $(seq "$RUNS"); do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N)
-    t=$(echo "$e - $s" | bc -l); b=$(echo "if ($t < $b) $t else $b" | bc -l)
-  done
-  printf '%.3f' "$b"
-}
+. "$(dirname "$0")/timing.sh"
 find "$DIR" -type f >/dev/null 2>&1; "$BIN" "$DIR" >/dev/null 2>&1 || true   # warm the cache
 files=$(find "$DIR" -type f | wc -l); size=$(du -sh "$DIR" | cut -f1)
 tf=$(best find "$DIR" -type f)

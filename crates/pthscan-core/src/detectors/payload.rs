@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use pthscan_signatures::{PayloadScan, PayloadScanner};
+use pthscan_signatures::PayloadScanner;
 
 use super::{EVIDENCE_CHARS, line_at};
 use crate::diagnostic::Diagnostic;
@@ -37,17 +37,6 @@ pub fn judge(
     startup: bool,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
     let scan = scanner.scan(bytes, startup, startup || is_code(path));
-    report(&scan, env_root, path, bytes, sha256, startup)
-}
-
-fn report(
-    scan: &PayloadScan<'_>,
-    env_root: &Path,
-    path: &Path,
-    bytes: &[u8],
-    sha256: Option<&str>,
-    startup: bool,
-) -> (Vec<Finding>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     if scan.timed_out {
         diagnostics.push(Diagnostic::incomplete(
