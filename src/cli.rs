@@ -59,7 +59,7 @@ pub struct Args {
     pub rules: Vec<PathBuf>,
 
     /// Give up on one file's rule scan after this many seconds (reported, exit 2).
-    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub scan_timeout: u64,
 
     /// Subcommands.

@@ -45,7 +45,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         root: args.root.clone(),
         max_file_size: args.max_file_size,
         deep: args.deep,
-        scan_timeout: std::time::Duration::from_secs(args.scan_timeout.max(1)),
+        scan_timeout: std::time::Duration::from_secs(args.scan_timeout),
     };
     // compile the rules while the walk runs: on a small scan the two take about as long
     let (loaded, discovered) = std::thread::scope(|s| {

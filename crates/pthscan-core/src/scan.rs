@@ -37,18 +37,6 @@ pub struct ScanOptions {
     pub scan_timeout: Duration,
 }
 
-impl Default for ScanOptions {
-    fn default() -> Self {
-        ScanOptions {
-            paths: Vec::new(),
-            root: None,
-            max_file_size: 64 * 1024 * 1024,
-            deep: false,
-            scan_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
 /// Counts for the summary.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Stats {
@@ -226,6 +214,7 @@ struct SiteHooks {
 }
 
 /// What judging one environment produced.
+#[derive(Default)]
 struct Judged {
     findings: Vec<Finding>,
     diagnostics: Vec<Diagnostic>,
@@ -320,7 +309,8 @@ fn judge_environment(
     findings.extend(detectors::imported::findings(&ctx));
 
     // Phase 3: installed distributions against the IOC tables.
-    let (distributions, found) = detectors::ioc::distributions(&ctx);
+    let metadata = detectors::ioc::metadata_files(&env.site_dirs);
+    let (distributions, found) = detectors::ioc::distributions(&ctx, &metadata);
     findings.extend(found);
 
     // Phase 4: payload rules and file IOCs over all start-up code read above.
@@ -351,7 +341,7 @@ fn judge_environment(
 
     // Phase 5 (--deep): every file of every distribution.
     if options.deep {
-        findings.extend(detectors::ioc::record_hashes(&ctx));
+        findings.extend(detectors::ioc::record_hashes(&ctx, &metadata));
         let skip: HashSet<PathBuf> = startup.into_iter().map(|(p, _)| p).collect();
         let deep = deep_scan(sigs, reader, env, &ctx.search_path, &skip, options);
         findings.extend(deep.findings);
@@ -378,13 +368,7 @@ fn deep_scan(
     skip: &HashSet<PathBuf>,
     options: &ScanOptions,
 ) -> Judged {
-    let mut out = Judged {
-        findings: Vec::new(),
-        diagnostics: Vec::new(),
-        hooks: 0,
-        distributions: 0,
-        payload_files: 0,
-    };
+    let mut out = Judged::default();
     // a directory inside another one listed is walked with its parent
     let mut roots: Vec<&PathBuf> = dirs.iter().collect();
     roots.sort();

@@ -447,8 +447,11 @@ fn decode_candidate(
         CandidateKind::Codes => (vec![Codec::CharCodes], cand.text.clone()),
         CandidateKind::Rot13 => (vec![Codec::Rot13], rot13(&cand.text)),
         CandidateKind::Run { reversed_hint } => {
-            let forward = decode_run(&cand.text, limits, hits);
-            let mut reversed = || {
+            // the direction a `[::-1]` points to first; the other only when it yields nothing
+            let mut attempt = |reversed: bool| {
+                if !reversed {
+                    return decode_run(&cand.text, limits, hits);
+                }
                 let mut r = cand.text.clone();
                 r.reverse();
                 decode_run(&r, limits, hits).map(|(mut c, b)| {
@@ -456,11 +459,7 @@ fn decode_candidate(
                     (c, b)
                 })
             };
-            return if reversed_hint {
-                reversed().or(forward)
-            } else {
-                forward.or_else(reversed)
-            };
+            return attempt(reversed_hint).or_else(|| attempt(!reversed_hint));
         }
     };
     let (more, bytes) = inflate(bytes, limits, hits);

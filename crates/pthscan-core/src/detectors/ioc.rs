@@ -12,8 +12,17 @@ use crate::finding::{Finding, Location};
 use crate::fsread::Reader;
 use crate::pathfmt::display_path;
 
-/// Installed metadata files: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, a bare `*.egg-info`.
-fn metadata_files(site_dir: &Path) -> Vec<PathBuf> {
+/// Installed metadata files in the site directories, with the directory each is in:
+/// `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, a bare `*.egg-info`.
+pub fn metadata_files(site_dirs: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    for dir in site_dirs {
+        out.extend(in_site_dir(dir).into_iter().map(|m| (dir.clone(), m)));
+    }
+    out
+}
+
+fn in_site_dir(site_dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(site_dir) else {
         return Vec::new();
     };
@@ -59,7 +68,7 @@ pub fn name_version(text: &str) -> Option<(String, String)> {
 
 /// The number of distributions in the environment's site directories, and findings for those
 /// at known-bad versions.
-pub fn distributions(ctx: &Ctx<'_>) -> (usize, Vec<Finding>) {
+pub fn distributions(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> (usize, Vec<Finding>) {
     // the header block is at the top: no need to read long descriptions
     let head = Reader {
         max_file_size: 16 * 1024,
@@ -67,48 +76,46 @@ pub fn distributions(ctx: &Ctx<'_>) -> (usize, Vec<Finding>) {
     };
     let mut count = 0;
     let mut out = Vec::new();
-    for dir in &ctx.env.site_dirs {
-        for meta in metadata_files(dir) {
-            let data = match head.read(&meta) {
-                Ok(d) => d,
-                Err(err) => {
-                    ctx.diagnostics.borrow_mut().push(Diagnostic::incomplete(
-                        &meta,
-                        format!("cannot read distribution metadata: {err}"),
-                    ));
-                    continue;
-                }
-            };
-            let Some((name, version)) = name_version(&String::from_utf8_lossy(&data.bytes)) else {
-                ctx.diagnostics.borrow_mut().push(Diagnostic::note(
-                    &meta,
-                    "distribution metadata has no Name or Version header",
+    for (_, meta) in metadata {
+        let data = match head.read(meta) {
+            Ok(d) => d,
+            Err(err) => {
+                ctx.diagnostics.borrow_mut().push(Diagnostic::incomplete(
+                    meta,
+                    format!("cannot read distribution metadata: {err}"),
                 ));
                 continue;
-            };
-            count += 1;
-            if let Some(ioc) = ctx.sigs.iocs.distribution(&name, &version) {
-                out.push(Finding {
-                    rule: ioc.id.clone().into(),
-                    severity: ioc.severity,
-                    location: Location {
-                        path: meta.clone(),
-                        line: None,
-                    },
-                    environment: Some(ctx.env.root.clone()),
-                    message: format!(
-                        "{name} {version} is installed, a known-compromised release: {}",
-                        ioc.description
-                    ),
-                    evidence: format!("Name: {name} / Version: {version}"),
-                    sha256: data.sha256,
-                    reference: Some(ioc.reference.clone()),
-                    notes: vec![
-                        "every file of this distribution is suspect; scan with --deep and rebuild the environment from known-good sources".into(),
-                    ],
-                    ..Default::default()
-                });
             }
+        };
+        let Some((name, version)) = name_version(&String::from_utf8_lossy(&data.bytes)) else {
+            ctx.diagnostics.borrow_mut().push(Diagnostic::note(
+                meta,
+                "distribution metadata has no Name or Version header",
+            ));
+            continue;
+        };
+        count += 1;
+        if let Some(ioc) = ctx.sigs.iocs.distribution(&name, &version) {
+            out.push(Finding {
+                rule: ioc.id.clone().into(),
+                severity: ioc.severity,
+                location: Location {
+                    path: meta.clone(),
+                    line: None,
+                },
+                environment: Some(ctx.env.root.clone()),
+                message: format!(
+                    "{name} {version} is installed, a known-compromised release: {}",
+                    ioc.description
+                ),
+                evidence: format!("Name: {name} / Version: {version}"),
+                sha256: data.sha256,
+                reference: Some(ioc.reference.clone()),
+                notes: vec![
+                    "every file of this distribution is suspect; scan with --deep and rebuild the environment from known-good sources".into(),
+                ],
+                ..Default::default()
+            });
         }
     }
     (count, out)
@@ -137,47 +144,45 @@ pub fn file_finding(ioc: &FileIoc, env_root: &Path, path: &Path, sha256: &str) -
 
 /// Findings for RECORD entries that list a known-bad hash (RECORD was regenerated to match the
 /// payload in the LiteLLM releases, so the hash it lists is the payload's).
-pub fn record_hashes(ctx: &Ctx<'_>) -> Vec<Finding> {
+pub fn record_hashes(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> Vec<Finding> {
     let mut out = Vec::new();
-    for dir in &ctx.env.site_dirs {
-        for meta in metadata_files(dir) {
-            let record = meta.with_file_name("RECORD");
-            if meta
-                .parent()
-                .is_none_or(|p| p.extension().is_none_or(|e| e != "dist-info"))
-            {
+    for (dir, meta) in metadata {
+        let record = meta.with_file_name("RECORD");
+        if meta
+            .parent()
+            .is_none_or(|p| p.extension().is_none_or(|e| e != "dist-info"))
+        {
+            continue;
+        }
+        let Ok(data) = ctx.reader.read_unhashed(&record) else {
+            continue; // a dist-info without RECORD is issue 5's integrity check, not an IOC
+        };
+        for (n, line) in String::from_utf8_lossy(&data.bytes).lines().enumerate() {
+            let mut fields = line.rsplitn(3, ',');
+            let (_size, hash, file) = (fields.next(), fields.next(), fields.next());
+            let (Some(hash), Some(file)) = (hash, file) else {
                 continue;
-            }
-            let Ok(data) = ctx.reader.read_unhashed(&record) else {
-                continue; // a dist-info without RECORD is issue 5's integrity check, not an IOC
             };
-            for (n, line) in String::from_utf8_lossy(&data.bytes).lines().enumerate() {
-                let mut fields = line.rsplitn(3, ',');
-                let (_size, hash, file) = (fields.next(), fields.next(), fields.next());
-                let (Some(hash), Some(file)) = (hash, file) else {
-                    continue;
-                };
-                if let Some(ioc) = ctx.sigs.iocs.file(hash) {
-                    let file = file.trim_matches('"');
-                    out.push(Finding {
-                        rule: ioc.id.clone().into(),
-                        severity: ioc.severity,
-                        location: Location {
-                            path: record.clone(),
-                            line: Some(n + 1),
-                        },
-                        environment: Some(ctx.env.root.clone()),
-                        message: format!(
-                            "RECORD lists `{}` with the SHA-256 of a known-bad file: {}",
-                            display_path(&dir.join(file)),
-                            ioc.description
-                        ),
-                        evidence: crate::finding::excerpt(line, super::EVIDENCE_CHARS),
-                        sha256: crate::fsread::sha256_hex(&data.bytes),
-                        reference: Some(ioc.reference.clone()),
-                        ..Default::default()
-                    });
-                }
+            if let Some(ioc) = ctx.sigs.iocs.file(hash) {
+                let file = file.trim_matches('"');
+                out.push(Finding {
+                    rule: ioc.id.clone().into(),
+                    severity: ioc.severity,
+                    location: Location {
+                        path: record.clone(),
+                        line: Some(n + 1),
+                    },
+                    environment: Some(ctx.env.root.clone()),
+                    message: format!(
+                        "RECORD lists `{}` with the SHA-256 of a known-bad file: {}",
+                        display_path(&dir.join(file)),
+                        ioc.description
+                    ),
+                    evidence: crate::finding::excerpt(line, super::EVIDENCE_CHARS),
+                    sha256: crate::fsread::sha256_hex(&data.bytes),
+                    reference: Some(ioc.reference.clone()),
+                    ..Default::default()
+                });
             }
         }
     }

@@ -72,16 +72,20 @@ pub fn judge(
             let decoded: Vec<&'static str> = hit.chain.iter().map(|c| c.as_str()).collect();
             let mut notes = Vec::new();
             if !decoded.is_empty() {
-                notes.push(format!(
-                    "found after decoding: {} (the line is where the encoded data starts; evidence is the decoded text)",
-                    hit.chain_text()
-                ));
+                // the chain itself is in `decoded`
+                notes.push(
+                    "the line is where the encoded data starts; the evidence is the decoded text"
+                        .into(),
+                );
             }
             if !deeper[i].is_empty() {
                 notes.push(format!("also matches deeper: {}", deeper[i].join("; ")));
             }
             if startup {
-                notes.push("this file runs at interpreter start-up (a hook, or a module a hook imports)".into());
+                notes.push(
+                    "this file runs at interpreter start-up (a hook, or a module a hook imports)"
+                        .into(),
+                );
             }
             if hit.rule.family == "user" {
                 notes.push(format!("user rule from {}", hit.rule.origin));
