@@ -9,7 +9,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// judges it, without ever running Python.
 ///
 /// With no PATH, scans this host's usual Python places (/usr/lib/python3*, /usr/local/lib/python3*,
-/// /opt, /root, /home/*/.local/lib/python*, pyenv and conda installs, /etc/python3*, …).
+/// /opt, /root, /home/*/.local/lib/python*, pyenv and conda installs, /etc/python3*, …) and the
+/// pip and uv caches under them.
+///
+/// A PATH can also be an artifact, read in memory and never extracted: a wheel, an sdist
+/// (.tar.gz, .zip), a `docker save` tarball, an OCI image layout (directory or tar), a cached
+/// pip response. Directories given as PATH have their archives opened too.
 #[derive(Debug, Parser)]
 #[command(
     name = "pthscan",
@@ -19,7 +24,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 )]
 pub struct Args {
     /// Directories to scan for Python environments (venvs, site-packages, prefixes, whole
-    /// filesystems); none means this host.
+    /// filesystems, wheelhouses) and artifacts (wheels, sdists, image tarballs, OCI
+    /// layouts); none means this host.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -61,6 +67,11 @@ pub struct Args {
     /// Give up on one file's rule scan after this many seconds (reported, exit 2).
     #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub scan_timeout: u64,
+
+    /// Open archives inside artifacts (a wheel inside an image, a zip of wheels) down to this
+    /// many levels; 1 opens only the artifacts themselves.
+    #[arg(long, default_value_t = 3, value_name = "LEVELS", value_parser = clap::value_parser!(u64).range(1..=16))]
+    pub max_archive_depth: u64,
 
     /// Subcommands.
     #[command(subcommand)]

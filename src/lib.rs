@@ -46,6 +46,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         max_file_size: args.max_file_size,
         deep: args.deep,
         scan_timeout: std::time::Duration::from_secs(args.scan_timeout),
+        max_archive_depth: args.max_archive_depth as usize,
     };
     // compile the rules while the walk runs: on a small scan the two take about as long
     let (loaded, discovered) = std::thread::scope(|s| {

@@ -83,7 +83,11 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(
         w,
-        "summary: {} environment(s), {} hook file(s), {} distribution(s), {} file(s) under payload rules; findings: {}; {} entries walked, {} files read ({} KiB) in {:.2} s",
+        "summary: {}{} environment(s), {} hook file(s), {} distribution(s), {} file(s) under payload rules; findings: {}; {} entries walked, {} files read ({} KiB) in {:.2} s",
+        match s.artifacts {
+            0 => String::new(),
+            n => format!("{n} artifact(s), "),
+        },
         s.environments,
         s.hook_files,
         s.distributions,

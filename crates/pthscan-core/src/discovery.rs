@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::pathfmt::display_path;
+use crate::sources::{Kind, Tree};
 
 /// What kind of environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -27,6 +28,14 @@ pub enum EnvKind {
     DistConfig,
     /// A site directory whose environment could not be told.
     Unknown,
+    /// A wheel, judged as the site directory it installs into.
+    Wheel,
+    /// A source distribution: its `setup.py`, shipped `.pth` files and every file.
+    Sdist,
+    /// An archive of files that is neither a wheel nor an sdist.
+    Archive,
+    /// A package cache entry (an unpacked wheel in uv's cache).
+    Cache,
 }
 
 /// One Python environment.
@@ -67,6 +76,9 @@ pub struct Discovery {
     pub diagnostics: Vec<Diagnostic>,
     /// Directory entries walked.
     pub entries_walked: u64,
+    /// Files that may be artifacts to open: archive-named files, and every file of a pip
+    /// cache (which stores wheels under hashed names).
+    pub artifacts: Vec<PathBuf>,
 }
 
 /// Where Python lives on a host, relative to its root: what `pthscan` with no PATH scans.
@@ -171,17 +183,17 @@ struct Found {
     etc_dirs: Vec<PathBuf>,
 }
 
-/// Walks `roots` (never following symlinks) and groups what it finds into environments.
-/// `real_root` is set when a root is the live `/`, whose `/proc`, `/sys` and `/dev` are skipped.
-pub fn discover(roots: &[PathBuf]) -> Discovery {
+/// Walks `roots` of `tree` (never following symlinks) and groups what it finds into
+/// environments.
+pub fn discover(tree: &dyn Tree, roots: &[PathBuf]) -> Discovery {
     let mut found = Found::default();
     let mut discovery = Discovery::default();
     for root in roots {
-        walk(root, &mut found, &mut discovery);
+        walk(tree, root, &mut found, &mut discovery);
     }
     let mut envs: BTreeMap<PathBuf, Environment> = BTreeMap::new();
     for site in &found.site_dirs {
-        let (root, kind, python) = classify_site_dir(site);
+        let (root, kind, python) = classify_site_dir(tree, site);
         let env = envs.entry(root.clone()).or_insert_with(|| Environment {
             root,
             kind,
@@ -215,7 +227,7 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
         }
         env.code_dirs.push(stdlib.clone());
         let dynload = stdlib.join("lib-dynload");
-        if std::fs::symlink_metadata(&dynload).is_ok_and(|m| m.is_dir()) {
+        if tree.is_dir(&dynload) {
             env.code_dirs.push(dynload);
         }
     }
@@ -240,57 +252,45 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
     discovery
 }
 
-fn walk(root: &Path, found: &mut Found, discovery: &mut Discovery) {
-    let live_root = root == Path::new("/");
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|e| {
-            !(live_root
-                && e.depth() == 1
-                && matches!(e.file_name().to_str(), Some("proc" | "sys" | "dev")))
-        });
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                let path = err.path().unwrap_or(root).to_path_buf();
-                let reason = err
-                    .io_error()
-                    .map_or_else(|| err.to_string(), crate::fsread::io_reason);
-                discovery.diagnostics.push(Diagnostic::incomplete(
-                    path,
-                    format!("cannot walk directory: {reason}"),
-                ));
-                continue;
-            }
-        };
+fn walk(tree: &dyn Tree, root: &Path, found: &mut Found, discovery: &mut Discovery) {
+    let problems = tree.walk(root, &mut |path, kind| {
         discovery.entries_walked += 1;
-        if !entry.file_type().is_dir() {
-            continue;
-        }
-        let path = entry.path();
-        let Some(name) = entry.file_name().to_str() else {
-            continue;
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            return;
         };
         let parent_name = path
             .parent()
             .and_then(Path::file_name)
             .and_then(|n| n.to_str());
+        if kind == Kind::File {
+            if crate::sources::cache::is_cache_path(path)
+                || crate::sources::artifact::has_archive_name(name)
+            {
+                discovery.artifacts.push(path.to_path_buf());
+            }
+            return;
+        }
+        if kind != Kind::Dir {
+            return;
+        }
         if name == "site-packages" || name == "dist-packages" {
+            found.site_dirs.push(path.to_path_buf());
+        } else if parent_name.is_some_and(|p| p.starts_with("archive-v"))
+            && path.ancestors().nth(2).and_then(Path::file_name) == Some("uv".as_ref())
+        {
+            // uv's cache keeps every wheel it installs unpacked as archive-vN/<id>/
             found.site_dirs.push(path.to_path_buf());
         } else if python_version_of(name).is_some() || name == "python3" {
             match parent_name {
                 Some("etc") => found.etc_dirs.push(path.to_path_buf()),
-                Some("lib" | "lib64" | "lib32")
-                    if std::fs::symlink_metadata(path.join("os.py")).is_ok() =>
-                {
+                Some("lib" | "lib64" | "lib32") if tree.kind(&path.join("os.py")).is_some() => {
                     found.stdlib_dirs.push(path.to_path_buf())
                 }
                 _ => {}
             }
         }
-    }
+    });
+    discovery.diagnostics.extend(problems);
     // A root that is itself a site directory (`pthscan …/site-packages`) or inside one.
     if root
         .file_name()
@@ -302,7 +302,14 @@ fn walk(root: &Path, found: &mut Found, discovery: &mut Discovery) {
 }
 
 /// The environment a site directory belongs to: (root, kind, Python version).
-fn classify_site_dir(site: &Path) -> (PathBuf, EnvKind, Option<String>) {
+fn classify_site_dir(tree: &dyn Tree, site: &Path) -> (PathBuf, EnvKind, Option<String>) {
+    if site
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|n| n.to_string_lossy().starts_with("archive-v"))
+    {
+        return (site.to_path_buf(), EnvKind::Cache, None);
+    }
     let version = site
         .components()
         .rev()
@@ -312,11 +319,11 @@ fn classify_site_dir(site: &Path) -> (PathBuf, EnvKind, Option<String>) {
         let Some(root) = site.ancestors().nth(up) else {
             continue;
         };
-        if let Ok(cfg) = std::fs::read_to_string(root.join("pyvenv.cfg")) {
-            let from_cfg = pyvenv_version(&cfg);
+        if let Ok(cfg) = tree.read_capped(&root.join("pyvenv.cfg"), 64 * 1024) {
+            let from_cfg = pyvenv_version(&String::from_utf8_lossy(&cfg.bytes));
             return (root.to_path_buf(), EnvKind::Venv, from_cfg.or(version));
         }
-        if root.join("conda-meta").is_dir() {
+        if tree.is_dir(&root.join("conda-meta")) {
             return (root.to_path_buf(), EnvKind::Conda, version);
         }
     }
@@ -359,6 +366,16 @@ fn pyvenv_version(cfg: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn discover(roots: &[PathBuf]) -> Discovery {
+        let reader = crate::fsread::Reader {
+            root: PathBuf::from("/"),
+            rooted: false,
+            max_file_size: 1 << 20,
+            stats: Default::default(),
+        };
+        super::discover(&reader, roots)
+    }
 
     fn mkdirs(root: &Path, dirs: &[&str]) {
         for d in dirs {

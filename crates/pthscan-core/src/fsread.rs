@@ -28,6 +28,9 @@ pub enum ReadError {
     /// Too many symlinks in a row: a loop.
     #[error("too many levels of symbolic links (a symlink loop)")]
     SymlinkLoop,
+    /// An artifact member whose content was not kept (too large, over the memory budget).
+    #[error("{0}")]
+    Unavailable(String),
     /// The operating system refused.
     #[error("{}", io_reason(.0))]
     Io(#[from] std::io::Error),
@@ -55,7 +58,7 @@ pub struct FileBytes {
     /// The file's full size.
     pub size: u64,
     /// Lowercase hex SHA-256 of the bytes read (the whole file unless `truncated`); empty
-    /// from [`Reader::read_unhashed`].
+    /// from an unhashed read.
     pub sha256: String,
     /// Whether the file was larger than the cap and only its head was read.
     pub truncated: bool,
@@ -115,17 +118,9 @@ impl Reader {
         Err(ReadError::SymlinkLoop)
     }
 
-    /// Reads a regular file, through symlinks that stay inside the root, at most
-    /// `max_file_size` bytes of it, and hashes what it read.
-    pub fn read(&self, path: &Path) -> Result<FileBytes, ReadError> {
-        let mut data = self.read_unhashed(path)?;
-        data.sha256 = sha256_hex(&data.bytes);
-        Ok(data)
-    }
-
-    /// As [`Reader::read`], leaving `sha256` empty: for bulk reads (`--deep`) that hash only
-    /// the files they report.
-    pub fn read_unhashed(&self, path: &Path) -> Result<FileBytes, ReadError> {
+    /// Opens a regular file, through symlinks that stay inside the root, for reading; returns
+    /// it with its size.
+    pub fn open(&self, path: &Path) -> Result<(File, u64), ReadError> {
         let resolved = self.resolve(path)?;
         let meta = std::fs::symlink_metadata(&resolved)?;
         check_regular(&meta)?;
@@ -137,10 +132,16 @@ impl Reader {
             .open(&resolved)?;
         let meta = file.metadata()?;
         check_regular(&meta)?;
-        let size = meta.len();
-        let mut bytes = Vec::with_capacity(size.min(self.max_file_size) as usize);
-        file.take(self.max_file_size).read_to_end(&mut bytes)?;
-        let truncated = size > self.max_file_size;
+        Ok((file, meta.len()))
+    }
+
+    /// Reads a regular file, through symlinks that stay inside the root, at most `cap` bytes of
+    /// it, without hashing ([`crate::sources::Tree::read`] hashes).
+    pub fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError> {
+        let (file, size) = self.open(path)?;
+        let mut bytes = Vec::with_capacity(size.min(cap) as usize);
+        file.take(cap).read_to_end(&mut bytes)?;
+        let truncated = size > cap;
         self.stats.files.fetch_add(1, Ordering::Relaxed);
         self.stats
             .bytes
@@ -207,6 +208,8 @@ mod tests {
             stats: Arc::default(),
         }
     }
+
+    use crate::sources::Tree;
 
     #[test]
     fn reads_within_cap_and_reports_truncation() {

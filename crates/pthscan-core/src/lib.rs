@@ -15,6 +15,7 @@ pub mod fsread;
 pub mod pathfmt;
 pub mod python;
 pub mod scan;
+pub mod sources;
 
 pub use diagnostic::Diagnostic;
 pub use discovery::{EnvKind, Environment};

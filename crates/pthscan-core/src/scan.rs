@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use std::collections::HashSet;
 
-use pthscan_signatures::{PayloadScanner, Signatures};
+use pthscan_signatures::{PayloadScanner, Role, Signatures};
 use rayon::prelude::*;
 
 use crate::detectors::{self, Ctx, HookFile};
@@ -19,11 +19,13 @@ use crate::discovery::{self, Environment};
 use crate::finding::Finding;
 use crate::fsread::{ReadStats, Reader};
 use crate::python::pth::{PthAnalysis, classify};
+use crate::sources::{self, Kind, OpenOptions, Opened, Tree};
 
 /// What to scan.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
-    /// Directories to scan; empty means this host's usual Python places.
+    /// Directories and artifacts (wheels, sdists, image tarballs, OCI layouts) to scan; empty
+    /// means this host's usual Python places and package caches.
     pub paths: Vec<PathBuf>,
     /// The root of a mounted host or image filesystem: paths, host places and absolute
     /// symlinks are taken inside it.
@@ -35,6 +37,8 @@ pub struct ScanOptions {
     pub deep: bool,
     /// How long one rule scan of one file (or decoded layer) may take.
     pub scan_timeout: Duration,
+    /// Archives inside artifacts are opened to this depth (1 = the artifact only).
+    pub max_archive_depth: usize,
 }
 
 /// Counts for the summary.
@@ -46,6 +50,8 @@ pub struct Stats {
     pub hook_files: usize,
     /// Installed distributions whose metadata was checked.
     pub distributions: usize,
+    /// Artifacts opened (wheels, sdists, images, archives inside them).
+    pub artifacts: usize,
     /// Files the payload rules scanned (start-up code, and with `--deep` every file).
     pub payload_files: usize,
     /// Directory entries walked.
@@ -86,23 +92,35 @@ pub fn scan(options: &ScanOptions, sigs: &Signatures) -> ScanReport {
     judge(discover(options), sigs, options)
 }
 
-/// What the walk found, before anything is judged: the environments, each with the reader of
-/// the root it was found under. Needs no signatures, so the caller can compile them meanwhile.
+/// One environment to judge, with the tree it lives in.
+struct Work {
+    tree: Arc<dyn Tree>,
+    env: Environment,
+    /// Files that run at install time (an sdist's `setup.py`).
+    install_hooks: Vec<PathBuf>,
+    /// Every file gets the payload rules, `--deep` or not (a package archive).
+    every_file: bool,
+}
+
+/// What the walk found, before anything is judged: the environments, each with the tree it
+/// was found in, and the artifacts opened. Needs no signatures, so the caller can compile them
+/// meanwhile.
 pub struct Discovered {
     report: ScanReport,
-    work: Vec<(Reader, Environment)>,
+    work: Vec<Work>,
     stats: Arc<ReadStats>,
     started: Instant,
 }
 
-/// Walks the inputs and finds the Python environments under them.
+/// Walks the inputs, finds the Python environments under them and opens the artifacts.
 pub fn discover(options: &ScanOptions) -> Discovered {
     let started = Instant::now();
     let mut report = ScanReport::default();
     let stats = Arc::new(ReadStats::default());
     let fs_root = options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+    let host_mode = options.paths.is_empty();
 
-    let inputs: Vec<PathBuf> = if options.paths.is_empty() {
+    let inputs: Vec<PathBuf> = if host_mode {
         discovery::host_places(&fs_root)
     } else {
         options
@@ -114,15 +132,37 @@ pub fn discover(options: &ScanOptions) -> Discovered {
             })
             .collect()
     };
+    let reader_for = |root: &Path| Reader {
+        root: match &options.root {
+            Some(r) => std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()),
+            None if host_mode => PathBuf::from("/"),
+            None => root.to_path_buf(),
+        },
+        rooted: options.root.is_some(),
+        max_file_size: options.max_file_size,
+        stats: Arc::clone(&stats),
+    };
     let mut roots = Vec::new();
+    let mut artifacts: Vec<(Reader, PathBuf)> = Vec::new();
+    let mut layouts: Vec<PathBuf> = Vec::new();
     for input in inputs {
         match std::fs::metadata(&input) {
             Ok(meta) if meta.is_dir() => {
-                roots.push(std::fs::canonicalize(&input).unwrap_or(input));
+                let dir = std::fs::canonicalize(&input).unwrap_or(input);
+                if dir.join("oci-layout").is_file() && dir.join("index.json").is_file() {
+                    layouts.push(dir);
+                } else {
+                    roots.push(dir);
+                }
+            }
+            Ok(meta) if meta.is_file() => {
+                let file = std::fs::canonicalize(&input).unwrap_or(input);
+                let parent = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+                artifacts.push((reader_for(&parent), file));
             }
             Ok(_) => report.diagnostics.push(Diagnostic::incomplete(
                 &input,
-                "not a directory: give the directory that holds Python environments",
+                "not a directory or a regular file: not scanned",
             )),
             Err(err) => report.diagnostics.push(Diagnostic::incomplete(
                 &input,
@@ -132,40 +172,92 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     }
     let roots = discovery::prune_nested(roots);
 
-    // each environment is judged with the reader of the root it was found under
-    let mut work: Vec<(Reader, Environment)> = Vec::new();
+    let mut work: Vec<Work> = Vec::new();
     for root in &roots {
-        let found = discovery::discover(std::slice::from_ref(root));
+        let reader = reader_for(root);
+        let found = discovery::discover(&reader, std::slice::from_ref(root));
         report.stats.entries_walked += found.entries_walked;
         report.diagnostics.extend(found.diagnostics);
-        let reader = Reader {
-            root: match &options.root {
-                Some(r) => std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()),
-                None if options.paths.is_empty() => PathBuf::from("/"),
-                None => root.clone(),
-            },
-            rooted: options.root.is_some(),
-            max_file_size: options.max_file_size,
-            stats: Arc::clone(&stats),
-        };
+        // a host sweep opens wheels and package caches; given paths open every archive
+        artifacts.extend(
+            found
+                .artifacts
+                .into_iter()
+                .filter(|p| {
+                    !host_mode
+                        || p.extension().is_some_and(|e| e == "whl")
+                        || sources::cache::is_cache_path(p)
+                })
+                .map(|p| (reader.clone(), p)),
+        );
+        let tree: Arc<dyn Tree> = Arc::new(reader);
         for env in found.environments {
             // two scanned places can hold parts of one environment (/usr/lib/python3 and
             // /usr/lib/python3.11 are both /usr): judge it once, with all its directories
-            match work.iter_mut().find(|(_, e)| e.root == env.root) {
-                Some((_, existing)) => {
-                    existing.site_dirs.extend(env.site_dirs);
-                    existing.site_dirs.sort();
-                    existing.site_dirs.dedup();
-                    existing.code_dirs.extend(env.code_dirs);
-                    existing.code_dirs.sort();
-                    existing.code_dirs.dedup();
-                    existing.python = existing.python.take().or(env.python);
+            match work.iter_mut().find(|w| w.env.root == env.root) {
+                Some(existing) => {
+                    let e = &mut existing.env;
+                    e.site_dirs.extend(env.site_dirs);
+                    e.site_dirs.sort();
+                    e.site_dirs.dedup();
+                    e.code_dirs.extend(env.code_dirs);
+                    e.code_dirs.sort();
+                    e.code_dirs.dedup();
+                    e.python = e.python.take().or(env.python);
                 }
-                None => work.push((reader.clone(), env)),
+                None => work.push(Work {
+                    tree: Arc::clone(&tree),
+                    env,
+                    install_hooks: Vec::new(),
+                    every_file: false,
+                }),
             }
         }
     }
+
+    // artifacts: opened in parallel, each into memory
+    let open = OpenOptions {
+        max_file_size: options.max_file_size,
+        stats: Arc::clone(&stats),
+        max_depth: options.max_archive_depth,
+    };
+    let mut opened: Vec<Opened> = artifacts
+        .par_iter()
+        .flat_map_iter(|(reader, path)| sources::artifact::open_file(path, reader, &open))
+        .collect();
+    opened.extend(layouts.iter().flat_map(|dir| {
+        let label = crate::pathfmt::display_path(dir);
+        match sources::image::read_layout_dir(
+            dir,
+            &sources::archive::Limits::new(options.max_file_size),
+        ) {
+            Ok(blobs) => sources::image::assemble(&label, blobs, &open),
+            Err(why) => {
+                report.diagnostics.push(Diagnostic::incomplete(
+                    dir,
+                    format!("not a readable OCI layout: {why}"),
+                ));
+                Vec::new()
+            }
+        }
+    }));
+    report.stats.artifacts = opened.len();
+    for o in opened {
+        report.findings.extend(o.findings);
+        report.diagnostics.extend(o.diagnostics);
+        let tree: Arc<dyn Tree> = Arc::new(o.tree);
+        for env in o.envs {
+            work.push(Work {
+                tree: Arc::clone(&tree),
+                env,
+                install_hooks: o.install_hooks.clone(),
+                every_file: o.judge_every_file,
+            });
+        }
+    }
     report.scanned = roots;
+    report.scanned.extend(layouts);
+    report.scanned.extend(artifacts.into_iter().map(|(_, p)| p));
     Discovered {
         report,
         work,
@@ -184,7 +276,11 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     } = discovered;
     let judged: Vec<Judged> = work
         .par_iter()
-        .map(|(reader, env)| judge_environment(sigs, reader, env, options))
+        .map(|w| {
+            let mut j = judge_environment(sigs, w, options);
+            shown_as(&*w.tree, &mut j);
+            j
+        })
         .collect();
     for j in judged {
         report.findings.extend(j.findings);
@@ -193,7 +289,18 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
         report.stats.distributions += j.distributions;
         report.stats.payload_files += j.payload_files;
     }
-    report.environments = work.into_iter().map(|(_, env)| env).collect();
+    report.environments = work
+        .into_iter()
+        .map(|w| {
+            let shown = |p: &PathBuf| w.tree.display(p);
+            Environment {
+                root: shown(&w.env.root),
+                site_dirs: w.env.site_dirs.iter().map(shown).collect(),
+                code_dirs: w.env.code_dirs.iter().map(shown).collect(),
+                ..w.env
+            }
+        })
+        .collect();
     report.environments.sort_by(|a, b| a.root.cmp(&b.root));
     report
         .findings
@@ -205,6 +312,21 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     report.stats.bytes_read = stats.bytes.load(Ordering::Relaxed);
     report.stats.elapsed = started.elapsed();
     report
+}
+
+/// Rewrites the paths of what was judged in `tree` the way people see them (`image › layer ›
+/// path` for an artifact), and notes where a file came from.
+fn shown_as(tree: &dyn Tree, judged: &mut Judged) {
+    for f in &mut judged.findings {
+        if let Some(note) = tree.provenance(&f.location.path) {
+            f.notes.push(note);
+        }
+        f.location.path = tree.display(&f.location.path);
+        f.environment = f.environment.as_deref().map(|e| tree.display(e));
+    }
+    for d in &mut judged.diagnostics {
+        d.path = tree.display(&d.path);
+    }
 }
 
 struct SiteHooks {
@@ -223,15 +345,12 @@ struct Judged {
     payload_files: usize,
 }
 
-fn judge_environment(
-    sigs: &Signatures,
-    reader: &Reader,
-    env: &Environment,
-    options: &ScanOptions,
-) -> Judged {
+fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> Judged {
+    let tree = &*work.tree;
+    let env = &work.env;
     let mut ctx = Ctx {
         sigs,
-        reader,
+        tree,
         env,
         search_path: env.site_dirs.clone(),
         modules: RefCell::default(),
@@ -249,9 +368,9 @@ fn judge_environment(
         for (_, analysis) in &site.pth {
             for line in &analysis.path_lines {
                 let disk = ctx.disk_path(&detectors::pth_paths::target(&live_site, &line.text));
-                if disk.starts_with(&reader.root)
+                if disk.starts_with(tree.root())
                     && !ctx.search_path.contains(&disk)
-                    && std::fs::symlink_metadata(&disk).is_ok_and(|m| m.is_dir())
+                    && tree.is_dir(&disk)
                 {
                     ctx.search_path.push(disk);
                 }
@@ -309,15 +428,28 @@ fn judge_environment(
     findings.extend(detectors::imported::findings(&ctx));
 
     // Phase 3: installed distributions against the IOC tables.
-    let metadata = detectors::ioc::metadata_files(&env.site_dirs);
+    let metadata = detectors::ioc::metadata_files(tree, &env.site_dirs);
     let (distributions, found) = detectors::ioc::distributions(&ctx, &metadata);
     findings.extend(found);
 
-    // Phase 4: payload rules and file IOCs over all start-up code read above.
-    let startup = ctx.startup_files.take();
+    // Phase 4: payload rules and file IOCs over all start-up code read above, and over the
+    // install-time code of an sdist.
     let mut diagnostics = Vec::new();
+    let mut judged: Vec<(PathBuf, crate::fsread::FileBytes, Role)> = ctx
+        .startup_files
+        .take()
+        .into_iter()
+        .map(|(p, d)| (p, d, Role::Startup))
+        .collect();
+    for path in &work.install_hooks {
+        hooks += 1;
+        match tree.read(path) {
+            Ok(data) => judged.push((path.clone(), data, Role::Install)),
+            Err(err) => diagnostics.push(Diagnostic::incomplete(path, err.to_string())),
+        }
+    }
     let mut scanner = PayloadScanner::new(&sigs.payload, options.scan_timeout);
-    for (path, data) in &startup {
+    for (path, data, role) in &judged {
         if let Some(ioc) = sigs.iocs.file(&data.sha256) {
             findings.push(detectors::ioc::file_finding(
                 ioc,
@@ -332,18 +464,23 @@ fn judge_environment(
             path,
             &data.bytes,
             Some(&data.sha256),
-            true,
+            *role,
         );
         findings.extend(found);
         diagnostics.extend(problems);
     }
-    let mut payload_files = startup.len();
+    let mut payload_files = judged.len();
 
-    // Phase 5 (--deep): every file of every distribution.
-    if options.deep {
+    // Phase 5 (--deep, or a package archive): every file of every distribution.
+    if options.deep || work.every_file {
         findings.extend(detectors::ioc::record_hashes(&ctx, &metadata));
-        let skip: HashSet<PathBuf> = startup.into_iter().map(|(p, _)| p).collect();
-        let deep = deep_scan(sigs, reader, env, &ctx.search_path, &skip, options);
+        let skip: HashSet<PathBuf> = judged.into_iter().map(|(p, _, _)| p).collect();
+        let dirs = if work.every_file {
+            vec![tree.root().to_path_buf()]
+        } else {
+            ctx.search_path.clone()
+        };
+        let deep = deep_scan(sigs, tree, env, &dirs, &skip, options);
         findings.extend(deep.findings);
         diagnostics.extend(deep.diagnostics);
         payload_files += deep.payload_files;
@@ -362,7 +499,7 @@ fn judge_environment(
 /// parallel: one rule set, one scanner per worker.
 fn deep_scan(
     sigs: &Signatures,
-    reader: &Reader,
+    tree: &dyn Tree,
     env: &Environment,
     dirs: &[PathBuf],
     skip: &HashSet<PathBuf>,
@@ -380,30 +517,17 @@ fn deep_scan(
         .collect();
     let mut files = Vec::new();
     for root in roots {
-        for entry in walkdir::WalkDir::new(root).follow_links(false) {
-            match entry {
-                Ok(e) if e.file_type().is_file() || e.file_type().is_symlink() => {
-                    if !skip.contains(e.path()) {
-                        files.push(e.into_path());
-                    }
-                }
-                Ok(_) => {}
-                Err(err) => out.diagnostics.push(Diagnostic::incomplete(
-                    err.path().unwrap_or(root),
-                    format!(
-                        "cannot walk: {}",
-                        err.io_error()
-                            .map_or_else(|| err.to_string(), crate::fsread::io_reason)
-                    ),
-                )),
+        out.diagnostics.extend(tree.walk(root, &mut |path, kind| {
+            if matches!(kind, Kind::File | Kind::Symlink) && !skip.contains(path) {
+                files.push(path.to_path_buf());
             }
-        }
+        }));
     }
     let results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = files
         .par_iter()
         .map_init(
             || PayloadScanner::new(&sigs.payload, options.scan_timeout),
-            |scanner, path| deep_file(sigs, reader, env, scanner, path),
+            |scanner, path| deep_file(sigs, tree, env, scanner, path),
         )
         .collect();
     out.payload_files = files.len();
@@ -416,12 +540,12 @@ fn deep_scan(
 
 fn deep_file(
     sigs: &Signatures,
-    reader: &Reader,
+    tree: &dyn Tree,
     env: &Environment,
     scanner: &mut PayloadScanner<'_>,
     path: &Path,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let data = match reader.read_unhashed(path) {
+    let data = match tree.read_unhashed(path) {
         Ok(data) => data,
         // a symlink to a directory, or out of the root: the walk covers what is inside
         Err(crate::fsread::ReadError::NotRegular { kind: "directory" }) => {
@@ -441,7 +565,8 @@ fn deep_file(
             path,
             format!(
                 "file is {} bytes: the payload rules judged its first {} (raise --max-file-size)",
-                data.size, reader.max_file_size
+                data.size,
+                tree.max_file_size()
             ),
         ));
     }
@@ -463,7 +588,7 @@ fn deep_file(
         path,
         &data.bytes,
         sha256.as_deref(),
-        false,
+        Role::Other,
     );
     findings.extend(found);
     diagnostics.extend(problems);
@@ -476,22 +601,19 @@ fn read_site_dir(ctx: &Ctx<'_>, dir: &Path) -> SiteHooks {
         pth: Vec::new(),
         start: Vec::new(),
     };
-    let entries = match std::fs::read_dir(dir) {
+    let entries = match ctx.tree.list(dir) {
         Ok(entries) => entries,
         Err(err) => {
             ctx.diagnostics.borrow_mut().push(Diagnostic::incomplete(
                 dir,
-                format!(
-                    "cannot list site directory: {}",
-                    crate::fsread::io_reason(&err)
-                ),
+                format!("cannot list site directory: {err}"),
             ));
             return site;
         }
     };
     let mut names: Vec<(String, PathBuf)> = entries
-        .flatten()
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .into_iter()
+        .map(|e| (e.name, e.path))
         .filter(|(n, _)| n.ends_with(".pth") || n.ends_with(".start"))
         .collect();
     // CPython processes them in code-point order of the name

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 pub use ioc::Iocs;
 pub use known_good::{HookEntry, HookKind, KnownGood, LineVerdict};
-pub use payload::{PayloadHit, PayloadScan, PayloadScanner};
+pub use payload::{PayloadHit, PayloadScan, PayloadScanner, Role};
 pub use rules::{PayloadRules, RuleInfo, RuleSource};
 pub use severity::Severity;
 pub use signals::{Context, SignalHit, Signals};

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::decode::{self, Codec, LimitHit, Limits};
 use crate::rules::{
-    GLOBAL_CODE, GLOBAL_LAYER_DEPTH, GLOBAL_LONGEST_B64, GLOBAL_STARTUP_HOOK, PayloadRules,
-    RuleInfo,
+    GLOBAL_CODE, GLOBAL_INSTALL_HOOK, GLOBAL_LAYER_DEPTH, GLOBAL_LONGEST_B64, GLOBAL_STARTUP_HOOK,
+    PayloadRules, RuleInfo,
 };
 
 /// A rule that matched, and where.
@@ -44,6 +44,17 @@ pub struct PayloadScan<'r> {
     pub timed_out: bool,
 }
 
+/// When the scanned file runs, as far as the rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// At every interpreter start: a hook, or a module a hook imports.
+    Startup,
+    /// When the package is installed or built: an sdist's `setup.py`.
+    Install,
+    /// When something imports it, if ever.
+    Other,
+}
+
 /// Scans files with shared rules; one per worker thread.
 pub struct PayloadScanner<'r> {
     rules: &'r PayloadRules,
@@ -76,16 +87,16 @@ impl<'r> PayloadScanner<'r> {
     /// rule throughput).
     pub fn match_only(&mut self, data: &[u8], code: bool) -> PayloadScan<'r> {
         let mut out = PayloadScan::default();
-        self.scan_layer(data, code, &[], None, 0, false, &mut out);
+        self.scan_layer(data, code, &[], None, 0, Role::Other, &mut out);
         out
     }
 
     /// Scans `data`. `code`: the file is code (Python source or bytecode, a script), so the
     /// capability rules apply and encoded layers are unwrapped and scanned too; data files get
     /// the rules that hold anywhere (IOCs, hard-coded webhooks, campaign markers).
-    pub fn scan(&mut self, data: &[u8], startup_hook: bool, code: bool) -> PayloadScan<'r> {
+    pub fn scan(&mut self, data: &[u8], role: Role, code: bool) -> PayloadScan<'r> {
         let mut out = PayloadScan::default();
-        self.scan_layer(data, code, &[], None, 0, startup_hook, &mut out);
+        self.scan_layer(data, code, &[], None, 0, role, &mut out);
         if code {
             let decoded = decode::unwrap(data, &self.limits);
             out.limits = decoded.limits;
@@ -97,7 +108,7 @@ impl<'r> PayloadScanner<'r> {
                     &layer.chain,
                     Some(layer.origin),
                     layer.chain.len(),
-                    startup_hook,
+                    role,
                     &mut out,
                 );
             }
@@ -113,7 +124,7 @@ impl<'r> PayloadScanner<'r> {
         chain: &[Codec],
         origin: Option<usize>,
         depth: usize,
-        startup_hook: bool,
+        role: Role,
         out: &mut PayloadScan<'r>,
     ) {
         let set = self.rules.set(code);
@@ -127,7 +138,8 @@ impl<'r> PayloadScanner<'r> {
         };
         let _ = scanner.set_global(GLOBAL_LAYER_DEPTH, depth as i64);
         let _ = scanner.set_global(GLOBAL_LONGEST_B64, longest as i64);
-        let _ = scanner.set_global(GLOBAL_STARTUP_HOOK, startup_hook);
+        let _ = scanner.set_global(GLOBAL_STARTUP_HOOK, role == Role::Startup);
+        let _ = scanner.set_global(GLOBAL_INSTALL_HOOK, role == Role::Install);
         let results = match scanner.scan(bytes) {
             Ok(results) => results,
             Err(yara_x::ScanError::Timeout) => {

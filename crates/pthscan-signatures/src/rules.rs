@@ -8,6 +8,8 @@
 //! - `pthscan_longest_b64`: the longest run of base64 characters in the scanned bytes;
 //! - `pthscan_startup_hook`: whether the file runs at interpreter start (a hook, or a module a
 //!   hook imports);
+//! - `pthscan_install_hook`: whether the file runs when the package is installed or built (an
+//!   sdist's `setup.py`);
 //! - `pthscan_code`: whether the bytes are code (Python source or bytecode, a shell or batch
 //!   script, a decoded layer) rather than data.
 
@@ -22,6 +24,8 @@ pub const GLOBAL_LAYER_DEPTH: &str = "pthscan_layer_depth";
 pub const GLOBAL_LONGEST_B64: &str = "pthscan_longest_b64";
 /// Global: the file runs at interpreter start.
 pub const GLOBAL_STARTUP_HOOK: &str = "pthscan_startup_hook";
+/// Global: the file runs at install or build time (an sdist's `setup.py`).
+pub const GLOBAL_INSTALL_HOOK: &str = "pthscan_install_hook";
 /// Global: the bytes are code (Python source or bytecode, a script, a decoded layer), not data
 /// or an asset that merely names APIs.
 pub const GLOBAL_CODE: &str = "pthscan_code";
@@ -246,6 +250,7 @@ impl RuleSet {
             .define_global(GLOBAL_LAYER_DEPTH, 0i64)
             .and_then(|c| c.define_global(GLOBAL_LONGEST_B64, 0i64))
             .and_then(|c| c.define_global(GLOBAL_STARTUP_HOOK, false))
+            .and_then(|c| c.define_global(GLOBAL_INSTALL_HOOK, false))
             .and_then(|c| c.define_global(GLOBAL_CODE, true))
             .map_err(|e| SignatureError::Rules {
                 origin: "globals".into(),

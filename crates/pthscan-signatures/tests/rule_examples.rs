@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use pthscan_signatures::{PayloadScanner, Signatures, expand_example};
+use pthscan_signatures::{PayloadScanner, Role, Signatures, expand_example};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -26,6 +26,10 @@ struct Example {
     /// Scanned as code (the default) or as a data file (a web asset, a vocabulary).
     #[serde(default = "yes")]
     code: bool,
+    /// When the file runs: `install` for an sdist's setup.py, `startup` for a hook; default
+    /// neither.
+    #[serde(default)]
+    role: Option<String>,
     text: String,
 }
 
@@ -33,10 +37,16 @@ fn yes() -> bool {
     true
 }
 
-fn rule_ids_hit(sigs: &Signatures, text: &str, code: bool) -> BTreeSet<String> {
+fn rule_ids_hit(sigs: &Signatures, text: &str, code: bool, role: Option<&str>) -> BTreeSet<String> {
+    let role = match role {
+        Some("install") => Role::Install,
+        Some("startup") => Role::Startup,
+        None => Role::Other,
+        Some(other) => panic!("unknown role `{other}` in an example"),
+    };
     let mut scanner = PayloadScanner::new(&sigs.payload, Duration::from_secs(10));
     scanner
-        .scan(expand_example(text).as_bytes(), false, code)
+        .scan(expand_example(text).as_bytes(), role, code)
         .hits
         .iter()
         .map(|h| h.rule.id.clone())
@@ -61,7 +71,7 @@ fn every_rule_has_examples_and_they_behave() {
         let examples: Examples =
             toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for ex in examples.example {
-            let hit = rule_ids_hit(&sigs, &ex.text, ex.code);
+            let hit = rule_ids_hit(&sigs, &ex.text, ex.code, ex.role.as_deref());
             if hit.contains(&ex.rule) != ex.matches {
                 failures.push(format!(
                     "{}: rule {} should{} match{} (hit: {hit:?})\n{}",
@@ -80,7 +90,7 @@ fn every_rule_has_examples_and_they_behave() {
     for n in &sigs.iocs.network {
         for (texts, want) in [(&n.positive, true), (&n.negative, false)] {
             for t in texts {
-                let hit = rule_ids_hit(&sigs, t, true);
+                let hit = rule_ids_hit(&sigs, t, true, None);
                 if hit.contains(&n.id) != want {
                     failures.push(format!(
                         "ioc.toml: {} on {t:?}: expected match={want}, hit {hit:?}",
@@ -148,7 +158,11 @@ fn user_rules_get_defaults_and_may_use_the_helpers() {
     .unwrap();
     let sigs = Signatures::load(&[dir.path().to_path_buf()]).unwrap();
     let mut scanner = PayloadScanner::new(&sigs.payload, Duration::from_secs(10));
-    let scan = scanner.scan(b"requests.post(u, data='ACME-INTERNAL-TOKEN')", false, true);
+    let scan = scanner.scan(
+        b"requests.post(u, data='ACME-INTERNAL-TOKEN')",
+        Role::Other,
+        true,
+    );
     let hit = scan
         .hits
         .iter()

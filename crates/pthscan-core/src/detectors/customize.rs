@@ -11,6 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, Location, Severity, excerpt};
 use crate::pathfmt::display_path;
 use crate::python::Runs;
+use crate::sources::Kind;
 
 /// The rules of this detector.
 pub const RULES: &[&RuleDoc] = &[
@@ -57,26 +58,25 @@ const NAMES: [&str; 2] = ["sitecustomize", "usercustomize"];
 
 /// Judges the customize modules in one directory on `sys.path`.
 pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
-    let entries = match std::fs::read_dir(dir) {
+    let entries = match ctx.tree.list(dir) {
         Ok(entries) => entries,
         Err(err) => {
             ctx.diagnostics.borrow_mut().push(Diagnostic::incomplete(
                 dir,
-                format!("cannot list directory: {}", crate::fsread::io_reason(&err)),
+                format!("cannot list directory: {err}"),
             ));
             return Vec::new();
         }
     };
     let mut candidates: Vec<(PathBuf, &'static str, Form)> = Vec::new();
-    for e in entries.flatten() {
-        let file_name = e.file_name();
-        let name = file_name.to_string_lossy();
+    for e in entries {
+        let name = &e.name;
         for base in NAMES {
             let Some(rest) = name.strip_prefix(base) else {
                 continue;
             };
             let form = match rest {
-                "" if e.file_type().is_ok_and(|t| t.is_dir()) => Form::Package,
+                "" if e.kind == Kind::Dir => Form::Package,
                 ".py" => Form::Source,
                 ".pyc" => Form::Bytecode,
                 r if r.starts_with('.') && (r.ends_with(".so") || r.ends_with(".pyd")) => {
@@ -84,7 +84,7 @@ pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
                 }
                 _ => continue,
             };
-            candidates.push((e.path(), base, form));
+            candidates.push((e.path.clone(), base, form));
         }
     }
     candidates.sort();
@@ -94,7 +94,7 @@ pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
             Form::Package => match ["__init__.py", "__init__.pyc"]
                 .iter()
                 .map(|i| path.join(i))
-                .find(|p| p.exists())
+                .find(|p| ctx.tree.kind(p).is_some())
             {
                 Some(init) => init,
                 None => continue, // a bare directory is an empty namespace package: nothing runs

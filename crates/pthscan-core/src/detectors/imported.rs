@@ -9,6 +9,7 @@ use pthscan_signatures::{Context, SignalHit};
 use super::{Ctx, EVIDENCE_CHARS, RuleDoc, describe_hits, line_at, line_text, raise};
 use crate::finding::{Finding, Location, Severity, excerpt};
 use crate::python::{Runs, imports::imported_modules, stdlib};
+use crate::sources::Tree;
 
 /// The rules of this detector.
 pub const RULES: &[&RuleDoc] = &[&RuleDoc {
@@ -136,7 +137,7 @@ pub fn resolve(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
     for part in name.split('.') {
         let mut next_dirs = Vec::new();
         for dir in &dirs {
-            if let Some(found) = find_in(dir, part) {
+            if let Some(found) = find_in(ctx.tree, dir, part) {
                 match found {
                     Found::Package { dir, init } => {
                         files.extend(init);
@@ -162,35 +163,28 @@ enum Found {
     Module(PathBuf),
 }
 
-fn find_in(dir: &Path, part: &str) -> Option<Found> {
+fn find_in(tree: &dyn Tree, dir: &Path, part: &str) -> Option<Found> {
     let pkg = dir.join(part);
-    if std::fs::symlink_metadata(&pkg).is_ok_and(|m| m.is_dir()) {
+    if tree.is_dir(&pkg) {
         let init = ["__init__.py", "__init__.pyc"]
             .iter()
             .map(|f| pkg.join(f))
-            .find(|f| f.is_file());
+            .find(|f| tree.is_file(f));
         return Some(Found::Package { dir: pkg, init });
     }
-    let entries = std::fs::read_dir(dir).ok()?;
+    let entries = tree.list(dir).ok()?;
     let mut source = None;
     let mut bytecode = None;
-    for e in entries.flatten() {
-        let file_name = e.file_name();
-        let Some(file_name) = file_name.to_str() else {
-            continue;
-        };
-        let Some(rest) = file_name
-            .strip_prefix(part)
-            .and_then(|r| r.strip_prefix('.'))
-        else {
+    for e in entries {
+        let Some(rest) = e.name.strip_prefix(part).and_then(|r| r.strip_prefix('.')) else {
             continue;
         };
         if rest == "so" || rest == "pyd" || rest.ends_with(".so") || rest.ends_with(".pyd") {
-            return Some(Found::Module(e.path()));
+            return Some(Found::Module(e.path));
         } else if rest == "py" {
-            source = Some(e.path());
+            source = Some(e.path);
         } else if rest == "pyc" {
-            bytecode = Some(e.path());
+            bytecode = Some(e.path);
         }
     }
     source.or(bytecode).map(Found::Module)

@@ -9,36 +9,34 @@ use pthscan_signatures::ioc::FileIoc;
 use super::Ctx;
 use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, Location};
-use crate::fsread::Reader;
 use crate::pathfmt::display_path;
+use crate::sources::{Kind, Tree};
 
 /// Installed metadata files in the site directories, with the directory each is in:
 /// `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, a bare `*.egg-info`.
-pub fn metadata_files(site_dirs: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
+pub fn metadata_files(tree: &dyn Tree, site_dirs: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
     for dir in site_dirs {
-        out.extend(in_site_dir(dir).into_iter().map(|m| (dir.clone(), m)));
+        out.extend(in_site_dir(tree, dir).into_iter().map(|m| (dir.clone(), m)));
     }
     out
 }
 
-fn in_site_dir(site_dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(site_dir) else {
+fn in_site_dir(tree: &dyn Tree, site_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = tree.list(site_dir) else {
         return Vec::new();
     };
     let mut out: Vec<PathBuf> = entries
-        .flatten()
+        .into_iter()
         .filter_map(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-            if name.ends_with(".dist-info") && is_dir {
-                Some(e.path().join("METADATA"))
-            } else if name.ends_with(".egg-info") {
+            let is_dir = e.kind == Kind::Dir;
+            if e.name.ends_with(".dist-info") && is_dir {
+                Some(e.path.join("METADATA"))
+            } else if e.name.ends_with(".egg-info") {
                 Some(if is_dir {
-                    e.path().join("PKG-INFO")
+                    e.path.join("PKG-INFO")
                 } else {
-                    e.path()
+                    e.path
                 })
             } else {
                 None
@@ -69,15 +67,11 @@ pub fn name_version(text: &str) -> Option<(String, String)> {
 /// The number of distributions in the environment's site directories, and findings for those
 /// at known-bad versions.
 pub fn distributions(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> (usize, Vec<Finding>) {
-    // the header block is at the top: no need to read long descriptions
-    let head = Reader {
-        max_file_size: 16 * 1024,
-        ..ctx.reader.clone()
-    };
     let mut count = 0;
     let mut out = Vec::new();
     for (_, meta) in metadata {
-        let data = match head.read(meta) {
+        // the header block is at the top: no need to read long descriptions
+        let data = match ctx.tree.read_capped(meta, 16 * 1024) {
             Ok(d) => d,
             Err(err) => {
                 ctx.diagnostics.borrow_mut().push(Diagnostic::incomplete(
@@ -109,7 +103,7 @@ pub fn distributions(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> (usize, 
                     ioc.description
                 ),
                 evidence: format!("Name: {name} / Version: {version}"),
-                sha256: data.sha256,
+                sha256: crate::fsread::sha256_hex(&data.bytes),
                 reference: Some(ioc.reference.clone()),
                 notes: vec![
                     "every file of this distribution is suspect; scan with --deep and rebuild the environment from known-good sources".into(),
@@ -154,7 +148,7 @@ pub fn record_hashes(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> Vec<Find
         {
             continue;
         }
-        let Ok(data) = ctx.reader.read_unhashed(&record) else {
+        let Ok(data) = ctx.tree.read_unhashed(&record) else {
             continue; // a dist-info without RECORD is issue 5's integrity check, not an IOC
         };
         for (n, line) in String::from_utf8_lossy(&data.bytes).lines().enumerate() {

@@ -1,12 +1,14 @@
 //! Detectors: one file each, each with the doc `pthscan explain` prints. A detector reads the
 //! shared [`Ctx`] and returns findings; it never prints.
 
+pub mod archive;
 pub mod customize;
 pub mod imported;
 pub mod ioc;
 pub mod payload;
 pub mod pth;
 pub mod pth_paths;
+pub mod record;
 pub mod start;
 
 use std::cell::RefCell;
@@ -17,7 +19,8 @@ use pthscan_signatures::{SignalHit, Signatures};
 use crate::diagnostic::Diagnostic;
 use crate::discovery::Environment;
 use crate::finding::Severity;
-use crate::fsread::{FileBytes, Reader};
+use crate::fsread::FileBytes;
+use crate::sources::Tree;
 
 /// What `pthscan explain RULE` prints: the doc shape every detector follows.
 #[derive(Debug)]
@@ -39,8 +42,10 @@ pub struct RuleDoc {
 /// Every rule, in id order.
 pub fn rules() -> Vec<&'static RuleDoc> {
     let mut all: Vec<&'static RuleDoc> = [
+        archive::RULES,
         pth::RULES,
         pth_paths::RULES,
+        record::RULES,
         start::RULES,
         customize::RULES,
         imported::RULES,
@@ -68,8 +73,8 @@ pub struct HookFile {
 pub struct Ctx<'a> {
     /// The compiled signatures.
     pub sigs: &'a Signatures,
-    /// How files are read.
-    pub reader: &'a Reader,
+    /// Where files are read from.
+    pub tree: &'a dyn Tree,
     /// The environment being judged.
     pub env: &'a Environment,
     /// `sys.path` as start-up leaves it, as far as it lies inside the scanned root: the site
@@ -88,7 +93,7 @@ impl Ctx<'_> {
     /// Reads a file of start-up code, recording a diagnostic and returning `None` when it
     /// cannot be read.
     pub fn read(&self, path: &std::path::Path) -> Option<FileBytes> {
-        match self.reader.read(path) {
+        match self.tree.read(path) {
             Ok(data) => {
                 let mut seen = self.startup_files.borrow_mut();
                 if !seen.iter().any(|(p, _)| p == path) {
@@ -99,7 +104,8 @@ impl Ctx<'_> {
                         path,
                         format!(
                             "file is {} bytes, larger than the {}-byte cap: only its head was judged (raise --max-file-size)",
-                            data.size, self.reader.max_file_size
+                            data.size,
+                            self.tree.max_file_size()
                         ),
                     ));
                 }
@@ -119,8 +125,8 @@ impl Ctx<'_> {
     /// `path` as the scanned system sees it: inside an image mounted at `--root`, without the
     /// mount point.
     pub fn live_path(&self, path: &Path) -> PathBuf {
-        if self.reader.rooted
-            && let Ok(rel) = path.strip_prefix(&self.reader.root)
+        if self.tree.rooted()
+            && let Ok(rel) = path.strip_prefix(self.tree.root())
         {
             return Path::new("/").join(rel);
         }
@@ -129,9 +135,9 @@ impl Ctx<'_> {
 
     /// `live` (a path on the scanned system) as a path here.
     pub fn disk_path(&self, live: &Path) -> PathBuf {
-        if self.reader.rooted {
-            self.reader
-                .root
+        if self.tree.rooted() {
+            self.tree
+                .root()
                 .join(live.strip_prefix("/").unwrap_or(live))
         } else {
             live.to_path_buf()

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use pthscan_signatures::PayloadScanner;
+use pthscan_signatures::{PayloadScanner, Role};
 
 use super::{EVIDENCE_CHARS, line_at};
 use crate::diagnostic::Diagnostic;
@@ -34,9 +34,9 @@ pub fn judge(
     path: &Path,
     bytes: &[u8],
     sha256: Option<&str>,
-    startup: bool,
+    role: Role,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let scan = scanner.scan(bytes, startup, startup || is_code(path));
+    let scan = scanner.scan(bytes, role, role != Role::Other || is_code(path));
     let mut diagnostics = Vec::new();
     if scan.timed_out {
         diagnostics.push(Diagnostic::incomplete(
@@ -81,11 +81,15 @@ pub fn judge(
             if !deeper[i].is_empty() {
                 notes.push(format!("also matches deeper: {}", deeper[i].join("; ")));
             }
-            if startup {
-                notes.push(
+            match role {
+                Role::Startup => notes.push(
                     "this file runs at interpreter start-up (a hook, or a module a hook imports)"
                         .into(),
-                );
+                ),
+                Role::Install => notes.push(
+                    "this file runs when the package is installed or built from source".into(),
+                ),
+                Role::Other => {}
             }
             if hit.rule.family == "user" {
                 notes.push(format!("user rule from {}", hit.rule.origin));
@@ -100,7 +104,11 @@ pub fn judge(
                 environment: Some(PathBuf::from(env_root)),
                 message: hit.rule.description.clone(),
                 evidence: excerpt(&hit.context, EVIDENCE_CHARS),
-                runs_on: if startup { Runs::ALL } else { Runs::default() },
+                runs_on: if role == Role::Startup {
+                    Runs::ALL
+                } else {
+                    Runs::default()
+                },
                 sha256: sha256.clone(),
                 notes,
                 decoded,

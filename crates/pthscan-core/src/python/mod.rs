@@ -3,6 +3,7 @@
 
 pub mod imports;
 pub mod pth;
+pub mod record;
 pub mod start;
 pub mod stdlib;
 

@@ -1,0 +1,97 @@
+//! ARC: archive shapes that fool installers or scanners — a member name that leaves the
+//! destination, two members with one name, a zip local header that disagrees with the central
+//! directory, link members. Bombs, truncation and corruption are diagnostics, not findings: they
+//! say what could not be judged.
+
+use std::path::PathBuf;
+
+use super::RuleDoc;
+use crate::diagnostic::Diagnostic;
+use crate::finding::{Finding, Location, Severity};
+use crate::sources::archive::{Problem, ProblemKind};
+
+/// The rules.
+pub const RULES: &[&RuleDoc] = &[
+    &RuleDoc {
+        id: "ARC001",
+        title: "archive member escapes its destination",
+        what: "A member named with an absolute path or a `..` that climbs out of the archive, or \
+               a link member whose target does. High.",
+        why: "Extracting it writes (or reads through a link) outside the install directory: the \
+              path-traversal that turns an install into a write anywhere. No honest package \
+              needs it.",
+        example: "evil-1.0.tar.gz › ../../etc/cron.d/x → high",
+        references: &[
+            "uv crates/uv-extract (member name validation)",
+            "CVE-2007-4559",
+        ],
+    },
+    &RuleDoc {
+        id: "ARC002",
+        title: "duplicate archive member",
+        what: "Two members with the same name. Medium.",
+        why: "Readers disagree about which copy counts (first, last, central directory), so a \
+              scanner can judge one file while the installer writes the other.",
+        example: "x-1.0-py3-none-any.whl › x/__init__.py (twice) → medium",
+        references: &["uv crates/uv-extract (duplicate entries)"],
+    },
+    &RuleDoc {
+        id: "ARC003",
+        title: "zip local header disagrees with the central directory",
+        what: "A zip member whose local file header names another file than the central \
+               directory entry that points at it. Medium.",
+        why: "Streaming readers follow local headers, others the central directory: the same \
+              archive shows two different contents — a known way to slip a file past review.",
+        example: "x.whl › x/__init__.py (local header says x/evil.py) → medium",
+        references: &["uv crates/uv-extract (local/central header validation)"],
+    },
+    &RuleDoc {
+        id: "ARC004",
+        title: "link member in a package archive",
+        what: "A symlink or hard link member inside a wheel or sdist that stays inside the \
+               archive. Low.",
+        why: "Wheels cannot carry links (installers write the link text as a file); in an sdist \
+              a link is legal but lets a build reach files by another name.",
+        example: "x-1.0.tar.gz › x-1.0/LICENSE -> ../COPYING → low",
+        references: &["PEP 427 (wheel contents)"],
+    },
+];
+
+/// Findings and diagnostics for what reading the archive shown as `label` met.
+pub fn judge(label: &str, problems: &[Problem]) -> (Vec<Finding>, Vec<Diagnostic>) {
+    let mut findings = Vec::new();
+    let mut diagnostics = Vec::new();
+    for p in problems {
+        let path = match &p.member {
+            Some(m) => PathBuf::from(format!("{label} › {m}")),
+            None => PathBuf::from(label),
+        };
+        let (rule, severity) = match p.kind {
+            ProblemKind::Escapes => ("ARC001", Severity::High),
+            ProblemKind::Duplicate => ("ARC002", Severity::Medium),
+            ProblemKind::HeaderMismatch => ("ARC003", Severity::Medium),
+            ProblemKind::Link => ("ARC004", Severity::Low),
+            kind => {
+                diagnostics.push(if kind.incomplete() {
+                    Diagnostic::incomplete(path, p.detail.clone())
+                } else {
+                    Diagnostic::note(path, p.detail.clone())
+                });
+                continue;
+            }
+        };
+        findings.push(Finding {
+            rule: rule.into(),
+            severity,
+            location: Location { path, line: None },
+            environment: Some(PathBuf::from(label)),
+            message: p.detail.clone(),
+            evidence: crate::finding::excerpt(
+                p.member.as_deref().unwrap_or(label),
+                super::EVIDENCE_CHARS,
+            ),
+            ..Default::default()
+        });
+    }
+    (findings, diagnostics)
+}

@@ -1,0 +1,171 @@
+//! Telling what an artifact is by its content (names lie: pip's cache stores wheels under hashed
+//! names) and opening it — and the archives inside it, to a depth limit.
+
+use std::path::Path;
+
+use super::archive::{self, Limits};
+use super::{OpenOptions, Opened, image, sdist, wheel};
+use crate::diagnostic::Diagnostic;
+use crate::fsread::{ReadError, Reader};
+
+/// What an artifact file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A zip archive (a wheel, a zip sdist, a zip of anything).
+    Zip,
+    /// A tar archive, possibly gzip, zstd or bzip2 compressed (an sdist, an image).
+    Tar,
+}
+
+/// The format of bytes starting with `head`, if it is an archive we read.
+pub fn sniff(head: &[u8]) -> Option<Format> {
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Some(Format::Zip)
+    } else if head.starts_with(&[0x1f, 0x8b])
+        || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        || head.starts_with(b"BZh")
+        || head.get(257..262) == Some(b"ustar")
+    {
+        Some(Format::Tar)
+    } else {
+        None
+    }
+}
+
+/// Whether a file name is one a package archive goes by.
+pub fn has_archive_name(name: &str) -> bool {
+    [
+        ".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.zst", ".tar", ".egg",
+    ]
+    .iter()
+    .any(|ext| name.ends_with(ext))
+}
+
+/// Whether a member found inside an artifact is an archive to open too.
+pub fn is_nested_archive(name: &str, data: &[u8]) -> bool {
+    has_archive_name(name) && sniff(data).is_some()
+}
+
+/// Opens an artifact held in memory, and the archives inside it.
+pub fn open_bytes(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
+    let limits = Limits::new(opts.max_file_size);
+    let opened = match sniff(bytes) {
+        Some(Format::Zip) => {
+            let listing = archive::read_zip(bytes, &limits, &|_, _| true);
+            let is_wheel = label.ends_with(".whl")
+                || listing.members.iter().any(|m| {
+                    m.name.ends_with(".dist-info/WHEEL") && m.name.matches('/').count() == 1
+                });
+            if is_wheel {
+                wheel::from_listing(label, listing, opts)
+            } else {
+                sdist::from_listing(label, listing, opts)
+            }
+        }
+        Some(Format::Tar) => {
+            // an image tar held in memory (inside another archive) is read like a file
+            let blobs = archive::decompressor(bytes, bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|s| image::read_outer_tar(s, &limits));
+            match blobs {
+                Ok(b) if b.is_image() => return with_nested(image::assemble(label, b, opts), opts),
+                _ => {
+                    let listing =
+                        archive::read_tar(bytes, bytes.len() as u64, &limits, &|_, _| true);
+                    sdist::from_listing(label, listing, opts)
+                }
+            }
+        }
+        None => {
+            let mut failed = Opened::new(super::MemTree::new(
+                label,
+                opts.max_file_size,
+                opts.stats.clone(),
+            ));
+            failed.diagnostics.push(Diagnostic::incomplete(
+                label,
+                "not a zip or tar archive: not opened",
+            ));
+            failed
+        }
+    };
+    with_nested(vec![opened], opts)
+}
+
+/// `opened`, followed by everything nested in them, one level deeper each.
+fn with_nested(opened: Vec<Opened>, opts: &OpenOptions) -> Vec<Opened> {
+    let mut out = Vec::new();
+    for mut o in opened {
+        let nested = std::mem::take(&mut o.nested);
+        out.push(o);
+        let inner = OpenOptions {
+            max_depth: opts.max_depth.saturating_sub(1),
+            ..opts.clone()
+        };
+        for (label, bytes) in nested {
+            out.extend(open_bytes(&label, &bytes, &inner));
+        }
+    }
+    out
+}
+
+/// Opens an artifact file on disk: zip archives and small tars are read into memory; an image
+/// tar is streamed, keeping only where Python lives.
+pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions) -> Vec<Opened> {
+    let label = crate::pathfmt::display_path(path);
+    let fail = |why: String| {
+        let mut failed = Opened::new(super::MemTree::new(
+            &label,
+            opts.max_file_size,
+            opts.stats.clone(),
+        ));
+        failed.diagnostics.push(Diagnostic::incomplete(path, why));
+        vec![failed]
+    };
+    let head = match reader.read_capped(path, 512) {
+        Ok(h) => h,
+        Err(e) => return fail(e.to_string()),
+    };
+    let limits = Limits::new(opts.max_file_size);
+    match sniff(&head.bytes) {
+        Some(Format::Tar) => {
+            // an image is large: stream it rather than hold it
+            let stream = match open_stream(reader, path) {
+                Ok(s) => s,
+                Err(e) => return fail(e.to_string()),
+            };
+            let blobs = archive::decompressor(&head.bytes, stream)
+                .map_err(|e| e.to_string())
+                .and_then(|s| image::read_outer_tar(s, &limits));
+            if let Ok(b) = blobs
+                && b.is_image()
+            {
+                return with_nested(image::assemble(&label, b, opts), opts);
+            }
+        }
+        Some(Format::Zip) => {}
+        // a cache entry that is no package (an index page, pip's self-check): nothing to open
+        None if super::cache::is_cache_path(path) && head.size > 0 => {}
+        None => return fail("not a zip or tar archive: not opened".into()),
+    }
+    // an sdist, a wheel, a zip: small enough to hold (the cap is the archive limit)
+    let whole = match reader.read_capped(path, limits.max_total) {
+        Ok(w) if w.truncated => {
+            return fail(format!(
+                "archive is {} bytes, larger than the {}-byte limit: not opened",
+                w.size, limits.max_total
+            ));
+        }
+        Ok(w) => w,
+        Err(e) => return fail(e.to_string()),
+    };
+    match super::cache::body(&whole.bytes) {
+        Some(body) => open_bytes(&label, body, opts),
+        None if super::cache::is_cache_path(path) => Vec::new(),
+        None => fail("not a zip or tar archive: not opened".into()),
+    }
+}
+
+fn open_stream(reader: &Reader, path: &Path) -> Result<std::fs::File, ReadError> {
+    reader.open(path).map(|(file, _)| file)
+}

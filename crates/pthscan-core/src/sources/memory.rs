@@ -1,0 +1,396 @@
+//! [`MemTree`]: a file tree held in memory, built from an artifact's members. Symlinks resolve
+//! inside the tree (an absolute target means the tree's own root, as in a chroot), so nothing
+//! read from an artifact can reach the host's files.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::{DirEntry, Kind, Tree};
+use crate::diagnostic::Diagnostic;
+use crate::fsread::{FileBytes, ReadError, ReadStats};
+
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// Where a file of a tree came from, beyond the artifact: an image layer.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// Shown between the artifact and the path (`layer 2 sha256:ab12…`).
+    pub label: String,
+    /// A note for findings in files from here (the command that created the layer).
+    pub note: Option<String>,
+}
+
+/// One node.
+#[derive(Debug, Clone)]
+pub enum Node {
+    /// A directory.
+    Dir,
+    /// A regular file.
+    File(MemFile),
+    /// A symlink and its target as written.
+    Symlink(PathBuf),
+    /// Anything else (a device, a FIFO, a hard link we could not place): never read.
+    Other(&'static str),
+}
+
+/// A regular file's content and provenance.
+#[derive(Debug, Clone)]
+pub struct MemFile {
+    /// What was kept of the content, or why nothing was.
+    pub data: Result<Arc<[u8]>, Arc<str>>,
+    /// The file's full size.
+    pub size: u64,
+    /// Index into the tree's origins.
+    pub origin: Option<usize>,
+    /// The member name as the artifact spells it, when the tree path differs (a wheel's
+    /// `foo.pth` placed in `/site-packages/foo.pth`).
+    pub member: Option<Arc<str>>,
+}
+
+/// A file tree in memory.
+#[derive(Debug)]
+pub struct MemTree {
+    label: String,
+    nodes: BTreeMap<PathBuf, Node>,
+    origins: Vec<Origin>,
+    max_file_size: u64,
+    stats: Arc<ReadStats>,
+    root: PathBuf,
+}
+
+impl MemTree {
+    /// An empty tree shown as `label` (the artifact's path or chain).
+    pub fn new(label: impl Into<String>, max_file_size: u64, stats: Arc<ReadStats>) -> MemTree {
+        let mut nodes = BTreeMap::new();
+        nodes.insert(PathBuf::from("/"), Node::Dir);
+        MemTree {
+            label: label.into(),
+            nodes,
+            origins: Vec::new(),
+            max_file_size,
+            stats,
+            root: PathBuf::from("/"),
+        }
+    }
+
+    /// How the tree itself is shown.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Adds an origin and returns its index.
+    pub fn add_origin(&mut self, origin: Origin) -> usize {
+        self.origins.push(origin);
+        self.origins.len() - 1
+    }
+
+    /// Places a node at `path` (made absolute and normalised), creating parent directories
+    /// and replacing whatever was there (a directory's contents included).
+    pub fn insert(&mut self, path: &Path, node: Node) {
+        let path = clean(path);
+        let mut parent = path.parent();
+        let mut missing = Vec::new();
+        while let Some(p) = parent {
+            match self.nodes.get(p) {
+                Some(Node::Dir) => break,
+                _ => missing.push(p.to_path_buf()),
+            }
+            parent = p.parent();
+        }
+        for p in missing {
+            self.remove(&p);
+            self.nodes.insert(p, Node::Dir);
+        }
+        if matches!(node, Node::Dir) && matches!(self.nodes.get(&path), Some(Node::Dir)) {
+            return;
+        }
+        self.remove(&path);
+        self.nodes.insert(path, node);
+    }
+
+    /// Removes `path` and everything under it.
+    pub fn remove(&mut self, path: &Path) {
+        let path = clean(path);
+        let doomed: Vec<PathBuf> = self
+            .nodes
+            .range(path.clone()..)
+            .take_while(|(p, _)| p.starts_with(&path))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for p in doomed {
+            if p != Path::new("/") {
+                self.nodes.remove(&p);
+            }
+        }
+    }
+
+    /// Removes everything under `dir`, keeping `dir`.
+    pub fn clear_dir(&mut self, dir: &Path) {
+        let dir = clean(dir);
+        let was_dir = matches!(self.nodes.get(&dir), Some(Node::Dir));
+        self.remove(&dir);
+        if was_dir {
+            self.nodes.insert(dir, Node::Dir);
+        }
+    }
+
+    /// The node at `path`, not following symlinks.
+    pub fn node(&self, path: &Path) -> Option<&Node> {
+        self.nodes.get(&clean(path))
+    }
+
+    /// Every regular file, with its path.
+    pub fn files(&self) -> impl Iterator<Item = (&Path, &MemFile)> {
+        self.nodes.iter().filter_map(|(p, n)| match n {
+            Node::File(f) => Some((p.as_path(), f)),
+            _ => None,
+        })
+    }
+
+    /// Follows symlinks in every component of `path`, inside the tree.
+    pub fn resolve(&self, path: &Path) -> Result<PathBuf, ReadError> {
+        let mut todo: Vec<OsString> = rev_components(path);
+        let mut current = PathBuf::from("/");
+        let mut hops = 0;
+        while let Some(part) = todo.pop() {
+            if part == ".." {
+                current.pop();
+                continue;
+            }
+            let next = current.join(&part);
+            if let Some(Node::Symlink(target)) = self.nodes.get(&next) {
+                hops += 1;
+                if hops > MAX_SYMLINK_HOPS {
+                    return Err(ReadError::SymlinkLoop);
+                }
+                if target.is_absolute() {
+                    current = PathBuf::from("/");
+                }
+                todo.extend(rev_components(target));
+            } else {
+                current = next;
+            }
+        }
+        Ok(current)
+    }
+}
+
+/// `path` made absolute, with `.` dropped and `..` folded (never above `/`).
+fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for part in rev_components(path).into_iter().rev() {
+        if part == ".." {
+            out.pop();
+        } else {
+            out.push(part);
+        }
+    }
+    out
+}
+
+/// The normal and `..` components of `path`, last first.
+fn rev_components(path: &Path) -> Vec<OsString> {
+    let mut parts: Vec<OsString> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            _ => None,
+        })
+        .collect();
+    parts.reverse();
+    parts
+}
+
+impl Tree for MemTree {
+    fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError> {
+        let resolved = self.resolve(path)?;
+        let file = match self.nodes.get(&resolved) {
+            Some(Node::File(f)) => f,
+            Some(Node::Dir) => return Err(ReadError::NotRegular { kind: "directory" }),
+            Some(Node::Other(kind)) => return Err(ReadError::NotRegular { kind }),
+            Some(Node::Symlink(_)) => return Err(ReadError::SymlinkLoop),
+            None => {
+                return Err(not_found());
+            }
+        };
+        let data = file
+            .data
+            .as_ref()
+            .map_err(|why| ReadError::Unavailable(why.to_string()))?;
+        let take = data.len().min(usize::try_from(cap).unwrap_or(usize::MAX));
+        self.stats.files.fetch_add(1, Ordering::Relaxed);
+        self.stats.bytes.fetch_add(take as u64, Ordering::Relaxed);
+        Ok(FileBytes {
+            bytes: data[..take].to_vec(),
+            size: file.size,
+            sha256: String::new(),
+            truncated: (take as u64) < file.size,
+        })
+    }
+
+    fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError> {
+        let dir = self.resolve(dir)?;
+        match self.nodes.get(&dir) {
+            Some(Node::Dir) => {}
+            Some(_) => return Err(ReadError::NotRegular { kind: "file" }),
+            None => {
+                return Err(not_found());
+            }
+        }
+        Ok(self
+            .nodes
+            .range(dir.clone()..)
+            .skip(1)
+            .take_while(|(p, _)| p.starts_with(&dir))
+            .filter(|(p, _)| p.parent() == Some(dir.as_path()))
+            .map(|(p, n)| DirEntry {
+                name: p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                path: p.clone(),
+                kind: node_kind(n),
+            })
+            .collect())
+    }
+
+    fn kind(&self, path: &Path) -> Option<Kind> {
+        let path = clean(path);
+        let parent = path.parent().map(|p| self.resolve(p).ok())?;
+        let real = parent?.join(path.file_name()?);
+        self.nodes.get(&real).map(node_kind)
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.resolve(path)
+            .is_ok_and(|p| matches!(self.nodes.get(&p), Some(Node::File(_))))
+    }
+
+    fn walk(&self, root: &Path, visit: &mut dyn FnMut(&Path, Kind)) -> Vec<Diagnostic> {
+        let root = clean(root);
+        for (p, n) in self
+            .nodes
+            .range(root.clone()..)
+            .take_while(|(p, _)| p.starts_with(&root))
+        {
+            visit(p, node_kind(n));
+        }
+        Vec::new()
+    }
+
+    fn max_file_size(&self) -> u64 {
+        self.max_file_size
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn rooted(&self) -> bool {
+        false
+    }
+
+    fn display(&self, path: &Path) -> PathBuf {
+        let clean = clean(path);
+        if clean == Path::new("/") {
+            return PathBuf::from(&self.label);
+        }
+        let rel = clean.strip_prefix("/").unwrap_or(&clean).to_string_lossy();
+        let (origin, member) = match self.nodes.get(&clean) {
+            Some(Node::File(f)) => (f.origin, f.member.as_deref()),
+            _ => (None, None),
+        };
+        let shown = member.unwrap_or(&rel);
+        PathBuf::from(match origin.and_then(|o| self.origins.get(o)) {
+            Some(o) => format!("{} › {} › {shown}", self.label, o.label),
+            None => format!("{} › {shown}", self.label),
+        })
+    }
+
+    fn provenance(&self, path: &Path) -> Option<String> {
+        match self.nodes.get(&clean(path)) {
+            Some(Node::File(f)) => f
+                .origin
+                .and_then(|o| self.origins.get(o))
+                .and_then(|o| o.note.clone()),
+            _ => None,
+        }
+    }
+}
+
+fn not_found() -> ReadError {
+    ReadError::Io(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        "no such file or directory",
+    ))
+}
+
+fn node_kind(n: &Node) -> Kind {
+    match n {
+        Node::Dir => Kind::Dir,
+        Node::File(_) => Kind::File,
+        Node::Symlink(_) => Kind::Symlink,
+        Node::Other(_) => Kind::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(bytes: &[u8]) -> Node {
+        Node::File(MemFile {
+            data: Ok(Arc::from(bytes)),
+            size: bytes.len() as u64,
+            origin: None,
+            member: None,
+        })
+    }
+
+    #[test]
+    fn symlinks_resolve_inside_the_tree_and_loops_end() {
+        let mut t = MemTree::new("img", 1024, Arc::default());
+        t.insert(Path::new("/etc/passwd"), file(b"inside"));
+        t.insert(Path::new("/usr/lib/python3"), Node::Dir);
+        t.insert(
+            Path::new("/usr/lib/python3/evil"),
+            Node::Symlink("../../../../../../etc/passwd".into()),
+        );
+        t.insert(Path::new("/lib"), Node::Symlink("usr/lib".into()));
+        t.insert(Path::new("/a"), Node::Symlink("/b".into()));
+        t.insert(Path::new("/b"), Node::Symlink("a".into()));
+        // `..` past the root stays at the tree's root: the host's /etc/passwd is never reached
+        assert_eq!(
+            t.read(Path::new("/usr/lib/python3/evil")).unwrap().bytes,
+            b"inside"
+        );
+        assert!(t.is_dir(Path::new("/lib/python3")));
+        assert!(matches!(
+            t.read(Path::new("/a")),
+            Err(ReadError::SymlinkLoop)
+        ));
+    }
+
+    #[test]
+    fn insert_replaces_and_remove_takes_the_subtree() {
+        let mut t = MemTree::new("x", 4, Arc::default());
+        t.insert(Path::new("/d/f"), file(b"0123456789"));
+        let got = t.read(Path::new("/d/f")).unwrap();
+        assert_eq!((got.bytes.as_slice(), got.truncated), (&b"0123"[..], true));
+        t.insert(Path::new("/d/f/g"), file(b"x")); // a file becomes a directory
+        assert!(t.is_dir(Path::new("/d/f")));
+        t.remove(Path::new("/d"));
+        assert!(t.kind(Path::new("/d/f/g")).is_none());
+        let names: Vec<String> = t
+            .list(Path::new("/"))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert!(names.is_empty());
+    }
+}

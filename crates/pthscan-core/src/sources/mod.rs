@@ -1,0 +1,256 @@
+//! Sources: where the files we judge come from. A [`Tree`] is a read-only file tree the
+//! detectors walk the same way whatever is behind it: a directory on disk ([`Reader`]), or a
+//! [`MemTree`] built in memory from an artifact — a wheel, an sdist, a package cache entry, the
+//! merged layers of a container image — without extracting anything to disk.
+//!
+//! - [`archive`]: reading zip and tar members under limits (bombs, hostile names, nesting).
+//! - [`wheel`], [`sdist`], [`image`], [`cache`]: one file per kind of artifact.
+//! - [`artifact`]: telling which kind a file is, by its content.
+
+pub mod archive;
+pub mod artifact;
+pub mod cache;
+pub mod image;
+pub mod memory;
+pub mod sdist;
+pub mod wheel;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diagnostic::Diagnostic;
+use crate::discovery::Environment;
+use crate::finding::Finding;
+use crate::fsread::{FileBytes, ReadError, ReadStats, Reader, sha256_hex};
+
+pub use memory::MemTree;
+
+/// How artifacts are opened.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// At most this many bytes of one member are kept.
+    pub max_file_size: u64,
+    /// Read counters, shared with the rest of the scan.
+    pub stats: Arc<ReadStats>,
+    /// Archives inside archives are opened to this depth (1 = only the artifact itself).
+    pub max_depth: usize,
+}
+
+/// An artifact read into memory: the tree to judge, the environments in it, what reading it
+/// found, and the archives inside it still to open.
+pub struct Opened {
+    /// Its files.
+    pub tree: MemTree,
+    /// The environments to judge in the tree.
+    pub envs: Vec<Environment>,
+    /// Findings about the artifact itself (hostile archive shapes, RECORD mismatches, install
+    /// hooks), with display paths.
+    pub findings: Vec<Finding>,
+    /// Problems met reading it, with display paths.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Archives found inside: display label and bytes.
+    pub nested: Vec<(String, Vec<u8>)>,
+    /// Files of the tree that run at install time (an sdist's `setup.py`).
+    pub install_hooks: Vec<PathBuf>,
+    /// Whether every file gets the payload rules without `--deep` (a package about to be
+    /// installed is small and wholly in question; an image follows `--deep`).
+    pub judge_every_file: bool,
+}
+
+impl Opened {
+    fn new(tree: MemTree) -> Opened {
+        Opened {
+            tree,
+            envs: Vec::new(),
+            findings: Vec::new(),
+            diagnostics: Vec::new(),
+            nested: Vec::new(),
+            install_hooks: Vec::new(),
+            judge_every_file: true,
+        }
+    }
+
+    /// Turns what the archive reader met into findings and diagnostics.
+    fn add_problems(&mut self, problems: &[archive::Problem]) {
+        let (findings, diagnostics) = crate::detectors::archive::judge(self.tree.label(), problems);
+        self.findings.extend(findings);
+        self.diagnostics.extend(diagnostics);
+    }
+
+    /// Queues the members that are archives themselves.
+    fn nest_members(&mut self, listing: &archive::Listing, opts: &OpenOptions) {
+        for m in &listing.members {
+            if let archive::Entry::File {
+                data: Some(data), ..
+            } = &m.entry
+                && artifact::is_nested_archive(&m.name, data)
+            {
+                let label = format!("{} › {}", self.tree.label(), m.name);
+                if opts.max_depth <= 1 {
+                    self.diagnostics.push(Diagnostic::incomplete(
+                        &label,
+                        "archive nested deeper than the depth limit: not opened",
+                    ));
+                } else {
+                    self.nested.push((label, data.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// What a path is, without following a symlink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link.
+    Symlink,
+    /// A FIFO, socket, device or anything else that is never read.
+    Other,
+}
+
+/// One entry of a directory.
+#[derive(Debug, Clone)]
+pub struct DirEntry {
+    /// Its file name (lossy UTF-8).
+    pub name: String,
+    /// Its full path.
+    pub path: PathBuf,
+    /// What it is (not following symlinks).
+    pub kind: Kind,
+}
+
+/// A read-only file tree. Paths are absolute paths inside the tree; reading follows symlinks
+/// only while they stay inside it, and only regular files are ever opened.
+pub trait Tree: Send + Sync {
+    /// Reads at most `cap` bytes of the regular file at `path`, without hashing.
+    fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError>;
+    /// The entries of a directory, sorted by name.
+    fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError>;
+    /// What `path` is, not following a final symlink; `None` when it does not exist.
+    fn kind(&self, path: &Path) -> Option<Kind>;
+    /// Whether `path` is a regular file or a symlink to one inside the tree.
+    fn is_file(&self, path: &Path) -> bool;
+    /// Visits every entry under `root` (itself included, symlinks not followed), parents
+    /// before children; returns what could not be walked.
+    fn walk(&self, root: &Path, visit: &mut dyn FnMut(&Path, Kind)) -> Vec<Diagnostic>;
+    /// The per-file read cap.
+    fn max_file_size(&self) -> u64;
+    /// The root no symlink may leave.
+    fn root(&self) -> &Path;
+    /// Whether absolute paths of the scanned system are taken inside [`Tree::root`].
+    fn rooted(&self) -> bool;
+    /// How a path of this tree is shown to people: the path itself for a directory on disk,
+    /// the chain `artifact › member` for an artifact.
+    fn display(&self, path: &Path) -> PathBuf {
+        path.to_path_buf()
+    }
+    /// A note on where a file came from, when the display path does not say it all (the
+    /// command that created an image layer).
+    fn provenance(&self, _path: &Path) -> Option<String> {
+        None
+    }
+
+    /// Reads a regular file within [`Tree::max_file_size`] and hashes what it read.
+    fn read(&self, path: &Path) -> Result<FileBytes, ReadError> {
+        let mut data = self.read_capped(path, self.max_file_size())?;
+        data.sha256 = sha256_hex(&data.bytes);
+        Ok(data)
+    }
+    /// As [`Tree::read`], leaving `sha256` empty: for bulk reads that hash only what they
+    /// report.
+    fn read_unhashed(&self, path: &Path) -> Result<FileBytes, ReadError> {
+        self.read_capped(path, self.max_file_size())
+    }
+    /// Whether `path` is a directory (not through a symlink).
+    fn is_dir(&self, path: &Path) -> bool {
+        self.kind(path) == Some(Kind::Dir)
+    }
+}
+
+impl Tree for Reader {
+    fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError> {
+        Reader::read_capped(self, path, cap)
+    }
+
+    fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError> {
+        let mut out: Vec<DirEntry> = std::fs::read_dir(dir)?
+            .flatten()
+            .map(|e| DirEntry {
+                name: e.file_name().to_string_lossy().into_owned(),
+                kind: e.file_type().map_or(Kind::Other, |t| kind_of(&t)),
+                path: e.path(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    fn kind(&self, path: &Path) -> Option<Kind> {
+        std::fs::symlink_metadata(path)
+            .ok()
+            .map(|m| kind_of(&m.file_type()))
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.resolve(path)
+            .ok()
+            .and_then(|p| std::fs::symlink_metadata(p).ok())
+            .is_some_and(|m| m.is_file())
+    }
+
+    fn walk(&self, root: &Path, visit: &mut dyn FnMut(&Path, Kind)) -> Vec<Diagnostic> {
+        // the live `/`: its /proc, /sys and /dev are not files
+        let live_root = root == Path::new("/");
+        let walker = walkdir::WalkDir::new(root)
+            .follow_links(false)
+            .into_iter()
+            .filter_entry(|e| {
+                !(live_root
+                    && e.depth() == 1
+                    && matches!(e.file_name().to_str(), Some("proc" | "sys" | "dev")))
+            });
+        let mut problems = Vec::new();
+        for entry in walker {
+            match entry {
+                Ok(e) => visit(e.path(), kind_of(&e.file_type())),
+                Err(err) => problems.push(Diagnostic::incomplete(
+                    err.path().unwrap_or(root),
+                    format!(
+                        "cannot walk directory: {}",
+                        err.io_error()
+                            .map_or_else(|| err.to_string(), crate::fsread::io_reason)
+                    ),
+                )),
+            }
+        }
+        problems
+    }
+
+    fn max_file_size(&self) -> u64 {
+        self.max_file_size
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn rooted(&self) -> bool {
+        self.rooted
+    }
+}
+
+fn kind_of(t: &std::fs::FileType) -> Kind {
+    if t.is_file() {
+        Kind::File
+    } else if t.is_dir() {
+        Kind::Dir
+    } else if t.is_symlink() {
+        Kind::Symlink
+    } else {
+        Kind::Other
+    }
+}
