@@ -14,7 +14,7 @@ private rule py_http_send {
     $a5 = "urlopen(" $a6 = "urllib.request.Request(" $a7 = "HTTPSConnection(" $a8 = "HTTPConnection("
     $a9 = "session.post(" $a10 = "pycurl." $a11 = "smtplib.SMTP" $a12 = "ftplib.FTP("
     $b1 = "urlopen" fullword $b2 = "HTTPSConnection" fullword $b3 = "HTTPConnection" fullword
-    $a13 = /['" ]curl ['"\-]/ $a14 = /['" ]wget ['"\-]/ $a15 = "requests.get(" $a16 = "aiohttp.ClientSession("
+    $a13 = /['" ]curl ['"\-]/ $a14 = /['" ]wget ['"\-]/ $a15 = "requests.get(" $a16 = "aiohttp.ClientSession(" $a17 = "urlretrieve("
   condition:
     pthscan_code and any of them
 }
@@ -44,10 +44,45 @@ private rule py_archive {
 private rule host_recon {
   strings:
     $a1 = "gethostname()" $a2 = "getpass.getuser()" $a3 = "os.getlogin()" $a4 = "platform.node()"
-    $a5 = "os.uname()" $a6 = "whoami" $a7 = "ipinfo.io" $a8 = "ifconfig.me" $a9 = "api.ipify.org"
-    $a10 = "icanhazip" $a11 = "platform.platform()" $a12 = "getuser()"
+    $a5 = "os.uname()" $a6 = "whoami" $a7 = "ipinfo.io" $a8 = "ifconfig.me" $a9 = "ipify.org"
+    $a10 = "icanhazip" $a11 = "platform.platform()" $a12 = "getuser()" $a13 = "ip-api.com"
+    $a14 = "checkip.amazonaws.com" $a15 = "COMPUTERNAME" $a16 = "getfqdn()"
   condition:
     any of them
+}
+// Raw sockets and DNS: how beacons leave without HTTP.
+private rule py_net_raw {
+  strings:
+    $a1 = "socket.socket(" $a2 = "create_connection(" $a3 = ".sendto(" $a4 = "gethostbyname(" $a5 = "dns.resolver"
+    $a6 = "getaddrinfo("
+  condition:
+    pthscan_code and any of them
+}
+// Reading the process environment or where it runs.
+private rule py_env_read {
+  strings:
+    $a1 = "os.environ" $a2 = "os.getenv(" $a3 = "getcwd()" $a4 = "environ.get(" $a5 = "environ["
+  condition:
+    pthscan_code and any of them
+}
+// Words of a shell command line that fetches or runs a program.
+private rule shell_words {
+  strings:
+    $a1 = "powershell" nocase $a2 = "cmd.exe" nocase $a3 = "cmd /c" nocase $a4 = "/bin/sh" $a5 = "bash -c"
+    $a6 = "sh -c" $a7 = "start /B" nocase $a8 = "chmod +x" $a9 = "nohup" $a10 = "mshta" nocase
+    $a11 = "certutil" nocase $a12 = "bitsadmin" nocase $a13 = ".exe" nocase $a14 = /['" ]curl ['"\-]/
+    $a15 = /['" ]wget ['"\-]/ $a16 = "rundll32" nocase
+  condition:
+    any of them
+}
+// Turning stored bytes back into code or data.
+private rule py_decode {
+  strings:
+    $a1 = "b64decode" $a2 = "decrypt(" $a3 = "decompress(" $a4 = "fromhex(" $a5 = "unhexlify("
+    $a6 = "marshal.loads" $a7 = "codecs.decode(" $a8 = "b32decode" $a9 = "b85decode" $a10 = "rot13" nocase
+    $a11 = ".decode('hex')" $a12 = "[::-1]"
+  condition:
+    pthscan_code and any of them
 }
 
 // Credential stores, one rule per kind (THREATS.md §3.4).
@@ -162,6 +197,10 @@ private rule drop_service {
     $a10 = "interact.sh" $a11 = "oast.fun" $a12 = "oast.me" $a13 = "oast.pro" $a14 = "oast.live"
     $a15 = "oast.site" $a16 = "oast.online" $a17 = "dnslog.cn" $a18 = "ceye.io" $a19 = "pastebin.com/api"
     $a20 = "hastebin" $a21 = "anonfiles" $a22 = "gofile.io" $a23 = "canarytokens"
+    $a24 = "dnshook.site" $a25 = "requestcatcher.com" $a26 = "beeceptor.com" $a27 = "hookbin.com"
+    $a28 = "ngrok.io" $a29 = "ngrok-free.app" $a30 = "trycloudflare.com" $a31 = "m.pipedream.net"
+    $a32 = "eo.pipedream" $a33 = "requestrepo.com" $a34 = "oast.pw" $a35 = "bxss.me" $a36 = "sslip.io"
+    $a37 = "nip.io/" $a38 = "serveo.net" $a39 = "localtunnel.me" $a40 = "loca.lt"
   condition:
     any of them
 }

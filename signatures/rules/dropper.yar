@@ -22,7 +22,7 @@ rule drop_download_exec {
     description = "fetches code over HTTP and executes it in-process (exec of a response body)"
     reference = "THREATS.md §3.6 (C2 polling loader)"
   strings:
-    $a = /(exec|eval)\s*\(\s*(requests\.get|urlopen|urllib\.request\.urlopen|httpx\.get)\s*\(/
+    $a = /(exec|eval)\s*\(\s*(requests\.get|\w*urlopen|urllib\.request\.urlopen|httpx\.get)\s*\(/
     $b = /(exec|eval)\s*\(\s*[\w.]+\.(text|content|read\(\))\s*[,)]/
   condition:
     $a or ($b and py_http_send)
@@ -55,4 +55,17 @@ rule drop_powershell {
     $a8 = "-w hidden" nocase $a9 = "-windowstyle hidden" nocase
   condition:
     $ps and any of ($a*) and py_spawn
+}
+
+rule drop_fetch_write_run {
+  meta:
+    id = "drop-fetch-write-run"
+    severity = "high"
+    description = "downloads a file into a temporary or per-user folder, writes it out and runs it"
+    reference = "pypi_malregistry: temp-folder droppers (requests.get → open(path, 'wb') → subprocess.run([path]))"
+  strings:
+    $chain = /(requests\.get|urlopen|urlretrieve)\s*\([\s\S]{0,800}open\s*\([^\n]{0,160}['"]wb['"][\s\S]{0,600}(subprocess\.(run|call|Popen|check_call)\s*\(|os\.startfile\s*\(|os\.system\s*\()/
+    $tmp1 = "gettempdir()" $tmp2 = "TEMP" $tmp3 = "APPDATA" $tmp4 = "/tmp/" $tmp5 = "mkdtemp("
+  condition:
+    $chain and any of ($tmp*) and py_http_send
 }

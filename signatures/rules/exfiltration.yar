@@ -29,7 +29,7 @@ rule exfil_drop_service {
     description = "sends to a request-capture, out-of-band or anonymous file-drop service (webhook.site, pipedream, Burp Collaborator, interactsh, transfer.sh, …) together with host details or secrets"
     reference = "Dependency-confusion beacons and stealers on PyPI"
   condition:
-    drop_service and (py_http_send or py_spawn) and (host_recon or cred_store_count_1)
+    drop_service and (py_http_send or py_net_raw or py_spawn)
 }
 
 rule exfil_curl_upload {
@@ -71,4 +71,33 @@ rule exfil_filename_header {
     $f = /X-Filename['"]?\s*[:,]\s*['"]?\s*[\w.\-{}]{1,64}\.(tar\.gz|tgz|zip|enc|bin|7z)/ nocase
   condition:
     $h and $f and (py_http_send or py_spawn)
+}
+
+rule exfil_telegram_stealer {
+  meta:
+    id = "exfil-telegram-stealer"
+    severity = "high"
+    description = "sends files or messages to a Telegram bot together with host details, browser or wallet data: a stealer's report channel"
+    reference = "pypi_malregistry: Telegram-reporting stealers (ip-api lookup, APPDATA sweep, sendDocument)"
+  strings:
+    $t = "api.telegram.org/bot"
+    $m1 = "sendDocument" $m2 = "sendMessage" $m3 = "sendPhoto"
+    $w1 = "APPDATA" $w2 = "LOCALAPPDATA" $w3 = "ImageGrab"
+  condition:
+    $t and any of ($m*) and py_http_send and (host_recon or cs_browser or cs_wallets or any of ($w*))
+}
+
+rule exfil_host_beacon {
+  meta:
+    id = "exfil-host-beacon"
+    severity = "high"
+    description = "sends the user name and the host name over the network: the call-home of a dependency-confusion probe or a stealer's first report"
+    reference = "Dependency-confusion beacons on PyPI (Birsan 2021 and copycats)"
+  strings:
+    $user1 = "getuser()" $user2 = "getlogin()" $user3 = "whoami" $user4 = "'USERNAME'" $user5 = "\"USERNAME\""
+    $user6 = "'USER'" $user7 = "\"USER\""
+    $host1 = "gethostname()" $host2 = "platform.node()" $host3 = "COMPUTERNAME" $host4 = "os.uname()"
+    $host5 = "getfqdn()"
+  condition:
+    (py_http_send or py_net_raw) and any of ($user*) and any of ($host*)
 }

@@ -100,3 +100,43 @@ rule obf_builtins_lookup {
   condition:
     any of them
 }
+
+rule obf_fernet_exec {
+  meta:
+    id = "obf-fernet-exec"
+    severity = "high"
+    description = "executes code decrypted with a key that sits next to it (exec(Fernet(key).decrypt(blob))): encryption used only to hide the code"
+    reference = "pypi_malregistry: the Fernet loader shape shared by hundreds of typosquats"
+  strings:
+    $f = "Fernet(" $d = ".decrypt("
+  condition:
+    $f and $d and py_exec
+}
+
+rule obf_repr_char_picking {
+  meta:
+    id = "obf-repr-char-picking"
+    severity = "high"
+    description = "spells names by picking characters out of the text of built-in objects (oct.__str__()[-3], copyright.__str__()[4]): an obfuscator's way to hide every name it uses"
+    reference = "pypi_malregistry: the character-picking obfuscator of the 'requests-toolbelt' typosquats"
+  strings:
+    $s = /(oct|hex|copyright|credits|license|bin|chr|ord|str|type|int)\.__str__\(\)\[/
+    $b = "__builtins__"
+  condition:
+    #s > 3 and $b
+}
+
+rule obf_escaped_builtin {
+  meta:
+    id = "obf-escaped-builtin"
+    severity = "high"
+    description = "writes the name exec, eval, compile or __import__ in hex or octal escape codes to call it unseen"
+    reference = "pypi_malregistry: escaped-name loaders (urllib3loader and kin)"
+  strings:
+    $eval = /\\(x65|145)\\(x76|166)\\(x61|141)\\(x6c|154)/ nocase
+    $exec = /\\(x65|145)\\(x78|170)\\(x65|145)\\(x63|143)/ nocase
+    $import = /\\(x5f|137)\\(x5f|137)\\(x69|151)\\(x6d|155)\\(x70|160)/ nocase
+    $compile = /\\(x63|143)\\(x6f|157)\\(x6d|155)\\(x70|160)/ nocase
+  condition:
+    any of them
+}

@@ -67,9 +67,10 @@ rule persist_windows_autorun {
     $set1 = /CurrentVersion\\{1,2}Run[\s\S]{0,400}SetValueEx/ nocase
     $set2 = /reg(\.exe)? add [^\n]{0,40}CurrentVersion\\{1,2}Run/ nocase
     $startup = /Start Menu\\{1,2}Programs\\{1,2}Startup/ nocase
+    $startup2 = /['"]Start Menu['"]\s*,\s*['"]Programs['"]\s*,\s*['"]Startup['"]/
     $copy1 = "shutil.copy" $copy2 = /open\s*\([^\n]{0,160},\s*['"]wb?['"]/
   condition:
-    any of ($set*) or ($startup and any of ($copy*))
+    any of ($set*) or (($startup or $startup2) and any of ($copy*))
 }
 
 rule persist_launch_agent {
@@ -94,4 +95,17 @@ rule persist_xdg_autostart {
     $dir = ".config/autostart" $exec = "Exec=" $entry = "[Desktop Entry]"
   condition:
     $dir and $exec and $entry
+}
+
+rule persist_uac_bypass {
+  meta:
+    id = "persist-uac-bypass"
+    severity = "high"
+    description = "abuses an auto-elevating Windows program (fodhelper, computerdefaults, eventvwr, sdclt) or its ms-settings handler to gain administrator rights without a prompt"
+    reference = "MITRE T1548.002"
+  strings:
+    $p1 = "fodhelper" nocase $p2 = "computerdefaults" nocase $p3 = "eventvwr" nocase $p4 = "sdclt" nocase
+    $k = /ms-settings\\{1,2}shell\\{1,2}open\\{1,2}command/ nocase
+  condition:
+    $k or (any of ($p*) and py_spawn)
 }

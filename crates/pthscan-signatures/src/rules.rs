@@ -46,6 +46,10 @@ pub const EMBEDDED_RULES: &[(&str, &str)] = &[
         include_str!("../../../signatures/rules/exfiltration.yar"),
     ),
     (
+        "install",
+        include_str!("../../../signatures/rules/install.yar"),
+    ),
+    (
         "obfuscation",
         include_str!("../../../signatures/rules/obfuscation.yar"),
     ),

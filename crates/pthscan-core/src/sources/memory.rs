@@ -100,8 +100,11 @@ impl MemTree {
             }
             parent = p.parent();
         }
-        for p in missing {
-            self.remove(&p);
+        // top down: a file or link where a directory must be is replaced by the directory
+        for p in missing.into_iter().rev() {
+            if self.nodes.contains_key(&p) {
+                self.remove(&p);
+            }
             self.nodes.insert(p, Node::Dir);
         }
         if matches!(node, Node::Dir) && matches!(self.nodes.get(&path), Some(Node::Dir)) {
@@ -383,6 +386,16 @@ mod tests {
         assert_eq!((got.bytes.as_slice(), got.truncated), (&b"0123"[..], true));
         t.insert(Path::new("/d/f/g"), file(b"x")); // a file becomes a directory
         assert!(t.is_dir(Path::new("/d/f")));
+        t.insert(Path::new("/a/b/c/one"), file(b"1"));
+        t.insert(Path::new("/a/b/c/two"), file(b"2"));
+        let names: Vec<String> = t
+            .list(Path::new("/a/b/c"))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(names, ["one", "two"]);
+        t.remove(Path::new("/a"));
         t.remove(Path::new("/d"));
         assert!(t.kind(Path::new("/d/f/g")).is_none());
         let names: Vec<String> = t
