@@ -21,8 +21,9 @@ private rule py_http_send {
 
 private rule py_spawn {
   strings:
-    $a1 = "subprocess." $a2 = "Popen(" $a3 = "os.system(" $a4 = "os.popen(" $a5 = "os.execv"
+    $a1 = "subprocess." $a2 = "Popen(" $a3 = /os\.system\s*\(/ $a4 = /os\.popen\s*\(/ $a5 = "os.execv"
     $a6 = "os.execl" $a7 = "os.spawn" $a8 = "pty.spawn(" $a9 = "os.posix_spawn" $a10 = "check_output("
+    $a11 = "from subprocess import" $a12 = "os.startfile("
   condition:
     pthscan_code and any of them
 }
@@ -58,6 +59,23 @@ private rule py_net_raw {
   condition:
     pthscan_code and any of them
 }
+// Walking or reading many files.
+private rule py_file_sweep {
+  strings:
+    $a1 = "os.walk(" $a2 = "glob.glob(" $a3 = "os.listdir(" $a4 = "expanduser(" $a5 = "Path.home()" $a6 = "rglob("
+  condition:
+    pthscan_code and any of them
+}
+// Places that serve payloads: chat-app attachment CDNs, raw paste sites, file drops.
+private rule payload_host {
+  strings:
+    $a1 = "cdn.discordapp.com/attachments/" $a2 = "media.discordapp.net/attachments/" $a3 = "pastebin.com/raw"
+    $a4 = "paste.ee/r/" $a5 = "rentry.co/" $a6 = "dl.dropbox.com/" $a7 = "dropbox.com/s/" $a8 = "transfer.sh/"
+    $a9 = "hastebin.com/raw" $a10 = "paste.bingner.com" $a11 = "ghostbin" $a12 = "controlc.com" $a13 = "anonfiles"
+    $a14 = "gofile.io" $a15 = "files.catbox.moe" $a16 = "filebin.net" $a17 = "/-/raw/"
+  condition:
+    any of them
+}
 // Reading the process environment or where it runs.
 private rule py_env_read {
   strings:
@@ -72,6 +90,7 @@ private rule shell_words {
     $a6 = "sh -c" $a7 = "start /B" nocase $a8 = "chmod +x" $a9 = "nohup" $a10 = "mshta" nocase
     $a11 = "certutil" nocase $a12 = "bitsadmin" nocase $a13 = ".exe" nocase $a14 = /['" ]curl ['"\-]/
     $a15 = /['" ]wget ['"\-]/ $a16 = "rundll32" nocase
+    $a17 = /['"]python[0-9.]*(\.exe)?['"]\s*,\s*['"]-c['"]/ $a18 = /python[0-9.]*(\.exe)? -c /
   condition:
     any of them
 }
@@ -201,6 +220,7 @@ private rule drop_service {
     $a28 = "ngrok.io" $a29 = "ngrok-free.app" $a30 = "trycloudflare.com" $a31 = "m.pipedream.net"
     $a32 = "eo.pipedream" $a33 = "requestrepo.com" $a34 = "oast.pw" $a35 = "bxss.me" $a36 = "sslip.io"
     $a37 = "nip.io/" $a38 = "serveo.net" $a39 = "localtunnel.me" $a40 = "loca.lt"
+    $a41 = "ngrok-free.dev" $a42 = "ngrok.app" $a43 = "ngrok.dev" $a44 = "ngrok.pizza"
   condition:
     any of them
 }

@@ -123,3 +123,16 @@ rule cred_secret_files_send {
   condition:
     (any of them or cs_history) and py_http_send and (host_recon or drop_service or py_archive)
 }
+
+rule cred_telegram_session {
+  meta:
+    id = "cred-telegram-session"
+    severity = "high"
+    description = "looks for Telegram client session files (*.session of Telethon/Pyrogram userbots) and uploads one: whoever holds it is logged in as the victim"
+    reference = "pypi_malregistry: userbot session stealers (Hikka, Heroku)"
+  strings:
+    $s1 = "'.session'" $s2 = "\".session\"" $s3 = "tdata"
+    $up = "files="
+  condition:
+    any of ($s*) and $up and py_http_send and py_file_sweep
+}

@@ -38,6 +38,8 @@ rule drop_download_run {
     $fetch = /(urlretrieve|urlopen|requests\.get|(curl|wget)\s+-[A-Za-z]*[oO])\s*[(\s][\s\S]{0,600}(os\.chmod\s*\([^\n]{0,120}(0o7|0o5|755|777|S_IEXEC|S_IXUSR)|chmod \+x|\.exe['"])/
     $run = /(os\.chmod\s*\(|chmod \+x|\.exe['"])[\s\S]{0,400}(Popen|os\.system|startfile|subprocess\.run|subprocess\.call)\s*\(/
     $tmp1 = "/tmp/" $tmp2 = "/dev/shm/" $tmp3 = "gettempdir()" $tmp4 = "APPDATA" $tmp5 = "TEMP"
+    // or run from the working directory: ./payload
+    $tmp6 = "'./{" $tmp7 = "\"./{" $tmp8 = "f'./" $tmp9 = "f\"./"
   condition:
     $fetch and $run and any of ($tmp*) and py_spawn
 }
@@ -53,8 +55,10 @@ rule drop_powershell {
     $a1 = /-(enc|encodedcommand|ec)\s+[A-Za-z0-9+\/=]{20}/ nocase $a2 = "DownloadString" nocase $a3 = "DownloadFile" nocase
     $a4 = "Invoke-Expression" nocase $a5 = "IEX (" $a6 = "IEX(" $a7 = "Invoke-WebRequest" nocase
     $a8 = "-w hidden" nocase $a9 = "-windowstyle hidden" nocase
+    $hidden1 = "-ExecutionPolicy Bypass" nocase $hidden2 = "Start-Process" nocase
   condition:
-    $ps and any of ($a*) and py_spawn
+    $ps and ((any of ($a*) and (py_spawn or pthscan_layer_depth > 0))
+      or (any of ($hidden*) and pthscan_layer_depth > 0))
 }
 
 rule drop_fetch_write_run {
@@ -65,7 +69,48 @@ rule drop_fetch_write_run {
     reference = "pypi_malregistry: temp-folder droppers (requests.get → open(path, 'wb') → subprocess.run([path]))"
   strings:
     $chain = /(requests\.get|urlopen|urlretrieve)\s*\([\s\S]{0,800}open\s*\([^\n]{0,160}['"]wb['"][\s\S]{0,600}(subprocess\.(run|call|Popen|check_call)\s*\(|os\.startfile\s*\(|os\.system\s*\()/
+    $retrieve = /urlretrieve\s*\(\s*\w+\s*,\s*(\w+)\s*\)[\s\S]{0,400}(subprocess\.(run|call|Popen|check_call)\s*\(\s*\[?\s*\w+|os\.startfile\s*\()/
     $tmp1 = "gettempdir()" $tmp2 = "TEMP" $tmp3 = "APPDATA" $tmp4 = "/tmp/" $tmp5 = "mkdtemp("
   condition:
-    $chain and any of ($tmp*) and py_http_send
+    (($chain and any of ($tmp*)) or $retrieve) and py_http_send
+}
+
+rule drop_payload_host {
+  meta:
+    id = "drop-payload-host"
+    severity = "high"
+    description = "fetches from a place that serves payloads (Discord attachment CDN, raw paste sites, file drops) and runs or saves what it gets"
+    reference = "pypi_malregistry: droppers fetching from cdn.discordapp.com, pastebin raw, Dropbox"
+  strings:
+    $wb = /['"]wb['"]/
+    $sys = ".system("
+    $prog = /(cdn\.discordapp\.com|media\.discordapp\.net)\/attachments\/[^'"\s]{0,200}\.(py|pyw|exe|scr|sh|bat|ps1|vbs|dll|jar|msi)['"]/
+  condition:
+    payload_host and py_http_send and (py_spawn or py_exec or $wb or $sys or $prog)
+}
+
+rule drop_shell_fetch {
+  meta:
+    id = "drop-shell-fetch"
+    severity = "high"
+    description = "spawns curl or wget to fetch a program and run it (chmod +x, an .exe, a pipe to a shell)"
+    reference = "pypi_malregistry: curl/wget droppers and miners"
+  strings:
+    $a = /(curl|wget)(\.exe)?\s[^\n]{0,300}https?:\/\/[^\n]{0,300}(chmod \+x|\.exe|&&\s*\.\/)/
+  condition:
+    $a and py_spawn
+}
+
+rule drop_cryptominer {
+  meta:
+    id = "drop-cryptominer"
+    severity = "high"
+    description = "starts a cryptocurrency miner: pool addresses, wallet arguments or miner names next to a process spawn"
+    reference = "MITRE T1496; pypi_malregistry miners (Dero, Monero)"
+  strings:
+    $a1 = "stratum+tcp://" $a2 = "stratum+ssl://" $a3 = "xmrig" nocase $a4 = "--donate-level" $a5 = "dero1q"
+    $a6 = "nicehash" nocase $a7 = "supportxmr" $a8 = "moneroocean" $a9 = "hashrate" nocase $a10 = "cpuminer"
+    $a11 = "minexmr" $a12 = "--coin=" $a13 = "2miners.com" $a14 = "herominers"
+  condition:
+    any of them and py_spawn
 }

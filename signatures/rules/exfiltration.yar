@@ -101,3 +101,53 @@ rule exfil_host_beacon {
   condition:
     (py_http_send or py_net_raw) and any of ($user*) and any of ($host*)
 }
+
+rule exfil_encoded_endpoint {
+  meta:
+    id = "exfil-encoded-endpoint"
+    severity = "high"
+    description = "sends a request to an address it decodes on the spot (requests.post(base64.b64decode(...))): the endpoint is hidden from a reader"
+    reference = "pypi_malregistry: stealers and beacons with base64-encoded collector URLs"
+  strings:
+    $a = /(requests\.(post|get|put)|urlopen|Request|\.post|\.get)\s*\(\s*(url\s*=\s*)?(base64\.)?(b64decode|urlsafe_b64decode|b32decode|unhexlify|fromhex)\s*\(/
+  condition:
+    $a
+}
+
+rule exfil_dpapi_stealer {
+  meta:
+    id = "exfil-dpapi-stealer"
+    severity = "high"
+    description = "decrypts Windows DPAPI-protected secrets (browser passwords and cookies) and has a way to send them out"
+    reference = "MITRE T1555.003; pypi_malregistry Windows stealers"
+  strings:
+    $d = "CryptUnprotectData"
+    $out1 = "dropbox" nocase $out2 = "webhook" nocase $out3 = "smtplib" $out4 = "api.telegram.org"
+  condition:
+    $d and (py_http_send or any of ($out*))
+}
+
+rule exfil_dns_beacon {
+  meta:
+    id = "exfil-dns-beacon"
+    severity = "high"
+    description = "resolves a hard-coded deep subdomain, the way out-of-band beacons report that a package ran"
+    reference = "Dependency-confusion DNS beacons (interactsh-style callbacks)"
+  strings:
+    $a = /gethostbyname(_ex)?\s*\(\s*f?['"][\w\-{}]+\.[\w\-{}]+\.[\w\-{}]+\.[\w\-]+/
+  condition:
+    $a and pthscan_code
+}
+
+rule exfil_env_dump {
+  meta:
+    id = "exfil-env-dump"
+    severity = "high"
+    description = "collects the whole process environment (every variable, secrets included) and sends it out encoded or with account data"
+    reference = "pypi_malregistry: environment-dumping probes (for a in os.environ … urlopen)"
+  strings:
+    $iter = /for\s+\w+\s+in\s+os\.environ\s*:|dumps\(\s*(dict\()?os\.environ|str\(os\.environ\)/
+    $x1 = "/etc/passwd" $x2 = "b64encode" $x3 = "urlsafe_b64encode"
+  condition:
+    $iter and (py_http_send or py_net_raw) and (any of ($x*) or host_recon)
+}

@@ -11,7 +11,7 @@ rule install_beacon {
     description = "setup.py reaches the network at install time together with host, user or environment details, a spawned process or executed code: a dependency-confusion beacon, exfiltration or download at pip install"
     reference = "Dependency-confusion campaigns on PyPI (Birsan 2021 and copycats); pypi_malregistry install-time samples"
   condition:
-    pthscan_install_hook and (py_http_send or py_net_raw) and (host_recon or py_env_read or py_spawn or py_exec)
+    pthscan_install_hook and (py_net_raw or (py_http_send and (host_recon or py_env_read or py_spawn or py_exec or py_file_sweep)))
 }
 
 rule install_network {

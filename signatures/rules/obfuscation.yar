@@ -10,6 +10,7 @@ rule obf_exec_decoded {
   strings:
     $a = /(exec|eval)\s*\(\s*(compile\s*\(\s*)?(__import__\s*\(\s*['"](base64|zlib|marshal|codecs|lzma|bz2|gzip|binascii)['"]\s*\)\s*\.|(base64|zlib|marshal|codecs|lzma|bz2|gzip|binascii|bytes)\s*\.)?(b64decode|b32decode|b16decode|b85decode|a85decode|urlsafe_b64decode|decodebytes|decompress|unhexlify|a2b_base64|fromhex|decode)\s*\(/
     $m = /(exec|eval)\s*\(\s*(marshal\.)?loads\s*\(/
+    $line = /[^.\w](exec|eval)\s*\([^\n]{0,200}(b64decode|b85decode|b32decode|decompress|unhexlify)\s*\(/
   condition:
     any of them
 }
@@ -139,4 +140,44 @@ rule obf_escaped_builtin {
     $compile = /\\(x63|143)\\(x6f|157)\\(x6d|155)\\(x70|160)/ nocase
   condition:
     any of them
+}
+
+rule obf_xor_exec {
+  meta:
+    id = "obf-xor-exec"
+    severity = "high"
+    description = "decodes text with a character-wise XOR and executes it or imports by the decoded name"
+    reference = "pypi_malregistry: XOR loaders (chr(ord(a) ^ ord(b)) → eval(compile(...)), __import__(''.join(chr(x ^ y) ...)))"
+  strings:
+    $xor = /chr\s*\(\s*(ord\s*\()?[\w\[\]]+\)?\s*\^/
+    $import = /__import__\s*\(\s*['"]{2}\.join\s*\(\s*chr\s*\(/
+  condition:
+    $import or ($xor and py_exec)
+}
+
+rule obf_zipimport_disguised {
+  meta:
+    id = "obf-zipimport-disguised"
+    severity = "high"
+    description = "imports code from a zip archive through zipimport and load_module, the way a payload hidden in a certificate or image file is run"
+    reference = "pypi_malregistry: aiohttp typosquats loading a zip disguised as server.crt"
+  strings:
+    $a = /zipimporter\s*\([^\n]{0,200}\)\s*\.(load_module|exec_module)\s*\(/
+    $alias = /import zipimporter as (\w+)/
+    $load = /\)\s*\.load_module\s*\(/
+  condition:
+    $a or ($alias and $load)
+}
+
+rule obf_known_obfuscator {
+  meta:
+    id = "obf-known-obfuscator"
+    severity = "high"
+    description = "carries the mark of a public Python obfuscator favoured by stealer kits (pyobfuscate.com, BlankOBF, Hyperion) next to dynamic imports or exec"
+    reference = "pypi_malregistry: pyobfuscate/BlankOBF-wrapped stealers"
+  strings:
+    $m1 = "pyobfuscate.com" $m2 = "pyobfuscate(" $m3 = "BlankOBF" $m4 = "Obfuscated with Hyperion" nocase
+    $d1 = "__import__" $d2 = "exec(" $d3 = "eval("
+  condition:
+    any of ($m*) and any of ($d*)
 }

@@ -28,6 +28,8 @@ pub enum Codec {
     Rot13,
     /// A reversed string (`s[::-1]`).
     Reversed,
+    /// A list of short string literals joined (`"".join(["power", "shell", …])`).
+    Joined,
     /// zlib stream.
     Zlib,
     /// gzip member.
@@ -51,6 +53,7 @@ impl Codec {
             Codec::CharCodes => "char-codes",
             Codec::Rot13 => "rot13",
             Codec::Reversed => "reversed",
+            Codec::Joined => "joined-literals",
             Codec::Zlib => "zlib",
             Codec::Gzip => "gzip",
             Codec::Bz2 => "bz2",
@@ -239,6 +242,8 @@ enum CandidateKind {
     Codes,
     /// A string literal to rot13.
     Rot13,
+    /// Short literals of a list, joined.
+    Joined,
 }
 
 fn candidates(data: &[u8], limits: &Limits) -> Vec<Candidate> {
@@ -250,6 +255,9 @@ fn candidates(data: &[u8], limits: &Limits) -> Vec<Candidate> {
     }
     if contains(data, b"rot13") || contains(data, b"rot_13") {
         rot13_literals(data, &mut out);
+    }
+    if contains(data, b".join(") {
+        joined_literals(data, &mut out);
     }
     out
 }
@@ -428,6 +436,66 @@ fn rot13_literals(data: &[u8], out: &mut Vec<Candidate>) {
     }
 }
 
+/// Lists of at least four short string literals cut mid-word (`["power", "shell", " -NoL",
+/// …]`), their contents joined, for files that call `.join(`: a command cut into pieces no
+/// pattern sees. Lists of names (`__all__`) are not cut: most of their pieces hold no space or
+/// punctuation.
+fn joined_literals(data: &[u8], out: &mut Vec<Candidate>) {
+    let skip_space = |mut j: usize| {
+        while j < data.len() && data[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        j
+    };
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(b'[', &data[i..]) {
+        let start = i + at;
+        let mut j = skip_space(start + 1);
+        let mut text = Vec::new();
+        let mut pieces = 0;
+        let mut cut = 0;
+        while let Some(&q) = data.get(j).filter(|&&q| q == b'\'' || q == b'"') {
+            let body = j + 1;
+            // to the closing quote, stepping over escapes (`"ommand \""`)
+            let mut end = body;
+            while end < data.len() && end - body <= 80 && data[end] != q && data[end] != b'\n' {
+                end += if data[end] == b'\\' { 2 } else { 1 };
+            }
+            if data.get(end) != Some(&q) {
+                break;
+            }
+            let len = end - body;
+            let piece = &data[body..end];
+            if piece
+                .iter()
+                .any(|&b| b == b' ' || b == b'-' || b == b'/' || b == b':' || b == b'.')
+            {
+                cut += 1;
+            }
+            text.extend_from_slice(piece);
+            pieces += 1;
+            j = skip_space(body + len + 1);
+            match data.get(j) {
+                Some(b',') => j = skip_space(j + 1),
+                _ => break,
+            }
+        }
+        if pieces >= 4
+            && text.len() >= 16
+            && text.len() <= pieces * 16
+            && cut * 3 >= pieces
+            && data.get(j) == Some(&b']')
+        {
+            out.push(Candidate {
+                offset: start,
+                kind: CandidateKind::Joined,
+                text,
+            });
+        }
+        i = start + 1;
+    }
+}
+
 fn hex_val(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -446,6 +514,7 @@ fn decode_candidate(
         CandidateKind::Escapes => (vec![Codec::HexEscapes], cand.text.clone()),
         CandidateKind::Codes => (vec![Codec::CharCodes], cand.text.clone()),
         CandidateKind::Rot13 => (vec![Codec::Rot13], rot13(&cand.text)),
+        CandidateKind::Joined => (vec![Codec::Joined], cand.text.clone()),
         CandidateKind::Run { reversed_hint } => {
             // the direction a `[::-1]` points to first; the other only when it yields nothing
             let mut attempt = |reversed: bool| {
@@ -703,6 +772,23 @@ mod tests {
             chains(format!("s = \"{a}\" + \"{b}\"").as_bytes()),
             ["base64"]
         );
+    }
+
+    #[test]
+    fn joined_fragments_are_a_layer_and_name_lists_are_not() {
+        let cut =
+            br#"parts = ["power", "shell", " -NoL", "ogo -Ex", "ecutionP", "olicy By", "pass"]
+cmd = "".join(parts)"#;
+        let got = unwrap(cut, &Limits::default());
+        assert_eq!(chains(cut), ["joined-literals"]);
+        assert!(
+            got.layers[0]
+                .bytes
+                .starts_with(b"powershell -NoLogo -ExecutionPolicy Bypass")
+        );
+        let names = br#"__all__ = ["alpha", "beta", "gamma", "delta", "epsilon"]
+print(", ".join(__all__))"#;
+        assert!(chains(names).is_empty());
     }
 
     #[test]

@@ -55,6 +55,17 @@ pub const RULES: &[&RuleDoc] = &[
         example: "x-1.0.tar.gz › x-1.0/LICENSE -> ../COPYING → low",
         references: &["PEP 427 (wheel contents)"],
     },
+    &RuleDoc {
+        id: "ARC005",
+        title: "archive disguised as another kind of file",
+        what: "A member that is a zip archive but is named like source, bytecode, a certificate, \
+               an image or text (`server.crt`, `_websocket.typed`). The archive is opened and \
+               judged too. High.",
+        why: "`zipimport` loads code from such a file while every reviewer and most scanners skip \
+              it as data: a known way to ship a payload inside a typosquat.",
+        example: "aiohttp_x-3.13.1-py3-none-any.whl › aiohttp/server.crt → high",
+        references: &["pypi_malregistry: aiohttp typosquats (2025)"],
+    },
 ];
 
 /// Findings and diagnostics for what reading the archive shown as `label` met.
@@ -71,6 +82,7 @@ pub fn judge(label: &str, problems: &[Problem]) -> (Vec<Finding>, Vec<Diagnostic
             ProblemKind::Duplicate => ("ARC002", Severity::Medium),
             ProblemKind::HeaderMismatch => ("ARC003", Severity::Medium),
             ProblemKind::Link => ("ARC004", Severity::Low),
+            ProblemKind::Disguised => ("ARC005", Severity::High),
             kind => {
                 diagnostics.push(if kind.incomplete() {
                     Diagnostic::incomplete(path, p.detail.clone())

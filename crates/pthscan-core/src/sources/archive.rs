@@ -77,6 +77,8 @@ pub enum ProblemKind {
     HeaderMismatch,
     /// A link member.
     Link,
+    /// A member that is an archive under the name of another kind of file.
+    Disguised,
     /// Decompression past the ratio or total limit: a bomb.
     Bomb,
     /// More members than the limit.
@@ -109,7 +111,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(kind: ProblemKind, member: Option<&str>, detail: impl Into<String>) -> Problem {
+    /// A problem with `member`, or with the whole archive.
+    pub fn new(kind: ProblemKind, member: Option<&str>, detail: impl Into<String>) -> Problem {
         Problem {
             kind,
             member: member.map(str::to_owned),

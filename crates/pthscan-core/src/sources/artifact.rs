@@ -46,6 +46,20 @@ pub fn is_nested_archive(name: &str, data: &[u8]) -> bool {
     has_archive_name(name) && sniff(data).is_some()
 }
 
+/// The extension a zip archive hides behind, when a member holds a zip under the name of a
+/// text, code, certificate or image file (zip-based formats — wheels, jars, office files, numpy
+/// and torch data — are not disguises).
+pub fn disguised_archive<'n>(name: &'n str, data: &[u8]) -> Option<&'n str> {
+    const COVERS: &[&str] = &[
+        "py", "pyc", "pyi", "typed", "crt", "pem", "cer", "key", "txt", "md", "rst", "json", "cfg",
+        "ini", "toml", "yaml", "yml", "html", "css", "js", "csv", "log", "xml", "png", "jpg",
+        "jpeg", "gif", "ico", "svg", "so", "dll", "pyd", "dat",
+    ];
+    let ext = name.rsplit_once('.')?.1;
+    (data.starts_with(b"PK\x03\x04") && COVERS.contains(&ext.to_ascii_lowercase().as_str()))
+        .then_some(ext)
+}
+
 /// Opens an artifact held in memory, and the archives inside it.
 pub fn open_bytes(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
     let limits = Limits::new(opts.max_file_size);

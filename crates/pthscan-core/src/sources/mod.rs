@@ -77,14 +77,26 @@ impl Opened {
         self.diagnostics.extend(diagnostics);
     }
 
-    /// Queues the members that are archives themselves.
+    /// Queues the members that are archives themselves, and reports those disguised as
+    /// another kind of file.
     fn nest_members(&mut self, listing: &archive::Listing, opts: &OpenOptions) {
+        let mut disguised = Vec::new();
         for m in &listing.members {
-            if let archive::Entry::File {
+            let archive::Entry::File {
                 data: Some(data), ..
             } = &m.entry
-                && artifact::is_nested_archive(&m.name, data)
-            {
+            else {
+                continue;
+            };
+            let hidden = artifact::disguised_archive(&m.name, data);
+            if let Some(ext) = hidden {
+                disguised.push(archive::Problem::new(
+                    archive::ProblemKind::Disguised,
+                    Some(&m.name),
+                    format!("a zip archive named like a `.{ext}` file: code hidden where no reviewer looks for it"),
+                ));
+            }
+            if hidden.is_some() || artifact::is_nested_archive(&m.name, data) {
                 let label = format!("{} › {}", self.tree.label(), m.name);
                 if opts.max_depth <= 1 {
                     self.diagnostics.push(Diagnostic::incomplete(
@@ -96,6 +108,7 @@ impl Opened {
                 }
             }
         }
+        self.add_problems(&disguised);
     }
 }
 
