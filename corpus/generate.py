@@ -44,7 +44,14 @@ src = os.path.join(tmp, "sitecustomize.py")
 with open(src, "w") as f:
     f.write(stealer)
 pyc = os.path.join(tmp, "sitecustomize.pyc")
-py_compile.compile(src, cfile=pyc, doraise=True)
+# a hash-based pyc with a fixed source name: the same bytes on every run
+py_compile.compile(
+    src,
+    cfile=pyc,
+    dfile="sitecustomize.py",
+    doraise=True,
+    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+)
 with open(pyc, "rb") as f:
     pyc_b64 = base64.b64encode(f.read()).decode()
 fake_elf = base64.b64encode(
@@ -291,6 +298,7 @@ cases["litellm-1828-chain"] = (
         e("cred-secret-files", "high", SP + "/litellm_init.pth", 1),
         e("exfil-archive-upload", "high", SP + "/litellm_init.pth", 1),
         e("drop-download-run", "high", SP + "/litellm_init.pth", 1),
+        e("drop-fetch-write-run", "high", SP + "/litellm_init.pth", 1),
     ],
 )
 

@@ -1,5 +1,6 @@
 //! CLI integration tests: the built binary on environments written to temporary directories.
 
+mod artifacts;
 mod util;
 
 use std::os::unix::fs::symlink;

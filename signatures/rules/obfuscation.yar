@@ -10,7 +10,7 @@ rule obf_exec_decoded {
   strings:
     $a = /(exec|eval)\s*\(\s*(compile\s*\(\s*)?(__import__\s*\(\s*['"](base64|zlib|marshal|codecs|lzma|bz2|gzip|binascii)['"]\s*\)\s*\.|(base64|zlib|marshal|codecs|lzma|bz2|gzip|binascii|bytes)\s*\.)?(b64decode|b32decode|b16decode|b85decode|a85decode|urlsafe_b64decode|decodebytes|decompress|unhexlify|a2b_base64|fromhex|decode)\s*\(/
     $m = /(exec|eval)\s*\(\s*(marshal\.)?loads\s*\(/
-    $line = /[^.\w](exec|eval)\s*\([^\n]{0,200}(b64decode|b85decode|b32decode|decompress|unhexlify)\s*\(/
+    $line = /\b(exec|eval)\s*\([^\n]{0,200}(b64decode|b85decode|b32decode|decompress|unhexlify)\s*\(/
   condition:
     any of them
 }

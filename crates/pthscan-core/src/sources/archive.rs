@@ -178,7 +178,17 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
             return out;
         }
     };
+    // the zip crate keeps one entry per name: duplicates are found in the central directory
     let mut seen = HashSet::new();
+    for name in central_names(bytes).unwrap_or_default() {
+        if !seen.insert(name.clone()) {
+            out.problems.push(Problem::new(
+                ProblemKind::Duplicate,
+                Some(&String::from_utf8_lossy(&name)),
+                "two members share this name: installers and scanners may each pick a different one",
+            ));
+        }
+    }
     let mut total: u64 = 0;
     for i in 0..zip.len() {
         if i >= limits.max_members {
@@ -213,13 +223,6 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
                 "member name is absolute or climbs out with `..`: extracting it writes outside the destination",
             ));
         }
-        if !seen.insert(name.clone()) {
-            out.problems.push(Problem::new(
-                ProblemKind::Duplicate,
-                Some(&name),
-                "two members share this name: installers and scanners may each pick a different one",
-            ));
-        }
         if let Some(local) = local_name(bytes, file.header_start())
             && local != file.name_raw()
         {
@@ -244,6 +247,17 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
         } else {
             let size = file.size();
             let compressed = file.compressed_size();
+            let declared_bomb = size > (1 << 20) && size / compressed.max(1) > limits.max_ratio;
+            if declared_bomb {
+                out.problems.push(Problem::new(
+                    ProblemKind::Bomb,
+                    Some(&name),
+                    format!(
+                        "declares {size} bytes from {compressed} compressed: a decompression bomb, at most {} bytes were read",
+                        limits.max_member.min(compressed.saturating_mul(limits.max_ratio).max(1 << 20))
+                    ),
+                ));
+            }
             let keep = path.as_deref().is_some_and(|p| want(p, size));
             let budget = limits.max_total.saturating_sub(total);
             let ratio_cap = compressed.saturating_mul(limits.max_ratio).max(1 << 20);
@@ -271,7 +285,7 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
             let over = data.len() as u64 > cap;
             data.truncate(cap as usize);
             total += data.len() as u64;
-            if over {
+            if over && !declared_bomb {
                 let kind = if cap == ratio_cap || cap == budget {
                     ProblemKind::Bomb
                 } else {
@@ -295,6 +309,27 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
         out.members.push(Member { name, path, entry });
     }
     out
+}
+
+/// The names of a zip's central directory, in order (not for zip64 archives).
+fn central_names(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let eocd = memchr::memmem::rfind(&bytes[bytes.len().saturating_sub(65_557)..], b"PK\x05\x06")?
+        + bytes.len().saturating_sub(65_557);
+    let rec = bytes.get(eocd..eocd + 22)?;
+    let count = u16::from_le_bytes([rec[10], rec[11]]) as usize;
+    let mut at = u32::from_le_bytes([rec[16], rec[17], rec[18], rec[19]]) as usize;
+    let mut names = Vec::with_capacity(count.min(65_535));
+    for _ in 0..count {
+        let head = bytes.get(at..at + 46)?;
+        if head[..4] != *b"PK\x01\x02" {
+            return None;
+        }
+        let field = |i: usize| u16::from_le_bytes([head[i], head[i + 1]]) as usize;
+        let (name_len, extra, comment) = (field(28), field(30), field(32));
+        names.push(bytes.get(at + 46..at + 46 + name_len)?.to_vec());
+        at += 46 + name_len + extra + comment;
+    }
+    Some(names)
 }
 
 /// The name in a zip local file header.
@@ -557,4 +592,306 @@ pub fn check_links(listing: &mut Listing) {
         problems.extend(tmp.problems);
     }
     listing.problems.extend(problems);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A zip member for [`raw_zip`]: central name, local name, content, deflated or stored,
+    /// unix mode.
+    struct Z<'a> {
+        name: &'a str,
+        local: &'a str,
+        data: Vec<u8>,
+        deflate: bool,
+        mode: u32,
+    }
+
+    fn z(name: &str, data: &[u8]) -> Z<'static> {
+        Z {
+            name: Box::leak(name.to_owned().into_boxed_str()),
+            local: Box::leak(name.to_owned().into_boxed_str()),
+            data: data.to_vec(),
+            deflate: false,
+            mode: 0o100644,
+        }
+    }
+
+    /// Writes a zip by hand, so tests can make the shapes no zip library writes: duplicate
+    /// names, local headers that disagree with the central directory.
+    fn raw_zip(members: &[Z<'_>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut central = Vec::new();
+        for m in members {
+            let crc = crc32fast::hash(&m.data);
+            let body = if m.deflate {
+                let mut e =
+                    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+                e.write_all(&m.data).unwrap();
+                e.finish().unwrap()
+            } else {
+                m.data.clone()
+            };
+            let method: u16 = if m.deflate { 8 } else { 0 };
+            let offset = out.len() as u32;
+            let le16 = |v: u16| v.to_le_bytes();
+            let le32 = |v: u32| v.to_le_bytes();
+            out.extend_from_slice(b"PK\x03\x04");
+            out.extend_from_slice(&le16(20));
+            out.extend_from_slice(&le16(0));
+            out.extend_from_slice(&le16(method));
+            out.extend_from_slice(&[0; 4]);
+            out.extend_from_slice(&le32(crc));
+            out.extend_from_slice(&le32(body.len() as u32));
+            out.extend_from_slice(&le32(m.data.len() as u32));
+            out.extend_from_slice(&le16(m.local.len() as u16));
+            out.extend_from_slice(&le16(0));
+            out.extend_from_slice(m.local.as_bytes());
+            out.extend_from_slice(&body);
+            central.extend_from_slice(b"PK\x01\x02");
+            central.extend_from_slice(&le16(3 << 8 | 20));
+            central.extend_from_slice(&le16(20));
+            central.extend_from_slice(&le16(0));
+            central.extend_from_slice(&le16(method));
+            central.extend_from_slice(&[0; 4]);
+            central.extend_from_slice(&le32(crc));
+            central.extend_from_slice(&le32(body.len() as u32));
+            central.extend_from_slice(&le32(m.data.len() as u32));
+            central.extend_from_slice(&le16(m.name.len() as u16));
+            central.extend_from_slice(&[0; 8]);
+            central.extend_from_slice(&le32(m.mode << 16));
+            central.extend_from_slice(&le32(offset));
+            central.extend_from_slice(m.name.as_bytes());
+        }
+        let at = out.len() as u32;
+        out.extend_from_slice(&central);
+        out.extend_from_slice(b"PK\x05\x06");
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&(members.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(members.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+        out.extend_from_slice(&at.to_le_bytes());
+        out.extend_from_slice(&[0; 2]);
+        out
+    }
+
+    fn kinds(listing: &Listing) -> Vec<ProblemKind> {
+        listing.problems.iter().map(|p| p.kind).collect()
+    }
+
+    #[test]
+    fn hostile_zips_end_in_a_named_problem() {
+        let limits = Limits {
+            max_members: 8,
+            ..Limits::new(1 << 20)
+        };
+        let many: Vec<Z<'_>> = (0..12).map(|i| z(&format!("m{i}.py"), b"x")).collect();
+        let mut whole = raw_zip(&[z("pkg/a.py", b"print(1)\n"), z("pkg/b.py", b"print(2)\n")]);
+        whole.truncate(whole.len() / 2);
+        let cases: Vec<(&str, Vec<u8>, ProblemKind, Option<&str>)> = vec![
+            (
+                "dot-dot name",
+                raw_zip(&[z("../../etc/cron.d/x", b"* * * * * id")]),
+                ProblemKind::Escapes,
+                Some("../../etc/cron.d/x"),
+            ),
+            (
+                "absolute name",
+                raw_zip(&[z("/usr/lib/x.pth", b"import x")]),
+                ProblemKind::Escapes,
+                Some("/usr/lib/x.pth"),
+            ),
+            (
+                "drive name",
+                raw_zip(&[z("C:/Windows/x.dll", b"MZ")]),
+                ProblemKind::Escapes,
+                Some("C:/Windows/x.dll"),
+            ),
+            (
+                "duplicate",
+                raw_zip(&[z("a/__init__.py", b"1"), z("a/__init__.py", b"2")]),
+                ProblemKind::Duplicate,
+                Some("a/__init__.py"),
+            ),
+            (
+                "local header disagrees",
+                raw_zip(&[Z {
+                    local: "a/evil.py",
+                    ..z("a/__init__.py", b"x = 1")
+                }]),
+                ProblemKind::HeaderMismatch,
+                Some("a/__init__.py"),
+            ),
+            (
+                "symlink out",
+                raw_zip(&[Z {
+                    mode: 0o120777,
+                    ..z("a/link", b"/etc/passwd")
+                }]),
+                ProblemKind::Escapes,
+                Some("a/link"),
+            ),
+            (
+                "symlink inside",
+                raw_zip(&[Z {
+                    mode: 0o120777,
+                    ..z("a/link", b"../b/file")
+                }]),
+                ProblemKind::Link,
+                Some("a/link"),
+            ),
+            (
+                "bomb",
+                raw_zip(&[Z {
+                    deflate: true,
+                    ..z("zeros.bin", &vec![0u8; 64 << 20])
+                }]),
+                ProblemKind::Bomb,
+                Some("zeros.bin"),
+            ),
+            (
+                "too many members",
+                raw_zip(&many),
+                ProblemKind::TooManyMembers,
+                None,
+            ),
+            ("truncated", whole, ProblemKind::Corrupt, None),
+            (
+                "not a zip",
+                b"PK\x03\x04 garbage".to_vec(),
+                ProblemKind::Corrupt,
+                None,
+            ),
+        ];
+        for (what, bytes, kind, member) in cases {
+            let listing = read_zip(&bytes, &limits, &|_, _| true);
+            let found = listing.problems.iter().find(|p| p.kind == kind);
+            assert!(
+                found.is_some(),
+                "{what}: expected {kind:?}, got {:?}",
+                kinds(&listing)
+            );
+            assert_eq!(found.unwrap().member.as_deref(), member, "{what}");
+        }
+    }
+
+    #[test]
+    fn a_bomb_is_read_no_further_than_the_cap() {
+        let bytes = raw_zip(&[Z {
+            deflate: true,
+            ..z("zeros.bin", &vec![0u8; 64 << 20])
+        }]);
+        let listing = read_zip(&bytes, &Limits::new(1 << 20), &|_, _| true);
+        let Entry::File {
+            data: Some(data),
+            size,
+        } = &listing.members[0].entry
+        else {
+            panic!("no content kept");
+        };
+        assert_eq!((data.len(), *size), (1 << 20, 64 << 20));
+    }
+
+    fn tar_with(build: impl FnOnce(&mut tar::Builder<&mut Vec<u8>>)) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut b = tar::Builder::new(&mut out);
+        build(&mut b);
+        b.finish().unwrap();
+        drop(b);
+        out
+    }
+
+    fn raw_name_file(b: &mut tar::Builder<&mut Vec<u8>>, name: &str, data: &[u8]) {
+        let mut h = tar::Header::new_gnu();
+        h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_cksum();
+        b.append(&h, data).unwrap();
+    }
+
+    #[test]
+    fn hostile_tars_end_in_a_named_problem() {
+        let limits = Limits::new(1 << 20);
+        let gz = |raw: Vec<u8>| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            e.write_all(&raw).unwrap();
+            e.finish().unwrap()
+        };
+        let bomb = {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            let mut h = tar::Header::new_gnu();
+            h.set_path("zeros").unwrap();
+            h.set_size(256 << 20);
+            h.set_cksum();
+            e.write_all(h.as_bytes()).unwrap();
+            let chunk = vec![0u8; 1 << 20];
+            for _ in 0..256 {
+                e.write_all(&chunk).unwrap();
+            }
+            e.finish().unwrap()
+        };
+        let mut cut = gz(tar_with(|b| {
+            raw_name_file(b, "pkg/a.py", &vec![b'x'; 4096]);
+            raw_name_file(b, "pkg/b.py", &vec![b'y'; 4096]);
+        }));
+        cut.truncate(cut.len() - 30);
+        let cases: Vec<(&str, Vec<u8>, ProblemKind, Option<&str>)> = vec![
+            (
+                "dot-dot name",
+                tar_with(|b| raw_name_file(b, "../../etc/x", b"x")),
+                ProblemKind::Escapes,
+                Some("../../etc/x"),
+            ),
+            (
+                "absolute name",
+                tar_with(|b| raw_name_file(b, "/etc/x", b"x")),
+                ProblemKind::Escapes,
+                Some("/etc/x"),
+            ),
+            (
+                "duplicate",
+                tar_with(|b| {
+                    raw_name_file(b, "p/setup.py", b"1");
+                    raw_name_file(b, "p/setup.py", b"2");
+                }),
+                ProblemKind::Duplicate,
+                Some("p/setup.py"),
+            ),
+            ("bomb", bomb, ProblemKind::Bomb, None),
+            ("truncated gzip", cut, ProblemKind::Corrupt, None),
+        ];
+        for (what, bytes, kind, member) in cases {
+            let listing = read_tar(&bytes[..], bytes.len() as u64, &limits, &|_, _| true);
+            let found = listing.problems.iter().find(|p| p.kind == kind);
+            assert!(
+                found.is_some(),
+                "{what}: expected {kind:?}, got {:?}",
+                kinds(&listing)
+            );
+            assert_eq!(found.unwrap().member.as_deref(), member, "{what}");
+        }
+        // links are checked by check_links (sdists); an image's absolute links are its own
+        let mut links = read_tar(
+            &tar_with(|b| {
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_size(0);
+                b.append_link(&mut h, "p/passwd", "/etc/passwd").unwrap();
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Link);
+                h.set_size(0);
+                b.append_link(&mut h, "p/hard", "../../outside").unwrap();
+            })[..],
+            4096,
+            &limits,
+            &|_, _| true,
+        );
+        assert!(links.problems.is_empty());
+        check_links(&mut links);
+        assert_eq!(kinds(&links), [ProblemKind::Escapes, ProblemKind::Escapes]);
+    }
 }

@@ -338,6 +338,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
             );
             opened.findings.extend(findings);
             opened.diagnostics.extend(diagnostics);
+            opened.nest_members(&format!("{tree_label} › {layer_label}"), listing, opts);
             let origin = opened.tree.add_origin(Origin {
                 label: layer_label,
                 note: history.get(i).map(|h| {
@@ -349,7 +350,6 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                 }),
             });
             apply_layer(&mut opened.tree, listing, origin);
-            opened.nest_members(listing, opts);
         }
         let found = crate::discovery::discover(&opened.tree, &[PathBuf::from("/")]);
         opened.diagnostics.extend(found.diagnostics);

@@ -78,8 +78,8 @@ impl Opened {
     }
 
     /// Queues the members that are archives themselves, and reports those disguised as
-    /// another kind of file.
-    fn nest_members(&mut self, listing: &archive::Listing, opts: &OpenOptions) {
+    /// another kind of file; `within` is how the listing's archive is shown.
+    fn nest_members(&mut self, within: &str, listing: &archive::Listing, opts: &OpenOptions) {
         let mut disguised = Vec::new();
         for m in &listing.members {
             let archive::Entry::File {
@@ -97,7 +97,7 @@ impl Opened {
                 ));
             }
             if hidden.is_some() || artifact::is_nested_archive(&m.name, data) {
-                let label = format!("{} › {}", self.tree.label(), m.name);
+                let label = format!("{within} › {}", m.name);
                 if opts.max_depth <= 1 {
                     self.diagnostics.push(Diagnostic::incomplete(
                         &label,
@@ -108,7 +108,9 @@ impl Opened {
                 }
             }
         }
-        self.add_problems(&disguised);
+        let (findings, diagnostics) = crate::detectors::archive::judge(within, &disguised);
+        self.findings.extend(findings);
+        self.diagnostics.extend(diagnostics);
     }
 }
 

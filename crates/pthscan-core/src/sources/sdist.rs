@@ -57,7 +57,7 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         }
         opened.tree.insert(&at, node);
     }
-    opened.nest_members(&listing, opts);
+    opened.nest_members(label, &listing, opts);
     if sdist {
         opened.install_hooks = install_hooks(&opened.tree);
     }

