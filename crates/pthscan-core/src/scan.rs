@@ -108,6 +108,7 @@ struct Work {
 pub struct Discovered {
     report: ScanReport,
     work: Vec<Work>,
+    artifacts: Vec<Artifact>,
     stats: Arc<ReadStats>,
     started: Instant,
 }
@@ -215,92 +216,106 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         }
     }
 
-    // artifacts: opened in parallel, each into memory
-    let open = OpenOptions {
-        max_file_size: options.max_file_size,
-        stats: Arc::clone(&stats),
-        max_depth: options.max_archive_depth,
-    };
-    let mut opened: Vec<Opened> = artifacts
-        .par_iter()
-        .flat_map_iter(|(reader, path)| sources::artifact::open_file(path, reader, &open))
-        .collect();
-    opened.extend(layouts.iter().flat_map(|dir| {
-        let label = crate::pathfmt::display_path(dir);
-        match sources::image::read_layout_dir(
-            dir,
-            &sources::archive::Limits::new(options.max_file_size),
-        ) {
-            Ok(blobs) => sources::image::assemble(&label, blobs, &open),
-            Err(why) => {
-                report.diagnostics.push(Diagnostic::incomplete(
-                    dir,
-                    format!("not a readable OCI layout: {why}"),
-                ));
-                Vec::new()
-            }
-        }
-    }));
-    report.stats.artifacts = opened.len();
-    for o in opened {
-        report.findings.extend(o.findings);
-        report.diagnostics.extend(o.diagnostics);
-        let tree: Arc<dyn Tree> = Arc::new(o.tree);
-        for env in o.envs {
-            work.push(Work {
-                tree: Arc::clone(&tree),
-                env,
-                install_hooks: o.install_hooks.clone(),
-                every_file: o.judge_every_file,
-            });
-        }
-    }
     report.scanned = roots;
-    report.scanned.extend(layouts);
-    report.scanned.extend(artifacts.into_iter().map(|(_, p)| p));
+    report.scanned.extend(layouts.iter().cloned());
+    report.scanned.extend(artifacts.iter().map(|(_, p)| p.clone()));
+    let mut to_open: Vec<Artifact> = artifacts
+        .into_iter()
+        .map(|(reader, path)| Artifact::File(reader, path))
+        .collect();
+    to_open.extend(layouts.into_iter().map(Artifact::Layout));
     Discovered {
         report,
         work,
+        artifacts: to_open,
         stats,
         started,
     }
 }
 
-/// Judges every environment found.
+/// An artifact to open when judging: a file, or an OCI layout directory.
+enum Artifact {
+    File(Reader, PathBuf),
+    Layout(PathBuf),
+}
+
+impl Artifact {
+    /// Reads it into memory: one tree per image or archive, nested archives included.
+    fn open(&self, options: &ScanOptions, stats: &Arc<ReadStats>) -> Vec<Opened> {
+        let open = OpenOptions {
+            max_file_size: options.max_file_size,
+            stats: Arc::clone(stats),
+            max_depth: options.max_archive_depth,
+        };
+        match self {
+            Artifact::File(reader, path) => sources::artifact::open_file(path, reader, &open),
+            Artifact::Layout(dir) => {
+                let limits = sources::archive::Limits::new(options.max_file_size);
+                let label = crate::pathfmt::display_path(dir);
+                match sources::image::read_layout_dir(dir, &limits) {
+                    Ok(blobs) => sources::image::assemble(&label, blobs, &open),
+                    Err(why) => {
+                        let mut failed = Opened::with_label(&label, &open);
+                        failed.diagnostics.push(Diagnostic::incomplete(
+                            dir,
+                            format!("not a readable OCI layout: {why}"),
+                        ));
+                        vec![failed]
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Judges every environment found, then opens and judges the artifacts one at a time (in
+/// parallel), so that no more than a few are held in memory at once.
 pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -> ScanReport {
     let Discovered {
         mut report,
         work,
+        artifacts,
         stats,
         started,
     } = discovered;
-    let judged: Vec<Judged> = work
+    let mut judged: Vec<(Judged, Option<Environment>)> = work
         .par_iter()
-        .map(|w| {
-            let mut j = judge_environment(sigs, w, options);
-            shown_as(&*w.tree, &mut j);
-            j
+        .map(|w| judge_work(sigs, w, options))
+        .collect();
+    let opened: Vec<Vec<(Judged, Option<Environment>)>> = artifacts
+        .par_iter()
+        .flat_map_iter(|a| a.open(options, &stats))
+        .map(|o| {
+            let tree: Arc<dyn Tree> = Arc::new(o.tree);
+            // findings about the artifact itself already carry display paths
+            let own = Judged {
+                findings: o.findings,
+                diagnostics: o.diagnostics,
+                ..Judged::default()
+            };
+            let mut out = vec![(own, None)];
+            for env in o.envs {
+                let w = Work {
+                    tree: Arc::clone(&tree),
+                    env,
+                    install_hooks: o.install_hooks.clone(),
+                    every_file: o.judge_every_file,
+                };
+                out.push(judge_work(sigs, &w, options));
+            }
+            out
         })
         .collect();
-    for j in judged {
+    report.stats.artifacts = opened.len();
+    judged.extend(opened.into_iter().flatten());
+    for (j, env) in judged {
         report.findings.extend(j.findings);
         report.diagnostics.extend(j.diagnostics);
         report.stats.hook_files += j.hooks;
         report.stats.distributions += j.distributions;
         report.stats.payload_files += j.payload_files;
+        report.environments.extend(env);
     }
-    report.environments = work
-        .into_iter()
-        .map(|w| {
-            let shown = |p: &PathBuf| w.tree.display(p);
-            Environment {
-                root: shown(&w.env.root),
-                site_dirs: w.env.site_dirs.iter().map(shown).collect(),
-                code_dirs: w.env.code_dirs.iter().map(shown).collect(),
-                ..w.env
-            }
-        })
-        .collect();
     report.environments.sort_by(|a, b| a.root.cmp(&b.root));
     report
         .findings
@@ -312,6 +327,20 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     report.stats.bytes_read = stats.bytes.load(Ordering::Relaxed);
     report.stats.elapsed = started.elapsed();
     report
+}
+
+/// Judges one environment, with paths as people see them, and the environment itself so shown.
+fn judge_work(sigs: &Signatures, w: &Work, options: &ScanOptions) -> (Judged, Option<Environment>) {
+    let mut j = judge_environment(sigs, w, options);
+    shown_as(&*w.tree, &mut j);
+    let shown = |p: &PathBuf| w.tree.display(p);
+    let env = Environment {
+        root: shown(&w.env.root),
+        site_dirs: w.env.site_dirs.iter().map(shown).collect(),
+        code_dirs: w.env.code_dirs.iter().map(shown).collect(),
+        ..w.env.clone()
+    };
+    (j, Some(env))
 }
 
 /// Rewrites the paths of what was judged in `tree` the way people see them (`image › layer ›

@@ -91,11 +91,7 @@ pub fn open_bytes(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> 
             }
         }
         None => {
-            let mut failed = Opened::new(super::MemTree::new(
-                label,
-                opts.max_file_size,
-                opts.stats.clone(),
-            ));
+            let mut failed = Opened::with_label(label, opts);
             failed.diagnostics.push(Diagnostic::incomplete(
                 label,
                 "not a zip or tar archive: not opened",
@@ -128,11 +124,7 @@ fn with_nested(opened: Vec<Opened>, opts: &OpenOptions) -> Vec<Opened> {
 pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions) -> Vec<Opened> {
     let label = crate::pathfmt::display_path(path);
     let fail = |why: String| {
-        let mut failed = Opened::new(super::MemTree::new(
-            &label,
-            opts.max_file_size,
-            opts.stats.clone(),
-        ));
+        let mut failed = Opened::with_label(&label, opts);
         failed.diagnostics.push(Diagnostic::incomplete(path, why));
         vec![failed]
     };

@@ -283,7 +283,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
         Ok(i) => i,
         Err(why) => {
             let mut failed =
-                Opened::new(MemTree::new(label, opts.max_file_size, opts.stats.clone()));
+                Opened::with_label(label, opts);
             failed.diagnostics.push(Diagnostic::incomplete(
                 label,
                 format!("not a readable image: {why}"),
@@ -295,11 +295,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
     let mut out = Vec::new();
     for image in images {
         let tree_label = format!("{label} › {}", image.name);
-        let mut opened = Opened::new(MemTree::new(
-            &tree_label,
-            opts.max_file_size,
-            opts.stats.clone(),
-        ));
+        let mut opened = Opened::with_label(&tree_label, opts);
         opened.judge_every_file = false;
         for (blob, why) in &problems {
             opened.diagnostics.push(Diagnostic::incomplete(

@@ -58,6 +58,11 @@ pub struct Opened {
 }
 
 impl Opened {
+    /// An artifact shown as `label`, its tree still empty.
+    pub fn with_label(label: &str, opts: &OpenOptions) -> Opened {
+        Opened::new(MemTree::new(label, opts.max_file_size, opts.stats.clone()))
+    }
+
     fn new(tree: MemTree) -> Opened {
         Opened {
             tree,

@@ -27,7 +27,7 @@ pub fn is_sdist(listing: &Listing) -> bool {
 pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Opened {
     archive::check_links(&mut listing);
     let sdist = is_sdist(&listing);
-    let mut opened = Opened::new(MemTree::new(label, opts.max_file_size, opts.stats.clone()));
+    let mut opened = Opened::with_label(label, opts);
     opened.add_problems(&listing.problems);
     let mut hook_dirs: Vec<PathBuf> = Vec::new();
     for m in &listing.members {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::archive::{Entry, Listing};
-use super::memory::{MemFile, MemTree, Node};
+use super::memory::{MemFile, Node};
 use super::{OpenOptions, Opened};
 use crate::detectors;
 use crate::discovery::{EnvKind, Environment};
@@ -17,7 +17,7 @@ pub const SITE: &str = "/site-packages";
 
 /// Builds a wheel's tree, shown as `label`, from its zip listing.
 pub fn from_listing(label: &str, listing: Listing, opts: &OpenOptions) -> Opened {
-    let mut opened = Opened::new(MemTree::new(label, opts.max_file_size, opts.stats.clone()));
+    let mut opened = Opened::with_label(label, opts);
     opened.add_problems(&listing.problems);
     for m in &listing.members {
         let Some(path) = &m.path else { continue };
