@@ -82,11 +82,11 @@ rule drop_payload_host {
     description = "fetches from a place that serves payloads (Discord attachment CDN, raw paste sites, file drops) and runs or saves what it gets"
     reference = "pypi_malregistry: droppers fetching from cdn.discordapp.com, pastebin raw, Dropbox"
   strings:
-    $wb = /['"]wb['"]/
+    $wb1 = "'wb'" $wb2 = "\"wb\""
     $sys = ".system("
     $prog = /(cdn\.discordapp\.com|media\.discordapp\.net)\/attachments\/[^'"\s]{0,200}\.(py|pyw|exe|scr|sh|bat|ps1|vbs|dll|jar|msi)['"]/
   condition:
-    payload_host and py_http_send and (py_spawn or py_exec or $wb or $sys or $prog)
+    payload_host and py_http_send and (py_spawn or py_exec or any of ($wb*) or $sys or $prog)
 }
 
 rule drop_shell_fetch {

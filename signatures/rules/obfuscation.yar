@@ -134,10 +134,26 @@ rule obf_escaped_builtin {
     description = "writes the name exec, eval, compile or __import__ in hex or octal escape codes to call it unseen"
     reference = "pypi_malregistry: escaped-name loaders (urllib3loader and kin)"
   strings:
-    $eval = /\\(x65|145)\\(x76|166)\\(x61|141)\\(x6c|154)/ nocase
-    $exec = /\\(x65|145)\\(x78|170)\\(x65|145)\\(x63|143)/ nocase
-    $import = /\\(x5f|137)\\(x5f|137)\\(x69|151)\\(x6d|155)\\(x70|160)/ nocase
-    $compile = /\\(x63|143)\\(x6f|157)\\(x6d|155)\\(x70|160)/ nocase
+    // every spelling in hex (either case) and octal escapes, generated: literals, not a regex
+    $eval0 = "\\145\\166\\141\\154" $eval1 = "\\145\\166\\141\\x6C" $eval2 = "\\145\\166\\141\\x6c" $eval3 = "\\145\\166\\x61\\154" $eval4 = "\\145\\166\\x61\\x6C" $eval5 = "\\145\\166\\x61\\x6c"
+    $eval6 = "\\145\\x76\\141\\154" $eval7 = "\\145\\x76\\141\\x6C" $eval8 = "\\145\\x76\\141\\x6c" $eval9 = "\\145\\x76\\x61\\154" $eval10 = "\\145\\x76\\x61\\x6C" $eval11 = "\\145\\x76\\x61\\x6c"
+    $eval12 = "\\x65\\166\\141\\154" $eval13 = "\\x65\\166\\141\\x6C" $eval14 = "\\x65\\166\\141\\x6c" $eval15 = "\\x65\\166\\x61\\154" $eval16 = "\\x65\\166\\x61\\x6C" $eval17 = "\\x65\\166\\x61\\x6c"
+    $eval18 = "\\x65\\x76\\141\\154" $eval19 = "\\x65\\x76\\141\\x6C" $eval20 = "\\x65\\x76\\141\\x6c" $eval21 = "\\x65\\x76\\x61\\154" $eval22 = "\\x65\\x76\\x61\\x6C" $eval23 = "\\x65\\x76\\x61\\x6c"
+    $exec0 = "\\145\\170\\145\\143" $exec1 = "\\145\\170\\145\\x63" $exec2 = "\\145\\170\\x65\\143" $exec3 = "\\145\\170\\x65\\x63" $exec4 = "\\145\\x78\\145\\143" $exec5 = "\\145\\x78\\145\\x63"
+    $exec6 = "\\145\\x78\\x65\\143" $exec7 = "\\145\\x78\\x65\\x63" $exec8 = "\\x65\\170\\145\\143" $exec9 = "\\x65\\170\\145\\x63" $exec10 = "\\x65\\170\\x65\\143" $exec11 = "\\x65\\170\\x65\\x63"
+    $exec12 = "\\x65\\x78\\145\\143" $exec13 = "\\x65\\x78\\145\\x63" $exec14 = "\\x65\\x78\\x65\\143" $exec15 = "\\x65\\x78\\x65\\x63"
+    $import0 = "\\151\\155\\160\\157" $import1 = "\\151\\155\\160\\x6F" $import2 = "\\151\\155\\160\\x6f" $import3 = "\\151\\155\\x70\\157" $import4 = "\\151\\155\\x70\\x6F" $import5 = "\\151\\155\\x70\\x6f"
+    $import6 = "\\151\\x6D\\160\\157" $import7 = "\\151\\x6D\\160\\x6F" $import8 = "\\151\\x6D\\160\\x6f" $import9 = "\\151\\x6D\\x70\\157" $import10 = "\\151\\x6D\\x70\\x6F" $import11 = "\\151\\x6D\\x70\\x6f"
+    $import12 = "\\151\\x6d\\160\\157" $import13 = "\\151\\x6d\\160\\x6F" $import14 = "\\151\\x6d\\160\\x6f" $import15 = "\\151\\x6d\\x70\\157" $import16 = "\\151\\x6d\\x70\\x6F" $import17 = "\\151\\x6d\\x70\\x6f"
+    $import18 = "\\x69\\155\\160\\157" $import19 = "\\x69\\155\\160\\x6F" $import20 = "\\x69\\155\\160\\x6f" $import21 = "\\x69\\155\\x70\\157" $import22 = "\\x69\\155\\x70\\x6F" $import23 = "\\x69\\155\\x70\\x6f"
+    $import24 = "\\x69\\x6D\\160\\157" $import25 = "\\x69\\x6D\\160\\x6F" $import26 = "\\x69\\x6D\\160\\x6f" $import27 = "\\x69\\x6D\\x70\\157" $import28 = "\\x69\\x6D\\x70\\x6F" $import29 = "\\x69\\x6D\\x70\\x6f"
+    $import30 = "\\x69\\x6d\\160\\157" $import31 = "\\x69\\x6d\\160\\x6F" $import32 = "\\x69\\x6d\\160\\x6f" $import33 = "\\x69\\x6d\\x70\\157" $import34 = "\\x69\\x6d\\x70\\x6F" $import35 = "\\x69\\x6d\\x70\\x6f"
+    $compile0 = "\\143\\157\\155\\160" $compile1 = "\\143\\157\\155\\x70" $compile2 = "\\143\\157\\x6D\\160" $compile3 = "\\143\\157\\x6D\\x70" $compile4 = "\\143\\157\\x6d\\160" $compile5 = "\\143\\157\\x6d\\x70"
+    $compile6 = "\\143\\x6F\\155\\160" $compile7 = "\\143\\x6F\\155\\x70" $compile8 = "\\143\\x6F\\x6D\\160" $compile9 = "\\143\\x6F\\x6D\\x70" $compile10 = "\\143\\x6F\\x6d\\160" $compile11 = "\\143\\x6F\\x6d\\x70"
+    $compile12 = "\\143\\x6f\\155\\160" $compile13 = "\\143\\x6f\\155\\x70" $compile14 = "\\143\\x6f\\x6D\\160" $compile15 = "\\143\\x6f\\x6D\\x70" $compile16 = "\\143\\x6f\\x6d\\160" $compile17 = "\\143\\x6f\\x6d\\x70"
+    $compile18 = "\\x63\\157\\155\\160" $compile19 = "\\x63\\157\\155\\x70" $compile20 = "\\x63\\157\\x6D\\160" $compile21 = "\\x63\\157\\x6D\\x70" $compile22 = "\\x63\\157\\x6d\\160" $compile23 = "\\x63\\157\\x6d\\x70"
+    $compile24 = "\\x63\\x6F\\155\\160" $compile25 = "\\x63\\x6F\\155\\x70" $compile26 = "\\x63\\x6F\\x6D\\160" $compile27 = "\\x63\\x6F\\x6D\\x70" $compile28 = "\\x63\\x6F\\x6d\\160" $compile29 = "\\x63\\x6F\\x6d\\x70"
+    $compile30 = "\\x63\\x6f\\155\\160" $compile31 = "\\x63\\x6f\\155\\x70" $compile32 = "\\x63\\x6f\\x6D\\160" $compile33 = "\\x63\\x6f\\x6D\\x70" $compile34 = "\\x63\\x6f\\x6d\\160" $compile35 = "\\x63\\x6f\\x6d\\x70"
   condition:
     any of them
 }

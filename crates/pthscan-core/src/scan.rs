@@ -218,7 +218,9 @@ pub fn discover(options: &ScanOptions) -> Discovered {
 
     report.scanned = roots;
     report.scanned.extend(layouts.iter().cloned());
-    report.scanned.extend(artifacts.iter().map(|(_, p)| p.clone()));
+    report
+        .scanned
+        .extend(artifacts.iter().map(|(_, p)| p.clone()));
     let mut to_open: Vec<Artifact> = artifacts
         .into_iter()
         .map(|(reader, path)| Artifact::File(reader, path))

@@ -282,8 +282,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
     let images = match images(&blobs) {
         Ok(i) => i,
         Err(why) => {
-            let mut failed =
-                Opened::with_label(label, opts);
+            let mut failed = Opened::with_label(label, opts);
             failed.diagnostics.push(Diagnostic::incomplete(
                 label,
                 format!("not a readable image: {why}"),
