@@ -405,8 +405,31 @@ fn a_pip_cache_entry_is_recognised_by_content_and_nesting_is_bounded() {
         b"<html>simple index</html>",
     )
     .unwrap();
+    // uv keeps what it installs unpacked: judged as a site directory
+    let uv = dir.path().join("home/ann/.cache/uv/archive-v0/Xy12ab");
+    std::fs::create_dir_all(uv.join("evil-1.0.dist-info")).unwrap();
+    std::fs::write(uv.join("evil_init.pth"), EVIL_PTH).unwrap();
+    std::fs::write(
+        uv.join("evil-1.0.dist-info/METADATA"),
+        "Name: evil\nVersion: 1.0\n\n",
+    )
+    .unwrap();
     let (json, _) = scan_json(&dir.path().join("home"), &[]);
     let f = found(&json, dir.path());
+    assert!(
+        f.iter().any(|(r, s, p)| r == "PTH001"
+            && s == "high"
+            && p == "home/ann/.cache/uv/archive-v0/Xy12ab/evil_init.pth:1"),
+        "{f:#?}"
+    );
+    assert!(
+        json["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "cache"),
+        "{json:#}"
+    );
     assert!(
         f.iter().any(|(_, _, p)| p
             == "home/ann/.cache/pip/http-v2/a/b/c/d/e/0f1e2d3c.body › evil_init.pth:1"),

@@ -98,6 +98,8 @@ pub const HOST_PLACES: &[&str] = &[
     "home/*/.local/share/uv",
     "home/*/.local/pipx",
     "home/*/.cache/pypoetry/virtualenvs",
+    "home/*/.cache/pip",
+    "home/*/.cache/uv",
     "home/*/.conda",
     "home/*/miniconda*",
     "home/*/anaconda*",
