@@ -130,6 +130,15 @@ pub struct Listing {
     pub problems: Vec<Problem>,
 }
 
+const ESCAPING_NAME: &str =
+    "member name is absolute or climbs out with `..`: extracting it writes outside the destination";
+
+impl Listing {
+    fn problem(&mut self, kind: ProblemKind, member: Option<&str>, detail: impl Into<String>) {
+        self.problems.push(Problem::new(kind, member, detail));
+    }
+}
+
 /// `name` as a relative path inside the destination, or `None` if it leaves it.
 pub fn contained(name: &str) -> Option<PathBuf> {
     let name = name.replace('\\', "/");
@@ -170,11 +179,11 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
     let mut zip = match zip::ZipArchive::new(io::Cursor::new(bytes)) {
         Ok(z) => z,
         Err(err) => {
-            out.problems.push(Problem::new(
+            out.problem(
                 ProblemKind::Corrupt,
                 None,
                 format!("not a readable zip archive: {err}"),
-            ));
+            );
             return out;
         }
     };
@@ -182,17 +191,17 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
     let mut seen = HashSet::new();
     for name in central_names(bytes).unwrap_or_default() {
         if !seen.insert(name.clone()) {
-            out.problems.push(Problem::new(
+            out.problem(
                 ProblemKind::Duplicate,
                 Some(&String::from_utf8_lossy(&name)),
                 "two members share this name: installers and scanners may each pick a different one",
-            ));
+            );
         }
     }
     let mut total: u64 = 0;
     for i in 0..zip.len() {
         if i >= limits.max_members {
-            out.problems.push(Problem::new(
+            out.problem(
                 ProblemKind::TooManyMembers,
                 None,
                 format!(
@@ -200,40 +209,36 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
                     zip.len(),
                     limits.max_members
                 ),
-            ));
+            );
             break;
         }
         let mut file = match zip.by_index(i) {
             Ok(f) => f,
             Err(err) => {
-                out.problems.push(Problem::new(
+                out.problem(
                     ProblemKind::Corrupt,
                     None,
                     format!("member #{i} cannot be read: {err}"),
-                ));
+                );
                 continue;
             }
         };
         let name = String::from_utf8_lossy(file.name_raw()).into_owned();
         let path = contained(&name);
         if path.is_none() {
-            out.problems.push(Problem::new(
-                ProblemKind::Escapes,
-                Some(&name),
-                "member name is absolute or climbs out with `..`: extracting it writes outside the destination",
-            ));
+            out.problem(ProblemKind::Escapes, Some(&name), ESCAPING_NAME);
         }
         if let Some(local) = local_name(bytes, file.header_start())
             && local != file.name_raw()
         {
-            out.problems.push(Problem::new(
+            out.problem(
                 ProblemKind::HeaderMismatch,
                 Some(&name),
                 format!(
                     "the local header names `{}`: a streaming reader sees another file than the central directory lists",
                     String::from_utf8_lossy(local)
                 ),
-            ));
+            );
         }
         let mode = file.unix_mode().unwrap_or(0);
         let entry = if file.is_dir() {
@@ -242,21 +247,25 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
             let mut target = Vec::new();
             let _ = (&mut file).take(4096).read_to_end(&mut target);
             let target = PathBuf::from(String::from_utf8_lossy(&target).into_owned());
-            link_problem(&mut out, &name, path.as_deref(), &target, "symlink");
+            let inside = path
+                .as_deref()
+                .is_some_and(|p| link_stays_inside(p, &target));
+            out.problems
+                .push(link_problem(&name, inside, &target, "symlink"));
             Entry::Symlink(target)
         } else {
             let size = file.size();
             let compressed = file.compressed_size();
             let declared_bomb = size > (1 << 20) && size / compressed.max(1) > limits.max_ratio;
             if declared_bomb {
-                out.problems.push(Problem::new(
+                out.problem(
                     ProblemKind::Bomb,
                     Some(&name),
                     format!(
                         "declares {size} bytes from {compressed} compressed: a decompression bomb, at most {} bytes were read",
                         limits.max_member.min(compressed.saturating_mul(limits.max_ratio).max(1 << 20))
                     ),
-                ));
+                );
             }
             let keep = path.as_deref().is_some_and(|p| want(p, size));
             let budget = limits.max_total.saturating_sub(total);
@@ -274,11 +283,11 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
             match (&mut file).take(cap + 1).read_to_end(&mut data) {
                 Ok(_) => {}
                 Err(err) => {
-                    out.problems.push(Problem::new(
+                    out.problem(
                         ProblemKind::Corrupt,
                         Some(&name),
                         format!("member cannot be decompressed: {err}"),
-                    ));
+                    );
                     continue;
                 }
             }
@@ -299,7 +308,7 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
                         "member is larger than the {cap}-byte cap: only its head was judged (raise --max-file-size)"
                     ),
                 };
-                out.problems.push(Problem::new(kind, Some(&name), detail));
+                out.problem(kind, Some(&name), detail);
             }
             Entry::File {
                 size: size.max(data.len() as u64),
@@ -343,9 +352,8 @@ fn local_name(bytes: &[u8], at: u64) -> Option<&[u8]> {
     bytes.get(at + 30..at + 30 + len)
 }
 
-fn link_problem(out: &mut Listing, name: &str, at: Option<&Path>, target: &Path, what: &str) {
-    let inside = at.is_some_and(|p| link_stays_inside(p, target));
-    out.problems.push(Problem::new(
+fn link_problem(name: &str, inside: bool, target: &Path, what: &str) -> Problem {
+    Problem::new(
         if inside {
             ProblemKind::Link
         } else {
@@ -360,7 +368,7 @@ fn link_problem(out: &mut Listing, name: &str, at: Option<&Path>, target: &Path,
                 target.display()
             )
         },
-    ));
+    )
 }
 
 /// Undoes the compression a tar stream may carry (gzip, zstd, bzip2), by its magic bytes.
@@ -412,22 +420,18 @@ pub fn read_tar(
     let head = match io::BufRead::fill_buf(&mut reader) {
         Ok(h) => h.get(..4).unwrap_or(h).to_vec(),
         Err(err) => {
-            out.problems.push(Problem::new(
-                ProblemKind::Corrupt,
-                None,
-                format!("cannot read: {err}"),
-            ));
+            out.problem(ProblemKind::Corrupt, None, format!("cannot read: {err}"));
             return out;
         }
     };
     let stream = match decompressor(&head, reader) {
         Ok(s) => s,
         Err(err) => {
-            out.problems.push(Problem::new(
+            out.problem(
                 ProblemKind::Corrupt,
                 None,
                 format!("cannot decompress: {err}"),
-            ));
+            );
             return out;
         }
     };
@@ -444,11 +448,11 @@ pub fn read_tar(
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(err) => {
-            out.problems.push(Problem::new(
+            out.problem(
                 ProblemKind::Corrupt,
                 None,
                 format!("not a readable tar archive: {err}"),
-            ));
+            );
             return out;
         }
     };
@@ -456,14 +460,14 @@ pub fn read_tar(
     let mut last = None;
     for (i, entry) in entries.enumerate() {
         if i >= limits.max_members {
-            out.problems.push(Problem::new(
+            out.problem(
                 ProblemKind::TooManyMembers,
                 None,
                 format!(
                     "more than {} members: the rest were not read",
                     limits.max_members
                 ),
-            ));
+            );
             break;
         }
         let mut entry = match entry {
@@ -474,14 +478,14 @@ pub fn read_tar(
                 } else {
                     ProblemKind::Corrupt
                 };
-                out.problems.push(Problem::new(
+                out.problem(
                     kind,
                     None,
                     match &last {
                         Some(l) => format!("archive unreadable after member `{l}`: {err}"),
                         None => format!("archive unreadable: {err}"),
                     },
-                ));
+                );
                 break;
             }
         };
@@ -489,19 +493,15 @@ pub fn read_tar(
         last = Some(name.clone());
         let path = contained(&name);
         if path.is_none() {
-            out.problems.push(Problem::new(
-                ProblemKind::Escapes,
-                Some(&name),
-                "member name is absolute or climbs out with `..`: extracting it writes outside the destination",
-            ));
+            out.problem(ProblemKind::Escapes, Some(&name), ESCAPING_NAME);
         }
         let kind = entry.header().entry_type();
         if kind.is_file() && !seen.insert(name.trim_start_matches("./").to_owned()) {
-            out.problems.push(Problem::new(
+            out.problem(
                 ProblemKind::Duplicate,
                 Some(&name),
                 "two members share this name: the later one replaces the earlier on extraction",
-            ));
+            );
         }
         let link = || {
             entry
@@ -521,22 +521,22 @@ pub fn read_tar(
             if path.as_deref().is_some_and(|p| want(p, size)) {
                 let mut data = Vec::with_capacity(size.min(limits.max_member) as usize);
                 if let Err(err) = (&mut entry).take(limits.max_member).read_to_end(&mut data) {
-                    out.problems.push(Problem::new(
+                    out.problem(
                         ProblemKind::Corrupt,
                         Some(&name),
                         format!("member cannot be read: {err}"),
-                    ));
+                    );
                     break;
                 }
                 if size > limits.max_member {
-                    out.problems.push(Problem::new(
+                    out.problem(
                         ProblemKind::Truncated,
                         Some(&name),
                         format!(
                             "member is {size} bytes, larger than the {}-byte cap: only its head was judged (raise --max-file-size)",
                             limits.max_member
                         ),
-                    ));
+                    );
                 }
                 Entry::File {
                     data: Some(data),
@@ -566,8 +566,8 @@ pub fn read_tar(
     out
 }
 
-/// Reports link members of a tar listing whose target leaves the archive; `what` names the
-/// artifact kind for callers that allow links inside (images, sdists).
+/// Reports the link members of a listing whose target leaves the archive (for sdists; an
+/// image's links resolve inside the image).
 pub fn check_links(listing: &mut Listing) {
     let mut problems = Vec::new();
     for m in &listing.members {
@@ -576,7 +576,6 @@ pub fn check_links(listing: &mut Listing) {
             Entry::Hardlink(t) => (t, "hard link"),
             _ => continue,
         };
-        let mut tmp = Listing::default();
         // hard link targets are archive paths, not relative to the link
         let inside = match &m.entry {
             Entry::Hardlink(t) => contained(&t.to_string_lossy()).is_some(),
@@ -585,11 +584,9 @@ pub fn check_links(listing: &mut Listing) {
                 .as_deref()
                 .is_some_and(|p| link_stays_inside(p, target)),
         };
-        if inside {
-            continue;
+        if !inside {
+            problems.push(link_problem(&m.name, false, target, what));
         }
-        link_problem(&mut tmp, &m.name, None, target, what);
-        problems.extend(tmp.problems);
     }
     listing.problems.extend(problems);
 }

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -385,13 +384,12 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) {
         }
         let node = match &m.entry {
             Entry::File { data, size } => Node::File(MemFile {
-                data: data
-                    .clone()
-                    .map(Arc::from)
-                    .ok_or_else(|| Arc::from("content not kept: outside the places Python lives")),
-                size: *size,
                 origin: Some(origin),
-                member: None,
+                ..MemFile::from_member(
+                    data.as_ref(),
+                    *size,
+                    "content not kept: outside the places Python lives",
+                )
             }),
             Entry::Dir => Node::Dir,
             Entry::Symlink(target) => Node::Symlink(target.clone()),

@@ -50,6 +50,20 @@ pub struct MemFile {
     pub member: Option<Arc<str>>,
 }
 
+impl MemFile {
+    /// An archive member's file: the content read (or, when none was kept, why), no origin.
+    pub fn from_member(data: Option<&Vec<u8>>, size: u64, unread: &str) -> MemFile {
+        MemFile {
+            data: data
+                .map(|d| Arc::from(d.as_slice()))
+                .ok_or_else(|| Arc::from(unread)),
+            size,
+            origin: None,
+            member: None,
+        }
+    }
+}
+
 /// A file tree in memory.
 #[derive(Debug)]
 pub struct MemTree {

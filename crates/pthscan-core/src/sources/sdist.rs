@@ -35,13 +35,8 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         let at = Path::new("/").join(path);
         let node = match &m.entry {
             Entry::File { data, size } => Node::File(MemFile {
-                data: data
-                    .clone()
-                    .map(Arc::from)
-                    .ok_or_else(|| Arc::from("not read")),
-                size: *size,
-                origin: None,
                 member: Some(Arc::from(m.name.as_str())),
+                ..MemFile::from_member(data.as_ref(), *size, "not read")
             }),
             Entry::Dir => Node::Dir,
             Entry::Symlink(target) => Node::Symlink(target.clone()),

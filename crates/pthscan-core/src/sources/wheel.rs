@@ -24,13 +24,8 @@ pub fn from_listing(label: &str, listing: Listing, opts: &OpenOptions) -> Opened
         let placed = place(path);
         let node = match &m.entry {
             Entry::File { data, size } => Node::File(MemFile {
-                data: data
-                    .clone()
-                    .map(Arc::from)
-                    .ok_or_else(|| Arc::from("not read")),
-                size: *size,
-                origin: None,
                 member: Some(Arc::from(m.name.as_str())),
+                ..MemFile::from_member(data.as_ref(), *size, "not read")
             }),
             Entry::Dir => Node::Dir,
             // pip writes a zip symlink member as a plain file holding the target's name
