@@ -460,6 +460,38 @@ fn a_pip_cache_entry_is_recognised_by_content_and_nesting_is_bounded() {
 }
 
 #[test]
+fn an_exported_root_filesystem_is_judged_as_its_environments() {
+    // `docker export` writes one flat tar: no manifest, no layers
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = tar_of(&[
+        ("usr/lib/python3.12/os.py", b"# os\n"),
+        (
+            "usr/lib/python3/dist-packages/evil.pth",
+            EVIL_PTH.as_bytes(),
+        ),
+        ("etc/hostname", b"box\n"),
+    ]);
+    std::fs::write(dir.path().join("rootfs.tar"), rootfs).unwrap();
+    let (json, out) = scan_json(&dir.path().join("rootfs.tar"), &[]);
+    let f = found(&json, dir.path());
+    assert!(
+        f.iter().any(|(r, s, p)| r == "PTH001"
+            && s == "high"
+            && p == "rootfs.tar › usr/lib/python3/dist-packages/evil.pth:1"),
+        "{f:#?}"
+    );
+    assert!(
+        json["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "interpreter"),
+        "{json:#}"
+    );
+    assert_eq!(code(&out), 1);
+}
+
+#[test]
 fn a_broken_artifact_is_named_and_the_scan_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let mut cut = evil_wheel();

@@ -113,7 +113,7 @@ pub struct Discovered {
     started: Instant,
 }
 
-/// Walks the inputs, finds the Python environments under them and opens the artifacts.
+/// Walks the inputs, finds the Python environments under them and lists the artifacts to open.
 pub fn discover(options: &ScanOptions) -> Discovered {
     let started = Instant::now();
     let mut report = ScanReport::default();

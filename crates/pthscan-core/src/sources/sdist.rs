@@ -1,7 +1,8 @@
 //! Source distributions (`.tar.gz`, `.zip`) and other archives of files, read in memory. An
 //! sdist's `setup.py` runs when it is installed or built: it is judged as install-time code.
 //! A `.pth` shipped in it (through `data_files`) is judged as the hook it becomes once installed.
-//! Every file gets the payload rules.
+//! Every file gets the payload rules. An archive that holds Python environments (an exported
+//! root filesystem, a zipped venv) is judged as those environments, the way an image is.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -55,6 +56,15 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
     opened.nest_members(label, &listing, opts);
     if sdist {
         opened.install_hooks = install_hooks(&opened.tree);
+    } else {
+        // an archive of a root filesystem or of a venv (`docker export`, a zipped venv): judged
+        // as the environments in it, like an image
+        let found = crate::discovery::discover(&opened.tree, &[PathBuf::from("/")]);
+        if !found.environments.is_empty() {
+            opened.envs = found.environments;
+            opened.judge_every_file = false;
+            return opened;
+        }
     }
     opened.envs.push(Environment {
         root: PathBuf::from("/"),
