@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// `.start` entry points, `sitecustomize`/`usercustomize` and the modules they import — and
 /// judges it, without ever running Python.
 ///
-/// With no PATH, scans this host's usual Python places (/usr/lib/python3*, /usr/local/lib/python3*,
-/// /opt, /root, /home/*/.local/lib/python*, pyenv and conda installs, /etc/python3*, …) and the
-/// pip and uv caches under them.
+/// With no PATH, sweeps this host (or the filesystem at --root): every Python environment
+/// anywhere on it — system interpreters, /usr/local, /opt, every user's site, venvs, conda,
+/// pyenv, pipx and uv environments — and the pip and uv caches.
 ///
 /// A PATH can also be an artifact, read in memory and never extracted: a wheel, an sdist
 /// (.tar.gz, .zip), a `docker save` tarball, an OCI image layout (directory or tar), a cached
@@ -72,6 +72,11 @@ pub struct Args {
     /// many levels; 1 opens only the artifacts themselves.
     #[arg(long, default_value_t = 3, value_name = "LEVELS", value_parser = clap::value_parser!(u64).range(1..=16))]
     pub max_archive_depth: u64,
+
+    /// Also walk network and user-space filesystems (NFS, CIFS, sshfs, …) mounted below the
+    /// scanned paths; /proc, /sys, /dev and /run of a filesystem root are never walked.
+    #[arg(long)]
+    pub all_mounts: bool,
 
     /// Subcommands.
     #[command(subcommand)]

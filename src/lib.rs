@@ -47,6 +47,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         deep: args.deep,
         scan_timeout: std::time::Duration::from_secs(args.scan_timeout),
         max_archive_depth: args.max_archive_depth as usize,
+        all_mounts: args.all_mounts,
     };
     // compile the rules while the walk runs: on a small scan the two take about as long
     let (loaded, discovered) = std::thread::scope(|s| {

@@ -24,39 +24,53 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         }
     )?;
 
-    // environments in order of their worst finding, then by root
-    let mut envs: Vec<(&Path, Severity, Vec<&Finding>)> = Vec::new();
-    for env in &r.environments {
-        let findings: Vec<&Finding> = r
-            .findings
-            .iter()
-            .filter(|f| f.environment.as_deref() == Some(env.root.as_path()))
-            .collect();
-        let worst = findings
-            .iter()
-            .map(|f| f.severity)
-            .max()
-            .unwrap_or(Severity::Info);
-        envs.push((&env.root, worst, findings));
+    // environments in order of their worst finding, then by root; findings about no
+    // environment found (an artifact's own shape, persistence on the host) get groups of their own
+    let mut groups: Vec<(Option<&Path>, Severity, Vec<&Finding>)> = r
+        .environments
+        .iter()
+        .map(|e| (Some(e.root.as_path()), Severity::Info, Vec::new()))
+        .collect();
+    for f in &r.findings {
+        let key = f.environment.as_deref();
+        match groups.iter_mut().find(|g| g.0 == key) {
+            Some(g) => g.2.push(f),
+            None => groups.push((key, Severity::Info, vec![f])),
+        }
     }
-    envs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    for (root, _, findings) in &envs {
-        let env = r
-            .environments
-            .iter()
-            .find(|e| e.root == *root)
-            .expect("environment of the list");
-        let python = env
-            .python
-            .as_deref()
-            .map(|v| format!(", Python {v}"))
-            .unwrap_or_default();
-        let kind = serde_json::to_value(env.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+    for g in &mut groups {
+        g.1 =
+            g.2.iter()
+                .map(|f| f.severity)
+                .max()
+                .unwrap_or(Severity::Info);
+    }
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    for (root, _, findings) in &groups {
         writeln!(w)?;
-        writeln!(w, "{} ({kind}{python})", display_path(root))?;
+        match root.and_then(|root| r.environments.iter().find(|e| e.root == root)) {
+            Some(env) => {
+                let python = env
+                    .python
+                    .as_deref()
+                    .map(|v| format!(", Python {v}"))
+                    .unwrap_or_default();
+                let kind = serde_json::to_value(env.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                writeln!(
+                    w,
+                    "{} ({kind}{python}, {} distribution(s))",
+                    display_path(&env.root),
+                    env.distributions
+                )?;
+            }
+            None => match root {
+                Some(root) => writeln!(w, "{}", display_path(root))?,
+                None => writeln!(w, "outside any Python environment")?,
+            },
+        }
         if findings.is_empty() {
             writeln!(w, "  no start-up hooks")?;
         }

@@ -51,18 +51,21 @@ pub struct Environment {
     pub site_dirs: Vec<PathBuf>,
     /// Further directories on `sys.path` at start-up, checked for customize modules only.
     pub code_dirs: Vec<PathBuf>,
+    /// Installed distributions found in its site directories (set when judged).
+    pub distributions: usize,
 }
 
 impl Serialize for Environment {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let paths = |v: &[PathBuf]| v.iter().map(|p| display_path(p)).collect::<Vec<_>>();
-        let mut st = s.serialize_struct("Environment", 5)?;
+        let mut st = s.serialize_struct("Environment", 6)?;
         st.serialize_field("root", &display_path(&self.root))?;
         st.serialize_field("kind", &self.kind)?;
         st.serialize_field("python", &self.python)?;
         st.serialize_field("site_dirs", &paths(&self.site_dirs))?;
         st.serialize_field("code_dirs", &paths(&self.code_dirs))?;
+        st.serialize_field("distributions", &self.distributions)?;
         st.end()
     }
 }
@@ -81,70 +84,100 @@ pub struct Discovery {
     pub artifacts: Vec<PathBuf>,
 }
 
-/// Where Python lives on a host, relative to its root: what `pthscan` with no PATH scans.
-/// `*` matches any run of characters within one path component.
-pub const HOST_PLACES: &[&str] = &[
-    "usr/lib/python*",
-    "usr/lib64/python*",
-    "usr/local/lib/python*",
-    "usr/local/lib64/python*",
-    "etc/python*",
-    "opt",
-    "root",
-    "home/*/.local/lib/python*",
-    "home/*/.pyenv",
-    "home/*/.virtualenvs",
-    "home/*/.local/share/virtualenvs",
-    "home/*/.local/share/uv",
-    "home/*/.local/pipx",
-    "home/*/.cache/pypoetry/virtualenvs",
-    "home/*/.cache/pip",
-    "home/*/.cache/uv",
-    "home/*/.conda",
-    "home/*/miniconda*",
-    "home/*/anaconda*",
-    "home/*/miniforge*",
-    "home/*/mambaforge*",
-    "home/*/venv*",
-    "home/*/.venv*",
-    "usr/local/pyenv",
-    "app",
-    "srv",
-    "venv",
-    "workspace",
+/// Directories a host sweep never enters, relative to its root: kernel and device views, not
+/// files.
+pub const PSEUDO_DIRS: &[&str] = &["proc", "sys", "dev", "run"];
+
+/// Filesystem types that hold no installed Python, or that a sweep must not walk unasked:
+/// kernel views, and network or user-space mounts that may be slow, huge or another host's.
+pub const SKIPPED_FS_TYPES: &[&str] = &[
+    "proc",
+    "sysfs",
+    "devtmpfs",
+    "devpts",
+    "cgroup",
+    "cgroup2",
+    "securityfs",
+    "debugfs",
+    "tracefs",
+    "pstore",
+    "bpf",
+    "mqueue",
+    "hugetlbfs",
+    "configfs",
+    "fusectl",
+    "binfmt_misc",
+    "autofs",
+    "efivarfs",
+    "rpc_pipefs",
+    "nsfs",
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "9p",
+    "ceph",
+    "glusterfs",
+    "fuse.sshfs",
+    "fuse.rclone",
+    "fuse.s3fs",
+    "afs",
 ];
 
-/// Expands [`HOST_PLACES`] under `root` to the directories that exist, without nesting.
-pub fn host_places(root: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = Vec::new();
-    for pattern in HOST_PLACES {
-        let mut current = vec![root.to_path_buf()];
-        for component in pattern.split('/') {
-            let mut next = Vec::new();
-            for dir in &current {
-                if component.contains('*') {
-                    let Ok(entries) = std::fs::read_dir(dir) else {
-                        continue;
-                    };
-                    for e in entries.flatten() {
-                        let name = e.file_name();
-                        if component_matches(component, &name.to_string_lossy()) {
-                            next.push(dir.join(name));
-                        }
-                    }
-                } else {
-                    next.push(dir.join(component));
-                }
-            }
-            current = next;
-        }
-        found.extend(
-            current
+/// What a sweep of `root` does not enter: its pseudo directories and, unless `all_mounts`, the
+/// mount points below it of [`SKIPPED_FS_TYPES`] (from `/proc/self/mountinfo`).
+pub fn pruned_dirs(root: &Path, all_mounts: bool) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = PSEUDO_DIRS.iter().map(|d| root.join(d)).collect();
+    if !all_mounts && let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") {
+        out.extend(
+            skipped_mounts(&info)
                 .into_iter()
-                .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())),
+                .filter(|m| m.starts_with(root) && m != root),
         );
     }
-    prune_nested(found)
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Mount points of skipped filesystem types in mountinfo text.
+fn skipped_mounts(mountinfo: &str) -> Vec<PathBuf> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (head, tail) = line.split_once(" - ")?;
+            let mount_point = head.split(' ').nth(4)?;
+            let fs_type = tail.split(' ').next()?;
+            SKIPPED_FS_TYPES
+                .contains(&fs_type)
+                .then(|| PathBuf::from(unescape_mountinfo(mount_point)))
+        })
+        .collect()
+}
+
+/// mountinfo writes space, tab, newline and backslash as octal escapes (`\040`).
+fn unescape_mountinfo(field: &str) -> String {
+    let mut out = String::new();
+    let mut rest = field;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let code = rest
+            .get(i + 1..i + 4)
+            .and_then(|o| u8::from_str_radix(o, 8).ok());
+        match code {
+            Some(c) => {
+                out.push(c as char);
+                rest = &rest[i + 4..];
+            }
+            None => {
+                out.push('\\');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Drops paths inside other paths of the list, and duplicates.
@@ -158,15 +191,6 @@ pub fn prune_nested(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-fn component_matches(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((head, tail)) => {
-            name.len() >= head.len() + tail.len() && name.starts_with(head) && name.ends_with(tail)
-        }
-    }
 }
 
 /// `pythonX.Y` or `pythonX.Yt` → `X.Y`.
@@ -202,6 +226,7 @@ pub fn discover(tree: &dyn Tree, roots: &[PathBuf]) -> Discovery {
             python: python.clone(),
             site_dirs: Vec::new(),
             code_dirs: Vec::new(),
+            distributions: 0,
         });
         if env.python.is_none() {
             env.python = python;
@@ -223,6 +248,7 @@ pub fn discover(tree: &dyn Tree, roots: &[PathBuf]) -> Discovery {
             python: python.clone(),
             site_dirs: Vec::new(),
             code_dirs: Vec::new(),
+            distributions: 0,
         });
         if env.python.is_none() {
             env.python = python;
@@ -242,6 +268,7 @@ pub fn discover(tree: &dyn Tree, roots: &[PathBuf]) -> Discovery {
                 .and_then(|n| python_version_of(&n.to_string_lossy())),
             site_dirs: Vec::new(),
             code_dirs: vec![etc.clone()],
+            distributions: 0,
         });
     }
     discovery.environments = envs.into_values().collect();
@@ -375,6 +402,7 @@ mod tests {
             rooted: false,
             max_file_size: 1 << 20,
             stats: Default::default(),
+            prune: Default::default(),
         };
         super::discover(&reader, roots)
     }
@@ -453,33 +481,23 @@ mod tests {
     }
 
     #[test]
-    fn host_places_expand_globs_and_prune_nesting() {
-        let d = tempfile::tempdir().unwrap();
-        let r = d.path();
-        mkdirs(
-            r,
-            &[
-                "usr/lib/python3.11",
-                "usr/lib/python3",
-                "home/bob/.local/lib/python3.12",
-                "root/.pyenv",
-                "opt",
-            ],
-        );
-        let got: Vec<_> = host_places(r)
-            .into_iter()
-            .map(|p| p.strip_prefix(r).unwrap().display().to_string())
-            .collect();
+    fn pseudo_and_network_mounts_are_pruned() {
+        let info = "22 1 0:21 / /proc rw - proc proc rw\n\
+                    30 1 8:1 / / rw - ext4 /dev/sda1 rw\n\
+                    40 30 0:50 / /mnt/nas\\040share rw - nfs4 nas:/x rw\n\
+                    41 30 8:2 / /home rw - ext4 /dev/sda2 rw\n\
+                    42 30 0:51 / /mnt/evidence/net rw - cifs //h/s rw\n";
         assert_eq!(
-            got,
+            skipped_mounts(info),
             [
-                "home/bob/.local/lib/python3.12",
-                "opt",
-                "root",
-                "usr/lib/python3",
-                "usr/lib/python3.11"
+                PathBuf::from("/proc"),
+                PathBuf::from("/mnt/nas share"),
+                PathBuf::from("/mnt/evidence/net")
             ]
         );
+        let pruned = pruned_dirs(Path::new("/mnt/evidence"), true);
+        assert!(pruned.contains(&PathBuf::from("/mnt/evidence/proc")));
+        assert!(!pruned.iter().any(|p| p.ends_with("net")));
     }
 
     #[test]

@@ -84,6 +84,8 @@ pub struct Reader {
     pub max_file_size: u64,
     /// Counters, shared by clones.
     pub stats: Arc<ReadStats>,
+    /// Directories a walk does not enter (pseudo and network filesystems).
+    pub prune: Arc<Vec<PathBuf>>,
 }
 
 const MAX_SYMLINK_HOPS: usize = 40;
@@ -206,6 +208,7 @@ mod tests {
             rooted: false,
             max_file_size: 8,
             stats: Arc::default(),
+            prune: Arc::default(),
         }
     }
 

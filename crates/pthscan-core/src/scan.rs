@@ -39,6 +39,8 @@ pub struct ScanOptions {
     pub scan_timeout: Duration,
     /// Archives inside artifacts are opened to this depth (1 = the artifact only).
     pub max_archive_depth: usize,
+    /// Also walk network and pseudo filesystems mounted below the scanned paths.
+    pub all_mounts: bool,
 }
 
 /// Counts for the summary.
@@ -122,7 +124,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     let host_mode = options.paths.is_empty();
 
     let inputs: Vec<PathBuf> = if host_mode {
-        discovery::host_places(&fs_root)
+        vec![fs_root.clone()]
     } else {
         options
             .paths
@@ -133,15 +135,29 @@ pub fn discover(options: &ScanOptions) -> Discovered {
             })
             .collect()
     };
-    let reader_for = |root: &Path| Reader {
-        root: match &options.root {
-            Some(r) => std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()),
-            None if host_mode => PathBuf::from("/"),
-            None => root.to_path_buf(),
-        },
-        rooted: options.root.is_some(),
-        max_file_size: options.max_file_size,
-        stats: Arc::clone(&stats),
+    let canonical_root = options
+        .root
+        .as_ref()
+        .map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()));
+    let reader_for = |root: &Path| {
+        // a filesystem root (the host, --root, or `/` given) skips its pseudo directories;
+        // every walk skips network and pseudo mounts unless --all-mounts
+        let fs_top = host_mode || Some(root) == canonical_root.as_deref() || root == Path::new("/");
+        let mut prune = discovery::pruned_dirs(root, options.all_mounts);
+        if !fs_top {
+            prune.retain(|p| !discovery::PSEUDO_DIRS.iter().any(|d| *p == root.join(d)));
+        }
+        Reader {
+            root: match &canonical_root {
+                Some(r) => r.clone(),
+                None if host_mode => PathBuf::from("/"),
+                None => root.to_path_buf(),
+            },
+            rooted: options.root.is_some(),
+            max_file_size: options.max_file_size,
+            stats: Arc::clone(&stats),
+            prune: Arc::new(prune),
+        }
     };
     let mut roots = Vec::new();
     let mut artifacts: Vec<(Reader, PathBuf)> = Vec::new();
@@ -179,16 +195,13 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         let found = discovery::discover(&reader, std::slice::from_ref(root));
         report.stats.entries_walked += found.entries_walked;
         report.diagnostics.extend(found.diagnostics);
-        // a host sweep opens wheels and package caches; given paths open every archive
+        // a host sweep opens the package caches (what the next install runs); given paths
+        // open every archive in them
         artifacts.extend(
             found
                 .artifacts
                 .into_iter()
-                .filter(|p| {
-                    !host_mode
-                        || p.extension().is_some_and(|e| e == "whl")
-                        || sources::cache::is_cache_path(p)
-                })
+                .filter(|p| !host_mode || sources::cache::is_cache_path(p))
                 .map(|p| (reader.clone(), p)),
         );
         let tree: Arc<dyn Tree> = Arc::new(reader);
@@ -340,6 +353,7 @@ fn judge_work(sigs: &Signatures, w: &Work, options: &ScanOptions) -> (Judged, Op
         root: shown(&w.env.root),
         site_dirs: w.env.site_dirs.iter().map(shown).collect(),
         code_dirs: w.env.code_dirs.iter().map(shown).collect(),
+        distributions: j.distributions,
         ..w.env.clone()
     };
     (j, Some(env))

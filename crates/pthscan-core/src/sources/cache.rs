@@ -9,6 +9,13 @@ use std::path::Path;
 /// Whether a file is in a pip or uv cache, whose entries are opened even in a host sweep and
 /// whatever their names.
 pub fn is_cache_path(path: &Path) -> bool {
+    // cheap test first: a sweep asks this of every file on the host
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    if memchr::memmem::find(bytes, b"/pip/").is_none()
+        && memchr::memmem::find(bytes, b"/uv/").is_none()
+    {
+        return false;
+    }
     let parts: Vec<&str> = path
         .components()
         .filter_map(|c| c.as_os_str().to_str())

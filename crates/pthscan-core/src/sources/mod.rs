@@ -223,15 +223,11 @@ impl Tree for Reader {
     }
 
     fn walk(&self, root: &Path, visit: &mut dyn FnMut(&Path, Kind)) -> Vec<Diagnostic> {
-        // the live `/`: its /proc, /sys and /dev are not files
-        let live_root = root == Path::new("/");
         let walker = walkdir::WalkDir::new(root)
             .follow_links(false)
             .into_iter()
             .filter_entry(|e| {
-                !(live_root
-                    && e.depth() == 1
-                    && matches!(e.file_name().to_str(), Some("proc" | "sys" | "dev")))
+                !(e.file_type().is_dir() && self.prune.iter().any(|p| p == e.path()))
             });
         let mut problems = Vec::new();
         for entry in walker {

@@ -76,6 +76,7 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         python: None,
         site_dirs: hook_dirs,
         code_dirs: Vec::new(),
+        distributions: 0,
     });
     opened
 }

@@ -44,6 +44,7 @@ pub fn from_listing(label: &str, listing: Listing, opts: &OpenOptions) -> Opened
         python: python_of_tag(label),
         site_dirs: vec![PathBuf::from(SITE)],
         code_dirs: Vec::new(),
+        distributions: 0,
     });
     opened
 }
