@@ -153,12 +153,26 @@ fn write_finding(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
             f.rule
         )?;
     }
-    let runs_on = if f.runs_on.is_never() {
-        "not at start-up (when imported)".to_owned()
-    } else {
-        f.runs_on.to_string()
+    // when the code runs says something about code in an environment; about a changed file,
+    // an archive's shape or a service on the host it says nothing
+    let about_code = f.environment.is_some()
+        && !["INT", "REC", "ARC", "ioc-"]
+            .iter()
+            .any(|p| f.rule.starts_with(p));
+    let runs_on = match (about_code || !f.runs_on.is_never(), f.runs_on.is_never()) {
+        (false, _) => None,
+        (true, true) => Some("not at start-up (when imported)".to_owned()),
+        (true, false) => Some(f.runs_on.to_string()),
     };
-    writeln!(w, "           runs on: {runs_on}   sha256: {}", f.sha256)?;
+    let sha = (!f.sha256.is_empty()).then(|| format!("sha256: {}", f.sha256));
+    let line: Vec<String> = runs_on
+        .map(|r| format!("runs on: {r}"))
+        .into_iter()
+        .chain(sha)
+        .collect();
+    if !line.is_empty() {
+        writeln!(w, "           {}", line.join("   "))?;
+    }
     for hit in &f.signals {
         writeln!(
             w,

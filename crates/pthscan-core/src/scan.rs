@@ -102,6 +102,8 @@ struct Work {
     install_hooks: Vec<PathBuf>,
     /// Every file gets the payload rules, `--deep` or not (a package archive).
     every_file: bool,
+    /// Files the system package manager installed (live paths).
+    system_owned: Arc<HashSet<PathBuf>>,
 }
 
 /// What the walk found, before anything is judged: the environments, each with the tree it
@@ -111,6 +113,8 @@ pub struct Discovered {
     report: ScanReport,
     work: Vec<Work>,
     artifacts: Vec<Artifact>,
+    /// Filesystem roots swept whole: where persistence is looked for.
+    hosts: Vec<Reader>,
     stats: Arc<ReadStats>,
     started: Instant,
 }
@@ -189,9 +193,16 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     }
     let roots = discovery::prune_nested(roots);
 
+    // the system package manager's records, for the ownership of Debian's dist-packages
+    let system_owned = Arc::new(detectors::integrity::dpkg_owned(&fs_root));
     let mut work: Vec<Work> = Vec::new();
+    let mut hosts = Vec::new();
     for root in &roots {
         let reader = reader_for(root);
+        if host_mode || Some(root.as_path()) == canonical_root.as_deref() || root == Path::new("/")
+        {
+            hosts.push(reader.clone());
+        }
         let found = discovery::discover(&reader, std::slice::from_ref(root));
         report.stats.entries_walked += found.entries_walked;
         report.diagnostics.extend(found.diagnostics);
@@ -224,6 +235,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                     env,
                     install_hooks: Vec::new(),
                     every_file: false,
+                    system_owned: Arc::clone(&system_owned),
                 }),
             }
         }
@@ -243,6 +255,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         report,
         work,
         artifacts: to_open,
+        hosts,
         stats,
         started,
     }
@@ -290,6 +303,7 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
         mut report,
         work,
         artifacts,
+        hosts,
         stats,
         started,
     } = discovered;
@@ -315,6 +329,7 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
                     env,
                     install_hooks: o.install_hooks.clone(),
                     every_file: o.judge_every_file,
+                    system_owned: Arc::default(),
                 };
                 out.push(judge_work(sigs, &w, options));
             }
@@ -323,6 +338,18 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
         .collect();
     report.stats.artifacts = opened.len();
     judged.extend(opened.into_iter().flatten());
+    for host in &hosts {
+        let mut scanner = PayloadScanner::new(&sigs.payload, options.scan_timeout);
+        let found = detectors::persistence::judge(sigs, host, &mut scanner);
+        judged.push((
+            Judged {
+                findings: found.findings,
+                diagnostics: found.diagnostics,
+                ..Judged::default()
+            },
+            None,
+        ));
+    }
     for (j, env) in judged {
         report.findings.extend(j.findings);
         report.diagnostics.extend(j.diagnostics);
@@ -396,6 +423,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
     let mut ctx = Ctx {
         sigs,
         tree,
+        system_owned: &work.system_owned,
         env,
         search_path: env.site_dirs.clone(),
         modules: RefCell::default(),
@@ -472,10 +500,23 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
     }
     findings.extend(detectors::imported::findings(&ctx));
 
-    // Phase 3: installed distributions against the IOC tables.
+    // Phase 3: installed distributions against the IOC tables, installed files against the
+    // records of what installed them.
     let metadata = detectors::ioc::metadata_files(tree, &env.site_dirs);
     let (distributions, found) = detectors::ioc::distributions(&ctx, &metadata);
     findings.extend(found);
+    let startup_paths: HashSet<PathBuf> = ctx
+        .startup_files
+        .borrow()
+        .iter()
+        .map(|(p, _)| p.clone())
+        .collect();
+    findings.extend(detectors::integrity::check(
+        &ctx,
+        &metadata,
+        &startup_paths,
+        options.deep,
+    ));
 
     // Phase 4: payload rules and file IOCs over all start-up code read above, and over the
     // install-time code of an sdist.

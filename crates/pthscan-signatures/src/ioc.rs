@@ -54,6 +54,43 @@ pub struct FileIoc {
     pub negative: Vec<String>,
 }
 
+/// Files or services a known payload leaves behind, by path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathIoc {
+    /// Stable id.
+    pub id: String,
+    /// Paths: absolute (`/tmp/pglog`) or in any user's home (`~/.config/sysmon/sysmon.py`,
+    /// where `~` is `/root` or `/home/<user>`).
+    pub paths: Vec<String>,
+    /// Severity of a match.
+    pub severity: Severity,
+    /// What it is.
+    pub description: String,
+    /// Where it is documented.
+    pub reference: String,
+    /// Absolute paths that must match.
+    pub positive: Vec<String>,
+    /// Absolute paths that must not.
+    pub negative: Vec<String>,
+}
+
+impl PathIoc {
+    /// Whether the live absolute `path` is one of this entry's.
+    pub fn matches(&self, path: &str) -> bool {
+        self.paths.iter().any(|p| match p.strip_prefix("~/") {
+            Some(rest) => {
+                let in_home = path.strip_prefix("/root/").or_else(|| {
+                    path.strip_prefix("/home/")
+                        .and_then(|r| r.split_once('/').map(|(_, tail)| tail))
+                });
+                in_home == Some(rest)
+            }
+            None => p == path,
+        })
+    }
+}
+
 /// A network indicator (domain or IP address).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +120,8 @@ struct RawIocs {
     file: Vec<FileIoc>,
     #[serde(default)]
     network: Vec<NetIoc>,
+    #[serde(default)]
+    path: Vec<PathIoc>,
 }
 
 /// The IOC tables.
@@ -94,6 +133,8 @@ pub struct Iocs {
     pub files: Vec<FileIoc>,
     /// Network indicators.
     pub network: Vec<NetIoc>,
+    /// Persistence left on disk, by path.
+    pub paths: Vec<PathIoc>,
     by_dist: HashMap<(String, String), usize>,
     by_sha: HashMap<String, usize>,
 }
@@ -123,6 +164,11 @@ impl Iocs {
                 raw.network
                     .iter()
                     .map(|n| (&n.id, n.positive.is_empty() || n.negative.is_empty())),
+            )
+            .chain(
+                raw.path
+                    .iter()
+                    .map(|p| (&p.id, p.positive.is_empty() || p.negative.is_empty())),
             );
         for (id, no_examples) in all_ids {
             if !ids.insert(id.clone()) {
@@ -164,6 +210,7 @@ impl Iocs {
             distributions: raw.distribution,
             files: raw.file,
             network: raw.network,
+            paths: raw.path,
             by_dist,
             by_sha,
         })
@@ -290,6 +337,20 @@ mod tests {
             }
             for ex in &f.negative {
                 assert!(iocs.file(ex).is_none(), "{}: {ex}", f.id);
+            }
+        }
+    }
+
+    #[test]
+    fn every_path_example_behaves() {
+        let iocs = Iocs::from_toml(crate::IOC_TOML).unwrap();
+        assert!(iocs.paths.len() >= 4);
+        for p in &iocs.paths {
+            for ex in &p.positive {
+                assert!(p.matches(ex), "{}: {ex}", p.id);
+            }
+            for ex in &p.negative {
+                assert!(!p.matches(ex), "{}: {ex}", p.id);
             }
         }
     }

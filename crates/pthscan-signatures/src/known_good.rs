@@ -35,6 +35,27 @@ struct RawEntry {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     hook: Vec<RawEntry>,
+    #[serde(default)]
+    no_hooks: Vec<NoHooks>,
+}
+
+/// Distributions that ship no start-up hook: a RECORD of one of them that lists a `.pth`,
+/// `.start` or customize module means the distribution was rebuilt by someone else.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoHooks {
+    /// Stable id (the finding's evidence names it).
+    pub id: String,
+    /// Normalised distribution names (PEP 503: lower case, `-` for runs of `-_.`).
+    pub packages: Vec<String>,
+    /// Why they are listed.
+    pub description: String,
+    /// Where the knowledge comes from.
+    pub reference: String,
+    /// `dist:file` pairs that must be flagged.
+    pub positive: Vec<String>,
+    /// `dist:file` pairs that must not be.
+    pub negative: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -99,6 +120,7 @@ pub enum LineVerdict<'a> {
 #[derive(Debug)]
 pub struct KnownGood {
     entries: Vec<HookEntry>,
+    no_hooks: Vec<NoHooks>,
 }
 
 impl KnownGood {
@@ -159,10 +181,41 @@ impl KnownGood {
                 matcher,
             });
         }
-        Ok(KnownGood { entries })
+        for n in &raw.no_hooks {
+            if n.positive.is_empty() || n.negative.is_empty() {
+                return Err(SignatureError::Invalid {
+                    id: n.id.clone(),
+                    reason: "needs positive and negative examples".into(),
+                });
+            }
+        }
+        Ok(KnownGood {
+            entries,
+            no_hooks: raw.no_hooks,
+        })
     }
 
     /// Every entry.
+    /// The entry that says `dist` ships no start-up hook, if one does; `file` is the hook its
+    /// RECORD lists (a `.pth`, `.start` or customize module).
+    pub fn ships_no_hooks(&self, dist: &str, file: &str) -> Option<&NoHooks> {
+        let is_hook = file.ends_with(".pth")
+            || file.ends_with(".start")
+            || file.starts_with("sitecustomize")
+            || file.starts_with("usercustomize");
+        if !is_hook {
+            return None;
+        }
+        let name = normalize_dist(dist);
+        self.no_hooks.iter().find(|n| n.packages.contains(&name))
+    }
+
+    /// The "ships no hooks" tables.
+    pub fn no_hooks(&self) -> &[NoHooks] {
+        &self.no_hooks
+    }
+
+    /// The entries.
     pub fn entries(&self) -> &[HookEntry] {
         &self.entries
     }
@@ -212,10 +265,41 @@ fn glob_match(pattern: &str, name: &str) -> bool {
     }
 }
 
+/// PEP 503 name normalisation: lower case, runs of `-`, `_`, `.` as one `-`.
+pub fn normalize_dist(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{KNOWN_GOOD_TOML, expand_example};
+
+    #[test]
+    fn no_hooks_tables_flag_their_examples() {
+        let t = table();
+        assert!(!t.no_hooks().is_empty());
+        for n in t.no_hooks() {
+            for p in &n.positive {
+                let (dist, file) = p.split_once(':').expect("dist:file");
+                assert!(t.ships_no_hooks(dist, file).is_some(), "{}: {p}", n.id);
+            }
+            for p in &n.negative {
+                let (dist, file) = p.split_once(':').expect("dist:file");
+                assert!(t.ships_no_hooks(dist, file).is_none(), "{}: {p}", n.id);
+            }
+        }
+    }
 
     fn table() -> KnownGood {
         KnownGood::from_toml(KNOWN_GOOD_TOML).expect("known-good.toml compiles")

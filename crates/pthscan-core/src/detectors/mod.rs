@@ -4,8 +4,10 @@
 pub mod archive;
 pub mod customize;
 pub mod imported;
+pub mod integrity;
 pub mod ioc;
 pub mod payload;
+pub mod persistence;
 pub mod pth;
 pub mod pth_paths;
 pub mod record;
@@ -49,6 +51,8 @@ pub fn rules() -> Vec<&'static RuleDoc> {
         start::RULES,
         customize::RULES,
         imported::RULES,
+        integrity::RULES,
+        persistence::RULES,
     ]
     .into_iter()
     .flatten()
@@ -75,6 +79,8 @@ pub struct Ctx<'a> {
     pub sigs: &'a Signatures,
     /// Where files are read from.
     pub tree: &'a dyn Tree,
+    /// Files the system package manager installed (live paths), for ownership checks.
+    pub system_owned: &'a std::collections::HashSet<PathBuf>,
     /// The environment being judged.
     pub env: &'a Environment,
     /// `sys.path` as start-up leaves it, as far as it lies inside the scanned root: the site

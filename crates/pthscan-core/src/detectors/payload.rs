@@ -36,7 +36,32 @@ pub fn judge(
     sha256: Option<&str>,
     role: Role,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let scan = scanner.scan(bytes, role, role != Role::Other || is_code(path));
+    let code = role != Role::Other || is_code(path);
+    judge_scan(scanner, env_root, path, bytes, sha256, role, code)
+}
+
+/// As [`judge`], for a file that is code whatever its name (a unit file, a crontab, a shell
+/// profile).
+pub fn judge_code(
+    scanner: &mut PayloadScanner<'_>,
+    env_root: &Path,
+    path: &Path,
+    bytes: &[u8],
+    role: Role,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
+    judge_scan(scanner, env_root, path, bytes, None, role, true)
+}
+
+fn judge_scan(
+    scanner: &mut PayloadScanner<'_>,
+    env_root: &Path,
+    path: &Path,
+    bytes: &[u8],
+    sha256: Option<&str>,
+    role: Role,
+    code: bool,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
+    let scan = scanner.scan(bytes, role, code);
     let mut diagnostics = Vec::new();
     if scan.timed_out {
         diagnostics.push(Diagnostic::incomplete(

@@ -282,9 +282,11 @@ impl Tree for MemTree {
         self.nodes.get(&real).map(node_kind)
     }
 
-    fn is_file(&self, path: &Path) -> bool {
-        self.resolve(path)
-            .is_ok_and(|p| matches!(self.nodes.get(&p), Some(Node::File(_))))
+    fn file_size(&self, path: &Path) -> Option<u64> {
+        match self.nodes.get(&self.resolve(path).ok()?) {
+            Some(Node::File(f)) => Some(f.size),
+            _ => None,
+        }
     }
 
     fn walk(&self, root: &Path, visit: &mut dyn FnMut(&Path, Kind)) -> Vec<Diagnostic> {

@@ -152,8 +152,9 @@ pub trait Tree: Send + Sync {
     fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError>;
     /// What `path` is, not following a final symlink; `None` when it does not exist.
     fn kind(&self, path: &Path) -> Option<Kind>;
-    /// Whether `path` is a regular file or a symlink to one inside the tree.
-    fn is_file(&self, path: &Path) -> bool;
+    /// The size of the regular file at `path` (through symlinks inside the tree), or `None`
+    /// when there is none.
+    fn file_size(&self, path: &Path) -> Option<u64>;
     /// Visits every entry under `root` (itself included, symlinks not followed), parents
     /// before children; returns what could not be walked.
     fn walk(&self, root: &Path, visit: &mut dyn FnMut(&Path, Kind)) -> Vec<Diagnostic>;
@@ -185,6 +186,10 @@ pub trait Tree: Send + Sync {
     fn read_unhashed(&self, path: &Path) -> Result<FileBytes, ReadError> {
         self.read_capped(path, self.max_file_size())
     }
+    /// Whether `path` is a regular file or a symlink to one inside the tree.
+    fn is_file(&self, path: &Path) -> bool {
+        self.file_size(path).is_some()
+    }
     /// Whether `path` is a directory (not through a symlink).
     fn is_dir(&self, path: &Path) -> bool {
         self.kind(path) == Some(Kind::Dir)
@@ -215,11 +220,12 @@ impl Tree for Reader {
             .map(|m| kind_of(&m.file_type()))
     }
 
-    fn is_file(&self, path: &Path) -> bool {
+    fn file_size(&self, path: &Path) -> Option<u64> {
         self.resolve(path)
             .ok()
             .and_then(|p| std::fs::symlink_metadata(p).ok())
-            .is_some_and(|m| m.is_file())
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
     }
 
     fn walk(&self, root: &Path, visit: &mut dyn FnMut(&Path, Kind)) -> Vec<Diagnostic> {

@@ -1,0 +1,446 @@
+//! INT: installed files against what installed them. Every file a distribution's `RECORD`
+//! lists is checked for presence and size, and hashed when it is start-up code (a hook, a
+//! customize module, a module a hook runs) or with `--deep`; every file of a site directory is
+//! checked for an owner — a `RECORD`, an egg's `installed-files.txt`, a conda package's
+//! `conda-meta` record, or the system package manager (dpkg). Hashing runs in parallel.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::{Ctx, EVIDENCE_CHARS, RuleDoc};
+use crate::discovery::EnvKind;
+use crate::finding::{Finding, Location, Severity, excerpt};
+use crate::fsread::normalize;
+use crate::python::record;
+use crate::sources::{Kind, Tree};
+
+/// The rules.
+pub const RULES: &[&RuleDoc] = &[
+    &RuleDoc {
+        id: "INT001",
+        title: "installed files missing",
+        what: "Files a distribution's RECORD lists that are not on disk, one finding per \
+               distribution. Low; medium when a missing file is a start-up hook.",
+        why: "Deleted after install: a cleanup by hand, a half-done uninstall, or an intruder \
+              covering tracks.",
+        example: "…/site-packages/requests-2.32.3.dist-info/RECORD: 3 listed files missing → low",
+        references: &["PEP 376 (RECORD)", "pip check / pip-audit practice"],
+    },
+    &RuleDoc {
+        id: "INT002",
+        title: "installed file differs from its RECORD",
+        what: "A file whose size or hash is not the one its distribution's RECORD gives. Low for \
+               a size-only change of an ordinary file, medium for a changed ordinary file, high \
+               when the file is start-up code (a hook, a customize module, a module a hook \
+               imports). Hashes are checked for start-up code, and for every file with --deep.",
+        why: "Changed after install — the LiteLLM 1.82.7 shape edited an installed module; some \
+              honest packages ship a wrong RECORD, hence the low floor.",
+        example: "…/site-packages/litellm/proxy/proxy_server.py (hash differs) → medium",
+        references: &["PEP 376 (RECORD)", "THREATS.md §3.1"],
+    },
+    &RuleDoc {
+        id: "INT003",
+        title: "start-up hook owned by no installed distribution",
+        what: "A `.pth` or `.start` file, or a `sitecustomize`/`usercustomize` module, in a site \
+               directory that no RECORD, egg record, conda record or system package lists. High; \
+               medium when its content is a known-good hook.",
+        why: "Installers record every file they write: a hook nobody installed was planted.",
+        example: "…/site-packages/zz_init.pth (no owner) → high",
+        references: &["PEP 376 (RECORD)", "THREATS.md §2"],
+    },
+    &RuleDoc {
+        id: "INT004",
+        title: "module planted in a distribution's package",
+        what: "A `.py`, `.pyc` or extension module with no owner inside a package directory \
+               whose other files a distribution owns. Medium.",
+        why: "Dropping a module into an installed package makes it importable under a trusted \
+              name, and no RECORD check sees it.",
+        example: "…/site-packages/requests/_telemetry.py (no owner; requests owns its siblings) → medium",
+        references: &["PEP 376 (RECORD)"],
+    },
+    &RuleDoc {
+        id: "INT005",
+        title: "RECORD lists a hook the distribution never ships",
+        what: "A RECORD of a distribution that the known-good table says never ships a start-up \
+               hook lists a `.pth`, `.start` or customize module. High.",
+        why: "The wheel was rebuilt by someone else, RECORD regenerated to match: the LiteLLM \
+              1.82.8 wheel listed litellm_init.pth in a RECORD that pip accepted.",
+        example: "…/litellm-1.82.8.dist-info/RECORD:1021 lists litellm_init.pth → high",
+        references: &["THREATS.md §3.1", "signatures/known-good.toml (no_hooks)"],
+    },
+    &RuleDoc {
+        id: "INT006",
+        title: "files owned by no installed distribution",
+        what: "The count of other files in a site directory that no installer recorded, with \
+               examples. Info.",
+        why: "Context for a responder: leftovers of `setup.py install`, hand copies, or a \
+              planted tree.",
+        example: "…/site-packages: 412 files owned by no installed distribution → info",
+        references: &["PEP 376 (RECORD)"],
+    },
+];
+
+/// Whether a file name is a start-up hook's.
+fn is_hook_name(name: &str) -> bool {
+    name.ends_with(".pth")
+        || name.ends_with(".start")
+        || name.starts_with("sitecustomize")
+        || name.starts_with("usercustomize")
+}
+
+/// One RECORD row to check.
+struct Listed {
+    path: PathBuf,
+    row: record::RecordRow,
+    dist: String,
+    record: PathBuf,
+}
+
+/// Checks every distribution of the environment against its records, and every file of its
+/// site directories for an owner. `startup` holds the files read as start-up code; `hash_all`
+/// hashes every listed file (`--deep`).
+pub fn check(
+    ctx: &Ctx<'_>,
+    metadata: &[(PathBuf, PathBuf)],
+    startup: &HashSet<PathBuf>,
+    hash_all: bool,
+) -> Vec<Finding> {
+    let tree = ctx.tree;
+    let mut out = Vec::new();
+    let mut owned: HashSet<PathBuf> = HashSet::new();
+    let mut listed: Vec<Listed> = Vec::new();
+    for (site, meta) in metadata {
+        let Some(info) = meta.parent() else { continue };
+        let info_name = info
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if info_name.ends_with(".egg-info") && tree.is_dir(info) {
+            if let Ok(files) = tree.read_unhashed(&info.join("installed-files.txt")) {
+                for line in String::from_utf8_lossy(&files.bytes).lines() {
+                    owned.insert(normalize(&info.join(line.trim())));
+                }
+            }
+            continue;
+        }
+        if !info_name.ends_with(".dist-info") {
+            continue;
+        }
+        let record_path = info.join("RECORD");
+        let Ok(text) = tree.read_unhashed(&record_path) else {
+            continue; // distro-built dist-info without RECORD: owned by the package manager
+        };
+        let dist = info_name
+            .trim_end_matches(".dist-info")
+            .split('-')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        for row in record::parse(&String::from_utf8_lossy(&text.bytes)) {
+            let path = normalize(&site.join(&row.path));
+            owned.insert(path.clone());
+            if !row.path.contains('/')
+                && let Some(entry) = ctx.sigs.known_good.ships_no_hooks(&dist, &row.path)
+            {
+                out.push(Finding {
+                    rule: "INT005".into(),
+                    severity: Severity::High,
+                    location: Location {
+                        path: record_path.clone(),
+                        line: Some(row.line),
+                    },
+                    environment: Some(ctx.env.root.clone()),
+                    message: format!(
+                        "{dist}'s RECORD lists the start-up hook `{}`, but {dist} never ships one ({}): the wheel was rebuilt",
+                        row.path, entry.id
+                    ),
+                    evidence: excerpt(&row.path, EVIDENCE_CHARS),
+                    reference: Some(entry.reference.clone()),
+                    ..Default::default()
+                });
+            }
+            listed.push(Listed {
+                path,
+                row,
+                dist: dist.clone(),
+                record: record_path.clone(),
+            });
+        }
+    }
+    if ctx.env.kind == EnvKind::Conda {
+        owned.extend(conda_owned(tree, &ctx.env.root));
+    }
+
+    // presence and size of every listed file; hashes of start-up code (all with --deep)
+    let results: Vec<Option<Finding>> = listed
+        .par_iter()
+        .map(|l| check_listed(tree, &ctx.env.root, l, startup, hash_all))
+        .collect();
+    let mut missing: BTreeMap<(&str, &Path), (Vec<&str>, bool)> = BTreeMap::new();
+    for (l, r) in listed.iter().zip(results) {
+        match r {
+            Some(f) if f.rule == "INT001" => {
+                let e = missing.entry((&l.dist, &l.record)).or_default();
+                e.0.push(&l.row.path);
+                e.1 |= l
+                    .path
+                    .file_name()
+                    .is_some_and(|n| is_hook_name(&n.to_string_lossy()));
+            }
+            Some(f) => out.push(f),
+            None => {}
+        }
+    }
+    for ((dist, record_path), (paths, hook)) in missing {
+        out.push(Finding {
+            rule: "INT001".into(),
+            severity: if hook {
+                Severity::Medium
+            } else {
+                Severity::Low
+            },
+            location: Location {
+                path: record_path.to_path_buf(),
+                line: None,
+            },
+            environment: Some(ctx.env.root.clone()),
+            message: format!(
+                "{} file(s) that {dist}'s RECORD lists are missing",
+                paths.len()
+            ),
+            evidence: excerpt(&paths.join(", "), EVIDENCE_CHARS),
+            ..Default::default()
+        });
+    }
+    out.extend(unowned(ctx, &owned));
+    out
+}
+
+fn check_listed(
+    tree: &dyn Tree,
+    env_root: &Path,
+    l: &Listed,
+    startup: &HashSet<PathBuf>,
+    hash_all: bool,
+) -> Option<Finding> {
+    let name = l.path.file_name()?.to_string_lossy();
+    if name.ends_with(".pyc") && l.row.hash.is_none() {
+        return None; // compiled on install, unhashed by design
+    }
+    let Some(size) = tree.file_size(&l.path) else {
+        return Some(Finding {
+            rule: "INT001".into(),
+            ..Default::default()
+        });
+    };
+    let critical = is_hook_name(&name) || startup.contains(&l.path);
+    let (algo, digest) = l.row.hash.as_ref()?;
+    let size_differs = l.row.size.is_some_and(|s| s != size);
+    let hash_differs = if critical || hash_all {
+        let data = tree.read(&l.path).ok()?;
+        if data.truncated {
+            return None;
+        }
+        record::digest_matches(algo, digest, &data.bytes) == Some(false)
+    } else {
+        false
+    };
+    if !size_differs && !hash_differs {
+        return None;
+    }
+    let severity = match (critical, hash_differs) {
+        (true, _) => Severity::High,
+        (false, true) => Severity::Medium,
+        (false, false) => Severity::Low,
+    };
+    let what = if hash_differs { "content" } else { "size" };
+    let mut notes = vec![format!(
+        "RECORD: {} line {}",
+        crate::pathfmt::display_path(&l.record),
+        l.row.line
+    )];
+    if critical {
+        notes.push("this file runs at interpreter start-up".into());
+    }
+    Some(Finding {
+        rule: "INT002".into(),
+        severity,
+        location: Location {
+            path: l.path.clone(),
+            line: None,
+        },
+        environment: Some(env_root.to_path_buf()),
+        message: format!(
+            "{what} differs from what {}'s RECORD lists: changed after install",
+            l.dist
+        ),
+        evidence: excerpt(
+            &format!(
+                "{},{algo}={digest},{}",
+                l.row.path,
+                l.row.size.map(|s| s.to_string()).unwrap_or_default()
+            ),
+            EVIDENCE_CHARS,
+        ),
+        notes,
+        ..Default::default()
+    })
+}
+
+/// Files of the site directories that nobody installed.
+fn unowned(ctx: &Ctx<'_>, owned: &HashSet<PathBuf>) -> Vec<Finding> {
+    let tree = ctx.tree;
+    let mut out = Vec::new();
+    for site in &ctx.env.site_dirs {
+        let mut strays: Vec<PathBuf> = Vec::new();
+        // package directories (first level) with at least one owned file
+        let mut owned_dirs: HashSet<PathBuf> = HashSet::new();
+        let _ = tree.walk(site, &mut |path, kind| {
+            if !matches!(kind, Kind::File | Kind::Symlink)
+                || path.components().any(|c| c.as_os_str() == "__pycache__")
+            {
+                return;
+            }
+            if owned.contains(path) || ctx.system_owned.contains(&ctx.live_path(path)) {
+                if let Some(dir) = path.parent() {
+                    owned_dirs.insert(dir.to_path_buf());
+                }
+            } else {
+                strays.push(path.to_path_buf());
+            }
+        });
+        // ownership means something only where an installer recorded what it wrote: a site
+        // directory in which nothing is owned (a hand-made tree, a distro site without its
+        // package database) says nothing about any one file
+        if owned_dirs.is_empty() {
+            continue;
+        }
+        let mut rest = Vec::new();
+        for path in strays {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let in_site_root = path.parent() == Some(site.as_path());
+            let hook = (in_site_root && (name.ends_with(".pth") || name.ends_with(".start")))
+                || name.starts_with("sitecustomize")
+                || name.starts_with("usercustomize");
+            let module = [".py", ".pyc", ".so", ".pyd"]
+                .iter()
+                .any(|e| name.ends_with(e));
+            if hook {
+                let known = ctx
+                    .sigs
+                    .known_good
+                    .entries()
+                    .iter()
+                    .any(|e| e.claims_name(&name));
+                out.push(Finding {
+                    rule: "INT003".into(),
+                    severity: if known {
+                        Severity::Medium
+                    } else {
+                        Severity::High
+                    },
+                    location: Location {
+                        path: path.clone(),
+                        line: None,
+                    },
+                    environment: Some(ctx.env.root.clone()),
+                    message: "start-up hook that no installed distribution or system package owns: planted, or left by a by-hand install".into(),
+                    evidence: excerpt(&name, EVIDENCE_CHARS),
+                    ..Default::default()
+                });
+            } else if module
+                && !in_site_root
+                && path.parent().is_some_and(|d| owned_dirs.contains(d))
+            {
+                out.push(Finding {
+                    rule: "INT004".into(),
+                    severity: Severity::Medium,
+                    location: Location {
+                        path: path.clone(),
+                        line: None,
+                    },
+                    environment: Some(ctx.env.root.clone()),
+                    message: "module in an installed package's directory that the package's RECORD does not list: added after install".into(),
+                    evidence: excerpt(&name, EVIDENCE_CHARS),
+                    ..Default::default()
+                });
+            } else {
+                rest.push(path);
+            }
+        }
+        if !rest.is_empty() {
+            let examples: Vec<String> = rest
+                .iter()
+                .take(5)
+                .map(|p| crate::pathfmt::display_path(p.strip_prefix(site).unwrap_or(p)))
+                .collect();
+            out.push(Finding {
+                rule: "INT006".into(),
+                severity: Severity::Info,
+                location: Location {
+                    path: site.clone(),
+                    line: None,
+                },
+                environment: Some(ctx.env.root.clone()),
+                message: format!(
+                    "{} file(s) in this site directory are owned by no installed distribution",
+                    rest.len()
+                ),
+                evidence: excerpt(&examples.join(", "), EVIDENCE_CHARS),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+/// The files conda's package records list for an environment.
+fn conda_owned(tree: &dyn Tree, root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = tree.list(&root.join("conda-meta")) else {
+        return out;
+    };
+    for e in entries.iter().filter(|e| e.name.ends_with(".json")) {
+        let Ok(data) = tree.read_unhashed(&e.path) else {
+            continue;
+        };
+        let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&data.bytes) else {
+            continue;
+        };
+        if let Some(files) = doc.get("files").and_then(|f| f.as_array()) {
+            out.extend(
+                files
+                    .iter()
+                    .filter_map(|f| f.as_str())
+                    .map(|f| normalize(&root.join(f))),
+            );
+        }
+    }
+    out
+}
+
+/// Files the system package manager (dpkg) installed, as live paths, from
+/// `<root>/var/lib/dpkg/info/*.list`; empty where there is no dpkg database.
+pub fn dpkg_owned(root: &Path) -> HashSet<PathBuf> {
+    let mut out = HashSet::new();
+    let Ok(entries) = std::fs::read_dir(root.join("var/lib/dpkg/info")) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().ends_with(".list")
+            && let Ok(text) = std::fs::read_to_string(e.path())
+        {
+            out.extend(
+                text.lines()
+                    .filter(|l| l.contains("-packages/"))
+                    .map(PathBuf::from),
+            );
+        }
+    }
+    out
+}
