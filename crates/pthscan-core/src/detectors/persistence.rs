@@ -51,8 +51,8 @@ pub const RULES: &[&RuleDoc] = &[
     },
     &RuleDoc {
         id: "PER004",
-        title: "Jupyter kernel started from a temporary or hidden place",
-        what: "A `kernel.json` whose interpreter lives in a temporary or hidden place (high), or \
+        title: "Jupyter kernel started from a temporary directory",
+        what: "A `kernel.json` whose interpreter lives in a temporary directory (high), or \
                that sets PYTHONSTARTUP or PYTHONPATH for the kernel (medium).",
         why: "Every notebook on that kernel runs the chosen interpreter and start-up code.",
         example: "~/.local/share/jupyter/kernels/py3/kernel.json: argv[0] /tmp/.p/python → high",
@@ -309,15 +309,22 @@ fn payload(
     found.diagnostics.extend(diagnostics);
 }
 
-/// Whether a path is in a temporary place or under a hidden directory.
-fn suspicious_place(path: &str) -> Option<&'static str> {
+/// Whether a path is in a temporary place: where an interpreter has no business being (a
+/// venv in `~/.venv` is ordinary, one in `/tmp` is not).
+fn temporary_place(path: &str) -> Option<&'static str> {
     let p = path.trim_matches(|c| c == '"' || c == '\'');
-    if ["/tmp/", "/var/tmp/", "/dev/shm/"]
+    ["/tmp/", "/var/tmp/", "/dev/shm/"]
         .iter()
         .any(|t| p.starts_with(t))
-    {
-        return Some("a temporary directory");
+        .then_some("a temporary directory")
+}
+
+/// Whether a script path is in a temporary place or under a hidden directory.
+fn suspicious_place(path: &str) -> Option<&'static str> {
+    if let Some(place) = temporary_place(path) {
+        return Some(place);
     }
+    let p = path.trim_matches(|c| c == '"' || c == '\'');
     let dir = p.rsplit_once('/').map_or("", |(d, _)| d);
     dir.split('/')
         .any(|c| c.starts_with('.') && c != "." && c != "..")
@@ -336,7 +343,7 @@ fn python_launch(cmd: &str) -> Option<(&'static str, Severity, String)> {
         base.starts_with("python") && base[6..].chars().all(|c| c.is_ascii_digit() || c == '.')
     })?;
     let interp = words[i].trim_start_matches(['-', '@', '+', '!']);
-    if let Some(place) = suspicious_place(interp) {
+    if let Some(place) = temporary_place(interp) {
         return Some((
             "PER001",
             Severity::High,
@@ -408,7 +415,7 @@ fn kernel(tree: &dyn Tree, spec: &Path, found: &mut Found) {
     };
     let argv0 = doc["argv"][0].as_str().unwrap_or_default();
     let env = &doc["env"];
-    let (severity, message) = if let Some(place) = suspicious_place(argv0) {
+    let (severity, message) = if let Some(place) = temporary_place(argv0) {
         (
             Severity::High,
             format!("the kernel's interpreter is kept in {place}"),
