@@ -517,6 +517,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         &startup_paths,
         options.deep,
     ));
+    findings.extend(detectors::entry_points::judge(&ctx, &metadata));
 
     // Phase 4: payload rules and file IOCs over all start-up code read above, and over the
     // install-time code of an sdist.

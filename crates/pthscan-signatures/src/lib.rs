@@ -9,7 +9,7 @@
 
 pub mod decode;
 pub mod ioc;
-mod known_good;
+pub mod known_good;
 pub mod payload;
 pub mod rules;
 mod severity;

@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod customize;
+pub mod entry_points;
 pub mod imported;
 pub mod integrity;
 pub mod ioc;
@@ -51,6 +52,7 @@ pub fn rules() -> Vec<&'static RuleDoc> {
         start::RULES,
         customize::RULES,
         imported::RULES,
+        entry_points::RULES,
         integrity::RULES,
         persistence::RULES,
     ]

@@ -1,0 +1,157 @@
+//! EP: entry points that run code unasked — console scripts named like system commands (on
+//! `PATH` before `/usr/bin` in a venv or `~/.local/bin`), and pytest plugins (`pytest11`),
+//! loaded by every pytest run.
+
+use std::path::PathBuf;
+
+use super::{Ctx, EVIDENCE_CHARS, RuleDoc};
+use crate::finding::{Finding, Location, Severity, excerpt};
+
+/// The rules.
+pub const RULES: &[&RuleDoc] = &[
+    &RuleDoc {
+        id: "EP001",
+        title: "console script shadows a system command",
+        what: "A distribution declares a console script named like a system command (`ls`, \
+               `sudo`, `ssh`, `python`, `pip`, `curl`, …) that is not that command's own \
+               package. High.",
+        why: "The script lands in the environment's `bin/` (or `~/.local/bin`), ahead of \
+              `/usr/bin` on PATH: typing the command runs the package's code, with the \
+              user's rights — and `sudo` captures a password.",
+        example: "colorlib-1.0.dist-info/entry_points.txt: sudo = colorlib.cli:main → high",
+        references: &[
+            "MITRE T1036.005",
+            "packaging.python.org: entry points specification",
+        ],
+    },
+    &RuleDoc {
+        id: "EP002",
+        title: "pytest plugin entry point",
+        what: "A distribution registers a `pytest11` entry point: its module is imported at \
+               the start of every pytest run in the environment. Info.",
+        why: "Start-up code outside `site`: a CI job that runs pytest runs it with the job's \
+              secrets in the environment.",
+        example: "pytest_cov-4.1.0.dist-info/entry_points.txt: pytest_cov = pytest_cov.plugin → info",
+        references: &["pytest docs: writing plugins (pytest11)"],
+    },
+];
+
+/// Commands a package has no business replacing, and the distributions that own the few that
+/// are Python's own.
+const COMMANDS: &[(&str, &[&str])] = &[
+    ("ls", &[]),
+    ("cp", &[]),
+    ("mv", &[]),
+    ("rm", &[]),
+    ("cat", &[]),
+    ("sh", &[]),
+    ("bash", &[]),
+    ("zsh", &[]),
+    ("su", &[]),
+    ("sudo", &[]),
+    ("ssh", &[]),
+    ("scp", &[]),
+    ("ps", &[]),
+    ("top", &[]),
+    ("id", &[]),
+    ("whoami", &[]),
+    ("passwd", &[]),
+    ("curl", &[]),
+    ("wget", &[]),
+    ("git", &[]),
+    ("apt", &[]),
+    ("apt-get", &[]),
+    ("dnf", &[]),
+    ("yum", &[]),
+    ("systemctl", &[]),
+    ("crontab", &[]),
+    ("docker", &[]),
+    ("kubectl", &[]),
+    ("gpg", &[]),
+    ("openssl", &[]),
+    ("python", &[]),
+    ("python3", &[]),
+    ("pip", &["pip"]),
+    ("pip3", &["pip"]),
+    ("aws", &["awscli"]),
+    ("az", &["azure-cli"]),
+];
+
+/// Findings for the entry points of every distribution in the environment.
+pub fn judge(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (_, meta) in metadata {
+        let Some(info) = meta.parent() else { continue };
+        let info_name = info
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dist = pthscan_signatures::known_good::normalize_dist(
+            info_name
+                .split_once('-')
+                .map_or(info_name.as_str(), |(n, _)| n),
+        );
+        let path = info.join("entry_points.txt");
+        let Ok(data) = ctx.tree.read(&path) else {
+            continue;
+        };
+        let mut section = String::new();
+        for (n, line) in String::from_utf8_lossy(&data.bytes).lines().enumerate() {
+            let line = line.trim();
+            if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = s.trim().to_owned();
+                continue;
+            }
+            let Some((name, target)) = line.split_once('=') else {
+                continue;
+            };
+            let name = name.trim();
+            let finding = |rule: &'static str, severity, message: String| Finding {
+                rule: rule.into(),
+                severity,
+                location: Location {
+                    path: path.clone(),
+                    line: Some(n + 1),
+                },
+                environment: Some(ctx.env.root.clone()),
+                message,
+                evidence: excerpt(line, EVIDENCE_CHARS),
+                sha256: data.sha256.clone(),
+                ..Default::default()
+            };
+            match section.as_str() {
+                "console_scripts" | "gui_scripts" => {
+                    let shadowed = COMMANDS.iter().find(|(c, owners)| {
+                        (*c == name || name.strip_prefix(c).is_some_and(is_version))
+                            && !owners.contains(&dist.as_str())
+                    });
+                    if let Some((command, _)) = shadowed {
+                        out.push(finding(
+                            "EP001",
+                            Severity::High,
+                            format!(
+                                "{dist} installs a `{name}` command that runs {}: typing `{command}` in this environment runs the package's code",
+                                target.trim()
+                            ),
+                        ));
+                    }
+                }
+                "pytest11" => out.push(finding(
+                    "EP002",
+                    Severity::Info,
+                    format!(
+                        "{dist} registers a pytest plugin: {} is imported at the start of every pytest run",
+                        target.trim()
+                    ),
+                )),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// `3`, `3.12`: the version suffix of `pip3.12`.
+fn is_version(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.')
+}

@@ -1,0 +1,265 @@
+//! A whole host under `--root`: a fake filesystem built by writing files (no Python runs) with
+//! several users, system and user sites, a venv deep in a project, a conda env, a pyenv
+//! interpreter, a pipx venv, planted persistence, an unowned hook, a modified file.
+
+use std::path::Path;
+
+use base64::Engine;
+use sha2::Digest;
+
+use crate::util::*;
+
+fn put(root: &Path, rel: &str, data: &[u8]) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, data).unwrap();
+}
+
+fn row(rel: &str, data: &[u8]) -> String {
+    let d = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(data));
+    format!("{rel},sha256={d},{}\n", data.len())
+}
+
+/// Installs a distribution the way pip does: files, METADATA, RECORD listing them all.
+/// `files` are (path relative to the site directory, content as recorded, content on disk).
+fn install(
+    root: &Path,
+    site: &str,
+    dist: &str,
+    files: &[(&str, &[u8], &[u8])],
+    extra: &[(&str, &str)],
+) {
+    let info = format!("{dist}-1.0.dist-info");
+    let mut record = String::new();
+    for (rel, recorded, on_disk) in files {
+        put(root, &format!("{site}/{rel}"), on_disk);
+        record.push_str(&row(rel, recorded));
+    }
+    let meta = format!("Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n\n");
+    put(root, &format!("{site}/{info}/METADATA"), meta.as_bytes());
+    record.push_str(&row(&format!("{info}/METADATA"), meta.as_bytes()));
+    for (name, text) in extra {
+        put(root, &format!("{site}/{info}/{name}"), text.as_bytes());
+        record.push_str(&row(&format!("{info}/{name}"), text.as_bytes()));
+    }
+    record.push_str(&format!("{info}/RECORD,,\n"));
+    put(root, &format!("{site}/{info}/RECORD"), record.as_bytes());
+}
+
+const STEALER_PTH: &[u8] =
+    b"import os;exec(__import__('base64').b64decode('aW1wb3J0IG9zOyBvcy5zeXN0ZW0oImlkIik='))\n";
+
+fn build_host(r: &Path) {
+    // system interpreter, Debian layout, apport's sitecustomize
+    put(r, "usr/lib/python3.12/os.py", b"# os\n");
+    put(
+        r,
+        "usr/lib/python3/dist-packages/apt/__init__.py",
+        b"# apt\n",
+    );
+    put(
+        r,
+        "etc/python3.12/sitecustomize.py",
+        b"# install the apport exception handler if available\ntry:\n    import apport_python_hook\nexcept ImportError:\n    pass\nelse:\n    apport_python_hook.install()\n",
+    );
+    // /usr/local: requests modified after install, an unowned hook, a planted module
+    let local = "usr/local/lib/python3.12/site-packages";
+    put(r, "usr/local/lib/python3.12/os.py", b"# os\n");
+    install(
+        r,
+        local,
+        "requests",
+        &[
+            (
+                "requests/__init__.py",
+                b"from .api import get\n",
+                b"from .api import get\nimport requests._ca\n",
+            ),
+            (
+                "requests/api.py",
+                b"def get(u): pass\n",
+                b"def get(u): pass\n",
+            ),
+        ],
+        &[],
+    );
+    put(
+        r,
+        &format!("{local}/requests/_telemetry.py"),
+        b"import socket\n",
+    );
+    put(r, &format!("{local}/zz_sysmon.pth"), STEALER_PTH);
+    // users: ann with a user site and a pyenv interpreter, bob with a pipx venv
+    install(
+        r,
+        "home/ann/.local/lib/python3.12/site-packages",
+        "rich",
+        &[("rich/__init__.py", b"x = 1\n", b"x = 1\n")],
+        &[],
+    );
+    put(
+        r,
+        "home/ann/.pyenv/versions/3.11.9/lib/python3.11/os.py",
+        b"# os\n",
+    );
+    install(
+        r,
+        "home/ann/.pyenv/versions/3.11.9/lib/python3.11/site-packages",
+        "pip",
+        &[("pip/__init__.py", b"", b"")],
+        &[],
+    );
+    put(
+        r,
+        "home/bob/.local/share/pipx/venvs/black/pyvenv.cfg",
+        b"version = 3.12.3\n",
+    );
+    install(
+        r,
+        "home/bob/.local/share/pipx/venvs/black/lib/python3.12/site-packages",
+        "black",
+        &[("black/__init__.py", b"", b"")],
+        &[],
+    );
+    // a venv deep in a project, with a console script named sudo
+    put(
+        r,
+        "srv/work/proj/services/api/.venv/pyvenv.cfg",
+        b"version = 3.12.3\n",
+    );
+    install(
+        r,
+        "srv/work/proj/services/api/.venv/lib/python3.12/site-packages",
+        "colorlib",
+        &[("colorlib/__init__.py", b"", b"")],
+        &[(
+            "entry_points.txt",
+            "[console_scripts]\nsudo = colorlib.cli:main\ncolorlib = colorlib.cli:main\n",
+        )],
+    );
+    // a conda env whose package record owns its .pth
+    put(r, "opt/conda/conda-meta/history", b"");
+    put(
+        r,
+        "opt/conda/conda-meta/matplotlib-3.8.0-py311.json",
+        br#"{"name": "matplotlib", "files": ["lib/python3.11/site-packages/matplotlib-3.8.0-py3.11-nspkg.pth", "lib/python3.11/site-packages/matplotlib/__init__.py"]}"#,
+    );
+    put(
+        r,
+        "opt/conda/lib/python3.11/site-packages/matplotlib/__init__.py",
+        b"x = 1\n",
+    );
+    put(
+        r,
+        "opt/conda/lib/python3.11/site-packages/matplotlib-3.8.0-py3.11-nspkg.pth",
+        b"import sys, types, os;has_mfs = sys.version_info > (3, 5);p = os.path.join(sys._getframe(1).f_locals['sitedir'], *('mpl_toolkits',));importlib = has_mfs and __import__('importlib.util');has_mfs and __import__('importlib.machinery');m = has_mfs and sys.modules.setdefault('mpl_toolkits', importlib.util.module_from_spec(importlib.machinery.PathFinder.find_spec('mpl_toolkits', [os.path.dirname(p)])));m = m or sys.modules.setdefault('mpl_toolkits', types.ModuleType('mpl_toolkits'));mp = (m or []) and m.__dict__.setdefault('__path__',[]);(p not in mp) and mp.append(p)\n",
+    );
+    // persistence the TeamPCP payload leaves, and a cron job from /var/tmp
+    put(r, "home/ann/.config/sysmon/sysmon.py", b"");
+    put(
+        r,
+        "home/ann/.config/systemd/user/sysmon.service",
+        b"[Unit]\nDescription=System Telemetry Service\n[Service]\nExecStart=/usr/bin/python3 /home/ann/.config/sysmon/sysmon.py\nRestart=always\n",
+    );
+    put(
+        r,
+        "etc/cron.d/updater",
+        b"*/10 * * * * root /usr/bin/python3 /var/tmp/.u/u.py\n",
+    );
+    put(r, "root/.bashrc", b"export PYTHONSTARTUP=/dev/shm/.s.py\n");
+    // a kernel view that must never be walked
+    put(
+        r,
+        "proc/1/root/usr/lib/python3.12/site-packages/evil.pth",
+        STEALER_PTH,
+    );
+}
+
+#[test]
+fn a_host_under_root_lists_every_environment_and_finds_what_was_planted() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    build_host(r);
+    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let root = std::fs::canonicalize(r).unwrap();
+    let rel = |p: &str| {
+        p.strip_prefix(&format!("{}/", root.display()))
+            .unwrap_or(p)
+            .to_owned()
+    };
+    let mut envs: Vec<(String, String, usize)> = json["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                rel(e["root"].as_str().unwrap()),
+                e["kind"].as_str().unwrap().to_owned(),
+                e["distributions"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
+    envs.sort();
+    let want: Vec<(String, String, usize)> = [
+        ("etc/python3.12", "dist-config", 0),
+        ("home/ann/.local", "user-site", 1),
+        ("home/ann/.pyenv/versions/3.11.9", "interpreter", 1),
+        ("home/bob/.local/share/pipx/venvs/black", "venv", 1),
+        ("opt/conda", "conda", 0),
+        ("srv/work/proj/services/api/.venv", "venv", 1),
+        ("usr", "interpreter", 0),
+        ("usr/local", "interpreter", 1),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
+    .collect();
+    assert_eq!(envs, want, "{json:#}");
+
+    let found: Vec<(String, String, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+                rel(f["location"]["path"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    let has = |rule: &str, sev: &str, path: &str| {
+        found
+            .iter()
+            .any(|(r, s, p)| r == rule && s == sev && p == path)
+    };
+    let local = "usr/local/lib/python3.12/site-packages";
+    for (rule, sev, path) in [
+        ("INT003", "high", format!("{local}/zz_sysmon.pth")),
+        ("INT004", "medium", format!("{local}/requests/_telemetry.py")),
+        ("INT002", "low", format!("{local}/requests/__init__.py")),
+        ("EP001", "high", "srv/work/proj/services/api/.venv/lib/python3.12/site-packages/colorlib-1.0.dist-info/entry_points.txt".into()),
+        ("ioc-path-teampcp-sysmon", "critical", "home/ann/.config/sysmon/sysmon.py".into()),
+        ("PER001", "high", "home/ann/.config/systemd/user/sysmon.service".into()),
+        ("PER001", "high", "etc/cron.d/updater".into()),
+        ("PER002", "high", "root/.bashrc".into()),
+        ("CUS001", "info", "etc/python3.12/sitecustomize.py".into()),
+    ] {
+        assert!(has(rule, sev, &path), "{rule} {sev} {path}\n{found:#?}");
+    }
+    // owned by its conda record: a known hook at info, no ownership finding
+    assert!(
+        !found
+            .iter()
+            .any(|(r, _, p)| r.starts_with("INT") && p.starts_with("opt/conda")),
+        "{found:#?}"
+    );
+    // nothing from the kernel view, and nothing outside the root
+    assert!(
+        !found
+            .iter()
+            .any(|(_, _, p)| p.starts_with("proc/") || p.starts_with('/')),
+        "{found:#?}"
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
