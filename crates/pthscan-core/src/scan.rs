@@ -197,13 +197,48 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     let system_owned = Arc::new(detectors::integrity::dpkg_owned(&fs_root));
     let mut work: Vec<Work> = Vec::new();
     let mut hosts = Vec::new();
-    for root in &roots {
-        let reader = reader_for(root);
-        if host_mode || Some(root.as_path()) == canonical_root.as_deref() || root == Path::new("/")
-        {
-            hosts.push(reader.clone());
+    // a filesystem root is walked as its top-level directories, in parallel
+    let mut parts: Vec<(usize, PathBuf)> = Vec::new();
+    let readers: Vec<Reader> = roots.iter().map(|r| reader_for(r)).collect();
+    for (i, root) in roots.iter().enumerate() {
+        let fs_top = host_mode
+            || Some(root.as_path()) == canonical_root.as_deref()
+            || root == Path::new("/");
+        if !fs_top {
+            parts.push((i, root.clone()));
+            continue;
         }
-        let found = discovery::discover(&reader, std::slice::from_ref(root));
+        hosts.push(readers[i].clone());
+        match std::fs::read_dir(root) {
+            Ok(entries) => parts.extend(
+                entries
+                    .flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| e.path())
+                    .filter(|p| !readers[i].prune.contains(p))
+                    .map(|p| (i, p)),
+            ),
+            Err(err) => report.diagnostics.push(Diagnostic::incomplete(
+                root,
+                format!("cannot list: {}", crate::fsread::io_reason(&err)),
+            )),
+        }
+    }
+    let founds: Vec<(usize, discovery::Discovery)> = parts
+        .par_iter()
+        .map(|(i, part)| {
+            (
+                *i,
+                discovery::discover(&readers[*i], std::slice::from_ref(part)),
+            )
+        })
+        .collect();
+    let trees: Vec<Arc<dyn Tree>> = readers
+        .iter()
+        .map(|r| Arc::new(r.clone()) as Arc<dyn Tree>)
+        .collect();
+    for (i, found) in founds {
+        let reader = &readers[i];
         report.stats.entries_walked += found.entries_walked;
         report.diagnostics.extend(found.diagnostics);
         // a host sweep opens the package caches (what the next install runs); given paths
@@ -215,7 +250,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                 .filter(|p| !host_mode || sources::cache::is_cache_path(p))
                 .map(|p| (reader.clone(), p)),
         );
-        let tree: Arc<dyn Tree> = Arc::new(reader);
+        let tree = &trees[i];
         for env in found.environments {
             // two scanned places can hold parts of one environment (/usr/lib/python3 and
             // /usr/lib/python3.11 are both /usr): judge it once, with all its directories
@@ -231,7 +266,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                     e.python = e.python.take().or(env.python);
                 }
                 None => work.push(Work {
-                    tree: Arc::clone(&tree),
+                    tree: Arc::clone(tree),
                     env,
                     install_hooks: Vec::new(),
                     every_file: false,
