@@ -81,16 +81,9 @@ const COMMANDS: &[(&str, &[&str])] = &[
 pub fn judge(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (_, meta) in metadata {
-        let Some(info) = meta.parent() else { continue };
-        let info_name = info
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let dist = pthscan_signatures::known_good::normalize_dist(
-            info_name
-                .split_once('-')
-                .map_or(info_name.as_str(), |(n, _)| n),
-        );
+        let Some((info, _, dist)) = super::ioc::info_dir(meta) else {
+            continue;
+        };
         let path = info.join("entry_points.txt");
         let Ok(data) = ctx.tree.read(&path) else {
             continue;

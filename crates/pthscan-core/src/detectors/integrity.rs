@@ -112,11 +112,9 @@ pub fn check(
     let mut owned: HashSet<PathBuf> = HashSet::new();
     let mut listed: Vec<Listed> = Vec::new();
     for (site, meta) in metadata {
-        let Some(info) = meta.parent() else { continue };
-        let info_name = info
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let Some((info, info_name, dist)) = super::ioc::info_dir(meta) else {
+            continue;
+        };
         if info_name.ends_with(".egg-info") && tree.is_dir(info) {
             if let Ok(files) = tree.read_unhashed(&info.join("installed-files.txt")) {
                 for line in String::from_utf8_lossy(&files.bytes).lines() {
@@ -132,12 +130,6 @@ pub fn check(
         let Ok(text) = tree.read_unhashed(&record_path) else {
             continue; // distro-built dist-info without RECORD: owned by the package manager
         };
-        let dist = info_name
-            .trim_end_matches(".dist-info")
-            .split('-')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
         for row in record::parse(&String::from_utf8_lossy(&text.bytes)) {
             let path = normalize(&site.join(&row.path));
             owned.insert(path.clone());

@@ -47,6 +47,17 @@ fn in_site_dir(tree: &dyn Tree, site_dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The `*.dist-info`/`*.egg-info` directory a metadata file of [`metadata_files`] is in, its
+/// name, and the distribution's name from it (PEP 503-normalised).
+pub fn info_dir(meta: &Path) -> Option<(&Path, String, String)> {
+    let info = meta.parent()?;
+    let name = info.file_name()?.to_string_lossy().into_owned();
+    let dist = pthscan_signatures::known_good::normalize_dist(
+        name.split_once('-').map_or(name.as_str(), |(n, _)| n),
+    );
+    Some((info, name, dist))
+}
+
 /// `Name` and `Version` from the header block of core metadata.
 pub fn name_version(text: &str) -> Option<(String, String)> {
     let mut name = None;
