@@ -291,15 +291,14 @@ fn walk(tree: &dyn Tree, root: &Path, found: &mut Found, discovery: &mut Discove
             .parent()
             .and_then(Path::file_name)
             .and_then(|n| n.to_str());
-        if kind == Kind::File {
-            if crate::sources::cache::is_cache_path(path)
-                || crate::sources::artifact::has_archive_name(name)
+        if kind != Kind::Dir {
+            // links and special files named like archives too: opening them says what they are
+            // (a FIFO, a link out of the root) instead of passing over them
+            if crate::sources::artifact::has_archive_name(name)
+                || (kind == Kind::File && crate::sources::cache::is_cache_path(path))
             {
                 discovery.artifacts.push(path.to_path_buf());
             }
-            return;
-        }
-        if kind != Kind::Dir {
             return;
         }
         if name == "site-packages" || name == "dist-packages" {

@@ -154,14 +154,15 @@ pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions) -> Vec<Opened
         None if super::cache::is_cache_path(path) && head.size > 0 => {}
         None => return fail("not a zip or tar archive: not opened".into()),
     }
-    // an sdist, a wheel, a zip: small enough to hold (the cap is the archive limit)
+    // an sdist, a wheel, a zip: small enough to hold (the cap is the archive limit, checked
+    // before anything is read)
+    if head.size > limits.max_total {
+        return fail(format!(
+            "archive is {} bytes, larger than the {}-byte limit: not opened",
+            head.size, limits.max_total
+        ));
+    }
     let whole = match reader.read_capped(path, limits.max_total) {
-        Ok(w) if w.truncated => {
-            return fail(format!(
-                "archive is {} bytes, larger than the {}-byte limit: not opened",
-                w.size, limits.max_total
-            ));
-        }
         Ok(w) => w,
         Err(e) => return fail(e.to_string()),
     };
