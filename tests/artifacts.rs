@@ -499,6 +499,12 @@ fn a_broken_artifact_is_named_and_the_scan_goes_on() {
     std::fs::write(dir.path().join("cut-1.0-py3-none-any.whl"), cut).unwrap();
     std::fs::write(dir.path().join("evil-1.0-py3-none-any.whl"), evil_wheel()).unwrap();
     std::fs::write(dir.path().join("notes.zip"), b"not a zip at all").unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("pipe-1.0-py3-none-any.whl"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/etc/passwd", dir.path().join("out-1.0.tar.gz")).unwrap();
     let (json, out) = scan_json(dir.path(), &[]);
     let diags: Vec<String> = json["diagnostics"]
         .as_array()
@@ -518,6 +524,15 @@ fn a_broken_artifact_is_named_and_the_scan_goes_on() {
             .any(|d| d.contains("notes.zip") && d.contains("not a zip or tar archive")),
         "{diags:#?}"
     );
+    for (name, why) in [
+        ("pipe-1.0-py3-none-any.whl", "FIFO"),
+        ("out-1.0.tar.gz", "outside the scanned root"),
+    ] {
+        assert!(
+            diags.iter().any(|d| d.contains(name) && d.contains(why)),
+            "{name}: {diags:#?}"
+        );
+    }
     assert!(
         found(&json, dir.path())
             .iter()
