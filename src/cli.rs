@@ -101,6 +101,9 @@ pub enum Format {
     Text,
     /// One JSON document: schema version, summary, environments, findings, diagnostics.
     Json,
+    /// JSON Lines for log pipelines: a record per finding and diagnostic, then a summary; each
+    /// with host, scan id, timestamp and tool version.
+    Jsonl,
 }
 
 /// Severity threshold for the exit code.

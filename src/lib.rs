@@ -4,7 +4,6 @@
 pub mod cli;
 pub mod render;
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
@@ -40,6 +39,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     {
         return Err(anyhow!("`--root {}` is not a directory", root.display()));
     }
+    let context = render::ScanContext::now();
     let options = ScanOptions {
         paths: args.paths.clone(),
         root: args.root.clone(),
@@ -81,14 +81,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
         report: &report,
         fail_on,
         exit_code: code,
+        context: &context,
     };
     match &args.output {
         Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot create `{}`", path.display()))?;
-            let mut w = BufWriter::new(file);
+            // atomically: a reader of FILE sees the old report or the whole new one, never half
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => std::path::Path::new("."),
+            };
+            let tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
+            let mut w = BufWriter::new(tmp);
             write_report(args.format, &view, &mut w)?;
-            w.flush()
+            let tmp = w
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+            tmp.as_file()
+                .sync_all()
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+            tmp.persist(path)
+                .map_err(|e| e.error)
                 .with_context(|| format!("cannot write `{}`", path.display()))?;
         }
         None => {
@@ -124,6 +138,7 @@ fn write_report(format: Format, view: &render::ReportView<'_>, w: &mut dyn Write
     match format {
         Format::Text => render::text::render(view, w)?,
         Format::Json => render::json::render(view, w)?,
+        Format::Jsonl => render::jsonl::render(view, w)?,
     }
     Ok(())
 }

@@ -49,7 +49,7 @@ fn install(
 const STEALER_PTH: &[u8] =
     b"import os;exec(__import__('base64').b64decode('aW1wb3J0IG9zOyBvcy5zeXN0ZW0oImlkIik='))\n";
 
-fn build_host(r: &Path) {
+pub fn build_host(r: &Path) {
     // system interpreter, Debian layout, apport's sitecustomize
     put(r, "usr/lib/python3.12/os.py", b"# os\n");
     put(

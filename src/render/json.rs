@@ -1,4 +1,4 @@
-//! `--format json`: one document with a schema version (the contract in docs/json-schema.md).
+//! `--format json`: one document with a schema version (the contract in docs/schema/pthscan.schema.json).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -14,6 +14,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 struct Document<'a> {
     schema_version: u32,
     tool: Tool,
+    #[serde(flatten)]
+    context: &'a super::ScanContext,
     scanned: Vec<String>,
     fail_on: &'static str,
     exit_code: u8,
@@ -23,10 +25,21 @@ struct Document<'a> {
     diagnostics: &'a [pthscan_core::Diagnostic],
 }
 
+/// The tool, in every document and record.
 #[derive(Serialize)]
-struct Tool {
+pub struct Tool {
     name: &'static str,
     version: &'static str,
+}
+
+impl Tool {
+    /// pthscan, this version.
+    pub fn ours() -> Tool {
+        Tool {
+            name: "pthscan",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -42,10 +55,8 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     let r = view.report;
     let doc = Document {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "pthscan",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::ours(),
+        context: view.context,
         scanned: r
             .scanned
             .iter()

@@ -2,11 +2,13 @@
 
 pub mod explain;
 pub mod json;
+pub mod jsonl;
 pub mod text;
 
 use pthscan_core::{ScanReport, Severity};
+use serde::Serialize;
 
-/// What a renderer needs: the report and the verdict it leads to.
+/// What a renderer needs: the report, the verdict it leads to, and where and when it ran.
 pub struct ReportView<'a> {
     /// The scan's result.
     pub report: &'a ScanReport,
@@ -14,6 +16,63 @@ pub struct ReportView<'a> {
     pub fail_on: Severity,
     /// The exit code the run ends with.
     pub exit_code: u8,
+    /// Host, scan id, time.
+    pub context: &'a ScanContext,
+}
+
+/// Where and when a scan ran: what a log pipeline keys records on.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanContext {
+    /// The scanning machine's host name.
+    pub host: String,
+    /// A random id shared by every record of one scan.
+    pub scan_id: String,
+    /// When the scan started, RFC 3339 UTC.
+    pub timestamp: String,
+}
+
+impl ScanContext {
+    /// The context of a scan starting now.
+    pub fn now() -> ScanContext {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_default();
+        let mut id = [0u8; 16];
+        // the kernel's random bytes; a scan id need not be secret, only distinct
+        if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+            let _ = std::io::Read::read_exact(&mut f, &mut id);
+        }
+        let scan_id = id.iter().map(|b| format!("{b:02x}")).collect();
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        ScanContext {
+            host,
+            scan_id,
+            timestamp: rfc3339(secs),
+        }
+    }
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic Gregorian).
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 impl ReportView<'_> {
@@ -33,5 +92,15 @@ impl ReportView<'_> {
                 )
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(super::rfc3339(1_795_350_896), "2026-11-22T12:34:56Z");
     }
 }
