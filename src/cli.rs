@@ -42,6 +42,11 @@ pub struct Args {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// With --format sarif: write locations relative to DIR (the repository or image root the
+    /// viewer knows) instead of absolute file:// URIs.
+    #[arg(long, value_name = "DIR")]
+    pub sarif_srcroot: Option<PathBuf>,
+
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
     pub fail_on: FailOn,
@@ -101,9 +106,11 @@ pub enum Format {
     Text,
     /// One JSON document: schema version, summary, environments, findings, diagnostics.
     Json,
-    /// JSON Lines for log pipelines: a record per finding and diagnostic, then a summary; each
-    /// with host, scan id, timestamp and tool version.
+    /// JSON Lines for log pipelines: a record per environment, finding and diagnostic, then a
+    /// summary; each with host, scan id, timestamp and tool version.
     Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 /// Severity threshold for the exit code.

@@ -93,7 +93,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let tmp = tempfile::NamedTempFile::new_in(dir)
                 .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
             let mut w = BufWriter::new(tmp);
-            write_report(args.format, &view, &mut w)?;
+            write_report(&args, sigs, &view, &mut w)?;
             let tmp = w
                 .into_inner()
                 .map_err(|e| e.into_error())
@@ -107,7 +107,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         None => {
             let mut w = BufWriter::new(std::io::stdout().lock());
-            write_report(args.format, &view, &mut w)?;
+            write_report(&args, sigs, &view, &mut w)?;
             w.flush()?;
         }
     }
@@ -134,11 +134,23 @@ fn load_signatures(rules: &[std::path::PathBuf]) -> Result<Loaded> {
     }
 }
 
-fn write_report(format: Format, view: &render::ReportView<'_>, w: &mut dyn Write) -> Result<()> {
-    match format {
+fn write_report(
+    args: &Args,
+    sigs: &Signatures,
+    view: &render::ReportView<'_>,
+    w: &mut dyn Write,
+) -> Result<()> {
+    match args.format {
         Format::Text => render::text::render(view, w)?,
         Format::Json => render::json::render(view, w)?,
         Format::Jsonl => render::jsonl::render(view, w)?,
+        Format::Sarif => {
+            let root = args
+                .sarif_srcroot
+                .as_ref()
+                .map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()));
+            render::sarif::render(view, sigs, root.as_deref(), w)?
+        }
     }
     Ok(())
 }

@@ -164,3 +164,116 @@ fn json_and_json_lines_output_validates_against_the_shipped_schema() {
     broken.as_object_mut().unwrap().remove("rule");
     assert!(!schema.is_valid(&broken));
 }
+
+/// Runs `pthscan` in SARIF on `dir`, with extra arguments.
+fn sarif(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![dir.to_str().unwrap(), "--format", "sarif"];
+    args.extend_from_slice(extra);
+    let out = pthscan(&args);
+    serde_json::from_slice(&out.stdout).expect("SARIF is JSON")
+}
+
+#[test]
+fn sarif_is_what_code_scanning_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    materialize(&load_case("litellm-1828-chain"), dir.path());
+    materialize(&load_case("customize-forms"), dir.path());
+    let first = sarif(dir.path(), &[]);
+    assert_eq!(first["version"], "2.1.0");
+    let run = &first["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let rule = &rules[r["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], r["ruleId"]);
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(uri.starts_with("file:///"), "{uri}");
+        assert!(
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+                >= 1
+        );
+    }
+    for rule in rules {
+        let sev: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&sev));
+        assert!(!rule["help"]["text"].as_str().unwrap().is_empty());
+        assert_ne!(rule["name"], rule["id"]);
+    }
+    // a critical finding is an error with security-severity above 9 (GitHub's "critical")
+    let critical = results
+        .iter()
+        .find(|r| r["properties"]["severity"] == "critical")
+        .unwrap();
+    assert_eq!(critical["level"], "error");
+    // fingerprints do not change from one scan to the next; scan ids do
+    let second = sarif(dir.path(), &[]);
+    let prints = |log: &serde_json::Value| -> Vec<String> {
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["pthscan/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(prints(&first), prints(&second));
+    assert_ne!(
+        first["runs"][0]["automationDetails"]["id"],
+        second["runs"][0]["automationDetails"]["id"]
+    );
+    // relative to a source root, and the same fingerprints wherever the tree is checked out
+    let rel = sarif(
+        dir.path(),
+        &["--sarif-srcroot", dir.path().to_str().unwrap()],
+    );
+    let loc = &rel["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(loc["uriBaseId"], "SRCROOT");
+    assert!(loc["uri"].as_str().unwrap().starts_with("venv/"), "{loc}");
+    let moved = tempfile::tempdir().unwrap();
+    materialize(&load_case("litellm-1828-chain"), moved.path());
+    materialize(&load_case("customize-forms"), moved.path());
+    let rel2 = sarif(
+        moved.path(),
+        &["--sarif-srcroot", moved.path().to_str().unwrap()],
+    );
+    assert_eq!(prints(&rel), prints(&rel2));
+
+    // Microsoft's SARIF Multitool, when CI provides it (.ci/run installs it from npm)
+    if let Some(tool) = std::env::var_os("PTHSCAN_SARIF_MULTITOOL") {
+        let work = tempfile::tempdir().unwrap();
+        let log = work.path().join("pthscan.sarif");
+        std::fs::write(&log, serde_json::to_vec_pretty(&first).unwrap()).unwrap();
+        let report = work.path().join("validation.sarif");
+        let status = std::process::Command::new(tool)
+            .arg("validate")
+            .arg(&log)
+            .arg("--output")
+            .arg(&report)
+            .status()
+            .expect("run sarif-multitool");
+        assert!(status.success(), "sarif-multitool failed");
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let problems: Vec<&serde_json::Value> = v["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["level"] == "error" || r["level"].is_null())
+            .collect();
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}

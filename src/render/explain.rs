@@ -34,6 +34,9 @@ pub fn explain(rule: &str, sigs: &Signatures, w: &mut dyn Write) -> io::Result<b
         for n in &sigs.iocs.network {
             writeln!(w, "  {:<36} {}", n.id, n.indicator)?;
         }
+        for p in &sigs.iocs.paths {
+            writeln!(w, "  {:<36} {}", p.id, p.paths.join(", "))?;
+        }
         return Ok(true);
     }
     if let Some(doc) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(rule)) {
@@ -94,6 +97,20 @@ pub fn explain(rule: &str, sigs: &Signatures, w: &mut dyn Write) -> io::Result<b
             w,
             "\n  {}\n\nReferences\n  - {}",
             f.description, f.reference
+        )?;
+        return Ok(true);
+    }
+    if let Some(p) = sigs
+        .iocs
+        .paths
+        .iter()
+        .find(|p| p.id.eq_ignore_ascii_case(rule))
+    {
+        writeln!(w, "{}: {} ({})", p.id, p.paths.join(", "), p.severity)?;
+        writeln!(
+            w,
+            "\n  {}\n\nWhere it looks\n  host sweeps (no PATH, --root, or /): `~/` is every user's home\n\nReferences\n  - {}",
+            p.description, p.reference
         )?;
         return Ok(true);
     }

@@ -1,0 +1,288 @@
+//! `--format sarif`: SARIF 2.1.0 as GitHub code scanning takes it — one run, the rules that
+//! fired with their help text, `level` and `security-severity` from our severity, locations
+//! relative to `--sarif-srcroot` when given, and `partialFingerprints` that stay the same from
+//! one scan to the next. Problems met become tool execution notifications.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use pthscan_core::{Finding, Severity};
+use pthscan_signatures::Signatures;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::ReportView;
+
+/// What SARIF says about one rule: a name, a one-line and a full description, help, a
+/// reference.
+struct RuleText {
+    short: String,
+    full: String,
+    help: String,
+    reference: Option<String>,
+}
+
+/// The text of any rule id: a detector, a payload rule, an IOC entry.
+fn describe(id: &str, sigs: &Signatures) -> Option<RuleText> {
+    if let Some(doc) = pthscan_core::detectors::rules()
+        .into_iter()
+        .find(|r| r.id == id)
+    {
+        return Some(RuleText {
+            short: doc.title.to_owned(),
+            full: format!("{} {}", doc.what, doc.why),
+            help: format!(
+                "{}\n\nWhy it matters: {}\n\nExample: {}\n\nReferences: {}",
+                doc.what,
+                doc.why,
+                doc.example,
+                doc.references.join("; ")
+            ),
+            reference: None,
+        });
+    }
+    if let Some(r) = sigs.payload.all().into_iter().find(|r| r.id == id) {
+        return Some(RuleText {
+            short: r.description.clone(),
+            full: format!(
+                "{} (payload rule, family {}, {})",
+                r.description, r.family, r.origin
+            ),
+            help: format!(
+                "{}\n\nRun over start-up code, every module a hook imports, with --deep every file of every distribution, and every layer decoded from them. `pthscan explain {}` prints more.",
+                r.description, r.id
+            ),
+            reference: Some(r.reference.clone()),
+        });
+    }
+    let iocs = &sigs.iocs;
+    let ioc = iocs
+        .distributions
+        .iter()
+        .map(|d| (&d.id, &d.description, &d.reference))
+        .chain(
+            iocs.files
+                .iter()
+                .map(|f| (&f.id, &f.description, &f.reference)),
+        )
+        .chain(
+            iocs.network
+                .iter()
+                .map(|n| (&n.id, &n.description, &n.reference)),
+        )
+        .chain(
+            iocs.paths
+                .iter()
+                .map(|p| (&p.id, &p.description, &p.reference)),
+        )
+        .find(|(i, _, _)| *i == id)?;
+    Some(RuleText {
+        short: ioc.1.clone(),
+        full: format!("{} (indicator of compromise, signatures/ioc.toml)", ioc.1),
+        help: format!("{}\n\nReference: {}", ioc.1, ioc.2),
+        reference: Some(ioc.2.clone()),
+    })
+}
+
+/// SARIF `level` and GitHub's `security-severity` for a severity.
+fn level(s: Severity) -> (&'static str, &'static str) {
+    match s {
+        Severity::Critical => ("error", "9.5"),
+        Severity::High => ("error", "8.0"),
+        Severity::Medium => ("warning", "5.5"),
+        Severity::Low => ("note", "3.0"),
+        Severity::Info => ("note", "0.0"),
+    }
+}
+
+/// A path as a URI reference: relative to `srcroot` when inside it, else a `file://` URI; each
+/// segment percent-encoded.
+fn uri(path: &str, srcroot: Option<&Path>) -> (String, bool) {
+    let (rel, base) = match srcroot.and_then(|r| {
+        Path::new(path)
+            .strip_prefix(r)
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned())
+    }) {
+        Some(rel) => (rel, true),
+        None => (path.to_owned(), false),
+    };
+    let encoded: String = rel
+        .split('/')
+        .map(|seg| {
+            seg.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    if base {
+        (encoded, true)
+    } else {
+        (format!("file://{encoded}"), false)
+    }
+}
+
+/// A readable rule name, as SARIF asks for beside the id: the first words of the description
+/// in PascalCase (`ExecutablePthLine`).
+fn pascal_name(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(6)
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A fingerprint that survives rescans: the rule, the place (relative to the source root) and
+/// the evidence — not line numbers, which move when a file is edited above the finding.
+fn fingerprint(f: &Finding, place: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [f.rule.as_ref(), place, f.evidence.as_str()] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    format!("{:x}", h.finalize())
+}
+
+/// Writes the SARIF log.
+pub fn render(
+    view: &ReportView<'_>,
+    sigs: &Signatures,
+    srcroot: Option<&Path>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let r = view.report;
+    // rules in first-use order, each once
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut rules: Vec<Value> = Vec::new();
+    let mut results = Vec::new();
+    for f in &r.findings {
+        let id = f.rule.to_string();
+        let rule_index = *index.entry(id.clone()).or_insert_with(|| {
+            let text = describe(&id, sigs).unwrap_or(RuleText {
+                short: f.message.clone(),
+                full: f.message.clone(),
+                help: f.message.clone(),
+                reference: f.reference.clone(),
+            });
+            let (lvl, sev) = level(f.severity);
+            let mut rule = json!({
+                "id": id,
+                "name": pascal_name(&text.short),
+                "shortDescription": { "text": text.short },
+                "fullDescription": { "text": text.full },
+                "help": { "text": text.help, "markdown": text.help },
+                "defaultConfiguration": { "level": lvl },
+                "properties": {
+                    "security-severity": sev,
+                    "tags": ["security", "python", "supply-chain"],
+                    "precision": "high"
+                }
+            });
+            if let Some(reference) = text.reference.filter(|r| r.starts_with("http")) {
+                rule["helpUri"] = reference.into();
+            }
+            rules.push(rule);
+            rules.len() - 1
+        });
+        let path = pthscan_core::pathfmt::display_path(&f.location.path);
+        // inside an artifact the file is the artifact; the chain goes into the message
+        let (file, within) = match path.split_once(" › ") {
+            Some((outer, rest)) => (outer.to_owned(), Some(rest.to_owned())),
+            None => (path.clone(), None),
+        };
+        let (uri, relative) = uri(&file, srcroot);
+        let mut artifact = json!({ "uri": uri });
+        if relative {
+            artifact["uriBaseId"] = "SRCROOT".into();
+        }
+        // a finding about a whole file (or a member inside an archive) points at its start
+        let line = f.location.line.filter(|_| within.is_none()).unwrap_or(1);
+        let physical = json!({ "artifactLocation": artifact, "region": { "startLine": line } });
+        let mut text = f.message.clone();
+        if let Some(inner) = &within {
+            text = format!(
+                "{text} (in {inner}{})",
+                f.location.line.map(|l| format!(":{l}")).unwrap_or_default()
+            );
+        }
+        if !f.evidence.is_empty() {
+            text = format!("{text} — evidence: {}", f.evidence);
+        }
+        let (lvl, sev) = level(f.severity);
+        let place = uri.trim_start_matches("file://");
+        results.push(json!({
+            "ruleId": f.rule,
+            "ruleIndex": rule_index,
+            "level": lvl,
+            "message": { "text": text },
+            "locations": [{ "physicalLocation": physical }],
+            "partialFingerprints": { "pthscan/v1": fingerprint(f, &format!("{place}{}", within.as_deref().unwrap_or(""))) },
+            "properties": {
+                "severity": f.severity.as_str(),
+                "security-severity": sev,
+                "sha256": f.sha256,
+                "environment": f.environment.as_ref().map(|e| pthscan_core::pathfmt::display_path(e)),
+                "notes": f.notes,
+                "decoded": f.decoded
+            }
+        }));
+    }
+    let notifications: Vec<Value> = r
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let (uri, relative) = uri(&pthscan_core::pathfmt::display_path(&d.path), srcroot);
+            let mut artifact = json!({ "uri": uri });
+            if relative {
+                artifact["uriBaseId"] = "SRCROOT".into();
+            }
+            json!({
+                "level": if d.incomplete { "error" } else { "note" },
+                "message": { "text": d.message },
+                "locations": [{ "physicalLocation": { "artifactLocation": artifact } }]
+            })
+        })
+        .collect();
+    let mut run = json!({
+        "tool": {
+            "driver": {
+                "name": "pthscan",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/pthscan/pthscan",
+                "rules": rules
+            }
+        },
+        "invocations": [{
+            // the scan ran; what it could not read is in the notifications
+            "executionSuccessful": true,
+            "exitCode": view.exit_code,
+            "toolExecutionNotifications": notifications
+        }],
+        "automationDetails": { "id": format!("pthscan/{}", view.context.scan_id) },
+        "results": results
+    });
+    if let Some(root) = srcroot {
+        let (root_uri, _) = uri(&format!("{}/", root.display()), None);
+        run["originalUriBaseIds"] = json!({ "SRCROOT": { "uri": root_uri } });
+    }
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run]
+    });
+    serde_json::to_writer_pretty(&mut *w, &log).map_err(io::Error::other)?;
+    writeln!(w)
+}
