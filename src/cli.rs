@@ -20,25 +20,19 @@ use clap::{Parser, Subcommand, ValueEnum};
     name = "pthscan",
     version,
     args_conflicts_with_subcommands = true,
-    after_help = "Exit codes:\n  0  no finding at or above --fail-on\n  1  findings at or above --fail-on\n  2  the scan could not run, or some input could not be read (findings are still printed)"
+    after_help = "Examples:\n  pthscan                                        incident response: sweep this host\n  pthscan --root /mnt/evidence                   ... or a mounted disk image\n  pthscan --fail-on high /                       container build: last stage of the image\n  pthscan app.tar --format sarif -o app.sarif    CI: a saved image, for code scanning\n  pthscan --root /host --format jsonl --baseline base.json --fail-on info\n                                                 fleet: only what is new since the baseline\n\nExit codes:\n  0  no finding at or above --fail-on\n  1  findings at or above --fail-on\n  2  the scan could not run, or some input could not be read (findings are still printed)"
 )]
 pub struct Args {
-    /// Directories to scan for Python environments (venvs, site-packages, prefixes, whole
-    /// filesystems, wheelhouses) and artifacts (wheels, sdists, image tarballs, OCI
-    /// layouts); none means this host.
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-
-    /// Treat DIR as the root of a mounted host or image filesystem: PATHs, the host's Python
-    /// places and absolute symlinks are taken inside it.
-    #[arg(long, value_name = "DIR")]
-    pub root: Option<PathBuf>,
+    /// What to scan and how.
+    #[command(flatten)]
+    pub scan: ScanArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output (atomically: a temporary file,
+    /// then a rename).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -51,14 +45,44 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
     pub fail_on: FailOn,
 
+    /// Report only what is new or changed since the baseline FILE (written by `pthscan
+    /// baseline`); with --fail-on info, any new hook fails the run.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Subcommands.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to scan and how: shared by a scan and `pthscan baseline`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScanArgs {
+    /// Directories to scan for Python environments (venvs, site-packages, prefixes, whole
+    /// filesystems, wheelhouses) and artifacts (wheels, sdists, image tarballs, OCI
+    /// layouts); none means this host.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Treat DIR as the root of a mounted host or image filesystem: PATHs, the host's Python
+    /// places and absolute symlinks are taken inside it.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Suppressions from FILE instead of `pthscan.toml` in the scanned root (see README,
+    /// "Suppressions").
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Read at most this many bytes of any one file; a larger file is judged by its head and
     /// reported.
     #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
     pub max_file_size: u64,
 
     /// Also run the payload rules over every file of every installed distribution (and every
-    /// layer decoded from it), not just the code that runs at start-up. Catches payloads that
-    /// run on import, like litellm 1.82.7's proxy_server.py.
+    /// layer decoded from it), not just the code that runs at start-up, and hash every file
+    /// RECORD lists. Catches payloads that run on import, like litellm 1.82.7's
+    /// proxy_server.py.
     #[arg(long)]
     pub deep: bool,
 
@@ -82,10 +106,6 @@ pub struct Args {
     /// scanned paths; /proc, /sys, /dev and /run of a filesystem root are never walked.
     #[arg(long)]
     pub all_mounts: bool,
-
-    /// Subcommands.
-    #[command(subcommand)]
-    pub command: Option<Command>,
 }
 
 /// Subcommands.
@@ -96,6 +116,15 @@ pub enum Command {
         /// A rule id (PTH001, cred-ssh-keys, ioc-dist-litellm-teampcp, …); `all` lists every
         /// rule.
         rule: String,
+    },
+    /// Record today's hooks and findings in FILE, for later scans with --baseline FILE.
+    Baseline {
+        /// Where to write the baseline.
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+        /// What to scan and how, as for a scan.
+        #[command(flatten)]
+        scan: ScanArgs,
     },
 }
 

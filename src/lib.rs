@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod policy;
 pub mod render;
 
 use std::io::{BufWriter, Write};
@@ -34,24 +35,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
             )),
         };
     }
-    if let Some(root) = &args.root
+    let (scan, baseline_out) = match &args.command {
+        Some(Command::Baseline { output, scan }) => (scan, Some(output)),
+        _ => (&args.scan, None),
+    };
+    if let Some(root) = &scan.root
         && !root.is_dir()
     {
         return Err(anyhow!("`--root {}` is not a directory", root.display()));
     }
     let context = render::ScanContext::now();
     let options = ScanOptions {
-        paths: args.paths.clone(),
-        root: args.root.clone(),
-        max_file_size: args.max_file_size,
-        deep: args.deep,
-        scan_timeout: std::time::Duration::from_secs(args.scan_timeout),
-        max_archive_depth: args.max_archive_depth as usize,
-        all_mounts: args.all_mounts,
+        paths: scan.paths.clone(),
+        root: scan.root.clone(),
+        max_file_size: scan.max_file_size,
+        deep: scan.deep,
+        scan_timeout: std::time::Duration::from_secs(scan.scan_timeout),
+        max_archive_depth: scan.max_archive_depth as usize,
+        all_mounts: scan.all_mounts,
     };
     // compile the rules while the walk runs: on a small scan the two take about as long
     let (loaded, discovered) = std::thread::scope(|s| {
-        let loading = s.spawn(|| load_signatures(&args.rules));
+        let loading = s.spawn(|| load_signatures(&scan.rules));
         let discovered = pthscan_core::discover(&options);
         (loading.join(), discovered)
     });
@@ -64,7 +69,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 &owned
             }
         };
-    let report = pthscan_core::judge(discovered, sigs, &options);
+    let mut report = pthscan_core::judge(discovered, sigs, &options);
+    let today = &context.timestamp[..10];
+    if let Some(file) =
+        policy::config_file(scan.config.as_deref(), scan.root.as_deref(), &scan.paths)
+    {
+        report.stats.suppressed = policy::Suppressions::load(&file)?.apply(&mut report, today);
+        report.diagnostics.sort();
+    }
+    if let Some(out) = baseline_out {
+        let baseline = policy::Baseline::of(&report, &context.timestamp);
+        write_atomically(out, |w| Ok(serde_json::to_writer_pretty(w, &baseline)?))?;
+        let mut stderr = std::io::stderr().lock();
+        writeln!(
+            stderr,
+            "pthscan: baseline of {} finding(s) written to {}",
+            baseline.len(),
+            out.display()
+        )?;
+        return Ok(ExitCode::from(if report.incomplete() {
+            EXIT_ERROR
+        } else {
+            EXIT_CLEAN
+        }));
+    }
+    if let Some(file) = &args.baseline {
+        report.stats.baselined = policy::Baseline::load(file)?.filter(&mut report);
+    }
     let fail_on = args.fail_on.severity();
     let code = exit_code(&report, fail_on);
 
@@ -84,27 +115,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         context: &context,
     };
     match &args.output {
-        Some(path) => {
-            // atomically: a reader of FILE sees the old report or the whole new one, never half
-            let dir = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => std::path::Path::new("."),
-            };
-            let tmp = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
-            let mut w = BufWriter::new(tmp);
-            write_report(&args, sigs, &view, &mut w)?;
-            let tmp = w
-                .into_inner()
-                .map_err(|e| e.into_error())
-                .with_context(|| format!("cannot write `{}`", path.display()))?;
-            tmp.as_file()
-                .sync_all()
-                .with_context(|| format!("cannot write `{}`", path.display()))?;
-            tmp.persist(path)
-                .map_err(|e| e.error)
-                .with_context(|| format!("cannot write `{}`", path.display()))?;
-        }
+        Some(path) => write_atomically(path, |w| write_report(&args, sigs, &view, w))?,
         None => {
             let mut w = BufWriter::new(std::io::stdout().lock());
             write_report(&args, sigs, &view, &mut w)?;
@@ -112,6 +123,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(code))
+}
+
+/// Writes `path` atomically: a reader sees the old file or the whole new one, never half.
+fn write_atomically(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
+    let mut w = BufWriter::new(tmp);
+    write(&mut w)?;
+    let tmp = w
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
 }
 
 enum Loaded {

@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod host;
+mod policy;
 mod util;
 
 use std::os::unix::fs::symlink;

@@ -97,7 +97,7 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(
         w,
-        "summary: {}{} environment(s), {} hook file(s), {} distribution(s), {} file(s) under payload rules; findings: {}; {} entries walked, {} files read ({} KiB) in {:.2} s",
+        "summary: {}{} environment(s), {} hook file(s), {} distribution(s), {} file(s) under payload rules; findings: {}{}; {} entries walked, {} files read ({} KiB) in {:.2} s",
         match s.artifacts {
             0 => String::new(),
             n => format!("{n} artifact(s), "),
@@ -107,6 +107,14 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         s.distributions,
         s.payload_files,
         counts.join(", "),
+        [
+            (s.suppressed, "suppressed"),
+            (s.baselined, "already in the baseline"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!(" ({n} {what})"))
+        .collect::<String>(),
         s.entries_walked,
         s.files_read,
         s.bytes_read.div_ceil(1024),

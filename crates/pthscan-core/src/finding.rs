@@ -42,6 +42,9 @@ pub struct Finding {
     /// The environment the hook belongs to (its root directory), where known.
     #[serde(serialize_with = "ser_opt_path")]
     pub environment: Option<PathBuf>,
+    /// The installed distribution that owns the file, where a RECORD says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
     /// One line a responder can act on.
     pub message: String,
     /// The offending text (the line, the entry point, the path), cut to a readable length.

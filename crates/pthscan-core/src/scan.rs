@@ -54,6 +54,10 @@ pub struct Stats {
     pub distributions: usize,
     /// Artifacts opened (wheels, sdists, images, archives inside them).
     pub artifacts: usize,
+    /// Findings dropped by suppressions.
+    pub suppressed: usize,
+    /// Findings dropped because the baseline holds them.
+    pub baselined: usize,
     /// Files the payload rules scanned (start-up code, and with `--deep` every file).
     pub payload_files: usize,
     /// Directory entries walked.
@@ -546,12 +550,9 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         .iter()
         .map(|(p, _)| p.clone())
         .collect();
-    findings.extend(detectors::integrity::check(
-        &ctx,
-        &metadata,
-        &startup_paths,
-        options.deep,
-    ));
+    let (found, owners) =
+        detectors::integrity::check(&ctx, &metadata, &startup_paths, options.deep);
+    findings.extend(found);
     findings.extend(detectors::entry_points::judge(&ctx, &metadata));
 
     // Phase 4: payload rules and file IOCs over all start-up code read above, and over the
@@ -608,6 +609,11 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         payload_files += deep.payload_files;
     }
     diagnostics.extend(ctx.diagnostics.into_inner());
+    for f in &mut findings {
+        if f.distribution.is_none() {
+            f.distribution = owners.get(&f.location.path).cloned();
+        }
+    }
     Judged {
         findings,
         diagnostics,

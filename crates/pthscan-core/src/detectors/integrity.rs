@@ -4,7 +4,7 @@
 //! checked for an owner — a `RECORD`, an egg's `installed-files.txt`, a conda package's
 //! `conda-meta` record, or the system package manager (dpkg). Hashing runs in parallel.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -100,16 +100,18 @@ struct Listed {
 
 /// Checks every distribution of the environment against its records, and every file of its
 /// site directories for an owner. `startup` holds the files read as start-up code; `hash_all`
-/// hashes every listed file (`--deep`).
+/// hashes every listed file (`--deep`). Returns the findings and which distribution's RECORD
+/// lists each file.
 pub fn check(
     ctx: &Ctx<'_>,
     metadata: &[(PathBuf, PathBuf)],
     startup: &HashSet<PathBuf>,
     hash_all: bool,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, HashMap<PathBuf, String>) {
     let tree = ctx.tree;
     let mut out = Vec::new();
     let mut owned: HashSet<PathBuf> = HashSet::new();
+    let mut owners: HashMap<PathBuf, String> = HashMap::new();
     let mut listed: Vec<Listed> = Vec::new();
     for (site, meta) in metadata {
         let Some((info, info_name, dist)) = super::ioc::info_dir(meta) else {
@@ -133,6 +135,7 @@ pub fn check(
         for row in record::parse(&String::from_utf8_lossy(&text.bytes)) {
             let path = normalize(&site.join(&row.path));
             owned.insert(path.clone());
+            owners.insert(path.clone(), dist.clone());
             if !row.path.contains('/')
                 && let Some(entry) = ctx.sigs.known_good.ships_no_hooks(&dist, &row.path)
             {
@@ -207,7 +210,7 @@ pub fn check(
         });
     }
     out.extend(unowned(ctx, &owned));
-    out
+    (out, owners)
 }
 
 fn check_listed(
