@@ -45,6 +45,11 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
     pub fail_on: FailOn,
 
+    /// Print nothing on standard error but fatal errors: no progress, no problem lines (they
+    /// stay in the report).
+    #[arg(long, short)]
+    pub quiet: bool,
+
     /// Report only what is new or changed since the baseline FILE (written by `pthscan
     /// baseline`); with --fail-on info, any new hook fails the run.
     #[arg(long, value_name = "FILE")]

@@ -3,9 +3,10 @@
 
 pub mod cli;
 pub mod policy;
+pub mod progress;
 pub mod render;
 
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
@@ -54,12 +55,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         max_archive_depth: scan.max_archive_depth as usize,
         all_mounts: scan.all_mounts,
     };
+    let progress = progress::Progress::start(!args.quiet && std::io::stderr().is_terminal());
     // compile the rules while the walk runs: on a small scan the two take about as long
     let (loaded, discovered) = std::thread::scope(|s| {
         let loading = s.spawn(|| load_signatures(&scan.rules));
         let discovered = pthscan_core::discover(&options);
         (loading.join(), discovered)
     });
+    progress.judging(&discovered);
     let owned;
     let sigs: &Signatures =
         match loaded.map_err(|_| anyhow!("compiling the signatures panicked"))?? {
@@ -70,6 +73,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
         };
     let mut report = pthscan_core::judge(discovered, sigs, &options);
+    progress.finish();
     let today = &context.timestamp[..10];
     if let Some(file) =
         policy::config_file(scan.config.as_deref(), scan.root.as_deref(), &scan.paths)
@@ -100,7 +104,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let code = exit_code(&report, fail_on);
 
     let mut stderr = std::io::stderr().lock();
-    for d in &report.diagnostics {
+    for d in report.diagnostics.iter().filter(|_| !args.quiet) {
         writeln!(
             stderr,
             "pthscan: {}: {}",
@@ -108,11 +112,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             d.message
         )?;
     }
+    let color = args.format == Format::Text
+        && args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let view = render::ReportView {
         report: &report,
         fail_on,
         exit_code: code,
         context: &context,
+        color,
     };
     match &args.output {
         Some(path) => write_atomically(path, |w| write_report(&args, sigs, &view, w))?,

@@ -142,3 +142,36 @@ fn a_baseline_reports_only_what_is_new_or_changed() {
         stderr(&out)
     );
 }
+
+#[test]
+fn colour_and_progress_only_on_a_terminal_and_never_with_no_color_or_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    venv_with(dir.path(), &[("zz.pth", "import os; os.system('id')\n")]);
+    let path = dir.path().to_str().unwrap();
+    // piped: no colour, no progress line
+    let out = pthscan(&[path]);
+    assert!(!stdout(&out).contains('\x1b'));
+    assert!(!stderr(&out).contains('\x1b'));
+    // on a terminal (util-linux `script` gives one): colour, unless NO_COLOR
+    let tty = |env: &[(&str, &str)], extra: &str| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args([
+            "-qec",
+            &format!("{} {path} {extra}", env!("CARGO_BIN_EXE_pthscan")),
+            "/dev/null",
+        ]);
+        cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        String::from_utf8_lossy(&cmd.output().expect("script(1) from util-linux").stdout)
+            .into_owned()
+    };
+    assert!(tty(&[], "").contains("\x1b[31mHIGH"));
+    assert!(!tty(&[("NO_COLOR", "1")], "").contains("\x1b[31m"));
+    // --quiet: no progress and no problem lines on the terminal, the report still there
+    let quiet = tty(&[("NO_COLOR", "1")], "--quiet /nonexistent");
+    assert!(!quiet.contains("finding Python environments"), "{quiet}");
+    assert!(!quiet.contains("pthscan: /nonexistent"), "{quiet}");
+    assert!(quiet.contains("not judged: /nonexistent"), "{quiet}");
+}

@@ -19,6 +19,8 @@ pub struct ReportView<'a> {
     pub exit_code: u8,
     /// Host, scan id, time.
     pub context: &'a ScanContext,
+    /// Colour severities (a terminal, and NO_COLOR unset).
+    pub color: bool,
 }
 
 /// Where and when a scan ran: what a log pipeline keys records on.

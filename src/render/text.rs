@@ -75,7 +75,7 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
             writeln!(w, "  no start-up hooks")?;
         }
         for f in findings {
-            write_finding(f, w)?;
+            write_finding(f, view.color, w)?;
         }
     }
 
@@ -139,16 +139,32 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "verdict: {verdict} (exit {})", view.exit_code)
 }
 
-fn write_finding(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
+/// The severity label, padded, in colour when asked.
+fn label(s: Severity, color: bool) -> String {
+    let text = format!("{:<8}", s.as_str().to_uppercase());
+    if !color {
+        return text;
+    }
+    let code = match s {
+        Severity::Critical => "1;31",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+        Severity::Info => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+fn write_finding(f: &Finding, color: bool, w: &mut dyn Write) -> io::Result<()> {
     let at = match f.location.line {
         Some(line) => format!("{}:{line}", display_path(&f.location.path)),
         None => display_path(&f.location.path),
     };
-    let sev = f.severity.as_str().to_uppercase();
+    let sev = label(f.severity, color);
     if f.severity == Severity::Info {
-        return writeln!(w, "  {sev:<8} {:<8} {at}  {}", f.rule, f.message);
+        return writeln!(w, "  {sev} {:<8} {at}  {}", f.rule, f.message);
     }
-    writeln!(w, "  {sev:<8} {:<8} {at}", f.rule)?;
+    writeln!(w, "  {sev} {:<8} {at}", f.rule)?;
     writeln!(w, "           {}", f.message)?;
     if !f.evidence.is_empty() {
         writeln!(w, "           | {}", f.evidence)?;

@@ -123,6 +123,18 @@ pub struct Discovered {
     started: Instant,
 }
 
+impl Discovered {
+    /// The read counters the judging phase advances (files, bytes), for a progress display.
+    pub fn read_stats(&self) -> Arc<ReadStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Environments and artifacts found so far, for a progress display.
+    pub fn found(&self) -> (usize, usize) {
+        (self.work.len(), self.artifacts.len())
+    }
+}
+
 /// Walks the inputs, finds the Python environments under them and lists the artifacts to open.
 pub fn discover(options: &ScanOptions) -> Discovered {
     let started = Instant::now();
