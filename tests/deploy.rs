@@ -120,12 +120,9 @@ fn the_systemd_units_verify() {
     assert!(out.status.success() && err.trim().is_empty(), "{err}");
 }
 
+/// A validator CI provides (.ci/run installs it); outside CI the check is left to CI.
 fn external(var: &str) -> Option<std::ffi::OsString> {
-    let tool = std::env::var_os(var);
-    if tool.is_none() {
-        eprintln!("{var} not set: this check runs in CI (.ci/run installs the validator)");
-    }
-    tool
+    std::env::var_os(var)
 }
 
 #[test]
