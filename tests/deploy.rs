@@ -74,6 +74,21 @@ fn every_command_line_in_the_recipes_runs_with_this_binary() {
                     other => other.to_owned(),
                 })
                 .collect();
+            // a host sweep (no PATH, no --root) sweeps the planted host instead of this machine
+            let mut mapped = mapped;
+            let takes_value = [
+                "--format",
+                "--output",
+                "--fail-on",
+                "--root",
+                "--sarif-srcroot",
+            ];
+            let positional = mapped.iter().enumerate().any(|(i, a)| {
+                !a.starts_with('-') && (i == 0 || !takes_value.contains(&mapped[i - 1].as_str()))
+            });
+            if !positional && !mapped.iter().any(|a| a == "--root") {
+                mapped.extend(["--root".to_owned(), host.path().display().to_string()]);
+            }
             let refs: Vec<&str> = mapped.iter().map(String::as_str).collect();
             let out = pthscan(&refs);
             let err = stderr(&out);
