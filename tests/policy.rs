@@ -175,3 +175,43 @@ fn colour_and_progress_only_on_a_terminal_and_never_with_no_color_or_quiet() {
     assert!(!quiet.contains("pthscan: /nonexistent"), "{quiet}");
     assert!(quiet.contains("not judged: /nonexistent"), "{quiet}");
 }
+
+#[test]
+fn a_suppression_by_owning_distribution() {
+    let host = tempfile::tempdir().unwrap();
+    crate::host::build_host(host.path());
+    let root = host.path().to_str().unwrap();
+    let (json, _) = scan_json_root(root, &[]);
+    let ep = |j: &serde_json::Value| {
+        j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "EP001")
+            .count()
+    };
+    assert_eq!(ep(&json), 1);
+    let owned = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "EP001")
+        .unwrap();
+    assert_eq!(owned["distribution"], "colorlib");
+    let cfg = tempfile::tempdir().unwrap();
+    let file = cfg.path().join("policy.toml");
+    std::fs::write(
+        &file,
+        "[[suppress]]\ndistribution = \"ColorLib\"\nrule = \"EP001\"\nreason = \"internal CLI, reviewed\"\n",
+    )
+    .unwrap();
+    let (json, _) = scan_json_root(root, &["--config", file.to_str().unwrap()]);
+    assert_eq!(ep(&json), 0, "{json:#}");
+}
+
+fn scan_json_root(root: &str, extra: &[&str]) -> (serde_json::Value, std::process::Output) {
+    let mut args = vec!["--root", root, "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = pthscan(&args);
+    (serde_json::from_slice(&out.stdout).unwrap(), out)
+}
