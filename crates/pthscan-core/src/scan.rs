@@ -562,8 +562,12 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         .iter()
         .map(|(p, _)| p.clone())
         .collect();
-    let (found, owners) =
-        detectors::integrity::check(&ctx, &metadata, &startup_paths, options.deep);
+    // a wheel is checked against its RECORD member by member (REC rules) when it is opened
+    let (found, owners) = if env.kind == crate::discovery::EnvKind::Wheel {
+        Default::default()
+    } else {
+        detectors::integrity::check(&ctx, &metadata, &startup_paths, options.deep)
+    };
     findings.extend(found);
     findings.extend(detectors::entry_points::judge(&ctx, &metadata));
 
