@@ -107,7 +107,7 @@ struct Work {
     /// Every file gets the payload rules, `--deep` or not (a package archive).
     every_file: bool,
     /// Files the system package manager installed (live paths).
-    system_owned: Arc<HashSet<PathBuf>>,
+    system_owned: Arc<HashSet<std::ffi::OsString>>,
 }
 
 /// What the walk found, before anything is judged: the environments, each with the tree it
@@ -627,7 +627,9 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
     diagnostics.extend(ctx.diagnostics.into_inner());
     for f in &mut findings {
         if f.distribution.is_none() {
-            f.distribution = owners.get(&f.location.path).cloned();
+            f.distribution = owners
+                .get(f.location.path.as_os_str())
+                .map(|d| d.to_string());
         }
     }
     Judged {

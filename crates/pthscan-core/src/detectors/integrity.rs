@@ -5,7 +5,9 @@
 //! `conda-meta` record, or the system package manager (dpkg). Hashing runs in parallel.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -101,17 +103,18 @@ struct Listed {
 /// Checks every distribution of the environment against its records, and every file of its
 /// site directories for an owner. `startup` holds the files read as start-up code; `hash_all`
 /// hashes every listed file (`--deep`). Returns the findings and which distribution's RECORD
-/// lists each file.
+/// lists each file. Paths are keyed by their bytes (hashing a `Path` walks its components, a
+/// cost that shows on a host with a hundred thousand installed files).
 pub fn check(
     ctx: &Ctx<'_>,
     metadata: &[(PathBuf, PathBuf)],
     startup: &HashSet<PathBuf>,
     hash_all: bool,
-) -> (Vec<Finding>, HashMap<PathBuf, String>) {
+) -> (Vec<Finding>, HashMap<OsString, Arc<str>>) {
     let tree = ctx.tree;
     let mut out = Vec::new();
-    let mut owned: HashSet<PathBuf> = HashSet::new();
-    let mut owners: HashMap<PathBuf, String> = HashMap::new();
+    let mut owned: HashSet<OsString> = HashSet::new();
+    let mut owners: HashMap<OsString, Arc<str>> = HashMap::new();
     let mut listed: Vec<Listed> = Vec::new();
     for (site, meta) in metadata {
         let Some((info, info_name, dist)) = super::ioc::info_dir(meta) else {
@@ -120,7 +123,7 @@ pub fn check(
         if info_name.ends_with(".egg-info") && tree.is_dir(info) {
             if let Ok(files) = tree.read_unhashed(&info.join("installed-files.txt")) {
                 for line in String::from_utf8_lossy(&files.bytes).lines() {
-                    owned.insert(normalize(&info.join(line.trim())));
+                    owned.insert(normalize(&info.join(line.trim())).into_os_string());
                 }
             }
             continue;
@@ -132,10 +135,11 @@ pub fn check(
         let Ok(text) = tree.read_unhashed(&record_path) else {
             continue; // distro-built dist-info without RECORD: owned by the package manager
         };
+        let owner: Arc<str> = Arc::from(dist.as_str());
         for row in record::parse(&String::from_utf8_lossy(&text.bytes)) {
             let path = normalize(&site.join(&row.path));
-            owned.insert(path.clone());
-            owners.insert(path.clone(), dist.clone());
+            owned.insert(path.as_os_str().to_owned());
+            owners.insert(path.as_os_str().to_owned(), Arc::clone(&owner));
             if !row.path.contains('/')
                 && let Some(entry) = ctx.sigs.known_good.ships_no_hooks(&dist, &row.path)
             {
@@ -165,7 +169,11 @@ pub fn check(
         }
     }
     if ctx.env.kind == EnvKind::Conda {
-        owned.extend(conda_owned(tree, &ctx.env.root));
+        owned.extend(
+            conda_owned(tree, &ctx.env.root)
+                .into_iter()
+                .map(PathBuf::into_os_string),
+        );
     }
 
     // presence and size of every listed file; hashes of start-up code (all with --deep)
@@ -285,7 +293,7 @@ fn check_listed(
 }
 
 /// Files of the site directories that nobody installed.
-fn unowned(ctx: &Ctx<'_>, owned: &HashSet<PathBuf>) -> Vec<Finding> {
+fn unowned(ctx: &Ctx<'_>, owned: &HashSet<OsString>) -> Vec<Finding> {
     let tree = ctx.tree;
     let mut out = Vec::new();
     for site in &ctx.env.site_dirs {
@@ -298,7 +306,11 @@ fn unowned(ctx: &Ctx<'_>, owned: &HashSet<PathBuf>) -> Vec<Finding> {
             {
                 return;
             }
-            if owned.contains(path) || ctx.system_owned.contains(&ctx.live_path(path)) {
+            let by_system = || {
+                !ctx.system_owned.is_empty()
+                    && ctx.system_owned.contains(ctx.live_path(path).as_os_str())
+            };
+            if owned.contains(path.as_os_str()) || by_system() {
                 if let Some(dir) = path.parent() {
                     owned_dirs.insert(dir.to_path_buf());
                 }
@@ -421,7 +433,7 @@ fn conda_owned(tree: &dyn Tree, root: &Path) -> Vec<PathBuf> {
 
 /// Files the system package manager (dpkg) installed, as live paths, from
 /// `<root>/var/lib/dpkg/info/*.list`; empty where there is no dpkg database.
-pub fn dpkg_owned(root: &Path) -> HashSet<PathBuf> {
+pub fn dpkg_owned(root: &Path) -> HashSet<OsString> {
     let mut out = HashSet::new();
     let Ok(entries) = std::fs::read_dir(root.join("var/lib/dpkg/info")) else {
         return out;
@@ -433,7 +445,7 @@ pub fn dpkg_owned(root: &Path) -> HashSet<PathBuf> {
             out.extend(
                 text.lines()
                     .filter(|l| l.contains("-packages/"))
-                    .map(PathBuf::from),
+                    .map(OsString::from),
             );
         }
     }

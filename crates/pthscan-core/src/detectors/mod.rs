@@ -82,7 +82,7 @@ pub struct Ctx<'a> {
     /// Where files are read from.
     pub tree: &'a dyn Tree,
     /// Files the system package manager installed (live paths), for ownership checks.
-    pub system_owned: &'a std::collections::HashSet<PathBuf>,
+    pub system_owned: &'a std::collections::HashSet<std::ffi::OsString>,
     /// The environment being judged.
     pub env: &'a Environment,
     /// `sys.path` as start-up leaves it, as far as it lies inside the scanned root: the site

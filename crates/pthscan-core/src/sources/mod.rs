@@ -221,11 +221,14 @@ impl Tree for Reader {
     }
 
     fn file_size(&self, path: &Path) -> Option<u64> {
-        self.resolve(path)
-            .ok()
-            .and_then(|p| std::fs::symlink_metadata(p).ok())
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
+        // one lstat for the common case, a regular file; links are resolved inside the root
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        let meta = if meta.file_type().is_symlink() {
+            std::fs::symlink_metadata(self.resolve(path).ok()?).ok()?
+        } else {
+            meta
+        };
+        meta.is_file().then_some(meta.len())
     }
 
     fn walk(&self, root: &Path, visit: &mut dyn FnMut(&Path, Kind)) -> Vec<Diagnostic> {
