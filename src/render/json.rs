@@ -42,12 +42,37 @@ impl Tool {
     }
 }
 
+/// The counts of a scan, in the document's `summary` and the JSON Lines summary record.
 #[derive(Serialize)]
-struct Summary<'a> {
+pub struct Summary<'a> {
     #[serde(flatten)]
     stats: &'a pthscan_core::Stats,
     elapsed_ms: u128,
     findings: BTreeMap<&'static str, usize>,
+}
+
+impl Summary<'_> {
+    /// The counts of the report in `view`.
+    pub fn of<'a>(view: &ReportView<'a>) -> Summary<'a> {
+        Summary {
+            stats: &view.report.stats,
+            elapsed_ms: view.report.stats.elapsed.as_millis(),
+            findings: view
+                .counts()
+                .into_iter()
+                .map(|(s, n)| (s.as_str(), n))
+                .collect(),
+        }
+    }
+}
+
+/// The paths a scan was given or found, as shown.
+pub fn scanned(view: &ReportView<'_>) -> Vec<String> {
+    view.report
+        .scanned
+        .iter()
+        .map(|p| pthscan_core::pathfmt::display_path(p))
+        .collect()
 }
 
 /// Writes the JSON document.
@@ -57,22 +82,10 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         schema_version: SCHEMA_VERSION,
         tool: Tool::ours(),
         context: view.context,
-        scanned: r
-            .scanned
-            .iter()
-            .map(|p| pthscan_core::pathfmt::display_path(p))
-            .collect(),
+        scanned: scanned(view),
         fail_on: view.fail_on.as_str(),
         exit_code: view.exit_code,
-        summary: Summary {
-            stats: &r.stats,
-            elapsed_ms: r.stats.elapsed.as_millis(),
-            findings: view
-                .counts()
-                .into_iter()
-                .map(|(s, n)| (s.as_str(), n))
-                .collect(),
-        },
+        summary: Summary::of(view),
         environments: &r.environments,
         findings: &r.findings,
         diagnostics: &r.diagnostics,

@@ -3,7 +3,6 @@
 //! tool, host, scan id and timestamp, so each line stands alone in a log store. The contract is
 //! `docs/schema/pthscan.schema.json`.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -28,9 +27,7 @@ struct Summary<'a> {
     fail_on: &'static str,
     exit_code: u8,
     #[serde(flatten)]
-    stats: &'a pthscan_core::Stats,
-    elapsed_ms: u128,
-    findings: BTreeMap<&'static str, usize>,
+    counts: super::json::Summary<'a>,
 }
 
 /// Writes the records, one per line.
@@ -50,20 +47,10 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         line("diagnostic", &d)?;
     }
     let summary = Summary {
-        scanned: r
-            .scanned
-            .iter()
-            .map(|p| pthscan_core::pathfmt::display_path(p))
-            .collect(),
+        scanned: super::json::scanned(view),
         fail_on: view.fail_on.as_str(),
         exit_code: view.exit_code,
-        stats: &r.stats,
-        elapsed_ms: r.stats.elapsed.as_millis(),
-        findings: view
-            .counts()
-            .into_iter()
-            .map(|(s, n)| (s.as_str(), n))
-            .collect(),
+        counts: super::json::Summary::of(view),
     };
     line("summary", &summary)
 }
