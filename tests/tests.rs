@@ -4,6 +4,7 @@ mod artifacts;
 mod deploy;
 mod host;
 mod policy;
+mod sandbox;
 mod util;
 
 use std::os::unix::fs::symlink;
