@@ -199,13 +199,19 @@ struct Recorded {
 /// What identifies a finding across scans: the rule, the file, the evidence and the file's
 /// content hash — so a hook that changes is new again, while a line number that moves is not.
 fn fingerprint(f: &Finding) -> String {
-    let mut h = Sha256::new();
-    for part in [
+    digest(&[
         f.rule.as_ref(),
         &pthscan_core::pathfmt::display_path(&f.location.path),
         &f.evidence,
         &f.sha256,
-    ] {
+    ])
+}
+
+/// Hex SHA-256 of `parts`, each ended by a NUL so that no two splits of one text collide: the
+/// fingerprints of baselines and of SARIF results.
+pub fn digest(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for part in parts {
         h.update(part.as_bytes());
         h.update([0]);
     }

@@ -10,7 +10,6 @@ use std::path::Path;
 use pthscan_core::{Finding, Severity};
 use pthscan_signatures::Signatures;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::ReportView;
 
@@ -147,12 +146,7 @@ fn pascal_name(text: &str) -> String {
 /// A fingerprint that survives rescans: the rule, the place (relative to the source root) and
 /// the evidence — not line numbers, which move when a file is edited above the finding.
 fn fingerprint(f: &Finding, place: &str) -> String {
-    let mut h = Sha256::new();
-    for part in [f.rule.as_ref(), place, f.evidence.as_str()] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    format!("{:x}", h.finalize())
+    crate::policy::digest(&[f.rule.as_ref(), place, &f.evidence])
 }
 
 /// Writes the SARIF log.

@@ -159,10 +159,14 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         .root
         .as_ref()
         .map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()));
+    // a filesystem root (the host, --root, or `/` given) is swept as a host
+    let is_fs_top = |root: &Path| {
+        host_mode || Some(root) == canonical_root.as_deref() || root == Path::new("/")
+    };
     let reader_for = |root: &Path| {
         // a filesystem root (the host, --root, or `/` given) skips its pseudo directories;
         // every walk skips network and pseudo mounts unless --all-mounts
-        let fs_top = host_mode || Some(root) == canonical_root.as_deref() || root == Path::new("/");
+        let fs_top = is_fs_top(root);
         let mut prune = discovery::pruned_dirs(root, options.all_mounts);
         if !fs_top {
             prune.retain(|p| !discovery::PSEUDO_DIRS.iter().any(|d| *p == root.join(d)));
@@ -209,17 +213,13 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     }
     let roots = discovery::prune_nested(roots);
 
-    // the system package manager's records, for the ownership of Debian's dist-packages
-    let system_owned = Arc::new(detectors::integrity::dpkg_owned(&fs_root));
     let mut work: Vec<Work> = Vec::new();
     let mut hosts = Vec::new();
     // a filesystem root is walked as its top-level directories, in parallel
     let mut parts: Vec<(usize, PathBuf)> = Vec::new();
     let readers: Vec<Reader> = roots.iter().map(|r| reader_for(r)).collect();
     for (i, root) in roots.iter().enumerate() {
-        let fs_top = host_mode
-            || Some(root.as_path()) == canonical_root.as_deref()
-            || root == Path::new("/");
+        let fs_top = is_fs_top(root);
         if !fs_top {
             parts.push((i, root.clone()));
             continue;
@@ -286,12 +286,23 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                     env,
                     install_hooks: Vec::new(),
                     every_file: false,
-                    system_owned: Arc::clone(&system_owned),
+                    system_owned: Arc::default(),
                 }),
             }
         }
     }
 
+    // the system package manager's records own Debian's dist-packages: read them only when
+    // such a site directory was found (not on every run: they are hundreds of files)
+    if work
+        .iter()
+        .any(|w| w.env.site_dirs.iter().any(|d| d.ends_with("dist-packages")))
+    {
+        let owned = Arc::new(detectors::integrity::dpkg_owned(&fs_root));
+        for w in &mut work {
+            w.system_owned = Arc::clone(&owned);
+        }
+    }
     report.scanned = roots;
     report.scanned.extend(layouts.iter().cloned());
     report

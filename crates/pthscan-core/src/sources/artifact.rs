@@ -134,8 +134,9 @@ pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions) -> Vec<Opened
     };
     let limits = Limits::new(opts.max_file_size);
     match sniff(&head.bytes) {
-        Some(Format::Tar) => {
-            // an image is large: stream it rather than hold it
+        // a large tar is likely an image: stream it rather than hold it (a small one is read
+        // once, below, and told apart in memory)
+        Some(Format::Tar) if head.size > opts.max_file_size => {
             let stream = match open_stream(reader, path) {
                 Ok(s) => s,
                 Err(e) => return fail(e.to_string()),
@@ -149,7 +150,7 @@ pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions) -> Vec<Opened
                 return with_nested(image::assemble(&label, b, opts), opts);
             }
         }
-        Some(Format::Zip) => {}
+        Some(Format::Tar | Format::Zip) => {}
         // a cache entry that is no package (an index page, pip's self-check): nothing to open
         None if super::cache::is_cache_path(path) && head.size > 0 => {}
         None => return fail("not a zip or tar archive: not opened".into()),
