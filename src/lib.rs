@@ -40,6 +40,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(Command::Baseline { output, scan }) => (scan, Some(output)),
         _ => (&args.scan, None),
     };
+    if let Some(dir) = &args.sarif_srcroot {
+        if args.format != Format::Sarif {
+            return Err(anyhow!(
+                "`--sarif-srcroot` applies to `--format sarif` only"
+            ));
+        }
+        if !dir.is_dir() {
+            return Err(anyhow!(
+                "`--sarif-srcroot {}` is not a directory",
+                dir.display()
+            ));
+        }
+    }
     if let Some(root) = &scan.root
         && !root.is_dir()
     {

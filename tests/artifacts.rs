@@ -540,3 +540,23 @@ fn a_broken_artifact_is_named_and_the_scan_goes_on() {
     );
     assert_eq!(code(&out), 2);
 }
+
+#[test]
+fn a_broken_archive_inside_an_installed_package_is_noted_not_fatal() {
+    // CPython's own tests ship broken tars on purpose; a package may ship data archives
+    let dir = tempfile::tempdir().unwrap();
+    let sp = dir.path().join("venv/lib/python3.12/site-packages");
+    std::fs::create_dir_all(sp.join("pkg/data")).unwrap();
+    std::fs::write(dir.path().join("venv/pyvenv.cfg"), "version = 3.12.4\n").unwrap();
+    std::fs::write(sp.join("pkg/data/fixture.tar"), b"not a tar").unwrap();
+    let (json, out) = scan_json(dir.path(), &[]);
+    let diags = json["diagnostics"].as_array().unwrap();
+    let d = diags
+        .iter()
+        .find(|d| d["path"].as_str().unwrap().ends_with("fixture.tar"))
+        .unwrap_or_else(|| panic!("{diags:#?}"));
+    assert_eq!(d["incomplete"], false);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // the scanned line names what was asked for, not every archive found
+    assert_eq!(json["scanned"].as_array().unwrap().len(), 1);
+}

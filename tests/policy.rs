@@ -215,3 +215,29 @@ fn scan_json_root(root: &str, extra: &[&str]) -> (serde_json::Value, std::proces
     let out = pthscan(&args);
     (serde_json::from_slice(&out.stdout).unwrap(), out)
 }
+
+#[test]
+fn a_flag_that_would_be_ignored_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    let out = pthscan(&[path, "--sarif-srcroot", path]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("applies to `--format sarif` only"),
+        "{}",
+        stderr(&out)
+    );
+    let out = pthscan(&[
+        path,
+        "--format",
+        "sarif",
+        "--sarif-srcroot",
+        "/nonexistent-root",
+    ]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("is not a directory"),
+        "{}",
+        stderr(&out)
+    );
+}

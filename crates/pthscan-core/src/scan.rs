@@ -184,7 +184,10 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         }
     };
     let mut roots = Vec::new();
-    let mut artifacts: Vec<(Reader, PathBuf)> = Vec::new();
+    // (reader, file, bundled: found inside an installed environment rather than given or lying
+    // in a wheelhouse)
+    let mut artifacts: Vec<(Reader, PathBuf, bool)> = Vec::new();
+    let mut given_files: Vec<PathBuf> = Vec::new();
     let mut layouts: Vec<PathBuf> = Vec::new();
     for input in inputs {
         match std::fs::metadata(&input) {
@@ -199,7 +202,8 @@ pub fn discover(options: &ScanOptions) -> Discovered {
             Ok(meta) if meta.is_file() => {
                 let file = std::fs::canonicalize(&input).unwrap_or(input);
                 let parent = file.parent().unwrap_or(Path::new("/")).to_path_buf();
-                artifacts.push((reader_for(&parent), file));
+                given_files.push(file.clone());
+                artifacts.push((reader_for(&parent), file, false));
             }
             Ok(_) => report.diagnostics.push(Diagnostic::incomplete(
                 &input,
@@ -259,12 +263,20 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         report.diagnostics.extend(found.diagnostics);
         // a host sweep opens the package caches (what the next install runs); given paths
         // open every archive in them
+        let env_dirs: Vec<&PathBuf> = found
+            .environments
+            .iter()
+            .flat_map(|e| e.site_dirs.iter().chain(&e.code_dirs))
+            .collect();
         artifacts.extend(
             found
                 .artifacts
                 .into_iter()
                 .filter(|p| !host_mode || sources::cache::is_cache_path(p))
-                .map(|p| (reader.clone(), p)),
+                .map(|p| {
+                    let bundled = env_dirs.iter().any(|d| p.starts_with(d));
+                    (reader.clone(), p, bundled)
+                }),
         );
         let tree = &trees[i];
         for env in found.environments {
@@ -303,14 +315,14 @@ pub fn discover(options: &ScanOptions) -> Discovered {
             w.system_owned = Arc::clone(&owned);
         }
     }
+    // what was asked for: the roots, the layouts and the artifact files given, not every
+    // archive found inside them
     report.scanned = roots;
     report.scanned.extend(layouts.iter().cloned());
-    report
-        .scanned
-        .extend(artifacts.iter().map(|(_, p)| p.clone()));
+    report.scanned.extend(given_files);
     let mut to_open: Vec<Artifact> = artifacts
         .into_iter()
-        .map(|(reader, path)| Artifact::File(reader, path))
+        .map(|(reader, path, bundled)| Artifact::File(reader, path, bundled))
         .collect();
     to_open.extend(layouts.into_iter().map(Artifact::Layout));
     Discovered {
@@ -325,7 +337,10 @@ pub fn discover(options: &ScanOptions) -> Discovered {
 
 /// An artifact to open when judging: a file, or an OCI layout directory.
 enum Artifact {
-    File(Reader, PathBuf),
+    /// A file; `true` when it was found inside an installed environment (a test fixture of
+    /// the standard library, data of a package): what cannot be read there is noted, not a
+    /// reason for exit 2, since nothing installs from it.
+    File(Reader, PathBuf, bool),
     Layout(PathBuf),
 }
 
@@ -338,7 +353,15 @@ impl Artifact {
             max_depth: options.max_archive_depth,
         };
         match self {
-            Artifact::File(reader, path) => sources::artifact::open_file(path, reader, &open),
+            Artifact::File(reader, path, bundled) => {
+                let mut opened = sources::artifact::open_file(path, reader, &open);
+                if *bundled {
+                    for d in opened.iter_mut().flat_map(|o| o.diagnostics.iter_mut()) {
+                        d.incomplete = false;
+                    }
+                }
+                opened
+            }
             Artifact::Layout(dir) => {
                 let limits = sources::archive::Limits::new(options.max_file_size);
                 let label = crate::pathfmt::display_path(dir);
