@@ -387,6 +387,28 @@ pub fn decompressor<'a>(head: &[u8], reader: impl Read + 'a) -> io::Result<Box<d
     })
 }
 
+/// How many decompressed bytes a stream of `compressed_len` bytes may yield.
+fn stream_limit(compressed_len: u64, limits: &Limits) -> u64 {
+    limits.max_total.min(
+        compressed_len
+            .saturating_mul(limits.max_ratio)
+            .max(16 << 20),
+    )
+}
+
+/// Undoes the compression of a tar held in memory, within the same limits as [`read_tar`], so
+/// that it can be read more than once without being decompressed again.
+pub fn decompress_all(bytes: &[u8], limits: &Limits) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    Bounded {
+        inner: decompressor(bytes, bytes)?,
+        read: 0,
+        limit: stream_limit(bytes.len() as u64, limits),
+    }
+    .read_to_end(&mut out)?;
+    Ok(out)
+}
+
 /// Counts decompressed bytes and fails once they pass a limit: what stops a tar bomb.
 struct Bounded<R> {
     inner: R,
@@ -435,11 +457,7 @@ pub fn read_tar(
             return out;
         }
     };
-    let limit = limits.max_total.min(
-        compressed_len
-            .saturating_mul(limits.max_ratio)
-            .max(16 << 20),
-    );
+    let limit = stream_limit(compressed_len, limits);
     let mut archive = tar::Archive::new(Bounded {
         inner: stream,
         read: 0,

@@ -77,15 +77,21 @@ pub fn open_bytes(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> 
             }
         }
         Some(Format::Tar) => {
-            // an image tar held in memory (inside another archive) is read like a file
-            let blobs = archive::decompressor(bytes, bytes)
-                .map_err(|e| e.to_string())
-                .and_then(|s| image::read_outer_tar(s, &limits));
-            match blobs {
-                Ok(b) if b.is_image() => return with_nested(image::assemble(label, b, opts), opts),
-                _ => {
-                    let listing =
-                        archive::read_tar(bytes, bytes.len() as u64, &limits, &|_, _| true);
+            // decompressed once, then read as an image if it is one, else as an sdist; a bomb
+            // or a corrupt stream is read from the start so the problem names its member
+            let compressed = bytes.len() as u64;
+            match archive::decompress_all(bytes, &limits) {
+                Ok(plain) => {
+                    if let Ok(b) = image::read_outer_tar(&plain[..], &limits)
+                        && b.is_image()
+                    {
+                        return with_nested(image::assemble(label, b, opts), opts);
+                    }
+                    let listing = archive::read_tar(&plain[..], compressed, &limits, &|_, _| true);
+                    sdist::from_listing(label, listing, opts)
+                }
+                Err(_) => {
+                    let listing = archive::read_tar(bytes, compressed, &limits, &|_, _| true);
                     sdist::from_listing(label, listing, opts)
                 }
             }
