@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the static x86_64-unknown-linux-musl binary and checks it: statically linked, and it
 # finds a planted hook the way the glibc build does.
-#   usage: deploy/build-static.sh        (installs musl-tools and the Rust target when missing)
+#   usage: release/build-static.sh        (installs musl-tools and the Rust target when missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v musl-gcc >/dev/null || { apt-get update -qq && apt-get install -y -qq musl-tools; }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds pthscan the way it is published, into dist/:
+#   dist/pthscan-VERSION-TARGET          the binary
+#   dist/pthscan-VERSION-TARGET.sha256   its SHA-256, in `sha256sum -c` form
+#   dist/pthscan-VERSION.cdx.json        CycloneDX 1.5 SBOM: every crate compiled in, with its
+#                                        version, licence, crates.io source and checksum
+# Paths of the build machine (the clone, ~/.cargo, the target directory) are remapped, so two
+# builds of one commit are byte-identical wherever they run (release/check-reproducible.sh).
+#   usage: release/build.sh [TARGET]   (default x86_64-unknown-linux-gnu; needs cargo-cyclonedx:
+#                                       cargo install --locked cargo-cyclonedx@0.5.9)
+# Env: PTHSCAN_RELEASE_TARGET_DIR (default $CARGO_TARGET_DIR/release-build, or target/…),
+#      PTHSCAN_DIST (default dist).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SRC="$PWD"
+TARGET="${1:-x86_64-unknown-linux-gnu}"
+BUILD_DIR="${PTHSCAN_RELEASE_TARGET_DIR:-${CARGO_TARGET_DIR:-$SRC/target}/release-build}"
+DIST="${PTHSCAN_DIST:-$SRC/dist}"
+CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+mkdir -p "$BUILD_DIR" "$DIST"
+BUILD_DIR="$(cd "$BUILD_DIR" && pwd)"
+if [ "$TARGET" = x86_64-unknown-linux-musl ]; then
+  command -v musl-gcc >/dev/null || { apt-get update -qq && apt-get install -y -qq musl-tools; }
+  rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
+  export CC_x86_64_unknown_linux_musl=musl-gcc
+fi
+export CARGO_TARGET_DIR="$BUILD_DIR"
+export RUSTFLAGS="--remap-path-prefix=$SRC=/pthscan --remap-path-prefix=$CARGO_HOME=/cargo --remap-path-prefix=$BUILD_DIR=/target"
+cargo build --release --locked --target "$TARGET" --bin pthscan
+NAME="pthscan-$VERSION-$TARGET"
+cp "$BUILD_DIR/$TARGET/release/pthscan" "$DIST/$NAME"
+(cd "$DIST" && sha256sum "$NAME" > "$NAME.sha256")
+
+# cargo-cyclonedx writes NAME.cdx.json beside each workspace member's Cargo.toml: keep the
+# root package's (the binary's, listing every crate it links), remove the libraries' own
+cargo cyclonedx --format json --spec-version 1.5 --target "$TARGET" \
+  --override-filename "pthscan-$VERSION.cdx" -q
+mv "pthscan-$VERSION.cdx.json" "$DIST/pthscan-$VERSION.cdx.json"
+rm -f crates/*/"pthscan-$VERSION.cdx.json"
+echo "built $DIST/$NAME"
+cat "$DIST/$NAME.sha256"
