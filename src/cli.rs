@@ -80,7 +80,8 @@ pub struct ScanArgs {
     pub config: Option<PathBuf>,
 
     /// Read at most this many bytes of any one file; a larger file is judged by its head and
-    /// reported.
+    /// reported. Files are judged in 4 MiB windows, so memory does not grow with this; start-up
+    /// code (hooks and the modules they import) is held whole and read to at most 8 MiB.
     #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
     pub max_file_size: u64,
 

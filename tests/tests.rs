@@ -3,6 +3,7 @@
 mod artifacts;
 mod deploy;
 mod host;
+mod hostile;
 mod policy;
 mod sandbox;
 mod util;

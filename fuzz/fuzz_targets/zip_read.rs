@@ -18,5 +18,5 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         stats: Arc::default(),
         max_depth: 2,
     };
-    let _ = artifact::open_bytes("fuzz.whl", data, &opts);
+    artifact::open_bytes("fuzz.whl", data, &opts, &mut drop);
 });

@@ -155,6 +155,47 @@ impl Reader {
             truncated,
         })
     }
+
+    /// Reads a regular file within the cap in windows of at most `window` bytes, each
+    /// starting `overlap` bytes before the previous one ended, through one buffer; `visit`
+    /// gets each window's offset. Returns the file's size and whether it was longer than the
+    /// cap. A file that fits in one window is read in one go.
+    pub fn read_windows(
+        &self,
+        path: &Path,
+        window: usize,
+        overlap: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(u64, bool), ReadError> {
+        let (file, size) = self.open(path)?;
+        let cap = self.max_file_size;
+        let wanted = size.min(cap);
+        let window = window.max(overlap + 1);
+        let mut buf = Vec::with_capacity((wanted as usize).min(window));
+        let mut reader = file.take(cap);
+        let mut offset = 0u64; // of buf[0] in the file
+        let mut total = 0u64;
+        loop {
+            let kept = buf.len();
+            let room = window - kept;
+            let read = (&mut reader).take(room as u64).read_to_end(&mut buf)?;
+            total += read as u64;
+            if read == 0 && offset > 0 {
+                break; // the previous window ended the file
+            }
+            visit(offset, &buf);
+            if buf.len() < window {
+                break;
+            }
+            // keep the last `overlap` bytes as the start of the next window
+            let drop = buf.len() - overlap;
+            buf.drain(..drop);
+            offset += drop as u64;
+        }
+        self.stats.files.fetch_add(1, Ordering::Relaxed);
+        self.stats.bytes.fetch_add(total, Ordering::Relaxed);
+        Ok((size, size > cap))
+    }
 }
 
 fn check_regular(meta: &Metadata) -> Result<(), ReadError> {

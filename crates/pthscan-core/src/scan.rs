@@ -12,6 +12,7 @@ use std::collections::HashSet;
 
 use pthscan_signatures::{PayloadScanner, Role, Signatures};
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 use crate::detectors::{self, Ctx, HookFile};
 use crate::diagnostic::Diagnostic;
@@ -346,7 +347,17 @@ enum Artifact {
 
 impl Artifact {
     /// Reads it into memory: one tree per image or archive, nested archives included.
-    fn open(&self, options: &ScanOptions, stats: &Arc<ReadStats>) -> Vec<Opened> {
+    /// Its size on disk (a layout directory counts as large: its layers are).
+    fn disk_size(&self) -> u64 {
+        match self {
+            Artifact::File(_, path, _) => std::fs::metadata(path).map_or(0, |m| m.len()),
+            Artifact::Layout(_) => u64::MAX,
+        }
+    }
+
+    /// Opens the artifact and what is nested in it, handing each opened tree to `visit` in
+    /// turn.
+    fn open(&self, options: &ScanOptions, stats: &Arc<ReadStats>, visit: &mut dyn FnMut(Opened)) {
         let open = OpenOptions {
             max_file_size: options.max_file_size,
             stats: Arc::clone(stats),
@@ -354,18 +365,19 @@ impl Artifact {
         };
         match self {
             Artifact::File(reader, path, bundled) => {
-                let mut opened = sources::artifact::open_file(path, reader, &open);
-                if *bundled {
-                    for d in opened.iter_mut().flat_map(|o| o.diagnostics.iter_mut()) {
-                        d.incomplete = false;
+                sources::artifact::open_file(path, reader, &open, &mut |mut o| {
+                    if *bundled {
+                        for d in &mut o.diagnostics {
+                            d.incomplete = false;
+                        }
                     }
-                }
-                opened
+                    visit(o);
+                });
             }
             Artifact::Layout(dir) => {
                 let limits = sources::archive::Limits::new(options.max_file_size);
                 let label = crate::pathfmt::display_path(dir);
-                match sources::image::read_layout_dir(dir, &limits) {
+                let opened = match sources::image::read_layout_dir(dir, &limits) {
                     Ok(blobs) => sources::image::assemble(&label, blobs, &open),
                     Err(why) => {
                         let mut failed = Opened::with_label(&label, &open);
@@ -375,14 +387,45 @@ impl Artifact {
                         ));
                         vec![failed]
                     }
-                }
+                };
+                sources::artifact::visit_nested(opened, &open, visit);
             }
         }
     }
 }
 
-/// Judges every environment found, then opens and judges the artifacts one at a time (in
-/// parallel), so that no more than a few are held in memory at once.
+/// Artifacts larger than this on disk are opened and judged one at a time.
+const LARGE_ARTIFACT: u64 = 8 << 20;
+
+/// Judges an opened artifact: what reading it found, then each environment in it.
+fn judge_opened(
+    sigs: &Signatures,
+    o: Opened,
+    options: &ScanOptions,
+) -> Vec<(Judged, Option<Environment>)> {
+    let tree: Arc<dyn Tree> = Arc::new(o.tree);
+    // findings about the artifact itself already carry display paths
+    let own = Judged {
+        findings: o.findings,
+        diagnostics: o.diagnostics,
+        ..Judged::default()
+    };
+    let mut out = vec![(own, None)];
+    for env in o.envs {
+        let w = Work {
+            tree: Arc::clone(&tree),
+            env,
+            install_hooks: o.install_hooks.clone(),
+            every_file: o.judge_every_file,
+            system_owned: Arc::default(),
+        };
+        out.push(judge_work(sigs, &w, options));
+    }
+    out
+}
+
+/// Judges every environment found, then opens and judges the artifacts so that no more than one large
+/// artifact is held in memory at once.
 pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -> ScanReport {
     let Discovered {
         mut report,
@@ -396,31 +439,21 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
         .par_iter()
         .map(|w| judge_work(sigs, w, options))
         .collect();
-    let opened: Vec<Vec<(Judged, Option<Environment>)>> = artifacts
-        .par_iter()
-        .flat_map_iter(|a| a.open(options, &stats))
-        .map(|o| {
-            let tree: Arc<dyn Tree> = Arc::new(o.tree);
-            // findings about the artifact itself already carry display paths
-            let own = Judged {
-                findings: o.findings,
-                diagnostics: o.diagnostics,
-                ..Judged::default()
-            };
-            let mut out = vec![(own, None)];
-            for env in o.envs {
-                let w = Work {
-                    tree: Arc::clone(&tree),
-                    env,
-                    install_hooks: o.install_hooks.clone(),
-                    every_file: o.judge_every_file,
-                    system_owned: Arc::default(),
-                };
-                out.push(judge_work(sigs, &w, options));
-            }
-            out
-        })
-        .collect();
+    // An artifact is held in memory while it is judged: large ones (a 17 MB wheel is 60 MB
+    // unpacked) one at a time, each judged with every thread; small ones side by side.
+    let (large, small): (Vec<&Artifact>, Vec<&Artifact>) = artifacts
+        .iter()
+        .partition(|a| a.disk_size() > LARGE_ARTIFACT);
+    let judge_artifact = |a: &Artifact| -> Vec<Vec<(Judged, Option<Environment>)>> {
+        let mut out = Vec::new();
+        a.open(options, &stats, &mut |o| {
+            out.push(judge_opened(sigs, o, options))
+        });
+        out
+    };
+    let mut opened: Vec<Vec<(Judged, Option<Environment>)>> =
+        large.into_iter().flat_map(judge_artifact).collect();
+    opened.par_extend(small.into_par_iter().flat_map_iter(judge_artifact));
     report.stats.artifacts = opened.len();
     judged.extend(opened.into_iter().flatten());
     for host in &hosts {
@@ -616,9 +649,9 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         .collect();
     for path in &work.install_hooks {
         hooks += 1;
-        match tree.read(path) {
-            Ok(data) => judged.push((path.clone(), data, Role::Install)),
-            Err(err) => diagnostics.push(Diagnostic::incomplete(path, err.to_string())),
+        // held whole while judged, as start-up code is
+        if let Some(data) = ctx.read_whole(path) {
+            judged.push((path.clone(), data, Role::Install));
         }
     }
     let mut scanner = PayloadScanner::new(&sigs.payload, options.scan_timeout);
@@ -698,7 +731,8 @@ fn deep_scan(
     let mut files = Vec::new();
     for root in roots {
         out.diagnostics.extend(tree.walk(root, &mut |path, kind| {
-            if matches!(kind, Kind::File | Kind::Symlink) && !skip.contains(path) {
+            // a FIFO, socket or device is listed too, to be named (never opened)
+            if matches!(kind, Kind::File | Kind::Symlink | Kind::Other) && !skip.contains(path) {
                 files.push(path.to_path_buf());
             }
         }));
@@ -718,6 +752,12 @@ fn deep_scan(
     out
 }
 
+/// Files are judged in windows of this size, each overlapping the one before by
+/// [`DEEP_OVERLAP`] (a match across a window boundary shorter than that is found): memory stays
+/// bounded whatever the file's size.
+const DEEP_WINDOW: usize = 4 << 20;
+const DEEP_OVERLAP: usize = 256 << 10;
+
 fn deep_file(
     sigs: &Signatures,
     tree: &dyn Tree,
@@ -725,11 +765,47 @@ fn deep_file(
     scanner: &mut PayloadScanner<'_>,
     path: &Path,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let data = match tree.read_unhashed(path) {
-        Ok(data) => data,
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let known_bad_name = sigs.iocs.is_known_bad_name(&name);
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut hasher = Sha256::new();
+    let mut lines_before = 0usize; // newlines before the current window
+    let mut hashed_to = 0u64; // the file's bytes hashed so far
+    let read = tree.read_windows(path, DEEP_WINDOW, DEEP_OVERLAP, &mut |offset, bytes| {
+        if known_bad_name {
+            hasher.update(&bytes[(hashed_to - offset) as usize..]);
+            hashed_to = offset + bytes.len() as u64;
+        }
+        let (found, problems) =
+            detectors::payload::judge(scanner, &env.root, path, bytes, Some(""), Role::Other);
+        for mut f in found {
+            f.location.line = f.location.line.map(|l| l + lines_before);
+            // a match inside the overlap was already found in the window before
+            if !findings
+                .iter()
+                .any(|g| g.rule == f.rule && g.location.line == f.location.line)
+            {
+                findings.push(f);
+            }
+        }
+        diagnostics.extend(problems);
+        // the next window starts `DEEP_OVERLAP` bytes before this one's end
+        let step = bytes.len().saturating_sub(DEEP_OVERLAP);
+        lines_before += memchr::memchr_iter(b'\n', &bytes[..step]).count();
+    });
+    let (size, truncated) = match read {
+        Ok(r) => r,
         // a symlink to a directory, or out of the root: the walk covers what is inside
         Err(crate::fsread::ReadError::NotRegular { kind: "directory" }) => {
             return (Vec::new(), Vec::new());
+        }
+        // nothing Python could import, nothing to read: named, not a gap in the scan
+        Err(err @ crate::fsread::ReadError::NotRegular { .. }) => {
+            return (Vec::new(), vec![Diagnostic::note(path, err.to_string())]);
         }
         Err(err) => {
             return (
@@ -738,41 +814,37 @@ fn deep_file(
             );
         }
     };
-    let mut findings = Vec::new();
-    let mut diagnostics = Vec::new();
-    if data.truncated {
+    if truncated {
         diagnostics.push(Diagnostic::note(
             path,
             format!(
-                "file is {} bytes: the payload rules judged its first {} (raise --max-file-size)",
-                data.size,
+                "file is {size} bytes: the payload rules judged its first {} (raise --max-file-size)",
                 tree.max_file_size()
             ),
         ));
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let mut sha256 = None;
-    if sigs.iocs.is_known_bad_name(&name) {
-        let hash = crate::fsread::sha256_hex(&data.bytes);
+    if known_bad_name {
+        let hash = format!("{:x}", hasher.finalize());
         if let Some(ioc) = sigs.iocs.file(&hash) {
             findings.push(detectors::ioc::file_finding(ioc, &env.root, path, &hash));
         }
-        sha256 = Some(hash);
     }
-    let (found, problems) = detectors::payload::judge(
-        scanner,
-        &env.root,
-        path,
-        &data.bytes,
-        sha256.as_deref(),
-        Role::Other,
-    );
-    findings.extend(found);
-    diagnostics.extend(problems);
+    if !findings.is_empty() {
+        // the whole file's hash, read again only when something was found
+        let hash = file_sha256(tree, path).unwrap_or_default();
+        for f in &mut findings {
+            f.sha256.clone_from(&hash);
+        }
+    }
     (findings, diagnostics)
+}
+
+/// The SHA-256 of a file as far as the read cap, read in windows.
+fn file_sha256(tree: &dyn Tree, path: &Path) -> Option<String> {
+    let mut hasher = Sha256::new();
+    tree.read_windows(path, 1 << 20, 0, &mut |_, bytes| hasher.update(bytes))
+        .ok()?;
+    Some(format!("{:x}", hasher.finalize()))
 }
 
 fn read_site_dir(ctx: &Ctx<'_>, dir: &Path) -> SiteHooks {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::{Ctx, EVIDENCE_CHARS, RuleDoc};
+use crate::diagnostic::Diagnostic;
 use crate::discovery::EnvKind;
 use crate::finding::{Finding, Location, Severity, excerpt};
 use crate::fsread::normalize;
@@ -100,6 +101,9 @@ struct Listed {
     record: PathBuf,
 }
 
+/// The largest RECORD read (about 100,000 rows).
+const MAX_RECORD: u64 = 8 << 20;
+
 /// Checks every distribution of the environment against its records, and every file of its
 /// site directories for an owner. `startup` holds the files read as start-up code; `hash_all`
 /// hashes every listed file (`--deep`). Returns the findings and which distribution's RECORD
@@ -132,6 +136,18 @@ pub fn check(
             continue;
         }
         let record_path = info.join("RECORD");
+        if let Some(size) = tree.file_size(&record_path)
+            && size > MAX_RECORD
+        {
+            // each row costs memory until the check ends: a RECORD no package has is refused
+            ctx.diagnostics.borrow_mut().push(Diagnostic::incomplete(
+                &record_path,
+                format!(
+                    "RECORD is {size} bytes, more than the {MAX_RECORD} any real package's has (torch's is 1.5 MB): its files were not checked"
+                ),
+            ));
+            continue;
+        }
         let Ok(text) = tree.read_unhashed(&record_path) else {
             continue; // distro-built dist-info without RECORD: owned by the package manager
         };
@@ -242,11 +258,15 @@ fn check_listed(
     let (algo, digest) = l.row.hash.as_ref()?;
     let size_differs = l.row.size.is_some_and(|s| s != size);
     let hash_differs = if critical || hash_all {
-        let data = tree.read(&l.path).ok()?;
-        if data.truncated {
+        // streamed: a large listed file (a 500 MB extension module) costs one window of memory
+        let mut hasher = record::RecordHasher::new(algo)?;
+        let (_, truncated) = tree
+            .read_windows(&l.path, 1 << 20, 0, &mut |_, bytes| hasher.update(bytes))
+            .ok()?;
+        if truncated {
             return None;
         }
-        record::digest_matches(algo, digest, &data.bytes) == Some(false)
+        !hasher.matches(digest)
     } else {
         false
     };

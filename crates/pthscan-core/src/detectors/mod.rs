@@ -99,21 +99,32 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Reads a file of start-up code, recording a diagnostic and returning `None` when it
-    /// cannot be read.
+    /// cannot be read; the payload rules judge it later.
     pub fn read(&self, path: &std::path::Path) -> Option<FileBytes> {
-        match self.tree.read(path) {
+        let data = self.read_whole(path)?;
+        let mut seen = self.startup_files.borrow_mut();
+        if !seen.iter().any(|(p, _)| p == path) {
+            seen.push((path.to_path_buf(), data.clone()));
+        }
+        Some(data)
+    }
+
+    /// Reads a file to be held whole while judged (start-up or install-time code), up to
+    /// [`STARTUP_CAP`], hashed; a diagnostic when it cannot be read or is longer.
+    pub fn read_whole(&self, path: &std::path::Path) -> Option<FileBytes> {
+        let cap = self.tree.max_file_size().min(STARTUP_CAP);
+        let read = self.tree.read_capped(path, cap).map(|mut d| {
+            d.sha256 = crate::fsread::sha256_hex(&d.bytes);
+            d
+        });
+        match read {
             Ok(data) => {
-                let mut seen = self.startup_files.borrow_mut();
-                if !seen.iter().any(|(p, _)| p == path) {
-                    seen.push((path.to_path_buf(), data.clone()));
-                }
                 if data.truncated {
                     self.diagnostics.borrow_mut().push(Diagnostic::incomplete(
                         path,
                         format!(
-                            "file is {} bytes, larger than the {}-byte cap: only its head was judged (raise --max-file-size)",
+                            "file is {} bytes, larger than the {cap}-byte cap for start-up code: only its head was judged",
                             data.size,
-                            self.tree.max_file_size()
                         ),
                     ));
                 }
@@ -128,6 +139,11 @@ impl Ctx<'_> {
         }
     }
 }
+
+/// Start-up code (hooks and what they import) is held whole while it is judged, and costs
+/// several times its size in memory: it is read up to this much (or `--max-file-size`, if
+/// lower). The LiteLLM hook was 34 KB.
+pub const STARTUP_CAP: u64 = 8 << 20;
 
 impl Ctx<'_> {
     /// `path` as the scanned system sees it: inside an image mounted at `--root`, without the

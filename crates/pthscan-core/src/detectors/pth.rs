@@ -1,5 +1,5 @@
-//! PTH001–PTH003: executable `.pth` lines, dormant dot-named `.pth` files, and known hooks
-//! whose content was changed.
+//! PTH001–PTH004: executable `.pth` lines, dormant dot-named `.pth` files, known hooks whose
+//! content was changed, and hooks no CPython can read as text.
 
 use std::collections::BTreeMap;
 
@@ -61,6 +61,22 @@ pub const RULES: &[&RuleDoc] = &[
         example: "distutils-precedence.pth:2: import os; … __import__(\"_distutils_hack_ext\") → high",
         references: &["THREATS.md §4", "signatures/known-good.toml"],
     },
+    &RuleDoc {
+        id: "PTH004",
+        title: "a .pth file that is not text",
+        what: "A `.pth` file holding NUL bytes — UTF-16 text or binary data. No CPython runs a line \
+               of it (the lines never start with `import `), so it is inert; it is reported so \
+               that nothing in a site directory goes unexamined. Low; medium when its UTF-16 text \
+               holds an `import` line (shown as evidence): a hook written by a tool that got the \
+               encoding wrong, or a test of what scanners read.",
+        why: "A hook another reader sees differently from CPython is worth a look, and a scanner \
+              that skips what it cannot decode is one an attacker can hide from.",
+        example: "wide.pth (UTF-16): import os; os.system('id') → medium, runs on no CPython",
+        references: &[
+            "THREATS.md §2.4",
+            "https://docs.python.org/3/library/site.html",
+        ],
+    },
 ];
 
 const DORMANT_PATHS: &str =
@@ -112,7 +128,64 @@ pub fn judge(
             ..Default::default()
         });
     }
+    out.extend(not_text(ctx, file));
     out
+}
+
+/// PTH004: NUL bytes, which no CPython generation's reading turns into an executable line.
+fn not_text(ctx: &Ctx<'_>, file: &HookFile) -> Option<Finding> {
+    let bytes = &file.data.bytes;
+    let at = memchr::memchr(0, bytes)?;
+    let utf16_le = bytes.starts_with(&[0xff, 0xfe]);
+    let utf16 = utf16_le || bytes.starts_with(&[0xfe, 0xff]);
+    let mut evidence = String::new();
+    let mut line = Some(crate::detectors::line_at(bytes, at));
+    if utf16 {
+        let units: Vec<u16> = bytes[2..]
+            .chunks_exact(2)
+            .map(|c| {
+                if utf16_le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        let text = String::from_utf16_lossy(&units);
+        if let Some((n, l)) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.starts_with("import ") || l.starts_with("import\t"))
+        {
+            evidence = l.to_owned();
+            line = Some(n + 1);
+        }
+    }
+    let (severity, message) = if evidence.is_empty() {
+        (
+            Severity::Low,
+            "the .pth file holds NUL bytes (binary or UTF-16): no CPython runs any of it",
+        )
+    } else {
+        (
+            Severity::Medium,
+            "UTF-16 .pth file with an import line: no CPython runs it as written, another reader might",
+        )
+    };
+    Some(Finding {
+        rule: "PTH004".into(),
+        severity,
+        location: Location {
+            path: file.path.clone(),
+            line,
+        },
+        environment: Some(ctx.env.root.clone()),
+        message: message.into(),
+        evidence: excerpt(&evidence, EVIDENCE_CHARS),
+        runs_on: Runs::NEVER,
+        sha256: file.data.sha256.clone(),
+        ..Default::default()
+    })
 }
 
 fn judge_line(

@@ -63,14 +63,51 @@ fn csv_fields(line: &str) -> Vec<String> {
 
 /// Whether `bytes` has the digest a RECORD row gives; `None` for an algorithm we do not know.
 pub fn digest_matches(algo: &str, digest: &str, bytes: &[u8]) -> Option<bool> {
-    let computed = match algo {
-        "sha256" => sha2::Sha256::digest(bytes).to_vec(),
-        "sha384" => sha2::Sha384::digest(bytes).to_vec(),
-        "sha512" => sha2::Sha512::digest(bytes).to_vec(),
-        _ => return None,
-    };
-    let ours = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(computed);
-    Some(ours == digest.trim_end_matches('='))
+    let mut hasher = RecordHasher::new(algo)?;
+    hasher.update(bytes);
+    Some(hasher.matches(digest))
+}
+
+/// A RECORD digest computed piece by piece, for files read in windows.
+pub enum RecordHasher {
+    /// `sha256=`
+    Sha256(sha2::Sha256),
+    /// `sha384=`
+    Sha384(sha2::Sha384),
+    /// `sha512=`
+    Sha512(sha2::Sha512),
+}
+
+impl RecordHasher {
+    /// A hasher for a RECORD algorithm name; `None` for one we do not know.
+    pub fn new(algo: &str) -> Option<RecordHasher> {
+        Some(match algo {
+            "sha256" => RecordHasher::Sha256(sha2::Sha256::new()),
+            "sha384" => RecordHasher::Sha384(sha2::Sha384::new()),
+            "sha512" => RecordHasher::Sha512(sha2::Sha512::new()),
+            _ => return None,
+        })
+    }
+
+    /// Adds the next bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        match self {
+            RecordHasher::Sha256(h) => h.update(bytes),
+            RecordHasher::Sha384(h) => h.update(bytes),
+            RecordHasher::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    /// Whether what was added has `digest` (RECORD's urlsafe base64, padding optional).
+    pub fn matches(self, digest: &str) -> bool {
+        let computed = match self {
+            RecordHasher::Sha256(h) => h.finalize().to_vec(),
+            RecordHasher::Sha384(h) => h.finalize().to_vec(),
+            RecordHasher::Sha512(h) => h.finalize().to_vec(),
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(computed)
+            == digest.trim_end_matches('=')
+    }
 }
 
 #[cfg(test)]

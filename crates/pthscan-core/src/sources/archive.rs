@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// Limits on one archive.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +41,7 @@ pub enum Entry {
     /// A regular file: the content kept (`None` when it was not wanted) and its full size.
     File {
         /// The kept bytes (at most the member cap).
-        data: Option<Vec<u8>>,
+        data: Option<Arc<Vec<u8>>>,
         /// The member's full size.
         size: u64,
     },
@@ -176,6 +177,20 @@ fn link_stays_inside(at: &Path, target: &Path) -> bool {
 /// kept.
 pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool) -> Listing {
     let mut out = Listing::default();
+    // the zip crate parses the whole central directory up front (a few hundred bytes of memory
+    // per entry): a zip declaring more members than any package has is not handed to it
+    if let Some(count) = declared_entries(bytes)
+        && count > MAX_ZIP_MEMBERS
+    {
+        out.problem(
+            ProblemKind::TooManyMembers,
+            None,
+            format!(
+                "declares {count} members, more than the limit of {MAX_ZIP_MEMBERS} for a zip: not opened"
+            ),
+        );
+        return out;
+    }
     let mut zip = match zip::ZipArchive::new(io::Cursor::new(bytes)) {
         Ok(z) => z,
         Err(err) => {
@@ -312,12 +327,37 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
             }
             Entry::File {
                 size: size.max(data.len() as u64),
-                data: Some(data),
+                data: Some(Arc::new(data)),
             }
         };
         out.members.push(Member { name, path, entry });
     }
     out
+}
+
+/// At most this many members in one zip (the largest wheels on PyPI have a few tens of
+/// thousands).
+const MAX_ZIP_MEMBERS: u64 = 100_000;
+
+/// The number of entries a zip's end of central directory declares (its zip64 record's, when
+/// it has one).
+fn declared_entries(bytes: &[u8]) -> Option<u64> {
+    let from = bytes.len().saturating_sub(65_557);
+    let eocd = memchr::memmem::rfind(&bytes[from..], b"PK\x05\x06")? + from;
+    let rec = bytes.get(eocd..eocd + 22)?;
+    let count = u16::from_le_bytes([rec[10], rec[11]]);
+    if count != u16::MAX {
+        return Some(u64::from(count));
+    }
+    // zip64: the locator just before points at the zip64 end record
+    let locator = bytes.get(eocd.checked_sub(20)?..eocd)?;
+    if locator[..4] != *b"PK\x06\x07" {
+        return Some(u64::from(count));
+    }
+    let at = usize::try_from(u64::from_le_bytes(locator[8..16].try_into().ok()?)).ok()?;
+    let rec64 = bytes.get(at..at.checked_add(56)?)?;
+    (rec64[..4] == *b"PK\x06\x06")
+        .then(|| u64::from_le_bytes(rec64[32..40].try_into().unwrap_or_default()))
 }
 
 /// The names of a zip's central directory, in order (not for zip64 archives).
@@ -396,17 +436,14 @@ fn stream_limit(compressed_len: u64, limits: &Limits) -> u64 {
     )
 }
 
-/// Undoes the compression of a tar held in memory, within the same limits as [`read_tar`], so
-/// that it can be read more than once without being decompressed again.
-pub fn decompress_all(bytes: &[u8], limits: &Limits) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    Bounded {
+/// The decompressed stream of a tar held in memory, failing past the same limits as
+/// [`read_tar`]: a tar can be streamed more than once without ever being held decompressed.
+pub fn decompress_stream<'a>(bytes: &'a [u8], limits: &Limits) -> io::Result<impl Read + 'a> {
+    Ok(Bounded {
         inner: decompressor(bytes, bytes)?,
         read: 0,
         limit: stream_limit(bytes.len() as u64, limits),
-    }
-    .read_to_end(&mut out)?;
-    Ok(out)
+    })
 }
 
 /// Counts decompressed bytes and fails once they pass a limit: what stops a tar bomb.
@@ -557,7 +594,7 @@ pub fn read_tar(
                     );
                 }
                 Entry::File {
-                    data: Some(data),
+                    data: Some(Arc::new(data)),
                     size,
                 }
             } else {

@@ -60,8 +60,15 @@ pub fn disguised_archive<'n>(name: &'n str, data: &[u8]) -> Option<&'n str> {
         .then_some(ext)
 }
 
-/// Opens an artifact held in memory, and the archives inside it.
-pub fn open_bytes(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
+/// Opens an artifact held in memory and then, one at a time, the archives inside it: each
+/// is handed to `visit` (which judges it and lets it go) before the next is opened, so that a
+/// zip of zips is never all in memory at once.
+pub fn open_bytes(label: &str, bytes: &[u8], opts: &OpenOptions, visit: &mut dyn FnMut(Opened)) {
+    visit_nested(open_level(label, bytes, opts), opts, visit);
+}
+
+/// Opens one artifact held in memory, not what is nested in it.
+fn open_level(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
     let limits = Limits::new(opts.max_file_size);
     let opened = match sniff(bytes) {
         Some(Format::Zip) => {
@@ -77,24 +84,19 @@ pub fn open_bytes(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> 
             }
         }
         Some(Format::Tar) => {
-            // decompressed once, then read as an image if it is one, else as an sdist; a bomb
-            // or a corrupt stream is read from the start so the problem names its member
-            let compressed = bytes.len() as u64;
-            match archive::decompress_all(bytes, &limits) {
-                Ok(plain) => {
-                    if let Ok(b) = image::read_outer_tar(&plain[..], &limits)
-                        && b.is_image()
-                    {
-                        return with_nested(image::assemble(label, b, opts), opts);
-                    }
-                    let listing = archive::read_tar(&plain[..], compressed, &limits, &|_, _| true);
-                    sdist::from_listing(label, listing, opts)
-                }
-                Err(_) => {
-                    let listing = archive::read_tar(bytes, compressed, &limits, &|_, _| true);
-                    sdist::from_listing(label, listing, opts)
-                }
+            // read as an image if it is one, else as an sdist: streamed each time, never held
+            // decompressed (a bomb or a corrupt stream is reported by the sdist reading, naming
+            // its member)
+            let image = archive::decompress_stream(bytes, &limits)
+                .map_err(|e| e.to_string())
+                .and_then(|s| image::read_outer_tar(s, &limits));
+            if let Ok(b) = image
+                && b.is_image()
+            {
+                return image::assemble(label, b, opts);
             }
+            let listing = archive::read_tar(bytes, bytes.len() as u64, &limits, &|_, _| true);
+            sdist::from_listing(label, listing, opts)
         }
         None => {
             let mut failed = Opened::with_label(label, opts);
@@ -105,38 +107,37 @@ pub fn open_bytes(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> 
             failed
         }
     };
-    with_nested(vec![opened], opts)
+    vec![opened]
 }
 
-/// `opened`, followed by everything nested in them, one level deeper each.
-fn with_nested(opened: Vec<Opened>, opts: &OpenOptions) -> Vec<Opened> {
-    let mut out = Vec::new();
+/// Hands each of `opened` to `visit`, then opens what was nested in it, one level deeper.
+pub fn visit_nested(opened: Vec<Opened>, opts: &OpenOptions, visit: &mut dyn FnMut(Opened)) {
+    let inner = OpenOptions {
+        max_depth: opts.max_depth.saturating_sub(1),
+        ..opts.clone()
+    };
     for mut o in opened {
         let nested = std::mem::take(&mut o.nested);
-        out.push(o);
-        let inner = OpenOptions {
-            max_depth: opts.max_depth.saturating_sub(1),
-            ..opts.clone()
-        };
+        visit(o);
         for (label, bytes) in nested {
-            out.extend(open_bytes(&label, &bytes, &inner));
+            open_bytes(&label, &bytes, &inner, visit);
         }
     }
-    out
 }
 
-/// Opens an artifact file on disk: zip archives and small tars are read into memory; an image
-/// tar is streamed, keeping only where Python lives.
-pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions) -> Vec<Opened> {
+/// Opens an artifact file on disk, and what is nested in it, handing each to `visit` as
+/// [`open_bytes`] does: zip archives and small tars are read into memory; an image tar is
+/// streamed, keeping only where Python lives.
+pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions, visit: &mut dyn FnMut(Opened)) {
     let label = crate::pathfmt::display_path(path);
-    let fail = |why: String| {
+    let fail = |why: String, visit: &mut dyn FnMut(Opened)| {
         let mut failed = Opened::with_label(&label, opts);
         failed.diagnostics.push(Diagnostic::incomplete(path, why));
-        vec![failed]
+        visit(failed);
     };
     let head = match reader.read_capped(path, 512) {
         Ok(h) => h,
-        Err(e) => return fail(e.to_string()),
+        Err(e) => return fail(e.to_string(), visit),
     };
     let limits = Limits::new(opts.max_file_size);
     match sniff(&head.bytes) {
@@ -145,7 +146,7 @@ pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions) -> Vec<Opened
         Some(Format::Tar) if head.size > opts.max_file_size => {
             let stream = match open_stream(reader, path) {
                 Ok(s) => s,
-                Err(e) => return fail(e.to_string()),
+                Err(e) => return fail(e.to_string(), visit),
             };
             let blobs = archive::decompressor(&head.bytes, stream)
                 .map_err(|e| e.to_string())
@@ -153,30 +154,33 @@ pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions) -> Vec<Opened
             if let Ok(b) = blobs
                 && b.is_image()
             {
-                return with_nested(image::assemble(&label, b, opts), opts);
+                return visit_nested(image::assemble(&label, b, opts), opts, visit);
             }
         }
         Some(Format::Tar | Format::Zip) => {}
         // a cache entry that is no package (an index page, pip's self-check): nothing to open
         None if super::cache::is_cache_path(path) && head.size > 0 => {}
-        None => return fail("not a zip or tar archive: not opened".into()),
+        None => return fail("not a zip or tar archive: not opened".into(), visit),
     }
     // an sdist, a wheel, a zip: small enough to hold (the cap is the archive limit, checked
     // before anything is read)
     if head.size > limits.max_total {
-        return fail(format!(
-            "archive is {} bytes, larger than the {}-byte limit: not opened",
-            head.size, limits.max_total
-        ));
+        return fail(
+            format!(
+                "archive is {} bytes, larger than the {}-byte limit: not opened",
+                head.size, limits.max_total
+            ),
+            visit,
+        );
     }
     let whole = match reader.read_capped(path, limits.max_total) {
         Ok(w) => w,
-        Err(e) => return fail(e.to_string()),
+        Err(e) => return fail(e.to_string(), visit),
     };
     match super::cache::body(&whole.bytes) {
-        Some(body) => open_bytes(&label, body, opts),
-        None if super::cache::is_cache_path(path) => Vec::new(),
-        None => fail("not a zip or tar archive: not opened".into()),
+        Some(body) => open_bytes(&label, body, opts, visit),
+        None if super::cache::is_cache_path(path) => {}
+        None => fail("not a zip or tar archive: not opened".into(), visit),
     }
 }
 

@@ -40,7 +40,7 @@ pub enum Node {
 #[derive(Debug, Clone)]
 pub struct MemFile {
     /// What was kept of the content, or why nothing was.
-    pub data: Result<Arc<[u8]>, Arc<str>>,
+    pub data: Result<Arc<Vec<u8>>, Arc<str>>,
     /// The file's full size.
     pub size: u64,
     /// Index into the tree's origins.
@@ -52,11 +52,9 @@ pub struct MemFile {
 
 impl MemFile {
     /// An archive member's file: the content read (or, when none was kept, why), no origin.
-    pub fn from_member(data: Option<&Vec<u8>>, size: u64, unread: &str) -> MemFile {
+    pub fn from_member(data: Option<&Arc<Vec<u8>>>, size: u64, unread: &str) -> MemFile {
         MemFile {
-            data: data
-                .map(|d| Arc::from(d.as_slice()))
-                .ok_or_else(|| Arc::from(unread)),
+            data: data.cloned().ok_or_else(|| Arc::from(unread)),
             size,
             origin: None,
             member: None,
@@ -222,31 +220,64 @@ fn rev_components(path: &Path) -> Vec<OsString> {
     parts
 }
 
-impl Tree for MemTree {
-    fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError> {
+impl MemTree {
+    /// The kept content of the regular file at `path` (through symlinks) and its full size.
+    fn content(&self, path: &Path) -> Result<(&Arc<Vec<u8>>, u64), ReadError> {
         let resolved = self.resolve(path)?;
         let file = match self.nodes.get(&resolved) {
             Some(Node::File(f)) => f,
             Some(Node::Dir) => return Err(ReadError::NotRegular { kind: "directory" }),
             Some(Node::Other(kind)) => return Err(ReadError::NotRegular { kind }),
             Some(Node::Symlink(_)) => return Err(ReadError::SymlinkLoop),
-            None => {
-                return Err(not_found());
-            }
+            None => return Err(not_found()),
         };
         let data = file
             .data
             .as_ref()
             .map_err(|why| ReadError::Unavailable(why.to_string()))?;
+        Ok((data, file.size))
+    }
+}
+
+impl Tree for MemTree {
+    fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError> {
+        let (data, size) = self.content(path)?;
         let take = data.len().min(usize::try_from(cap).unwrap_or(usize::MAX));
         self.stats.files.fetch_add(1, Ordering::Relaxed);
         self.stats.bytes.fetch_add(take as u64, Ordering::Relaxed);
         Ok(FileBytes {
             bytes: data[..take].to_vec(),
-            size: file.size,
+            size,
             sha256: String::new(),
-            truncated: (take as u64) < file.size,
+            truncated: (take as u64) < size,
         })
+    }
+
+    fn read_windows(
+        &self,
+        path: &Path,
+        window: usize,
+        overlap: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(u64, bool), ReadError> {
+        // already in memory: windows are slices of it, not copies
+        let (data, size) = self.content(path)?;
+        let take = data
+            .len()
+            .min(usize::try_from(self.max_file_size).unwrap_or(usize::MAX));
+        self.stats.files.fetch_add(1, Ordering::Relaxed);
+        self.stats.bytes.fetch_add(take as u64, Ordering::Relaxed);
+        let step = window.saturating_sub(overlap).max(1);
+        let mut start = 0;
+        loop {
+            let end = (start + window).min(take);
+            visit(start as u64, &data[start..end]);
+            if end == take {
+                break;
+            }
+            start += step;
+        }
+        Ok((size, (take as u64) < size))
     }
 
     fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError> {
@@ -363,7 +394,7 @@ mod tests {
 
     fn file(bytes: &[u8]) -> Node {
         Node::File(MemFile {
-            data: Ok(Arc::from(bytes)),
+            data: Ok(Arc::new(bytes.to_vec())),
             size: bytes.len() as u64,
             origin: None,
             member: None,

@@ -49,7 +49,7 @@ pub struct Opened {
     /// Problems met reading it, with display paths.
     pub diagnostics: Vec<Diagnostic>,
     /// Archives found inside: display label and bytes.
-    pub nested: Vec<(String, Vec<u8>)>,
+    pub nested: Vec<(String, Arc<Vec<u8>>)>,
     /// Files of the tree that run at install time (an sdist's `setup.py`).
     pub install_hooks: Vec<PathBuf>,
     /// Whether every file gets the payload rules without `--deep` (a package about to be
@@ -186,6 +186,23 @@ pub trait Tree: Send + Sync {
     fn read_unhashed(&self, path: &Path) -> Result<FileBytes, ReadError> {
         self.read_capped(path, self.max_file_size())
     }
+    /// Reads a regular file within [`Tree::max_file_size`] in windows of at most `window`
+    /// bytes, each starting `overlap` bytes before the previous one ended, so that a file of
+    /// any size is judged in bounded memory; `visit` gets each window's offset in the file.
+    /// Returns the file's size and whether it was longer than the cap. A tree already in
+    /// memory visits the whole file at once.
+    fn read_windows(
+        &self,
+        path: &Path,
+        window: usize,
+        overlap: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(u64, bool), ReadError> {
+        let _ = (window, overlap);
+        let data = self.read_unhashed(path)?;
+        visit(0, &data.bytes);
+        Ok((data.size, data.truncated))
+    }
     /// Whether `path` is a regular file or a symlink to one inside the tree.
     fn is_file(&self, path: &Path) -> bool {
         self.file_size(path).is_some()
@@ -199,6 +216,16 @@ pub trait Tree: Send + Sync {
 impl Tree for Reader {
     fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError> {
         Reader::read_capped(self, path, cap)
+    }
+
+    fn read_windows(
+        &self,
+        path: &Path,
+        window: usize,
+        overlap: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(u64, bool), ReadError> {
+        Reader::read_windows(self, path, window, overlap, visit)
     }
 
     fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError> {

