@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Side by side on one tree, in one run: pthscan (default and --deep) against find -type f (the
+# walk limit), rg -uuu (the read limit), yara -r with comparable rules, autorun-audit and
+# GuardDog, at one and two threads, on the tree and on copies of it 4× and 16× the files
+# (hard links: no extra disk, the same page cache). Prints a Markdown table: time (best of
+# RUNS, warm cache), files/s, MB/s, peak RSS, and the ratio to the limit each mode is held to.
+#   usage: benches/compare.sh TREE [RUNS]
+# Env: SCALES="1 4 16", PTHSCAN (default target/release/pthscan), AUTORUN (autorun-audit
+#      executable), GUARDDOG (guarddog executable), SLOW_TIMEOUT (seconds, default 900) for the
+#      two Python tools, which run at 1× only.
+# Needs: apt-get install ripgrep yara time bc; a release build; the Python tools in venvs:
+#   python3 -m venv ~/aa && ~/aa/bin/pip install autorun-audit==0.4.0   (AUTORUN=~/aa/bin/autorun-audit)
+#   python3 -m venv ~/gd && ~/gd/bin/pip install guarddog==3.2.0        (GUARDDOG=~/gd/bin/guarddog)
+set -euo pipefail
+TREE="$(cd "$1" && pwd)"; RUNS="${2:-3}"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+PTHSCAN="${PTHSCAN:-${CARGO_TARGET_DIR:-$HERE/../target}/release/pthscan}"
+SCALES="${SCALES:-1 4 16}"
+SLOW_TIMEOUT="${SLOW_TIMEOUT:-900}"
+WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
+python3 "$HERE/comparable-yara.py" > "$WORK/comparable.yar"
+
+# best wall time and its peak RSS over RUNS runs: "seconds kilobytes"
+measure() {
+  local best="" rss=""
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -f '%e %M' -o "$WORK/t" "$@" > /dev/null 2>&1 || true
+    read -r t m < <(tail -1 "$WORK/t")
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc)" = 1 ]; then best="$t"; rss="$m"; fi
+  done
+  echo "$best $rss"
+}
+
+row() { # label threads scale files bytes seconds rss_kb reference_seconds
+  local fps mbps ratio
+  fps="$(echo "scale=0; $4 / ($6 + 0.001)" | bc)"
+  mbps="$(echo "scale=0; $5 / 1048576 / ($6 + 0.001)" | bc)"
+  ratio="$( [ -n "$8" ] && echo "scale=2; $6 / ($8 + 0.001)" | bc || echo "")"
+  printf '| %s | %s | %s× | %s | %.2f s | %s | %s | %s MB | %s |\n' \
+    "$1" "$2" "$3" "$4" "$6" "$fps" "$mbps" "$(( $7 / 1024 ))" "${ratio:+${ratio}×}"
+}
+
+echo "| tool | threads | tree | files | time | files/s | MB/s | peak RSS | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for scale in $SCALES; do
+  target="$WORK/x$scale"
+  mkdir -p "$target"
+  for i in $(seq "$scale"); do cp -al "$TREE" "$target/copy$i"; done
+  files="$(find "$target" -type f | wc -l)"
+  bytes="$(find "$target" -type f -printf '%s\n' | awk '{s += $1} END {print s}')"
+  # read the tree once so every tool starts from a warm cache
+  cat "$target"/copy1 >/dev/null 2>&1 || true; rg -uuu -c zzzz_never "$target" > /dev/null 2>&1 || true
+  read -r find_t find_m < <(measure find "$target" -type f)
+  row "find -type f" 1 "$scale" "$files" "$bytes" "$find_t" "$find_m" ""
+  for threads in 1 2; do
+    read -r t m < <(measure env RAYON_NUM_THREADS="$threads" "$PTHSCAN" "$target" --format json -q -o /dev/null)
+    row "pthscan" "$threads" "$scale" "$files" "$bytes" "$t" "$m" "$find_t"
+  done
+  for threads in 1 2; do
+    read -r rg_t rg_m < <(measure rg -uuu -j "$threads" -c -e 'import ' -e 'exec(' -e 'b64decode' "$target")
+    row "rg -uuu" "$threads" "$scale" "$files" "$bytes" "$rg_t" "$rg_m" ""
+    read -r t m < <(measure env RAYON_NUM_THREADS="$threads" "$PTHSCAN" "$target" --deep --max-file-size 4294967296 --format json -q -o /dev/null)
+    row "pthscan --deep" "$threads" "$scale" "$files" "$bytes" "$t" "$m" "$rg_t"
+    read -r t m < <(measure yara -r -p "$threads" "$WORK/comparable.yar" "$target")
+    row "yara -r" "$threads" "$scale" "$files" "$bytes" "$t" "$m" "$rg_t"
+  done
+  if [ "$scale" = 1 ]; then
+    sites="$(find "$target" -type d -name site-packages | head -1)"
+    if [ -n "${AUTORUN:-}" ] && [ -n "$sites" ]; then
+      read -r t m < <(RUNS=1 measure timeout "$SLOW_TIMEOUT" "$AUTORUN" env --site-dir "$sites" --format json)
+      row "autorun-audit env --site-dir" 1 "$scale" "$files" "$bytes" "$t" "$m" "$find_t"
+    fi
+    if [ -n "${GUARDDOG:-}" ]; then
+      read -r t m < <(RUNS=1 measure timeout "$SLOW_TIMEOUT" "$GUARDDOG" pypi scan "$target")
+      row "guarddog pypi scan (timeout ${SLOW_TIMEOUT}s)" 1 "$scale" "$files" "$bytes" "$t" "$m" "$find_t"
+    fi
+  fi
+  rm -rf "$target"
+done
+# start-up: an empty folder
+mkdir -p "$WORK/empty"
+read -r t m < <(measure "$PTHSCAN" "$WORK/empty" --format json -q -o /dev/null)
+echo
+echo "Empty folder: $t s, $(( m / 1024 )) MB peak."
