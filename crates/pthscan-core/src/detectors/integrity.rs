@@ -97,8 +97,9 @@ fn is_hook_name(name: &str) -> bool {
 struct Listed {
     path: PathBuf,
     row: record::RecordRow,
-    dist: String,
-    record: PathBuf,
+    /// Shared by every row of one RECORD (a host lists hundreds of thousands of files).
+    dist: Arc<str>,
+    record: Arc<Path>,
 }
 
 /// The largest RECORD read (about 100,000 rows).
@@ -152,6 +153,7 @@ pub fn check(
             continue; // distro-built dist-info without RECORD: owned by the package manager
         };
         let owner: Arc<str> = Arc::from(dist.as_str());
+        let shared_record: Arc<Path> = Arc::from(record_path.as_path());
         for row in record::parse(&String::from_utf8_lossy(&text.bytes)) {
             let path = normalize(&site.join(&row.path));
             owned.insert(path.as_os_str().to_owned());
@@ -179,8 +181,8 @@ pub fn check(
             listed.push(Listed {
                 path,
                 row,
-                dist: dist.clone(),
-                record: record_path.clone(),
+                dist: Arc::clone(&owner),
+                record: Arc::clone(&shared_record),
             });
         }
     }
@@ -193,23 +195,24 @@ pub fn check(
     }
 
     // presence and size of every listed file; hashes of start-up code (all with --deep)
-    let results: Vec<Option<Finding>> = listed
+    // only what differs is kept (a finding is a few hundred bytes; most files are fine)
+    let results: Vec<(usize, Finding)> = listed
         .par_iter()
-        .map(|l| check_listed(tree, &ctx.env.root, l, startup, hash_all))
+        .enumerate()
+        .filter_map(|(i, l)| Some((i, check_listed(tree, &ctx.env.root, l, startup, hash_all)?)))
         .collect();
     let mut missing: BTreeMap<(&str, &Path), (Vec<&str>, bool)> = BTreeMap::new();
-    for (l, r) in listed.iter().zip(results) {
-        match r {
-            Some(f) if f.rule == "INT001" => {
-                let e = missing.entry((&l.dist, &l.record)).or_default();
-                e.0.push(&l.row.path);
-                e.1 |= l
-                    .path
-                    .file_name()
-                    .is_some_and(|n| is_hook_name(&n.to_string_lossy()));
-            }
-            Some(f) => out.push(f),
-            None => {}
+    for (i, f) in results {
+        let l = &listed[i];
+        if f.rule == "INT001" {
+            let e = missing.entry((&l.dist, &l.record)).or_default();
+            e.0.push(&l.row.path);
+            e.1 |= l
+                .path
+                .file_name()
+                .is_some_and(|n| is_hook_name(&n.to_string_lossy()));
+        } else {
+            out.push(f);
         }
     }
     for ((dist, record_path), (paths, hook)) in missing {
