@@ -16,8 +16,12 @@ for run in a b; do
   rm -rf "$WORK/target"
 done
 a="$(cd "$WORK/dist-a" && cat ./*.sha256)"
-cmp "$WORK/dist-a/"pthscan-*[!6] "$WORK/dist-b/"pthscan-*[!6] | head -3 || true
 b="$(cd "$WORK/dist-b" && cat ./*.sha256)"
 echo "a: $a"; echo "b: $b"
-[ "$a" = "$b" ] || { echo "error: the two builds differ" >&2; exit 1; }
+if [ "$a" != "$b" ]; then
+  name="$(cd "$WORK/dist-a" && ls ./*.sha256 | sed 's/\.sha256$//')"
+  cmp -l "$WORK/dist-a/$name" "$WORK/dist-b/$name" | wc -l | sed 's/$/ bytes differ/' >&2
+  echo "error: the two builds differ" >&2
+  exit 1
+fi
 echo "reproducible: two clean builds are byte-identical"
