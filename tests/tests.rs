@@ -520,3 +520,71 @@ fn deep_reports_the_size_cap_and_the_rule_timeout_when_hit() {
         "{json}"
     );
 }
+
+#[test]
+fn deep_checks_every_record_hash_in_the_same_read_and_outside_site_packages_too() {
+    use base64::Engine;
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    let row = |path: &str, listed: &[u8]| {
+        let digest =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(listed));
+        format!("{path},sha256={digest},{}\n", listed.len())
+    };
+    // same size as listed, other bytes: only a hash tells
+    std::fs::create_dir_all(sp.join("tool")).unwrap();
+    std::fs::write(sp.join("tool/core.py"), b"x = 2\n").unwrap();
+    std::fs::write(sp.join("tool/ok.py"), b"y = 1\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("venv/bin")).unwrap();
+    std::fs::write(dir.path().join("venv/bin/tool"), b"#!/bin/sh\nexit 9\n").unwrap();
+    let info = sp.join("tool-1.0.dist-info");
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        "Metadata-Version: 2.1\nName: tool\nVersion: 1.0\n\n",
+    )
+    .unwrap();
+    std::fs::write(
+        info.join("RECORD"),
+        [
+            row("tool/core.py", b"x = 1\n"),
+            row("tool/ok.py", b"y = 1\n"),
+            row("../../../bin/tool", b"#!/bin/sh\nexit 0\n"),
+            "tool-1.0.dist-info/RECORD,,\n".into(),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let int002 = |json: &serde_json::Value| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "INT002")
+            .map(|f| {
+                let p = f["location"]["path"].as_str().unwrap();
+                (
+                    p.rsplit('/').next().unwrap().to_owned(),
+                    f["severity"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (json, _) = scan_json(dir.path(), &[]);
+    assert_eq!(
+        int002(&json),
+        Vec::<(String, String)>::new(),
+        "sizes match: the default scan cannot tell"
+    );
+    let (json, _) = scan_json(dir.path(), &["--deep"]);
+    assert_eq!(
+        int002(&json),
+        [
+            ("core.py".to_owned(), "medium".to_owned()),
+            ("tool".to_owned(), "medium".to_owned())
+        ]
+    );
+}

@@ -14,6 +14,7 @@ use pthscan_signatures::{PayloadScanner, Role, Signatures};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::detectors::integrity::{Deferred, Hashing, Listed};
 use crate::detectors::{self, Ctx, HookFile};
 use crate::diagnostic::Diagnostic;
 use crate::discovery::{self, Environment};
@@ -630,10 +631,15 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         .map(|(p, _)| p.clone())
         .collect();
     // a wheel is checked against its RECORD member by member (REC rules) when it is opened
-    let (found, owners) = if env.kind == crate::discovery::EnvKind::Wheel {
+    let hashing = if options.deep {
+        Hashing::Deferred
+    } else {
+        Hashing::Never
+    };
+    let (found, owners, deferred) = if env.kind == crate::discovery::EnvKind::Wheel {
         Default::default()
     } else {
-        detectors::integrity::check(&ctx, &metadata, &startup_paths, options.deep)
+        detectors::integrity::check(&ctx, &metadata, &startup_paths, hashing)
     };
     findings.extend(found);
     findings.extend(detectors::entry_points::judge(&ctx, &metadata));
@@ -686,7 +692,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         } else {
             ctx.search_path.clone()
         };
-        let deep = deep_scan(sigs, tree, env, &dirs, &skip, options);
+        let deep = deep_scan(sigs, tree, env, &dirs, &skip, &deferred, options);
         findings.extend(deep.findings);
         diagnostics.extend(deep.diagnostics);
         payload_files += deep.payload_files;
@@ -716,9 +722,12 @@ fn deep_scan(
     env: &Environment,
     dirs: &[PathBuf],
     skip: &HashSet<PathBuf>,
+    deferred: &Deferred,
     options: &ScanOptions,
 ) -> Judged {
     let mut out = Judged::default();
+    // RECORD hashes --deep checks in the same read as the payload rules
+    let to_hash = deferred.by_path();
     // a directory inside another one listed is walked with its parent
     let mut roots: Vec<&PathBuf> = dirs.iter().collect();
     roots.sort();
@@ -741,10 +750,17 @@ fn deep_scan(
         .par_iter()
         .map_init(
             || PayloadScanner::new(&sigs.payload, options.scan_timeout),
-            |scanner, path| deep_file(sigs, tree, env, scanner, path),
+            |scanner, path| {
+                let listed = to_hash.get(path.as_os_str()).copied();
+                deep_file(sigs, tree, env, scanner, path, listed)
+            },
         )
         .collect();
     out.payload_files = files.len();
+    // listed files outside the directories walked: hashed on their own
+    let read: HashSet<&std::ffi::OsStr> = files.iter().map(|p| p.as_os_str()).collect();
+    out.findings
+        .extend(deferred.hash_rest(tree, &env.root, &read));
     for (findings, diagnostics) in results {
         out.findings.extend(findings);
         out.diagnostics.extend(diagnostics);
@@ -764,7 +780,9 @@ fn deep_file(
     env: &Environment,
     scanner: &mut PayloadScanner<'_>,
     path: &Path,
+    listed: Option<&Listed>,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
+    let mut record_hasher = listed.and_then(Listed::hasher);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
@@ -776,10 +794,14 @@ fn deep_file(
     let mut lines_before = 0usize; // newlines before the current window
     let mut hashed_to = 0u64; // the file's bytes hashed so far
     let read = tree.read_windows(path, DEEP_WINDOW, DEEP_OVERLAP, &mut |offset, bytes| {
+        let fresh = &bytes[(hashed_to - offset) as usize..];
         if known_bad_name {
-            hasher.update(&bytes[(hashed_to - offset) as usize..]);
-            hashed_to = offset + bytes.len() as u64;
+            hasher.update(fresh);
         }
+        if let Some(h) = &mut record_hasher {
+            h.update(fresh);
+        }
+        hashed_to = offset + bytes.len() as u64;
         let (found, problems) =
             detectors::payload::judge(scanner, &env.root, path, bytes, Some(""), Role::Other);
         for mut f in found {
@@ -822,6 +844,9 @@ fn deep_file(
                 tree.max_file_size()
             ),
         ));
+    }
+    if let (Some(l), Some(h), false) = (listed, record_hasher, truncated) {
+        findings.extend(l.verdict(&env.root, h, size));
     }
     if known_bad_name {
         let hash = format!("{:x}", hasher.finalize());

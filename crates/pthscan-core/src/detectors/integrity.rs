@@ -94,12 +94,81 @@ fn is_hook_name(name: &str) -> bool {
 }
 
 /// One RECORD row to check.
-struct Listed {
+/// A file a RECORD lists.
+pub struct Listed {
     path: PathBuf,
     row: record::RecordRow,
     /// Shared by every row of one RECORD (a host lists hundreds of thousands of files).
     dist: Arc<str>,
     record: Arc<Path>,
+}
+
+/// Listed files whose hash `--deep` checks as it reads them for the payload rules (one read
+/// of each file, not two), with [`Listed::hasher`] and [`Listed::verdict`]; what it does
+/// not read is hashed by [`Deferred::hash_rest`].
+#[derive(Default)]
+pub struct Deferred {
+    listed: Vec<Listed>,
+    pending: Vec<usize>,
+}
+
+impl Deferred {
+    /// The pending files by path.
+    pub fn by_path(&self) -> HashMap<&std::ffi::OsStr, &Listed> {
+        self.pending
+            .iter()
+            .map(|&i| (self.listed[i].path.as_os_str(), &self.listed[i]))
+            .collect()
+    }
+
+    /// Hashes the pending files not in `done`, in parallel.
+    pub fn hash_rest(
+        &self,
+        tree: &dyn Tree,
+        env_root: &Path,
+        done: &HashSet<&std::ffi::OsStr>,
+    ) -> Vec<Finding> {
+        self.pending
+            .par_iter()
+            .map(|&i| &self.listed[i])
+            .filter(|l| !done.contains(l.path.as_os_str()))
+            .filter_map(
+                |l| match check_listed(tree, env_root, l, &HashSet::new(), Hashing::Now) {
+                    Checked::Found(f) => Some(*f),
+                    _ => None,
+                },
+            )
+            .collect()
+    }
+}
+
+impl Listed {
+    /// A hasher for the digest its RECORD row gives, if it gives one we know.
+    pub fn hasher(&self) -> Option<record::RecordHasher> {
+        record::RecordHasher::new(&self.row.hash.as_ref()?.0)
+    }
+
+    /// INT002 when the file, of `size` bytes, hashed by `hasher`, is not what RECORD lists.
+    pub fn verdict(
+        &self,
+        env_root: &Path,
+        hasher: record::RecordHasher,
+        size: u64,
+    ) -> Option<Finding> {
+        let digest = &self.row.hash.as_ref()?.1;
+        changed(env_root, self, size, !hasher.matches(digest), false)
+    }
+}
+
+/// When listed files that are not start-up code are hashed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Hashing {
+    /// Never (a size check only: the default scan).
+    Never,
+    /// Now, reading each file (what the deferred ones get when nothing else read them).
+    Now,
+    /// Later, by whoever reads the file anyway (`--deep`).
+    Deferred,
 }
 
 /// The largest RECORD read (about 100,000 rows).
@@ -114,8 +183,8 @@ pub fn check(
     ctx: &Ctx<'_>,
     metadata: &[(PathBuf, PathBuf)],
     startup: &HashSet<PathBuf>,
-    hash_all: bool,
-) -> (Vec<Finding>, HashMap<OsString, Arc<str>>) {
+    hashing: Hashing,
+) -> (Vec<Finding>, HashMap<OsString, Arc<str>>, Deferred) {
     let tree = ctx.tree;
     let mut out = Vec::new();
     let mut owned: HashSet<OsString> = HashSet::new();
@@ -196,14 +265,28 @@ pub fn check(
 
     // presence and size of every listed file; hashes of start-up code (all with --deep)
     // only what differs is kept (a finding is a few hundred bytes; most files are fine)
-    let results: Vec<(usize, Finding)> = listed
+    let results: Vec<(usize, Checked)> = listed
         .par_iter()
         .enumerate()
-        .filter_map(|(i, l)| Some((i, check_listed(tree, &ctx.env.root, l, startup, hash_all)?)))
+        .filter_map(
+            |(i, l)| match check_listed(tree, &ctx.env.root, l, startup, hashing) {
+                Checked::Fine => None,
+                found => Some((i, found)),
+            },
+        )
         .collect();
     let mut missing: BTreeMap<(&str, &Path), (Vec<&str>, bool)> = BTreeMap::new();
-    for (i, f) in results {
+    let mut pending = Vec::new();
+    for (i, checked) in results {
         let l = &listed[i];
+        let f = match checked {
+            Checked::Defer => {
+                pending.push(i);
+                continue;
+            }
+            Checked::Found(f) => *f,
+            Checked::Fine => continue,
+        };
         if f.rule == "INT001" {
             let e = missing.entry((&l.dist, &l.record)).or_default();
             e.0.push(&l.row.path);
@@ -237,7 +320,17 @@ pub fn check(
         });
     }
     out.extend(unowned(ctx, &owned));
-    (out, owners)
+    (out, owners, Deferred { listed, pending })
+}
+
+/// What checking one listed file gave.
+enum Checked {
+    /// As listed (or not checkable).
+    Fine,
+    /// Missing or changed.
+    Found(Box<Finding>),
+    /// Present, its hash left to whoever reads it.
+    Defer,
 }
 
 fn check_listed(
@@ -245,34 +338,52 @@ fn check_listed(
     env_root: &Path,
     l: &Listed,
     startup: &HashSet<PathBuf>,
-    hash_all: bool,
-) -> Option<Finding> {
-    let name = l.path.file_name()?.to_string_lossy();
+    hashing: Hashing,
+) -> Checked {
+    let Some(name) = l.path.file_name().map(|n| n.to_string_lossy()) else {
+        return Checked::Fine;
+    };
     if name.ends_with(".pyc") && l.row.hash.is_none() {
-        return None; // compiled on install, unhashed by design
+        return Checked::Fine; // compiled on install, unhashed by design
     }
     let Some(size) = tree.file_size(&l.path) else {
-        return Some(Finding {
+        return Checked::Found(Box::new(Finding {
             rule: "INT001".into(),
             ..Default::default()
-        });
+        }));
     };
     let critical = is_hook_name(&name) || startup.contains(&l.path);
-    let (algo, digest) = l.row.hash.as_ref()?;
-    let size_differs = l.row.size.is_some_and(|s| s != size);
-    let hash_differs = if critical || hash_all {
+    let Some((algo, digest)) = l.row.hash.as_ref() else {
+        return Checked::Fine;
+    };
+    let hash_differs = if critical || hashing == Hashing::Now {
         // streamed: a large listed file (a 500 MB extension module) costs one window of memory
-        let mut hasher = record::RecordHasher::new(algo)?;
-        let (_, truncated) = tree
-            .read_windows(&l.path, 1 << 20, 0, &mut |_, bytes| hasher.update(bytes))
-            .ok()?;
-        if truncated {
-            return None;
+        let Some(mut hasher) = record::RecordHasher::new(algo) else {
+            return Checked::Fine;
+        };
+        match tree.read_windows(&l.path, 1 << 20, 0, &mut |_, bytes| hasher.update(bytes)) {
+            Ok((_, false)) => !hasher.matches(digest),
+            _ => return Checked::Fine,
         }
-        !hasher.matches(digest)
+    } else if hashing == Hashing::Deferred {
+        return Checked::Defer;
     } else {
         false
     };
+    changed(env_root, l, size, hash_differs, critical)
+        .map_or(Checked::Fine, |f| Checked::Found(Box::new(f)))
+}
+
+/// INT002 for a listed file of `size` bytes whose hash does or does not differ.
+fn changed(
+    env_root: &Path,
+    l: &Listed,
+    size: u64,
+    hash_differs: bool,
+    critical: bool,
+) -> Option<Finding> {
+    let (algo, digest) = l.row.hash.as_ref()?;
+    let size_differs = l.row.size.is_some_and(|s| s != size);
     if !size_differs && !hash_differs {
         return None;
     }
