@@ -5,7 +5,8 @@
 # (hard links: no extra disk, the same page cache). Prints a Markdown table: time (best of
 # RUNS, warm cache), files/s, MB/s, peak RSS, and the ratio to the limit each mode is held to.
 #   usage: benches/compare.sh TREE [RUNS]
-# Env: SCALES="1 4 16", PTHSCAN (default target/release/pthscan), AUTORUN (autorun-audit
+# Env: SCALES="1 4 16", DEEP_SCALES (rg and --deep; default SCALES), YARA_SCALES (default
+#      "1": yara is the slowest), PTHSCAN (default target/release/pthscan), AUTORUN (autorun-audit
 #      executable), GUARDDOG (guarddog executable), SLOW_TIMEOUT (seconds, default 900) for the
 #      two Python tools, which run at 1× only.
 # Needs: apt-get install ripgrep yara time bc; a release build; the Python tools in venvs:
@@ -15,10 +16,14 @@ set -euo pipefail
 TREE="$(cd "$1" && pwd)"; RUNS="${2:-3}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PTHSCAN="${PTHSCAN:-${CARGO_TARGET_DIR:-$HERE/../target}/release/pthscan}"
+[ -x "$PTHSCAN" ] || { echo "no pthscan at $PTHSCAN: cargo build --release --locked, or set PTHSCAN" >&2; exit 2; }
 SCALES="${SCALES:-1 4 16}"
+DEEP_SCALES="${DEEP_SCALES:-$SCALES}"
+YARA_SCALES="${YARA_SCALES:-1}"
+at() { case " $2 " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 SLOW_TIMEOUT="${SLOW_TIMEOUT:-900}"
 WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
-python3 "$HERE/comparable-yara.py" > "$WORK/comparable.yar"
+python3 "$HERE/comparable-yara.py" "$WORK/comparable.yar" > /dev/null
 
 # best wall time and its peak RSS over RUNS runs: "seconds kilobytes"
 measure() {
@@ -36,7 +41,7 @@ row() { # label threads scale files bytes seconds rss_kb reference_seconds
   fps="$(echo "scale=0; $4 / ($6 + 0.001)" | bc)"
   mbps="$(echo "scale=0; $5 / 1048576 / ($6 + 0.001)" | bc)"
   ratio="$( [ -n "$8" ] && echo "scale=2; $6 / ($8 + 0.001)" | bc || echo "")"
-  printf '| %s | %s | %s× | %s | %.2f s | %s | %s | %s MB | %s |\n' \
+  printf '| %s | %s | %s× | %s | %.3f s | %s | %s | %s MB | %s |\n' \
     "$1" "$2" "$3" "$4" "$6" "$fps" "$mbps" "$(( $7 / 1024 ))" "${ratio:+${ratio}×}"
 }
 
@@ -47,7 +52,7 @@ for scale in $SCALES; do
   mkdir -p "$target"
   for i in $(seq "$scale"); do cp -al "$TREE" "$target/copy$i"; done
   files="$(find "$target" -type f | wc -l)"
-  bytes="$(find "$target" -type f -printf '%s\n' | awk '{s += $1} END {print s}')"
+  bytes="$(find "$target" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')"
   # read the tree once so every tool starts from a warm cache
   cat "$target"/copy1 >/dev/null 2>&1 || true; rg -uuu -c zzzz_never "$target" > /dev/null 2>&1 || true
   read -r find_t find_m < <(measure find "$target" -type f)
@@ -57,12 +62,15 @@ for scale in $SCALES; do
     row "pthscan" "$threads" "$scale" "$files" "$bytes" "$t" "$m" "$find_t"
   done
   for threads in 1 2; do
-    read -r rg_t rg_m < <(measure rg -uuu -j "$threads" -c -e 'import ' -e 'exec(' -e 'b64decode' "$target")
+    at "$scale" "$DEEP_SCALES" || break
+    read -r rg_t rg_m < <(measure rg -uuu -j "$threads" -c -F -e 'import ' -e 'exec(' -e 'b64decode' "$target")
     row "rg -uuu" "$threads" "$scale" "$files" "$bytes" "$rg_t" "$rg_m" ""
     read -r t m < <(measure env RAYON_NUM_THREADS="$threads" "$PTHSCAN" "$target" --deep --max-file-size 4294967296 --format json -q -o /dev/null)
     row "pthscan --deep" "$threads" "$scale" "$files" "$bytes" "$t" "$m" "$rg_t"
-    read -r t m < <(measure yara -r -p "$threads" "$WORK/comparable.yar" "$target")
-    row "yara -r" "$threads" "$scale" "$files" "$bytes" "$t" "$m" "$rg_t"
+    if at "$scale" "$YARA_SCALES"; then
+      read -r t m < <(measure yara -r -p "$threads" "$WORK/comparable.yar" "$target")
+      row "yara -r" "$threads" "$scale" "$files" "$bytes" "$t" "$m" "$rg_t"
+    fi
   done
   if [ "$scale" = 1 ]; then
     sites="$(find "$target" -type d -name site-packages | head -1)"

@@ -702,7 +702,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         if f.distribution.is_none() {
             f.distribution = owners
                 .get(f.location.path.as_os_str())
-                .map(|d| d.to_string());
+                .and_then(|d| d.as_deref().map(str::to_owned));
         }
     }
     Judged {

@@ -184,11 +184,12 @@ pub fn check(
     metadata: &[(PathBuf, PathBuf)],
     startup: &HashSet<PathBuf>,
     hashing: Hashing,
-) -> (Vec<Finding>, HashMap<OsString, Arc<str>>, Deferred) {
+) -> (Vec<Finding>, HashMap<OsString, Option<Arc<str>>>, Deferred) {
     let tree = ctx.tree;
     let mut out = Vec::new();
-    let mut owned: HashSet<OsString> = HashSet::new();
-    let mut owners: HashMap<OsString, Arc<str>> = HashMap::new();
+    // every owned file, with the distribution whose RECORD lists it (one map, not two: a site
+    // directory can hold a hundred thousand files)
+    let mut owners: HashMap<OsString, Option<Arc<str>>> = HashMap::new();
     let mut listed: Vec<Listed> = Vec::new();
     for (site, meta) in metadata {
         let Some((info, info_name, dist)) = super::ioc::info_dir(meta) else {
@@ -197,7 +198,7 @@ pub fn check(
         if info_name.ends_with(".egg-info") && tree.is_dir(info) {
             if let Ok(files) = tree.read_unhashed(&info.join("installed-files.txt")) {
                 for line in String::from_utf8_lossy(&files.bytes).lines() {
-                    owned.insert(normalize(&info.join(line.trim())).into_os_string());
+                    owners.insert(normalize(&info.join(line.trim())).into_os_string(), None);
                 }
             }
             continue;
@@ -225,8 +226,7 @@ pub fn check(
         let shared_record: Arc<Path> = Arc::from(record_path.as_path());
         for row in record::parse(&String::from_utf8_lossy(&text.bytes)) {
             let path = normalize(&site.join(&row.path));
-            owned.insert(path.as_os_str().to_owned());
-            owners.insert(path.as_os_str().to_owned(), Arc::clone(&owner));
+            owners.insert(path.as_os_str().to_owned(), Some(Arc::clone(&owner)));
             if !row.path.contains('/')
                 && let Some(entry) = ctx.sigs.known_good.ships_no_hooks(&dist, &row.path)
             {
@@ -256,10 +256,10 @@ pub fn check(
         }
     }
     if ctx.env.kind == EnvKind::Conda {
-        owned.extend(
+        owners.extend(
             conda_owned(tree, &ctx.env.root)
                 .into_iter()
-                .map(PathBuf::into_os_string),
+                .map(|p| (p.into_os_string(), None)),
         );
     }
 
@@ -319,7 +319,7 @@ pub fn check(
             ..Default::default()
         });
     }
-    out.extend(unowned(ctx, &owned));
+    out.extend(unowned(ctx, &owners));
     (out, owners, Deferred { listed, pending })
 }
 
@@ -427,7 +427,7 @@ fn changed(
 }
 
 /// Files of the site directories that nobody installed.
-fn unowned(ctx: &Ctx<'_>, owned: &HashSet<OsString>) -> Vec<Finding> {
+fn unowned(ctx: &Ctx<'_>, owned: &HashMap<OsString, Option<Arc<str>>>) -> Vec<Finding> {
     let tree = ctx.tree;
     let mut out = Vec::new();
     for site in &ctx.env.site_dirs {
@@ -444,7 +444,7 @@ fn unowned(ctx: &Ctx<'_>, owned: &HashSet<OsString>) -> Vec<Finding> {
                 !ctx.system_owned.is_empty()
                     && ctx.system_owned.contains(ctx.live_path(path).as_os_str())
             };
-            if owned.contains(path.as_os_str()) || by_system() {
+            if owned.contains_key(path.as_os_str()) || by_system() {
                 if let Some(dir) = path.parent() {
                     owned_dirs.insert(dir.to_path_buf());
                 }
