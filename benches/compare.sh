@@ -52,7 +52,7 @@ for scale in $SCALES; do
   mkdir -p "$target"
   for i in $(seq "$scale"); do cp -al "$TREE" "$target/copy$i"; done
   files="$(find "$target" -type f | wc -l)"
-  bytes="$(find "$target" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')"
+  bytes="$(find "$target" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f", s}')"
   # read the tree once so every tool starts from a warm cache
   cat "$target"/copy1 >/dev/null 2>&1 || true; rg -uuu -c zzzz_never "$target" > /dev/null 2>&1 || true
   read -r find_t find_m < <(measure find "$target" -type f)

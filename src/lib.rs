@@ -69,23 +69,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
         all_mounts: scan.all_mounts,
     };
     let progress = progress::Progress::start(!args.quiet && std::io::stderr().is_terminal());
-    // compile the rules while the walk runs: on a small scan the two take about as long
-    let (loaded, discovered) = std::thread::scope(|s| {
-        let loading = s.spawn(|| load_signatures(&scan.rules));
-        let discovered = pthscan_core::discover(&options);
-        (loading.join(), discovered)
-    });
+    // compile the rules while the walk runs (on a small scan the two take about as long), and
+    // wait for them only if something was found to judge or rules were given to check
+    let rules = scan.rules.clone();
+    let loading = std::thread::spawn(move || load_signatures(&rules));
+    let discovered = pthscan_core::discover(&options);
     progress.judging(&discovered);
     let owned;
-    let sigs: &Signatures =
-        match loaded.map_err(|_| anyhow!("compiling the signatures panicked"))?? {
+    let sigs: Option<&Signatures> = if discovered.is_empty() && scan.rules.is_empty() {
+        None
+    } else {
+        let loaded = loading
+            .join()
+            .map_err(|_| anyhow!("compiling the signatures panicked"))??;
+        Some(match loaded {
             Loaded::Embedded(sigs) => sigs,
             Loaded::Owned(sigs) => {
                 owned = sigs;
                 &owned
             }
-        };
-    let mut report = pthscan_core::judge(discovered, sigs, &options);
+        })
+    };
+    let mut report = match sigs {
+        Some(sigs) => pthscan_core::judge(discovered, sigs, &options),
+        None => pthscan_core::report_only(discovered),
+    };
     progress.finish();
     let today = &context.timestamp[..10];
     if let Some(file) =
@@ -195,7 +203,7 @@ fn load_signatures(rules: &[std::path::PathBuf]) -> Result<Loaded> {
 
 fn write_report(
     args: &Args,
-    sigs: &Signatures,
+    sigs: Option<&Signatures>,
     view: &render::ReportView<'_>,
     w: &mut dyn Write,
 ) -> Result<()> {

@@ -149,10 +149,11 @@ fn fingerprint(f: &Finding, place: &str) -> String {
     crate::policy::digest(&[f.rule.as_ref(), place, &f.evidence])
 }
 
-/// Writes the SARIF log.
+/// Writes the SARIF log. `sigs` describes the rules that fired (`None` when nothing was judged,
+/// so nothing fired).
 pub fn render(
     view: &ReportView<'_>,
-    sigs: &Signatures,
+    sigs: Option<&Signatures>,
     srcroot: Option<&Path>,
     w: &mut dyn Write,
 ) -> io::Result<()> {
@@ -164,7 +165,7 @@ pub fn render(
     for f in &r.findings {
         let id = f.rule.to_string();
         let rule_index = *index.entry(id.clone()).or_insert_with(|| {
-            let text = describe(&id, sigs).unwrap_or(RuleText {
+            let text = sigs.and_then(|s| describe(&id, s)).unwrap_or(RuleText {
                 short: f.message.clone(),
                 full: f.message.clone(),
                 help: f.message.clone(),

@@ -20,4 +20,4 @@ pub mod sources;
 pub use diagnostic::Diagnostic;
 pub use discovery::{EnvKind, Environment};
 pub use finding::{Finding, Location, Severity, SignalHit};
-pub use scan::{Discovered, ScanOptions, ScanReport, Stats, discover, judge, scan};
+pub use scan::{Discovered, ScanOptions, ScanReport, Stats, discover, judge, report_only, scan};

@@ -126,6 +126,11 @@ pub struct Discovered {
 }
 
 impl Discovered {
+    /// Whether nothing was found to judge: no environment, artifact or filesystem root.
+    pub fn is_empty(&self) -> bool {
+        self.work.is_empty() && self.artifacts.is_empty() && self.hosts.is_empty()
+    }
+
     /// The read counters the judging phase advances (files, bytes), for a progress display.
     pub fn read_stats(&self) -> Arc<ReadStats> {
         Arc::clone(&self.stats)
@@ -436,10 +441,15 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
         stats,
         started,
     } = discovered;
-    let mut judged: Vec<(Judged, Option<Environment>)> = work
-        .par_iter()
-        .map(|w| judge_work(sigs, w, options))
-        .collect();
+    // environments side by side, except with --deep: each then holds its RECORD rows and file
+    // list while its files are read, and its deep scan uses every thread on its own
+    let mut judged: Vec<(Judged, Option<Environment>)> = if options.deep {
+        work.iter().map(|w| judge_work(sigs, w, options)).collect()
+    } else {
+        work.par_iter()
+            .map(|w| judge_work(sigs, w, options))
+            .collect()
+    };
     // An artifact is held in memory while it is judged: large ones (a 17 MB wheel is 60 MB
     // unpacked) one at a time, each judged with every thread; small ones side by side.
     let (large, small): (Vec<&Artifact>, Vec<&Artifact>) = artifacts
@@ -469,6 +479,27 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
             None,
         ));
     }
+    finish(report, judged, &stats, started)
+}
+
+/// The report of a discovery that found nothing to judge ([`Discovered::is_empty`]): it needs
+/// no signatures, so a caller need not wait for them to compile.
+pub fn report_only(discovered: Discovered) -> ScanReport {
+    let Discovered {
+        report,
+        stats,
+        started,
+        ..
+    } = discovered;
+    finish(report, Vec::new(), &stats, started)
+}
+
+fn finish(
+    mut report: ScanReport,
+    judged: Vec<(Judged, Option<Environment>)>,
+    stats: &ReadStats,
+    started: Instant,
+) -> ScanReport {
     for (j, env) in judged {
         report.findings.extend(j.findings);
         report.diagnostics.extend(j.diagnostics);
