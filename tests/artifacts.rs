@@ -1,7 +1,6 @@
 //! Artifacts end to end: wheels, sdists, `docker save` and OCI images, pip caches and nested
 //! archives, all built inside the test (no network), scanned by the built binary.
 
-use std::io::Write;
 use std::path::Path;
 
 use base64::Engine;
@@ -61,23 +60,6 @@ fn evil_wheel() -> Vec<u8> {
             ("evil-1.0.data/purelib/second.pth", EVIL_PTH.as_bytes()),
         ],
     )
-}
-
-fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data) in members {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        b.append_data(&mut h, name, *data).unwrap();
-    }
-    b.into_inner().unwrap()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 fn sha(data: &[u8]) -> String {

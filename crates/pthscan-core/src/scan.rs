@@ -352,7 +352,6 @@ enum Artifact {
 }
 
 impl Artifact {
-    /// Reads it into memory: one tree per image or archive, nested archives included.
     /// Its size on disk (a layout directory counts as large: its layers are).
     fn disk_size(&self) -> u64 {
         match self {
@@ -430,8 +429,8 @@ fn judge_opened(
     out
 }
 
-/// Judges every environment found, then opens and judges the artifacts so that no more than one large
-/// artifact is held in memory at once.
+/// Judges every environment found, then opens and judges the artifacts so that no more than
+/// one large artifact is held in memory at once.
 pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -> ScanReport {
     let Discovered {
         mut report,

@@ -402,6 +402,49 @@ mod tests {
     }
 
     #[test]
+    fn windows_overlap_cover_the_file_and_stop_at_the_cap_on_disk_and_in_memory() {
+        let windows = |tree: &dyn Tree, path: &Path| {
+            let mut got: Vec<(u64, String)> = Vec::new();
+            let (size, truncated) = tree
+                .read_windows(path, 4, 1, &mut |at, b| {
+                    got.push((at, String::from_utf8_lossy(b).into_owned()))
+                })
+                .unwrap();
+            (got, size, truncated)
+        };
+        let want = |w: &[(u64, &str)]| -> Vec<(u64, String)> {
+            w.iter().map(|(a, s)| (*a, (*s).to_owned())).collect()
+        };
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("f"), b"0123456789").unwrap();
+        let mut disk = crate::fsread::Reader {
+            root: d.path().to_path_buf(),
+            rooted: false,
+            max_file_size: 1024,
+            stats: Arc::default(),
+            prune: Arc::default(),
+        };
+        let mut mem = MemTree::new("m", 1024, Arc::default());
+        mem.insert(Path::new("/f"), file(b"0123456789"));
+        let all = want(&[(0, "0123"), (3, "3456"), (6, "6789")]);
+        assert_eq!(
+            windows(&disk, &d.path().join("f")),
+            (all.clone(), 10, false)
+        );
+        assert_eq!(windows(&mem, Path::new("/f")), (all, 10, false));
+        // a cap of 6: the windows end there and the file is reported longer
+        disk.max_file_size = 6;
+        let mut capped = MemTree::new("m", 6, Arc::default());
+        capped.insert(Path::new("/f"), file(b"0123456789"));
+        let head = want(&[(0, "0123"), (3, "345")]);
+        assert_eq!(
+            windows(&disk, &d.path().join("f")),
+            (head.clone(), 10, true)
+        );
+        assert_eq!(windows(&capped, Path::new("/f")), (head, 10, true));
+    }
+
+    #[test]
     fn symlinks_resolve_inside_the_tree_and_loops_end() {
         let mut t = MemTree::new("img", 1024, Arc::default());
         t.insert(Path::new("/etc/passwd"), file(b"inside"));
