@@ -73,10 +73,19 @@ fn run_bounded(args: &[String], unprivileged: bool) -> Run {
     let report = out.path().join("report.json");
     let errors = out.path().join("stderr");
     let peak = out.path().join("peak");
+    let as_nobody = unprivileged && is_root();
+    let mut binary = PathBuf::from(env!("CARGO_BIN_EXE_pthscan"));
+    if as_nobody {
+        // the build directory may sit in root's home, which nobody cannot enter
+        let copy = out.path().join("pthscan");
+        std::fs::copy(&binary, &copy).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+        binary = copy;
+    }
     let mut cmd = Command::new("/usr/bin/time");
     cmd.args(["-f", "%M", "-o"])
         .arg(&peak)
-        .arg(env!("CARGO_BIN_EXE_pthscan"))
+        .arg(&binary)
         .args(args)
         .args(["--format", "json", "--output"])
         .arg(&report)
@@ -85,7 +94,7 @@ fn run_bounded(args: &[String], unprivileged: bool) -> Run {
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&errors).unwrap())
         .process_group(0);
-    if unprivileged && is_root() {
+    if as_nobody {
         cmd.uid(65534).gid(65534);
     }
     let mut child = cmd
