@@ -11,7 +11,7 @@ WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
 for run in a b; do
   echo "== build $run (from clean)"
   PTHSCAN_RELEASE_TARGET_DIR="$WORK/target" PTHSCAN_DIST="$WORK/dist-$run" \
-    release/build.sh "$TARGET" > "$WORK/build-$run.log" 2>&1 \
+    release/build.sh "$TARGET" < /dev/null > "$WORK/build-$run.log" 2>&1 \
     || { cat "$WORK/build-$run.log" >&2; exit 1; }
   rm -rf "$WORK/target"
 done
