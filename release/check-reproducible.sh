@@ -10,19 +10,9 @@ TARGET="${1:-x86_64-unknown-linux-gnu}"
 WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
 for run in a b; do
   echo "== build $run (from clean)"
-  # a second try when cargo's first rustc probe fails: seen twice in CI, never by hand, before
-  # anything was compiled (`rustc -` reporting text it was never given)
-  for try in 1 2; do
-    if PTHSCAN_RELEASE_TARGET_DIR="$WORK/target" PTHSCAN_DIST="$WORK/dist-$run" \
-      release/build.sh "$TARGET" < /dev/null > "$WORK/build-$run.log" 2>&1; then
-      break
-    fi
-    if [ "$try" = 2 ] || ! grep -q 'to learn about target-specific information' "$WORK/build-$run.log"; then
-      cat "$WORK/build-$run.log" >&2; exit 1
-    fi
-    echo "cargo's rustc probe failed; trying build $run again" >&2
-    rm -rf "$WORK/target"
-  done
+  PTHSCAN_RELEASE_TARGET_DIR="$WORK/target" PTHSCAN_DIST="$WORK/dist-$run" \
+    release/build.sh "$TARGET" < /dev/null > "$WORK/build-$run.log" 2>&1 \
+    || { cat "$WORK/build-$run.log" >&2; exit 1; }
   rm -rf "$WORK/target"
 done
 a="$(cd "$WORK/dist-a" && cat ./*.sha256)"

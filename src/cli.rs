@@ -31,8 +31,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Write the report to FILE instead of standard output (atomically: a temporary file,
-    /// then a rename).
+    /// Write the report to FILE instead of standard output. A regular file is replaced
+    /// atomically (a temporary file, then a rename); a device or FIFO is written in place.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

@@ -104,7 +104,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     if let Some(out) = baseline_out {
         let baseline = policy::Baseline::of(&report, &context.timestamp);
-        write_atomically(out, |w| Ok(serde_json::to_writer_pretty(w, &baseline)?))?;
+        write_output(out, |w| Ok(serde_json::to_writer_pretty(w, &baseline)?))?;
         let mut stderr = std::io::stderr().lock();
         writeln!(
             stderr,
@@ -145,7 +145,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         color,
     };
     match &args.output {
-        Some(path) => write_atomically(path, |w| write_report(&args, sigs, &view, w))?,
+        Some(path) => write_output(path, |w| write_report(&args, sigs, &view, w))?,
         None => {
             let mut w = BufWriter::new(std::io::stdout().lock());
             write_report(&args, sigs, &view, &mut w)?;
@@ -155,29 +155,55 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
-/// Writes `path` atomically: a reader sees the old file or the whole new one, never half.
-fn write_atomically(
+/// Writes the report to `path`. A regular file (or a new one) is replaced atomically: a reader
+/// sees the old file or the whole new one, never half; the old file's permissions are kept, and a
+/// symlink is followed (the file it points to is replaced, the link stays). Anything else — a
+/// device such as `/dev/null`, a FIFO, `/dev/stdout` — is written in place: renaming over it
+/// would replace the device node itself.
+fn write_output(
     path: &std::path::Path,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
-    let dir = match path.parent() {
+    let cannot = || format!("cannot write `{}`", path.display());
+    let existing = std::fs::metadata(path).ok();
+    if let Some(meta) = existing.as_ref().filter(|m| !m.is_file()) {
+        if meta.is_dir() {
+            return Err(anyhow!("`{}` is a directory", path.display()));
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(cannot)?;
+        let mut w = BufWriter::new(file);
+        write(&mut w)?;
+        return w.flush().with_context(cannot);
+    }
+    // a link to an existing file: replace the file it names
+    let target = match existing {
+        Some(_) => std::fs::canonicalize(path).with_context(cannot)?,
+        None => path.to_path_buf(),
+    };
+    let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => std::path::Path::new("."),
     };
     let tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
+    if let Some(meta) = &existing {
+        tmp.as_file()
+            .set_permissions(meta.permissions())
+            .with_context(cannot)?;
+    }
     let mut w = BufWriter::new(tmp);
     write(&mut w)?;
     let tmp = w
         .into_inner()
         .map_err(|e| e.into_error())
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    tmp.persist(path)
+        .with_context(cannot)?;
+    tmp.as_file().sync_all().with_context(cannot)?;
+    tmp.persist(&target)
         .map_err(|e| e.error)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
+        .with_context(cannot)?;
     Ok(())
 }
 

@@ -277,3 +277,48 @@ fn sarif_is_what_code_scanning_takes() {
         assert!(problems.is_empty(), "{problems:#?}");
     }
 }
+
+#[test]
+fn output_to_a_fifo_or_a_symlink_writes_through_it_and_keeps_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sp = dir.path().join("venv/lib/python3.12/site-packages");
+    std::fs::create_dir_all(&sp).unwrap();
+    std::fs::write(sp.join("zz.pth"), "import os; os.system('id')\n").unwrap();
+    let root = dir.path().join("venv");
+    let root = root.to_str().unwrap();
+    // a FIFO (as /dev/null or /dev/stdout would be): written in place, never renamed over
+    let fifo = dir.path().join("report.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let out = pthscan(&[root, "--format", "json", "-o", fifo.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    // checked before joining: had it been renamed over, the reader would wait forever
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "{kind:?}");
+    let got: serde_json::Value = serde_json::from_slice(&reader.join().unwrap()).unwrap();
+    assert_eq!(got["findings"][0]["rule"], "PTH001", "{got:#}");
+    // a symlink to a report: the file it names is replaced, the link and its mode stay
+    let real = dir.path().join("real.json");
+    std::fs::write(&real, "old").unwrap();
+    std::fs::set_permissions(&real, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = pthscan(&[root, "--format", "json", "-o", link.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    let got: serde_json::Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
+    assert_eq!(got["findings"][0]["rule"], "PTH001", "{got:#}");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&real).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o644);
+}
