@@ -86,9 +86,9 @@ pub struct ScanArgs {
     pub max_file_size: u64,
 
     /// Also run the payload rules over every file of every installed distribution (and every
-    /// layer decoded from it), not just the code that runs at start-up, and hash every file
-    /// RECORD lists. Catches payloads that run on import, like litellm 1.82.7's
-    /// proxy_server.py.
+    /// layer decoded from it), not just the code that runs at start-up, hash every file
+    /// RECORD lists, and open the archives a RECORD lists (virtualenv's seed wheels). Catches
+    /// payloads that run on import, like litellm 1.82.7's proxy_server.py.
     #[arg(long)]
     pub deep: bool,
 

@@ -532,3 +532,71 @@ fn a_broken_archive_inside_an_installed_package_is_noted_not_fatal() {
     // the scanned line names what was asked for, not every archive found
     assert_eq!(json["scanned"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_wheel_an_installed_distribution_records_is_opened_only_with_deep() {
+    // virtualenv ships the wheels it seeds new environments with; RECORD lists them
+    let dir = tempfile::tempdir().unwrap();
+    let sp = dir.path().join("venv/lib/python3.12/site-packages");
+    let embed = sp.join("virtualenv/seed/wheels/embed");
+    std::fs::create_dir_all(&embed).unwrap();
+    std::fs::create_dir_all(sp.join("virtualenv-1.0.dist-info")).unwrap();
+    std::fs::write(dir.path().join("venv/pyvenv.cfg"), "version = 3.12.4\n").unwrap();
+    std::fs::write(
+        sp.join("virtualenv-1.0.dist-info/METADATA"),
+        "Metadata-Version: 2.1\nName: virtualenv\nVersion: 1.0\n\n",
+    )
+    .unwrap();
+    let seed = evil_wheel();
+    let tampered = evil_wheel();
+    let mut record = String::new();
+    record.push_str(&record_row(
+        "virtualenv/seed/wheels/embed/evil-1.0-py3-none-any.whl",
+        &seed,
+    ));
+    // a row whose size no longer matches: changed after install, so opened
+    record.push_str(&record_row(
+        "virtualenv/seed/wheels/embed/changed-1.0-py3-none-any.whl",
+        b"x",
+    ));
+    std::fs::write(sp.join("virtualenv-1.0.dist-info/RECORD"), record).unwrap();
+    std::fs::write(embed.join("evil-1.0-py3-none-any.whl"), &seed).unwrap();
+    std::fs::write(embed.join("changed-1.0-py3-none-any.whl"), &tampered).unwrap();
+    // and one nobody installed
+    std::fs::write(embed.join("planted-1.0-py3-none-any.whl"), evil_wheel()).unwrap();
+    let opened = |json: &serde_json::Value| -> Vec<String> {
+        let mut v: Vec<String> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("PTH")))
+            .filter_map(|f| {
+                let p = f["location"]["path"].as_str()?;
+                let wheel = p.split(" › ").next()?;
+                Some(wheel.rsplit('/').next()?.to_owned())
+            })
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let (json, _) = scan_json(dir.path(), &[]);
+    assert_eq!(
+        opened(&json),
+        [
+            "changed-1.0-py3-none-any.whl",
+            "planted-1.0-py3-none-any.whl"
+        ],
+        "{json:#}"
+    );
+    let (json, _) = scan_json(dir.path(), &["--deep"]);
+    assert_eq!(
+        opened(&json),
+        [
+            "changed-1.0-py3-none-any.whl",
+            "evil-1.0-py3-none-any.whl",
+            "planted-1.0-py3-none-any.whl"
+        ],
+        "{json:#}"
+    );
+}

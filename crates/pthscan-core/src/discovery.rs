@@ -217,6 +217,11 @@ pub fn discover(tree: &dyn Tree, roots: &[PathBuf]) -> Discovery {
     for root in roots {
         walk(tree, root, &mut found, &mut discovery);
     }
+    // the walk runs on every thread: its order is not the same twice
+    discovery.artifacts.sort();
+    found.site_dirs.sort();
+    found.stdlib_dirs.sort();
+    found.etc_dirs.sort();
     let mut envs: BTreeMap<PathBuf, Environment> = BTreeMap::new();
     for site in &found.site_dirs {
         let (root, kind, python) = classify_site_dir(tree, site);
@@ -282,7 +287,7 @@ pub fn discover(tree: &dyn Tree, roots: &[PathBuf]) -> Discovery {
 }
 
 fn walk(tree: &dyn Tree, root: &Path, found: &mut Found, discovery: &mut Discovery) {
-    let problems = tree.walk(root, &mut |path, kind| {
+    let mut look = |path: &Path, kind: Kind| {
         discovery.entries_walked += 1;
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             return;
@@ -317,6 +322,10 @@ fn walk(tree: &dyn Tree, root: &Path, found: &mut Found, discovery: &mut Discove
                 _ => {}
             }
         }
+    };
+    let problems = tree.walk(root, &mut |path, kind| {
+        look(path, kind);
+        true
     });
     discovery.diagnostics.extend(problems);
     // A root that is itself a site directory (`pthscan …/site-packages`) or inside one.

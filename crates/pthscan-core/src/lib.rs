@@ -4,7 +4,8 @@
 //! - [`discovery`]: environments and site directories under the scanned paths.
 //! - [`python`]: CPython's `.pth`, `.start` and import semantics.
 //! - [`detectors`]: one file per detector, each returning [`Finding`]s.
-//! - [`scan`]: the orchestration; [`fsread`]: reading hostile files safely.
+//! - [`scan`]: the orchestration; [`fsread`]: reading hostile files safely; [`fswalk`]:
+//!   walking directories with every thread.
 #![deny(missing_docs)]
 
 pub mod detectors;
@@ -12,6 +13,7 @@ pub mod diagnostic;
 pub mod discovery;
 pub mod finding;
 pub mod fsread;
+pub mod fswalk;
 pub mod pathfmt;
 pub mod python;
 pub mod scan;

@@ -449,10 +449,23 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
             .map(|w| judge_work(sigs, w, options))
             .collect()
     };
+    // an archive an installed distribution ships, as its RECORD lists it, is checked like the
+    // distribution's other files (opened with --deep); one that nothing installed is opened
+    let recorded: HashSet<&Path> = judged
+        .iter()
+        .flat_map(|(j, _)| j.recorded_archives.iter().map(PathBuf::as_path))
+        .collect();
+    let artifacts: Vec<&Artifact> = artifacts
+        .iter()
+        .filter(|a| {
+            options.deep
+                || !matches!(a, Artifact::File(_, p, true) if recorded.contains(p.as_path()))
+        })
+        .collect();
     // An artifact is held in memory while it is judged: large ones (a 17 MB wheel is 60 MB
     // unpacked) one at a time, each judged with every thread; small ones side by side.
     let (large, small): (Vec<&Artifact>, Vec<&Artifact>) = artifacts
-        .iter()
+        .into_iter()
         .partition(|a| a.disk_size() > LARGE_ARTIFACT);
     let judge_artifact = |a: &Artifact| -> Vec<Vec<(Judged, Option<Environment>)>> {
         let mut out = Vec::new();
@@ -564,6 +577,9 @@ struct Judged {
     hooks: usize,
     distributions: usize,
     payload_files: usize,
+    /// Archives a RECORD lists, present at the size it gives (virtualenv's seed wheels, a
+    /// package's test data): installed files like any other, opened only with `--deep`.
+    recorded_archives: Vec<PathBuf>,
 }
 
 fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> Judged {
@@ -671,6 +687,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
     } else {
         detectors::integrity::check(&ctx, &metadata, &startup_paths, hashing)
     };
+    let recorded_archives = deferred.recorded_archives(&found);
     findings.extend(found);
     findings.extend(detectors::entry_points::judge(&ctx, &metadata));
 
@@ -741,6 +758,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         hooks,
         distributions,
         payload_files,
+        recorded_archives,
     }
 }
 
@@ -774,6 +792,7 @@ fn deep_scan(
             if matches!(kind, Kind::File | Kind::Symlink | Kind::Other) && !skip.contains(path) {
                 files.push(path.to_path_buf());
             }
+            true
         }));
     }
     let results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = files

@@ -254,6 +254,23 @@ fn any_file_rules(text: &str) -> String {
         .collect()
 }
 
+/// The namespace of the embedded rules.
+const OURS: &str = "pthscan";
+
+/// The names of the rules a rule file declares (`rule NAME`, `private rule NAME`, one per line
+/// start, as our files are written).
+fn rule_names(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter_map(|line| {
+        let line = line.trim_start();
+        let line = line.strip_prefix("private ").unwrap_or(line);
+        let line = line.strip_prefix("global ").unwrap_or(line);
+        let rest = line.strip_prefix("rule ")?;
+        rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .next()
+            .filter(|n| !n.is_empty())
+    })
+}
+
 impl RuleSet {
     /// `helpers_everywhere`: add `common.yar` to every namespace (code), or only to user
     /// namespaces, whose rules may use the helpers (data).
@@ -272,30 +289,42 @@ impl RuleSet {
                 origin: "globals".into(),
                 message: e.to_string(),
             })?;
-        // one namespace per source, so every rule knows its file; each namespace gets the
-        // private helper rules of `common.yar` (user rules may use them too)
+        // Our own files share one namespace, with `common.yar`'s private helper rules compiled
+        // once (their rule names are unique; a rule's file is found by its name). A user's file
+        // gets a namespace of its own, with its own copy of the helpers, so that its names
+        // cannot collide with ours.
         let common = EMBEDDED_RULES[0].1;
+        let add = |compiler: &mut yara_x::Compiler<'_>, text: &str, origin: &str| {
+            compiler
+                .add_source(yara_x::SourceCode::from(text).with_origin(origin))
+                .map(|_| ())
+                .map_err(|e| SignatureError::Rules {
+                    origin: origin.to_owned(),
+                    message: e.to_string(),
+                })
+        };
+        let mut ours: HashMap<&str, usize> = HashMap::new();
         for (index, source) in sources.iter().enumerate() {
-            compiler.new_namespace(&format!("s{index}"));
             // our own rules must be fast; a user's slow rule is their call
             compiler.error_on_slow_pattern(!source.user);
             compiler.error_on_slow_loop(!source.user);
-            let add = |compiler: &mut yara_x::Compiler<'_>, text: &str, origin: &str| {
-                compiler
-                    .add_source(yara_x::SourceCode::from(text).with_origin(origin))
-                    .map(|_| ())
-                    .map_err(|e| SignatureError::Rules {
-                        origin: origin.to_owned(),
-                        message: e.to_string(),
-                    })
-            };
-            if source.text != common && (helpers_everywhere || source.user) {
+            if source.user {
+                compiler.new_namespace(&format!("s{index}"));
                 add(&mut compiler, common, "signatures/rules/common.yar")?;
+            } else {
+                compiler.new_namespace(OURS);
+                if ours.is_empty() && helpers_everywhere {
+                    add(&mut compiler, common, "signatures/rules/common.yar")?;
+                }
+                if source.text == common {
+                    ours.extend(rule_names(common).map(|n| (n, index)));
+                    continue;
+                }
+                ours.extend(rule_names(&source.text).map(|n| (n, index)));
             }
-            if source.text.trim().is_empty() || (source.text == common && !helpers_everywhere) {
-                continue;
+            if !source.text.trim().is_empty() {
+                add(&mut compiler, &source.text, &source.origin)?;
             }
-            add(&mut compiler, &source.text, &source.origin)?;
         }
         let rules = compiler.build();
         let mut info = HashMap::new();
@@ -304,13 +333,18 @@ impl RuleSet {
             if rule.is_private() {
                 continue;
             }
-            let Some(source) = rule
-                .namespace()
-                .strip_prefix('s')
-                .and_then(|i| i.parse::<usize>().ok())
-                .and_then(|i| sources.get(i))
-            else {
-                continue;
+            let index = if rule.namespace() == OURS {
+                ours.get(rule.identifier()).copied()
+            } else {
+                rule.namespace()
+                    .strip_prefix('s')
+                    .and_then(|i| i.parse::<usize>().ok())
+            };
+            let Some(source) = index.and_then(|i| sources.get(i)) else {
+                return Err(SignatureError::Rules {
+                    origin: rule.namespace().to_owned(),
+                    message: format!("rule `{}` is in no known file", rule.identifier()),
+                });
             };
             let ident = rule.identifier().to_owned();
             let mut meta: HashMap<&str, String> = HashMap::new();

@@ -15,7 +15,7 @@ use super::{Ctx, EVIDENCE_CHARS, RuleDoc};
 use crate::diagnostic::Diagnostic;
 use crate::discovery::EnvKind;
 use crate::finding::{Finding, Location, Severity, excerpt};
-use crate::fsread::normalize;
+use crate::fsread::{join_normalized, normalize};
 use crate::python::record;
 use crate::sources::{Kind, Tree};
 
@@ -142,6 +142,31 @@ impl Deferred {
     }
 }
 
+impl Deferred {
+    /// The archives among the listed files that a RECORD row gives a size and a hash for and
+    /// that `found` (this check's findings) does not say changed: installed files like any
+    /// other (virtualenv's seed wheels), which the default scan does not open.
+    pub fn recorded_archives(&self, found: &[Finding]) -> Vec<PathBuf> {
+        let changed: HashSet<&Path> = found
+            .iter()
+            .filter(|f| f.rule == "INT002")
+            .map(|f| f.location.path.as_path())
+            .collect();
+        self.listed
+            .iter()
+            .filter(|l| {
+                l.row.hash.is_some()
+                    && l.row.size.is_some()
+                    && l.path.file_name().is_some_and(|n| {
+                        crate::sources::artifact::has_archive_name(&n.to_string_lossy())
+                    })
+                    && !changed.contains(l.path.as_path())
+            })
+            .map(|l| l.path.clone())
+            .collect()
+    }
+}
+
 impl Listed {
     /// A hasher for the digest its RECORD row gives, if it gives one we know.
     pub fn hasher(&self) -> Option<record::RecordHasher> {
@@ -174,107 +199,171 @@ pub enum Hashing {
 /// The largest RECORD read (about 100,000 rows).
 const MAX_RECORD: u64 = 8 << 20;
 
+/// Every owned file, with the distribution whose RECORD lists it (`None`: an egg's, conda's
+/// record). Keyed by the path's bytes with a seeded fast hash: a host lists hundreds of
+/// thousands of files, and hashing a `Path` walks its components.
+pub type Owners = foldhash::HashMap<OsString, Option<Arc<str>>>;
+
+/// What one distribution's record gave.
+enum Recorded {
+    /// An egg's `installed-files.txt`: owned files, no sizes or hashes.
+    Egg(Vec<PathBuf>),
+    /// A RECORD's rows, and INT005 findings.
+    Record(Vec<Listed>, Vec<Finding>),
+    /// A RECORD refused.
+    Refused(Diagnostic),
+    /// No record (a distro-built dist-info: owned by the package manager).
+    Nothing,
+}
+
+/// Reads and parses the record of the distribution whose metadata file is `meta`, in the
+/// environment rooted at `env_root`.
+fn recorded(
+    tree: &dyn Tree,
+    sigs: &pthscan_signatures::Signatures,
+    env_root: &Path,
+    site: &Path,
+    meta: &Path,
+) -> Recorded {
+    let Some((info, info_name, dist)) = super::ioc::info_dir(meta) else {
+        return Recorded::Nothing;
+    };
+    if info_name.ends_with(".egg-info") && tree.is_dir(info) {
+        let Ok(files) = tree.read_unhashed(&info.join("installed-files.txt")) else {
+            return Recorded::Nothing;
+        };
+        return Recorded::Egg(
+            String::from_utf8_lossy(&files.bytes)
+                .lines()
+                .map(|line| normalize(&info.join(line.trim())))
+                .collect(),
+        );
+    }
+    if !info_name.ends_with(".dist-info") {
+        return Recorded::Nothing;
+    }
+    let record_path = info.join("RECORD");
+    if let Some(size) = tree.file_size(&record_path)
+        && size > MAX_RECORD
+    {
+        // each row costs memory until the check ends: a RECORD no package has is refused
+        return Recorded::Refused(Diagnostic::incomplete(
+            &record_path,
+            format!(
+                "RECORD is {size} bytes, more than the {MAX_RECORD} any real package's has (torch's is 1.5 MB): its files were not checked"
+            ),
+        ));
+    }
+    let Ok(text) = tree.read_unhashed(&record_path) else {
+        return Recorded::Nothing;
+    };
+    let owner: Arc<str> = Arc::from(dist.as_str());
+    let shared_record: Arc<Path> = Arc::from(record_path.as_path());
+    // a site directory found by a walk is normal already; one given otherwise is made so
+    let site = normalize(site);
+    let mut found = Vec::new();
+    let rows = record::parse(&String::from_utf8_lossy(&text.bytes));
+    let mut listed = Vec::with_capacity(rows.len());
+    for row in rows {
+        if !row.path.contains('/')
+            && let Some(entry) = sigs.known_good.ships_no_hooks(&dist, &row.path)
+        {
+            found.push(Finding {
+                rule: "INT005".into(),
+                severity: Severity::High,
+                location: Location {
+                    path: record_path.clone(),
+                    line: Some(row.line),
+                },
+                environment: Some(env_root.to_path_buf()),
+                message: format!(
+                    "{dist}'s RECORD lists the start-up hook `{}`, but {dist} never ships one ({}): the wheel was rebuilt",
+                    row.path, entry.id
+                ),
+                evidence: excerpt(&row.path, EVIDENCE_CHARS),
+                reference: Some(entry.reference.clone()),
+                ..Default::default()
+            });
+        }
+        listed.push(Listed {
+            path: join_normalized(&site, &row.path),
+            row,
+            dist: Arc::clone(&owner),
+            record: Arc::clone(&shared_record),
+        });
+    }
+    Recorded::Record(listed, found)
+}
+
 /// Checks every distribution of the environment against its records, and every file of its
 /// site directories for an owner. `startup` holds the files read as start-up code; `hash_all`
 /// hashes every listed file (`--deep`). Returns the findings and which distribution's RECORD
-/// lists each file. Paths are keyed by their bytes (hashing a `Path` walks its components, a
-/// cost that shows on a host with a hundred thousand installed files).
+/// lists each file. Records are read and parsed in parallel.
 pub fn check(
     ctx: &Ctx<'_>,
     metadata: &[(PathBuf, PathBuf)],
     startup: &HashSet<PathBuf>,
     hashing: Hashing,
-) -> (Vec<Finding>, HashMap<OsString, Option<Arc<str>>>, Deferred) {
+) -> (Vec<Finding>, Owners, Deferred) {
     let tree = ctx.tree;
     let mut out = Vec::new();
-    // every owned file, with the distribution whose RECORD lists it (one map, not two: a site
-    // directory can hold a hundred thousand files)
-    let mut owners: HashMap<OsString, Option<Arc<str>>> = HashMap::new();
+    let (sigs, env_root) = (ctx.sigs, &ctx.env.root);
+    let records: Vec<Recorded> = metadata
+        .par_iter()
+        .map(|(site, meta)| recorded(tree, sigs, env_root, site, meta))
+        .collect();
     let mut listed: Vec<Listed> = Vec::new();
-    for (site, meta) in metadata {
-        let Some((info, info_name, dist)) = super::ioc::info_dir(meta) else {
-            continue;
-        };
-        if info_name.ends_with(".egg-info") && tree.is_dir(info) {
-            if let Ok(files) = tree.read_unhashed(&info.join("installed-files.txt")) {
-                for line in String::from_utf8_lossy(&files.bytes).lines() {
-                    owners.insert(normalize(&info.join(line.trim())).into_os_string(), None);
-                }
+    let mut other_owned: Vec<PathBuf> = Vec::new();
+    for r in records {
+        match r {
+            Recorded::Egg(files) => other_owned.extend(files),
+            Recorded::Record(rows, found) => {
+                out.extend(found);
+                listed.extend(rows);
             }
-            continue;
-        }
-        if !info_name.ends_with(".dist-info") {
-            continue;
-        }
-        let record_path = info.join("RECORD");
-        if let Some(size) = tree.file_size(&record_path)
-            && size > MAX_RECORD
-        {
-            // each row costs memory until the check ends: a RECORD no package has is refused
-            ctx.diagnostics.borrow_mut().push(Diagnostic::incomplete(
-                &record_path,
-                format!(
-                    "RECORD is {size} bytes, more than the {MAX_RECORD} any real package's has (torch's is 1.5 MB): its files were not checked"
-                ),
-            ));
-            continue;
-        }
-        let Ok(text) = tree.read_unhashed(&record_path) else {
-            continue; // distro-built dist-info without RECORD: owned by the package manager
-        };
-        let owner: Arc<str> = Arc::from(dist.as_str());
-        let shared_record: Arc<Path> = Arc::from(record_path.as_path());
-        for row in record::parse(&String::from_utf8_lossy(&text.bytes)) {
-            let path = normalize(&site.join(&row.path));
-            owners.insert(path.as_os_str().to_owned(), Some(Arc::clone(&owner)));
-            if !row.path.contains('/')
-                && let Some(entry) = ctx.sigs.known_good.ships_no_hooks(&dist, &row.path)
-            {
-                out.push(Finding {
-                    rule: "INT005".into(),
-                    severity: Severity::High,
-                    location: Location {
-                        path: record_path.clone(),
-                        line: Some(row.line),
-                    },
-                    environment: Some(ctx.env.root.clone()),
-                    message: format!(
-                        "{dist}'s RECORD lists the start-up hook `{}`, but {dist} never ships one ({}): the wheel was rebuilt",
-                        row.path, entry.id
-                    ),
-                    evidence: excerpt(&row.path, EVIDENCE_CHARS),
-                    reference: Some(entry.reference.clone()),
-                    ..Default::default()
-                });
-            }
-            listed.push(Listed {
-                path,
-                row,
-                dist: Arc::clone(&owner),
-                record: Arc::clone(&shared_record),
-            });
+            Recorded::Refused(d) => ctx.diagnostics.borrow_mut().push(d),
+            Recorded::Nothing => {}
         }
     }
     if ctx.env.kind == EnvKind::Conda {
-        owners.extend(
-            conda_owned(tree, &ctx.env.root)
-                .into_iter()
-                .map(|p| (p.into_os_string(), None)),
-        );
+        other_owned.extend(conda_owned(tree, &ctx.env.root));
     }
-
-    // presence and size of every listed file; hashes of start-up code (all with --deep)
-    // only what differs is kept (a finding is a few hundred bytes; most files are fine)
-    let results: Vec<(usize, Checked)> = listed
-        .par_iter()
-        .enumerate()
-        .filter_map(
-            |(i, l)| match check_listed(tree, &ctx.env.root, l, startup, hashing) {
-                Checked::Fine => None,
-                found => Some((i, found)),
-            },
-        )
-        .collect();
+    // Three things at once: the presence and size of every listed file (hashes of start-up
+    // code; of all with --deep), the map of owned files, and the walk of the site directories
+    // for unowned ones. Of the listed files only what differs is kept (a finding is a few
+    // hundred bytes; most files are fine).
+    let (results, (owners, strays)): (Vec<(usize, Checked)>, _) = rayon::join(
+        || {
+            listed
+                .par_iter()
+                .enumerate()
+                .filter_map(
+                    |(i, l)| match check_listed(tree, env_root, l, startup, hashing) {
+                        Checked::Fine => None,
+                        found => Some((i, found)),
+                    },
+                )
+                .collect()
+        },
+        || {
+            let (owners, files) = rayon::join(
+                || {
+                    let mut owners = Owners::default();
+                    owners.reserve(listed.len() + other_owned.len());
+                    owners.extend(
+                        listed
+                            .iter()
+                            .map(|l| (l.path.as_os_str().to_owned(), Some(Arc::clone(&l.dist)))),
+                    );
+                    owners.extend(other_owned.into_iter().map(|p| (p.into_os_string(), None)));
+                    owners
+                },
+                || site_files(tree, &ctx.env.site_dirs),
+            );
+            let strays = unowned(sigs, ctx.env, ctx.system_owned, tree, files, &owners);
+            (owners, strays)
+        },
+    );
     let mut missing: BTreeMap<(&str, &Path), (Vec<&str>, bool)> = BTreeMap::new();
     let mut pending = Vec::new();
     for (i, checked) in results {
@@ -319,7 +408,7 @@ pub fn check(
             ..Default::default()
         });
     }
-    out.extend(unowned(ctx, &owners));
+    out.extend(strays);
     (out, owners, Deferred { listed, pending })
 }
 
@@ -426,32 +515,59 @@ fn changed(
     })
 }
 
-/// Files of the site directories that nobody installed.
-fn unowned(ctx: &Ctx<'_>, owned: &HashMap<OsString, Option<Arc<str>>>) -> Vec<Finding> {
-    let tree = ctx.tree;
+/// The files (and symlinks) of each site directory, a directory's together; `__pycache__`
+/// holds what the interpreter compiled, never recorded file by file, and is not entered.
+fn site_files(tree: &dyn Tree, site_dirs: &[PathBuf]) -> Vec<Vec<PathBuf>> {
+    site_dirs
+        .iter()
+        .map(|site| {
+            let mut files = Vec::new();
+            // what cannot be listed is reported by discovery, which walked the same directories
+            let _ = tree.walk(site, &mut |path, kind| match kind {
+                Kind::Dir => path.file_name() != Some("__pycache__".as_ref()),
+                Kind::File | Kind::Symlink => {
+                    files.push(path.to_path_buf());
+                    true
+                }
+                Kind::Other => true,
+            });
+            files
+        })
+        .collect()
+}
+
+/// Files of the site directories (`files`, by [`site_files`]) that nobody installed.
+fn unowned(
+    sigs: &pthscan_signatures::Signatures,
+    env: &crate::discovery::Environment,
+    system_owned: &HashSet<OsString>,
+    tree: &dyn Tree,
+    files: Vec<Vec<PathBuf>>,
+    owned: &Owners,
+) -> Vec<Finding> {
     let mut out = Vec::new();
-    for site in &ctx.env.site_dirs {
+    for (site, files) in env.site_dirs.iter().zip(files) {
         let mut strays: Vec<PathBuf> = Vec::new();
         // package directories (first level) with at least one owned file
-        let mut owned_dirs: HashSet<PathBuf> = HashSet::new();
-        let _ = tree.walk(site, &mut |path, kind| {
-            if !matches!(kind, Kind::File | Kind::Symlink)
-                || path.components().any(|c| c.as_os_str() == "__pycache__")
-            {
-                return;
-            }
+        let mut owned_dirs: foldhash::HashSet<OsString> = Default::default();
+        let mut last_owned_dir = OsString::new();
+        for path in files {
             let by_system = || {
-                !ctx.system_owned.is_empty()
-                    && ctx.system_owned.contains(ctx.live_path(path).as_os_str())
+                !system_owned.is_empty()
+                    && system_owned.contains(super::live_path(tree, &path).as_os_str())
             };
             if owned.contains_key(path.as_os_str()) || by_system() {
-                if let Some(dir) = path.parent() {
-                    owned_dirs.insert(dir.to_path_buf());
+                // a directory's files come together: one set insert per directory, not per file
+                if let Some(dir) = path.parent()
+                    && dir.as_os_str() != last_owned_dir
+                {
+                    last_owned_dir = dir.as_os_str().to_owned();
+                    owned_dirs.insert(last_owned_dir.clone());
                 }
             } else {
-                strays.push(path.to_path_buf());
+                strays.push(path);
             }
-        });
+        }
         // ownership means something only where an installer recorded what it wrote: a site
         // directory in which nothing is owned (a hand-made tree, a distro site without its
         // package database) says nothing about any one file
@@ -472,8 +588,7 @@ fn unowned(ctx: &Ctx<'_>, owned: &HashMap<OsString, Option<Arc<str>>>) -> Vec<Fi
                 .iter()
                 .any(|e| name.ends_with(e));
             if hook {
-                let known = ctx
-                    .sigs
+                let known = sigs
                     .known_good
                     .entries()
                     .iter()
@@ -489,14 +604,16 @@ fn unowned(ctx: &Ctx<'_>, owned: &HashMap<OsString, Option<Arc<str>>>) -> Vec<Fi
                         path: path.clone(),
                         line: None,
                     },
-                    environment: Some(ctx.env.root.clone()),
+                    environment: Some(env.root.clone()),
                     message: "start-up hook that no installed distribution or system package owns: planted, or left by a by-hand install".into(),
                     evidence: excerpt(&name, EVIDENCE_CHARS),
                     ..Default::default()
                 });
             } else if module
                 && !in_site_root
-                && path.parent().is_some_and(|d| owned_dirs.contains(d))
+                && path
+                    .parent()
+                    .is_some_and(|d| owned_dirs.contains(d.as_os_str()))
             {
                 out.push(Finding {
                     rule: "INT004".into(),
@@ -505,7 +622,7 @@ fn unowned(ctx: &Ctx<'_>, owned: &HashMap<OsString, Option<Arc<str>>>) -> Vec<Fi
                         path: path.clone(),
                         line: None,
                     },
-                    environment: Some(ctx.env.root.clone()),
+                    environment: Some(env.root.clone()),
                     message: "module in an installed package's directory that the package's RECORD does not list: added after install".into(),
                     evidence: excerpt(&name, EVIDENCE_CHARS),
                     ..Default::default()
@@ -527,7 +644,7 @@ fn unowned(ctx: &Ctx<'_>, owned: &HashMap<OsString, Option<Arc<str>>>) -> Vec<Fi
                     path: site.clone(),
                     line: None,
                 },
-                environment: Some(ctx.env.root.clone()),
+                environment: Some(env.root.clone()),
                 message: format!(
                     "{} file(s) in this site directory are owned by no installed distribution",
                     rest.len()

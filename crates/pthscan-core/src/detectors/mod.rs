@@ -97,6 +97,16 @@ pub struct Ctx<'a> {
     pub startup_files: RefCell<Vec<(PathBuf, FileBytes)>>,
 }
 
+/// `path` in `tree` as a path on the scanned system (`/…` under `--root`).
+pub fn live_path(tree: &dyn Tree, path: &Path) -> PathBuf {
+    if tree.rooted()
+        && let Ok(rel) = path.strip_prefix(tree.root())
+    {
+        return Path::new("/").join(rel);
+    }
+    path.to_path_buf()
+}
+
 impl Ctx<'_> {
     /// Reads a file of start-up code, recording a diagnostic and returning `None` when it
     /// cannot be read; the payload rules judge it later.
@@ -149,12 +159,7 @@ impl Ctx<'_> {
     /// `path` as the scanned system sees it: inside an image mounted at `--root`, without the
     /// mount point.
     pub fn live_path(&self, path: &Path) -> PathBuf {
-        if self.tree.rooted()
-            && let Ok(rel) = path.strip_prefix(self.tree.root())
-        {
-            return Path::new("/").join(rel);
-        }
-        path.to_path_buf()
+        live_path(self.tree, path)
     }
 
     /// `live` (a path on the scanned system) as a path here.

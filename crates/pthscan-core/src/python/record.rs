@@ -21,20 +21,31 @@ pub struct RecordRow {
 pub fn parse(text: &str) -> Vec<RecordRow> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let fields = csv_fields(line);
-        let Some(path) = fields.first().filter(|p| !p.is_empty()) else {
+        let line = line.trim_end_matches('\r');
+        // a line without quotes splits on commas as it is (nearly every row: no copy per field)
+        let quoted;
+        let mut fields = ["", "", ""];
+        if line.contains('"') {
+            quoted = csv_fields(line);
+            for (slot, f) in fields.iter_mut().zip(&quoted) {
+                *slot = f;
+            }
+        } else {
+            for (slot, f) in fields.iter_mut().zip(line.split(',')) {
+                *slot = f;
+            }
+        }
+        let [path, hash, size] = fields;
+        if path.is_empty() {
             continue;
-        };
-        let hash = fields
-            .get(1)
-            .and_then(|h| h.split_once('='))
-            .map(|(a, d)| (a.to_ascii_lowercase(), d.to_owned()));
-        let size = fields.get(2).and_then(|s| s.trim().parse().ok());
+        }
         out.push(RecordRow {
             line: i + 1,
-            path: path.clone(),
-            hash,
-            size,
+            path: path.to_owned(),
+            hash: hash
+                .split_once('=')
+                .map(|(a, d)| (a.to_ascii_lowercase(), d.to_owned())),
+            size: size.trim().parse().ok(),
         });
     }
     out
@@ -45,7 +56,7 @@ fn csv_fields(line: &str) -> Vec<String> {
     let mut fields = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
-    let mut chars = line.trim_end_matches('\r').chars().peekable();
+    let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '"' if quoted && chars.peek() == Some(&'"') => {
@@ -121,6 +132,8 @@ mod tests {
         );
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[1].path, "we,ird.py");
+        assert_eq!(rows[1].hash, None);
+        assert_eq!(rows[2].line, 3);
         assert_eq!(rows[0].size, Some(0));
         let (algo, digest) = rows[0].hash.clone().unwrap();
         assert_eq!(digest_matches(&algo, &digest, b""), Some(true));

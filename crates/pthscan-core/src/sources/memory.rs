@@ -320,14 +320,22 @@ impl Tree for MemTree {
         }
     }
 
-    fn walk(&self, root: &Path, visit: &mut dyn FnMut(&Path, Kind)) -> Vec<Diagnostic> {
+    fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic> {
         let root = clean(root);
+        // a directory not entered: what sorts after it and starts with it is skipped
+        let mut skipped: Option<&Path> = None;
         for (p, n) in self
             .nodes
             .range(root.clone()..)
             .take_while(|(p, _)| p.starts_with(&root))
         {
-            visit(p, node_kind(n));
+            if skipped.is_some_and(|s| p.starts_with(s)) {
+                continue;
+            }
+            let kind = node_kind(n);
+            if !visit(p, kind) && kind == Kind::Dir {
+                skipped = Some(p);
+            }
         }
         Vec::new()
     }

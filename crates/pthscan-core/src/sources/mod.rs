@@ -156,8 +156,9 @@ pub trait Tree: Send + Sync {
     /// when there is none.
     fn file_size(&self, path: &Path) -> Option<u64>;
     /// Visits every entry under `root` (itself included, symlinks not followed), parents
-    /// before children; returns what could not be walked.
-    fn walk(&self, root: &Path, visit: &mut dyn FnMut(&Path, Kind)) -> Vec<Diagnostic>;
+    /// before children, entering a directory only when `visit` returns `true` for it; returns
+    /// what could not be walked.
+    fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic>;
     /// The per-file read cap.
     fn max_file_size(&self) -> u64;
     /// The root no symlink may leave.
@@ -258,28 +259,8 @@ impl Tree for Reader {
         meta.is_file().then_some(meta.len())
     }
 
-    fn walk(&self, root: &Path, visit: &mut dyn FnMut(&Path, Kind)) -> Vec<Diagnostic> {
-        let walker = walkdir::WalkDir::new(root)
-            .follow_links(false)
-            .into_iter()
-            .filter_entry(|e| {
-                !(e.file_type().is_dir() && self.prune.iter().any(|p| p == e.path()))
-            });
-        let mut problems = Vec::new();
-        for entry in walker {
-            match entry {
-                Ok(e) => visit(e.path(), kind_of(&e.file_type())),
-                Err(err) => problems.push(Diagnostic::incomplete(
-                    err.path().unwrap_or(root),
-                    format!(
-                        "cannot walk directory: {}",
-                        err.io_error()
-                            .map_or_else(|| err.to_string(), crate::fsread::io_reason)
-                    ),
-                )),
-            }
-        }
-        problems
+    fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic> {
+        crate::fswalk::walk(root, &self.prune, visit)
     }
 
     fn max_file_size(&self) -> u64 {
@@ -295,7 +276,8 @@ impl Tree for Reader {
     }
 }
 
-fn kind_of(t: &std::fs::FileType) -> Kind {
+/// What a directory entry's type is.
+pub(crate) fn kind_of(t: &std::fs::FileType) -> Kind {
     if t.is_file() {
         Kind::File
     } else if t.is_dir() {
