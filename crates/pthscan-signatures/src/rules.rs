@@ -304,6 +304,7 @@ impl RuleSet {
                 })
         };
         let mut ours: HashMap<&str, usize> = HashMap::new();
+        let mut helpers_in_ours = false;
         for (index, source) in sources.iter().enumerate() {
             // our own rules must be fast; a user's slow rule is their call
             compiler.error_on_slow_pattern(!source.user);
@@ -313,8 +314,9 @@ impl RuleSet {
                 add(&mut compiler, common, "signatures/rules/common.yar")?;
             } else {
                 compiler.new_namespace(OURS);
-                if ours.is_empty() && helpers_everywhere {
+                if helpers_everywhere && !helpers_in_ours {
                     add(&mut compiler, common, "signatures/rules/common.yar")?;
+                    helpers_in_ours = true;
                 }
                 if source.text == common {
                     ours.extend(rule_names(common).map(|n| (n, index)));

@@ -191,19 +191,14 @@ pub trait Tree: Send + Sync {
     /// bytes, each starting `overlap` bytes before the previous one ended, so that a file of
     /// any size is judged in bounded memory; `visit` gets each window's offset in the file.
     /// Returns the file's size and whether it was longer than the cap. A tree already in
-    /// memory visits the whole file at once.
+    /// memory may visit slices of what it holds.
     fn read_windows(
         &self,
         path: &Path,
         window: usize,
         overlap: usize,
         visit: &mut dyn FnMut(u64, &[u8]),
-    ) -> Result<(u64, bool), ReadError> {
-        let _ = (window, overlap);
-        let data = self.read_unhashed(path)?;
-        visit(0, &data.bytes);
-        Ok((data.size, data.truncated))
-    }
+    ) -> Result<(u64, bool), ReadError>;
     /// Whether `path` is a regular file or a symlink to one inside the tree.
     fn is_file(&self, path: &Path) -> bool {
         self.file_size(path).is_some()
