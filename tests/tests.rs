@@ -522,6 +522,106 @@ fn deep_reports_the_size_cap_and_the_rule_timeout_when_hit() {
 }
 
 #[test]
+fn the_default_scan_finds_missing_and_resized_listed_files_wherever_they_are() {
+    // sizes come from the walk of the site directory where it saw a regular file, and from a
+    // lookup by path for everything else (links, files outside site-packages, __pycache__):
+    // both must give the same verdicts
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    let row = |path: &str, size: usize| format!("{path},sha256=AAAA,{size}\n");
+    let put = |rel: &str, data: &[u8]| {
+        let p = sp.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    };
+    put("tool/same.py", b"x = 1\n");
+    put("tool/grown.py", b"x = 1\n# more\n");
+    put("tool/__pycache__/same.cpython-312.pyc", b"0123456789");
+    put("tool/__pycache__/grown.cpython-312.pyc", b"0123456789abc");
+    put("tool/data/real.txt", b"12345");
+    std::os::unix::fs::symlink("data/real.txt", sp.join("tool/linked.txt")).unwrap();
+    std::os::unix::fs::symlink("data/real.txt", sp.join("tool/linked-wrong.txt")).unwrap();
+    std::fs::create_dir_all(dir.path().join("venv/bin")).unwrap();
+    std::fs::write(
+        dir.path().join("venv/bin/tool"),
+        b"#!/bin/sh\nexit 0\n# grown\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("venv/bin/same"), b"#!/bin/sh\n").unwrap();
+    let info = sp.join("tool-1.0.dist-info");
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        "Metadata-Version: 2.1\nName: tool\nVersion: 1.0\n\n",
+    )
+    .unwrap();
+    std::fs::write(
+        info.join("RECORD"),
+        [
+            row("tool/same.py", 6),
+            row("tool/grown.py", 6),
+            row("tool/gone.py", 6),
+            row("tool/__pycache__/same.cpython-312.pyc", 10),
+            row("tool/__pycache__/grown.cpython-312.pyc", 10),
+            row("tool/data/real.txt", 5),
+            row("tool/linked.txt", 5),
+            row("tool/linked-wrong.txt", 4),
+            row("../../../bin/tool", 17),
+            row("../../../bin/same", 10),
+            row("../../../bin/gone", 3),
+            row("tool_init.pth", 10),
+            "tool-1.0.dist-info/RECORD,,\n".into(),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let (json, _) = scan_json(dir.path(), &[]);
+    let mut found: Vec<(String, String, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "INT001" || f["rule"] == "INT002")
+        .map(|f| {
+            let p = f["location"]["path"].as_str().unwrap();
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+                p.rsplit('/').next().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    let want: Vec<(String, String, String)> = [
+        // one finding per RECORD, medium because a missing file is a start-up hook
+        ("INT001", "medium", "RECORD"),
+        ("INT002", "low", "grown.cpython-312.pyc"),
+        ("INT002", "low", "grown.py"),
+        ("INT002", "low", "linked-wrong.txt"),
+        ("INT002", "low", "tool"),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(found, want, "{json:#}");
+    let missing = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "INT001")
+        .unwrap();
+    assert_eq!(
+        missing["message"], "3 file(s) that tool's RECORD lists are missing",
+        "{missing:#}"
+    );
+    for gone in ["tool/gone.py", "../../../bin/gone", "tool_init.pth"] {
+        assert!(
+            missing["evidence"].as_str().unwrap().contains(gone),
+            "{missing:#}"
+        );
+    }
+}
+
+#[test]
 fn deep_checks_every_record_hash_in_the_same_read_and_outside_site_packages_too() {
     use base64::Engine;
     use sha2::Digest;

@@ -5,7 +5,7 @@
 //! `conda-meta` record, or the system package manager (dpkg). Hashing runs in parallel.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -132,12 +132,12 @@ impl Deferred {
             .par_iter()
             .map(|&i| &self.listed[i])
             .filter(|l| !done.contains(l.path.as_os_str()))
-            .filter_map(
-                |l| match check_listed(tree, env_root, l, &HashSet::new(), Hashing::Now) {
+            .filter_map(|l| {
+                match check_listed(tree, env_root, l, None, &HashSet::new(), Hashing::Now) {
                     Checked::Found(f) => Some(*f),
                     _ => None,
-                },
-            )
+                }
+            })
             .collect()
     }
 }
@@ -308,10 +308,18 @@ pub fn check(
     let tree = ctx.tree;
     let mut out = Vec::new();
     let (sigs, env_root) = (ctx.sigs, &ctx.env.root);
-    let records: Vec<Recorded> = metadata
-        .par_iter()
-        .map(|(site, meta)| recorded(tree, sigs, env_root, site, meta))
-        .collect();
+    // the records and a walk of the site directories that takes every file's size as it lists
+    // it, at once; a listed file the walk did not see as a regular file (a link, something
+    // outside the site directories, or missing) is then looked up by its path
+    let (records, walked): (Vec<Recorded>, _) = rayon::join(
+        || {
+            metadata
+                .par_iter()
+                .map(|(site, meta)| recorded(tree, sigs, env_root, site, meta))
+                .collect()
+        },
+        || site_files(tree, &ctx.env.site_dirs),
+    );
     let mut listed: Vec<Listed> = Vec::new();
     let mut other_owned: Vec<PathBuf> = Vec::new();
     for r in records {
@@ -328,42 +336,41 @@ pub fn check(
     if ctx.env.kind == EnvKind::Conda {
         other_owned.extend(conda_owned(tree, &ctx.env.root));
     }
-    // Three things at once: the presence and size of every listed file (hashes of start-up
-    // code; of all with --deep), the map of owned files, and the walk of the site directories
-    // for unowned ones. Of the listed files only what differs is kept (a finding is a few
-    // hundred bytes; most files are fine).
-    let (results, (owners, strays)): (Vec<(usize, Checked)>, _) = rayon::join(
+    // Two things at once: the presence and size of every listed file (hashes of start-up
+    // code; of all with --deep), and the map of owned files. Of the listed files only what
+    // differs is kept (a finding is a few hundred bytes; most files are fine).
+    let (results, owners): (Vec<(usize, Checked)>, Owners) = rayon::join(
         || {
+            let sizes: foldhash::HashMap<&OsStr, u64> = walked
+                .iter()
+                .flatten()
+                .filter_map(|(path, size)| Some((path.as_os_str(), (*size)?)))
+                .collect();
             listed
                 .par_iter()
                 .enumerate()
-                .filter_map(
-                    |(i, l)| match check_listed(tree, env_root, l, startup, hashing) {
+                .filter_map(|(i, l)| {
+                    let size = sizes.get(l.path.as_os_str()).copied();
+                    match check_listed(tree, env_root, l, size, startup, hashing) {
                         Checked::Fine => None,
                         found => Some((i, found)),
-                    },
-                )
+                    }
+                })
                 .collect()
         },
         || {
-            let (owners, files) = rayon::join(
-                || {
-                    let mut owners = Owners::default();
-                    owners.reserve(listed.len() + other_owned.len());
-                    owners.extend(
-                        listed
-                            .iter()
-                            .map(|l| (l.path.as_os_str().to_owned(), Some(Arc::clone(&l.dist)))),
-                    );
-                    owners.extend(other_owned.into_iter().map(|p| (p.into_os_string(), None)));
-                    owners
-                },
-                || site_files(tree, &ctx.env.site_dirs),
+            let mut owners = Owners::default();
+            owners.reserve(listed.len() + other_owned.len());
+            owners.extend(
+                listed
+                    .iter()
+                    .map(|l| (l.path.as_os_str().to_owned(), Some(Arc::clone(&l.dist)))),
             );
-            let strays = unowned(sigs, ctx.env, ctx.system_owned, tree, files, &owners);
-            (owners, strays)
+            owners.extend(other_owned.into_iter().map(|p| (p.into_os_string(), None)));
+            owners
         },
     );
+    let strays = unowned(sigs, ctx.env, ctx.system_owned, tree, walked, &owners);
     let mut missing: BTreeMap<(&str, &Path), (Vec<&str>, bool)> = BTreeMap::new();
     let mut pending = Vec::new();
     for (i, checked) in results {
@@ -422,10 +429,12 @@ enum Checked {
     Defer,
 }
 
+/// Checks one listed file; `walked` is its size when a walk saw it as a regular file.
 fn check_listed(
     tree: &dyn Tree,
     env_root: &Path,
     l: &Listed,
+    walked: Option<u64>,
     startup: &HashSet<PathBuf>,
     hashing: Hashing,
 ) -> Checked {
@@ -435,7 +444,7 @@ fn check_listed(
     if name.ends_with(".pyc") && l.row.hash.is_none() {
         return Checked::Fine; // compiled on install, unhashed by design
     }
-    let Some(size) = tree.file_size(&l.path) else {
+    let Some(size) = walked.or_else(|| tree.file_size(&l.path)) else {
         return Checked::Found(Box::new(Finding {
             rule: "INT001".into(),
             ..Default::default()
@@ -515,18 +524,19 @@ fn changed(
     })
 }
 
-/// The files (and symlinks) of each site directory, a directory's together; `__pycache__`
-/// holds what the interpreter compiled, never recorded file by file, and is not entered.
-fn site_files(tree: &dyn Tree, site_dirs: &[PathBuf]) -> Vec<Vec<PathBuf>> {
+/// The files (and symlinks) of each site directory, a directory's together, with each regular
+/// file's size; `__pycache__` holds what the interpreter compiled, never recorded file by
+/// file, and is not entered.
+fn site_files(tree: &dyn Tree, site_dirs: &[PathBuf]) -> Vec<Vec<(PathBuf, Option<u64>)>> {
     site_dirs
         .iter()
         .map(|site| {
             let mut files = Vec::new();
             // what cannot be listed is reported by discovery, which walked the same directories
-            let _ = tree.walk(site, &mut |path, kind| match kind {
+            let _ = tree.walk_sized(site, &mut |path, kind, size| match kind {
                 Kind::Dir => path.file_name() != Some("__pycache__".as_ref()),
                 Kind::File | Kind::Symlink => {
-                    files.push(path.to_path_buf());
+                    files.push((path.to_path_buf(), size));
                     true
                 }
                 Kind::Other => true,
@@ -542,7 +552,7 @@ fn unowned(
     env: &crate::discovery::Environment,
     system_owned: &HashSet<OsString>,
     tree: &dyn Tree,
-    files: Vec<Vec<PathBuf>>,
+    files: Vec<Vec<(PathBuf, Option<u64>)>>,
     owned: &Owners,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -551,7 +561,7 @@ fn unowned(
         // package directories (first level) with at least one owned file
         let mut owned_dirs: foldhash::HashSet<OsString> = Default::default();
         let mut last_owned_dir = OsString::new();
-        for path in files {
+        for (path, _) in files {
             let by_system = || {
                 !system_owned.is_empty()
                     && system_owned.contains(super::live_path(tree, &path).as_os_str())

@@ -321,6 +321,14 @@ impl Tree for MemTree {
     }
 
     fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic> {
+        self.walk_sized(root, &mut |path, kind, _| visit(path, kind))
+    }
+
+    fn walk_sized(
+        &self,
+        root: &Path,
+        visit: &mut crate::fswalk::SizedVisit<'_>,
+    ) -> Vec<Diagnostic> {
         let root = clean(root);
         // a directory not entered: what sorts after it and starts with it is skipped
         let mut skipped: Option<&Path> = None;
@@ -333,7 +341,11 @@ impl Tree for MemTree {
                 continue;
             }
             let kind = node_kind(n);
-            if !visit(p, kind) && kind == Kind::Dir {
+            let size = match n {
+                Node::File(f) => Some(f.size),
+                _ => None,
+            };
+            if !visit(p, kind, size) && kind == Kind::Dir {
                 skipped = Some(p);
             }
         }

@@ -159,6 +159,10 @@ pub trait Tree: Send + Sync {
     /// before children, entering a directory only when `visit` returns `true` for it; returns
     /// what could not be walked.
     fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic>;
+    /// As [`Tree::walk`], with each regular file's size (not through symlinks): what a walk
+    /// that needs every size asks, instead of a [`Tree::file_size`] per path afterwards.
+    fn walk_sized(&self, root: &Path, visit: &mut crate::fswalk::SizedVisit<'_>)
+    -> Vec<Diagnostic>;
     /// The per-file read cap.
     fn max_file_size(&self) -> u64;
     /// The root no symlink may leave.
@@ -256,6 +260,14 @@ impl Tree for Reader {
 
     fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic> {
         crate::fswalk::walk(root, &self.prune, visit)
+    }
+
+    fn walk_sized(
+        &self,
+        root: &Path,
+        visit: &mut crate::fswalk::SizedVisit<'_>,
+    ) -> Vec<Diagnostic> {
+        crate::fswalk::walk_sized(root, &self.prune, visit)
     }
 
     fn max_file_size(&self) -> u64 {
