@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Side by side on one tree, in one run: pthscan (default and --deep) against find -type f (the
-# walk limit), rg -uuu (the read limit), yara -r with comparable rules, autorun-audit and
-# GuardDog, at one and two threads, on the tree and on copies of it 4× and 16× the files
-# (hard links: no extra disk, the same page cache). Prints a Markdown table: time (best of
-# RUNS, warm cache), files/s, MB/s, peak RSS, and the ratio to the limit each mode is held to.
+# walk limit; with -printf %s, a walk that stats every file), rg -uuu (the read limit), yara -r
+# with comparable rules, autorun-audit and GuardDog, at one and two threads, on the tree and on
+# copies of it 4× and 16× the files (hard links: no extra disk, the same page cache). Prints a
+# Markdown table: time (best of RUNS, warm cache), files/s, MB/s, peak RSS, and the ratio to
+# the limit each mode is held to.
+# N threads also means N CPUs (taskset): pthscan compiles its rules on a thread of its own, so
+# RAYON_NUM_THREADS=1 alone would still let it use a second core.
 #   usage: benches/compare.sh TREE [RUNS]
 # Env: SCALES="1 4 16", DEEP_SCALES (rg and --deep; default SCALES), YARA_SCALES (default
 #      "1": yara is the slowest), PTHSCAN (default target/release/pthscan), AUTORUN (autorun-audit
@@ -24,6 +27,9 @@ at() { case " $2 " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 SLOW_TIMEOUT="${SLOW_TIMEOUT:-900}"
 WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
 python3 "$HERE/comparable-yara.py" "$WORK/comparable.yar" > /dev/null
+
+# the CPU list for N threads: CPUs 0..N-1
+cpus() { echo "0-$(( $1 - 1 ))"; }
 
 # best wall time and its peak RSS over RUNS runs: "seconds kilobytes"
 measure() {
@@ -57,18 +63,22 @@ for scale in $SCALES; do
   cat "$target"/copy1 >/dev/null 2>&1 || true; rg -uuu -c zzzz_never "$target" > /dev/null 2>&1 || true
   read -r find_t find_m < <(measure find "$target" -type f)
   row "find -type f" 1 "$scale" "$files" "$bytes" "$find_t" "$find_m" ""
+  # the walk that also knows every file's size (a stat per file, relative to its directory):
+  # the least the default scan's RECORD size check can cost
+  read -r t m < <(measure find "$target" -type f -printf '%s\n')
+  row "find -type f -printf %s" 1 "$scale" "$files" "$bytes" "$t" "$m" "$find_t"
   for threads in 1 2; do
-    read -r t m < <(measure env RAYON_NUM_THREADS="$threads" "$PTHSCAN" "$target" --format json -q -o /dev/null)
+    read -r t m < <(measure taskset -c "$(cpus "$threads")" env RAYON_NUM_THREADS="$threads" "$PTHSCAN" "$target" --format json -q -o /dev/null)
     row "pthscan" "$threads" "$scale" "$files" "$bytes" "$t" "$m" "$find_t"
   done
   for threads in 1 2; do
     at "$scale" "$DEEP_SCALES" || break
-    read -r rg_t rg_m < <(measure rg -uuu -j "$threads" -c -F -e 'import ' -e 'exec(' -e 'b64decode' "$target")
+    read -r rg_t rg_m < <(measure taskset -c "$(cpus "$threads")" rg -uuu -j "$threads" -c -F -e 'import ' -e 'exec(' -e 'b64decode' "$target")
     row "rg -uuu" "$threads" "$scale" "$files" "$bytes" "$rg_t" "$rg_m" ""
-    read -r t m < <(measure env RAYON_NUM_THREADS="$threads" "$PTHSCAN" "$target" --deep --max-file-size 4294967296 --format json -q -o /dev/null)
+    read -r t m < <(measure taskset -c "$(cpus "$threads")" env RAYON_NUM_THREADS="$threads" "$PTHSCAN" "$target" --deep --max-file-size 4294967296 --format json -q -o /dev/null)
     row "pthscan --deep" "$threads" "$scale" "$files" "$bytes" "$t" "$m" "$rg_t"
     if at "$scale" "$YARA_SCALES"; then
-      read -r t m < <(measure yara -r -p "$threads" "$WORK/comparable.yar" "$target")
+      read -r t m < <(measure taskset -c "$(cpus "$threads")" yara -r -p "$threads" "$WORK/comparable.yar" "$target")
       row "yara -r" "$threads" "$scale" "$files" "$bytes" "$t" "$m" "$rg_t"
     fi
   done

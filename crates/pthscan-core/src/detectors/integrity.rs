@@ -133,7 +133,7 @@ impl Deferred {
             .map(|&i| &self.listed[i])
             .filter(|l| !done.contains(l.path.as_os_str()))
             .filter_map(|l| {
-                match check_listed(tree, env_root, l, None, &HashSet::new(), Hashing::Now) {
+                match check_listed(tree, env_root, l, None, &Default::default(), Hashing::Now) {
                     Checked::Found(f) => Some(*f),
                     _ => None,
                 }
@@ -339,6 +339,8 @@ pub fn check(
     // Two things at once: the presence and size of every listed file (hashes of start-up
     // code; of all with --deep), and the map of owned files. Of the listed files only what
     // differs is kept (a finding is a few hundred bytes; most files are fine).
+    // looked up once per listed file: by the path's bytes, not component by component
+    let startup: foldhash::HashSet<&OsStr> = startup.iter().map(|p| p.as_os_str()).collect();
     let (results, owners): (Vec<(usize, Checked)>, Owners) = rayon::join(
         || {
             let sizes: foldhash::HashMap<&OsStr, u64> = walked
@@ -351,7 +353,7 @@ pub fn check(
                 .enumerate()
                 .filter_map(|(i, l)| {
                     let size = sizes.get(l.path.as_os_str()).copied();
-                    match check_listed(tree, env_root, l, size, startup, hashing) {
+                    match check_listed(tree, env_root, l, size, &startup, hashing) {
                         Checked::Fine => None,
                         found => Some((i, found)),
                     }
@@ -435,7 +437,7 @@ fn check_listed(
     env_root: &Path,
     l: &Listed,
     walked: Option<u64>,
-    startup: &HashSet<PathBuf>,
+    startup: &foldhash::HashSet<&OsStr>,
     hashing: Hashing,
 ) -> Checked {
     let Some(name) = l.path.file_name().map(|n| n.to_string_lossy()) else {
@@ -450,10 +452,10 @@ fn check_listed(
             ..Default::default()
         }));
     };
-    let critical = is_hook_name(&name) || startup.contains(&l.path);
     let Some((algo, digest)) = l.row.hash.as_ref() else {
         return Checked::Fine;
     };
+    let critical = is_hook_name(&name) || startup.contains(l.path.as_os_str());
     let hash_differs = if critical || hashing == Hashing::Now {
         // streamed: a large listed file (a 500 MB extension module) costs one window of memory
         let Some(mut hasher) = record::RecordHasher::new(algo) else {
