@@ -24,8 +24,8 @@ pub fn walk(root: &Path, prune: &[PathBuf], visit: &mut Visit<'_>) -> Vec<Diagno
 }
 
 /// As [`walk`], with the size of every regular file, taken by a `stat` relative to the open
-/// directory as it is listed (as `find -size` does): far cheaper than a `stat` by full path
-/// afterwards, which the kernel resolves component by component.
+/// directory as it is listed (as `find -size` does): the kernel looks up one name, not every
+/// component of a full path as a `stat` by path afterwards makes it do.
 pub fn walk_sized(root: &Path, prune: &[PathBuf], visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {
     walk_inner(root, prune, true, visit)
 }

@@ -336,11 +336,11 @@ pub fn check(
     if ctx.env.kind == EnvKind::Conda {
         other_owned.extend(conda_owned(tree, &ctx.env.root));
     }
+    // looked up once per listed file: by the path's bytes, not component by component
+    let startup: foldhash::HashSet<&OsStr> = startup.iter().map(|p| p.as_os_str()).collect();
     // Two things at once: the presence and size of every listed file (hashes of start-up
     // code; of all with --deep), and the map of owned files. Of the listed files only what
     // differs is kept (a finding is a few hundred bytes; most files are fine).
-    // looked up once per listed file: by the path's bytes, not component by component
-    let startup: foldhash::HashSet<&OsStr> = startup.iter().map(|p| p.as_os_str()).collect();
     let (results, owners): (Vec<(usize, Checked)>, Owners) = rayon::join(
         || {
             let sizes: foldhash::HashMap<&OsStr, u64> = walked
