@@ -8,6 +8,8 @@
 # N threads also means N CPUs (taskset): pthscan compiles its rules on a thread of its own, so
 # RAYON_NUM_THREADS=1 alone would still let it use a second core.
 #   usage: benches/compare.sh TREE [RUNS]
+# With WRITE=1 the results also replace the marked tables of benches/README.md (the whole
+# table) and README.md (the summary), by benches/write-tables.py.
 # Env: SCALES="1 4 16", DEEP_SCALES (rg and --deep; default SCALES), YARA_SCALES (default
 #      "1": yara is the slowest), PTHSCAN (default target/release/pthscan), AUTORUN (autorun-audit
 #      executable), GUARDDOG (guarddog executable), SLOW_TIMEOUT (seconds, default 900) for the
@@ -44,6 +46,7 @@ measure() {
 
 row() { # label threads scale files bytes seconds rss_kb reference_seconds
   local fps mbps ratio
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$WORK/rows.tsv"
   fps="$(echo "scale=0; $4 / ($6 + 0.001)" | bc)"
   mbps="$(echo "scale=0; $5 / 1048576 / ($6 + 0.001)" | bc)"
   ratio="$( [ -n "$8" ] && echo "scale=2; $6 / ($8 + 0.001)" | bc || echo "")"
@@ -100,3 +103,9 @@ mkdir -p "$WORK/empty"
 read -r t m < <(measure "$PTHSCAN" "$WORK/empty" --format json -q -o /dev/null)
 echo
 echo "Empty folder: $t s, $(( m / 1024 )) MB peak."
+printf 'empty folder\t1\t0\t0\t0\t%s\t%s\t\n' "$t" "$m" >> "$WORK/rows.tsv"
+if [ "${WRITE:-}" = 1 ]; then
+  python3 "$HERE/write-tables.py" "$WORK/rows.tsv" \
+    "SCALES=\"$SCALES\" DEEP_SCALES=\"$DEEP_SCALES\" RUNS=$RUNS benches/compare.sh $(basename "$TREE")" \
+    "$HERE/README.md" "$HERE/../README.md"
+fi
