@@ -22,6 +22,17 @@ fn venv(dir: &Path) -> std::path::PathBuf {
     sp
 }
 
+/// Installs `dist` 1.0's metadata in the site directory `sp`: a METADATA and a RECORD of
+/// `rows` (and of itself).
+fn dist_info(sp: &Path, dist: &str, rows: &[String]) {
+    let info = sp.join(format!("{dist}-1.0.dist-info"));
+    std::fs::create_dir_all(&info).unwrap();
+    let meta = format!("Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n\n");
+    std::fs::write(info.join("METADATA"), meta).unwrap();
+    let own = format!("{dist}-1.0.dist-info/RECORD,,\n");
+    std::fs::write(info.join("RECORD"), [rows.concat(), own].concat()).unwrap();
+}
+
 #[test]
 fn every_corpus_case_yields_exactly_its_expected_findings() {
     let names = case_names();
@@ -548,16 +559,10 @@ fn the_default_scan_finds_missing_and_resized_listed_files_wherever_they_are() {
     )
     .unwrap();
     std::fs::write(dir.path().join("venv/bin/same"), b"#!/bin/sh\n").unwrap();
-    let info = sp.join("tool-1.0.dist-info");
-    std::fs::create_dir_all(&info).unwrap();
-    std::fs::write(
-        info.join("METADATA"),
-        "Metadata-Version: 2.1\nName: tool\nVersion: 1.0\n\n",
-    )
-    .unwrap();
-    std::fs::write(
-        info.join("RECORD"),
-        [
+    dist_info(
+        &sp,
+        "tool",
+        &[
             row("tool/same.py", 6),
             row("tool/grown.py", 6),
             row("tool/gone.py", 6),
@@ -570,11 +575,8 @@ fn the_default_scan_finds_missing_and_resized_listed_files_wherever_they_are() {
             row("../../../bin/same", 10),
             row("../../../bin/gone", 3),
             row("tool_init.pth", 10),
-            "tool-1.0.dist-info/RECORD,,\n".into(),
-        ]
-        .concat(),
-    )
-    .unwrap();
+        ],
+    );
     let (json, _) = scan_json(dir.path(), &[]);
     let mut found: Vec<(String, String, String)> = json["findings"]
         .as_array()
@@ -638,24 +640,15 @@ fn deep_checks_every_record_hash_in_the_same_read_and_outside_site_packages_too(
     std::fs::write(sp.join("tool/ok.py"), b"y = 1\n").unwrap();
     std::fs::create_dir_all(dir.path().join("venv/bin")).unwrap();
     std::fs::write(dir.path().join("venv/bin/tool"), b"#!/bin/sh\nexit 9\n").unwrap();
-    let info = sp.join("tool-1.0.dist-info");
-    std::fs::create_dir_all(&info).unwrap();
-    std::fs::write(
-        info.join("METADATA"),
-        "Metadata-Version: 2.1\nName: tool\nVersion: 1.0\n\n",
-    )
-    .unwrap();
-    std::fs::write(
-        info.join("RECORD"),
-        [
+    dist_info(
+        &sp,
+        "tool",
+        &[
             row("tool/core.py", b"x = 1\n"),
             row("tool/ok.py", b"y = 1\n"),
             row("../../../bin/tool", b"#!/bin/sh\nexit 0\n"),
-            "tool-1.0.dist-info/RECORD,,\n".into(),
-        ]
-        .concat(),
-    )
-    .unwrap();
+        ],
+    );
     let int002 = |json: &serde_json::Value| -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = json["findings"]
             .as_array()
