@@ -36,8 +36,12 @@ def load(path):
 
 
 def find(rows, label, scale=1, threads=None):
+    """The first row of `label` (or, for a label ending in `*`, starting with it)."""
     for r in rows:
-        if r["label"].startswith(label) and r["scale"] == scale and (
+        named = (
+            r["label"].startswith(label[:-1]) if label.endswith("*") else r["label"] == label
+        )
+        if named and r["scale"] == scale and (
             threads is None or r["threads"] == threads
         ):
             return r
@@ -71,7 +75,7 @@ def targets(rows):
     out = []
     mark = lambda ok: "met" if ok else "**missed**"
     find1 = find(rows, "find -type f", 1)
-    stat1 = find(rows, "find -type f -printf", 1)
+    stat1 = find(rows, "find -type f -printf %s", 1)
     scan2 = find(rows, "pthscan", 1, 2)
     if find1 and scan2:
         r = ratio(scan2["secs"], find1["secs"])
@@ -160,7 +164,7 @@ def summary(rows):
             f" | {scan2['secs']:.2f} s | {scan2['rss_mb']} MB"
             f" | `find -type f` {find1['secs']:.2f} s ({ratio(scan2['secs'], find1['secs']):.1f}×) |"
         )
-    aa = find(rows, "autorun-audit", 1)
+    aa = find(rows, "autorun-audit*", 1)
     if aa:
         out.append(
             f"| `autorun-audit env --site-dir` (hooks of one site directory, Python), 1 thread"
@@ -179,7 +183,7 @@ def summary(rows):
             f"| `pthscan --deep` (every byte through the rules, every RECORD hash, wheels inside), 2 threads"
             f" | {deep2['secs']:.2f} s | {deep2['rss_mb']} MB | {', '.join(against)} |"
         )
-    gd = find(rows, "guarddog", 1)
+    gd = find(rows, "guarddog*", 1)
     if gd:
         out.append(
             f"| `guarddog pypi scan` on the same tree (Python), 1 thread"
