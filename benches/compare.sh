@@ -3,8 +3,8 @@
 # walk limit; with -printf %s, a walk that stats every file), rg -uuu (the read limit), yara -r
 # with comparable rules, autorun-audit and GuardDog, at one and two threads, on the tree and on
 # copies of it 4× and 16× the files (hard links: no extra disk, the same page cache). Prints a
-# Markdown table: time (best of RUNS, warm cache), files/s, MB/s, peak RSS, and the ratio to
-# the limit each mode is held to.
+# Markdown table (benches/write-tables.py): time (best of RUNS, warm cache), files/s, MB/s,
+# peak RSS, the ratio to the limit each mode is held to, and the targets judged from them.
 # N threads also means N CPUs (taskset): pthscan compiles its rules on a thread of its own, so
 # RAYON_NUM_THREADS=1 alone would still let it use a second core.
 #   usage: benches/compare.sh TREE [RUNS]
@@ -14,7 +14,7 @@
 #      "1": yara is the slowest), PTHSCAN (default target/release/pthscan), AUTORUN (autorun-audit
 #      executable), GUARDDOG (guarddog executable), SLOW_TIMEOUT (seconds, default 900) for the
 #      two Python tools, which run at 1× only.
-# Needs: apt-get install ripgrep yara time bc; a release build; the Python tools in venvs:
+# Needs: apt-get install ripgrep yara time bc python3; a release build; the Python tools in venvs:
 #   python3 -m venv ~/aa && ~/aa/bin/pip install autorun-audit==0.4.0   (AUTORUN=~/aa/bin/autorun-audit)
 #   python3 -m venv ~/gd && ~/gd/bin/pip install guarddog==3.2.0        (GUARDDOG=~/gd/bin/guarddog)
 set -euo pipefail
@@ -44,18 +44,12 @@ measure() {
   echo "$best $rss"
 }
 
+# records one measurement for benches/write-tables.py, which renders the table at the end
 row() { # label threads scale files bytes seconds rss_kb reference_seconds
-  local fps mbps ratio
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$WORK/rows.tsv"
-  fps="$(echo "scale=0; $4 / ($6 + 0.001)" | bc)"
-  mbps="$(echo "scale=0; $5 / 1048576 / ($6 + 0.001)" | bc)"
-  ratio="$( [ -n "$8" ] && echo "scale=2; $6 / ($8 + 0.001)" | bc || echo "")"
-  printf '| %s | %s | %s× | %s | %.3f s | %s | %s | %s MB | %s |\n' \
-    "$1" "$2" "$3" "$4" "$6" "$fps" "$mbps" "$(( $7 / 1024 ))" "${ratio:+${ratio}×}"
+  echo "$1, $2 thread(s), ${3}×: $6 s, $(( $7 / 1024 )) MB" >&2
 }
 
-echo "| tool | threads | tree | files | time | files/s | MB/s | peak RSS | ratio |"
-echo "|---|---|---|---|---|---|---|---|---|"
 for scale in $SCALES; do
   target="$WORK/x$scale"
   mkdir -p "$target"
@@ -101,11 +95,10 @@ done
 # start-up: an empty folder
 mkdir -p "$WORK/empty"
 read -r t m < <(measure "$PTHSCAN" "$WORK/empty" --format json -q -o /dev/null)
-echo
-echo "Empty folder: $t s, $(( m / 1024 )) MB peak."
-printf 'empty folder\t1\t0\t0\t0\t%s\t%s\t\n' "$t" "$m" >> "$WORK/rows.tsv"
+row "empty folder" 1 0 0 0 "$t" "$m" ""
+command="SCALES=\"$SCALES\" DEEP_SCALES=\"$DEEP_SCALES\" RUNS=$RUNS benches/compare.sh $(basename "$TREE")"
 if [ "${WRITE:-}" = 1 ]; then
-  python3 "$HERE/write-tables.py" "$WORK/rows.tsv" \
-    "SCALES=\"$SCALES\" DEEP_SCALES=\"$DEEP_SCALES\" RUNS=$RUNS benches/compare.sh $(basename "$TREE")" \
-    "$HERE/README.md" "$HERE/../README.md"
+  python3 "$HERE/write-tables.py" "$WORK/rows.tsv" "$command" "$HERE/README.md" "$HERE/../README.md"
+else
+  python3 "$HERE/write-tables.py" "$WORK/rows.tsv" "$command"
 fi

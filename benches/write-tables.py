@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Writes what benches/compare.sh measured into the documentation.
+"""Renders what benches/compare.sh measured, and writes it into the documentation.
 
-    write-tables.py ROWS.tsv COMMAND BENCH_README README
+    write-tables.py ROWS.tsv COMMAND [BENCH_README README]
 
 ROWS.tsv has one line per measurement: label, threads, scale, files, bytes, seconds, peak RSS
-in KiB, and the seconds of the reference it is held to (empty for none). The whole table, and
-the targets of issue 7 judged from it, replace what lies between `<!-- compare.sh:table -->`
-and `<!-- /compare.sh:table -->` in BENCH_README; a summary of the 1x tree replaces what lies
-between `<!-- compare.sh:summary -->` and `<!-- /compare.sh:summary -->` in README.
+in KiB, and the seconds of the reference it is held to (empty for none). The whole table and
+the targets of issue 7 judged from it are printed; given the two files, they also replace what
+lies between `<!-- compare.sh:table -->` and `<!-- /compare.sh:table -->` in BENCH_README,
+and a summary of the 1x tree what lies between `<!-- compare.sh:summary -->` and
+`<!-- /compare.sh:summary -->` in README.
 """
 
 import datetime
@@ -48,8 +49,13 @@ def find(rows, label, scale=1, threads=None):
     return None
 
 
+# GNU time counts wall time in hundredths: a reading of 0.00 s means under 10 ms
+TICK = 0.01
+
+
 def ratio(a, b):
-    return a / b if b else float("inf")
+    """a / b, with b read as at least one tick (on a tree too small to time, a lower bound)."""
+    return a / max(b, TICK)
 
 
 def full_table(rows):
@@ -61,7 +67,7 @@ def full_table(rows):
         if r["label"] == "empty folder":
             continue
         secs = max(r["secs"], 0.001)
-        ratio_cell = f"{ratio(r['secs'], r['ref']):.1f}×" if r["ref"] else ""
+        ratio_cell = f"{ratio(r['secs'], r['ref']):.1f}×" if r["ref"] is not None else ""
         out.append(
             f"| {r['label']} | {r['threads']} | {r['scale']}× | {r['files']:,} | {r['secs']:.2f} s"
             f" | {r['files'] / secs:,.0f} | {r['bytes'] / 1048576 / secs:,.0f} | {r['rss_mb']} MB"
@@ -210,7 +216,9 @@ def splice(path, name, lines):
 
 
 def main():
-    rows_path, command, bench_readme, readme = sys.argv[1:5]
+    if len(sys.argv) not in (3, 5):
+        sys.exit(__doc__)
+    rows_path, command = sys.argv[1:3]
     rows = load(rows_path)
     cores = os.cpu_count()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -221,9 +229,13 @@ def main():
     if judged:
         table += ["", "| target | measured | |", "|---|---|---|"]
         table += [f"| {t} | {m} | {v} |" for t, m, v in judged]
-    splice(bench_readme, "table", table)
-    splice(readme, "summary", [f"{when}, {machine}, by `benches/compare.sh`:", ""] + summary(rows))
-    print(f"wrote {bench_readme} and {readme}")
+    print("\n".join(table))
+    if len(sys.argv) == 5:
+        bench_readme, readme = sys.argv[3:5]
+        splice(bench_readme, "table", table)
+        summary_lines = [f"{when}, {machine}, by `benches/compare.sh`:", ""] + summary(rows)
+        splice(readme, "summary", summary_lines)
+        print(f"wrote {bench_readme} and {readme}", file=sys.stderr)
 
 
 if __name__ == "__main__":
