@@ -600,3 +600,62 @@ fn a_wheel_an_installed_distribution_records_is_opened_only_with_deep() {
         "{json:#}"
     );
 }
+
+#[test]
+fn what_lies_inside_a_site_directory_is_found_though_discovery_does_not_enter_it() {
+    // discovery stops at site directories and the integrity check's walk of each finds what is
+    // nested there: an environment inside a package, an archive in a `__pycache__`
+    let dir = tempfile::tempdir().unwrap();
+    let sp = dir.path().join("venv/lib/python3.12/site-packages");
+    std::fs::create_dir_all(&sp).unwrap();
+    std::fs::write(dir.path().join("venv/pyvenv.cfg"), "version = 3.12.4\n").unwrap();
+    let inner = sp.join("tool/_env");
+    let inner_sp = inner.join("lib/python3.11/site-packages");
+    std::fs::create_dir_all(&inner_sp).unwrap();
+    std::fs::write(inner.join("pyvenv.cfg"), "version = 3.11.9\n").unwrap();
+    std::fs::write(inner_sp.join("zz_inner.pth"), EVIL_PTH).unwrap();
+    std::fs::create_dir_all(sp.join("tool/__pycache__")).unwrap();
+    std::fs::write(
+        sp.join("tool/__pycache__/hidden-1.0-py3-none-any.whl"),
+        evil_wheel(),
+    )
+    .unwrap();
+    let (json, out) = scan_json(dir.path(), &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let shown = |p: &Path| std::fs::canonicalize(p).unwrap().display().to_string();
+    // the wheel opened is reported as an environment too
+    let roots: Vec<&str> = json["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "venv")
+        .map(|e| e["root"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roots,
+        [shown(&dir.path().join("venv")), shown(&inner)],
+        "{json:#}"
+    );
+    let findings = json["findings"].as_array().unwrap();
+    let at = |path: &str| {
+        findings
+            .iter()
+            .filter(|f| f["location"]["path"].as_str().unwrap().starts_with(path))
+            .map(|f| f["severity"].as_str().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let inner_hook = shown(&inner_sp.join("zz_inner.pth"));
+    assert!(at(&inner_hook).contains(&"high"), "{json:#}");
+    let hidden = shown(&sp.join("tool/__pycache__/hidden-1.0-py3-none-any.whl"));
+    assert!(at(&format!("{hidden} › ")).contains(&"high"), "{json:#}");
+    // every entry under the root is counted once, those inside the site directory too
+    let mut entries = 0;
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(p) = stack.pop() {
+        entries += 1;
+        if p.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    assert_eq!(json["summary"]["entries_walked"], entries, "{json:#}");
+}

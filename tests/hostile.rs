@@ -549,6 +549,19 @@ const CASES: &[Case] = &[
         unprivileged: true,
     },
     Case {
+        // discovery does not enter site directories: the integrity check's walk reports it
+        name: "an unreadable package directory",
+        build: |d| {
+            write(&sp(d).join("pkg/__init__.py"), b"x = 1\n");
+            std::fs::set_permissions(sp(d).join("pkg"), std::fs::Permissions::from_mode(0o000))
+                .unwrap();
+            None
+        },
+        args: &[],
+        expect: &[Problem("site-packages/pkg", "permission denied")],
+        unprivileged: true,
+    },
+    Case {
         name: "an unreadable package directory (--deep)",
         build: |d| {
             write(&sp(d).join("pkg/__init__.py"), b"x = 1\n");

@@ -202,140 +202,171 @@ pub fn python_version_of(name: &str) -> Option<String> {
     (digits(major) && digits(minor)).then(|| format!("{major}.{minor}"))
 }
 
-#[derive(Default)]
-struct Found {
+/// How far [`discover`] walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Everything under the roots (an in-memory tree, which costs nothing to walk twice).
+    All,
+    /// Not into site directories: the integrity check walks each of them once when its
+    /// environment is judged, and shows what it lists to a [`Finder`] — a directory on disk
+    /// is listed once, not twice.
+    UpToSiteDirs,
+}
+
+/// What the entries of a walk make of: the directories environments are found by, and the
+/// files that may be artifacts to open. Shown every entry of [`discover`]'s walk, and of the
+/// integrity check's walk of the site directories discovery did not enter.
+#[derive(Debug, Default)]
+pub struct Finder {
     site_dirs: Vec<PathBuf>,
     stdlib_dirs: Vec<PathBuf>,
     etc_dirs: Vec<PathBuf>,
+    artifacts: Vec<PathBuf>,
+    entries: u64,
 }
 
-/// Walks `roots` of `tree` (never following symlinks) and groups what it finds into
-/// environments.
-pub fn discover(tree: &dyn Tree, roots: &[PathBuf]) -> Discovery {
-    let mut found = Found::default();
-    let mut discovery = Discovery::default();
-    for root in roots {
-        walk(tree, root, &mut found, &mut discovery);
-    }
-    // the walk runs on every thread: its order is not the same twice
-    discovery.artifacts.sort();
-    found.site_dirs.sort();
-    found.stdlib_dirs.sort();
-    found.etc_dirs.sort();
-    let mut envs: BTreeMap<PathBuf, Environment> = BTreeMap::new();
-    for site in &found.site_dirs {
-        let (root, kind, python) = classify_site_dir(tree, site);
-        let env = envs.entry(root.clone()).or_insert_with(|| Environment {
-            root,
-            kind,
-            python: python.clone(),
-            site_dirs: Vec::new(),
-            code_dirs: Vec::new(),
-            distributions: 0,
-        });
-        if env.python.is_none() {
-            env.python = python;
-        }
-        env.site_dirs.push(site.clone());
-    }
-    for stdlib in &found.stdlib_dirs {
-        let root = stdlib
-            .parent()
-            .and_then(Path::parent)
-            .unwrap_or(stdlib)
-            .to_path_buf();
-        let python = stdlib
-            .file_name()
-            .and_then(|n| python_version_of(&n.to_string_lossy()));
-        let env = envs.entry(root.clone()).or_insert_with(|| Environment {
-            root,
-            kind: EnvKind::Interpreter,
-            python: python.clone(),
-            site_dirs: Vec::new(),
-            code_dirs: Vec::new(),
-            distributions: 0,
-        });
-        if env.python.is_none() {
-            env.python = python;
-        }
-        env.code_dirs.push(stdlib.clone());
-        let dynload = stdlib.join("lib-dynload");
-        if tree.is_dir(&dynload) {
-            env.code_dirs.push(dynload);
-        }
-    }
-    for etc in &found.etc_dirs {
-        envs.entry(etc.clone()).or_insert_with(|| Environment {
-            root: etc.clone(),
-            kind: EnvKind::DistConfig,
-            python: etc
-                .file_name()
-                .and_then(|n| python_version_of(&n.to_string_lossy())),
-            site_dirs: Vec::new(),
-            code_dirs: vec![etc.clone()],
-            distributions: 0,
-        });
-    }
-    discovery.environments = envs.into_values().collect();
-    for env in &mut discovery.environments {
-        env.site_dirs.sort();
-        env.site_dirs.dedup();
-        env.code_dirs.sort();
-        env.code_dirs.dedup();
-    }
-    discovery
-}
-
-fn walk(tree: &dyn Tree, root: &Path, found: &mut Found, discovery: &mut Discovery) {
-    let mut look = |path: &Path, kind: Kind| {
-        discovery.entries_walked += 1;
+impl Finder {
+    /// Looks at one entry of a walk; returns whether it is a site directory.
+    pub fn see(&mut self, tree: &dyn Tree, path: &Path, kind: Kind) -> bool {
+        self.entries += 1;
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-            return;
+            return false;
         };
-        let parent_name = path
-            .parent()
-            .and_then(Path::file_name)
-            .and_then(|n| n.to_str());
         if kind != Kind::Dir {
             // links and special files named like archives too: opening them says what they are
             // (a FIFO, a link out of the root) instead of passing over them
             if crate::sources::artifact::has_archive_name(name)
                 || (kind == Kind::File && crate::sources::cache::is_cache_path(path))
             {
-                discovery.artifacts.push(path.to_path_buf());
+                self.artifacts.push(path.to_path_buf());
             }
-            return;
+            return false;
         }
+        let parent_name = path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str());
         if name == "site-packages" || name == "dist-packages" {
-            found.site_dirs.push(path.to_path_buf());
-        } else if parent_name.is_some_and(|p| p.starts_with("archive-v"))
+            self.site_dirs.push(path.to_path_buf());
+            return true;
+        }
+        if parent_name.is_some_and(|p| p.starts_with("archive-v"))
             && path.ancestors().nth(2).and_then(Path::file_name) == Some("uv".as_ref())
         {
             // uv's cache keeps every wheel it installs unpacked as archive-vN/<id>/
-            found.site_dirs.push(path.to_path_buf());
-        } else if python_version_of(name).is_some() || name == "python3" {
+            self.site_dirs.push(path.to_path_buf());
+            return true;
+        }
+        if python_version_of(name).is_some() || name == "python3" {
             match parent_name {
-                Some("etc") => found.etc_dirs.push(path.to_path_buf()),
+                Some("etc") => self.etc_dirs.push(path.to_path_buf()),
                 Some("lib" | "lib64" | "lib32") if tree.kind(&path.join("os.py")).is_some() => {
-                    found.stdlib_dirs.push(path.to_path_buf())
+                    self.stdlib_dirs.push(path.to_path_buf())
                 }
                 _ => {}
             }
         }
-    };
-    let problems = tree.walk(root, &mut |path, kind| {
-        look(path, kind);
-        true
-    });
-    discovery.diagnostics.extend(problems);
-    // A root that is itself a site directory (`pthscan …/site-packages`) or inside one.
-    if root
-        .file_name()
-        .is_some_and(|n| n == "site-packages" || n == "dist-packages")
-        && !found.site_dirs.iter().any(|s| s == root)
-    {
-        found.site_dirs.push(root.to_path_buf());
+        false
     }
+
+    /// Groups what was seen into environments; `diagnostics` are what the walk could not list.
+    pub fn finish(mut self, tree: &dyn Tree, diagnostics: Vec<Diagnostic>) -> Discovery {
+        // walks run on every thread: their order is not the same twice
+        self.artifacts.sort();
+        self.site_dirs.sort();
+        self.site_dirs.dedup();
+        self.stdlib_dirs.sort();
+        self.etc_dirs.sort();
+        let mut envs: BTreeMap<PathBuf, Environment> = BTreeMap::new();
+        for site in &self.site_dirs {
+            let (root, kind, python) = classify_site_dir(tree, site);
+            let env = envs.entry(root.clone()).or_insert_with(|| Environment {
+                root,
+                kind,
+                python: python.clone(),
+                site_dirs: Vec::new(),
+                code_dirs: Vec::new(),
+                distributions: 0,
+            });
+            if env.python.is_none() {
+                env.python = python;
+            }
+            env.site_dirs.push(site.clone());
+        }
+        for stdlib in &self.stdlib_dirs {
+            let root = stdlib
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or(stdlib)
+                .to_path_buf();
+            let python = stdlib
+                .file_name()
+                .and_then(|n| python_version_of(&n.to_string_lossy()));
+            let env = envs.entry(root.clone()).or_insert_with(|| Environment {
+                root,
+                kind: EnvKind::Interpreter,
+                python: python.clone(),
+                site_dirs: Vec::new(),
+                code_dirs: Vec::new(),
+                distributions: 0,
+            });
+            if env.python.is_none() {
+                env.python = python;
+            }
+            env.code_dirs.push(stdlib.clone());
+            let dynload = stdlib.join("lib-dynload");
+            if tree.is_dir(&dynload) {
+                env.code_dirs.push(dynload);
+            }
+        }
+        for etc in &self.etc_dirs {
+            envs.entry(etc.clone()).or_insert_with(|| Environment {
+                root: etc.clone(),
+                kind: EnvKind::DistConfig,
+                python: etc
+                    .file_name()
+                    .and_then(|n| python_version_of(&n.to_string_lossy())),
+                site_dirs: Vec::new(),
+                code_dirs: vec![etc.clone()],
+                distributions: 0,
+            });
+        }
+        let mut environments: Vec<Environment> = envs.into_values().collect();
+        for env in &mut environments {
+            env.site_dirs.sort();
+            env.site_dirs.dedup();
+            env.code_dirs.sort();
+            env.code_dirs.dedup();
+        }
+        Discovery {
+            environments,
+            diagnostics,
+            entries_walked: self.entries,
+            artifacts: self.artifacts,
+        }
+    }
+}
+
+/// Walks `roots` of `tree` (never following symlinks) as deep as `depth` says and groups what
+/// it finds into environments.
+pub fn discover(tree: &dyn Tree, roots: &[PathBuf], depth: Depth) -> Discovery {
+    let mut finder = Finder::default();
+    let mut diagnostics = Vec::new();
+    for root in roots {
+        diagnostics.extend(tree.walk(root, &mut |path, kind| {
+            let site = finder.see(tree, path, kind);
+            !(site && depth == Depth::UpToSiteDirs)
+        }));
+        // a root that is itself a site directory (`pthscan …/site-packages`)
+        if root
+            .file_name()
+            .is_some_and(|n| n == "site-packages" || n == "dist-packages")
+            && !finder.site_dirs.iter().any(|s| s == root)
+        {
+            finder.site_dirs.push(root.to_path_buf());
+        }
+    }
+    finder.finish(tree, diagnostics)
 }
 
 /// The environment a site directory belongs to: (root, kind, Python version).
@@ -404,15 +435,49 @@ fn pyvenv_version(cfg: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn discover(roots: &[PathBuf]) -> Discovery {
-        let reader = crate::fsread::Reader {
+    fn reader() -> crate::fsread::Reader {
+        crate::fsread::Reader {
             root: PathBuf::from("/"),
             rooted: false,
             max_file_size: 1 << 20,
             stats: Default::default(),
             prune: Default::default(),
-        };
-        super::discover(&reader, roots)
+        }
+    }
+
+    fn discover(roots: &[PathBuf]) -> Discovery {
+        super::discover(&reader(), roots, Depth::All)
+    }
+
+    #[test]
+    fn up_to_site_dirs_finds_a_site_directory_without_entering_it_and_a_finder_sees_inside() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        let site = r.join("venv/lib/python3.12/site-packages");
+        mkdirs(r, &["venv/lib/python3.12/site-packages/pkg/__pycache__"]);
+        std::fs::write(r.join("venv/pyvenv.cfg"), "version = 3.12.4\n").unwrap();
+        let wheel = site.join("pkg/__pycache__/x-1.0-py3-none-any.whl");
+        std::fs::write(&wheel, "").unwrap();
+        let reader = reader();
+        let all = super::discover(&reader, &[r.to_path_buf()], Depth::All);
+        let top = super::discover(&reader, &[r.to_path_buf()], Depth::UpToSiteDirs);
+        assert_eq!(all.environments, top.environments);
+        assert_eq!(top.environments[0].site_dirs, std::slice::from_ref(&site));
+        assert_eq!(all.artifacts, std::slice::from_ref(&wheel));
+        assert!(top.artifacts.is_empty());
+        // pkg, __pycache__ and the wheel
+        assert_eq!(all.entries_walked - top.entries_walked, 3);
+        let mut finder = Finder::default();
+        reader.walk(&site, &mut |path, kind| {
+            if path != site {
+                finder.see(&reader, path, kind);
+            }
+            true
+        });
+        let inside = finder.finish(&reader, Vec::new());
+        assert_eq!(inside.artifacts, [wheel]);
+        assert_eq!(inside.entries_walked, 3);
+        assert!(inside.environments.is_empty());
     }
 
     fn mkdirs(root: &Path, dirs: &[&str]) {

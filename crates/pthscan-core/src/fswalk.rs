@@ -13,29 +13,43 @@ use crate::sources::{Kind, kind_of};
 /// overlap; all entries of one directory come in one run, after the directory itself.
 pub type Visit<'a> = dyn FnMut(&Path, Kind) -> bool + Send + 'a;
 
-/// As [`Visit`], with the size of each regular file (`None` for other kinds, or a file that
-/// vanished between listing and `stat`).
-pub type SizedVisit<'a> = dyn FnMut(&Path, Kind, Option<u64>) -> bool + Send + 'a;
+/// What a sized walk does with a directory it visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enter {
+    /// Not entered.
+    No,
+    /// Entered, with the size of each regular file in it.
+    Sized,
+    /// Entered, its files' sizes not wanted (`None`): no `stat` per file.
+    Unsized,
+}
+
+/// As [`Visit`], with the size of each regular file (`None` for other kinds, in a directory
+/// entered [`Enter::Unsized`], or for a file that vanished between listing and `stat`); says
+/// how to enter each directory.
+pub type SizedVisit<'a> = dyn FnMut(&Path, Kind, Option<u64>) -> Enter + Send + 'a;
 
 /// Visits `root` (followed if a symlink) and every entry under it, parents before children,
 /// skipping the directories in `prune`; returns what could not be listed.
 pub fn walk(root: &Path, prune: &[PathBuf], visit: &mut Visit<'_>) -> Vec<Diagnostic> {
-    walk_inner(root, prune, false, &mut |path, kind, _| visit(path, kind))
+    walk_inner(root, prune, &mut |path, kind, _| {
+        if visit(path, kind) {
+            Enter::Unsized
+        } else {
+            Enter::No
+        }
+    })
 }
 
-/// As [`walk`], with the size of every regular file, taken by a `stat` relative to the open
-/// directory as it is listed (as `find -size` does): the kernel looks up one name, not every
-/// component of a full path as a `stat` by path afterwards makes it do.
+/// As [`walk`], with the size of every regular file in the directories entered
+/// [`Enter::Sized`], taken by a `stat` relative to the open directory as it is listed (as
+/// `find -size` does): the kernel looks up one name, not every component of a full path as a
+/// `stat` by path afterwards makes it do.
 pub fn walk_sized(root: &Path, prune: &[PathBuf], visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {
-    walk_inner(root, prune, true, visit)
+    walk_inner(root, prune, visit)
 }
 
-fn walk_inner(
-    root: &Path,
-    prune: &[PathBuf],
-    sizes: bool,
-    visit: &mut SizedVisit<'_>,
-) -> Vec<Diagnostic> {
+fn walk_inner(root: &Path, prune: &[PathBuf], visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {
     let (kind, size) = match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => (Kind::Dir, None),
         Ok(m) if m.is_file() => (Kind::File, Some(m.len())),
@@ -47,7 +61,8 @@ fn walk_inner(
         problems: Vec::new(),
     });
     let enter = (state.lock().unwrap_or_else(PoisonError::into_inner).visit)(root, kind, size);
-    if kind == Kind::Dir && enter && !prune.iter().any(|p| p == root) {
+    if kind == Kind::Dir && enter != Enter::No && !prune.iter().any(|p| p == root) {
+        let sizes = enter == Enter::Sized;
         rayon::scope(|s| list(s, root.to_path_buf(), prune, sizes, &state));
     }
     state
@@ -61,7 +76,8 @@ struct State<'v, 'a> {
     problems: Vec<Diagnostic>,
 }
 
-/// Lists `dir`, visits its entries, and hands the subdirectories to be entered to the pool.
+/// Lists `dir` (`sizes`: with a `stat` of each regular file), visits its entries, and hands
+/// the subdirectories to be entered to the pool.
 fn list<'s>(
     scope: &rayon::Scope<'s>,
     dir: PathBuf,
@@ -100,12 +116,14 @@ fn list<'s>(
             if kind == Kind::Dir && prune.contains(&path) {
                 continue;
             }
-            if (state.visit)(&path, kind, size) && kind == Kind::Dir {
-                subdirs.push(path);
+            match (state.visit)(&path, kind, size) {
+                Enter::Sized if kind == Kind::Dir => subdirs.push((path, true)),
+                Enter::Unsized if kind == Kind::Dir => subdirs.push((path, false)),
+                _ => {}
             }
         }
     }
-    for sub in subdirs {
+    for (sub, sizes) in subdirs {
         scope.spawn(move |s| list(s, sub, prune, sizes, state));
     }
 }
@@ -162,18 +180,22 @@ mod tests {
     }
 
     #[test]
-    fn a_sized_walk_gives_each_regular_files_size_and_none_for_the_rest() {
+    fn a_sized_walk_gives_each_regular_files_size_where_asked_and_none_for_the_rest() {
         let d = tempfile::tempdir().unwrap();
         let r = d.path();
         std::fs::create_dir_all(r.join("pkg/sub")).unwrap();
         std::fs::write(r.join("pkg/a.py"), "x = 1\n").unwrap();
-        std::fs::write(r.join("pkg/sub/empty.py"), "").unwrap();
+        std::fs::write(r.join("pkg/sub/big.py"), "y = 2\n").unwrap();
         std::os::unix::fs::symlink(r.join("pkg/a.py"), r.join("pkg/link.py")).unwrap();
         let mut seen: Vec<(String, Kind, Option<u64>)> = Vec::new();
         let problems = walk_sized(r, &[], &mut |p, k, size| {
             let rel = p.strip_prefix(r).unwrap().to_string_lossy().into_owned();
             seen.push((rel, k, size));
-            true
+            if p.ends_with("sub") {
+                Enter::Unsized
+            } else {
+                Enter::Sized
+            }
         });
         assert!(problems.is_empty(), "{problems:?}");
         seen.sort_by(|a, b| a.0.cmp(&b.0));
@@ -185,7 +207,7 @@ mod tests {
                 ("pkg/a.py".into(), Kind::File, Some(6)),
                 ("pkg/link.py".into(), Kind::Symlink, None),
                 ("pkg/sub".into(), Kind::Dir, None),
-                ("pkg/sub/empty.py".into(), Kind::File, Some(0)),
+                ("pkg/sub/big.py".into(), Kind::File, None),
             ]
         );
     }

@@ -110,6 +110,11 @@ struct Work {
     every_file: bool,
     /// Files the system package manager installed (live paths).
     system_owned: Arc<HashSet<std::ffi::OsString>>,
+    /// For an environment discovery found on disk, its reader: discovery did not enter the
+    /// site directories ([`discovery::Depth::UpToSiteDirs`]), so judging them finds what is
+    /// nested in them — an environment to judge next, an archive to open with this reader.
+    /// `None` in a tree already walked whole (an artifact's, or below a site directory).
+    reader: Option<Reader>,
 }
 
 /// What the walk found, before anything is judged: the environments, each with the tree it
@@ -256,7 +261,11 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         .map(|(i, part)| {
             (
                 *i,
-                discovery::discover(&readers[*i], std::slice::from_ref(part)),
+                discovery::discover(
+                    &readers[*i],
+                    std::slice::from_ref(part),
+                    discovery::Depth::UpToSiteDirs,
+                ),
             )
         })
         .collect();
@@ -306,6 +315,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                     install_hooks: Vec::new(),
                     every_file: false,
                     system_owned: Arc::default(),
+                    reader: Some(reader.clone()),
                 }),
             }
         }
@@ -423,6 +433,7 @@ fn judge_opened(
             install_hooks: o.install_hooks.clone(),
             every_file: o.judge_every_file,
             system_owned: Arc::default(),
+            reader: None,
         };
         out.push(judge_work(sigs, &w, options));
     }
@@ -442,13 +453,44 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     } = discovered;
     // environments side by side, except with --deep: each then holds its RECORD rows and file
     // list while its files are read, and its deep scan uses every thread on its own
-    let mut judged: Vec<(Judged, Option<Environment>)> = if options.deep {
-        work.iter().map(|w| judge_work(sigs, w, options)).collect()
-    } else {
-        work.par_iter()
-            .map(|w| judge_work(sigs, w, options))
-            .collect()
+    let judge_all = |work: &[Work]| -> Vec<(Judged, Option<Environment>)> {
+        if options.deep {
+            work.iter().map(|w| judge_work(sigs, w, options)).collect()
+        } else {
+            work.par_iter()
+                .map(|w| judge_work(sigs, w, options))
+                .collect()
+        }
     };
+    let mut judged = judge_all(&work);
+    // what the walks of site directories found nested in them: archives to open, and
+    // environments (one inside a package) judged next — without a finder, since the walk that
+    // found them saw everything below them too
+    let host_mode = options.paths.is_empty();
+    let mut artifacts = artifacts;
+    let mut nested = Vec::new();
+    for ((j, _), w) in judged.iter_mut().zip(&work) {
+        let (Some(inside), Some(reader)) = (j.inside.take(), &w.reader) else {
+            continue;
+        };
+        report.stats.entries_walked += inside.entries_walked;
+        artifacts.extend(
+            inside
+                .artifacts
+                .into_iter()
+                .filter(|p| !host_mode || sources::cache::is_cache_path(p))
+                .map(|p| Artifact::File(reader.clone(), p, true)),
+        );
+        nested.extend(inside.environments.into_iter().map(|env| Work {
+            tree: Arc::clone(&w.tree),
+            env,
+            install_hooks: Vec::new(),
+            every_file: false,
+            system_owned: Arc::clone(&w.system_owned),
+            reader: None,
+        }));
+    }
+    judged.extend(judge_all(&nested));
     // an archive an installed distribution ships, as its RECORD lists it, is checked like the
     // distribution's other files (opened with --deep); one that nothing installed is opened
     let recorded: HashSet<&Path> = judged
@@ -521,6 +563,19 @@ fn finish(
         report.environments.extend(env);
     }
     report.environments.sort_by(|a, b| a.root.cmp(&b.root));
+    // a site directory nested in another environment's can belong to that environment (a user
+    // site's `…/site-packages/pkg/site-packages`): judged apart, reported as one
+    report.environments.dedup_by(|later, kept| {
+        if later.root != kept.root {
+            return false;
+        }
+        kept.site_dirs.append(&mut later.site_dirs);
+        kept.site_dirs.sort();
+        kept.code_dirs.append(&mut later.code_dirs);
+        kept.code_dirs.sort();
+        kept.distributions += later.distributions;
+        true
+    });
     report
         .findings
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -580,6 +635,8 @@ struct Judged {
     /// Archives a RECORD lists, present at the size it gives (virtualenv's seed wheels, a
     /// package's test data): installed files like any other, opened only with `--deep`.
     recorded_archives: Vec<PathBuf>,
+    /// What the walk of site directories that discovery did not enter found in them.
+    inside: Option<discovery::Discovery>,
 }
 
 fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> Judged {
@@ -682,10 +739,11 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
     } else {
         Hashing::Never
     };
+    let mut finder = work.reader.as_ref().map(|_| discovery::Finder::default());
     let (found, owners, deferred) = if env.kind == crate::discovery::EnvKind::Wheel {
         Default::default()
     } else {
-        detectors::integrity::check(&ctx, &metadata, &startup_paths, hashing)
+        detectors::integrity::check(&ctx, &metadata, &startup_paths, hashing, finder.as_mut())
     };
     let recorded_archives = deferred.recorded_archives(&found);
     findings.extend(found);
@@ -759,6 +817,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         distributions,
         payload_files,
         recorded_archives,
+        inside: finder.map(|f| f.finish(tree, Vec::new())),
     }
 }
 

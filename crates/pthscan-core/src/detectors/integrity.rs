@@ -14,8 +14,10 @@ use rayon::prelude::*;
 use super::{Ctx, EVIDENCE_CHARS, RuleDoc};
 use crate::diagnostic::Diagnostic;
 use crate::discovery::EnvKind;
+use crate::discovery::Finder;
 use crate::finding::{Finding, Location, Severity, excerpt};
 use crate::fsread::{join_normalized, normalize};
+use crate::fswalk::Enter;
 use crate::python::record;
 use crate::sources::{Kind, Tree};
 
@@ -296,14 +298,17 @@ fn recorded(
 }
 
 /// Checks every distribution of the environment against its records, and every file of its
-/// site directories for an owner. `startup` holds the files read as start-up code; `hash_all`
-/// hashes every listed file (`--deep`). Returns the findings and which distribution's RECORD
-/// lists each file. Records are read and parsed in parallel.
+/// site directories for an owner. `startup` holds the files read as start-up code; `hashing`
+/// says when listed files that are not start-up code are hashed. `finder`, when discovery did
+/// not enter the site directories, is shown every entry of this check's walk of them. Returns
+/// the findings and which distribution's RECORD lists each file. Records are read and parsed
+/// in parallel.
 pub fn check(
     ctx: &Ctx<'_>,
     metadata: &[(PathBuf, PathBuf)],
     startup: &HashSet<PathBuf>,
     hashing: Hashing,
+    finder: Option<&mut Finder>,
 ) -> (Vec<Finding>, Owners, Deferred) {
     let tree = ctx.tree;
     let mut out = Vec::new();
@@ -311,15 +316,16 @@ pub fn check(
     // the records and a walk of the site directories that takes every file's size as it lists
     // it, at once; a listed file the walk did not see as a regular file (a link, something
     // outside the site directories, or missing) is then looked up by its path
-    let (records, walked): (Vec<Recorded>, _) = rayon::join(
+    let (records, (walked, problems)): (Vec<Recorded>, _) = rayon::join(
         || {
             metadata
                 .par_iter()
                 .map(|(site, meta)| recorded(tree, sigs, env_root, site, meta))
                 .collect()
         },
-        || site_files(tree, &ctx.env.site_dirs),
+        || site_files(tree, &ctx.env.site_dirs, finder),
     );
+    ctx.diagnostics.borrow_mut().extend(problems);
     let mut listed: Vec<Listed> = Vec::new();
     let mut other_owned: Vec<PathBuf> = Vec::new();
     for r in records {
@@ -526,26 +532,59 @@ fn changed(
     })
 }
 
+/// The files (and symlinks) of one site directory, each regular file with its size.
+type SiteFiles = Vec<(PathBuf, Option<u64>)>;
+
 /// The files (and symlinks) of each site directory, a directory's together, with each regular
-/// file's size; `__pycache__` holds what the interpreter compiled, never recorded file by
-/// file, and is not entered.
-fn site_files(tree: &dyn Tree, site_dirs: &[PathBuf]) -> Vec<Vec<(PathBuf, Option<u64>)>> {
-    site_dirs
+/// file's size, and what could not be listed. `__pycache__` holds what the interpreter
+/// compiled, never recorded file by file: its files are not listed, and not `stat`ed. A
+/// `finder` is shown every entry, `__pycache__`'s too: discovery left these directories to
+/// this walk ([`Depth::UpToSiteDirs`]), and what is nested in them (an environment, an
+/// archive) is found here.
+///
+/// [`Depth::UpToSiteDirs`]: crate::discovery::Depth::UpToSiteDirs
+fn site_files(
+    tree: &dyn Tree,
+    site_dirs: &[PathBuf],
+    mut finder: Option<&mut Finder>,
+) -> (Vec<SiteFiles>, Vec<Diagnostic>) {
+    let mut problems = Vec::new();
+    let listed = site_dirs
         .iter()
         .map(|site| {
             let mut files = Vec::new();
-            // what cannot be listed is reported by discovery, which walked the same directories
-            let _ = tree.walk_sized(site, &mut |path, kind, size| match kind {
-                Kind::Dir => path.file_name() != Some("__pycache__".as_ref()),
-                Kind::File | Kind::Symlink => {
-                    files.push((path.to_path_buf(), size));
-                    true
+            let in_pycache = |path: &Path| {
+                path.strip_prefix(site)
+                    .is_ok_and(|rel| rel.components().any(|c| c.as_os_str() == "__pycache__"))
+            };
+            problems.extend(tree.walk_sized(site, &mut |path, kind, size| {
+                if let Some(finder) = finder.as_deref_mut()
+                    && path != site
+                {
+                    finder.see(tree, path, kind);
                 }
-                Kind::Other => true,
-            });
+                match kind {
+                    Kind::Dir if path.file_name() == Some("__pycache__".as_ref()) => {
+                        if finder.is_some() {
+                            Enter::Unsized
+                        } else {
+                            Enter::No
+                        }
+                    }
+                    // a file of a directory entered unsized has no size: only there is it
+                    // worth asking where it is
+                    Kind::File | Kind::Symlink if size.is_none() && in_pycache(path) => Enter::No,
+                    Kind::File | Kind::Symlink => {
+                        files.push((path.to_path_buf(), size));
+                        Enter::Sized
+                    }
+                    Kind::Dir | Kind::Other => Enter::Sized,
+                }
+            }));
             files
         })
-        .collect()
+        .collect();
+    (listed, problems)
 }
 
 /// Files of the site directories (`files`, by [`site_files`]) that nobody installed.
@@ -554,7 +593,7 @@ fn unowned(
     env: &crate::discovery::Environment,
     system_owned: &HashSet<OsString>,
     tree: &dyn Tree,
-    files: Vec<Vec<(PathBuf, Option<u64>)>>,
+    files: Vec<SiteFiles>,
     owned: &Owners,
 ) -> Vec<Finding> {
     let mut out = Vec::new();

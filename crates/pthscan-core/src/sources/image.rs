@@ -345,7 +345,11 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
             });
             apply_layer(&mut opened.tree, listing, origin);
         }
-        let found = crate::discovery::discover(&opened.tree, &[PathBuf::from("/")]);
+        let found = crate::discovery::discover(
+            &opened.tree,
+            &[PathBuf::from("/")],
+            crate::discovery::Depth::All,
+        );
         opened.diagnostics.extend(found.diagnostics);
         opened.envs = found.environments;
         out.push(opened);

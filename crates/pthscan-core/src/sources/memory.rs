@@ -321,7 +321,13 @@ impl Tree for MemTree {
     }
 
     fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic> {
-        self.walk_sized(root, &mut |path, kind, _| visit(path, kind))
+        self.walk_sized(root, &mut |path, kind, _| {
+            if visit(path, kind) {
+                crate::fswalk::Enter::Sized
+            } else {
+                crate::fswalk::Enter::No
+            }
+        })
     }
 
     fn walk_sized(
@@ -345,7 +351,8 @@ impl Tree for MemTree {
                 Node::File(f) => Some(f.size),
                 _ => None,
             };
-            if !visit(p, kind, size) && kind == Kind::Dir {
+            // sizes cost nothing here: given whether asked or not
+            if visit(p, kind, size) == crate::fswalk::Enter::No && kind == Kind::Dir {
                 skipped = Some(p);
             }
         }

@@ -59,7 +59,11 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
     } else {
         // an archive of a root filesystem or of a venv (`docker export`, a zipped venv): judged
         // as the environments in it, like an image
-        let found = crate::discovery::discover(&opened.tree, &[PathBuf::from("/")]);
+        let found = crate::discovery::discover(
+            &opened.tree,
+            &[PathBuf::from("/")],
+            crate::discovery::Depth::All,
+        );
         if !found.environments.is_empty() {
             opened.envs = found.environments;
             opened.judge_every_file = false;
