@@ -27,7 +27,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(Command::Explain { rule }) = &args.command {
         let sigs = Signatures::embedded()
             .map_err(|e| anyhow!("{e}"))
-            .context("the embedded signatures do not compile")?;
+            .context("the embedded signatures do not load")?;
+        if let Some(e) = sigs.payload.error() {
+            return Err(anyhow!("{e}").context("the embedded rules do not compile"));
+        }
         let mut out = std::io::stdout().lock();
         return match render::explain::explain(rule, sigs, &mut out)? {
             true => Ok(ExitCode::from(EXIT_CLEAN)),
@@ -69,8 +72,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         all_mounts: scan.all_mounts,
     };
     let progress = progress::Progress::start(!args.quiet && std::io::stderr().is_terminal());
-    // compile the rules while the walk runs (on a small scan the two take about as long), and
-    // wait for them only if something was found to judge or rules were given to check
+    // load the signatures while the walk runs: the embedded rules then compile on a thread of
+    // their own while the scan judges (waited for where first needed); `--rules` compile here,
+    // and are waited for only if something was found to judge or rules were given to check
     let rules = scan.rules.clone();
     let loading = std::thread::spawn(move || load_signatures(&rules));
     let discovered = pthscan_core::discover(&options);
@@ -91,7 +95,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         })
     };
     let mut report = match sigs {
-        Some(sigs) => pthscan_core::judge(discovered, sigs, &options),
+        Some(sigs) => {
+            let report = pthscan_core::judge(discovered, sigs, &options);
+            // the embedded rules compile while the scan runs: a set that did not would have
+            // judged nothing, and a report made without it must not be shown
+            if let Some(e) = sigs.payload.error() {
+                return Err(anyhow!("{e}").context("the embedded rules do not compile"));
+            }
+            report
+        }
         None => pthscan_core::report_only(discovered),
     };
     progress.finish();
@@ -218,7 +230,7 @@ fn load_signatures(rules: &[std::path::PathBuf]) -> Result<Loaded> {
         Ok(Loaded::Embedded(
             Signatures::embedded()
                 .map_err(|e| anyhow!("{e}"))
-                .context("the embedded signatures do not compile")?,
+                .context("the embedded signatures do not load")?,
         ))
     } else {
         Ok(Loaded::Owned(Box::new(

@@ -33,7 +33,7 @@ pub const SIGNALS_TOML: &str = include_str!("../../../signatures/signals.toml");
 pub const IOC_TOML: &str = include_str!("../../../signatures/ioc.toml");
 
 /// Signature data that could not be loaded.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SignatureError {
     /// A TOML file did not parse or did not have the expected fields.
     #[error("cannot parse `{file}`")]
@@ -108,10 +108,23 @@ impl Signatures {
         })
     }
 
-    /// The signatures embedded in this build, compiled on first use.
+    /// The signatures embedded in this build, loaded on first use; their payload rules compile
+    /// in the background from then on ([`PayloadRules::compile_in_background`]: a scan walks
+    /// and checks meanwhile, and asks [`PayloadRules::error`] before it reports).
     pub fn embedded() -> Result<&'static Signatures, &'static SignatureError> {
         static EMBEDDED: OnceLock<Result<Signatures, SignatureError>> = OnceLock::new();
-        EMBEDDED.get_or_init(|| Signatures::load(&[])).as_ref()
+        EMBEDDED
+            .get_or_init(|| {
+                let iocs = Iocs::from_toml(IOC_TOML)?;
+                let sources = RuleSource::embedded(iocs.network_rules());
+                Ok(Signatures {
+                    known_good: KnownGood::from_toml(KNOWN_GOOD_TOML)?,
+                    signals: Signals::from_toml(SIGNALS_TOML)?,
+                    payload: PayloadRules::compile_in_background(&sources),
+                    iocs,
+                })
+            })
+            .as_ref()
     }
 }
 
@@ -162,7 +175,9 @@ mod tests {
 
     #[test]
     fn embedded_signatures_compile() {
-        let s = Signatures::embedded().expect("embedded signatures compile");
+        let s = Signatures::embedded().expect("embedded signatures load");
+        assert!(s.payload.error().is_none(), "{:?}", s.payload.error());
+        assert!(s.payload.all().len() >= 40);
         assert!(s.known_good.entries().len() >= 10);
         assert!(s.signals.ids().count() >= 10);
     }

@@ -58,29 +58,38 @@ pub enum Role {
 /// Scans files with shared rules; one per worker thread.
 pub struct PayloadScanner<'r> {
     rules: &'r PayloadRules,
-    /// Over code (every rule) and over other files (the rules that hold anywhere).
-    code: yara_x::Scanner<'r>,
-    data: yara_x::Scanner<'r>,
+    /// Over code (every rule) and over other files (the rules that hold anywhere), each made
+    /// when first needed: a scan of start-up code alone never compiles the data rules.
+    code: Option<yara_x::Scanner<'r>>,
+    data: Option<yara_x::Scanner<'r>>,
+    timeout: Duration,
     limits: Limits,
 }
 
 impl<'r> PayloadScanner<'r> {
     /// A scanner that gives up on one rule scan after `timeout`.
     pub fn new(rules: &'r PayloadRules, timeout: Duration) -> PayloadScanner<'r> {
-        let make = |code: bool| {
+        PayloadScanner {
+            rules,
+            code: None,
+            data: None,
+            timeout,
+            limits: Limits::default(),
+        }
+    }
+
+    /// The YARA-X scanner over code or over other files.
+    fn scanner(&mut self, code: bool) -> &mut yara_x::Scanner<'r> {
+        let (rules, timeout) = (self.rules, self.timeout);
+        let slot = if code { &mut self.code } else { &mut self.data };
+        slot.get_or_insert_with(|| {
             let mut scanner = yara_x::Scanner::new(rules.set(code).yara());
             scanner.set_timeout(timeout);
             scanner.max_matches_per_pattern(64);
             // the globals are declared by `PayloadRules::compile` with these types
             let _ = scanner.set_global(GLOBAL_CODE, code);
             scanner
-        };
-        PayloadScanner {
-            rules,
-            code: make(true),
-            data: make(false),
-            limits: Limits::default(),
-        }
+        })
     }
 
     /// Runs the rules over `data` alone, without decoding anything (the benchmark's measure of
@@ -128,7 +137,7 @@ impl<'r> PayloadScanner<'r> {
         out: &mut PayloadScan<'r>,
     ) {
         let set = self.rules.set(code);
-        let scanner = if code { &mut self.code } else { &mut self.data };
+        let scanner = self.scanner(code);
         // the globals are declared by `PayloadRules::compile` with these types: setting them
         // cannot fail. Only code needs the base64 measure (no data rule uses it).
         let longest = if code {

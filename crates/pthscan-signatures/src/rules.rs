@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use crate::{Severity, SignatureError};
 
@@ -92,8 +93,8 @@ pub struct RuleInfo {
 /// other files only the rules that hold anywhere (`scope = "any-file"`, the IOCs, the user's).
 /// Fewer patterns keep the scan of bulky non-code files (extension modules, web assets) fast.
 pub struct PayloadRules {
-    code: RuleSet,
-    data: RuleSet,
+    code: Deferred,
+    data: Deferred,
 }
 
 /// One compiled set and its rules' metadata.
@@ -103,11 +104,53 @@ pub struct RuleSet {
     info: HashMap<(String, String), RuleInfo>,
 }
 
+/// A rule set compiled where first needed, or on a thread of its own started early: a default
+/// scan needs its code rules only once it has read start-up code, and its data rules never.
+struct Deferred {
+    sources: Arc<[RuleSource]>,
+    helpers_everywhere: bool,
+    cell: Arc<OnceLock<Result<RuleSet, SignatureError>>>,
+}
+
+impl Deferred {
+    fn new(sources: Vec<RuleSource>, helpers_everywhere: bool) -> Deferred {
+        Deferred {
+            sources: sources.into(),
+            helpers_everywhere,
+            cell: Arc::default(),
+        }
+    }
+
+    /// The set, compiled by this call or waited for if another thread is compiling it (a
+    /// compiler that panicked leaves the cell empty, and this call compiles it again).
+    fn get(&self) -> Result<&RuleSet, &SignatureError> {
+        self.cell
+            .get_or_init(|| RuleSet::compile(&self.sources, self.helpers_everywhere))
+            .as_ref()
+    }
+
+    /// Starts compiling on a thread of its own.
+    fn start(&self) {
+        let (sources, cell) = (Arc::clone(&self.sources), Arc::clone(&self.cell));
+        let helpers = self.helpers_everywhere;
+        std::thread::spawn(move || {
+            cell.get_or_init(|| RuleSet::compile(&sources, helpers));
+        });
+    }
+}
+
 impl std::fmt::Debug for PayloadRules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // how many rules each set has, once compiled
+        let count = |d: &Deferred| {
+            d.cell
+                .get()
+                .and_then(|r| r.as_ref().ok())
+                .map(|s| s.info.len())
+        };
         f.debug_struct("PayloadRules")
-            .field("code_rules", &self.code.info.len())
-            .field("data_rules", &self.data.info.len())
+            .field("code_rules", &count(&self.code))
+            .field("data_rules", &count(&self.data))
             .finish()
     }
 }
@@ -200,23 +243,28 @@ fn collect_rule_files(
 }
 
 impl PayloadRules {
-    /// Compiles `sources` into the code and data rule sets. Embedded rules must anchor every
-    /// pattern on a literal (a slow pattern is an error) and carry complete metadata.
+    /// Compiles `sources` into the code and data rule sets, side by side. Embedded rules must
+    /// anchor every pattern on a literal (a slow pattern is an error) and carry complete
+    /// metadata.
     pub fn compile(sources: &[RuleSource]) -> Result<PayloadRules, SignatureError> {
-        // the two sets compile side by side: most of a small scan's fixed cost
-        let (code, data) = std::thread::scope(|s| {
-            let code = s.spawn(|| RuleSet::compile(sources, true));
-            let data = Self::compile_data(sources);
-            (code.join(), data)
-        });
-        let code = code.map_err(|_| SignatureError::Rules {
-            origin: "code rules".into(),
-            message: "the compiler panicked".into(),
-        })??;
-        Ok(PayloadRules { code, data: data? })
+        let rules = Self::deferred(sources);
+        rules.data.start();
+        rules.code.get().map_err(Clone::clone)?;
+        rules.data.get().map_err(Clone::clone)?;
+        Ok(rules)
     }
 
-    fn compile_data(sources: &[RuleSource]) -> Result<RuleSet, SignatureError> {
+    /// The two sets of `sources`, the code rules compiling on a thread of their own from now
+    /// on, the data rules where first needed: a scan walks and checks its trees meanwhile.
+    /// What cannot be compiled leaves a set without rules and is told by
+    /// [`PayloadRules::error`].
+    pub fn compile_in_background(sources: &[RuleSource]) -> PayloadRules {
+        let rules = Self::deferred(sources);
+        rules.code.start();
+        rules
+    }
+
+    fn deferred(sources: &[RuleSource]) -> PayloadRules {
         let data_sources: Vec<RuleSource> = sources
             .iter()
             .map(|s| RuleSource {
@@ -228,17 +276,28 @@ impl PayloadRules {
                 ..s.clone()
             })
             .collect();
-        RuleSet::compile(&data_sources, false)
+        PayloadRules {
+            code: Deferred::new(sources.to_vec(), true),
+            data: Deferred::new(data_sources, false),
+        }
     }
 
-    /// The set for code files, or for other files.
+    /// The set for code files, or for other files (compiled now if no one has yet; without
+    /// rules if it does not compile).
     pub fn set(&self, code: bool) -> &RuleSet {
-        if code { &self.code } else { &self.data }
+        let set = if code { &self.code } else { &self.data };
+        set.get().unwrap_or_else(|_| RuleSet::empty())
+    }
+
+    /// Why a set used so far did not compile (the code set is waited for).
+    pub fn error(&self) -> Option<&SignatureError> {
+        let data = self.data.cell.get().and_then(|r| r.as_ref().err());
+        self.code.get().err().or(data)
     }
 
     /// Every public rule's metadata, by id.
     pub fn all(&self) -> Vec<&RuleInfo> {
-        let mut all: Vec<&RuleInfo> = self.code.info.values().collect();
+        let mut all: Vec<&RuleInfo> = self.set(true).info.values().collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all
     }
@@ -395,6 +454,15 @@ impl RuleSet {
             );
         }
         Ok(RuleSet { rules, info })
+    }
+
+    /// A set without rules: what stands in for one that did not compile.
+    fn empty() -> &'static RuleSet {
+        static EMPTY: OnceLock<RuleSet> = OnceLock::new();
+        EMPTY.get_or_init(|| RuleSet {
+            rules: yara_x::Compiler::new().build(),
+            info: HashMap::new(),
+        })
     }
 
     /// The compiled rules.
