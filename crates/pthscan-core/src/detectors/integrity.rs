@@ -564,7 +564,8 @@ fn site_files(
                     finder.see(tree, path, kind);
                 }
                 match kind {
-                    Kind::Dir if path.file_name() == Some("__pycache__".as_ref()) => {
+                    // `__pycache__`, and a directory inside one
+                    Kind::Dir if in_pycache(path) => {
                         if finder.is_some() {
                             Enter::Unsized
                         } else {
