@@ -280,18 +280,9 @@ impl Finder {
         let mut envs: BTreeMap<PathBuf, Environment> = BTreeMap::new();
         for site in &self.site_dirs {
             let (root, kind, python) = classify_site_dir(tree, site);
-            let env = envs.entry(root.clone()).or_insert_with(|| Environment {
-                root,
-                kind,
-                python: python.clone(),
-                site_dirs: Vec::new(),
-                code_dirs: Vec::new(),
-                distributions: 0,
-            });
-            if env.python.is_none() {
-                env.python = python;
-            }
-            env.site_dirs.push(site.clone());
+            env_at(&mut envs, root, kind, python)
+                .site_dirs
+                .push(site.clone());
         }
         for stdlib in &self.stdlib_dirs {
             let root = stdlib
@@ -302,17 +293,7 @@ impl Finder {
             let python = stdlib
                 .file_name()
                 .and_then(|n| python_version_of(&n.to_string_lossy()));
-            let env = envs.entry(root.clone()).or_insert_with(|| Environment {
-                root,
-                kind: EnvKind::Interpreter,
-                python: python.clone(),
-                site_dirs: Vec::new(),
-                code_dirs: Vec::new(),
-                distributions: 0,
-            });
-            if env.python.is_none() {
-                env.python = python;
-            }
+            let env = env_at(&mut envs, root, EnvKind::Interpreter, python);
             env.code_dirs.push(stdlib.clone());
             let dynload = stdlib.join("lib-dynload");
             if tree.is_dir(&dynload) {
@@ -320,16 +301,12 @@ impl Finder {
             }
         }
         for etc in &self.etc_dirs {
-            envs.entry(etc.clone()).or_insert_with(|| Environment {
-                root: etc.clone(),
-                kind: EnvKind::DistConfig,
-                python: etc
-                    .file_name()
-                    .and_then(|n| python_version_of(&n.to_string_lossy())),
-                site_dirs: Vec::new(),
-                code_dirs: vec![etc.clone()],
-                distributions: 0,
-            });
+            let python = etc
+                .file_name()
+                .and_then(|n| python_version_of(&n.to_string_lossy()));
+            env_at(&mut envs, etc.clone(), EnvKind::DistConfig, python)
+                .code_dirs
+                .push(etc.clone());
         }
         let mut environments: Vec<Environment> = envs.into_values().collect();
         for env in &mut environments {
@@ -345,6 +322,28 @@ impl Finder {
             artifacts: self.artifacts,
         }
     }
+}
+
+/// The environment rooted at `root`, made of `kind` if it is new; given `python` where it has
+/// no version yet.
+fn env_at(
+    envs: &mut BTreeMap<PathBuf, Environment>,
+    root: PathBuf,
+    kind: EnvKind,
+    python: Option<String>,
+) -> &mut Environment {
+    let env = envs.entry(root.clone()).or_insert_with(|| Environment {
+        root,
+        kind,
+        python: None,
+        site_dirs: Vec::new(),
+        code_dirs: Vec::new(),
+        distributions: 0,
+    });
+    if env.python.is_none() {
+        env.python = python;
+    }
+    env
 }
 
 /// Walks `roots` of `tree` (never following symlinks) as deep as `depth` says and groups what
