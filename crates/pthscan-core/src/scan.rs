@@ -810,9 +810,6 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
                 .and_then(|d| d.as_deref().map(str::to_owned));
         }
     }
-    // a RECORD row and an owned path are a few allocations each, hundreds of thousands on a
-    // large environment: freed by the pool while this thread goes on
-    rayon::spawn(move || drop((owners, deferred)));
     Judged {
         findings,
         diagnostics,
