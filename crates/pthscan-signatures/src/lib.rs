@@ -95,17 +95,7 @@ pub struct Signatures {
 impl Signatures {
     /// Compiles the embedded signatures plus every rule file under `user_rule_dirs`.
     pub fn load(user_rule_dirs: &[PathBuf]) -> Result<Signatures, SignatureError> {
-        let iocs = Iocs::from_toml(IOC_TOML)?;
-        let mut sources = RuleSource::embedded(iocs.network_rules());
-        for dir in user_rule_dirs {
-            sources.extend(user_sources(dir)?);
-        }
-        Ok(Signatures {
-            known_good: KnownGood::from_toml(KNOWN_GOOD_TOML)?,
-            signals: Signals::from_toml(SIGNALS_TOML)?,
-            payload: PayloadRules::compile(&sources)?,
-            iocs,
-        })
+        Self::with_payload(user_rule_dirs, PayloadRules::compile)
     }
 
     /// The signatures embedded in this build, loaded on first use; their payload rules compile
@@ -115,16 +105,30 @@ impl Signatures {
         static EMBEDDED: OnceLock<Result<Signatures, SignatureError>> = OnceLock::new();
         EMBEDDED
             .get_or_init(|| {
-                let iocs = Iocs::from_toml(IOC_TOML)?;
-                let sources = RuleSource::embedded(iocs.network_rules());
-                Ok(Signatures {
-                    known_good: KnownGood::from_toml(KNOWN_GOOD_TOML)?,
-                    signals: Signals::from_toml(SIGNALS_TOML)?,
-                    payload: PayloadRules::compile_in_background(&sources),
-                    iocs,
+                Self::with_payload(&[], |sources| {
+                    Ok(PayloadRules::compile_in_background(sources))
                 })
             })
             .as_ref()
+    }
+
+    /// The tables, and the payload rules `payload` makes of the embedded rules, the IOC
+    /// network rules and the rule files under `user_rule_dirs`.
+    fn with_payload(
+        user_rule_dirs: &[PathBuf],
+        payload: impl FnOnce(&[RuleSource]) -> Result<PayloadRules, SignatureError>,
+    ) -> Result<Signatures, SignatureError> {
+        let iocs = Iocs::from_toml(IOC_TOML)?;
+        let mut sources = RuleSource::embedded(iocs.network_rules());
+        for dir in user_rule_dirs {
+            sources.extend(user_sources(dir)?);
+        }
+        Ok(Signatures {
+            known_good: KnownGood::from_toml(KNOWN_GOOD_TOML)?,
+            signals: Signals::from_toml(SIGNALS_TOML)?,
+            payload: payload(&sources)?,
+            iocs,
+        })
     }
 }
 
