@@ -30,26 +30,11 @@ pub enum Enter {
 pub type SizedVisit<'a> = dyn FnMut(&Path, Kind, Option<u64>) -> Enter + Send + 'a;
 
 /// Visits `root` (followed if a symlink) and every entry under it, parents before children,
-/// skipping the directories in `prune`; returns what could not be listed.
-pub fn walk(root: &Path, prune: &[PathBuf], visit: &mut Visit<'_>) -> Vec<Diagnostic> {
-    walk_inner(root, prune, &mut |path, kind, _| {
-        if visit(path, kind) {
-            Enter::Unsized
-        } else {
-            Enter::No
-        }
-    })
-}
-
-/// As [`walk`], with the size of every regular file in the directories entered
-/// [`Enter::Sized`], taken by a `stat` relative to the open directory as it is listed (as
-/// `find -size` does): the kernel looks up one name, not every component of a full path as a
-/// `stat` by path afterwards makes it do.
+/// skipping the directories in `prune`, with the size of every regular file in the directories
+/// entered [`Enter::Sized`], taken by a `stat` relative to the open directory as it is listed
+/// (as `find -size` does): the kernel looks up one name, not every component of a full path as
+/// a `stat` by path afterwards makes it do. Returns what could not be listed.
 pub fn walk_sized(root: &Path, prune: &[PathBuf], visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {
-    walk_inner(root, prune, visit)
-}
-
-fn walk_inner(root: &Path, prune: &[PathBuf], visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {
     let (kind, size) = match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => (Kind::Dir, None),
         Ok(m) if m.is_file() => (Kind::File, Some(m.len())),
@@ -155,9 +140,13 @@ mod tests {
         }
         std::os::unix::fs::symlink(r.join("a"), r.join("e/loop")).unwrap();
         let mut seen: Vec<(PathBuf, Kind)> = Vec::new();
-        let problems = walk(r, &[r.join("pruned")], &mut |p, k| {
+        let problems = walk_sized(r, &[r.join("pruned")], &mut |p, k, _| {
             seen.push((p.strip_prefix(r).unwrap().to_path_buf(), k));
-            !p.ends_with("skip")
+            if p.ends_with("skip") {
+                Enter::No
+            } else {
+                Enter::Unsized
+            }
         });
         assert!(problems.is_empty(), "{problems:?}");
         let pos = |p: &str| seen.iter().position(|(s, _)| s == Path::new(p)).unwrap();
@@ -216,7 +205,7 @@ mod tests {
     fn what_cannot_be_listed_is_reported_with_its_path() {
         let d = tempfile::tempdir().unwrap();
         let missing = d.path().join("missing");
-        let problems = walk(&missing, &[], &mut |_, _| true);
+        let problems = walk_sized(&missing, &[], &mut |_, _, _| Enter::Unsized);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, missing);
         assert!(

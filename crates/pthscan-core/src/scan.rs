@@ -277,8 +277,6 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         let reader = &readers[i];
         report.stats.entries_walked += found.entries_walked;
         report.diagnostics.extend(found.diagnostics);
-        // a host sweep opens the package caches (what the next install runs); given paths
-        // open every archive in them
         let env_dirs: Vec<&PathBuf> = found
             .environments
             .iter()
@@ -288,7 +286,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
             found
                 .artifacts
                 .into_iter()
-                .filter(|p| !host_mode || sources::cache::is_cache_path(p))
+                .filter(|p| opens(options, p))
                 .map(|p| {
                     let bundled = env_dirs.iter().any(|d| p.starts_with(d));
                     (reader.clone(), p, bundled)
@@ -350,6 +348,12 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         stats,
         started,
     }
+}
+
+/// Whether a file a walk found that may be an artifact is opened: a host sweep opens the
+/// package caches (what the next install runs); given paths open every archive in them.
+fn opens(options: &ScanOptions, path: &Path) -> bool {
+    !options.paths.is_empty() || sources::cache::is_cache_path(path)
 }
 
 /// An artifact to open when judging: a file, or an OCI layout directory.
@@ -466,7 +470,6 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     // what the walks of site directories found nested in them: archives to open, and
     // environments (one inside a package) judged next — without a finder, since the walk that
     // found them saw everything below them too
-    let host_mode = options.paths.is_empty();
     let mut artifacts = artifacts;
     let mut nested = Vec::new();
     for ((j, _), w) in judged.iter_mut().zip(&work) {
@@ -478,7 +481,7 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
             inside
                 .artifacts
                 .into_iter()
-                .filter(|p| !host_mode || sources::cache::is_cache_path(p))
+                .filter(|p| opens(options, p))
                 .map(|p| Artifact::File(reader.clone(), p, true)),
         );
         nested.extend(inside.environments.into_iter().map(|env| Work {

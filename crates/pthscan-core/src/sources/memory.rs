@@ -320,16 +320,6 @@ impl Tree for MemTree {
         }
     }
 
-    fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic> {
-        self.walk_sized(root, &mut |path, kind, _| {
-            if visit(path, kind) {
-                crate::fswalk::Enter::Sized
-            } else {
-                crate::fswalk::Enter::No
-            }
-        })
-    }
-
     fn walk_sized(
         &self,
         root: &Path,

@@ -158,8 +158,18 @@ pub trait Tree: Send + Sync {
     /// Visits every entry under `root` (itself included, symlinks not followed), parents
     /// before children, entering a directory only when `visit` returns `true` for it; returns
     /// what could not be walked.
-    fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic>;
-    /// As [`Tree::walk`], with each regular file's size (not through symlinks): what a walk
+    fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic> {
+        use crate::fswalk::Enter;
+        self.walk_sized(root, &mut |path, kind, _| {
+            if visit(path, kind) {
+                Enter::Unsized
+            } else {
+                Enter::No
+            }
+        })
+    }
+    /// As [`Tree::walk`], with each regular file's size (not through symlinks) in the
+    /// directories `visit` enters [`Enter::Sized`](crate::fswalk::Enter::Sized): what a walk
     /// that needs every size asks, instead of a [`Tree::file_size`] per path afterwards.
     fn walk_sized(&self, root: &Path, visit: &mut crate::fswalk::SizedVisit<'_>)
     -> Vec<Diagnostic>;
@@ -256,10 +266,6 @@ impl Tree for Reader {
             meta
         };
         meta.is_file().then_some(meta.len())
-    }
-
-    fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic> {
-        crate::fswalk::walk(root, &self.prune, visit)
     }
 
     fn walk_sized(
