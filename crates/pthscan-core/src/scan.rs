@@ -14,7 +14,7 @@ use pthscan_signatures::{PayloadScanner, Role, Signatures};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::detectors::integrity::{Deferred, Hashing, Listed};
+use crate::detectors::integrity::{Hashing, Listed, Listing};
 use crate::detectors::{self, Ctx, HookFile};
 use crate::diagnostic::Diagnostic;
 use crate::discovery::{self, Environment};
@@ -743,12 +743,12 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         Hashing::Never
     };
     let mut finder = work.reader.as_ref().map(|_| discovery::Finder::default());
-    let (found, owners, deferred) = if env.kind == crate::discovery::EnvKind::Wheel {
+    let (found, listing) = if env.kind == crate::discovery::EnvKind::Wheel {
         Default::default()
     } else {
         detectors::integrity::check(&ctx, &metadata, &startup_paths, hashing, finder.as_mut())
     };
-    let recorded_archives = deferred.recorded_archives(&found);
+    let recorded_archives = listing.recorded_archives(&found);
     findings.extend(found);
     findings.extend(detectors::entry_points::judge(&ctx, &metadata));
 
@@ -800,19 +800,13 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         } else {
             ctx.search_path.clone()
         };
-        let deep = deep_scan(sigs, tree, env, &dirs, &skip, &deferred, options);
+        let deep = deep_scan(sigs, tree, env, &dirs, &skip, &listing, options);
         findings.extend(deep.findings);
         diagnostics.extend(deep.diagnostics);
         payload_files += deep.payload_files;
     }
     diagnostics.extend(ctx.diagnostics.into_inner());
-    for f in &mut findings {
-        if f.distribution.is_none() {
-            f.distribution = owners
-                .get(f.location.path.as_os_str())
-                .and_then(|d| d.as_deref().map(str::to_owned));
-        }
-    }
+    listing.attribute(&mut findings);
     Judged {
         findings,
         diagnostics,
@@ -832,12 +826,12 @@ fn deep_scan(
     env: &Environment,
     dirs: &[PathBuf],
     skip: &HashSet<PathBuf>,
-    deferred: &Deferred,
+    listing: &Listing,
     options: &ScanOptions,
 ) -> Judged {
     let mut out = Judged::default();
     // RECORD hashes --deep checks in the same read as the payload rules
-    let to_hash = deferred.by_path();
+    let to_hash = listing.by_path();
     // a directory inside another one listed is walked with its parent
     let mut roots: Vec<&PathBuf> = dirs.iter().collect();
     roots.sort();
@@ -871,7 +865,7 @@ fn deep_scan(
     // listed files outside the directories walked: hashed on their own
     let read: HashSet<&std::ffi::OsStr> = files.iter().map(|p| p.as_os_str()).collect();
     out.findings
-        .extend(deferred.hash_rest(tree, &env.root, &read));
+        .extend(listing.hash_rest(tree, &env.root, &read));
     for (findings, diagnostics) in results {
         out.findings.extend(findings);
         out.diagnostics.extend(diagnostics);

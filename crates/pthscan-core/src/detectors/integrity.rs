@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
@@ -105,16 +106,17 @@ pub struct Listed {
     record: Arc<Path>,
 }
 
-/// Listed files whose hash `--deep` checks as it reads them for the payload rules (one read
-/// of each file, not two), with [`Listed::hasher`] and [`Listed::verdict`]; what it does
-/// not read is hashed by [`Deferred::hash_rest`].
+/// The files an environment's records list. Among them the pending ones: those whose hash
+/// `--deep` checks as it reads them for the payload rules (one read of each file, not two),
+/// with [`Listed::hasher`] and [`Listed::verdict`]; what it does not read is hashed by
+/// [`Listing::hash_rest`].
 #[derive(Default)]
-pub struct Deferred {
+pub struct Listing {
     listed: Vec<Listed>,
     pending: Vec<usize>,
 }
 
-impl Deferred {
+impl Listing {
     /// The pending files by path.
     pub fn by_path(&self) -> HashMap<&std::ffi::OsStr, &Listed> {
         self.pending
@@ -144,7 +146,29 @@ impl Deferred {
     }
 }
 
-impl Deferred {
+impl Listing {
+    /// Names the distribution whose RECORD lists the file of each finding that names none.
+    pub fn attribute(&self, findings: &mut [Finding]) {
+        let mut owner: foldhash::HashMap<OsString, Option<Arc<str>>> = findings
+            .iter()
+            .filter(|f| f.distribution.is_none())
+            .map(|f| (f.location.path.clone().into_os_string(), None))
+            .collect();
+        if owner.is_empty() {
+            return;
+        }
+        for l in &self.listed {
+            if let Some(slot) = owner.get_mut(l.path.as_os_str()) {
+                *slot = Some(Arc::clone(&l.dist));
+            }
+        }
+        for f in findings.iter_mut().filter(|f| f.distribution.is_none()) {
+            f.distribution = owner
+                .get(f.location.path.as_os_str())
+                .and_then(|d| d.as_deref().map(str::to_owned));
+        }
+    }
+
     /// The archives among the listed files that a RECORD row gives a size and a hash for and
     /// that `found` (this check's findings) does not say changed: installed files like any
     /// other (virtualenv's seed wheels), which the default scan does not open.
@@ -200,11 +224,6 @@ pub enum Hashing {
 
 /// The largest RECORD read (about 100,000 rows).
 const MAX_RECORD: u64 = 8 << 20;
-
-/// Every owned file, with the distribution whose RECORD lists it (`None`: an egg's, conda's
-/// record). Keyed by the path's bytes with a seeded fast hash: a host lists hundreds of
-/// thousands of files, and hashing a `Path` walks its components.
-pub type Owners = foldhash::HashMap<OsString, Option<Arc<str>>>;
 
 /// What one distribution's record gave.
 enum Recorded {
@@ -301,15 +320,14 @@ fn recorded(
 /// site directories for an owner. `startup` holds the files read as start-up code; `hashing`
 /// says when listed files that are not start-up code are hashed. `finder`, when discovery did
 /// not enter the site directories, is shown every entry of this check's walk of them. Returns
-/// the findings and which distribution's RECORD lists each file. Records are read and parsed
-/// in parallel.
+/// the findings and the files the records list. Records are read and parsed in parallel.
 pub fn check(
     ctx: &Ctx<'_>,
     metadata: &[(PathBuf, PathBuf)],
     startup: &HashSet<PathBuf>,
     hashing: Hashing,
     finder: Option<&mut Finder>,
-) -> (Vec<Finding>, Owners, Deferred) {
+) -> (Vec<Finding>, Listing) {
     let tree = ctx.tree;
     let mut out = Vec::new();
     let (sigs, env_root) = (ctx.sigs, &ctx.env.root);
@@ -344,41 +362,25 @@ pub fn check(
     }
     // looked up once per listed file: by the path's bytes, not component by component
     let startup: foldhash::HashSet<&OsStr> = startup.iter().map(|p| p.as_os_str()).collect();
-    // Two things at once: the presence and size of every listed file (hashes of start-up
-    // code; of all with --deep), and the map of owned files. Of the listed files only what
-    // differs is kept (a finding is a few hundred bytes; most files are fine).
-    let (results, owners): (Vec<(usize, Checked)>, Owners) = rayon::join(
-        || {
-            let sizes: foldhash::HashMap<&OsStr, u64> = walked
-                .iter()
-                .flatten()
-                .filter_map(|(path, size)| Some((path.as_os_str(), (*size)?)))
-                .collect();
-            listed
-                .par_iter()
-                .enumerate()
-                .filter_map(|(i, l)| {
-                    let size = sizes.get(l.path.as_os_str()).copied();
-                    match check_listed(tree, env_root, l, size, &startup, hashing) {
-                        Checked::Fine => None,
-                        found => Some((i, found)),
-                    }
-                })
-                .collect()
-        },
-        || {
-            let mut owners = Owners::default();
-            owners.reserve(listed.len() + other_owned.len());
-            owners.extend(
-                listed
-                    .iter()
-                    .map(|l| (l.path.as_os_str().to_owned(), Some(Arc::clone(&l.dist)))),
-            );
-            owners.extend(other_owned.into_iter().map(|p| (p.into_os_string(), None)));
-            owners
-        },
-    );
-    let strays = unowned(sigs, ctx.env, ctx.system_owned, tree, walked, &owners);
+    let walked = Walked::new(&walked);
+    // The presence and size of every listed file (hashes of start-up code; of all with
+    // --deep), marking the walked files it owns. Of the listed files only what differs is
+    // kept (a finding is a few hundred bytes; most files are fine).
+    let results: Vec<(usize, Checked)> = listed
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let size = walked.own(l.path.as_os_str());
+            match check_listed(tree, env_root, l, size, &startup, hashing) {
+                Checked::Fine => None,
+                found => Some((i, found)),
+            }
+        })
+        .collect();
+    for path in &other_owned {
+        walked.own(path.as_os_str());
+    }
+    let strays = unowned(sigs, ctx.env, ctx.system_owned, tree, &walked);
     let mut missing: BTreeMap<(&str, &Path), (Vec<&str>, bool)> = BTreeMap::new();
     let mut pending = Vec::new();
     for (i, checked) in results {
@@ -424,7 +426,7 @@ pub fn check(
         });
     }
     out.extend(strays);
-    (out, owners, Deferred { listed, pending })
+    (out, Listing { listed, pending })
 }
 
 /// What checking one listed file gave.
@@ -588,33 +590,85 @@ fn site_files(
     (listed, problems)
 }
 
-/// Files of the site directories (`files`, by [`site_files`]) that nobody installed.
+/// The files a walk of the site directories saw ([`site_files`]), by path: each one's size,
+/// and whether an installer recorded it.
+struct Walked<'w> {
+    sites: &'w [SiteFiles],
+    /// Each path's number (its first place in `sites`, counted as unique paths) and size.
+    by_path: foldhash::HashMap<&'w OsStr, (u32, Option<u64>)>,
+    /// The number of the path at each place in `sites` (a path twice in nested site
+    /// directories has one number).
+    number: Vec<u32>,
+    /// Whether the file of each number is owned.
+    owned: Vec<AtomicBool>,
+}
+
+impl<'w> Walked<'w> {
+    fn new(sites: &'w [SiteFiles]) -> Walked<'w> {
+        let n = sites.iter().map(Vec::len).sum();
+        let mut by_path: foldhash::HashMap<&OsStr, (u32, Option<u64>)> = Default::default();
+        by_path.reserve(n);
+        let mut number = Vec::with_capacity(n);
+        for (path, size) in sites.iter().flatten() {
+            let next = by_path.len() as u32;
+            number.push(by_path.entry(path.as_os_str()).or_insert((next, *size)).0);
+        }
+        let owned = (0..by_path.len()).map(|_| AtomicBool::new(false)).collect();
+        Walked {
+            sites,
+            by_path,
+            number,
+            owned,
+        }
+    }
+
+    /// Marks `path` owned, if the walk saw it; its size if it is a regular file.
+    fn own(&self, path: &OsStr) -> Option<u64> {
+        let &(number, size) = self.by_path.get(path)?;
+        self.owned[number as usize].store(true, Ordering::Relaxed);
+        size
+    }
+
+    /// The files of each site directory, each with whether it is owned.
+    fn sites(&self) -> impl Iterator<Item = impl Iterator<Item = (&'w Path, bool)> + '_> + '_ {
+        let mut place = 0;
+        self.sites.iter().map(move |files| {
+            let start = place;
+            place += files.len();
+            files.iter().enumerate().map(move |(i, (path, _))| {
+                let number = self.number[start + i] as usize;
+                (path.as_path(), self.owned[number].load(Ordering::Relaxed))
+            })
+        })
+    }
+}
+
+/// Files of the site directories (as [`site_files`] walked them) that nobody installed.
 fn unowned(
     sigs: &pthscan_signatures::Signatures,
     env: &crate::discovery::Environment,
     system_owned: &HashSet<OsString>,
     tree: &dyn Tree,
-    files: Vec<SiteFiles>,
-    owned: &Owners,
+    walked: &Walked<'_>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (site, files) in env.site_dirs.iter().zip(files) {
-        let mut strays: Vec<PathBuf> = Vec::new();
+    for (site, files) in env.site_dirs.iter().zip(walked.sites()) {
+        let mut strays: Vec<&Path> = Vec::new();
         // package directories (first level) with at least one owned file
-        let mut owned_dirs: foldhash::HashSet<OsString> = Default::default();
-        let mut last_owned_dir = OsString::new();
-        for (path, _) in files {
+        let mut owned_dirs: foldhash::HashSet<&OsStr> = Default::default();
+        let mut last_owned_dir = None;
+        for (path, owned) in files {
             let by_system = || {
                 !system_owned.is_empty()
-                    && system_owned.contains(super::live_path(tree, &path).as_os_str())
+                    && system_owned.contains(super::live_path(tree, path).as_os_str())
             };
-            if owned.contains_key(path.as_os_str()) || by_system() {
+            if owned || by_system() {
                 // a directory's files come together: one set insert per directory, not per file
-                if let Some(dir) = path.parent()
-                    && dir.as_os_str() != last_owned_dir
+                if let Some(dir) = path.parent().map(Path::as_os_str)
+                    && last_owned_dir != Some(dir)
                 {
-                    last_owned_dir = dir.as_os_str().to_owned();
-                    owned_dirs.insert(last_owned_dir.clone());
+                    last_owned_dir = Some(dir);
+                    owned_dirs.insert(dir);
                 }
             } else {
                 strays.push(path);
@@ -653,7 +707,7 @@ fn unowned(
                         Severity::High
                     },
                     location: Location {
-                        path: path.clone(),
+                        path: path.to_path_buf(),
                         line: None,
                     },
                     environment: Some(env.root.clone()),
@@ -671,7 +725,7 @@ fn unowned(
                     rule: "INT004".into(),
                     severity: Severity::Medium,
                     location: Location {
-                        path: path.clone(),
+                        path: path.to_path_buf(),
                         line: None,
                     },
                     environment: Some(env.root.clone()),
