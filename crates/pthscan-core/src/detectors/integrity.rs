@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -183,9 +184,8 @@ impl Listing {
             .filter(|l| {
                 l.row.hash.is_some()
                     && l.row.size.is_some()
-                    && l.path.file_name().is_some_and(|n| {
-                        crate::sources::artifact::has_archive_name(&n.to_string_lossy())
-                    })
+                    // the extension ends the path as it ends the file name
+                    && crate::sources::artifact::has_archive_name(l.path.as_os_str().as_bytes())
                     && !changed.contains(l.path.as_path())
             })
             .map(|l| l.path.clone())

@@ -33,12 +33,13 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
 }
 
 /// Whether a file name is one a package archive goes by.
-pub fn has_archive_name(name: &str) -> bool {
+pub fn has_archive_name(name: impl AsRef<[u8]>) -> bool {
+    let name = name.as_ref();
     [
         ".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.zst", ".tar", ".egg",
     ]
     .iter()
-    .any(|ext| name.ends_with(ext))
+    .any(|ext| name.ends_with(ext.as_bytes()))
 }
 
 /// Whether a member found inside an artifact is an archive to open too.

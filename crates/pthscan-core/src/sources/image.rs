@@ -45,7 +45,7 @@ pub fn python_relevant(path: &Path, _size: u64) -> bool {
             || c == "pip"
             || c == "uv"
     }) || text.ends_with("pyvenv.cfg")
-        || super::artifact::has_archive_name(&text)
+        || super::artifact::has_archive_name(&*text)
 }
 
 /// Reads the members of an image archive (a `docker save` or OCI tar) from a stream, listing
