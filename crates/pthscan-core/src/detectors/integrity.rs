@@ -448,9 +448,10 @@ fn check_listed(
     startup: &foldhash::HashSet<&OsStr>,
     hashing: Hashing,
 ) -> Checked {
-    let Some(name) = l.path.file_name().map(|n| n.to_string_lossy()) else {
-        return Checked::Fine;
-    };
+    // what follows the last `/` of the joined row: its file name, found without parsing
+    // components (asked of every listed file)
+    let path = l.path.as_os_str().as_bytes();
+    let name = String::from_utf8_lossy(path.rsplit(|&b| b == b'/').next().unwrap_or(path));
     if name.ends_with(".pyc") && l.row.hash.is_none() {
         return Checked::Fine; // compiled on install, unhashed by design
     }
@@ -560,8 +561,9 @@ fn site_files(
                     .is_ok_and(|rel| rel.components().any(|c| c.as_os_str() == "__pycache__"))
             };
             problems.extend(tree.walk_sized(site, &mut |path, kind, size| {
+                // bytes, not components: asked of every entry
                 if let Some(finder) = finder.as_deref_mut()
-                    && path != site
+                    && path.as_os_str() != site.as_os_str()
                 {
                     finder.see(tree, path, kind);
                 }

@@ -5,15 +5,18 @@
 //! recognised by content, not by name.
 
 use std::path::Path;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 /// Whether a file is in a pip or uv cache, whose entries are opened even in a host sweep and
 /// whatever their names.
 pub fn is_cache_path(path: &Path) -> bool {
     // cheap test first: a sweep asks this of every file on the host
+    static PIP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("/pip/"));
+    static UV: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("/uv/"));
     let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
-    if memchr::memmem::find(bytes, b"/pip/").is_none()
-        && memchr::memmem::find(bytes, b"/uv/").is_none()
-    {
+    if PIP.find(bytes).is_none() && UV.find(bytes).is_none() {
         return false;
     }
     let parts: Vec<&str> = path
