@@ -1,6 +1,8 @@
 //! `RECORD` (the wheel spec, PEP 376/627): one CSV row per installed file — path, `algo=digest`
 //! (URL-safe base64 without padding), size.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use sha2::Digest;
 
@@ -11,8 +13,9 @@ pub struct RecordRow {
     pub line: usize,
     /// The path as written, relative to the site directory (may contain `..` for scripts).
     pub path: String,
-    /// `sha256=…` split, when a hash is given.
-    pub hash: Option<(String, String)>,
+    /// `sha256=…` split, when a hash is given; the algorithm lowercased (one we know is
+    /// borrowed: nearly every row names sha256, and a host lists hundreds of thousands).
+    pub hash: Option<(Cow<'static, str>, String)>,
     /// The size, when given and numeric.
     pub size: Option<u64>,
 }
@@ -44,11 +47,19 @@ pub fn parse(text: &str) -> Vec<RecordRow> {
             path: path.to_owned(),
             hash: hash
                 .split_once('=')
-                .map(|(a, d)| (a.to_ascii_lowercase(), d.to_owned())),
+                .map(|(a, d)| (algorithm(a), d.to_owned())),
             size: size.trim().parse().ok(),
         });
     }
     out
+}
+
+/// A RECORD hash's algorithm name, lowercased.
+fn algorithm(name: &str) -> Cow<'static, str> {
+    ["sha256", "sha384", "sha512"]
+        .into_iter()
+        .find(|known| name.eq_ignore_ascii_case(known))
+        .map_or_else(|| Cow::Owned(name.to_ascii_lowercase()), Cow::Borrowed)
 }
 
 /// Splits one CSV line (Python's `csv` dialect: `"` quotes, `""` escapes a quote).
@@ -139,5 +150,9 @@ mod tests {
         assert_eq!(digest_matches(&algo, &digest, b""), Some(true));
         assert_eq!(digest_matches(&algo, &digest, b"x"), Some(false));
         assert_eq!(digest_matches("md5", "x", b""), None);
+        // algorithm names are lowercased, known or not
+        let rows = parse("a.py,SHA256=x,1\nb.py,Md5=y,1\n");
+        assert_eq!(rows[0].hash, Some(("sha256".into(), "x".into())));
+        assert_eq!(rows[1].hash, Some(("md5".into(), "y".into())));
     }
 }
