@@ -145,9 +145,7 @@ impl Listing {
             })
             .collect()
     }
-}
 
-impl Listing {
     /// Names the distribution whose RECORD lists the file of each finding that names none.
     pub fn attribute(&self, findings: &mut [Finding]) {
         let mut owner: foldhash::HashMap<OsString, Option<Arc<str>>> = findings
@@ -194,6 +192,13 @@ impl Listing {
 }
 
 impl Listed {
+    /// The file's name: what follows the last `/` of the joined, normal path (found without
+    /// parsing components: asked of every listed file).
+    fn name(&self) -> std::borrow::Cow<'_, str> {
+        let path = self.path.as_os_str().as_bytes();
+        String::from_utf8_lossy(path.rsplit(|&b| b == b'/').next().unwrap_or(path))
+    }
+
     /// A hasher for the digest its RECORD row gives, if it gives one we know.
     pub fn hasher(&self) -> Option<record::RecordHasher> {
         record::RecordHasher::new(&self.row.hash.as_ref()?.0)
@@ -396,10 +401,7 @@ pub fn check(
         if f.rule == "INT001" {
             let e = missing.entry((&l.dist, &l.record)).or_default();
             e.0.push(&l.row.path);
-            e.1 |= l
-                .path
-                .file_name()
-                .is_some_and(|n| is_hook_name(&n.to_string_lossy()));
+            e.1 |= is_hook_name(&l.name());
         } else {
             out.push(f);
         }
@@ -448,10 +450,7 @@ fn check_listed(
     startup: &foldhash::HashSet<&OsStr>,
     hashing: Hashing,
 ) -> Checked {
-    // what follows the last `/` of the joined row: its file name, found without parsing
-    // components (asked of every listed file)
-    let path = l.path.as_os_str().as_bytes();
-    let name = String::from_utf8_lossy(path.rsplit(|&b| b == b'/').next().unwrap_or(path));
+    let name = l.name();
     if name.ends_with(".pyc") && l.row.hash.is_none() {
         return Checked::Fine; // compiled on install, unhashed by design
     }
