@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use pthscan_core::Discovered;
-use pthscan_core::fsread::ReadStats;
+use pthscan_core::fs::ReadStats;
 
 /// A spinner with counts, or nothing.
 pub struct Progress {

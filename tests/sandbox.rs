@@ -15,7 +15,7 @@ fn under_strace_it_executes_nothing_writes_nothing_and_connects_nowhere() {
     crate::host::build_host(&tree.join("host"));
     let log = dir.path().join("strace.log");
     let out = std::process::Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=execve,connect,socket,open,openat,openat2,creat,rename,renameat,renameat2,unlink,unlinkat,mkdir,mkdirat,truncate,ftruncate,chmod,fchmodat", "-o"])
+        .args(["-f", "-y", "-qq", "-e", "trace=execve,connect,socket,open,openat,openat2,creat,rename,renameat,renameat2,unlink,unlinkat,mkdir,mkdirat,truncate,ftruncate,chmod,fchmodat", "-o"])
         .arg(&log)
         .arg(env!("CARGO_BIN_EXE_pthscan"))
         .args(["--deep", "--format", "json"])

@@ -1,6 +1,7 @@
 //! CLI integration tests: the built binary on environments written to temporary directories.
 
 mod artifacts;
+mod confined;
 mod deploy;
 mod host;
 mod hostile;

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
+use crate::fs::{Kind, Tree};
 use crate::pathfmt::display_path;
-use crate::sources::{Kind, Tree};
 
 /// What kind of environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -36,6 +36,10 @@ pub enum EnvKind {
     Archive,
     /// A package cache entry (an unpacked wheel in uv's cache).
     Cache,
+    /// Files given to be judged that are no Python environment (a folder, a loose `.pth`, an
+    /// unpacked wheel or sdist): each start-up file judged as the hook it would be in a site
+    /// directory, every file as code.
+    Loose,
 }
 
 /// One Python environment.
@@ -270,7 +274,7 @@ impl Finder {
     }
 
     /// Groups what was seen into environments; `diagnostics` are what the walk could not list.
-    pub fn finish(mut self, tree: &dyn Tree, diagnostics: Vec<Diagnostic>) -> Discovery {
+    pub fn finish(mut self, tree: &dyn Tree, mut diagnostics: Vec<Diagnostic>) -> Discovery {
         // walks run on every thread: their order is not the same twice
         self.artifacts.sort();
         self.site_dirs.sort();
@@ -279,7 +283,7 @@ impl Finder {
         self.etc_dirs.sort();
         let mut envs: BTreeMap<PathBuf, Environment> = BTreeMap::new();
         for site in &self.site_dirs {
-            let (root, kind, python) = classify_site_dir(tree, site);
+            let (root, kind, python) = classify_site_dir(tree, site, &mut diagnostics);
             env_at(&mut envs, root, kind, python)
                 .site_dirs
                 .push(site.clone());
@@ -369,7 +373,11 @@ pub fn discover(tree: &dyn Tree, roots: &[PathBuf], depth: Depth) -> Discovery {
 }
 
 /// The environment a site directory belongs to: (root, kind, Python version).
-fn classify_site_dir(tree: &dyn Tree, site: &Path) -> (PathBuf, EnvKind, Option<String>) {
+fn classify_site_dir(
+    tree: &dyn Tree,
+    site: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (PathBuf, EnvKind, Option<String>) {
     if site
         .parent()
         .and_then(Path::file_name)
@@ -386,9 +394,21 @@ fn classify_site_dir(tree: &dyn Tree, site: &Path) -> (PathBuf, EnvKind, Option<
         let Some(root) = site.ancestors().nth(up) else {
             continue;
         };
-        if let Ok(cfg) = tree.read_capped(&root.join("pyvenv.cfg"), 64 * 1024) {
-            let from_cfg = pyvenv_version(&String::from_utf8_lossy(&cfg.bytes));
-            return (root.to_path_buf(), EnvKind::Venv, from_cfg.or(version));
+        let cfg = root.join("pyvenv.cfg");
+        match tree.read_capped(&cfg, 64 * 1024) {
+            Ok(cfg) => {
+                let from_cfg = pyvenv_version(&String::from_utf8_lossy(&cfg.bytes));
+                return (root.to_path_buf(), EnvKind::Venv, from_cfg.or(version));
+            }
+            Err(err) if err.is_missing() => {}
+            // there but unreadable: still a venv, its version unknown
+            Err(err) => {
+                diagnostics.push(Diagnostic::incomplete(
+                    &cfg,
+                    format!("{err}: the venv's Python version is not known"),
+                ));
+                return (root.to_path_buf(), EnvKind::Venv, version);
+            }
         }
         if tree.is_dir(&root.join("conda-meta")) {
             return (root.to_path_buf(), EnvKind::Conda, version);
@@ -434,14 +454,8 @@ fn pyvenv_version(cfg: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn reader() -> crate::fsread::Reader {
-        crate::fsread::Reader {
-            root: PathBuf::from("/"),
-            rooted: false,
-            max_file_size: 1 << 20,
-            stats: Default::default(),
-            prune: Default::default(),
-        }
+    fn reader() -> crate::fs::Disk {
+        crate::fs::Disk::open(Path::new("/"), false, 1 << 20, Default::default()).unwrap()
     }
 
     fn discover(roots: &[PathBuf]) -> Discovery {

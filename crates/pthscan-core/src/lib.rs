@@ -4,16 +4,15 @@
 //! - [`discovery`]: environments and site directories under the scanned paths.
 //! - [`python`]: CPython's `.pth`, `.start` and import semantics.
 //! - [`detectors`]: one file per detector, each returning [`Finding`]s.
-//! - [`scan`]: the orchestration; [`fsread`]: reading hostile files safely; [`fswalk`]:
-//!   walking directories with every thread.
+//! - [`fs`]: the one way any part touches a file, confined to the scan's root.
+//! - [`scan`]: the orchestration.
 #![deny(missing_docs)]
 
 pub mod detectors;
 pub mod diagnostic;
 pub mod discovery;
 pub mod finding;
-pub mod fsread;
-pub mod fswalk;
+pub mod fs;
 pub mod pathfmt;
 pub mod python;
 pub mod scan;

@@ -19,9 +19,9 @@ use crate::detectors::{self, Ctx, HookFile};
 use crate::diagnostic::Diagnostic;
 use crate::discovery::{self, Environment};
 use crate::finding::Finding;
-use crate::fsread::{ReadStats, Reader};
+use crate::fs::{Disk, Kind, ReadStats, Root, Tree, disk};
 use crate::python::pth::{PthAnalysis, classify};
-use crate::sources::{self, Kind, OpenOptions, Opened, Tree};
+use crate::sources::{self, OpenOptions, Opened};
 
 /// What to scan.
 #[derive(Debug, Clone)]
@@ -114,7 +114,7 @@ struct Work {
     /// site directories ([`discovery::Depth::UpToSiteDirs`]), so judging them finds what is
     /// nested in them — an environment to judge next, an archive to open with this reader.
     /// `None` in a tree already walked whole (an artifact's, or below a site directory).
-    reader: Option<Reader>,
+    reader: Option<Disk>,
 }
 
 /// What the walk found, before anything is judged: the environments, each with the tree it
@@ -125,7 +125,7 @@ pub struct Discovered {
     work: Vec<Work>,
     artifacts: Vec<Artifact>,
     /// Filesystem roots swept whole: where persistence is looked for.
-    hosts: Vec<Reader>,
+    hosts: Vec<Disk>,
     stats: Arc<ReadStats>,
     started: Instant,
 }
@@ -152,88 +152,113 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     let started = Instant::now();
     let mut report = ScanReport::default();
     let stats = Arc::new(ReadStats::default());
+    let in_root = options.root.is_some();
     let fs_root = options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
     let host_mode = options.paths.is_empty();
-
-    let inputs: Vec<PathBuf> = if host_mode {
-        vec![fs_root.clone()]
+    // the filesystem every path of a mounted system (--root) resolves inside: PATHs, host
+    // places, RECORD rows, links at any depth
+    let system = match Root::open(&fs_root, in_root) {
+        Ok(root) => Arc::new(root),
+        Err(err) => {
+            report.diagnostics.push(Diagnostic::incomplete(
+                &fs_root,
+                format!("cannot open the root: {}", crate::fs::io_reason(&err)),
+            ));
+            return Discovered {
+                report,
+                work: Vec::new(),
+                artifacts: Vec::new(),
+                hosts: Vec::new(),
+                stats,
+                started,
+            };
+        }
+    };
+    // a filesystem root (the host, --root, or `/` given) is swept as a host
+    let is_fs_top = |root: &Path| host_mode || root == system.path() || root == Path::new("/");
+    let reader_for = |root: &Path| -> Result<Disk, std::io::Error> {
+        let mut disk = if in_root || host_mode {
+            Disk::with_root(
+                Arc::clone(&system),
+                options.max_file_size,
+                Arc::clone(&stats),
+            )
+        } else {
+            // a directory of the live host: nothing leads out of it
+            Disk::open(root, false, options.max_file_size, Arc::clone(&stats))?
+        };
+        // a filesystem root (the host, --root, or `/` given) skips its pseudo directories;
+        // every walk skips network and pseudo mounts unless --all-mounts
+        let mut prune = discovery::pruned_dirs(root, options.all_mounts);
+        if !is_fs_top(root) {
+            prune.retain(|p| !discovery::PSEUDO_DIRS.iter().any(|d| *p == root.join(d)));
+        }
+        disk.prune = Arc::new(prune);
+        Ok(disk)
+    };
+    let inputs: Vec<(PathBuf, Result<Kind, crate::fs::ReadError>)> = if host_mode {
+        vec![(system.path().to_path_buf(), Ok(Kind::Dir))]
     } else {
         options
             .paths
             .iter()
-            .map(|p| match &options.root {
-                Some(root) => root.join(p.strip_prefix("/").unwrap_or(p)),
-                None => p.clone(),
-            })
+            .map(|p| locate_input(&system, in_root, p))
             .collect()
     };
-    let canonical_root = options
-        .root
-        .as_ref()
-        .map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()));
-    // a filesystem root (the host, --root, or `/` given) is swept as a host
-    let is_fs_top = |root: &Path| {
-        host_mode || Some(root) == canonical_root.as_deref() || root == Path::new("/")
-    };
-    let reader_for = |root: &Path| {
-        // a filesystem root (the host, --root, or `/` given) skips its pseudo directories;
-        // every walk skips network and pseudo mounts unless --all-mounts
-        let fs_top = is_fs_top(root);
-        let mut prune = discovery::pruned_dirs(root, options.all_mounts);
-        if !fs_top {
-            prune.retain(|p| !discovery::PSEUDO_DIRS.iter().any(|d| *p == root.join(d)));
-        }
-        Reader {
-            root: match &canonical_root {
-                Some(r) => r.clone(),
-                None if host_mode => PathBuf::from("/"),
-                None => root.to_path_buf(),
-            },
-            rooted: options.root.is_some(),
-            max_file_size: options.max_file_size,
-            stats: Arc::clone(&stats),
-            prune: Arc::new(prune),
-        }
-    };
     let mut roots = Vec::new();
-    // (reader, file, bundled: found inside an installed environment rather than given or lying
-    // in a wheelhouse)
-    let mut artifacts: Vec<(Reader, PathBuf, bool)> = Vec::new();
+    let mut artifacts: Vec<(Disk, PathBuf, Place)> = Vec::new();
     let mut given_files: Vec<PathBuf> = Vec::new();
     let mut layouts: Vec<PathBuf> = Vec::new();
-    for input in inputs {
-        match std::fs::metadata(&input) {
-            Ok(meta) if meta.is_dir() => {
-                let dir = std::fs::canonicalize(&input).unwrap_or(input);
-                if dir.join("oci-layout").is_file() && dir.join("index.json").is_file() {
-                    layouts.push(dir);
+    for (input, kind) in inputs {
+        match kind {
+            Ok(Kind::Dir) => {
+                if system.stat(&input.join("oci-layout"), false).is_ok()
+                    && system.stat(&input.join("index.json"), false).is_ok()
+                {
+                    layouts.push(input);
                 } else {
-                    roots.push(dir);
+                    roots.push(input);
                 }
             }
-            Ok(meta) if meta.is_file() => {
-                let file = std::fs::canonicalize(&input).unwrap_or(input);
-                let parent = file.parent().unwrap_or(Path::new("/")).to_path_buf();
-                given_files.push(file.clone());
-                artifacts.push((reader_for(&parent), file, false));
+            Ok(Kind::File) => {
+                let parent = input.parent().unwrap_or(Path::new("/")).to_path_buf();
+                match reader_for(&parent) {
+                    Ok(disk) => {
+                        given_files.push(input.clone());
+                        artifacts.push((disk, input, Place::Given));
+                    }
+                    Err(err) => report
+                        .diagnostics
+                        .push(Diagnostic::incomplete(&input, crate::fs::io_reason(&err))),
+                }
             }
             Ok(_) => report.diagnostics.push(Diagnostic::incomplete(
                 &input,
                 "not a directory or a regular file: not scanned",
             )),
-            Err(err) => report.diagnostics.push(Diagnostic::incomplete(
-                &input,
-                crate::fsread::io_reason(&err),
-            )),
+            Err(err) => report
+                .diagnostics
+                .push(Diagnostic::incomplete(&input, err.to_string())),
         }
     }
-    let roots = discovery::prune_nested(roots);
+    let mut roots = discovery::prune_nested(roots);
 
     let mut work: Vec<Work> = Vec::new();
     let mut hosts = Vec::new();
     // a filesystem root is walked as its top-level directories, in parallel
     let mut parts: Vec<(usize, PathBuf)> = Vec::new();
-    let readers: Vec<Reader> = roots.iter().map(|r| reader_for(r)).collect();
+    let mut readers: Vec<Disk> = Vec::new();
+    roots.retain(|r| match reader_for(r) {
+        Ok(disk) => {
+            readers.push(disk);
+            true
+        }
+        Err(err) => {
+            let why = format!("cannot open: {}", crate::fs::io_reason(&err));
+            report.diagnostics.push(Diagnostic::incomplete(r, why));
+            false
+        }
+    });
     for (i, root) in roots.iter().enumerate() {
         let fs_top = is_fs_top(root);
         if !fs_top {
@@ -241,19 +266,16 @@ pub fn discover(options: &ScanOptions) -> Discovered {
             continue;
         }
         hosts.push(readers[i].clone());
-        match std::fs::read_dir(root) {
+        match readers[i].list(root) {
             Ok(entries) => parts.extend(
                 entries
-                    .flatten()
-                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                    .map(|e| e.path())
-                    .filter(|p| !readers[i].prune.contains(p))
-                    .map(|p| (i, p)),
+                    .into_iter()
+                    .filter(|e| e.kind == Kind::Dir && !readers[i].prune.contains(&e.path))
+                    .map(|e| (i, e.path)),
             ),
-            Err(err) => report.diagnostics.push(Diagnostic::incomplete(
-                root,
-                format!("cannot list: {}", crate::fsread::io_reason(&err)),
-            )),
+            Err(err) => report
+                .diagnostics
+                .push(Diagnostic::incomplete(root, format!("cannot list: {err}"))),
         }
     }
     let founds: Vec<(usize, discovery::Discovery)> = parts
@@ -288,8 +310,12 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                 .into_iter()
                 .filter(|p| opens(options, p))
                 .map(|p| {
-                    let bundled = env_dirs.iter().any(|d| p.starts_with(d));
-                    (reader.clone(), p, bundled)
+                    let place = if env_dirs.iter().any(|d| p.starts_with(d)) {
+                        Place::Bundled
+                    } else {
+                        Place::Walked
+                    };
+                    (reader.clone(), p, place)
                 }),
         );
         let tree = &trees[i];
@@ -319,13 +345,24 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         }
     }
 
+    // a folder given that holds no environment and lies in none is judged as loose code
+    for (i, root) in roots.iter().enumerate() {
+        let in_env = |w: &Work| {
+            (w.env.site_dirs.iter().chain(&w.env.code_dirs))
+                .any(|d| d.starts_with(root) || root.starts_with(d))
+        };
+        if !is_fs_top(root) && !work.iter().any(in_env) {
+            work.push(loose_folder(Arc::clone(&trees[i]), root));
+        }
+    }
     // the system package manager's records own Debian's dist-packages: read them only when
     // such a site directory was found (not on every run: they are hundreds of files)
     if work
         .iter()
         .any(|w| w.env.site_dirs.iter().any(|d| d.ends_with("dist-packages")))
     {
-        let owned = Arc::new(detectors::integrity::dpkg_owned(&fs_root));
+        let system = Disk::with_root(system, options.max_file_size, Arc::clone(&stats));
+        let owned = Arc::new(detectors::integrity::dpkg_owned(&system));
         for w in &mut work {
             w.system_owned = Arc::clone(&owned);
         }
@@ -337,7 +374,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     report.scanned.extend(given_files);
     let mut to_open: Vec<Artifact> = artifacts
         .into_iter()
-        .map(|(reader, path, bundled)| Artifact::File(reader, path, bundled))
+        .map(|(reader, path, place)| Artifact::File(reader, path, place))
         .collect();
     to_open.extend(layouts.into_iter().map(Artifact::Layout));
     Discovered {
@@ -350,18 +387,97 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     }
 }
 
+/// Where a PATH is, and what it is: under `--root`, resolved inside the root (a link in it
+/// means the mounted system's target, not the host's); on the live host, the operator's own
+/// path, followed as given.
+fn locate_input(
+    system: &Root,
+    in_root: bool,
+    path: &Path,
+) -> (PathBuf, Result<Kind, crate::fs::ReadError>) {
+    if in_root {
+        let inside = system.path().join(path.strip_prefix("/").unwrap_or(path));
+        return match system.resolve(&inside, true) {
+            Ok(real) => {
+                let kind = system
+                    .stat(&real, false)
+                    .map(|st| disk::kind_of_mode(st.st_mode));
+                (real, kind)
+            }
+            Err(err) => (inside, Err(err)),
+        };
+    }
+    match std::fs::canonicalize(path) {
+        Ok(real) => {
+            let kind = std::fs::symlink_metadata(&real)
+                .map(|m| {
+                    if m.is_dir() {
+                        Kind::Dir
+                    } else if m.is_file() {
+                        Kind::File
+                    } else {
+                        Kind::Other
+                    }
+                })
+                .map_err(crate::fs::ReadError::from);
+            (real, kind)
+        }
+        Err(err) => (path.to_path_buf(), Err(err.into())),
+    }
+}
+
+/// A folder that is no Python environment, judged as loose code: every file with the payload
+/// rules, the folder as the site directory its `.pth`, `.start` and customize files would be
+/// hooks in — so an unpacked wheel's `*.dist-info` is checked against its RECORD as installed,
+/// and an unpacked sdist's `setup.py` is judged as the install-time code it is.
+fn loose_folder(tree: Arc<dyn Tree>, dir: &Path) -> Work {
+    // what `pip install DIR` runs
+    let setup = dir.join("setup.py");
+    let install_hooks = if tree.is_file(&setup) {
+        vec![setup]
+    } else {
+        Vec::new()
+    };
+    Work {
+        tree,
+        env: Environment {
+            root: dir.to_path_buf(),
+            kind: discovery::EnvKind::Loose,
+            python: None,
+            site_dirs: vec![dir.to_path_buf()],
+            code_dirs: Vec::new(),
+            distributions: 0,
+        },
+        install_hooks,
+        every_file: true,
+        system_owned: Arc::default(),
+        reader: None,
+    }
+}
+
 /// Whether a file a walk found that may be an artifact is opened: a host sweep opens the
 /// package caches (what the next install runs); given paths open every archive in them.
 fn opens(options: &ScanOptions, path: &Path) -> bool {
     !options.paths.is_empty() || sources::cache::is_cache_path(path)
 }
 
+/// Where an artifact file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Given as a PATH: what is no archive is judged as loose code.
+    Given,
+    /// Found by a walk, lying in a wheelhouse, a cache, a home directory.
+    Walked,
+    /// Found inside an installed environment (a test fixture of the standard library, data of
+    /// a package): what cannot be read there is noted, not a reason for exit 2, since nothing
+    /// installs from it.
+    Bundled,
+}
+
 /// An artifact to open when judging: a file, or an OCI layout directory.
 enum Artifact {
-    /// A file; `true` when it was found inside an installed environment (a test fixture of
-    /// the standard library, data of a package): what cannot be read there is noted, not a
-    /// reason for exit 2, since nothing installs from it.
-    File(Reader, PathBuf, bool),
+    /// A file, and where it came from.
+    File(Disk, PathBuf, Place),
     Layout(PathBuf),
 }
 
@@ -369,7 +485,7 @@ impl Artifact {
     /// Its size on disk (a layout directory counts as large: its layers are).
     fn disk_size(&self) -> u64 {
         match self {
-            Artifact::File(_, path, _) => std::fs::metadata(path).map_or(0, |m| m.len()),
+            Artifact::File(disk, path, _) => disk.file_size(path).unwrap_or(0),
             Artifact::Layout(_) => u64::MAX,
         }
     }
@@ -383,9 +499,10 @@ impl Artifact {
             max_depth: options.max_archive_depth,
         };
         match self {
-            Artifact::File(reader, path, bundled) => {
-                sources::artifact::open_file(path, reader, &open, &mut |mut o| {
-                    if *bundled {
+            Artifact::File(reader, path, place) => {
+                let given = *place == Place::Given;
+                sources::artifact::open_file(path, reader, given, &open, &mut |mut o| {
+                    if *place == Place::Bundled {
                         for d in &mut o.diagnostics {
                             d.incomplete = false;
                         }
@@ -482,7 +599,7 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
                 .artifacts
                 .into_iter()
                 .filter(|p| opens(options, p))
-                .map(|p| Artifact::File(reader.clone(), p, true)),
+                .map(|p| Artifact::File(reader.clone(), p, Place::Bundled)),
         );
         nested.extend(inside.environments.into_iter().map(|env| Work {
             tree: Arc::clone(&w.tree),
@@ -504,7 +621,7 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
         .iter()
         .filter(|a| {
             options.deep
-                || !matches!(a, Artifact::File(_, p, true) if recorded.contains(p.as_path()))
+                || !matches!(a, Artifact::File(_, p, Place::Bundled) if recorded.contains(p.as_path()))
         })
         .collect();
     // An artifact is held in memory while it is judged: large ones (a 17 MB wheel is 60 MB
@@ -755,7 +872,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
     // Phase 4: payload rules and file IOCs over all start-up code read above, and over the
     // install-time code of an sdist.
     let mut diagnostics = Vec::new();
-    let mut judged: Vec<(PathBuf, crate::fsread::FileBytes, Role)> = ctx
+    let mut judged: Vec<(PathBuf, crate::fs::FileBytes, Role)> = ctx
         .startup_files
         .take()
         .into_iter()
@@ -796,11 +913,18 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         findings.extend(detectors::ioc::record_hashes(&ctx, &metadata));
         let skip: HashSet<PathBuf> = judged.into_iter().map(|(p, _, _)| p).collect();
         let dirs = if work.every_file {
-            vec![tree.root().to_path_buf()]
+            vec![env.root.clone()]
         } else {
             ctx.search_path.clone()
         };
         let deep = deep_scan(sigs, tree, env, &dirs, &skip, &listing, options);
+        if env.kind == discovery::EnvKind::Loose {
+            let n = deep.payload_files + skip.len();
+            diagnostics.push(Diagnostic::note(
+                &env.root,
+                format!("not a Python environment: {n} files judged as loose code"),
+            ));
+        }
         findings.extend(deep.findings);
         diagnostics.extend(deep.diagnostics);
         payload_files += deep.payload_files;
@@ -845,7 +969,13 @@ fn deep_scan(
     for root in roots {
         out.diagnostics.extend(tree.walk(root, &mut |path, kind| {
             // a FIFO, socket or device is listed too, to be named (never opened)
-            if matches!(kind, Kind::File | Kind::Symlink | Kind::Other) && !skip.contains(path) {
+            // loose files: an archive among them is opened as what it is, not read as code
+            let opened_apart = env.kind == discovery::EnvKind::Loose
+                && sources::artifact::has_archive_name(path.as_os_str().as_encoded_bytes());
+            if matches!(kind, Kind::File | Kind::Symlink | Kind::Other)
+                && !skip.contains(path)
+                && !opened_apart
+            {
                 files.push(path.to_path_buf());
             }
             true
@@ -927,11 +1057,11 @@ fn deep_file(
     let (size, truncated) = match read {
         Ok(r) => r,
         // a symlink to a directory, or out of the root: the walk covers what is inside
-        Err(crate::fsread::ReadError::NotRegular { kind: "directory" }) => {
+        Err(crate::fs::ReadError::NotRegular { kind: "directory" }) => {
             return (Vec::new(), Vec::new());
         }
         // nothing Python could import, nothing to read: named, not a gap in the scan
-        Err(err @ crate::fsread::ReadError::NotRegular { .. }) => {
+        Err(err @ crate::fs::ReadError::NotRegular { .. }) => {
             return (Vec::new(), vec![Diagnostic::note(path, err.to_string())]);
         }
         Err(err) => {

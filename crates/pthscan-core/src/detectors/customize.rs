@@ -9,9 +9,9 @@ use super::imported::judge_imports;
 use super::{Ctx, EVIDENCE_CHARS, RuleDoc, line_at, line_text, raise};
 use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, Location, Severity, excerpt};
+use crate::fs::Kind;
 use crate::pathfmt::display_path;
 use crate::python::Runs;
-use crate::sources::Kind;
 
 /// The rules of this detector.
 pub const RULES: &[&RuleDoc] = &[

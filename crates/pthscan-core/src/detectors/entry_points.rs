@@ -85,8 +85,16 @@ pub fn judge(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> Vec<Finding> {
             continue;
         };
         let path = info.join("entry_points.txt");
-        let Ok(data) = ctx.tree.read(&path) else {
-            continue;
+        let data = match ctx.tree.read(&path) {
+            Ok(data) => data,
+            Err(err) if err.is_missing() => continue,
+            Err(err) => {
+                let why = format!("{err}: its entry points were not judged");
+                ctx.diagnostics
+                    .borrow_mut()
+                    .push(crate::diagnostic::Diagnostic::incomplete(&path, why));
+                continue;
+            }
         };
         let mut section = String::new();
         for (n, line) in String::from_utf8_lossy(&data.bytes).lines().enumerate() {

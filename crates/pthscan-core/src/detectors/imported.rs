@@ -8,8 +8,8 @@ use pthscan_signatures::{Context, SignalHit};
 
 use super::{Ctx, EVIDENCE_CHARS, RuleDoc, describe_hits, line_at, line_text, raise};
 use crate::finding::{Finding, Location, Severity, excerpt};
+use crate::fs::Tree;
 use crate::python::{Runs, imports::imported_modules, stdlib};
-use crate::sources::Tree;
 
 /// The rules of this detector.
 pub const RULES: &[&RuleDoc] = &[&RuleDoc {

@@ -18,10 +18,10 @@ use crate::diagnostic::Diagnostic;
 use crate::discovery::EnvKind;
 use crate::discovery::Finder;
 use crate::finding::{Finding, Location, Severity, excerpt};
-use crate::fsread::{join_normalized, normalize};
-use crate::fswalk::Enter;
+use crate::fs::walk::Enter;
+use crate::fs::{Kind, Tree};
+use crate::fs::{join_normalized, normalize};
 use crate::python::record;
-use crate::sources::{Kind, Tree};
 
 /// The rules.
 pub const RULES: &[&RuleDoc] = &[
@@ -255,8 +255,11 @@ fn recorded(
         return Recorded::Nothing;
     };
     if info_name.ends_with(".egg-info") && tree.is_dir(info) {
-        let Ok(files) = tree.read_unhashed(&info.join("installed-files.txt")) else {
-            return Recorded::Nothing;
+        let list = info.join("installed-files.txt");
+        let files = match tree.read_unhashed(&list) {
+            Ok(files) => files,
+            Err(err) if err.is_missing() => return Recorded::Nothing,
+            Err(err) => return Recorded::Refused(unreadable_record(&list, &err)),
         };
         return Recorded::Egg(
             String::from_utf8_lossy(&files.bytes)
@@ -280,8 +283,10 @@ fn recorded(
             ),
         ));
     }
-    let Ok(text) = tree.read_unhashed(&record_path) else {
-        return Recorded::Nothing;
+    let text = match tree.read_unhashed(&record_path) {
+        Ok(text) => text,
+        Err(err) if err.is_missing() => return Recorded::Nothing,
+        Err(err) => return Recorded::Refused(unreadable_record(&record_path, &err)),
     };
     let owner: Arc<str> = Arc::from(dist.as_str());
     let shared_record: Arc<Path> = Arc::from(record_path.as_path());
@@ -764,6 +769,11 @@ fn unowned(
     out
 }
 
+/// A record of installed files that is there and cannot be read: its files go unchecked.
+fn unreadable_record(path: &Path, err: &crate::fs::ReadError) -> Diagnostic {
+    Diagnostic::incomplete(path, format!("{err}: the files it lists were not checked"))
+}
+
 /// The files conda's package records list for an environment.
 fn conda_owned(tree: &dyn Tree, root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -790,15 +800,18 @@ fn conda_owned(tree: &dyn Tree, root: &Path) -> Vec<PathBuf> {
 }
 
 /// Files the system package manager (dpkg) installed, as live paths, from
-/// `<root>/var/lib/dpkg/info/*.list`; empty where there is no dpkg database.
-pub fn dpkg_owned(root: &Path) -> HashSet<OsString> {
+/// `var/lib/dpkg/info/*.list` of the system `tree` is the root of (read inside it: a link
+/// there never leads to the examiner's own database); empty where there is none.
+pub fn dpkg_owned(tree: &dyn Tree) -> HashSet<OsString> {
     let mut out = HashSet::new();
-    let Ok(entries) = std::fs::read_dir(root.join("var/lib/dpkg/info")) else {
+    let Ok(entries) = tree.list(&tree.root().join("var/lib/dpkg/info")) else {
         return out;
     };
-    for e in entries.flatten() {
-        if e.file_name().to_string_lossy().ends_with(".list")
-            && let Ok(text) = std::fs::read_to_string(e.path())
+    for e in entries {
+        if e.kind == Kind::File
+            && e.name.ends_with(".list")
+            && let Ok(data) = tree.read_capped(&e.path, 64 << 20)
+            && let Ok(text) = String::from_utf8(data.bytes)
         {
             out.extend(
                 text.lines()

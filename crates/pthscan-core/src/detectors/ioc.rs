@@ -9,8 +9,8 @@ use pthscan_signatures::ioc::FileIoc;
 use super::Ctx;
 use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, Location};
+use crate::fs::{Kind, Tree};
 use crate::pathfmt::display_path;
-use crate::sources::{Kind, Tree};
 
 /// Installed metadata files in the site directories, with the directory each is in:
 /// `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, a bare `*.egg-info`.
@@ -114,7 +114,7 @@ pub fn distributions(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> (usize, 
                     ioc.description
                 ),
                 evidence: format!("Name: {name} / Version: {version}"),
-                sha256: crate::fsread::sha256_hex(&data.bytes),
+                sha256: crate::fs::sha256_hex(&data.bytes),
                 reference: Some(ioc.reference.clone()),
                 notes: vec![
                     "every file of this distribution is suspect; scan with --deep and rebuild the environment from known-good sources".into(),
@@ -184,7 +184,7 @@ pub fn record_hashes(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> Vec<Find
                         ioc.description
                     ),
                     evidence: crate::finding::excerpt(line, super::EVIDENCE_CHARS),
-                    sha256: crate::fsread::sha256_hex(&data.bytes),
+                    sha256: crate::fs::sha256_hex(&data.bytes),
                     reference: Some(ioc.reference.clone()),
                     ..Default::default()
                 });

@@ -22,8 +22,8 @@ use pthscan_signatures::{SignalHit, Signatures};
 use crate::diagnostic::Diagnostic;
 use crate::discovery::Environment;
 use crate::finding::Severity;
-use crate::fsread::FileBytes;
-use crate::sources::Tree;
+use crate::fs::FileBytes;
+use crate::fs::Tree;
 
 /// What `pthscan explain RULE` prints: the doc shape every detector follows.
 #[derive(Debug)]
@@ -124,7 +124,7 @@ impl Ctx<'_> {
     pub fn read_whole(&self, path: &std::path::Path) -> Option<FileBytes> {
         let cap = self.tree.max_file_size().min(STARTUP_CAP);
         let read = self.tree.read_capped(path, cap).map(|mut d| {
-            d.sha256 = crate::fsread::sha256_hex(&d.bytes);
+            d.sha256 = crate::fs::sha256_hex(&d.bytes);
             d
         });
         match read {

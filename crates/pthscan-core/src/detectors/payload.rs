@@ -9,7 +9,7 @@ use pthscan_signatures::{PayloadScanner, Role};
 use super::{EVIDENCE_CHARS, line_at};
 use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, Location, excerpt};
-use crate::fsread::sha256_hex;
+use crate::fs::sha256_hex;
 use crate::python::Runs;
 
 /// Which files are code: Python source and bytecode, hooks, scripts (and files without an

@@ -12,8 +12,8 @@ use pthscan_signatures::{PayloadScanner, Role, Signatures};
 use super::{EVIDENCE_CHARS, RuleDoc};
 use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, Location, Severity, excerpt};
+use crate::fs::{Kind, Tree};
 use crate::python::Runs;
-use crate::sources::{Kind, Tree};
 
 /// The rules.
 pub const RULES: &[&RuleDoc] = &[
@@ -184,7 +184,14 @@ pub fn judge(sigs: &Signatures, tree: &dyn Tree, scanner: &mut PayloadScanner<'_
         if let Ok(profiles) = tree.list(&at(&format!("{h}/.ipython"))) {
             for p in profiles.iter().filter(|p| p.name.starts_with("profile_")) {
                 for file in files_in(tree, &p.path.join("startup"), 1) {
-                    let Ok(data) = tree.read(&file) else { continue };
+                    let data = match tree.read(&file) {
+                        Ok(data) => data,
+                        Err(err) => {
+                            let why = err.to_string();
+                            found.diagnostics.push(Diagnostic::incomplete(&file, why));
+                            continue;
+                        }
+                    };
                     found.findings.push(Finding {
                         rule: "PER003".into(),
                         severity: Severity::Low,
@@ -256,9 +263,7 @@ fn scan_lines(
 ) {
     let data = match tree.read(file) {
         Ok(d) => d,
-        Err(crate::fsread::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-            return;
-        }
+        Err(err) if err.is_missing() => return,
         Err(err) => {
             found
                 .diagnostics
@@ -409,7 +414,15 @@ fn python_env(line: &str) -> Option<(&'static str, Severity, String)> {
 }
 
 fn kernel(tree: &dyn Tree, spec: &Path, found: &mut Found) {
-    let Ok(data) = tree.read(spec) else { return };
+    let data = match tree.read(spec) {
+        Ok(data) => data,
+        Err(err) if err.is_missing() => return,
+        Err(err) => {
+            let why = err.to_string();
+            found.diagnostics.push(Diagnostic::incomplete(spec, why));
+            return;
+        }
+    };
     let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&data.bytes) else {
         return;
     };

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Ctx, EVIDENCE_CHARS, HookFile, RuleDoc};
 use crate::finding::{Finding, Location, Severity, SignalHit, excerpt};
-use crate::fsread::normalize;
+use crate::fs::normalize;
 use crate::python::pth::PthAnalysis;
 
 /// The rules of this detector.

@@ -135,7 +135,7 @@ pub fn check_wheel(tree: &MemTree, listing: &Listing) -> Vec<Finding> {
                 &format!("RECORD line {}: {algo}={digest},{:?}", row.line, row.size),
                 super::EVIDENCE_CHARS,
             );
-            f.sha256 = crate::fsread::sha256_hex(data);
+            f.sha256 = crate::fs::sha256_hex(data);
             out.push(f);
         }
     }

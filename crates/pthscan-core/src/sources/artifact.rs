@@ -1,12 +1,15 @@
 //! Telling what an artifact is by its content (names lie: pip's cache stores wheels under hashed
 //! names) and opening it — and the archives inside it, to a depth limit.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::archive::{self, Limits};
+use super::memory::{MemFile, Node};
 use super::{OpenOptions, Opened, image, sdist, wheel};
 use crate::diagnostic::Diagnostic;
-use crate::fsread::{ReadError, Reader};
+use crate::discovery::{EnvKind, Environment};
+use crate::fs::{Disk, ReadError, Tree};
 
 /// What an artifact file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,8 +131,15 @@ pub fn visit_nested(opened: Vec<Opened>, opts: &OpenOptions, visit: &mut dyn FnM
 
 /// Opens an artifact file on disk, and what is nested in it, handing each to `visit` as
 /// [`open_bytes`] does: zip archives and small tars are read into memory; an image tar is
-/// streamed, keeping only where Python lives.
-pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions, visit: &mut dyn FnMut(Opened)) {
+/// streamed, keeping only where Python lives. A file `given` to be judged that is no archive
+/// (and not named as one) is judged as loose code ([`loose_file`]).
+pub fn open_file(
+    path: &Path,
+    reader: &Disk,
+    given: bool,
+    opts: &OpenOptions,
+    visit: &mut dyn FnMut(Opened),
+) {
     let label = crate::pathfmt::display_path(path);
     let fail = |why: String, visit: &mut dyn FnMut(Opened)| {
         let mut failed = Opened::with_label(&label, opts);
@@ -161,6 +171,9 @@ pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions, visit: &mut d
         Some(Format::Tar | Format::Zip) => {}
         // a cache entry that is no package (an index page, pip's self-check): nothing to open
         None if super::cache::is_cache_path(path) && head.size > 0 => {}
+        None if given && !has_archive_name(path.as_os_str().as_encoded_bytes()) => {
+            return visit(loose_file(path, reader, opts));
+        }
         None => return fail("not a zip or tar archive: not opened".into(), visit),
     }
     // an sdist, a wheel, a zip: small enough to hold (the cap is the archive limit, checked
@@ -185,6 +198,41 @@ pub fn open_file(path: &Path, reader: &Reader, opts: &OpenOptions, visit: &mut d
     }
 }
 
-fn open_stream(reader: &Reader, path: &Path) -> Result<std::fs::File, ReadError> {
-    reader.open(path).map(|(file, _)| file)
+/// A file given to be judged that is no archive (`evil.pth`, `setup.py`, `sitecustomize.py`,
+/// a `.pyc`): judged as CPython would take it in a site directory — a `.pth` or `.start` as
+/// the start-up hook it is there, a customize module as one, `setup.py` as install-time code —
+/// and with the payload rules, as every loose file is.
+fn loose_file(path: &Path, reader: &Disk, opts: &OpenOptions) -> Opened {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let mut opened = Opened::with_label(&crate::pathfmt::display_path(dir), opts);
+    let name = path.file_name().unwrap_or_default();
+    let at = Path::new("/").join(name);
+    match reader.read_capped(path, opts.max_file_size) {
+        Ok(data) => {
+            let node = MemFile::from_member(Some(&Arc::new(data.bytes)), data.size, "not read");
+            opened.tree.insert(&at, Node::File(node));
+        }
+        Err(e) => {
+            opened
+                .diagnostics
+                .push(Diagnostic::incomplete(path, e.to_string()));
+            return opened;
+        }
+    }
+    if name == "setup.py" {
+        opened.install_hooks.push(at);
+    }
+    opened.envs.push(Environment {
+        root: PathBuf::from("/"),
+        kind: EnvKind::Loose,
+        python: None,
+        site_dirs: vec![PathBuf::from("/")],
+        code_dirs: Vec::new(),
+        distributions: 0,
+    });
+    opened
+}
+
+fn open_stream(reader: &Disk, path: &Path) -> Result<std::fs::File, ReadError> {
+    reader.open_file(path).map(|(file, _)| file)
 }

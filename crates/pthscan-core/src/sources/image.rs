@@ -91,7 +91,7 @@ pub fn read_outer_tar(reader: impl Read, limits: &Limits) -> Result<Blobs, Strin
 pub fn read_layout_dir(dir: &Path, limits: &Limits) -> Result<Blobs, String> {
     let mut blobs = Blobs::default();
     let index = std::fs::read(dir.join("index.json"))
-        .map_err(|e| format!("cannot read index.json: {}", crate::fsread::io_reason(&e)))?;
+        .map_err(|e| format!("cannot read index.json: {}", crate::fs::io_reason(&e)))?;
     blobs.json.insert("index.json".into(), index);
     for algo in std::fs::read_dir(dir.join("blobs"))
         .map_err(|e| e.to_string())?
@@ -120,7 +120,7 @@ pub fn read_layout_dir(dir: &Path, limits: &Limits) -> Result<Blobs, String> {
             let mut file = match std::fs::File::open(blob.path()) {
                 Ok(f) => f,
                 Err(e) => {
-                    blobs.problems.push((name, crate::fsread::io_reason(&e)));
+                    blobs.problems.push((name, crate::fs::io_reason(&e)));
                     continue;
                 }
             };

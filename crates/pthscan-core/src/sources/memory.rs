@@ -8,9 +8,9 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::{DirEntry, Kind, Tree};
 use crate::diagnostic::Diagnostic;
-use crate::fsread::{FileBytes, ReadError, ReadStats};
+use crate::fs::{DirEntry, Kind, Tree};
+use crate::fs::{FileBytes, ReadError, ReadStats};
 
 const MAX_SYMLINK_HOPS: usize = 40;
 
@@ -323,7 +323,7 @@ impl Tree for MemTree {
     fn walk_sized(
         &self,
         root: &Path,
-        visit: &mut crate::fswalk::SizedVisit<'_>,
+        visit: &mut crate::fs::walk::SizedVisit<'_>,
     ) -> Vec<Diagnostic> {
         let root = clean(root);
         // a directory not entered: what sorts after it and starts with it is skipped
@@ -342,7 +342,7 @@ impl Tree for MemTree {
                 _ => None,
             };
             // sizes cost nothing here: given whether asked or not
-            if visit(p, kind, size) == crate::fswalk::Enter::No && kind == Kind::Dir {
+            if visit(p, kind, size) == crate::fs::walk::Enter::No && kind == Kind::Dir {
                 skipped = Some(p);
             }
         }
@@ -434,30 +434,19 @@ mod tests {
         };
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("f"), b"0123456789").unwrap();
-        let mut disk = crate::fsread::Reader {
-            root: d.path().to_path_buf(),
-            rooted: false,
-            max_file_size: 1024,
-            stats: Arc::default(),
-            prune: Arc::default(),
-        };
+        let mut disk = crate::fs::Disk::open(d.path(), false, 1024, Arc::default()).unwrap();
+        let d = disk.root().to_path_buf();
         let mut mem = MemTree::new("m", 1024, Arc::default());
         mem.insert(Path::new("/f"), file(b"0123456789"));
         let all = want(&[(0, "0123"), (3, "3456"), (6, "6789")]);
-        assert_eq!(
-            windows(&disk, &d.path().join("f")),
-            (all.clone(), 10, false)
-        );
+        assert_eq!(windows(&disk, &d.join("f")), (all.clone(), 10, false));
         assert_eq!(windows(&mem, Path::new("/f")), (all, 10, false));
         // a cap of 6: the windows end there and the file is reported longer
         disk.max_file_size = 6;
         let mut capped = MemTree::new("m", 6, Arc::default());
         capped.insert(Path::new("/f"), file(b"0123456789"));
         let head = want(&[(0, "0123"), (3, "345")]);
-        assert_eq!(
-            windows(&disk, &d.path().join("f")),
-            (head.clone(), 10, true)
-        );
+        assert_eq!(windows(&disk, &d.join("f")), (head.clone(), 10, true));
         assert_eq!(windows(&capped, Path::new("/f")), (head, 10, true));
     }
 

@@ -1,6 +1,5 @@
-//! Sources: where the files we judge come from. A [`Tree`] is a read-only file tree the
-//! detectors walk the same way whatever is behind it: a directory on disk ([`Reader`]), or a
-//! [`MemTree`] built in memory from an artifact — a wheel, an sdist, a package cache entry, the
+//! Sources: the artifacts the files we judge come from. Each is opened into a [`MemTree`] (a
+//! [`Tree`](crate::fs::Tree) held in memory) — a wheel, an sdist, a package cache entry, the
 //! merged layers of a container image — without extracting anything to disk.
 //!
 //! - [`archive`]: reading zip and tar members under limits (bombs, hostile names, nesting).
@@ -15,13 +14,13 @@ pub mod memory;
 pub mod sdist;
 pub mod wheel;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
 use crate::discovery::Environment;
 use crate::finding::Finding;
-use crate::fsread::{FileBytes, ReadError, ReadStats, Reader, sha256_hex};
+use crate::fs::ReadStats;
 
 pub use memory::MemTree;
 
@@ -116,188 +115,5 @@ impl Opened {
         let (findings, diagnostics) = crate::detectors::archive::judge(within, &disguised);
         self.findings.extend(findings);
         self.diagnostics.extend(diagnostics);
-    }
-}
-
-/// What a path is, without following a symlink.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A regular file.
-    File,
-    /// A directory.
-    Dir,
-    /// A symbolic link.
-    Symlink,
-    /// A FIFO, socket, device or anything else that is never read.
-    Other,
-}
-
-/// One entry of a directory.
-#[derive(Debug, Clone)]
-pub struct DirEntry {
-    /// Its file name (lossy UTF-8).
-    pub name: String,
-    /// Its full path.
-    pub path: PathBuf,
-    /// What it is (not following symlinks).
-    pub kind: Kind,
-}
-
-/// A read-only file tree. Paths are absolute paths inside the tree; reading follows symlinks
-/// only while they stay inside it, and only regular files are ever opened.
-pub trait Tree: Send + Sync {
-    /// Reads at most `cap` bytes of the regular file at `path`, without hashing.
-    fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError>;
-    /// The entries of a directory, sorted by name.
-    fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError>;
-    /// What `path` is, not following a final symlink; `None` when it does not exist.
-    fn kind(&self, path: &Path) -> Option<Kind>;
-    /// The size of the regular file at `path` (through symlinks inside the tree), or `None`
-    /// when there is none.
-    fn file_size(&self, path: &Path) -> Option<u64>;
-    /// Visits every entry under `root` (itself included, symlinks not followed), parents
-    /// before children, entering a directory only when `visit` returns `true` for it; returns
-    /// what could not be walked.
-    fn walk(&self, root: &Path, visit: &mut crate::fswalk::Visit<'_>) -> Vec<Diagnostic> {
-        use crate::fswalk::Enter;
-        self.walk_sized(root, &mut |path, kind, _| {
-            if visit(path, kind) {
-                Enter::Unsized
-            } else {
-                Enter::No
-            }
-        })
-    }
-    /// As [`Tree::walk`], with each regular file's size (not through symlinks) in the
-    /// directories `visit` enters [`Enter::Sized`](crate::fswalk::Enter::Sized): what a walk
-    /// that needs every size asks, instead of a [`Tree::file_size`] per path afterwards.
-    fn walk_sized(&self, root: &Path, visit: &mut crate::fswalk::SizedVisit<'_>)
-    -> Vec<Diagnostic>;
-    /// The per-file read cap.
-    fn max_file_size(&self) -> u64;
-    /// The root no symlink may leave.
-    fn root(&self) -> &Path;
-    /// Whether absolute paths of the scanned system are taken inside [`Tree::root`].
-    fn rooted(&self) -> bool;
-    /// How a path of this tree is shown to people: the path itself for a directory on disk,
-    /// the chain `artifact › member` for an artifact.
-    fn display(&self, path: &Path) -> PathBuf {
-        path.to_path_buf()
-    }
-    /// A note on where a file came from, when the display path does not say it all (the
-    /// command that created an image layer).
-    fn provenance(&self, _path: &Path) -> Option<String> {
-        None
-    }
-
-    /// Reads a regular file within [`Tree::max_file_size`] and hashes what it read.
-    fn read(&self, path: &Path) -> Result<FileBytes, ReadError> {
-        let mut data = self.read_capped(path, self.max_file_size())?;
-        data.sha256 = sha256_hex(&data.bytes);
-        Ok(data)
-    }
-    /// As [`Tree::read`], leaving `sha256` empty: for bulk reads that hash only what they
-    /// report.
-    fn read_unhashed(&self, path: &Path) -> Result<FileBytes, ReadError> {
-        self.read_capped(path, self.max_file_size())
-    }
-    /// Reads a regular file within [`Tree::max_file_size`] in windows of at most `window`
-    /// bytes, each starting `overlap` bytes before the previous one ended, so that a file of
-    /// any size is judged in bounded memory; `visit` gets each window's offset in the file.
-    /// Returns the file's size and whether it was longer than the cap. A tree already in
-    /// memory may visit slices of what it holds.
-    fn read_windows(
-        &self,
-        path: &Path,
-        window: usize,
-        overlap: usize,
-        visit: &mut dyn FnMut(u64, &[u8]),
-    ) -> Result<(u64, bool), ReadError>;
-    /// Whether `path` is a regular file or a symlink to one inside the tree.
-    fn is_file(&self, path: &Path) -> bool {
-        self.file_size(path).is_some()
-    }
-    /// Whether `path` is a directory (not through a symlink).
-    fn is_dir(&self, path: &Path) -> bool {
-        self.kind(path) == Some(Kind::Dir)
-    }
-}
-
-impl Tree for Reader {
-    fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError> {
-        Reader::read_capped(self, path, cap)
-    }
-
-    fn read_windows(
-        &self,
-        path: &Path,
-        window: usize,
-        overlap: usize,
-        visit: &mut dyn FnMut(u64, &[u8]),
-    ) -> Result<(u64, bool), ReadError> {
-        Reader::read_windows(self, path, window, overlap, visit)
-    }
-
-    fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError> {
-        let mut out: Vec<DirEntry> = std::fs::read_dir(dir)?
-            .flatten()
-            .map(|e| DirEntry {
-                name: e.file_name().to_string_lossy().into_owned(),
-                kind: e.file_type().map_or(Kind::Other, |t| kind_of(&t)),
-                path: e.path(),
-            })
-            .collect();
-        out.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(out)
-    }
-
-    fn kind(&self, path: &Path) -> Option<Kind> {
-        std::fs::symlink_metadata(path)
-            .ok()
-            .map(|m| kind_of(&m.file_type()))
-    }
-
-    fn file_size(&self, path: &Path) -> Option<u64> {
-        // one lstat for the common case, a regular file; links are resolved inside the root
-        let meta = std::fs::symlink_metadata(path).ok()?;
-        let meta = if meta.file_type().is_symlink() {
-            std::fs::symlink_metadata(self.resolve(path).ok()?).ok()?
-        } else {
-            meta
-        };
-        meta.is_file().then_some(meta.len())
-    }
-
-    fn walk_sized(
-        &self,
-        root: &Path,
-        visit: &mut crate::fswalk::SizedVisit<'_>,
-    ) -> Vec<Diagnostic> {
-        crate::fswalk::walk_sized(root, &self.prune, visit)
-    }
-
-    fn max_file_size(&self) -> u64 {
-        self.max_file_size
-    }
-
-    fn root(&self) -> &Path {
-        &self.root
-    }
-
-    fn rooted(&self) -> bool {
-        self.rooted
-    }
-}
-
-/// What a directory entry's type is.
-pub(crate) fn kind_of(t: &std::fs::FileType) -> Kind {
-    if t.is_file() {
-        Kind::File
-    } else if t.is_dir() {
-        Kind::Dir
-    } else if t.is_symlink() {
-        Kind::Symlink
-    } else {
-        Kind::Other
     }
 }

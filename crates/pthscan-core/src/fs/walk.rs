@@ -1,13 +1,18 @@
 //! Walking a directory tree on disk with every thread: each directory is listed by one worker
 //! and its subdirectories handed on to others, so a site directory of a hundred thousand files
-//! is listed at the speed of the cores, not of one. Symlinks are never followed.
+//! is listed at the speed of the cores, not of one. Symlinks are never followed, and every
+//! directory is opened inside the scan's [`Root`].
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
+use rustix::fs::AtFlags;
+
+use super::Kind;
+use super::disk::{kind_of_mode, list_dir};
+use super::read::ReadError;
+use super::root::Root;
 use crate::diagnostic::Diagnostic;
-use crate::fsread::io_reason;
-use crate::sources::{Kind, kind_of};
 
 /// What a walk calls for each entry: `true` to enter it when it is a directory. Calls never
 /// overlap; all entries of one directory come in one run, after the directory itself.
@@ -29,26 +34,39 @@ pub enum Enter {
 /// how to enter each directory.
 pub type SizedVisit<'a> = dyn FnMut(&Path, Kind, Option<u64>) -> Enter + Send + 'a;
 
-/// Visits `root` (followed if a symlink) and every entry under it, parents before children,
-/// skipping the directories in `prune`, with the size of every regular file in the directories
-/// entered [`Enter::Sized`], taken by a `stat` relative to the open directory as it is listed
-/// (as `find -size` does): the kernel looks up one name, not every component of a full path as
-/// a `stat` by path afterwards makes it do. Returns what could not be listed.
-pub fn walk_sized(root: &Path, prune: &[PathBuf], visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {
-    let (kind, size) = match std::fs::metadata(root) {
-        Ok(m) if m.is_dir() => (Kind::Dir, None),
-        Ok(m) if m.is_file() => (Kind::File, Some(m.len())),
-        Ok(_) => (Kind::Other, None),
-        Err(err) => return vec![cannot_walk(root, &err)],
+/// Visits `start` (followed if a symlink inside `root`) and every entry under it, parents
+/// before children, skipping the directories in `prune`, with the size of every regular file in
+/// the directories entered [`Enter::Sized`], taken by a `stat` relative to the open directory
+/// as it is listed (as `find -size` does): the kernel looks up one name, not every component of
+/// a full path as a `stat` by path afterwards makes it do. Every directory is opened inside
+/// `root` and never through a symlink. Returns what could not be listed.
+pub fn walk_sized(
+    root: &Root,
+    start: &Path,
+    prune: &[PathBuf],
+    visit: &mut SizedVisit<'_>,
+) -> Vec<Diagnostic> {
+    let (real, st) = match root
+        .resolve(start, true)
+        .and_then(|real| root.stat(&real, false).map(|st| (real, st)))
+    {
+        Ok(found) => found,
+        Err(err) => return vec![cannot_walk(start, &err)],
     };
+    let kind = kind_of_mode(st.st_mode);
+    let size = (kind == Kind::File).then_some(st.st_size as u64);
     let state = Mutex::new(State {
         visit,
         problems: Vec::new(),
     });
-    let enter = (state.lock().unwrap_or_else(PoisonError::into_inner).visit)(root, kind, size);
-    if kind == Kind::Dir && enter != Enter::No && !prune.iter().any(|p| p == root) {
+    let enter = (state.lock().unwrap_or_else(PoisonError::into_inner).visit)(start, kind, size);
+    if kind == Kind::Dir && enter != Enter::No && !prune.iter().any(|p| p == start) {
         let sizes = enter == Enter::Sized;
-        rayon::scope(|s| list(s, root.to_path_buf(), prune, sizes, &state));
+        let dir = Dir {
+            shown: start.to_path_buf(),
+            real,
+        };
+        rayon::scope(|s| list(s, root, dir, prune, sizes, &state));
     }
     state
         .into_inner()
@@ -61,60 +79,72 @@ struct State<'v, 'a> {
     problems: Vec<Diagnostic>,
 }
 
+/// A directory to list: the path visits are given (the start as the caller named it), and the
+/// same directory with the start's symlinks resolved, which is opened.
+struct Dir {
+    shown: PathBuf,
+    real: PathBuf,
+}
+
 /// Lists `dir` (`sizes`: with a `stat` of each regular file), visits its entries, and hands
 /// the subdirectories to be entered to the pool.
 fn list<'s>(
     scope: &rayon::Scope<'s>,
-    dir: PathBuf,
+    root: &'s Root,
+    dir: Dir,
     prune: &'s [PathBuf],
     sizes: bool,
     state: &'s Mutex<State<'_, '_>>,
 ) {
-    let mut entries: Vec<(PathBuf, Kind, Option<u64>)> = Vec::new();
+    let mut names: Vec<(std::ffi::OsString, Kind)> = Vec::new();
     let mut problems = Vec::new();
-    match std::fs::read_dir(&dir) {
-        Ok(read) => {
-            for entry in read {
-                match entry {
-                    Ok(e) => {
-                        // the kind from the directory listing (d_type), lstat where it has none
-                        let kind = e.file_type().map_or(Kind::Other, |t| kind_of(&t));
-                        // statx relative to the directory's descriptor, not following links
-                        let size = if sizes && kind == Kind::File {
-                            e.metadata().ok().filter(|m| m.is_file()).map(|m| m.len())
-                        } else {
-                            None
-                        };
-                        entries.push((e.path(), kind, size));
-                    }
-                    Err(err) => problems.push(cannot_walk(&dir, &err)),
-                }
+    let mut entries: Vec<(std::ffi::OsString, Kind, Option<u64>)> = Vec::new();
+    match list_dir(root, &dir.real, false, &mut |name, kind| {
+        names.push((name.to_os_string(), kind));
+    }) {
+        Ok(fd) => {
+            for (name, kind) in names {
+                // statx relative to the directory's descriptor, not following links
+                let size = if sizes && kind == Kind::File {
+                    rustix::fs::statat(&fd, &name, AtFlags::SYMLINK_NOFOLLOW)
+                        .ok()
+                        .filter(|st| kind_of_mode(st.st_mode) == Kind::File)
+                        .map(|st| st.st_size as u64)
+                } else {
+                    None
+                };
+                entries.push((name, kind, size));
             }
         }
-        Err(err) => problems.push(cannot_walk(&dir, &err)),
+        Err(err) => problems.push(cannot_walk(&dir.shown, &err)),
     }
     let mut subdirs = Vec::new();
     {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
         state.problems.append(&mut problems);
-        for (path, kind, size) in entries {
+        for (name, kind, size) in entries {
+            let path = dir.shown.join(&name);
             if kind == Kind::Dir && prune.contains(&path) {
                 continue;
             }
             match (state.visit)(&path, kind, size) {
-                Enter::Sized if kind == Kind::Dir => subdirs.push((path, true)),
-                Enter::Unsized if kind == Kind::Dir => subdirs.push((path, false)),
+                Enter::Sized if kind == Kind::Dir => subdirs.push((path, name, true)),
+                Enter::Unsized if kind == Kind::Dir => subdirs.push((path, name, false)),
                 _ => {}
             }
         }
     }
-    for (sub, sizes) in subdirs {
-        scope.spawn(move |s| list(s, sub, prune, sizes, state));
+    for (shown, name, sizes) in subdirs {
+        let sub = Dir {
+            shown,
+            real: dir.real.join(name),
+        };
+        scope.spawn(move |s| list(s, root, sub, prune, sizes, state));
     }
 }
 
-fn cannot_walk(path: &Path, err: &std::io::Error) -> Diagnostic {
-    Diagnostic::incomplete(path, format!("cannot walk directory: {}", io_reason(err)))
+fn cannot_walk(path: &Path, err: &ReadError) -> Diagnostic {
+    Diagnostic::incomplete(path, format!("cannot walk directory: {err}"))
 }
 
 #[cfg(test)]
@@ -124,7 +154,8 @@ mod tests {
     #[test]
     fn visits_everything_once_parents_first_and_skips_what_it_is_told_to() {
         let d = tempfile::tempdir().unwrap();
-        let r = d.path();
+        let r = &std::fs::canonicalize(d.path()).unwrap();
+        let root = Root::open(r, false).unwrap();
         for dir in ["a/b/c", "a/skip/deep", "pruned/x", "e"] {
             std::fs::create_dir_all(r.join(dir)).unwrap();
         }
@@ -140,7 +171,7 @@ mod tests {
         }
         std::os::unix::fs::symlink(r.join("a"), r.join("e/loop")).unwrap();
         let mut seen: Vec<(PathBuf, Kind)> = Vec::new();
-        let problems = walk_sized(r, &[r.join("pruned")], &mut |p, k, _| {
+        let problems = walk_sized(&root, r, &[r.join("pruned")], &mut |p, k, _| {
             seen.push((p.strip_prefix(r).unwrap().to_path_buf(), k));
             if p.ends_with("skip") {
                 Enter::No
@@ -171,13 +202,14 @@ mod tests {
     #[test]
     fn a_sized_walk_gives_each_regular_files_size_where_asked_and_none_for_the_rest() {
         let d = tempfile::tempdir().unwrap();
-        let r = d.path();
+        let r = &std::fs::canonicalize(d.path()).unwrap();
+        let root = Root::open(r, false).unwrap();
         std::fs::create_dir_all(r.join("pkg/sub")).unwrap();
         std::fs::write(r.join("pkg/a.py"), "x = 1\n").unwrap();
         std::fs::write(r.join("pkg/sub/big.py"), "y = 2\n").unwrap();
         std::os::unix::fs::symlink(r.join("pkg/a.py"), r.join("pkg/link.py")).unwrap();
         let mut seen: Vec<(String, Kind, Option<u64>)> = Vec::new();
-        let problems = walk_sized(r, &[], &mut |p, k, size| {
+        let problems = walk_sized(&root, r, &[], &mut |p, k, size| {
             let rel = p.strip_prefix(r).unwrap().to_string_lossy().into_owned();
             seen.push((rel, k, size));
             if p.ends_with("sub") {
@@ -204,8 +236,9 @@ mod tests {
     #[test]
     fn what_cannot_be_listed_is_reported_with_its_path() {
         let d = tempfile::tempdir().unwrap();
-        let missing = d.path().join("missing");
-        let problems = walk_sized(&missing, &[], &mut |_, _, _| Enter::Unsized);
+        let root = Root::open(d.path(), false).unwrap();
+        let missing = root.path().join("missing");
+        let problems = walk_sized(&root, &missing, &[], &mut |_, _, _| Enter::Unsized);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, missing);
         assert!(

@@ -1,0 +1,359 @@
+//! [`Disk`]: a directory tree on disk, read through its [`Root`] so that no path, link or
+//! `..` leads out of it, and only regular files are ever opened for reading, never past a size
+//! cap.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use rustix::fs::{AtFlags, FileType};
+
+use super::read::{FileBytes, ReadError, ReadStats};
+use super::root::Root;
+use super::walk::{self, SizedVisit};
+use super::{DirEntry, Kind, Tree};
+use crate::diagnostic::Diagnostic;
+
+/// A directory tree on disk, confined to its root.
+#[derive(Debug, Clone)]
+pub struct Disk {
+    root: Arc<Root>,
+    /// At most this many bytes are read from one file.
+    pub max_file_size: u64,
+    /// Counters, shared by clones.
+    pub stats: Arc<ReadStats>,
+    /// Directories a walk does not enter (pseudo and network filesystems).
+    pub prune: Arc<Vec<PathBuf>>,
+}
+
+impl Disk {
+    /// A tree confined to `root` (see [`Root::open`] for `in_root`), reading at most
+    /// `max_file_size` bytes of a file.
+    pub fn open(
+        root: &Path,
+        in_root: bool,
+        max_file_size: u64,
+        stats: Arc<ReadStats>,
+    ) -> std::io::Result<Disk> {
+        Ok(Disk::with_root(
+            Arc::new(Root::open(root, in_root)?),
+            max_file_size,
+            stats,
+        ))
+    }
+
+    /// A tree over an open root.
+    pub fn with_root(root: Arc<Root>, max_file_size: u64, stats: Arc<ReadStats>) -> Disk {
+        Disk {
+            root,
+            max_file_size,
+            stats,
+            prune: Arc::default(),
+        }
+    }
+
+    /// The confinement every path of this tree goes through.
+    pub fn confinement(&self) -> &Arc<Root> {
+        &self.root
+    }
+
+    /// `path` with its symlinks resolved inside the root (see [`Root::resolve`]).
+    pub fn resolve(&self, path: &Path) -> Result<PathBuf, ReadError> {
+        self.root.resolve(path, true)
+    }
+
+    /// Opens a regular file, through symlinks that stay inside the root, for reading; returns
+    /// it with its size.
+    pub fn open_file(&self, path: &Path) -> Result<(File, u64), ReadError> {
+        self.root.open_file(path)
+    }
+}
+
+impl Tree for Disk {
+    fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError> {
+        let (file, size) = self.open_file(path)?;
+        let mut bytes = Vec::with_capacity(size.min(cap) as usize);
+        file.take(cap).read_to_end(&mut bytes)?;
+        let truncated = size > cap;
+        self.stats.files.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Ok(FileBytes {
+            sha256: String::new(),
+            bytes,
+            size,
+            truncated,
+        })
+    }
+
+    fn read_windows(
+        &self,
+        path: &Path,
+        window: usize,
+        overlap: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(u64, bool), ReadError> {
+        let (file, size) = self.open_file(path)?;
+        let cap = self.max_file_size;
+        let wanted = size.min(cap);
+        let window = window.max(overlap + 1);
+        let mut buf = Vec::with_capacity((wanted as usize).min(window));
+        let mut reader = file.take(cap);
+        let mut offset = 0u64; // of buf[0] in the file
+        let mut total = 0u64;
+        loop {
+            let kept = buf.len();
+            let room = window - kept;
+            let read = (&mut reader).take(room as u64).read_to_end(&mut buf)?;
+            total += read as u64;
+            if read == 0 && offset > 0 {
+                break; // the previous window ended the file
+            }
+            visit(offset, &buf);
+            if buf.len() < window {
+                break;
+            }
+            // keep the last `overlap` bytes as the start of the next window
+            let drop = buf.len() - overlap;
+            buf.drain(..drop);
+            offset += drop as u64;
+        }
+        self.stats.files.fetch_add(1, Ordering::Relaxed);
+        self.stats.bytes.fetch_add(total, Ordering::Relaxed);
+        Ok((size, size > cap))
+    }
+
+    fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError> {
+        let mut out = Vec::new();
+        list_dir(&self.root, dir, true, &mut |name, kind| {
+            out.push(DirEntry {
+                name: name.to_string_lossy().into_owned(),
+                path: dir.join(name),
+                kind,
+            });
+        })?;
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    fn kind(&self, path: &Path) -> Option<Kind> {
+        self.root
+            .stat(path, false)
+            .ok()
+            .map(|st| kind_of_mode(st.st_mode))
+    }
+
+    fn file_size(&self, path: &Path) -> Option<u64> {
+        let st = self.root.stat(path, true).ok()?;
+        (kind_of_mode(st.st_mode) == Kind::File).then_some(st.st_size as u64)
+    }
+
+    fn walk_sized(&self, root: &Path, visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {
+        walk::walk_sized(&self.root, root, &self.prune, visit)
+    }
+
+    fn max_file_size(&self) -> u64 {
+        self.max_file_size
+    }
+
+    fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    fn rooted(&self) -> bool {
+        self.root.in_root()
+    }
+}
+
+/// Lists the directory at `dir` inside `root` (a last symlink followed inside the root when
+/// `follow_last`), handing each entry's name and kind (not following links) to `entry`, `.` and
+/// `..` left out. Returns the directory's descriptor for `stat`s relative to it.
+pub(crate) fn list_dir(
+    root: &Root,
+    dir: &Path,
+    follow_last: bool,
+    entry: &mut dyn FnMut(&OsStr, Kind),
+) -> Result<std::os::fd::OwnedFd, ReadError> {
+    let fd = root.open_dir(dir, follow_last)?;
+    let entries = rustix::fs::Dir::read_from(&fd).map_err(std::io::Error::from)?;
+    for e in entries {
+        let e = e.map_err(std::io::Error::from)?;
+        let name = OsStr::from_bytes(e.file_name().to_bytes());
+        if name == "." || name == ".." {
+            continue;
+        }
+        let kind = match e.file_type() {
+            // a filesystem without d_type: ask, relative to the directory, not following
+            FileType::Unknown => rustix::fs::statat(&fd, name, AtFlags::SYMLINK_NOFOLLOW)
+                .map_or(Kind::Other, |st| kind_of_mode(st.st_mode)),
+            t => kind_of_type(t),
+        };
+        entry(name, kind);
+    }
+    Ok(fd)
+}
+
+/// What a file of this mode is.
+pub(crate) fn kind_of_mode(mode: rustix::fs::RawMode) -> Kind {
+    kind_of_type(FileType::from_raw_mode(mode))
+}
+
+fn kind_of_type(t: FileType) -> Kind {
+    match t {
+        FileType::RegularFile => Kind::File,
+        FileType::Directory => Kind::Dir,
+        FileType::Symlink => Kind::Symlink,
+        _ => Kind::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn disk(root: &Path, in_root: bool) -> Disk {
+        Disk::open(root, in_root, 8, Arc::default()).unwrap()
+    }
+
+    #[test]
+    fn reads_within_cap_and_reports_truncation() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a"), b"0123456789").unwrap();
+        let t = disk(d.path(), false);
+        let r = t.read(&t.root().join("a")).unwrap();
+        assert_eq!(
+            (r.bytes.as_slice(), r.size, r.truncated),
+            (&b"01234567"[..], 10, true)
+        );
+    }
+
+    #[test]
+    fn refuses_fifo_without_blocking() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("f.pth");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let t = disk(d.path(), false);
+        assert!(matches!(
+            t.read(&t.root().join("f.pth")),
+            Err(ReadError::NotRegular { kind: "FIFO" })
+        ));
+    }
+
+    #[test]
+    fn symlinks_inside_root_are_followed_outside_not_and_loops_end() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("real"), b"x").unwrap();
+        std::fs::write(d.path().join("outside"), b"y").unwrap();
+        symlink("real", root.join("in")).unwrap();
+        symlink("../outside", root.join("out")).unwrap();
+        symlink("loop2", root.join("loop1")).unwrap();
+        symlink("loop1", root.join("loop2")).unwrap();
+        let t = disk(&root, false);
+        let r = t.root().to_path_buf();
+        assert_eq!(t.read(&r.join("in")).unwrap().bytes, b"x");
+        assert!(matches!(
+            t.read(&r.join("out")),
+            Err(ReadError::EscapesRoot { .. })
+        ));
+        assert!(matches!(
+            t.read(&r.join("loop1")),
+            Err(ReadError::SymlinkLoop)
+        ));
+        // a path named outside the root, or leaving it by `..`, is refused on the live host
+        assert!(matches!(
+            t.read(&d.path().join("outside")),
+            Err(ReadError::EscapesRoot { .. })
+        ));
+        assert!(matches!(
+            t.read(&r.join("../outside")),
+            Err(ReadError::EscapesRoot { .. })
+        ));
+    }
+
+    #[test]
+    fn rooted_absolute_links_resolve_inside_the_image() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        std::fs::create_dir_all(root.join("etc/python3.11")).unwrap();
+        std::fs::create_dir_all(root.join("usr/lib/python3.11")).unwrap();
+        std::fs::write(root.join("etc/python3.11/sitecustomize.py"), b"import x").unwrap();
+        symlink(
+            "/etc/python3.11/sitecustomize.py",
+            root.join("usr/lib/python3.11/sitecustomize.py"),
+        )
+        .unwrap();
+        let t = disk(root, true);
+        let got = t
+            .read(&t.root().join("usr/lib/python3.11/sitecustomize.py"))
+            .unwrap();
+        assert_eq!(got.bytes, b"import x");
+    }
+
+    /// The shapes an attacker uses to lead a scan of a mounted disk out of it: every one
+    /// resolves inside the root, where the evidence's own file is (or nothing is).
+    #[test]
+    fn every_path_of_a_mounted_system_stays_inside_it() {
+        let d = tempfile::tempdir().unwrap();
+        let host = d.path().join("host");
+        let root = d.path().join("evidence");
+        for dir in ["etc", "lib", "usr/lib/site-packages"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        std::fs::create_dir_all(host.join("etc")).unwrap();
+        std::fs::write(host.join("etc/shadow"), b"HOST").unwrap();
+        std::fs::write(root.join("etc/shadow"), b"EVID").unwrap();
+        // a link in the middle of a path, absolute and relative, and a link to the host's own
+        // absolute path
+        symlink("/", root.join("esc")).unwrap();
+        symlink("../../../../../../../..", root.join("usr/lib/up")).unwrap();
+        symlink(&host, root.join("hostlink")).unwrap();
+        let t = disk(&root, true);
+        let r = t.root().to_path_buf();
+        let site = r.join("usr/lib/site-packages");
+        for path in [
+            r.join("esc/etc/shadow"),
+            r.join("usr/lib/up/etc/shadow"),
+            site.join("../../../../../../../etc/shadow"),
+            PathBuf::from("/etc/shadow"),
+            r.join("esc/esc/esc/etc/shadow"),
+        ] {
+            let got = t.read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            assert_eq!(got.bytes, b"EVID", "{path:?}");
+            assert!(t.resolve(&path).unwrap().starts_with(&r), "{path:?}");
+        }
+        // the host path through a link is the evidence's path of that name: not there
+        assert!(t.read(&r.join("hostlink/etc/shadow")).is_err());
+        // a directory listed through a link in the middle lists the evidence's
+        let names: Vec<String> = t
+            .list(&r.join("esc/etc"))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(names, ["shadow"]);
+        assert_eq!(t.kind(&r.join("esc")), Some(Kind::Symlink));
+        assert_eq!(t.file_size(&r.join("esc/etc/shadow")), Some(4));
+    }
+
+    #[test]
+    fn unreadable_file_is_an_io_error() {
+        let d = tempfile::tempdir().unwrap();
+        let t = disk(d.path(), false);
+        assert!(matches!(
+            t.read(&t.root().join("missing")),
+            Err(ReadError::Io(_))
+        ));
+    }
+}

@@ -1,0 +1,127 @@
+//! The one way pthscan touches a file. A [`Tree`] is a read-only file tree that detectors walk
+//! the same way whatever is behind it: a directory on disk ([`Disk`], confined to its [`Root`]:
+//! no path, link or `..` leads out of it), or an artifact held in memory
+//! ([`MemTree`](crate::sources::MemTree): a wheel, an sdist, the merged layers of an image),
+//! whose links resolve inside it the same way.
+//!
+//! - [`root`]: resolving every path inside the scan's root (`openat2(RESOLVE_IN_ROOT)`).
+//! - [`disk`]: the tree on disk; [`walk`]: walking it with every thread.
+//! - [`read`]: what a read gives ([`FileBytes`]) and how it fails ([`ReadError`]).
+
+pub mod disk;
+pub mod read;
+pub mod root;
+pub mod walk;
+
+use std::path::{Path, PathBuf};
+
+pub use disk::Disk;
+pub use read::{
+    FileBytes, ReadError, ReadStats, io_reason, join_normalized, normalize, sha256_hex,
+};
+pub use root::Root;
+
+use crate::diagnostic::Diagnostic;
+
+/// What a path is, without following a symlink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link.
+    Symlink,
+    /// A FIFO, socket, device or anything else that is never read.
+    Other,
+}
+
+/// One entry of a directory.
+#[derive(Debug, Clone)]
+pub struct DirEntry {
+    /// Its file name (lossy UTF-8).
+    pub name: String,
+    /// Its full path.
+    pub path: PathBuf,
+    /// What it is (not following symlinks).
+    pub kind: Kind,
+}
+
+/// A read-only file tree. Paths are absolute paths inside the tree; reading follows symlinks
+/// only while they stay inside it, and only regular files are ever opened.
+pub trait Tree: Send + Sync {
+    /// Reads at most `cap` bytes of the regular file at `path`, without hashing.
+    fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError>;
+    /// The entries of a directory, sorted by name.
+    fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError>;
+    /// What `path` is, not following a final symlink; `None` when it does not exist.
+    fn kind(&self, path: &Path) -> Option<Kind>;
+    /// The size of the regular file at `path` (through symlinks inside the tree), or `None`
+    /// when there is none.
+    fn file_size(&self, path: &Path) -> Option<u64>;
+    /// Visits every entry under `root` (itself included, symlinks not followed), parents
+    /// before children, entering a directory only when `visit` returns `true` for it; returns
+    /// what could not be walked.
+    fn walk(&self, root: &Path, visit: &mut walk::Visit<'_>) -> Vec<Diagnostic> {
+        use walk::Enter;
+        self.walk_sized(root, &mut |path, kind, _| {
+            if visit(path, kind) {
+                Enter::Unsized
+            } else {
+                Enter::No
+            }
+        })
+    }
+    /// As [`Tree::walk`], with each regular file's size (not through symlinks) in the
+    /// directories `visit` enters [`Enter::Sized`](walk::Enter::Sized): what a walk
+    /// that needs every size asks, instead of a [`Tree::file_size`] per path afterwards.
+    fn walk_sized(&self, root: &Path, visit: &mut walk::SizedVisit<'_>) -> Vec<Diagnostic>;
+    /// The per-file read cap.
+    fn max_file_size(&self) -> u64;
+    /// The root no symlink may leave.
+    fn root(&self) -> &Path;
+    /// Whether absolute paths of the scanned system are taken inside [`Tree::root`].
+    fn rooted(&self) -> bool;
+    /// How a path of this tree is shown to people: the path itself for a directory on disk,
+    /// the chain `artifact › member` for an artifact.
+    fn display(&self, path: &Path) -> PathBuf {
+        path.to_path_buf()
+    }
+    /// A note on where a file came from, when the display path does not say it all (the
+    /// command that created an image layer).
+    fn provenance(&self, _path: &Path) -> Option<String> {
+        None
+    }
+
+    /// Reads a regular file within [`Tree::max_file_size`] and hashes what it read.
+    fn read(&self, path: &Path) -> Result<FileBytes, ReadError> {
+        let mut data = self.read_capped(path, self.max_file_size())?;
+        data.sha256 = sha256_hex(&data.bytes);
+        Ok(data)
+    }
+    /// As [`Tree::read`], leaving `sha256` empty: for bulk reads that hash only what they
+    /// report.
+    fn read_unhashed(&self, path: &Path) -> Result<FileBytes, ReadError> {
+        self.read_capped(path, self.max_file_size())
+    }
+    /// Reads a regular file within [`Tree::max_file_size`] in windows of at most `window`
+    /// bytes, each starting `overlap` bytes before the previous one ended, so that a file of
+    /// any size is judged in bounded memory; `visit` gets each window's offset in the file.
+    /// Returns the file's size and whether it was longer than the cap. A tree already in
+    /// memory may visit slices of what it holds.
+    fn read_windows(
+        &self,
+        path: &Path,
+        window: usize,
+        overlap: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(u64, bool), ReadError>;
+    /// Whether `path` is a regular file or a symlink to one inside the tree.
+    fn is_file(&self, path: &Path) -> bool {
+        self.file_size(path).is_some()
+    }
+    /// Whether `path` is a directory (not through a symlink).
+    fn is_dir(&self, path: &Path) -> bool {
+        self.kind(path) == Some(Kind::Dir)
+    }
+}

@@ -1,0 +1,140 @@
+//! What reading a file gives and how it fails, shared by the disk and in-memory trees.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+
+use sha2::{Digest, Sha256};
+
+/// Why a file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// A FIFO, socket, device or directory where a file was expected.
+    #[error("not a regular file ({kind}), skipped")]
+    NotRegular {
+        /// What it is.
+        kind: &'static str,
+    },
+    /// A symlink that leads outside the scanned root.
+    #[error("symlink to `{target}` leads outside the scanned root, not followed")]
+    EscapesRoot {
+        /// Where it points.
+        target: String,
+    },
+    /// Too many symlinks in a row: a loop.
+    #[error("too many levels of symbolic links (a symlink loop)")]
+    SymlinkLoop,
+    /// An artifact member whose content was not kept (too large, over the memory budget).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The operating system refused.
+    #[error("{}", io_reason(.0))]
+    Io(#[from] std::io::Error),
+}
+
+impl ReadError {
+    /// Whether the file is simply not there (nothing to say), as opposed to there and not
+    /// readable (something to say).
+    pub fn is_missing(&self) -> bool {
+        matches!(self, ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// An I/O error as a lower-case reason without Rust's `(os error N)` suffix.
+pub fn io_reason(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    let text = match text.rfind(" (os error ") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A file read within a size cap.
+#[derive(Debug, Clone)]
+pub struct FileBytes {
+    /// The bytes (at most the cap).
+    pub bytes: Vec<u8>,
+    /// The file's full size.
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the bytes read (the whole file unless `truncated`); empty
+    /// from an unhashed read.
+    pub sha256: String,
+    /// Whether the file was larger than the cap and only its head was read.
+    pub truncated: bool,
+}
+
+/// How much was read, across threads.
+#[derive(Debug, Default)]
+pub struct ReadStats {
+    /// Files opened and read.
+    pub files: AtomicU64,
+    /// Bytes read.
+    pub bytes: AtomicU64,
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// Removes `.` and folds `..` without touching the filesystem.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `base` (already normal, see [`normalize`]) joined with the `/`-separated relative path
+/// `rel`, normalised. The common case, a path without `.`, `..` or empty components, is a
+/// plain join: a host's RECORDs list hundreds of thousands of such paths.
+pub fn join_normalized(base: &Path, rel: &str) -> PathBuf {
+    if !rel.starts_with('/')
+        && rel
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+    {
+        base.join(rel)
+    } else {
+        normalize(&base.join(rel))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_normalized_is_normalize_of_the_join() {
+        let base = Path::new("/v/lib/python3.12/site-packages");
+        for rel in [
+            "a/b.py",
+            "../../../bin/tool",
+            "./a//b.py",
+            "a/./b/../c.py",
+            "a/",
+            "/abs/x",
+            "..",
+            "x.dist-info/RECORD",
+        ] {
+            assert_eq!(
+                join_normalized(base, rel),
+                normalize(&base.join(rel)),
+                "{rel}"
+            );
+        }
+    }
+}
