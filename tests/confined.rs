@@ -98,6 +98,11 @@ fn named_paths(line: &str) -> Vec<String> {
     let mut chars = line.chars().peekable();
     let mut quoted = 0;
     let readlink = line.contains("readlink");
+    // a readlink that strace shows resumed on a line of its own: what follows is the target
+    // read back (data, not a path looked up)
+    if readlink && line.contains("resumed>") {
+        return out;
+    }
     while let Some(c) = chars.next() {
         let end = match c {
             '"' => '"',
@@ -208,7 +213,8 @@ fn under_root_nothing_outside_it_is_opened_listed_or_reported() {
             .iter()
             .any(|f| f["rule"] == "PTH001")
     );
-    assert_eq!(code, 1, "findings at the threshold: {json:#}");
+    // what was asked for could not all be judged (the link to the host is absent inside the root)
+    assert_eq!(code, 2, "a given PATH is missing: {json:#}");
 }
 
 /// On the live host, a folder given is the root: a link or `..` that leaves it is refused
@@ -222,6 +228,7 @@ fn a_folder_given_is_its_own_root() {
     let venv = base.join("venv");
     let site = venv.join("lib/python3.12/site-packages");
     write(&venv.join("pyvenv.cfg"), b"version = 3.12.4\n");
+    std::fs::create_dir_all(&site).unwrap();
     symlink(
         outside.join("pkg/sitecustomize.py"),
         site.join("sitecustomize.py"),

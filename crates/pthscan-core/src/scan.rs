@@ -398,12 +398,16 @@ fn locate_input(
     if in_root {
         let inside = system.path().join(path.strip_prefix("/").unwrap_or(path));
         return match system.resolve(&inside, true) {
-            Ok(real) => {
-                let kind = system
-                    .stat(&real, false)
-                    .map(|st| disk::kind_of_mode(st.st_mode));
-                (real, kind)
-            }
+            Ok(real) => match system.stat(&real, false) {
+                Ok(st) => (real, Ok(disk::kind_of_mode(st.st_mode))),
+                // named as given, and where its links lead inside the root
+                Err(err) if real != inside => {
+                    let shown = crate::pathfmt::display_path(&real);
+                    let why = format!("leads to `{shown}` inside the root: {err}");
+                    (inside, Err(crate::fs::ReadError::Unavailable(why)))
+                }
+                Err(err) => (inside, Err(err)),
+            },
             Err(err) => (inside, Err(err)),
         };
     }
@@ -1063,6 +1067,11 @@ fn deep_file(
         // nothing Python could import, nothing to read: named, not a gap in the scan
         Err(err @ crate::fs::ReadError::NotRegular { .. }) => {
             return (Vec::new(), vec![Diagnostic::note(path, err.to_string())]);
+        }
+        // a dangling link (inside a mounted system, where its target would be): as above
+        Err(err) if err.is_missing() && tree.kind(path) == Some(Kind::Symlink) => {
+            let why = format!("symlink to nothing inside the root: {err}");
+            return (Vec::new(), vec![Diagnostic::note(path, why)]);
         }
         Err(err) => {
             return (
