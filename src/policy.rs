@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
-    suppress: Vec<Suppression>,
+    suppress: Vec<toml::Spanned<Suppression>>,
 }
 
 /// One suppression: every key given must match; at least one of `rule`, `path`, `sha256`,
@@ -41,46 +41,31 @@ pub struct Suppression {
 #[derive(Debug)]
 pub struct Suppressions {
     file: PathBuf,
-    entries: Vec<Suppression>,
+    /// Each entry with the 1-based line where it starts.
+    entries: Vec<(Suppression, usize)>,
 }
 
 impl Suppressions {
-    /// Reads and checks a suppression file.
+    /// Reads and checks a suppression file. Every refusal names the file and the line of the
+    /// entry.
     pub fn load(file: &Path) -> Result<Suppressions> {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read `{}`", file.display()))?;
         let parsed: ConfigFile = toml::from_str(&text)
             .with_context(|| format!("`{}` is not a valid pthscan config", file.display()))?;
-        for (i, s) in parsed.suppress.iter().enumerate() {
-            let n = i + 1;
-            if s.rule.is_none()
-                && s.path.is_none()
-                && s.sha256.is_none()
-                && s.distribution.is_none()
-            {
-                return Err(anyhow!(
-                    "`{}`: suppression {n} matches everything: give a rule, path, sha256 or distribution",
-                    file.display()
-                ));
-            }
-            if s.reason.trim().is_empty() {
-                return Err(anyhow!(
-                    "`{}`: suppression {n} has an empty reason",
-                    file.display()
-                ));
-            }
-            if let Some(e) = &s.expires
-                && !is_date(e)
-            {
-                return Err(anyhow!(
-                    "`{}`: suppression {n} expires on `{e}`, not a YYYY-MM-DD date",
-                    file.display()
-                ));
-            }
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let mut entries = Vec::with_capacity(parsed.suppress.len());
+        for (i, spanned) in parsed.suppress.into_iter().enumerate() {
+            let line = line_of(spanned.span().start);
+            let s = spanned.into_inner();
+            s.check().map_err(|why| {
+                anyhow!("`{}:{line}`: suppression {} {why}", file.display(), i + 1)
+            })?;
+            entries.push((s, line));
         }
         Ok(Suppressions {
             file: file.to_path_buf(),
-            entries: parsed.suppress,
+            entries,
         })
     }
 
@@ -90,7 +75,7 @@ impl Suppressions {
         let mut used = vec![false; self.entries.len()];
         let before = report.findings.len();
         report.findings.retain(|f| {
-            for (i, s) in self.entries.iter().enumerate() {
+            for (i, (s, _)) in self.entries.iter().enumerate() {
                 let expired = s.expires.as_deref().is_some_and(|e| e <= today);
                 if !expired && s.matches(f) {
                     used[i] = true;
@@ -99,8 +84,8 @@ impl Suppressions {
             }
             true
         });
-        for (i, s) in self.entries.iter().enumerate() {
-            let what = format!("suppression {} ({})", i + 1, s.reason.trim());
+        for (i, (s, line)) in self.entries.iter().enumerate() {
+            let what = format!("suppression {} at line {line} ({})", i + 1, s.reason.trim());
             if let Some(e) = s.expires.as_deref().filter(|e| *e <= today) {
                 report.diagnostics.push(Diagnostic::note(
                     &self.file,
@@ -117,7 +102,71 @@ impl Suppressions {
     }
 }
 
+/// Paths that every real finding's path resembles: a pattern that matches all of them accepts
+/// any file, whatever it looks like.
+const PROBE_PATHS: &[&str] = &[
+    "/a",
+    "/srv/venv/lib/python3.12/site-packages/evil.pth",
+    "/usr/lib/python3/dist-packages/sitecustomize.py",
+    "/home/ann/.config/systemd/user/x.service",
+    "/dist/x-1.0-py3-none-any.whl › x-1.0.dist-info/RECORD",
+    "relative/path.pth",
+];
+
+/// Whether a `path` pattern accepts every file: one made of nothing but `*`, `**` and `/`
+/// (`**`, `**/*`, `/**`, `*/**`, `/*/**`…) names no file or directory and matches by depth
+/// alone; any other pattern that matches every probe path does too.
+pub fn matches_every_path(pattern: &str) -> bool {
+    pattern.bytes().all(|b| b == b'*' || b == b'/')
+        || PROBE_PATHS.iter().all(|probe| glob(pattern, probe))
+}
+
 impl Suppression {
+    /// Why entry `n` is refused, if it is: it must say what it accepts (not everything, not
+    /// every path), and why.
+    fn check(&self) -> Result<(), String> {
+        for (key, value) in [
+            ("rule", &self.rule),
+            ("path", &self.path),
+            ("sha256", &self.sha256),
+            ("distribution", &self.distribution),
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(format!("has an empty `{key}`"));
+            }
+        }
+        if let Some(p) = self.path.as_deref()
+            && matches_every_path(p)
+        {
+            return Err(format!(
+                "has path `{p}`, which matches every path: name the files it accepts \
+                 (`**/site-packages/corp.pth`), or leave `path` out and give a rule, sha256 or \
+                 distribution"
+            ));
+        }
+        if let Some(h) = self.sha256.as_deref()
+            && !(h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(format!("has sha256 `{h}`, not 64 hex digits"));
+        }
+        if self.rule.is_none()
+            && self.path.is_none()
+            && self.sha256.is_none()
+            && self.distribution.is_none()
+        {
+            return Err("matches everything: give a rule, path, sha256 or distribution".into());
+        }
+        if self.reason.trim().is_empty() {
+            return Err("has an empty reason".into());
+        }
+        if let Some(e) = &self.expires
+            && !is_date(e)
+        {
+            return Err(format!("expires on `{e}`, not a YYYY-MM-DD date"));
+        }
+        Ok(())
+    }
+
     fn matches(&self, f: &Finding) -> bool {
         let path = pthscan_core::pathfmt::display_path(&f.location.path);
         self.rule
@@ -295,5 +344,28 @@ mod tests {
         assert!(glob("/opt/*/lib/**", "/opt/app/lib/python3.12/x.py"));
         assert!(!glob("/opt/*/lib/**", "/opt/a/b/lib/x.py"));
         assert!(is_date("2027-01-31") && !is_date("31/01/2027"));
+    }
+
+    #[test]
+    fn a_path_that_accepts_every_file_is_told_from_one_that_names_something() {
+        for p in [
+            "**", "**/*", "/**", "*/**", "/*/**", "**/**", "/**/*", "*", "/*", "//**", "***",
+        ] {
+            assert!(matches_every_path(p), "{p}");
+        }
+        for p in [
+            "**/site-packages/*.pth",
+            "/opt/**",
+            "**/zz.pth",
+            "**/*.pth",
+            "/srv/venv/**",
+        ] {
+            assert!(!matches_every_path(p), "{p}");
+        }
+        // the probes are real paths: every wildcard-only pattern that spans components does
+        // match them all, so the probe test alone catches the classic forms
+        for p in ["**", "**/*", "**/**"] {
+            assert!(PROBE_PATHS.iter().all(|t| glob(p, t)), "{p}");
+        }
     }
 }

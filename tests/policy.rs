@@ -99,6 +99,49 @@ fn suppressions_need_a_reason_match_every_key_given_and_expire_loudly() {
 }
 
 #[test]
+fn a_path_pattern_that_matches_every_path_is_refused_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    venv_with(dir.path(), &[("zz.pth", "import os; os.system('id')\n")]);
+    let cfg_dir = tempfile::tempdir().unwrap();
+    let cfg = cfg_dir.path().join("policy.toml");
+    for pattern in ["**", "**/*", "/**", "*/**", "/*/**", "**/**", "/**/*", "*"] {
+        // with a rule beside it too: a path that accepts every file says nothing, or hides
+        std::fs::write(
+            &cfg,
+            format!(
+                "[[suppress]]\nrule = \"PTH002\"\nreason = \"fine\"\n\n[[suppress]]\nrule = \"PTH001\"\npath = \"{pattern}\"\nreason = \"all of them\"\n"
+            ),
+        )
+        .unwrap();
+        let out = pthscan(&[
+            dir.path().to_str().unwrap(),
+            "--config",
+            cfg.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&out), 2, "{pattern}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "`{}:5`: suppression 2 has path `{pattern}`, which matches every path",
+                cfg.display()
+            )),
+            "{pattern}: {err}"
+        );
+        assert!(stdout(&out).is_empty(), "{pattern}: no report when refused");
+    }
+    // a pattern that names something is accepted, and applies
+    std::fs::write(
+        &cfg,
+        "[[suppress]]\nrule = \"PTH001\"\npath = \"**/zz.pth\"\nreason = \"reviewed\"\n",
+    )
+    .unwrap();
+    let (json, out) = scan_json(dir.path(), &["--config", cfg.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(rules_at(&json), []);
+    assert_eq!(json["summary"]["suppressed"], 1);
+}
+
+#[test]
 fn a_baseline_reports_only_what_is_new_or_changed() {
     let dir = tempfile::tempdir().unwrap();
     venv_with(dir.path(), &[("old.pth", "import os; os.system('id')\n")]);
