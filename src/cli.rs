@@ -74,8 +74,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
 
-    /// Suppressions from FILE instead of `pthscan.toml` in the scanned root (see README,
-    /// "Suppressions").
+    /// Suppressions from FILE. Without it: the operator's own `pthscan.toml`
+    /// ($XDG_CONFIG_HOME/pthscan, ~/.config/pthscan, then /etc/pthscan) when owned by root or
+    /// the user running pthscan and writable by no one else, and none with --root. A
+    /// `pthscan.toml` in the scanned tree is reported (CFG001), never obeyed.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 

@@ -2,11 +2,13 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod planted;
 pub mod policy;
 pub mod progress;
 pub mod render;
 
 use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
@@ -62,8 +64,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return Err(anyhow!("`--root {}` is not a directory", root.display()));
     }
     let context = render::ScanContext::now();
+    let paths = scan.paths.clone();
     let options = ScanOptions {
-        paths: scan.paths.clone(),
+        paths: paths.clone(),
         root: scan.root.clone(),
         max_file_size: scan.max_file_size,
         deep: scan.deep,
@@ -108,12 +111,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     progress.finish();
     let today = &context.timestamp[..10];
-    if let Some(file) =
-        policy::config_file(scan.config.as_deref(), scan.root.as_deref(), &scan.paths)
-    {
-        report.stats.suppressed = policy::Suppressions::load(&file)?.apply(&mut report, today);
-        report.diagnostics.sort();
+    let choice = policy::config_file(
+        scan.config.as_deref(),
+        scan.root.is_some(),
+        &policy::operator_configs(
+            std::env::var_os("XDG_CONFIG_HOME").as_deref(),
+            std::env::var_os("HOME").as_deref(),
+        ),
+        policy::euid(),
+    );
+    report.diagnostics.extend(choice.notes);
+    // a scanner config in what was scanned is evidence, never obeyed (the operator's own, in
+    // use, excepted); found before suppressions apply, so the operator can accept one
+    let (planted, notes) = planted::find(
+        &config_tops(&paths, scan.root.as_deref()),
+        choice.file.as_deref(),
+    );
+    report.findings.extend(planted);
+    report
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    report.diagnostics.extend(notes);
+    if let Some(file) = &choice.file {
+        report.stats.suppressed = policy::Suppressions::load(file)?.apply(&mut report, today);
     }
+    report.diagnostics.sort();
     if let Some(out) = baseline_out {
         let baseline = policy::Baseline::of(&report, &context.timestamp);
         write_output(out, |w| Ok(serde_json::to_writer_pretty(w, &baseline)?))?;
@@ -165,6 +187,35 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(code))
+}
+
+/// The directories where a `pthscan.toml` in the scanned tree is looked for: the top of the
+/// swept filesystem root (`/`, or `--root`) or of every PATH that is a directory (inside
+/// `--root` when given, through no link); and, sweeping `--root`, the scanned system's own
+/// operator locations.
+fn config_tops(paths: &[PathBuf], root: Option<&Path>) -> Vec<(PathBuf, planted::Place)> {
+    use planted::Place;
+    let canonical_root = root.map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.to_path_buf()));
+    if paths.is_empty() {
+        return match canonical_root {
+            Some(r) => std::iter::once((r.clone(), Place::Top))
+                .chain(
+                    planted::scanned_system_dirs(&r)
+                        .into_iter()
+                        .map(|d| (d, Place::ScannedSystem)),
+                )
+                .collect(),
+            None => vec![(PathBuf::from("/"), Place::Top)],
+        };
+    }
+    paths
+        .iter()
+        .filter_map(|p| match &canonical_root {
+            Some(r) => planted::inside_root(r, p),
+            None => p.is_dir().then(|| p.clone()),
+        })
+        .map(|d| (d, Place::Top))
+        .collect()
 }
 
 /// Writes the report to `path`. A regular file (or a new one) is replaced atomically: a reader

@@ -1,8 +1,13 @@
-//! Policy over a report: suppressions (`pthscan.toml` or `--config FILE`) and baselines
-//! (`pthscan baseline`, `--baseline FILE`). Both act on findings after the scan; neither hides
-//! a problem met while reading.
+//! Policy over a report: suppressions (`--config FILE`, or the operator's own `pthscan.toml`
+//! outside the scanned tree) and baselines (`pthscan baseline`, `--baseline FILE`). Both act on
+//! findings after the scan; neither hides a problem met while reading.
+//!
+//! Nothing in the scanned tree configures the scan: a `pthscan.toml` found there is evidence
+//! (`CFG001`, see [`crate::planted`]), never a suppression file.
 
 use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
@@ -214,19 +219,122 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     go(pattern.as_bytes(), text.as_bytes())
 }
 
-/// The suppression file that applies: `--config FILE`, else `pthscan.toml` in the scanned
-/// root (`--root`, or the first PATH that is a directory).
+/// The operator's system-wide suppression file.
+pub const SYSTEM_CONFIG: &str = "/etc/pthscan/pthscan.toml";
+
+/// Where the operator keeps a suppression file, in the order they are tried: the user's
+/// (`$XDG_CONFIG_HOME/pthscan/pthscan.toml`, else `~/.config/pthscan/pthscan.toml`; a relative
+/// `XDG_CONFIG_HOME` is ignored, as the XDG spec says), then [`SYSTEM_CONFIG`].
+pub fn operator_configs(xdg_config_home: Option<&OsStr>, home: Option<&OsStr>) -> Vec<PathBuf> {
+    let user = xdg_config_home
+        .map(Path::new)
+        .filter(|p| p.is_absolute())
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            home.map(Path::new)
+                .filter(|p| p.is_absolute())
+                .map(|h| h.join(".config"))
+        });
+    user.map(|dir| dir.join("pthscan/pthscan.toml"))
+        .into_iter()
+        .chain([PathBuf::from(SYSTEM_CONFIG)])
+        .collect()
+}
+
+/// The suppression file a run uses, and what was said choosing it.
+#[derive(Debug, Default)]
+pub struct ConfigChoice {
+    /// The file, if any.
+    pub file: Option<PathBuf>,
+    /// Notes about operator files that were not used, and why.
+    pub notes: Vec<Diagnostic>,
+}
+
+/// The suppression file that applies. Never one found in the scanned tree:
+///
+/// - `--config FILE`, when given;
+/// - else, without `--root`, the first of `candidates` ([`operator_configs`]) that exists and
+///   that the operator owns: owned by root or by `euid`, and neither it nor its directory
+///   writable by group or others. Such a file may lie inside what is scanned (a host sweep
+///   walks `/etc` and the home directories): ownership, not place, is what says the operator
+///   wrote it — someone who can write a root-owned file in `/etc` needs no scanner config. A
+///   file that exists and fails this is skipped with a note;
+/// - with `--root` (evidence, another machine's disk), none: the examiner says `--config`, so
+///   that nothing read implicitly shapes the verdict; an operator file that exists is noted as
+///   not applied.
 pub fn config_file(
     config: Option<&Path>,
-    root: Option<&Path>,
-    paths: &[PathBuf],
-) -> Option<PathBuf> {
+    rooted: bool,
+    candidates: &[PathBuf],
+    euid: u32,
+) -> ConfigChoice {
+    let mut choice = ConfigChoice::default();
     if let Some(c) = config {
-        return Some(c.to_path_buf());
+        choice.file = Some(c.to_path_buf());
+        return choice;
     }
-    let dir = root.or_else(|| paths.iter().find(|p| p.is_dir()).map(PathBuf::as_path))?;
-    let file = dir.join("pthscan.toml");
-    file.is_file().then_some(file)
+    for file in candidates {
+        // a file that is not there is the usual case, and says nothing
+        if std::fs::symlink_metadata(file).is_err() {
+            continue;
+        }
+        if rooted {
+            choice.notes.push(Diagnostic::note(
+                file,
+                "not applied: with `--root`, suppressions come only from `--config`",
+            ));
+            continue;
+        }
+        match operator_owned(file, euid) {
+            Ok(()) => {
+                choice.file = Some(file.clone());
+                return choice;
+            }
+            Err(why) => choice.notes.push(Diagnostic::note(
+                file,
+                format!("not applied as the suppression file: {why}"),
+            )),
+        }
+    }
+    choice
+}
+
+/// Whether `file` is the operator's: a regular file (through links) owned by root or `euid`,
+/// and neither it nor the directory holding it writable by group or others.
+fn operator_owned(file: &Path, euid: u32) -> Result<(), String> {
+    let meta = std::fs::metadata(file).map_err(|e| pthscan_core::fsread::io_reason(&e))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let check = |what: &str, m: &std::fs::Metadata| {
+        if m.uid() != 0 && m.uid() != euid {
+            return Err(format!(
+                "{what} is owned by uid {}, neither root nor the user running pthscan (uid {euid})",
+                m.uid()
+            ));
+        }
+        if m.mode() & 0o022 != 0 {
+            return Err(format!(
+                "{what} is writable by group or others (mode {:o})",
+                m.mode() & 0o7777
+            ));
+        }
+        Ok(())
+    };
+    check("it", &meta)?;
+    let real = std::fs::canonicalize(file).map_err(|e| pthscan_core::fsread::io_reason(&e))?;
+    if let Some(dir) = real.parent() {
+        let dmeta = std::fs::metadata(dir).map_err(|e| pthscan_core::fsread::io_reason(&e))?;
+        check(&format!("its directory `{}`", dir.display()), &dmeta)?;
+    }
+    Ok(())
+}
+
+/// The effective user id of this process.
+#[expect(unsafe_code, reason = "geteuid has no safe wrapper in std")]
+pub fn euid() -> u32 {
+    // SAFETY: geteuid takes no argument, cannot fail and touches no memory of ours
+    unsafe { libc::geteuid() }
 }
 
 /// A recorded scan: one fingerprint per finding.
@@ -367,5 +475,64 @@ mod tests {
         for p in ["**", "**/*", "**/**"] {
             assert!(PROBE_PATHS.iter().all(|t| glob(p, t)), "{p}");
         }
+    }
+
+    #[test]
+    fn operator_configs_follow_xdg_then_home_then_etc() {
+        let xdg = operator_configs(Some(OsStr::new("/x/cfg")), Some(OsStr::new("/home/a")));
+        assert_eq!(
+            xdg,
+            [
+                PathBuf::from("/x/cfg/pthscan/pthscan.toml"),
+                PathBuf::from(SYSTEM_CONFIG)
+            ]
+        );
+        // a relative XDG_CONFIG_HOME is ignored, as the spec says
+        let home = operator_configs(Some(OsStr::new("cfg")), Some(OsStr::new("/home/a")));
+        assert_eq!(
+            home[0],
+            PathBuf::from("/home/a/.config/pthscan/pthscan.toml")
+        );
+        assert_eq!(operator_configs(None, None), [PathBuf::from(SYSTEM_CONFIG)]);
+    }
+
+    #[test]
+    fn config_choice() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mine = dir.path().join("mine.toml");
+        std::fs::write(&mine, "").unwrap();
+        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let absent = dir.path().join("absent.toml");
+        let me = euid();
+        let both = [absent.clone(), mine.clone()];
+        // --config wins, whatever exists
+        let c = config_file(Some(&absent), false, &both, me);
+        assert_eq!(c.file.as_deref(), Some(absent.as_path()));
+        // the first that exists and is the operator's
+        let c = config_file(None, false, &both, me);
+        assert_eq!(c.file.as_deref(), Some(mine.as_path()));
+        assert!(c.notes.is_empty());
+        // with --root: never, and said
+        let c = config_file(None, true, &both, me);
+        assert_eq!(c.file, None);
+        assert_eq!(c.notes.len(), 1);
+        assert!(c.notes[0].message.contains("`--root`"));
+        // owned by someone else: as root, give the file away; otherwise ask as another user
+        let asking = if me == 0 {
+            std::os::unix::fs::chown(&mine, Some(54321), None).unwrap();
+            0
+        } else {
+            me + 1
+        };
+        let c = config_file(None, false, &both, asking);
+        assert_eq!(c.file, None);
+        assert!(
+            c.notes[0]
+                .message
+                .contains("neither root nor the user running pthscan"),
+            "{:?}",
+            c.notes
+        );
     }
 }

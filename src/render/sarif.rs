@@ -24,10 +24,7 @@ struct RuleText {
 
 /// The text of any rule id: a detector, a payload rule, an IOC entry.
 fn describe(id: &str, sigs: &Signatures) -> Option<RuleText> {
-    if let Some(doc) = pthscan_core::detectors::rules()
-        .into_iter()
-        .find(|r| r.id == id)
-    {
+    if let Some(doc) = crate::planted::rules().into_iter().find(|r| r.id == id) {
         return Some(RuleText {
             short: doc.title.to_owned(),
             full: format!("{} {}", doc.what, doc.why),
