@@ -132,8 +132,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .findings
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     report.diagnostics.extend(notes);
+    let mut suppressed = Vec::new();
     if let Some(file) = &choice.file {
-        report.stats.suppressed = policy::Suppressions::load(file)?.apply(&mut report, today);
+        suppressed = policy::Suppressions::load(file)?.apply(&mut report, today);
+        report.stats.suppressed = suppressed.len();
     }
     report.diagnostics.sort();
     if let Some(out) = baseline_out {
@@ -153,8 +155,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }));
     }
     if let Some(file) = &args.baseline {
-        report.stats.baselined = policy::Baseline::load(file)?.filter(&mut report);
+        let held = policy::Baseline::load(file)?.filter(&mut report);
+        report.stats.baselined = held.len();
+        suppressed.extend(held);
     }
+    suppressed.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
     let fail_on = args.fail_on.severity();
     let code = exit_code(&report, fail_on);
 
@@ -173,6 +178,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let view = render::ReportView {
         report: &report,
+        suppressed: &suppressed,
         fail_on,
         exit_code: code,
         context: &context,

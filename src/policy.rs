@@ -1,6 +1,7 @@
 //! Policy over a report: suppressions (`--config FILE`, or the operator's own `pthscan.toml`
 //! outside the scanned tree) and baselines (`pthscan baseline`, `--baseline FILE`). Both act on
-//! findings after the scan; neither hides a problem met while reading.
+//! findings after the scan; neither hides a problem met while reading, and neither drops a
+//! finding from the report: what they take out of the verdict is listed with what took it out.
 //!
 //! Nothing in the scanned tree configures the scan: a `pthscan.toml` found there is evidence
 //! (`CFG001`, see [`crate::planted`]), never a suppression file.
@@ -50,6 +51,37 @@ pub struct Suppressions {
     entries: Vec<(Suppression, usize)>,
 }
 
+/// A finding taken out of the verdict, still listed (JSON, JSON Lines, SARIF) with what took it
+/// out.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppressed {
+    /// The finding, as it would have been reported.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// What took it out.
+    pub suppression: SuppressedBy,
+}
+
+/// What took a finding out of the verdict: one entry of a suppression file, or a baseline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuppressedBy {
+    /// `config` (a `[[suppress]]` entry) or `baseline` (a `--baseline` file holds it).
+    pub kind: &'static str,
+    /// The suppression or baseline file.
+    #[serde(serialize_with = "ser_path")]
+    pub file: PathBuf,
+    /// The 1-based line where the entry starts (a suppression entry only).
+    pub line: Option<usize>,
+    /// The entry's 1-based number in its file (a suppression entry only).
+    pub entry: Option<usize>,
+    /// The entry's `reason` (a suppression entry only).
+    pub reason: Option<String>,
+}
+
+fn ser_path<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&pthscan_core::pathfmt::display_path(p))
+}
+
 impl Suppressions {
     /// Reads and checks a suppression file. Every refusal names the file and the line of the
     /// entry.
@@ -69,26 +101,41 @@ impl Suppressions {
             entries.push((s, line));
         }
         Ok(Suppressions {
-            file: file.to_path_buf(),
+            // listed with every finding it takes out: absolute, so a log line stands alone
+            file: std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()),
             entries,
         })
     }
 
-    /// Drops the findings an active suppression matches; notes expired suppressions and
-    /// those that matched nothing. `today` is `YYYY-MM-DD`. Returns how many were dropped.
-    pub fn apply(&self, report: &mut ScanReport, today: &str) -> usize {
+    /// Takes out of the verdict the findings an active suppression matches, and returns them
+    /// with the entry that matched; notes expired suppressions and those that matched nothing.
+    /// `today` is `YYYY-MM-DD`.
+    pub fn apply(&self, report: &mut ScanReport, today: &str) -> Vec<Suppressed> {
         let mut used = vec![false; self.entries.len()];
-        let before = report.findings.len();
-        report.findings.retain(|f| {
-            for (i, (s, _)) in self.entries.iter().enumerate() {
+        let mut taken = Vec::new();
+        let findings = std::mem::take(&mut report.findings);
+        for f in findings {
+            let hit = self.entries.iter().enumerate().find(|(_, (s, _))| {
                 let expired = s.expires.as_deref().is_some_and(|e| e <= today);
-                if !expired && s.matches(f) {
+                !expired && s.matches(&f)
+            });
+            match hit {
+                Some((i, (s, line))) => {
                     used[i] = true;
-                    return false;
+                    taken.push(Suppressed {
+                        finding: f,
+                        suppression: SuppressedBy {
+                            kind: "config",
+                            file: self.file.clone(),
+                            line: Some(*line),
+                            entry: Some(i + 1),
+                            reason: Some(s.reason.trim().to_owned()),
+                        },
+                    });
                 }
+                None => report.findings.push(f),
             }
-            true
-        });
+        }
         for (i, (s, line)) in self.entries.iter().enumerate() {
             let what = format!("suppression {} at line {line} ({})", i + 1, s.reason.trim());
             if let Some(e) = s.expires.as_deref().filter(|e| *e <= today) {
@@ -103,7 +150,7 @@ impl Suppressions {
                 ));
             }
         }
-        before - report.findings.len()
+        taken
     }
 }
 
@@ -340,6 +387,9 @@ pub fn euid() -> u32 {
 /// A recorded scan: one fingerprint per finding.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Baseline {
+    /// Where it was read from (none for one being written).
+    #[serde(skip)]
+    file: PathBuf,
     schema_version: u32,
     created: String,
     findings: Vec<Recorded>,
@@ -379,6 +429,7 @@ impl Baseline {
     /// The baseline of a report.
     pub fn of(report: &ScanReport, created: &str) -> Baseline {
         Baseline {
+            file: PathBuf::new(),
             schema_version: 1,
             created: created.to_owned(),
             findings: report
@@ -398,7 +449,7 @@ impl Baseline {
     pub fn load(file: &Path) -> Result<Baseline> {
         let data =
             std::fs::read(file).with_context(|| format!("cannot read `{}`", file.display()))?;
-        let b: Baseline = serde_json::from_slice(&data)
+        let mut b: Baseline = serde_json::from_slice(&data)
             .with_context(|| format!("`{}` is not a pthscan baseline", file.display()))?;
         if b.schema_version != 1 {
             return Err(anyhow!(
@@ -407,21 +458,33 @@ impl Baseline {
                 b.schema_version
             ));
         }
+        b.file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
         Ok(b)
     }
 
-    /// Drops the findings the baseline already holds; returns how many.
-    pub fn filter(&self, report: &mut ScanReport) -> usize {
+    /// Takes out of the verdict the findings the baseline already holds, and returns them.
+    pub fn filter(&self, report: &mut ScanReport) -> Vec<Suppressed> {
         let known: HashSet<&str> = self
             .findings
             .iter()
             .map(|r| r.fingerprint.as_str())
             .collect();
-        let before = report.findings.len();
-        report
-            .findings
-            .retain(|f| !known.contains(fingerprint(f).as_str()));
-        before - report.findings.len()
+        let (held, new): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut report.findings)
+            .into_iter()
+            .partition(|f| known.contains(fingerprint(f).as_str()));
+        report.findings = new;
+        held.into_iter()
+            .map(|finding| Suppressed {
+                finding,
+                suppression: SuppressedBy {
+                    kind: "baseline",
+                    file: self.file.clone(),
+                    line: None,
+                    entry: None,
+                    reason: None,
+                },
+            })
+            .collect()
     }
 
     /// How many findings it holds.

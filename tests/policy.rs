@@ -81,6 +81,26 @@ fn suppressions_need_a_reason_match_every_key_given_and_expire_loudly() {
     );
     assert_eq!(after["summary"]["suppressed"], 1);
     assert_eq!(code(&out), 1);
+    // what was suppressed is still listed, with the entry that did it
+    let listed = after["suppressed"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert_eq!(listed[0]["rule"], "PTH001");
+    assert!(
+        listed[0]["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/ops.pth")
+    );
+    assert_eq!(
+        listed[0]["suppression"],
+        serde_json::json!({
+            "kind": "config",
+            "file": std::fs::canonicalize(&cfg).unwrap().to_str().unwrap(),
+            "line": 2,
+            "entry": 1,
+            "reason": "ops logging hook, reviewed"
+        })
+    );
 
     // a suppression without a reason, or that matches everything, is refused with its line
     let bad = cfg_dir.path().join("bad.toml");
@@ -204,6 +224,7 @@ fn a_config_in_the_scanned_tree_is_reported_and_never_obeyed() {
         "{f}"
     );
     assert_eq!(json["summary"]["suppressed"], 0);
+    assert_eq!(json["suppressed"], serde_json::json!([]));
     assert_eq!(code(&out), 1);
 
     // at the top of `--root`, whether the PATH is left out or names the root
@@ -333,10 +354,17 @@ fn the_operators_own_config_applies_only_when_the_operator_owns_it() {
     let path = dir.path().to_str().unwrap();
     let has_ops =
         |json: &serde_json::Value| rules_at(json).contains(&("PTH001".into(), "ops.pth".into()));
-    // the user's own file: applied
+    // the user's own file: applied, and what it took out is listed with it
     let json = run(&[path]);
     assert!(!has_ops(&json), "{json:#}");
     assert!(rules_at(&json).contains(&("PTH001".into(), "zz.pth".into())));
+    assert_eq!(json["suppressed"][0]["suppression"]["line"], 1);
+    assert!(
+        json["suppressed"][0]["suppression"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("/pthscan/pthscan.toml")
+    );
     // writable by others: not the operator's word, skipped with a note
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
     let json = run(&[path]);
@@ -377,6 +405,145 @@ fn the_operators_own_config_applies_only_when_the_operator_owns_it() {
         "{json:#}"
     );
     assert_eq!(json["summary"]["suppressed"], 0);
+}
+
+#[test]
+fn suppressed_and_baselined_findings_are_listed_with_what_took_them_out() {
+    let dir = tempfile::tempdir().unwrap();
+    venv_with(
+        dir.path(),
+        &[
+            ("ops.pth", "import os; os.system('logger started')\n"),
+            ("old.pth", "import os; os.system('id')\n"),
+        ],
+    );
+    let work = tempfile::tempdir().unwrap();
+    let base = work.path().join("base.json");
+    let path = dir.path().to_str().unwrap();
+    // the baseline holds old.pth only
+    std::fs::rename(
+        dir.path().join("venv/lib/python3.12/site-packages/ops.pth"),
+        work.path().join("ops.pth"),
+    )
+    .unwrap();
+    let out = pthscan(&["baseline", "-o", base.to_str().unwrap(), path]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    std::fs::rename(
+        work.path().join("ops.pth"),
+        dir.path().join("venv/lib/python3.12/site-packages/ops.pth"),
+    )
+    .unwrap();
+    let cfg = work.path().join("policy.toml");
+    std::fs::write(
+        &cfg,
+        "[[suppress]]\nrule = \"PTH001\"\npath = \"**/ops.pth\"\nreason = \"ops hook, TICKET-1\"\n",
+    )
+    .unwrap();
+    let flags = [
+        "--config",
+        cfg.to_str().unwrap(),
+        "--baseline",
+        base.to_str().unwrap(),
+    ];
+    let (json, out) = scan_json(dir.path(), &flags);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(rules_at(&json), []);
+    let by: Vec<(String, String)> = json["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["location"]["path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+                s["suppression"]["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .filter(|(file, _)| file.ends_with(".pth"))
+        .collect();
+    assert!(by.contains(&("ops.pth".into(), "config".into())), "{by:?}");
+    assert!(
+        by.contains(&("old.pth".into(), "baseline".into())),
+        "{by:?}"
+    );
+    let baselined = json["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["suppression"]["kind"] == "baseline")
+        .unwrap();
+    assert_eq!(
+        baselined["suppression"]["file"],
+        std::fs::canonicalize(&base).unwrap().to_str().unwrap()
+    );
+    assert_eq!(json["summary"]["suppressed"], 1);
+    assert!(json["summary"]["baselined"].as_u64().unwrap() >= 1);
+
+    // JSON Lines: a `suppressed` record each, never a `finding`
+    let mut args = vec![path, "--format", "jsonl"];
+    args.extend_from_slice(&flags);
+    let out = pthscan(&args);
+    let records: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!records.iter().any(|r| r["record"] == "finding"));
+    let suppressed: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["record"] == "suppressed")
+        .collect();
+    assert_eq!(
+        suppressed.len(),
+        json["suppressed"].as_array().unwrap().len()
+    );
+    assert!(
+        suppressed
+            .iter()
+            .any(|r| r["suppression"]["reason"] == "ops hook, TICKET-1")
+    );
+
+    // SARIF: the results are kept, each with an external suppression saying why
+    let mut args = vec![path, "--format", "sarif"];
+    args.extend_from_slice(&flags);
+    let sarif: serde_json::Value = serde_json::from_slice(&pthscan(&args).stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), suppressed.len());
+    for r in results {
+        let s = &r["suppressions"][0];
+        assert_eq!(s["kind"], "external", "{r:#}");
+        assert_eq!(s["status"], "accepted");
+    }
+    let ops = results
+        .iter()
+        .find(|r| {
+            r["suppressions"][0]["justification"]
+                .as_str()
+                .unwrap()
+                .contains("ops hook, TICKET-1")
+        })
+        .unwrap();
+    assert_eq!(
+        ops["suppressions"][0]["location"]["physicalLocation"]["region"]["startLine"],
+        1
+    );
+    assert!(results.iter().any(|r| {
+        r["suppressions"][0]["justification"]
+            .as_str()
+            .unwrap()
+            .starts_with("held by the baseline")
+    }));
+
+    // text: counted, not listed
+    let mut args = vec![path];
+    args.extend_from_slice(&flags);
+    let text = stdout(&pthscan(&args));
+    assert!(!text.contains("ops.pth"), "{text}");
+    assert!(text.contains("(1 suppressed)"), "{text}");
 }
 
 #[test]
