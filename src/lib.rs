@@ -64,7 +64,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return Err(anyhow!("`--root {}` is not a directory", root.display()));
     }
     let context = render::ScanContext::now();
-    let paths = scan.paths.clone();
+    let (paths, mut early_notes) = sweep_paths(&scan.paths, scan.root.as_deref());
     let options = ScanOptions {
         paths: paths.clone(),
         root: scan.root.clone(),
@@ -120,6 +120,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ),
         policy::euid(),
     );
+    report.diagnostics.append(&mut early_notes);
     report.diagnostics.extend(choice.notes);
     // a scanner config in what was scanned is evidence, never obeyed (the operator's own, in
     // use, excepted); found before suppressions apply, so the operator can accept one
@@ -193,6 +194,48 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(code))
+}
+
+/// The PATHs a scan walks. A PATH that names the filesystem root — `/` (or what resolves to it)
+/// without `--root`; `/`, `.`, `..` or `R` itself with `--root R` — makes the run the host
+/// sweep it is with no PATH: the sweep's rules apply (only package caches' archives are opened,
+/// not every archive on the disk as in a wheelhouse). The other PATHs lie inside that root;
+/// each is noted as swept with the host's rules.
+pub fn sweep_paths(
+    paths: &[PathBuf],
+    root: Option<&Path>,
+) -> (Vec<PathBuf>, Vec<pthscan_core::Diagnostic>) {
+    // under --root a PATH is never resolved on the host: it names the root's own path only
+    // lexically, as given or as the root resolves
+    let roots: Vec<PathBuf> = root
+        .into_iter()
+        .flat_map(|r| {
+            [
+                planted::lexical(r),
+                std::fs::canonicalize(r).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let is_top = |p: &Path| match root {
+        Some(_) => {
+            planted::names_the_root(p) || (p.is_absolute() && roots.contains(&planted::lexical(p)))
+        }
+        None => std::fs::canonicalize(p).is_ok_and(|c| c == Path::new("/")),
+    };
+    if !paths.iter().any(|p| is_top(p)) {
+        return (paths.to_vec(), Vec::new());
+    }
+    let notes = paths
+        .iter()
+        .filter(|p| !is_top(p))
+        .map(|p| {
+            pthscan_core::Diagnostic::note(
+                p,
+                "inside the filesystem root also given: swept with the host's rules (archives opened only in package caches); give it alone to open every archive in it",
+            )
+        })
+        .collect();
+    (Vec::new(), notes)
 }
 
 /// The directories where a `pthscan.toml` in the scanned tree is looked for: the top of the
@@ -335,5 +378,35 @@ pub fn report_fatal(err: &anyhow::Error) {
     let _ = writeln!(stderr, "error: {err}");
     for cause in err.chain().skip(1) {
         let _ = writeln!(stderr, "Caused by: {cause}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_naming_the_host_root_is_the_host_sweep() {
+        // none of these is walked here: only what they name is decided
+        for p in ["/", "//", "/.", "/..", "/usr/.."] {
+            let (paths, notes) = sweep_paths(&[PathBuf::from(p)], None);
+            assert!(paths.is_empty(), "{p}");
+            assert!(notes.is_empty(), "{p}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let given = vec![dir.path().to_path_buf()];
+        assert_eq!(sweep_paths(&given, None).0, given);
+        let (paths, notes) = sweep_paths(&[PathBuf::from("/"), dir.path().to_path_buf()], None);
+        assert!(paths.is_empty());
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].path, dir.path());
+        // inside --root, `/` is that root, and so is the root's own path
+        let r = Some(dir.path());
+        assert!(sweep_paths(&[PathBuf::from("/")], r).0.is_empty());
+        assert!(sweep_paths(&[dir.path().to_path_buf()], r).0.is_empty());
+        assert_eq!(
+            sweep_paths(&[PathBuf::from("/srv")], r).0,
+            [PathBuf::from("/srv")]
+        );
     }
 }
