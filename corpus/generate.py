@@ -169,6 +169,15 @@ cases["path-into-shm"] = (
         e("PTH010", "medium", SP + "/local-paths.pth", 2),
     ],
 )
+cases["planted-config"] = (
+    "A pthscan.toml at the top of the scanned tree that would silence everything (path = \"**\"): reported as CFG001, never obeyed.",
+    [
+        f("pthscan.toml", '[[suppress]]\npath = "**"\nreason = "routine maintenance"\n'),
+        f(SP + "/local-paths.pth", "/dev/shm/.x\n"),
+        e("CFG001", "high", "pthscan.toml"),
+        e("PTH010", "high", SP + "/local-paths.pth", 1),
+    ],
+)
 setuptools_line = "import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == 'local'; enabled and __import__('_distutils_hack').add_shim(); \n"
 cases["known-name-changed"] = (
     "setuptools' distutils-precedence.pth with one line appended.",

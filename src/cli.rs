@@ -65,7 +65,8 @@ pub struct Args {
 pub struct ScanArgs {
     /// Directories to scan for Python environments (venvs, site-packages, prefixes, whole
     /// filesystems, wheelhouses) and artifacts (wheels, sdists, image tarballs, OCI
-    /// layouts); none means this host.
+    /// layouts); none means this host, and so does the filesystem root (`/`, or with --root
+    /// `/` or DIR itself).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -74,8 +75,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
 
-    /// Suppressions from FILE instead of `pthscan.toml` in the scanned root (see README,
-    /// "Suppressions").
+    /// Suppressions from FILE. Without it: the operator's own `pthscan.toml`
+    /// ($XDG_CONFIG_HOME/pthscan, ~/.config/pthscan, then /etc/pthscan) when owned by root or
+    /// the user running pthscan and writable by no one else, and none with --root. A
+    /// `pthscan.toml` in the scanned tree is reported (CFG001), never obeyed.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 

@@ -2,11 +2,13 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod planted;
 pub mod policy;
 pub mod progress;
 pub mod render;
 
 use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
@@ -62,8 +64,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return Err(anyhow!("`--root {}` is not a directory", root.display()));
     }
     let context = render::ScanContext::now();
+    let (paths, mut early_notes) = sweep_paths(&scan.paths, scan.root.as_deref());
     let options = ScanOptions {
-        paths: scan.paths.clone(),
+        paths: paths.clone(),
         root: scan.root.clone(),
         max_file_size: scan.max_file_size,
         deep: scan.deep,
@@ -108,12 +111,34 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     progress.finish();
     let today = &context.timestamp[..10];
-    if let Some(file) =
-        policy::config_file(scan.config.as_deref(), scan.root.as_deref(), &scan.paths)
-    {
-        report.stats.suppressed = policy::Suppressions::load(&file)?.apply(&mut report, today);
-        report.diagnostics.sort();
+    let choice = policy::config_file(
+        scan.config.as_deref(),
+        scan.root.is_some(),
+        &policy::operator_configs(
+            std::env::var_os("XDG_CONFIG_HOME").as_deref(),
+            std::env::var_os("HOME").as_deref(),
+        ),
+        policy::euid(),
+    );
+    report.diagnostics.append(&mut early_notes);
+    report.diagnostics.extend(choice.notes);
+    // a scanner config in what was scanned is evidence, never obeyed (the operator's own, in
+    // use, excepted); found before suppressions apply, so the operator can accept one
+    let (planted, notes) = planted::find(
+        &config_tops(&paths, scan.root.as_deref()),
+        choice.file.as_deref(),
+    );
+    report.findings.extend(planted);
+    report
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    report.diagnostics.extend(notes);
+    let mut suppressed = Vec::new();
+    if let Some(file) = &choice.file {
+        suppressed = policy::Suppressions::load(file)?.apply(&mut report, today);
+        report.stats.suppressed = suppressed.len();
     }
+    report.diagnostics.sort();
     if let Some(out) = baseline_out {
         let baseline = policy::Baseline::of(&report, &context.timestamp);
         write_output(out, |w| Ok(serde_json::to_writer_pretty(w, &baseline)?))?;
@@ -131,8 +156,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }));
     }
     if let Some(file) = &args.baseline {
-        report.stats.baselined = policy::Baseline::load(file)?.filter(&mut report);
+        let held = policy::Baseline::load(file)?.filter(&mut report);
+        report.stats.baselined = held.len();
+        suppressed.extend(held);
     }
+    suppressed.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
     let fail_on = args.fail_on.severity();
     let code = exit_code(&report, fail_on);
 
@@ -151,6 +179,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let view = render::ReportView {
         report: &report,
+        suppressed: &suppressed,
         fail_on,
         exit_code: code,
         context: &context,
@@ -165,6 +194,77 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(code))
+}
+
+/// The PATHs a scan walks. A PATH that names the filesystem root — `/` (or what resolves to it)
+/// without `--root`; `/`, `.`, `..` or `R` itself with `--root R` — makes the run the host
+/// sweep it is with no PATH: the sweep's rules apply (only package caches' archives are opened,
+/// not every archive on the disk as in a wheelhouse). The other PATHs lie inside that root;
+/// each is noted as swept with the host's rules.
+pub fn sweep_paths(
+    paths: &[PathBuf],
+    root: Option<&Path>,
+) -> (Vec<PathBuf>, Vec<pthscan_core::Diagnostic>) {
+    // under --root a PATH is never resolved on the host: it names the root's own path only
+    // lexically, as given or as the root resolves
+    let roots: Vec<PathBuf> = root
+        .into_iter()
+        .flat_map(|r| {
+            [
+                planted::lexical(r),
+                std::fs::canonicalize(r).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let is_top = |p: &Path| match root {
+        Some(_) => {
+            planted::names_the_root(p) || (p.is_absolute() && roots.contains(&planted::lexical(p)))
+        }
+        None => std::fs::canonicalize(p).is_ok_and(|c| c == Path::new("/")),
+    };
+    if !paths.iter().any(|p| is_top(p)) {
+        return (paths.to_vec(), Vec::new());
+    }
+    let notes = paths
+        .iter()
+        .filter(|p| !is_top(p))
+        .map(|p| {
+            pthscan_core::Diagnostic::note(
+                p,
+                "inside the filesystem root also given: swept with the host's rules (archives opened only in package caches); give it alone to open every archive in it",
+            )
+        })
+        .collect();
+    (Vec::new(), notes)
+}
+
+/// The directories where a `pthscan.toml` in the scanned tree is looked for: the top of the
+/// swept filesystem root (`/`, or `--root`) or of every PATH that is a directory (inside
+/// `--root` when given, through no link); and, sweeping `--root`, the scanned system's own
+/// operator locations.
+fn config_tops(paths: &[PathBuf], root: Option<&Path>) -> Vec<(PathBuf, planted::Place)> {
+    use planted::Place;
+    let canonical_root = root.map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.to_path_buf()));
+    if paths.is_empty() {
+        return match canonical_root {
+            Some(r) => std::iter::once((r.clone(), Place::Top))
+                .chain(
+                    planted::scanned_system_dirs(&r)
+                        .into_iter()
+                        .map(|d| (d, Place::ScannedSystem)),
+                )
+                .collect(),
+            None => vec![(PathBuf::from("/"), Place::Top)],
+        };
+    }
+    paths
+        .iter()
+        .filter_map(|p| match &canonical_root {
+            Some(r) => planted::inside_root(r, p),
+            None => p.is_dir().then(|| p.clone()),
+        })
+        .map(|d| (d, Place::Top))
+        .collect()
 }
 
 /// Writes the report to `path`. A regular file (or a new one) is replaced atomically: a reader
@@ -278,5 +378,35 @@ pub fn report_fatal(err: &anyhow::Error) {
     let _ = writeln!(stderr, "error: {err}");
     for cause in err.chain().skip(1) {
         let _ = writeln!(stderr, "Caused by: {cause}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_naming_the_host_root_is_the_host_sweep() {
+        // none of these is walked here: only what they name is decided
+        for p in ["/", "//", "/.", "/..", "/usr/.."] {
+            let (paths, notes) = sweep_paths(&[PathBuf::from(p)], None);
+            assert!(paths.is_empty(), "{p}");
+            assert!(notes.is_empty(), "{p}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let given = vec![dir.path().to_path_buf()];
+        assert_eq!(sweep_paths(&given, None).0, given);
+        let (paths, notes) = sweep_paths(&[PathBuf::from("/"), dir.path().to_path_buf()], None);
+        assert!(paths.is_empty());
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].path, dir.path());
+        // inside --root, `/` is that root, and so is the root's own path
+        let r = Some(dir.path());
+        assert!(sweep_paths(&[PathBuf::from("/")], r).0.is_empty());
+        assert!(sweep_paths(&[dir.path().to_path_buf()], r).0.is_empty());
+        assert_eq!(
+            sweep_paths(&[PathBuf::from("/srv")], r).0,
+            [PathBuf::from("/srv")]
+        );
     }
 }

@@ -263,3 +263,82 @@ fn a_host_under_root_lists_every_environment_and_finds_what_was_planted() {
     );
     assert_eq!(code(&out), 1, "{}", stderr(&out));
 }
+
+/// The findings and what was scanned, the parts of a report that say what a run looked at.
+fn what_was_judged(out: &std::process::Output) -> (serde_json::Value, serde_json::Value, u64) {
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(out)));
+    (
+        json["findings"].clone(),
+        json["scanned"].clone(),
+        json["summary"]["artifacts"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn a_path_naming_the_filesystem_root_is_the_host_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    put(r, "srv/venv/pyvenv.cfg", b"version = 3.12.4\n");
+    put(
+        r,
+        "srv/venv/lib/python3.12/site-packages/zz.pth",
+        b"import os; os.system('id')\n",
+    );
+    // a wheel lying in a project folder: a wheelhouse's, not a cache's
+    let hook: &[u8] = b"import os; os.system('id')\n";
+    let wheel = zip_of(&[
+        ("evil.pth", hook),
+        ("evil-1.0.dist-info/METADATA", b"Name: evil\nVersion: 1.0\n"),
+    ]);
+    put(r, "srv/dist/evil-1.0-py3-none-any.whl", &wheel);
+    // and the same wheel in root's pip cache, which a sweep does open
+    put(
+        r,
+        "root/.cache/pip/wheels/ab/cd/cached-1.0-py3-none-any.whl",
+        &wheel,
+    );
+    let root = r.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--root", root, "--format", "json"];
+        args.extend_from_slice(extra);
+        pthscan(&args)
+    };
+    let sweep = what_was_judged(&run(&[]));
+    let in_wheel = |v: &(serde_json::Value, serde_json::Value, u64), name: &str| {
+        v.0.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["location"]["path"].as_str().unwrap().contains(name))
+    };
+    assert!(in_wheel(&sweep, "zz.pth"), "{:#}", sweep.0);
+    assert!(
+        in_wheel(&sweep, "cached-1.0-py3-none-any.whl"),
+        "{:#}",
+        sweep.0
+    );
+    assert!(
+        !in_wheel(&sweep, "evil-1.0-py3-none-any.whl"),
+        "{:#}",
+        sweep.0
+    );
+    assert_eq!(sweep.2, 1, "only the cached wheel is opened");
+    // `/`, `.`, `//`, `/..` and the root itself are the same sweep, exactly
+    let canonical = std::fs::canonicalize(r).unwrap();
+    for path in ["/", ".", "//", "/..", root, canonical.to_str().unwrap()] {
+        let out = run(&[path]);
+        assert_eq!(what_was_judged(&out), sweep, "PATH `{path}`");
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+    }
+    // a directory inside it, given alone, is a wheelhouse: every archive in it is opened
+    let dist = what_was_judged(&run(&["/srv/dist"]));
+    assert!(in_wheel(&dist, "evil-1.0-py3-none-any.whl"), "{:#}", dist.0);
+    // given beside the root, it is swept with the host's rules, and that is said
+    let out = run(&["/", "/srv/dist"]);
+    assert_eq!(what_was_judged(&out), sweep);
+    assert!(
+        stderr(&out).contains("swept with the host's rules"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -165,6 +165,85 @@ fn json_and_json_lines_output_validates_against_the_shipped_schema() {
     assert!(!schema.is_valid(&broken));
 }
 
+#[test]
+fn suppressed_and_baselined_findings_validate_against_the_shipped_schema() {
+    let schema = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let base = work.path().join("base.json");
+    let cfg = work.path().join("policy.toml");
+    // the baseline holds the known-name hook; the config accepts one litellm file
+    materialize(&load_case("known-name-changed"), dir.path());
+    let out = pthscan(&[
+        "baseline",
+        "-o",
+        base.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    materialize(&load_case("litellm-init"), dir.path());
+    std::fs::write(
+        &cfg,
+        "[[suppress]]\npath = \"**/zz_telemetry.pth\"\nreason = \"lab sample\"\n",
+    )
+    .unwrap();
+    let flags = [
+        dir.path().to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--baseline",
+        base.to_str().unwrap(),
+    ];
+    let mut kinds = std::collections::BTreeSet::new();
+    for format in ["json", "jsonl"] {
+        let mut args = flags.to_vec();
+        args.extend(["--format", format]);
+        let out = pthscan(&args);
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let values: Vec<serde_json::Value> = if format == "json" {
+            vec![serde_json::from_str(&text).unwrap()]
+        } else {
+            text.lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        for v in &values {
+            assert_valid(&schema, v, format);
+            for s in v["suppressed"].as_array().into_iter().flatten() {
+                kinds.insert(s["suppression"]["kind"].as_str().unwrap().to_owned());
+            }
+            if v["record"] == "suppressed" {
+                kinds.insert(format!(
+                    "record:{}",
+                    v["suppression"]["kind"].as_str().unwrap()
+                ));
+            }
+        }
+    }
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["baseline", "config", "record:baseline", "record:config"]
+    );
+    // the schema holds the line: a suppressed finding without what suppressed it, or a
+    // finding record carrying a suppression, is rejected
+    let mut record = serde_json::json!({
+        "record": "suppressed", "schema_version": 1, "tool": {"name": "pthscan", "version": "0"},
+        "host": "h", "scan_id": "0123456789abcdef0123456789abcdef", "timestamp": "2026-11-22T00:00:00Z",
+        "rule": "PTH001", "severity": "high", "location": {"path": "/x.pth", "line": 1},
+        "environment": null, "message": "m", "evidence": "", "signals": [], "runs_on": [], "sha256": "",
+        "suppression": {"kind": "config", "file": "/etc/pthscan/pthscan.toml", "line": 3, "entry": 1, "reason": "r"}
+    });
+    assert!(schema.is_valid(&record));
+    record["record"] = "finding".into();
+    assert!(!schema.is_valid(&record));
+    record["record"] = "suppressed".into();
+    record["suppression"]["line"] = serde_json::Value::Null;
+    assert!(!schema.is_valid(&record), "a config entry has a line");
+    record.as_object_mut().unwrap().remove("suppression");
+    assert!(!schema.is_valid(&record));
+}
+
 /// Runs `pthscan` in SARIF on `dir`, with extra arguments.
 fn sarif(dir: &Path, extra: &[&str]) -> serde_json::Value {
     let mut args = vec![dir.to_str().unwrap(), "--format", "sarif"];

@@ -96,12 +96,22 @@ fn decode_base64(s: &str) -> Vec<u8> {
     out
 }
 
+/// Runs the binary. The user's own suppression file (`~/.config/pthscan/pthscan.toml`) never
+/// applies to a test: `XDG_CONFIG_HOME` names a directory that does not exist.
 pub fn pthscan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pthscan"))
-        .args(args)
+    pthscan_env(args, &[])
+}
+
+/// Runs the binary with `env` set (over the defaults of [`pthscan`]).
+pub fn pthscan_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pthscan"));
+    cmd.args(args)
         .env("NO_COLOR", "1")
-        .output()
-        .expect("run pthscan")
+        .env("XDG_CONFIG_HOME", "/nonexistent/pthscan-tests/config");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run pthscan")
 }
 
 pub fn scan_json(dir: &Path, extra: &[&str]) -> (serde_json::Value, Output) {

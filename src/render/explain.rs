@@ -6,7 +6,7 @@ use pthscan_signatures::Signatures;
 
 /// Prints the doc of `rule` (or every rule's title for `all`); `false` if there is no such rule.
 pub fn explain(rule: &str, sigs: &Signatures, w: &mut dyn Write) -> io::Result<bool> {
-    let rules = pthscan_core::detectors::rules();
+    let rules = crate::planted::rules();
     let payload = sigs.payload.all();
     if rule.eq_ignore_ascii_case("all") {
         writeln!(w, "Detectors (start-up hooks):")?;

@@ -22,6 +22,7 @@ struct Document<'a> {
     summary: Summary<'a>,
     environments: &'a [pthscan_core::Environment],
     findings: &'a [pthscan_core::Finding],
+    suppressed: &'a [crate::policy::Suppressed],
     diagnostics: &'a [pthscan_core::Diagnostic],
 }
 
@@ -88,6 +89,7 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         summary: Summary::of(view),
         environments: &r.environments,
         findings: &r.findings,
+        suppressed: view.suppressed,
         diagnostics: &r.diagnostics,
     };
     serde_json::to_writer_pretty(&mut *w, &doc)?;

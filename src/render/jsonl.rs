@@ -1,5 +1,6 @@
 //! `--format jsonl`: JSON Lines for log pipelines — one record per environment found, per
-//! finding and per diagnostic, then one summary record. Every record carries `record` (its kind), the schema version, the
+//! finding, per suppressed finding (`suppressed`, with what suppressed it) and per diagnostic,
+//! then one summary record. Every record carries `record` (its kind), the schema version, the
 //! tool, host, scan id and timestamp, so each line stands alone in a log store. The contract is
 //! `docs/schema/pthscan.schema.json`.
 
@@ -42,6 +43,9 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     }
     for f in &r.findings {
         line("finding", &f)?;
+    }
+    for s in view.suppressed {
+        line("suppressed", &s)?;
     }
     for d in &r.diagnostics {
         line("diagnostic", &d)?;

@@ -11,8 +11,11 @@ use serde::Serialize;
 
 /// What a renderer needs: the report, the verdict it leads to, and where and when it ran.
 pub struct ReportView<'a> {
-    /// The scan's result.
+    /// The scan's result: the findings that count toward the verdict.
     pub report: &'a ScanReport,
+    /// Findings a suppression or the baseline took out of the verdict, with what took them
+    /// out: listed in JSON, JSON Lines and SARIF, counted in text.
+    pub suppressed: &'a [crate::policy::Suppressed],
     /// The `--fail-on` threshold.
     pub fail_on: Severity,
     /// The exit code the run ends with.

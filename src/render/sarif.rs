@@ -24,10 +24,7 @@ struct RuleText {
 
 /// The text of any rule id: a detector, a payload rule, an IOC entry.
 fn describe(id: &str, sigs: &Signatures) -> Option<RuleText> {
-    if let Some(doc) = pthscan_core::detectors::rules()
-        .into_iter()
-        .find(|r| r.id == id)
-    {
+    if let Some(doc) = crate::planted::rules().into_iter().find(|r| r.id == id) {
         return Some(RuleText {
             short: doc.title.to_owned(),
             full: format!("{} {}", doc.what, doc.why),
@@ -149,6 +146,36 @@ fn fingerprint(f: &Finding, place: &str) -> String {
     crate::policy::digest(&[f.rule.as_ref(), place, &f.evidence])
 }
 
+/// A SARIF `suppression` for what took a finding out of the verdict: `external` (a file beside
+/// the code, not a comment in it), accepted, justified by the entry's reason, located at the
+/// entry.
+fn suppression(by: &crate::policy::SuppressedBy, srcroot: Option<&Path>) -> Value {
+    let file = pthscan_core::pathfmt::display_path(&by.file);
+    let justification = match (by.kind, &by.reason) {
+        ("baseline", _) => format!("held by the baseline `{file}`"),
+        (_, Some(reason)) => format!(
+            "suppression {} in `{file}`: {reason}",
+            by.entry.unwrap_or_default()
+        ),
+        (_, None) => format!("suppressed by `{file}`"),
+    };
+    let (uri, relative) = uri(&file, srcroot);
+    let mut artifact = json!({ "uri": uri });
+    if relative {
+        artifact["uriBaseId"] = "SRCROOT".into();
+    }
+    let mut physical = json!({ "artifactLocation": artifact });
+    if let Some(line) = by.line {
+        physical["region"] = json!({ "startLine": line });
+    }
+    json!({
+        "kind": "external",
+        "status": "accepted",
+        "justification": justification,
+        "location": { "physicalLocation": physical }
+    })
+}
+
 /// Writes the SARIF log. `sigs` describes the rules that fired (`None` when nothing was judged,
 /// so nothing fired).
 pub fn render(
@@ -162,7 +189,14 @@ pub fn render(
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut rules: Vec<Value> = Vec::new();
     let mut results = Vec::new();
-    for f in &r.findings {
+    // suppressed and baselined findings too, each with a `suppressions` entry saying what took
+    // it out: a viewer shows them as accepted rather than losing them
+    let all = r.findings.iter().map(|f| (f, None)).chain(
+        view.suppressed
+            .iter()
+            .map(|s| (&s.finding, Some(&s.suppression))),
+    );
+    for (f, by) in all {
         let id = f.rule.to_string();
         let rule_index = *index.entry(id.clone()).or_insert_with(|| {
             let text = sigs.and_then(|s| describe(&id, s)).unwrap_or(RuleText {
@@ -217,7 +251,7 @@ pub fn render(
         }
         let (lvl, sev) = level(f.severity);
         let place = uri.trim_start_matches("file://");
-        results.push(json!({
+        let mut result = json!({
             "ruleId": f.rule,
             "ruleIndex": rule_index,
             "level": lvl,
@@ -232,7 +266,11 @@ pub fn render(
                 "notes": f.notes,
                 "decoded": f.decoded
             }
-        }));
+        });
+        if let Some(by) = by {
+            result["suppressions"] = json!([suppression(by, srcroot)]);
+        }
+        results.push(result);
     }
     let notifications: Vec<Value> = r
         .diagnostics
