@@ -8,6 +8,7 @@
 //!   walking directories with every thread.
 #![deny(missing_docs)]
 
+pub mod budget;
 pub mod detectors;
 pub mod diagnostic;
 pub mod discovery;
