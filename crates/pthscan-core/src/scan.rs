@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::detectors::integrity::{Hashing, Listed, Listing};
 use crate::detectors::{self, Ctx, HookFile};
 use crate::diagnostic::Diagnostic;
+use crate::budget::{Budget, Caps};
 use crate::discovery::{self, Environment};
 use crate::finding::Finding;
 use crate::fsread::{ReadStats, Reader};
@@ -34,6 +35,9 @@ pub struct ScanOptions {
     pub root: Option<PathBuf>,
     /// At most this many bytes are read from one file.
     pub max_file_size: u64,
+    /// The peak memory the scan aims to stay under (`--max-memory`): what artifacts hold is
+    /// reserved from a budget derived from it, and so are the per-member and per-artifact caps.
+    pub max_memory: u64,
     /// Also run the payload rules over every file of every distribution, not just start-up
     /// code.
     pub deep: bool,
@@ -205,7 +209,10 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         match std::fs::metadata(&input) {
             Ok(meta) if meta.is_dir() => {
                 let dir = std::fs::canonicalize(&input).unwrap_or(input);
-                if dir.join("oci-layout").is_file() && dir.join("index.json").is_file() {
+                // an index.json that is no regular file is refused when read, naming it
+                if dir.join("oci-layout").is_file()
+                    && std::fs::symlink_metadata(dir.join("index.json")).is_ok()
+                {
                     layouts.push(dir);
                 } else {
                     roots.push(dir);
@@ -376,12 +383,20 @@ impl Artifact {
 
     /// Opens the artifact and what is nested in it, handing each opened tree to `visit` in
     /// turn.
-    fn open(&self, options: &ScanOptions, stats: &Arc<ReadStats>, visit: &mut dyn FnMut(Opened)) {
-        let open = OpenOptions {
-            max_file_size: options.max_file_size,
-            stats: Arc::clone(stats),
-            max_depth: options.max_archive_depth,
-        };
+    fn open(
+        &self,
+        options: &ScanOptions,
+        stats: &Arc<ReadStats>,
+        budget: &Arc<Budget>,
+        visit: &mut dyn FnMut(Opened),
+    ) {
+        let open = OpenOptions::new(
+            options.max_file_size,
+            options.max_memory,
+            Arc::clone(budget),
+            Arc::clone(stats),
+            options.max_archive_depth,
+        );
         match self {
             Artifact::File(reader, path, bundled) => {
                 sources::artifact::open_file(path, reader, &open, &mut |mut o| {
@@ -394,7 +409,7 @@ impl Artifact {
                 });
             }
             Artifact::Layout(dir) => {
-                let limits = sources::archive::Limits::new(options.max_file_size);
+                let limits = open.limits();
                 let label = crate::pathfmt::display_path(dir);
                 let opened = match sources::image::read_layout_dir(dir, &limits) {
                     Ok(blobs) => sources::image::assemble(&label, blobs, &open),
@@ -413,8 +428,6 @@ impl Artifact {
     }
 }
 
-/// Artifacts larger than this on disk are opened and judged one at a time.
-const LARGE_ARTIFACT: u64 = 8 << 20;
 
 /// Judges an opened artifact: what reading it found, then each environment in it.
 fn judge_opened(
@@ -509,12 +522,15 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
         .collect();
     // An artifact is held in memory while it is judged: large ones (a 17 MB wheel is 60 MB
     // unpacked) one at a time, each judged with every thread; small ones side by side.
+    // What they hold is reserved from one budget, and "large" is a share of it.
+    let budget = Budget::for_process(options.max_memory);
+    let large_artifact = Caps::new(options.max_memory).large_artifact;
     let (large, small): (Vec<&Artifact>, Vec<&Artifact>) = artifacts
         .into_iter()
-        .partition(|a| a.disk_size() > LARGE_ARTIFACT);
+        .partition(|a| a.disk_size() > large_artifact);
     let judge_artifact = |a: &Artifact| -> Vec<Vec<(Judged, Option<Environment>)>> {
         let mut out = Vec::new();
-        a.open(options, &stats, &mut |o| {
+        a.open(options, &stats, &budget, &mut |o| {
             out.push(judge_opened(sigs, o, options))
         });
         out
