@@ -14,10 +14,10 @@ use pthscan_signatures::{PayloadScanner, Role, Signatures};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::budget::{Budget, Caps};
 use crate::detectors::integrity::{Hashing, Listed, Listing};
 use crate::detectors::{self, Ctx, HookFile};
 use crate::diagnostic::Diagnostic;
-use crate::budget::{Budget, Caps};
 use crate::discovery::{self, Environment};
 use crate::finding::Finding;
 use crate::fsread::{ReadStats, Reader};
@@ -427,7 +427,6 @@ impl Artifact {
         }
     }
 }
-
 
 /// Judges an opened artifact: what reading it found, then each environment in it.
 fn judge_opened(

@@ -78,10 +78,7 @@ pub const RULES: &[&RuleDoc] = &[
               gigabytes in readers that decompress every entry (David Fifield's non-recursive \
               zip bomb) — an input built to blind or kill whatever scans it.",
         example: "x-1.0-py3-none-any.whl (40 entries on one 50 MiB deflate stream) → high",
-        references: &[
-            "D. Fifield, A better zip bomb (WOOT 2019)",
-            "CVE-2019-9674",
-        ],
+        references: &["D. Fifield, A better zip bomb (WOOT 2019)", "CVE-2019-9674"],
     },
     &RuleDoc {
         id: "ARC007",
@@ -94,7 +91,10 @@ pub const RULES: &[&RuleDoc] = &[
               it sits beside goes unjudged: a scheduled sweep killed by its memory limit reports \
               nothing at all. It was put there for a reason.",
         example: "pkg-1.0.tar.gz (one 64 KiB PAX path) → high",
-        references: &["CVE-2007-4559", "issue 17: memory that does not follow the input"],
+        references: &[
+            "CVE-2007-4559",
+            "issue 17: memory that does not follow the input",
+        ],
     },
 ];
 
@@ -114,10 +114,13 @@ pub fn judge(label: &str, problems: &[Problem]) -> (Vec<Finding>, Vec<Diagnostic
             ProblemKind::Link => ("ARC004", Severity::Low),
             ProblemKind::Disguised => ("ARC005", Severity::High),
             ProblemKind::Overlap => ("ARC006", Severity::High),
-            ProblemKind::Exhausting => ("ARC007", Severity::High),
-            ProblemKind::Bomb => {
-                // what it kept from being judged, and that it was there
+            // what it kept from being judged, and that it was there
+            ProblemKind::Bomb | ProblemKind::Exhausting => {
                 diagnostics.push(Diagnostic::incomplete(path.clone(), p.detail.clone()));
+                ("ARC007", Severity::High)
+            }
+            ProblemKind::Repeated => {
+                diagnostics.push(Diagnostic::note(path.clone(), p.detail.clone()));
                 ("ARC007", Severity::High)
             }
             kind => {

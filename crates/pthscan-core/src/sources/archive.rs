@@ -166,9 +166,12 @@ pub enum ProblemKind {
     /// Zip entries sharing bytes (several central entries on one local header, or ranges that
     /// overlap): a bomb that multiplies one stream without any ratio to show.
     Overlap,
-    /// A shape built to exhaust whoever reads it: a name, PAX header or manifest far past any
-    /// real one, a layer or manifest referenced over and over, a cycle of indexes.
+    /// A shape built to exhaust whoever reads it, and cut: a name, PAX header or manifest far
+    /// past any real one, indexes nested past the limit.
     Exhausting,
+    /// A shape built to exhaust whoever reads it by repetition, judged once: a layer listed
+    /// over and over, a cycle of indexes.
+    Repeated,
     /// Bytes not kept because the memory budget (`--max-memory`) was spent.
     OverBudget,
     /// More members than the limit.
@@ -188,6 +191,7 @@ impl ProblemKind {
                 | ProblemKind::TooManyMembers
                 | ProblemKind::Corrupt
                 | ProblemKind::OverBudget
+                | ProblemKind::Exhausting
         )
     }
 }
@@ -898,13 +902,10 @@ pub fn read_tar(
             }
         };
         let kind = entry.header().entry_type();
-        match names
-            .absorb(&mut entry)
-            .and_then(|ext| match ext {
-                true => Ok(true),
-                false => names.check_member(&entry).map(|()| false),
-            })
-        {
+        match names.absorb(&mut entry).and_then(|ext| match ext {
+            true => Ok(true),
+            false => names.check_member(&entry).map(|()| false),
+        }) {
             Ok(true) => continue,
             Ok(false) => {}
             Err(p) => {
@@ -1290,7 +1291,10 @@ mod tests {
     #[test]
     fn overlapping_entries_are_read_once() {
         let listing = read_zip(&overlapping(), &Limits::new(1 << 20), &|_, _| true);
-        assert_eq!(kinds(&listing), [ProblemKind::Overlap, ProblemKind::HeaderMismatch]);
+        assert_eq!(
+            kinds(&listing),
+            [ProblemKind::Overlap, ProblemKind::HeaderMismatch]
+        );
         let kept: Vec<bool> = listing
             .members
             .iter()
@@ -1395,7 +1399,12 @@ mod tests {
                 None,
             ),
             ("truncated", whole, ProblemKind::Corrupt, None),
-            ("overlapping entries", overlapping(), ProblemKind::Overlap, None),
+            (
+                "overlapping entries",
+                overlapping(),
+                ProblemKind::Overlap,
+                None,
+            ),
             (
                 "a 5,000-byte name",
                 raw_zip(&[z(&"n/".repeat(2500), b"x")]),

@@ -175,7 +175,9 @@ fn open_regular(path: &Path) -> Result<(std::fs::File, u64), String> {
                 "device"
             }
         };
-        return Err(format!("`{shown}` is not a regular file ({kind}): not read"));
+        return Err(format!(
+            "`{shown}` is not a regular file ({kind}): not read"
+        ));
     }
     Ok((file, meta.len()))
 }
@@ -323,8 +325,7 @@ impl Blobs {
 /// described.
 fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
     let mut problems = Vec::new();
-    if blobs.json.contains_key("manifest.json") || blobs.oversized.contains_key("manifest.json")
-    {
+    if blobs.json.contains_key("manifest.json") || blobs.oversized.contains_key("manifest.json") {
         let Some(m) = blobs.doc("manifest.json", "manifest.json", &mut problems) else {
             return Ok((Vec::new(), problems));
         };
@@ -383,11 +384,14 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
     while let Some((desc, depth, path)) = todo.pop() {
         if path.contains(&desc.digest) {
             let at = blob_path(&desc.digest);
-            if problems.iter().any(|p| p.member.as_deref() == Some(at.as_str())) {
+            if problems
+                .iter()
+                .any(|p| p.member.as_deref() == Some(at.as_str()))
+            {
                 continue;
             }
             problems.push(Problem::new(
-                ProblemKind::Exhausting,
+                ProblemKind::Repeated,
                 Some(&blob_path(&desc.digest)),
                 format!(
                     "index {} refers back to itself through {} nested indexes: a cycle, not followed",
@@ -512,9 +516,11 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
     let mut read_problems = std::mem::take(&mut blobs.problems);
     read_problems.extend(problems);
     if !blobs.oversized.is_empty() {
+        // those an image names are findings of their own
         let named: HashSet<&str> = read_problems
             .iter()
             .filter_map(|p| p.member.as_deref())
+            .chain(images.iter().map(|i| i.config.as_str()))
             .collect();
         let unnamed = blobs
             .oversized
@@ -561,7 +567,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
             opened.add_problems_as(
                 label,
                 &[Problem::new(
-                    ProblemKind::Exhausting,
+                    ProblemKind::Repeated,
                     None,
                     format!(
                         "`{}` lists {} layers ({} distinct), more than any runtime mounts ({MAX_LAYERS}): each distinct layer applied once",
