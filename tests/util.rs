@@ -96,8 +96,17 @@ fn decode_base64(s: &str) -> Vec<u8> {
     out
 }
 
+/// The binary under test: `PTHSCAN_BIN` when set (another build, to compare or to guard
+/// against a target directory shared with other checkouts), else the one cargo built.
+pub fn bin() -> PathBuf {
+    std::env::var_os("PTHSCAN_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_pthscan")),
+        PathBuf::from,
+    )
+}
+
 pub fn pthscan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pthscan"))
+    Command::new(bin())
         .args(args)
         .env("NO_COLOR", "1")
         .output()
