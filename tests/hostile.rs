@@ -1260,6 +1260,29 @@ const CASES: &[Case] = &[
         expect: &[Problem("case", "index.json` is not a regular file (FIFO)")],
         unprivileged: false,
     },
+    Case {
+        name: "a 12 MB wheel past a quarter of the budget (--max-memory 64 MiB): read from the file",
+        build: |d| {
+            // incompressible: stored as it is, so the wheel is as large as its content
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+            let noise: Vec<u8> = (0..12 << 20)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            write(
+                &d.join("w/big-1.0-py3-none-any.whl"),
+                &zip_of(&[("big/data.bin", &noise), ("big.pth", EXEC_LINE)]),
+            );
+            None
+        },
+        args: &["--max-memory", "67108864"],
+        expect: &[Finding("PTH001", "big-1.0-py3-none-any.whl › big.pth")],
+        unprivileged: false,
+    },
 ];
 
 fn finding_matches(f: &serde_json::Value, rule: &str, path: &str) -> bool {
