@@ -72,30 +72,45 @@ fn read_kept(r: &mut dyn Read, cap: u64, hint: u64, budget: &Arc<Budget>) -> io:
         more: false,
         starved: false,
     };
-    let mut step = hint.clamp(1, 1 << 20);
+    // the declared size first, in one allocation; then, if the member goes on, in steps
+    let mut ask = hint.min(cap);
     loop {
-        let room = cap - kept.data.len() as u64;
-        if room == 0 {
-            let mut probe = [0u8; 1];
-            kept.more = r.read(&mut probe)? > 0;
+        if ask > 0 {
+            let Some(h) = budget.try_reserve(ask) else {
+                let mut probe = [0u8; 1];
+                kept.starved = r.read(&mut probe)? > 0;
+                break;
+            };
+            kept.held.absorb(h);
+            kept.data.reserve_exact(ask as usize);
+            let got = r.take(ask).read_to_end(&mut kept.data)? as u64;
+            if got < ask {
+                break;
+            }
+        }
+        let mut probe = [0u8; 1];
+        if r.read(&mut probe)? == 0 {
             break;
         }
-        let ask = step.min(room).max(1);
-        let Some(h) = budget.try_reserve(ask) else {
-            let mut probe = [0u8; 1];
-            kept.starved = r.read(&mut probe)? > 0;
+        let room = cap - kept.data.len() as u64;
+        if room == 0 {
+            kept.more = true;
+            break;
+        }
+        let Some(h) = budget.try_reserve(1) else {
+            kept.starved = true;
             break;
         };
         kept.held.absorb(h);
-        kept.data.reserve_exact(ask as usize);
-        let got = r.take(ask).read_to_end(&mut kept.data)? as u64;
-        if got < ask {
-            break;
-        }
-        // past the declared size: ask for more as it keeps coming
-        step = step.saturating_mul(2);
+        kept.data.push(probe[0]);
+        // a declared size that lies: the rest in growing steps, each reserved first
+        ask = (kept.data.len() as u64)
+            .clamp(1 << 16, 1 << 20)
+            .min(room - 1);
     }
-    kept.data.shrink_to_fit();
+    if kept.data.capacity() > kept.data.len() + 4096 {
+        kept.data.shrink_to_fit();
+    }
     // give back what was reserved and not used
     let used = kept.data.len() as u64;
     if kept.held.bytes() > used {

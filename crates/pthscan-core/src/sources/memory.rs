@@ -455,6 +455,21 @@ mod tests {
     }
 
     #[test]
+    fn a_budgeted_tree_places_what_fits_and_counts_the_rest() {
+        let budget = Budget::new(4096);
+        let mut t = MemTree::new("t", 1024, Arc::default()).budgeted(Arc::clone(&budget));
+        t.insert(Path::new("/a/b/c.py"), file(b"x"));
+        assert_eq!(t.refused(), 0);
+        let deep = "d/".repeat(1000);
+        t.insert(Path::new(&deep).join("e.py").as_path(), file(b"x"));
+        assert_eq!(t.refused(), 1);
+        assert!(t.node(Path::new("/a/b/c.py")).is_some());
+        assert!(budget.used() > 0);
+        drop(t);
+        assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
     fn windows_overlap_cover_the_file_and_stop_at_the_cap_on_disk_and_in_memory() {
         let windows = |tree: &dyn Tree, path: &Path| {
             let mut got: Vec<(u64, String)> = Vec::new();
