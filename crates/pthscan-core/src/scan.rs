@@ -536,7 +536,13 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     };
     let mut opened: Vec<Vec<(Judged, Option<Environment>)>> =
         large.into_iter().flat_map(judge_artifact).collect();
-    opened.par_extend(small.into_par_iter().flat_map_iter(judge_artifact));
+    // side by side, as many at once as the budget holds at a small artifact's worst (four
+    // times its size on disk), so that no thread starves another of it and which member went
+    // without never depends on timing
+    let at_once = (budget.limit() / (4 * large_artifact.max(1))).max(1) as usize;
+    for batch in small.chunks(at_once) {
+        opened.par_extend(batch.par_iter().flat_map_iter(|a| judge_artifact(a)));
+    }
     report.stats.artifacts = opened.len();
     judged.extend(opened.into_iter().flatten());
     for host in &hosts {
