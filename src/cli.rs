@@ -88,6 +88,15 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
     pub max_file_size: u64,
 
+    /// Keep the scan's peak memory near BYTES, whatever the input: what artifacts hold in
+    /// memory (members, names, manifests) is reserved from half of it, one member keeps at
+    /// most an eighth, and artifacts larger than a thirty-second are judged one at a time.
+    /// What does not fit is not kept and is reported; an input built to exhaust memory is a
+    /// finding.
+    #[arg(long, default_value_t = pthscan_core::budget::DEFAULT_MAX_MEMORY, value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(pthscan_core::budget::MIN_MAX_MEMORY..))]
+    pub max_memory: u64,
+
     /// Also run the payload rules over every file of every installed distribution (and every
     /// layer decoded from it), not just the code that runs at start-up, hash every file
     /// RECORD lists, and open the archives a RECORD lists (virtualenv's seed wheels). Catches

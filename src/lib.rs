@@ -69,6 +69,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         paths: paths.clone(),
         root: scan.root.clone(),
         max_file_size: scan.max_file_size,
+        max_memory: scan.max_memory,
         deep: scan.deep,
         scan_timeout: std::time::Duration::from_secs(scan.scan_timeout),
         max_archive_depth: scan.max_archive_depth as usize,

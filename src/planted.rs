@@ -161,7 +161,7 @@ pub fn find(tops: &[(PathBuf, Place)], in_use: Option<&Path>) -> (Vec<Finding>, 
                     200,
                 );
                 if whole {
-                    f.sha256 = pthscan_core::fsread::sha256_hex(&bytes);
+                    f.sha256 = pthscan_core::fs::sha256_hex(&bytes);
                 } else {
                     f.notes.push(format!(
                         "larger than {READ_CAP} bytes: only its head was read, and not hashed"
@@ -188,10 +188,10 @@ fn read_capped(file: &Path) -> Result<(Vec<u8>, bool), String> {
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(file)
-        .map_err(|e| pthscan_core::fsread::io_reason(&e))?;
+        .map_err(|e| pthscan_core::fs::io_reason(&e))?;
     let meta = handle
         .metadata()
-        .map_err(|e| pthscan_core::fsread::io_reason(&e))?;
+        .map_err(|e| pthscan_core::fs::io_reason(&e))?;
     if !meta.is_file() {
         return Err("not a regular file: not read".into());
     }
@@ -199,7 +199,7 @@ fn read_capped(file: &Path) -> Result<(Vec<u8>, bool), String> {
     handle
         .take(READ_CAP + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| pthscan_core::fsread::io_reason(&e))?;
+        .map_err(|e| pthscan_core::fs::io_reason(&e))?;
     let whole = bytes.len() as u64 <= READ_CAP;
     bytes.truncate(READ_CAP as usize);
     Ok((bytes, whole))

@@ -349,7 +349,7 @@ pub fn config_file(
 /// Whether `file` is the operator's: a regular file (through links) owned by root or `euid`,
 /// and neither it nor the directory holding it writable by group or others.
 fn operator_owned(file: &Path, euid: u32) -> Result<(), String> {
-    let meta = std::fs::metadata(file).map_err(|e| pthscan_core::fsread::io_reason(&e))?;
+    let meta = std::fs::metadata(file).map_err(|e| pthscan_core::fs::io_reason(&e))?;
     if !meta.is_file() {
         return Err("not a regular file".into());
     }
@@ -369,9 +369,9 @@ fn operator_owned(file: &Path, euid: u32) -> Result<(), String> {
         Ok(())
     };
     check("it", &meta)?;
-    let real = std::fs::canonicalize(file).map_err(|e| pthscan_core::fsread::io_reason(&e))?;
+    let real = std::fs::canonicalize(file).map_err(|e| pthscan_core::fs::io_reason(&e))?;
     if let Some(dir) = real.parent() {
-        let dmeta = std::fs::metadata(dir).map_err(|e| pthscan_core::fsread::io_reason(&e))?;
+        let dmeta = std::fs::metadata(dir).map_err(|e| pthscan_core::fs::io_reason(&e))?;
         check(&format!("its directory `{}`", dir.display()), &dmeta)?;
     }
     Ok(())

@@ -118,7 +118,7 @@ fn every_command_line_in_the_recipes_runs_with_this_binary() {
 fn the_systemd_units_verify() {
     let dir = tempfile::tempdir().unwrap();
     let service = deploy("systemd/pthscan.service")
-        .replace("/usr/local/bin/pthscan", env!("CARGO_BIN_EXE_pthscan"));
+        .replace("/usr/local/bin/pthscan", &bin().to_string_lossy());
     std::fs::write(dir.path().join("pthscan.service"), service).unwrap();
     std::fs::write(
         dir.path().join("pthscan.timer"),

@@ -30,6 +30,8 @@ enum Outcome {
     FindingAt(&'static str, &'static str, u64),
     /// A problem (diagnostic) whose path ends so and whose message contains this.
     Problem(&'static str, &'static str),
+    /// Exactly one finding of this rule on a path ending so (a layer listed many times).
+    Once(&'static str, &'static str),
     /// No finding and no problem beyond the canary.
     Nothing,
 }
@@ -66,6 +68,10 @@ fn sp(dir: &Path) -> PathBuf {
 /// its peak memory, killing it past the hang guard. (The peak is read by `time`, a small
 /// process that forks pthscan: a child forked from this test process would start with the
 /// test's own high-water mark.)
+#[expect(
+    clippy::print_stderr,
+    reason = "each case's peak is shown with --nocapture, for the before/after table"
+)]
 fn run_bounded(args: &[String], unprivileged: bool) -> Run {
     use std::os::unix::process::CommandExt;
     let out = tempfile::tempdir().unwrap();
@@ -74,7 +80,7 @@ fn run_bounded(args: &[String], unprivileged: bool) -> Run {
     let errors = out.path().join("stderr");
     let peak = out.path().join("peak");
     let as_nobody = unprivileged && is_root();
-    let mut binary = PathBuf::from(env!("CARGO_BIN_EXE_pthscan"));
+    let mut binary = bin();
     if as_nobody {
         // the build directory may sit in root's home, which nobody cannot enter
         let copy = out.path().join("pthscan");
@@ -114,18 +120,20 @@ fn run_bounded(args: &[String], unprivileged: bool) -> Run {
     };
     let stderr = std::fs::read_to_string(&errors).unwrap_or_default();
     let code = status.code().unwrap_or(-1);
+    let peak = std::fs::read_to_string(&peak).unwrap();
+    let max_rss_kb: i64 = peak.trim().lines().last().unwrap().parse().unwrap();
+    eprintln!("peak RSS {max_rss_kb} KB, exit {code}");
     assert!(
         (0..=2).contains(&code),
         "pthscan {args:?} died (exit {code}): {stderr}"
     );
     let text = std::fs::read(&report)
         .unwrap_or_else(|e| panic!("no report from {args:?} ({e}): {stderr}"));
-    let peak = std::fs::read_to_string(&peak).unwrap();
     Run {
         json: serde_json::from_slice(&text).expect("a JSON report"),
         code,
         stderr,
-        max_rss_kb: peak.trim().lines().last().unwrap().parse().unwrap(),
+        max_rss_kb,
     }
 }
 
@@ -286,6 +294,192 @@ fn zeros_zip(name: &str, size: usize) -> Vec<u8> {
     }
     w.finish().unwrap().into_inner()
 }
+
+/// `size` zero bytes as a raw deflate stream (about 1,000 to 1), with their CRC-32.
+fn deflated_zeros(size: usize) -> (Vec<u8>, u32) {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut crc = flate2::Crc::new();
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..size >> 20 {
+        e.write_all(&chunk).unwrap();
+        crc.update(&chunk);
+    }
+    (e.finish().unwrap(), crc.sum())
+}
+
+/// A zip written by hand, so that central entries can share local headers: each local member
+/// (name, deflated body, CRC, size) in order, then one central entry per (central name, index
+/// of the local member it points at).
+fn hand_zip(locals: &[(&str, &[u8], u32, u64)], central: &[(&str, usize)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut offsets = Vec::new();
+    for (name, body, crc, size) in locals {
+        offsets.push(out.len() as u32);
+        out.extend_from_slice(b"PK\x03\x04");
+        out.extend_from_slice(&[20, 0, 0, 0, 8, 0, 0, 0, 0, 0]);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(*size as u32).to_le_bytes());
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(body);
+    }
+    let at = out.len() as u32;
+    let mut cd = Vec::new();
+    for (name, local) in central {
+        let (_, body, crc, size) = locals[*local];
+        cd.extend_from_slice(b"PK\x01\x02");
+        cd.extend_from_slice(&[20, 3, 20, 0, 0, 0, 8, 0, 0, 0, 0, 0]);
+        cd.extend_from_slice(&crc.to_le_bytes());
+        cd.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        cd.extend_from_slice(&(size as u32).to_le_bytes());
+        cd.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        cd.extend_from_slice(&[0u8; 8]);
+        cd.extend_from_slice(&(0o100644u32 << 16).to_le_bytes());
+        cd.extend_from_slice(&offsets[*local].to_le_bytes());
+        cd.extend_from_slice(name.as_bytes());
+    }
+    out.extend_from_slice(&cd);
+    out.extend_from_slice(b"PK\x05\x06");
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&(central.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(cd.len() as u32).to_le_bytes());
+    out.extend_from_slice(&at.to_le_bytes());
+    out.extend_from_slice(&[0; 2]);
+    out
+}
+
+/// An sdist whose `setup.py` is named by a PAX `path` record of `len` bytes (`x/x/x/…`): a
+/// few hundred bytes once compressed.
+fn pax_path_sdist(len: usize) -> Vec<u8> {
+    let path: String = "x/".repeat(len / 2);
+    let body = format!(" path={path}\n");
+    // the record's length counts its own digits
+    let mut total = body.len() + 1;
+    while total.to_string().len() + body.len() != total {
+        total = total.to_string().len() + body.len();
+    }
+    let record = format!("{total}{body}");
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_ustar();
+    h.set_path("PaxHeaders/setup.py").unwrap();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_size(record.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append(&h, record.as_bytes()).unwrap();
+    let mut h = tar::Header::new_ustar();
+    h.set_path("pkg-1.0/setup.py").unwrap();
+    h.set_size(EXEC_LINE.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append(&h, EXEC_LINE).unwrap();
+    gzip(&b.into_inner().unwrap())
+}
+
+/// One image layer: a system site directory with an executable hook, and a wheel with
+/// another in root's pip cache.
+fn hook_layer() -> Vec<u8> {
+    let wheel = zip_of(&[("evil_init.pth", EXEC_LINE)]);
+    tar_of(&[
+        ("usr/local/lib/python3.12/os.py", b"# os\n"),
+        (
+            "usr/local/lib/python3.12/site-packages/layer.pth",
+            EXEC_LINE,
+        ),
+        (
+            "root/.cache/pip/wheels/ab/cd/evil-1.0-py3-none-any.whl",
+            &wheel,
+        ),
+    ])
+}
+
+/// A `docker save` tarball written to `path` (gzip-compressed when it ends so): `manifest`
+/// names the members, which are `members`, plus `junk` JSON documents of `junk_size` bytes
+/// each, streamed so that the test never holds them.
+fn docker_save(
+    path: &Path,
+    manifest: &serde_json::Value,
+    members: &[(&str, &[u8])],
+    junk: usize,
+    junk_size: usize,
+) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let out: Box<dyn Write> = if path.to_string_lossy().ends_with(".gz") {
+        Box::new(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::fast(),
+        ))
+    } else {
+        Box::new(file)
+    };
+    let mut b = tar::Builder::new(out);
+    let add = |b: &mut tar::Builder<Box<dyn Write>>,
+               name: &str,
+               size: u64,
+               data: &mut dyn std::io::Read| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(size);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, data).unwrap();
+    };
+    let manifest = serde_json::to_vec(manifest).unwrap();
+    add(
+        &mut b,
+        "manifest.json",
+        manifest.len() as u64,
+        &mut &manifest[..],
+    );
+    for (name, data) in members {
+        add(&mut b, name, data.len() as u64, &mut &data[..]);
+    }
+    // a numbered line every KiB: about 100 to 1 compressed, under the ratio that makes a bomb
+    let mut doc = b"{\"a\":\"".to_vec();
+    let mut line = 0;
+    while doc.len() + 1024 < junk_size {
+        doc.extend_from_slice(format!("{line:08}").as_bytes());
+        doc.resize(doc.len() + 1016, b'x');
+        line += 1;
+    }
+    doc.resize(junk_size.saturating_sub(2), b'x');
+    doc.extend_from_slice(b"\"}");
+    for i in 0..junk {
+        add(
+            &mut b,
+            &format!("{i:064x}.json"),
+            doc.len() as u64,
+            &mut &doc[..],
+        );
+    }
+    b.into_inner().unwrap().flush().unwrap();
+}
+
+/// An OCI image tar at `path`: `oci-layout`, `index` as `index.json`, and `blobs` by digest.
+fn oci_tar(path: &Path, index: &serde_json::Value, blobs: &[(String, Vec<u8>)]) {
+    let index = serde_json::to_vec(index).unwrap();
+    let mut members: Vec<(String, &[u8])> = vec![
+        (
+            "oci-layout".into(),
+            &b"{\"imageLayoutVersion\": \"1.0.0\"}"[..],
+        ),
+        ("index.json".into(), &index[..]),
+    ];
+    for (digest, data) in blobs {
+        members.push((format!("blobs/{}", digest.replacen(':', "/", 1)), data));
+    }
+    let refs: Vec<(&str, &[u8])> = members.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+    write(path, &tar_of(&refs));
+}
+
+/// A fake digest, `n` in hex.
+fn digest(n: usize) -> String {
+    format!("sha256:{n:064x}")
+}
+
+const INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
 fn churn(dir: &Path, step: fn(&Path, usize)) -> Option<Churn> {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -802,6 +996,293 @@ const CASES: &[Case] = &[
         )],
         unprivileged: false,
     },
+    Case {
+        name: "overlapping zip: 40 central entries on one 50 MiB deflate stream",
+        build: |d| {
+            let (body, crc) = deflated_zeros(50 << 20);
+            let names: Vec<String> = (0..40).map(|i| format!("pkg/m{i}.py")).collect();
+            let central: Vec<(&str, usize)> = names.iter().map(|n| (n.as_str(), 0)).collect();
+            let zip = hand_zip(&[("pkg/m0.py", &body, crc, 50 << 20)], &central);
+            assert!(zip.len() < 64 << 10, "{} bytes", zip.len());
+            write(&d.join("w/overlap.zip"), &zip);
+            None
+        },
+        args: &[],
+        expect: &[
+            Finding("ARC006", "overlap.zip"),
+            Problem("overlap.zip › pkg/m0.py", "bomb"),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "an sdist with one 64 KiB PAX path",
+        build: |d| {
+            let sdist = pax_path_sdist(64 << 10);
+            assert!(sdist.len() < 1024, "{} bytes", sdist.len());
+            write(&d.join("w/pkg-1.0.tar.gz"), &sdist);
+            None
+        },
+        args: &[],
+        expect: &[
+            Finding("ARC007", "pkg-1.0.tar.gz"),
+            Problem("pkg-1.0.tar.gz", "extension header of"),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "an sdist with one 256 KiB PAX path",
+        build: |d| {
+            write(&d.join("w/pkg-1.0.tar.gz"), &pax_path_sdist(256 << 10));
+            None
+        },
+        args: &[],
+        expect: &[
+            Finding("ARC007", "pkg-1.0.tar.gz"),
+            Problem("pkg-1.0.tar.gz", "extension header of"),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "an sdist with a 32 KiB PAX path (under the header cap, over the name cap)",
+        build: |d| {
+            write(&d.join("w/pkg-1.0.tar.gz"), &pax_path_sdist(32 << 10));
+            None
+        },
+        args: &[],
+        expect: &[Finding("ARC007", "x/x/x/x/…")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a wheel of 40 members of 50 MiB of zeros",
+        build: |d| {
+            let (body, crc) = deflated_zeros(50 << 20);
+            let names: Vec<String> = (0..40).map(|i| format!("zeros/m{i}.py")).collect();
+            let locals: Vec<(&str, &[u8], u32, u64)> = names
+                .iter()
+                .map(|n| (n.as_str(), &body[..], crc, 50 << 20))
+                .collect();
+            let central: Vec<(&str, usize)> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_str(), i))
+                .collect();
+            write(
+                &d.join("w/zeros-1.0-py3-none-any.whl"),
+                &hand_zip(&locals, &central),
+            );
+            None
+        },
+        args: &[],
+        expect: &[
+            Problem("zeros-1.0-py3-none-any.whl › zeros/m39.py", "bomb"),
+            Finding("ARC007", "zeros-1.0-py3-none-any.whl › zeros/m39.py"),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "a wheel of 40 members of 50 MiB of zeros, under --max-memory 64 MiB",
+        build: |d| {
+            let (body, crc) = deflated_zeros(50 << 20);
+            let names: Vec<String> = (0..40).map(|i| format!("zeros/m{i}.py")).collect();
+            let locals: Vec<(&str, &[u8], u32, u64)> = names
+                .iter()
+                .map(|n| (n.as_str(), &body[..], crc, 50 << 20))
+                .collect();
+            let central: Vec<(&str, usize)> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_str(), i))
+                .collect();
+            write(
+                &d.join("w/zeros-1.0-py3-none-any.whl"),
+                &hand_zip(&locals, &central),
+            );
+            None
+        },
+        args: &["--max-memory", "67108864"],
+        expect: &[Problem(
+            "zeros-1.0-py3-none-any.whl › zeros/m39.py",
+            "memory budget",
+        )],
+        unprivileged: false,
+    },
+    Case {
+        name: "a docker save (gzip) of 400 JSON members of 4 MiB, its config one of them",
+        build: |d| {
+            let layer = hook_layer();
+            let manifest = serde_json::json!([{
+                "Config": format!("{:064x}.json", 7),
+                "RepoTags": ["junk:1"],
+                "Layers": ["l/layer.tar"],
+            }]);
+            docker_save(
+                &d.join("w/junk.tar.gz"),
+                &manifest,
+                &[("l/layer.tar", &layer)],
+                400,
+                4 << 20,
+            );
+            None
+        },
+        args: &[],
+        expect: &[
+            Finding(
+                "PTH001",
+                "junk.tar.gz › junk:1 › layer 1 sha256:l › usr/local/lib/python3.12/site-packages/layer.pth",
+            ),
+            Finding(
+                "ARC007",
+                "junk.tar.gz › 0000000000000000000000000000000000000000000000000000000000000007.json",
+            ),
+            Problem("junk.tar.gz", "399 JSON documents past the"),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "a manifest listing one layer 20,000 times",
+        build: |d| {
+            let layer = hook_layer();
+            let manifest = serde_json::json!([{
+                "Config": "c.json",
+                "RepoTags": ["dup:1"],
+                "Layers": vec!["l/layer.tar"; 20_000],
+            }]);
+            docker_save(
+                &d.join("w/dup.tar"),
+                &manifest,
+                &[("l/layer.tar", &layer), ("c.json", b"{}")],
+                0,
+                0,
+            );
+            None
+        },
+        args: &[],
+        expect: &[
+            Once("PTH001", "site-packages/layer.pth"),
+            Once("PTH001", "evil-1.0-py3-none-any.whl › evil_init.pth"),
+            Finding("ARC007", "dup.tar"),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "an empty docker manifest",
+        build: |d| {
+            docker_save(&d.join("w/empty.tar"), &serde_json::json!([]), &[], 0, 0);
+            None
+        },
+        args: &[],
+        expect: &[Problem("empty.tar", "manifest.json lists no image")],
+        unprivileged: false,
+    },
+    Case {
+        name: "an OCI index without manifests",
+        build: |d| {
+            oci_tar(
+                &d.join("w/none.tar"),
+                &serde_json::json!({"schemaVersion": 2, "manifests": []}),
+                &[],
+            );
+            None
+        },
+        args: &[],
+        expect: &[Problem("none.tar", "index.json leads to no image manifest")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a cyclic OCI index: two nested indexes naming each other",
+        build: |d| {
+            let refer = |n: usize| {
+                serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": [
+                    {"mediaType": INDEX, "digest": digest(n), "size": 1},
+                    {"mediaType": INDEX, "digest": digest(n), "size": 1},
+                ]}))
+                .unwrap()
+            };
+            oci_tar(
+                &d.join("w/cycle.tar"),
+                &serde_json::json!({"schemaVersion": 2, "manifests": [
+                    {"mediaType": INDEX, "digest": digest(1), "size": 1}
+                ]}),
+                &[(digest(1), refer(2)), (digest(2), refer(1))],
+            );
+            None
+        },
+        args: &[],
+        expect: &[
+            Finding(
+                "ARC007",
+                "cycle.tar › blobs/sha256/0000000000000000000000000000000000000000000000000000000000000001",
+            ),
+            Problem("cycle.tar", "index.json leads to no image manifest"),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "OCI indexes nested 20 deep",
+        build: |d| {
+            let blobs: Vec<(String, Vec<u8>)> = (1..=20)
+                .map(|n| {
+                    let doc = serde_json::json!({"schemaVersion": 2, "manifests": [
+                        {"mediaType": INDEX, "digest": digest(n + 1), "size": 1}
+                    ]});
+                    (digest(n), serde_json::to_vec(&doc).unwrap())
+                })
+                .collect();
+            oci_tar(
+                &d.join("w/deep.tar"),
+                &serde_json::json!({"schemaVersion": 2, "manifests": [
+                    {"mediaType": INDEX, "digest": digest(1), "size": 1}
+                ]}),
+                &blobs,
+            );
+            None
+        },
+        args: &[],
+        expect: &[Finding(
+            "ARC007",
+            "deep.tar › blobs/sha256/0000000000000000000000000000000000000000000000000000000000000008",
+        )],
+        unprivileged: false,
+    },
+    Case {
+        name: "an OCI layout whose index.json is a FIFO",
+        build: |d| {
+            // the case directory itself is the layout given as PATH
+            write(
+                &d.join("oci-layout"),
+                b"{\"imageLayoutVersion\": \"1.0.0\"}",
+            );
+            std::fs::create_dir_all(d.join("blobs/sha256")).unwrap();
+            mkfifo(&d.join("index.json"));
+            None
+        },
+        args: &[],
+        expect: &[Problem("case", "index.json` is not a regular file (FIFO)")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a 12 MB wheel past a quarter of the budget (--max-memory 64 MiB): read from the file",
+        build: |d| {
+            // incompressible: stored as it is, so the wheel is as large as its content
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+            let noise: Vec<u8> = (0..12 << 20)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            write(
+                &d.join("w/big-1.0-py3-none-any.whl"),
+                &zip_of(&[("big/data.bin", &noise), ("big.pth", EXEC_LINE)]),
+            );
+            None
+        },
+        args: &["--max-memory", "67108864"],
+        expect: &[Finding("PTH001", "big-1.0-py3-none-any.whl › big.pth")],
+        unprivileged: false,
+    },
 ];
 
 fn finding_matches(f: &serde_json::Value, rule: &str, path: &str) -> bool {
@@ -811,6 +1292,7 @@ fn finding_matches(f: &serde_json::Value, rule: &str, path: &str) -> bool {
             .is_some_and(|p| p.ends_with(path))
 }
 
+#[expect(clippy::print_stderr, reason = "names the case whose peak follows")]
 fn check(case: &Case) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -827,6 +1309,7 @@ fn check(case: &Case) {
         canary.to_string_lossy().into_owned(),
     ];
     args.extend(case.args.iter().map(|a| a.to_string()));
+    eprint!("{}: ", case.name);
     let run = run_bounded(&args, case.unprivileged);
     if let Some(c) = churning {
         c.stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -890,6 +1373,13 @@ fn check(case: &Case) {
                 );
                 // named on stderr too, unless --quiet
                 assert!(run.stderr.contains(text), "{}", report());
+            }
+            Once(rule, path) => {
+                let n = findings
+                    .iter()
+                    .filter(|f| finding_matches(f, rule, path))
+                    .count();
+                assert_eq!(n, 1, "{}: {rule} on …{path}: {findings:#?}", report());
             }
             Nothing => {
                 assert!(!findings.iter().any(in_case), "{}: {findings:#?}", report());

@@ -605,7 +605,7 @@ fn colour_and_progress_only_on_a_terminal_and_never_with_no_color_or_quiet() {
         let mut cmd = std::process::Command::new("script");
         cmd.args([
             "-qec",
-            &format!("{} {path} {extra}", env!("CARGO_BIN_EXE_pthscan")),
+            &format!("{} {path} {extra}", bin().display()),
             "/dev/null",
         ]);
         cmd.env_remove("NO_COLOR");

@@ -17,7 +17,7 @@ fn under_strace_it_executes_nothing_writes_nothing_and_connects_nowhere() {
     let out = std::process::Command::new("strace")
         .args(["-f", "-y", "-qq", "-e", "trace=execve,connect,socket,open,openat,openat2,creat,rename,renameat,renameat2,unlink,unlinkat,mkdir,mkdirat,truncate,ftruncate,chmod,fchmodat", "-o"])
         .arg(&log)
-        .arg(env!("CARGO_BIN_EXE_pthscan"))
+        .arg(bin())
         .args(["--deep", "--format", "json"])
         .arg(&tree)
         .output()

@@ -96,6 +96,15 @@ fn decode_base64(s: &str) -> Vec<u8> {
     out
 }
 
+/// The binary under test: `PTHSCAN_BIN` when set (another build, to compare), else the one
+/// cargo built.
+pub fn bin() -> PathBuf {
+    std::env::var_os("PTHSCAN_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_pthscan")),
+        PathBuf::from,
+    )
+}
+
 /// Runs the binary. The user's own suppression file (`~/.config/pthscan/pthscan.toml`) never
 /// applies to a test: `XDG_CONFIG_HOME` names a directory that does not exist.
 pub fn pthscan(args: &[&str]) -> Output {
@@ -104,7 +113,7 @@ pub fn pthscan(args: &[&str]) -> Output {
 
 /// Runs the binary with `env` set (over the defaults of [`pthscan`]).
 pub fn pthscan_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pthscan"));
+    let mut cmd = Command::new(bin());
     cmd.args(args)
         .env("NO_COLOR", "1")
         .env("XDG_CONFIG_HOME", "/nonexistent/pthscan-tests/config");

@@ -9,14 +9,17 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         max_total: 1 << 20,
         max_ratio: 100,
         max_members: 1000,
+        ..Limits::with_budget(1 << 16, pthscan_core::budget::Budget::new(8 << 20))
     };
     let _ = read_tar(data, data.len() as u64, &limits, &|_, _| true);
     if let Ok(blobs) = image::read_outer_tar(data, &limits) {
-        let opts = pthscan_core::sources::OpenOptions {
-            max_file_size: 1 << 16,
-            stats: Default::default(),
-            max_depth: 1,
-        };
+        let opts = pthscan_core::sources::OpenOptions::new(
+            1 << 16,
+            64 << 20,
+            pthscan_core::budget::Budget::new(8 << 20),
+            Default::default(),
+            1,
+        );
         let _ = image::assemble("fuzz.tar", blobs, &opts);
     }
 });

@@ -11,12 +11,15 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         max_total: 1 << 20,
         max_ratio: 100,
         max_members: 1000,
+        ..Limits::with_budget(1 << 16, pthscan_core::budget::Budget::new(8 << 20))
     };
     let _ = read_zip(data, &limits, &|_, _| true);
-    let opts = OpenOptions {
-        max_file_size: 1 << 16,
-        stats: Arc::default(),
-        max_depth: 2,
-    };
+    let opts = OpenOptions::new(
+        1 << 16,
+        64 << 20,
+        pthscan_core::budget::Budget::new(8 << 20),
+        Arc::default(),
+        2,
+    );
     artifact::open_bytes("fuzz.whl", data, &opts, &mut drop);
 });

@@ -8,6 +8,7 @@
 //! - [`scan`]: the orchestration.
 #![deny(missing_docs)]
 
+pub mod budget;
 pub mod detectors;
 pub mod diagnostic;
 pub mod discovery;

@@ -14,6 +14,7 @@ use pthscan_signatures::{PayloadScanner, Role, Signatures};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::budget::{Budget, Caps};
 use crate::detectors::integrity::{Hashing, Listed, Listing};
 use crate::detectors::{self, Ctx, HookFile};
 use crate::diagnostic::Diagnostic;
@@ -34,6 +35,9 @@ pub struct ScanOptions {
     pub root: Option<PathBuf>,
     /// At most this many bytes are read from one file.
     pub max_file_size: u64,
+    /// The peak memory the scan aims to stay under (`--max-memory`): what artifacts hold is
+    /// reserved from a budget derived from it, and so are the per-member and per-artifact caps.
+    pub max_memory: u64,
     /// Also run the payload rules over every file of every distribution, not just start-up
     /// code.
     pub deep: bool,
@@ -208,14 +212,19 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     let mut roots = Vec::new();
     let mut artifacts: Vec<(Disk, PathBuf, Place)> = Vec::new();
     let mut given_files: Vec<PathBuf> = Vec::new();
-    let mut layouts: Vec<PathBuf> = Vec::new();
+    let mut layouts: Vec<(Disk, PathBuf)> = Vec::new();
     for (input, kind) in inputs {
         match kind {
             Ok(Kind::Dir) => {
                 if system.stat(&input.join("oci-layout"), false).is_ok()
                     && system.stat(&input.join("index.json"), false).is_ok()
                 {
-                    layouts.push(input);
+                    match reader_for(&input) {
+                        Ok(disk) => layouts.push((disk, input)),
+                        Err(err) => report
+                            .diagnostics
+                            .push(Diagnostic::incomplete(&input, crate::fs::io_reason(&err))),
+                    }
                 } else {
                     roots.push(input);
                 }
@@ -370,13 +379,19 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     // what was asked for: the roots, the layouts and the artifact files given, not every
     // archive found inside them
     report.scanned = roots;
-    report.scanned.extend(layouts.iter().cloned());
+    report
+        .scanned
+        .extend(layouts.iter().map(|(_, dir)| dir.clone()));
     report.scanned.extend(given_files);
     let mut to_open: Vec<Artifact> = artifacts
         .into_iter()
         .map(|(reader, path, place)| Artifact::File(reader, path, place))
         .collect();
-    to_open.extend(layouts.into_iter().map(Artifact::Layout));
+    to_open.extend(
+        layouts
+            .into_iter()
+            .map(|(disk, dir)| Artifact::Layout(disk, dir)),
+    );
     Discovered {
         report,
         work,
@@ -482,7 +497,7 @@ enum Place {
 enum Artifact {
     /// A file, and where it came from.
     File(Disk, PathBuf, Place),
-    Layout(PathBuf),
+    Layout(Disk, PathBuf),
 }
 
 impl Artifact {
@@ -490,18 +505,26 @@ impl Artifact {
     fn disk_size(&self) -> u64 {
         match self {
             Artifact::File(disk, path, _) => disk.file_size(path).unwrap_or(0),
-            Artifact::Layout(_) => u64::MAX,
+            Artifact::Layout(..) => u64::MAX,
         }
     }
 
     /// Opens the artifact and what is nested in it, handing each opened tree to `visit` in
     /// turn.
-    fn open(&self, options: &ScanOptions, stats: &Arc<ReadStats>, visit: &mut dyn FnMut(Opened)) {
-        let open = OpenOptions {
-            max_file_size: options.max_file_size,
-            stats: Arc::clone(stats),
-            max_depth: options.max_archive_depth,
-        };
+    fn open(
+        &self,
+        options: &ScanOptions,
+        stats: &Arc<ReadStats>,
+        budget: &Arc<Budget>,
+        visit: &mut dyn FnMut(Opened),
+    ) {
+        let open = OpenOptions::new(
+            options.max_file_size,
+            options.max_memory,
+            Arc::clone(budget),
+            Arc::clone(stats),
+            options.max_archive_depth,
+        );
         match self {
             Artifact::File(reader, path, place) => {
                 let given = *place == Place::Given;
@@ -514,10 +537,10 @@ impl Artifact {
                     visit(o);
                 });
             }
-            Artifact::Layout(dir) => {
-                let limits = sources::archive::Limits::new(options.max_file_size);
+            Artifact::Layout(disk, dir) => {
+                let limits = open.limits();
                 let label = crate::pathfmt::display_path(dir);
-                let opened = match sources::image::read_layout_dir(dir, &limits) {
+                let opened = match sources::image::read_layout_dir(disk, dir, &limits) {
                     Ok(blobs) => sources::image::assemble(&label, blobs, &open),
                     Err(why) => {
                         let mut failed = Opened::with_label(&label, &open);
@@ -533,9 +556,6 @@ impl Artifact {
         }
     }
 }
-
-/// Artifacts larger than this on disk are opened and judged one at a time.
-const LARGE_ARTIFACT: u64 = 8 << 20;
 
 /// Judges an opened artifact: what reading it found, then each environment in it.
 fn judge_opened(
@@ -630,19 +650,28 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
         .collect();
     // An artifact is held in memory while it is judged: large ones (a 17 MB wheel is 60 MB
     // unpacked) one at a time, each judged with every thread; small ones side by side.
+    // What they hold is reserved from one budget, and "large" is a share of it.
+    let budget = Budget::for_process(options.max_memory);
+    let large_artifact = Caps::new(options.max_memory).large_artifact;
     let (large, small): (Vec<&Artifact>, Vec<&Artifact>) = artifacts
         .into_iter()
-        .partition(|a| a.disk_size() > LARGE_ARTIFACT);
+        .partition(|a| a.disk_size() > large_artifact);
     let judge_artifact = |a: &Artifact| -> Vec<Vec<(Judged, Option<Environment>)>> {
         let mut out = Vec::new();
-        a.open(options, &stats, &mut |o| {
+        a.open(options, &stats, &budget, &mut |o| {
             out.push(judge_opened(sigs, o, options))
         });
         out
     };
     let mut opened: Vec<Vec<(Judged, Option<Environment>)>> =
         large.into_iter().flat_map(judge_artifact).collect();
-    opened.par_extend(small.into_par_iter().flat_map_iter(judge_artifact));
+    // side by side, as many at once as the budget holds at a small artifact's worst (four
+    // times its size on disk), so that no thread starves another of it and which member went
+    // without never depends on timing
+    let at_once = (budget.limit() / (4 * large_artifact.max(1))).max(1) as usize;
+    for batch in small.chunks(at_once) {
+        opened.par_extend(batch.par_iter().flat_map_iter(|a| judge_artifact(a)));
+    }
     report.stats.artifacts = opened.len();
     judged.extend(opened.into_iter().flatten());
     for host in &hosts {

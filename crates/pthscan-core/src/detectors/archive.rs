@@ -1,7 +1,9 @@
 //! ARC: archive shapes that fool installers or scanners — a member name that leaves the
 //! destination, two members with one name, a zip local header that disagrees with the central
-//! directory, link members. Bombs, truncation and corruption are diagnostics, not findings: they
-//! say what could not be judged.
+//! directory, link members — and shapes built to exhaust a scanner: overlapping zip entries,
+//! names and headers far past any real one, images that reference one layer over and over.
+//! Truncation, corruption and a spent memory budget are diagnostics, not findings: they say what
+//! could not be judged. A bomb is both: what it kept from being judged, and that it was there.
 
 use std::path::PathBuf;
 
@@ -66,6 +68,34 @@ pub const RULES: &[&RuleDoc] = &[
         example: "aiohttp_x-3.13.1-py3-none-any.whl › aiohttp/server.crt → high",
         references: &["pypi_malregistry: aiohttp typosquats (2025)"],
     },
+    &RuleDoc {
+        id: "ARC006",
+        title: "zip entries overlap: a bomb without a ratio",
+        what: "Several central directory entries of a zip point at one local header, or at byte \
+               ranges that overlap. Each range is decompressed once; the entries that lie on \
+               another's bytes are listed, not read. High.",
+        why: "No zip writer produces it: it is how a few kilobytes are made to inflate to \
+              gigabytes in readers that decompress every entry (David Fifield's non-recursive \
+              zip bomb) — an input built to blind or kill whatever scans it.",
+        example: "x-1.0-py3-none-any.whl (40 entries on one 50 MiB deflate stream) → high",
+        references: &["D. Fifield, A better zip bomb (WOOT 2019)", "CVE-2019-9674"],
+    },
+    &RuleDoc {
+        id: "ARC007",
+        title: "input built to exhaust a scanner",
+        what: "An archive or image shaped to exhaust whoever reads it: a decompression bomb, a \
+               member name, link target or PAX header far past any a system can use, an image \
+               manifest or config past the size cap, a layer or manifest referenced over and \
+               over, a cycle of nested indexes. What was cut is said in a diagnostic. High.",
+        why: "Such an input has no use but to make a scanner die, hang or give up — and whatever \
+              it sits beside goes unjudged: a scheduled sweep killed by its memory limit reports \
+              nothing at all. It was put there for a reason.",
+        example: "pkg-1.0.tar.gz (one 64 KiB PAX path) → high",
+        references: &[
+            "CVE-2007-4559",
+            "issue 17: memory that does not follow the input",
+        ],
+    },
 ];
 
 /// Findings and diagnostics for what reading the archive shown as `label` met.
@@ -83,6 +113,16 @@ pub fn judge(label: &str, problems: &[Problem]) -> (Vec<Finding>, Vec<Diagnostic
             ProblemKind::HeaderMismatch => ("ARC003", Severity::Medium),
             ProblemKind::Link => ("ARC004", Severity::Low),
             ProblemKind::Disguised => ("ARC005", Severity::High),
+            ProblemKind::Overlap => ("ARC006", Severity::High),
+            // what it kept from being judged, and that it was there
+            ProblemKind::Bomb | ProblemKind::Exhausting => {
+                diagnostics.push(Diagnostic::incomplete(path.clone(), p.detail.clone()));
+                ("ARC007", Severity::High)
+            }
+            ProblemKind::Repeated => {
+                diagnostics.push(Diagnostic::note(path.clone(), p.detail.clone()));
+                ("ARC007", Severity::High)
+            }
             kind => {
                 diagnostics.push(if kind.incomplete() {
                     Diagnostic::incomplete(path, p.detail.clone())

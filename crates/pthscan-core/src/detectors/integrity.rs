@@ -228,7 +228,7 @@ pub enum Hashing {
 }
 
 /// The largest RECORD read (about 100,000 rows).
-const MAX_RECORD: u64 = 8 << 20;
+pub(crate) const MAX_RECORD: u64 = 8 << 20;
 
 /// What one distribution's record gave.
 enum Recorded {

@@ -81,6 +81,20 @@ pub fn check_wheel(tree: &MemTree, listing: &Listing) -> Vec<Finding> {
     else {
         return Vec::new();
     };
+    // parsed rows cost several times the text: a RECORD past any real one's size is not parsed
+    if text.len() as u64 > super::integrity::MAX_RECORD {
+        return vec![finding(
+            "ARC007",
+            Severity::High,
+            shown(&record_member.name),
+            None,
+            format!(
+                "RECORD is {} bytes, more than the {} any real wheel's has (torch's is 1.5 MB): built to exhaust a scanner; its rows were not checked",
+                text.len(),
+                super::integrity::MAX_RECORD
+            ),
+        )];
+    }
     let rows = record::parse(&String::from_utf8_lossy(text));
     let by_path: HashMap<&str, &RecordRow> = rows.iter().map(|r| (r.path.as_str(), r)).collect();
     let record_path = shown(&record_member.name);

@@ -10,8 +10,10 @@ use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use crate::budget::{Budget, Held, MAX_EXTENSION_HEADER, MAX_NAME};
+
 /// Limits on one archive.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// At most this many bytes of one member are kept.
     pub max_member: u64,
@@ -21,18 +23,112 @@ pub struct Limits {
     pub max_ratio: u64,
     /// At most this many members are read.
     pub max_members: usize,
+    /// An image's manifests, configs and indexes larger than this are not read.
+    pub max_json: u64,
+    /// What kept bytes (members' content, names) are reserved from, shared by the scan.
+    pub budget: Arc<Budget>,
 }
 
 impl Limits {
-    /// Limits for an archive under `max_member` per member.
+    /// Limits for an archive under `max_member` per member, with a budget of its own as large
+    /// as the total limit.
     pub fn new(max_member: u64) -> Limits {
+        Limits::with_budget(max_member, Budget::new(4 << 30))
+    }
+
+    /// Limits for an archive under `max_member` per member, keeping what it keeps within
+    /// `budget`.
+    pub fn with_budget(max_member: u64, budget: Arc<Budget>) -> Limits {
         Limits {
             max_member,
             max_total: 4 << 30,
             max_ratio: 1000,
             max_members: 500_000,
+            max_json: 1 << 20,
+            budget,
         }
     }
+}
+
+/// A member declared or found to be a bomb keeps no more than this head.
+const BOMB_HEAD: u64 = 1 << 20;
+
+/// What [`read_kept`] kept of a member.
+struct Kept {
+    data: Vec<u8>,
+    held: Held,
+    /// The member went on past the cap.
+    more: bool,
+    /// The budget ran out before the cap.
+    starved: bool,
+}
+
+/// Reads at most `cap` bytes of a member whose declared size is `hint`, reserving them from
+/// the budget as they come (a declared size can lie): reading stops where the budget does.
+fn read_kept(r: &mut dyn Read, cap: u64, hint: u64, budget: &Arc<Budget>) -> io::Result<Kept> {
+    let mut kept = Kept {
+        data: Vec::new(),
+        held: Held::default(),
+        more: false,
+        starved: false,
+    };
+    // the declared size first, in one allocation; then, if the member goes on, in steps
+    let mut ask = hint.min(cap);
+    loop {
+        if ask > 0 {
+            let Some(h) = budget.try_reserve(ask) else {
+                let mut probe = [0u8; 1];
+                kept.starved = r.read(&mut probe)? > 0;
+                break;
+            };
+            kept.held.absorb(h);
+            kept.data.reserve_exact(ask as usize);
+            let got = r.take(ask).read_to_end(&mut kept.data)? as u64;
+            if got < ask {
+                break;
+            }
+        }
+        let mut probe = [0u8; 1];
+        if r.read(&mut probe)? == 0 {
+            break;
+        }
+        let room = cap - kept.data.len() as u64;
+        if room == 0 {
+            kept.more = true;
+            break;
+        }
+        let Some(h) = budget.try_reserve(1) else {
+            kept.starved = true;
+            break;
+        };
+        kept.held.absorb(h);
+        kept.data.push(probe[0]);
+        // a declared size that lies: the rest in growing steps, each reserved first
+        ask = (kept.data.len() as u64)
+            .clamp(1 << 16, 1 << 20)
+            .min(room - 1);
+    }
+    if kept.data.capacity() > kept.data.len() + 4096 {
+        kept.data.shrink_to_fit();
+    }
+    // give back what was reserved and not used
+    let used = kept.data.len() as u64;
+    if kept.held.bytes() > used {
+        let held = std::mem::take(&mut kept.held);
+        drop(held);
+        kept.held = budget.force(used);
+    }
+    Ok(kept)
+}
+
+/// `name` cut to [`MAX_NAME`] bytes (on a character boundary) when longer, and whether it was.
+fn capped_name(raw: &[u8]) -> (String, bool) {
+    if raw.len() <= MAX_NAME {
+        return (String::from_utf8_lossy(raw).into_owned(), false);
+    }
+    let mut cut = String::from_utf8_lossy(&raw[..MAX_NAME]).into_owned();
+    cut.push('…');
+    (cut, true)
 }
 
 /// What a member is.
@@ -82,6 +178,17 @@ pub enum ProblemKind {
     Disguised,
     /// Decompression past the ratio or total limit: a bomb.
     Bomb,
+    /// Zip entries sharing bytes (several central entries on one local header, or ranges that
+    /// overlap): a bomb that multiplies one stream without any ratio to show.
+    Overlap,
+    /// A shape built to exhaust whoever reads it, and cut: a name, PAX header or manifest far
+    /// past any real one, indexes nested past the limit.
+    Exhausting,
+    /// A shape built to exhaust whoever reads it by repetition, judged once: a layer listed
+    /// over and over, a cycle of indexes.
+    Repeated,
+    /// Bytes not kept because the memory budget (`--max-memory`) was spent.
+    OverBudget,
     /// More members than the limit.
     TooManyMembers,
     /// A member larger than the per-member cap: only its head was kept.
@@ -95,7 +202,11 @@ impl ProblemKind {
     pub fn incomplete(self) -> bool {
         matches!(
             self,
-            ProblemKind::Bomb | ProblemKind::TooManyMembers | ProblemKind::Corrupt
+            ProblemKind::Bomb
+                | ProblemKind::TooManyMembers
+                | ProblemKind::Corrupt
+                | ProblemKind::OverBudget
+                | ProblemKind::Exhausting
         )
     }
 }
@@ -129,6 +240,9 @@ pub struct Listing {
     pub members: Vec<Member>,
     /// What was wrong.
     pub problems: Vec<Problem>,
+    /// The budget reserved for what the members keep (content and names): given back when
+    /// the last holder lets go.
+    pub held: Held,
 }
 
 const ESCAPING_NAME: &str =
@@ -137,6 +251,39 @@ const ESCAPING_NAME: &str =
 impl Listing {
     fn problem(&mut self, kind: ProblemKind, member: Option<&str>, detail: impl Into<String>) {
         self.problems.push(Problem::new(kind, member, detail));
+    }
+
+    /// Reserves what one more member's name costs (its name, path and duplicate check); false,
+    /// with a problem, when the budget is spent.
+    fn reserve_name(&mut self, name: &str, limits: &Limits) -> bool {
+        match limits.budget.try_reserve(name.len() as u64 * 3 + 160) {
+            Some(h) => {
+                self.held.absorb(h);
+                true
+            }
+            None => {
+                self.problem(
+                    ProblemKind::OverBudget,
+                    None,
+                    format!(
+                        "the listing outgrew the memory budget after {} members: the rest were not read (raise --max-memory)",
+                        self.members.len()
+                    ),
+                );
+                false
+            }
+        }
+    }
+
+    /// Reports a name cut to [`MAX_NAME`] bytes.
+    fn long_name(&mut self, name: &str, len: usize, what: &str) {
+        self.problem(
+            ProblemKind::Exhausting,
+            Some(name),
+            format!(
+                "{what} of {len} bytes, longer than any path a system can open ({MAX_NAME}): cut, and the member not placed"
+            ),
+        );
     }
 }
 
@@ -176,6 +323,101 @@ fn link_stays_inside(at: &Path, target: &Path) -> bool {
 /// Reads a zip archive held in memory. `want(path, size)` says whether a file's content is
 /// kept.
 pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool) -> Listing {
+    read_zip_from(&bytes, limits, want)
+}
+
+/// Random access to the bytes of a zip: held in memory, or a file read where asked (a zip
+/// larger than the memory budget is never held whole).
+pub trait ZipSource: Sync {
+    /// How many bytes there are.
+    fn size(&self) -> u64;
+    /// The `len` bytes at `at`, or `None` past the end or when they cannot be read.
+    fn bytes_at(&self, at: u64, len: usize) -> Option<std::borrow::Cow<'_, [u8]>>;
+}
+
+impl ZipSource for &[u8] {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn bytes_at(&self, at: u64, len: usize) -> Option<std::borrow::Cow<'_, [u8]>> {
+        let at = usize::try_from(at).ok()?;
+        self.get(at..at.checked_add(len)?).map(Into::into)
+    }
+}
+
+/// A region of a file opened for reading: a zip on disk (or a cached response's body).
+#[derive(Debug)]
+pub struct FileRegion {
+    /// The file.
+    pub file: std::fs::File,
+    /// Where the region starts in it.
+    pub start: u64,
+    /// How long the region is.
+    pub len: u64,
+}
+
+impl ZipSource for FileRegion {
+    fn size(&self) -> u64 {
+        self.len
+    }
+
+    fn bytes_at(&self, at: u64, len: usize) -> Option<std::borrow::Cow<'_, [u8]>> {
+        use std::os::unix::fs::FileExt;
+        if at.checked_add(len as u64)? > self.len {
+            return None;
+        }
+        let mut buf = vec![0; len];
+        self.file.read_exact_at(&mut buf, self.start + at).ok()?;
+        Some(buf.into())
+    }
+}
+
+/// [`Read`] and [`io::Seek`] over a [`ZipSource`], for the zip crate.
+struct SourceReader<'a> {
+    src: &'a dyn ZipSource,
+    pos: u64,
+}
+
+impl Read for SourceReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.src.size().saturating_sub(self.pos);
+        let n = (buf.len() as u64).min(left).min(256 << 10) as usize;
+        if n == 0 {
+            return Ok(0);
+        }
+        let got = self
+            .src
+            .bytes_at(self.pos, n)
+            .ok_or_else(|| io::Error::other("archive unreadable"))?;
+        buf[..n].copy_from_slice(&got);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl io::Seek for SourceReader<'_> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let size = self.src.size() as i128;
+        let at = match to {
+            io::SeekFrom::Start(n) => i128::from(n),
+            io::SeekFrom::End(d) => size + i128::from(d),
+            io::SeekFrom::Current(d) => i128::from(self.pos) + i128::from(d),
+        };
+        self.pos = u64::try_from(at)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.pos)
+    }
+}
+
+/// Reads a zip archive from `src`, in memory or on disk. `want(path, size)` says whether a
+/// file's content is kept.
+pub fn read_zip_from(
+    src: &dyn ZipSource,
+    limits: &Limits,
+    want: &dyn Fn(&Path, u64) -> bool,
+) -> Listing {
+    let bytes = src;
     let mut out = Listing::default();
     // the zip crate parses the whole central directory up front (a few hundred bytes of memory
     // per entry): a zip declaring more members than any package has is not handed to it
@@ -191,7 +433,19 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
         );
         return out;
     }
-    let mut zip = match zip::ZipArchive::new(io::Cursor::new(bytes)) {
+    if let Some(cd) = central_size(bytes)
+        && cd > limits.budget.limit() / 4
+    {
+        out.problem(
+            ProblemKind::Exhausting,
+            None,
+            format!(
+                "a central directory of {cd} bytes, past a quarter of the memory budget (the largest wheels have a few megabytes): not opened"
+            ),
+        );
+        return out;
+    }
+    let mut zip = match zip::ZipArchive::new(SourceReader { src: bytes, pos: 0 }) {
         Ok(z) => z,
         Err(err) => {
             out.problem(
@@ -206,13 +460,17 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
     let mut seen = HashSet::new();
     for name in central_names(bytes).unwrap_or_default() {
         if !seen.insert(name.clone()) {
+            let (shown, _) = capped_name(&name);
             out.problem(
                 ProblemKind::Duplicate,
-                Some(&String::from_utf8_lossy(&name)),
+                Some(&shown),
                 "two members share this name: installers and scanners may each pick a different one",
             );
         }
     }
+    drop(seen);
+    // entries sharing bytes are found before anything is decompressed: each range is read once
+    let shadowed = overlapping_entries(&mut zip, bytes, &mut out);
     let mut total: u64 = 0;
     for i in 0..zip.len() {
         if i >= limits.max_members {
@@ -238,30 +496,51 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
                 continue;
             }
         };
-        let name = String::from_utf8_lossy(file.name_raw()).into_owned();
-        let path = contained(&name);
-        if path.is_none() {
-            out.problem(ProblemKind::Escapes, Some(&name), ESCAPING_NAME);
+        let (name, long) = capped_name(file.name_raw());
+        if !out.reserve_name(&name, limits) {
+            break;
         }
+        let path = if long {
+            out.long_name(&name, file.name_raw().len(), "member name");
+            None
+        } else {
+            let path = contained(&name);
+            if path.is_none() {
+                out.problem(ProblemKind::Escapes, Some(&name), ESCAPING_NAME);
+            }
+            path
+        };
         if let Some(local) = local_name(bytes, file.header_start())
-            && local != file.name_raw()
+            && *local != *file.name_raw()
         {
             out.problem(
                 ProblemKind::HeaderMismatch,
                 Some(&name),
                 format!(
                     "the local header names `{}`: a streaming reader sees another file than the central directory lists",
-                    String::from_utf8_lossy(local)
+                    capped_name(&local).0
                 ),
             );
         }
         let mode = file.unix_mode().unwrap_or(0);
         let entry = if file.is_dir() {
             Entry::Dir
+        } else if shadowed.contains(&i) {
+            // its bytes belong to another member, read once under that member's name
+            Entry::File {
+                data: None,
+                size: file.size(),
+            }
         } else if mode & 0o170000 == 0o120000 {
             let mut target = Vec::new();
-            let _ = (&mut file).take(4096).read_to_end(&mut target);
-            let target = PathBuf::from(String::from_utf8_lossy(&target).into_owned());
+            let _ = (&mut file)
+                .take(MAX_NAME as u64 + 1)
+                .read_to_end(&mut target);
+            let (target, long) = capped_name(&target);
+            if long {
+                out.long_name(&name, MAX_NAME + 1, "symlink target");
+            }
+            let target = PathBuf::from(target);
             let inside = path
                 .as_deref()
                 .is_some_and(|p| link_stays_inside(p, &target));
@@ -272,20 +551,21 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
             let size = file.size();
             let compressed = file.compressed_size();
             let declared_bomb = size > (1 << 20) && size / compressed.max(1) > limits.max_ratio;
+            let keep = path.as_deref().is_some_and(|p| want(p, size));
+            let budget = limits.max_total.saturating_sub(total);
+            let ratio_cap = compressed.saturating_mul(limits.max_ratio).max(1 << 20);
+            let mut cap = limits.max_member.min(budget).min(ratio_cap);
             if declared_bomb {
+                // a bomb's head is judged; the rest is what it was built to be
+                cap = cap.min(BOMB_HEAD);
                 out.problem(
                     ProblemKind::Bomb,
                     Some(&name),
                     format!(
-                        "declares {size} bytes from {compressed} compressed: a decompression bomb, at most {} bytes were read",
-                        limits.max_member.min(compressed.saturating_mul(limits.max_ratio).max(1 << 20))
+                        "declares {size} bytes from {compressed} compressed: a decompression bomb, at most {cap} bytes were read"
                     ),
                 );
             }
-            let keep = path.as_deref().is_some_and(|p| want(p, size));
-            let budget = limits.max_total.saturating_sub(total);
-            let ratio_cap = compressed.saturating_mul(limits.max_ratio).max(1 << 20);
-            let cap = limits.max_member.min(budget).min(ratio_cap);
             if !keep {
                 out.members.push(Member {
                     name,
@@ -294,9 +574,8 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
                 });
                 continue;
             }
-            let mut data = Vec::with_capacity(size.min(cap) as usize);
-            match (&mut file).take(cap + 1).read_to_end(&mut data) {
-                Ok(_) => {}
+            let kept = match read_kept(&mut file, cap, size, &limits.budget) {
+                Ok(k) => k,
                 Err(err) => {
                     out.problem(
                         ProblemKind::Corrupt,
@@ -305,11 +584,19 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
                     );
                     continue;
                 }
-            }
-            let over = data.len() as u64 > cap;
-            data.truncate(cap as usize);
-            total += data.len() as u64;
-            if over && !declared_bomb {
+            };
+            total += kept.data.len() as u64;
+            out.held.absorb(kept.held);
+            if kept.starved {
+                out.problem(
+                    ProblemKind::OverBudget,
+                    Some(&name),
+                    format!(
+                        "only {} of its {size} bytes were kept: the memory budget is spent (raise --max-memory)",
+                        kept.data.len()
+                    ),
+                );
+            } else if kept.more && !declared_bomb {
                 let kind = if cap == ratio_cap || cap == budget {
                     ProblemKind::Bomb
                 } else {
@@ -320,14 +607,14 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
                         "decompresses past {cap} bytes from {compressed}: a decompression bomb, only its head was judged"
                     ),
                     _ => format!(
-                        "member is larger than the {cap}-byte cap: only its head was judged (raise --max-file-size)"
+                        "member is larger than the {cap}-byte cap: only its head was judged (raise --max-file-size or --max-memory)"
                     ),
                 };
                 out.problem(kind, Some(&name), detail);
             }
             Entry::File {
-                size: size.max(data.len() as u64),
-                data: Some(Arc::new(data)),
+                size: size.max(kept.data.len() as u64),
+                data: Some(Arc::new(kept.data)),
             }
         };
         out.members.push(Member { name, path, entry });
@@ -335,61 +622,152 @@ pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool
     out
 }
 
+/// The entries of a zip whose bytes another entry already covers — several central entries
+/// on one local header, or a range starting inside another's — reported as one
+/// [`ProblemKind::Overlap`] before anything is decompressed.
+fn overlapping_entries(
+    zip: &mut zip::ZipArchive<SourceReader<'_>>,
+    bytes: &dyn ZipSource,
+    out: &mut Listing,
+) -> HashSet<usize> {
+    // (start of the local header, end of the data, index)
+    let mut ranges: Vec<(u64, u64, usize)> = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let Ok(e) = zip.by_index_raw(i) else { continue };
+        let start = e.header_start();
+        let data = local_data_start(bytes, start).unwrap_or(start + 30);
+        if e.is_dir() && e.compressed_size() == 0 {
+            continue;
+        }
+        ranges.push((start, data.saturating_add(e.compressed_size()), i));
+    }
+    ranges.sort_unstable();
+    let mut shadowed = HashSet::new();
+    let mut first: Option<(usize, usize)> = None;
+    let mut reach: Option<(u64, usize)> = None; // furthest end so far, and whose
+    for &(start, end, i) in &ranges {
+        match reach {
+            Some((far, owner)) if start < far => {
+                shadowed.insert(i);
+                first.get_or_insert((i, owner));
+            }
+            _ => {}
+        }
+        if reach.is_none_or(|(far, _)| end > far) {
+            reach = Some((end, i));
+        }
+    }
+    if let Some((i, owner)) = first {
+        let mut name = |i: usize| {
+            zip.by_index_raw(i)
+                .map(|e| capped_name(e.name_raw()).0)
+                .unwrap_or_default()
+        };
+        let (shown, owner) = (name(i), name(owner));
+        out.problem(
+            ProblemKind::Overlap,
+            None,
+            format!(
+                "{} central directory entries share bytes with another (`{shown}` lies on `{owner}`): an overlapping-entry zip bomb; each byte range was decompressed once",
+                shadowed.len()
+            ),
+        );
+    }
+    shadowed
+}
+
+/// Where a zip member's data starts, after its local header.
+fn local_data_start(bytes: &dyn ZipSource, at: u64) -> Option<u64> {
+    let head = bytes.bytes_at(at, 30)?;
+    if head[..4] != *b"PK\x03\x04" {
+        return None;
+    }
+    let name = u16::from_le_bytes([head[26], head[27]]) as u64;
+    let extra = u16::from_le_bytes([head[28], head[29]]) as u64;
+    Some(at + 30 + name + extra)
+}
+
 /// At most this many members in one zip (the largest wheels on PyPI have a few tens of
 /// thousands).
 const MAX_ZIP_MEMBERS: u64 = 100_000;
 
+/// The end of central directory record: its offset and its 22 bytes.
+fn eocd(bytes: &dyn ZipSource) -> Option<(u64, Vec<u8>)> {
+    let from = bytes.size().saturating_sub(65_557);
+    let tail = bytes.bytes_at(from, (bytes.size() - from) as usize)?;
+    let at = memchr::memmem::rfind(&tail, b"PK\x05\x06")?;
+    Some((from + at as u64, tail.get(at..at + 22)?.to_vec()))
+}
+
+/// The zip64 end of central directory record, when the end record points at one.
+fn eocd64(bytes: &dyn ZipSource, eocd_at: u64) -> Option<Vec<u8>> {
+    let locator = bytes.bytes_at(eocd_at.checked_sub(20)?, 20)?;
+    if locator[..4] != *b"PK\x06\x07" {
+        return None;
+    }
+    let at = u64::from_le_bytes(locator[8..16].try_into().ok()?);
+    let rec = bytes.bytes_at(at, 56)?;
+    (rec[..4] == *b"PK\x06\x06").then(|| rec.into_owned())
+}
+
 /// The number of entries a zip's end of central directory declares (its zip64 record's, when
 /// it has one).
-fn declared_entries(bytes: &[u8]) -> Option<u64> {
-    let from = bytes.len().saturating_sub(65_557);
-    let eocd = memchr::memmem::rfind(&bytes[from..], b"PK\x05\x06")? + from;
-    let rec = bytes.get(eocd..eocd + 22)?;
+fn declared_entries(bytes: &dyn ZipSource) -> Option<u64> {
+    let (at, rec) = eocd(bytes)?;
     let count = u16::from_le_bytes([rec[10], rec[11]]);
     if count != u16::MAX {
         return Some(u64::from(count));
     }
-    // zip64: the locator just before points at the zip64 end record
-    let locator = bytes.get(eocd.checked_sub(20)?..eocd)?;
-    if locator[..4] != *b"PK\x06\x07" {
-        return Some(u64::from(count));
+    match eocd64(bytes, at) {
+        Some(rec64) => Some(u64::from_le_bytes(rec64[32..40].try_into().ok()?)),
+        None => Some(u64::from(count)),
     }
-    let at = usize::try_from(u64::from_le_bytes(locator[8..16].try_into().ok()?)).ok()?;
-    let rec64 = bytes.get(at..at.checked_add(56)?)?;
-    (rec64[..4] == *b"PK\x06\x06")
-        .then(|| u64::from_le_bytes(rec64[32..40].try_into().unwrap_or_default()))
+}
+
+/// The size of a zip's central directory as its end records declare it.
+fn central_size(bytes: &dyn ZipSource) -> Option<u64> {
+    let (at, rec) = eocd(bytes)?;
+    let size = u32::from_le_bytes([rec[12], rec[13], rec[14], rec[15]]);
+    if size != u32::MAX {
+        return Some(u64::from(size));
+    }
+    let rec64 = eocd64(bytes, at)?;
+    Some(u64::from_le_bytes(rec64[40..48].try_into().ok()?))
 }
 
 /// The names of a zip's central directory, in order (not for zip64 archives).
-fn central_names(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let eocd = memchr::memmem::rfind(&bytes[bytes.len().saturating_sub(65_557)..], b"PK\x05\x06")?
-        + bytes.len().saturating_sub(65_557);
-    let rec = bytes.get(eocd..eocd + 22)?;
+fn central_names(bytes: &dyn ZipSource) -> Option<Vec<Vec<u8>>> {
+    let (_, rec) = eocd(bytes)?;
     let count = u16::from_le_bytes([rec[10], rec[11]]) as usize;
-    let mut at = u32::from_le_bytes([rec[16], rec[17], rec[18], rec[19]]) as usize;
+    let size = u32::from_le_bytes([rec[12], rec[13], rec[14], rec[15]]) as usize;
+    let start = u32::from_le_bytes([rec[16], rec[17], rec[18], rec[19]]);
+    if size == u32::MAX as usize || start == u32::MAX {
+        return None; // zip64
+    }
+    let cd = bytes.bytes_at(u64::from(start), size)?;
+    let mut at = 0usize;
     let mut names = Vec::with_capacity(count.min(65_535));
     for _ in 0..count {
-        let head = bytes.get(at..at + 46)?;
+        let head = cd.get(at..at + 46)?;
         if head[..4] != *b"PK\x01\x02" {
             return None;
         }
         let field = |i: usize| u16::from_le_bytes([head[i], head[i + 1]]) as usize;
         let (name_len, extra, comment) = (field(28), field(30), field(32));
-        names.push(bytes.get(at + 46..at + 46 + name_len)?.to_vec());
+        names.push(cd.get(at + 46..at + 46 + name_len)?.to_vec());
         at += 46 + name_len + extra + comment;
     }
     Some(names)
 }
 
 /// The name in a zip local file header.
-fn local_name(bytes: &[u8], at: u64) -> Option<&[u8]> {
-    let at = usize::try_from(at).ok()?;
-    let head = bytes.get(at..at.checked_add(30)?)?;
+fn local_name(bytes: &dyn ZipSource, at: u64) -> Option<Vec<u8>> {
+    let head = bytes.bytes_at(at, 30)?;
     if head[..4] != *b"PK\x03\x04" {
         return None;
     }
     let len = u16::from_le_bytes([head[26], head[27]]) as usize;
-    bytes.get(at + 30..at + 30 + len)
+    bytes.bytes_at(at + 30, len).map(|n| n.into_owned())
 }
 
 fn link_problem(name: &str, inside: bool, target: &Path, what: &str) -> Problem {
@@ -500,8 +878,10 @@ pub fn read_tar(
         read: 0,
         limit,
     });
+    // raw: GNU long names and PAX headers come to us as members, read here under a cap (the
+    // tar crate would read any size of them whole)
     let entries = match archive.entries() {
-        Ok(e) => e,
+        Ok(e) => e.raw(true),
         Err(err) => {
             out.problem(
                 ProblemKind::Corrupt,
@@ -513,18 +893,10 @@ pub fn read_tar(
     };
     let mut seen = HashSet::new();
     let mut last = None;
-    for (i, entry) in entries.enumerate() {
-        if i >= limits.max_members {
-            out.problem(
-                ProblemKind::TooManyMembers,
-                None,
-                format!(
-                    "more than {} members: the rest were not read",
-                    limits.max_members
-                ),
-            );
-            break;
-        }
+    // what extension members said about the next member
+    let mut names = LongNames::default();
+    let mut count = 0usize;
+    for entry in entries {
         let mut entry = match entry {
             Ok(e) => e,
             Err(err) => {
@@ -544,13 +916,60 @@ pub fn read_tar(
                 break;
             }
         };
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        last = Some(name.clone());
-        let path = contained(&name);
-        if path.is_none() {
-            out.problem(ProblemKind::Escapes, Some(&name), ESCAPING_NAME);
-        }
         let kind = entry.header().entry_type();
+        match names.absorb(&mut entry).and_then(|ext| match ext {
+            true => Ok(true),
+            false => names.check_member(&entry).map(|()| false),
+        }) {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(p) => {
+                out.problems.push(p);
+                break;
+            }
+        }
+        if kind.is_gnu_sparse() {
+            out.problem(
+                ProblemKind::Corrupt,
+                None,
+                "a GNU sparse member follows: not supported, the rest was not read",
+            );
+            break;
+        }
+        count += 1;
+        if count > limits.max_members {
+            out.problem(
+                ProblemKind::TooManyMembers,
+                None,
+                format!(
+                    "more than {} members: the rest were not read",
+                    limits.max_members
+                ),
+            );
+            break;
+        }
+        let raw_name = names.path.take();
+        let raw_name: std::borrow::Cow<'_, [u8]> = match &raw_name {
+            Some(n) => n.as_slice().into(),
+            None => entry.path_bytes(),
+        };
+        let (name, long) = capped_name(&raw_name);
+        let name_len = raw_name.len();
+        drop(raw_name);
+        if !out.reserve_name(&name, limits) {
+            break;
+        }
+        last = Some(name.clone());
+        let path = if long {
+            out.long_name(&name, name_len, "member name");
+            None
+        } else {
+            let path = contained(&name);
+            if path.is_none() {
+                out.problem(ProblemKind::Escapes, Some(&name), ESCAPING_NAME);
+            }
+            path
+        };
         if kind.is_file() && !seen.insert(name.trim_start_matches("./").to_owned()) {
             out.problem(
                 ProblemKind::Duplicate,
@@ -558,53 +977,66 @@ pub fn read_tar(
                 "two members share this name: the later one replaces the earlier on extraction",
             );
         }
-        let link = || {
-            entry
-                .link_name_bytes()
-                .map(|b| PathBuf::from(String::from_utf8_lossy(&b).into_owned()))
-                .unwrap_or_default()
+        let raw_link = names.link.take();
+        let mut link = || {
+            let bytes = match &raw_link {
+                Some(l) => Some(std::borrow::Cow::from(l.as_slice())),
+                None => entry.link_name_bytes(),
+            };
+            let bytes = bytes.unwrap_or_default();
+            let (target, long) = capped_name(&bytes);
+            if long {
+                out.long_name(&name, bytes.len(), "link target");
+            }
+            PathBuf::from(target)
         };
         let e = if kind.is_dir() {
             Entry::Dir
         } else if kind.is_symlink() {
-            let target = link();
-            Entry::Symlink(target)
+            Entry::Symlink(link())
         } else if kind.is_hard_link() {
             Entry::Hardlink(link())
         } else if kind.is_file() || kind == tar::EntryType::Continuous {
             let size = entry.size();
             if path.as_deref().is_some_and(|p| want(p, size)) {
-                let mut data = Vec::with_capacity(size.min(limits.max_member) as usize);
-                if let Err(err) = (&mut entry).take(limits.max_member).read_to_end(&mut data) {
+                let kept = match read_kept(&mut entry, limits.max_member, size, &limits.budget) {
+                    Ok(k) => k,
+                    Err(err) => {
+                        out.problem(
+                            ProblemKind::Corrupt,
+                            Some(&name),
+                            format!("member cannot be read: {err}"),
+                        );
+                        break;
+                    }
+                };
+                if kept.starved {
                     out.problem(
-                        ProblemKind::Corrupt,
+                        ProblemKind::OverBudget,
                         Some(&name),
-                        format!("member cannot be read: {err}"),
+                        format!(
+                            "only {} of its {size} bytes were kept: the memory budget is spent (raise --max-memory)",
+                            kept.data.len()
+                        ),
                     );
-                    break;
-                }
-                if size > limits.max_member {
+                } else if size > limits.max_member {
                     out.problem(
                         ProblemKind::Truncated,
                         Some(&name),
                         format!(
-                            "member is {size} bytes, larger than the {}-byte cap: only its head was judged (raise --max-file-size)",
+                            "member is {size} bytes, larger than the {}-byte cap: only its head was judged (raise --max-file-size or --max-memory)",
                             limits.max_member
                         ),
                     );
                 }
+                out.held.absorb(kept.held);
                 Entry::File {
-                    data: Some(Arc::new(data)),
+                    data: Some(Arc::new(kept.data)),
                     size,
                 }
             } else {
                 Entry::File { data: None, size }
             }
-        } else if matches!(
-            kind,
-            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader | tar::EntryType::GNULongName
-        ) {
-            continue;
         } else {
             Entry::Other(match kind {
                 tar::EntryType::Char | tar::EntryType::Block => "device",
@@ -617,6 +1049,127 @@ pub fn read_tar(
             path,
             entry: e,
         });
+    }
+    out
+}
+
+/// What the extension members of a tar read raw (GNU long names, PAX headers) say about the
+/// member after them, each read under [`MAX_EXTENSION_HEADER`]: the tar crate would read any
+/// size of them whole.
+#[derive(Debug, Default)]
+pub struct LongNames {
+    /// The next member's path.
+    pub path: Option<Vec<u8>>,
+    /// The next member's link target.
+    pub link: Option<Vec<u8>>,
+    /// The next member's size, when a PAX record gives one.
+    size: Option<u64>,
+}
+
+impl LongNames {
+    /// Reads `entry` into these when it is an extension member (`Ok(true)`); `Ok(false)` when
+    /// it is a member; a problem when it is past the cap, unreadable, or says what a raw reading
+    /// cannot follow (a PAX size, a GNU sparse member).
+    pub fn absorb<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> Result<bool, Problem> {
+        let kind = entry.header().entry_type();
+        if kind.is_gnu_sparse() {
+            return Err(Problem::new(
+                ProblemKind::Corrupt,
+                None,
+                "a GNU sparse member follows: not supported, the rest was not read",
+            ));
+        }
+        if !matches!(
+            kind,
+            tar::EntryType::XGlobalHeader
+                | tar::EntryType::XHeader
+                | tar::EntryType::GNULongName
+                | tar::EntryType::GNULongLink
+        ) {
+            return Ok(false);
+        }
+        let size = entry.size();
+        if size > MAX_EXTENSION_HEADER {
+            return Err(Problem::new(
+                ProblemKind::Exhausting,
+                None,
+                format!(
+                    "an extension header of {size} bytes follows, larger than the {MAX_EXTENSION_HEADER}-byte cap (real ones are a few hundred): not read, nor the rest of the archive"
+                ),
+            ));
+        }
+        let mut data = Vec::with_capacity(size as usize);
+        entry.read_to_end(&mut data).map_err(|err| {
+            Problem::new(
+                ProblemKind::Corrupt,
+                None,
+                format!("archive unreadable: {err}"),
+            )
+        })?;
+        match kind {
+            tar::EntryType::GNULongName => self.path = Some(trim_nul(data)),
+            tar::EntryType::GNULongLink => self.link = Some(trim_nul(data)),
+            tar::EntryType::XHeader => {
+                for (key, value) in pax_records(&data) {
+                    match key {
+                        b"path" => self.path = Some(value.to_vec()),
+                        b"linkpath" => self.link = Some(value.to_vec()),
+                        b"size" => {
+                            self.size = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok())
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(true)
+    }
+
+    /// Checks a member against what the extension members said: a PAX size the header does
+    /// not give moves where the next member starts, which a raw reading cannot follow.
+    pub fn check_member<R: Read>(&mut self, entry: &tar::Entry<'_, R>) -> Result<(), Problem> {
+        match self.size.take() {
+            Some(s) if s != entry.size() => Err(Problem::new(
+                ProblemKind::Corrupt,
+                None,
+                "a PAX size record overrides the header's: readers disagree on where members start; the rest was not read",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A GNU long name without its trailing NULs.
+fn trim_nul(mut data: Vec<u8>) -> Vec<u8> {
+    while data.last() == Some(&0) {
+        data.pop();
+    }
+    data
+}
+
+/// The `key=value` records of a PAX extended header (`LEN key=value\n` each); a malformed
+/// record ends them.
+fn pax_records(mut data: &[u8]) -> Vec<(&[u8], &[u8])> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let Some(space) = data.iter().position(|&b| b == b' ') else {
+            break;
+        };
+        let Some(len) = std::str::from_utf8(&data[..space])
+            .ok()
+            .and_then(|l| l.parse::<usize>().ok())
+        else {
+            break;
+        };
+        if len <= space + 1 || len > data.len() || data[len - 1] != b'\n' {
+            break;
+        }
+        let record = &data[space + 1..len - 1];
+        if let Some(eq) = record.iter().position(|&b| b == b'=') {
+            out.push((&record[..eq], &record[eq + 1..]));
+        }
+        data = &data[len..];
     }
     out
 }
@@ -733,8 +1286,59 @@ mod tests {
         listing.problems.iter().map(|p| p.kind).collect()
     }
 
+    /// Two central entries on one local header.
+    fn overlapping() -> Vec<u8> {
+        let mut one = raw_zip(&[z("a.py", b"print(1)\n")]);
+        // the end record: one more entry, a copy of the first central entry named `b.py`
+        let eocd = one.len() - 22;
+        let cd_at = u32::from_le_bytes(one[eocd + 16..eocd + 20].try_into().unwrap()) as usize;
+        let mut entry = one[cd_at..eocd].to_vec();
+        entry[46..50].copy_from_slice(b"b.py");
+        let mut tail = one.split_off(eocd);
+        one.extend_from_slice(&entry);
+        tail[8..10].copy_from_slice(&2u16.to_le_bytes());
+        tail[10..12].copy_from_slice(&2u16.to_le_bytes());
+        tail[12..16].copy_from_slice(&(2 * entry.len() as u32).to_le_bytes());
+        one.extend_from_slice(&tail);
+        one
+    }
+
+    #[test]
+    fn overlapping_entries_are_read_once() {
+        let listing = read_zip(&overlapping(), &Limits::new(1 << 20), &|_, _| true);
+        assert_eq!(
+            kinds(&listing),
+            [ProblemKind::Overlap, ProblemKind::HeaderMismatch]
+        );
+        let kept: Vec<bool> = listing
+            .members
+            .iter()
+            .map(|m| matches!(m.entry, Entry::File { data: Some(_), .. }))
+            .collect();
+        assert_eq!(kept, [true, false]);
+    }
+
+    #[test]
+    fn members_are_kept_within_the_budget() {
+        let limits = Limits::with_budget(1 << 20, Budget::new(3000));
+        let bytes = raw_zip(&[z("a.py", &[b'a'; 2000]), z("b.py", &[b'b'; 2000])]);
+        let listing = read_zip(&bytes, &limits, &|_, _| true);
+        assert!(
+            listing
+                .problems
+                .iter()
+                .any(|p| p.kind == ProblemKind::OverBudget && p.member.as_deref() == Some("b.py")),
+            "{:?}",
+            listing.problems
+        );
+        assert_eq!(limits.budget.used(), listing.held.bytes());
+        drop(listing);
+        assert_eq!(limits.budget.used(), 0);
+    }
+
     #[test]
     fn hostile_zips_end_in_a_named_problem() {
+        let long_shown = format!("{}…", &"n/".repeat(2500)[..MAX_NAME]);
         let limits = Limits {
             max_members: 8,
             ..Limits::new(1 << 20)
@@ -811,6 +1415,18 @@ mod tests {
             ),
             ("truncated", whole, ProblemKind::Corrupt, None),
             (
+                "overlapping entries",
+                overlapping(),
+                ProblemKind::Overlap,
+                None,
+            ),
+            (
+                "a 5,000-byte name",
+                raw_zip(&[z(&"n/".repeat(2500), b"x")]),
+                ProblemKind::Exhausting,
+                Some(long_shown.as_str()),
+            ),
+            (
                 "not a zip",
                 b"PK\x03\x04 garbage".to_vec(),
                 ProblemKind::Corrupt,
@@ -865,8 +1481,44 @@ mod tests {
         b.append(&h, data).unwrap();
     }
 
+    /// A tar of one file named by a PAX `path` record.
+    fn pax(path: &str) -> Vec<u8> {
+        let body = format!(" path={path}\n");
+        let mut total = body.len() + 1;
+        while total.to_string().len() + body.len() != total {
+            total = total.to_string().len() + body.len();
+        }
+        let record = format!("{total}{body}");
+        tar_with(|b| {
+            let mut h = tar::Header::new_ustar();
+            h.set_path("PaxHeaders/f").unwrap();
+            h.set_entry_type(tar::EntryType::XHeader);
+            h.set_size(record.len() as u64);
+            h.set_cksum();
+            b.append(&h, record.as_bytes()).unwrap();
+            raw_name_file(b, "f", b"x");
+        })
+    }
+
+    #[test]
+    fn pax_and_gnu_long_names_are_read_as_members_are_named() {
+        let limits = Limits::new(1 << 20);
+        let listing = read_tar(&pax("p/long_name.py")[..], 4096, &limits, &|_, _| true);
+        assert_eq!(listing.members[0].name, "p/long_name.py");
+        let gnu = tar_with(|b| {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(1);
+            b.append_data(&mut h, format!("{}/x.py", "d".repeat(150)), &b"x"[..])
+                .unwrap();
+        });
+        let listing = read_tar(&gnu[..], 4096, &limits, &|_, _| true);
+        assert_eq!(listing.members[0].name, format!("{}/x.py", "d".repeat(150)));
+        assert!(listing.problems.is_empty(), "{:?}", listing.problems);
+    }
+
     #[test]
     fn hostile_tars_end_in_a_named_problem() {
+        let long_pax = format!("{}…", &"x/".repeat(5_000)[..MAX_NAME]);
         let limits = Limits::new(1 << 20);
         let gz = |raw: Vec<u8>| {
             let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -915,6 +1567,18 @@ mod tests {
             ),
             ("bomb", bomb, ProblemKind::Bomb, None),
             ("truncated gzip", cut, ProblemKind::Corrupt, None),
+            (
+                "a PAX header past the cap",
+                pax(&"x/".repeat(40_000)),
+                ProblemKind::Exhausting,
+                None,
+            ),
+            (
+                "a PAX path past the name cap",
+                pax(&"x/".repeat(5_000)),
+                ProblemKind::Exhausting,
+                Some(long_pax.as_str()),
+            ),
         ];
         for (what, bytes, kind, member) in cases {
             let listing = read_tar(&bytes[..], bytes.len() as u64, &limits, &|_, _| true);

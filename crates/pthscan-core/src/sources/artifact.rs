@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::archive::{self, Limits};
+use super::archive;
 use super::memory::{MemFile, Node};
 use super::{OpenOptions, Opened, image, sdist, wheel};
 use crate::diagnostic::Diagnostic;
@@ -73,19 +73,11 @@ pub fn open_bytes(label: &str, bytes: &[u8], opts: &OpenOptions, visit: &mut dyn
 
 /// Opens one artifact held in memory, not what is nested in it.
 fn open_level(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
-    let limits = Limits::new(opts.max_file_size);
+    let limits = opts.limits();
     let opened = match sniff(bytes) {
         Some(Format::Zip) => {
             let listing = archive::read_zip(bytes, &limits, &|_, _| true);
-            let is_wheel = label.ends_with(".whl")
-                || listing.members.iter().any(|m| {
-                    m.name.ends_with(".dist-info/WHEEL") && m.name.matches('/').count() == 1
-                });
-            if is_wheel {
-                wheel::from_listing(label, listing, opts)
-            } else {
-                sdist::from_listing(label, listing, opts)
-            }
+            zip_opened(label, listing, opts)
         }
         Some(Format::Tar) => {
             // read as an image if it is one, else as an sdist: streamed each time, never held
@@ -121,11 +113,23 @@ pub fn visit_nested(opened: Vec<Opened>, opts: &OpenOptions, visit: &mut dyn FnM
         ..opts.clone()
     };
     for mut o in opened {
+        o.report_refused();
         let nested = std::mem::take(&mut o.nested);
+        let held = std::mem::take(&mut o.held);
         visit(o);
+        // the tree is judged and gone: of what it held, only the archives nested in it are
+        // still alive, until each is opened
+        let mut still = opts
+            .budget
+            .force(nested.iter().map(|(_, b)| b.len() as u64).sum());
+        drop(held);
         for (label, bytes) in nested {
+            let len = bytes.len() as u64;
             open_bytes(&label, &bytes, &inner, visit);
+            drop(bytes);
+            still = opts.budget.force(still.bytes().saturating_sub(len));
         }
+        drop(still);
     }
 }
 
@@ -150,11 +154,11 @@ pub fn open_file(
         Ok(h) => h,
         Err(e) => return fail(e.to_string(), visit),
     };
-    let limits = Limits::new(opts.max_file_size);
+    let limits = opts.limits();
     match sniff(&head.bytes) {
         // a large tar is likely an image: stream it rather than hold it (a small one is read
         // once, below, and told apart in memory)
-        Some(Format::Tar) if head.size > opts.max_file_size => {
+        Some(Format::Tar) if head.size > opts.max_file_size.min(opts.budget.limit() / 4) => {
             let stream = match open_stream(reader, path) {
                 Ok(s) => s,
                 Err(e) => return fail(e.to_string(), visit),
@@ -187,14 +191,69 @@ pub fn open_file(
             visit,
         );
     }
-    let whole = match reader.read_capped(path, limits.max_total) {
-        Ok(w) => w,
+    // held whole when it fits a quarter of the budget (what it unpacks to needs the rest);
+    // else a zip is read from the file where asked and a tar streamed, never held
+    let fits = head.size <= opts.budget.limit() / 4;
+    if let Some(_whole_held) = fits.then(|| opts.budget.try_reserve(head.size)).flatten() {
+        let whole = match reader.read_capped(path, limits.max_total) {
+            Ok(w) => w,
+            Err(e) => return fail(e.to_string(), visit),
+        };
+        return match super::cache::body(&whole.bytes) {
+            Some(body) => open_bytes(&label, body, opts, visit),
+            None if super::cache::is_cache_path(path) => {}
+            None => fail("not a zip or tar archive: not opened".into(), visit),
+        };
+    }
+    let (file, size) = match reader.open_file(path) {
+        Ok(f) => f,
         Err(e) => return fail(e.to_string(), visit),
     };
-    match super::cache::body(&whole.bytes) {
-        Some(body) => open_bytes(&label, body, opts, visit),
-        None if super::cache::is_cache_path(path) => {}
-        None => fail("not a zip or tar archive: not opened".into(), visit),
+    let opened = match sniff(&head.bytes) {
+        Some(Format::Tar) => {
+            let listing = archive::read_tar(file, size, &limits, &|_, _| true);
+            sdist::from_listing(&label, listing, opts)
+        }
+        _ => {
+            // a zip, or a cached response whose body is one further in
+            let start = if sniff(&head.bytes).is_some() {
+                Some(0)
+            } else {
+                let mut window = vec![0; size.min(64 << 10) as usize];
+                std::os::unix::fs::FileExt::read_exact_at(&file, &mut window, 0)
+                    .ok()
+                    .and_then(|()| memchr::memmem::find(&window, b"PK\x03\x04"))
+                    .map(|at| at as u64)
+            };
+            let Some(start) = start else {
+                if !super::cache::is_cache_path(path) {
+                    fail("not a zip or tar archive: not opened".into(), visit);
+                }
+                return;
+            };
+            let region = archive::FileRegion {
+                file,
+                start,
+                len: size - start,
+            };
+            let listing = archive::read_zip_from(&region, &limits, &|_, _| true);
+            zip_opened(&label, listing, opts)
+        }
+    };
+    visit_nested(vec![opened], opts, visit);
+}
+
+/// A zip's tree: a wheel's when it is one, else an sdist's or a plain archive's.
+fn zip_opened(label: &str, listing: archive::Listing, opts: &OpenOptions) -> Opened {
+    let is_wheel = label.ends_with(".whl")
+        || listing
+            .members
+            .iter()
+            .any(|m| m.name.ends_with(".dist-info/WHEEL") && m.name.matches('/').count() == 1);
+    if is_wheel {
+        wheel::from_listing(label, listing, opts)
+    } else {
+        sdist::from_listing(label, listing, opts)
     }
 }
 

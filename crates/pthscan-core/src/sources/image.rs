@@ -5,26 +5,76 @@
 //! files where Python lives keep their content (site directories, `pythonX.Y` directories,
 //! `pyvenv.cfg`, package caches, nested archives); every other file is known by name and size.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::archive::{self, Entry, Limits, Listing};
+use super::archive::{self, Entry, Limits, Listing, Problem, ProblemKind};
 use super::memory::{MemFile, MemTree, Node, Origin};
 use super::{OpenOptions, Opened};
+use crate::budget::Held;
 use crate::diagnostic::Diagnostic;
+use crate::fs::{Disk, Kind, ReadError, Tree};
 
-/// JSON blobs larger than this are not manifests or configs.
-const MAX_JSON: u64 = 4 << 20;
+/// Indexes nested deeper than this are not followed (real ones nest once: an index of
+/// per-platform manifests).
+const MAX_INDEX_DEPTH: usize = 8;
+
+/// An image listing more layers than this is built to exhaust (overlayfs mounts at most 128).
+const MAX_LAYERS: usize = 128;
 
 /// The blobs of an image archive or layout: small JSON documents and layer listings, by path.
 #[derive(Default)]
 pub struct Blobs {
     json: HashMap<String, Vec<u8>>,
     layers: HashMap<String, Listing>,
-    problems: Vec<(String, String)>,
+    problems: Vec<Problem>,
+    /// The budget the JSON documents hold.
+    held: Held,
+    /// JSON documents past the cap, not read: their sizes.
+    oversized: HashMap<String, u64>,
+    max_json: u64,
+}
+
+impl Blobs {
+    /// Keeps a JSON document of `size` bytes read from `reader` (whose first bytes are
+    /// `head`) when it is within the cap and the budget; else says why not.
+    fn keep_json(
+        &mut self,
+        name: String,
+        head: Vec<u8>,
+        reader: &mut dyn Read,
+        size: u64,
+        limits: &Limits,
+    ) -> Result<(), String> {
+        if size > limits.max_json {
+            // a finding only once the image names it (an attestation may be large)
+            self.max_json = limits.max_json;
+            self.oversized.insert(name, size);
+            return Ok(());
+        }
+        let Some(held) = limits.budget.try_reserve(size) else {
+            self.problems.push(Problem::new(
+                ProblemKind::OverBudget,
+                Some(&name),
+                format!(
+                    "a JSON document of {size} bytes not read: the memory budget is spent (raise --max-memory)"
+                ),
+            ));
+            return Ok(());
+        };
+        self.held.absorb(held);
+        let mut all = head;
+        reader
+            .take(size.saturating_sub(all.len() as u64))
+            .read_to_end(&mut all)
+            .map_err(|e| format!("member `{name}` unreadable: {e}"))?;
+        self.json.insert(name, all);
+        Ok(())
+    }
 }
 
 impl Blobs {
@@ -53,15 +103,31 @@ pub fn python_relevant(path: &Path, _size: u64) -> bool {
 pub fn read_outer_tar(reader: impl Read, limits: &Limits) -> Result<Blobs, String> {
     let mut blobs = Blobs::default();
     let mut outer = tar::Archive::new(reader);
+    // raw, extension members read under a cap, as in every tar we read
     let entries = outer
         .entries()
-        .map_err(|e| format!("not a readable tar archive: {e}"))?;
+        .map_err(|e| format!("not a readable tar archive: {e}"))?
+        .raw(true);
+    let mut names = archive::LongNames::default();
     for entry in entries {
         let mut entry = entry.map_err(|e| format!("archive unreadable: {e}"))?;
+        if names.absorb(&mut entry).map_err(|p| p.detail)? {
+            continue;
+        }
+        names.check_member(&entry).map_err(|p| p.detail)?;
+        let long = names.path.take();
+        names.link = None;
         if !entry.header().entry_type().is_file() {
             continue;
         }
-        let name = String::from_utf8_lossy(&entry.path_bytes())
+        let raw = match &long {
+            Some(n) => std::borrow::Cow::from(n.as_slice()),
+            None => entry.path_bytes(),
+        };
+        if raw.len() > crate::budget::MAX_NAME {
+            continue; // no blob, manifest or config is named so
+        }
+        let name = String::from_utf8_lossy(&raw)
             .trim_start_matches("./")
             .to_owned();
         let size = entry.size();
@@ -70,12 +136,8 @@ pub fn read_outer_tar(reader: impl Read, limits: &Limits) -> Result<Blobs, Strin
             .take(512)
             .read_to_end(&mut head)
             .map_err(|e| format!("member `{name}` unreadable: {e}"))?;
-        if size <= MAX_JSON && (head.first() == Some(&b'{') || head.first() == Some(&b'[')) {
-            let mut all = head;
-            entry
-                .read_to_end(&mut all)
-                .map_err(|e| format!("member `{name}` unreadable: {e}"))?;
-            blobs.json.insert(name, all);
+        if head.first() == Some(&b'{') || head.first() == Some(&b'[') {
+            blobs.keep_json(name, head, &mut entry, size, limits)?;
         } else if name == "oci-layout" {
             blobs.json.insert(name, head);
         } else if looks_like_layer(&head) {
@@ -87,52 +149,58 @@ pub fn read_outer_tar(reader: impl Read, limits: &Limits) -> Result<Blobs, Strin
     Ok(blobs)
 }
 
-/// Reads an OCI image layout directory (`oci-layout`, `index.json`, `blobs/`).
-pub fn read_layout_dir(dir: &Path, limits: &Limits) -> Result<Blobs, String> {
+/// Reads an OCI image layout directory (`oci-layout`, `index.json`, `blobs/`) through `disk`:
+/// every file opened inside the scan's root (a `blobs/sha256` that is a link means the
+/// evidence's own directory of that name), regular files only, a FIFO refused without
+/// blocking.
+pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs, String> {
     let mut blobs = Blobs::default();
-    let index = std::fs::read(dir.join("index.json"))
-        .map_err(|e| format!("cannot read index.json: {}", crate::fs::io_reason(&e)))?;
-    blobs.json.insert("index.json".into(), index);
-    for algo in std::fs::read_dir(dir.join("blobs"))
-        .map_err(|e| e.to_string())?
-        .flatten()
-    {
-        for blob in std::fs::read_dir(algo.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let name = format!(
-                "blobs/{}/{}",
-                algo.file_name().to_string_lossy(),
-                blob.file_name().to_string_lossy()
-            );
-            // regular files only: a FIFO among the blobs must not hang the scan
-            let Ok(meta) = std::fs::symlink_metadata(blob.path()) else {
-                continue;
-            };
-            if !meta.is_file() {
+    let cannot = |name: &str, e: ReadError| format!("cannot read `{name}`: {e}");
+    let (mut index, size) = disk
+        .open_file(&dir.join("index.json"))
+        .map_err(|e| cannot("index.json", e))?;
+    if size > limits.max_json {
+        return Err(format!(
+            "index.json is {size} bytes, past the {}-byte cap for an index (real ones are a few kilobytes)",
+            limits.max_json
+        ));
+    }
+    blobs.keep_json("index.json".into(), Vec::new(), &mut index, size, limits)?;
+    let algos = disk
+        .list(&dir.join("blobs"))
+        .map_err(|e| cannot("blobs", e))?;
+    for algo in algos.iter().filter(|a| a.kind != Kind::File) {
+        let listed = match disk.list(&algo.path) {
+            Ok(listed) => listed,
+            Err(e) => {
+                let name = format!("blobs/{}", algo.name);
+                let why = e.to_string();
                 blobs
                     .problems
-                    .push((name, "not a regular file, skipped".into()));
+                    .push(Problem::new(ProblemKind::Corrupt, Some(&name), why));
                 continue;
             }
-            let mut file = match std::fs::File::open(blob.path()) {
+        };
+        for blob in listed {
+            let name = format!("blobs/{}/{}", algo.name, blob.name);
+            // regular files only: a FIFO among the blobs must not hang the scan
+            let (mut file, len) = match disk.open_file(&blob.path) {
                 Ok(f) => f,
                 Err(e) => {
-                    blobs.problems.push((name, crate::fs::io_reason(&e)));
+                    let why = e.to_string();
+                    blobs
+                        .problems
+                        .push(Problem::new(ProblemKind::Corrupt, Some(&name), why));
                     continue;
                 }
             };
             let mut head = Vec::new();
             let _ = (&mut file).take(512).read_to_end(&mut head);
-            if meta.len() <= MAX_JSON && head.first() == Some(&b'{') {
-                let mut all = head;
-                let _ = file.read_to_end(&mut all);
-                blobs.json.insert(name, all);
+            if head.first() == Some(&b'{') {
+                blobs.keep_json(name, head, &mut file, len, limits)?;
             } else if looks_like_layer(&head) {
                 let stream = std::io::Cursor::new(head).chain(file);
-                let listing = archive::read_tar(stream, meta.len(), limits, &python_relevant);
+                let listing = archive::read_tar(stream, len, limits, &python_relevant);
                 blobs.layers.insert(name, listing);
             }
         }
@@ -207,51 +275,156 @@ fn short(digest: &str) -> String {
     format!("{algo}:{}", &hex[..hex.len().min(12)])
 }
 
-/// The images the blobs describe.
-fn images(blobs: &Blobs) -> Result<Vec<ImageRef>, String> {
-    if let Some(m) = blobs.json.get("manifest.json") {
+impl Blobs {
+    /// The JSON document `name`, or why there is none: missing, or past the cap (then a
+    /// problem, once: a manifest, index or config that large was built to exhaust).
+    fn doc(&self, name: &str, what: &str, problems: &mut Vec<Problem>) -> Option<&[u8]> {
+        if let Some(d) = self.json.get(name) {
+            return Some(d);
+        }
+        if let Some(size) = self.oversized.get(name)
+            && !problems.iter().any(|p| p.member.as_deref() == Some(name))
+        {
+            problems.push(Problem::new(
+                ProblemKind::Exhausting,
+                Some(name),
+                format!(
+                    "{what} of {size} bytes, past the {}-byte cap (real ones are a few kilobytes): not read",
+                    self.max_json
+                ),
+            ));
+        }
+        None
+    }
+}
+
+/// The images the blobs describe, each manifest once, and what was wrong with how they are
+/// described.
+fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
+    let mut problems = Vec::new();
+    if blobs.json.contains_key("manifest.json") || blobs.oversized.contains_key("manifest.json") {
+        let Some(m) = blobs.doc("manifest.json", "manifest.json", &mut problems) else {
+            return Ok((Vec::new(), problems));
+        };
         let manifests: Vec<SaveManifest> = serde_json::from_slice(m)
             .map_err(|e| format!("manifest.json is not a docker save manifest: {e}"))?;
-        return Ok(manifests
-            .into_iter()
-            .map(|m| {
-                let digest_of = |p: &str| {
-                    p.strip_prefix("blobs/sha256/")
-                        .map(|h| format!("sha256:{h}"))
-                        .unwrap_or_else(|| format!("sha256:{}", p.split('/').next().unwrap_or(p)))
-                };
-                ImageRef {
-                    name: m
-                        .repo_tags
-                        .and_then(|t| t.into_iter().next())
-                        .unwrap_or_else(|| format!("image {}", short(&digest_of(&m.config)))),
-                    layers: m.layers.iter().map(|l| (l.clone(), digest_of(l))).collect(),
-                    config: m.config,
-                }
-            })
-            .collect());
+        let mut seen = HashSet::new();
+        let mut repeated = 0usize;
+        let mut out = Vec::new();
+        for m in manifests {
+            if !seen.insert((m.config.clone(), m.layers.clone())) {
+                repeated += 1;
+                continue;
+            }
+            let digest_of = |p: &str| {
+                p.strip_prefix("blobs/sha256/")
+                    .map(|h| format!("sha256:{h}"))
+                    .unwrap_or_else(|| format!("sha256:{}", p.split('/').next().unwrap_or(p)))
+            };
+            out.push(ImageRef {
+                name: m
+                    .repo_tags
+                    .and_then(|t| t.into_iter().next())
+                    .unwrap_or_else(|| format!("image {}", short(&digest_of(&m.config)))),
+                layers: m.layers.iter().map(|l| (l.clone(), digest_of(l))).collect(),
+                config: m.config,
+            });
+        }
+        if repeated > 0 {
+            problems.push(Problem::new(
+                ProblemKind::Truncated,
+                Some("manifest.json"),
+                format!("{repeated} entries repeat an image listed before: each image judged once"),
+            ));
+        }
+        return Ok((out, problems));
     }
-    let index = blobs
-        .json
-        .get("index.json")
-        .ok_or("no manifest.json or index.json")?;
+    let Some(index) = blobs.doc("index.json", "index.json", &mut problems) else {
+        return if problems.is_empty() {
+            Err("no manifest.json or index.json".into())
+        } else {
+            Ok((Vec::new(), problems))
+        };
+    };
     let index: OciIndex = serde_json::from_slice(index)
         .map_err(|e| format!("index.json is not an OCI index: {e}"))?;
     let mut out = Vec::new();
-    let mut todo: Vec<(OciDescriptor, usize)> =
-        index.manifests.into_iter().map(|d| (d, 0)).collect();
-    while let Some((desc, depth)) = todo.pop() {
-        let Some(doc) = blobs.json.get(&blob_path(&desc.digest)) else {
+    // (descriptor, depth, the indexes it was reached through)
+    let mut todo: Vec<(OciDescriptor, usize, Vec<String>)> = index
+        .manifests
+        .into_iter()
+        .rev()
+        .map(|d| (d, 0, Vec::new()))
+        .collect();
+    let mut judged: HashSet<String> = HashSet::new();
+    let mut repeated = 0usize;
+    while let Some((desc, depth, path)) = todo.pop() {
+        if path.contains(&desc.digest) {
+            let at = blob_path(&desc.digest);
+            if problems
+                .iter()
+                .any(|p| p.member.as_deref() == Some(at.as_str()))
+            {
+                continue;
+            }
+            problems.push(Problem::new(
+                ProblemKind::Repeated,
+                Some(&blob_path(&desc.digest)),
+                format!(
+                    "index {} refers back to itself through {} nested indexes: a cycle, not followed",
+                    short(&desc.digest),
+                    path.len()
+                ),
+            ));
+            continue;
+        }
+        if !judged.insert(desc.digest.clone()) {
+            repeated += 1;
+            continue;
+        }
+        let what = if is_index(&desc.media_type) {
+            "an index"
+        } else {
+            "a manifest"
+        };
+        let Some(doc) = blobs.doc(&blob_path(&desc.digest), what, &mut problems) else {
+            if blobs.oversized.contains_key(&blob_path(&desc.digest)) {
+                continue;
+            }
             return Err(format!(
                 "blob {} named by the index is missing",
                 desc.digest
             ));
         };
-        if desc.media_type.contains("index") || desc.media_type.contains("manifest.list") {
-            if depth < 2
-                && let Ok(inner) = serde_json::from_slice::<OciIndex>(doc)
-            {
-                todo.extend(inner.manifests.into_iter().map(|d| (d, depth + 1)));
+        if is_index(&desc.media_type) {
+            if depth + 1 >= MAX_INDEX_DEPTH {
+                problems.push(Problem::new(
+                    ProblemKind::Exhausting,
+                    Some(&blob_path(&desc.digest)),
+                    format!(
+                        "indexes nested {} deep, past the limit of {MAX_INDEX_DEPTH} (real ones nest once): not followed",
+                        depth + 1
+                    ),
+                ));
+                continue;
+            }
+            match serde_json::from_slice::<OciIndex>(doc) {
+                Ok(inner) => {
+                    let mut through = path.clone();
+                    through.push(desc.digest.clone());
+                    todo.extend(
+                        inner
+                            .manifests
+                            .into_iter()
+                            .rev()
+                            .map(|d| (d, depth + 1, through.clone())),
+                    );
+                }
+                Err(e) => problems.push(Problem::new(
+                    ProblemKind::Corrupt,
+                    Some(&blob_path(&desc.digest)),
+                    format!("not an OCI index: {e}"),
+                )),
             }
             continue;
         }
@@ -272,47 +445,128 @@ fn images(blobs: &Blobs) -> Result<Vec<ImageRef>, String> {
                 .collect(),
         });
     }
-    out.reverse();
-    Ok(out)
+    if repeated > 0 {
+        problems.push(Problem::new(
+            ProblemKind::Truncated,
+            Some("index.json"),
+            format!(
+                "{repeated} descriptors repeat a manifest or index listed before: each judged once"
+            ),
+        ));
+    }
+    Ok((out, problems))
+}
+
+fn is_index(media_type: &str) -> bool {
+    media_type.contains("index") || media_type.contains("manifest.list")
 }
 
 /// Applies each image's layers into a tree.
 pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened> {
-    let images = match images(&blobs) {
-        Ok(i) => i,
-        Err(why) => {
-            let mut failed = Opened::with_label(label, opts);
-            failed.diagnostics.push(Diagnostic::incomplete(
-                label,
-                format!("not a readable image: {why}"),
-            ));
-            return vec![failed];
-        }
+    let fail = |why: String, problems: &[Problem]| {
+        let mut failed = Opened::with_label(label, opts);
+        failed.add_problems(problems);
+        failed.diagnostics.push(Diagnostic::incomplete(
+            label,
+            format!("not a readable image: {why}"),
+        ));
+        vec![failed]
     };
-    let problems = std::mem::take(&mut blobs.problems);
+    let (images, problems) = match images(&blobs) {
+        Ok(i) => i,
+        Err(why) => return fail(why, &[]),
+    };
+    if images.is_empty() {
+        let what = if blobs.json.contains_key("manifest.json") {
+            "manifest.json lists no image"
+        } else {
+            "index.json leads to no image manifest"
+        };
+        return fail(what.into(), &problems);
+    }
+    // what the layers and documents hold is held until the last image's tree is judged
+    let mut held = std::mem::take(&mut blobs.held);
+    for listing in blobs.layers.values_mut() {
+        held.absorb(std::mem::take(&mut listing.held));
+    }
+    let held = Arc::new(held);
+    let mut read_problems = std::mem::take(&mut blobs.problems);
+    read_problems.extend(problems);
+    if !blobs.oversized.is_empty() {
+        // those an image names are findings of their own
+        let named: HashSet<&str> = read_problems
+            .iter()
+            .filter_map(|p| p.member.as_deref())
+            .chain(images.iter().map(|i| i.config.as_str()))
+            .collect();
+        let unnamed = blobs
+            .oversized
+            .keys()
+            .filter(|k| !named.contains(k.as_str()))
+            .count();
+        if unnamed > 0 {
+            read_problems.push(Problem::new(
+                ProblemKind::Truncated,
+                None,
+                format!(
+                    "{unnamed} JSON documents past the {}-byte cap that no manifest names were not read",
+                    blobs.max_json
+                ),
+            ));
+        }
+    }
+    // a layer shared by images (or listed twice) is judged once: its archive problems and
+    // nested archives reported with the first image that has it
+    let mut layers_judged: HashSet<&str> = HashSet::new();
     let mut out = Vec::new();
-    for image in images {
+    for (n, image) in images.iter().enumerate() {
         let tree_label = format!("{label} › {}", image.name);
         let mut opened = Opened::with_label(&tree_label, opts);
         opened.judge_every_file = false;
-        for (blob, why) in &problems {
-            opened.diagnostics.push(Diagnostic::incomplete(
-                format!("{label} › {blob}"),
-                why.clone(),
-            ));
+        opened.held.push(Arc::clone(&held));
+        if n == 0 {
+            opened.add_problems_as(label, &read_problems);
         }
+        let mut doc_problems = Vec::new();
         let config: ImageConfig = blobs
-            .json
-            .get(&image.config)
+            .doc(&image.config, "an image config", &mut doc_problems)
             .and_then(|c| serde_json::from_slice(c).ok())
             .unwrap_or_default();
+        opened.add_problems_as(label, &doc_problems);
         let history: Vec<&str> = config
             .history
             .iter()
             .filter(|h| !h.empty_layer)
             .map(|h| h.created_by.as_str())
             .collect();
+        if image.layers.len() > MAX_LAYERS {
+            let unique: HashSet<&str> = image.layers.iter().map(|(b, _)| b.as_str()).collect();
+            opened.add_problems_as(
+                label,
+                &[Problem::new(
+                    ProblemKind::Repeated,
+                    None,
+                    format!(
+                        "`{}` lists {} layers ({} distinct), more than any runtime mounts ({MAX_LAYERS}): each distinct layer applied once",
+                        image.name,
+                        image.layers.len(),
+                        unique.len()
+                    ),
+                )],
+            );
+        }
+        // a layer listed twice is applied where it is listed last: what it writes is what
+        // the image has
+        let last_at: HashMap<&str, usize> = image
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, (b, _))| (b.as_str(), i))
+            .collect();
         for (i, (blob, digest)) in image.layers.iter().enumerate() {
+            if last_at.get(blob.as_str()) != Some(&i) {
+                continue;
+            }
             let layer_label = format!("layer {} {}", i + 1, short(digest));
             let Some(listing) = blobs.layers.get(blob) else {
                 opened.diagnostics.push(Diagnostic::incomplete(
@@ -321,18 +575,20 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                 ));
                 continue;
             };
-            let (findings, diagnostics) = crate::detectors::archive::judge(
-                &format!("{tree_label} › {layer_label}"),
-                &listing
-                    .problems
-                    .iter()
-                    .filter(|p| p.kind != archive::ProblemKind::Duplicate)
-                    .cloned()
-                    .collect::<Vec<_>>(),
-            );
-            opened.findings.extend(findings);
-            opened.diagnostics.extend(diagnostics);
-            opened.nest_members(&format!("{tree_label} › {layer_label}"), listing, opts);
+            if layers_judged.insert(blob.as_str()) {
+                let (findings, diagnostics) = crate::detectors::archive::judge(
+                    &format!("{tree_label} › {layer_label}"),
+                    &listing
+                        .problems
+                        .iter()
+                        .filter(|p| p.kind != archive::ProblemKind::Duplicate)
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
+                opened.findings.extend(findings);
+                opened.diagnostics.extend(diagnostics);
+                opened.nest_members(&format!("{tree_label} › {layer_label}"), listing, opts);
+            }
             let origin = opened.tree.add_origin(Origin {
                 label: layer_label,
                 note: history.get(i).map(|h| {

@@ -8,6 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use crate::budget::{Budget, Held, NODE_OVERHEAD};
 use crate::diagnostic::Diagnostic;
 use crate::fs::{DirEntry, Kind, Tree};
 use crate::fs::{FileBytes, ReadError, ReadStats};
@@ -71,6 +72,10 @@ pub struct MemTree {
     max_file_size: u64,
     stats: Arc<ReadStats>,
     root: PathBuf,
+    /// Where the nodes' paths are reserved from, when the tree is budgeted.
+    budget: Option<Arc<Budget>>,
+    held: Held,
+    refused: usize,
 }
 
 impl MemTree {
@@ -85,7 +90,22 @@ impl MemTree {
             max_file_size,
             stats,
             root: PathBuf::from("/"),
+            budget: None,
+            held: Held::default(),
+            refused: 0,
         }
+    }
+
+    /// The tree, reserving its nodes' paths from `budget`: a node that does not fit is not
+    /// placed (and counted, see [`MemTree::refused`]).
+    pub fn budgeted(mut self, budget: Arc<Budget>) -> MemTree {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// How many nodes were not placed because the budget was spent.
+    pub fn refused(&self) -> usize {
+        self.refused
     }
 
     /// How the tree itself is shown.
@@ -111,6 +131,22 @@ impl MemTree {
                 _ => missing.push(p.to_path_buf()),
             }
             parent = p.parent();
+        }
+        if let Some(budget) = &self.budget {
+            let new = |p: &Path| p.as_os_str().len() as u64 + NODE_OVERHEAD;
+            let cost = missing.iter().map(|p| new(p)).sum::<u64>()
+                + if self.nodes.contains_key(&path) {
+                    0
+                } else {
+                    new(&path)
+                };
+            match budget.try_reserve(cost) {
+                Some(h) => self.held.absorb(h),
+                None => {
+                    self.refused += 1;
+                    return;
+                }
+            }
         }
         // top down: a file or link where a directory must be is replaced by the directory
         for p in missing.into_iter().rev() {
@@ -416,6 +452,21 @@ mod tests {
             origin: None,
             member: None,
         })
+    }
+
+    #[test]
+    fn a_budgeted_tree_places_what_fits_and_counts_the_rest() {
+        let budget = Budget::new(4096);
+        let mut t = MemTree::new("t", 1024, Arc::default()).budgeted(Arc::clone(&budget));
+        t.insert(Path::new("/a/b/c.py"), file(b"x"));
+        assert_eq!(t.refused(), 0);
+        let deep = "d/".repeat(1000);
+        t.insert(Path::new(&deep).join("e.py").as_path(), file(b"x"));
+        assert_eq!(t.refused(), 1);
+        assert!(t.node(Path::new("/a/b/c.py")).is_some());
+        assert!(budget.used() > 0);
+        drop(t);
+        assert_eq!(budget.used(), 0);
     }
 
     #[test]

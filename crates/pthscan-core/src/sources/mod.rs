@@ -17,6 +17,7 @@ pub mod wheel;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::budget::{Budget, Caps, Held};
 use crate::diagnostic::Diagnostic;
 use crate::discovery::Environment;
 use crate::finding::Finding;
@@ -33,6 +34,42 @@ pub struct OpenOptions {
     pub stats: Arc<ReadStats>,
     /// Archives inside archives are opened to this depth (1 = only the artifact itself).
     pub max_depth: usize,
+    /// What artifacts keep in memory is reserved from here (`--max-memory`), shared by the
+    /// whole scan.
+    pub budget: Arc<Budget>,
+    /// The caps derived from `--max-memory`.
+    pub caps: Caps,
+}
+
+impl OpenOptions {
+    /// Options for a scan allowed `max_memory` bytes, keeping what artifacts hold in `budget`.
+    pub fn new(
+        max_file_size: u64,
+        max_memory: u64,
+        budget: Arc<Budget>,
+        stats: Arc<ReadStats>,
+        max_depth: usize,
+    ) -> OpenOptions {
+        OpenOptions {
+            max_file_size,
+            stats,
+            max_depth,
+            budget,
+            caps: Caps::new(max_memory),
+        }
+    }
+
+    /// The limits on one archive: members kept up to the smaller of `--max-file-size` and the
+    /// member cap `--max-memory` sets, within the shared budget.
+    pub fn limits(&self) -> archive::Limits {
+        archive::Limits {
+            max_json: self.caps.json,
+            ..archive::Limits::with_budget(
+                self.max_file_size.min(self.caps.member),
+                Arc::clone(&self.budget),
+            )
+        }
+    }
 }
 
 /// An artifact read into memory: the tree to judge, the environments in it, what reading it
@@ -54,12 +91,39 @@ pub struct Opened {
     /// Whether every file gets the payload rules without `--deep` (a package about to be
     /// installed is small and wholly in question; an image follows `--deep`).
     pub judge_every_file: bool,
+    /// The budget reserved for the members' content the tree holds (shared with the other
+    /// images of one archive), given back once the last tree holding them is judged.
+    pub held: Vec<Arc<Held>>,
 }
 
 impl Opened {
     /// An artifact shown as `label`, its tree still empty.
     pub fn with_label(label: &str, opts: &OpenOptions) -> Opened {
-        Opened::new(MemTree::new(label, opts.max_file_size, opts.stats.clone()))
+        Opened::new(
+            MemTree::new(label, opts.max_file_size, opts.stats.clone())
+                .budgeted(Arc::clone(&opts.budget)),
+        )
+    }
+
+    /// Holds the budget a listing reserved for as long as this tree lives.
+    pub fn hold(&mut self, listing: &mut archive::Listing) {
+        let held = std::mem::take(&mut listing.held);
+        if held.bytes() > 0 {
+            self.held.push(Arc::new(held));
+        }
+    }
+
+    /// Says, once, how many entries the tree did not take because the budget was spent.
+    pub fn report_refused(&mut self) {
+        let refused = self.tree.refused();
+        if refused > 0 {
+            self.diagnostics.push(Diagnostic::incomplete(
+                self.tree.label(),
+                format!(
+                    "{refused} entries were not placed in the tree: the memory budget is spent (raise --max-memory)"
+                ),
+            ));
+        }
     }
 
     fn new(tree: MemTree) -> Opened {
@@ -71,12 +135,20 @@ impl Opened {
             nested: Vec::new(),
             install_hooks: Vec::new(),
             judge_every_file: true,
+            held: Vec::new(),
         }
     }
 
     /// Turns what the archive reader met into findings and diagnostics.
     fn add_problems(&mut self, problems: &[archive::Problem]) {
-        let (findings, diagnostics) = crate::detectors::archive::judge(self.tree.label(), problems);
+        let label = self.tree.label().to_owned();
+        self.add_problems_as(&label, problems);
+    }
+
+    /// As [`Opened::add_problems`], shown under `label` (an image's archive rather than one
+    /// image in it).
+    fn add_problems_as(&mut self, label: &str, problems: &[archive::Problem]) {
+        let (findings, diagnostics) = crate::detectors::archive::judge(label, problems);
         self.findings.extend(findings);
         self.diagnostics.extend(diagnostics);
     }

@@ -29,6 +29,7 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
     archive::check_links(&mut listing);
     let sdist = is_sdist(&listing);
     let mut opened = Opened::with_label(label, opts);
+    opened.hold(&mut listing);
     opened.add_problems(&listing.problems);
     let mut hook_dirs: Vec<PathBuf> = Vec::new();
     for m in &listing.members {

@@ -16,8 +16,9 @@ use crate::discovery::{EnvKind, Environment};
 pub const SITE: &str = "/site-packages";
 
 /// Builds a wheel's tree, shown as `label`, from its zip listing.
-pub fn from_listing(label: &str, listing: Listing, opts: &OpenOptions) -> Opened {
+pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Opened {
     let mut opened = Opened::with_label(label, opts);
+    opened.hold(&mut listing);
     opened.add_problems(&listing.problems);
     for m in &listing.members {
         let Some(path) = &m.path else { continue };
