@@ -125,8 +125,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     report.diagnostics.extend(choice.notes);
     // a scanner config in what was scanned is evidence, never obeyed (the operator's own, in
     // use, excepted); found before suppressions apply, so the operator can accept one
+    // read inside --root when given, else each place inside itself
+    let system = scan
+        .root
+        .as_deref()
+        .and_then(|r| pthscan_core::fs::Disk::open(r, true, 1, std::sync::Arc::default()).ok());
     let (planted, notes) = planted::find(
-        &config_tops(&paths, scan.root.as_deref()),
+        system.as_ref(),
+        &config_tops(&paths, system.as_ref()),
         choice.file.as_deref(),
     );
     report.findings.extend(planted);
@@ -243,14 +249,17 @@ pub fn sweep_paths(
 /// swept filesystem root (`/`, or `--root`) or of every PATH that is a directory (inside
 /// `--root` when given, through no link); and, sweeping `--root`, the scanned system's own
 /// operator locations.
-fn config_tops(paths: &[PathBuf], root: Option<&Path>) -> Vec<(PathBuf, planted::Place)> {
+fn config_tops(
+    paths: &[PathBuf],
+    root: Option<&pthscan_core::fs::Disk>,
+) -> Vec<(PathBuf, planted::Place)> {
     use planted::Place;
-    let canonical_root = root.map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.to_path_buf()));
+    use pthscan_core::fs::Tree;
     if paths.is_empty() {
-        return match canonical_root {
-            Some(r) => std::iter::once((r.clone(), Place::Top))
+        return match root {
+            Some(r) => std::iter::once((r.root().to_path_buf(), Place::Top))
                 .chain(
-                    planted::scanned_system_dirs(&r)
+                    planted::scanned_system_dirs(r)
                         .into_iter()
                         .map(|d| (d, Place::ScannedSystem)),
                 )
@@ -260,7 +269,7 @@ fn config_tops(paths: &[PathBuf], root: Option<&Path>) -> Vec<(PathBuf, planted:
     }
     paths
         .iter()
-        .filter_map(|p| match &canonical_root {
+        .filter_map(|p| match root {
             Some(r) => planted::inside_root(r, p),
             None => p.is_dir().then(|| p.clone()),
         })

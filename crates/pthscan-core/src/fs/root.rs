@@ -130,6 +130,13 @@ impl Root {
         rustix::fs::fstat(&fd).map_err(io)
     }
 
+    /// The target of the symlink at `path` (its parents resolved inside the root), as written.
+    pub fn read_link(&self, path: &Path) -> Result<PathBuf, ReadError> {
+        let (fd, _) = self.locate(path, false)?;
+        let target = rustix::fs::readlinkat(&fd, "", Vec::new()).map_err(io)?;
+        Ok(PathBuf::from(OsStr::from_bytes(target.as_bytes())))
+    }
+
     /// Finds `path` inside the root: an `O_PATH` descriptor of it (of a last symlink itself
     /// unless `follow_last`) and the symlink-free path, relative to the root, that reached it.
     /// The kernel refuses any symlink on the way; a path with links is resolved here first.
