@@ -115,6 +115,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let choice = policy::config_file(
         scan.config.as_deref(),
         scan.root.is_some(),
+        &scan.paths,
         &policy::operator_configs(
             std::env::var_os("XDG_CONFIG_HOME").as_deref(),
             std::env::var_os("HOME").as_deref(),

@@ -300,18 +300,20 @@ pub struct ConfigChoice {
 /// The suppression file that applies. Never one found in the scanned tree:
 ///
 /// - `--config FILE`, when given;
-/// - else, without `--root`, the first of `candidates` ([`operator_configs`]) that exists and
-///   that the operator owns: owned by root or by `euid`, and neither it nor its directory
-///   writable by group or others. Such a file may lie inside what is scanned (a host sweep
-///   walks `/etc` and the home directories): ownership, not place, is what says the operator
-///   wrote it — someone who can write a root-owned file in `/etc` needs no scanner config. A
-///   file that exists and fails this is skipped with a note;
+/// - else, without `--root`, the first of `candidates` ([`operator_configs`]) that exists,
+///   lies outside what is scanned (`scanned`, the PATHs; none is the whole host), and that the
+///   operator owns: owned by root or by `euid`, and neither it nor its directory writable by
+///   group or others. One inside what is scanned is never obeyed, whoever owns it: a container
+///   build that sweeps `/` as root ran every package's `setup.py` as root first, and any of
+///   them could have written `/root/.config/pthscan/pthscan.toml`. A file that exists and
+///   fails this is skipped with a note;
 /// - with `--root` (evidence, another machine's disk), none: the examiner says `--config`, so
 ///   that nothing read implicitly shapes the verdict; an operator file that exists is noted as
 ///   not applied.
 pub fn config_file(
     config: Option<&Path>,
     rooted: bool,
+    scanned: &[PathBuf],
     candidates: &[PathBuf],
     euid: u32,
 ) -> ConfigChoice {
@@ -329,6 +331,18 @@ pub fn config_file(
             choice.notes.push(Diagnostic::note(
                 file,
                 "not applied: with `--root`, suppressions come only from `--config`",
+            ));
+            continue;
+        }
+        let real = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+        let inside = scanned.is_empty()
+            || scanned
+                .iter()
+                .any(|p| real.starts_with(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+        if inside {
+            choice.notes.push(Diagnostic::note(
+                file,
+                "not applied: it lies inside what is scanned, which never configures the scan (name it with `--config` to use it)",
             ));
             continue;
         }
@@ -569,15 +583,27 @@ mod tests {
         let absent = dir.path().join("absent.toml");
         let me = euid();
         let both = [absent.clone(), mine.clone()];
+        // a scan of somewhere else
+        let outside = [PathBuf::from("/nonexistent/scanned")];
+        // inside what is scanned (a sweep of the whole host, or the folder holding it): never
+        for scanned in [&[][..], &[dir.path().to_path_buf()][..]] {
+            let c = config_file(None, false, scanned, &both, me);
+            assert_eq!(c.file, None);
+            assert!(
+                c.notes[0].message.contains("inside what is scanned"),
+                "{:?}",
+                c.notes
+            );
+        }
         // --config wins, whatever exists
-        let c = config_file(Some(&absent), false, &both, me);
+        let c = config_file(Some(&absent), false, &[], &both, me);
         assert_eq!(c.file.as_deref(), Some(absent.as_path()));
         // the first that exists and is the operator's
-        let c = config_file(None, false, &both, me);
+        let c = config_file(None, false, &outside, &both, me);
         assert_eq!(c.file.as_deref(), Some(mine.as_path()));
         assert!(c.notes.is_empty());
         // with --root: never, and said
-        let c = config_file(None, true, &both, me);
+        let c = config_file(None, true, &outside, &both, me);
         assert_eq!(c.file, None);
         assert_eq!(c.notes.len(), 1);
         assert!(c.notes[0].message.contains("`--root`"));
@@ -588,7 +614,7 @@ mod tests {
         } else {
             me + 1
         };
-        let c = config_file(None, false, &both, asking);
+        let c = config_file(None, false, &outside, &both, asking);
         assert_eq!(c.file, None);
         assert!(
             c.notes[0]

@@ -351,6 +351,22 @@ pub(crate) fn hand_zip(locals: &[(&str, &[u8], u32, u64)], central: &[(&str, usi
     out
 }
 
+/// A 2 MB wheel of 40 members of 50 MiB of zeros each, written to `path`.
+fn zeros_wheel(path: &Path) {
+    let (body, crc) = deflated_zeros(50 << 20);
+    let names: Vec<String> = (0..40).map(|i| format!("zeros/m{i}.py")).collect();
+    let locals: Vec<(&str, &[u8], u32, u64)> = names
+        .iter()
+        .map(|n| (n.as_str(), &body[..], crc, 50 << 20))
+        .collect();
+    let central: Vec<(&str, usize)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    write(path, &hand_zip(&locals, &central));
+}
+
 /// An sdist whose `setup.py` is named by a PAX `path` record of `len` bytes (`x/x/x/…`): a
 /// few hundred bytes once compressed.
 pub(crate) fn pax_path_sdist(len: usize) -> Vec<u8> {
@@ -1055,21 +1071,7 @@ const CASES: &[Case] = &[
     Case {
         name: "a wheel of 40 members of 50 MiB of zeros",
         build: |d| {
-            let (body, crc) = deflated_zeros(50 << 20);
-            let names: Vec<String> = (0..40).map(|i| format!("zeros/m{i}.py")).collect();
-            let locals: Vec<(&str, &[u8], u32, u64)> = names
-                .iter()
-                .map(|n| (n.as_str(), &body[..], crc, 50 << 20))
-                .collect();
-            let central: Vec<(&str, usize)> = names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (n.as_str(), i))
-                .collect();
-            write(
-                &d.join("w/zeros-1.0-py3-none-any.whl"),
-                &hand_zip(&locals, &central),
-            );
+            zeros_wheel(&d.join("w/zeros-1.0-py3-none-any.whl"));
             None
         },
         args: &[],
@@ -1082,21 +1084,7 @@ const CASES: &[Case] = &[
     Case {
         name: "a wheel of 40 members of 50 MiB of zeros, under --max-memory 64 MiB",
         build: |d| {
-            let (body, crc) = deflated_zeros(50 << 20);
-            let names: Vec<String> = (0..40).map(|i| format!("zeros/m{i}.py")).collect();
-            let locals: Vec<(&str, &[u8], u32, u64)> = names
-                .iter()
-                .map(|n| (n.as_str(), &body[..], crc, 50 << 20))
-                .collect();
-            let central: Vec<(&str, usize)> = names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (n.as_str(), i))
-                .collect();
-            write(
-                &d.join("w/zeros-1.0-py3-none-any.whl"),
-                &hand_zip(&locals, &central),
-            );
+            zeros_wheel(&d.join("w/zeros-1.0-py3-none-any.whl"));
             None
         },
         args: &["--max-memory", "67108864"],

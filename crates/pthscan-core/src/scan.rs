@@ -518,13 +518,16 @@ impl Artifact {
         budget: &Arc<Budget>,
         visit: &mut dyn FnMut(Opened),
     ) {
-        let open = OpenOptions::new(
-            options.max_file_size,
-            options.max_memory,
-            Arc::clone(budget),
-            Arc::clone(stats),
-            options.max_archive_depth,
-        );
+        let open = OpenOptions {
+            deep: options.deep,
+            ..OpenOptions::new(
+                options.max_file_size,
+                options.max_memory,
+                Arc::clone(budget),
+                Arc::clone(stats),
+                options.max_archive_depth,
+            )
+        };
         match self {
             Artifact::File(reader, path, place) => {
                 let given = *place == Place::Given;
@@ -804,6 +807,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         modules: RefCell::default(),
         diagnostics: RefCell::default(),
         startup_files: RefCell::default(),
+        startup_held: Default::default(),
     };
     // Phase 1: read every .pth and .start file, and learn what the path lines add to sys.path.
     let sites: Vec<SiteHooks> = env
@@ -1032,6 +1036,53 @@ fn deep_scan(
     for (findings, diagnostics) in results {
         out.findings.extend(findings);
         out.diagnostics.extend(diagnostics);
+    }
+    out.diagnostics = grouped(std::mem::take(&mut out.diagnostics), &env.root);
+    out
+}
+
+/// More files than this with one reason are said once, on the environment, with their count.
+const GROUP_OVER: usize = 20;
+
+/// `diagnostics` with every reason that more than [`GROUP_OVER`] files share (an image layer
+/// too large for the memory budget: thousands of files not kept) said once on `root`, with the
+/// count and one example: a report a person can read, nothing left unsaid.
+fn grouped(diagnostics: Vec<Diagnostic>, root: &Path) -> Vec<Diagnostic> {
+    let mut by_reason: std::collections::HashMap<(&str, bool), usize> = Default::default();
+    for d in &diagnostics {
+        *by_reason
+            .entry((d.message.as_str(), d.incomplete))
+            .or_default() += 1;
+    }
+    let crowded: Vec<((String, bool), usize)> = by_reason
+        .into_iter()
+        .filter(|(_, n)| *n > GROUP_OVER)
+        .map(|((m, i), n)| ((m.to_owned(), i), n))
+        .collect();
+    if crowded.is_empty() {
+        return diagnostics;
+    }
+    let mut out = Vec::new();
+    let mut example: std::collections::HashMap<(String, bool), PathBuf> = Default::default();
+    for d in diagnostics {
+        let key = (d.message.clone(), d.incomplete);
+        if crowded.iter().any(|(k, _)| *k == key) {
+            example.entry(key).or_insert(d.path);
+        } else {
+            out.push(d);
+        }
+    }
+    for ((message, incomplete), n) in crowded {
+        let first = example
+            .get(&(message.clone(), incomplete))
+            .map(|p| crate::pathfmt::display_path(p))
+            .unwrap_or_default();
+        let text = format!("{n} files: {message} (the first: `{first}`)");
+        out.push(if incomplete {
+            Diagnostic::incomplete(root, text)
+        } else {
+            Diagnostic::note(root, text)
+        });
     }
     out
 }

@@ -95,6 +95,8 @@ pub struct Ctx<'a> {
     /// Every file read as start-up code (hooks, customize modules, modules hooks import), in
     /// reading order, for the payload rules.
     pub startup_files: RefCell<Vec<(PathBuf, FileBytes)>>,
+    /// Bytes of start-up code held in `startup_files`, against [`STARTUP_HELD`].
+    pub startup_held: std::cell::Cell<u64>,
 }
 
 /// `path` in `tree` as a path on the scanned system (`/…` under `--root`).
@@ -112,8 +114,21 @@ impl Ctx<'_> {
     /// cannot be read; the payload rules judge it later.
     pub fn read(&self, path: &std::path::Path) -> Option<FileBytes> {
         let data = self.read_whole(path)?;
+        let held = self.startup_held.get();
+        let size = data.bytes.len() as u64;
+        if held + size > STARTUP_HELD {
+            // a hundred sparse 8 MiB hooks: what is judged is held whole, several times over
+            self.diagnostics.borrow_mut().push(Diagnostic::incomplete(
+                path,
+                format!(
+                    "not judged: this environment's start-up code already holds {held} bytes, and {size} more would pass the {STARTUP_HELD}-byte budget for it"
+                ),
+            ));
+            return None;
+        }
         let mut seen = self.startup_files.borrow_mut();
         if !seen.iter().any(|(p, _)| p == path) {
+            self.startup_held.set(held + size);
             seen.push((path.to_path_buf(), data.clone()));
         }
         Some(data)
@@ -149,6 +164,11 @@ impl Ctx<'_> {
         }
     }
 }
+
+/// The start-up code one environment holds at once, all files together: judging costs a few
+/// times its size, and environments are judged side by side. Real environments hold well under
+/// a megabyte (the LiteLLM hook was 34 KB).
+pub const STARTUP_HELD: u64 = 24 << 20;
 
 /// Start-up code (hooks and what they import) is held whole while it is judged, and costs
 /// several times its size in memory: it is read up to this much (or `--max-file-size`, if

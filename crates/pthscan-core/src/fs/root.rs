@@ -22,7 +22,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags, Stat};
+use rustix::fs::{FileType, Mode, OFlags, ResolveFlags, Stat};
 use rustix::io::Errno;
 
 use super::read::ReadError;
@@ -230,8 +230,18 @@ impl Root {
                 break;
             }
             let here: PathBuf = done.iter().collect();
-            let st = match rustix::fs::statat(&self.fd, &here, AtFlags::SYMLINK_NOFOLLOW) {
-                Ok(st) => st,
+            // `here` holds no link but perhaps its last component: the kernel checks that, so a
+            // directory swapped for a link meanwhile fails the step instead of leading out
+            let step = match self.open_plain(&here, OFlags::PATH, false) {
+                Err(Errno::LOOP) if !OPENAT2.load(Ordering::Relaxed) => {
+                    // no openat2: this walk is all there is (see the module's note)
+                    self.open_plain(&here, OFlags::PATH, true)
+                }
+                Err(Errno::LOOP) => return Err(ReadError::SymlinkLoop),
+                other => other,
+            };
+            let st = match step.and_then(|fd| rustix::fs::fstat(&fd).map(|st| (fd, st))) {
+                Ok(found) => found,
                 // missing (or unreadable): the rest is kept for the open to report
                 Err(_) => {
                     while let Some(rest) = todo.pop() {
@@ -240,6 +250,7 @@ impl Root {
                     break;
                 }
             };
+            let (fd, st) = st;
             if FileType::from_raw_mode(st.st_mode) != FileType::Symlink {
                 continue;
             }
@@ -247,7 +258,8 @@ impl Root {
             if hops > MAX_SYMLINK_HOPS {
                 return Err(ReadError::SymlinkLoop);
             }
-            let target = rustix::fs::readlinkat(&self.fd, &here, Vec::new()).map_err(io)?;
+            // the link this descriptor holds, not whatever the name means by now
+            let target = rustix::fs::readlinkat(&fd, "", Vec::new()).map_err(io)?;
             let target = Path::new(OsStr::from_bytes(target.as_bytes())).to_path_buf();
             done.pop();
             if target.is_absolute() {

@@ -27,6 +27,9 @@ pub struct Limits {
     pub max_json: u64,
     /// What kept bytes (members' content, names) are reserved from, shared by the scan.
     pub budget: Arc<Budget>,
+    /// Every file is judged (`--deep`): an image layer keeps every file where Python lives,
+    /// not only what start-up and the integrity check read.
+    pub deep: bool,
 }
 
 impl Limits {
@@ -46,6 +49,7 @@ impl Limits {
             max_members: 500_000,
             max_json: 1 << 20,
             budget,
+            deep: false,
         }
     }
 }
@@ -275,6 +279,20 @@ impl Listing {
         }
     }
 
+    /// Where a member lands inside the destination, or `None` (with its problem) when its name
+    /// leaves it or was cut from a name of `cut_from` bytes.
+    fn member_path(&mut self, name: &str, cut_from: Option<usize>) -> Option<PathBuf> {
+        if let Some(len) = cut_from {
+            self.long_name(name, len, "member name");
+            return None;
+        }
+        let path = contained(name);
+        if path.is_none() {
+            self.problem(ProblemKind::Escapes, Some(name), ESCAPING_NAME);
+        }
+        path
+    }
+
     /// Reports a name cut to [`MAX_NAME`] bytes.
     fn long_name(&mut self, name: &str, len: usize, what: &str) {
         self.problem(
@@ -500,16 +518,7 @@ pub fn read_zip_from(
         if !out.reserve_name(&name, limits) {
             break;
         }
-        let path = if long {
-            out.long_name(&name, file.name_raw().len(), "member name");
-            None
-        } else {
-            let path = contained(&name);
-            if path.is_none() {
-                out.problem(ProblemKind::Escapes, Some(&name), ESCAPING_NAME);
-            }
-            path
-        };
+        let path = out.member_path(&name, long.then(|| file.name_raw().len()));
         if let Some(local) = local_name(bytes, file.header_start())
             && *local != *file.name_raw()
         {
@@ -960,16 +969,7 @@ pub fn read_tar(
             break;
         }
         last = Some(name.clone());
-        let path = if long {
-            out.long_name(&name, name_len, "member name");
-            None
-        } else {
-            let path = contained(&name);
-            if path.is_none() {
-                out.problem(ProblemKind::Escapes, Some(&name), ESCAPING_NAME);
-            }
-            path
-        };
+        let path = out.member_path(&name, long.then_some(name_len));
         if kind.is_file() && !seen.insert(name.trim_start_matches("./").to_owned()) {
             out.problem(
                 ProblemKind::Duplicate,

@@ -39,6 +39,8 @@ pub struct OpenOptions {
     pub budget: Arc<Budget>,
     /// The caps derived from `--max-memory`.
     pub caps: Caps,
+    /// Every file is judged (`--deep`).
+    pub deep: bool,
 }
 
 impl OpenOptions {
@@ -56,6 +58,7 @@ impl OpenOptions {
             max_depth,
             budget,
             caps: Caps::new(max_memory),
+            deep: false,
         }
     }
 
@@ -64,6 +67,7 @@ impl OpenOptions {
     pub fn limits(&self) -> archive::Limits {
         archive::Limits {
             max_json: self.caps.json,
+            deep: self.deep,
             ..archive::Limits::with_budget(
                 self.max_file_size.min(self.caps.member),
                 Arc::clone(&self.budget),
