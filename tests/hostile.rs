@@ -1274,6 +1274,61 @@ const CASES: &[Case] = &[
         expect: &[Finding("PTH001", "big-1.0-py3-none-any.whl › big.pth")],
         unprivileged: false,
     },
+    Case {
+        name: "a hundred sparse 8 MiB hooks",
+        build: |d| {
+            for i in 0..100 {
+                let f = std::fs::File::create(sp(d).join(format!("h{i}.pth"))).unwrap();
+                std::io::Write::write_all(&mut &f, b"import os\n").unwrap();
+                f.set_len(8 << 20).unwrap();
+            }
+            None
+        },
+        args: &[],
+        expect: &[Problem(".pth", "budget for it")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a hook of one statement of 300,000 import words",
+        build: |d| {
+            let hook = format!("import os;exec({})\n", "import ".repeat(300_000));
+            write(&sp(d).join("words.pth"), hook.as_bytes());
+            None
+        },
+        args: &[],
+        expect: &[Finding("PTH001", "words.pth")],
+        unprivileged: false,
+    },
+    Case {
+        name: "one 8 MiB RECORD hard-linked into forty dist-info directories",
+        build: |d| {
+            let mut record = String::new();
+            let mut i = 0;
+            while record.len() < (8 << 20) - 64 {
+                record.push_str(&format!("p/m{i:07}.py,,\n"));
+                i += 1;
+            }
+            let first = sp(d).join("d0-1.0.dist-info/RECORD");
+            write(&first, record.as_bytes());
+            for n in 0..40 {
+                let info = sp(d).join(format!("d{n}-1.0.dist-info"));
+                write(
+                    &info.join("METADATA"),
+                    format!("Metadata-Version: 2.1\nName: d{n}\nVersion: 1.0\n\n").as_bytes(),
+                );
+                if n > 0 {
+                    std::fs::hard_link(&first, info.join("RECORD")).unwrap();
+                }
+            }
+            None
+        },
+        args: &[],
+        expect: &[Problem(
+            "-1.0.dist-info/RECORD",
+            "its files were not checked",
+        )],
+        unprivileged: false,
+    },
 ];
 
 fn finding_matches(f: &serde_json::Value, rule: &str, path: &str) -> bool {
