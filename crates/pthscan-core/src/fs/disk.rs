@@ -172,16 +172,18 @@ impl Tree for Disk {
 
 /// Lists the directory at `dir` inside `root` (a last symlink followed inside the root when
 /// `follow_last`), handing each entry's name and kind (not following links) to `entry`, `.` and
-/// `..` left out. Returns the directory's descriptor for `stat`s relative to it.
+/// `..` left out. Returns the open directory, for `stat`s relative to it.
 pub(crate) fn list_dir(
     root: &Root,
     dir: &Path,
     follow_last: bool,
     entry: &mut dyn FnMut(&OsStr, Kind),
-) -> Result<std::os::fd::OwnedFd, ReadError> {
-    let fd = root.open_dir(dir, follow_last)?;
-    let entries = rustix::fs::Dir::read_from(&fd).map_err(std::io::Error::from)?;
-    for e in entries {
+) -> Result<rustix::fs::Dir, ReadError> {
+    // the directory reads from this descriptor itself (`read_from` would duplicate it: two
+    // more calls per directory)
+    let mut entries =
+        rustix::fs::Dir::new(root.open_dir(dir, follow_last)?).map_err(std::io::Error::from)?;
+    while let Some(e) = entries.next() {
         let e = e.map_err(std::io::Error::from)?;
         let name = OsStr::from_bytes(e.file_name().to_bytes());
         if name == "." || name == ".." {
@@ -189,13 +191,15 @@ pub(crate) fn list_dir(
         }
         let kind = match e.file_type() {
             // a filesystem without d_type: ask, relative to the directory, not following
-            FileType::Unknown => rustix::fs::statat(&fd, name, AtFlags::SYMLINK_NOFOLLOW)
+            FileType::Unknown => entries
+                .fd()
+                .and_then(|fd| rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW))
                 .map_or(Kind::Other, |st| kind_of_mode(st.st_mode)),
             t => kind_of_type(t),
         };
         entry(name, kind);
     }
-    Ok(fd)
+    Ok(entries)
 }
 
 /// What a file of this mode is.

@@ -17,7 +17,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -95,8 +95,9 @@ impl Root {
     pub fn open_file(&self, path: &Path) -> Result<(File, u64), ReadError> {
         // O_PATH first: it opens nothing for reading, so a FIFO or device is refused by its
         // type before a read-mode open could block or act on it
-        let (probe, rel) = self.locate(path, true)?;
-        check_regular(&rustix::fs::fstat(&probe).map_err(io)?)?;
+        let (probe, rel, st) = self.locate(path, true)?;
+        drop(probe);
+        check_regular(&st)?;
         let flags = OFlags::RDONLY | OFlags::NONBLOCK;
         let opened = if NOATIME.load(Ordering::Relaxed) {
             match self.open_plain(&rel, flags | OFlags::NOATIME, true) {
@@ -119,46 +120,61 @@ impl Root {
     /// Opens the directory at `path` (through links inside the root when `follow_last`) for
     /// listing.
     pub fn open_dir(&self, path: &Path, follow_last: bool) -> Result<OwnedFd, ReadError> {
-        let (_, rel) = self.locate(path, follow_last)?;
-        self.open_plain(&rel, OFlags::RDONLY | OFlags::DIRECTORY, true)
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY;
+        // the common case, a path without links, in one open
+        match self.open_plain(self.relative(path)?, flags, false) {
+            Err(Errno::LOOP) => {}
+            other => return other.map_err(|e| self.error(e, path)),
+        }
+        let (_, rel, _) = self.locate(path, follow_last)?;
+        self.open_plain(&rel, flags, true)
             .map_err(|e| self.error(e, path))
     }
 
     /// The status of `path`, following a last symlink (inside the root) when `follow_last`.
     pub fn stat(&self, path: &Path, follow_last: bool) -> Result<Stat, ReadError> {
-        let (fd, _) = self.locate(path, follow_last)?;
-        rustix::fs::fstat(&fd).map_err(io)
+        self.locate(path, follow_last).map(|(_, _, st)| st)
     }
 
     /// The target of the symlink at `path` (its parents resolved inside the root), as written.
     pub fn read_link(&self, path: &Path) -> Result<PathBuf, ReadError> {
-        let (fd, _) = self.locate(path, false)?;
+        let (fd, _, _) = self.locate(path, false)?;
         let target = rustix::fs::readlinkat(&fd, "", Vec::new()).map_err(io)?;
         Ok(PathBuf::from(OsStr::from_bytes(target.as_bytes())))
     }
 
     /// Finds `path` inside the root: an `O_PATH` descriptor of it (of a last symlink itself
-    /// unless `follow_last`) and the symlink-free path, relative to the root, that reached it.
-    /// The kernel refuses any symlink on the way; a path with links is resolved here first.
-    fn locate(&self, path: &Path, follow_last: bool) -> Result<(OwnedFd, PathBuf), ReadError> {
+    /// unless `follow_last`), the symlink-free path, relative to the root, that reached it, and
+    /// its status. The kernel refuses any symlink on the way; a path with links is resolved here
+    /// first.
+    fn locate(
+        &self,
+        path: &Path,
+        follow_last: bool,
+    ) -> Result<(OwnedFd, PathBuf, Stat), ReadError> {
         let rel = self.relative(path)?;
         match self.open_plain(rel, OFlags::PATH, false) {
             // a symlink before the last component
             Err(Errno::LOOP) => {}
-            // O_PATH | O_NOFOLLOW opens a last symlink itself: follow it when asked
-            Ok(fd) if follow_last && is_symlink(&fd) => {}
-            Ok(fd) => return Ok((fd, rel.to_path_buf())),
+            Ok(fd) => {
+                let st = rustix::fs::fstat(&fd).map_err(io)?;
+                // O_PATH | O_NOFOLLOW opens a last symlink itself: followed when asked
+                if !(follow_last && is_symlink(&st)) {
+                    return Ok((fd, rel.to_path_buf(), st));
+                }
+            }
             Err(e) => return Err(self.error(e, path)),
         }
         let resolved = self.resolve_relative(rel, follow_last)?;
         let fd = self
             .open_plain(&resolved, OFlags::PATH, true)
             .map_err(|e| self.error(e, path))?;
-        if follow_last && is_symlink(&fd) {
+        let st = rustix::fs::fstat(&fd).map_err(io)?;
+        if follow_last && is_symlink(&st) {
             // a link swapped in after the resolution
             return Err(ReadError::SymlinkLoop);
         }
-        Ok((fd, resolved))
+        Ok((fd, resolved, st))
     }
 
     /// One open of a path that should hold no symlink: `resolved` when this module resolved
@@ -304,8 +320,8 @@ fn push_components(todo: &mut Vec<OsString>, path: &Path) {
     todo[start..].reverse();
 }
 
-fn is_symlink(fd: &impl AsFd) -> bool {
-    rustix::fs::fstat(fd).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Symlink)
+fn is_symlink(st: &Stat) -> bool {
+    FileType::from_raw_mode(st.st_mode) == FileType::Symlink
 }
 
 fn escapes(target: &Path) -> ReadError {

@@ -102,12 +102,15 @@ fn list<'s>(
     match list_dir(root, &dir.real, false, &mut |name, kind| {
         names.push((name.to_os_string(), kind));
     }) {
-        Ok(fd) => {
+        Ok(listed) => {
+            let fd = listed.fd();
             for (name, kind) in names {
                 // statx relative to the directory's descriptor, not following links
                 let size = if sizes && kind == Kind::File {
-                    rustix::fs::statat(&fd, &name, AtFlags::SYMLINK_NOFOLLOW)
-                        .ok()
+                    (fd.as_ref().ok())
+                        .and_then(|fd| {
+                            rustix::fs::statat(fd, &name, AtFlags::SYMLINK_NOFOLLOW).ok()
+                        })
                         .filter(|st| kind_of_mode(st.st_mode) == Kind::File)
                         .map(|st| st.st_size as u64)
                 } else {

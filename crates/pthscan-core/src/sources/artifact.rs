@@ -76,7 +76,7 @@ fn open_level(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
     let limits = opts.limits();
     let opened = match sniff(bytes) {
         Some(Format::Zip) => {
-            let listing = archive::read_zip(bytes, &limits, &|_, _| true);
+            let listing = archive::read_zip(bytes, &limits, &|p, _| package_keeps(p, &limits));
             zip_opened(label, listing, opts)
         }
         Some(Format::Tar) => {
@@ -91,7 +91,9 @@ fn open_level(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
             {
                 return image::assemble(label, b, opts);
             }
-            let listing = archive::read_tar(bytes, bytes.len() as u64, &limits, &|_, _| true);
+            let listing = archive::read_tar(bytes, bytes.len() as u64, &limits, &|p, _| {
+                package_keeps(p, &limits)
+            });
             sdist::from_listing(label, listing, opts)
         }
         None => {
@@ -150,6 +152,11 @@ pub fn open_file(
         failed.diagnostics.push(Diagnostic::incomplete(path, why));
         visit(failed);
     };
+    // a start-up file given by name is what CPython reads it as, text, whatever else its bytes
+    // also are (a `.pth` that is a valid zip too is still a `.pth` to `site`)
+    if given && is_hook_name(path) {
+        return visit(loose_file(path, reader, opts));
+    }
     let head = match reader.read_capped(path, 512) {
         Ok(h) => h,
         Err(e) => return fail(e.to_string(), visit),
@@ -211,7 +218,7 @@ pub fn open_file(
     };
     let opened = match sniff(&head.bytes) {
         Some(Format::Tar) => {
-            let listing = archive::read_tar(file, size, &limits, &|_, _| true);
+            let listing = archive::read_tar(file, size, &limits, &|p, _| package_keeps(p, &limits));
             sdist::from_listing(&label, listing, opts)
         }
         _ => {
@@ -236,7 +243,8 @@ pub fn open_file(
                 start,
                 len: size - start,
             };
-            let listing = archive::read_zip_from(&region, &limits, &|_, _| true);
+            let listing =
+                archive::read_zip_from(&region, &limits, &|p, _| package_keeps(p, &limits));
             zip_opened(&label, listing, opts)
         }
     };
@@ -255,6 +263,40 @@ fn zip_opened(label: &str, listing: archive::Listing, opts: &OpenOptions) -> Ope
     } else {
         sdist::from_listing(label, listing, opts)
     }
+}
+
+/// Whether a package's member keeps its content: always what start-up, install and the
+/// RECORD check read (hooks, modules near the top, metadata, nested archives); any other file
+/// while a quarter of the budget is spent at most. A small package keeps everything, as before;
+/// a 540 MB wheel is still listed whole and its hooks judged, and what it does not keep is
+/// said in one line.
+fn package_keeps(path: &Path, limits: &archive::Limits) -> bool {
+    if limits.budget.used() < limits.budget.limit() / 4 {
+        return true;
+    }
+    let text = path.to_string_lossy();
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let parent = path
+        .parent()
+        .and_then(Path::file_name)
+        .map(|p| p.to_string_lossy())
+        .unwrap_or_default();
+    let depth = path.components().count();
+    parent.ends_with(".dist-info")
+        || parent.ends_with(".egg-info")
+        || ["PKG-INFO", "setup.cfg", "pyproject.toml"].contains(&name.as_ref())
+        || has_archive_name(&*text)
+        || depth <= 3 && is_hook_name(path)
+        || name.starts_with("sitecustomize")
+        || name.starts_with("usercustomize")
+}
+
+/// Whether a file's name says CPython reads it as start-up or install code.
+fn is_hook_name(path: &Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    [".pth", ".start", ".py", ".pyc", ".pyw"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 /// A file given to be judged that is no archive (`evil.pth`, `setup.py`, `sitecustomize.py`,

@@ -703,7 +703,7 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) {
                 ..MemFile::from_member(
                     data.as_ref(),
                     *size,
-                    "content not kept: an image keeps only start-up files, the modules they import and metadata (all of them with --deep)",
+                    "content not kept: an image layer keeps start-up files, the modules they import and metadata, and the rest only with --deep while the memory budget allows (raise --max-memory)",
                 )
             }),
             Entry::Dir => Node::Dir,

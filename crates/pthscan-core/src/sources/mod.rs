@@ -25,6 +25,11 @@ use crate::fs::ReadStats;
 
 pub use memory::MemTree;
 
+/// Why a package member has no content in its tree: over its cap, or not kept once the memory
+/// budget was a quarter spent ([`artifact`]'s `package_keeps`).
+pub(crate) const NOT_KEPT: &str =
+    "content not kept: the package was larger than the memory budget holds (raise --max-memory)";
+
 /// How artifacts are opened.
 #[derive(Debug, Clone)]
 pub struct OpenOptions {

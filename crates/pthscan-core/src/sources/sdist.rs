@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::archive::{self, Entry, Listing};
 use super::memory::{MemFile, MemTree, Node};
-use super::{OpenOptions, Opened};
+use super::{NOT_KEPT, OpenOptions, Opened};
 use crate::discovery::{EnvKind, Environment};
 
 /// Whether a listing is a source distribution: `PKG-INFO`, `setup.py` or `pyproject.toml` at
@@ -38,7 +38,7 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         let node = match &m.entry {
             Entry::File { data, size } => Node::File(MemFile {
                 member: Some(Arc::from(m.name.as_str())),
-                ..MemFile::from_member(data.as_ref(), *size, "not read")
+                ..MemFile::from_member(data.as_ref(), *size, NOT_KEPT)
             }),
             Entry::Dir => Node::Dir,
             Entry::Symlink(target) => Node::Symlink(target.clone()),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::archive::{Entry, Listing};
 use super::memory::{MemFile, Node};
-use super::{OpenOptions, Opened};
+use super::{NOT_KEPT, OpenOptions, Opened};
 use crate::detectors;
 use crate::discovery::{EnvKind, Environment};
 
@@ -26,7 +26,7 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         let node = match &m.entry {
             Entry::File { data, size } => Node::File(MemFile {
                 member: Some(Arc::from(m.name.as_str())),
-                ..MemFile::from_member(data.as_ref(), *size, "not read")
+                ..MemFile::from_member(data.as_ref(), *size, NOT_KEPT)
             }),
             Entry::Dir => Node::Dir,
             // pip writes a zip symlink member as a plain file holding the target's name
