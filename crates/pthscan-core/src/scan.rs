@@ -371,7 +371,9 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         .any(|w| w.env.site_dirs.iter().any(|d| d.ends_with("dist-packages")))
     {
         let system = Disk::with_root(system, options.max_file_size, Arc::clone(&stats));
-        let owned = Arc::new(detectors::integrity::dpkg_owned(&system));
+        let (owned, problems) = detectors::integrity::dpkg_owned(&system);
+        report.diagnostics.extend(problems);
+        let owned = Arc::new(owned);
         for w in &mut work {
             w.system_owned = Arc::clone(&owned);
         }

@@ -819,24 +819,42 @@ fn conda_owned(tree: &dyn Tree, root: &Path) -> Vec<PathBuf> {
 
 /// Files the system package manager (dpkg) installed, as live paths, from
 /// `var/lib/dpkg/info/*.list` of the system `tree` is the root of (read inside it: a link
-/// there never leads to the examiner's own database); empty where there is none.
-pub fn dpkg_owned(tree: &dyn Tree) -> HashSet<OsString> {
+/// there never leads to the examiner's own database), and what could not be read; empty where
+/// there is none.
+pub fn dpkg_owned(tree: &dyn Tree) -> (HashSet<OsString>, Vec<Diagnostic>) {
     let mut out = HashSet::new();
-    let Ok(entries) = tree.list(&tree.root().join("var/lib/dpkg/info")) else {
-        return out;
+    let mut diagnostics = Vec::new();
+    let info = tree.root().join("var/lib/dpkg/info");
+    let Ok(entries) = tree.list(&info) else {
+        return (out, diagnostics);
     };
     for e in entries {
-        if e.kind == Kind::File
-            && e.name.ends_with(".list")
-            && let Ok(data) = tree.read_capped(&e.path, 64 << 20)
-            && let Ok(text) = String::from_utf8(data.bytes)
-        {
-            out.extend(
-                text.lines()
+        if e.kind != Kind::File || !e.name.ends_with(".list") {
+            continue;
+        }
+        if out.len() >= MAX_DPKG_OWNED {
+            // a real system lists well under this; the rest would only cost memory
+            diagnostics.push(Diagnostic::incomplete(
+                &info,
+                format!("dpkg's lists name more than {MAX_DPKG_OWNED} Python files: the rest were not read, and files they own may be reported as unowned"),
+            ));
+            break;
+        }
+        match tree.read_capped(&e.path, MAX_DPKG_LIST) {
+            Ok(data) => out.extend(
+                String::from_utf8_lossy(&data.bytes)
+                    .lines()
                     .filter(|l| l.contains("-packages/"))
+                    .take(MAX_DPKG_OWNED)
                     .map(OsString::from),
-            );
+            ),
+            Err(err) => diagnostics.push(Diagnostic::incomplete(&e.path, err.to_string())),
         }
     }
-    out
+    (out, diagnostics)
 }
+
+/// At most this much of one dpkg list is read (python3-numpy's is 300 KB).
+const MAX_DPKG_LIST: u64 = 4 << 20;
+/// At most this many files dpkg owns are held (a desktop's Python packages: about 50,000).
+const MAX_DPKG_OWNED: usize = 200_000;
