@@ -293,6 +293,17 @@ impl Listing {
         path
     }
 
+    /// Reports a member of which only `kept` of `size` bytes fit in the budget.
+    fn starved(&mut self, name: &str, kept: usize, size: u64) {
+        self.problem(
+            ProblemKind::OverBudget,
+            Some(name),
+            format!(
+                "only {kept} of its {size} bytes were kept: the memory budget is spent (raise --max-memory)"
+            ),
+        );
+    }
+
     /// Reports a name cut to [`MAX_NAME`] bytes.
     fn long_name(&mut self, name: &str, len: usize, what: &str) {
         self.problem(
@@ -597,14 +608,7 @@ pub fn read_zip_from(
             total += kept.data.len() as u64;
             out.held.absorb(kept.held);
             if kept.starved {
-                out.problem(
-                    ProblemKind::OverBudget,
-                    Some(&name),
-                    format!(
-                        "only {} of its {size} bytes were kept: the memory budget is spent (raise --max-memory)",
-                        kept.data.len()
-                    ),
-                );
+                out.starved(&name, kept.data.len(), size);
             } else if kept.more && !declared_bomb {
                 let kind = if cap == ratio_cap || cap == budget {
                     ProblemKind::Bomb
@@ -1011,14 +1015,7 @@ pub fn read_tar(
                     }
                 };
                 if kept.starved {
-                    out.problem(
-                        ProblemKind::OverBudget,
-                        Some(&name),
-                        format!(
-                            "only {} of its {size} bytes were kept: the memory budget is spent (raise --max-memory)",
-                            kept.data.len()
-                        ),
-                    );
+                    out.starved(&name, kept.data.len(), size);
                 } else if size > limits.max_member {
                     out.problem(
                         ProblemKind::Truncated,
