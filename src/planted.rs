@@ -213,25 +213,13 @@ fn read_capped(tree: &Disk, file: &Path) -> Result<(Vec<u8>, bool), String> {
 pub fn inside_root(tree: &Disk, rel: &Path) -> Option<PathBuf> {
     let root = tree.confinement();
     let at = root
-        .resolve(&root.path().join(lexical_rel(rel)), true)
+        .resolve(
+            &root.path().join(rel.strip_prefix("/").unwrap_or(rel)),
+            true,
+        )
         .ok()?;
     let st = root.stat(&at, false).ok()?;
     (pthscan_core::fs::disk::kind_of_mode(st.st_mode) == Kind::Dir).then_some(at)
-}
-
-/// `rel` made relative, `..` stopping at the top.
-fn lexical_rel(rel: &Path) -> PathBuf {
-    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
-    for c in rel.components() {
-        match c {
-            Component::Normal(p) => parts.push(p),
-            Component::ParentDir => {
-                parts.pop();
-            }
-            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
-        }
-    }
-    parts.iter().collect()
 }
 
 /// `path` with `.` dropped and `..` taken lexically (stopping at the top), resolving nothing.
