@@ -147,6 +147,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         report.stats.suppressed = suppressed.len();
     }
     report.diagnostics.sort();
+    report.count_skipped();
     if let Some(out) = baseline_out {
         let baseline = policy::Baseline::of(&report, &context.timestamp);
         write_output(out, |w| Ok(serde_json::to_writer_pretty(w, &baseline)?))?;
@@ -371,13 +372,14 @@ fn write_report(
     Ok(())
 }
 
-/// The exit code contract: 2 when some input could not be read or judged, else 1 when a finding
-/// is at or above `fail_on`, else 0.
+/// The exit code contract: 1 when a finding is at or above `fail_on` — even when something else
+/// could not be read, so a gate that checks for 1 never misses a finding; else 2 when some input
+/// could not be read or judged (the diagnostics say what); else 0.
 pub fn exit_code(report: &pthscan_core::ScanReport, fail_on: Severity) -> u8 {
-    if report.incomplete() {
-        EXIT_ERROR
-    } else if report.findings.iter().any(|f| f.severity >= fail_on) {
+    if report.findings.iter().any(|f| f.severity >= fail_on) {
         EXIT_FINDINGS
+    } else if report.incomplete() {
+        EXIT_ERROR
     } else {
         EXIT_CLEAN
     }

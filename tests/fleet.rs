@@ -115,13 +115,8 @@ fn a_sweep_under_a_memory_limit_reports_the_bombs_in_a_users_cache_and_the_real_
         on("ARC", "fedcba9876543210.body"),
         "the overlapping zip: {json:#}"
     );
-    // the exit code contract as it stands: 2 while some of the bombs' members could not be
-    // read (the PAX header cut the rest of its archive), with every finding still reported
-    let incomplete = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|d| d["incomplete"] == true);
-    let want = if incomplete { 2 } else { 1 };
+    // high findings give 1 even though some of the bombs' members could not be read (the PAX
+    // header cut the rest of its archive): a gate that checks for 1 must not miss them
+    let want = 1;
     assert_eq!(code(&out), want, "{}", stderr(&out));
 }

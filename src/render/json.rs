@@ -50,6 +50,9 @@ pub struct Summary<'a> {
     stats: &'a pthscan_core::Stats,
     elapsed_ms: u128,
     findings: BTreeMap<&'static str, usize>,
+    /// Whether some input could not be read or judged — apart from the exit code, which
+    /// findings at the threshold decide first.
+    incomplete: bool,
 }
 
 impl Summary<'_> {
@@ -63,6 +66,7 @@ impl Summary<'_> {
                 .into_iter()
                 .map(|(s, n)| (s.as_str(), n))
                 .collect(),
+            incomplete: view.report.incomplete(),
         }
     }
 }

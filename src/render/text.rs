@@ -97,7 +97,7 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(
         w,
-        "summary: {}{} environment(s), {} hook file(s), {} distribution(s), {} file(s) under payload rules; findings: {}{}; {} entries walked, {} files read ({} KiB) in {:.2} s",
+        "summary: {}{} environment(s), {} hook file(s), {} distribution(s); judged: {}; findings: {}{}; {} entries walked, {} files read ({} KiB) in {:.2} s",
         match s.artifacts {
             0 => String::new(),
             n => format!("{n} artifact(s), "),
@@ -105,7 +105,7 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         s.environments,
         s.hook_files,
         s.distributions,
-        s.payload_files,
+        judged(s),
         counts.join(", "),
         [
             (s.suppressed, "suppressed"),
@@ -128,15 +128,37 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     let verdict = match view.exit_code {
         0 => format!("pass: nothing at or above `{}`", view.fail_on),
         1 => format!(
-            "fail: {at_or_above} finding(s) at or above `{}`",
-            view.fail_on
+            "fail: {at_or_above} finding(s) at or above `{}`{}",
+            view.fail_on,
+            match r.incomplete() {
+                true => "; some inputs could not be read or judged (see problems)",
+                false => "",
+            }
         ),
         _ => format!(
-            "incomplete: some inputs could not be read or judged (see problems); {at_or_above} finding(s) at or above `{}`",
+            "incomplete: nothing at or above `{}`, but some inputs could not be read or judged (see problems)",
             view.fail_on
         ),
     };
     writeln!(w, "verdict: {verdict} (exit {})", view.exit_code)
+}
+
+/// What was judged as what, and what was not: `3 start-up, 1,204 installed, 2 loose, 1 skipped`.
+fn judged(s: &pthscan_core::Stats) -> String {
+    let parts: Vec<String> = [
+        (s.startup_code, "start-up"),
+        (s.installed_code, "installed"),
+        (s.loose_code, "loose"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what} file(s)"))
+    .chain((s.skipped > 0).then(|| format!("{} input(s) skipped (see problems)", s.skipped)))
+    .collect();
+    match parts.is_empty() {
+        true => "nothing".to_owned(),
+        false => parts.join(", "),
+    }
 }
 
 /// The severity label, padded, in colour when asked.

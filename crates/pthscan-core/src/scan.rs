@@ -64,8 +64,17 @@ pub struct Stats {
     pub suppressed: usize,
     /// Findings dropped because the baseline holds them.
     pub baselined: usize,
-    /// Files the payload rules scanned (start-up code, and with `--deep` every file).
+    /// Files the payload rules scanned (start-up code, and with `--deep` every file): the sum
+    /// of the three counts below.
     pub payload_files: usize,
+    /// Files judged as start-up code: hooks and the modules they import.
+    pub startup_code: usize,
+    /// Files judged as installed code (`--deep`, or every file of a package archive).
+    pub installed_code: usize,
+    /// Files judged as loose code: a PATH that is no Python environment, or a file given alone.
+    pub loose_code: usize,
+    /// Inputs that could not be read or judged: each is an incomplete diagnostic saying why.
+    pub skipped: usize,
     /// Directory entries walked.
     pub entries_walked: u64,
     /// Files read.
@@ -93,7 +102,13 @@ pub struct ScanReport {
 }
 
 impl ScanReport {
-    /// Whether some input could not be read or judged (exit code 2).
+    /// Sets [`Stats::skipped`] from the diagnostics: call again after adding some.
+    pub fn count_skipped(&mut self) {
+        self.stats.skipped = self.diagnostics.iter().filter(|d| d.incomplete).count();
+    }
+
+    /// Whether some input could not be read or judged (exit code 2 unless a finding at the
+    /// threshold makes it 1).
     pub fn incomplete(&self) -> bool {
         self.diagnostics.iter().any(|d| d.incomplete)
     }
@@ -717,7 +732,13 @@ fn finish(
         report.diagnostics.extend(j.diagnostics);
         report.stats.hook_files += j.hooks;
         report.stats.distributions += j.distributions;
-        report.stats.payload_files += j.payload_files;
+        report.stats.payload_files += j.startup_code + j.other_code;
+        if j.loose {
+            report.stats.loose_code += j.startup_code + j.other_code;
+        } else {
+            report.stats.startup_code += j.startup_code;
+            report.stats.installed_code += j.other_code;
+        }
         report.environments.extend(env);
     }
     report.environments.sort_by(|a, b| a.root.cmp(&b.root));
@@ -739,6 +760,7 @@ fn finish(
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     report.diagnostics.sort();
     report.diagnostics.dedup();
+    report.count_skipped();
     report.stats.environments = report.environments.len();
     report.stats.files_read = stats.files.load(Ordering::Relaxed);
     report.stats.bytes_read = stats.bytes.load(Ordering::Relaxed);
@@ -789,7 +811,11 @@ struct Judged {
     diagnostics: Vec<Diagnostic>,
     hooks: usize,
     distributions: usize,
-    payload_files: usize,
+    /// Start-up files under the payload rules.
+    startup_code: usize,
+    /// The other files under the payload rules, judged as installed or as loose code.
+    other_code: usize,
+    loose: bool,
     /// Archives a RECORD lists, present at the size it gives (virtualenv's seed wheels, a
     /// package's test data): installed files like any other, opened only with `--deep`.
     recorded_archives: Vec<PathBuf>,
@@ -945,7 +971,8 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         findings.extend(found);
         diagnostics.extend(problems);
     }
-    let mut payload_files = judged.len();
+    let startup_code = judged.len();
+    let mut other_code = 0;
 
     // Phase 5 (--deep, or a package archive): every file of every distribution.
     if options.deep || work.every_file {
@@ -958,7 +985,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         };
         let deep = deep_scan(sigs, tree, env, &dirs, &skip, &listing, options);
         if env.kind == discovery::EnvKind::Loose {
-            let n = deep.payload_files + skip.len();
+            let n = deep.other_code + skip.len();
             diagnostics.push(Diagnostic::note(
                 &env.root,
                 format!("not a Python environment: {n} files judged as loose code"),
@@ -966,7 +993,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         }
         findings.extend(deep.findings);
         diagnostics.extend(deep.diagnostics);
-        payload_files += deep.payload_files;
+        other_code = deep.other_code;
     }
     diagnostics.extend(ctx.diagnostics.into_inner());
     listing.attribute(&mut findings);
@@ -975,7 +1002,9 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         diagnostics,
         hooks,
         distributions,
-        payload_files,
+        startup_code,
+        other_code,
+        loose: env.kind == discovery::EnvKind::Loose,
         recorded_archives,
         inside: finder.map(|f| f.finish(tree, Vec::new())),
     }
@@ -1030,7 +1059,7 @@ fn deep_scan(
             },
         )
         .collect();
-    out.payload_files = files.len();
+    out.other_code = files.len();
     // listed files outside the directories walked: hashed on their own
     let read: HashSet<&std::ffi::OsStr> = files.iter().map(|p| p.as_os_str()).collect();
     out.findings
