@@ -150,7 +150,7 @@ fn exit_codes_put_findings_before_what_could_not_be_read() {
     };
     assert_eq!(run(&[p]), (1, false));
     assert_eq!(run(&[p, missing]), (1, true));
-    assert_eq!(run(&[p, missing, "--fail-on", "critical"]).1, true);
+    assert!(run(&[p, missing, "--fail-on", "critical"]).1);
     // nothing at the threshold: what could not be read decides
     let clean = tempfile::tempdir().unwrap();
     venv(clean.path());
