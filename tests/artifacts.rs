@@ -694,6 +694,37 @@ fn loose_files_and_folders_are_judged_as_code() {
         "{json:#}"
     );
     assert_eq!(code(&out), 1, "{}", stderr(&out));
+    // an unpacked wheel: its RECORD checked as an installed one's (the .pth it does not list)
+    let wheel = dir.path().join("evil-1.0");
+    std::fs::create_dir_all(wheel.join("evil-1.0.dist-info")).unwrap();
+    std::fs::create_dir_all(wheel.join("evil")).unwrap();
+    std::fs::write(wheel.join("evil/__init__.py"), b"").unwrap();
+    std::fs::write(wheel.join("evil_init.pth"), hook).unwrap();
+    std::fs::write(
+        wheel.join("evil-1.0.dist-info/METADATA"),
+        "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n\n",
+    )
+    .unwrap();
+    std::fs::write(
+        wheel.join("evil-1.0.dist-info/RECORD"),
+        "evil/__init__.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\nevil-1.0.dist-info/RECORD,,\n",
+    )
+    .unwrap();
+    let (json, out) = scan_json(&wheel, &[]);
+    assert!(on(&json, "PTH001", "evil_init.pth"), "{json:#}");
+    assert!(on(&json, "INT003", "evil_init.pth"), "{json:#}");
+    assert!(
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["message"]
+                .as_str()
+                .unwrap()
+                .contains("an unpacked wheel, its RECORD checked")),
+        "{json:#}"
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
     // the file alone
     let (json, out) = scan_json(&folder.join("evil.pth"), &[]);
     assert!(on(&json, "PTH001", "evil.pth"), "{json:#}");

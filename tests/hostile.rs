@@ -395,6 +395,22 @@ pub(crate) fn pax_path_sdist(len: usize) -> Vec<u8> {
     gzip(&b.into_inner().unwrap())
 }
 
+/// `len` incompressible bytes: an archive member that is as large stored as unpacked.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A defanged payload the payload rules judge high wherever it lies: decoded code executed.
+const PAYLOAD: &[u8] = b"import base64\nexec(base64.b64decode('cHJpbnQoJ2RlZmFuZ2VkJyk='))\n";
+
 /// One image layer: a system site directory with an executable hook, and a wheel with
 /// another in root's pip cache.
 fn hook_layer() -> Vec<u8> {
@@ -1254,24 +1270,80 @@ const CASES: &[Case] = &[
     Case {
         name: "a 12 MB wheel past a quarter of the budget (--max-memory 64 MiB): read from the file",
         build: |d| {
-            // incompressible: stored as it is, so the wheel is as large as its content
-            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-            let noise: Vec<u8> = (0..12 << 20)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x as u8
-                })
-                .collect();
             write(
                 &d.join("w/big-1.0-py3-none-any.whl"),
-                &zip_of(&[("big/data.bin", &noise), ("big.pth", EXEC_LINE)]),
+                &zip_of(&[("big/data.bin", &noise(12 << 20)), ("big.pth", EXEC_LINE)]),
             );
             None
         },
         args: &["--max-memory", "67108864"],
         expect: &[Finding("PTH001", "big-1.0-py3-none-any.whl › big.pth")],
+        unprivileged: false,
+    },
+    Case {
+        name: "a 40 MB wheel past the budget (--max-memory 64 MiB), its payload deep inside: every member judged, read again from the file",
+        build: |d| {
+            let mut members: Vec<(String, Vec<u8>)> = (0..4)
+                .map(|i| (format!("big/data{i}.bin"), noise(10 << 20)))
+                .collect();
+            members.push(("big/sub/steal.py".into(), PAYLOAD.to_vec()));
+            let members: Vec<(&str, &[u8])> = members
+                .iter()
+                .map(|(n, b)| (n.as_str(), b.as_slice()))
+                .collect();
+            write(&d.join("w/big-1.0-py3-none-any.whl"), &zip_of(&members));
+            None
+        },
+        args: &["--max-memory", "67108864"],
+        expect: &[Finding(
+            "obf-exec-decoded",
+            "big-1.0-py3-none-any.whl › big/sub/steal.py",
+        )],
+        unprivileged: false,
+    },
+    Case {
+        name: "an image whose gzip layer holds 40 MB past the budget (--max-memory 64 MiB, --deep): payloads after it read again in one pass",
+        build: |d| {
+            let site = "usr/local/lib/python3.12/site-packages";
+            let mut members: Vec<(String, Vec<u8>)> =
+                vec![(format!("{site}/a/steal.py"), PAYLOAD.to_vec())];
+            members.extend((0..4).map(|i| (format!("{site}/big/data{i}.bin"), noise(10 << 20))));
+            members.push((format!("{site}/z/steal.py"), PAYLOAD.to_vec()));
+            let members: Vec<(&str, &[u8])> = members
+                .iter()
+                .map(|(n, b)| (n.as_str(), b.as_slice()))
+                .collect();
+            let layer = gzip(&tar_of(&members));
+            let manifest = serde_json::json!([{
+                "Config": format!("{:064x}.json", 7),
+                "RepoTags": ["big:1"],
+                "Layers": ["l/layer.tar.gz"],
+            }]);
+            let config = serde_json::json!({"rootfs": {"type": "layers"}, "history": []});
+            let config = serde_json::to_vec(&config).unwrap();
+            docker_save(
+                &d.join("w/big.tar"),
+                &manifest,
+                &[
+                    ("l/layer.tar.gz", &layer),
+                    (&format!("{:064x}.json", 7), &config),
+                ],
+                0,
+                0,
+            );
+            None
+        },
+        args: &["--max-memory", "67108864", "--deep"],
+        expect: &[
+            Finding(
+                "obf-exec-decoded",
+                "big.tar › big:1 › layer 1 sha256:l › usr/local/lib/python3.12/site-packages/a/steal.py",
+            ),
+            Finding(
+                "obf-exec-decoded",
+                "big.tar › big:1 › layer 1 sha256:l › usr/local/lib/python3.12/site-packages/z/steal.py",
+            ),
+        ],
         unprivileged: false,
     },
     Case {

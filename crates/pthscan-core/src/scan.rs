@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use pthscan_signatures::{PayloadScanner, Role, Signatures};
 use rayon::prelude::*;
@@ -491,6 +491,21 @@ fn loose_folder(tree: Arc<dyn Tree>, dir: &Path) -> Work {
     }
 }
 
+/// What a loose folder is, when it is a package unpacked: a `*.dist-info` with files beside it
+/// (a wheel: its RECORD is checked as an installed one's), or `PKG-INFO` with `setup.py` or
+/// `pyproject.toml` (an sdist: `setup.py` is judged as install-time code).
+fn loose_shape(tree: &dyn Tree, dir: &Path) -> Option<&'static str> {
+    let names: Vec<String> = tree.list(dir).ok()?.into_iter().map(|e| e.name).collect();
+    let has = |n: &str| names.iter().any(|x| x == n);
+    if names.iter().any(|n| n.ends_with(".dist-info")) && names.len() > 1 {
+        Some("an unpacked wheel, its RECORD checked")
+    } else if has("PKG-INFO") && (has("setup.py") || has("pyproject.toml")) {
+        Some("an unpacked sdist, its setup.py as install-time code")
+    } else {
+        None
+    }
+}
+
 /// Whether a file a walk found that may be an artifact is opened: a host sweep opens the
 /// package caches (what the next install runs); given paths open every archive in them.
 fn opens(options: &ScanOptions, path: &Path) -> bool {
@@ -545,6 +560,11 @@ impl Artifact {
                 options.max_archive_depth,
             )
         };
+        // what reading found is judged as each tree comes
+        let visit = &mut |mut o: Opened| {
+            judge_reading(&mut o);
+            visit(o);
+        };
         match self {
             Artifact::File(reader, path, place) => {
                 let given = *place == Place::Given;
@@ -574,6 +594,20 @@ impl Artifact {
                 sources::artifact::visit_nested(opened, &open, visit);
             }
         }
+    }
+}
+
+/// Turns what the archive readers met in an opened artifact (hostile shapes, cut members) and
+/// a wheel's RECORD into findings and diagnostics.
+fn judge_reading(o: &mut Opened) {
+    for (label, problems) in std::mem::take(&mut o.problems) {
+        let (findings, diagnostics) = detectors::archive::judge(&label, &problems);
+        o.findings.extend(findings);
+        o.diagnostics.extend(diagnostics);
+    }
+    if let Some(listing) = o.wheel.take() {
+        o.findings
+            .extend(detectors::record::check_wheel(&o.tree, &listing));
     }
 }
 
@@ -986,9 +1020,13 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         let deep = deep_scan(sigs, tree, env, &dirs, &skip, &listing, options);
         if env.kind == discovery::EnvKind::Loose {
             let n = deep.other_code + skip.len();
+            let what = match loose_shape(tree, &env.root) {
+                Some(shape) => format!("{shape}: judged as installed, "),
+                None => String::new(),
+            };
             diagnostics.push(Diagnostic::note(
                 &env.root,
-                format!("not a Python environment: {n} files judged as loose code"),
+                format!("not a Python environment: {what}{n} files judged as loose code"),
             ));
         }
         findings.extend(deep.findings);
@@ -1049,16 +1087,39 @@ fn deep_scan(
             true
         }));
     }
-    let results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = files
+    // files read again from a stream (members of an archive too large to hold) are read in
+    // the stream's order, each stream by one worker: one pass over it
+    let mut streams: BTreeMap<usize, Vec<(u64, &PathBuf)>> = BTreeMap::new();
+    let mut direct = Vec::new();
+    for path in &files {
+        match tree.read_order(path) {
+            Some((stream, at)) => streams.entry(stream).or_default().push((at, path)),
+            None => direct.push(path),
+        }
+    }
+    let new_scanner = || PayloadScanner::new(&sigs.payload, options.scan_timeout);
+    let judge_one = |scanner: &mut PayloadScanner<'_>, path: &PathBuf| {
+        let listed = to_hash.get(path.as_os_str()).copied();
+        deep_file(sigs, tree, env, scanner, path, listed)
+    };
+    let mut results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = direct
         .par_iter()
-        .map_init(
-            || PayloadScanner::new(&sigs.payload, options.scan_timeout),
-            |scanner, path| {
-                let listed = to_hash.get(path.as_os_str()).copied();
-                deep_file(sigs, tree, env, scanner, path, listed)
-            },
-        )
+        .map_init(new_scanner, |s, p| judge_one(s, p))
         .collect();
+    let streams: Vec<Vec<(u64, &PathBuf)>> = streams
+        .into_values()
+        .map(|mut members| {
+            members.sort();
+            members
+        })
+        .collect();
+    results.par_extend(streams.par_iter().flat_map_iter(|members| {
+        let mut scanner = new_scanner();
+        members
+            .iter()
+            .map(|(_, p)| judge_one(&mut scanner, p))
+            .collect::<Vec<_>>()
+    }));
     out.other_code = files.len();
     // listed files outside the directories walked: hashed on their own
     let read: HashSet<&std::ffi::OsStr> = files.iter().map(|p| p.as_os_str()).collect();

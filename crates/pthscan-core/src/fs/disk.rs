@@ -98,31 +98,9 @@ impl Tree for Disk {
         overlap: usize,
         visit: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<(u64, bool), ReadError> {
-        let (file, size) = self.open_file(path)?;
+        let (mut file, size) = self.open_file(path)?;
         let cap = self.max_file_size;
-        let wanted = size.min(cap);
-        let window = window.max(overlap + 1);
-        let mut buf = Vec::with_capacity((wanted as usize).min(window));
-        let mut reader = file.take(cap);
-        let mut offset = 0u64; // of buf[0] in the file
-        let mut total = 0u64;
-        loop {
-            let kept = buf.len();
-            let room = window - kept;
-            let read = (&mut reader).take(room as u64).read_to_end(&mut buf)?;
-            total += read as u64;
-            if read == 0 && offset > 0 {
-                break; // the previous window ended the file
-            }
-            visit(offset, &buf);
-            if buf.len() < window {
-                break;
-            }
-            // keep the last `overlap` bytes as the start of the next window
-            let drop = buf.len() - overlap;
-            buf.drain(..drop);
-            offset += drop as u64;
-        }
+        let total = super::read::windows(&mut file, cap, window, overlap, visit)?;
         self.stats.files.fetch_add(1, Ordering::Relaxed);
         self.stats.bytes.fetch_add(total, Ordering::Relaxed);
         Ok((size, size > cap))

@@ -92,6 +92,11 @@ pub trait Tree: Send + Sync {
     fn provenance(&self, _path: &Path) -> Option<String> {
         None
     }
+    /// For a file read again from a stream (a member of a large compressed archive): the
+    /// stream and the offset. Files of one stream read in this order cost one pass over it.
+    fn read_order(&self, _path: &Path) -> Option<(usize, u64)> {
+        None
+    }
 
     /// Reads a regular file within [`Tree::max_file_size`] and hashes what it read.
     fn read(&self, path: &Path) -> Result<FileBytes, ReadError> {

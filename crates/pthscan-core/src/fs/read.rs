@@ -1,5 +1,6 @@
 //! What reading a file gives and how it fails, shared by the disk and in-memory trees.
 
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 
@@ -111,6 +112,41 @@ pub fn join_normalized(base: &Path, rel: &str) -> PathBuf {
     } else {
         normalize(&base.join(rel))
     }
+}
+
+/// Reads at most `cap` bytes of `reader` in windows of at most `window` bytes, each starting
+/// `overlap` bytes before the previous one ended, handing `visit` each window and its offset;
+/// returns how many bytes were read.
+pub fn windows(
+    reader: &mut dyn Read,
+    cap: u64,
+    window: usize,
+    overlap: usize,
+    visit: &mut dyn FnMut(u64, &[u8]),
+) -> std::io::Result<u64> {
+    let window = window.max(overlap + 1);
+    let mut buf = Vec::with_capacity((cap.min(window as u64)) as usize);
+    let mut reader = reader.take(cap);
+    let mut offset = 0u64; // of buf[0] in the file
+    let mut total = 0u64;
+    loop {
+        let kept = buf.len();
+        let room = window - kept;
+        let read = (&mut reader).take(room as u64).read_to_end(&mut buf)?;
+        total += read as u64;
+        if read == 0 && offset > 0 {
+            break; // the previous window ended the file
+        }
+        visit(offset, &buf);
+        if buf.len() < window {
+            break;
+        }
+        // keep the last `overlap` bytes as the start of the next window
+        let drop = buf.len() - overlap;
+        buf.drain(..drop);
+        offset += drop as u64;
+    }
+    Ok(total)
 }
 
 #[cfg(test)]

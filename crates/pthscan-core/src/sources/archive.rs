@@ -10,6 +10,7 @@ use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use super::reread::{Again, Layout, Source};
 use crate::budget::{Budget, Held, MAX_EXTENSION_HEADER, MAX_NAME};
 
 /// Limits on one archive.
@@ -165,6 +166,8 @@ pub struct Member {
     pub path: Option<PathBuf>,
     /// What it is.
     pub entry: Entry,
+    /// Where a file's content lies when it was not kept, to be read again when judged.
+    pub again: Option<super::reread::Again>,
 }
 
 /// What is wrong.
@@ -352,7 +355,7 @@ fn link_stays_inside(at: &Path, target: &Path) -> bool {
 /// Reads a zip archive held in memory. `want(path, size)` says whether a file's content is
 /// kept.
 pub fn read_zip(bytes: &[u8], limits: &Limits, want: &dyn Fn(&Path, u64) -> bool) -> Listing {
-    read_zip_from(&bytes, limits, want)
+    read_zip_from(&bytes, limits, want, None)
 }
 
 /// Random access to the bytes of a zip: held in memory, or a file read where asked (a zip
@@ -440,11 +443,13 @@ impl io::Seek for SourceReader<'_> {
 }
 
 /// Reads a zip archive from `src`, in memory or on disk. `want(path, size)` says whether a
-/// file's content is kept.
+/// file's content is kept; a file not kept (or not kept whole for want of budget) is read
+/// again from `again` — the same bytes as `src`, on disk — when it is judged.
 pub fn read_zip_from(
     src: &dyn ZipSource,
     limits: &Limits,
     want: &dyn Fn(&Path, u64) -> bool,
+    again: Option<&Arc<Source>>,
 ) -> Listing {
     let bytes = src;
     let mut out = Listing::default();
@@ -586,11 +591,26 @@ pub fn read_zip_from(
                     ),
                 );
             }
+            // where the member lies, to read it again: stored or deflated, not encrypted, not
+            // a bomb (whose head is all that is judged)
+            let layout = match file.compression() {
+                zip::CompressionMethod::Stored => Some(Layout::Stored(compressed)),
+                zip::CompressionMethod::Deflated => Some(Layout::Deflated(compressed)),
+                _ => None,
+            };
+            let reread = again
+                .zip(layout)
+                .filter(|_| !declared_bomb && !file.encrypted())
+                .and_then(|(src, layout)| {
+                    local_data_start(bytes, file.header_start())
+                        .map(|at| Again::new(src, at, layout))
+                });
             if !keep {
                 out.members.push(Member {
                     name,
                     path,
                     entry: Entry::File { data: None, size },
+                    again: reread,
                 });
                 continue;
             }
@@ -605,6 +625,16 @@ pub fn read_zip_from(
                     continue;
                 }
             };
+            if kept.starved && reread.is_some() {
+                // the budget is spent: read it again from the file when it is judged
+                out.members.push(Member {
+                    name,
+                    path,
+                    entry: Entry::File { data: None, size },
+                    again: reread,
+                });
+                continue;
+            }
             total += kept.data.len() as u64;
             out.held.absorb(kept.held);
             if kept.starved {
@@ -630,7 +660,12 @@ pub fn read_zip_from(
                 data: Some(Arc::new(kept.data)),
             }
         };
-        out.members.push(Member { name, path, entry });
+        out.members.push(Member {
+            name,
+            path,
+            entry,
+            again: None,
+        });
     }
     out
 }
@@ -802,24 +837,47 @@ fn link_problem(name: &str, inside: bool, target: &Path, what: &str) -> Problem 
     )
 }
 
+/// A stream with its compression undone.
+pub enum Decompressed<R: Read> {
+    /// gzip, each member in turn.
+    Gzip(flate2::read::MultiGzDecoder<R>),
+    /// zstd.
+    Zstd(Box<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>),
+    /// bzip2, each stream in turn.
+    Bzip2(bzip2::read::MultiBzDecoder<R>),
+    /// Not compressed.
+    Plain(R),
+}
+
+impl<R: Read> Read for Decompressed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Decompressed::Gzip(r) => r.read(buf),
+            Decompressed::Zstd(r) => r.read(buf),
+            Decompressed::Bzip2(r) => r.read(buf),
+            Decompressed::Plain(r) => r.read(buf),
+        }
+    }
+}
+
 /// Undoes the compression a tar stream may carry (gzip, zstd, bzip2), by its magic bytes.
-pub fn decompressor<'a>(head: &[u8], reader: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
+pub fn decompressor<R: Read>(head: &[u8], reader: R) -> io::Result<Decompressed<R>> {
     Ok(if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::MultiGzDecoder::new(reader))
+        Decompressed::Gzip(flate2::read::MultiGzDecoder::new(reader))
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Box::new(
+        Decompressed::Zstd(Box::new(
             ruzstd::decoding::StreamingDecoder::new(reader)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?,
-        )
+        ))
     } else if head.starts_with(b"BZh") {
-        Box::new(bzip2::read::MultiBzDecoder::new(reader))
+        Decompressed::Bzip2(bzip2::read::MultiBzDecoder::new(reader))
     } else {
-        Box::new(reader)
+        Decompressed::Plain(reader)
     })
 }
 
 /// How many decompressed bytes a stream of `compressed_len` bytes may yield.
-fn stream_limit(compressed_len: u64, limits: &Limits) -> u64 {
+pub fn stream_limit(compressed_len: u64, limits: &Limits) -> u64 {
     limits.max_total.min(
         compressed_len
             .saturating_mul(limits.max_ratio)
@@ -837,8 +895,17 @@ pub fn decompress_stream<'a>(bytes: &'a [u8], limits: &Limits) -> io::Result<imp
     })
 }
 
+/// `inner`, failing once it yields more than `limit` bytes.
+pub fn bounded<R: Read>(inner: R, limit: u64) -> Bounded<R> {
+    Bounded {
+        inner,
+        read: 0,
+        limit,
+    }
+}
+
 /// Counts decompressed bytes and fails once they pass a limit: what stops a tar bomb.
-struct Bounded<R> {
+pub struct Bounded<R> {
     inner: R,
     read: u64,
     limit: u64,
@@ -858,12 +925,15 @@ impl<R: Read> Read for Bounded<R> {
     }
 }
 
-/// Reads a tar archive (possibly compressed) of `compressed_len` bytes from `reader`.
+/// Reads a tar archive (possibly compressed) of `compressed_len` bytes from `reader`. A file
+/// not kept (or not kept whole for want of budget) is read again from `again` — the same
+/// bytes as `reader`, on disk — when it is judged.
 pub fn read_tar(
     reader: impl Read,
     compressed_len: u64,
     limits: &Limits,
     want: &dyn Fn(&Path, u64) -> bool,
+    again: Option<&Arc<Source>>,
 ) -> Listing {
     let mut out = Listing::default();
     let mut reader = io::BufReader::new(reader);
@@ -994,6 +1064,7 @@ pub fn read_tar(
             }
             PathBuf::from(target)
         };
+        let mut reread = None;
         let e = if kind.is_dir() {
             Entry::Dir
         } else if kind.is_symlink() {
@@ -1002,6 +1073,7 @@ pub fn read_tar(
             Entry::Hardlink(link())
         } else if kind.is_file() || kind == tar::EntryType::Continuous {
             let size = entry.size();
+            reread = again.map(|src| Again::new(src, entry.raw_file_position(), Layout::Tar));
             if path.as_deref().is_some_and(|p| want(p, size)) {
                 let kept = match read_kept(&mut entry, limits.max_member, size, &limits.budget) {
                     Ok(k) => k,
@@ -1014,10 +1086,15 @@ pub fn read_tar(
                         break;
                     }
                 };
-                if kept.starved {
-                    out.starved(&name, kept.data.len(), size);
-                } else if size > limits.max_member {
-                    out.problem(
+                if kept.starved && reread.is_some() {
+                    // the budget is spent: read it again from the file when it is judged
+                    drop(kept);
+                    Entry::File { data: None, size }
+                } else {
+                    if kept.starved {
+                        out.starved(&name, kept.data.len(), size);
+                    } else if size > limits.max_member {
+                        out.problem(
                         ProblemKind::Truncated,
                         Some(&name),
                         format!(
@@ -1025,11 +1102,13 @@ pub fn read_tar(
                             limits.max_member
                         ),
                     );
-                }
-                out.held.absorb(kept.held);
-                Entry::File {
-                    data: Some(Arc::new(kept.data)),
-                    size,
+                    }
+                    out.held.absorb(kept.held);
+                    reread = None;
+                    Entry::File {
+                        data: Some(Arc::new(kept.data)),
+                        size,
+                    }
                 }
             } else {
                 Entry::File { data: None, size }
@@ -1045,6 +1124,7 @@ pub fn read_tar(
             name,
             path,
             entry: e,
+            again: reread,
         });
     }
     out
@@ -1500,7 +1580,13 @@ mod tests {
     #[test]
     fn pax_and_gnu_long_names_are_read_as_members_are_named() {
         let limits = Limits::new(1 << 20);
-        let listing = read_tar(&pax("p/long_name.py")[..], 4096, &limits, &|_, _| true);
+        let listing = read_tar(
+            &pax("p/long_name.py")[..],
+            4096,
+            &limits,
+            &|_, _| true,
+            None,
+        );
         assert_eq!(listing.members[0].name, "p/long_name.py");
         let gnu = tar_with(|b| {
             let mut h = tar::Header::new_gnu();
@@ -1508,7 +1594,7 @@ mod tests {
             b.append_data(&mut h, format!("{}/x.py", "d".repeat(150)), &b"x"[..])
                 .unwrap();
         });
-        let listing = read_tar(&gnu[..], 4096, &limits, &|_, _| true);
+        let listing = read_tar(&gnu[..], 4096, &limits, &|_, _| true, None);
         assert_eq!(listing.members[0].name, format!("{}/x.py", "d".repeat(150)));
         assert!(listing.problems.is_empty(), "{:?}", listing.problems);
     }
@@ -1578,7 +1664,7 @@ mod tests {
             ),
         ];
         for (what, bytes, kind, member) in cases {
-            let listing = read_tar(&bytes[..], bytes.len() as u64, &limits, &|_, _| true);
+            let listing = read_tar(&bytes[..], bytes.len() as u64, &limits, &|_, _| true, None);
             let found = listing.problems.iter().find(|p| p.kind == kind);
             assert!(
                 found.is_some(),
@@ -1602,6 +1688,7 @@ mod tests {
             4096,
             &limits,
             &|_, _| true,
+            None,
         );
         assert!(links.problems.is_empty());
         check_links(&mut links);

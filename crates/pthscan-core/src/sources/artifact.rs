@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::archive;
 use super::memory::{MemFile, Node};
+use super::reread::Source;
 use super::{OpenOptions, Opened, image, sdist, wheel};
 use crate::diagnostic::Diagnostic;
 use crate::discovery::{EnvKind, Environment};
@@ -85,15 +86,19 @@ fn open_level(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
             // its member)
             let image = archive::decompress_stream(bytes, &limits)
                 .map_err(|e| e.to_string())
-                .and_then(|s| image::read_outer_tar(s, &limits));
+                .and_then(|s| image::read_outer_tar(s, None, &limits));
             if let Ok(b) = image
                 && b.is_image()
             {
                 return image::assemble(label, b, opts);
             }
-            let listing = archive::read_tar(bytes, bytes.len() as u64, &limits, &|p, _| {
-                package_keeps(p, &limits)
-            });
+            let listing = archive::read_tar(
+                bytes,
+                bytes.len() as u64,
+                &limits,
+                &|p, _| package_keeps(p, &limits),
+                None,
+            );
             sdist::from_listing(label, listing, opts)
         }
         None => {
@@ -170,9 +175,16 @@ pub fn open_file(
                 Ok(s) => s,
                 Err(e) => return fail(e.to_string(), visit),
             };
+            // an image tar not compressed as a whole: its layers are regions of the file, read
+            // again from there for what is not kept
+            let plain = matches!(
+                archive::decompressor(&head.bytes, std::io::empty()),
+                Ok(archive::Decompressed::Plain(_))
+            );
+            let outer = plain.then(|| stream.try_clone().ok()).flatten();
             let blobs = archive::decompressor(&head.bytes, stream)
                 .map_err(|e| e.to_string())
-                .and_then(|s| image::read_outer_tar(s, &limits));
+                .and_then(|s| image::read_outer_tar(s, outer.as_ref(), &limits));
             if let Ok(b) = blobs
                 && b.is_image()
             {
@@ -218,7 +230,9 @@ pub fn open_file(
     };
     let opened = match sniff(&head.bytes) {
         Some(Format::Tar) => {
-            let listing = archive::read_tar(file, size, &limits, &|p, _| package_keeps(p, &limits));
+            let again = Source::new(&file, 0, size, archive::stream_limit(size, &limits));
+            let keeps = |p: &Path, _| package_keeps(p, &limits);
+            let listing = archive::read_tar(file, size, &limits, &keeps, again.as_ref());
             sdist::from_listing(&label, listing, opts)
         }
         _ => {
@@ -243,8 +257,9 @@ pub fn open_file(
                 start,
                 len: size - start,
             };
-            let listing =
-                archive::read_zip_from(&region, &limits, &|p, _| package_keeps(p, &limits));
+            let again = Source::new(&region.file, region.start, region.len, 0);
+            let keeps = |p: &Path, _| package_keeps(p, &limits);
+            let listing = archive::read_zip_from(&region, &limits, &keeps, again.as_ref());
             zip_opened(&label, listing, opts)
         }
     };

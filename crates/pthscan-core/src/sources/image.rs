@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::archive::{self, Entry, Limits, Listing, Problem, ProblemKind};
 use super::memory::{MemFile, MemTree, Node, Origin};
+use super::reread::Source;
 use super::{OpenOptions, Opened};
 use crate::budget::Held;
 use crate::diagnostic::Diagnostic;
@@ -155,7 +156,13 @@ pub fn python_relevant(path: &Path, deep: bool) -> bool {
 
 /// Reads the members of an image archive (a `docker save` or OCI tar) from a stream, listing
 /// each layer as it passes.
-pub fn read_outer_tar(reader: impl Read, limits: &Limits) -> Result<Blobs, String> {
+/// `file` is the file the stream is, uncompressed, when it is one: what a layer does not keep
+/// is read again from its region of it.
+pub fn read_outer_tar(
+    reader: impl Read,
+    file: Option<&std::fs::File>,
+    limits: &Limits,
+) -> Result<Blobs, String> {
     let mut blobs = Blobs::default();
     let mut outer = tar::Archive::new(reader);
     // raw, extension members read under a cap, as in every tar we read
@@ -186,6 +193,7 @@ pub fn read_outer_tar(reader: impl Read, limits: &Limits) -> Result<Blobs, Strin
             .trim_start_matches("./")
             .to_owned();
         let size = entry.size();
+        let at = entry.raw_file_position();
         let mut head = Vec::with_capacity(512);
         (&mut entry)
             .take(512)
@@ -197,7 +205,10 @@ pub fn read_outer_tar(reader: impl Read, limits: &Limits) -> Result<Blobs, Strin
             blobs.json.insert(name, head);
         } else if looks_like_layer(&head) {
             let stream = std::io::Cursor::new(head).chain(&mut entry);
-            let listing = archive::read_tar(stream, size, limits, &|p, _| keeps(p, limits));
+            let again =
+                file.and_then(|f| Source::new(f, at, size, archive::stream_limit(size, limits)));
+            let keeps = |p: &Path, _| keeps(p, limits);
+            let listing = archive::read_tar(stream, size, limits, &keeps, again.as_ref());
             blobs.layers.insert(name, listing);
         }
     }
@@ -254,8 +265,10 @@ pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs
             if head.first() == Some(&b'{') {
                 blobs.keep_json(name, head, &mut file, len, limits)?;
             } else if looks_like_layer(&head) {
+                let again = Source::new(&file, 0, len, archive::stream_limit(len, limits));
                 let stream = std::io::Cursor::new(head).chain(file);
-                let listing = archive::read_tar(stream, len, limits, &|p, _| keeps(p, limits));
+                let keeps = |p: &Path, _| keeps(p, limits);
+                let listing = archive::read_tar(stream, len, limits, &keeps, again.as_ref());
                 blobs.layers.insert(name, listing);
             }
         }
@@ -631,7 +644,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                 continue;
             };
             if layers_judged.insert(blob.as_str()) {
-                let (findings, diagnostics) = crate::detectors::archive::judge(
+                opened.add_problems_as(
                     &format!("{tree_label} › {layer_label}"),
                     &listing
                         .problems
@@ -640,8 +653,6 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                         .cloned()
                         .collect::<Vec<_>>(),
                 );
-                opened.findings.extend(findings);
-                opened.diagnostics.extend(diagnostics);
                 opened.nest_members(&format!("{tree_label} › {layer_label}"), listing, opts);
             }
             let origin = opened.tree.add_origin(Origin {
@@ -700,6 +711,7 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) {
         let node = match &m.entry {
             Entry::File { data, size } => Node::File(MemFile {
                 origin: Some(origin),
+                again: m.again.clone(),
                 ..MemFile::from_member(
                     data.as_ref(),
                     *size,

@@ -8,6 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use super::reread::Again;
 use crate::budget::{Budget, Held, NODE_OVERHEAD};
 use crate::diagnostic::Diagnostic;
 use crate::fs::{DirEntry, Kind, Tree};
@@ -49,6 +50,8 @@ pub struct MemFile {
     /// The member name as the artifact spells it, when the tree path differs (a wheel's
     /// `foo.pth` placed in `/site-packages/foo.pth`).
     pub member: Option<Arc<str>>,
+    /// Where the content lies when none was kept: read from there when asked.
+    pub again: Option<Again>,
 }
 
 impl MemFile {
@@ -59,6 +62,7 @@ impl MemFile {
             size,
             origin: None,
             member: None,
+            again: None,
         }
     }
 }
@@ -256,36 +260,69 @@ fn rev_components(path: &Path) -> Vec<OsString> {
     parts
 }
 
+/// A file's content: held, or where it lies.
+enum Content<'a> {
+    Held(&'a Arc<Vec<u8>>),
+    Again(&'a Again),
+}
+
 impl MemTree {
-    /// The kept content of the regular file at `path` (through symlinks) and its full size.
-    fn content(&self, path: &Path) -> Result<(&Arc<Vec<u8>>, u64), ReadError> {
+    /// The regular file at `path` (through symlinks).
+    fn file(&self, path: &Path) -> Result<&MemFile, ReadError> {
         let resolved = self.resolve(path)?;
-        let file = match self.nodes.get(&resolved) {
-            Some(Node::File(f)) => f,
-            Some(Node::Dir) => return Err(ReadError::NotRegular { kind: "directory" }),
-            Some(Node::Other(kind)) => return Err(ReadError::NotRegular { kind }),
-            Some(Node::Symlink(_)) => return Err(ReadError::SymlinkLoop),
-            None => return Err(not_found()),
+        match self.nodes.get(&resolved) {
+            Some(Node::File(f)) => Ok(f),
+            Some(Node::Dir) => Err(ReadError::NotRegular { kind: "directory" }),
+            Some(Node::Other(kind)) => Err(ReadError::NotRegular { kind }),
+            Some(Node::Symlink(_)) => Err(ReadError::SymlinkLoop),
+            None => Err(not_found()),
+        }
+    }
+
+    /// The content of the regular file at `path` (through symlinks) and its full size.
+    fn content(&self, path: &Path) -> Result<(Content<'_>, u64), ReadError> {
+        let file = self.file(path)?;
+        let content = match (&file.data, &file.again) {
+            (Ok(data), _) => Content::Held(data),
+            (Err(_), Some(again)) => Content::Again(again),
+            (Err(why), None) => return Err(ReadError::Unavailable(why.to_string())),
         };
-        let data = file
-            .data
-            .as_ref()
-            .map_err(|why| ReadError::Unavailable(why.to_string()))?;
-        Ok((data, file.size))
+        Ok((content, file.size))
+    }
+
+    /// Counts a file read of `bytes` bytes.
+    fn count(&self, bytes: u64) {
+        self.stats.files.fetch_add(1, Ordering::Relaxed);
+        self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 }
 
 impl Tree for MemTree {
     fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError> {
-        let (data, size) = self.content(path)?;
-        let take = data.len().min(usize::try_from(cap).unwrap_or(usize::MAX));
-        self.stats.files.fetch_add(1, Ordering::Relaxed);
-        self.stats.bytes.fetch_add(take as u64, Ordering::Relaxed);
+        let (content, size) = self.content(path)?;
+        let bytes = match content {
+            Content::Held(data) => {
+                let take = data.len().min(usize::try_from(cap).unwrap_or(usize::MAX));
+                data[..take].to_vec()
+            }
+            Content::Again(again) => {
+                // what is read again is held by the caller: reserved while it is read
+                let _held = match &self.budget {
+                    Some(b) => Some(
+                        b.try_reserve(size.min(cap))
+                            .ok_or_else(|| ReadError::Unavailable(super::NOT_KEPT.to_owned()))?,
+                    ),
+                    None => None,
+                };
+                again.read(size, cap)?
+            }
+        };
+        self.count(bytes.len() as u64);
         Ok(FileBytes {
-            bytes: data[..take].to_vec(),
+            truncated: (bytes.len() as u64) < size,
+            bytes,
             size,
             sha256: String::new(),
-            truncated: (take as u64) < size,
         })
     }
 
@@ -296,13 +333,24 @@ impl Tree for MemTree {
         overlap: usize,
         visit: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<(u64, bool), ReadError> {
+        let (content, size) = self.content(path)?;
+        let data = match content {
+            Content::Held(data) => data,
+            // read again where it lies, a window at a time
+            Content::Again(again) => {
+                let cap = self.max_file_size;
+                let read = again.with_reader(size, &mut |r| {
+                    crate::fs::read::windows(r, cap, window, overlap, visit)
+                })?;
+                self.count(read);
+                return Ok((size, read < size));
+            }
+        };
         // already in memory: windows are slices of it, not copies
-        let (data, size) = self.content(path)?;
         let take = data
             .len()
             .min(usize::try_from(self.max_file_size).unwrap_or(usize::MAX));
-        self.stats.files.fetch_add(1, Ordering::Relaxed);
-        self.stats.bytes.fetch_add(take as u64, Ordering::Relaxed);
+        self.count(take as u64);
         let step = window.saturating_sub(overlap).max(1);
         let mut start = 0;
         loop {
@@ -414,6 +462,14 @@ impl Tree for MemTree {
         })
     }
 
+    fn read_order(&self, path: &Path) -> Option<(usize, u64)> {
+        let file = self.file(path).ok()?;
+        match (&file.data, &file.again) {
+            (Err(_), Some(again)) => Some(again.order()),
+            _ => None,
+        }
+    }
+
     fn provenance(&self, path: &Path) -> Option<String> {
         match self.nodes.get(&clean(path)) {
             Some(Node::File(f)) => f
@@ -451,6 +507,7 @@ mod tests {
             size: bytes.len() as u64,
             origin: None,
             member: None,
+            again: None,
         })
     }
 

@@ -11,6 +11,7 @@ pub mod artifact;
 pub mod cache;
 pub mod image;
 pub mod memory;
+pub mod reread;
 pub mod sdist;
 pub mod wheel;
 
@@ -93,6 +94,11 @@ pub struct Opened {
     pub findings: Vec<Finding>,
     /// Problems met reading it, with display paths.
     pub diagnostics: Vec<Diagnostic>,
+    /// What the archive readers met (hostile shapes, cut members), by how the archive is
+    /// shown: judged as findings and diagnostics by the scan, not here.
+    pub problems: Vec<(String, Vec<archive::Problem>)>,
+    /// A wheel's listing, for the scan to check its RECORD against.
+    pub wheel: Option<archive::Listing>,
     /// Archives found inside: display label and bytes.
     pub nested: Vec<(String, Arc<Vec<u8>>)>,
     /// Files of the tree that run at install time (an sdist's `setup.py`).
@@ -141,6 +147,8 @@ impl Opened {
             envs: Vec::new(),
             findings: Vec::new(),
             diagnostics: Vec::new(),
+            problems: Vec::new(),
+            wheel: None,
             nested: Vec::new(),
             install_hooks: Vec::new(),
             judge_every_file: true,
@@ -148,7 +156,7 @@ impl Opened {
         }
     }
 
-    /// Turns what the archive reader met into findings and diagnostics.
+    /// Keeps what the archive reader met, to be judged.
     fn add_problems(&mut self, problems: &[archive::Problem]) {
         let label = self.tree.label().to_owned();
         self.add_problems_as(&label, problems);
@@ -157,9 +165,9 @@ impl Opened {
     /// As [`Opened::add_problems`], shown under `label` (an image's archive rather than one
     /// image in it).
     fn add_problems_as(&mut self, label: &str, problems: &[archive::Problem]) {
-        let (findings, diagnostics) = crate::detectors::archive::judge(label, problems);
-        self.findings.extend(findings);
-        self.diagnostics.extend(diagnostics);
+        if !problems.is_empty() {
+            self.problems.push((label.to_owned(), problems.to_vec()));
+        }
     }
 
     /// Queues the members that are archives themselves, and reports those disguised as
@@ -193,8 +201,6 @@ impl Opened {
                 }
             }
         }
-        let (findings, diagnostics) = crate::detectors::archive::judge(within, &disguised);
-        self.findings.extend(findings);
-        self.diagnostics.extend(diagnostics);
+        self.add_problems_as(within, &disguised);
     }
 }

@@ -38,6 +38,7 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         let node = match &m.entry {
             Entry::File { data, size } => Node::File(MemFile {
                 member: Some(Arc::from(m.name.as_str())),
+                again: m.again.clone(),
                 ..MemFile::from_member(data.as_ref(), *size, NOT_KEPT)
             }),
             Entry::Dir => Node::Dir,

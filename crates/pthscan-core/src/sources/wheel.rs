@@ -9,7 +9,6 @@ use std::sync::Arc;
 use super::archive::{Entry, Listing};
 use super::memory::{MemFile, Node};
 use super::{NOT_KEPT, OpenOptions, Opened};
-use crate::detectors;
 use crate::discovery::{EnvKind, Environment};
 
 /// Where a wheel's site directory is in its tree.
@@ -26,6 +25,7 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         let node = match &m.entry {
             Entry::File { data, size } => Node::File(MemFile {
                 member: Some(Arc::from(m.name.as_str())),
+                again: m.again.clone(),
                 ..MemFile::from_member(data.as_ref(), *size, NOT_KEPT)
             }),
             Entry::Dir => Node::Dir,
@@ -35,9 +35,6 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         };
         opened.tree.insert(&placed, node);
     }
-    opened
-        .findings
-        .extend(detectors::record::check_wheel(&opened.tree, &listing));
     opened.nest_members(label, &listing, opts);
     opened.envs.push(Environment {
         root: PathBuf::from("/"),
@@ -47,6 +44,7 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         code_dirs: Vec::new(),
         distributions: 0,
     });
+    opened.wheel = Some(listing);
     opened
 }
 
