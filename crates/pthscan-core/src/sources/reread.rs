@@ -12,6 +12,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 /// An archive file (or a region of one: a layer inside a `docker save` tar) that its members
@@ -25,7 +26,14 @@ pub struct Source {
     cursor: Mutex<Option<(Box<dyn Read + Send>, u64)>>,
     /// How many decompressed bytes the stream may yield (the listing's own limit).
     limit: u64,
+    /// How many times the stream was started (over).
+    starts: std::sync::atomic::AtomicUsize,
 }
+
+/// A stream is started over at most this many times: members asked for out of order (modules a
+/// hook imports, from the end of a layer to its start) cost a pass each, and an input built to
+/// ask for thousands must not cost thousands of passes over gigabytes.
+const MAX_STARTS: usize = 32;
 
 impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -46,6 +54,7 @@ impl Source {
             len,
             cursor: Mutex::new(None),
             limit,
+            starts: Default::default(),
         }))
     }
 
@@ -151,6 +160,13 @@ impl Again {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 // behind the stream, or none open: start it over
                 if cursor.as_ref().is_none_or(|(_, pos)| *pos > self.at) {
+                    // counted under the cursor's lock
+                    if self.source.starts.load(Ordering::Relaxed) >= MAX_STARTS {
+                        return Err(io::Error::other(format!(
+                            "not read again: its archive's stream was already read {MAX_STARTS} times for members asked for out of order"
+                        )));
+                    }
+                    self.source.starts.fetch_add(1, Ordering::Relaxed);
                     *cursor = Some((self.open_stream()?, 0));
                 }
                 let (stream, pos) = cursor.as_mut().expect("opened above");
@@ -246,6 +262,12 @@ mod tests {
         // behind the cursor now: read again from the start
         assert_eq!(a.read(5, 3).unwrap(), b"fir");
         assert!(a.order() < b.order());
+        // asked for out of order again and again: the stream is not started over without end
+        let errors = (0..2 * MAX_STARTS)
+            .filter(|_| b.read(6, 100).is_err() || a.read(5, 100).is_err())
+            .count();
+        assert!(errors > 0);
+        assert!(src.starts.load(Ordering::Relaxed) <= MAX_STARTS);
     }
 
     #[test]
