@@ -3,6 +3,8 @@
 //! other directories a `sitecustomize` can be imported from (the standard library,
 //! `lib-dynload`, Debian's `/etc/pythonX.Y`).
 
+pub mod variables;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
