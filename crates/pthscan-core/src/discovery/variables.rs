@@ -344,7 +344,6 @@ pub fn host(tree: &dyn Tree, root: &Path) -> (Vec<Setting>, Vec<Diagnostic>) {
             }
         }
     }
-    drop(read);
     problems.extend(read_problems);
     out.sort();
     out.dedup();
