@@ -317,6 +317,15 @@ struct OciManifest {
 struct ImageConfig {
     #[serde(default)]
     history: Vec<History>,
+    /// What containers of the image start with (`Env`).
+    #[serde(default)]
+    config: RunConfig,
+}
+
+#[derive(Deserialize, Default)]
+struct RunConfig {
+    #[serde(rename = "Env", default)]
+    env: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -601,6 +610,10 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
             .and_then(|c| serde_json::from_slice(c).ok())
             .unwrap_or_default();
         opened.add_problems_as(label, &doc_problems);
+        opened.variables = crate::discovery::variables::image(
+            config.config.env.as_deref().unwrap_or_default(),
+            Path::new(&tree_label),
+        );
         let history: Vec<&str> = config
             .history
             .iter()

@@ -99,6 +99,8 @@ pub struct Opened {
     pub problems: Vec<(String, Vec<archive::Problem>)>,
     /// A wheel's listing, for the scan to check its RECORD against.
     pub wheel: Option<archive::Listing>,
+    /// Variables every process of an image starts with (its config's `Env`).
+    pub variables: Vec<crate::discovery::variables::Setting>,
     /// Archives found inside: display label and bytes.
     pub nested: Vec<(String, Arc<Vec<u8>>)>,
     /// Files of the tree that run at install time (an sdist's `setup.py`).
@@ -149,6 +151,7 @@ impl Opened {
             diagnostics: Vec::new(),
             problems: Vec::new(),
             wheel: None,
+            variables: Vec::new(),
             nested: Vec::new(),
             install_hooks: Vec::new(),
             judge_every_file: true,
