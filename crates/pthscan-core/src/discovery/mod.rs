@@ -199,6 +199,30 @@ pub fn prune_nested(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
     out
 }
 
+/// The prefix of a Windows layout's `…\Lib\site-packages` (a capital `Lib`, which no POSIX
+/// layout has).
+fn windows_prefix(site: &Path) -> Option<&Path> {
+    let lib = site.parent()?;
+    (site.file_name()? == "site-packages" && lib.file_name()? == "Lib").then(|| lib.parent())?
+}
+
+/// `PythonXY`, `pythonXY` or `PythonXY-32` (Windows installs, user sites and DLLs) → `X.Y`.
+fn windows_version_of(name: &str) -> Option<String> {
+    let rest = name
+        .strip_prefix("Python")
+        .or_else(|| name.strip_prefix("python"))?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let tail = &rest[digits.len()..];
+    if !(tail.is_empty() || tail.starts_with('-') || tail == "t" || tail == ".dll") {
+        return None;
+    }
+    let (major, minor) = digits.split_at_checked(1)?;
+    (major == "2" || major == "3")
+        .then_some(())
+        .filter(|()| !minor.is_empty() && minor.len() <= 2)
+        .map(|()| format!("{major}.{minor}"))
+}
+
 /// `pythonX.Y` or `pythonX.Yt` → `X.Y`.
 pub fn python_version_of(name: &str) -> Option<String> {
     let rest = name.strip_prefix("python")?;
@@ -286,9 +310,14 @@ impl Finder {
         let mut envs: BTreeMap<PathBuf, Environment> = BTreeMap::new();
         for site in &self.site_dirs {
             let (root, kind, python) = classify_site_dir(tree, site, &mut diagnostics);
-            env_at(&mut envs, root, kind, python)
-                .site_dirs
-                .push(site.clone());
+            let env = env_at(&mut envs, root, kind, python);
+            env.site_dirs.push(site.clone());
+            // on Windows the prefix itself is a site directory (`site.getsitepackages`:
+            // `[prefix, prefix\Lib\site-packages]`): a `.pth` in a venv's or an
+            // installation's top runs
+            if windows_prefix(site).is_some_and(|p| p == env.root) {
+                env.site_dirs.push(env.root.clone());
+            }
         }
         for stdlib in &self.stdlib_dirs {
             let root = stdlib
@@ -424,6 +453,52 @@ fn classify_site_dir(
         let root: PathBuf = comps[..=i].iter().collect();
         return (root, EnvKind::UserSite, version);
     }
+    let name_at = |up: usize| {
+        site.ancestors()
+            .nth(up)
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    // Windows user site: %APPDATA%\Python\PythonXY\site-packages
+    if name_at(2) == "Python"
+        && name_at(3) == "Roaming"
+        && let Some(v) = windows_version_of(&name_at(1))
+    {
+        let root = site.parent().unwrap_or(site).to_path_buf();
+        return (root, EnvKind::UserSite, Some(v));
+    }
+    // macOS user site: ~/Library/Python/X.Y/lib/python/site-packages
+    if name_at(1) == "python"
+        && name_at(2) == "lib"
+        && name_at(4) == "Python"
+        && name_at(5) == "Library"
+    {
+        let root = site.ancestors().nth(3).unwrap_or(site).to_path_buf();
+        let v = python_version_of(&format!("python{}", name_at(3)));
+        return (root, EnvKind::UserSite, v);
+    }
+    // a Windows installation: PREFIX\Lib\site-packages, its version in the prefix's name
+    // (`Python312`) or its DLL or zip (`python312.dll`, `python312.zip`)
+    if let Some(prefix) = windows_prefix(site) {
+        let named = prefix
+            .file_name()
+            .and_then(|n| windows_version_of(&n.to_string_lossy()));
+        let from_files = || {
+            tree.list(prefix).ok()?.into_iter().find_map(|e| {
+                let stem = e
+                    .name
+                    .strip_suffix(".dll")
+                    .or(e.name.strip_suffix(".zip"))?;
+                windows_version_of(stem)
+            })
+        };
+        return (
+            prefix.to_path_buf(),
+            EnvKind::Interpreter,
+            version.or(named).or_else(from_files),
+        );
+    }
     // prefix/lib/pythonX.Y/site-packages, prefix/lib/python3/dist-packages
     let lib = site.ancestors().nth(2);
     match lib {
@@ -455,6 +530,29 @@ fn pyvenv_version(cfg: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_and_macos_layouts_are_told_apart() {
+        for (name, want) in [
+            ("Python312", Some("3.12")),
+            ("python39", Some("3.9")),
+            ("Python313-32", Some("3.13")),
+            ("python313t", Some("3.13")),
+            ("python27", Some("2.7")),
+            ("Python", None),
+            ("pythonista", None),
+        ] {
+            assert_eq!(windows_version_of(name).as_deref(), want, "{name}");
+        }
+        assert_eq!(
+            windows_prefix(Path::new("/w/Python312/Lib/site-packages")),
+            Some(Path::new("/w/Python312"))
+        );
+        assert_eq!(
+            windows_prefix(Path::new("/usr/lib/python3.12/site-packages")),
+            None
+        );
+    }
 
     fn reader() -> crate::fs::Disk {
         crate::fs::Disk::open(Path::new("/"), false, 1 << 20, Default::default()).unwrap()
