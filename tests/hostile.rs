@@ -408,6 +408,21 @@ fn noise(len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// One zstd frame holding `data` in raw blocks (RFC 8878; no compressor needed to write it).
+fn raw_zstd_frame(data: &[u8]) -> Vec<u8> {
+    // magic; single segment with a 4-byte content size
+    let mut f = vec![0x28, 0xb5, 0x2f, 0xfd, 0xa0];
+    f.extend((data.len() as u32).to_le_bytes());
+    let chunks: Vec<&[u8]> = data.chunks(128 << 10).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let last = u32::from(i + 1 == chunks.len());
+        let header = last | ((chunk.len() as u32) << 3);
+        f.extend(&header.to_le_bytes()[..3]);
+        f.extend(*chunk);
+    }
+    f
+}
+
 /// A defanged payload the payload rules judge high wherever it lies: decoded code executed.
 const PAYLOAD: &[u8] = b"import base64\nexec(base64.b64decode('cHJpbnQoJ2RlZmFuZ2VkJyk='))\n";
 
@@ -1278,6 +1293,38 @@ const CASES: &[Case] = &[
         },
         args: &["--max-memory", "67108864"],
         expect: &[Finding("PTH001", "big-1.0-py3-none-any.whl › big.pth")],
+        unprivileged: false,
+    },
+    Case {
+        name: "an image layer of two zstd frames, the hook in the second (runtimes decode every frame)",
+        build: |d| {
+            let layer = hook_layer();
+            let (first, second) = layer.split_at(1024);
+            let mut zst = raw_zstd_frame(first);
+            zst.extend(raw_zstd_frame(second));
+            let manifest = serde_json::json!([{
+                "Config": format!("{:064x}.json", 7),
+                "RepoTags": ["frames:1"],
+                "Layers": ["l/layer.tar.zst"],
+            }]);
+            let config = serde_json::to_vec(&serde_json::json!({"history": []})).unwrap();
+            docker_save(
+                &d.join("w/frames.tar"),
+                &manifest,
+                &[
+                    ("l/layer.tar.zst", &zst),
+                    (&format!("{:064x}.json", 7), &config),
+                ],
+                0,
+                0,
+            );
+            None
+        },
+        args: &[],
+        expect: &[Finding(
+            "PTH001",
+            "frames.tar › frames:1 › layer 1 sha256:l › usr/local/lib/python3.12/site-packages/layer.pth",
+        )],
         unprivileged: false,
     },
     Case {

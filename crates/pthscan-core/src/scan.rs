@@ -1124,10 +1124,15 @@ fn deep_scan(
         .collect();
     results.par_extend(streams.par_iter().flat_map_iter(|members| {
         let mut scanner = new_scanner();
-        members
+        let judged: Vec<_> = members
             .iter()
             .map(|(_, p)| judge_one(&mut scanner, p))
-            .collect::<Vec<_>>()
+            .collect();
+        // the pass over this stream is done: its decompressor is given back
+        if let Some((_, last)) = members.last() {
+            tree.release_stream(last);
+        }
+        judged
     }));
     out.other_code = files.len();
     // listed files outside the directories walked: hashed on their own

@@ -103,6 +103,12 @@ impl Tree for Disk {
         let total = super::read::windows(&mut file, cap, window, overlap, visit)?;
         self.stats.files.fetch_add(1, Ordering::Relaxed);
         self.stats.bytes.fetch_add(total, Ordering::Relaxed);
+        if total < size.min(cap) {
+            // truncated between its stat and its read: what it held was not all judged
+            return Err(ReadError::Unavailable(format!(
+                "the file changed while it was read: {total} of its {size} bytes were there"
+            )));
+        }
         Ok((size, size > cap))
     }
 

@@ -97,6 +97,8 @@ pub trait Tree: Send + Sync {
     fn read_order(&self, _path: &Path) -> Option<(usize, u64)> {
         None
     }
+    /// Closes the stream `path` was read again from: a pass over it is done.
+    fn release_stream(&self, _path: &Path) {}
 
     /// Reads a regular file within [`Tree::max_file_size`] and hashes what it read.
     fn read(&self, path: &Path) -> Result<FileBytes, ReadError> {

@@ -5,7 +5,7 @@
 //! central directory, a link member — is reported as a [`Problem`] naming the member.
 //! `uv`'s `crates/uv-extract` was the model for which oddities matter.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +34,12 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The largest window a zstd frame may declare: a member's cap, and at least the 8 MiB
+    /// that `zstd -19` and Docker's encoder use (`--long` and `--ultra` go to 128 MiB).
+    pub fn max_window(&self) -> u64 {
+        self.max_member.max(8 << 20)
+    }
+
     /// Limits for an archive under `max_member` per member, with a budget of its own as large
     /// as the total limit.
     pub fn new(max_member: u64) -> Limits {
@@ -492,9 +498,10 @@ pub fn read_zip_from(
     };
     // the zip crate keeps one entry per name: duplicates are found in the central directory
     let mut seen = HashSet::new();
-    for name in central_names(bytes).unwrap_or_default() {
+    let central = central_names(bytes).unwrap_or_default();
+    for (_, name) in &central {
         if !seen.insert(name.clone()) {
-            let (shown, _) = capped_name(&name);
+            let (shown, _) = capped_name(name);
             out.problem(
                 ProblemKind::Duplicate,
                 Some(&shown),
@@ -503,9 +510,11 @@ pub fn read_zip_from(
         }
     }
     drop(seen);
+    let raw_names: HashMap<u64, Vec<u8>> = central.into_iter().collect();
     // entries sharing bytes are found before anything is decompressed: each range is read once
     let shadowed = overlapping_entries(&mut zip, bytes, &mut out);
     let mut total: u64 = 0;
+    let mut aliases: Vec<(String, String)> = Vec::new();
     for i in 0..zip.len() {
         if i >= limits.max_members {
             out.problem(
@@ -535,6 +544,21 @@ pub fn read_zip_from(
             break;
         }
         let path = out.member_path(&name, long.then(|| file.name_raw().len()));
+        // a Unicode Path extra field renames the member for 3.12's zipfile (and the zip crate),
+        // not for 3.11's, which installs it under the name the directory gives: both judged
+        if let Some(raw) = raw_names.get(&file.header_start())
+            && *raw != *file.name_raw()
+        {
+            let (alias, _) = capped_name(raw);
+            out.problem(
+                ProblemKind::HeaderMismatch,
+                Some(&name),
+                format!(
+                    "a Unicode Path field renames `{alias}`: Python 3.11 and older install it under that name, 3.12 on under this one; judged as both"
+                ),
+            );
+            aliases.push((name.clone(), alias));
+        }
         if let Some(local) = local_name(bytes, file.header_start())
             && *local != *file.name_raw()
         {
@@ -667,6 +691,16 @@ pub fn read_zip_from(
             again: None,
         });
     }
+    for (name, alias) in aliases {
+        if let Some(m) = out.members.iter().find(|m| m.name == name).cloned() {
+            let path = out.member_path(&alias, None);
+            out.members.push(Member {
+                name: alias,
+                path,
+                ..m
+            });
+        }
+    }
     out
 }
 
@@ -784,7 +818,9 @@ fn central_size(bytes: &dyn ZipSource) -> Option<u64> {
 }
 
 /// The names of a zip's central directory, in order (not for zip64 archives).
-fn central_names(bytes: &dyn ZipSource) -> Option<Vec<Vec<u8>>> {
+/// The raw names of the central directory with each entry's local header offset, as an
+/// installer's `zipfile` reads them (Python 3.11 and older ignore a Unicode Path extra field).
+fn central_names(bytes: &dyn ZipSource) -> Option<Vec<(u64, Vec<u8>)>> {
     let (_, rec) = eocd(bytes)?;
     let count = u16::from_le_bytes([rec[10], rec[11]]) as usize;
     let size = u32::from_le_bytes([rec[12], rec[13], rec[14], rec[15]]) as usize;
@@ -802,7 +838,11 @@ fn central_names(bytes: &dyn ZipSource) -> Option<Vec<Vec<u8>>> {
         }
         let field = |i: usize| u16::from_le_bytes([head[i], head[i + 1]]) as usize;
         let (name_len, extra, comment) = (field(28), field(30), field(32));
-        names.push(cd.get(at + 46..at + 46 + name_len)?.to_vec());
+        let local = u32::from_le_bytes([head[42], head[43], head[44], head[45]]);
+        names.push((
+            u64::from(local),
+            cd.get(at + 46..at + 46 + name_len)?.to_vec(),
+        ));
         at += 46 + name_len + extra + comment;
     }
     Some(names)
@@ -841,8 +881,8 @@ fn link_problem(name: &str, inside: bool, target: &Path, what: &str) -> Problem 
 pub enum Decompressed<R: Read> {
     /// gzip, each member in turn.
     Gzip(flate2::read::MultiGzDecoder<R>),
-    /// zstd.
-    Zstd(Box<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>),
+    /// zstd, each frame in turn.
+    Zstd(Box<super::zstd::Frames<R>>),
     /// bzip2, each stream in turn.
     Bzip2(bzip2::read::MultiBzDecoder<R>),
     /// Not compressed.
@@ -860,15 +900,28 @@ impl<R: Read> Read for Decompressed<R> {
     }
 }
 
-/// Undoes the compression a tar stream may carry (gzip, zstd, bzip2), by its magic bytes.
-pub fn decompressor<R: Read>(head: &[u8], reader: R) -> io::Result<Decompressed<R>> {
+/// Whether a stream starting with `head` is compressed (gzip, zstd, bzip2).
+pub fn compressed(head: &[u8]) -> bool {
+    head.starts_with(&[0x1f, 0x8b])
+        || head.starts_with(&super::zstd::MAGIC)
+        || head.starts_with(b"BZh")
+}
+
+/// Undoes the compression a tar stream may carry (gzip, zstd, bzip2), by its magic bytes: every
+/// member or frame in turn, a zstd window reserved from the limits' budget.
+pub fn decompressor<R: Read>(
+    head: &[u8],
+    reader: R,
+    limits: &Limits,
+) -> io::Result<Decompressed<R>> {
     Ok(if head.starts_with(&[0x1f, 0x8b]) {
         Decompressed::Gzip(flate2::read::MultiGzDecoder::new(reader))
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Decompressed::Zstd(Box::new(
-            ruzstd::decoding::StreamingDecoder::new(reader)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?,
-        ))
+    } else if head.starts_with(&super::zstd::MAGIC) {
+        Decompressed::Zstd(Box::new(super::zstd::Frames::new(
+            reader,
+            Arc::clone(&limits.budget),
+            limits.max_window(),
+        )?))
     } else if head.starts_with(b"BZh") {
         Decompressed::Bzip2(bzip2::read::MultiBzDecoder::new(reader))
     } else {
@@ -889,7 +942,7 @@ pub fn stream_limit(compressed_len: u64, limits: &Limits) -> u64 {
 /// [`read_tar`]: a tar can be streamed more than once without ever being held decompressed.
 pub fn decompress_stream<'a>(bytes: &'a [u8], limits: &Limits) -> io::Result<impl Read + 'a> {
     Ok(Bounded {
-        inner: decompressor(bytes, bytes)?,
+        inner: decompressor(bytes, bytes, limits)?,
         read: 0,
         limit: stream_limit(bytes.len() as u64, limits),
     })
@@ -944,7 +997,7 @@ pub fn read_tar(
             return out;
         }
     };
-    let stream = match decompressor(&head, reader) {
+    let stream = match decompressor(&head, reader, limits) {
         Ok(s) => s,
         Err(err) => {
             out.problem(
@@ -1141,6 +1194,10 @@ pub struct LongNames {
     pub link: Option<Vec<u8>>,
     /// The next member's size, when a PAX record gives one.
     size: Option<u64>,
+    /// The path and link came from GNU long-name members: those win over PAX records, in
+    /// whichever order they come (as Go's `archive/tar` and Python's `tarfile` read them).
+    gnu_path: bool,
+    gnu_link: bool,
 }
 
 impl LongNames {
@@ -1184,13 +1241,19 @@ impl LongNames {
             )
         })?;
         match kind {
-            tar::EntryType::GNULongName => self.path = Some(trim_nul(data)),
-            tar::EntryType::GNULongLink => self.link = Some(trim_nul(data)),
+            tar::EntryType::GNULongName => {
+                self.path = Some(trim_nul(data));
+                self.gnu_path = true;
+            }
+            tar::EntryType::GNULongLink => {
+                self.link = Some(trim_nul(data));
+                self.gnu_link = true;
+            }
             tar::EntryType::XHeader => {
                 for (key, value) in pax_records(&data) {
                     match key {
-                        b"path" => self.path = Some(value.to_vec()),
-                        b"linkpath" => self.link = Some(value.to_vec()),
+                        b"path" if !self.gnu_path => self.path = Some(value.to_vec()),
+                        b"linkpath" if !self.gnu_link => self.link = Some(value.to_vec()),
                         b"size" => {
                             self.size = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok())
                         }
@@ -1206,6 +1269,24 @@ impl LongNames {
     /// Checks a member against what the extension members said: a PAX size the header does
     /// not give moves where the next member starts, which a raw reading cannot follow.
     pub fn check_member<R: Read>(&mut self, entry: &tar::Entry<'_, R>) -> Result<(), Problem> {
+        self.gnu_path = false;
+        self.gnu_link = false;
+        // a POSIX header (`ustar\0`) of any version joins its prefix to its name, as Go and
+        // Python read it; the tar crate does so only for version `00`
+        let header = entry.header().as_bytes();
+        if self.path.is_none() && header[257..263] == *b"ustar\0" && header[263..265] != *b"00" {
+            let field = |r: std::ops::Range<usize>| {
+                let f = &header[r];
+                f[..f.iter().position(|&b| b == 0).unwrap_or(f.len())].to_vec()
+            };
+            let prefix = field(345..500);
+            if !prefix.is_empty() {
+                let mut path = prefix;
+                path.push(b'/');
+                path.extend(field(0..100));
+                self.path = Some(path);
+            }
+        }
         match self.size.take() {
             Some(s) if s != entry.size() => Err(Problem::new(
                 ProblemKind::Corrupt,
@@ -1597,6 +1678,143 @@ mod tests {
         let listing = read_tar(&gnu[..], 4096, &limits, &|_, _| true, None);
         assert_eq!(listing.members[0].name, format!("{}/x.py", "d".repeat(150)));
         assert!(listing.problems.is_empty(), "{:?}", listing.problems);
+    }
+
+    /// Names are read as Go's `archive/tar` and Python's `tarfile` read them (what runtimes and
+    /// installers extract): a GNU long name wins over a PAX `path`, in either order, and a POSIX
+    /// header of any version joins its prefix to its name.
+    #[test]
+    fn names_are_read_as_runtimes_read_them() {
+        let limits = Limits::new(1 << 20);
+        let record = "30 path=usr/share/doc/README\n";
+        let long = b"site-packages/evil.pth\0";
+        for gnu_first in [true, false] {
+            let bytes = tar_with(|b| {
+                let gnu = |b: &mut tar::Builder<&mut Vec<u8>>| {
+                    let mut h = tar::Header::new_gnu();
+                    h.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+                    h.set_entry_type(tar::EntryType::GNULongName);
+                    h.set_size(long.len() as u64);
+                    h.set_cksum();
+                    b.append(&h, &long[..]).unwrap();
+                };
+                let pax = |b: &mut tar::Builder<&mut Vec<u8>>| {
+                    let mut h = tar::Header::new_ustar();
+                    h.set_path("PaxHeaders/f").unwrap();
+                    h.set_entry_type(tar::EntryType::XHeader);
+                    h.set_size(record.len() as u64);
+                    h.set_cksum();
+                    b.append(&h, record.as_bytes()).unwrap();
+                };
+                if gnu_first {
+                    gnu(b);
+                    pax(b);
+                } else {
+                    pax(b);
+                    gnu(b);
+                }
+                raw_name_file(b, "short", b"x");
+            });
+            let listing = read_tar(&bytes[..], 4096, &limits, &|_, _| true, None);
+            assert_eq!(
+                listing.members[0].name, "site-packages/evil.pth",
+                "{gnu_first}"
+            );
+        }
+        for version in [*b"00", *b"\0\0", *b"20"] {
+            let bytes = tar_with(|b| {
+                let mut h = tar::Header::new_ustar();
+                let raw = h.as_mut_bytes();
+                raw[..8].copy_from_slice(b"evil.pth");
+                raw[345..358].copy_from_slice(b"site-packages");
+                raw[263..265].copy_from_slice(&version);
+                h.set_size(1);
+                h.set_mode(0o644);
+                h.set_cksum();
+                b.append(&h, &b"x"[..]).unwrap();
+            });
+            let listing = read_tar(&bytes[..], 4096, &limits, &|_, _| true, None);
+            assert_eq!(
+                listing.members[0].name, "site-packages/evil.pth",
+                "{version:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_member_renamed_by_a_unicode_path_field_is_judged_under_both_names() {
+        // `x.pth` in the directory, renamed `x/README.txt` by a 0x7075 field (version 1, the
+        // CRC-32 of the name it replaces, the new name)
+        let mut extra = vec![0x75, 0x70];
+        let new = b"x/README.txt";
+        let crc = crc32fast::hash(b"x.pth");
+        extra.extend(((5 + new.len()) as u16).to_le_bytes());
+        extra.push(1);
+        extra.extend(crc.to_le_bytes());
+        extra.extend(new);
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        w.start_file("x.pth", opts).unwrap();
+        w.write_all(b"import os\n").unwrap();
+        let plain = w.finish().unwrap().into_inner();
+        // the zip crate refuses to write a renaming field: put it in by hand, in both headers
+        let bytes = with_extra(&plain, b"x.pth", &extra);
+        let listing = read_zip(&bytes, &Limits::new(1 << 20), &|_, _| true);
+        let mut names: Vec<&str> = listing.members.iter().map(|m| m.name.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["x.pth", "x/README.txt"]);
+        assert!(kinds(&listing).contains(&ProblemKind::HeaderMismatch));
+    }
+
+    /// `zip` with `extra` added to every header that names `name` (local and central), offsets
+    /// fixed up: a zip of one stored member.
+    fn with_extra(zip: &[u8], name: &[u8], extra: &[u8]) -> Vec<u8> {
+        let grow = extra.len();
+        let mut out = Vec::new();
+        let mut at = 0;
+        let put16 =
+            |v: &mut Vec<u8>, i: usize, x: u16| v[i..i + 2].copy_from_slice(&x.to_le_bytes());
+        let get16 = |v: &[u8], i: usize| u16::from_le_bytes([v[i], v[i + 1]]) as usize;
+        let get32 = |v: &[u8], i: usize| u32::from_le_bytes([v[i], v[i + 1], v[i + 2], v[i + 3]]);
+        while at < zip.len() {
+            let sig = &zip[at..at + 4];
+            if sig == b"PK\x03\x04" {
+                let (n, e) = (get16(zip, at + 26), get16(zip, at + 28));
+                let data = get32(zip, at + 18) as usize;
+                let mut h = zip[at..at + 30 + n + e].to_vec();
+                assert_eq!(&h[30..30 + n], name);
+                put16(&mut h, 28, (e + grow) as u16);
+                h.extend(extra);
+                out.extend(h);
+                out.extend(&zip[at + 30 + n + e..at + 30 + n + e + data]);
+                at += 30 + n + e + data;
+            } else if sig == b"PK\x01\x02" {
+                let (n, e, c) = (
+                    get16(zip, at + 28),
+                    get16(zip, at + 30),
+                    get16(zip, at + 32),
+                );
+                let mut h = zip[at..at + 46 + n + e].to_vec();
+                put16(&mut h, 30, (e + grow) as u16);
+                h.extend(extra);
+                h.extend(&zip[at + 46 + n + e..at + 46 + n + e + c]);
+                let cd_start = out.len();
+                out.extend(h);
+                at += 46 + n + e + c;
+                let _ = cd_start;
+            } else {
+                // end of central directory: its size and offset grow
+                let mut end = zip[at..].to_vec();
+                let size = get32(&end, 12) + grow as u32;
+                let offset = get32(&end, 16) + grow as u32;
+                end[12..16].copy_from_slice(&size.to_le_bytes());
+                end[16..20].copy_from_slice(&offset.to_le_bytes());
+                out.extend(end);
+                break;
+            }
+        }
+        out
     }
 
     #[test]

@@ -177,12 +177,9 @@ pub fn open_file(
             };
             // an image tar not compressed as a whole: its layers are regions of the file, read
             // again from there for what is not kept
-            let plain = matches!(
-                archive::decompressor(&head.bytes, std::io::empty()),
-                Ok(archive::Decompressed::Plain(_))
-            );
+            let plain = !archive::compressed(&head.bytes);
             let outer = plain.then(|| stream.try_clone().ok()).flatten();
-            let blobs = archive::decompressor(&head.bytes, stream)
+            let blobs = archive::decompressor(&head.bytes, stream, &limits)
                 .map_err(|e| e.to_string())
                 .and_then(|s| image::read_outer_tar(s, outer.as_ref(), &limits));
             if let Ok(b) = blobs
@@ -230,7 +227,7 @@ pub fn open_file(
     };
     let opened = match sniff(&head.bytes) {
         Some(Format::Tar) => {
-            let again = Source::new(&file, 0, size, archive::stream_limit(size, &limits));
+            let again = Source::new(&file, 0, size, &limits);
             let keeps = |p: &Path, _| package_keeps(p, &limits);
             let listing = archive::read_tar(file, size, &limits, &keeps, again.as_ref());
             sdist::from_listing(&label, listing, opts)
@@ -257,7 +254,7 @@ pub fn open_file(
                 start,
                 len: size - start,
             };
-            let again = Source::new(&region.file, region.start, region.len, 0);
+            let again = Source::new(&region.file, region.start, region.len, &limits);
             let keeps = |p: &Path, _| package_keeps(p, &limits);
             let listing = archive::read_zip_from(&region, &limits, &keeps, again.as_ref());
             zip_opened(&label, listing, opts)

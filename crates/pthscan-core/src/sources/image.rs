@@ -205,8 +205,7 @@ pub fn read_outer_tar(
             blobs.json.insert(name, head);
         } else if looks_like_layer(&head) {
             let stream = std::io::Cursor::new(head).chain(&mut entry);
-            let again =
-                file.and_then(|f| Source::new(f, at, size, archive::stream_limit(size, limits)));
+            let again = file.and_then(|f| Source::new(f, at, size, limits));
             let keeps = |p: &Path, _| keeps(p, limits);
             let listing = archive::read_tar(stream, size, limits, &keeps, again.as_ref());
             blobs.layers.insert(name, listing);
@@ -265,7 +264,7 @@ pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs
             if head.first() == Some(&b'{') {
                 blobs.keep_json(name, head, &mut file, len, limits)?;
             } else if looks_like_layer(&head) {
-                let again = Source::new(&file, 0, len, archive::stream_limit(len, limits));
+                let again = Source::new(&file, 0, len, limits);
                 let stream = std::io::Cursor::new(head).chain(file);
                 let keeps = |p: &Path, _| keeps(p, limits);
                 let listing = archive::read_tar(stream, len, limits, &keeps, again.as_ref());

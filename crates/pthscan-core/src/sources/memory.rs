@@ -314,7 +314,14 @@ impl Tree for MemTree {
                     ),
                     None => None,
                 };
-                again.read(size, cap)?
+                let bytes = again.read(size, cap);
+                // read out of any pass: the stream's decompressor is not kept
+                again.release();
+                let bytes = bytes?;
+                if (bytes.len() as u64) < size.min(cap) {
+                    return Err(changed(bytes.len() as u64, size));
+                }
+                bytes
             }
         };
         self.count(bytes.len() as u64);
@@ -343,6 +350,9 @@ impl Tree for MemTree {
                     crate::fs::read::windows(r, cap, window, overlap, visit)
                 })?;
                 self.count(read);
+                if read < size.min(cap) {
+                    return Err(changed(read, size));
+                }
                 return Ok((size, read < size));
             }
         };
@@ -462,6 +472,15 @@ impl Tree for MemTree {
         })
     }
 
+    fn release_stream(&self, path: &Path) {
+        if let Ok(MemFile {
+            again: Some(again), ..
+        }) = self.file(path)
+        {
+            again.release();
+        }
+    }
+
     fn read_order(&self, path: &Path) -> Option<(usize, u64)> {
         let file = self.file(path).ok()?;
         match (&file.data, &file.again) {
@@ -479,6 +498,14 @@ impl Tree for MemTree {
             _ => None,
         }
     }
+}
+
+/// A member read again came out shorter than listed: the archive changed while it was scanned
+/// (truncated in place), and what it holds now was not all judged.
+fn changed(read: u64, size: u64) -> ReadError {
+    ReadError::Unavailable(format!(
+        "the archive changed while it was scanned: {read} of the member's {size} bytes could be read again"
+    ))
 }
 
 fn not_found() -> ReadError {
@@ -509,6 +536,45 @@ mod tests {
             member: None,
             again: None,
         })
+    }
+
+    /// A member read again from an archive truncated since it was listed is not judged in
+    /// part and called complete: the read fails, naming the change.
+    #[test]
+    fn a_member_read_again_from_an_archive_that_shrank_is_an_error() {
+        use crate::sources::reread::{Again, Layout, Source};
+        use std::io::Write;
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&b"import os\n".repeat(100)).unwrap();
+        let limits = crate::sources::archive::Limits::new(1 << 20);
+        let src = Source::new(&f, 0, 1000, &limits).unwrap();
+        let mut t = MemTree::new("t", 1 << 20, Arc::default());
+        t.insert(
+            Path::new("/m.py"),
+            Node::File(MemFile {
+                data: Err(Arc::from("not kept")),
+                size: 1000,
+                origin: None,
+                member: None,
+                again: Some(Again::new(&src, 0, Layout::Stored(1000))),
+            }),
+        );
+        let mut seen = 0;
+        let whole = t.read_windows(Path::new("/m.py"), 256, 16, &mut |_, w| seen += w.len());
+        assert_eq!(whole.unwrap(), (1000, false));
+        f.set_len(100).unwrap();
+        let cut = t.read_windows(Path::new("/m.py"), 256, 16, &mut |_, _| {});
+        assert!(
+            cut.unwrap_err()
+                .to_string()
+                .contains("changed while it was scanned")
+        );
+        let cut = t.read_capped(Path::new("/m.py"), 1 << 20);
+        assert!(
+            cut.unwrap_err()
+                .to_string()
+                .contains("changed while it was scanned")
+        );
     }
 
     #[test]

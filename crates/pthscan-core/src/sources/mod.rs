@@ -14,6 +14,7 @@ pub mod memory;
 pub mod reread;
 pub mod sdist;
 pub mod wheel;
+pub mod zstd;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -26,6 +26,8 @@ pub struct Source {
     cursor: Mutex<Option<(Box<dyn Read + Send>, u64)>>,
     /// How many decompressed bytes the stream may yield (the listing's own limit).
     limit: u64,
+    /// The listing's limits: a decompressor's window is reserved from their budget.
+    limits: super::archive::Limits,
     /// How many times the stream was started (over).
     starts: std::sync::atomic::AtomicUsize,
 }
@@ -33,7 +35,7 @@ pub struct Source {
 /// A stream is started over at most this many times: members asked for out of order (modules a
 /// hook imports, from the end of a layer to its start) cost a pass each, and an input built to
 /// ask for thousands must not cost thousands of passes over gigabytes.
-const MAX_STARTS: usize = 32;
+const MAX_STARTS: usize = 8;
 
 impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -45,15 +47,21 @@ impl fmt::Debug for Source {
 }
 
 impl Source {
-    /// The `len` bytes of `file` from `start`, whose decompressed stream (for a tar) may yield
-    /// at most `limit` bytes. `None` when the descriptor cannot be duplicated.
-    pub fn new(file: &File, start: u64, len: u64, limit: u64) -> Option<Arc<Source>> {
+    /// The `len` bytes of `file` from `start`, read again under the `limits` it was listed
+    /// with. `None` when the descriptor cannot be duplicated.
+    pub fn new(
+        file: &File,
+        start: u64,
+        len: u64,
+        limits: &super::archive::Limits,
+    ) -> Option<Arc<Source>> {
         Some(Arc::new(Source {
             file: file.try_clone().ok()?,
             start,
             len,
             cursor: Mutex::new(None),
-            limit,
+            limit: super::archive::stream_limit(len, limits),
+            limits: limits.clone(),
             starts: Default::default(),
         }))
     }
@@ -192,6 +200,14 @@ impl Again {
         }
     }
 
+    /// Closes the stream's cursor (and gives back what its decompressor held): after the last
+    /// member of a pass, or a read out of any order.
+    pub fn release(&self) {
+        if let Ok(mut cursor) = self.source.cursor.lock() {
+            *cursor = None;
+        }
+    }
+
     /// The member's bytes, at most `cap` of its `size`.
     pub fn read(&self, size: u64, cap: u64) -> io::Result<Vec<u8>> {
         self.with_reader(size, &mut |r| {
@@ -208,7 +224,7 @@ impl Again {
             source: Arc::clone(&self.source),
             pos: 0,
         };
-        let inner = super::archive::decompressor(&head[..n], raw)?;
+        let inner = super::archive::decompressor(&head[..n], raw, &self.source.limits)?;
         Ok(Box::new(super::archive::bounded(inner, self.source.limit)))
     }
 }
@@ -254,7 +270,13 @@ mod tests {
         gz.write_all(&data).unwrap();
         let gz = gz.finish().unwrap();
         let f = file_of(&gz);
-        let src = Source::new(&f, 0, gz.len() as u64, 1 << 20).unwrap();
+        let src = Source::new(
+            &f,
+            0,
+            gz.len() as u64,
+            &super::super::archive::Limits::new(1 << 20),
+        )
+        .unwrap();
         let a = Again::new(&src, 512, Layout::Tar);
         let b = Again::new(&src, 1536, Layout::Tar);
         assert_eq!(a.read(5, 100).unwrap(), b"first");
@@ -280,7 +302,13 @@ mod tests {
         file.extend_from_slice(&deflated);
         file.extend_from_slice(&body);
         let f = file_of(&file);
-        let src = Source::new(&f, 0, file.len() as u64, 1 << 20).unwrap();
+        let src = Source::new(
+            &f,
+            0,
+            file.len() as u64,
+            &super::super::archive::Limits::new(1 << 20),
+        )
+        .unwrap();
         let d = Again::new(&src, 4, Layout::Deflated(deflated.len() as u64));
         assert_eq!(d.read(body.len() as u64, u64::MAX).unwrap(), body);
         let s = Again::new(
