@@ -615,6 +615,32 @@ cases["benign-same-apis"] = (
     ["--deep"],
 )
 
+# what sitecustomize-entrypoints' sitecustomize does: load every `[sitecustomize]` entry point
+loader = (
+    "from importlib.metadata import entry_points\n\n"
+    "for ep in entry_points(group=\"sitecustomize\"):\n"
+    "    ep.load()()\n"
+)
+cases["start-entry-point-group"] = (
+    "A hook of a hook: a `[sitecustomize]` entry point whose module is the payload, loaded at every start by a "
+    "sitecustomize that loads the group; a second distribution's entry point is dormant in an environment without one.",
+    [
+        dist("sitecustomize_entrypoints", "1.1"),
+        f(SP + "/sitecustomize.py", loader),
+        dist("otel_boot", "0.3"),
+        f(SP + "/otel_boot-0.3.dist-info/entry_points.txt", "[sitecustomize]\nboot = _otel_boot:init\n"),
+        f(SP + "/_otel_boot.py", stealer),
+        f("other/pyvenv.cfg", "home = /usr/bin\nversion = 3.12.4\n"),
+        f("other/lib/python3.12/site-packages/quiet-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: quiet\nVersion: 1.0\n\n"),
+        f("other/lib/python3.12/site-packages/quiet-1.0.dist-info/entry_points.txt", "[sitecustomize]\nq = quiet_boot:init\n"),
+        e("EP003", "high", SP + "/otel_boot-0.3.dist-info/entry_points.txt", 2),
+        e("cred-sweep-stores", "high", SP + "/_otel_boot.py", 1),
+        e("cred-ssh-keys", "high", SP + "/_otel_boot.py", 14),
+        e("CUS001", "medium", SP + "/sitecustomize.py"),
+        e("EP003", "info", "other/lib/python3.12/site-packages/quiet-1.0.dist-info/entry_points.txt", 2),
+    ],
+)
+
 for name, (desc, parts, *rest) in sorted(cases.items()):
     args = rest[0] if rest else []
     os.makedirs(os.path.join(HERE, "cases", name), exist_ok=True)

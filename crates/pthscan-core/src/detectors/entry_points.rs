@@ -1,6 +1,8 @@
 //! EP: entry points that run code unasked — console scripts named like system commands (on
-//! `PATH` before `/usr/bin` in a venv or `~/.local/bin`), and pytest plugins (`pytest11`),
-//! loaded by every pytest run.
+//! `PATH` before `/usr/bin` in a venv or `~/.local/bin`), pytest plugins (`pytest11`), loaded
+//! by every pytest run, and `[sitecustomize]` entry points, which a `sitecustomize` that loads
+//! entry points (sitecustomize-entrypoints, used by OpenTelemetry's and devtools' plugins)
+//! imports at every interpreter start.
 
 use std::path::PathBuf;
 
@@ -33,6 +35,23 @@ pub const RULES: &[&RuleDoc] = &[
               secrets in the environment.",
         example: "pytest_cov-4.1.0.dist-info/entry_points.txt: pytest_cov = pytest_cov.plugin → info",
         references: &["pytest docs: writing plugins (pytest11)"],
+    },
+    &RuleDoc {
+        id: "EP003",
+        title: "start-up entry point (`[sitecustomize]`)",
+        what: "A distribution registers a `sitecustomize` entry point. When the environment's \
+               `sitecustomize` loads that group (sitecustomize-entrypoints), the module is \
+               imported at every interpreter start: low, raised by what the module and what it \
+               imports carry (they are judged as start-up code); info while nothing loads the \
+               group.",
+        why: "A hook of a hook: no `.pth` line and no `sitecustomize.py` of its own, one line \
+              of metadata that runs code in every Python process.",
+        example: "otel_x-1.0.dist-info/entry_points.txt: [sitecustomize] x = _otel_boot:init → low; \
+                  _otel_boot.py posts ~/.aws/credentials → high",
+        references: &[
+            "PyPI: sitecustomize-entrypoints",
+            "THREATS.md §2 (hooks of hooks)",
+        ],
     },
 ];
 
@@ -145,11 +164,53 @@ pub fn judge(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> Vec<Finding> {
                         target.trim()
                     ),
                 )),
+                "sitecustomize" => {
+                    let module = target.split(':').next().unwrap_or("").trim();
+                    let loaded = loads_entry_points(ctx);
+                    let mut f = finding(
+                        "EP003",
+                        if loaded { Severity::Low } else { Severity::Info },
+                        match loaded {
+                            true => format!(
+                                "{dist} registers a start-up entry point: the environment's sitecustomize loads the group, so `{module}` is imported at every interpreter start"
+                            ),
+                            false => format!(
+                                "{dist} registers a start-up entry point (`{module}`): dormant while no sitecustomize loads the `sitecustomize` group"
+                            ),
+                        },
+                    );
+                    // what it runs is judged as start-up code, and raises the finding
+                    let via = format!("{} [sitecustomize] {name}", path.display());
+                    let code = format!("import {module}\n");
+                    for m in super::imported::judge_imports(ctx, &code, 2, &via) {
+                        if loaded && m.severity > f.severity {
+                            f.severity = m.severity;
+                            f.message.push_str(&format!(
+                                "; {} carries {} signals",
+                                m.path.display(),
+                                m.severity.as_str()
+                            ));
+                        }
+                    }
+                    out.push(f);
+                }
                 _ => {}
             }
         }
     }
     out
+}
+
+/// Whether the environment's `sitecustomize` loads entry points (sitecustomize-entrypoints
+/// and the like): its source names `entry_points` and the `sitecustomize` group.
+fn loads_entry_points(ctx: &Ctx<'_>) -> bool {
+    super::imported::resolve(ctx, "sitecustomize")
+        .iter()
+        .filter_map(|p| ctx.tree.read(p).ok())
+        .any(|d| {
+            let text = String::from_utf8_lossy(&d.bytes);
+            text.contains("entry_points") && text.contains("sitecustomize")
+        })
 }
 
 /// `3`, `3.12`: the version suffix of `pip3.12`.
