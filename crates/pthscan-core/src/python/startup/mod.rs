@@ -423,3 +423,6 @@ mod tests {
         assert_eq!(makepath("/s", ""), "/s");
     }
 }
+
+#[cfg(test)]
+mod model_tests;
