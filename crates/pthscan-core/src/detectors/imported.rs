@@ -9,6 +9,7 @@ use pthscan_signatures::{Context, SignalHit};
 use super::{Ctx, EVIDENCE_CHARS, RuleDoc, describe_hits, line_at, line_text, raise};
 use crate::finding::{Finding, Location, Severity, excerpt};
 use crate::fs::Tree;
+use crate::python::startup::{Finder, View};
 use crate::python::{Runs, imports::imported_modules, stdlib};
 
 /// The rules of this detector.
@@ -55,8 +56,13 @@ pub struct ModuleCache {
     order: Vec<PathBuf>,
 }
 
-/// How many modules one hook may pull in (a guard against pathological import graphs).
-const MAX_MODULES_PER_HOOK: usize = 64;
+/// How many modules one hook may pull in (a guard against pathological import graphs); a
+/// hook that reaches it is reported as not followed to the end.
+pub const MAX_MODULES_PER_HOOK: usize = 256;
+
+/// How deep a hook's imports are followed: far enough to reach the end of any real chain
+/// within the environment, the module bound being what stops a pathological one.
+pub const FOLLOW_DEPTH: usize = 32;
 
 /// Resolves and judges the modules `code` imports, following each module's own imports
 /// `depth - 1` more levels. `via` names the hook, for the report.
@@ -66,12 +72,19 @@ pub fn judge_imports(ctx: &Ctx<'_>, code: &str, depth: usize, via: &str) -> Vec<
         .into_iter()
         .map(|m| (m, depth))
         .collect();
+    let mut seen: Vec<String> = Vec::new();
+    let mut cut = false;
     while let Some((name, depth)) = queue.pop() {
-        if depth == 0 || out.len() >= MAX_MODULES_PER_HOOK {
+        if depth == 0 || seen.contains(&name) {
             continue;
         }
+        if out.len() >= MAX_MODULES_PER_HOOK {
+            cut = true;
+            break;
+        }
+        seen.push(name.clone());
         let top = name.split('.').next().unwrap_or(&name);
-        if stdlib::is_stdlib(top) {
+        if is_stdlib(ctx, top) {
             continue;
         }
         for file in resolve(ctx, &name) {
@@ -91,7 +104,27 @@ pub fn judge_imports(ctx: &Ctx<'_>, code: &str, depth: usize, via: &str) -> Vec<
             out.push(verdict);
         }
     }
+    if cut {
+        ctx.diagnostics.borrow_mut().push(crate::diagnostic::Diagnostic::incomplete(
+            &ctx.env.root,
+            format!(
+                "{via} imports more than {MAX_MODULES_PER_HOOK} modules: the rest of what it imports was not followed"
+            ),
+        ));
+    }
     out
+}
+
+/// Whether `top` is the standard library's on every version this environment is judged for
+/// (`asyncore` is not on 3.12, `_winapi` never on Linux): such an import runs the
+/// interpreter's own code, found on `sys.path` before any site directory.
+fn is_stdlib(ctx: &Ctx<'_>, top: &str) -> bool {
+    if ctx.startup.is_empty() {
+        return stdlib::is_stdlib(top);
+    }
+    ctx.startup
+        .iter()
+        .all(|m| stdlib::is_stdlib_for(top, m.interpreter.version))
 }
 
 fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict>> {
@@ -132,6 +165,9 @@ fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict
 /// module itself, found the way the import system's path finder does (package directory,
 /// then extension module, source, sourceless bytecode), first search-path entry first.
 pub fn resolve(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
+    if !ctx.startup.is_empty() {
+        return resolve_with_model(ctx, name);
+    }
     let mut files = Vec::new();
     let mut dirs: Vec<PathBuf> = ctx.search_path.clone();
     for part in name.split('.') {
@@ -154,6 +190,34 @@ pub fn resolve(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
             break;
         }
         dirs = next_dirs;
+    }
+    files
+}
+
+/// [`resolve`] with importlib's rules ([`Finder`]) over each modelled version's `sys.path`,
+/// then the directories this scan adds: the package `__init__`s and the module, and cached
+/// bytecode that may run instead of a source. Zip members are not read here (CUS rules judge
+/// a customize module in a zip).
+fn resolve_with_model(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
+    let view = View::new(ctx.tree);
+    let mut files: Vec<PathBuf> = Vec::new();
+    for model in &ctx.startup {
+        let mut path = model.paths();
+        for dir in &ctx.search_path {
+            let live = ctx.live_path(dir);
+            if !path.contains(&live) {
+                path.push(live);
+            }
+        }
+        let finder = Finder::over(view, &model.interpreter, path);
+        for r in finder.find_chain(name) {
+            for file in r.runs() {
+                let disk = ctx.disk_path(&file);
+                if !files.contains(&disk) && ctx.tree.is_file(&disk) {
+                    files.push(disk);
+                }
+            }
+        }
     }
     files
 }

@@ -88,6 +88,9 @@ pub struct Ctx<'a> {
     /// `sys.path` as start-up leaves it, as far as it lies inside the scanned root: the site
     /// directories, then the directories `.pth` path lines add.
     pub search_path: Vec<PathBuf>,
+    /// The start-up model of each interpreter version this environment is judged for (none
+    /// for an artifact or a place whose interpreter is not known): what importlib resolves.
+    pub startup: Vec<crate::python::startup::Startup>,
     /// Module judgments made so far, by file.
     pub modules: RefCell<imported::ModuleCache>,
     /// Problems met.

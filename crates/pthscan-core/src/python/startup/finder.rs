@@ -134,6 +134,7 @@ pub struct Finder<'a> {
     listings: RefCell<HashMap<PathBuf, Option<Rc<HashSet<String>>>>>,
     zips: RefCell<HashMap<PathBuf, Option<Rc<zip::ZipNames>>>>,
     found: RefCell<HashMap<String, Option<Resolution>>>,
+    cut: RefCell<Vec<String>>,
 }
 
 impl<'a> Finder<'a> {
@@ -151,6 +152,7 @@ impl<'a> Finder<'a> {
             listings: RefCell::default(),
             zips: RefCell::default(),
             found: RefCell::default(),
+            cut: RefCell::default(),
         }
     }
 
@@ -175,6 +177,11 @@ impl<'a> Finder<'a> {
             .borrow_mut()
             .insert(name.to_owned(), found.clone());
         found
+    }
+
+    /// What the finder could not see whole so far (zips on the path past their caps).
+    pub fn cut(&self) -> Vec<String> {
+        self.cut.borrow().clone()
     }
 
     /// The resolutions of `name` and each of its parent packages, outermost first: every file
@@ -357,6 +364,11 @@ impl<'a> Finder<'a> {
             return z.clone();
         }
         let z = zip::read(self.view, archive).map(Rc::new);
+        if let Some(cut) = z.as_ref().and_then(|z| z.cut.as_ref()) {
+            self.cut
+                .borrow_mut()
+                .push(format!("zip `{}` on sys.path: {cut}", archive.display()));
+        }
         self.zips
             .borrow_mut()
             .insert(archive.to_path_buf(), z.clone());

@@ -14,8 +14,8 @@
 //!    sorted order (dot-named ones skipped where the version skips them); each line is a
 //!    comment, blank, an `import` line (executed), or a path (`rstrip()`ed — 3.15: stripped —,
 //!    joined to the site directory, normalised, appended when new and `os.path.exists`, which
-//!    follows symlinks and counts a file such as a zip). A venv that includes the system site
-//!    packages has its own site directory processed twice: its import lines run twice.
+//!    follows symlinks and counts a file such as a zip). A venv's own site directory is
+//!    processed twice (by `venv()`, then by `addsitepackages()`): its import lines run twice.
 
 use std::path::{Path, PathBuf};
 
@@ -116,8 +116,10 @@ pub struct Startup {
     pub skipped_pth: Vec<PathBuf>,
     /// Whether `site` imports `usercustomize` (`ENABLE_USER_SITE`).
     pub usercustomize: bool,
-    /// What the model could not know or did not read whole.
+    /// What the model could not know.
     pub notes: Vec<String>,
+    /// What the model did not read whole (a `.pth` past its cap, too many files or lines).
+    pub cut: Vec<String>,
 }
 
 impl Startup {
@@ -151,6 +153,9 @@ impl Startup {
 /// site directory of a million files is cut, and says so.
 const MAX_PTH_FILES: usize = 10_000;
 const MAX_RECORDS: usize = 100_000;
+/// The most of one `.pth` file the model reads: paths and import lines past it are not
+/// modelled, and a note says so (the hook rules judge the file itself further).
+pub const MAX_PTH_BYTES: u64 = 1 << 20;
 
 struct Run<'a> {
     view: View<'a>,
@@ -172,6 +177,7 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
             skipped_pth: Vec::new(),
             usercustomize: false,
             notes: Vec::new(),
+            cut: Vec::new(),
         },
         known: Vec::new(),
     };
@@ -419,7 +425,7 @@ impl Run<'_> {
         }
         pth.sort();
         if pth.len() > MAX_PTH_FILES {
-            self.out.notes.push(format!(
+            self.out.cut.push(format!(
                 "`{dir}` holds {} `.pth` files: only the first {MAX_PTH_FILES} were read",
                 pth.len()
             ));
@@ -446,13 +452,13 @@ impl Run<'_> {
     fn add_package(&mut self, dir: &str, name: &str, imports_disabled: bool) {
         let full = PathBuf::from(format!("{dir}/{name}"));
         let disk = self.view.disk(&full);
-        let cap = self.view.tree.max_file_size();
+        let cap = self.view.tree.max_file_size().min(MAX_PTH_BYTES);
         let Ok(data) = self.view.tree.read_capped(&disk, cap) else {
             return;
         };
         if data.truncated {
-            self.out.notes.push(format!(
-                "`{}` is {} bytes: only the first {cap} were read",
+            self.out.cut.push(format!(
+                "`{}` is {} bytes: the start-up model read only its first {cap}",
                 full.display(),
                 data.size
             ));
@@ -460,7 +466,7 @@ impl Run<'_> {
         let v = self.interp.version;
         for (n, line) in lines(v, &data.bytes) {
             if self.out.pth.len() >= MAX_RECORDS {
-                self.out.notes.push(format!(
+                self.out.cut.push(format!(
                     "more than {MAX_RECORDS} `.pth` lines: the rest are not modelled"
                 ));
                 return;

@@ -8,6 +8,9 @@ use super::View;
 /// The most member names kept from one zip; past it the rest are not seen, and a note says so.
 pub const MAX_NAMES: usize = 100_000;
 
+/// The largest zip on the path whose central directory is read.
+pub const MAX_ZIP_BYTES: u64 = 16 << 20;
+
 /// What a zip on the path holds.
 #[derive(Debug, Clone, Default)]
 pub struct ZipNames {
@@ -21,10 +24,16 @@ pub struct ZipNames {
 /// refuses it, and the entry finds nothing).
 pub fn read(view: View<'_>, path: &Path) -> Option<ZipNames> {
     let disk = view.disk(path);
-    let data = view
-        .tree
-        .read_capped(&disk, view.tree.max_file_size())
-        .ok()?;
+    let size = view.tree.file_size(&disk)?;
+    if size > MAX_ZIP_BYTES.min(view.tree.max_file_size()) {
+        return Some(ZipNames {
+            names: Vec::new(),
+            cut: Some(format!(
+                "{size} bytes, larger than the {MAX_ZIP_BYTES}-byte cap for a zip on the path: its members are not seen"
+            )),
+        });
+    }
+    let data = view.tree.read_capped(&disk, MAX_ZIP_BYTES).ok()?;
     let mut out = parse(&data.bytes)?;
     if data.truncated && out.cut.is_none() {
         out.cut = Some(format!(
