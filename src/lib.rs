@@ -45,7 +45,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let text = std::fs::read_to_string(spec)
             .with_context(|| format!("cannot read `{}`", spec.display()))?;
         let mut out = std::io::stdout().lock();
-        render::startup::debug_startup(&text, &mut out)?;
+        render::startup::debug_startup(&text, &mut out, &mut std::io::stderr().lock())?;
         return Ok(ExitCode::from(EXIT_CLEAN));
     }
     let (scan, baseline_out) = match &args.command {

@@ -17,7 +17,11 @@ fn write(dir: &Path, rel: &str, data: impl AsRef<[u8]>) {
 }
 
 fn venv(dir: &Path) {
-    write(dir, "venv/pyvenv.cfg", "home = /usr/bin\nversion = 3.12.4\n");
+    write(
+        dir,
+        "venv/pyvenv.cfg",
+        "home = /usr/bin\nversion = 3.12.4\n",
+    );
 }
 
 /// The findings at high or above whose path ends with `tail`: (rule, severity, path).
@@ -193,5 +197,72 @@ fn hooks_are_followed_to_the_end_of_what_they_import() {
     }
     write(r, &format!("{SP}/a6.py"), PAYLOAD);
     let (json, _) = scan_json(r, &[]);
-    assert!(!high_at(&json, "a6.py").is_empty(), "{}", all_findings(&json));
+    assert!(
+        !high_at(&json, "a6.py").is_empty(),
+        "{}",
+        all_findings(&json)
+    );
+}
+
+#[test]
+fn debug_startup_prints_the_model_in_the_oracle_shape() {
+    let d = tempfile::tempdir().unwrap();
+    let r = std::fs::canonicalize(d.path()).unwrap();
+    let sp = "venv/lib/python3.12/site-packages";
+    write(
+        &r,
+        "venv/pyvenv.cfg",
+        "include-system-site-packages = false\n",
+    );
+    write(&r, &format!("{sp}/a.pth"), "import mod_a\n vendor\n");
+    write(&r, &format!("{sp}/ vendor/mod_a.py"), "");
+    write(&r, &format!("{sp}/sitecustomize.py"), "");
+    let spec = serde_json::json!({
+        "version": "3.12",
+        "root": r,
+        "prefix": r.join("venv"),
+        "kind": "venv",
+        "venv_base_prefix": r.join("usr"),
+        "user_base": null,
+        "enable_user_site": true,
+        "env": {},
+        "modules": ["sitecustomize", "usercustomize"],
+    });
+    let spec_path = r.join("spec.json");
+    std::fs::write(&spec_path, spec.to_string()).unwrap();
+    let out = pthscan(&["debug-startup", "--spec", spec_path.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let site = r.join(sp);
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+    assert_eq!(json["version"], "3.12");
+    assert_eq!(
+        json["sys_path"],
+        serde_json::json!([
+            s(&r.join("usr/lib/python312.zip")),
+            s(&r.join("usr/lib/python3.12")),
+            s(&r.join("usr/lib/python3.12/lib-dynload")),
+            s(&site),
+            s(&site.join(" vendor")),
+        ])
+    );
+    // venv() and addsitepackages() both process the venv's site directory
+    let pth = json["pth"].as_array().unwrap();
+    assert_eq!(pth.len(), 3, "{pth:?}");
+    assert_eq!(pth[0]["action"], "exec");
+    assert_eq!(pth[0]["line"], 1);
+    assert_eq!(pth[1]["action"], "path");
+    assert_eq!(pth[1]["text"], " vendor");
+    assert_eq!(json["modules"]["usercustomize"], serde_json::Value::Null);
+    assert_eq!(json["modules"]["sitecustomize"]["kind"], "source");
+    assert_eq!(
+        json["modules"]["mod_a"]["file"],
+        s(&site.join(" vendor/mod_a.py"))
+    );
+    assert!(
+        json["modules"]["mod_a"]["origin"]
+            .as_str()
+            .unwrap()
+            .contains("sys.path[4]")
+    );
 }

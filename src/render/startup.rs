@@ -36,7 +36,8 @@ struct Spec {
 }
 
 /// Models the interpreter `spec_text` describes and writes the JSON contract to `out`.
-pub fn debug_startup(spec_text: &str, out: &mut dyn Write) -> Result<()> {
+/// Notes on what the model could not know go to `err`.
+pub fn debug_startup(spec_text: &str, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     let spec: Spec = serde_json::from_str(spec_text).context("the spec is not valid JSON")?;
     let version = PyVersion::parse(&spec.version)
         .ok_or_else(|| anyhow!("unknown Python version `{}`", spec.version))?;
@@ -93,8 +94,8 @@ pub fn debug_startup(spec_text: &str, out: &mut dyn Write) -> Result<()> {
         })).collect::<Vec<_>>(),
         "modules": modules,
     });
-    for note in &model.notes {
-        eprintln!("pthscan: note: {note}");
+    for note in model.notes.iter().chain(&model.cut).chain(&finder.cut()) {
+        writeln!(err, "pthscan: note: {note}")?;
     }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)?;

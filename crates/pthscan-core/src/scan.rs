@@ -867,7 +867,11 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
             use crate::python::startup::Why;
             let on_site_side = matches!(
                 entry.why,
-                Why::VenvSite | Why::UserSite | Why::SystemSite | Why::PthLine { .. } | Why::PythonPath
+                Why::VenvSite
+                    | Why::UserSite
+                    | Why::SystemSite
+                    | Why::PthLine { .. }
+                    | Why::PythonPath
             );
             let disk = ctx.disk_path(&entry.path);
             if on_site_side

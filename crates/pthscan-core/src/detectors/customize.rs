@@ -101,7 +101,10 @@ pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
             },
             _ => path,
         };
-        out.extend(judge_file(ctx, &file, base, form));
+        out.extend(judge_file(ctx, &file, base, form).map(|mut f| {
+            f.runs_on = super::runs_on_path(ctx, dir);
+            f
+        }));
     }
     out
 }
@@ -169,7 +172,8 @@ pub fn judge_model(ctx: &Ctx<'_>) -> Vec<Finding> {
                         "cached {base} bytecode may run instead of `{}`",
                         display_path(&ctx.disk_path(&r.file))
                     );
-                    f.notes.push(format!("runs on {version}: {}", cached.runs.describe()));
+                    f.notes
+                        .push(format!("runs on {version}: {}", cached.runs.describe()));
                     out.push(f);
                 }
             }
@@ -185,26 +189,38 @@ pub fn judge_model(ctx: &Ctx<'_>) -> Vec<Finding> {
 
 /// The bytes of a module found in a zip on the path, read through the tree and the archive
 /// reader's limits.
-fn read_zip_member(ctx: &Ctx<'_>, r: &crate::python::startup::Resolution) -> Option<crate::fs::FileBytes> {
-    let archive = ctx.disk_path(r.file.ancestors().find(|a| {
-        ctx.tree.kind_followed(&ctx.disk_path(a)) == Some(Kind::File)
-    })?);
+fn read_zip_member(
+    ctx: &Ctx<'_>,
+    r: &crate::python::startup::Resolution,
+) -> Option<crate::fs::FileBytes> {
+    let archive = ctx.disk_path(
+        r.file
+            .ancestors()
+            .find(|a| ctx.tree.kind_followed(&ctx.disk_path(a)) == Some(Kind::File))?,
+    );
     let live_archive = ctx.live_path(&archive);
     let member = r.file.strip_prefix(&live_archive).ok()?.to_path_buf();
     let bytes = ctx.read_whole(&archive)?;
     let limits = crate::sources::archive::Limits::new(super::STARTUP_CAP);
     let listing = crate::sources::archive::read_zip(&bytes.bytes, &limits, &|p, _| p == member);
-    listing.members.into_iter().find_map(|m| match (m.path, m.entry) {
-        (Some(p), crate::sources::archive::Entry::File { data: Some(d), size }) if p == member => {
-            Some(crate::fs::FileBytes {
+    listing
+        .members
+        .into_iter()
+        .find_map(|m| match (m.path, m.entry) {
+            (
+                Some(p),
+                crate::sources::archive::Entry::File {
+                    data: Some(d),
+                    size,
+                },
+            ) if p == member => Some(crate::fs::FileBytes {
                 sha256: crate::fs::sha256_hex(&d),
                 bytes: d.to_vec(),
                 size,
                 truncated: (d.len() as u64) < size,
-            })
-        }
-        _ => None,
-    })
+            }),
+            _ => None,
+        })
 }
 
 fn judge_file(ctx: &Ctx<'_>, file: &Path, base: &str, form: Form) -> Option<Finding> {

@@ -197,6 +197,37 @@ impl Ctx<'_> {
     }
 }
 
+/// The generations on whose `sys.path` the directory `dir` is, by the start-up models of
+/// this environment: all of them unless the models disagree (a path line ` vendor` is
+/// `site-packages/ vendor` up to 3.14 and `vendor` on 3.15).
+pub fn runs_on_path(ctx: &Ctx<'_>, dir: &Path) -> crate::python::Runs {
+    use crate::python::Runs;
+    let live = ctx.live_path(dir);
+    let mut on = Runs::NEVER;
+    let mut all = Runs::NEVER;
+    for model in &ctx.startup {
+        let v = model.interpreter.version;
+        // models differ only where the version is not known, and then a 3.14 model stands
+        // for every version up to 3.14 (they read path lines alike)
+        let bits = if v.at_least(3, 15) {
+            Runs::PY315
+        } else {
+            Runs::LEGACY
+                .union(Runs::LEGACY_UNPATCHED)
+                .union(Runs::PY313)
+        };
+        all = all.union(bits);
+        if model.sys_path.iter().any(|e| e.path == live) {
+            on = on.union(bits);
+        }
+    }
+    if on.is_never() || on == all {
+        Runs::ALL
+    } else {
+        on
+    }
+}
+
 /// "shows X, Y, Z" from signal ids, for messages.
 pub fn describe_hits(hits: &[SignalHit]) -> String {
     if hits.is_empty() {

@@ -319,7 +319,15 @@ pub fn is_stdlib(top: &str) -> bool {
 
 /// Modules only Windows has: on Linux a file of that name is no standard library.
 pub const WINDOWS_ONLY: &[&str] = &[
-    "_msi", "_overlapped", "_winapi", "_winreg", "_wmi", "msilib", "msvcrt", "nt", "winreg",
+    "_msi",
+    "_overlapped",
+    "_winapi",
+    "_winreg",
+    "_wmi",
+    "msilib",
+    "msvcrt",
+    "nt",
+    "winreg",
     "winsound",
 ];
 

@@ -268,7 +268,14 @@ impl<'a> Finder<'a> {
         out
     }
 
-    fn resolution(&self, name: &str, file: PathBuf, kind: ModKind, entry: &Path, rule: String) -> Resolution {
+    fn resolution(
+        &self,
+        name: &str,
+        file: PathBuf,
+        kind: ModKind,
+        entry: &Path,
+        rule: String,
+    ) -> Resolution {
         let cached = if kind == ModKind::Source
             || (kind == ModKind::Package && file.extension().is_some_and(|e| e == "py"))
         {
@@ -302,7 +309,10 @@ impl<'a> Finder<'a> {
         let mut namespace = false;
         if listing.contains(tail) {
             let inits: Vec<(String, ModKind)> = if py2 {
-                vec![(".py".into(), ModKind::Source), (".pyc".into(), ModKind::Bytecode)]
+                vec![
+                    (".py".into(), ModKind::Source),
+                    (".pyc".into(), ModKind::Bytecode),
+                ]
             } else {
                 suffixes.clone()
             };
@@ -328,8 +338,12 @@ impl<'a> Finder<'a> {
                 let file = dir.join(&file_name);
                 if self.view.is_file(&file) {
                     let rule = match kind {
-                        ModKind::Extension => format!("extension module `{file_name}` (suffix `{suffix}`)"),
-                        ModKind::Bytecode => format!("sourceless bytecode `{file_name}`: no source beside it"),
+                        ModKind::Extension => {
+                            format!("extension module `{file_name}` (suffix `{suffix}`)")
+                        }
+                        ModKind::Bytecode => {
+                            format!("sourceless bytecode `{file_name}`: no source beside it")
+                        }
                         _ => format!("module `{file_name}`"),
                     };
                     return Some(Hit::Found(self.resolution(name, file, *kind, dir, rule)));
@@ -375,7 +389,14 @@ impl<'a> Finder<'a> {
         z
     }
 
-    fn in_zip(&self, name: &str, tail: &str, entry: &Path, archive: &Path, prefix: &str) -> Option<Hit> {
+    fn in_zip(
+        &self,
+        name: &str,
+        tail: &str,
+        entry: &Path,
+        archive: &Path,
+        prefix: &str,
+    ) -> Option<Hit> {
         let names = self.zip_names(archive)?;
         let has = |n: &str| names.names.iter().any(|m| m == n);
         let py2 = self.interp.version.major == 2;

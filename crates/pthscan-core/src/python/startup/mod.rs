@@ -401,7 +401,10 @@ mod tests {
             [".cpython-37m-x86_64-linux-gnu.so", ".abi3.so", ".so"]
         );
         let i = Interpreter::new(PyVersion::new(3, 12), "/usr");
-        assert_eq!(i.extension_suffixes()[0], ".cpython-312-x86_64-linux-gnu.so");
+        assert_eq!(
+            i.extension_suffixes()[0],
+            ".cpython-312-x86_64-linux-gnu.so"
+        );
     }
 
     #[test]

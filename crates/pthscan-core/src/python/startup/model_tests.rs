@@ -94,7 +94,8 @@ fn system_path_order_and_zip_listed_when_absent() {
 #[test]
 fn python27_path_has_its_extra_stdlib_dirs_and_site_python() {
     let e = Env::new();
-    e.mkdir("usr/lib/python2.7/site-packages").mkdir("usr/lib/site-python");
+    e.mkdir("usr/lib/python2.7/site-packages")
+        .mkdir("usr/lib/site-python");
     let tree = e.tree();
     let s = compute(View::new(&tree), &e.interp("2.7"));
     assert_eq!(
@@ -107,7 +108,9 @@ fn python27_path_has_its_extra_stdlib_dirs_and_site_python() {
             "usr/lib/python2.7/lib-old",
             "usr/lib/python2.7/lib-dynload",
             "usr/lib/python2.7/site-packages",
-            "usr/lib/site-site-python".replace("site-site", "site").as_str(),
+            "usr/lib/site-site-python"
+                .replace("site-site", "site")
+                .as_str(),
         ]
     );
 }
@@ -174,18 +177,18 @@ fn venv_first_then_user_site_then_system_and_venv_pth_runs_twice() {
 #[test]
 fn venv_without_system_site_has_no_user_site_and_missing_key_means_true() {
     let e = Env::new();
-    e.file(
-        "venv/pyvenv.cfg",
-        "include-system-site-packages = False\n",
-    )
-    .mkdir("venv/lib/python3.12/site-packages")
-    .mkdir("home/.local/lib/python3.12/site-packages")
-    .mkdir(SP);
+    e.file("venv/pyvenv.cfg", "include-system-site-packages = False\n")
+        .mkdir("venv/lib/python3.12/site-packages")
+        .mkdir("home/.local/lib/python3.12/site-packages")
+        .mkdir(SP);
     let tree = e.tree();
     let mut i = e.venv("3.12");
     i.enable_user_site = true;
     let s = compute(View::new(&tree), &i);
-    assert_eq!(rel(&e, &s.paths()).last().unwrap(), "venv/lib/python3.12/site-packages");
+    assert_eq!(
+        rel(&e, &s.paths()).last().unwrap(),
+        "venv/lib/python3.12/site-packages"
+    );
     assert!(!s.usercustomize);
     e.file("venv/pyvenv.cfg", "home = /usr/bin\n");
     let s = compute(View::new(&tree), &i);
@@ -257,8 +260,11 @@ fn path_lines_rstrip_until_3_15_and_exist_through_links_and_as_files() {
     s15.prefix = e.p("usr");
     let tree = e.tree();
     e.mkdir("usr/lib/python3.15/site-packages");
-    std::fs::rename(e.p(&format!("{SP}/p.pth")), e.p("usr/lib/python3.15/site-packages/p.pth"))
-        .unwrap();
+    std::fs::rename(
+        e.p(&format!("{SP}/p.pth")),
+        e.p("usr/lib/python3.15/site-packages/p.pth"),
+    )
+    .unwrap();
     let s = compute(View::new(&tree), &s15);
     assert!(
         !s.paths()
@@ -270,9 +276,18 @@ fn path_lines_rstrip_until_3_15_and_exist_through_links_and_as_files() {
 #[test]
 fn line_splitting_per_version() {
     let e = Env::new();
-    e.file(&format!("{SP}/a.pth"), "x\x0cimport evil\r\nimport ok\rimport two\n")
-        .file("usr/lib/python3.13/site-packages/a.pth", "\u{feff}import bom\nx\x0cimport evil\n")
-        .file("usr/lib/python3.15/site-packages/a.pth", "  import indented\n");
+    e.file(
+        &format!("{SP}/a.pth"),
+        "x\x0cimport evil\r\nimport ok\rimport two\n",
+    )
+    .file(
+        "usr/lib/python3.13/site-packages/a.pth",
+        "\u{feff}import bom\nx\x0cimport evil\n",
+    )
+    .file(
+        "usr/lib/python3.15/site-packages/a.pth",
+        "  import indented\n",
+    );
     let tree = e.tree();
     let run = |v: &str| -> Vec<(usize, String)> {
         compute(View::new(&tree), &e.interp(v))
@@ -282,7 +297,10 @@ fn line_splitting_per_version() {
             .map(|r| (r.line, r.text))
             .collect()
     };
-    assert_eq!(run("3.12"), [(2, "import ok".into()), (3, "import two".into())]);
+    assert_eq!(
+        run("3.12"),
+        [(2, "import ok".into()), (3, "import two".into())]
+    );
     assert_eq!(
         run("3.13"),
         [(1, "import bom".into()), (3, "import evil".into())]
@@ -336,7 +354,10 @@ fn empty_dir_does_not_hide_a_module_and_namespace_collects_portions() {
     assert_eq!(r.search.len(), 2);
     // a module in a later entry wins over an earlier namespace portion
     let r = f.find("late").unwrap();
-    assert_eq!(rel(&e, std::slice::from_ref(&r.file))[0], format!("{SP}/vendor/late.py"));
+    assert_eq!(
+        rel(&e, std::slice::from_ref(&r.file))[0],
+        format!("{SP}/vendor/late.py")
+    );
     assert_eq!(r.entry_index, Some(4));
     assert!(r.origin().contains("sys.path[4]"));
 }
@@ -387,7 +408,10 @@ fn zips_on_the_path_stdlib_zip_and_path_line() {
     let f = Finder::new(View::new(&tree), &s);
     let r = f.find("sitecustomize").unwrap();
     assert_eq!(r.kind, ModKind::Zip);
-    assert_eq!(rel(&e, std::slice::from_ref(&r.file))[0], "usr/lib/python312.zip/sitecustomize.py");
+    assert_eq!(
+        rel(&e, std::slice::from_ref(&r.file))[0],
+        "usr/lib/python312.zip/sitecustomize.py"
+    );
     assert_eq!(
         rel(&e, &[f.find("evil.sub").unwrap().file])[0],
         format!("{SP}/payload.dat/evil/sub.py")
@@ -406,9 +430,15 @@ fn pycache_bytecode_runs_instead_of_source() {
             header(v, 1, 0, 0),
         )
         .file(&format!("{SP}/t.py"), "pass\n")
-        .file(&format!("{SP}/__pycache__/t.cpython-312.pyc"), header(v, 0, 1, 5))
+        .file(
+            &format!("{SP}/__pycache__/t.cpython-312.pyc"),
+            header(v, 0, 1, 5),
+        )
         .file(&format!("{SP}/h.py"), "pass\n")
-        .file(&format!("{SP}/__pycache__/h.cpython-312.pyc"), header(v, 3, 0, 0))
+        .file(
+            &format!("{SP}/__pycache__/h.cpython-312.pyc"),
+            header(v, 3, 0, 0),
+        )
         .file(&format!("{SP}/o.py"), "pass\n")
         .file(
             &format!("{SP}/__pycache__/o.cpython-312.pyc"),
@@ -432,9 +462,15 @@ fn pycache_bytecode_runs_instead_of_source() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as u32;
-    e.file(&format!("{SP}/__pycache__/t.cpython-312.pyc"), header(v, 0, mtime, 5));
+    e.file(
+        &format!("{SP}/__pycache__/t.cpython-312.pyc"),
+        header(v, 0, mtime, 5),
+    );
     let f = Finder::new(View::new(&tree), &s);
-    assert_eq!(f.find("t").unwrap().cached.unwrap().runs, PycRuns::StatMatches);
+    assert_eq!(
+        f.find("t").unwrap().cached.unwrap().runs,
+        PycRuns::StatMatches
+    );
     // PYTHONPYCACHEPREFIX moves the cache
     let mut i = e.interp("3.12");
     i.env = vec![("PYTHONPYCACHEPREFIX".into(), e.s("cache"))];
@@ -448,7 +484,9 @@ fn pycache_bytecode_runs_instead_of_source() {
         header(v, 1, 0, 0),
     );
     let s = compute(View::new(&tree), &i);
-    let r = Finder::new(View::new(&tree), &s).find("sitecustomize").unwrap();
+    let r = Finder::new(View::new(&tree), &s)
+        .find("sitecustomize")
+        .unwrap();
     assert!(r.cached.unwrap().path.starts_with(e.p("cache")));
 }
 

@@ -284,9 +284,12 @@ struct VenvCfg {
 }
 
 fn read_pyvenv_cfg(run: &Run<'_>, prefix: &str) -> Option<VenvCfg> {
-    let cfg = [format!("{prefix}/bin/pyvenv.cfg"), format!("{prefix}/pyvenv.cfg")]
-        .into_iter()
-        .find(|c| run.view.is_file(Path::new(c)))?;
+    let cfg = [
+        format!("{prefix}/bin/pyvenv.cfg"),
+        format!("{prefix}/pyvenv.cfg"),
+    ]
+    .into_iter()
+    .find(|c| run.view.is_file(Path::new(c)))?;
     let data = run
         .view
         .tree
@@ -402,7 +405,12 @@ impl Run<'_> {
                 why,
             });
         }
-        if !self.out.site_dirs.iter().any(|d| d.as_os_str() == dir.as_str()) {
+        if !self
+            .out
+            .site_dirs
+            .iter()
+            .any(|d| d.as_os_str() == dir.as_str())
+        {
             self.out.site_dirs.push(PathBuf::from(&dir));
         }
         let Some(names) = self.view.listdir(Path::new(&dir)) else {
@@ -443,7 +451,9 @@ impl Run<'_> {
         };
         for name in pth {
             let stem = name.trim_end_matches(".pth");
-            let imports_disabled = starts.iter().any(|s| s.strip_suffix(".start") == Some(stem));
+            let imports_disabled = starts
+                .iter()
+                .any(|s| s.strip_suffix(".start") == Some(stem));
             self.add_package(&dir, &name, imports_disabled);
         }
     }

@@ -73,7 +73,11 @@ pub struct Cached {
 
 /// Where `version` looks for the bytecode of `source` (`None` on a version without a
 /// cache tag or a source without a `.py` name).
-pub fn cache_path(version: PyVersion, source: &Path, pycache_prefix: Option<&str>) -> Option<PathBuf> {
+pub fn cache_path(
+    version: PyVersion,
+    source: &Path,
+    pycache_prefix: Option<&str>,
+) -> Option<PathBuf> {
     let name = source.file_name()?.to_str()?;
     let stem = name.strip_suffix(".py")?;
     let dir = source.parent()?;

@@ -55,7 +55,8 @@ pub fn parse(bytes: &[u8]) -> Option<ZipNames> {
         .map(|i| i + tail_start)?;
     let eocd = bytes.get(at..at + 22)?;
     let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]) as usize;
-    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as usize;
+    let u32_at =
+        |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as usize;
     let count = u16_at(eocd, 10);
     let cd_size = u32_at(eocd, 12);
     let cd_offset = u32_at(eocd, 16);
