@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow};
 use pthscan_core::fs::Disk;
 use pthscan_core::python::startup::{
-    self, Finder, InstallKind, Interpreter, Layout, PthAction, PyVersion, View,
+    self, Finder, InstallKind, Interpreter, Layout, ModKind, PthAction, PyVersion, View,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -62,9 +62,19 @@ pub fn debug_startup(spec_text: &str, out: &mut dyn Write, err: &mut dyn Write) 
     let view = View::new(&tree);
     let model = startup::path::compute(view, &interp);
     let finder = Finder::new(view, &model);
-    let mut names: Vec<String> = spec.modules.clone();
+    let mut names: Vec<String> = Vec::new();
+    for name in &spec.modules {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
     for rec in model.pth.iter().filter(|r| r.action == PthAction::Exec) {
-        for name in pthscan_core::python::imports::imported_modules(&rec.text) {
+        // import statements only, as the parser reads them (not `__import__('x')` calls)
+        let statements = rec
+            .text
+            .replace("__import__(", "__imp0rt__(")
+            .replace("import_module(", "imp0rt_module(");
+        for name in pthscan_core::python::imports::imported_modules(&statements) {
             let top = name.split('.').next().unwrap_or(&name).to_owned();
             if !names.contains(&top) {
                 names.push(top);
@@ -74,16 +84,28 @@ pub fn debug_startup(spec_text: &str, out: &mut dyn Write, err: &mut dyn Write) 
     let mut modules = Map::new();
     for name in names {
         let value = match finder.find(&name) {
-            Some(r) => json!({
-                "file": r.file.to_string_lossy(),
-                "kind": r.kind.as_str(),
+            Some(r) if r.kind == ModKind::Namespace => json!({
+                "file": null,
+                "kind": "namespace",
                 "origin": r.origin(),
+                "portions": r.search.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>(),
             }),
+            Some(r) => {
+                let mut v = json!({
+                    "file": r.file.to_string_lossy(),
+                    "kind": r.kind.as_str(),
+                    "origin": r.origin(),
+                });
+                if let Some(c) = r.cached.as_ref().filter(|c| c.runs.runs_for_certain()) {
+                    v["cached"] = json!(c.path.to_string_lossy());
+                }
+                v
+            }
             None => Value::Null,
         };
         modules.insert(name, value);
     }
-    let doc = json!({
+    let mut doc = json!({
         "version": spec.version,
         "sys_path": model.sys_path.iter().map(|e| e.path.to_string_lossy().into_owned()).collect::<Vec<_>>(),
         "pth": model.pth.iter().map(|r| json!({
@@ -94,6 +116,9 @@ pub fn debug_startup(spec_text: &str, out: &mut dyn Write, err: &mut dyn Write) 
         })).collect::<Vec<_>>(),
         "modules": modules,
     });
+    if let Some(fatal) = &model.fatal {
+        doc["fatal"] = json!(fatal);
+    }
     for note in model.notes.iter().chain(&model.cut).chain(&finder.cut()) {
         writeln!(err, "pthscan: note: {note}")?;
     }

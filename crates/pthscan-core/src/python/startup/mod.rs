@@ -19,6 +19,7 @@
 pub mod finder;
 pub mod path;
 pub mod pyc;
+pub mod syntax;
 pub mod zip;
 
 use std::fmt;
@@ -111,7 +112,8 @@ impl PyVersion {
 
     /// Whether `site` skips `.pth` files whose name starts with a dot (gh-113659): 3.13 on,
     /// and the security releases 3.8.19, 3.9.19, 3.10.14, 3.11.8 and 3.12.2 on. An unknown
-    /// patch release of 3.8–3.12 is taken as patched (the current release of each branch).
+    /// patch release of 3.8–3.12 is taken as not patched: it reads dot-named files, the reading
+    /// that runs the most (and that of the pyenv releases the oracle runs).
     pub fn skips_dot_pth(self) -> bool {
         let first_patched = match self.xy() {
             (3, 8) | (3, 9) => 19,
@@ -121,7 +123,7 @@ impl PyVersion {
             (3, m) if m >= 13 => return true,
             _ => return false,
         };
-        self.patch.is_none_or(|p| p >= first_patched)
+        self.patch.is_some_and(|p| p >= first_patched)
     }
 
     /// The magic number of this version's bytecode (the first four bytes of a `.pyc`), where
@@ -377,7 +379,7 @@ mod tests {
         assert_eq!(v.patch, Some(1));
         assert!(!v.skips_dot_pth());
         assert!(PyVersion::parse("3.12.2").unwrap().skips_dot_pth());
-        assert!(PyVersion::parse("3.12").unwrap().skips_dot_pth());
+        assert!(!PyVersion::parse("3.12").unwrap().skips_dot_pth());
         assert!(PyVersion::parse("3.13.0").unwrap().skips_dot_pth());
         assert!(!PyVersion::parse("3.7").unwrap().skips_dot_pth());
         assert!(!PyVersion::parse("2.7.18").unwrap().skips_dot_pth());

@@ -97,7 +97,8 @@ pub struct PthRecord {
     pub line: usize,
     /// What was done.
     pub action: PthAction,
-    /// The line executed (without its line end), or the path line as joined (`rstrip()`ed).
+    /// The line executed (without its line end), or the directory appended to `sys.path`
+    /// (absolute, as `makepath` made it).
     pub text: String,
 }
 
@@ -120,6 +121,10 @@ pub struct Startup {
     pub notes: Vec<String>,
     /// What the model did not read whole (a `.pth` past its cap, too many files or lines).
     pub cut: Vec<String>,
+    /// The exception that escapes `site` and stops the interpreter from starting ("Fatal
+    /// Python error: init_import_site"): a `.pth` or `pyvenv.cfg` that is not UTF-8 under a
+    /// UTF-8 locale. What was done before it is kept.
+    pub fatal: Option<String>,
 }
 
 impl Startup {
@@ -178,6 +183,7 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
             usercustomize: false,
             notes: Vec::new(),
             cut: Vec::new(),
+            fatal: None,
         },
         known: Vec::new(),
     };
@@ -241,12 +247,18 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
 
     // 2. site.main()
     let mut enable_user = interp.enable_user_site;
-    let mut prefixes = vec![prefix.clone()];
+    // sys.prefix before venv() runs: getpath leaves it at the base installation
+    let mut prefixes = vec![base.clone()];
+    if cfg.as_ref().is_some_and(|c| c.fatal) {
+        run.out.fatal = Some("UnicodeDecodeError".into());
+        return run.out;
+    }
     if let Some(cfg) = &cfg {
         run.add_site_packages(std::slice::from_ref(&prefix), Why::VenvSite);
         if cfg.system_site == "true" {
             prefixes = vec![prefix.clone(), base.clone(), base.clone()];
         } else {
+            prefixes = vec![prefix.clone()];
             enable_user = false;
         }
     }
@@ -279,6 +291,8 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
 }
 
 struct VenvCfg {
+    /// Not UTF-8: `venv()` raises UnicodeDecodeError.
+    fatal: bool,
     system_site: String,
     home_prefix: Option<String>,
 }
@@ -299,6 +313,7 @@ fn read_pyvenv_cfg(run: &Run<'_>, prefix: &str) -> Option<VenvCfg> {
     let mut out = VenvCfg {
         system_site: "true".into(),
         home_prefix: None,
+        fatal: std::str::from_utf8(&data.bytes).is_err(),
     };
     for (_, line) in universal_newlines(&text) {
         let Some((key, value)) = line.split_once('=') else {
@@ -397,6 +412,9 @@ impl Run<'_> {
 
     /// `addsitedir(sitedir, known_paths)`.
     fn add_site_dir(&mut self, dir: &str, why: Why) {
+        if self.out.fatal.is_some() {
+            return;
+        }
         let dir = normpath(dir);
         if !self.known.contains(&dir) {
             self.known.push(dir.clone());
@@ -474,7 +492,26 @@ impl Run<'_> {
             ));
         }
         let v = self.interp.version;
-        for (n, line) in lines(v, &data.bytes) {
+        let bad_utf8 = v.major == 3 && std::str::from_utf8(&data.bytes).is_err();
+        if bad_utf8 && v.at_least(3, 13) {
+            // utf-8-sig, then the locale's encoding (UTF-8 too): UnicodeDecodeError
+            self.out.fatal = Some("UnicodeDecodeError".into());
+            return;
+        }
+        // up to 3.12 the text wrapper decodes 8192-byte chunks as it reads: the lines before
+        // the chunk with the bad byte are processed, then UnicodeDecodeError escapes `site`
+        let body: &[u8] = match std::str::from_utf8(&data.bytes) {
+            Err(e) if v.major == 3 => {
+                let chunk = e.valid_up_to() / 8192 * 8192;
+                let upto = data.bytes[..chunk]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                &data.bytes[..upto]
+            }
+            _ => &data.bytes,
+        };
+        for (n, line) in lines(v, body) {
             if self.out.pth.len() >= MAX_RECORDS {
                 self.out.cut.push(format!(
                     "more than {MAX_RECORDS} `.pth` lines: the rest are not modelled"
@@ -490,6 +527,13 @@ impl Run<'_> {
                 continue;
             }
             if tested.starts_with("import ") || tested.starts_with("import\t") {
+                if super::syntax::syntax_error(tested).is_some() {
+                    // exec raises SyntaxError: up to 3.14 the rest of the file is ignored
+                    if v.at_least(3, 15) {
+                        continue;
+                    }
+                    return;
+                }
                 if !imports_disabled {
                     self.out.pth.push(PthRecord {
                         file: full.clone(),
@@ -526,9 +570,12 @@ impl Run<'_> {
                     file: full.clone(),
                     line: n,
                     action: PthAction::Path,
-                    text: text.to_owned(),
+                    text: target.clone(),
                 });
             }
+        }
+        if bad_utf8 {
+            self.out.fatal = Some("UnicodeDecodeError".into());
         }
     }
 }

@@ -29,8 +29,11 @@ pub enum PycRuns {
         /// The source size it records (not on 2.7).
         size: Option<u32>,
     },
-    /// Checked-hash bytecode: runs when the source's hash matches the header.
+    /// Checked-hash bytecode: runs when the source's hash matches the header (not computed:
+    /// the source could not be read, or the version's hash is not known).
     IfHashMatches,
+    /// Checked-hash bytecode whose recorded hash is the source's: it runs.
+    HashMatches,
     /// Never runs (bad magic, unknown flags, stale stat, too short): the source is compiled.
     Never(String),
 }
@@ -39,6 +42,14 @@ impl PycRuns {
     /// Whether it may run.
     pub fn may_run(&self) -> bool {
         !matches!(self, PycRuns::Never(_))
+    }
+
+    /// Whether it runs whatever else holds (unchecked hash, or a stat that matches).
+    pub fn runs_for_certain(&self) -> bool {
+        matches!(
+            self,
+            PycRuns::Always | PycRuns::StatMatches | PycRuns::HashMatches
+        )
     }
 
     /// In words.
@@ -54,6 +65,9 @@ impl PycRuns {
                 ),
                 None => format!("timestamp bytecode: it runs if the source's mtime is {mtime}"),
             },
+            PycRuns::HashMatches => {
+                "checked-hash bytecode whose recorded hash is the source's: it runs".into()
+            }
             PycRuns::IfHashMatches => {
                 "checked-hash bytecode: it runs if the source's hash matches its header".into()
             }
@@ -141,10 +155,13 @@ pub fn judge_header(view: View<'_>, version: PyVersion, head: &[u8], source: &Pa
         return PycRuns::Never(format!("invalid flags {flags:#x}"));
     }
     if flags & 0b01 != 0 {
-        return if flags & 0b10 != 0 {
-            PycRuns::IfHashMatches
-        } else {
-            PycRuns::Always
+        if flags & 0b10 == 0 {
+            return PycRuns::Always;
+        }
+        return match (source_hash(view, version, source), version.pyc_magic()) {
+            (Some(hash), Some(_)) if hash == head[8..16] => PycRuns::HashMatches,
+            (Some(_), Some(_)) => PycRuns::Never("stale: the source's hash differs".into()),
+            _ => PycRuns::IfHashMatches,
         };
     }
     let mtime = word(stat_at);
@@ -183,4 +200,90 @@ pub fn header(version: PyVersion, flags: u32, mtime: u32, size: u32) -> Vec<u8> 
         }
     }
     out
+}
+
+/// The largest source whose hash is computed for a checked-hash `.pyc`.
+const MAX_HASHED_SOURCE: u64 = 8 << 20;
+
+/// `_imp.source_hash(_RAW_MAGIC_NUMBER, source)`: SipHash keyed with the magic number
+/// (SipHash-2-4 on 3.7–3.10, SipHash-1-3 from 3.11), little-endian.
+fn source_hash(view: View<'_>, version: PyVersion, source: &Path) -> Option<[u8; 8]> {
+    let magic = version.pyc_magic()?;
+    let data = view
+        .tree
+        .read_capped(&view.disk(source), MAX_HASHED_SOURCE)
+        .ok()?;
+    if data.truncated {
+        return None;
+    }
+    let key = u64::from(u32::from_le_bytes(magic));
+    let (c, d) = if version.at_least(3, 11) {
+        (1, 3)
+    } else {
+        (2, 4)
+    };
+    Some(siphash(key, 0, &data.bytes, c, d).to_le_bytes())
+}
+
+/// SipHash-c-d of `data` with the key (`k0`, `k1`).
+pub fn siphash(k0: u64, k1: u64, data: &[u8], c: usize, d: usize) -> u64 {
+    let mut v = [
+        k0 ^ 0x736f_6d65_7073_6575,
+        k1 ^ 0x646f_7261_6e64_6f6d,
+        k0 ^ 0x6c79_6765_6e65_7261,
+        k1 ^ 0x7465_6462_7974_6573,
+    ];
+    let round = |v: &mut [u64; 4]| {
+        v[0] = v[0].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(13) ^ v[0];
+        v[0] = v[0].rotate_left(32);
+        v[2] = v[2].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(16) ^ v[2];
+        v[0] = v[0].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(21) ^ v[0];
+        v[2] = v[2].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(17) ^ v[2];
+        v[2] = v[2].rotate_left(32);
+    };
+    let mut chunks = data.chunks_exact(8);
+    for chunk in &mut chunks {
+        let m = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        v[3] ^= m;
+        for _ in 0..c {
+            round(&mut v);
+        }
+        v[0] ^= m;
+    }
+    let mut last = (data.len() as u64 & 0xff) << 56;
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        last |= u64::from(b) << (8 * i);
+    }
+    v[3] ^= last;
+    for _ in 0..c {
+        round(&mut v);
+    }
+    v[0] ^= last;
+    v[2] ^= 0xff;
+    for _ in 0..d {
+        round(&mut v);
+    }
+    v[0] ^ v[1] ^ v[2] ^ v[3]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H12: [u8; 8] = [21, 34, 86, 25, 23, 245, 223, 8];
+    const H10: [u8; 8] = [217, 74, 173, 226, 140, 140, 190, 191];
+
+    #[test]
+    fn source_hash_is_cpythons() {
+        // `_imp.source_hash(int.from_bytes(MAGIC_NUMBER, 'little'), b'x = 1\n')` of 3.12 and 3.10
+        let key = |v: PyVersion| u64::from(u32::from_le_bytes(v.pyc_magic().unwrap()));
+        let h12 = siphash(key(PyVersion::new(3, 12)), 0, b"x = 1\n", 1, 3);
+        let h10 = siphash(key(PyVersion::new(3, 10)), 0, b"x = 1\n", 2, 4);
+        assert_eq!(h12.to_le_bytes(), H12);
+        assert_eq!(h10.to_le_bytes(), H10);
+    }
 }
