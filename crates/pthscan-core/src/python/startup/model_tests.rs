@@ -506,3 +506,104 @@ fn a_symlink_to_a_directory_is_listed_through_it() {
         Some(crate::fs::Kind::Dir)
     );
 }
+
+// Regression cases from disagreements with the CPython oracle (tests/oracle in branch `oracle`).
+
+#[test]
+fn oracle_venv_without_pyvenv_cfg_uses_the_base_installation() {
+    let e = Env::new();
+    e.mkdir("venv/lib/python3.12/site-packages").mkdir(SP);
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.venv("3.12"));
+    assert_eq!(rel(&e, &s.paths()).last().unwrap(), SP);
+}
+
+#[test]
+fn oracle_venv_site_dir_processed_twice_without_system_site_too() {
+    let e = Env::new();
+    e.file("venv/pyvenv.cfg", "include-system-site-packages = false\n")
+        .file("venv/lib/python3.12/site-packages/a.pth", "import evil\n");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.venv("3.12"));
+    assert_eq!(s.pth.len(), 2);
+}
+
+#[test]
+fn oracle_an_exec_line_that_does_not_compile_ends_its_file() {
+    let e = Env::new();
+    e.file(
+        &format!("{SP}/a.pth"),
+        "import ok\nimport foo foo\nimport never\n",
+    )
+    .file(
+        "usr/lib/python3.6/site-packages/a.pth",
+        "import usercustomize;\\\nimport later\n",
+    )
+    .file(
+        "usr/lib/python3.8/site-packages/a.pth",
+        "import usercustomize;\\\nimport later\n",
+    );
+    let tree = e.tree();
+    let texts = |v: &str| -> Vec<String> {
+        compute(View::new(&tree), &e.interp(v))
+            .pth
+            .into_iter()
+            .map(|r| r.text)
+            .collect()
+    };
+    assert_eq!(texts("3.12"), ["import ok"]);
+    // 3.6 and 3.7 accept a continuation at the end of the source
+    assert_eq!(texts("3.6"), ["import usercustomize;\\", "import later"]);
+    assert!(texts("3.8").is_empty());
+}
+
+#[test]
+fn oracle_a_pth_that_is_not_utf8_stops_the_interpreter() {
+    let e = Env::new();
+    e.file(&format!("{SP}/a.pth"), b"import ok\n\xff\n".as_slice())
+        .file(
+            "usr/lib/python2.7/site-packages/a.pth",
+            b"import ok\n\xff\n".as_slice(),
+        );
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    assert_eq!(s.fatal.as_deref(), Some("UnicodeDecodeError"));
+    // the bad byte is in the first 8192-byte chunk: nothing of the file ran
+    assert!(s.pth.is_empty());
+    assert!(compute(View::new(&tree), &e.interp("2.7")).fatal.is_none());
+}
+
+#[test]
+fn oracle_path_records_name_the_directory_appended() {
+    let e = Env::new();
+    e.file(&format!("{SP}/a.pth"), "./vendor/\n")
+        .mkdir(&format!("{SP}/vendor"));
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    assert_eq!(s.pth[0].text, e.s(&format!("{SP}/vendor")));
+}
+
+#[test]
+fn oracle_fullwidth_import_names_fold_to_ascii() {
+    assert_eq!(
+        crate::python::imports::imported_modules("import ａｃｍｅ; x"),
+        ["acme"]
+    );
+}
+
+#[test]
+fn oracle_checked_hash_pyc_runs_when_its_hash_is_the_sources() {
+    let e = Env::new();
+    let v = PyVersion::new(3, 12);
+    let source = b"x = 1\n";
+    let key = u64::from(u32::from_le_bytes(v.pyc_magic().unwrap()));
+    let mut pyc = v.pyc_magic().unwrap().to_vec();
+    pyc.extend(3u32.to_le_bytes());
+    pyc.extend(super::pyc::siphash(key, 0, source, 1, 3).to_le_bytes());
+    e.file(&format!("{SP}/acme.py"), source)
+        .file(&format!("{SP}/__pycache__/acme.cpython-312.pyc"), pyc);
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    let r = Finder::new(View::new(&tree), &s).find("acme").unwrap();
+    assert_eq!(r.cached.unwrap().runs, PycRuns::HashMatches);
+}

@@ -527,7 +527,7 @@ impl Run<'_> {
                 continue;
             }
             if tested.starts_with("import ") || tested.starts_with("import\t") {
-                if super::syntax::syntax_error(tested).is_some() {
+                if super::syntax::syntax_error(tested, !v.at_least(3, 8)).is_some() {
                     // exec raises SyntaxError: up to 3.14 the rest of the file is ignored
                     if v.at_least(3, 15) {
                         continue;

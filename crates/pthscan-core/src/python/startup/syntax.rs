@@ -4,8 +4,9 @@
 //! says a line fails only when CPython's tokenizer or parser certainly rejects it, and lets
 //! anything it does not understand pass.
 
-/// Why `line` does not compile, or `None` when it may.
-pub fn syntax_error(line: &str) -> Option<&'static str> {
+/// Why `line` does not compile, or `None` when it may. `continuation_at_eof`: whether a
+/// backslash ending the source is accepted (3.6 and 3.7's tokenizer accept it).
+pub fn syntax_error(line: &str, continuation_at_eof: bool) -> Option<&'static str> {
     let body = line.strip_suffix('\n').unwrap_or(line);
     let mut statements: Vec<String> = vec![String::new()];
     let mut depth: i32 = 0;
@@ -60,7 +61,7 @@ pub fn syntax_error(line: &str) -> Option<&'static str> {
             ';' if depth == 0 => statements.push(String::new()),
             '\\' => {
                 // a line continuation needs a next line: at the end of the line it is EOF
-                if chars.peek().is_none() {
+                if chars.peek().is_none() && !continuation_at_eof {
                     return Some("unexpected EOF after a line continuation");
                 }
                 return None;
@@ -146,7 +147,7 @@ mod tests {
             "import ａｃｍｅ; x",
             "import os; x = '''a'''",
         ] {
-            assert_eq!(syntax_error(ok), None, "{ok:?}");
+            assert_eq!(syntax_error(ok, false), None, "{ok:?}");
         }
         for bad in [
             "import foo foo",
@@ -161,7 +162,8 @@ mod tests {
             "import ;x",
             "import os;; x",
         ] {
-            assert!(syntax_error(bad).is_some(), "{bad:?}");
+            assert!(syntax_error(bad, false).is_some(), "{bad:?}");
         }
+        assert_eq!(syntax_error("import foo;\\", true), None);
     }
 }
