@@ -24,7 +24,7 @@ pub fn imported_modules(code: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |name: &str| {
         let name = nfkc_identifier(name);
-        if is_dotted_identifier(&name) && !out.iter().any(|n| *n == name) {
+        if is_dotted_identifier(&name) && !out.contains(&name) {
             out.push(name);
         }
     };
