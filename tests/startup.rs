@@ -252,7 +252,8 @@ fn debug_startup_prints_the_model_in_the_oracle_shape() {
     assert_eq!(pth[0]["action"], "exec");
     assert_eq!(pth[0]["line"], 1);
     assert_eq!(pth[1]["action"], "path");
-    assert_eq!(pth[1]["text"], " vendor");
+    // a path record names the directory appended
+    assert_eq!(pth[1]["text"], s(&site.join(" vendor")));
     assert_eq!(json["modules"]["usercustomize"], serde_json::Value::Null);
     assert_eq!(json["modules"]["sitecustomize"]["kind"], "source");
     assert_eq!(
@@ -264,5 +265,37 @@ fn debug_startup_prints_the_model_in_the_oracle_shape() {
             .as_str()
             .unwrap()
             .contains("sys.path[4]")
+    );
+}
+
+#[test]
+fn where_the_version_is_unknown_a_finding_says_which_versions_run_it() {
+    // Debian's `lib/python3/dist-packages` names no X.Y: judged under 3.14 and 3.15 rules,
+    // which read ` vendor` differently
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    write(r, "usr/lib/python3/dist-packages/v.pth", " vendor\n");
+    write(
+        r,
+        "usr/lib/python3/dist-packages/ vendor/sitecustomize.py",
+        PAYLOAD,
+    );
+    let (json, _) = scan_json(r, &[]);
+    let f = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["location"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with(" vendor/sitecustomize.py")
+        })
+        .unwrap_or_else(|| panic!("{}", all_findings(&json)));
+    assert!(matches!(f["severity"].as_str(), Some("high" | "critical")));
+    assert_eq!(
+        f["runs_on"],
+        serde_json::json!(["<=3.12", "3.13-3.14"]),
+        "{f}"
     );
 }

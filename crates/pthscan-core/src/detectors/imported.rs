@@ -52,6 +52,8 @@ pub struct ModuleVerdict {
 #[derive(Debug, Default)]
 pub struct ModuleCache {
     by_path: HashMap<PathBuf, Rc<ModuleVerdict>>,
+    /// The generations whose import system loads the file, where the models differ.
+    runs: HashMap<PathBuf, Runs>,
     via: HashMap<PathBuf, Vec<String>>,
     order: Vec<PathBuf>,
 }
@@ -201,7 +203,17 @@ pub fn resolve(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
 fn resolve_with_model(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
     let view = View::new(ctx.tree);
     let mut files: Vec<PathBuf> = Vec::new();
+    let mut runs: HashMap<PathBuf, Runs> = HashMap::new();
+    let mut all = Runs::NEVER;
     for model in &ctx.startup {
+        let bits = if model.interpreter.version.at_least(3, 15) {
+            Runs::PY315
+        } else {
+            Runs::LEGACY
+                .union(Runs::LEGACY_UNPATCHED)
+                .union(Runs::PY313)
+        };
+        all = all.union(bits);
         let mut path = model.paths();
         for dir in &ctx.search_path {
             let live = ctx.live_path(dir);
@@ -213,10 +225,20 @@ fn resolve_with_model(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
         for r in finder.find_chain(name) {
             for file in r.runs() {
                 let disk = ctx.disk_path(&file);
-                if !files.contains(&disk) && ctx.tree.is_file(&disk) {
-                    files.push(disk);
+                if ctx.tree.is_file(&disk) {
+                    let entry = runs.entry(disk.clone()).or_default();
+                    *entry = entry.union(bits);
+                    if !files.contains(&disk) {
+                        files.push(disk);
+                    }
                 }
             }
+        }
+    }
+    let mut cache = ctx.modules.borrow_mut();
+    for (file, on) in runs {
+        if on != all {
+            cache.runs.insert(file, on);
         }
     }
     files
@@ -287,7 +309,7 @@ pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                 evidence: excerpt(text.trim(), EVIDENCE_CHARS),
                 signals: v.hits.clone(),
                 known_good: None,
-                runs_on: Runs::ALL,
+                runs_on: cache.runs.get(path).copied().unwrap_or(Runs::ALL),
                 sha256: v.sha256.clone(),
                 notes: via
                     .iter()
