@@ -299,3 +299,33 @@ fn where_the_version_is_unknown_a_finding_says_which_versions_run_it() {
         "{f}"
     );
 }
+
+#[test]
+fn a_path_line_into_tmp_with_a_leading_space_reaches_tmp_only_on_3_15() {
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    venv(r);
+    write(r, &format!("{SP}/x.pth"), " /tmp/.cache-x\n/tmp/.cache-y\n");
+    let (json, _) = scan_json(r, &[]);
+    let runs: Vec<(u64, serde_json::Value)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "PTH010")
+        .map(|f| {
+            (
+                f["location"]["line"].as_u64().unwrap(),
+                f["runs_on"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            (1, serde_json::json!(["3.15-3.17"])),
+            (2, serde_json::json!(["<=3.12", "3.13-3.14", "3.15-3.17"])),
+        ],
+        "{}",
+        all_findings(&json)
+    );
+}
