@@ -833,6 +833,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         env,
         search_path: env.site_dirs.clone(),
         startup: startup_models(tree, env),
+        finders: Default::default(),
         modules: RefCell::default(),
         diagnostics: RefCell::default(),
         startup_files: RefCell::default(),

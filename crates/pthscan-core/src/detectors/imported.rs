@@ -9,7 +9,6 @@ use pthscan_signatures::{Context, SignalHit};
 use super::{Ctx, EVIDENCE_CHARS, RuleDoc, describe_hits, line_at, line_text, raise};
 use crate::finding::{Finding, Location, Severity, excerpt};
 use crate::fs::Tree;
-use crate::python::startup::{Finder, View};
 use crate::python::{Runs, imports::imported_modules, stdlib};
 
 /// The rules of this detector.
@@ -196,17 +195,16 @@ pub fn resolve(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
     files
 }
 
-/// [`resolve`] with importlib's rules ([`Finder`]) over each modelled version's `sys.path`,
-/// then the directories this scan adds: the package `__init__`s and the module, and cached
-/// bytecode that may run instead of a source. Zip members are not read here (CUS rules judge
-/// a customize module in a zip).
+/// [`resolve`] with importlib's rules ([`Finder`](crate::python::startup::Finder)) over each
+/// modelled version's `sys.path`, then the directories this scan adds: the package
+/// `__init__`s and the module, and cached bytecode that may run instead of a source. Zip
+/// members are not read here (CUS rules judge a customize module in a zip).
 fn resolve_with_model(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
-    let view = View::new(ctx.tree);
     let mut files: Vec<PathBuf> = Vec::new();
     let mut runs: HashMap<PathBuf, Runs> = HashMap::new();
     let mut all = Runs::NEVER;
-    for model in &ctx.startup {
-        let bits = if model.interpreter.version.at_least(3, 15) {
+    for finder in ctx.finders() {
+        let bits = if finder.interpreter().version.at_least(3, 15) {
             Runs::PY315
         } else {
             Runs::LEGACY
@@ -214,14 +212,6 @@ fn resolve_with_model(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
                 .union(Runs::PY313)
         };
         all = all.union(bits);
-        let mut path = model.paths();
-        for dir in &ctx.search_path {
-            let live = ctx.live_path(dir);
-            if !path.contains(&live) {
-                path.push(live);
-            }
-        }
-        let finder = Finder::over(view, &model.interpreter, path);
         for r in finder.find_chain(name) {
             for file in r.runs() {
                 let disk = ctx.disk_path(&file);

@@ -91,6 +91,10 @@ pub struct Ctx<'a> {
     /// The start-up model of each interpreter version this environment is judged for (none
     /// for an artifact or a place whose interpreter is not known): what importlib resolves.
     pub startup: Vec<crate::python::startup::Startup>,
+    /// One finder per start-up model, over its `sys.path` and then [`Ctx::search_path`]:
+    /// built when first asked (after the search path is complete), so that directory
+    /// listings are read once per environment, not once per module.
+    pub finders: std::cell::OnceCell<Vec<crate::python::startup::Finder<'a>>>,
     /// Module judgments made so far, by file.
     pub modules: RefCell<imported::ModuleCache>,
     /// Problems met.
@@ -177,6 +181,28 @@ pub const STARTUP_HELD: u64 = 24 << 20;
 /// several times its size in memory: it is read up to this much (or `--max-file-size`, if
 /// lower). The LiteLLM hook was 34 KB.
 pub const STARTUP_CAP: u64 = 8 << 20;
+
+impl<'a> Ctx<'a> {
+    /// The finders of the start-up models (see [`Ctx::finders`]).
+    pub fn finders(&self) -> &[crate::python::startup::Finder<'a>] {
+        self.finders.get_or_init(|| {
+            let view = crate::python::startup::View::new(self.tree);
+            self.startup
+                .iter()
+                .map(|model| {
+                    let mut path = model.paths();
+                    for dir in &self.search_path {
+                        let live = self.live_path(dir);
+                        if !path.contains(&live) {
+                            path.push(live);
+                        }
+                    }
+                    crate::python::startup::Finder::over(view, &model.interpreter, path)
+                })
+                .collect()
+        })
+    }
+}
 
 impl Ctx<'_> {
     /// `path` as the scanned system sees it: inside an image mounted at `--root`, without the

@@ -179,6 +179,11 @@ impl<'a> Finder<'a> {
         found
     }
 
+    /// The interpreter it resolves for.
+    pub fn interpreter(&self) -> &Interpreter {
+        &self.interp
+    }
+
     /// What the finder could not see whole so far (zips on the path past their caps).
     pub fn cut(&self) -> Vec<String> {
         self.cut.borrow().clone()
