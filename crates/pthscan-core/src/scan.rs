@@ -866,15 +866,15 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
     for model in &ctx.startup {
         for entry in &model.sys_path {
             use crate::python::startup::Why;
-            let on_site_side = matches!(
-                entry.why,
-                Why::VenvSite
-                    | Why::UserSite
-                    | Why::SystemSite
-                    | Why::PthLine { .. }
-                    | Why::PythonPath
-            );
+            // another installation's site directories (a venv's base) are judged as their own
+            // environment, not again under each venv that includes them
             let disk = ctx.disk_path(&entry.path);
+            let on_site_side = match entry.why {
+                Why::PthLine { ref file, .. } => ctx.disk_path(file).starts_with(&env.root),
+                Why::PythonPath => true,
+                Why::VenvSite | Why::UserSite | Why::SystemSite => disk.starts_with(&env.root),
+                _ => false,
+            };
             if on_site_side
                 && disk.starts_with(tree.root())
                 && !model_dirs.contains(&disk)
