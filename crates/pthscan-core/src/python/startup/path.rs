@@ -254,7 +254,7 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
         return run.out;
     }
     if let Some(cfg) = &cfg {
-        run.add_site_packages(std::slice::from_ref(&prefix), Why::VenvSite);
+        run.add_site_packages(std::slice::from_ref(&prefix), Some(&prefix));
         if cfg.system_site == "true" {
             prefixes = vec![prefix.clone(), base.clone(), base.clone()];
         } else {
@@ -281,12 +281,8 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
         }
     }
     run.out.usercustomize = enable_user;
-    let system_why = if cfg.is_some() {
-        Why::VenvSite
-    } else {
-        Why::SystemSite
-    };
-    run.add_site_packages_for(&prefixes, &prefix, cfg.is_some(), system_why);
+    let venv = cfg.is_some().then_some(prefix.as_str());
+    run.add_site_packages(&prefixes, venv);
     run.out
 }
 
@@ -376,31 +372,21 @@ impl Run<'_> {
             .collect()
     }
 
-    fn add_site_packages(&mut self, prefixes: &[String], why: Why) {
-        let venv_prefix = prefixes.first().cloned().unwrap_or_default();
-        self.add_site_packages_for(prefixes, &venv_prefix, true, why);
-    }
-
     /// `addsitepackages(known_paths, prefixes)`: each prefix once, each of its site
-    /// directories that is a directory.
-    fn add_site_packages_for(
-        &mut self,
-        prefixes: &[String],
-        venv_prefix: &str,
-        in_venv: bool,
-        why: Why,
-    ) {
+    /// directories that is a directory. `venv`: the venv's prefix, whose site directories are
+    /// the upstream ones even on Debian.
+    fn add_site_packages(&mut self, prefixes: &[String], venv: Option<&str>) {
         let mut seen: Vec<&String> = Vec::new();
         for prefix in prefixes {
             if prefix.is_empty() || seen.contains(&prefix) {
                 continue;
             }
             seen.push(prefix);
-            let is_venv_prefix = in_venv && prefix == venv_prefix;
-            for dir in self.site_packages(prefix, is_venv_prefix) {
+            let is_venv = venv == Some(prefix.as_str());
+            for dir in self.site_packages(prefix, is_venv) {
                 if self.view.is_dir(Path::new(&dir)) {
-                    let why = if is_venv_prefix {
-                        why.clone()
+                    let why = if is_venv {
+                        Why::VenvSite
                     } else {
                         Why::SystemSite
                     };
