@@ -607,3 +607,18 @@ fn oracle_checked_hash_pyc_runs_when_its_hash_is_the_sources() {
     let r = Finder::new(View::new(&tree), &s).find("acme").unwrap();
     assert_eq!(r.cached.unwrap().runs, PycRuns::HashMatches);
 }
+
+#[test]
+fn python27_appends_a_site_dir_again_for_a_blank_or_dot_path_line() {
+    // 2.7's addsitedir does not remember the directory, and its addpackage skips no blank line
+    let e = Env::new();
+    e.file("usr/lib/python2.7/site-packages/a.pth", "\n.\n");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("2.7"));
+    let sp = "usr/lib/python2.7/site-packages".to_string();
+    assert_eq!(rel(&e, &s.paths())[6..], [sp.clone(), sp]);
+    // 3.x remembers it
+    e.file(&format!("{SP}/a.pth"), "\n.\n");
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    assert_eq!(rel(&e, &s.paths())[3..], [SP]);
+}

@@ -403,7 +403,11 @@ impl Run<'_> {
         }
         let dir = normpath(dir);
         if !self.known.contains(&dir) {
-            self.known.push(dir.clone());
+            // 2.7's addsitedir appends the directory without remembering it: a later path line
+            // naming it (a blank line, `.`) appends it again
+            if self.interp.version.major == 3 {
+                self.known.push(dir.clone());
+            }
             self.out.sys_path.push(PathEntry {
                 path: PathBuf::from(&dir),
                 why,
@@ -509,7 +513,9 @@ impl Run<'_> {
             } else {
                 &line
             };
-            if tested.starts_with('#') || strip(v, tested).is_empty() {
+            // 2.7 does not skip blank lines: one names the site directory itself, which its
+            // addsitedir did not remember, and appends it again
+            if tested.starts_with('#') || (v.major == 3 && strip(v, tested).is_empty()) {
                 continue;
             }
             if tested.starts_with("import ") || tested.starts_with("import\t") {
