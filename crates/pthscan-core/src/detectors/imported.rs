@@ -8,7 +8,6 @@ use pthscan_signatures::{Context, SignalHit};
 
 use super::{Ctx, EVIDENCE_CHARS, RuleDoc, describe_hits, line_at, line_text, raise};
 use crate::finding::{Finding, Location, Severity, excerpt};
-use crate::fs::Tree;
 use crate::python::{Runs, imports::imported_modules, stdlib};
 
 /// The rules of this detector.
@@ -17,8 +16,10 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
     title: "module run by a start-up hook carries suspicious code",
     what: "A module that an executable `.pth` line, a `.start` entry point or a \
            sitecustomize imports, resolved in the same environment (site directories and the \
-           directories `.pth` path lines add), with the signals it carries. Modules it imports in \
-           turn are followed one more level.",
+           directories `.pth` path lines add) by importlib's own rules for the interpreter's \
+           version, cached bytecode that runs instead of a source included, with the signals it \
+           carries. What it imports is followed to the end within the environment, up to a bound \
+           on the modules one hook pulls in, which is reported when reached.",
     why: "A harmless-looking `import _shim` line is all an attacker needs in the `.pth` file: \
           the payload sits in `_shim.py`, where a scanner that reads only hook files never looks.",
     example: "sysmon_telemetry.pth: `import _sysmon_init`; _sysmon_init.py reads ~/.aws/credentials \
@@ -163,42 +164,15 @@ fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict
 }
 
 /// The files that run when `name` (dotted) is imported: each package's `__init__` and the
-/// module itself, found the way the import system's path finder does (package directory,
-/// then extension module, source, sourceless bytecode), first search-path entry first.
+/// module itself, found by importlib's rules ([`Finder`](crate::python::startup::Finder)) over
+/// each modelled version's `sys.path` and then the directories this scan adds (package
+/// directory with every loader suffix, module file, namespace portions across the path, zips),
+/// and cached bytecode that may run instead of a source. Zip members are not read here (the
+/// CUS rules judge a customize module in a zip).
 pub fn resolve(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
-    if !ctx.startup.is_empty() {
-        return resolve_with_model(ctx, name);
-    }
-    let mut files = Vec::new();
-    let mut dirs: Vec<PathBuf> = ctx.search_path.clone();
-    for part in name.split('.') {
-        let mut next_dirs = Vec::new();
-        for dir in &dirs {
-            if let Some(found) = find_in(ctx.tree, dir, part) {
-                match found {
-                    Found::Package { dir, init } => {
-                        files.extend(init);
-                        next_dirs.push(dir);
-                    }
-                    Found::Module(file) => {
-                        files.push(file);
-                    }
-                }
-                break;
-            }
-        }
-        if next_dirs.is_empty() {
-            break;
-        }
-        dirs = next_dirs;
-    }
-    files
+    resolve_with_model(ctx, name)
 }
 
-/// [`resolve`] with importlib's rules ([`Finder`](crate::python::startup::Finder)) over each
-/// modelled version's `sys.path`, then the directories this scan adds: the package
-/// `__init__`s and the module, and cached bytecode that may run instead of a source. Zip
-/// members are not read here (CUS rules judge a customize module in a zip).
 fn resolve_with_model(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = Vec::new();
     let mut runs: HashMap<PathBuf, Runs> = HashMap::new();
@@ -232,38 +206,6 @@ fn resolve_with_model(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
         }
     }
     files
-}
-
-enum Found {
-    Package { dir: PathBuf, init: Option<PathBuf> },
-    Module(PathBuf),
-}
-
-fn find_in(tree: &dyn Tree, dir: &Path, part: &str) -> Option<Found> {
-    let pkg = dir.join(part);
-    if tree.is_dir(&pkg) {
-        let init = ["__init__.py", "__init__.pyc"]
-            .iter()
-            .map(|f| pkg.join(f))
-            .find(|f| tree.is_file(f));
-        return Some(Found::Package { dir: pkg, init });
-    }
-    let entries = tree.list(dir).ok()?;
-    let mut source = None;
-    let mut bytecode = None;
-    for e in entries {
-        let Some(rest) = e.name.strip_prefix(part).and_then(|r| r.strip_prefix('.')) else {
-            continue;
-        };
-        if rest == "so" || rest == "pyd" || rest.ends_with(".so") || rest.ends_with(".pyd") {
-            return Some(Found::Module(e.path));
-        } else if rest == "py" {
-            source = Some(e.path);
-        } else if rest == "pyc" {
-            bytecode = Some(e.path);
-        }
-    }
-    source.or(bytecode).map(Found::Module)
 }
 
 /// IMP001 findings: every judged module with a signal at `low` or above.

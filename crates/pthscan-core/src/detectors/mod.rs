@@ -185,19 +185,33 @@ pub const STARTUP_CAP: u64 = 8 << 20;
 impl<'a> Ctx<'a> {
     /// The finders of the start-up models (see [`Ctx::finders`]).
     pub fn finders(&self) -> &[crate::python::startup::Finder<'a>] {
+        use crate::python::startup::{Finder, Interpreter, PyVersion, View};
         self.finders.get_or_init(|| {
-            let view = crate::python::startup::View::new(self.tree);
+            let view = View::new(self.tree);
+            let search: Vec<PathBuf> = self.search_path.iter().map(|d| self.live_path(d)).collect();
+            if self.startup.is_empty() {
+                // no interpreter layout (a user site alone, an artifact): importlib's rules
+                // over the search path, for the environment's version or every version
+                let versions: Vec<PyVersion> =
+                    match self.env.python.as_deref().and_then(PyVersion::parse) {
+                        Some(v) => vec![v],
+                        None => PyVersion::KNOWN[1..].to_vec(),
+                    };
+                return versions
+                    .into_iter()
+                    .map(|v| Finder::over(view, &Interpreter::new(v, "/"), search.clone()))
+                    .collect();
+            }
             self.startup
                 .iter()
                 .map(|model| {
                     let mut path = model.paths();
-                    for dir in &self.search_path {
-                        let live = self.live_path(dir);
-                        if !path.contains(&live) {
-                            path.push(live);
+                    for live in &search {
+                        if !path.contains(live) {
+                            path.push(live.clone());
                         }
                     }
-                    crate::python::startup::Finder::over(view, &model.interpreter, path)
+                    Finder::over(view, &model.interpreter, path)
                 })
                 .collect()
         })
