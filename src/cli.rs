@@ -144,6 +144,14 @@ pub enum Command {
         #[command(flatten)]
         scan: ScanArgs,
     },
+    /// Print the start-up model of one interpreter as JSON: `sys.path`, the `.pth` lines run
+    /// or added, the file each module resolves to. For the differential test against CPython.
+    #[command(hide = true)]
+    DebugStartup {
+        /// The interpreter and environment to model, as JSON (`version`, `prefix`, `kind`, …).
+        #[arg(long, value_name = "FILE")]
+        spec: PathBuf,
+    },
 }
 
 /// Output formats.

@@ -41,6 +41,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
             )),
         };
     }
+    if let Some(Command::DebugStartup { spec }) = &args.command {
+        let text = std::fs::read_to_string(spec)
+            .with_context(|| format!("cannot read `{}`", spec.display()))?;
+        let mut out = std::io::stdout().lock();
+        render::startup::debug_startup(&text, &mut out, &mut std::io::stderr().lock())?;
+        return Ok(ExitCode::from(EXIT_CLEAN));
+    }
     let (scan, baseline_out) = match &args.command {
         Some(Command::Baseline { output, scan }) => (scan, Some(output)),
         _ => (&args.scan, None),

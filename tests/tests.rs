@@ -8,6 +8,7 @@ mod host;
 mod hostile;
 mod policy;
 mod sandbox;
+mod startup;
 mod util;
 
 use std::os::unix::fs::symlink;

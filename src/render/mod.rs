@@ -4,6 +4,7 @@ pub mod explain;
 pub mod json;
 pub mod jsonl;
 pub mod sarif;
+pub mod startup;
 pub mod text;
 
 use pthscan_core::{ScanReport, Severity};

@@ -875,6 +875,8 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         system_owned: &work.system_owned,
         env,
         search_path: env.site_dirs.clone(),
+        startup: startup_models(tree, env),
+        finders: Default::default(),
         modules: RefCell::default(),
         diagnostics: RefCell::default(),
         startup_files: RefCell::default(),
@@ -893,11 +895,41 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
                 let disk = ctx.disk_path(&detectors::pth_paths::target(&live_site, &line.text));
                 if disk.starts_with(tree.root())
                     && !ctx.search_path.contains(&disk)
-                    && tree.is_dir(&disk)
+                    && tree.kind_followed(&disk) == Some(Kind::Dir)
                 {
                     ctx.search_path.push(disk);
                 }
             }
+        }
+    }
+    // the model's sys.path: site directories as `site` finds them (through symlinks), and what
+    // path lines add as each version reads them (` vendor` is `site-packages/ vendor` up to
+    // 3.14), in order; zips on it are searched by the finder
+    let mut model_dirs: Vec<PathBuf> = Vec::new();
+    for model in &ctx.startup {
+        for entry in &model.sys_path {
+            use crate::python::startup::Why;
+            // another installation's site directories (a venv's base) are judged as their own
+            // environment, not again under each venv that includes them
+            let disk = ctx.disk_path(&entry.path);
+            let on_site_side = match entry.why {
+                Why::PthLine { ref file, .. } => ctx.disk_path(file).starts_with(&env.root),
+                Why::PythonPath => true,
+                Why::VenvSite | Why::UserSite | Why::SystemSite => disk.starts_with(&env.root),
+                _ => false,
+            };
+            if on_site_side
+                && disk.starts_with(tree.root())
+                && !model_dirs.contains(&disk)
+                && tree.kind_followed(&disk) == Some(Kind::Dir)
+            {
+                model_dirs.push(disk);
+            }
+        }
+    }
+    for dir in model_dirs {
+        if !ctx.search_path.contains(&dir) {
+            ctx.search_path.push(dir);
         }
     }
     // Phase 2: judge.
@@ -948,6 +980,9 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         hooks += found.len();
         findings.extend(found);
     }
+    let found = detectors::customize::judge_model(&ctx);
+    hooks += found.len();
+    findings.extend(found);
     findings.extend(detectors::imported::findings(&ctx));
 
     // Phase 3: installed distributions against the IOC tables, installed files against the
@@ -1300,6 +1335,39 @@ fn file_sha256(tree: &dyn Tree, path: &Path) -> Option<String> {
     tree.read_windows(path, 1 << 20, 0, &mut |_, bytes| hasher.update(bytes))
         .ok()?;
     Some(format!("{:x}", hasher.finalize()))
+}
+
+/// The start-up models an environment is judged under: its own version where known, else a
+/// 3.14 and a 3.15 reading (path lines `rstrip()`ed, then stripped). None for what has no
+/// interpreter layout (a user site alone, an artifact, loose files).
+fn startup_models(tree: &dyn Tree, env: &Environment) -> Vec<crate::python::startup::Startup> {
+    use crate::python::startup::{self, InstallKind, Interpreter, Layout, PyVersion, View};
+    let kind = match env.kind {
+        discovery::EnvKind::Venv => InstallKind::Venv,
+        discovery::EnvKind::Interpreter | discovery::EnvKind::Conda => InstallKind::System,
+        _ => return Vec::new(),
+    };
+    let versions: Vec<PyVersion> = match env.python.as_deref().and_then(PyVersion::parse) {
+        Some(v) => vec![v],
+        None => vec![PyVersion::new(3, 14), PyVersion::new(3, 15)],
+    };
+    let view = View::new(tree);
+    let prefix = detectors::live_path(tree, &env.root);
+    versions
+        .into_iter()
+        .map(|v| {
+            let mut interp = Interpreter::new(v, &prefix);
+            interp.kind = kind;
+            let lib64 = format!("lib64/python{}", v.dotted());
+            if view.is_dir(&prefix.join(&lib64)) {
+                interp.platlibdir = "lib64".into();
+            }
+            if env.site_dirs.iter().any(|d| d.ends_with("dist-packages")) {
+                interp.layout = Layout::Debian;
+            }
+            startup::path::compute(view, &interp)
+        })
+        .collect()
 }
 
 fn read_site_dir(ctx: &Ctx<'_>, dir: &Path) -> SiteHooks {

@@ -101,7 +101,10 @@ pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
             },
             _ => path,
         };
-        out.extend(judge_file(ctx, &file, base, form));
+        out.extend(judge_file(ctx, &file, base, form).map(|mut f| {
+            f.runs_on = super::runs_on_path(ctx, dir);
+            f
+        }));
     }
     out
 }
@@ -114,9 +117,131 @@ enum Form {
     Extension,
 }
 
+/// The customize modules importlib finds only by its own rules, under each modelled version:
+/// one in a zip on `sys.path` (the standard library zip, a path line naming an archive), and
+/// cached bytecode in `__pycache__` that runs instead of a `sitecustomize.py` (an
+/// unchecked-hash `.pyc` runs whatever the source says).
+pub fn judge_model(ctx: &Ctx<'_>) -> Vec<Finding> {
+    use crate::python::startup::{Finder, ModKind, View};
+    let view = View::new(ctx.tree);
+    let mut out: Vec<Finding> = Vec::new();
+    let mut done: Vec<PathBuf> = Vec::new();
+    for model in &ctx.startup {
+        for cut in &model.cut {
+            ctx.diagnostics
+                .borrow_mut()
+                .push(Diagnostic::incomplete(&ctx.env.root, cut.clone()));
+        }
+        let finder = Finder::new(view, model);
+        for base in NAMES {
+            if base == "usercustomize" && !model.usercustomize {
+                continue;
+            }
+            let Some(r) = finder.find(base) else {
+                continue;
+            };
+            let version = model.interpreter.version;
+            if r.kind == ModKind::Zip {
+                let disk = ctx.disk_path(&r.file);
+                if done.contains(&disk) {
+                    continue;
+                }
+                done.push(disk.clone());
+                if let Some(data) = read_zip_member(ctx, &r) {
+                    let form = if r.file.extension().is_some_and(|e| e == "py") {
+                        Form::Source
+                    } else {
+                        Form::Bytecode
+                    };
+                    let mut f = judge_data(ctx, &disk, base, form, data, true);
+                    f.severity = f.severity.max(Severity::High);
+                    f.message = format!("{} (in a zip on sys.path)", f.message);
+                    f.notes.push(format!("runs on {version}: {}", r.origin()));
+                    out.push(f);
+                }
+                continue;
+            }
+            if let Some(cached) = r.cached.as_ref().filter(|c| c.runs.may_run()) {
+                let disk = ctx.disk_path(&cached.path);
+                if done.contains(&disk) {
+                    continue;
+                }
+                done.push(disk.clone());
+                if let Some(mut f) = judge_file(ctx, &disk, base, Form::Bytecode) {
+                    f.message = format!(
+                        "cached {base} bytecode may run instead of `{}`",
+                        display_path(&ctx.disk_path(&r.file))
+                    );
+                    f.notes
+                        .push(format!("runs on {version}: {}", cached.runs.describe()));
+                    out.push(f);
+                }
+            }
+        }
+        for cut in finder.cut() {
+            ctx.diagnostics
+                .borrow_mut()
+                .push(Diagnostic::incomplete(&ctx.env.root, cut));
+        }
+    }
+    out
+}
+
+/// The bytes of a module found in a zip on the path, read through the tree and the archive
+/// reader's limits.
+fn read_zip_member(
+    ctx: &Ctx<'_>,
+    r: &crate::python::startup::Resolution,
+) -> Option<crate::fs::FileBytes> {
+    let archive = ctx.disk_path(
+        r.file
+            .ancestors()
+            .find(|a| ctx.tree.kind_followed(&ctx.disk_path(a)) == Some(Kind::File))?,
+    );
+    let live_archive = ctx.live_path(&archive);
+    let member = r.file.strip_prefix(&live_archive).ok()?.to_path_buf();
+    let bytes = ctx.read_whole(&archive)?;
+    let limits = crate::sources::archive::Limits::new(super::STARTUP_CAP);
+    let listing = crate::sources::archive::read_zip(&bytes.bytes, &limits, &|p, _| p == member);
+    listing
+        .members
+        .into_iter()
+        .find_map(|m| match (m.path, m.entry) {
+            (
+                Some(p),
+                crate::sources::archive::Entry::File {
+                    data: Some(d),
+                    size,
+                },
+            ) if p == member => Some(crate::fs::FileBytes {
+                sha256: crate::fs::sha256_hex(&d),
+                bytes: d.to_vec(),
+                size,
+                truncated: (d.len() as u64) < size,
+            }),
+            _ => None,
+        })
+}
+
 fn judge_file(ctx: &Ctx<'_>, file: &Path, base: &str, form: Form) -> Option<Finding> {
     let data = ctx.read(file)?;
-    let is_source = file.extension().is_some_and(|e| e == "py");
+    Some(judge_data(ctx, file, base, form, data, false))
+}
+
+fn judge_data(
+    ctx: &Ctx<'_>,
+    file: &Path,
+    base: &str,
+    form: Form,
+    data: crate::fs::FileBytes,
+    held: bool,
+) -> Finding {
+    if held {
+        ctx.startup_files
+            .borrow_mut()
+            .push((file.to_path_buf(), data.clone()));
+    }
+    let is_source = form == Form::Source || file.extension().is_some_and(|e| e == "py");
     let (rule, floor) = match (form, is_source) {
         (Form::Extension, _) => ("CUS003", Severity::High),
         (_, false) => ("CUS002", Severity::High),
@@ -142,7 +267,16 @@ fn judge_file(ctx: &Ctx<'_>, file: &Path, base: &str, form: Form) -> Option<Find
     }
     if is_source {
         let via = format!("`{}`", display_path(file));
-        for m in judge_imports(ctx, &text, if known.is_some() { 1 } else { 2 }, &via) {
+        for m in judge_imports(
+            ctx,
+            &text,
+            if known.is_some() {
+                1
+            } else {
+                super::imported::FOLLOW_DEPTH
+            },
+            &via,
+        ) {
             severity = severity.max(super::lift(m.severity, known.is_some()));
             if m.severity >= Severity::Low {
                 notes.push(format!(
@@ -186,7 +320,7 @@ fn judge_file(ctx: &Ctx<'_>, file: &Path, base: &str, form: Form) -> Option<Find
         None if hits.is_empty() => what,
         None => format!("{what} and {}", describe_hits(&hits)),
     };
-    Some(Finding {
+    Finding {
         rule: rule.into(),
         severity,
         location: Location {
@@ -202,5 +336,5 @@ fn judge_file(ctx: &Ctx<'_>, file: &Path, base: &str, form: Form) -> Option<Find
         sha256: data.sha256,
         notes,
         ..Default::default()
-    })
+    }
 }

@@ -8,7 +8,6 @@ use pthscan_signatures::{Context, SignalHit};
 
 use super::{Ctx, EVIDENCE_CHARS, RuleDoc, describe_hits, line_at, line_text, raise};
 use crate::finding::{Finding, Location, Severity, excerpt};
-use crate::fs::Tree;
 use crate::python::{Runs, imports::imported_modules, stdlib};
 
 /// The rules of this detector.
@@ -17,8 +16,10 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
     title: "module run by a start-up hook carries suspicious code",
     what: "A module that an executable `.pth` line, a `.start` entry point or a \
            sitecustomize imports, resolved in the same environment (site directories and the \
-           directories `.pth` path lines add), with the signals it carries. Modules it imports in \
-           turn are followed one more level.",
+           directories `.pth` path lines add) by importlib's own rules for the interpreter's \
+           version, cached bytecode that runs instead of a source included, with the signals it \
+           carries. What it imports is followed to the end within the environment, up to a bound \
+           on the modules one hook pulls in, which is reported when reached.",
     why: "A harmless-looking `import _shim` line is all an attacker needs in the `.pth` file: \
           the payload sits in `_shim.py`, where a scanner that reads only hook files never looks.",
     example: "sysmon_telemetry.pth: `import _sysmon_init`; _sysmon_init.py reads ~/.aws/credentials \
@@ -51,12 +52,19 @@ pub struct ModuleVerdict {
 #[derive(Debug, Default)]
 pub struct ModuleCache {
     by_path: HashMap<PathBuf, Rc<ModuleVerdict>>,
+    /// The generations whose import system loads the file, where the models differ.
+    runs: HashMap<PathBuf, Runs>,
     via: HashMap<PathBuf, Vec<String>>,
     order: Vec<PathBuf>,
 }
 
-/// How many modules one hook may pull in (a guard against pathological import graphs).
-const MAX_MODULES_PER_HOOK: usize = 64;
+/// How many modules one hook may pull in (a guard against pathological import graphs); a
+/// hook that reaches it is reported as not followed to the end.
+pub const MAX_MODULES_PER_HOOK: usize = 256;
+
+/// How deep a hook's imports are followed: far enough to reach the end of any real chain
+/// within the environment, the module bound being what stops a pathological one.
+pub const FOLLOW_DEPTH: usize = 32;
 
 /// Resolves and judges the modules `code` imports, following each module's own imports
 /// `depth - 1` more levels. `via` names the hook, for the report.
@@ -66,12 +74,19 @@ pub fn judge_imports(ctx: &Ctx<'_>, code: &str, depth: usize, via: &str) -> Vec<
         .into_iter()
         .map(|m| (m, depth))
         .collect();
+    let mut seen: Vec<String> = Vec::new();
+    let mut cut = false;
     while let Some((name, depth)) = queue.pop() {
-        if depth == 0 || out.len() >= MAX_MODULES_PER_HOOK {
+        if depth == 0 || seen.contains(&name) {
             continue;
         }
+        if out.len() >= MAX_MODULES_PER_HOOK {
+            cut = true;
+            break;
+        }
+        seen.push(name.clone());
         let top = name.split('.').next().unwrap_or(&name);
-        if stdlib::is_stdlib(top) {
+        if is_stdlib(ctx, top) {
             continue;
         }
         for file in resolve(ctx, &name) {
@@ -91,7 +106,27 @@ pub fn judge_imports(ctx: &Ctx<'_>, code: &str, depth: usize, via: &str) -> Vec<
             out.push(verdict);
         }
     }
+    if cut {
+        ctx.diagnostics.borrow_mut().push(crate::diagnostic::Diagnostic::incomplete(
+            &ctx.env.root,
+            format!(
+                "{via} imports more than {MAX_MODULES_PER_HOOK} modules: the rest of what it imports was not followed"
+            ),
+        ));
+    }
     out
+}
+
+/// Whether `top` is the standard library's on every version this environment is judged for
+/// (`asyncore` is not on 3.12, `_winapi` never on Linux): such an import runs the
+/// interpreter's own code, found on `sys.path` before any site directory.
+fn is_stdlib(ctx: &Ctx<'_>, top: &str) -> bool {
+    if ctx.startup.is_empty() {
+        return stdlib::is_stdlib(top);
+    }
+    ctx.startup
+        .iter()
+        .all(|m| stdlib::is_stdlib_for(top, m.interpreter.version))
 }
 
 fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict>> {
@@ -129,65 +164,48 @@ fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict
 }
 
 /// The files that run when `name` (dotted) is imported: each package's `__init__` and the
-/// module itself, found the way the import system's path finder does (package directory,
-/// then extension module, source, sourceless bytecode), first search-path entry first.
+/// module itself, found by importlib's rules ([`Finder`](crate::python::startup::Finder)) over
+/// each modelled version's `sys.path` and then the directories this scan adds (package
+/// directory with every loader suffix, module file, namespace portions across the path, zips),
+/// and cached bytecode that may run instead of a source. Zip members are not read here (the
+/// CUS rules judge a customize module in a zip).
 pub fn resolve(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut dirs: Vec<PathBuf> = ctx.search_path.clone();
-    for part in name.split('.') {
-        let mut next_dirs = Vec::new();
-        for dir in &dirs {
-            if let Some(found) = find_in(ctx.tree, dir, part) {
-                match found {
-                    Found::Package { dir, init } => {
-                        files.extend(init);
-                        next_dirs.push(dir);
-                    }
-                    Found::Module(file) => {
-                        files.push(file);
+    resolve_with_model(ctx, name)
+}
+
+fn resolve_with_model(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut runs: HashMap<PathBuf, Runs> = HashMap::new();
+    let mut all = Runs::NEVER;
+    for finder in ctx.finders() {
+        let bits = if finder.interpreter().version.at_least(3, 15) {
+            Runs::PY315
+        } else {
+            Runs::LEGACY
+                .union(Runs::LEGACY_UNPATCHED)
+                .union(Runs::PY313)
+        };
+        all = all.union(bits);
+        for r in finder.find_chain(name) {
+            for file in r.runs() {
+                let disk = ctx.disk_path(&file);
+                if ctx.tree.is_file(&disk) {
+                    let entry = runs.entry(disk.clone()).or_default();
+                    *entry = entry.union(bits);
+                    if !files.contains(&disk) {
+                        files.push(disk);
                     }
                 }
-                break;
             }
         }
-        if next_dirs.is_empty() {
-            break;
+    }
+    let mut cache = ctx.modules.borrow_mut();
+    for (file, on) in runs {
+        if on != all {
+            cache.runs.insert(file, on);
         }
-        dirs = next_dirs;
     }
     files
-}
-
-enum Found {
-    Package { dir: PathBuf, init: Option<PathBuf> },
-    Module(PathBuf),
-}
-
-fn find_in(tree: &dyn Tree, dir: &Path, part: &str) -> Option<Found> {
-    let pkg = dir.join(part);
-    if tree.is_dir(&pkg) {
-        let init = ["__init__.py", "__init__.pyc"]
-            .iter()
-            .map(|f| pkg.join(f))
-            .find(|f| tree.is_file(f));
-        return Some(Found::Package { dir: pkg, init });
-    }
-    let entries = tree.list(dir).ok()?;
-    let mut source = None;
-    let mut bytecode = None;
-    for e in entries {
-        let Some(rest) = e.name.strip_prefix(part).and_then(|r| r.strip_prefix('.')) else {
-            continue;
-        };
-        if rest == "so" || rest == "pyd" || rest.ends_with(".so") || rest.ends_with(".pyd") {
-            return Some(Found::Module(e.path));
-        } else if rest == "py" {
-            source = Some(e.path);
-        } else if rest == "pyc" {
-            bytecode = Some(e.path);
-        }
-    }
-    source.or(bytecode).map(Found::Module)
 }
 
 /// IMP001 findings: every judged module with a signal at `low` or above.
@@ -223,7 +241,7 @@ pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                 evidence: excerpt(text.trim(), EVIDENCE_CHARS),
                 signals: v.hits.clone(),
                 known_good: None,
-                runs_on: Runs::ALL,
+                runs_on: cache.runs.get(path).copied().unwrap_or(Runs::ALL),
                 sha256: v.sha256.clone(),
                 notes: via
                     .iter()

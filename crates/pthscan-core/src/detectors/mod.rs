@@ -88,6 +88,13 @@ pub struct Ctx<'a> {
     /// `sys.path` as start-up leaves it, as far as it lies inside the scanned root: the site
     /// directories, then the directories `.pth` path lines add.
     pub search_path: Vec<PathBuf>,
+    /// The start-up model of each interpreter version this environment is judged for (none
+    /// for an artifact or a place whose interpreter is not known): what importlib resolves.
+    pub startup: Vec<crate::python::startup::Startup>,
+    /// One finder per start-up model, over its `sys.path` and then [`Ctx::search_path`]:
+    /// built when first asked (after the search path is complete), so that directory
+    /// listings are read once per environment, not once per module.
+    pub finders: std::cell::OnceCell<Vec<crate::python::startup::Finder<'a>>>,
     /// Module judgments made so far, by file.
     pub modules: RefCell<imported::ModuleCache>,
     /// Problems met.
@@ -175,6 +182,42 @@ pub const STARTUP_HELD: u64 = 24 << 20;
 /// lower). The LiteLLM hook was 34 KB.
 pub const STARTUP_CAP: u64 = 8 << 20;
 
+impl<'a> Ctx<'a> {
+    /// The finders of the start-up models (see [`Ctx::finders`]).
+    pub fn finders(&self) -> &[crate::python::startup::Finder<'a>] {
+        use crate::python::startup::{Finder, Interpreter, PyVersion, View};
+        self.finders.get_or_init(|| {
+            let view = View::new(self.tree);
+            let search: Vec<PathBuf> = self.search_path.iter().map(|d| self.live_path(d)).collect();
+            if self.startup.is_empty() {
+                // no interpreter layout (a user site alone, an artifact): importlib's rules
+                // over the search path, for the environment's version or every version
+                let versions: Vec<PyVersion> =
+                    match self.env.python.as_deref().and_then(PyVersion::parse) {
+                        Some(v) => vec![v],
+                        None => PyVersion::KNOWN[1..].to_vec(),
+                    };
+                return versions
+                    .into_iter()
+                    .map(|v| Finder::over(view, &Interpreter::new(v, "/"), search.clone()))
+                    .collect();
+            }
+            self.startup
+                .iter()
+                .map(|model| {
+                    let mut path = model.paths();
+                    for live in &search {
+                        if !path.contains(live) {
+                            path.push(live.clone());
+                        }
+                    }
+                    Finder::over(view, &model.interpreter, path)
+                })
+                .collect()
+        })
+    }
+}
+
 impl Ctx<'_> {
     /// `path` as the scanned system sees it: inside an image mounted at `--root`, without the
     /// mount point.
@@ -191,6 +234,37 @@ impl Ctx<'_> {
         } else {
             live.to_path_buf()
         }
+    }
+}
+
+/// The generations on whose `sys.path` the directory `dir` is, by the start-up models of
+/// this environment: all of them unless the models disagree (a path line ` vendor` is
+/// `site-packages/ vendor` up to 3.14 and `vendor` on 3.15).
+pub fn runs_on_path(ctx: &Ctx<'_>, dir: &Path) -> crate::python::Runs {
+    use crate::python::Runs;
+    let live = ctx.live_path(dir);
+    let mut on = Runs::NEVER;
+    let mut all = Runs::NEVER;
+    for model in &ctx.startup {
+        let v = model.interpreter.version;
+        // models differ only where the version is not known, and then a 3.14 model stands
+        // for every version up to 3.14 (they read path lines alike)
+        let bits = if v.at_least(3, 15) {
+            Runs::PY315
+        } else {
+            Runs::LEGACY
+                .union(Runs::LEGACY_UNPATCHED)
+                .union(Runs::PY313)
+        };
+        all = all.union(bits);
+        if model.sys_path.iter().any(|e| e.path == live) {
+            on = on.union(bits);
+        }
+    }
+    if on.is_never() || on == all {
+        Runs::ALL
+    } else {
+        on
     }
 }
 

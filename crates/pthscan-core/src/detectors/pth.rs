@@ -272,7 +272,11 @@ fn judge_line(
     let mut severity = raise(base, &hits);
 
     let via = format!("`{}:{line}`", display_path(&file.path));
-    let depth = if known.is_some() { 1 } else { 2 };
+    let depth = if known.is_some() {
+        1
+    } else {
+        super::imported::FOLLOW_DEPTH
+    };
     for v in variants {
         for m in judge_imports(ctx, &v.text, depth, &via) {
             severity = severity.max(super::lift(m.severity, known.is_some()));

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::{Ctx, EVIDENCE_CHARS, HookFile, RuleDoc};
 use crate::finding::{Finding, Location, Severity, SignalHit, excerpt};
 use crate::fs::normalize;
+use crate::python::Runs;
 use crate::python::pth::PthAnalysis;
 
 /// The rules of this detector.
@@ -42,8 +43,33 @@ pub fn judge(
     let env_root = ctx.live_path(&ctx.env.root);
     let env_home = home_of(&env_root);
     let mut out = Vec::new();
+    let physical: Vec<&[u8]> = file.data.bytes.split(|&b| b == b'\n').collect();
+    let mut targets: Vec<(PathBuf, &crate::python::pth::PthLine, Runs)> = Vec::new();
     for line in &analysis.path_lines {
-        let target = target(&live_site, &line.text);
+        // up to 3.14 a path line is only `rstrip()`ed: ` /tmp/x` is `site-packages/ /tmp/x`
+        let raw = physical
+            .get(line.line.saturating_sub(1))
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .unwrap_or_default();
+        let leading = raw.trim_start_matches('\u{feff}');
+        let stripped_before_3_15 = line.runs.without(Runs::PY315);
+        if leading.starts_with(crate::python::py_isspace)
+            && !stripped_before_3_15.is_never()
+            && crate::python::py_strip(leading) == line.text
+        {
+            let legacy = crate::python::startup::makepath(
+                &live_site.to_string_lossy(),
+                leading.trim_end_matches(crate::python::py_isspace),
+            );
+            targets.push((PathBuf::from(legacy), line, stripped_before_3_15));
+            if line.runs.contains(Runs::PY315) {
+                targets.push((target(&live_site, &line.text), line, Runs::PY315));
+            }
+        } else {
+            targets.push((target(&live_site, &line.text), line, line.runs));
+        }
+    }
+    for (target, line, runs) in targets {
         if target.starts_with(&env_root) {
             continue;
         }
@@ -99,9 +125,9 @@ pub fn judge(
             signals: hits,
             known_good: None,
             runs_on: if file.name.starts_with('.') {
-                line.runs.for_dot_named_file()
+                runs.for_dot_named_file()
             } else {
-                line.runs
+                runs
             },
             sha256: file.data.sha256.clone(),
             notes: Vec::new(),

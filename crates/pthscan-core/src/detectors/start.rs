@@ -89,7 +89,12 @@ pub fn judge(ctx: &Ctx<'_>, file: &HookFile, pth_imports: usize) -> Vec<Finding>
             ),
             Some(module) => {
                 let via = format!("`{}:{}`", display_path(&file.path), entry.line);
-                let modules = judge_imports(ctx, &format!("import {module}"), 2, &via);
+                let modules = judge_imports(
+                    ctx,
+                    &format!("import {module}"),
+                    super::imported::FOLLOW_DEPTH,
+                    &via,
+                );
                 if modules.is_empty() {
                     notes.push(format!("module `{module}` not found in this environment"));
                 }

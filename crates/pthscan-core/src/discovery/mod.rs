@@ -262,6 +262,15 @@ impl Finder {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             return false;
         };
+        if kind == Kind::Symlink
+            && (name == "site-packages" || name == "dist-packages")
+            && tree.kind_followed(path) == Some(Kind::Dir)
+        {
+            // CPython's `os.path.isdir` follows the link: a symlinked `site-packages` is a
+            // site directory like any other
+            self.site_dirs.push(path.to_path_buf());
+            return true;
+        }
         if kind != Kind::Dir {
             // links and special files named like archives too: opening them says what they are
             // (a FIFO, a link out of the root) instead of passing over them

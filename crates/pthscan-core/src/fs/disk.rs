@@ -137,6 +137,18 @@ impl Tree for Disk {
         (kind_of_mode(st.st_mode) == Kind::File).then_some(st.st_size as u64)
     }
 
+    fn kind_followed(&self, path: &Path) -> Option<Kind> {
+        self.root
+            .stat(path, true)
+            .ok()
+            .map(|st| kind_of_mode(st.st_mode))
+    }
+
+    fn mtime(&self, path: &Path) -> Option<i64> {
+        let st = self.root.stat(path, true).ok()?;
+        (kind_of_mode(st.st_mode) == Kind::File).then_some(st.st_mtime)
+    }
+
     fn walk_sized(&self, root: &Path, visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {
         walk::walk_sized(&self.root, root, &self.prune, visit)
     }

@@ -131,4 +131,25 @@ pub trait Tree: Send + Sync {
     fn is_dir(&self, path: &Path) -> bool {
         self.kind(path) == Some(Kind::Dir)
     }
+    /// What `path` is once symlinks are followed inside the tree (`os.stat`, not `os.lstat`):
+    /// `None` when it does not exist, or its link leads nowhere or out of the tree.
+    fn kind_followed(&self, path: &Path) -> Option<Kind> {
+        match self.kind(path)? {
+            Kind::Symlink => {
+                if self.file_size(path).is_some() {
+                    Some(Kind::File)
+                } else if self.list(path).is_ok() {
+                    Some(Kind::Dir)
+                } else {
+                    None
+                }
+            }
+            kind => Some(kind),
+        }
+    }
+    /// The modification time of the file at `path` (through symlinks inside the tree), in
+    /// whole seconds since the epoch, where the tree keeps one.
+    fn mtime(&self, _path: &Path) -> Option<i64> {
+        None
+    }
 }

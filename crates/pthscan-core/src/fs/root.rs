@@ -124,6 +124,9 @@ impl Root {
         // the common case, a path without links, in one open
         match self.open_plain(self.relative(path)?, flags, false) {
             Err(Errno::LOOP) => {}
+            // `O_DIRECTORY | O_NOFOLLOW` on a last symlink answers ENOTDIR, not ELOOP: a
+            // symlinked `site-packages` is listed through its link
+            Err(Errno::NOTDIR) if follow_last => {}
             other => return other.map_err(|e| self.error(e, path)),
         }
         let (_, rel, _) = self.locate(path, follow_last)?;

@@ -7,13 +7,25 @@
 
 use super::start::is_dotted_identifier;
 
+/// An identifier as the parser reads it (NFKC): the fullwidth forms (`ａｃｍｅ`, U+FF01–U+FF5E)
+/// fold to ASCII. Other compatibility forms are kept as written.
+pub fn nfkc_identifier(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            c => c,
+        })
+        .collect()
+}
+
 /// The absolute module names `code` imports, in order of first appearance, without duplicates.
 pub fn imported_modules(code: &str) -> Vec<String> {
     let text = code.replace("\\n", "\n").replace("\\t", "\t");
     let mut out: Vec<String> = Vec::new();
     let mut push = |name: &str| {
-        if is_dotted_identifier(name) && !out.iter().any(|n| n == name) {
-            out.push(name.to_owned());
+        let name = nfkc_identifier(name);
+        if is_dotted_identifier(&name) && !out.contains(&name) {
+            out.push(name);
         }
     };
     let bytes = text.as_bytes();

@@ -5,6 +5,7 @@ pub mod imports;
 pub mod pth;
 pub mod record;
 pub mod start;
+pub mod startup;
 pub mod stdlib;
 
 use std::fmt;

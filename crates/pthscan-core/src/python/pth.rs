@@ -126,7 +126,7 @@ fn decode(bytes: &[u8]) -> (String, Decoding) {
 }
 
 /// Universal newlines (`\n`, `\r`, `\r\n`), as `io.TextIOWrapper` reads text: (offset, line).
-fn universal_newlines(s: &str) -> Vec<(usize, &str)> {
+pub fn universal_newlines(s: &str) -> Vec<(usize, &str)> {
     split_with(s, |c| matches!(c, '\n' | '\r'))
 }
 

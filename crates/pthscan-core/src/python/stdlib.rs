@@ -311,9 +311,86 @@ pub const NAMES: &[&str] = &[
     "zoneinfo",
 ];
 
-/// Whether `top` (the first component of a dotted module name) is a standard library module.
+/// Whether `top` (the first component of a dotted module name) is a standard library module
+/// of some CPython version on some platform.
 pub fn is_stdlib(top: &str) -> bool {
     NAMES.binary_search(&top).is_ok()
+}
+
+/// Modules only Windows has: on Linux a file of that name is no standard library.
+pub const WINDOWS_ONLY: &[&str] = &[
+    "_msi",
+    "_overlapped",
+    "_winapi",
+    "_winreg",
+    "_wmi",
+    "msilib",
+    "msvcrt",
+    "nt",
+    "winreg",
+    "winsound",
+];
+
+/// Modules only macOS has.
+pub const MACOS_ONLY: &[&str] = &["_scproxy"];
+
+/// Modules removed from the standard library, with the first version without them.
+pub const REMOVED: &[(&str, (u8, u8))] = &[
+    ("_dummy_thread", (3, 9)),
+    ("dummy_threading", (3, 9)),
+    ("formatter", (3, 10)),
+    ("parser", (3, 10)),
+    ("symbol", (3, 10)),
+    ("asynchat", (3, 12)),
+    ("asyncore", (3, 12)),
+    ("distutils", (3, 12)),
+    ("imp", (3, 12)),
+    ("smtpd", (3, 12)),
+    ("_crypt", (3, 13)),
+    ("aifc", (3, 13)),
+    ("audioop", (3, 13)),
+    ("cgi", (3, 13)),
+    ("cgitb", (3, 13)),
+    ("chunk", (3, 13)),
+    ("crypt", (3, 13)),
+    ("imghdr", (3, 13)),
+    ("lib2to3", (3, 13)),
+    ("mailcap", (3, 13)),
+    ("nis", (3, 13)),
+    ("nntplib", (3, 13)),
+    ("ossaudiodev", (3, 13)),
+    ("pipes", (3, 13)),
+    ("sndhdr", (3, 13)),
+    ("spwd", (3, 13)),
+    ("sunau", (3, 13)),
+    ("telnetlib", (3, 13)),
+    ("uu", (3, 13)),
+    ("xdrlib", (3, 13)),
+];
+
+/// Modules added to the standard library, with the first version that has them: before it,
+/// a file of that name is a third-party backport.
+pub const ADDED: &[(&str, (u8, u8))] = &[
+    ("contextvars", (3, 7)),
+    ("dataclasses", (3, 7)),
+    ("graphlib", (3, 9)),
+    ("zoneinfo", (3, 9)),
+    ("tomllib", (3, 11)),
+];
+
+/// Whether `top` is a standard library module of `version` on Linux.
+pub fn is_stdlib_for(top: &str, version: super::startup::PyVersion) -> bool {
+    if WINDOWS_ONLY.contains(&top) || MACOS_ONLY.contains(&top) {
+        return false;
+    }
+    let xy = version.xy();
+    if REMOVED.iter().any(|(n, v)| *n == top && xy >= *v) {
+        return false;
+    }
+    if ADDED.iter().any(|(n, v)| *n == top && xy < *v) {
+        return false;
+    }
+    is_stdlib(top)
 }
 
 #[cfg(test)]
@@ -326,5 +403,21 @@ mod tests {
                 && super::is_stdlib("base64")
                 && !super::is_stdlib("_distutils_hack")
         );
+    }
+
+    #[test]
+    fn per_version_and_platform() {
+        use super::is_stdlib_for;
+        use crate::python::startup::PyVersion;
+        let v = |m| PyVersion::new(3, m);
+        assert!(is_stdlib_for("asyncore", v(11)));
+        assert!(!is_stdlib_for("asyncore", v(12)));
+        assert!(!is_stdlib_for("distutils", v(12)));
+        assert!(!is_stdlib_for("telnetlib", v(13)));
+        assert!(!is_stdlib_for("_winapi", v(12)));
+        assert!(!is_stdlib_for("winreg", v(8)));
+        assert!(!is_stdlib_for("tomllib", v(10)));
+        assert!(is_stdlib_for("tomllib", v(11)));
+        assert!(is_stdlib_for("os", v(13)));
     }
 }

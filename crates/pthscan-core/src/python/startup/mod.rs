@@ -1,0 +1,433 @@
+//! A model of one interpreter's start-up, computed without running Python (issue 18): for an
+//! installation (prefix, version, platform, environment variables), the ordered `sys.path` that
+//! `site` leaves, the `.pth` lines it executes or adds, and — for any module name — the one file
+//! importlib's `PathFinder` would load, with why.
+//!
+//! - [`path`]: the ordered `sys.path` (`getpath` then `site.main()`), `.pth` processing.
+//! - [`finder`]: `PathFinder`/`FileFinder`/`zipimport` resolution, `__pycache__` bytecode.
+//! - [`pyc`]: bytecode headers (PEP 552) and when a cached `.pyc` runs instead of its source.
+//! - [`zip`]: the member names of a zip on `sys.path`, read from its central directory.
+//!
+//! Modelled on each generation's `Lib/site.py` and `Lib/importlib/_bootstrap_external.py`
+//! (2.7, 3.6–3.13 read from the interpreters' own sources; 3.14 and 3.15 from their `site.py`
+//! as described in THREATS.md §2.4–§2.8, with no interpreter to check against). Linux only for
+//! now: a Windows or macOS layout is refused with a note rather than guessed.
+//!
+//! Every path the model handles is a path of the scanned system; [`View`] maps it into the
+//! [`Tree`] (under `--root`), through which every read goes.
+
+pub mod finder;
+pub mod path;
+pub mod pyc;
+pub mod syntax;
+pub mod zip;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::fs::{Kind, Tree};
+
+pub use finder::{Finder, ModKind, Resolution};
+pub use path::{PthAction, PthRecord, Startup, Why};
+
+/// A CPython version: `X.Y`, with the patch release where it is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PyVersion {
+    /// 2 or 3.
+    pub major: u8,
+    /// The minor version.
+    pub minor: u8,
+    /// The patch release, where known (it decides whether dot-named `.pth` files are read).
+    pub patch: Option<u16>,
+}
+
+impl PyVersion {
+    /// The versions the model knows: 2.7 and 3.6 to 3.15.
+    pub const KNOWN: [PyVersion; 11] = [
+        PyVersion::new(2, 7),
+        PyVersion::new(3, 6),
+        PyVersion::new(3, 7),
+        PyVersion::new(3, 8),
+        PyVersion::new(3, 9),
+        PyVersion::new(3, 10),
+        PyVersion::new(3, 11),
+        PyVersion::new(3, 12),
+        PyVersion::new(3, 13),
+        PyVersion::new(3, 14),
+        PyVersion::new(3, 15),
+    ];
+
+    /// `X.Y` without a patch release.
+    pub const fn new(major: u8, minor: u8) -> PyVersion {
+        PyVersion {
+            major,
+            minor,
+            patch: None,
+        }
+    }
+
+    /// Parses `3.12` or `3.12.1` (anything after a third number is ignored); `None` for a
+    /// version the model does not know.
+    pub fn parse(s: &str) -> Option<PyVersion> {
+        let mut parts = s.trim().split('.');
+        let major: u8 = parts.next()?.parse().ok()?;
+        let minor: u8 = parts.next()?.parse().ok()?;
+        let patch = parts.next().and_then(|p| {
+            let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        });
+        let v = PyVersion {
+            major,
+            minor,
+            patch,
+        };
+        Self::KNOWN.iter().any(|k| k.xy() == v.xy()).then_some(v)
+    }
+
+    /// `(major, minor)`.
+    pub fn xy(self) -> (u8, u8) {
+        (self.major, self.minor)
+    }
+
+    /// Whether this is at least `major.minor`.
+    pub fn at_least(self, major: u8, minor: u8) -> bool {
+        self.xy() >= (major, minor)
+    }
+
+    /// `3.12`.
+    pub fn dotted(self) -> String {
+        format!("{}.{}", self.major, self.minor)
+    }
+
+    /// `312`, as in `python312.zip`.
+    pub fn nodot(self) -> String {
+        format!("{}{}", self.major, self.minor)
+    }
+
+    /// `sys.implementation.cache_tag`: `cpython-312` (`None` on 2.7, which has no
+    /// `__pycache__`).
+    pub fn cache_tag(self) -> Option<String> {
+        (self.major == 3).then(|| format!("cpython-{}", self.nodot()))
+    }
+
+    /// Whether `site` skips `.pth` files whose name starts with a dot (gh-113659): 3.13 on,
+    /// and the security releases 3.8.19, 3.9.19, 3.10.14, 3.11.8 and 3.12.2 on. An unknown
+    /// patch release of 3.8–3.12 is taken as not patched: it reads dot-named files, the reading
+    /// that runs the most (and that of the pyenv releases the oracle runs).
+    pub fn skips_dot_pth(self) -> bool {
+        let first_patched = match self.xy() {
+            (3, 8) | (3, 9) => 19,
+            (3, 10) => 14,
+            (3, 11) => 8,
+            (3, 12) => 2,
+            (3, m) if m >= 13 => return true,
+            _ => return false,
+        };
+        self.patch.is_some_and(|p| p >= first_patched)
+    }
+
+    /// The magic number of this version's bytecode (the first four bytes of a `.pyc`), where
+    /// known. 3.15 is not released: `None`, and any 3.15-range magic is taken as possible.
+    pub fn pyc_magic(self) -> Option<[u8; 4]> {
+        let n: u16 = match self.xy() {
+            (2, 7) => 62211,
+            (3, 6) => 3379,
+            (3, 7) => 3394,
+            (3, 8) => 3413,
+            (3, 9) => 3425,
+            (3, 10) => 3439,
+            (3, 11) => 3495,
+            (3, 12) => 3531,
+            (3, 13) => 3571,
+            (3, 14) => 3627,
+            _ => return None,
+        };
+        let [lo, hi] = n.to_le_bytes();
+        Some([lo, hi, b'\r', b'\n'])
+    }
+}
+
+impl fmt::Display for PyVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.patch {
+            Some(p) => write!(f, "{}.{}.{p}", self.major, self.minor),
+            None => write!(f, "{}.{}", self.major, self.minor),
+        }
+    }
+}
+
+/// The operating system the interpreter runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Platform {
+    /// Linux (glibc, x86-64 unless told otherwise).
+    #[default]
+    Linux,
+    /// macOS: framework builds add `~/Library/Python/X.Y`; not modelled yet.
+    MacOs,
+    /// Windows: the prefix itself is a site directory, `Lib\site-packages`, `.pyd`; not
+    /// modelled yet.
+    Windows,
+}
+
+/// How the installation is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// Upstream CPython: `prefix/{platlibdir,lib}/pythonX.Y/site-packages`.
+    #[default]
+    Upstream,
+    /// Debian and Ubuntu's patched `site.py`: `prefix/local/lib/pythonX.Y/dist-packages`,
+    /// `prefix/lib/python3/dist-packages`, `prefix/lib/pythonX.Y/dist-packages`.
+    Debian,
+}
+
+/// Whether the prefix is an installation or a virtual environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InstallKind {
+    /// An interpreter's own prefix.
+    #[default]
+    System,
+    /// A virtual environment (`pyvenv.cfg` in the prefix).
+    Venv,
+}
+
+/// One interpreter to model.
+#[derive(Debug, Clone)]
+pub struct Interpreter {
+    /// Its version.
+    pub version: PyVersion,
+    /// Its platform.
+    pub platform: Platform,
+    /// `sys.platlibdir` (3.9+): `lib`, or `lib64` on Fedora and SUSE.
+    pub platlibdir: String,
+    /// The platform triplet in extension module names (`x86_64-linux-gnu`).
+    pub multiarch: String,
+    /// Upstream or Debian site directories.
+    pub layout: Layout,
+    /// `sys.prefix`: the installation, or the venv.
+    pub prefix: PathBuf,
+    /// A venv or an installation.
+    pub kind: InstallKind,
+    /// The installation a venv was made from (`sys.base_prefix`); read from `pyvenv.cfg`'s
+    /// `home` when not given.
+    pub base_prefix: Option<PathBuf>,
+    /// The user base (`~/.local`), when there is a user.
+    pub user_base: Option<PathBuf>,
+    /// Whether the user site is enabled (no `-s`, `-I`, `PYTHONNOUSERSITE`, setuid).
+    pub enable_user_site: bool,
+    /// Environment variables the interpreter starts with, where known: `PYTHONPATH`,
+    /// `PYTHONUSERBASE`, `PYTHONPYCACHEPREFIX`, `PYTHONNOUSERSITE`.
+    pub env: Vec<(String, String)>,
+}
+
+impl Interpreter {
+    /// An upstream Linux installation of `version` at `prefix`.
+    pub fn new(version: PyVersion, prefix: impl Into<PathBuf>) -> Interpreter {
+        Interpreter {
+            version,
+            platform: Platform::Linux,
+            platlibdir: "lib".into(),
+            multiarch: "x86_64-linux-gnu".into(),
+            layout: Layout::Upstream,
+            prefix: prefix.into(),
+            kind: InstallKind::System,
+            base_prefix: None,
+            user_base: None,
+            enable_user_site: false,
+            env: Vec::new(),
+        }
+    }
+
+    /// The value of an environment variable, if set and not empty.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `importlib.machinery.EXTENSION_SUFFIXES` (2.7: `imp.get_suffixes()`'s `.so` and
+    /// `module.so`).
+    pub fn extension_suffixes(&self) -> Vec<String> {
+        let v = self.version;
+        if v.major == 2 {
+            return vec![".so".into(), "module.so".into()];
+        }
+        let abiflags = if v.xy() <= (3, 7) { "m" } else { "" };
+        vec![
+            format!(".cpython-{}{abiflags}-{}.so", v.nodot(), self.multiarch),
+            ".abi3.so".into(),
+            ".so".into(),
+        ]
+    }
+}
+
+/// The scanned system as the model sees it: paths of that system, read through the tree.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    /// Every read goes through it.
+    pub tree: &'a dyn Tree,
+}
+
+impl<'a> View<'a> {
+    /// A view of `tree`.
+    pub fn new(tree: &'a dyn Tree) -> View<'a> {
+        View { tree }
+    }
+
+    /// `live` (a path of the scanned system) as a path of the tree.
+    pub fn disk(&self, live: &Path) -> PathBuf {
+        if self.tree.rooted() {
+            self.tree
+                .root()
+                .join(live.strip_prefix("/").unwrap_or(live))
+        } else {
+            live.to_path_buf()
+        }
+    }
+
+    /// A path of the tree as a path of the scanned system.
+    pub fn live(&self, disk: &Path) -> PathBuf {
+        if self.tree.rooted()
+            && let Ok(rel) = disk.strip_prefix(self.tree.root())
+        {
+            return Path::new("/").join(rel);
+        }
+        disk.to_path_buf()
+    }
+
+    /// `os.stat(path)`'s kind (through symlinks inside the tree).
+    pub fn stat(&self, live: &Path) -> Option<Kind> {
+        if live.as_os_str().as_encoded_bytes().contains(&0) {
+            return None;
+        }
+        self.tree.kind_followed(&self.disk(live))
+    }
+
+    /// `os.path.isdir`.
+    pub fn is_dir(&self, live: &Path) -> bool {
+        self.stat(live) == Some(Kind::Dir)
+    }
+
+    /// `os.path.isfile`.
+    pub fn is_file(&self, live: &Path) -> bool {
+        self.stat(live) == Some(Kind::File)
+    }
+
+    /// `os.path.exists`.
+    pub fn exists(&self, live: &Path) -> bool {
+        self.stat(live).is_some()
+    }
+
+    /// `os.listdir` (through symlinks), names only; `None` when it cannot be listed.
+    pub fn listdir(&self, live: &Path) -> Option<Vec<String>> {
+        self.tree
+            .list(&self.disk(live))
+            .ok()
+            .map(|v| v.into_iter().map(|e| e.name).collect())
+    }
+}
+
+/// `posixpath.normpath`: `.` and `..` resolved lexically, repeated slashes collapsed, except
+/// that exactly two leading slashes are kept (POSIX leaves `//` implementation-defined).
+pub fn normpath(path: &str) -> String {
+    if path.is_empty() {
+        return ".".into();
+    }
+    let initial = if path.starts_with("//") && !path.starts_with("///") {
+        2
+    } else if path.starts_with('/') {
+        1
+    } else {
+        0
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for comp in path.split('/') {
+        if comp.is_empty() || comp == "." {
+            continue;
+        }
+        if comp != ".." || (initial == 0 && parts.is_empty()) || parts.last() == Some(&"..") {
+            parts.push(comp);
+        } else if !parts.is_empty() {
+            parts.pop();
+        }
+    }
+    let joined = parts.join("/");
+    let out = format!("{}{joined}", "/".repeat(initial));
+    if out.is_empty() { ".".into() } else { out }
+}
+
+/// `os.path.join(base, rest)` on POSIX, then [`normpath`]: `site.makepath`.
+pub fn makepath(base: &str, rest: &str) -> String {
+    if rest.starts_with('/') {
+        normpath(rest)
+    } else if base.ends_with('/') || base.is_empty() {
+        normpath(&format!("{base}{rest}"))
+    } else {
+        normpath(&format!("{base}/{rest}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_and_know_their_rules() {
+        let v = PyVersion::parse("3.12.1").unwrap();
+        assert_eq!(v.patch, Some(1));
+        assert!(!v.skips_dot_pth());
+        assert!(PyVersion::parse("3.12.2").unwrap().skips_dot_pth());
+        assert!(!PyVersion::parse("3.12").unwrap().skips_dot_pth());
+        assert!(PyVersion::parse("3.13.0").unwrap().skips_dot_pth());
+        assert!(!PyVersion::parse("3.7").unwrap().skips_dot_pth());
+        assert!(!PyVersion::parse("2.7.18").unwrap().skips_dot_pth());
+        assert!(PyVersion::parse("3.5").is_none());
+        assert!(PyVersion::parse("x").is_none());
+        assert_eq!(
+            PyVersion::new(3, 12).pyc_magic(),
+            Some([0xcb, 0x0d, b'\r', b'\n'])
+        );
+        assert_eq!(
+            PyVersion::new(3, 6).pyc_magic(),
+            Some([b'3', 0x0d, b'\r', b'\n'])
+        );
+    }
+
+    #[test]
+    fn extension_suffixes_per_version() {
+        let i = Interpreter::new(PyVersion::new(3, 7), "/usr");
+        assert_eq!(
+            i.extension_suffixes(),
+            [".cpython-37m-x86_64-linux-gnu.so", ".abi3.so", ".so"]
+        );
+        let i = Interpreter::new(PyVersion::new(3, 12), "/usr");
+        assert_eq!(
+            i.extension_suffixes()[0],
+            ".cpython-312-x86_64-linux-gnu.so"
+        );
+    }
+
+    #[test]
+    fn normpath_as_posixpath() {
+        for (a, b) in [
+            ("/a/b/../c", "/a/c"),
+            ("/a/./b//c/", "/a/b/c"),
+            ("//a/b", "//a/b"),
+            ("///a/b", "/a/b"),
+            ("/..", "/"),
+            ("/a/ vendor", "/a/ vendor"),
+            ("", "."),
+        ] {
+            assert_eq!(normpath(a), b, "{a}");
+        }
+        assert_eq!(makepath("/s", "../x"), "/x");
+        assert_eq!(makepath("/s", "/abs/"), "/abs");
+        assert_eq!(makepath("/s", " /abs"), "/s/ /abs");
+        assert_eq!(makepath("/s", ""), "/s");
+    }
+}
+
+#[cfg(test)]
+mod model_tests;

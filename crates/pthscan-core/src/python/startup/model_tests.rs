@@ -1,0 +1,650 @@
+//! The start-up model's rules, one test each, over trees written in the test.
+
+use std::path::{Path, PathBuf};
+
+use super::finder::{Finder, ModKind};
+use super::path::{PthAction, compute};
+use super::pyc::{PycRuns, header};
+use super::{InstallKind, Interpreter, Layout, PyVersion, View};
+use crate::fs::Disk;
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn p(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+    fn s(&self, rel: &str) -> String {
+        self.p(rel).to_string_lossy().into_owned()
+    }
+    fn file(&self, rel: &str, data: impl AsRef<[u8]>) -> &Env {
+        let p = self.p(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+        self
+    }
+    fn mkdir(&self, rel: &str) -> &Env {
+        std::fs::create_dir_all(self.p(rel)).unwrap();
+        self
+    }
+    fn link(&self, target: &str, rel: &str) -> &Env {
+        let p = self.p(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(self.p(target), p).unwrap();
+        self
+    }
+    fn tree(&self) -> Disk {
+        Disk::open(Path::new("/"), false, 1 << 20, Default::default()).unwrap()
+    }
+    fn interp(&self, v: &str) -> Interpreter {
+        let mut i = Interpreter::new(PyVersion::parse(v).unwrap(), self.p("usr"));
+        i.user_base = Some(self.p("home/.local"));
+        i
+    }
+    fn venv(&self, v: &str) -> Interpreter {
+        let mut i = self.interp(v);
+        i.kind = InstallKind::Venv;
+        i.prefix = self.p("venv");
+        i.base_prefix = Some(self.p("usr"));
+        i
+    }
+}
+
+fn rel(env: &Env, paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| {
+            p.strip_prefix(env.dir.path())
+                .map(|r| r.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| p.to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+const SP: &str = "usr/lib/python3.12/site-packages";
+
+#[test]
+fn system_path_order_and_zip_listed_when_absent() {
+    let e = Env::new();
+    e.mkdir(SP);
+    let tree = e.tree();
+    let mut i = e.interp("3.12");
+    i.env = vec![("PYTHONPATH".into(), format!("{}:", e.s("pp")))];
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(
+        rel(&e, &s.paths()),
+        [
+            "pp",
+            "usr/lib/python312.zip",
+            "usr/lib/python3.12",
+            "usr/lib/python3.12/lib-dynload",
+            SP
+        ]
+    );
+    assert!(s.notes.iter().any(|n| n.contains("working directory")));
+}
+
+#[test]
+fn python27_path_has_its_extra_stdlib_dirs_and_site_python() {
+    let e = Env::new();
+    e.mkdir("usr/lib/python2.7/site-packages")
+        .mkdir("usr/lib/site-python");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("2.7"));
+    assert_eq!(
+        rel(&e, &s.paths()),
+        [
+            "usr/lib/python27.zip",
+            "usr/lib/python2.7",
+            "usr/lib/python2.7/plat-linux2",
+            "usr/lib/python2.7/lib-tk",
+            "usr/lib/python2.7/lib-old",
+            "usr/lib/python2.7/lib-dynload",
+            "usr/lib/python2.7/site-packages",
+            "usr/lib/site-site-python"
+                .replace("site-site", "site")
+                .as_str(),
+        ]
+    );
+}
+
+#[test]
+fn lib64_before_lib_from_3_9_and_debian_dist_packages_order() {
+    let e = Env::new();
+    e.mkdir("usr/lib64/python3.12/site-packages").mkdir(SP);
+    e.mkdir("usr/local/lib/python3.12/dist-packages")
+        .mkdir("usr/lib/python3/dist-packages")
+        .mkdir("usr/lib/python3.12/dist-packages");
+    let tree = e.tree();
+    let mut i = e.interp("3.12");
+    i.platlibdir = "lib64".into();
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(
+        rel(&e, &s.paths())[2..],
+        [
+            "usr/lib64/python3.12/lib-dynload",
+            "usr/lib64/python3.12/site-packages",
+            SP
+        ]
+    );
+    let mut i = e.interp("3.12");
+    i.layout = Layout::Debian;
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(
+        rel(&e, &s.paths())[3..],
+        [
+            "usr/local/lib/python3.12/dist-packages",
+            "usr/lib/python3/dist-packages",
+            "usr/lib/python3.12/dist-packages"
+        ]
+    );
+}
+
+#[test]
+fn venv_first_then_user_site_then_system_and_venv_pth_runs_twice() {
+    let e = Env::new();
+    e.file(
+        "venv/pyvenv.cfg",
+        "home = /x/bin\ninclude-system-site-packages = true\n",
+    )
+    .file("venv/lib/python3.12/site-packages/a.pth", "import evil\n")
+    .mkdir("home/.local/lib/python3.12/site-packages")
+    .mkdir(SP);
+    let tree = e.tree();
+    let mut i = e.venv("3.12");
+    i.enable_user_site = true;
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(
+        rel(&e, &s.paths())[3..],
+        [
+            "venv/lib/python3.12/site-packages",
+            "home/.local/lib/python3.12/site-packages",
+            SP
+        ]
+    );
+    // venv() processes the venv's site directory, then addsitepackages() again
+    assert_eq!(s.pth.len(), 2);
+    assert!(s.usercustomize);
+}
+
+#[test]
+fn venv_without_system_site_has_no_user_site_and_missing_key_means_true() {
+    let e = Env::new();
+    e.file("venv/pyvenv.cfg", "include-system-site-packages = False\n")
+        .mkdir("venv/lib/python3.12/site-packages")
+        .mkdir("home/.local/lib/python3.12/site-packages")
+        .mkdir(SP);
+    let tree = e.tree();
+    let mut i = e.venv("3.12");
+    i.enable_user_site = true;
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(
+        rel(&e, &s.paths()).last().unwrap(),
+        "venv/lib/python3.12/site-packages"
+    );
+    assert!(!s.usercustomize);
+    e.file("venv/pyvenv.cfg", "home = /usr/bin\n");
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(rel(&e, &s.paths()).last().unwrap(), SP);
+}
+
+#[test]
+fn symlinked_site_packages_is_a_site_dir() {
+    let e = Env::new();
+    e.file("venv/pyvenv.cfg", "include-system-site-packages = false\n")
+        .file("real/a.pth", "import evil\n")
+        .link("real", "venv/lib/python3.12/site-packages");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.venv("3.12"));
+    assert_eq!(rel(&e, &s.site_dirs), ["venv/lib/python3.12/site-packages"]);
+    assert_eq!(s.pth[0].text, "import evil");
+}
+
+#[test]
+fn pth_files_sorted_and_dot_named_skipped_per_version() {
+    let e = Env::new();
+    e.file(&format!("{SP}/b.pth"), "import b\n")
+        .file(&format!("{SP}/B.pth"), "import B\n")
+        .file(&format!("{SP}/.h.pth"), "import h\n");
+    let tree = e.tree();
+    let texts = |v: &str| -> Vec<String> {
+        compute(View::new(&tree), &e.interp(v))
+            .pth
+            .into_iter()
+            .map(|r| r.text)
+            .collect()
+    };
+    assert_eq!(texts("3.12.1"), ["import h", "import B", "import b"]);
+    assert_eq!(texts("3.12.2"), ["import B", "import b"]);
+    let s = compute(View::new(&tree), &e.interp("3.12.2"));
+    assert_eq!(s.skipped_pth.len(), 1);
+}
+
+#[test]
+fn path_lines_rstrip_until_3_15_and_exist_through_links_and_as_files() {
+    let e = Env::new();
+    e.file(
+        &format!("{SP}/p.pth"),
+        " vendor\nvendor \nzipped.dat\nlinked\n../../../../target\nmissing\n",
+    )
+    .mkdir(&format!("{SP}/ vendor"))
+    .mkdir(&format!("{SP}/vendor"))
+    .file(&format!("{SP}/zipped.dat"), "PK")
+    .mkdir("elsewhere")
+    .link("elsewhere", &format!("{SP}/linked"))
+    .mkdir("target");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    assert_eq!(
+        rel(&e, &s.paths())[3..],
+        [
+            SP.to_string(),
+            format!("{SP}/ vendor"),
+            format!("{SP}/vendor"),
+            format!("{SP}/zipped.dat"),
+            format!("{SP}/linked"),
+            "target".to_string(),
+        ]
+    );
+    assert!(s.pth.iter().all(|r| r.action == PthAction::Path));
+    assert_eq!(s.pth[0].line, 1);
+    // 3.15 strips both sides: ` vendor` is `vendor`, already there
+    let mut s15 = e.interp("3.15");
+    s15.prefix = e.p("usr");
+    let tree = e.tree();
+    e.mkdir("usr/lib/python3.15/site-packages");
+    std::fs::rename(
+        e.p(&format!("{SP}/p.pth")),
+        e.p("usr/lib/python3.15/site-packages/p.pth"),
+    )
+    .unwrap();
+    let s = compute(View::new(&tree), &s15);
+    assert!(
+        !s.paths()
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with(" vendor"))
+    );
+}
+
+#[test]
+fn line_splitting_per_version() {
+    let e = Env::new();
+    e.file(
+        &format!("{SP}/a.pth"),
+        "x\x0cimport evil\r\nimport ok\rimport two\n",
+    )
+    .file(
+        "usr/lib/python3.13/site-packages/a.pth",
+        "\u{feff}import bom\nx\x0cimport evil\n",
+    )
+    .file(
+        "usr/lib/python3.15/site-packages/a.pth",
+        "  import indented\n",
+    );
+    let tree = e.tree();
+    let run = |v: &str| -> Vec<(usize, String)> {
+        compute(View::new(&tree), &e.interp(v))
+            .pth
+            .into_iter()
+            .filter(|r| r.action == PthAction::Exec)
+            .map(|r| (r.line, r.text))
+            .collect()
+    };
+    assert_eq!(
+        run("3.12"),
+        [(2, "import ok".into()), (3, "import two".into())]
+    );
+    assert_eq!(
+        run("3.13"),
+        [(1, "import bom".into()), (3, "import evil".into())]
+    );
+    assert_eq!(run("3.15"), [(1, "import indented".into())]);
+}
+
+#[test]
+fn finder_order_extension_before_source_before_bytecode_and_stale_abi_ignored() {
+    let e = Env::new();
+    let magic = PyVersion::new(3, 12).pyc_magic().unwrap();
+    e.file(&format!("{SP}/m.cpython-311-x86_64-linux-gnu.so"), "")
+        .file(&format!("{SP}/m.py"), "")
+        .file(&format!("{SP}/m.pyc"), magic)
+        .file(&format!("{SP}/n.abi3.so"), "")
+        .file(&format!("{SP}/n.py"), "")
+        .file(&format!("{SP}/o.pyc"), magic)
+        .file(&format!("{SP}/p/__init__.so"), "")
+        .file(&format!("{SP}/p/__init__.py"), "");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    let f = Finder::new(View::new(&tree), &s);
+    let got = |n: &str| {
+        let r = f.find(n).unwrap();
+        (rel(&e, std::slice::from_ref(&r.file))[0].clone(), r.kind)
+    };
+    assert_eq!(got("m"), (format!("{SP}/m.py"), ModKind::Source));
+    assert_eq!(got("n"), (format!("{SP}/n.abi3.so"), ModKind::Extension));
+    assert_eq!(got("o"), (format!("{SP}/o.pyc"), ModKind::Bytecode));
+    assert_eq!(got("p"), (format!("{SP}/p/__init__.so"), ModKind::Package));
+    assert!(f.find("absent").is_none());
+}
+
+#[test]
+fn empty_dir_does_not_hide_a_module_and_namespace_collects_portions() {
+    let e = Env::new();
+    e.file(&format!("{SP}/s.pth"), "vendor\n")
+        .mkdir(&format!("{SP}/_virtualenv"))
+        .file(&format!("{SP}/_virtualenv.py"), "import os\n")
+        .mkdir(&format!("{SP}/ns"))
+        .mkdir(&format!("{SP}/vendor/ns"))
+        .mkdir(&format!("{SP}/late"))
+        .file(&format!("{SP}/vendor/late.py"), "");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    let f = Finder::new(View::new(&tree), &s);
+    let r = f.find("_virtualenv").unwrap();
+    assert_eq!(r.kind, ModKind::Source);
+    let r = f.find("ns").unwrap();
+    assert_eq!(r.kind, ModKind::Namespace);
+    assert_eq!(r.search.len(), 2);
+    // a module in a later entry wins over an earlier namespace portion
+    let r = f.find("late").unwrap();
+    assert_eq!(
+        rel(&e, std::slice::from_ref(&r.file))[0],
+        format!("{SP}/vendor/late.py")
+    );
+    assert_eq!(r.entry_index, Some(4));
+    assert!(r.origin().contains("sys.path[4]"));
+}
+
+#[test]
+fn python27_needs_init_and_has_no_namespace() {
+    let e = Env::new();
+    e.mkdir("usr/lib/python2.7/site-packages/ns")
+        .file("usr/lib/python2.7/site-packages/ns.py", "");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("2.7"));
+    let f = Finder::new(View::new(&tree), &s);
+    assert_eq!(f.find("ns").unwrap().kind, ModKind::Source);
+    e.mkdir("usr/lib/python2.7/site-packages/only");
+    assert!(Finder::new(View::new(&tree), &s).find("only").is_none());
+}
+
+fn zip_with(names: &[&str]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        for n in names {
+            if n.ends_with('/') {
+                z.add_directory(*n, zip::write::SimpleFileOptions::default())
+                    .unwrap();
+            } else {
+                z.start_file(*n, zip::write::SimpleFileOptions::default())
+                    .unwrap();
+                std::io::Write::write_all(&mut z, b"x = 1\n").unwrap();
+            }
+        }
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+#[test]
+fn zips_on_the_path_stdlib_zip_and_path_line() {
+    let e = Env::new();
+    e.file("usr/lib/python312.zip", zip_with(&["sitecustomize.py"]))
+        .file(&format!("{SP}/z.pth"), "payload.dat\n")
+        .file(
+            &format!("{SP}/payload.dat"),
+            zip_with(&["evil/__init__.py", "evil/sub.py", "nsz/"]),
+        );
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    let f = Finder::new(View::new(&tree), &s);
+    let r = f.find("sitecustomize").unwrap();
+    assert_eq!(r.kind, ModKind::Zip);
+    assert_eq!(
+        rel(&e, std::slice::from_ref(&r.file))[0],
+        "usr/lib/python312.zip/sitecustomize.py"
+    );
+    assert_eq!(
+        rel(&e, &[f.find("evil.sub").unwrap().file])[0],
+        format!("{SP}/payload.dat/evil/sub.py")
+    );
+    assert_eq!(f.find("nsz").unwrap().kind, ModKind::Namespace);
+    assert_eq!(f.find_chain("evil.sub").len(), 2);
+}
+
+#[test]
+fn pycache_bytecode_runs_instead_of_source() {
+    let e = Env::new();
+    let v = PyVersion::new(3, 12);
+    e.file(&format!("{SP}/sitecustomize.py"), "pass\n")
+        .file(
+            &format!("{SP}/__pycache__/sitecustomize.cpython-312.pyc"),
+            header(v, 1, 0, 0),
+        )
+        .file(&format!("{SP}/t.py"), "pass\n")
+        .file(
+            &format!("{SP}/__pycache__/t.cpython-312.pyc"),
+            header(v, 0, 1, 5),
+        )
+        .file(&format!("{SP}/h.py"), "pass\n")
+        .file(
+            &format!("{SP}/__pycache__/h.cpython-312.pyc"),
+            header(v, 3, 0, 0),
+        )
+        .file(&format!("{SP}/o.py"), "pass\n")
+        .file(
+            &format!("{SP}/__pycache__/o.cpython-312.pyc"),
+            header(PyVersion::new(3, 11), 1, 0, 0),
+        );
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    let f = Finder::new(View::new(&tree), &s);
+    let runs = |n: &str| f.find(n).unwrap().cached.unwrap().runs;
+    assert_eq!(runs("sitecustomize"), PycRuns::Always);
+    assert_eq!(f.find("sitecustomize").unwrap().runs().len(), 2);
+    // recorded mtime 1 is not the source's
+    assert!(!runs("t").may_run());
+    // a zero hash is not the source's
+    assert!(!runs("h").may_run());
+    assert!(!runs("o").may_run());
+    // a timestamp pyc matching the source's mtime and size runs
+    let mtime = std::fs::metadata(e.p(&format!("{SP}/t.py")))
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as u32;
+    e.file(
+        &format!("{SP}/__pycache__/t.cpython-312.pyc"),
+        header(v, 0, mtime, 5),
+    );
+    let f = Finder::new(View::new(&tree), &s);
+    assert_eq!(
+        f.find("t").unwrap().cached.unwrap().runs,
+        PycRuns::StatMatches
+    );
+    // PYTHONPYCACHEPREFIX moves the cache
+    let mut i = e.interp("3.12");
+    i.env = vec![("PYTHONPYCACHEPREFIX".into(), e.s("cache"))];
+    let dir = e.p(SP);
+    let moved = format!(
+        "cache/{}/__x",
+        dir.strip_prefix("/").unwrap().to_string_lossy()
+    );
+    e.file(
+        &moved.replace("/__x", "/sitecustomize.cpython-312.pyc"),
+        header(v, 1, 0, 0),
+    );
+    let s = compute(View::new(&tree), &i);
+    let r = Finder::new(View::new(&tree), &s)
+        .find("sitecustomize")
+        .unwrap();
+    assert!(r.cached.unwrap().path.starts_with(e.p("cache")));
+}
+
+#[test]
+fn a_symlink_to_a_directory_is_listed_through_it() {
+    let e = Env::new();
+    e.file("real/a.pth", "import evil\n")
+        .link("real", "venv/site-packages")
+        .file("plain", "");
+    let tree = e.tree();
+    use crate::fs::Tree;
+    assert_eq!(tree.list(&e.p("venv/site-packages")).unwrap().len(), 1);
+    assert!(tree.list(&e.p("plain")).is_err());
+    assert_eq!(
+        tree.kind_followed(&e.p("venv/site-packages")),
+        Some(crate::fs::Kind::Dir)
+    );
+}
+
+// Regression cases from disagreements with the CPython oracle (tests/oracle in branch `oracle`).
+
+#[test]
+fn oracle_venv_without_pyvenv_cfg_uses_the_base_installation() {
+    let e = Env::new();
+    e.mkdir("venv/lib/python3.12/site-packages").mkdir(SP);
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.venv("3.12"));
+    assert_eq!(rel(&e, &s.paths()).last().unwrap(), SP);
+}
+
+#[test]
+fn oracle_venv_site_dir_processed_twice_without_system_site_too() {
+    let e = Env::new();
+    e.file("venv/pyvenv.cfg", "include-system-site-packages = false\n")
+        .file("venv/lib/python3.12/site-packages/a.pth", "import evil\n");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.venv("3.12"));
+    assert_eq!(s.pth.len(), 2);
+}
+
+#[test]
+fn oracle_an_exec_line_that_does_not_compile_ends_its_file() {
+    let e = Env::new();
+    e.file(
+        &format!("{SP}/a.pth"),
+        "import ok\nimport foo foo\nimport never\n",
+    )
+    .file(
+        "usr/lib/python3.6/site-packages/a.pth",
+        "import usercustomize;\\\nimport later\n",
+    )
+    .file(
+        "usr/lib/python3.8/site-packages/a.pth",
+        "import usercustomize;\\\nimport later\n",
+    );
+    let tree = e.tree();
+    let texts = |v: &str| -> Vec<String> {
+        compute(View::new(&tree), &e.interp(v))
+            .pth
+            .into_iter()
+            .map(|r| r.text)
+            .collect()
+    };
+    assert_eq!(texts("3.12"), ["import ok"]);
+    // 3.6 and 3.7 accept a continuation at the end of the source
+    assert_eq!(texts("3.6"), ["import usercustomize;\\", "import later"]);
+    assert!(texts("3.8").is_empty());
+}
+
+#[test]
+fn oracle_a_pth_that_is_not_utf8_stops_the_interpreter() {
+    let e = Env::new();
+    e.file(&format!("{SP}/a.pth"), b"import ok\n\xff\n".as_slice())
+        .file(
+            "usr/lib/python2.7/site-packages/a.pth",
+            b"import ok\n\xff\n".as_slice(),
+        );
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    assert_eq!(s.fatal.as_deref(), Some("UnicodeDecodeError"));
+    // the bad byte is in the first 8192-byte chunk: nothing of the file ran
+    assert!(s.pth.is_empty());
+    assert!(compute(View::new(&tree), &e.interp("2.7")).fatal.is_none());
+}
+
+#[test]
+fn oracle_path_records_name_the_directory_appended() {
+    let e = Env::new();
+    e.file(&format!("{SP}/a.pth"), "./vendor/\n")
+        .mkdir(&format!("{SP}/vendor"));
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    assert_eq!(s.pth[0].text, e.s(&format!("{SP}/vendor")));
+}
+
+#[test]
+fn oracle_fullwidth_import_names_fold_to_ascii() {
+    assert_eq!(
+        crate::python::imports::imported_modules("import ａｃｍｅ; x"),
+        ["acme"]
+    );
+}
+
+#[test]
+fn oracle_checked_hash_pyc_runs_when_its_hash_is_the_sources() {
+    let e = Env::new();
+    let v = PyVersion::new(3, 12);
+    let source = b"x = 1\n";
+    let key = u64::from(u32::from_le_bytes(v.pyc_magic().unwrap()));
+    let mut pyc = v.pyc_magic().unwrap().to_vec();
+    pyc.extend(3u32.to_le_bytes());
+    pyc.extend(super::pyc::siphash(key, 0, source, 1, 3).to_le_bytes());
+    e.file(&format!("{SP}/acme.py"), source)
+        .file(&format!("{SP}/__pycache__/acme.cpython-312.pyc"), pyc);
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    let r = Finder::new(View::new(&tree), &s).find("acme").unwrap();
+    assert_eq!(r.cached.unwrap().runs, PycRuns::HashMatches);
+}
+
+#[test]
+fn python27_appends_a_site_dir_again_for_a_blank_or_dot_path_line() {
+    // 2.7's addsitedir does not remember the directory, and its addpackage skips no blank line
+    let e = Env::new();
+    e.file("usr/lib/python2.7/site-packages/a.pth", "\n.\n");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("2.7"));
+    let sp = "usr/lib/python2.7/site-packages".to_string();
+    assert_eq!(rel(&e, &s.paths())[6..], [sp.clone(), sp]);
+    // 3.x remembers it
+    e.file(&format!("{SP}/a.pth"), "\n.\n");
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    assert_eq!(rel(&e, &s.paths())[3..], [SP]);
+}
+
+#[test]
+fn debian_venv_adds_site_packages_before_dist_packages_for_every_prefix() {
+    // checked against Debian 12's own site.py (python3.11), `-I -S`, 200 generated layouts
+    let e = Env::new();
+    e.file("venv/pyvenv.cfg", "include-system-site-packages = true\n")
+        .mkdir("venv/lib/python3.11/site-packages")
+        .mkdir("venv/lib/python3/dist-packages")
+        .mkdir("usr/lib/python3.11/site-packages")
+        .mkdir("usr/lib/python3/dist-packages")
+        .mkdir("usr/local/lib/python3.11/dist-packages");
+    let tree = e.tree();
+    let mut i = e.venv("3.11");
+    i.layout = Layout::Debian;
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(
+        rel(&e, &s.paths())[3..],
+        [
+            "venv/lib/python3.11/site-packages",
+            "venv/lib/python3/dist-packages",
+            "usr/lib/python3.11/site-packages",
+            "usr/local/lib/python3.11/dist-packages",
+            "usr/lib/python3/dist-packages",
+        ]
+    );
+}

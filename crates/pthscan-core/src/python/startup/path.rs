@@ -1,0 +1,624 @@
+//! The ordered `sys.path` one interpreter has once `site` has run, and the `.pth` lines it
+//! executed or added on the way.
+//!
+//! 1. `getpath`: `PYTHONPATH` entries, then `prefix/{platlibdir}/pythonXY.zip` (listed whether
+//!    it exists or not), the standard library, `lib-dynload` (2.7 also `plat-linux2`,
+//!    `lib-tk`, `lib-old`); a venv takes these from its base installation.
+//! 2. `site.main()`: `removeduppaths()`; `venv()` (`pyvenv.cfg` in `prefix/bin` or `prefix`,
+//!    `include-system-site-packages` true unless it says otherwise) adds the venv's site
+//!    directories first; then the user site (when enabled and a directory), then
+//!    `getsitepackages()` for each prefix (3.9+: `platlibdir` then `lib`; Debian: in a venv
+//!    `lib/pythonX.Y/site-packages`, then `local/lib/pythonX.Y/dist-packages`,
+//!    `lib/python3/dist-packages`, `{platlibdir,lib}/pythonX.Y/dist-packages`), each only if
+//!    `os.path.isdir` (through symlinks).
+//! 3. `addsitedir`: the directory is appended when new, then its `*.pth` files are read in
+//!    sorted order (dot-named ones skipped where the version skips them); each line is a
+//!    comment, blank, an `import` line (executed), or a path (`rstrip()`ed — 3.15: stripped —,
+//!    joined to the site directory, normalised, appended when new and `os.path.exists`, which
+//!    follows symlinks and counts a file such as a zip). A venv's own site directory is
+//!    processed twice (by `venv()`, then by `addsitepackages()`): its import lines run twice.
+
+use std::path::{Path, PathBuf};
+
+use super::{InstallKind, Interpreter, Layout, PyVersion, View, makepath, normpath};
+use crate::python::pth::{splitlines, universal_newlines};
+use crate::python::{py_isspace, py_strip};
+
+/// Why an entry is on `sys.path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// A `PYTHONPATH` entry.
+    PythonPath,
+    /// The standard library zip (`pythonXY.zip`), listed whether it exists or not.
+    StdlibZip,
+    /// The standard library directory.
+    Stdlib,
+    /// 2.7's `plat-linux2`, `lib-tk` and `lib-old`.
+    StdlibExtra,
+    /// `lib-dynload`.
+    Dynload,
+    /// A site directory of the venv.
+    VenvSite,
+    /// The user site directory.
+    UserSite,
+    /// A site directory of the installation.
+    SystemSite,
+    /// A path line of a `.pth` file.
+    PthLine {
+        /// The `.pth` file.
+        file: PathBuf,
+        /// Its 1-based line, as the version counts lines.
+        line: usize,
+    },
+}
+
+impl Why {
+    /// In words, for findings.
+    pub fn describe(&self) -> String {
+        match self {
+            Why::PythonPath => "a `PYTHONPATH` entry".into(),
+            Why::StdlibZip => "the standard library zip".into(),
+            Why::Stdlib => "the standard library".into(),
+            Why::StdlibExtra => "a standard library directory".into(),
+            Why::Dynload => "`lib-dynload`".into(),
+            Why::VenvSite => "the venv's site directory".into(),
+            Why::UserSite => "the user site directory".into(),
+            Why::SystemSite => "a site directory".into(),
+            Why::PthLine { file, line } => {
+                format!("added by line {line} of `{}`", file.display())
+            }
+        }
+    }
+}
+
+/// One entry of `sys.path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathEntry {
+    /// The path, as a path of the scanned system.
+    pub path: PathBuf,
+    /// Why it is there.
+    pub why: Why,
+}
+
+/// What `site` did with a `.pth` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PthAction {
+    /// Executed (`import ` or `import\t` prefix).
+    Exec,
+    /// Added to `sys.path`.
+    Path,
+}
+
+/// One `.pth` line that ran or added an entry, in the order `site` met it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PthRecord {
+    /// The `.pth` file (in its site directory as `site` named it).
+    pub file: PathBuf,
+    /// Its 1-based line, as the version counts lines.
+    pub line: usize,
+    /// What was done.
+    pub action: PthAction,
+    /// The line executed (without its line end), or the directory appended to `sys.path`
+    /// (absolute, as `makepath` made it).
+    pub text: String,
+}
+
+/// What start-up leaves.
+#[derive(Debug, Clone)]
+pub struct Startup {
+    /// The interpreter modelled.
+    pub interpreter: Interpreter,
+    /// `sys.path`, in order.
+    pub sys_path: Vec<PathEntry>,
+    /// The directories whose `.pth` files `site` read, in order.
+    pub site_dirs: Vec<PathBuf>,
+    /// The `.pth` lines executed or added, in order.
+    pub pth: Vec<PthRecord>,
+    /// `.pth` files present that this version does not read (dot-named).
+    pub skipped_pth: Vec<PathBuf>,
+    /// Whether `site` imports `usercustomize` (`ENABLE_USER_SITE`).
+    pub usercustomize: bool,
+    /// What the model could not know.
+    pub notes: Vec<String>,
+    /// What the model did not read whole (a `.pth` past its cap, too many files or lines).
+    pub cut: Vec<String>,
+    /// The exception that escapes `site` and stops the interpreter from starting ("Fatal
+    /// Python error: init_import_site"): a `.pth` or `pyvenv.cfg` that is not UTF-8 under a
+    /// UTF-8 locale. What was done before it is kept.
+    pub fatal: Option<String>,
+}
+
+impl Startup {
+    /// The `sys.path` entries alone.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.sys_path.iter().map(|e| e.path.clone()).collect()
+    }
+
+    /// The modules start-up imports by name: `encodings` (every start), `sitecustomize`,
+    /// `usercustomize` (when enabled), then the top-level names the executed lines import.
+    pub fn imported_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = vec!["encodings".into(), "sitecustomize".into()];
+        if self.usercustomize {
+            out.push("usercustomize".into());
+        }
+        for rec in &self.pth {
+            if rec.action != PthAction::Exec {
+                continue;
+            }
+            for name in crate::python::imports::imported_modules(&rec.text) {
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The most `.pth` files read from one site directory, and lines kept from them all: a
+/// site directory of a million files is cut, and says so.
+const MAX_PTH_FILES: usize = 10_000;
+const MAX_RECORDS: usize = 100_000;
+/// The most of one `.pth` file the model reads: paths and import lines past it are not
+/// modelled, and a note says so (the hook rules judge the file itself further).
+pub const MAX_PTH_BYTES: u64 = 1 << 20;
+
+struct Run<'a> {
+    view: View<'a>,
+    interp: &'a Interpreter,
+    out: Startup,
+    known: Vec<String>,
+}
+
+/// Computes start-up for `interp`, reading the environment through `view`.
+pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
+    let mut run = Run {
+        view,
+        interp,
+        out: Startup {
+            interpreter: interp.clone(),
+            sys_path: Vec::new(),
+            site_dirs: Vec::new(),
+            pth: Vec::new(),
+            skipped_pth: Vec::new(),
+            usercustomize: false,
+            notes: Vec::new(),
+            cut: Vec::new(),
+            fatal: None,
+        },
+        known: Vec::new(),
+    };
+    if interp.platform != super::Platform::Linux {
+        run.out.notes.push(format!(
+            "the {:?} layout is not modelled: `sys.path` is the Linux one",
+            interp.platform
+        ));
+    }
+    let v = interp.version;
+    let prefix = path_str(&interp.prefix);
+    // venv(): a pyvenv.cfg beside the executable or in the prefix
+    let cfg = (interp.kind == InstallKind::Venv)
+        .then(|| read_pyvenv_cfg(&run, &prefix))
+        .flatten();
+    if interp.kind == InstallKind::Venv && cfg.is_none() {
+        run.out.notes.push(format!(
+            "no `pyvenv.cfg` in `{prefix}/bin` or `{prefix}`: `site` does not treat it as a venv"
+        ));
+    }
+    let base = match (&cfg, &interp.base_prefix) {
+        (_, Some(b)) => path_str(b),
+        (Some(cfg), None) => cfg.home_prefix.clone().unwrap_or_else(|| prefix.clone()),
+        (None, None) => prefix.clone(),
+    };
+
+    // 1. getpath
+    if let Some(pp) = interp.var("PYTHONPATH") {
+        for entry in pp.split(':') {
+            if entry.is_empty() {
+                run.out.notes.push(
+                    "an empty `PYTHONPATH` entry is the working directory, not known to a scan"
+                        .into(),
+                );
+            } else if !entry.starts_with('/') {
+                run.out.notes.push(format!(
+                    "`PYTHONPATH` entry `{entry}` is relative to the working directory, not known to a scan"
+                ));
+            } else {
+                run.initial(&normpath(entry), Why::PythonPath);
+            }
+        }
+    }
+    let libdir = if v.at_least(3, 9) {
+        interp.platlibdir.as_str()
+    } else {
+        "lib"
+    };
+    let stdlib = format!("{base}/{libdir}/python{}", v.dotted());
+    run.initial(
+        &format!("{base}/{libdir}/python{}.zip", v.nodot()),
+        Why::StdlibZip,
+    );
+    run.initial(&stdlib, Why::Stdlib);
+    if v.major == 2 {
+        for extra in ["plat-linux2", "lib-tk", "lib-old"] {
+            run.initial(&format!("{stdlib}/{extra}"), Why::StdlibExtra);
+        }
+    }
+    run.initial(&format!("{stdlib}/lib-dynload"), Why::Dynload);
+
+    // 2. site.main()
+    let mut enable_user = interp.enable_user_site;
+    // sys.prefix before venv() runs: getpath leaves it at the base installation
+    let mut prefixes = vec![base.clone()];
+    if cfg.as_ref().is_some_and(|c| c.fatal) {
+        run.out.fatal = Some("UnicodeDecodeError".into());
+        return run.out;
+    }
+    if let Some(cfg) = &cfg {
+        run.add_site_packages(std::slice::from_ref(&prefix), Some(&prefix));
+        if cfg.system_site == "true" {
+            prefixes = vec![prefix.clone(), base.clone(), base.clone()];
+        } else {
+            prefixes = vec![prefix.clone()];
+            enable_user = false;
+        }
+    }
+    if enable_user {
+        let user_base = interp
+            .var("PYTHONUSERBASE")
+            .map(str::to_owned)
+            .or_else(|| interp.user_base.as_deref().map(path_str));
+        match user_base {
+            Some(ub) => {
+                let user_site = format!("{ub}/lib/python{}/site-packages", v.dotted());
+                if run.view.is_dir(Path::new(&user_site)) {
+                    run.add_site_dir(&user_site, Why::UserSite);
+                }
+            }
+            None => run
+                .out
+                .notes
+                .push("the user base is not known: no user site modelled".into()),
+        }
+    }
+    run.out.usercustomize = enable_user;
+    let venv = cfg.is_some().then_some(prefix.as_str());
+    run.add_site_packages(&prefixes, venv);
+    run.out
+}
+
+struct VenvCfg {
+    /// Not UTF-8: `venv()` raises UnicodeDecodeError.
+    fatal: bool,
+    system_site: String,
+    home_prefix: Option<String>,
+}
+
+fn read_pyvenv_cfg(run: &Run<'_>, prefix: &str) -> Option<VenvCfg> {
+    let cfg = [
+        format!("{prefix}/bin/pyvenv.cfg"),
+        format!("{prefix}/pyvenv.cfg"),
+    ]
+    .into_iter()
+    .find(|c| run.view.is_file(Path::new(c)))?;
+    let data = run
+        .view
+        .tree
+        .read_capped(&run.view.disk(Path::new(&cfg)), 1 << 20)
+        .ok()?;
+    let text = String::from_utf8_lossy(&data.bytes);
+    let mut out = VenvCfg {
+        system_site: "true".into(),
+        home_prefix: None,
+        fatal: std::str::from_utf8(&data.bytes).is_err(),
+    };
+    for (_, line) in universal_newlines(&text) {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let (key, value) = (py_strip(key).to_lowercase(), py_strip(value));
+        if key == "include-system-site-packages" {
+            out.system_site = value.to_lowercase();
+        } else if key == "home" {
+            // `home` names the base interpreter's directory (`/usr/bin`)
+            let home = normpath(value);
+            out.home_prefix = Path::new(&home)
+                .parent()
+                .map(|p| p.to_string_lossy().into_owned());
+        }
+    }
+    Some(out)
+}
+
+fn path_str(p: &Path) -> String {
+    normpath(&p.to_string_lossy())
+}
+
+impl Run<'_> {
+    /// An entry of the path `getpath` computes, kept once (`removeduppaths`).
+    fn initial(&mut self, path: &str, why: Why) {
+        let path = normpath(path);
+        if !self.known.contains(&path) {
+            self.known.push(path.clone());
+            self.out.sys_path.push(PathEntry {
+                path: PathBuf::from(path),
+                why,
+            });
+        }
+    }
+
+    /// `getsitepackages([prefix])`. `in_venv`: whether `site` runs in a venv (Debian's patched
+    /// `site.py` then adds `lib/pythonX.Y/site-packages` before its `dist-packages`, for every
+    /// prefix).
+    fn site_packages(&self, prefix: &str, in_venv: bool) -> Vec<String> {
+        let v = self.interp.version;
+        let xy = v.dotted();
+        if v.major == 2 {
+            return vec![
+                format!("{prefix}/lib/python{xy}/site-packages"),
+                format!("{prefix}/lib/site-python"),
+            ];
+        }
+        let mut libdirs = vec!["lib"];
+        if v.at_least(3, 9) && self.interp.platlibdir != "lib" {
+            libdirs.insert(0, self.interp.platlibdir.as_str());
+        }
+        if self.interp.layout == Layout::Debian {
+            let mut out = Vec::new();
+            if in_venv {
+                out.push(format!("{prefix}/lib/python{xy}/site-packages"));
+            }
+            out.push(format!("{prefix}/local/lib/python{xy}/dist-packages"));
+            out.push(format!("{prefix}/lib/python3/dist-packages"));
+            out.extend(
+                libdirs
+                    .into_iter()
+                    .map(|l| format!("{prefix}/{l}/python{xy}/dist-packages")),
+            );
+            return out;
+        }
+        libdirs
+            .into_iter()
+            .map(|l| format!("{prefix}/{l}/python{xy}/site-packages"))
+            .collect()
+    }
+
+    /// `addsitepackages(known_paths, prefixes)`: each prefix once, each of its site
+    /// directories that is a directory. `venv`: the venv's prefix, when `site` runs in one.
+    fn add_site_packages(&mut self, prefixes: &[String], venv: Option<&str>) {
+        let mut seen: Vec<&String> = Vec::new();
+        for prefix in prefixes {
+            if prefix.is_empty() || seen.contains(&prefix) {
+                continue;
+            }
+            seen.push(prefix);
+            let is_venv = venv == Some(prefix.as_str());
+            for dir in self.site_packages(prefix, venv.is_some()) {
+                if self.view.is_dir(Path::new(&dir)) {
+                    let why = if is_venv {
+                        Why::VenvSite
+                    } else {
+                        Why::SystemSite
+                    };
+                    self.add_site_dir(&dir, why);
+                }
+            }
+        }
+    }
+
+    /// `addsitedir(sitedir, known_paths)`.
+    fn add_site_dir(&mut self, dir: &str, why: Why) {
+        if self.out.fatal.is_some() {
+            return;
+        }
+        let dir = normpath(dir);
+        if !self.known.contains(&dir) {
+            // 2.7's addsitedir appends the directory without remembering it: a later path line
+            // naming it (a blank line, `.`) appends it again
+            if self.interp.version.major == 3 {
+                self.known.push(dir.clone());
+            }
+            self.out.sys_path.push(PathEntry {
+                path: PathBuf::from(&dir),
+                why,
+            });
+        }
+        if !self
+            .out
+            .site_dirs
+            .iter()
+            .any(|d| d.as_os_str() == dir.as_str())
+        {
+            self.out.site_dirs.push(PathBuf::from(&dir));
+        }
+        let Some(names) = self.view.listdir(Path::new(&dir)) else {
+            return;
+        };
+        let skips_dot = self.interp.version.skips_dot_pth();
+        let mut pth: Vec<String> = Vec::new();
+        for name in names {
+            if !name.ends_with(".pth") {
+                continue;
+            }
+            if skips_dot && name.starts_with('.') {
+                let skipped = Path::new(&dir).join(&name);
+                if !self.out.skipped_pth.contains(&skipped) {
+                    self.out.skipped_pth.push(skipped);
+                }
+                continue;
+            }
+            pth.push(name);
+        }
+        pth.sort();
+        if pth.len() > MAX_PTH_FILES {
+            self.out.cut.push(format!(
+                "`{dir}` holds {} `.pth` files: only the first {MAX_PTH_FILES} were read",
+                pth.len()
+            ));
+            pth.truncate(MAX_PTH_FILES);
+        }
+        let starts: Vec<String> = if self.interp.version.at_least(3, 15) {
+            self.view
+                .listdir(Path::new(&dir))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|n| n.ends_with(".start") && !n.starts_with('.'))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for name in pth {
+            let stem = name.trim_end_matches(".pth");
+            let imports_disabled = starts
+                .iter()
+                .any(|s| s.strip_suffix(".start") == Some(stem));
+            self.add_package(&dir, &name, imports_disabled);
+        }
+    }
+
+    /// `addpackage(sitedir, name, known_paths)`.
+    fn add_package(&mut self, dir: &str, name: &str, imports_disabled: bool) {
+        let full = PathBuf::from(format!("{dir}/{name}"));
+        let disk = self.view.disk(&full);
+        let cap = self.view.tree.max_file_size().min(MAX_PTH_BYTES);
+        let Ok(data) = self.view.tree.read_capped(&disk, cap) else {
+            return;
+        };
+        if data.truncated {
+            self.out.cut.push(format!(
+                "`{}` is {} bytes: the start-up model read only its first {cap}",
+                full.display(),
+                data.size
+            ));
+        }
+        let v = self.interp.version;
+        let bad_utf8 = v.major == 3 && std::str::from_utf8(&data.bytes).is_err();
+        if bad_utf8 && v.at_least(3, 13) {
+            // utf-8-sig, then the locale's encoding (UTF-8 too): UnicodeDecodeError
+            self.out.fatal = Some("UnicodeDecodeError".into());
+            return;
+        }
+        // up to 3.12 the text wrapper decodes 8192-byte chunks as it reads: the lines before
+        // the chunk with the bad byte are processed, then UnicodeDecodeError escapes `site`
+        let body: &[u8] = match std::str::from_utf8(&data.bytes) {
+            Err(e) if v.major == 3 => {
+                let chunk = e.valid_up_to() / 8192 * 8192;
+                let upto = data.bytes[..chunk]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                &data.bytes[..upto]
+            }
+            _ => &data.bytes,
+        };
+        for (n, line) in lines(v, body) {
+            if self.out.pth.len() >= MAX_RECORDS {
+                self.out.cut.push(format!(
+                    "more than {MAX_RECORDS} `.pth` lines: the rest are not modelled"
+                ));
+                return;
+            }
+            let tested: &str = if v.at_least(3, 15) {
+                py_strip(&line)
+            } else {
+                &line
+            };
+            // 2.7 does not skip blank lines: one names the site directory itself, which its
+            // addsitedir did not remember, and appends it again
+            if tested.starts_with('#') || (v.major == 3 && strip(v, tested).is_empty()) {
+                continue;
+            }
+            if tested.starts_with("import ") || tested.starts_with("import\t") {
+                if super::syntax::syntax_error(tested, !v.at_least(3, 8)).is_some() {
+                    // exec raises SyntaxError: up to 3.14 the rest of the file is ignored
+                    if v.at_least(3, 15) {
+                        continue;
+                    }
+                    return;
+                }
+                if !imports_disabled {
+                    self.out.pth.push(PthRecord {
+                        file: full.clone(),
+                        line: n,
+                        action: PthAction::Exec,
+                        text: tested.to_owned(),
+                    });
+                }
+                continue;
+            }
+            let text = if v.at_least(3, 15) {
+                py_strip(&line)
+            } else {
+                rstrip(v, &line)
+            };
+            if text.contains('\0') {
+                if v.at_least(3, 8) {
+                    continue; // os.path.exists is False
+                }
+                // ValueError from os.stat: "Remainder of file ignored"
+                return;
+            }
+            let target = makepath(dir, text);
+            if !self.known.contains(&target) && self.view.exists(Path::new(&target)) {
+                self.known.push(target.clone());
+                self.out.sys_path.push(PathEntry {
+                    path: PathBuf::from(&target),
+                    why: Why::PthLine {
+                        file: full.clone(),
+                        line: n,
+                    },
+                });
+                self.out.pth.push(PthRecord {
+                    file: full.clone(),
+                    line: n,
+                    action: PthAction::Path,
+                    text: target.clone(),
+                });
+            }
+        }
+        if bad_utf8 {
+            self.out.fatal = Some("UnicodeDecodeError".into());
+        }
+    }
+}
+
+/// The lines of a `.pth` file as `version` iterates them: (1-based number, line without its
+/// terminator).
+pub fn lines(version: PyVersion, bytes: &[u8]) -> Vec<(usize, String)> {
+    let text: String = if version.major == 2 {
+        bytes.iter().map(|&b| char::from(b)).collect()
+    } else {
+        String::from_utf8_lossy(bytes).into_owned()
+    };
+    if version.at_least(3, 13) {
+        let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        splitlines(body)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, l))| (i + 1, l.to_owned()))
+            .collect()
+    } else {
+        universal_newlines(&text)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, l))| (i + 1, l.to_owned()))
+            .collect()
+    }
+}
+
+/// `str.rstrip()`: Python 2's `str` strips ASCII whitespace only.
+fn rstrip(version: PyVersion, s: &str) -> &str {
+    if version.major == 2 {
+        s.trim_end_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+    } else {
+        s.trim_end_matches(py_isspace)
+    }
+}
+
+fn strip(version: PyVersion, s: &str) -> &str {
+    if version.major == 2 {
+        s.trim_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+    } else {
+        py_strip(s)
+    }
+}
