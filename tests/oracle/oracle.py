@@ -122,13 +122,32 @@ def presite_path(spec, base_prefix):
                 # spec does not give
                 raise OracleError("PYTHONPATH entry %r is not absolute" % entry)
             entries.append(entry)
-    libdir = getattr(sys, "platlibdir", "lib")
+    libdir = platlibdir(spec)
     xy = "%d%d" % sys.version_info[:2]
     x_y = "%d.%d" % sys.version_info[:2]
     entries.append(os.path.join(base_prefix, libdir, "python%s.zip" % xy))
     entries.append(os.path.join(base_prefix, libdir, "python%s" % x_y))
     entries.append(os.path.join(base_prefix, libdir, "python%s" % x_y, "lib-dynload"))
     return entries
+
+
+def platlibdir(spec):
+    """`sys.platlibdir` (3.9+; `lib` before): the spec's `platlibdir` if it gives one (Fedora's
+    `lib64`), else this interpreter's."""
+    if sys.version_info < (3, 9):
+        return "lib"
+    return spec.get("platlibdir") or sys.platlibdir
+
+
+def check_layout(spec):
+    """A spec may ask for Debian's `dist-packages` layout, which only a Debian-patched `site`
+    can answer."""
+    layout = spec.get("layout")
+    if layout in (None, "upstream"):
+        return
+    patched = any("dist-packages" in p for p in site.getsitepackages(["/p"]))
+    if layout != "debian" or not patched:
+        raise OracleError("layout %r needs an interpreter whose `site` has it" % layout)
 
 
 def imported_names(text):
@@ -199,6 +218,7 @@ def run(spec):
     if not base:
         raise OracleError("a venv spec needs `venv_base_prefix`")
 
+    check_layout(spec)
     recorder = _Recorder()
     site_sys = _SiteSys({
         "path": recorder.make_path(presite_path(spec, base)),
@@ -209,6 +229,7 @@ def run(spec):
         "base_exec_prefix": base,
         # the interpreter of the environment; site.venv() looks for pyvenv.cfg beside and above
         "executable": os.path.join(prefix, "bin", "python"),
+        "platlibdir": platlibdir(spec),
     })
     user_base = spec.get("user_base")
     saved_environ = os.environ.get("PYTHONUSERBASE")
