@@ -45,8 +45,9 @@ class PlantedCodeRan(Exception):
 
 
 def find_python(version):
-    """The interpreter for X.Y: `PTHSCAN_PYTHON_3_12`, else pyenv's newest 3.12.*, else
-    `python3.12` on PATH when its `site` is upstream's (not Debian's `dist-packages` patch)."""
+    """The interpreter for X.Y: `PTHSCAN_PYTHON_3_12`, else pyenv's newest 3.12.*, else a
+    uv-managed 3.12, else `python3.12` on PATH when its `site` is upstream's (not Debian's
+    `dist-packages` patch, which the specs do not describe)."""
     override = os.environ.get("PTHSCAN_PYTHON_" + version.replace(".", "_"))
     if override:
         return override
@@ -58,6 +59,11 @@ def find_python(version):
             found.append((int(patch), exe))
     if found:
         return max(found)[1]
+    # uv-managed builds (`uv python install 3.12`, as .ci/run tries where downloads work)
+    uv = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.expanduser("~/.local/share/uv/python")
+    for exe in sorted(glob.glob(os.path.join(uv, "cpython-%s.*-linux-*" % version, "bin",
+                                             "python" + version)), reverse=True):
+        return exe
     exe = shutil.which("python" + version)
     if exe and upstream_site(exe):
         return exe
@@ -178,15 +184,18 @@ class Side(object):
         self.oracle.close()
 
 
-def minimise(side, plan, out, target):
-    """Operations of `plan` kept while `target` (a part name) still differs: a greedy pass over
-    halves, then single operations."""
+def minimise(side, plan, out, parts):
+    """Operations of `plan` kept while the first of `parts` still differs and no part outside
+    them starts to (the case keeps its nature): a greedy pass over halves, then single
+    operations."""
     keep = list(range(len(plan["ops"])))
+    target, allowed = parts[0], set(parts)
 
     def still(candidate):
         generate.materialize(plan, out, candidate)
         oracle, other = side.answers(out)
-        return target in differences(oracle, other)
+        now = differences(oracle, other)
+        return target in now and set(now) <= allowed
 
     chunk = max(1, len(keep) // 2)
     while chunk >= 1:
@@ -309,7 +318,7 @@ def run_version(version, exe, args, work, report, lock):
                 if take and args.corpus:
                     with open(os.path.join(out, "plan.json")) as f:
                         plan = json.load(f)
-                    keep = minimise(side, plan, out, parts[0])
+                    keep = minimise(side, plan, out, parts)
                     case = write_case(args.corpus, side, plan, out, keep, parts, info)
                     with lock:
                         entry["case"] = case
