@@ -55,6 +55,20 @@ fn cpython_oracle_runs_nothing_planted_and_agrees_with_itself() {
 }
 
 #[test]
+fn cpython_oracle_matches_a_really_started_interpreter() {
+    // Independent of the model: the one part the oracle models (getpath's `sys.path` before
+    // `site`) against the real interpreter started normally on inert environments (`live.py`).
+    let out = Command::new("python3")
+        .arg(oracle_dir().join("live.py"))
+        .args(["--versions", "auto", "--count", "30"])
+        .output()
+        .expect("python3 runs live.py");
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let versions = stdout(&out).lines().filter(|l| l.contains(" of 30 ")).count();
+    assert!(versions >= 2, "{}", explain(&out));
+}
+
+#[test]
 fn model_agrees_with_cpython_on_generated_environments() {
     // DEPENDS ON THE MODEL: `pthscan debug-startup --spec` (the start-up model, branch
     // `model`). Until it lands this fails with `error` on every environment. Disagreements are
