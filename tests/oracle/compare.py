@@ -171,6 +171,8 @@ class Side(object):
         spec = os.path.join(out, "spec.json")
         line = self.oracle.ask(spec)
         oracle = json.loads(line)
+        if "oracle_error" in oracle:
+            raise RuntimeError("the oracle cannot answer %s: %s" % (spec, oracle["oracle_error"]))
         if self.pthscan:
             other = run_json([self.pthscan, "debug-startup", "--spec", spec], self.scratch)
         else:

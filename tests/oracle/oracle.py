@@ -296,7 +296,11 @@ def main(argv):
             for line in sys.stdin:
                 path = line.rstrip("\n")
                 if path:
-                    sys.stdout.write(json.dumps(answer(path), sort_keys=True) + "\n")
+                    try:
+                        result = answer(path)
+                    except OracleError as exc:
+                        result = {"oracle_error": str(exc)}
+                    sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
                     sys.stdout.flush()
             return 0
         if len(argv) != 2 or argv[1].startswith("-"):
