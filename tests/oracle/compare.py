@@ -120,8 +120,11 @@ class Batch(object):
 
 
 def run_json(argv, cwd, env=None):
-    proc = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          env=env, timeout=120)
+    try:
+        proc = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=env, timeout=120)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return {"error": "cannot run: %s" % exc}
     if proc.returncode != 0:
         return {"error": "exit %d: %s" % (proc.returncode,
                                           proc.stderr.decode(errors="replace").strip()[-500:])}
@@ -145,6 +148,9 @@ def differences(oracle, other):
     if oracle["pth"] != other.get("pth"):
         out.append("pth")
     theirs = other.get("modules") or {}
+    # `cached` (bytecode that runs instead of the source) is compared once the other side
+    # gives it for any module; until then it is only counted (see `cached_unreported`)
+    gives_cached = any(isinstance(m, dict) and "cached" in m for m in theirs.values())
     for name in sorted(set(oracle["modules"]) | set(theirs)):
         a, b = oracle["modules"].get(name, "absent"), theirs.get(name, "absent")
         if a is None or b is None or a == "absent" or b == "absent":
@@ -155,6 +161,8 @@ def differences(oracle, other):
             out.append("module:" + name)
         elif "portions" in b and a.get("portions") != b["portions"]:
             out.append("portions:" + name)
+        elif gives_cached and a.get("cached") != b.get("cached"):
+            out.append("cached:" + name)
     return out
 
 
@@ -276,6 +284,7 @@ def run_version(version, exe, args, work, report, lock):
     stats = {"interpreter": info["patch"], "executable": exe,
              "skips_dot_pth": info["skips_dot_pth"], "envs": 0, "agree": 0, "sys_path": 0,
              "pth": 0, "modules": 0, "modules_agree": 0, "fatal": 0, "errors": 0,
+             "cached_unreported": 0,
              "parts": {}, "cases": []}
     report["versions"][version] = stats
     seeds = list(range(args.seed, args.seed + args.count))
@@ -301,9 +310,13 @@ def run_version(version, exe, args, work, report, lock):
                     stats["sys_path"] += "sys_path" not in parts and "error" not in parts
                     stats["pth"] += "pth" not in parts and "error" not in parts
                     n = len(oracle["modules"])
+                    if not any(isinstance(m, dict) and "cached" in m
+                               for m in (other.get("modules") or {}).values()):
+                        stats["cached_unreported"] += len(
+                            [m for m in oracle["modules"].values() if m and "cached" in m])
                     stats["modules"] += n
                     stats["modules_agree"] += n - len(
-                        [p for p in parts if p.startswith(("module:", "portions:"))]) \
+                        [p for p in parts if p.startswith(("module:", "portions:", "cached:"))]) \
                         if "error" not in parts else 0
                     for p in parts:
                         key = p.split(":")[0]
@@ -391,6 +404,10 @@ def main(argv):
                        pct(stats["pth"], stats["envs"]),
                        pct(stats["modules_agree"], stats["modules"]), stats["fatal"]))
             print(line)
+            if stats["cached_unreported"]:
+                print("  modules whose __pycache__ bytecode runs instead of the source, "
+                      "not reported by the other side (not compared): %d"
+                      % stats["cached_unreported"])
             if "error" in stats:
                 print("  the other side failed, first time: " + stats["error"][:300])
             if stats["parts"]:

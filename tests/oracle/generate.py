@@ -77,23 +77,56 @@ class Plan(object):
     def zip(self, path, members):
         self.ops.append({"op": "zip", "path": path, "members": members})
 
-    def pyc(self, path):
-        """Valid bytecode for the target when this runs under it; it writes `<path>.ran`."""
-        source = "open(__file__ + '.ran', 'w').close()\n"
-        data = self.rng.choice([b"", None])  # empty bytecode files are legal to locate too
-        if data is None:
-            code = marshal.dumps(compile(source, path, "exec"))
-            magic = struct.pack("<H", MAGIC[self.version]) + b"\r\n"
-            if self.version == "%d.%d" % sys.version_info[:2]:
+    def pyc(self, path, source=None):
+        """Bytecode (valid for the target when this runs under it) that writes
+        `<__file__>.ran`. With `source` (the bytes of the `.py` it caches), one of PEP 552's
+        forms, each with a header that matches the source or not."""
+        marker_src = "open(__file__ + '.ran', 'w').close()\n"
+        if source is None:
+            if self.rng.random() < 0.3:
+                self.raw(path, b"")  # an empty bytecode file is legal to locate too
+                return
+            source = b""
+        this = self.version == "%d.%d" % sys.version_info[:2]
+        code = marshal.dumps(compile(marker_src, path, "exec"))
+        magic = struct.pack("<H", MAGIC[self.version]) + b"\r\n"
+        if this:
+            import importlib.util
+            magic = importlib.util.MAGIC_NUMBER
+        modes = ["timestamp", "stale", "garbage"]
+        if self.version != "3.6":
+            modes += ["unchecked", "checked", "checked_bad"]
+        mode = self.rng.choice(modes)
+        if mode == "garbage":
+            self.raw(path, magic[:2])
+            return
+        mtime = FIXED_MTIME - (100 if mode == "stale" else 0)
+        stamp = struct.pack("<II", mtime & 0xFFFFFFFF, len(source))
+        if self.version == "3.6":
+            header = magic + stamp
+        elif mode in ("timestamp", "stale"):
+            header = magic + struct.pack("<I", 0) + stamp
+        else:
+            digest = b"\0" * 8
+            if mode == "checked" and this:
                 import importlib.util
-                magic = importlib.util.MAGIC_NUMBER
-            header = magic + (b"" if self.version == "3.6" else b"\0\0\0\0")
-            data = header + struct.pack("<II", 0, len(source)) + code
-        self.raw(path, data)
+                digest = importlib.util.source_hash(source)
+            header = magic + struct.pack("<I", 1 if mode == "unchecked" else 3) + digest
+        self.raw(path, header + code)
+
+
+# every file the generator writes has this mtime, so a timestamp pyc can match its source
+FIXED_MTIME = 1767225600  # 2026-01-01
 
 
 def module_source(plan, name):
     return "# planted %s\n%s\n" % (name, marker(plan.uid("mod-" + name + "-")))
+
+
+def cached_source(name):
+    """A source whose bytes do not depend on where the tree is (its pyc header must match):
+    it marks `<itself>.ran`."""
+    return "# planted %s\nopen(__file__ + '.ran', 'w').close()\n" % name
 
 
 def place_module(plan, directory, name):
@@ -104,7 +137,7 @@ def place_module(plan, directory, name):
     form = rng.choice([
         "py", "py", "pkg", "pkg_pyc", "pkg_ext", "ext_this", "ext_other", "abi3", "so", "pyd",
         "pyc", "pycache_only", "pycache_with_source", "nsdir", "nsdir_sub", "dir_named_py",
-        "broken_symlink", "upper", "pkg_init_other_ext",
+        "broken_symlink", "upper", "pkg_init_other_ext", "pycache_with_source", "pkg_pycache",
     ])
     d = directory + "/"
     if form == "py":
@@ -132,8 +165,15 @@ def place_module(plan, directory, name):
     elif form == "pycache_only":
         plan.pyc(d + "__pycache__/" + name + ".cpython-" + nodot(rng.choice([v, other])) + ".pyc")
     elif form == "pycache_with_source":
-        plan.text(d + name + ".py", module_source(plan, name))
-        plan.pyc(d + "__pycache__/" + name + ".cpython-" + nodot(v) + ".pyc")
+        text = cached_source(name)
+        plan.text(d + name + ".py", text)
+        plan.pyc(d + "__pycache__/" + name + ".cpython-" + nodot(v) + ".pyc",
+                 text.encode("utf-8"))
+    elif form == "pkg_pycache":
+        text = cached_source(name)
+        plan.text(d + name + "/__init__.py", text)
+        plan.pyc(d + name + "/__pycache__/__init__.cpython-" + nodot(v) + ".pyc",
+                 text.encode("utf-8"))
     elif form == "nsdir":
         plan.dir(d + name)
     elif form == "nsdir_sub":
@@ -387,6 +427,7 @@ def materialize(plan, out, keep=None):
                     b"@MARKERS@", markers.encode())
             with open(path, "wb") as f:
                 f.write(data)
+            os.utime(path, (FIXED_MTIME, FIXED_MTIME))
         elif op["op"] == "symlink":
             os.symlink(_subst(op["target"], root, markers), path)
         elif op["op"] == "zip":

@@ -192,7 +192,53 @@ def locate(name, path):
         kind = "extension"
     else:
         raise OracleError("unknown loader %r for %r" % (loader, name))
-    return {"file": spec.origin, "kind": kind, "origin": spec.origin}
+    result = {"file": spec.origin, "kind": kind, "origin": spec.origin}
+    cached = cached_bytecode(spec)
+    if cached is not None:
+        # not in the model's contract yet: this bytecode runs, not the source `file`
+        result["cached"] = cached
+    return result
+
+
+def cached_bytecode(spec):
+    """The `__pycache__` file that runs instead of the source `spec` names, or None: the
+    decision `SourceLoader.get_code` makes (PEP 3147 name, then PEP 552 flags: a timestamp pyc
+    whose mtime and size match the source, a checked hash pyc whose hash matches, an unchecked
+    hash pyc always), with the same private helpers, reading only. Nothing is unmarshalled."""
+    import _imp
+    import importlib._bootstrap_external as be
+    loader = spec.loader
+    if not isinstance(loader, importlib.machinery.SourceFileLoader):
+        return None
+    source_path = spec.origin
+    try:
+        bytecode_path = be.cache_from_source(source_path)
+    except NotImplementedError:
+        return None
+    try:
+        st = loader.path_stats(source_path)
+        data = loader.get_data(bytecode_path)
+    except OSError:
+        return None
+    details = {"name": spec.name, "path": bytecode_path}
+    try:
+        if not hasattr(be, "_classify_pyc"):  # 3.6: timestamp pycs only
+            be._validate_bytecode_header(data, source_stats=st, name=spec.name,
+                                         path=bytecode_path)
+            return bytecode_path
+        flags = be._classify_pyc(data, spec.name, details)
+        if flags & 0b1:
+            check_source = flags & 0b10
+            mode = _imp.check_hash_based_pycs
+            if mode != "never" and (check_source or mode == "always"):
+                source_hash = _imp.source_hash(be._RAW_MAGIC_NUMBER,
+                                               loader.get_data(source_path))
+                be._validate_hash_pyc(data, source_hash, spec.name, details)
+        else:
+            be._validate_timestamp_pyc(data, int(st["mtime"]), st["size"], spec.name, details)
+    except (ImportError, EOFError):
+        return None
+    return bytecode_path
 
 
 def reset_site():
