@@ -134,11 +134,15 @@ def place_module(plan, directory, name):
     rng = plan.rng
     v = plan.version
     other = rng.choice(VERSIONS)
-    form = rng.choice([
+    if name == "nsp" and rng.random() < 0.6:
+        # namespace portions in several path entries, sometimes beside a module of the name
+        form = rng.choice(["nsdir", "nsdir_sub", "nsdir_sub", "file_and_dir"])
+    else:
+        form = rng.choice(["file_and_dir"] + [
         "py", "py", "pkg", "pkg_pyc", "pkg_ext", "ext_this", "ext_other", "abi3", "so", "pyd",
         "pyc", "pycache_only", "pycache_with_source", "nsdir", "nsdir_sub", "dir_named_py",
         "broken_symlink", "upper", "pkg_init_other_ext", "pycache_with_source", "pkg_pycache",
-    ])
+        ])
     d = directory + "/"
     if form == "py":
         plan.text(d + name + ".py", module_source(plan, name))
@@ -178,6 +182,10 @@ def place_module(plan, directory, name):
         plan.dir(d + name)
     elif form == "nsdir_sub":
         plan.text(d + name + "/sub.py", module_source(plan, name + ".sub"))
+    elif form == "file_and_dir":
+        # a module file beside a directory of the same name: the file wins over a namespace
+        plan.text(d + name + "/sub.py", module_source(plan, name + ".sub"))
+        plan.text(d + name + rng.choice([".py", ".abi3.so"]), module_source(plan, name))
     elif form == "dir_named_py":
         plan.dir(d + name + ".py")
     elif form == "broken_symlink":
@@ -272,7 +280,11 @@ def build(seed, version):
                  {"sitecustomize.py": module_source(plan, "zip-sitecustomize")})
     base_site = base + "/lib/" + xy + "/site-packages"
     if kind == "system" or rng.random() < 0.8:
-        plan.dir(base_site)
+        if rng.random() < 0.15:  # site-packages a symlink: CPython lists the link's path
+            plan.dir("store/base-sp")
+            plan.symlink(base_site, "@ROOT@/store/base-sp")
+        else:
+            plan.dir(base_site)
         site_dirs.append(base_site)
     if rng.random() < 0.3:  # lib64: a symlink to lib, or a directory of its own
         if rng.random() < 0.5:
