@@ -169,6 +169,9 @@ def locate(name, path):
     sys.path_importer_cache = {}
     try:
         spec = importlib.machinery.PathFinder.find_spec(name, list(path))
+    except Exception as exc:  # e.g. 3.6's zipimport compiles a member to name it
+        # `import name` raises this at start-up (and site reports it)
+        return {"file": None, "kind": "error", "origin": type(exc).__name__}
     finally:
         sys.path_importer_cache = saved
     if spec is None:
