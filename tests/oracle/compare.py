@@ -147,6 +147,12 @@ def differences(oracle, other):
         out.append("sys_path")
     if oracle["pth"] != other.get("pth"):
         out.append("pth")
+        # which kind of line: the exec lines run, or the path lines appended
+        for action in ("exec", "path"):
+            mine = [e for e in oracle["pth"] if e.get("action") == action]
+            theirs_ = [e for e in other.get("pth") or [] if e.get("action") == action]
+            if mine != theirs_:
+                out.append("pth_" + action)
     theirs = other.get("modules") or {}
     # `cached` (bytecode that runs instead of the source) is compared once the other side
     # gives it for any module; until then it is only counted (see `cached_unreported`)

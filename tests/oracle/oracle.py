@@ -178,7 +178,8 @@ def locate(name, path):
         return None
     loader = spec.loader
     if isinstance(loader, zipimport.zipimporter):
-        return {"file": loader.archive, "kind": "zip", "origin": spec.origin}
+        # the member as CPython names it (`__file__`): `<archive>/<member>`
+        return {"file": spec.origin, "kind": "zip", "origin": spec.origin}
     if loader is None:
         locations = spec.submodule_search_locations
         portions = getattr(locations, "_path", None)
