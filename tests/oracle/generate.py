@@ -369,6 +369,8 @@ def build(seed, version):
     for sd in site_dirs:
         for _ in range(rng.randint(0, 3)):
             write_pth(plan, sd, targets, NAMES, allow_bad)
+    if "app" in places and rng.random() < 0.5:
+        write_pth(plan, "app", targets, NAMES, False)  # on PYTHONPATH: never processed
 
     for name in NAMES:
         for _ in range(rng.choice([0, 1, 1, 2, 3])):
