@@ -10,8 +10,10 @@ start with the oracle's `fatal`).
 Inert, so that starting the interpreter runs nothing planted: every `import` in a `.pth` file
 becomes `imp0rt` (no line of any version's splitting is an import line any more), and every
 `sitecustomize`/`usercustomize` in any form (file, package, zip member) is left out. Nothing
-else planted is imported at start-up (`-c` code uses only the built-in `sys`), and the markers
-are checked as in `compare.py`.
+else planted is imported at start-up (`-c` code uses only the built-in `sys`), which
+`assert_inert` checks on the tree before each start (no `.pth` holds `import`, no file,
+directory or zip member is named as a module start-up imports), and the markers are checked
+as in `compare.py`. This is the one place an interpreter runs without `-I -S`.
 
 Each environment becomes a venv on the real interpreter (its prefix gets `bin/python`, a link
 to the interpreter, and a `pyvenv.cfg` whose `home` is the interpreter's `bin`), since a real
@@ -75,6 +77,38 @@ def inert(plan, real_exe, real_bin, real_prefix, rng):
     return dict(plan, ops=ops, spec=spec)
 
 
+# what a normal start imports by name from `sys.path` (beyond the customize modules), in
+# some version: none of it may be planted
+STARTUP = {"encodings", "codecs", "io", "abc", "os", "stat", "posixpath", "genericpath",
+           "_collections_abc", "_sitebuiltins", "site", "sysconfig", "_bootlocale", "locale",
+           "traceback", "zipimport", "_distutils_hack", "importlib", "types", "warnings"}
+
+
+def assert_inert(root):
+    """Refuses to start an interpreter on a tree where anything could run: a `.pth` with
+    `import` in it, or a file, directory or zip member named as a module start-up imports."""
+    names = set(CUSTOMIZE) | STARTUP
+    for dirpath, dirnames, filenames in os.walk(root):
+        for n in dirnames + filenames:
+            if n.split(".")[0] in names:
+                raise SystemExit("live: refusing, %s is planted" % os.path.join(dirpath, n))
+        for n in filenames:
+            p = os.path.join(dirpath, n)
+            real = os.path.realpath(p)
+            if not os.path.exists(p) or not real.startswith(os.path.realpath(root) + os.sep):
+                continue  # a dangling link, or the interpreter the venv links to
+            with open(p, "rb") as f:
+                data = f.read()
+            if n.endswith(".pth") and b"import" in data:
+                raise SystemExit("live: refusing, %s has an import line" % p)
+            if data.startswith(b"PK"):
+                import zipfile
+                with zipfile.ZipFile(p) as z:
+                    for m in z.namelist():
+                        if any(part.split(".")[0] in names for part in m.split("/")):
+                            raise SystemExit("live: refusing, %s holds %s" % (p, m))
+
+
 def live_path(spec, out):
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8",
            "HOME": os.path.join(out, "no-home")}
@@ -123,6 +157,7 @@ def main(argv):
                 rng = generate.random.Random("live-%d" % seed)
                 plan = inert(plan, real_exe, os.path.dirname(real_exe), real_prefix, rng)
                 spec = generate.materialize(plan, out)
+                assert_inert(os.path.join(out, "env"))
                 said = json.loads(oracle.ask(os.path.join(out, "spec.json")))
                 real = live_path(spec, out)
                 ran = generate.ran(out)
