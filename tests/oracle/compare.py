@@ -15,6 +15,8 @@ plan removed while the same part still disagrees) and written to `--corpus`
 (`corpus/startup/<version>-seed<N>/`): the plan of the operations kept (`plan.json`, materialised
 by `generate.py --plan`), the generator seed, the spec, both answers and a listing of the tree.
 
+`--case corpus/startup/NAME` rebuilds one stored case and prints a diff of the two answers.
+
 Exit status: 0 full agreement, 1 a disagreement, 2 usage or too few interpreters, 3 planted code
 ran (a marker file appeared): the one result that must never happen.
 """
@@ -361,6 +363,38 @@ def run_version(version, exe, args, work, report, lock):
     return stats
 
 
+def replay(case, pthscan):
+    """`--case DIR`: rebuilds one stored case and prints how the two answers differ now."""
+    import difflib
+    with open(os.path.join(case, "plan.json")) as f:
+        plan = json.load(f)
+    exe = find_python(plan["version"])
+    if not exe:
+        sys.stderr.write("compare: no interpreter for %s\n" % plan["version"])
+        return 2
+    work = tempfile.mkdtemp(prefix="pthscan-case-")
+    try:
+        out = os.path.join(work, "case")
+        subprocess.run([exe, "-I", "-S", GENERATE, "--plan", os.path.join(case, "plan.json"),
+                        "--out", out], check=True)
+        side = Side(exe, pthscan, work)
+        try:
+            oracle, other = side.answers(out)
+        finally:
+            side.close()
+        parts = differences(oracle, other)
+        root = os.path.join(out, "env")
+        a = relative(oracle, root).splitlines()
+        b = relative(other, root).splitlines()
+        sys.stdout.write("".join(line + "\n" for line in difflib.unified_diff(
+            a, b, "cpython", pthscan and "model" or "oracle (fresh)", lineterm=""))
+            or "no difference\n")
+        print("differs: %s" % (", ".join(parts) or "nothing"))
+        return 1 if parts else 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def pct(a, b):
     return "%.2f%%" % (100.0 * a / b) if b else "-"
 
@@ -378,7 +412,10 @@ def main(argv):
     parser.add_argument("--corpus", help="where cases go (e.g. corpus/startup); none: not written")
     parser.add_argument("--min-interpreters", type=int, default=1)
     parser.add_argument("--json", help="write the report here as JSON")
+    parser.add_argument("--case", help="replay one stored case (corpus/startup/NAME) and diff")
     args = parser.parse_args(argv[1:])
+    if args.case:
+        return replay(args.case, args.pthscan and os.path.abspath(args.pthscan))
 
     wanted = KNOWN if args.versions == "auto" else args.versions.split(",")
     found = [(v, find_python(v)) for v in wanted]
