@@ -10,7 +10,8 @@ same `portions` for a namespace package when the other side gives them). The oth
 `pthscan debug-startup --spec spec.json` with `--pthscan`, else a fresh oracle process per spec
 (self-consistency: batch state never leaks from one environment into the next).
 
-The first `--cases` disagreements of each version are minimised (operations of the generator's
+The first `--cases` disagreements of each version, one per kind (the set of parts that differ),
+are minimised (operations of the generator's
 plan removed while the same part still disagrees) and written to `--corpus`
 (`corpus/startup/<version>-seed<N>/`): the plan of the operations kept (`plan.json`, materialised
 by `generate.py --plan`), the generator seed, the spec, both answers and a listing of the tree.
@@ -258,8 +259,9 @@ def write_case(corpus, side, plan, out, keep, parts, info):
                 tree.append(rel + "/")
             else:
                 with open(p, "rb") as f:
-                    data = f.read(300).replace(root.encode(), b"@ROOT@").replace(
+                    data = f.read().replace(root.encode(), b"@ROOT@").replace(
                         os.path.join(os.path.dirname(root), "markers").encode(), b"@MARKERS@")
+                data = data[:400]
                 tree.append("%s  %r" % (rel, data))
     meta = {
         "version": version,
@@ -329,7 +331,12 @@ def run_version(version, exe, args, work, report, lock):
                     for p in parts:
                         key = p.split(":")[0]
                         stats["parts"][key] = stats["parts"].get(key, 0) + 1
-                    take = parts and len(stats["cases"]) < args.cases
+                    # one case per kind of disagreement (the set of parts, module names
+                    # aside), so that the cases kept are as varied as the failures
+                    kind = sorted(set(p.split(":")[0] for p in parts))
+                    take = (parts and len(stats["cases"]) < args.cases
+                            and kind not in [sorted(set(q.split(":")[0] for q in c["differs"]))
+                                             for c in stats["cases"]])
                     if take:
                         entry = {"seed": seed, "differs": parts}
                         stats["cases"].append(entry)
