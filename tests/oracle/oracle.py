@@ -22,6 +22,10 @@ own `importlib.machinery.PathFinder`. Nothing planted in the environment is ever
 What is modelled rather than asked: the `sys.path` that getpath computes before `site` runs,
 for a prefix that is not this interpreter's own (see `presite_path`). The locale is whatever the
 process has; `compare.py` runs the oracle under `LC_ALL=C.UTF-8`.
+
+Beyond the contract in `README.md`: the spec may give `platlibdir` (3.9+) and `layout`; the
+answer adds `fatal` when an exception escapes `site` (the interpreter does not start) and, on a
+module, `cached` when its `__pycache__` bytecode runs instead of the source.
 """
 
 import ast
