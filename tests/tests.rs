@@ -6,6 +6,7 @@ mod deploy;
 mod fleet;
 mod host;
 mod hostile;
+mod oracle;
 mod policy;
 mod sandbox;
 mod startup;
