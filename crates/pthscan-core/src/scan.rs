@@ -18,6 +18,7 @@ use crate::budget::{Budget, Caps};
 use crate::detectors::integrity::{Hashing, Listed, Listing};
 use crate::detectors::{self, Ctx, HookFile};
 use crate::diagnostic::Diagnostic;
+use crate::discovery::variables::Setting;
 use crate::discovery::{self, Environment};
 use crate::finding::Finding;
 use crate::fs::{Disk, Kind, ReadStats, Root, Tree, disk};
@@ -134,6 +135,9 @@ struct Work {
     /// nested in them — an environment to judge next, an archive to open with this reader.
     /// `None` in a tree already walked whole (an artifact's, or below a site directory).
     reader: Option<Disk>,
+    /// Variables its interpreters may start with (`PYTHONPATH` in `/etc/environment`, a
+    /// unit, an image's `Env`): each gives a start-up model of its own.
+    variables: Arc<Vec<Setting>>,
 }
 
 /// What the walk found, before anything is judged: the environments, each with the tree it
@@ -364,6 +368,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                     every_file: false,
                     system_owned: Arc::default(),
                     reader: Some(reader.clone()),
+                    variables: Arc::default(),
                 }),
             }
         }
@@ -391,6 +396,15 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         let owned = Arc::new(owned);
         for w in &mut work {
             w.system_owned = Arc::clone(&owned);
+        }
+    }
+    // a host's interpreters start with what its environment files, profiles and units set
+    if let Some(host) = hosts.first() {
+        let (settings, problems) = discovery::variables::host(host, host.root());
+        report.diagnostics.extend(problems);
+        let settings = Arc::new(settings);
+        for w in &mut work {
+            w.variables = Arc::clone(&settings);
         }
     }
     // what was asked for: the roots, the layouts and the artifact files given, not every
@@ -488,6 +502,7 @@ fn loose_folder(tree: Arc<dyn Tree>, dir: &Path) -> Work {
         every_file: true,
         system_owned: Arc::default(),
         reader: None,
+        variables: Arc::default(),
     }
 }
 
@@ -618,6 +633,7 @@ fn judge_opened(
     options: &ScanOptions,
 ) -> Vec<(Judged, Option<Environment>)> {
     let tree: Arc<dyn Tree> = Arc::new(o.tree);
+    let variables = Arc::new(o.variables);
     // findings about the artifact itself already carry display paths
     let own = Judged {
         findings: o.findings,
@@ -633,6 +649,7 @@ fn judge_opened(
             every_file: o.judge_every_file,
             system_owned: Arc::default(),
             reader: None,
+            variables: Arc::clone(&variables),
         };
         out.push(judge_work(sigs, &w, options));
     }
@@ -694,6 +711,7 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
                     every_file: false,
                     system_owned: Arc::clone(&w.system_owned),
                     reader: None,
+                    variables: Arc::clone(&w.variables),
                 }),
         );
     }
@@ -875,7 +893,7 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         system_owned: &work.system_owned,
         env,
         search_path: env.site_dirs.clone(),
-        startup: startup_models(tree, env),
+        startup: startup_models(tree, env, &work.variables),
         finders: Default::default(),
         modules: RefCell::default(),
         diagnostics: RefCell::default(),
@@ -932,6 +950,26 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
             ctx.search_path.push(dir);
         }
     }
+    // directories only an interpreter started with some variable set has on its path: what
+    // runs from there runs under that condition, and its findings say so
+    let unconditional: HashSet<PathBuf> = ctx
+        .startup
+        .iter()
+        .filter(|m| m.condition.is_none())
+        .flat_map(|m| m.sys_path.iter().map(|e| ctx.disk_path(&e.path)))
+        .collect();
+    let conditional: Vec<(PathBuf, String)> = ctx
+        .startup
+        .iter()
+        .filter_map(|m| m.condition.as_ref().map(|c| (m, c)))
+        .flat_map(|(m, c)| {
+            m.sys_path
+                .iter()
+                .map(|e| ctx.disk_path(&e.path))
+                .filter(|d| !unconditional.contains(d))
+                .map(move |d| (d, c.clone()))
+        })
+        .collect();
     // Phase 2: judge.
     let mut findings = Vec::new();
     let mut hooks = 0;
@@ -1079,6 +1117,15 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
     }
     diagnostics.extend(ctx.diagnostics.into_inner());
     listing.attribute(&mut findings);
+    for f in &mut findings {
+        for (dir, condition) in &conditional {
+            let note =
+                format!("on sys.path, and run, where the interpreter starts with {condition}");
+            if f.location.path.starts_with(dir) && !f.notes.contains(&note) {
+                f.notes.push(note);
+            }
+        }
+    }
     Judged {
         findings,
         diagnostics,
@@ -1340,7 +1387,11 @@ fn file_sha256(tree: &dyn Tree, path: &Path) -> Option<String> {
 /// The start-up models an environment is judged under: its own version where known, else a
 /// 3.14 and a 3.15 reading (path lines `rstrip()`ed, then stripped). None for what has no
 /// interpreter layout (a user site alone, an artifact, loose files).
-fn startup_models(tree: &dyn Tree, env: &Environment) -> Vec<crate::python::startup::Startup> {
+fn startup_models(
+    tree: &dyn Tree,
+    env: &Environment,
+    variables: &[Setting],
+) -> Vec<crate::python::startup::Startup> {
     use crate::python::startup::{self, InstallKind, Interpreter, Layout, PyVersion, View};
     let kind = match env.kind {
         discovery::EnvKind::Venv => InstallKind::Venv,
@@ -1353,9 +1404,18 @@ fn startup_models(tree: &dyn Tree, env: &Environment) -> Vec<crate::python::star
     };
     let view = View::new(tree);
     let prefix = detectors::live_path(tree, &env.root);
-    versions
-        .into_iter()
-        .map(|v| {
+    // the interpreter as it starts with nothing set, then once per setting of a variable that
+    // moves what it imports (a value a shell would expand is not known to a scan: said)
+    let mut conditions: Vec<Option<&Setting>> = vec![None];
+    conditions.extend(
+        variables
+            .iter()
+            .filter(|s| MODEL_VARIABLES.contains(&s.name.as_str()) && !s.expands())
+            .map(Some),
+    );
+    let mut out = Vec::new();
+    for v in versions {
+        for condition in &conditions {
             let mut interp = Interpreter::new(v, &prefix);
             interp.kind = kind;
             let lib64 = format!("lib64/python{}", v.dotted());
@@ -1365,10 +1425,21 @@ fn startup_models(tree: &dyn Tree, env: &Environment) -> Vec<crate::python::star
             if env.site_dirs.iter().any(|d| d.ends_with("dist-packages")) {
                 interp.layout = Layout::Debian;
             }
-            startup::path::compute(view, &interp)
-        })
-        .collect()
+            if let Some(s) = condition {
+                interp.env = vec![(s.name.clone(), s.value.clone())];
+            }
+            let mut model = startup::path::compute(view, &interp);
+            if let Some(s) = condition {
+                model.condition = Some(s.describe());
+            }
+            out.push(model);
+        }
+    }
+    out
 }
+
+/// The variables the start-up model takes: each setting of one is a model of its own.
+const MODEL_VARIABLES: &[&str] = &["PYTHONPATH", "PYTHONUSERBASE", "PYTHONPYCACHEPREFIX"];
 
 fn read_site_dir(ctx: &Ctx<'_>, dir: &Path) -> SiteHooks {
     let mut site = SiteHooks {

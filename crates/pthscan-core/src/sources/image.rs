@@ -118,14 +118,19 @@ pub fn python_relevant(path: &Path, deep: bool) -> bool {
         || parts
             .iter()
             .any(|c| c.starts_with("python") || c == "pip" || c == "uv");
+    // a customize module anywhere: `PYTHONPATH` (an image's `Env`) can put any directory on
+    // the path
+    let name = parts.last().map_or("", |n| n.as_ref());
+    let stem = name.split('.').next().unwrap_or("");
+    if matches!(stem, "sitecustomize" | "usercustomize") {
+        return true;
+    }
     if !python {
         return false;
     }
     if deep {
         return true;
     }
-    let name = parts.last().map_or("", |n| n.as_ref());
-    let stem = name.split('.').next().unwrap_or("");
     let parent = parts.len().checked_sub(2).map_or("", |i| parts[i].as_ref());
     let startup = name.ends_with(".pth")
         || name.ends_with(".start")

@@ -126,6 +126,9 @@ pub struct Startup {
     /// Python error: init_import_site"): a `.pth` or `pyvenv.cfg` that is not UTF-8 under a
     /// UTF-8 locale. What was done before it is kept.
     pub fatal: Option<String>,
+    /// What the interpreter must start with for this model to hold (`PYTHONPATH=/app (set in
+    /// …)`); `None` for an interpreter started with nothing set.
+    pub condition: Option<String>,
 }
 
 impl Startup {
@@ -185,6 +188,7 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
             notes: Vec::new(),
             cut: Vec::new(),
             fatal: None,
+            condition: None,
         },
         known: Vec::new(),
     };
