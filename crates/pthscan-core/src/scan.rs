@@ -901,11 +901,19 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
         startup_held: Default::default(),
     };
     // Phase 1: read every .pth and .start file, and learn what the path lines add to sys.path.
-    let sites: Vec<SiteHooks> = env
+    let mut sites: Vec<SiteHooks> = env
         .site_dirs
         .iter()
         .map(|dir| read_site_dir(&ctx, dir))
         .collect();
+    // hooks of hooks: a directory start-up code hands to `site.addsitedir` has its `.pth`
+    // files processed too (read here as a site directory of its own, and said)
+    let added_by = add_site_dirs(&ctx, &mut sites);
+    for (dir, _) in &added_by {
+        if !ctx.search_path.contains(dir) {
+            ctx.search_path.push(dir.clone());
+        }
+    }
     for site in &sites {
         let live_site = ctx.live_path(&site.dir);
         for (_, analysis) in &site.pth {
@@ -1118,6 +1126,14 @@ fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> J
     diagnostics.extend(ctx.diagnostics.into_inner());
     listing.attribute(&mut findings);
     for f in &mut findings {
+        for (dir, by) in &added_by {
+            if f.location.path.starts_with(dir) {
+                let note = format!("processed as a site directory because {by}");
+                if !f.notes.contains(&note) {
+                    f.notes.push(note);
+                }
+            }
+        }
         for (dir, condition) in &conditional {
             let note =
                 format!("on sys.path, and run, where the interpreter starts with {condition}");
@@ -1433,6 +1449,92 @@ fn startup_models(
                 model.condition = Some(s.describe());
             }
             out.push(model);
+        }
+    }
+    out
+}
+
+/// At most this many directories are added by `site.addsitedir` calls in start-up code.
+const MAX_ADDED_SITE_DIRS: usize = 16;
+
+/// Follows `site.addsitedir("/dir")` in start-up code — executed `.pth` lines, and the
+/// customize modules — reading each directory named by a string literal as a site directory
+/// (its `.pth` files run, and may add more). Returns each directory added and why.
+fn add_site_dirs(ctx: &Ctx<'_>, sites: &mut Vec<SiteHooks>) -> Vec<(PathBuf, String)> {
+    let mut added: Vec<(PathBuf, String)> = Vec::new();
+    let mut customize_read = false;
+    let mut from = 0;
+    loop {
+        let mut code: Vec<(String, String)> = Vec::new();
+        for site in &sites[from..] {
+            for (file, analysis) in &site.pth {
+                for line in &analysis.exec_lines {
+                    let shown = crate::pathfmt::display_path(&ctx.tree.display(&file.path));
+                    code.push((format!("{shown}:{}", line.line), line.text.clone()));
+                }
+            }
+        }
+        if !customize_read {
+            customize_read = true;
+            for name in ["sitecustomize", "usercustomize"] {
+                for path in detectors::imported::resolve(ctx, name) {
+                    if let Some(data) = ctx.read(&path) {
+                        let shown = crate::pathfmt::display_path(&ctx.tree.display(&path));
+                        code.push((shown, String::from_utf8_lossy(&data.bytes).into_owned()));
+                    }
+                }
+            }
+        }
+        from = sites.len();
+        for (who, text) in code {
+            for dir in addsitedir_literals(&text) {
+                let disk = ctx.disk_path(Path::new(&dir));
+                if sites.iter().any(|s| s.dir == disk)
+                    || !disk.starts_with(ctx.tree.root())
+                    || ctx.tree.kind_followed(&disk) != Some(Kind::Dir)
+                {
+                    continue;
+                }
+                if added.len() >= MAX_ADDED_SITE_DIRS {
+                    ctx.diagnostics.borrow_mut().push(Diagnostic::incomplete(
+                        &ctx.env.root,
+                        format!(
+                            "start-up code adds more than {MAX_ADDED_SITE_DIRS} site directories with site.addsitedir: the rest were not read"
+                        ),
+                    ));
+                    return added;
+                }
+                added.push((
+                    disk.clone(),
+                    format!("`{who}` calls site.addsitedir({dir:?})"),
+                ));
+                sites.push(read_site_dir(ctx, &disk));
+            }
+        }
+        if from == sites.len() {
+            return added;
+        }
+    }
+}
+
+/// The absolute directories `addsitedir("…")` calls in `code` name by a string literal.
+fn addsitedir_literals(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (at, _) in code.match_indices("addsitedir") {
+        let rest = code[at + "addsitedir".len()..].trim_start();
+        let Some(rest) = rest.strip_prefix('(') else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let rest = rest.strip_prefix(['r', 'R']).unwrap_or(rest);
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        if let Some(end) = rest[1..].find(quote) {
+            let dir = &rest[1..1 + end];
+            if dir.starts_with('/') {
+                out.push(dir.to_owned());
+            }
         }
     }
     out
