@@ -668,6 +668,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                 );
                 opened.nest_members(&format!("{tree_label} › {layer_label}"), listing, opts);
             }
+            let shown = format!("{tree_label} › {layer_label}");
             let origin = opened.tree.add_origin(Origin {
                 label: layer_label,
                 note: history.get(i).map(|h| {
@@ -678,7 +679,11 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                     )
                 }),
             });
-            apply_layer(&mut opened.tree, listing, origin);
+            for why in apply_layer(&mut opened.tree, listing, origin) {
+                opened
+                    .diagnostics
+                    .push(Diagnostic::incomplete(shown.clone(), why));
+            }
         }
         let found = crate::discovery::discover(
             &opened.tree,
@@ -692,8 +697,20 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
     out
 }
 
+/// The node a hard link's `target` names, found as runtimes find it (containerd and moby open
+/// the target's directory inside the root, following symlinks there, and link its last
+/// component without following it): a target reached through a symlinked directory is found,
+/// a target that is a symlink is that symlink.
+fn link_target<'t>(tree: &'t MemTree, target: &Path) -> Option<&'t Node> {
+    let at = Path::new("/").join(target);
+    let dir = tree.resolve(at.parent()?).ok()?;
+    tree.node(&dir.join(at.file_name()?))
+}
+
 /// Applies one layer: opaque directories first, then whiteouts, then the layer's entries.
-fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) {
+/// Returns what could not be placed (a hard link to nothing), one line each.
+fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) -> Vec<String> {
+    let mut unplaced = Vec::new();
     let paths = listing
         .members
         .iter()
@@ -733,22 +750,112 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) {
             }),
             Entry::Dir => Node::Dir,
             Entry::Symlink(target) => Node::Symlink(target.clone()),
-            Entry::Hardlink(target) => match tree.node(&Path::new("/").join(target)) {
+            Entry::Hardlink(target) => match link_target(tree, target) {
                 Some(Node::File(f)) => Node::File(MemFile {
                     origin: Some(origin),
                     ..f.clone()
                 }),
-                _ => Node::Other("hard link to a missing file"),
+                // `linkat` without following: the new name is the symlink (or device) itself
+                Some(node @ (Node::Symlink(_) | Node::Other(_))) => node.clone(),
+                found => {
+                    let why = if found.is_some() {
+                        "a directory, which cannot be hard linked"
+                    } else {
+                        "not in this layer or those before it"
+                    };
+                    unplaced.push(format!(
+                        "hard link `{}` to `{}`: the target is {why}; not placed (a runtime refuses to unpack the layer)",
+                        path.display(),
+                        Path::new("/").join(target).display()
+                    ));
+                    Node::Other("hard link to a missing file")
+                }
             },
             Entry::Other(kind) => Node::Other(kind),
         };
         tree.insert(&path, node);
     }
+    unplaced
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn member(name: &str, entry: Entry) -> archive::Member {
+        archive::Member {
+            name: name.to_owned(),
+            path: Some(PathBuf::from(name)),
+            entry,
+            again: None,
+        }
+    }
+
+    fn kept(data: &[u8]) -> Entry {
+        Entry::File {
+            data: Some(Arc::new(data.to_vec())),
+            size: data.len() as u64,
+        }
+    }
+
+    #[test]
+    fn a_hard_link_is_found_as_runtimes_find_it_and_one_to_nothing_is_said() {
+        let sp = "usr/local/lib/python3.12/site-packages";
+        let at = |p: &str| PathBuf::from(format!("/{sp}/{p}"));
+        let listing = Listing {
+            members: vec![
+                member(&format!("{sp}/_payload.py"), kept(b"payload\n")),
+                // a directory that is a symlink inside the layer, and a symlink to a file
+                member(&format!("{sp}/alias"), Entry::Symlink(".".into())),
+                member(&format!("{sp}/lnk"), Entry::Symlink("_payload.py".into())),
+                member(
+                    &format!("{sp}/hookpkg/__init__.py"),
+                    Entry::Hardlink(format!("./{sp}/alias/alias/_payload.py").into()),
+                ),
+                member(
+                    &format!("{sp}/viasym.py"),
+                    Entry::Hardlink(format!("{sp}/lnk").into()),
+                ),
+                member(
+                    &format!("{sp}/gone.py"),
+                    Entry::Hardlink(format!("{sp}/nothing.py").into()),
+                ),
+                member(&format!("{sp}/dir.py"), Entry::Hardlink(sp.into())),
+            ],
+            ..Listing::default()
+        };
+        let mut tree = MemTree::new("t", 1 << 20, Arc::default());
+        let unplaced = apply_layer(&mut tree, &listing, 0);
+        // through the symlinked directory: the payload, its content and this layer as origin
+        match tree.node(&at("hookpkg/__init__.py")) {
+            Some(Node::File(f)) => {
+                assert_eq!(
+                    f.data.as_deref().ok().map(Vec::as_slice),
+                    Some(&b"payload\n"[..])
+                );
+                assert_eq!(f.origin, Some(0));
+            }
+            other => panic!("hookpkg/__init__.py: {other:?}"),
+        }
+        // to a symlink: the symlink itself, which reads as its target
+        assert!(
+            matches!(tree.node(&at("viasym.py")), Some(Node::Symlink(t)) if t == Path::new("_payload.py"))
+        );
+        let read = tree.read_capped(&at("viasym.py"), 1 << 20).unwrap();
+        assert_eq!(read.bytes, b"payload\n");
+        // to nothing, or to a directory: not placed, and said with both paths
+        assert!(matches!(tree.node(&at("gone.py")), Some(Node::Other(_))));
+        assert_eq!(unplaced.len(), 2, "{unplaced:?}");
+        assert!(
+            unplaced[0].contains(&format!("`/{sp}/gone.py`")),
+            "{unplaced:?}"
+        );
+        assert!(
+            unplaced[0].contains(&format!("`/{sp}/nothing.py`")),
+            "{unplaced:?}"
+        );
+        assert!(unplaced[1].contains("a directory"), "{unplaced:?}");
+    }
 
     #[test]
     fn a_default_scan_keeps_what_start_up_and_the_record_check_read_and_deep_keeps_all() {
