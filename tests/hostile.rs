@@ -506,6 +506,31 @@ fn oci_tar(path: &Path, index: &serde_json::Value, blobs: &[(String, Vec<u8>)]) 
     write(path, &tar_of(&refs));
 }
 
+/// A tarball that is both a `docker save` and an OCI archive, as Docker 25 and later write
+/// them: `oci-layout`, `index`, `manifest` as `manifest.json`, and `blobs` by digest.
+fn dual_tar(
+    path: &Path,
+    manifest: &serde_json::Value,
+    index: &serde_json::Value,
+    blobs: &[(String, Vec<u8>)],
+) {
+    let manifest = serde_json::to_vec(manifest).unwrap();
+    let index = serde_json::to_vec(index).unwrap();
+    let mut members: Vec<(String, &[u8])> = vec![
+        (
+            "oci-layout".into(),
+            &b"{\"imageLayoutVersion\": \"1.0.0\"}"[..],
+        ),
+        ("index.json".into(), &index[..]),
+        ("manifest.json".into(), &manifest[..]),
+    ];
+    for (digest, data) in blobs {
+        members.push((format!("blobs/{}", digest.replacen(':', "/", 1)), data));
+    }
+    let refs: Vec<(&str, &[u8])> = members.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+    write(path, &tar_of(&refs));
+}
+
 /// A fake digest, `n` in hex.
 fn digest(n: usize) -> String {
     format!("sha256:{n:064x}")
@@ -1218,6 +1243,50 @@ const CASES: &[Case] = &[
                 "cycle.tar › blobs/sha256/0000000000000000000000000000000000000000000000000000000000000001",
             ),
             Problem("cycle.tar", "index.json leads to no image manifest"),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "a docker save that is an OCI archive too, manifest.json and index.json naming other layers",
+        build: |d| {
+            let blob = |n: usize| format!("blobs/sha256/{n:064x}");
+            let manifest = serde_json::json!([{
+                "Config": blob(1),
+                "RepoTags": ["dual:1"],
+                "Layers": [blob(10)],
+            }]);
+            let oci = serde_json::json!({
+                "schemaVersion": 2,
+                "config": {"digest": digest(1), "size": 2},
+                "layers": [{"digest": digest(11), "size": 1}],
+            });
+            let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": digest(3),
+                "size": 1,
+                "annotations": {"io.containerd.image.name": "docker.io/library/dual:1"},
+            }]});
+            let clean = tar_of(&[("usr/local/lib/python3.12/os.py", b"# os\n")]);
+            dual_tar(
+                &d.join("w/dual.tar"),
+                &manifest,
+                &index,
+                &[
+                    (digest(1), b"{}".to_vec()),
+                    (digest(3), serde_json::to_vec(&oci).unwrap()),
+                    (digest(10), clean),
+                    (digest(11), hook_layer()),
+                ],
+            );
+            None
+        },
+        args: &[],
+        expect: &[
+            Finding("ARC008", "dual.tar › index.json"),
+            Finding(
+                "PTH001",
+                "dual.tar › docker.io/library/dual:1 (index.json) › layer 1 sha256:000000000000 › usr/local/lib/python3.12/site-packages/layer.pth",
+            ),
         ],
         unprivileged: false,
     },

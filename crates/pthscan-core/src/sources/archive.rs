@@ -202,6 +202,9 @@ pub enum ProblemKind {
     Truncated,
     /// The archive or a member could not be read: truncated, corrupt, unsupported.
     Corrupt,
+    /// An image tarball whose two descriptions (`manifest.json` and `index.json`) lead to
+    /// different images: it loads differently in different runtimes.
+    Ambiguous,
 }
 
 impl ProblemKind {

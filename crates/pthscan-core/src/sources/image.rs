@@ -305,6 +305,22 @@ struct OciDescriptor {
     media_type: String,
     #[serde(default)]
     annotations: HashMap<String, String>,
+    #[serde(default)]
+    platform: Option<Platform>,
+}
+
+#[derive(Deserialize)]
+struct Platform {
+    #[serde(default)]
+    os: String,
+}
+
+impl OciDescriptor {
+    /// Whether no runtime runs what it names: buildkit's attestation manifests sit in an image
+    /// index beside the images, for the platform `unknown/unknown`.
+    fn runs_nowhere(&self) -> bool {
+        self.platform.as_ref().is_some_and(|p| p.os == "unknown")
+    }
 }
 
 #[derive(Deserialize)]
@@ -378,44 +394,139 @@ impl Blobs {
 /// The images the blobs describe, each manifest once, and what was wrong with how they are
 /// described.
 fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
-    let mut problems = Vec::new();
-    if blobs.json.contains_key("manifest.json") || blobs.oversized.contains_key("manifest.json") {
-        let Some(m) = blobs.doc("manifest.json", "manifest.json", &mut problems) else {
-            return Ok((Vec::new(), problems));
-        };
-        let manifests: Vec<SaveManifest> = serde_json::from_slice(m)
-            .map_err(|e| format!("manifest.json is not a docker save manifest: {e}"))?;
-        let mut seen = HashSet::new();
-        let mut repeated = 0usize;
-        let mut out = Vec::new();
-        for m in manifests {
-            if !seen.insert((m.config.clone(), m.layers.clone())) {
-                repeated += 1;
-                continue;
-            }
-            let digest_of = |p: &str| {
-                p.strip_prefix("blobs/sha256/")
-                    .map(|h| format!("sha256:{h}"))
-                    .unwrap_or_else(|| format!("sha256:{}", p.split('/').next().unwrap_or(p)))
-            };
-            out.push(ImageRef {
-                name: m
-                    .repo_tags
-                    .and_then(|t| t.into_iter().next())
-                    .unwrap_or_else(|| format!("image {}", short(&digest_of(&m.config)))),
-                layers: m.layers.iter().map(|l| (l.clone(), digest_of(l))).collect(),
-                config: m.config,
-            });
-        }
-        if repeated > 0 {
-            problems.push(Problem::new(
-                ProblemKind::Truncated,
-                Some("manifest.json"),
-                format!("{repeated} entries repeat an image listed before: each image judged once"),
-            ));
-        }
-        return Ok((out, problems));
+    let has = |name: &str| blobs.json.contains_key(name) || blobs.oversized.contains_key(name);
+    match (has("manifest.json"), has("index.json")) {
+        (true, true) => both_images(blobs),
+        (true, false) => docker_images(blobs),
+        _ => oci_images(blobs),
     }
+}
+
+/// The loader that reads each document, for messages.
+const DOCKER_LOADER: &str = "docker's own loader reads `manifest.json`";
+const OCI_LOADER: &str =
+    "containerd (docker with the containerd image store, nerdctl, ctr) reads `index.json`";
+
+/// The images of a tarball that is both a `docker save` and an OCI archive (as Docker 25 and
+/// later write them): docker's loader reads `manifest.json`, containerd reads `index.json`
+/// whenever `oci-layout` is there. Every image either leads to is judged (a layer both name is
+/// judged once); when they lead to different images, that is a problem of its own: someone
+/// built a tarball that loads differently in different runtimes.
+fn both_images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
+    let (docker, oci) = match (docker_images(blobs), oci_images(blobs)) {
+        (Err(d), Err(o)) => return Err(format!("{d}; {o}")),
+        (Ok(d), Err(o)) => {
+            let mut problems = d.1.clone();
+            problems.push(Problem::new(
+                ProblemKind::Corrupt,
+                Some("index.json"),
+                format!("{o}: {OCI_LOADER}; judged by `manifest.json` alone"),
+            ));
+            return Ok((d.0, problems));
+        }
+        (Err(d), Ok(o)) => {
+            let mut problems = o.1.clone();
+            problems.push(Problem::new(
+                ProblemKind::Corrupt,
+                Some("manifest.json"),
+                format!("{d}: {DOCKER_LOADER}; judged by `index.json` alone"),
+            ));
+            return Ok((o.0, problems));
+        }
+        (Ok(d), Ok(o)) => (d, o),
+    };
+    let (mut out, mut problems) = docker;
+    problems.extend(oci.1);
+    // an image is its config and its layers in order, whatever it is called
+    let key = |i: &ImageRef| -> (String, Vec<String>) {
+        (
+            i.config.trim_start_matches("./").to_owned(),
+            i.layers
+                .iter()
+                .map(|(b, _)| b.trim_start_matches("./").to_owned())
+                .collect(),
+        )
+    };
+    let in_docker: HashSet<_> = out.iter().map(key).collect();
+    let in_oci: HashSet<_> = oci.0.iter().map(key).collect();
+    let mut only_docker = Vec::new();
+    for image in &mut out {
+        if !in_oci.contains(&key(image)) {
+            only_docker.push(format!("`{}`", crate::finding::excerpt(&image.name, 80)));
+            image.name.push_str(" (manifest.json)");
+        }
+    }
+    let mut only_oci = Vec::new();
+    for mut image in oci.0 {
+        if in_docker.contains(&key(&image)) {
+            continue;
+        }
+        only_oci.push(format!("`{}`", crate::finding::excerpt(&image.name, 80)));
+        image.name.push_str(" (index.json)");
+        out.push(image);
+    }
+    if !only_docker.is_empty() || !only_oci.is_empty() {
+        let list = |names: &[String]| match names.len() {
+            0 => "none".to_owned(),
+            1..=4 => names.join(", "),
+            n => format!("{} and {} more", names[..4].join(", "), n - 4),
+        };
+        problems.push(Problem::new(
+            ProblemKind::Ambiguous,
+            Some("index.json"),
+            format!(
+                "`manifest.json` and `index.json` lead to different images (only in `manifest.json`: {}; only in `index.json`: {}): {DOCKER_LOADER}, {OCI_LOADER}, so the tarball loads differently in each; every image either leads to was judged",
+                list(&only_docker),
+                list(&only_oci)
+            ),
+        ));
+    }
+    Ok((out, problems))
+}
+
+/// The images of a `docker save` manifest.
+fn docker_images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
+    let mut problems = Vec::new();
+    let Some(m) = blobs.doc("manifest.json", "manifest.json", &mut problems) else {
+        return Ok((Vec::new(), problems));
+    };
+    let manifests: Vec<SaveManifest> = serde_json::from_slice(m)
+        .map_err(|e| format!("manifest.json is not a docker save manifest: {e}"))?;
+    let mut seen = HashSet::new();
+    let mut repeated = 0usize;
+    let mut out = Vec::new();
+    for m in manifests {
+        if !seen.insert((m.config.clone(), m.layers.clone())) {
+            repeated += 1;
+            continue;
+        }
+        let digest_of = |p: &str| {
+            p.strip_prefix("blobs/sha256/")
+                .map(|h| format!("sha256:{h}"))
+                .unwrap_or_else(|| format!("sha256:{}", p.split('/').next().unwrap_or(p)))
+        };
+        out.push(ImageRef {
+            name: m
+                .repo_tags
+                .and_then(|t| t.into_iter().next())
+                .unwrap_or_else(|| format!("image {}", short(&digest_of(&m.config)))),
+            layers: m.layers.iter().map(|l| (l.clone(), digest_of(l))).collect(),
+            config: m.config,
+        });
+    }
+    if repeated > 0 {
+        problems.push(Problem::new(
+            ProblemKind::Truncated,
+            Some("manifest.json"),
+            format!("{repeated} entries repeat an image listed before: each image judged once"),
+        ));
+    }
+    Ok((out, problems))
+}
+
+/// The images an OCI `index.json` leads to, through nested indexes.
+fn oci_images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
+    let mut problems = Vec::new();
     let Some(index) = blobs.doc("index.json", "index.json", &mut problems) else {
         return if problems.is_empty() {
             Err("no manifest.json or index.json".into())
@@ -426,16 +537,25 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
     let index: OciIndex = serde_json::from_slice(index)
         .map_err(|e| format!("index.json is not an OCI index: {e}"))?;
     let mut out = Vec::new();
-    // (descriptor, depth, the indexes it was reached through)
-    let mut todo: Vec<(OciDescriptor, usize, Vec<String>)> = index
+    // (descriptor, depth, the indexes it was reached through, the name the nearest of them
+    // gives: an image index's manifests are named by the descriptor that names the index)
+    let mut todo: Vec<(OciDescriptor, usize, Vec<String>, Option<String>)> = index
         .manifests
         .into_iter()
         .rev()
-        .map(|d| (d, 0, Vec::new()))
+        .map(|d| (d, 0, Vec::new(), None))
         .collect();
     let mut judged: HashSet<String> = HashSet::new();
     let mut repeated = 0usize;
-    while let Some((desc, depth, path)) = todo.pop() {
+    let mut absent = 0usize;
+    while let Some((desc, depth, path, named)) = todo.pop() {
+        // a name given to an image index is each of its platforms' (told apart by digest)
+        let name = desc
+            .annotations
+            .get("io.containerd.image.name")
+            .or_else(|| desc.annotations.get("org.opencontainers.image.ref.name"))
+            .cloned()
+            .or_else(|| named.map(|n| format!("{n}@{}", short(&desc.digest))));
         if path.contains(&desc.digest) {
             let at = blob_path(&desc.digest);
             if problems
@@ -459,6 +579,9 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
             repeated += 1;
             continue;
         }
+        if desc.runs_nowhere() {
+            continue;
+        }
         let what = if is_index(&desc.media_type) {
             "an index"
         } else {
@@ -466,6 +589,11 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
         };
         let Some(doc) = blobs.doc(&blob_path(&desc.digest), what, &mut problems) else {
             if blobs.oversized.contains_key(&blob_path(&desc.digest)) {
+                continue;
+            }
+            if depth > 0 {
+                // an image index saved for one platform names the others' manifests too
+                absent += 1;
                 continue;
             }
             return Err(format!(
@@ -489,13 +617,12 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
                 Ok(inner) => {
                     let mut through = path.clone();
                     through.push(desc.digest.clone());
-                    todo.extend(
-                        inner
-                            .manifests
-                            .into_iter()
-                            .rev()
-                            .map(|d| (d, depth + 1, through.clone())),
-                    );
+                    todo.extend(inner.manifests.into_iter().rev().map(|d| {
+                        let named = name
+                            .as_ref()
+                            .map(|n| n.split_once('@').map_or(n.as_str(), |(n, _)| n).to_owned());
+                        (d, depth + 1, through.clone(), named)
+                    }));
                 }
                 Err(e) => problems.push(Problem::new(
                     ProblemKind::Corrupt,
@@ -508,12 +635,7 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
         let manifest: OciManifest = serde_json::from_slice(doc)
             .map_err(|e| format!("blob {} is not an OCI manifest: {e}", desc.digest))?;
         out.push(ImageRef {
-            name: desc
-                .annotations
-                .get("io.containerd.image.name")
-                .or_else(|| desc.annotations.get("org.opencontainers.image.ref.name"))
-                .cloned()
-                .unwrap_or_else(|| format!("image {}", short(&desc.digest))),
+            name: name.unwrap_or_else(|| format!("image {}", short(&desc.digest))),
             config: blob_path(&manifest.config.digest),
             layers: manifest
                 .layers
@@ -528,6 +650,15 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
             Some("index.json"),
             format!(
                 "{repeated} descriptors repeat a manifest or index listed before: each judged once"
+            ),
+        ));
+    }
+    if absent > 0 {
+        problems.push(Problem::new(
+            ProblemKind::Truncated,
+            Some("index.json"),
+            format!(
+                "{absent} manifests named by a nested index are not in the archive (platforms not saved): no runtime loads them, not judged"
             ),
         ));
     }
@@ -855,6 +986,80 @@ mod tests {
             "{unplaced:?}"
         );
         assert!(unplaced[1].contains("a directory"), "{unplaced:?}");
+    }
+
+    /// A tarball's documents: a `docker save` manifest of one image with `docker_layer`, an
+    /// OCI index leading (through an image index naming a platform not saved and an
+    /// attestation) to one with `oci_layer`, both on config `c`.
+    fn dual(docker_layer: &str, oci_layer: &str) -> Blobs {
+        let d = |n: &str| format!("sha256:{n}");
+        let mut blobs = Blobs::default();
+        let mut put = |name: String, v: serde_json::Value| {
+            blobs.json.insert(name, serde_json::to_vec(&v).unwrap());
+        };
+        put(
+            "manifest.json".into(),
+            serde_json::json!([{"Config": "blobs/sha256/c", "RepoTags": ["app:1"], "Layers": [format!("blobs/sha256/{docker_layer}")]}]),
+        );
+        put(
+            "index.json".into(),
+            serde_json::json!({"manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": d("i"), "annotations": {"io.containerd.image.name": "docker.io/library/app:1"}}]}),
+        );
+        put(
+            "blobs/sha256/i".into(),
+            serde_json::json!({"manifests": [
+                {"digest": d("m"), "platform": {"os": "linux"}},
+                {"digest": d("arm"), "platform": {"os": "linux"}},
+                {"digest": d("att"), "platform": {"os": "unknown"}},
+            ]}),
+        );
+        put(
+            "blobs/sha256/m".into(),
+            serde_json::json!({"config": {"digest": d("c")}, "layers": [{"digest": d(oci_layer)}]}),
+        );
+        put(
+            "blobs/sha256/att".into(),
+            serde_json::json!({"config": {"digest": d("c")}, "layers": [{"digest": d("intoto")}]}),
+        );
+        put("blobs/sha256/c".into(), serde_json::json!({}));
+        blobs
+    }
+
+    #[test]
+    fn a_tarball_that_is_a_docker_save_and_an_oci_archive_is_judged_by_both() {
+        // as Docker 25 writes it: both lead to the one image, judged once, nothing to say
+        // but the platform not saved
+        let (found, problems) = images(&dual("l", "l")).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].name, "app:1");
+        assert!(
+            problems.iter().all(|p| p.kind == ProblemKind::Truncated),
+            "{problems:?}"
+        );
+        assert!(
+            problems[0]
+                .detail
+                .starts_with("1 manifests named by a nested index are not in the archive")
+        );
+        // each leading to other layers: both judged, and said
+        let (found, problems) = images(&dual("clean", "evil")).unwrap();
+        let names: Vec<&str> = found.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "app:1 (manifest.json)",
+                "docker.io/library/app:1@sha256:m (index.json)"
+            ]
+        );
+        assert_eq!(found[1].layers[0].0, "blobs/sha256/evil");
+        let ambiguous: Vec<_> = problems
+            .iter()
+            .filter(|p| p.kind == ProblemKind::Ambiguous)
+            .collect();
+        assert_eq!(ambiguous.len(), 1, "{problems:?}");
+        assert!(ambiguous[0].detail.contains(
+            "only in `manifest.json`: `app:1`; only in `index.json`: `docker.io/library/app:1@sha256:m`"
+        ));
     }
 
     #[test]
