@@ -1291,6 +1291,39 @@ const CASES: &[Case] = &[
         unprivileged: false,
     },
     Case {
+        name: "an OCI tar with one layer blob twice, a clean copy first",
+        build: |d| {
+            let manifest = serde_json::json!({
+                "schemaVersion": 2,
+                "config": {"digest": digest(1), "size": 2},
+                "layers": [{"digest": digest(10), "size": 1}],
+            });
+            let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": digest(3),
+                "size": 1,
+            }]});
+            let clean = tar_of(&[("usr/local/lib/python3.12/os.py", b"# os\n")]);
+            oci_tar(
+                &d.join("w/twice.tar"),
+                &index,
+                &[
+                    (digest(1), b"{}".to_vec()),
+                    (digest(3), serde_json::to_vec(&manifest).unwrap()),
+                    (digest(10), clean),
+                    (digest(10), hook_layer()),
+                ],
+            );
+            None
+        },
+        args: &[],
+        expect: &[Finding(
+            "ARC008",
+            "twice.tar › blobs/sha256/000000000000000000000000000000000000000000000000000000000000000a",
+        )],
+        unprivileged: false,
+    },
+    Case {
         name: "OCI indexes nested 20 deep",
         build: |d| {
             let blobs: Vec<(String, Vec<u8>)> = (1..=20)

@@ -103,7 +103,9 @@ pub const RULES: &[&RuleDoc] = &[
         what: "An image tarball that is both a `docker save` (`manifest.json`) and an OCI \
                archive (`oci-layout`, `index.json`), as Docker 25 and later write them, where \
                the two lead to different images: other layers for a tag, or images only one of \
-               them lists. Every image either leads to is judged. High.",
+               them lists; or an image tarball with two blobs or documents of one name (the \
+               first is judged, the later one not read). Every image either document leads to \
+               is judged. High.",
         why: "Docker's own loader reads `manifest.json`; containerd (docker with the containerd \
               image store, nerdctl, ctr) reads `index.json` whenever `oci-layout` is there. A \
               tarball that tells them different things shows a reviewer or scanner one image \

@@ -203,7 +203,8 @@ pub enum ProblemKind {
     /// The archive or a member could not be read: truncated, corrupt, unsupported.
     Corrupt,
     /// An image tarball whose two descriptions (`manifest.json` and `index.json`) lead to
-    /// different images: it loads differently in different runtimes.
+    /// different images, or with two blobs of one name: it loads differently in different
+    /// runtimes.
     Ambiguous,
 }
 

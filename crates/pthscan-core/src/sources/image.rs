@@ -38,6 +38,8 @@ pub struct Blobs {
     /// JSON documents past the cap, not read: their sizes.
     oversized: HashMap<String, u64>,
     max_json: u64,
+    /// Blob names that are another name for a file read under the first (hard links).
+    aliases: HashMap<String, String>,
 }
 
 impl Blobs {
@@ -79,6 +81,12 @@ impl Blobs {
 }
 
 impl Blobs {
+    /// The name a blob was read under: `name`, or the first name of the file it is a hard
+    /// link to.
+    fn real<'a>(&'a self, name: &'a str) -> &'a str {
+        self.aliases.get(name).map_or(name, String::as_str)
+    }
+
     /// Whether these are an image's: a `docker save` manifest or an OCI index.
     pub fn is_image(&self) -> bool {
         self.json.contains_key("manifest.json") || self.json.contains_key("index.json")
@@ -192,6 +200,19 @@ pub fn read_outer_tar(
         let name = String::from_utf8_lossy(&raw)
             .trim_start_matches("./")
             .to_owned();
+        // a blob or document of a name read already: not read again (a layer is decoded
+        // once), and said: no tool writes two, and runtimes differ on which they load
+        if blobs.json.contains_key(&name)
+            || blobs.layers.contains_key(&name)
+            || blobs.oversized.contains_key(&name)
+        {
+            blobs.problems.push(Problem::new(
+                ProblemKind::Ambiguous,
+                Some(&name),
+                "two members share this name: which one a runtime loads depends on the runtime and on which matches its digest; the first was judged, the later one not read",
+            ));
+            continue;
+        }
         let size = entry.size();
         let at = entry.raw_file_position();
         let mut head = Vec::with_capacity(512);
@@ -216,9 +237,11 @@ pub fn read_outer_tar(
 }
 
 /// Reads an OCI image layout directory (`oci-layout`, `index.json`, `blobs/`) through `disk`:
-/// every file opened inside the scan's root (a `blobs/sha256` that is a link means the
-/// evidence's own directory of that name), regular files only, a FIFO refused without
-/// blocking.
+/// `index.json`, then only the indexes and manifests it leads to, then only the configs and
+/// layers those name — what a runtime loads; each blob read once, by name and by file (hard
+/// links to one blob are one read). Every file is opened inside the scan's root (a
+/// `blobs/sha256` that is a link means the evidence's own directory of that name), regular
+/// files only, a FIFO refused without blocking. How many blobs no manifest names is a note.
 pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs, String> {
     let mut blobs = Blobs::default();
     let cannot = |name: &str, e: ReadError| format!("cannot read `{name}`: {e}");
@@ -232,48 +255,165 @@ pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs
         ));
     }
     blobs.keep_json("index.json".into(), Vec::new(), &mut index, size, limits)?;
-    let algos = disk
-        .list(&dir.join("blobs"))
-        .map_err(|e| cannot("blobs", e))?;
-    for algo in algos.iter().filter(|a| a.kind != Kind::File) {
-        let listed = match disk.list(&algo.path) {
-            Ok(listed) => listed,
+    let mut layout = Layout {
+        disk,
+        dir,
+        limits,
+        read: HashSet::new(),
+        files: HashMap::new(),
+    };
+    // indexes and manifests, depth first, each once (a cycle ends where it comes back)
+    let mut configs = Vec::new();
+    let mut layers = Vec::new();
+    let mut todo: Vec<(String, usize)> = refs(blobs.json.get("index.json"))
+        .manifests
+        .into_iter()
+        .filter(|d| !d.runs_nowhere())
+        .map(|d| (d.digest, 0))
+        .collect();
+    while let Some((digest, depth)) = todo.pop() {
+        if depth >= MAX_INDEX_DEPTH {
+            continue; // said when the images are listed
+        }
+        let Some(name) = layout.read_blob(&mut blobs, &digest)? else {
+            continue;
+        };
+        let found = refs(blobs.json.get(blobs.real(&name)));
+        todo.extend(
+            found
+                .manifests
+                .into_iter()
+                .filter(|d| !d.runs_nowhere())
+                .map(|d| (d.digest, depth + 1)),
+        );
+        configs.extend(found.config.map(|c| c.digest));
+        layers.extend(found.layers.into_iter().map(|l| l.digest));
+    }
+    for digest in configs.iter().chain(&layers) {
+        layout.read_blob(&mut blobs, digest)?;
+    }
+    // what no runtime loads is not judged: said, with how many
+    let mut unread = 0usize;
+    if let Ok(algos) = disk.list(&dir.join("blobs")) {
+        for algo in algos.iter().filter(|a| a.kind != Kind::File) {
+            if let Ok(listed) = disk.list(&algo.path) {
+                unread += listed
+                    .iter()
+                    .filter(|b| {
+                        !layout
+                            .read
+                            .contains(&format!("blobs/{}/{}", algo.name, b.name))
+                    })
+                    .count();
+            }
+        }
+    }
+    if unread > 0 {
+        blobs.problems.push(Problem::new(
+            ProblemKind::Truncated,
+            Some("blobs"),
+            format!(
+                "{unread} blobs that no manifest reached from `index.json` names were not read: no runtime loads them"
+            ),
+        ));
+    }
+    Ok(blobs)
+}
+
+/// The descriptors a JSON document names: an index's manifests, a manifest's config and
+/// layers. Whatever does not parse names nothing (the images are listed, and what is wrong
+/// said, from the documents themselves).
+#[derive(Deserialize, Default)]
+struct Refs {
+    #[serde(default)]
+    manifests: Vec<OciDescriptor>,
+    #[serde(default)]
+    config: Option<OciDescriptor>,
+    #[serde(default)]
+    layers: Vec<OciDescriptor>,
+}
+
+fn refs(doc: Option<&Vec<u8>>) -> Refs {
+    doc.and_then(|d| serde_json::from_slice(d).ok())
+        .unwrap_or_default()
+}
+
+/// The blob file a digest names, when the digest has the OCI grammar (`algorithm:encoded`,
+/// no separator that could climb out of `blobs/`).
+fn blob_name(digest: &str) -> Option<String> {
+    let (algo, hex) = digest.split_once(':')?;
+    let algo_ok = !algo.is_empty()
+        && algo
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b))
+        && !algo.starts_with('.');
+    let hex_ok = !hex.is_empty()
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"=_-".contains(&b));
+    (algo_ok && hex_ok).then(|| blob_path(digest))
+}
+
+/// What reading one layout directory has read.
+struct Layout<'a> {
+    disk: &'a Disk,
+    dir: &'a Path,
+    limits: &'a Limits,
+    /// Blob names read (or tried).
+    read: HashSet<String>,
+    /// Files read, by (device, inode): the name they were read as.
+    files: HashMap<(u64, u64), String>,
+}
+
+impl Layout<'_> {
+    /// Reads the blob `digest` names, once: a JSON document is kept, a layer listed. Returns
+    /// its name, or `None` when it is not there to read (a missing blob is said when the
+    /// images are listed).
+    fn read_blob(&mut self, blobs: &mut Blobs, digest: &str) -> Result<Option<String>, String> {
+        let Some(name) = blob_name(digest) else {
+            return Ok(None);
+        };
+        if !self.read.insert(name.clone()) {
+            return Ok(Some(name));
+        }
+        // regular files only: a FIFO among the blobs must not hang the scan
+        let (mut file, len) = match self.disk.open_file(&self.dir.join(&name)) {
+            Ok(f) => f,
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
-                let name = format!("blobs/{}", algo.name);
                 let why = e.to_string();
                 blobs
                     .problems
                     .push(Problem::new(ProblemKind::Corrupt, Some(&name), why));
-                continue;
+                return Ok(None);
             }
         };
-        for blob in listed {
-            let name = format!("blobs/{}/{}", algo.name, blob.name);
-            // regular files only: a FIFO among the blobs must not hang the scan
-            let (mut file, len) = match disk.open_file(&blob.path) {
-                Ok(f) => f,
-                Err(e) => {
-                    let why = e.to_string();
-                    blobs
-                        .problems
-                        .push(Problem::new(ProblemKind::Corrupt, Some(&name), why));
-                    continue;
+        // another name for a file already read (a hard link): what was read is what it holds
+        if let Ok(meta) = file.metadata() {
+            use std::os::unix::fs::MetadataExt;
+            match self.files.entry((meta.dev(), meta.ino())) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    blobs.aliases.insert(name.clone(), first.get().clone());
+                    return Ok(Some(name));
                 }
-            };
-            let mut head = Vec::new();
-            let _ = (&mut file).take(512).read_to_end(&mut head);
-            if head.first() == Some(&b'{') {
-                blobs.keep_json(name, head, &mut file, len, limits)?;
-            } else if looks_like_layer(&head) {
-                let again = Source::new(&file, 0, len, archive::stream_limit(len, limits));
-                let stream = std::io::Cursor::new(head).chain(file);
-                let keeps = |p: &Path, _| keeps(p, limits);
-                let listing = archive::read_tar(stream, len, limits, &keeps, again.as_ref());
-                blobs.layers.insert(name, listing);
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(name.clone());
+                }
             }
         }
+        let mut head = Vec::new();
+        let _ = (&mut file).take(512).read_to_end(&mut head);
+        if head.first() == Some(&b'{') {
+            blobs.keep_json(name.clone(), head, &mut file, len, self.limits)?;
+        } else if looks_like_layer(&head) {
+            let again = Source::new(&file, 0, len, archive::stream_limit(len, self.limits));
+            let stream = std::io::Cursor::new(head).chain(file);
+            let keeps = |p: &Path, _| keeps(p, self.limits);
+            let listing = archive::read_tar(stream, len, self.limits, &keeps, again.as_ref());
+            blobs.layers.insert(name.clone(), listing);
+        }
+        Ok(Some(name))
     }
-    Ok(blobs)
 }
 
 fn looks_like_layer(head: &[u8]) -> bool {
@@ -372,6 +512,7 @@ impl Blobs {
     /// The JSON document `name`, or why there is none: missing, or past the cap (then a
     /// problem, once: a manifest, index or config that large was built to exhaust).
     fn doc(&self, name: &str, what: &str, problems: &mut Vec<Problem>) -> Option<&[u8]> {
+        let name = self.real(name);
         if let Some(d) = self.json.get(name) {
             return Some(d);
         }
@@ -780,6 +921,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                 continue;
             }
             let layer_label = format!("layer {} {}", i + 1, short(digest));
+            let blob = blobs.real(blob);
             let Some(listing) = blobs.layers.get(blob) else {
                 opened.diagnostics.push(Diagnostic::incomplete(
                     format!("{tree_label} › {layer_label}"),
@@ -787,7 +929,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                 ));
                 continue;
             };
-            if layers_judged.insert(blob.as_str()) {
+            if layers_judged.insert(blob) {
                 opened.add_problems_as(
                     &format!("{tree_label} › {layer_label}"),
                     &listing
@@ -1060,6 +1202,76 @@ mod tests {
         assert!(ambiguous[0].detail.contains(
             "only in `manifest.json`: `app:1`; only in `index.json`: `docker.io/library/app:1@sha256:m`"
         ));
+    }
+
+    #[test]
+    fn a_layout_directory_reads_only_what_index_json_leads_to_each_file_once() {
+        let d = tempfile::tempdir().unwrap();
+        let sha = d.path().join("blobs/sha256");
+        std::fs::create_dir_all(&sha).unwrap();
+        let put = |name: &str, data: &[u8]| std::fs::write(sha.join(name), data).unwrap();
+        let mut layer = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(5);
+        h.set_mode(0o644);
+        layer
+            .append_data(
+                &mut h,
+                "usr/lib/python3.12/site-packages/x.pth",
+                &b"x\n\n\n\n"[..],
+            )
+            .unwrap();
+        put("aa", &layer.into_inner().unwrap());
+        // the layer again under another name the manifest also lists: a hard link, read once
+        std::fs::hard_link(sha.join("aa"), sha.join("ab")).unwrap();
+        // named by nothing: hard links to the layer, a corrupt gzip, a manifest and an index
+        for n in 0..3 {
+            std::fs::hard_link(sha.join("aa"), sha.join(format!("f{n}"))).unwrap();
+        }
+        put("gz", b"\x1f\x8b\x08\x00garbage");
+        put(
+            "m2",
+            br#"{"config": {"digest": "sha256:c"}, "layers": [{"digest": "sha256:gz"}]}"#,
+        );
+        put(
+            "m",
+            br#"{"config": {"digest": "sha256:c"}, "layers": [{"digest": "sha256:aa"}, {"digest": "sha256:ab"}, {"digest": "sha256:../../etc"}]}"#,
+        );
+        put("i", br#"{"manifests": [{"digest": "sha256:m"}, {"digest": "sha256:i", "mediaType": "application/vnd.oci.image.index.v1+json"}]}"#);
+        put("c", b"{}");
+        std::fs::write(
+            d.path().join("index.json"),
+            br#"{"manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:i"}]}"#,
+        )
+        .unwrap();
+        let disk = Disk::open(d.path(), false, 1 << 20, Arc::default()).unwrap();
+        let blobs = read_layout_dir(&disk, d.path(), &Limits::new(1 << 20)).unwrap();
+        let mut layers: Vec<&String> = blobs.layers.keys().collect();
+        layers.sort();
+        assert_eq!(layers, ["blobs/sha256/aa"]);
+        assert_eq!(blobs.real("blobs/sha256/ab"), "blobs/sha256/aa");
+        let mut json: Vec<&String> = blobs.json.keys().collect();
+        json.sort();
+        assert_eq!(
+            json,
+            [
+                "blobs/sha256/c",
+                "blobs/sha256/i",
+                "blobs/sha256/m",
+                "index.json"
+            ]
+        );
+        let notes: Vec<&str> = blobs.problems.iter().map(|p| p.detail.as_str()).collect();
+        assert_eq!(
+            notes,
+            [
+                "5 blobs that no manifest reached from `index.json` names were not read: no runtime loads them"
+            ]
+        );
+        // and the image has both layers, from the one listing
+        let (found, _) = images(&blobs).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].layers.len(), 3);
     }
 
     #[test]
