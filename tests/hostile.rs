@@ -531,6 +531,40 @@ fn dual_tar(
     write(path, &tar_of(&refs));
 }
 
+/// An image layer whose package `hookpkg` (imported by `hookpkg.pth`) is a hard link: to the
+/// payload through `alias -> .` when `through_symlink`, else to the symlink `lnk -> ../_payload.py`.
+fn hard_link_layer(through_symlink: bool) -> Vec<u8> {
+    let site = "usr/local/lib/python3.12/site-packages";
+    let mut b = tar::Builder::new(Vec::new());
+    let file = |b: &mut tar::Builder<Vec<u8>>, name: &str, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, format!("{site}/{name}"), data)
+            .unwrap();
+    };
+    file(&mut b, "_payload.py", PAYLOAD);
+    let link = |b: &mut tar::Builder<Vec<u8>>, kind, name: &str, target: &str| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_link(&mut h, format!("{site}/{name}"), target)
+            .unwrap();
+    };
+    link(&mut b, tar::EntryType::Symlink, "alias", ".");
+    // relative to where the link ends up: the hard link's directory, `hookpkg/`
+    link(&mut b, tar::EntryType::Symlink, "lnk", "../_payload.py");
+    let target = if through_symlink {
+        format!("{site}/alias/_payload.py")
+    } else {
+        format!("{site}/lnk")
+    };
+    link(&mut b, tar::EntryType::Link, "hookpkg/__init__.py", &target);
+    file(&mut b, "hookpkg.pth", b"import hookpkg\n");
+    b.into_inner().unwrap()
+}
+
 /// A fake digest, `n` in hex.
 fn digest(n: usize) -> String {
     format!("sha256:{n:064x}")
@@ -1321,6 +1355,39 @@ const CASES: &[Case] = &[
             "ARC008",
             "twice.tar › blobs/sha256/000000000000000000000000000000000000000000000000000000000000000a",
         )],
+        unprivileged: false,
+    },
+    Case {
+        name: "an image layer whose imported package is a hard link through a symlinked directory, or to a symlink",
+        build: |d| {
+            for (name, through) in [("via-dir", true), ("to-symlink", false)] {
+                let layer = hard_link_layer(through);
+                let manifest = serde_json::json!([{
+                    "Config": "c.json",
+                    "RepoTags": [format!("{name}:1")],
+                    "Layers": ["l/layer.tar"],
+                }]);
+                docker_save(
+                    &d.join(format!("w/{name}.tar")),
+                    &manifest,
+                    &[("l/layer.tar", &layer), ("c.json", b"{}")],
+                    0,
+                    0,
+                );
+            }
+            None
+        },
+        args: &[],
+        expect: &[
+            Finding(
+                "obf-exec-decoded",
+                "via-dir.tar › via-dir:1 › layer 1 sha256:l › usr/local/lib/python3.12/site-packages/hookpkg/__init__.py",
+            ),
+            Finding(
+                "obf-exec-decoded",
+                "to-symlink.tar › to-symlink:1 › usr/local/lib/python3.12/site-packages/hookpkg/__init__.py",
+            ),
+        ],
         unprivileged: false,
     },
     Case {
