@@ -975,9 +975,19 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
 /// component without following it): a target reached through a symlinked directory is found,
 /// a target that is a symlink is that symlink.
 fn link_target<'t>(tree: &'t MemTree, target: &Path) -> Option<&'t Node> {
-    let at = Path::new("/").join(target);
-    let dir = tree.resolve(at.parent()?).ok()?;
-    tree.node(&dir.join(at.file_name()?))
+    tree.node(&placed(tree, &Path::new("/").join(target)))
+}
+
+/// Where a layer's `path` lands in the tree: its directory resolved inside the tree (a
+/// layer's entry under a symlinked directory is written where the symlink leads, as runtimes
+/// write it), its last component as it is.
+fn placed(tree: &MemTree, path: &Path) -> PathBuf {
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => tree
+            .resolve(dir)
+            .map_or_else(|_| path.to_path_buf(), |dir| dir.join(name)),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Applies one layer: opaque directories first, then whiteouts, then the layer's entries.
@@ -992,7 +1002,8 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) -> Vec<Stri
         if path.file_name().is_some_and(|n| n == ".wh..wh..opq")
             && let Some(dir) = path.parent()
         {
-            tree.clear_dir(dir);
+            let dir = tree.resolve(dir).unwrap_or_else(|_| dir.to_path_buf());
+            tree.clear_dir(&dir);
         }
     }
     for (_, path) in paths.clone() {
@@ -1001,7 +1012,8 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) -> Vec<Stri
             && hidden != ".wh..opq"
             && let Some(dir) = path.parent()
         {
-            tree.remove(&dir.join(hidden));
+            let hidden = placed(tree, &dir.join(hidden));
+            tree.remove(&hidden);
         }
     }
     for (m, path) in paths {
@@ -1046,7 +1058,8 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) -> Vec<Stri
             },
             Entry::Other(kind) => Node::Other(kind),
         };
-        tree.insert(&path, node);
+        let at = placed(tree, &path);
+        tree.insert(&at, node);
     }
     unplaced
 }
@@ -1094,6 +1107,8 @@ mod tests {
                     Entry::Hardlink(format!("{sp}/nothing.py").into()),
                 ),
                 member(&format!("{sp}/dir.py"), Entry::Hardlink(sp.into())),
+                // a file written through the symlinked directory lands where it leads
+                member(&format!("{sp}/alias/_payload.py"), kept(b"again\n")),
             ],
             ..Listing::default()
         };
@@ -1110,12 +1125,22 @@ mod tests {
             }
             other => panic!("hookpkg/__init__.py: {other:?}"),
         }
-        // to a symlink: the symlink itself, which reads as its target
+        // to a symlink: the symlink itself, which reads as its target (rewritten below)
         assert!(
             matches!(tree.node(&at("viasym.py")), Some(Node::Symlink(t)) if t == Path::new("_payload.py"))
         );
         let read = tree.read_capped(&at("viasym.py"), 1 << 20).unwrap();
-        assert_eq!(read.bytes, b"payload\n");
+        assert_eq!(read.bytes, b"again\n");
+        assert!(matches!(tree.node(&at("alias")), Some(Node::Symlink(_))));
+        match tree.node(&at("_payload.py")) {
+            Some(Node::File(f)) => {
+                assert_eq!(
+                    f.data.as_deref().ok().map(Vec::as_slice),
+                    Some(&b"again\n"[..])
+                );
+            }
+            other => panic!("_payload.py: {other:?}"),
+        }
         // to nothing, or to a directory: not placed, and said with both paths
         assert!(matches!(tree.node(&at("gone.py")), Some(Node::Other(_))));
         assert_eq!(unplaced.len(), 2, "{unplaced:?}");
