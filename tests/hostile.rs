@@ -521,6 +521,65 @@ fn oci_tar(path: &Path, index: &serde_json::Value, blobs: &[(String, Vec<u8>)]) 
     write(path, &tar_of(&refs));
 }
 
+/// A tarball that is both a `docker save` and an OCI archive, as Docker 25 and later write
+/// them: `oci-layout`, `index`, `manifest` as `manifest.json`, and `blobs` by digest.
+fn dual_tar(
+    path: &Path,
+    manifest: &serde_json::Value,
+    index: &serde_json::Value,
+    blobs: &[(String, Vec<u8>)],
+) {
+    let manifest = serde_json::to_vec(manifest).unwrap();
+    let index = serde_json::to_vec(index).unwrap();
+    let mut members: Vec<(String, &[u8])> = vec![
+        (
+            "oci-layout".into(),
+            &b"{\"imageLayoutVersion\": \"1.0.0\"}"[..],
+        ),
+        ("index.json".into(), &index[..]),
+        ("manifest.json".into(), &manifest[..]),
+    ];
+    for (digest, data) in blobs {
+        members.push((format!("blobs/{}", digest.replacen(':', "/", 1)), data));
+    }
+    let refs: Vec<(&str, &[u8])> = members.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+    write(path, &tar_of(&refs));
+}
+
+/// An image layer whose package `hookpkg` (imported by `hookpkg.pth`) is a hard link: to the
+/// payload through `alias -> .` when `through_symlink`, else to the symlink `lnk -> ../_payload.py`.
+fn hard_link_layer(through_symlink: bool) -> Vec<u8> {
+    let site = "usr/local/lib/python3.12/site-packages";
+    let mut b = tar::Builder::new(Vec::new());
+    let file = |b: &mut tar::Builder<Vec<u8>>, name: &str, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, format!("{site}/{name}"), data)
+            .unwrap();
+    };
+    file(&mut b, "_payload.py", PAYLOAD);
+    let link = |b: &mut tar::Builder<Vec<u8>>, kind, name: &str, target: &str| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_link(&mut h, format!("{site}/{name}"), target)
+            .unwrap();
+    };
+    link(&mut b, tar::EntryType::Symlink, "alias", ".");
+    // relative to where the link ends up: the hard link's directory, `hookpkg/`
+    link(&mut b, tar::EntryType::Symlink, "lnk", "../_payload.py");
+    let target = if through_symlink {
+        format!("{site}/alias/_payload.py")
+    } else {
+        format!("{site}/lnk")
+    };
+    link(&mut b, tar::EntryType::Link, "hookpkg/__init__.py", &target);
+    file(&mut b, "hookpkg.pth", b"import hookpkg\n");
+    b.into_inner().unwrap()
+}
+
 /// A fake digest, `n` in hex.
 fn digest(n: usize) -> String {
     format!("sha256:{n:064x}")
@@ -1233,6 +1292,116 @@ const CASES: &[Case] = &[
                 "cycle.tar › blobs/sha256/0000000000000000000000000000000000000000000000000000000000000001",
             ),
             Problem("cycle.tar", "index.json leads to no image manifest"),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "a docker save that is an OCI archive too, manifest.json and index.json naming other layers",
+        build: |d| {
+            let blob = |n: usize| format!("blobs/sha256/{n:064x}");
+            let manifest = serde_json::json!([{
+                "Config": blob(1),
+                "RepoTags": ["dual:1"],
+                "Layers": [blob(10)],
+            }]);
+            let oci = serde_json::json!({
+                "schemaVersion": 2,
+                "config": {"digest": digest(1), "size": 2},
+                "layers": [{"digest": digest(11), "size": 1}],
+            });
+            let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": digest(3),
+                "size": 1,
+                "annotations": {"io.containerd.image.name": "docker.io/library/dual:1"},
+            }]});
+            let clean = tar_of(&[("usr/local/lib/python3.12/os.py", b"# os\n")]);
+            dual_tar(
+                &d.join("w/dual.tar"),
+                &manifest,
+                &index,
+                &[
+                    (digest(1), b"{}".to_vec()),
+                    (digest(3), serde_json::to_vec(&oci).unwrap()),
+                    (digest(10), clean),
+                    (digest(11), hook_layer()),
+                ],
+            );
+            None
+        },
+        args: &[],
+        expect: &[
+            Finding("ARC008", "dual.tar › index.json"),
+            Finding(
+                "PTH001",
+                "dual.tar › docker.io/library/dual:1 (index.json) › layer 1 sha256:000000000000 › usr/local/lib/python3.12/site-packages/layer.pth",
+            ),
+        ],
+        unprivileged: false,
+    },
+    Case {
+        name: "an OCI tar with one layer blob twice, a clean copy first",
+        build: |d| {
+            let manifest = serde_json::json!({
+                "schemaVersion": 2,
+                "config": {"digest": digest(1), "size": 2},
+                "layers": [{"digest": digest(10), "size": 1}],
+            });
+            let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": digest(3),
+                "size": 1,
+            }]});
+            let clean = tar_of(&[("usr/local/lib/python3.12/os.py", b"# os\n")]);
+            oci_tar(
+                &d.join("w/twice.tar"),
+                &index,
+                &[
+                    (digest(1), b"{}".to_vec()),
+                    (digest(3), serde_json::to_vec(&manifest).unwrap()),
+                    (digest(10), clean),
+                    (digest(10), hook_layer()),
+                ],
+            );
+            None
+        },
+        args: &[],
+        expect: &[Finding(
+            "ARC008",
+            "twice.tar › blobs/sha256/000000000000000000000000000000000000000000000000000000000000000a",
+        )],
+        unprivileged: false,
+    },
+    Case {
+        name: "an image layer whose imported package is a hard link through a symlinked directory, or to a symlink",
+        build: |d| {
+            for (name, through) in [("via-dir", true), ("to-symlink", false)] {
+                let layer = hard_link_layer(through);
+                let manifest = serde_json::json!([{
+                    "Config": "c.json",
+                    "RepoTags": [format!("{name}:1")],
+                    "Layers": ["l/layer.tar"],
+                }]);
+                docker_save(
+                    &d.join(format!("w/{name}.tar")),
+                    &manifest,
+                    &[("l/layer.tar", &layer), ("c.json", b"{}")],
+                    0,
+                    0,
+                );
+            }
+            None
+        },
+        args: &[],
+        expect: &[
+            Finding(
+                "obf-exec-decoded",
+                "via-dir.tar › via-dir:1 › layer 1 sha256:l › usr/local/lib/python3.12/site-packages/hookpkg/__init__.py",
+            ),
+            Finding(
+                "obf-exec-decoded",
+                "to-symlink.tar › to-symlink:1 › usr/local/lib/python3.12/site-packages/hookpkg/__init__.py",
+            ),
         ],
         unprivileged: false,
     },

@@ -11,8 +11,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         max_members: 1000,
         ..Limits::with_budget(1 << 16, pthscan_core::budget::Budget::new(8 << 20))
     };
-    let _ = read_tar(data, data.len() as u64, &limits, &|_, _| true);
-    if let Ok(blobs) = image::read_outer_tar(data, &limits) {
+    let _ = read_tar(data, data.len() as u64, &limits, &|_, _| true, None);
+    if let Ok(blobs) = image::read_outer_tar(data, None, &limits) {
         let opts = pthscan_core::sources::OpenOptions::new(
             1 << 16,
             64 << 20,

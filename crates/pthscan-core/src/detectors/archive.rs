@@ -1,7 +1,8 @@
 //! ARC: archive shapes that fool installers or scanners — a member name that leaves the
 //! destination, two members with one name, a zip local header that disagrees with the central
 //! directory, link members — and shapes built to exhaust a scanner: overlapping zip entries,
-//! names and headers far past any real one, images that reference one layer over and over.
+//! names and headers far past any real one, images that reference one layer over and over —
+//! and image tarballs whose `manifest.json` and `index.json` lead to different images.
 //! Truncation, corruption and a spent memory budget are diagnostics, not findings: they say what
 //! could not be judged. A bomb is both: what it kept from being judged, and that it was there.
 
@@ -96,6 +97,25 @@ pub const RULES: &[&RuleDoc] = &[
             "issue 17: memory that does not follow the input",
         ],
     },
+    &RuleDoc {
+        id: "ARC008",
+        title: "image tarball that loads differently in different runtimes",
+        what: "An image tarball that is both a `docker save` (`manifest.json`) and an OCI \
+               archive (`oci-layout`, `index.json`), as Docker 25 and later write them, where \
+               the two lead to different images: other layers for a tag, or images only one of \
+               them lists; or an image tarball with two blobs or documents of one name (the \
+               first is judged, the later one not read). Every image either document leads to \
+               is judged. High.",
+        why: "Docker's own loader reads `manifest.json`; containerd (docker with the containerd \
+              image store, nerdctl, ctr) reads `index.json` whenever `oci-layout` is there. A \
+              tarball that tells them different things shows a reviewer or scanner one image \
+              and runs another: no tool that writes both lets them disagree.",
+        example: "app.tar (manifest.json → a clean layer, index.json → a layer with a .pth) → high",
+        references: &[
+            "OCI image layout specification (index.json)",
+            "moby image/tarexport (manifest.json)",
+        ],
+    },
 ];
 
 /// Findings and diagnostics for what reading the archive shown as `label` met.
@@ -114,6 +134,7 @@ pub fn judge(label: &str, problems: &[Problem]) -> (Vec<Finding>, Vec<Diagnostic
             ProblemKind::Link => ("ARC004", Severity::Low),
             ProblemKind::Disguised => ("ARC005", Severity::High),
             ProblemKind::Overlap => ("ARC006", Severity::High),
+            ProblemKind::Ambiguous => ("ARC008", Severity::High),
             // what it kept from being judged, and that it was there
             ProblemKind::Bomb | ProblemKind::Exhausting => {
                 diagnostics.push(Diagnostic::incomplete(path.clone(), p.detail.clone()));

@@ -208,6 +208,10 @@ pub enum ProblemKind {
     Truncated,
     /// The archive or a member could not be read: truncated, corrupt, unsupported.
     Corrupt,
+    /// An image tarball whose two descriptions (`manifest.json` and `index.json`) lead to
+    /// different images, or with two blobs of one name: it loads differently in different
+    /// runtimes.
+    Ambiguous,
 }
 
 impl ProblemKind {
@@ -510,7 +514,12 @@ pub fn read_zip_from(
         }
     }
     drop(seen);
-    let raw_names: HashMap<u64, Vec<u8>> = central.into_iter().collect();
+    // the directory's raw names by local header (several on one header are an overlap, said
+    // apart: no renaming is read into them)
+    let mut raw_names: HashMap<u64, Vec<Vec<u8>>> = HashMap::new();
+    for (at, name) in central {
+        raw_names.entry(at).or_default().push(name);
+    }
     // entries sharing bytes are found before anything is decompressed: each range is read once
     let shadowed = overlapping_entries(&mut zip, bytes, &mut out);
     let mut total: u64 = 0;
@@ -546,7 +555,7 @@ pub fn read_zip_from(
         let path = out.member_path(&name, long.then(|| file.name_raw().len()));
         // a Unicode Path extra field renames the member for 3.12's zipfile (and the zip crate),
         // not for 3.11's, which installs it under the name the directory gives: both judged
-        if let Some(raw) = raw_names.get(&file.header_start())
+        if let Some([raw]) = raw_names.get(&file.header_start()).map(Vec::as_slice)
             && *raw != *file.name_raw()
         {
             let (alias, _) = capped_name(raw);

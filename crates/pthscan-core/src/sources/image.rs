@@ -38,6 +38,8 @@ pub struct Blobs {
     /// JSON documents past the cap, not read: their sizes.
     oversized: HashMap<String, u64>,
     max_json: u64,
+    /// Blob names that are another name for a file read under the first (hard links).
+    aliases: HashMap<String, String>,
 }
 
 impl Blobs {
@@ -79,6 +81,12 @@ impl Blobs {
 }
 
 impl Blobs {
+    /// The name a blob was read under: `name`, or the first name of the file it is a hard
+    /// link to.
+    fn real<'a>(&'a self, name: &'a str) -> &'a str {
+        self.aliases.get(name).map_or(name, String::as_str)
+    }
+
     /// Whether these are an image's: a `docker save` manifest or an OCI index.
     pub fn is_image(&self) -> bool {
         self.json.contains_key("manifest.json") || self.json.contains_key("index.json")
@@ -197,6 +205,19 @@ pub fn read_outer_tar(
         let name = String::from_utf8_lossy(&raw)
             .trim_start_matches("./")
             .to_owned();
+        // a blob or document of a name read already: not read again (a layer is decoded
+        // once), and said: no tool writes two, and runtimes differ on which they load
+        if blobs.json.contains_key(&name)
+            || blobs.layers.contains_key(&name)
+            || blobs.oversized.contains_key(&name)
+        {
+            blobs.problems.push(Problem::new(
+                ProblemKind::Ambiguous,
+                Some(&name),
+                "two members share this name: which one a runtime loads depends on the runtime and on which matches its digest; the first was judged, the later one not read",
+            ));
+            continue;
+        }
         let size = entry.size();
         let at = entry.raw_file_position();
         let mut head = Vec::with_capacity(512);
@@ -220,9 +241,11 @@ pub fn read_outer_tar(
 }
 
 /// Reads an OCI image layout directory (`oci-layout`, `index.json`, `blobs/`) through `disk`:
-/// every file opened inside the scan's root (a `blobs/sha256` that is a link means the
-/// evidence's own directory of that name), regular files only, a FIFO refused without
-/// blocking.
+/// `index.json`, then only the indexes and manifests it leads to, then only the configs and
+/// layers those name — what a runtime loads; each blob read once, by name and by file (hard
+/// links to one blob are one read). Every file is opened inside the scan's root (a
+/// `blobs/sha256` that is a link means the evidence's own directory of that name), regular
+/// files only, a FIFO refused without blocking. How many blobs no manifest names is a note.
 pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs, String> {
     let mut blobs = Blobs::default();
     let cannot = |name: &str, e: ReadError| format!("cannot read `{name}`: {e}");
@@ -236,48 +259,165 @@ pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs
         ));
     }
     blobs.keep_json("index.json".into(), Vec::new(), &mut index, size, limits)?;
-    let algos = disk
-        .list(&dir.join("blobs"))
-        .map_err(|e| cannot("blobs", e))?;
-    for algo in algos.iter().filter(|a| a.kind != Kind::File) {
-        let listed = match disk.list(&algo.path) {
-            Ok(listed) => listed,
+    let mut layout = Layout {
+        disk,
+        dir,
+        limits,
+        read: HashSet::new(),
+        files: HashMap::new(),
+    };
+    // indexes and manifests, depth first, each once (a cycle ends where it comes back)
+    let mut configs = Vec::new();
+    let mut layers = Vec::new();
+    let mut todo: Vec<(String, usize)> = refs(blobs.json.get("index.json"))
+        .manifests
+        .into_iter()
+        .filter(|d| !d.runs_nowhere())
+        .map(|d| (d.digest, 0))
+        .collect();
+    while let Some((digest, depth)) = todo.pop() {
+        if depth >= MAX_INDEX_DEPTH {
+            continue; // said when the images are listed
+        }
+        let Some(name) = layout.read_blob(&mut blobs, &digest)? else {
+            continue;
+        };
+        let found = refs(blobs.json.get(blobs.real(&name)));
+        todo.extend(
+            found
+                .manifests
+                .into_iter()
+                .filter(|d| !d.runs_nowhere())
+                .map(|d| (d.digest, depth + 1)),
+        );
+        configs.extend(found.config.map(|c| c.digest));
+        layers.extend(found.layers.into_iter().map(|l| l.digest));
+    }
+    for digest in configs.iter().chain(&layers) {
+        layout.read_blob(&mut blobs, digest)?;
+    }
+    // what no runtime loads is not judged: said, with how many
+    let mut unread = 0usize;
+    if let Ok(algos) = disk.list(&dir.join("blobs")) {
+        for algo in algos.iter().filter(|a| a.kind != Kind::File) {
+            if let Ok(listed) = disk.list(&algo.path) {
+                unread += listed
+                    .iter()
+                    .filter(|b| {
+                        !layout
+                            .read
+                            .contains(&format!("blobs/{}/{}", algo.name, b.name))
+                    })
+                    .count();
+            }
+        }
+    }
+    if unread > 0 {
+        blobs.problems.push(Problem::new(
+            ProblemKind::Truncated,
+            Some("blobs"),
+            format!(
+                "{unread} blobs that no manifest reached from `index.json` names were not read: no runtime loads them"
+            ),
+        ));
+    }
+    Ok(blobs)
+}
+
+/// The descriptors a JSON document names: an index's manifests, a manifest's config and
+/// layers. Whatever does not parse names nothing (the images are listed, and what is wrong
+/// said, from the documents themselves).
+#[derive(Deserialize, Default)]
+struct Refs {
+    #[serde(default)]
+    manifests: Vec<OciDescriptor>,
+    #[serde(default)]
+    config: Option<OciDescriptor>,
+    #[serde(default)]
+    layers: Vec<OciDescriptor>,
+}
+
+fn refs(doc: Option<&Vec<u8>>) -> Refs {
+    doc.and_then(|d| serde_json::from_slice(d).ok())
+        .unwrap_or_default()
+}
+
+/// The blob file a digest names, when the digest has the OCI grammar (`algorithm:encoded`,
+/// no separator that could climb out of `blobs/`).
+fn blob_name(digest: &str) -> Option<String> {
+    let (algo, hex) = digest.split_once(':')?;
+    let algo_ok = !algo.is_empty()
+        && algo
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b))
+        && !algo.starts_with('.');
+    let hex_ok = !hex.is_empty()
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"=_-".contains(&b));
+    (algo_ok && hex_ok).then(|| blob_path(digest))
+}
+
+/// What reading one layout directory has read.
+struct Layout<'a> {
+    disk: &'a Disk,
+    dir: &'a Path,
+    limits: &'a Limits,
+    /// Blob names read (or tried).
+    read: HashSet<String>,
+    /// Files read, by (device, inode): the name they were read as.
+    files: HashMap<(u64, u64), String>,
+}
+
+impl Layout<'_> {
+    /// Reads the blob `digest` names, once: a JSON document is kept, a layer listed. Returns
+    /// its name, or `None` when it is not there to read (a missing blob is said when the
+    /// images are listed).
+    fn read_blob(&mut self, blobs: &mut Blobs, digest: &str) -> Result<Option<String>, String> {
+        let Some(name) = blob_name(digest) else {
+            return Ok(None);
+        };
+        if !self.read.insert(name.clone()) {
+            return Ok(Some(name));
+        }
+        // regular files only: a FIFO among the blobs must not hang the scan
+        let (mut file, len) = match self.disk.open_file(&self.dir.join(&name)) {
+            Ok(f) => f,
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
-                let name = format!("blobs/{}", algo.name);
                 let why = e.to_string();
                 blobs
                     .problems
                     .push(Problem::new(ProblemKind::Corrupt, Some(&name), why));
-                continue;
+                return Ok(None);
             }
         };
-        for blob in listed {
-            let name = format!("blobs/{}/{}", algo.name, blob.name);
-            // regular files only: a FIFO among the blobs must not hang the scan
-            let (mut file, len) = match disk.open_file(&blob.path) {
-                Ok(f) => f,
-                Err(e) => {
-                    let why = e.to_string();
-                    blobs
-                        .problems
-                        .push(Problem::new(ProblemKind::Corrupt, Some(&name), why));
-                    continue;
+        // another name for a file already read (a hard link): what was read is what it holds
+        if let Ok(meta) = file.metadata() {
+            use std::os::unix::fs::MetadataExt;
+            match self.files.entry((meta.dev(), meta.ino())) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    blobs.aliases.insert(name.clone(), first.get().clone());
+                    return Ok(Some(name));
                 }
-            };
-            let mut head = Vec::new();
-            let _ = (&mut file).take(512).read_to_end(&mut head);
-            if head.first() == Some(&b'{') {
-                blobs.keep_json(name, head, &mut file, len, limits)?;
-            } else if looks_like_layer(&head) {
-                let again = Source::new(&file, 0, len, limits);
-                let stream = std::io::Cursor::new(head).chain(file);
-                let keeps = |p: &Path, _| keeps(p, limits);
-                let listing = archive::read_tar(stream, len, limits, &keeps, again.as_ref());
-                blobs.layers.insert(name, listing);
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(name.clone());
+                }
             }
         }
+        let mut head = Vec::new();
+        let _ = (&mut file).take(512).read_to_end(&mut head);
+        if head.first() == Some(&b'{') {
+            blobs.keep_json(name.clone(), head, &mut file, len, self.limits)?;
+        } else if looks_like_layer(&head) {
+            let again = Source::new(&file, 0, len, self.limits);
+            let stream = std::io::Cursor::new(head).chain(file);
+            let keeps = |p: &Path, _| keeps(p, self.limits);
+            let listing = archive::read_tar(stream, len, self.limits, &keeps, again.as_ref());
+            blobs.layers.insert(name.clone(), listing);
+        }
+        Ok(Some(name))
     }
-    Ok(blobs)
 }
 
 fn looks_like_layer(head: &[u8]) -> bool {
@@ -309,6 +449,22 @@ struct OciDescriptor {
     media_type: String,
     #[serde(default)]
     annotations: HashMap<String, String>,
+    #[serde(default)]
+    platform: Option<Platform>,
+}
+
+#[derive(Deserialize)]
+struct Platform {
+    #[serde(default)]
+    os: String,
+}
+
+impl OciDescriptor {
+    /// Whether no runtime runs what it names: buildkit's attestation manifests sit in an image
+    /// index beside the images, for the platform `unknown/unknown`.
+    fn runs_nowhere(&self) -> bool {
+        self.platform.as_ref().is_some_and(|p| p.os == "unknown")
+    }
 }
 
 #[derive(Deserialize)]
@@ -360,6 +516,7 @@ impl Blobs {
     /// The JSON document `name`, or why there is none: missing, or past the cap (then a
     /// problem, once: a manifest, index or config that large was built to exhaust).
     fn doc(&self, name: &str, what: &str, problems: &mut Vec<Problem>) -> Option<&[u8]> {
+        let name = self.real(name);
         if let Some(d) = self.json.get(name) {
             return Some(d);
         }
@@ -382,44 +539,139 @@ impl Blobs {
 /// The images the blobs describe, each manifest once, and what was wrong with how they are
 /// described.
 fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
-    let mut problems = Vec::new();
-    if blobs.json.contains_key("manifest.json") || blobs.oversized.contains_key("manifest.json") {
-        let Some(m) = blobs.doc("manifest.json", "manifest.json", &mut problems) else {
-            return Ok((Vec::new(), problems));
-        };
-        let manifests: Vec<SaveManifest> = serde_json::from_slice(m)
-            .map_err(|e| format!("manifest.json is not a docker save manifest: {e}"))?;
-        let mut seen = HashSet::new();
-        let mut repeated = 0usize;
-        let mut out = Vec::new();
-        for m in manifests {
-            if !seen.insert((m.config.clone(), m.layers.clone())) {
-                repeated += 1;
-                continue;
-            }
-            let digest_of = |p: &str| {
-                p.strip_prefix("blobs/sha256/")
-                    .map(|h| format!("sha256:{h}"))
-                    .unwrap_or_else(|| format!("sha256:{}", p.split('/').next().unwrap_or(p)))
-            };
-            out.push(ImageRef {
-                name: m
-                    .repo_tags
-                    .and_then(|t| t.into_iter().next())
-                    .unwrap_or_else(|| format!("image {}", short(&digest_of(&m.config)))),
-                layers: m.layers.iter().map(|l| (l.clone(), digest_of(l))).collect(),
-                config: m.config,
-            });
-        }
-        if repeated > 0 {
-            problems.push(Problem::new(
-                ProblemKind::Truncated,
-                Some("manifest.json"),
-                format!("{repeated} entries repeat an image listed before: each image judged once"),
-            ));
-        }
-        return Ok((out, problems));
+    let has = |name: &str| blobs.json.contains_key(name) || blobs.oversized.contains_key(name);
+    match (has("manifest.json"), has("index.json")) {
+        (true, true) => both_images(blobs),
+        (true, false) => docker_images(blobs),
+        _ => oci_images(blobs),
     }
+}
+
+/// The loader that reads each document, for messages.
+const DOCKER_LOADER: &str = "docker's own loader reads `manifest.json`";
+const OCI_LOADER: &str =
+    "containerd (docker with the containerd image store, nerdctl, ctr) reads `index.json`";
+
+/// The images of a tarball that is both a `docker save` and an OCI archive (as Docker 25 and
+/// later write them): docker's loader reads `manifest.json`, containerd reads `index.json`
+/// whenever `oci-layout` is there. Every image either leads to is judged (a layer both name is
+/// judged once); when they lead to different images, that is a problem of its own: someone
+/// built a tarball that loads differently in different runtimes.
+fn both_images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
+    let (docker, oci) = match (docker_images(blobs), oci_images(blobs)) {
+        (Err(d), Err(o)) => return Err(format!("{d}; {o}")),
+        (Ok(d), Err(o)) => {
+            let mut problems = d.1.clone();
+            problems.push(Problem::new(
+                ProblemKind::Corrupt,
+                Some("index.json"),
+                format!("{o}: {OCI_LOADER}; judged by `manifest.json` alone"),
+            ));
+            return Ok((d.0, problems));
+        }
+        (Err(d), Ok(o)) => {
+            let mut problems = o.1.clone();
+            problems.push(Problem::new(
+                ProblemKind::Corrupt,
+                Some("manifest.json"),
+                format!("{d}: {DOCKER_LOADER}; judged by `index.json` alone"),
+            ));
+            return Ok((o.0, problems));
+        }
+        (Ok(d), Ok(o)) => (d, o),
+    };
+    let (mut out, mut problems) = docker;
+    problems.extend(oci.1);
+    // an image is its config and its layers in order, whatever it is called
+    let key = |i: &ImageRef| -> (String, Vec<String>) {
+        (
+            i.config.trim_start_matches("./").to_owned(),
+            i.layers
+                .iter()
+                .map(|(b, _)| b.trim_start_matches("./").to_owned())
+                .collect(),
+        )
+    };
+    let in_docker: HashSet<_> = out.iter().map(key).collect();
+    let in_oci: HashSet<_> = oci.0.iter().map(key).collect();
+    let mut only_docker = Vec::new();
+    for image in &mut out {
+        if !in_oci.contains(&key(image)) {
+            only_docker.push(format!("`{}`", crate::finding::excerpt(&image.name, 80)));
+            image.name.push_str(" (manifest.json)");
+        }
+    }
+    let mut only_oci = Vec::new();
+    for mut image in oci.0 {
+        if in_docker.contains(&key(&image)) {
+            continue;
+        }
+        only_oci.push(format!("`{}`", crate::finding::excerpt(&image.name, 80)));
+        image.name.push_str(" (index.json)");
+        out.push(image);
+    }
+    if !only_docker.is_empty() || !only_oci.is_empty() {
+        let list = |names: &[String]| match names.len() {
+            0 => "none".to_owned(),
+            1..=4 => names.join(", "),
+            n => format!("{} and {} more", names[..4].join(", "), n - 4),
+        };
+        problems.push(Problem::new(
+            ProblemKind::Ambiguous,
+            Some("index.json"),
+            format!(
+                "`manifest.json` and `index.json` lead to different images (only in `manifest.json`: {}; only in `index.json`: {}): {DOCKER_LOADER}, {OCI_LOADER}, so the tarball loads differently in each; every image either leads to was judged",
+                list(&only_docker),
+                list(&only_oci)
+            ),
+        ));
+    }
+    Ok((out, problems))
+}
+
+/// The images of a `docker save` manifest.
+fn docker_images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
+    let mut problems = Vec::new();
+    let Some(m) = blobs.doc("manifest.json", "manifest.json", &mut problems) else {
+        return Ok((Vec::new(), problems));
+    };
+    let manifests: Vec<SaveManifest> = serde_json::from_slice(m)
+        .map_err(|e| format!("manifest.json is not a docker save manifest: {e}"))?;
+    let mut seen = HashSet::new();
+    let mut repeated = 0usize;
+    let mut out = Vec::new();
+    for m in manifests {
+        if !seen.insert((m.config.clone(), m.layers.clone())) {
+            repeated += 1;
+            continue;
+        }
+        let digest_of = |p: &str| {
+            p.strip_prefix("blobs/sha256/")
+                .map(|h| format!("sha256:{h}"))
+                .unwrap_or_else(|| format!("sha256:{}", p.split('/').next().unwrap_or(p)))
+        };
+        out.push(ImageRef {
+            name: m
+                .repo_tags
+                .and_then(|t| t.into_iter().next())
+                .unwrap_or_else(|| format!("image {}", short(&digest_of(&m.config)))),
+            layers: m.layers.iter().map(|l| (l.clone(), digest_of(l))).collect(),
+            config: m.config,
+        });
+    }
+    if repeated > 0 {
+        problems.push(Problem::new(
+            ProblemKind::Truncated,
+            Some("manifest.json"),
+            format!("{repeated} entries repeat an image listed before: each image judged once"),
+        ));
+    }
+    Ok((out, problems))
+}
+
+/// The images an OCI `index.json` leads to, through nested indexes.
+fn oci_images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
+    let mut problems = Vec::new();
     let Some(index) = blobs.doc("index.json", "index.json", &mut problems) else {
         return if problems.is_empty() {
             Err("no manifest.json or index.json".into())
@@ -430,16 +682,25 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
     let index: OciIndex = serde_json::from_slice(index)
         .map_err(|e| format!("index.json is not an OCI index: {e}"))?;
     let mut out = Vec::new();
-    // (descriptor, depth, the indexes it was reached through)
-    let mut todo: Vec<(OciDescriptor, usize, Vec<String>)> = index
+    // (descriptor, depth, the indexes it was reached through, the name the nearest of them
+    // gives: an image index's manifests are named by the descriptor that names the index)
+    let mut todo: Vec<(OciDescriptor, usize, Vec<String>, Option<String>)> = index
         .manifests
         .into_iter()
         .rev()
-        .map(|d| (d, 0, Vec::new()))
+        .map(|d| (d, 0, Vec::new(), None))
         .collect();
     let mut judged: HashSet<String> = HashSet::new();
     let mut repeated = 0usize;
-    while let Some((desc, depth, path)) = todo.pop() {
+    let mut absent = 0usize;
+    while let Some((desc, depth, path, named)) = todo.pop() {
+        // a name given to an image index is each of its platforms' (told apart by digest)
+        let name = desc
+            .annotations
+            .get("io.containerd.image.name")
+            .or_else(|| desc.annotations.get("org.opencontainers.image.ref.name"))
+            .cloned()
+            .or_else(|| named.map(|n| format!("{n}@{}", short(&desc.digest))));
         if path.contains(&desc.digest) {
             let at = blob_path(&desc.digest);
             if problems
@@ -463,6 +724,9 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
             repeated += 1;
             continue;
         }
+        if desc.runs_nowhere() {
+            continue;
+        }
         let what = if is_index(&desc.media_type) {
             "an index"
         } else {
@@ -470,6 +734,11 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
         };
         let Some(doc) = blobs.doc(&blob_path(&desc.digest), what, &mut problems) else {
             if blobs.oversized.contains_key(&blob_path(&desc.digest)) {
+                continue;
+            }
+            if depth > 0 {
+                // an image index saved for one platform names the others' manifests too
+                absent += 1;
                 continue;
             }
             return Err(format!(
@@ -493,13 +762,12 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
                 Ok(inner) => {
                     let mut through = path.clone();
                     through.push(desc.digest.clone());
-                    todo.extend(
-                        inner
-                            .manifests
-                            .into_iter()
-                            .rev()
-                            .map(|d| (d, depth + 1, through.clone())),
-                    );
+                    todo.extend(inner.manifests.into_iter().rev().map(|d| {
+                        let named = name
+                            .as_ref()
+                            .map(|n| n.split_once('@').map_or(n.as_str(), |(n, _)| n).to_owned());
+                        (d, depth + 1, through.clone(), named)
+                    }));
                 }
                 Err(e) => problems.push(Problem::new(
                     ProblemKind::Corrupt,
@@ -512,12 +780,7 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
         let manifest: OciManifest = serde_json::from_slice(doc)
             .map_err(|e| format!("blob {} is not an OCI manifest: {e}", desc.digest))?;
         out.push(ImageRef {
-            name: desc
-                .annotations
-                .get("io.containerd.image.name")
-                .or_else(|| desc.annotations.get("org.opencontainers.image.ref.name"))
-                .cloned()
-                .unwrap_or_else(|| format!("image {}", short(&desc.digest))),
+            name: name.unwrap_or_else(|| format!("image {}", short(&desc.digest))),
             config: blob_path(&manifest.config.digest),
             layers: manifest
                 .layers
@@ -532,6 +795,15 @@ fn images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
             Some("index.json"),
             format!(
                 "{repeated} descriptors repeat a manifest or index listed before: each judged once"
+            ),
+        ));
+    }
+    if absent > 0 {
+        problems.push(Problem::new(
+            ProblemKind::Truncated,
+            Some("index.json"),
+            format!(
+                "{absent} manifests named by a nested index are not in the archive (platforms not saved): no runtime loads them, not judged"
             ),
         ));
     }
@@ -653,6 +925,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                 continue;
             }
             let layer_label = format!("layer {} {}", i + 1, short(digest));
+            let blob = blobs.real(blob);
             let Some(listing) = blobs.layers.get(blob) else {
                 opened.diagnostics.push(Diagnostic::incomplete(
                     format!("{tree_label} › {layer_label}"),
@@ -660,7 +933,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                 ));
                 continue;
             };
-            if layers_judged.insert(blob.as_str()) {
+            if layers_judged.insert(blob) {
                 opened.add_problems_as(
                     &format!("{tree_label} › {layer_label}"),
                     &listing
@@ -672,6 +945,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                 );
                 opened.nest_members(&format!("{tree_label} › {layer_label}"), listing, opts);
             }
+            let shown = format!("{tree_label} › {layer_label}");
             let origin = opened.tree.add_origin(Origin {
                 label: layer_label,
                 note: history.get(i).map(|h| {
@@ -682,7 +956,11 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                     )
                 }),
             });
-            apply_layer(&mut opened.tree, listing, origin);
+            for why in apply_layer(&mut opened.tree, listing, origin) {
+                opened
+                    .diagnostics
+                    .push(Diagnostic::incomplete(shown.clone(), why));
+            }
         }
         let found = crate::discovery::discover(
             &opened.tree,
@@ -696,8 +974,30 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
     out
 }
 
+/// The node a hard link's `target` names, found as runtimes find it (containerd and moby open
+/// the target's directory inside the root, following symlinks there, and link its last
+/// component without following it): a target reached through a symlinked directory is found,
+/// a target that is a symlink is that symlink.
+fn link_target<'t>(tree: &'t MemTree, target: &Path) -> Option<&'t Node> {
+    tree.node(&placed(tree, &Path::new("/").join(target)))
+}
+
+/// Where a layer's `path` lands in the tree: its directory resolved inside the tree (a
+/// layer's entry under a symlinked directory is written where the symlink leads, as runtimes
+/// write it), its last component as it is.
+fn placed(tree: &MemTree, path: &Path) -> PathBuf {
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => tree
+            .resolve(dir)
+            .map_or_else(|_| path.to_path_buf(), |dir| dir.join(name)),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// Applies one layer: opaque directories first, then whiteouts, then the layer's entries.
-fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) {
+/// Returns what could not be placed (a hard link to nothing), one line each.
+fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) -> Vec<String> {
+    let mut unplaced = Vec::new();
     let paths = listing
         .members
         .iter()
@@ -706,7 +1006,8 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) {
         if path.file_name().is_some_and(|n| n == ".wh..wh..opq")
             && let Some(dir) = path.parent()
         {
-            tree.clear_dir(dir);
+            let dir = tree.resolve(dir).unwrap_or_else(|_| dir.to_path_buf());
+            tree.clear_dir(&dir);
         }
     }
     for (_, path) in paths.clone() {
@@ -715,7 +1016,8 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) {
             && hidden != ".wh..opq"
             && let Some(dir) = path.parent()
         {
-            tree.remove(&dir.join(hidden));
+            let hidden = placed(tree, &dir.join(hidden));
+            tree.remove(&hidden);
         }
     }
     for (m, path) in paths {
@@ -737,22 +1039,269 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) {
             }),
             Entry::Dir => Node::Dir,
             Entry::Symlink(target) => Node::Symlink(target.clone()),
-            Entry::Hardlink(target) => match tree.node(&Path::new("/").join(target)) {
+            Entry::Hardlink(target) => match link_target(tree, target) {
                 Some(Node::File(f)) => Node::File(MemFile {
                     origin: Some(origin),
                     ..f.clone()
                 }),
-                _ => Node::Other("hard link to a missing file"),
+                // `linkat` without following: the new name is the symlink (or device) itself
+                Some(node @ (Node::Symlink(_) | Node::Other(_))) => node.clone(),
+                found => {
+                    let why = if found.is_some() {
+                        "a directory, which cannot be hard linked"
+                    } else {
+                        "not in this layer or those before it"
+                    };
+                    unplaced.push(format!(
+                        "hard link `{}` to `{}`: the target is {why}; not placed (a runtime refuses to unpack the layer)",
+                        path.display(),
+                        Path::new("/").join(target).display()
+                    ));
+                    Node::Other("hard link to a missing file")
+                }
             },
             Entry::Other(kind) => Node::Other(kind),
         };
-        tree.insert(&path, node);
+        let at = placed(tree, &path);
+        tree.insert(&at, node);
     }
+    unplaced
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn member(name: &str, entry: Entry) -> archive::Member {
+        archive::Member {
+            name: name.to_owned(),
+            path: Some(PathBuf::from(name)),
+            entry,
+            again: None,
+        }
+    }
+
+    fn kept(data: &[u8]) -> Entry {
+        Entry::File {
+            data: Some(Arc::new(data.to_vec())),
+            size: data.len() as u64,
+        }
+    }
+
+    #[test]
+    fn a_hard_link_is_found_as_runtimes_find_it_and_one_to_nothing_is_said() {
+        let sp = "usr/local/lib/python3.12/site-packages";
+        let at = |p: &str| PathBuf::from(format!("/{sp}/{p}"));
+        let listing = Listing {
+            members: vec![
+                member(&format!("{sp}/_payload.py"), kept(b"payload\n")),
+                // a directory that is a symlink inside the layer, and a symlink to a file
+                member(&format!("{sp}/alias"), Entry::Symlink(".".into())),
+                member(&format!("{sp}/lnk"), Entry::Symlink("_payload.py".into())),
+                member(
+                    &format!("{sp}/hookpkg/__init__.py"),
+                    Entry::Hardlink(format!("./{sp}/alias/alias/_payload.py").into()),
+                ),
+                member(
+                    &format!("{sp}/viasym.py"),
+                    Entry::Hardlink(format!("{sp}/lnk").into()),
+                ),
+                member(
+                    &format!("{sp}/gone.py"),
+                    Entry::Hardlink(format!("{sp}/nothing.py").into()),
+                ),
+                member(&format!("{sp}/dir.py"), Entry::Hardlink(sp.into())),
+                // a file written through the symlinked directory lands where it leads
+                member(&format!("{sp}/alias/_payload.py"), kept(b"again\n")),
+            ],
+            ..Listing::default()
+        };
+        let mut tree = MemTree::new("t", 1 << 20, Arc::default());
+        let unplaced = apply_layer(&mut tree, &listing, 0);
+        // through the symlinked directory: the payload, its content and this layer as origin
+        match tree.node(&at("hookpkg/__init__.py")) {
+            Some(Node::File(f)) => {
+                assert_eq!(
+                    f.data.as_deref().ok().map(Vec::as_slice),
+                    Some(&b"payload\n"[..])
+                );
+                assert_eq!(f.origin, Some(0));
+            }
+            other => panic!("hookpkg/__init__.py: {other:?}"),
+        }
+        // to a symlink: the symlink itself, which reads as its target (rewritten below)
+        assert!(
+            matches!(tree.node(&at("viasym.py")), Some(Node::Symlink(t)) if t == Path::new("_payload.py"))
+        );
+        let read = tree.read_capped(&at("viasym.py"), 1 << 20).unwrap();
+        assert_eq!(read.bytes, b"again\n");
+        assert!(matches!(tree.node(&at("alias")), Some(Node::Symlink(_))));
+        match tree.node(&at("_payload.py")) {
+            Some(Node::File(f)) => {
+                assert_eq!(
+                    f.data.as_deref().ok().map(Vec::as_slice),
+                    Some(&b"again\n"[..])
+                );
+            }
+            other => panic!("_payload.py: {other:?}"),
+        }
+        // to nothing, or to a directory: not placed, and said with both paths
+        assert!(matches!(tree.node(&at("gone.py")), Some(Node::Other(_))));
+        assert_eq!(unplaced.len(), 2, "{unplaced:?}");
+        assert!(
+            unplaced[0].contains(&format!("`/{sp}/gone.py`")),
+            "{unplaced:?}"
+        );
+        assert!(
+            unplaced[0].contains(&format!("`/{sp}/nothing.py`")),
+            "{unplaced:?}"
+        );
+        assert!(unplaced[1].contains("a directory"), "{unplaced:?}");
+    }
+
+    /// A tarball's documents: a `docker save` manifest of one image with `docker_layer`, an
+    /// OCI index leading (through an image index naming a platform not saved and an
+    /// attestation) to one with `oci_layer`, both on config `c`.
+    fn dual(docker_layer: &str, oci_layer: &str) -> Blobs {
+        let d = |n: &str| format!("sha256:{n}");
+        let mut blobs = Blobs::default();
+        let mut put = |name: String, v: serde_json::Value| {
+            blobs.json.insert(name, serde_json::to_vec(&v).unwrap());
+        };
+        put(
+            "manifest.json".into(),
+            serde_json::json!([{"Config": "blobs/sha256/c", "RepoTags": ["app:1"], "Layers": [format!("blobs/sha256/{docker_layer}")]}]),
+        );
+        put(
+            "index.json".into(),
+            serde_json::json!({"manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": d("i"), "annotations": {"io.containerd.image.name": "docker.io/library/app:1"}}]}),
+        );
+        put(
+            "blobs/sha256/i".into(),
+            serde_json::json!({"manifests": [
+                {"digest": d("m"), "platform": {"os": "linux"}},
+                {"digest": d("arm"), "platform": {"os": "linux"}},
+                {"digest": d("att"), "platform": {"os": "unknown"}},
+            ]}),
+        );
+        put(
+            "blobs/sha256/m".into(),
+            serde_json::json!({"config": {"digest": d("c")}, "layers": [{"digest": d(oci_layer)}]}),
+        );
+        put(
+            "blobs/sha256/att".into(),
+            serde_json::json!({"config": {"digest": d("c")}, "layers": [{"digest": d("intoto")}]}),
+        );
+        put("blobs/sha256/c".into(), serde_json::json!({}));
+        blobs
+    }
+
+    #[test]
+    fn a_tarball_that_is_a_docker_save_and_an_oci_archive_is_judged_by_both() {
+        // as Docker 25 writes it: both lead to the one image, judged once, nothing to say
+        // but the platform not saved
+        let (found, problems) = images(&dual("l", "l")).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].name, "app:1");
+        assert!(
+            problems.iter().all(|p| p.kind == ProblemKind::Truncated),
+            "{problems:?}"
+        );
+        assert!(
+            problems[0]
+                .detail
+                .starts_with("1 manifests named by a nested index are not in the archive")
+        );
+        // each leading to other layers: both judged, and said
+        let (found, problems) = images(&dual("clean", "evil")).unwrap();
+        let names: Vec<&str> = found.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "app:1 (manifest.json)",
+                "docker.io/library/app:1@sha256:m (index.json)"
+            ]
+        );
+        assert_eq!(found[1].layers[0].0, "blobs/sha256/evil");
+        let ambiguous: Vec<_> = problems
+            .iter()
+            .filter(|p| p.kind == ProblemKind::Ambiguous)
+            .collect();
+        assert_eq!(ambiguous.len(), 1, "{problems:?}");
+        assert!(ambiguous[0].detail.contains(
+            "only in `manifest.json`: `app:1`; only in `index.json`: `docker.io/library/app:1@sha256:m`"
+        ));
+    }
+
+    #[test]
+    fn a_layout_directory_reads_only_what_index_json_leads_to_each_file_once() {
+        let d = tempfile::tempdir().unwrap();
+        let sha = d.path().join("blobs/sha256");
+        std::fs::create_dir_all(&sha).unwrap();
+        let put = |name: &str, data: &[u8]| std::fs::write(sha.join(name), data).unwrap();
+        let mut layer = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(5);
+        h.set_mode(0o644);
+        layer
+            .append_data(
+                &mut h,
+                "usr/lib/python3.12/site-packages/x.pth",
+                &b"x\n\n\n\n"[..],
+            )
+            .unwrap();
+        put("aa", &layer.into_inner().unwrap());
+        // the layer again under another name the manifest also lists: a hard link, read once
+        std::fs::hard_link(sha.join("aa"), sha.join("ab")).unwrap();
+        // named by nothing: hard links to the layer, a corrupt gzip, a manifest and an index
+        for n in 0..3 {
+            std::fs::hard_link(sha.join("aa"), sha.join(format!("f{n}"))).unwrap();
+        }
+        put("gz", b"\x1f\x8b\x08\x00garbage");
+        put(
+            "m2",
+            br#"{"config": {"digest": "sha256:c"}, "layers": [{"digest": "sha256:gz"}]}"#,
+        );
+        put(
+            "m",
+            br#"{"config": {"digest": "sha256:c"}, "layers": [{"digest": "sha256:aa"}, {"digest": "sha256:ab"}, {"digest": "sha256:../../etc"}]}"#,
+        );
+        put("i", br#"{"manifests": [{"digest": "sha256:m"}, {"digest": "sha256:i", "mediaType": "application/vnd.oci.image.index.v1+json"}]}"#);
+        put("c", b"{}");
+        std::fs::write(
+            d.path().join("index.json"),
+            br#"{"manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:i"}]}"#,
+        )
+        .unwrap();
+        let disk = Disk::open(d.path(), false, 1 << 20, Arc::default()).unwrap();
+        let blobs = read_layout_dir(&disk, d.path(), &Limits::new(1 << 20)).unwrap();
+        let mut layers: Vec<&String> = blobs.layers.keys().collect();
+        layers.sort();
+        assert_eq!(layers, ["blobs/sha256/aa"]);
+        assert_eq!(blobs.real("blobs/sha256/ab"), "blobs/sha256/aa");
+        let mut json: Vec<&String> = blobs.json.keys().collect();
+        json.sort();
+        assert_eq!(
+            json,
+            [
+                "blobs/sha256/c",
+                "blobs/sha256/i",
+                "blobs/sha256/m",
+                "index.json"
+            ]
+        );
+        let notes: Vec<&str> = blobs.problems.iter().map(|p| p.detail.as_str()).collect();
+        assert_eq!(
+            notes,
+            [
+                "5 blobs that no manifest reached from `index.json` names were not read: no runtime loads them"
+            ]
+        );
+        // and the image has both layers, from the one listing
+        let (found, _) = images(&blobs).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].layers.len(), 3);
+    }
 
     #[test]
     fn a_default_scan_keeps_what_start_up_and_the_record_check_read_and_deep_keeps_all() {
