@@ -1,0 +1,130 @@
+//! Artifacts (wheels, sdists, images, archives) opened one at a time within the memory
+//! budget, what reading them met judged, and the environments inside them judged.
+
+use crate::budget::Budget;
+use crate::detectors;
+use crate::diagnostic::Diagnostic;
+use crate::discovery::Environment;
+use crate::fs::{Disk, ReadStats, Tree};
+use crate::sources::{self, OpenOptions, Opened};
+use pthscan_signatures::Signatures;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::*;
+
+/// An artifact to open when judging: a file, or an OCI layout directory.
+pub(super) enum Artifact {
+    /// A file, and where it came from.
+    File(Disk, PathBuf, Place),
+    Layout(Disk, PathBuf),
+}
+
+impl Artifact {
+    /// Its size on disk (a layout directory counts as large: its layers are).
+    pub(super) fn disk_size(&self) -> u64 {
+        match self {
+            Artifact::File(disk, path, _) => disk.file_size(path).unwrap_or(0),
+            Artifact::Layout(..) => u64::MAX,
+        }
+    }
+
+    /// Opens the artifact and what is nested in it, handing each opened tree to `visit` in
+    /// turn.
+    pub(super) fn open(
+        &self,
+        options: &ScanOptions,
+        stats: &Arc<ReadStats>,
+        budget: &Arc<Budget>,
+        visit: &mut dyn FnMut(Opened),
+    ) {
+        let open = OpenOptions {
+            deep: options.deep,
+            ..OpenOptions::new(
+                options.max_file_size,
+                options.max_memory,
+                Arc::clone(budget),
+                Arc::clone(stats),
+                options.max_archive_depth,
+            )
+        };
+        // what reading found is judged as each tree comes
+        let visit = &mut |mut o: Opened| {
+            judge_reading(&mut o);
+            visit(o);
+        };
+        match self {
+            Artifact::File(reader, path, place) => {
+                let given = *place == Place::Given;
+                sources::artifact::open_file(path, reader, given, &open, &mut |mut o| {
+                    if *place == Place::Bundled {
+                        for d in &mut o.diagnostics {
+                            d.incomplete = false;
+                        }
+                    }
+                    visit(o);
+                });
+            }
+            Artifact::Layout(disk, dir) => {
+                let limits = open.limits();
+                let label = crate::pathfmt::display_path(dir);
+                let opened = match sources::image::read_layout_dir(disk, dir, &limits) {
+                    Ok(blobs) => sources::image::assemble(&label, blobs, &open),
+                    Err(why) => {
+                        let mut failed = Opened::with_label(&label, &open);
+                        failed.diagnostics.push(Diagnostic::incomplete(
+                            dir,
+                            format!("not a readable OCI layout: {why}"),
+                        ));
+                        vec![failed]
+                    }
+                };
+                sources::artifact::visit_nested(opened, &open, visit);
+            }
+        }
+    }
+}
+
+/// Turns what the archive readers met in an opened artifact (hostile shapes, cut members) and
+/// a wheel's RECORD into findings and diagnostics.
+pub(super) fn judge_reading(o: &mut Opened) {
+    for (label, problems) in std::mem::take(&mut o.problems) {
+        let (findings, diagnostics) = detectors::archive::judge(&label, &problems);
+        o.findings.extend(findings);
+        o.diagnostics.extend(diagnostics);
+    }
+    if let Some(listing) = o.wheel.take() {
+        o.findings
+            .extend(detectors::record::check_wheel(&o.tree, &listing));
+    }
+}
+
+/// Judges an opened artifact: what reading it found, then each environment in it.
+pub(super) fn judge_opened(
+    sigs: &Signatures,
+    o: Opened,
+    options: &ScanOptions,
+) -> Vec<(Judged, Option<Environment>)> {
+    let tree: Arc<dyn Tree> = Arc::new(o.tree);
+    let variables = Arc::new(o.variables);
+    // findings about the artifact itself already carry display paths
+    let own = Judged {
+        findings: o.findings,
+        diagnostics: o.diagnostics,
+        ..Judged::default()
+    };
+    let mut out = vec![(own, None)];
+    for env in o.envs {
+        let w = Work {
+            tree: Arc::clone(&tree),
+            env,
+            install_hooks: o.install_hooks.clone(),
+            every_file: o.judge_every_file,
+            system_owned: Arc::default(),
+            reader: None,
+            variables: Arc::clone(&variables),
+        };
+        out.push(judge_work(sigs, &w, options));
+    }
+    out
+}

@@ -1,0 +1,384 @@
+//! What a scan is given, found: the roots walked, environments discovered, artifacts to
+//! open, loose files and folders judged as code.
+
+use crate::detectors;
+use crate::diagnostic::Diagnostic;
+use crate::discovery::{self, Environment};
+use crate::fs::{Disk, Kind, ReadStats, Root, Tree, disk};
+use crate::sources;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::*;
+
+/// Walks the inputs, finds the Python environments under them and lists the artifacts to open.
+pub fn discover(options: &ScanOptions) -> Discovered {
+    let started = Instant::now();
+    let mut report = ScanReport::default();
+    let stats = Arc::new(ReadStats::default());
+    let in_root = options.root.is_some();
+    let fs_root = options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+    let host_mode = options.paths.is_empty();
+    // the filesystem every path of a mounted system (--root) resolves inside: PATHs, host
+    // places, RECORD rows, links at any depth
+    let system = match Root::open(&fs_root, in_root) {
+        Ok(root) => Arc::new(root),
+        Err(err) => {
+            report.diagnostics.push(Diagnostic::incomplete(
+                &fs_root,
+                format!("cannot open the root: {}", crate::fs::io_reason(&err)),
+            ));
+            return Discovered {
+                report,
+                work: Vec::new(),
+                artifacts: Vec::new(),
+                hosts: Vec::new(),
+                stats,
+                started,
+            };
+        }
+    };
+    // a filesystem root (the host, --root, or `/` given) is swept as a host
+    let is_fs_top = |root: &Path| host_mode || root == system.path() || root == Path::new("/");
+    let reader_for = |root: &Path| -> Result<Disk, std::io::Error> {
+        let mut disk = if in_root || host_mode {
+            Disk::with_root(
+                Arc::clone(&system),
+                options.max_file_size,
+                Arc::clone(&stats),
+            )
+        } else {
+            // a directory of the live host: nothing leads out of it
+            Disk::open(root, false, options.max_file_size, Arc::clone(&stats))?
+        };
+        // a filesystem root (the host, --root, or `/` given) skips its pseudo directories;
+        // every walk skips network and pseudo mounts unless --all-mounts
+        let mut prune = discovery::pruned_dirs(root, options.all_mounts);
+        if !is_fs_top(root) {
+            prune.retain(|p| !discovery::PSEUDO_DIRS.iter().any(|d| *p == root.join(d)));
+        }
+        disk.prune = Arc::new(prune);
+        Ok(disk)
+    };
+    let inputs: Vec<(PathBuf, Result<Kind, crate::fs::ReadError>)> = if host_mode {
+        vec![(system.path().to_path_buf(), Ok(Kind::Dir))]
+    } else {
+        options
+            .paths
+            .iter()
+            .map(|p| locate_input(&system, in_root, p))
+            .collect()
+    };
+    let mut roots = Vec::new();
+    let mut artifacts: Vec<(Disk, PathBuf, Place)> = Vec::new();
+    let mut given_files: Vec<PathBuf> = Vec::new();
+    let mut layouts: Vec<(Disk, PathBuf)> = Vec::new();
+    for (input, kind) in inputs {
+        match kind {
+            Ok(Kind::Dir) => {
+                if system.stat(&input.join("oci-layout"), false).is_ok()
+                    && system.stat(&input.join("index.json"), false).is_ok()
+                {
+                    match reader_for(&input) {
+                        Ok(disk) => layouts.push((disk, input)),
+                        Err(err) => report
+                            .diagnostics
+                            .push(Diagnostic::incomplete(&input, crate::fs::io_reason(&err))),
+                    }
+                } else {
+                    roots.push(input);
+                }
+            }
+            Ok(Kind::File) => {
+                let parent = input.parent().unwrap_or(Path::new("/")).to_path_buf();
+                match reader_for(&parent) {
+                    Ok(disk) => {
+                        given_files.push(input.clone());
+                        artifacts.push((disk, input, Place::Given));
+                    }
+                    Err(err) => report
+                        .diagnostics
+                        .push(Diagnostic::incomplete(&input, crate::fs::io_reason(&err))),
+                }
+            }
+            Ok(_) => report.diagnostics.push(Diagnostic::incomplete(
+                &input,
+                "not a directory or a regular file: not scanned",
+            )),
+            Err(err) => report
+                .diagnostics
+                .push(Diagnostic::incomplete(&input, err.to_string())),
+        }
+    }
+    let mut roots = discovery::prune_nested(roots);
+
+    let mut work: Vec<Work> = Vec::new();
+    let mut hosts = Vec::new();
+    // a filesystem root is walked as its top-level directories, in parallel
+    let mut parts: Vec<(usize, PathBuf)> = Vec::new();
+    let mut readers: Vec<Disk> = Vec::new();
+    roots.retain(|r| match reader_for(r) {
+        Ok(disk) => {
+            readers.push(disk);
+            true
+        }
+        Err(err) => {
+            let why = format!("cannot open: {}", crate::fs::io_reason(&err));
+            report.diagnostics.push(Diagnostic::incomplete(r, why));
+            false
+        }
+    });
+    for (i, root) in roots.iter().enumerate() {
+        let fs_top = is_fs_top(root);
+        if !fs_top {
+            parts.push((i, root.clone()));
+            continue;
+        }
+        hosts.push(readers[i].clone());
+        match readers[i].list(root) {
+            Ok(entries) => parts.extend(
+                entries
+                    .into_iter()
+                    .filter(|e| e.kind == Kind::Dir && !readers[i].prune.contains(&e.path))
+                    .map(|e| (i, e.path)),
+            ),
+            Err(err) => report
+                .diagnostics
+                .push(Diagnostic::incomplete(root, format!("cannot list: {err}"))),
+        }
+    }
+    let founds: Vec<(usize, discovery::Discovery)> = parts
+        .par_iter()
+        .map(|(i, part)| {
+            (
+                *i,
+                discovery::discover(
+                    &readers[*i],
+                    std::slice::from_ref(part),
+                    discovery::Depth::UpToSiteDirs,
+                ),
+            )
+        })
+        .collect();
+    let trees: Vec<Arc<dyn Tree>> = readers
+        .iter()
+        .map(|r| Arc::new(r.clone()) as Arc<dyn Tree>)
+        .collect();
+    for (i, found) in founds {
+        let reader = &readers[i];
+        report.stats.entries_walked += found.entries_walked;
+        report.diagnostics.extend(found.diagnostics);
+        let env_dirs: Vec<&PathBuf> = found
+            .environments
+            .iter()
+            .flat_map(|e| e.site_dirs.iter().chain(&e.code_dirs))
+            .collect();
+        artifacts.extend(
+            found
+                .artifacts
+                .into_iter()
+                .filter(|p| opens(options, p))
+                .map(|p| {
+                    let place = if env_dirs.iter().any(|d| p.starts_with(d)) {
+                        Place::Bundled
+                    } else {
+                        Place::Walked
+                    };
+                    (reader.clone(), p, place)
+                }),
+        );
+        let tree = &trees[i];
+        for env in found.environments {
+            // two scanned places can hold parts of one environment (/usr/lib/python3 and
+            // /usr/lib/python3.11 are both /usr): judge it once, with all its directories
+            match work.iter_mut().find(|w| w.env.root == env.root) {
+                Some(existing) => {
+                    let e = &mut existing.env;
+                    e.site_dirs.extend(env.site_dirs);
+                    e.site_dirs.sort();
+                    e.site_dirs.dedup();
+                    e.code_dirs.extend(env.code_dirs);
+                    e.code_dirs.sort();
+                    e.code_dirs.dedup();
+                    e.python = e.python.take().or(env.python);
+                }
+                None => work.push(Work {
+                    tree: Arc::clone(tree),
+                    env,
+                    install_hooks: Vec::new(),
+                    every_file: false,
+                    system_owned: Arc::default(),
+                    reader: Some(reader.clone()),
+                    variables: Arc::default(),
+                }),
+            }
+        }
+    }
+
+    // a folder given that holds no environment and lies in none is judged as loose code
+    for (i, root) in roots.iter().enumerate() {
+        let in_env = |w: &Work| {
+            (w.env.site_dirs.iter().chain(&w.env.code_dirs))
+                .any(|d| d.starts_with(root) || root.starts_with(d))
+        };
+        if !is_fs_top(root) && !work.iter().any(in_env) {
+            work.push(loose_folder(Arc::clone(&trees[i]), root));
+        }
+    }
+    // the system package manager's records own Debian's dist-packages: read them only when
+    // such a site directory was found (not on every run: they are hundreds of files)
+    if work
+        .iter()
+        .any(|w| w.env.site_dirs.iter().any(|d| d.ends_with("dist-packages")))
+    {
+        let system = Disk::with_root(system, options.max_file_size, Arc::clone(&stats));
+        let (owned, problems) = detectors::integrity::dpkg_owned(&system);
+        report.diagnostics.extend(problems);
+        let owned = Arc::new(owned);
+        for w in &mut work {
+            w.system_owned = Arc::clone(&owned);
+        }
+    }
+    // a host's interpreters start with what its environment files, profiles and units set
+    if let Some(host) = hosts.first() {
+        let (settings, problems) = discovery::variables::host(host, host.root());
+        report.diagnostics.extend(problems);
+        let settings = Arc::new(settings);
+        for w in &mut work {
+            w.variables = Arc::clone(&settings);
+        }
+    }
+    // what was asked for: the roots, the layouts and the artifact files given, not every
+    // archive found inside them
+    report.scanned = roots;
+    report
+        .scanned
+        .extend(layouts.iter().map(|(_, dir)| dir.clone()));
+    report.scanned.extend(given_files);
+    let mut to_open: Vec<Artifact> = artifacts
+        .into_iter()
+        .map(|(reader, path, place)| Artifact::File(reader, path, place))
+        .collect();
+    to_open.extend(
+        layouts
+            .into_iter()
+            .map(|(disk, dir)| Artifact::Layout(disk, dir)),
+    );
+    Discovered {
+        report,
+        work,
+        artifacts: to_open,
+        hosts,
+        stats,
+        started,
+    }
+}
+
+/// Where a PATH is, and what it is: under `--root`, resolved inside the root (a link in it
+/// means the mounted system's target, not the host's); on the live host, the operator's own
+/// path, followed as given.
+pub(super) fn locate_input(
+    system: &Root,
+    in_root: bool,
+    path: &Path,
+) -> (PathBuf, Result<Kind, crate::fs::ReadError>) {
+    if in_root {
+        let inside = system.path().join(path.strip_prefix("/").unwrap_or(path));
+        return match system.resolve(&inside, true) {
+            Ok(real) => match system.stat(&real, false) {
+                Ok(st) => (real, Ok(disk::kind_of_mode(st.st_mode))),
+                // named as given, and where its links lead inside the root
+                Err(err) if real != inside => {
+                    let shown = crate::pathfmt::display_path(&real);
+                    let why = format!("leads to `{shown}` inside the root: {err}");
+                    (inside, Err(crate::fs::ReadError::Unavailable(why)))
+                }
+                Err(err) => (inside, Err(err)),
+            },
+            Err(err) => (inside, Err(err)),
+        };
+    }
+    match std::fs::canonicalize(path) {
+        Ok(real) => {
+            let kind = std::fs::symlink_metadata(&real)
+                .map(|m| {
+                    if m.is_dir() {
+                        Kind::Dir
+                    } else if m.is_file() {
+                        Kind::File
+                    } else {
+                        Kind::Other
+                    }
+                })
+                .map_err(crate::fs::ReadError::from);
+            (real, kind)
+        }
+        Err(err) => (path.to_path_buf(), Err(err.into())),
+    }
+}
+
+/// A folder that is no Python environment, judged as loose code: every file with the payload
+/// rules, the folder as the site directory its `.pth`, `.start` and customize files would be
+/// hooks in — so an unpacked wheel's `*.dist-info` is checked against its RECORD as installed,
+/// and an unpacked sdist's `setup.py` is judged as the install-time code it is.
+pub(super) fn loose_folder(tree: Arc<dyn Tree>, dir: &Path) -> Work {
+    // what `pip install DIR` runs
+    let setup = dir.join("setup.py");
+    let install_hooks = if tree.is_file(&setup) {
+        vec![setup]
+    } else {
+        Vec::new()
+    };
+    Work {
+        tree,
+        env: Environment {
+            root: dir.to_path_buf(),
+            kind: discovery::EnvKind::Loose,
+            python: None,
+            site_dirs: vec![dir.to_path_buf()],
+            code_dirs: Vec::new(),
+            distributions: 0,
+        },
+        install_hooks,
+        every_file: true,
+        system_owned: Arc::default(),
+        reader: None,
+        variables: Arc::default(),
+    }
+}
+
+/// What a loose folder is, when it is a package unpacked: a `*.dist-info` with files beside it
+/// (a wheel: its RECORD is checked as an installed one's), or `PKG-INFO` with `setup.py` or
+/// `pyproject.toml` (an sdist: `setup.py` is judged as install-time code).
+pub(super) fn loose_shape(tree: &dyn Tree, dir: &Path) -> Option<&'static str> {
+    let names: Vec<String> = tree.list(dir).ok()?.into_iter().map(|e| e.name).collect();
+    let has = |n: &str| names.iter().any(|x| x == n);
+    if names.iter().any(|n| n.ends_with(".dist-info")) && names.len() > 1 {
+        Some("an unpacked wheel, its RECORD checked")
+    } else if has("PKG-INFO") && (has("setup.py") || has("pyproject.toml")) {
+        Some("an unpacked sdist, its setup.py as install-time code")
+    } else {
+        None
+    }
+}
+
+/// Whether a file a walk found that may be an artifact is opened: a host sweep opens the
+/// package caches (what the next install runs); given paths open every archive in them.
+pub(super) fn opens(options: &ScanOptions, path: &Path) -> bool {
+    !options.paths.is_empty() || sources::cache::is_cache_path(path)
+}
+
+/// Where an artifact file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    /// Given as a PATH: what is no archive is judged as loose code.
+    Given,
+    /// Found by a walk, lying in a wheelhouse, a cache, a home directory.
+    Walked,
+    /// Found inside an installed environment (a test fixture of the standard library, data of
+    /// a package): what cannot be read there is noted, not a reason for exit 2, since nothing
+    /// installs from it.
+    Bundled,
+}
