@@ -648,3 +648,21 @@ fn debian_venv_adds_site_packages_before_dist_packages_for_every_prefix() {
         ]
     );
 }
+
+#[test]
+fn oracle_a_sequence_cut_short_at_the_end_fails_only_at_the_end() {
+    // up to 3.12 the incremental decoder holds an incomplete sequence until the end of the
+    // file: the lines before it run, and a line that ends the file early (a syntax error)
+    // leaves no error at all
+    let e = Env::new();
+    e.file(
+        &format!("{SP}/a.pth"),
+        b"import ok\nimport os; return\n\xe9".as_slice(),
+    )
+    .file(&format!("{SP}/b.pth"), b"import ok2\n\xe9".as_slice());
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    let texts: Vec<&str> = s.pth.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(texts, ["import ok", "import ok2"]);
+    assert_eq!(s.fatal.as_deref(), Some("UnicodeDecodeError"));
+}

@@ -504,10 +504,15 @@ impl Run<'_> {
         }
         // up to 3.12 the text wrapper decodes 8192-byte chunks as it reads: the lines before
         // the chunk with the bad byte are processed, then UnicodeDecodeError escapes `site`
+        // (an invalid byte fails its chunk at once; a sequence cut short by the end of the
+        // file fails only at the end, once every line before it has run)
         let body: &[u8] = match std::str::from_utf8(&data.bytes) {
             Err(e) if v.major == 3 => {
-                let chunk = e.valid_up_to() / 8192 * 8192;
-                let upto = data.bytes[..chunk]
+                let end = match e.error_len() {
+                    Some(_) => e.valid_up_to() / 8192 * 8192,
+                    None => e.valid_up_to(),
+                };
+                let upto = data.bytes[..end]
                     .iter()
                     .rposition(|&b| b == b'\n')
                     .map_or(0, |i| i + 1);
