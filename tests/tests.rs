@@ -725,3 +725,31 @@ fn deep_checks_every_record_hash_in_the_same_read_and_outside_site_packages_too(
         ]
     );
 }
+
+/// A venv's `lib64 -> lib` link puts one site directory on the path twice (the start-up model
+/// lists both): `--deep` judges each file once.
+#[test]
+fn deep_judges_a_directory_reached_by_two_paths_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    symlink("lib", dir.path().join("venv/lib64")).unwrap();
+    std::fs::create_dir_all(sp.join("pkg")).unwrap();
+    std::fs::write(
+        sp.join("pkg/steal.py"),
+        b"import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n",
+    )
+    .unwrap();
+    let (json, _) = scan_json(dir.path(), &["--deep"]);
+    let on_steal = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["location"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("pkg/steal.py")
+        })
+        .count();
+    assert_eq!(on_steal, 1, "{json:#}");
+}

@@ -74,6 +74,10 @@ impl Disk {
 }
 
 impl Tree for Disk {
+    fn canonical(&self, path: &Path) -> PathBuf {
+        self.resolve(path).unwrap_or_else(|_| path.to_path_buf())
+    }
+
     fn read_capped(&self, path: &Path, cap: u64) -> Result<FileBytes, ReadError> {
         let (file, size) = self.open_file(path)?;
         let mut bytes = Vec::with_capacity(size.min(cap) as usize);

@@ -99,6 +99,11 @@ pub trait Tree: Send + Sync {
     }
     /// Closes the stream `path` was read again from: a pass over it is done.
     fn release_stream(&self, _path: &Path) {}
+    /// `path` with its symlinks resolved inside the tree: two paths to one directory (a
+    /// venv's `lib64 -> lib`) have one canonical path. `path` itself when it cannot be resolved.
+    fn canonical(&self, path: &Path) -> PathBuf {
+        path.to_path_buf()
+    }
 
     /// Reads a regular file within [`Tree::max_file_size`] and hashes what it read.
     fn read(&self, path: &Path) -> Result<FileBytes, ReadError> {

@@ -30,15 +30,17 @@ pub(super) fn deep_scan(
     let mut out = Judged::default();
     // RECORD hashes --deep checks in the same read as the payload rules
     let to_hash = listing.by_path();
-    // a directory inside another one listed is walked with its parent
-    let mut roots: Vec<&PathBuf> = dirs.iter().collect();
-    roots.sort();
-    roots.dedup();
-    let roots: Vec<&PathBuf> = roots
+    // a directory inside another one listed is walked with its parent, and one directory
+    // reached by two paths (a venv's `lib64 -> lib`) once, by its own path
+    let mut canon: Vec<PathBuf> = dirs.iter().map(|d| tree.canonical(d)).collect();
+    canon.sort();
+    canon.dedup();
+    let canon: Vec<PathBuf> = canon
         .iter()
-        .filter(|d| !dirs.iter().any(|o| o != **d && d.starts_with(o)))
-        .copied()
+        .filter(|d| !canon.iter().any(|o| o != *d && d.starts_with(o)))
+        .cloned()
         .collect();
+    let roots: Vec<&PathBuf> = canon.iter().collect();
     let mut files = Vec::new();
     for root in roots {
         out.diagnostics.extend(tree.walk(root, &mut |path, kind| {

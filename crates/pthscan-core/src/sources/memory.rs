@@ -472,6 +472,10 @@ impl Tree for MemTree {
         })
     }
 
+    fn canonical(&self, path: &Path) -> PathBuf {
+        self.resolve(path).unwrap_or_else(|_| path.to_path_buf())
+    }
+
     fn release_stream(&self, path: &Path) {
         if let Ok(MemFile {
             again: Some(again), ..
