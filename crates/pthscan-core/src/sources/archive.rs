@@ -638,18 +638,10 @@ pub fn read_zip_from(
                     local_data_start(bytes, file.header_start())
                         .map(|at| Again::new(src, at, layout))
                 });
-            if !keep {
-                out.members.push(Member {
-                    name,
-                    path,
-                    entry: Entry::File { data: None, size },
-                    again: reread,
-                });
-                continue;
-            }
-            let kept = match read_kept(&mut file, cap, size, &limits.budget) {
-                Ok(k) => k,
-                Err(err) => {
+            let kept = match keep.then(|| read_kept(&mut file, cap, size, &limits.budget)) {
+                None => None,
+                Some(Ok(k)) => Some(k),
+                Some(Err(err)) => {
                     out.problem(
                         ProblemKind::Corrupt,
                         Some(&name),
@@ -658,8 +650,9 @@ pub fn read_zip_from(
                     continue;
                 }
             };
-            if kept.starved && reread.is_some() {
-                // the budget is spent: read it again from the file when it is judged
+            // not wanted, or the budget spent with a place to read it again from: no content
+            // held, read again (where it can be) when it is judged
+            let Some(kept) = kept.filter(|k| !(k.starved && reread.is_some())) else {
                 out.members.push(Member {
                     name,
                     path,
@@ -667,7 +660,7 @@ pub fn read_zip_from(
                     again: reread,
                 });
                 continue;
-            }
+            };
             total += kept.data.len() as u64;
             out.held.absorb(kept.held);
             if kept.starved {
