@@ -178,13 +178,7 @@ fn resolve_with_model(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
     let mut runs: HashMap<PathBuf, Runs> = HashMap::new();
     let mut all = Runs::NEVER;
     for finder in ctx.finders() {
-        let bits = if finder.interpreter().version.at_least(3, 15) {
-            Runs::PY315
-        } else {
-            Runs::LEGACY
-                .union(Runs::LEGACY_UNPATCHED)
-                .union(Runs::PY313)
-        };
+        let bits = finder.interpreter().version.generations();
         all = all.union(bits);
         for r in finder.find_chain(name) {
             for file in r.runs() {

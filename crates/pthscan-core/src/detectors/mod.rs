@@ -227,13 +227,7 @@ impl Ctx<'_> {
 
     /// `live` (a path on the scanned system) as a path here.
     pub fn disk_path(&self, live: &Path) -> PathBuf {
-        if self.tree.rooted() {
-            self.tree
-                .root()
-                .join(live.strip_prefix("/").unwrap_or(live))
-        } else {
-            live.to_path_buf()
-        }
+        crate::python::startup::View::new(self.tree).disk(live)
     }
 }
 
@@ -246,16 +240,7 @@ pub fn runs_on_path(ctx: &Ctx<'_>, dir: &Path) -> crate::python::Runs {
     let mut on = Runs::NEVER;
     let mut all = Runs::NEVER;
     for model in &ctx.startup {
-        let v = model.interpreter.version;
-        // models differ only where the version is not known, and then a 3.14 model stands
-        // for every version up to 3.14 (they read path lines alike)
-        let bits = if v.at_least(3, 15) {
-            Runs::PY315
-        } else {
-            Runs::LEGACY
-                .union(Runs::LEGACY_UNPATCHED)
-                .union(Runs::PY313)
-        };
+        let bits = model.interpreter.version.generations();
         all = all.union(bits);
         if model.sys_path.iter().any(|e| e.path == live) {
             on = on.union(bits);

@@ -354,12 +354,19 @@ pub(super) fn startup_models(
     // the interpreter as it starts with nothing set, then once per setting of a variable that
     // moves what it imports (a value a shell would expand is not known to a scan: said)
     let mut conditions: Vec<Option<&Setting>> = vec![None];
-    conditions.extend(
-        variables
+    // one model per distinct assignment: the same `PYTHONPATH` in several profiles is one
+    for s in variables
+        .iter()
+        .filter(|s| MODEL_VARIABLES.contains(&s.name.as_str()) && !s.expands())
+    {
+        if !conditions
             .iter()
-            .filter(|s| MODEL_VARIABLES.contains(&s.name.as_str()) && !s.expands())
-            .map(Some),
-    );
+            .flatten()
+            .any(|c| c.name == s.name && c.value == s.value)
+        {
+            conditions.push(Some(s));
+        }
+    }
     let mut out = Vec::new();
     for v in versions {
         for condition in &conditions {

@@ -84,6 +84,20 @@ impl PyVersion {
         Self::KNOWN.iter().any(|k| k.xy() == v.xy()).then_some(v)
     }
 
+    /// The `.pth` generations a model of this version stands for: models differ only where
+    /// the version is not known, and then a 3.14 model stands for every version up to 3.14
+    /// (they read path lines alike).
+    pub fn generations(self) -> crate::python::Runs {
+        use crate::python::Runs;
+        if self.at_least(3, 15) {
+            Runs::PY315
+        } else {
+            Runs::LEGACY
+                .union(Runs::LEGACY_UNPATCHED)
+                .union(Runs::PY313)
+        }
+    }
+
     /// `(major, minor)`.
     pub fn xy(self) -> (u8, u8) {
         (self.major, self.minor)
