@@ -68,13 +68,19 @@ pub fn debug_startup(spec_text: &str, out: &mut dyn Write, err: &mut dyn Write) 
             names.push(name.clone());
         }
     }
-    for rec in model.pth.iter().filter(|r| r.action == PthAction::Exec) {
-        // import statements only, as the parser reads them (not `__import__('x')` calls)
-        let statements = rec
-            .text
-            .replace("__import__(", "__imp0rt__(")
-            .replace("import_module(", "imp0rt_module(");
-        for name in pthscan_core::python::imports::imported_modules(&statements) {
+    for rec in &model.pth {
+        let found = match rec.action {
+            // import statements only, as the parser reads them (not `__import__('x')` calls)
+            PthAction::Exec => pthscan_core::python::imports::imported_modules(
+                &rec.text
+                    .replace("__import__(", "__imp0rt__(")
+                    .replace("import_module(", "imp0rt_module("),
+            ),
+            // the module an entry point imports, as written
+            PthAction::EntryPoint => vec![rec.text.split(':').next().unwrap_or("").to_owned()],
+            PthAction::Path => continue,
+        };
+        for name in found {
             let top = name.split('.').next().unwrap_or(&name).to_owned();
             if !names.contains(&top) {
                 names.push(top);
@@ -111,7 +117,7 @@ pub fn debug_startup(spec_text: &str, out: &mut dyn Write, err: &mut dyn Write) 
         "pth": model.pth.iter().map(|r| json!({
             "file": r.file.to_string_lossy(),
             "line": r.line,
-            "action": match r.action { PthAction::Exec => "exec", PthAction::Path => "path" },
+            "action": r.action.as_str(),
             "text": r.text,
         })).collect::<Vec<_>>(),
         "modules": modules,

@@ -49,8 +49,8 @@ class PlantedCodeRan(Exception):
 
 def find_python(version):
     """The interpreter for X.Y: `PTHSCAN_PYTHON_3_12`, else pyenv's newest 3.12.*, else a
-    uv-managed 3.12, else `python3.12` on PATH when its `site` is upstream's (not Debian's
-    `dist-packages` patch, which the specs do not describe)."""
+    uv-managed 3.12, else one `debian_python.py` unpacked, else `python3.12` on PATH when its
+    `site` is upstream's (not Debian's `dist-packages` patch, which the specs do not describe)."""
     override = os.environ.get("PTHSCAN_PYTHON_" + version.replace(".", "_"))
     if override:
         return override
@@ -66,6 +66,12 @@ def find_python(version):
     uv = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.expanduser("~/.local/share/uv/python")
     for exe in sorted(glob.glob(os.path.join(uv, "cpython-%s.*-linux-*" % version, "bin",
                                              "python" + version)), reverse=True):
+        return exe
+    # a Debian build with upstream's `site` (`debian_python.py X.Y`, for 3.14 and 3.15)
+    exe = os.path.join(os.environ.get("PTHSCAN_PYTHON_CACHE")
+                       or os.path.expanduser("~/.cache/pthscan-python"),
+                       version, "bin", "python" + version)
+    if os.access(exe, os.X_OK) and upstream_site(exe):
         return exe
     exe = shutil.which("python" + version)
     if exe and upstream_site(exe):

@@ -29,7 +29,7 @@ import zipfile
 # Every X.Y the generator knows: extension-module tags, bytecode magic numbers.
 VERSIONS = ["3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 MAGIC = {"3.6": 3379, "3.7": 3394, "3.8": 3413, "3.9": 3425, "3.10": 3439, "3.11": 3495,
-         "3.12": 3531, "3.13": 3571, "3.14": 3627, "3.15": 3650}
+         "3.12": 3531, "3.13": 3571, "3.14": 3627, "3.15": 3666}
 
 NAMES = ["sitecustomize", "usercustomize", "foo", "bar", "nsp", "acme", "_virtualenv", "Foo"]
 PTH_NAMES = ["a.pth", "easy-install.pth", "Z.pth", "_virtualenv.pth", ".hidden.pth",
@@ -231,6 +231,36 @@ def path_line(plan, targets):
     ])
 
 
+START_NAMES = ["a.start", "zz.start", "_virtualenv.start", "easy-install.start", "b.start",
+               ".hidden.start", "x.START", "a.start.bak", "__editable__.foo-1.0.start"]
+
+
+def entry_point(rng, name):
+    return rng.choice([
+        "%s:main" % name, "%s:main" % name, "%s.sub:run" % name, " %s:f.g " % name,
+        "\t%s:f\t" % name, name, "%s:" % name, "%s:a:b" % name, "1%s:f" % name,
+        "# %s:main" % name, "", "   ", "\uff41\uff43\uff4d\uff45:f", name + "\u0903:f",
+        "\u00b2%s:f" % name, "%s :f" % name, "nonexistent_mod:f", "%s..x:f" % name,
+        "%s:f # comment" % name, "import %s" % name,
+    ])
+
+
+def write_start(plan, rng, sitedir):
+    """A `.start` file: entry points, valid and not, for the names planted."""
+    path = sitedir + "/" + rng.choice(START_NAMES)
+    if rng.random() < 0.05:
+        plan.dir(path)  # a directory named *.start: not readable, skipped
+        return
+    lines = [entry_point(rng, rng.choice(NAMES)) for _ in range(rng.randint(0, 5))]
+    eol = rng.choice(["\n", "\n", "\r\n", "\r", "\u2028"])
+    data = (eol.join(lines) + (eol if rng.random() < 0.7 else "")).encode("utf-8")
+    if rng.random() < 0.1:
+        data = b"\xef\xbb\xbf" + data
+    if rng.random() < 0.1:
+        data += b"\xff"  # not UTF-8: the whole file is ignored, and silences nothing
+    plan.raw(path, data)
+
+
 def write_pth(plan, sitedir, targets, names, allow_bad_bytes):
     rng = plan.rng
     name = rng.choice(PTH_NAMES)
@@ -385,6 +415,13 @@ def build(seed, version):
             place_module(plan, base + "/lib64/" + xy + "/site-packages", rng.choice(NAMES))
         if rng.random() < 0.5:
             write_pth(plan, base + "/lib64/" + xy + "/site-packages", targets, NAMES, False)
+
+    # PEP 829 `.start` files (read by 3.15, ignored before), from a stream of their own so
+    # that the environments of the seeds measured before they were added stay the same
+    srng = random.Random("start-%d-%s" % (seed, version))
+    for sd in site_dirs:
+        for _ in range(srng.choice([0, 0, 1, 2])):
+            write_start(plan, srng, sd)
 
     rng.shuffle(plan.ops)  # creation order does not matter; removal order in minimising does
     spec = {

@@ -83,6 +83,8 @@ class _Recorder(object):
 
     def _where(self, frame):
         loc = frame.f_locals
+        if frame.f_code.co_name == "_exec_imports":  # 3.15
+            return loc.get("filename"), getattr(loc.get("imports"), "current", None)
         n = loc.get("n", 0)
         # 3.13+ enumerates `pth_content.splitlines()` from 1; earlier versions the file from 0
         line = n if "pth_content" in loc else n + 1
@@ -102,13 +104,100 @@ class _Recorder(object):
         class RecordingPath(list):
             def append(self, item):
                 frame = sys._getframe(1)
-                if frame.f_code.co_name == "addpackage" and frame.f_globals is vars(site):
+                name = frame.f_code.co_name
+                if frame.f_globals is not vars(site):
+                    pass
+                elif name == "addpackage":
                     fullname, line = recorder._where(frame)
                     recorder.events.append(
                         {"file": fullname, "line": line, "action": "path", "text": item})
+                elif name == "_extend_syspath" and frame.f_locals.get("filename"):
+                    # 3.15: the batch's ledger, applied; the line is the one whose
+                    # makepath gave this directory (see `makepath_`)
+                    fullname = frame.f_locals["filename"]
+                    recorder.events.append({"file": fullname,
+                                            "line": recorder.path_lines.get((fullname, item)),
+                                            "action": "path", "text": item})
                 list.append(self, item)
 
         return RecordingPath(items)
+
+    # 3.15 (PEP 829): `StartupState` reads every `.pth` and `.start` file of the batch first
+    # and applies them later, so the line a path, import line or entry point came from is
+    # taken where it is read.
+
+    path_lines = None
+
+    def makepath_(self, original):
+        self.path_lines = {}
+
+        def makepath(*paths):
+            result = original(*paths)
+            frame = sys._getframe(1)
+            if frame.f_code.co_name == "_read_pth_file":
+                key = (frame.f_locals.get("filename"), result[0])
+                self.path_lines.setdefault(key, frame.f_locals.get("n"))
+            return result
+
+        return makepath
+
+    def entrypoint(self, real_pkgutil):
+        """`site.pkgutil`: `resolve_name` checks the entry point with the real
+        `pkgutil.resolve_name` (its own pattern), stopped before it imports anything, records
+        it, and returns a callable that does nothing."""
+        recorder = self
+
+        class Stop(Exception):
+            pass
+
+        class NoImport(object):
+            @staticmethod
+            def import_module(name, package=None):
+                raise Stop(name)
+
+        class Pkgutil(object):
+            @staticmethod
+            def resolve_name(name, strict=False):
+                frame = sys._getframe(1)
+                saved = real_pkgutil.importlib
+                real_pkgutil.importlib = NoImport
+                try:
+                    real_pkgutil.resolve_name(name, strict=strict)
+                except Stop:
+                    pass
+                finally:
+                    real_pkgutil.importlib = saved
+                lines = frame.f_locals.get("entrypoints")
+                recorder.events.append({"file": frame.f_locals.get("filename"),
+                                        "line": getattr(lines, "current", None),
+                                        "action": "entrypoint", "text": name})
+                return lambda: None
+
+        return Pkgutil()
+
+
+class _Lines(list):
+    """A list of a `.pth` file's import lines or a `.start` file's entry points (3.15) that
+    remembers each one's line number, taken from the reading frame's `n`, and, while iterated,
+    the number of the item being processed (`current`)."""
+
+    current = None
+
+    def append(self, item):
+        list.append(self, item)
+        self.numbers = getattr(self, "numbers", []) + [sys._getframe(1).f_locals.get("n")]
+
+    def __iter__(self):
+        for i, item in enumerate(list.__iter__(self)):
+            self.current = self.numbers[i]
+            yield item
+
+
+class _LinesDict(dict):
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = _Lines()
+        return self[key]
 
 
 def presite_path(spec, base_prefix):
@@ -239,8 +328,11 @@ def cached_bytecode(spec):
             check_source = flags & 0b10
             mode = _imp.check_hash_based_pycs
             if mode != "never" and (check_source or mode == "always"):
-                source_hash = _imp.source_hash(be._RAW_MAGIC_NUMBER,
-                                               loader.get_data(source_path))
+                # the key get_code hashes with: 3.14 renamed it
+                key = getattr(_imp, "pyc_magic_number_token", None)
+                if key is None:
+                    key = be._RAW_MAGIC_NUMBER
+                source_hash = _imp.source_hash(key, loader.get_data(source_path))
                 be._validate_hash_pyc(data, source_hash, spec.name, details)
         else:
             be._validate_timestamp_pyc(data, int(st["mtime"]), st["size"], spec.name, details)
@@ -274,11 +366,16 @@ def run(spec):
 
     check_layout(spec)
     recorder = _Recorder()
+    # getpath leaves a venv's sys.prefix at the base (<= 3.13) and site.venv() moves it; 3.14's
+    # getpath sets it to the venv when it finds `pyvenv.cfg` (beside or above the executable)
+    sys_prefix = base
+    if sys.version_info >= (3, 14) and kind == "venv" and any(
+            os.path.isfile(os.path.join(prefix, d, "pyvenv.cfg")) for d in ("bin", "")):
+        sys_prefix = prefix
     site_sys = _SiteSys({
         "path": recorder.make_path(presite_path(spec, base)),
-        # getpath leaves a venv's sys.prefix at the base (<= 3.13); site.venv() moves it
-        "prefix": base,
-        "exec_prefix": base,
+        "prefix": sys_prefix,
+        "exec_prefix": sys_prefix,
         "base_prefix": base,
         "base_exec_prefix": base,
         # the interpreter of the environment; site.venv() looks for pyvenv.cfg beside and above
@@ -290,25 +387,48 @@ def run(spec):
     reset_site()
     site.sys = site_sys
     site.exec = recorder.exec_
-    site.PREFIXES = [base, base]
+    site.PREFIXES = [sys_prefix, sys_prefix]
     site.USER_BASE = user_base
+    batched = hasattr(site, "StartupState")  # 3.15, PEP 829
+    if batched:
+        import pkgutil
+        original_makepath = site.makepath
+        site.makepath = recorder.makepath_(original_makepath)
+        site.pkgutil = recorder.entrypoint(pkgutil)
     if user_base is not None:
         os.environ["PYTHONUSERBASE"] = user_base  # 3.6 asks sysconfig, which reads it
     fatal = None
     try:
         # site.main(), path part, in its order
         known = site.removeduppaths()
-        known = site.venv(known)
+        if batched:
+            # one batch: every path of every site directory, then import lines, then entry
+            # points (3.15's main())
+            state = site.StartupState(set())
+            state._importexecs = _LinesDict()
+            state._entrypoints = _LinesDict()
+            site._venv(state)
+        else:
+            known = site.venv(known)
         if site.ENABLE_USER_SITE is None:
             site.ENABLE_USER_SITE = bool(spec.get("enable_user_site"))
-        if user_base is not None:
-            known = site.addusersitepackages(known)
-        known = site.addsitepackages(known)
+        if batched:
+            if user_base is not None:
+                state.addusersitepackages()
+            state.addsitepackages()
+            state.process()
+        else:
+            if user_base is not None:
+                known = site.addusersitepackages(known)
+            known = site.addsitepackages(known)
     except Exception as exc:  # site's import fails, and with it the interpreter
         fatal = type(exc).__name__
     finally:
         site.sys = sys
         del site.exec
+        if batched:
+            site.makepath = original_makepath
+            site.pkgutil = pkgutil
         if saved_environ is None:
             os.environ.pop("PYTHONUSERBASE", None)
         else:
@@ -321,9 +441,14 @@ def run(spec):
             names.append(name)
     for event in recorder.events:
         if event["action"] == "exec":
-            for name in imported_names(event["text"]):
-                if name not in names:
-                    names.append(name)
+            found = imported_names(event["text"])
+        elif event["action"] == "entrypoint":
+            found = [event["text"].split(":")[0].split(".")[0]]
+        else:
+            found = []
+        for name in found:
+            if name not in names:
+                names.append(name)
     modules = {}
     for name in names:
         modules[name] = locate(name, final_path)

@@ -9,7 +9,8 @@ use super::{pth::splitlines, py_strip};
 /// One entry point line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartEntry {
-    /// 1-based physical line.
+    /// 1-based line, as `site` counts them (`str.splitlines()`, which also ends a line at
+    /// `\r`, `\x0b`, `\x0c`, `\x1c`–`\x1e`, `\x85`, U+2028 and U+2029).
     pub line: usize,
     /// The stripped line.
     pub text: String,
@@ -36,16 +37,14 @@ pub fn parse(bytes: &[u8]) -> StartAnalysis {
         };
     };
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let base = text.len() - body.len();
     let mut entries = Vec::new();
-    for (offset, raw) in splitlines(body) {
+    for (n, (_, raw)) in splitlines(body).into_iter().enumerate() {
         let line = py_strip(raw);
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let physical = text[..base + offset].matches('\n').count() + 1;
         entries.push(StartEntry {
-            line: physical,
+            line: n + 1,
             text: line.to_owned(),
             module: strict_entry_module(line).map(str::to_owned),
         });
@@ -56,10 +55,19 @@ pub fn parse(bytes: &[u8]) -> StartAnalysis {
     }
 }
 
-/// The `pkg.mod` of a strict `pkg.mod:callable` entry, or `None`.
+/// The `pkg.mod` of a strict `pkg.mod:callable` entry, or `None`: `pkgutil.resolve_name`'s
+/// pattern `^W(\.W)*:W(\.W)*$`, where `W` is `(?!\d)\w+` as Python's `re` reads it on `str`.
 pub fn strict_entry_module(entry: &str) -> Option<&str> {
     let (module, callable) = entry.split_once(':')?;
-    (is_dotted_identifier(module) && is_dotted_identifier(callable)).then_some(module)
+    (is_dotted_words(module) && is_dotted_words(callable)).then_some(module)
+}
+
+/// `W(.W)*` with `W` = `(?!\d)\w+`.
+pub fn is_dotted_words(s: &str) -> bool {
+    s.split('.').all(|part| {
+        let mut chars = part.chars();
+        matches!(chars.next(), Some(c) if is_word(c) && !is_decimal(c)) && chars.all(is_word)
+    })
 }
 
 /// `identifier(.identifier)*` with Python's rules for identifiers (approximated by Unicode
@@ -71,6 +79,29 @@ pub fn is_dotted_identifier(s: &str) -> bool {
             matches!(chars.next(), Some(c) if c == '_' || c.is_alphabetic())
                 && chars.all(|c| c == '_' || c.is_alphanumeric())
         })
+}
+
+/// Python's `\w` on `str`: `_` or a character `str.isalnum()` accepts (a letter or a number).
+fn is_word(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory as G, get_general_category};
+    c == '_'
+        || matches!(
+            get_general_category(c),
+            G::UppercaseLetter
+                | G::LowercaseLetter
+                | G::TitlecaseLetter
+                | G::ModifierLetter
+                | G::OtherLetter
+                | G::DecimalNumber
+                | G::LetterNumber
+                | G::OtherNumber
+        )
+}
+
+/// Python's `\d` on `str`: a decimal digit of any script.
+fn is_decimal(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory, get_general_category};
+    get_general_category(c) == GeneralCategory::DecimalNumber
 }
 
 #[cfg(test)]
@@ -106,8 +137,24 @@ mod tests {
     #[test]
     fn strict_form() {
         assert_eq!(strict_entry_module("a.b:c.d"), Some("a.b"));
-        for bad in ["a.b", "a:b:c", ":c", "a:", "1a:b", "a..b:c", "a b:c"] {
+        for bad in [
+            "a.b",
+            "a:b:c",
+            ":c",
+            "a:",
+            "1a:b",
+            "a..b:c",
+            "a b:c",
+            "\u{0663}a:b",
+        ] {
             assert_eq!(strict_entry_module(bad), None, "{bad}");
         }
+        // as Python's `re` reads `\w`: a letter or number of any script, not a combining mark
+        assert_eq!(
+            strict_entry_module("\u{ff41}\u{ff43}\u{ff4d}\u{ff45}:run"),
+            Some("\u{ff41}\u{ff43}\u{ff4d}\u{ff45}")
+        );
+        assert_eq!(strict_entry_module("\u{b2}x:run"), Some("\u{b2}x"));
+        assert_eq!(strict_entry_module("a\u{0903}:run"), None);
     }
 }

@@ -450,7 +450,10 @@ impl<'a> Finder<'a> {
             }
         }
         let dir_member = format!("{prefix}{tail}/");
-        (!py2 && has(&dir_member))
+        // 3.14's zipimport also counts the directories its members' names imply
+        let implied = self.interp.version.at_least(3, 14)
+            && names.names.iter().any(|m| m.starts_with(&dir_member));
+        (!py2 && (has(&dir_member) || implied))
             .then(|| Hit::Portion(PathBuf::from(format!("{archive_str}/{prefix}{tail}"))))
     }
 }

@@ -9,9 +9,9 @@
 //! - [`zip`]: the member names of a zip on `sys.path`, read from its central directory.
 //!
 //! Modelled on each generation's `Lib/site.py` and `Lib/importlib/_bootstrap_external.py`
-//! (2.7, 3.6–3.13 read from the interpreters' own sources; 3.14 and 3.15 from their `site.py`
-//! as described in THREATS.md §2.4–§2.8, with no interpreter to check against). Linux only for
-//! now: a Windows or macOS layout is refused with a note rather than guessed.
+//! (2.7 and 3.6–3.15 read from the interpreters' own sources; 3.14 and 3.15 are Debian's
+//! builds, measured with Debian's `site` patch reverted — see `tests/oracle/debian_python.py`).
+//! Linux only for now: a Windows or macOS layout is refused with a note rather than guessed.
 //!
 //! Every path the model handles is a path of the scanned system; [`View`] maps it into the
 //! [`Tree`] (under `--root`), through which every read goes.
@@ -140,8 +140,9 @@ impl PyVersion {
         self.patch.is_some_and(|p| p >= first_patched)
     }
 
-    /// The magic number of this version's bytecode (the first four bytes of a `.pyc`), where
-    /// known. 3.15 is not released: `None`, and any 3.15-range magic is taken as possible.
+    /// The magic number of this version's bytecode (the first four bytes of a `.pyc`), as
+    /// each version's `importlib.util.MAGIC_NUMBER` gives it (3.14.10 and 3.15.2 asked);
+    /// `None` for a version the model does not know.
     pub fn pyc_magic(self) -> Option<[u8; 4]> {
         let n: u16 = match self.xy() {
             (2, 7) => 62211,
@@ -154,6 +155,7 @@ impl PyVersion {
             (3, 12) => 3531,
             (3, 13) => 3571,
             (3, 14) => 3627,
+            (3, 15) => 3666,
             _ => return None,
         };
         let [lo, hi] = n.to_le_bytes();
@@ -269,11 +271,22 @@ impl Interpreter {
             return vec![".so".into(), "module.so".into()];
         }
         let abiflags = if v.xy() <= (3, 7) { "m" } else { "" };
-        vec![
-            format!(".cpython-{}{abiflags}-{}.so", v.nodot(), self.multiarch),
-            ".abi3.so".into(),
-            ".so".into(),
-        ]
+        let tagged = format!(".cpython-{}{abiflags}-{}.so", v.nodot(), self.multiarch);
+        let abi3_tagged = format!(".abi3-{}.so", self.multiarch);
+        // as the interpreters answer `_imp.extension_suffixes()`: 3.14 also loads the stable
+        // ABI with the platform tag, 3.15 puts it first and adds the free-threaded stable ABI
+        match v.xy() {
+            (3, ..=13) => vec![tagged, ".abi3.so".into(), ".so".into()],
+            (3, 14) => vec![tagged, ".abi3.so".into(), abi3_tagged, ".so".into()],
+            _ => vec![
+                tagged,
+                abi3_tagged,
+                ".abi3.so".into(),
+                format!(".abi3t-{}.so", self.multiarch),
+                ".abi3t.so".into(),
+                ".so".into(),
+            ],
+        }
     }
 }
 
@@ -420,6 +433,29 @@ mod tests {
         assert_eq!(
             i.extension_suffixes()[0],
             ".cpython-312-x86_64-linux-gnu.so"
+        );
+        // CPython 3.14.10 and 3.15.2 (Debian's builds), asked
+        let i = Interpreter::new(PyVersion::new(3, 14), "/usr");
+        assert_eq!(
+            i.extension_suffixes(),
+            [
+                ".cpython-314-x86_64-linux-gnu.so",
+                ".abi3.so",
+                ".abi3-x86_64-linux-gnu.so",
+                ".so"
+            ]
+        );
+        let i = Interpreter::new(PyVersion::new(3, 15), "/usr");
+        assert_eq!(
+            i.extension_suffixes(),
+            [
+                ".cpython-315-x86_64-linux-gnu.so",
+                ".abi3-x86_64-linux-gnu.so",
+                ".abi3.so",
+                ".abi3t-x86_64-linux-gnu.so",
+                ".abi3t.so",
+                ".so"
+            ]
         );
     }
 

@@ -666,3 +666,128 @@ fn oracle_a_sequence_cut_short_at_the_end_fails_only_at_the_end() {
     assert_eq!(texts, ["import ok", "import ok2"]);
     assert_eq!(s.fatal.as_deref(), Some("UnicodeDecodeError"));
 }
+
+// 3.15 (PEP 829's `StartupState`), each checked against CPython 3.15.2 (Debian's build, `site`
+// de-patched: tests/oracle/debian_python.py) with the oracle; the cases are in `corpus/startup`
+
+const SP15: &str = "usr/lib/python3.15/site-packages";
+
+fn records(s: &super::Startup, env: &Env) -> Vec<(&'static str, String)> {
+    s.pth
+        .iter()
+        .map(|r| {
+            let text = match r.action {
+                PthAction::Path => rel(env, &[PathBuf::from(&r.text)])[0].clone(),
+                _ => r.text.clone(),
+            };
+            (r.action.as_str(), text)
+        })
+        .collect()
+}
+
+#[test]
+fn oracle_3_15_applies_every_path_before_any_import_line_or_entry_point() {
+    let e = Env::new();
+    e.file(&format!("{SP15}/a.pth"), "import first\nvendor\n")
+        .file(&format!("{SP15}/b.start"), "tool.boot:run\n")
+        .file(&format!("{SP15}/c.pth"), "src\n")
+        .mkdir(&format!("{SP15}/vendor"))
+        .mkdir(&format!("{SP15}/src"));
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.15"));
+    assert_eq!(
+        records(&s, &e),
+        [
+            ("path", format!("{SP15}/vendor")),
+            ("path", format!("{SP15}/src")),
+            ("exec", "import first".into()),
+            ("entrypoint", "tool.boot:run".into()),
+        ]
+    );
+    // the module an entry point imports is located like an import line's
+    assert!(s.imported_names().contains(&"tool".to_string()));
+}
+
+#[test]
+fn oracle_3_15_a_start_file_silences_its_pth_sibling_unless_it_is_not_utf8() {
+    let e = Env::new();
+    e.file(&format!("{SP15}/a.pth"), "import silenced\n")
+        .file(&format!("{SP15}/a.start"), "# nothing but a comment\n")
+        .file(&format!("{SP15}/b.pth"), "import runs\n")
+        .file(&format!("{SP15}/b.start"), b"ok:run\n\xff")
+        .file(
+            &format!("{SP15}/c.start"),
+            "1bad:x\nbad\n \tgood.mod:f.g \n",
+        );
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.15"));
+    assert_eq!(
+        records(&s, &e),
+        [
+            ("exec", "import runs".into()),
+            ("entrypoint", "good.mod:f.g".into())
+        ]
+    );
+    // before 3.15 a `.start` file is nothing
+    e.file(
+        "usr/lib/python3.14/site-packages/a.pth",
+        "import silenced\n",
+    )
+    .file("usr/lib/python3.14/site-packages/a.start", "x:y\n");
+    let s = compute(View::new(&tree), &e.interp("3.14"));
+    assert_eq!(records(&s, &e), [("exec", "import silenced".into())]);
+}
+
+#[test]
+fn oracle_3_15_reads_a_venv_site_directory_once_and_strips_import_lines() {
+    let e = Env::new();
+    e.file("venv/pyvenv.cfg", "include-system-site-packages = true\n")
+        .file(
+            "venv/lib/python3.15/site-packages/a.pth",
+            "  import evil  \nimport foo foo\nimport after_a_syntax_error\n",
+        );
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.venv("3.15"));
+    assert_eq!(
+        records(&s, &e),
+        [
+            ("exec", "import evil".into()),
+            ("exec", "import after_a_syntax_error".into())
+        ]
+    );
+}
+
+#[test]
+fn oracle_3_15_a_pth_that_is_not_utf8_stops_start_up_before_anything_is_applied() {
+    let e = Env::new();
+    e.file(&format!("{SP15}/a.pth"), "vendor\nimport x\n")
+        .mkdir(&format!("{SP15}/vendor"))
+        .file(&format!("{SP15}/b.pth"), b"\xff\n");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.15"));
+    assert_eq!(s.fatal.as_deref(), Some("UnicodeDecodeError"));
+    assert!(s.pth.is_empty());
+    assert!(!rel(&e, &s.paths()).contains(&SP15.to_string()));
+}
+
+#[test]
+fn oracle_3_14_zipimport_counts_implied_directories_as_namespace_portions() {
+    let e = Env::new();
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    z.start_file("nsp/inner.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    let bytes = z.finish().unwrap().into_inner();
+    e.file("pp.zip", &bytes);
+    let tree = e.tree();
+    for (v, found) in [("3.13", false), ("3.14", true)] {
+        let mut i = e.interp(v);
+        i.env = vec![("PYTHONPATH".into(), e.s("pp.zip"))];
+        let s = compute(View::new(&tree), &i);
+        let r = Finder::new(View::new(&tree), &s).find("nsp");
+        assert_eq!(
+            r.is_some_and(|r| r.kind == ModKind::Namespace),
+            found,
+            "{v}"
+        );
+    }
+}

@@ -17,6 +17,11 @@
 //!    joined to the site directory, normalised, appended when new and `os.path.exists`, which
 //!    follows symlinks and counts a file such as a zip). A venv's own site directory is
 //!    processed twice (by `venv()`, then by `addsitepackages()`): its import lines run twice.
+//! 4. 3.15 (PEP 829, `site.StartupState`): `main()` reads every site directory's `.pth` and
+//!    `.start` files into one batch first (each directory once, a `.start` file only when it
+//!    is UTF-8), then appends the paths, then runs the import lines of each `.pth` that has no
+//!    `.start` of the same name, then calls the entry points. A `.pth` that is not UTF-8 stops
+//!    the interpreter before anything of the batch is applied.
 
 use std::path::{Path, PathBuf};
 
@@ -80,13 +85,27 @@ pub struct PathEntry {
     pub why: Why,
 }
 
-/// What `site` did with a `.pth` line.
+/// What `site` did with a `.pth` line (or a `.start` line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PthAction {
     /// Executed (`import ` or `import\t` prefix).
     Exec,
     /// Added to `sys.path`.
     Path,
+    /// A PEP 829 entry point of a `.start` file (3.15+), in the strict `pkg.mod:callable`
+    /// form: its module is imported and the callable called.
+    EntryPoint,
+}
+
+impl PthAction {
+    /// The oracle's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PthAction::Exec => "exec",
+            PthAction::Path => "path",
+            PthAction::EntryPoint => "entrypoint",
+        }
+    }
 }
 
 /// One `.pth` line that ran or added an entry, in the order `site` met it.
@@ -145,10 +164,18 @@ impl Startup {
             out.push("usercustomize".into());
         }
         for rec in &self.pth {
-            if rec.action != PthAction::Exec {
-                continue;
-            }
-            for name in crate::python::imports::imported_modules(&rec.text) {
+            let names = match rec.action {
+                PthAction::Exec => crate::python::imports::imported_modules(&rec.text),
+                // `importlib.import_module("pkg.mod")`: the name as written, not normalised
+                PthAction::EntryPoint => rec
+                    .text
+                    .split(':')
+                    .next()
+                    .map(|m| vec![m.split('.').next().unwrap_or(m).to_owned()])
+                    .unwrap_or_default(),
+                PthAction::Path => continue,
+            };
+            for name in names {
                 if !out.contains(&name) {
                     out.push(name);
                 }
@@ -170,7 +197,26 @@ struct Run<'a> {
     view: View<'a>,
     interp: &'a Interpreter,
     out: Startup,
+    /// `sys.path` so far, as strings.
     known: Vec<String>,
+    /// 3.15's `StartupState` of `main()`, while it is being filled.
+    batch: Option<Batch>,
+}
+
+/// 3.15's `site.StartupState` (PEP 829): what the site directories' `.pth` and `.start` files
+/// ask for, read first and applied together by [`Run::process`].
+#[derive(Default)]
+struct Batch {
+    /// Site directories already read (`_processed_sitedirs`).
+    processed: Vec<String>,
+    /// Paths already in the ledger (`_known_paths`: `main()` starts it empty).
+    known: Vec<String>,
+    /// `_path_entries`: each directory to append, and why (a site directory or a path line).
+    ledger: Vec<(String, Why)>,
+    /// `_importexecs`: each `.pth` file's import lines, in the order the files were read.
+    execs: Vec<(PathBuf, Vec<(usize, String)>)>,
+    /// `_entrypoints`: each UTF-8 `.start` file read (even with no entry), and its lines.
+    entry_points: Vec<(PathBuf, Vec<(usize, String)>)>,
 }
 
 /// Computes start-up for `interp`, reading the environment through `view`.
@@ -191,6 +237,7 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
             condition: None,
         },
         known: Vec::new(),
+        batch: None,
     };
     if interp.platform != super::Platform::Linux {
         run.out.notes.push(format!(
@@ -251,6 +298,9 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
     run.initial(&format!("{stdlib}/lib-dynload"), Why::Dynload);
 
     // 2. site.main()
+    if v.at_least(3, 15) {
+        run.batch = Some(Batch::default());
+    }
     let mut enable_user = interp.enable_user_site;
     // sys.prefix before venv() runs: getpath leaves it at the base installation
     let mut prefixes = vec![base.clone()];
@@ -288,6 +338,7 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
     run.out.usercustomize = enable_user;
     let venv = cfg.is_some().then_some(prefix.as_str());
     run.add_site_packages(&prefixes, venv);
+    run.process();
     run.out
 }
 
@@ -416,6 +467,9 @@ impl Run<'_> {
             return;
         }
         let dir = normpath(dir);
+        if self.batch.is_some() {
+            return self.read_site_dir(dir, why);
+        }
         if !self.known.contains(&dir) {
             // 2.7's addsitedir appends the directory without remembering it: a later path line
             // naming it (a blank line, `.`) appends it again
@@ -461,27 +515,227 @@ impl Run<'_> {
             ));
             pth.truncate(MAX_PTH_FILES);
         }
-        let starts: Vec<String> = if self.interp.version.at_least(3, 15) {
-            self.view
-                .listdir(Path::new(&dir))
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|n| n.ends_with(".start") && !n.starts_with('.'))
-                .collect()
-        } else {
-            Vec::new()
-        };
         for name in pth {
-            let stem = name.trim_end_matches(".pth");
-            let imports_disabled = starts
-                .iter()
-                .any(|s| s.strip_suffix(".start") == Some(stem));
-            self.add_package(&dir, &name, imports_disabled);
+            self.add_package(&dir, &name);
+        }
+    }
+
+    /// The names in `dir` ending in `suffix`, not dot-named (a dot-named `.pth` is listed as
+    /// skipped), sorted, at most [`MAX_PTH_FILES`] (the cut said).
+    fn config_files(&mut self, dir: &str, suffix: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for name in self.view.listdir(Path::new(dir)).unwrap_or_default() {
+            if !name.ends_with(suffix) {
+                continue;
+            }
+            if name.starts_with('.') {
+                let skipped = Path::new(dir).join(&name);
+                if suffix == ".pth" && !self.out.skipped_pth.contains(&skipped) {
+                    self.out.skipped_pth.push(skipped);
+                }
+                continue;
+            }
+            names.push(name);
+        }
+        names.sort();
+        if names.len() > MAX_PTH_FILES {
+            self.out.cut.push(format!(
+                "`{dir}` holds {} `{suffix}` files: only the first {MAX_PTH_FILES} were read",
+                names.len()
+            ));
+            names.truncate(MAX_PTH_FILES);
+        }
+        names
+    }
+
+    /// 3.15's `StartupState.addsitedir`: the directory into the ledger when new, then its
+    /// `.pth` files, then its `.start` files, read into the batch.
+    fn read_site_dir(&mut self, dir: String, why: Why) {
+        let batch = self.batch.as_mut().expect("batched");
+        if batch.processed.contains(&dir) {
+            return;
+        }
+        batch.processed.push(dir.clone());
+        if !batch.known.contains(&dir) {
+            batch.known.push(dir.clone());
+            batch.ledger.push((dir.clone(), why));
+        }
+        if !self
+            .out
+            .site_dirs
+            .iter()
+            .any(|d| d.as_os_str() == dir.as_str())
+        {
+            self.out.site_dirs.push(PathBuf::from(&dir));
+        }
+        for name in self.config_files(&dir, ".pth") {
+            self.read_pth(&dir, &name);
+            if self.out.fatal.is_some() {
+                return;
+            }
+        }
+        for name in self.config_files(&dir, ".start") {
+            self.read_start(&dir, &name);
+        }
+    }
+
+    /// The text of a `.pth` or `.start` file as `_read_pthstart_file` decodes it (`utf-8-sig`),
+    /// or `Err(true)` when it is not UTF-8, `Err(false)` when it cannot be read.
+    fn read_config(&mut self, full: &Path) -> Result<String, bool> {
+        let disk = self.view.disk(full);
+        let cap = self.view.tree.max_file_size().min(MAX_PTH_BYTES);
+        let data = self.view.tree.read_capped(&disk, cap).map_err(|_| false)?;
+        if data.truncated {
+            self.out.cut.push(format!(
+                "`{}` is {} bytes: the start-up model read only its first {cap}",
+                full.display(),
+                data.size
+            ));
+        }
+        let text = String::from_utf8(data.bytes).map_err(|_| true)?;
+        Ok(match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        })
+    }
+
+    /// 3.15's `StartupState._read_pth_file`: each stripped line is skipped (blank, comment),
+    /// kept to run later (`import`), or a path into the ledger when new to the batch.
+    fn read_pth(&mut self, dir: &str, name: &str) {
+        let full = PathBuf::from(format!("{dir}/{name}"));
+        let text = match self.read_config(&full) {
+            Ok(text) => text,
+            // the locale's encoding (UTF-8 here too) fails as well: UnicodeDecodeError escapes
+            // `site` while the batch is still being read
+            Err(true) => {
+                self.out.fatal = Some("UnicodeDecodeError".into());
+                return;
+            }
+            Err(false) => return,
+        };
+        let batch = self.batch.as_mut().expect("batched");
+        let mut imports = Vec::new();
+        for (i, (_, line)) in splitlines(&text).into_iter().enumerate() {
+            let line = py_strip(line);
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if batch.ledger.len() + batch.execs.len() + imports.len() >= MAX_RECORDS {
+                self.out.cut.push(format!(
+                    "more than {MAX_RECORDS} `.pth` lines: the rest are not modelled"
+                ));
+                break;
+            }
+            if line.starts_with("import ") || line.starts_with("import\t") {
+                imports.push((i + 1, line.to_owned()));
+                continue;
+            }
+            let target = makepath(dir, line);
+            if !batch.known.contains(&target) {
+                batch.known.push(target.clone());
+                batch.ledger.push((
+                    target,
+                    Why::PthLine {
+                        file: full.clone(),
+                        line: i + 1,
+                    },
+                ));
+            }
+        }
+        if !imports.is_empty() {
+            batch.execs.push((full, imports));
+        }
+    }
+
+    /// 3.15's `StartupState._read_start_file`: a UTF-8 `.start` file is registered (and so
+    /// silences its `.pth` sibling's import lines) with its stripped, non-comment lines.
+    fn read_start(&mut self, dir: &str, name: &str) {
+        let full = PathBuf::from(format!("{dir}/{name}"));
+        let Ok(text) = self.read_config(&full) else {
+            return;
+        };
+        let lines = splitlines(&text)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, l))| (i + 1, py_strip(l)))
+            .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+            .map(|(n, l)| (n, l.to_owned()))
+            .collect();
+        let batch = self.batch.as_mut().expect("batched");
+        batch.entry_points.push((full, lines));
+    }
+
+    /// 3.15's `StartupState.process()`: the ledger's paths (a path line's only when it exists,
+    /// none already on `sys.path`), then the import lines of each `.pth` without a `.start`
+    /// sibling in the batch, then the entry points CPython's strict pattern accepts.
+    fn process(&mut self) {
+        let Some(batch) = self.batch.take() else {
+            return;
+        };
+        if self.out.fatal.is_some() {
+            return;
+        }
+        for (dir, why) in batch.ledger {
+            if self.known.contains(&dir) {
+                continue;
+            }
+            let from_line = match &why {
+                Why::PthLine { file, line } => Some((file.clone(), *line)),
+                _ => None,
+            };
+            if from_line.is_some() && (dir.contains('\0') || !self.view.exists(Path::new(&dir))) {
+                continue;
+            }
+            self.known.push(dir.clone());
+            self.out.sys_path.push(PathEntry {
+                path: PathBuf::from(&dir),
+                why,
+            });
+            if let Some((file, line)) = from_line {
+                self.out.pth.push(PthRecord {
+                    file,
+                    line,
+                    action: PthAction::Path,
+                    text: dir,
+                });
+            }
+        }
+        let has_start = |pth: &Path| {
+            let start = pth.with_extension("start");
+            batch.entry_points.iter().any(|(f, _)| *f == start)
+        };
+        for (file, lines) in &batch.execs {
+            if has_start(file) {
+                continue;
+            }
+            for (n, line) in lines {
+                // exec raises SyntaxError: reported, and the next line runs
+                if super::syntax::syntax_error(line, false).is_none() {
+                    self.out.pth.push(PthRecord {
+                        file: file.clone(),
+                        line: *n,
+                        action: PthAction::Exec,
+                        text: line.clone(),
+                    });
+                }
+            }
+        }
+        for (file, lines) in &batch.entry_points {
+            for (n, line) in lines {
+                if crate::python::start::strict_entry_module(line).is_some() {
+                    self.out.pth.push(PthRecord {
+                        file: file.clone(),
+                        line: *n,
+                        action: PthAction::EntryPoint,
+                        text: line.clone(),
+                    });
+                }
+            }
         }
     }
 
     /// `addpackage(sitedir, name, known_paths)`.
-    fn add_package(&mut self, dir: &str, name: &str, imports_disabled: bool) {
+    fn add_package(&mut self, dir: &str, name: &str) {
         let full = PathBuf::from(format!("{dir}/{name}"));
         let disk = self.view.disk(&full);
         let cap = self.view.tree.max_file_size().min(MAX_PTH_BYTES);
@@ -527,11 +781,7 @@ impl Run<'_> {
                 ));
                 return;
             }
-            let tested: &str = if v.at_least(3, 15) {
-                py_strip(&line)
-            } else {
-                &line
-            };
+            let tested: &str = &line;
             // 2.7 does not skip blank lines: one names the site directory itself, which its
             // addsitedir did not remember, and appends it again
             if tested.starts_with('#') || (v.major == 3 && strip(v, tested).is_empty()) {
@@ -539,27 +789,18 @@ impl Run<'_> {
             }
             if tested.starts_with("import ") || tested.starts_with("import\t") {
                 if super::syntax::syntax_error(tested, !v.at_least(3, 8)).is_some() {
-                    // exec raises SyntaxError: up to 3.14 the rest of the file is ignored
-                    if v.at_least(3, 15) {
-                        continue;
-                    }
+                    // exec raises SyntaxError: the rest of the file is ignored
                     return;
                 }
-                if !imports_disabled {
-                    self.out.pth.push(PthRecord {
-                        file: full.clone(),
-                        line: n,
-                        action: PthAction::Exec,
-                        text: tested.to_owned(),
-                    });
-                }
+                self.out.pth.push(PthRecord {
+                    file: full.clone(),
+                    line: n,
+                    action: PthAction::Exec,
+                    text: tested.to_owned(),
+                });
                 continue;
             }
-            let text = if v.at_least(3, 15) {
-                py_strip(&line)
-            } else {
-                rstrip(v, &line)
-            };
+            let text = rstrip(v, &line);
             if text.contains('\0') {
                 if v.at_least(3, 8) {
                     continue; // os.path.exists is False
