@@ -116,6 +116,15 @@ cases["formfeed-split"] = (
         e("PTH001", "high", SP + "/mydir.pth", 1, ["3.13-3.14", "3.15-3.17"]),
     ],
 )
+cases["gb18030-line-separator"] = (
+    "A .pth that is not UTF-8: 3.13+ fall back to the locale's encoding, and under GB18030 the "
+    "four bytes 81 36 A6 35 are U+2028, where splitlines() ends the path line and starts an import.",
+    [
+        f(SP + "/locale.pth", b64data=base64.b64encode(
+            b"vendor\x81\x36\xa6\x35import _shim\n").decode()),
+        e("PTH001", "high", SP + "/locale.pth", 1, ["3.13-3.14", "3.15-3.17"]),
+    ],
+)
 cases["indented-315"] = (
     "An indented import line: a path before 3.15, executed from 3.15 (PEP 829 strips lines).",
     [

@@ -214,6 +214,12 @@ fn judge_line(
         effective = effective.without(Runs::PY315);
     }
 
+    if let Some(locale) = variants.iter().find_map(|v| v.locale) {
+        notes.push(format!(
+            "the file is not UTF-8: this line exists where the locale's encoding is {locale}, which ends lines where others do not"
+        ));
+    }
+
     let verdicts: Vec<LineVerdict<'_>> = variants
         .iter()
         .map(|v| ctx.sigs.known_good.judge_pth_line(&file.name, &v.text))

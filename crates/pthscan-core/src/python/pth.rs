@@ -33,6 +33,10 @@ pub struct PthLine {
     pub text: String,
     /// The generations that treat it so.
     pub runs: Runs,
+    /// The locale encoding this reading needs, where only some locales read the file so (a
+    /// file that is not UTF-8 is decoded with the locale's encoding): `None` for the Latin-1
+    /// reading, which stands for every single-byte locale.
+    pub locale: Option<&'static str>,
 }
 
 /// A `.pth` file classified under every generation.
@@ -56,10 +60,47 @@ enum Generation {
 const BOM: &str = "\u{feff}";
 
 /// Classifies every line of a `.pth` file under every CPython generation.
+///
+/// A file that is not UTF-8 is read as the locale's encoding reads it (≤ 3.12 always, 3.13+
+/// as a fallback): as Latin-1, which splits at every byte any single-byte locale splits at,
+/// and as GB18030 (China's locales), the one multi-byte locale encoding whose characters
+/// include line separators (`81 36 A6 35` is U+2028, which `str.splitlines()` splits at on
+/// 3.13+). Lines only the GB18030 reading has carry `locale`.
 pub fn classify(bytes: &[u8]) -> PthAnalysis {
     let (text, decoding) = decode(bytes);
     let mut exec: Vec<PthLine> = Vec::new();
     let mut paths: Vec<PthLine> = Vec::new();
+    classify_text(&text, None, &mut exec, &mut paths);
+    if decoding == Decoding::NotUtf8 {
+        // as Python's codec: no byte-order mark sniffed, a malformed sequence refuses the file
+        let (gb, malformed) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+        if !malformed {
+            let (mut gb_exec, mut gb_paths) = (Vec::new(), Vec::new());
+            classify_text(&gb, Some("GB18030"), &mut gb_exec, &mut gb_paths);
+            for (mine, theirs) in [(&mut exec, gb_exec), (&mut paths, gb_paths)] {
+                for l in theirs {
+                    if !mine.iter().any(|m| m.line == l.line && m.text == l.text) {
+                        mine.push(l);
+                    }
+                }
+            }
+        }
+    }
+    exec.sort_by_key(|l| l.line);
+    paths.sort_by_key(|l| l.line);
+    PthAnalysis {
+        exec_lines: exec,
+        path_lines: paths,
+        decoding,
+    }
+}
+
+fn classify_text(
+    text: &str,
+    locale: Option<&'static str>,
+    exec: &mut Vec<PthLine>,
+    paths: &mut Vec<PthLine>,
+) {
     let newline_offsets: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
     let line_of = |offset: usize| newline_offsets.partition_point(|&nl| nl < offset) + 1;
 
@@ -71,7 +112,7 @@ pub fn classify(bytes: &[u8]) -> PthAnalysis {
         };
         // ≤ 3.12 keep the BOM as a character of the first line; 3.13+ decode with utf-8-sig.
         let body = match generation {
-            Generation::Legacy => text.as_str(),
+            Generation::Legacy => text,
             _ => text.strip_prefix(BOM).unwrap_or(&text),
         };
         let base = text.len() - body.len();
@@ -90,26 +131,26 @@ pub fn classify(bytes: &[u8]) -> PthAnalysis {
                 continue;
             }
             let is_exec = tested.starts_with("import ") || tested.starts_with("import\t");
-            let target = if is_exec { &mut exec } else { &mut paths };
-            merge(target, line, py_strip(raw), runs);
+            let target = if is_exec { &mut *exec } else { &mut *paths };
+            merge(target, line, py_strip(raw), runs, locale);
         }
-    }
-    exec.sort_by_key(|l| l.line);
-    paths.sort_by_key(|l| l.line);
-    PthAnalysis {
-        exec_lines: exec,
-        path_lines: paths,
-        decoding,
     }
 }
 
-fn merge(lines: &mut Vec<PthLine>, line: usize, text: &str, runs: Runs) {
+fn merge(
+    lines: &mut Vec<PthLine>,
+    line: usize,
+    text: &str,
+    runs: Runs,
+    locale: Option<&'static str>,
+) {
     match lines.iter_mut().find(|l| l.line == line && l.text == text) {
         Some(existing) => existing.runs = existing.runs.union(runs),
         None => lines.push(PthLine {
             line,
             text: text.to_owned(),
             runs,
+            locale,
         }),
     }
 }
@@ -282,6 +323,31 @@ mod tests {
             classify(b"\xef\xbb\xbfimport x").decoding,
             Decoding::Utf8Bom
         );
+    }
+
+    #[test]
+    fn gb18030_locale_splits_where_latin1_does_not() {
+        // `81 36 A6 35` is U+2028 in GB18030 (Python: b"\x81\x36\xa6\x35".decode("gb18030")):
+        // under a GB18030 locale 3.13+ split the path line there and run the rest
+        let a = classify(b"vendor\x81\x36\xa6\x35import evil\n");
+        assert_eq!(a.decoding, Decoding::NotUtf8);
+        let got: Vec<_> = a
+            .exec_lines
+            .iter()
+            .map(|l| (l.line, l.text.as_str(), l.runs.to_string(), l.locale))
+            .collect();
+        assert_eq!(
+            got,
+            [(
+                1,
+                "import evil",
+                "3.13-3.14, 3.15-3.17".to_string(),
+                Some("GB18030")
+            )]
+        );
+        // bytes GB18030 cannot decode: that locale refuses the file, only Latin-1 reads it
+        let a = classify(b"vendor\x81\x36\xa6import evil\n");
+        assert!(a.exec_lines.is_empty());
     }
 
     #[test]
