@@ -113,7 +113,7 @@ fn classify_text(
         // ≤ 3.12 keep the BOM as a character of the first line; 3.13+ decode with utf-8-sig.
         let body = match generation {
             Generation::Legacy => text,
-            _ => text.strip_prefix(BOM).unwrap_or(&text),
+            _ => text.strip_prefix(BOM).unwrap_or(text),
         };
         let base = text.len() - body.len();
         let split: fn(&str) -> Vec<(usize, &str)> = match generation {
