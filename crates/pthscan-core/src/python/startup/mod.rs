@@ -178,10 +178,10 @@ pub enum Platform {
     /// Linux (glibc, x86-64 unless told otherwise).
     #[default]
     Linux,
-    /// macOS: framework builds add `~/Library/Python/X.Y`; not modelled yet.
+    /// macOS: `darwin` extension modules; framework builds have their own user site.
     MacOs,
-    /// Windows: the prefix itself is a site directory, `Lib\site-packages`, `.pyd`; not
-    /// modelled yet.
+    /// Windows: `DLLs` and `Lib`, the prefix itself a site directory beside
+    /// `Lib\site-packages`, `Scripts\`, `.pyd`, `pythonXY._pth`.
     Windows,
 }
 
@@ -213,6 +213,9 @@ pub struct Interpreter {
     pub version: PyVersion,
     /// Its platform.
     pub platform: Platform,
+    /// A macOS framework build (`Python.framework/Versions/X.Y`): its user site is
+    /// `~/Library/Python/X.Y/lib/python/site-packages`.
+    pub framework: bool,
     /// `sys.platlibdir` (3.9+): `lib`, or `lib64` on Fedora and SUSE.
     pub platlibdir: String,
     /// The platform triplet in extension module names (`x86_64-linux-gnu`).
@@ -241,6 +244,7 @@ impl Interpreter {
         Interpreter {
             version,
             platform: Platform::Linux,
+            framework: false,
             platlibdir: "lib".into(),
             multiarch: "x86_64-linux-gnu".into(),
             layout: Layout::Upstream,
@@ -267,8 +271,19 @@ impl Interpreter {
     /// `module.so`).
     pub fn extension_suffixes(&self) -> Vec<String> {
         let v = self.version;
+        if self.platform == Platform::Windows {
+            return vec![format!(".cp{}-win_amd64.pyd", v.nodot()), ".pyd".into()];
+        }
         if v.major == 2 {
             return vec![".so".into(), "module.so".into()];
+        }
+        if self.platform == Platform::MacOs {
+            let abiflags = if v.xy() <= (3, 7) { "m" } else { "" };
+            return vec![
+                format!(".cpython-{}{abiflags}-darwin.so", v.nodot()),
+                ".abi3.so".into(),
+                ".so".into(),
+            ];
         }
         let abiflags = if v.xy() <= (3, 7) { "m" } else { "" };
         let tagged = format!(".cpython-{}{abiflags}-{}.so", v.nodot(), self.multiarch);

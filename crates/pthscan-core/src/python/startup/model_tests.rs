@@ -791,3 +791,92 @@ fn oracle_3_14_zipimport_counts_implied_directories_as_namespace_portions() {
         );
     }
 }
+
+// Windows and macOS: modelled from `site.py` and `getpath` (no interpreter of theirs here)
+
+#[test]
+fn windows_path_order_prefix_as_site_dir_and_pyd_modules() {
+    let e = Env::new();
+    e.file("py/Lib/site-packages/a.pth", "import hook\n")
+        .file("py/top.pth", "import top\n")
+        .mkdir("py/DLLs")
+        .file("py/Lib/site-packages/m.cp312-win_amd64.pyd", "")
+        .file("py/Lib/site-packages/m.py", "");
+    let tree = e.tree();
+    let mut i = Interpreter::new(PyVersion::new(3, 12), e.p("py"));
+    i.platform = super::Platform::Windows;
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(
+        rel(&e, &s.paths()),
+        [
+            "py/python312.zip",
+            "py/DLLs",
+            "py/Lib",
+            "py",
+            "py/Lib/site-packages"
+        ]
+    );
+    // the prefix is a site directory: its `.pth` runs, before `Lib\site-packages`'
+    let texts: Vec<_> = s.pth.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(texts, ["import top", "import hook"]);
+    let r = Finder::new(View::new(&tree), &s).find("m").unwrap();
+    assert_eq!(r.kind, ModKind::Extension);
+}
+
+#[test]
+fn windows_venv_scripts_cfg_home_and_pth_file_of_an_embedded_install() {
+    let e = Env::new();
+    e.file(
+        "venv/Scripts/pyvenv.cfg",
+        "home = C:\\py\r\ninclude-system-site-packages = false\r\n",
+    )
+    .file("venv/root.pth", "import venv_top\n")
+    .mkdir("venv/Lib/site-packages")
+    .mkdir("py/Lib/site-packages");
+    let tree = e.tree();
+    let mut i = Interpreter::new(PyVersion::new(3, 12), e.p("venv"));
+    i.platform = super::Platform::Windows;
+    i.kind = InstallKind::Venv;
+    i.base_prefix = Some(e.p("py"));
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(
+        rel(&e, &s.paths())[3..],
+        ["py", "venv", "venv/Lib/site-packages"]
+    );
+    assert_eq!(s.pth[0].text, "import venv_top");
+    // an embedded distribution: `python312._pth` is the whole path, `import site` runs site
+    e.file(
+        "emb/python312._pth",
+        "python312.zip\r\n.\r\nvendor\r\n# import site\r\n",
+    )
+    .file("emb/x.pth", "import never\n");
+    let mut i = Interpreter::new(PyVersion::new(3, 12), e.p("emb"));
+    i.platform = super::Platform::Windows;
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(
+        rel(&e, &s.paths()),
+        ["emb/python312.zip", "emb", "emb/vendor"]
+    );
+    assert!(s.pth.is_empty());
+    e.file("emb/python312._pth", "vendor\nimport site\n");
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(s.pth.len(), 1);
+}
+
+#[test]
+fn macos_framework_user_site_and_darwin_extensions() {
+    let e = Env::new();
+    e.file(
+        "home/Library/Python/3.12/lib/python/site-packages/u.pth",
+        "import u\n",
+    );
+    let tree = e.tree();
+    let mut i = Interpreter::new(PyVersion::new(3, 12), e.p("fw"));
+    i.platform = super::Platform::MacOs;
+    i.framework = true;
+    i.enable_user_site = true;
+    i.user_base = Some(e.p("home/Library/Python/3.12"));
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(s.pth[0].text, "import u");
+    assert_eq!(i.extension_suffixes()[0], ".cpython-312-darwin.so");
+}

@@ -25,7 +25,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{InstallKind, Interpreter, Layout, PyVersion, View, makepath, normpath};
+use super::{InstallKind, Interpreter, Layout, Platform, PyVersion, View, makepath, normpath};
 use crate::python::pth::{splitlines, universal_newlines};
 use crate::python::{py_isspace, py_strip};
 
@@ -239,21 +239,27 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
         known: Vec::new(),
         batch: None,
     };
-    if interp.platform != super::Platform::Linux {
-        run.out.notes.push(format!(
-            "the {:?} layout is not modelled: `sys.path` is the Linux one",
-            interp.platform
-        ));
+    let win = interp.platform == Platform::Windows;
+    if win {
+        run.out.notes.push(
+            "Windows, modelled from `site.py` and `getpath.py` (no Windows interpreter to ask): the registry's `PythonPath` keys and hidden-file attributes are not read, and names are matched by case as the tree stores them"
+                .into(),
+        );
+    } else if interp.platform == Platform::MacOs {
+        run.out.notes.push(
+            "macOS, modelled from `site.py` and `getpath.py` (no macOS interpreter to ask)".into(),
+        );
     }
     let v = interp.version;
     let prefix = path_str(&interp.prefix);
     // venv(): a pyvenv.cfg beside the executable or in the prefix
+    let bin = if win { "Scripts" } else { "bin" };
     let cfg = (interp.kind == InstallKind::Venv)
-        .then(|| read_pyvenv_cfg(&run, &prefix))
+        .then(|| read_pyvenv_cfg(&run, &prefix, bin))
         .flatten();
     if interp.kind == InstallKind::Venv && cfg.is_none() {
         run.out.notes.push(format!(
-            "no `pyvenv.cfg` in `{prefix}/bin` or `{prefix}`: `site` does not treat it as a venv"
+            "no `pyvenv.cfg` in `{prefix}/{bin}` or `{prefix}`: `site` does not treat it as a venv"
         ));
     }
     let base = match (&cfg, &interp.base_prefix) {
@@ -263,8 +269,19 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
     };
 
     // 1. getpath
+    if win && interp.kind == InstallKind::System && run.pth_file(&prefix) {
+        // an embedded distribution's `pythonXY._pth`: the whole `sys.path`, `site` only on
+        // an `import site` line
+        return run.out;
+    }
     if let Some(pp) = interp.var("PYTHONPATH") {
-        for entry in pp.split(':') {
+        for entry in pp.split(if win { ';' } else { ':' }) {
+            let entry = if win {
+                windows_path(entry)
+            } else {
+                entry.to_owned()
+            };
+            let entry = entry.as_str();
             if entry.is_empty() {
                 run.out.notes.push(
                     "an empty `PYTHONPATH` entry is the working directory, not known to a scan"
@@ -279,67 +296,164 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
             }
         }
     }
-    let libdir = if v.at_least(3, 9) {
-        interp.platlibdir.as_str()
+    if win {
+        // PC/getpath: the zip, `DLLs` and `Lib` of the installation, then its directory
+        run.initial(&format!("{base}/python{}.zip", v.nodot()), Why::StdlibZip);
+        run.initial(&format!("{base}/DLLs"), Why::Dynload);
+        run.initial(&format!("{base}/Lib"), Why::Stdlib);
+        run.initial(&base, Why::StdlibExtra);
     } else {
-        "lib"
-    };
-    let stdlib = format!("{base}/{libdir}/python{}", v.dotted());
-    run.initial(
-        &format!("{base}/{libdir}/python{}.zip", v.nodot()),
-        Why::StdlibZip,
-    );
-    run.initial(&stdlib, Why::Stdlib);
-    if v.major == 2 {
-        for extra in ["plat-linux2", "lib-tk", "lib-old"] {
-            run.initial(&format!("{stdlib}/{extra}"), Why::StdlibExtra);
-        }
+        run.posix_stdlib(&base);
     }
-    run.initial(&format!("{stdlib}/lib-dynload"), Why::Dynload);
-
-    // 2. site.main()
-    if v.at_least(3, 15) {
-        run.batch = Some(Batch::default());
-    }
-    let mut enable_user = interp.enable_user_site;
-    // sys.prefix before venv() runs: getpath leaves it at the base installation
-    let mut prefixes = vec![base.clone()];
-    if cfg.as_ref().is_some_and(|c| c.fatal) {
-        run.out.fatal = Some("UnicodeDecodeError".into());
-        return run.out;
-    }
-    if let Some(cfg) = &cfg {
-        run.add_site_packages(std::slice::from_ref(&prefix), Some(&prefix));
-        if cfg.system_site == "true" {
-            prefixes = vec![prefix.clone(), base.clone(), base.clone()];
-        } else {
-            prefixes = vec![prefix.clone()];
-            enable_user = false;
-        }
-    }
-    if enable_user {
-        let user_base = interp
-            .var("PYTHONUSERBASE")
-            .map(str::to_owned)
-            .or_else(|| interp.user_base.as_deref().map(path_str));
-        match user_base {
-            Some(ub) => {
-                let user_site = format!("{ub}/lib/python{}/site-packages", v.dotted());
-                if run.view.is_dir(Path::new(&user_site)) {
-                    run.add_site_dir(&user_site, Why::UserSite);
-                }
-            }
-            None => run
-                .out
-                .notes
-                .push("the user base is not known: no user site modelled".into()),
-        }
-    }
-    run.out.usercustomize = enable_user;
-    let venv = cfg.is_some().then_some(prefix.as_str());
-    run.add_site_packages(&prefixes, venv);
-    run.process();
+    run.site_main(&prefix, &base, cfg.as_ref());
     run.out
+}
+
+impl Run<'_> {
+    /// `getpath`'s standard library entries on POSIX.
+    fn posix_stdlib(&mut self, base: &str) {
+        let v = self.interp.version;
+        let libdir = if v.at_least(3, 9) {
+            self.interp.platlibdir.clone()
+        } else {
+            "lib".into()
+        };
+        let stdlib = format!("{base}/{libdir}/python{}", v.dotted());
+        self.initial(
+            &format!("{base}/{libdir}/python{}.zip", v.nodot()),
+            Why::StdlibZip,
+        );
+        self.initial(&stdlib, Why::Stdlib);
+        if v.major == 2 {
+            for extra in ["plat-linux2", "lib-tk", "lib-old"] {
+                self.initial(&format!("{stdlib}/{extra}"), Why::StdlibExtra);
+            }
+        }
+        self.initial(&format!("{stdlib}/lib-dynload"), Why::Dynload);
+    }
+
+    /// A Windows `pythonXY._pth` or `python._pth` beside the executable: its lines are the
+    /// whole `sys.path` (relative to its directory), `import site` runs `site` (with the user
+    /// site disabled, as `-I`). `false` when there is none.
+    fn pth_file(&mut self, prefix: &str) -> bool {
+        let v = self.interp.version;
+        let Some(file) = [
+            format!("{prefix}/python{}._pth", v.nodot()),
+            format!("{prefix}/python._pth"),
+        ]
+        .into_iter()
+        .find(|f| self.view.is_file(Path::new(f))) else {
+            return false;
+        };
+        let data = self
+            .view
+            .tree
+            .read_capped(&self.view.disk(Path::new(&file)), MAX_PTH_BYTES)
+            .map(|d| d.bytes)
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&data);
+        let mut site = false;
+        for (n, (_, line)) in universal_newlines(text.trim_start_matches('\u{feff}'))
+            .into_iter()
+            .enumerate()
+        {
+            let line = py_strip(line);
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line == "import site" {
+                site = true;
+                continue;
+            }
+            let entry = makepath(prefix, &windows_path(line));
+            self.initial(
+                &entry,
+                Why::PthLine {
+                    file: PathBuf::from(&file),
+                    line: n + 1,
+                },
+            );
+        }
+        self.out.notes.push(format!(
+            "`{file}` sets the whole `sys.path`{}",
+            if site {
+                "; its `import site` runs `site` without a user site"
+            } else {
+                ", and `site` does not run"
+            }
+        ));
+        if site {
+            let prefixes = [prefix.to_owned()];
+            self.add_site_packages(&prefixes, None);
+            self.out.usercustomize = false;
+        }
+        true
+    }
+
+    /// `site.main()`: `venv()`, the user site, then `getsitepackages()`.
+    fn site_main(&mut self, prefix: &str, base: &str, cfg: Option<&VenvCfg>) {
+        let v = self.interp.version;
+        let interp = self.interp;
+        if v.at_least(3, 15) {
+            self.batch = Some(Batch::default());
+        }
+        let mut enable_user = interp.enable_user_site;
+        // sys.prefix before venv() runs: getpath leaves it at the base installation
+        let mut prefixes = vec![base.to_owned()];
+        if cfg.is_some_and(|c| c.fatal) {
+            self.out.fatal = Some("UnicodeDecodeError".into());
+            return;
+        }
+        if let Some(cfg) = cfg {
+            self.add_site_packages(&[prefix.to_owned()], Some(prefix));
+            if cfg.system_site == "true" {
+                prefixes = vec![prefix.to_owned(), base.to_owned()];
+            } else {
+                prefixes = vec![prefix.to_owned()];
+                enable_user = false;
+            }
+        }
+        if enable_user {
+            let user_base = interp
+                .var("PYTHONUSERBASE")
+                .map(str::to_owned)
+                .or_else(|| interp.user_base.as_deref().map(path_str));
+            match user_base {
+                Some(ub) => {
+                    let user_site = match interp.platform {
+                        Platform::Windows => format!("{ub}/Python{}/site-packages", v.nodot()),
+                        Platform::MacOs if interp.framework => {
+                            format!("{ub}/lib/python/site-packages")
+                        }
+                        _ => format!("{ub}/lib/python{}/site-packages", v.dotted()),
+                    };
+                    if self.view.is_dir(Path::new(&user_site)) {
+                        self.add_site_dir(&user_site, Why::UserSite);
+                    }
+                }
+                None => self
+                    .out
+                    .notes
+                    .push("the user base is not known: no user site modelled".into()),
+            }
+        }
+        self.out.usercustomize = enable_user;
+        let venv = cfg.is_some().then_some(prefix);
+        self.add_site_packages(&prefixes, venv);
+        self.process();
+    }
+}
+
+/// A Windows path as the scanned tree holds it: `C:\Python312\Lib` → `/Python312/Lib` (the
+/// drive is the root the scan was given).
+fn windows_path(p: &str) -> String {
+    let p = p.replace('\\', "/");
+    let bytes = p.as_bytes();
+    if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
+        p[2..].to_owned()
+    } else {
+        p
+    }
 }
 
 struct VenvCfg {
@@ -349,9 +463,9 @@ struct VenvCfg {
     home_prefix: Option<String>,
 }
 
-fn read_pyvenv_cfg(run: &Run<'_>, prefix: &str) -> Option<VenvCfg> {
+fn read_pyvenv_cfg(run: &Run<'_>, prefix: &str, bin: &str) -> Option<VenvCfg> {
     let cfg = [
-        format!("{prefix}/bin/pyvenv.cfg"),
+        format!("{prefix}/{bin}/pyvenv.cfg"),
         format!("{prefix}/pyvenv.cfg"),
     ]
     .into_iter()
@@ -374,6 +488,9 @@ fn read_pyvenv_cfg(run: &Run<'_>, prefix: &str) -> Option<VenvCfg> {
         let (key, value) = (py_strip(key).to_lowercase(), py_strip(value));
         if key == "include-system-site-packages" {
             out.system_site = value.to_lowercase();
+        } else if key == "home" && bin == "Scripts" {
+            // Windows: `home` is the installation itself (`C:\Python312`, where python.exe is)
+            out.home_prefix = Some(normpath(&windows_path(value)));
         } else if key == "home" {
             // `home` names the base interpreter's directory (`/usr/bin`)
             let home = normpath(value);
@@ -390,11 +507,31 @@ fn path_str(p: &Path) -> String {
 }
 
 impl Run<'_> {
+    /// `makepath`'s second half: the case-normalised key `site` dedupes `sys.path` by
+    /// (`ntpath.normcase` lowercases on Windows).
+    fn key(&self, path: &str) -> String {
+        if self.interp.platform == Platform::Windows {
+            path.to_lowercase()
+        } else {
+            path.to_owned()
+        }
+    }
+
+    fn is_known(&self, path: &str) -> bool {
+        let key = self.key(path);
+        self.known.contains(&key)
+    }
+
+    fn remember(&mut self, path: &str) {
+        let key = self.key(path);
+        self.known.push(key);
+    }
+
     /// An entry of the path `getpath` computes, kept once (`removeduppaths`).
     fn initial(&mut self, path: &str, why: Why) {
         let path = normpath(path);
-        if !self.known.contains(&path) {
-            self.known.push(path.clone());
+        if !self.is_known(&path) {
+            self.remember(&path);
             self.out.sys_path.push(PathEntry {
                 path: PathBuf::from(path),
                 why,
@@ -408,6 +545,10 @@ impl Run<'_> {
     fn site_packages(&self, prefix: &str, in_venv: bool) -> Vec<String> {
         let v = self.interp.version;
         let xy = v.dotted();
+        if self.interp.platform == Platform::Windows {
+            // `os.sep != '/'`: the prefix itself, then `Lib\site-packages`
+            return vec![prefix.to_owned(), format!("{prefix}/Lib/site-packages")];
+        }
         if v.major == 2 {
             return vec![
                 format!("{prefix}/lib/python{xy}/site-packages"),
@@ -470,11 +611,11 @@ impl Run<'_> {
         if self.batch.is_some() {
             return self.read_site_dir(dir, why);
         }
-        if !self.known.contains(&dir) {
+        if !self.is_known(&dir) {
             // 2.7's addsitedir appends the directory without remembering it: a later path line
             // naming it (a blank line, `.`) appends it again
             if self.interp.version.major == 3 {
-                self.known.push(dir.clone());
+                self.remember(&dir);
             }
             self.out.sys_path.push(PathEntry {
                 path: PathBuf::from(&dir),
@@ -676,7 +817,7 @@ impl Run<'_> {
             return;
         }
         for (dir, why) in batch.ledger {
-            if self.known.contains(&dir) {
+            if self.is_known(&dir) {
                 continue;
             }
             let from_line = match &why {
@@ -686,7 +827,7 @@ impl Run<'_> {
             if from_line.is_some() && (dir.contains('\0') || !self.view.exists(Path::new(&dir))) {
                 continue;
             }
-            self.known.push(dir.clone());
+            self.remember(&dir);
             self.out.sys_path.push(PathEntry {
                 path: PathBuf::from(&dir),
                 why,
@@ -809,8 +950,8 @@ impl Run<'_> {
                 return;
             }
             let target = makepath(dir, text);
-            if !self.known.contains(&target) && self.view.exists(Path::new(&target)) {
-                self.known.push(target.clone());
+            if !self.is_known(&target) && self.view.exists(Path::new(&target)) {
+                self.remember(&target);
                 self.out.sys_path.push(PathEntry {
                     path: PathBuf::from(&target),
                     why: Why::PthLine {
