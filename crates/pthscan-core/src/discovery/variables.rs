@@ -105,11 +105,14 @@ fn assignments(text: &str, style: Style) -> Vec<(usize, String, String)> {
         if line.starts_with('#') {
             continue;
         }
-        if style == Style::Shell {
-            for prefix in ["export ", "declare -x ", "typeset -x "] {
-                if let Some(rest) = line.strip_prefix(prefix) {
-                    line = rest.trim_start();
-                }
+        // pam_env (`/etc/environment`) and systemd's environment files also take `export `
+        let prefixes: &[&str] = match style {
+            Style::Shell => &["export ", "declare -x ", "typeset -x "],
+            Style::EnvFile => &["export "],
+        };
+        for prefix in prefixes {
+            if let Some(rest) = line.strip_prefix(prefix) {
+                line = rest.trim_start();
             }
         }
         // several assignments on one shell line: `export A=1 PYTHONPATH=/x`
@@ -122,6 +125,12 @@ fn assignments(text: &str, style: Style) -> Vec<(usize, String, String)> {
                 && WATCHED.contains(&k.trim())
             {
                 out.push((n + 1, k.trim().to_owned(), unquote(v.trim())));
+                // pam_env ends a value at `#`, systemd keeps it: both readings
+                if style == Style::EnvFile
+                    && let Some((cut, _)) = v.split_once('#')
+                {
+                    out.push((n + 1, k.trim().to_owned(), unquote(cut.trim())));
+                }
             }
         }
     }
@@ -396,6 +405,23 @@ mod tests {
         // an environment file takes the whole line as the value, spaces and all
         let got = assignments("PYTHONPATH=/a b\n", Style::EnvFile);
         assert_eq!(got, [(1, "PYTHONPATH".into(), "/a b".into())]);
+    }
+
+    #[test]
+    fn environment_files_take_export_and_both_readings_of_a_hash() {
+        // found by the red team: pam_env skips `export ` and ends a value at `#`
+        let got = assignments(
+            "export PYTHONPATH=/opt/app\nPYTHONUSERBASE=/opt/u#tools\n",
+            Style::EnvFile,
+        );
+        assert_eq!(
+            got,
+            [
+                (1, "PYTHONPATH".into(), "/opt/app".into()),
+                (2, "PYTHONUSERBASE".into(), "/opt/u#tools".into()),
+                (2, "PYTHONUSERBASE".into(), "/opt/u".into()),
+            ]
+        );
     }
 
     #[test]

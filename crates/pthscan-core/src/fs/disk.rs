@@ -148,9 +148,10 @@ impl Tree for Disk {
             .map(|st| kind_of_mode(st.st_mode))
     }
 
-    fn mtime(&self, path: &Path) -> Option<i64> {
+    fn mtime(&self, path: &Path) -> Option<(i64, u32)> {
         let st = self.root.stat(path, true).ok()?;
-        (kind_of_mode(st.st_mode) == Kind::File).then_some(st.st_mtime)
+        (kind_of_mode(st.st_mode) == Kind::File)
+            .then_some((st.st_mtime, u32::try_from(st.st_mtime_nsec).unwrap_or(0)))
     }
 
     fn walk_sized(&self, root: &Path, visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {

@@ -152,9 +152,9 @@ pub trait Tree: Send + Sync {
             kind => Some(kind),
         }
     }
-    /// The modification time of the file at `path` (through symlinks inside the tree), in
-    /// whole seconds since the epoch, where the tree keeps one.
-    fn mtime(&self, _path: &Path) -> Option<i64> {
+    /// The modification time of the file at `path` (through symlinks inside the tree): whole
+    /// seconds since the epoch and nanoseconds, where the tree keeps one.
+    fn mtime(&self, _path: &Path) -> Option<(i64, u32)> {
         None
     }
 }

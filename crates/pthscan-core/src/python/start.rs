@@ -82,6 +82,9 @@ pub fn is_dotted_identifier(s: &str) -> bool {
 }
 
 /// Python's `\w` on `str`: `_` or a character `str.isalnum()` accepts (a letter or a number).
+/// A character the crate's Unicode (16) has not assigned may be a letter in the newer Unicode
+/// of the interpreter (3.15 has 17: U+10940 is a Sidetic letter): taken as one, so that such an
+/// entry point is reported as running rather than missed.
 fn is_word(c: char) -> bool {
     use unicode_general_category::{GeneralCategory as G, get_general_category};
     c == '_'
@@ -95,6 +98,7 @@ fn is_word(c: char) -> bool {
                 | G::DecimalNumber
                 | G::LetterNumber
                 | G::OtherNumber
+                | G::Unassigned
         )
 }
 
@@ -156,5 +160,7 @@ mod tests {
         );
         assert_eq!(strict_entry_module("\u{b2}x:run"), Some("\u{b2}x"));
         assert_eq!(strict_entry_module("a\u{0903}:run"), None);
+        // Unicode 17's Sidetic letter, a word character for CPython 3.15
+        assert_eq!(strict_entry_module("ev\u{10940}:run"), Some("ev\u{10940}"));
     }
 }

@@ -880,3 +880,48 @@ fn macos_framework_user_site_and_darwin_extensions() {
     assert_eq!(s.pth[0].text, "import u");
     assert_eq!(i.extension_suffixes()[0], ".cpython-312-darwin.so");
 }
+
+#[test]
+fn oracle_timestamp_pyc_compares_the_float_mtime_truncated() {
+    // found by the red team, agreed by CPython 3.12: st_mtime 1767225600.999999999 is the
+    // float 1767225601.0, so a header recording 1767225601 runs and one recording 1767225600
+    // is stale
+    let e = Env::new();
+    e.file(&format!("{SP}/sitecustomize.py"), "# clean\n");
+    let source = std::fs::File::options()
+        .write(true)
+        .open(e.p(&format!("{SP}/sitecustomize.py")))
+        .unwrap();
+    source
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::new(1_767_225_600, 999_999_999))
+        .unwrap();
+    drop(source);
+    let tree = e.tree();
+    let v = PyVersion::new(3, 12);
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    let pyc = format!("{SP}/__pycache__/sitecustomize.cpython-312.pyc");
+    for (recorded, runs) in [(1_767_225_601, true), (1_767_225_600, false)] {
+        e.file(&pyc, header(v, 0, recorded, 8));
+        let f = Finder::new(View::new(&tree), &s);
+        let cached = f.find("sitecustomize").unwrap().cached.unwrap();
+        assert_eq!(cached.runs == PycRuns::StatMatches, runs, "{recorded}");
+    }
+}
+
+#[test]
+fn oracle_lines_ended_by_cr_before_a_bad_chunk_run() {
+    // found by the red team, agreed by CPython 3.12's io.TextIOWrapper: lines ended by `\r`
+    // in the chunks before the one that does not decode are read; a `\r` that ends the
+    // decoded text waits for a `\n` that never comes; nothing after the error is read
+    let e = Env::new();
+    let mut a = b"import a\rimport b;".to_vec();
+    a.resize(8191, b'#');
+    a.extend(b"\r\xff\n");
+    e.file(&format!("{SP}/a.pth"), &a)
+        .file(&format!("{SP}/b.pth"), "import never\n");
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    let texts: Vec<&str> = s.pth.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(texts, ["import a"]);
+    assert_eq!(s.fatal.as_deref(), Some("UnicodeDecodeError"));
+}

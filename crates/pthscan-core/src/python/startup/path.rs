@@ -658,6 +658,10 @@ impl Run<'_> {
         }
         for name in pth {
             self.add_package(&dir, &name);
+            if self.out.fatal.is_some() {
+                // the exception escapes `site`: no later file is read
+                return;
+            }
         }
     }
 
@@ -907,9 +911,13 @@ impl Run<'_> {
                     Some(_) => e.valid_up_to() / 8192 * 8192,
                     None => e.valid_up_to(),
                 };
-                let upto = data.bytes[..end]
+                // the lines ended before it (`\n` or `\r`; a `\r` that ends the decoded text
+                // waits for the next chunk to know whether `\n` follows, and never completes)
+                let decoded = &data.bytes[..end];
+                let decoded = decoded.strip_suffix(b"\r").unwrap_or(decoded);
+                let upto = decoded
                     .iter()
-                    .rposition(|&b| b == b'\n')
+                    .rposition(|&b| b == b'\n' || b == b'\r')
                     .map_or(0, |i| i + 1);
                 &data.bytes[..upto]
             }

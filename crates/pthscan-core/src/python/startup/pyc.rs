@@ -175,7 +175,7 @@ pub fn judge_header(view: View<'_>, version: PyVersion, head: &[u8], source: &Pa
             "stale: records size {want}, the source is {have} bytes"
         ));
     }
-    match view.tree.mtime(&disk) {
+    match view.tree.mtime(&disk).map(|t| stat_seconds(version, t)) {
         Some(have) if (have as u64 & 0xffff_ffff) as u32 == mtime => PycRuns::StatMatches,
         Some(have) => PycRuns::Never(format!(
             "stale: records mtime {mtime}, the source's is {have}"
@@ -204,6 +204,17 @@ pub fn header(version: PyVersion, flags: u32, mtime: u32, size: u32) -> Vec<u8> 
 
 /// The largest source whose hash is computed for a checked-hash `.pyc`.
 const MAX_HASHED_SOURCE: u64 = 8 << 20;
+
+/// The source mtime the import system compares with the header: Python 3's
+/// `int(os.stat(source).st_mtime)`, where `st_mtime` is the float `sec + nsec * 1e-9` (which
+/// rounds up to the next second from about .99999988 s) truncated toward zero; 2.7 compares
+/// the whole seconds.
+pub fn stat_seconds(version: PyVersion, (sec, nsec): (i64, u32)) -> i64 {
+    if version.major == 2 {
+        return sec;
+    }
+    (sec as f64 + f64::from(nsec) * 1e-9).trunc() as i64
+}
 
 /// `_imp.source_hash(_RAW_MAGIC_NUMBER, source)`: SipHash keyed with the magic number
 /// (SipHash-2-4 on 3.7–3.10, SipHash-1-3 from 3.11), little-endian.
