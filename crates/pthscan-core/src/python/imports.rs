@@ -7,16 +7,19 @@
 
 use super::start::is_dotted_identifier;
 
-/// An identifier as the parser reads it (NFKC): the fullwidth forms (`ａｃｍｅ`, U+FF01–U+FF5E)
-/// fold to ASCII. Other compatibility forms are kept as written.
+/// An identifier as the parser reads it: NFKC-normalised when not ASCII (`ａｃｍｅ` and `𝐚𝐜𝐦𝐞`
+/// are `acme`).
 pub fn nfkc_identifier(name: &str) -> String {
-    name.chars()
-        .map(|c| match c {
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-            c => c,
-        })
-        .collect()
+    use unicode_normalization::UnicodeNormalization;
+    if name.is_ascii() {
+        name.to_owned()
+    } else {
+        name.nfkc().collect()
+    }
 }
+
+/// Whitespace between tokens: space, tab and form feed.
+const BLANK: [char; 3] = [' ', '\t', '\x0c'];
 
 /// The absolute module names `code` imports, in order of first appearance, without duplicates.
 pub fn imported_modules(code: &str) -> Vec<String> {
@@ -37,10 +40,16 @@ pub fn imported_modules(code: &str) -> Vec<String> {
         let before = text[..at].chars().next_back();
         let is_word_start = before.is_none_or(|c| !(c == '_' || c.is_alphanumeric()));
         let after = &text[at + "import".len()..];
-        if is_word_start && after.starts_with([' ', '\t']) {
+        if is_word_start {
             match from_clause(&text[..at]) {
-                From::Absolute(module) => push(module),
-                From::Relative => {}
+                // `from m import x`, `from m import*`, `from m import(x)`
+                From::Absolute(module)
+                    if after.starts_with(BLANK) || after.starts_with(['*', '(']) =>
+                {
+                    push(module)
+                }
+                From::Absolute(_) | From::Relative => {}
+                From::Plain if !after.starts_with(BLANK) => {}
                 From::Plain => {
                     let start = at + "import".len();
                     if start >= stmt_end {
@@ -117,6 +126,22 @@ fn string_literal(s: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::imported_modules;
+
+    #[test]
+    fn forms_the_parser_accepts() {
+        // found by the red team (CPython's ast agrees on each)
+        assert_eq!(imported_modules("from _shim import*"), ["_shim"]);
+        assert_eq!(imported_modules("from _shim import(run)"), ["_shim"]);
+        assert_eq!(
+            imported_modules("import _\u{1d42c}\u{1d421}\u{1d422}\u{1d426}"),
+            ["_shim"]
+        );
+        assert_eq!(
+            imported_modules("import os;import\x0c_shim"),
+            ["os", "_shim"]
+        );
+        assert_eq!(imported_modules("import(x)"), Vec::<String>::new());
+    }
 
     #[test]
     fn statements_and_lists() {

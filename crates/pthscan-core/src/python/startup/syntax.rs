@@ -15,6 +15,17 @@ pub fn syntax_error(line: &str, continuation_at_eof: bool) -> Option<&'static st
         match c {
             '#' => break,
             '\'' | '"' => {
+                // an f-string (a t-string on 3.14) nests expressions, and 3.12+ let them reuse
+                // its quote (`f"{'"'}"`): not followed here, so the line may compile
+                let current = statements.last().map(String::as_str).unwrap_or("");
+                let prefix: String = current
+                    .chars()
+                    .rev()
+                    .take_while(char::is_ascii_alphabetic)
+                    .collect();
+                if prefix.len() <= 3 && prefix.chars().any(|p| matches!(p, 'f' | 'F' | 't' | 'T')) {
+                    return None;
+                }
                 let triple = chars.peek() == Some(&c) && {
                     let mut ahead = chars.clone();
                     ahead.next();
@@ -120,10 +131,15 @@ fn check_import(rest: &str) -> Option<&'static str> {
     None
 }
 
+/// Whether `s` may be an identifier: ASCII letters, digits (not first) and `_`, and any
+/// character beyond ASCII, which the tokenizer accepts and checks after NFKC normalisation
+/// (a combining mark continues one; `𝐬` is `s`): not judged here, so taken as valid.
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
-        && chars.all(|c| c == '_' || c.is_alphanumeric())
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic() || !c.is_ascii())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric() || !c.is_ascii())
 }
 
 fn is_dotted(s: &str) -> bool {
@@ -146,6 +162,12 @@ mod tests {
             "import os;",
             "import ａｃｍｅ; x",
             "import os; x = '''a'''",
+            // found by the red team: a combining mark continues an identifier, and 3.12+
+            // f-strings reuse their quote inside
+            "import os as o\u{300}",
+            "import _\u{1d42c}\u{1d421}\u{1d422}\u{1d426}",
+            "import os; x = f\"{'\"'}\"",
+            "import os; x = rf'{\"'\"}'",
         ] {
             assert_eq!(syntax_error(ok, false), None, "{ok:?}");
         }
