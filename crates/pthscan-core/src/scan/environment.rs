@@ -205,6 +205,21 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
     let found = detectors::customize::judge_model(&ctx);
     hooks += found.len();
     findings.extend(found);
+    // a `PYTHONWARNINGS` filter's dotted category is imported at start-up, before `site`
+    for model in &ctx.startup {
+        for module in model.interpreter.warning_imports() {
+            let via = format!(
+                "the `PYTHONWARNINGS` filter ({})",
+                model.condition.as_deref().unwrap_or("set")
+            );
+            detectors::imported::judge_imports(
+                &ctx,
+                &format!("import {module}"),
+                detectors::imported::FOLLOW_DEPTH,
+                &via,
+            );
+        }
+    }
     findings.extend(detectors::imported::findings(&ctx));
 
     // Phase 3: installed distributions against the IOC tables, installed files against the
@@ -493,8 +508,13 @@ pub(super) fn addsitedir_literals(code: &str) -> Vec<String> {
 }
 
 /// The variables the start-up model takes: each setting of one is a model of its own.
-pub(super) const MODEL_VARIABLES: &[&str] =
-    &["PYTHONPATH", "PYTHONUSERBASE", "PYTHONPYCACHEPREFIX"];
+pub(super) const MODEL_VARIABLES: &[&str] = &[
+    "PYTHONPATH",
+    "PYTHONUSERBASE",
+    "PYTHONPYCACHEPREFIX",
+    "PYTHONOPTIMIZE",
+    "PYTHONWARNINGS",
+];
 
 pub(super) fn read_site_dir(ctx: &Ctx<'_>, dir: &Path) -> SiteHooks {
     let mut site = SiteHooks {

@@ -289,6 +289,7 @@ impl<'a> Finder<'a> {
                 self.interp.version,
                 &file,
                 self.interp.var("PYTHONPYCACHEPREFIX"),
+                self.interp.optimize(),
             )
         } else {
             None

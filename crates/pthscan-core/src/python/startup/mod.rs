@@ -267,6 +267,39 @@ impl Interpreter {
             .filter(|v| !v.is_empty())
     }
 
+    /// `sys.flags.optimize` from `PYTHONOPTIMIZE`: an integer is the level, any other
+    /// non-empty value is 1.
+    pub fn optimize(&self) -> u32 {
+        self.var("PYTHONOPTIMIZE")
+            .map_or(0, |v| v.trim().parse().unwrap_or(1))
+    }
+
+    /// The modules a `PYTHONWARNINGS` filter imports at start-up, before `site`: the module
+    /// of each dotted category (`ignore::pkg.mod.Warning` imports `pkg.mod`), as
+    /// `warnings._getcategory` does; a filter of more than five fields is ignored.
+    pub fn warning_imports(&self) -> Vec<String> {
+        let Some(value) = self.var("PYTHONWARNINGS") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for filter in value.split(',') {
+            let parts: Vec<&str> = filter.split(':').collect();
+            if parts.len() > 5 {
+                continue;
+            }
+            let Some(category) = parts.get(2).map(|c| crate::python::py_strip(c)) else {
+                continue;
+            };
+            if let Some((module, _)) = category.rsplit_once('.')
+                && !module.is_empty()
+                && !out.iter().any(|m| m == module)
+            {
+                out.push(module.to_owned());
+            }
+        }
+        out
+    }
+
     /// `importlib.machinery.EXTENSION_SUFFIXES` (2.7: `imp.get_suffixes()`'s `.so` and
     /// `module.so`).
     pub fn extension_suffixes(&self) -> Vec<String> {
@@ -435,6 +468,21 @@ mod tests {
             PyVersion::new(3, 6).pyc_magic(),
             Some([b'3', 0x0d, b'\r', b'\n'])
         );
+    }
+
+    #[test]
+    fn warning_filters_and_optimize_from_the_environment() {
+        let mut i = Interpreter::new(PyVersion::new(3, 12), "/usr");
+        i.env = vec![(
+            "PYTHONWARNINGS".into(),
+            "ignore::a.b.W,default::DeprecationWarning,error: : c.W ,x:y:d.W:m:1:extra".into(),
+        )];
+        assert_eq!(i.warning_imports(), ["a.b", "c"]);
+        assert_eq!(i.optimize(), 0);
+        i.env.push(("PYTHONOPTIMIZE".into(), "2".into()));
+        assert_eq!(i.optimize(), 2);
+        i.env.push(("PYTHONOPTIMIZE".into(), "yes".into()));
+        assert_eq!(i.optimize(), 1);
     }
 
     #[test]

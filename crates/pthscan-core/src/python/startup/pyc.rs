@@ -91,14 +91,23 @@ pub fn cache_path(
     version: PyVersion,
     source: &Path,
     pycache_prefix: Option<&str>,
+    optimize: u32,
 ) -> Option<PathBuf> {
     let name = source.file_name()?.to_str()?;
     let stem = name.strip_suffix(".py")?;
     let dir = source.parent()?;
     let Some(tag) = version.cache_tag() else {
-        return Some(dir.join(format!("{stem}.pyc")));
+        // 2.7: `.pyo` beside the source under -O
+        let ext = if optimize > 0 { "pyo" } else { "pyc" };
+        return Some(dir.join(format!("{stem}.{ext}")));
     };
-    let file = format!("{stem}.{tag}.pyc");
+    // `-O`/`PYTHONOPTIMIZE` (PEP 488): `name.cpython-3Y.opt-N.pyc`
+    let opt = if optimize > 0 {
+        format!(".opt-{optimize}")
+    } else {
+        String::new()
+    };
+    let file = format!("{stem}.{tag}{opt}.pyc");
     match pycache_prefix.filter(|_| version.at_least(3, 8)) {
         Some(prefix) => {
             let rel = dir.strip_prefix("/").unwrap_or(dir);
@@ -114,8 +123,9 @@ pub fn cached(
     version: PyVersion,
     source: &Path,
     pycache_prefix: Option<&str>,
+    optimize: u32,
 ) -> Option<Cached> {
-    let path = cache_path(version, source, pycache_prefix)?;
+    let path = cache_path(version, source, pycache_prefix, optimize)?;
     if !view.is_file(&path) {
         return None;
     }
