@@ -925,3 +925,19 @@ fn oracle_lines_ended_by_cr_before_a_bad_chunk_run() {
     assert_eq!(texts, ["import a"]);
     assert_eq!(s.fatal.as_deref(), Some("UnicodeDecodeError"));
 }
+
+#[test]
+fn oracle_pth_names_that_are_not_utf8_are_read_and_sorted_as_surrogate_escapes() {
+    // found by the red team: `\xff.pth` is processed by CPython (os.listdir's surrogate
+    // escape), sorted as U+DCFF: after `z.pth`, before a fullwidth `ａ.pth`
+    use std::os::unix::ffi::OsStrExt;
+    let e = Env::new();
+    e.file(&format!("{SP}/z.pth"), "import z\n")
+        .file(&format!("{SP}/\u{ff41}.pth"), "import fullwidth\n");
+    let raw = e.p(SP).join(std::ffi::OsStr::from_bytes(b"\xff.pth"));
+    std::fs::write(raw, "import raw\n").unwrap();
+    let tree = e.tree();
+    let s = compute(View::new(&tree), &e.interp("3.12"));
+    let texts: Vec<&str> = s.pth.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(texts, ["import z", "import raw", "import fullwidth"]);
+}

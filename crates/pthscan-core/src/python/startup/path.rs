@@ -630,34 +630,9 @@ impl Run<'_> {
         {
             self.out.site_dirs.push(PathBuf::from(&dir));
         }
-        let Some(names) = self.view.listdir(Path::new(&dir)) else {
-            return;
-        };
         let skips_dot = self.interp.version.skips_dot_pth();
-        let mut pth: Vec<String> = Vec::new();
-        for name in names {
-            if !name.ends_with(".pth") {
-                continue;
-            }
-            if skips_dot && name.starts_with('.') {
-                let skipped = Path::new(&dir).join(&name);
-                if !self.out.skipped_pth.contains(&skipped) {
-                    self.out.skipped_pth.push(skipped);
-                }
-                continue;
-            }
-            pth.push(name);
-        }
-        pth.sort();
-        if pth.len() > MAX_PTH_FILES {
-            self.out.cut.push(format!(
-                "`{dir}` holds {} `.pth` files: only the first {MAX_PTH_FILES} were read",
-                pth.len()
-            ));
-            pth.truncate(MAX_PTH_FILES);
-        }
-        for name in pth {
-            self.add_package(&dir, &name);
+        for (name, disk) in self.config_files(&dir, ".pth", skips_dot) {
+            self.add_package(&dir, &name, &disk);
             if self.out.fatal.is_some() {
                 // the exception escapes `site`: no later file is read
                 return;
@@ -665,22 +640,36 @@ impl Run<'_> {
         }
     }
 
-    /// The names in `dir` ending in `suffix`, not dot-named (a dot-named `.pth` is listed as
-    /// skipped), sorted, at most [`MAX_PTH_FILES`] (the cut said).
-    fn config_files(&mut self, dir: &str, suffix: &str) -> Vec<String> {
-        let mut names = Vec::new();
-        for name in self.view.listdir(Path::new(dir)).unwrap_or_default() {
+    /// The files in `dir` whose names end in `suffix` — (name, path in the tree) — in the
+    /// order `sorted(os.listdir(dir))` gives (a name that is not UTF-8 is read through its
+    /// bytes, sorted as its surrogate escapes), without dot-named ones where `skip_dot` (a
+    /// skipped `.pth` is listed), at most [`MAX_PTH_FILES`] (the cut said).
+    fn config_files(&mut self, dir: &str, suffix: &str, skip_dot: bool) -> Vec<(String, PathBuf)> {
+        let py2 = self.interp.version.major == 2;
+        let mut names: Vec<(Vec<u32>, String, PathBuf)> = Vec::new();
+        let entries = self
+            .view
+            .tree
+            .list(&self.view.disk(Path::new(dir)))
+            .unwrap_or_default();
+        for entry in entries {
+            let name = entry.name;
             if !name.ends_with(suffix) {
                 continue;
             }
-            if name.starts_with('.') {
+            if skip_dot && name.starts_with('.') {
                 let skipped = Path::new(dir).join(&name);
                 if suffix == ".pth" && !self.out.skipped_pth.contains(&skipped) {
                     self.out.skipped_pth.push(skipped);
                 }
                 continue;
             }
-            names.push(name);
+            let raw = entry
+                .path
+                .file_name()
+                .map(|n| n.as_encoded_bytes().to_vec())
+                .unwrap_or_default();
+            names.push((listdir_key(&raw, py2), name, entry.path));
         }
         names.sort();
         if names.len() > MAX_PTH_FILES {
@@ -690,7 +679,7 @@ impl Run<'_> {
             ));
             names.truncate(MAX_PTH_FILES);
         }
-        names
+        names.into_iter().map(|(_, n, p)| (n, p)).collect()
     }
 
     /// 3.15's `StartupState.addsitedir`: the directory into the ledger when new, then its
@@ -713,23 +702,22 @@ impl Run<'_> {
         {
             self.out.site_dirs.push(PathBuf::from(&dir));
         }
-        for name in self.config_files(&dir, ".pth") {
-            self.read_pth(&dir, &name);
+        for (name, disk) in self.config_files(&dir, ".pth", true) {
+            self.read_pth(&dir, &name, &disk);
             if self.out.fatal.is_some() {
                 return;
             }
         }
-        for name in self.config_files(&dir, ".start") {
-            self.read_start(&dir, &name);
+        for (name, disk) in self.config_files(&dir, ".start", true) {
+            self.read_start(&dir, &name, &disk);
         }
     }
 
     /// The text of a `.pth` or `.start` file as `_read_pthstart_file` decodes it (`utf-8-sig`),
     /// or `Err(true)` when it is not UTF-8, `Err(false)` when it cannot be read.
-    fn read_config(&mut self, full: &Path) -> Result<String, bool> {
-        let disk = self.view.disk(full);
+    fn read_config(&mut self, full: &Path, disk: &Path) -> Result<String, bool> {
         let cap = self.view.tree.max_file_size().min(MAX_PTH_BYTES);
-        let data = self.view.tree.read_capped(&disk, cap).map_err(|_| false)?;
+        let data = self.view.tree.read_capped(disk, cap).map_err(|_| false)?;
         if data.truncated {
             self.out.cut.push(format!(
                 "`{}` is {} bytes: the start-up model read only its first {cap}",
@@ -746,9 +734,9 @@ impl Run<'_> {
 
     /// 3.15's `StartupState._read_pth_file`: each stripped line is skipped (blank, comment),
     /// kept to run later (`import`), or a path into the ledger when new to the batch.
-    fn read_pth(&mut self, dir: &str, name: &str) {
+    fn read_pth(&mut self, dir: &str, name: &str, disk: &Path) {
         let full = PathBuf::from(format!("{dir}/{name}"));
-        let text = match self.read_config(&full) {
+        let text = match self.read_config(&full, disk) {
             Ok(text) => text,
             // the locale's encoding (UTF-8 here too) fails as well: UnicodeDecodeError escapes
             // `site` while the batch is still being read
@@ -794,9 +782,9 @@ impl Run<'_> {
 
     /// 3.15's `StartupState._read_start_file`: a UTF-8 `.start` file is registered (and so
     /// silences its `.pth` sibling's import lines) with its stripped, non-comment lines.
-    fn read_start(&mut self, dir: &str, name: &str) {
+    fn read_start(&mut self, dir: &str, name: &str, disk: &Path) {
         let full = PathBuf::from(format!("{dir}/{name}"));
-        let Ok(text) = self.read_config(&full) else {
+        let Ok(text) = self.read_config(&full, disk) else {
             return;
         };
         let lines = splitlines(&text)
@@ -880,11 +868,10 @@ impl Run<'_> {
     }
 
     /// `addpackage(sitedir, name, known_paths)`.
-    fn add_package(&mut self, dir: &str, name: &str) {
+    fn add_package(&mut self, dir: &str, name: &str, disk: &Path) {
         let full = PathBuf::from(format!("{dir}/{name}"));
-        let disk = self.view.disk(&full);
         let cap = self.view.tree.max_file_size().min(MAX_PTH_BYTES);
-        let Ok(data) = self.view.tree.read_capped(&disk, cap) else {
+        let Ok(data) = self.view.tree.read_capped(disk, cap) else {
             return;
         };
         if data.truncated {
@@ -979,6 +966,20 @@ impl Run<'_> {
             self.out.fatal = Some("UnicodeDecodeError".into());
         }
     }
+}
+
+/// The key `sorted(os.listdir(…))` orders a name by: Python 3's `str` (code points, a byte
+/// that is not UTF-8 as its surrogate escape U+DC80–U+DCFF), 2.7's bytes.
+fn listdir_key(raw: &[u8], py2: bool) -> Vec<u32> {
+    if py2 {
+        return raw.iter().map(|&b| u32::from(b)).collect();
+    }
+    let mut out = Vec::new();
+    for chunk in raw.utf8_chunks() {
+        out.extend(chunk.valid().chars().map(u32::from));
+        out.extend(chunk.invalid().iter().map(|&b| 0xdc00 + u32::from(b)));
+    }
+    out
 }
 
 /// The lines of a `.pth` file as `version` iterates them: (1-based number, line without its
