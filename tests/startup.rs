@@ -329,3 +329,28 @@ fn a_path_line_into_tmp_with_a_leading_space_reaches_tmp_only_on_3_15() {
         all_findings(&json)
     );
 }
+
+/// Found by the red team: the module a hook imports from a zip on the path is read out of
+/// the archive and judged, and where the zip holds bytecode of another version beside the
+/// source (zipimport then runs the source), the source member is judged too.
+#[test]
+fn a_hooks_module_inside_a_zip_is_judged() {
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    venv(r);
+    write(r, &format!("{SP}/shim.pth"), "shim.zip\nimport _shim\n");
+    // a .pyc member with another version's magic number: refused, the source member runs
+    let mut stale = 3413u16.to_le_bytes().to_vec();
+    stale.extend(b"\r\n\0\0\0\0\0\0\0\0\0\0\0\0");
+    write(
+        r,
+        &format!("{SP}/shim.zip"),
+        zip_of(&[("_shim.pyc", &stale), ("_shim.py", PAYLOAD.as_bytes())]),
+    );
+    let (json, _) = scan_json(r, &[]);
+    assert!(
+        !high_at(&json, "shim.zip/_shim.py").is_empty(),
+        "{}",
+        all_findings(&json)
+    );
+}

@@ -142,22 +142,30 @@ pub fn judge_model(ctx: &Ctx<'_>) -> Vec<Finding> {
             };
             let version = model.interpreter.version;
             if r.kind == ModKind::Zip {
-                let disk = ctx.disk_path(&r.file);
-                if done.contains(&disk) {
-                    continue;
+                // the member found, and for bytecode its source member, which zipimport runs
+                // when the bytecode's header is another version's or stale
+                let mut members = vec![r.file.clone()];
+                if r.file.extension().is_some_and(|e| e == "pyc") {
+                    members.push(r.file.with_extension("py"));
                 }
-                done.push(disk.clone());
-                if let Some(data) = read_zip_member(ctx, &r) {
-                    let form = if r.file.extension().is_some_and(|e| e == "py") {
-                        Form::Source
-                    } else {
-                        Form::Bytecode
-                    };
-                    let mut f = judge_data(ctx, &disk, base, form, data, true);
-                    f.severity = f.severity.max(Severity::High);
-                    f.message = format!("{} (in a zip on sys.path)", f.message);
-                    f.notes.push(format!("runs on {version}: {}", r.origin()));
-                    out.push(f);
+                for member in members {
+                    let disk = ctx.disk_path(&member);
+                    if done.contains(&disk) {
+                        continue;
+                    }
+                    done.push(disk.clone());
+                    if let Some(data) = super::read_zip_member(ctx, &disk) {
+                        let form = if member.extension().is_some_and(|e| e == "py") {
+                            Form::Source
+                        } else {
+                            Form::Bytecode
+                        };
+                        let mut f = judge_data(ctx, &disk, base, form, data, true);
+                        f.severity = f.severity.max(Severity::High);
+                        f.message = format!("{} (in a zip on sys.path)", f.message);
+                        f.notes.push(format!("runs on {version}: {}", r.origin()));
+                        out.push(f);
+                    }
                 }
                 continue;
             }
@@ -185,42 +193,6 @@ pub fn judge_model(ctx: &Ctx<'_>) -> Vec<Finding> {
         }
     }
     out
-}
-
-/// The bytes of a module found in a zip on the path, read through the tree and the archive
-/// reader's limits.
-fn read_zip_member(
-    ctx: &Ctx<'_>,
-    r: &crate::python::startup::Resolution,
-) -> Option<crate::fs::FileBytes> {
-    let archive = ctx.disk_path(
-        r.file
-            .ancestors()
-            .find(|a| ctx.tree.kind_followed(&ctx.disk_path(a)) == Some(Kind::File))?,
-    );
-    let live_archive = ctx.live_path(&archive);
-    let member = r.file.strip_prefix(&live_archive).ok()?.to_path_buf();
-    let bytes = ctx.read_whole(&archive)?;
-    let limits = crate::sources::archive::Limits::new(super::STARTUP_CAP);
-    let listing = crate::sources::archive::read_zip(&bytes.bytes, &limits, &|p, _| p == member);
-    listing
-        .members
-        .into_iter()
-        .find_map(|m| match (m.path, m.entry) {
-            (
-                Some(p),
-                crate::sources::archive::Entry::File {
-                    data: Some(d),
-                    size,
-                },
-            ) if p == member => Some(crate::fs::FileBytes {
-                sha256: crate::fs::sha256_hex(&d),
-                bytes: d.to_vec(),
-                size,
-                truncated: (d.len() as u64) < size,
-            }),
-            _ => None,
-        })
 }
 
 fn judge_file(ctx: &Ctx<'_>, file: &Path, base: &str, form: Form) -> Option<Finding> {

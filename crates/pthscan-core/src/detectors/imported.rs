@@ -133,7 +133,12 @@ fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict
     if let Some(v) = ctx.modules.borrow().by_path.get(path) {
         return Some(Rc::clone(v));
     }
-    let data = ctx.read(path)?;
+    // a module in a zip on the path is read out of the archive
+    let data = if ctx.tree.kind_followed(path).is_some() {
+        ctx.read(path)?
+    } else {
+        ctx.hold(path, super::read_zip_member(ctx, path)?)?
+    };
     let compiled = path.extension().is_none_or(|e| e != "py");
     let hits = ctx.sigs.signals.scan(&data.bytes, Context::Module);
     let line = hits.first().map(|h| {
@@ -167,8 +172,8 @@ fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict
 /// module itself, found by importlib's rules ([`Finder`](crate::python::startup::Finder)) over
 /// each modelled version's `sys.path` and then the directories this scan adds (package
 /// directory with every loader suffix, module file, namespace portions across the path, zips),
-/// and cached bytecode that may run instead of a source. Zip members are not read here (the
-/// CUS rules judge a customize module in a zip).
+/// and cached bytecode that may run instead of a source; a module in a zip is read out of
+/// the archive (its source member too where the bytecode member may be refused).
 pub fn resolve(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
     resolve_with_model(ctx, name)
 }
@@ -181,9 +186,17 @@ fn resolve_with_model(ctx: &Ctx<'_>, name: &str) -> Vec<PathBuf> {
         let bits = finder.interpreter().version.generations();
         all = all.union(bits);
         for r in finder.find_chain(name) {
-            for file in r.runs() {
+            let mut candidates = r.runs();
+            if r.kind == crate::python::startup::ModKind::Zip
+                && r.file.extension().is_some_and(|e| e == "pyc")
+            {
+                // zipimport falls back to the source member when the bytecode's header is
+                // another version's or stale: both may run
+                candidates.push(r.file.with_extension("py"));
+            }
+            for file in candidates {
                 let disk = ctx.disk_path(&file);
-                if ctx.tree.is_file(&disk) {
+                if ctx.tree.is_file(&disk) || r.kind == crate::python::startup::ModKind::Zip {
                     let entry = runs.entry(disk.clone()).or_default();
                     *entry = entry.union(bits);
                     if !files.contains(&disk) {

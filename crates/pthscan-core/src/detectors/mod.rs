@@ -121,6 +121,12 @@ impl Ctx<'_> {
     /// cannot be read; the payload rules judge it later.
     pub fn read(&self, path: &std::path::Path) -> Option<FileBytes> {
         let data = self.read_whole(path)?;
+        self.hold(path, data)
+    }
+
+    /// Keeps `data` (read from `path`, or out of an archive at that path) for the payload
+    /// rules, within the environment's budget for start-up code; `None` past it (said).
+    pub fn hold(&self, path: &std::path::Path, data: FileBytes) -> Option<FileBytes> {
         let held = self.startup_held.get();
         let size = data.bytes.len() as u64;
         if held + size > STARTUP_HELD {
@@ -311,4 +317,37 @@ mod tests {
             assert!(!r.references.is_empty(), "{}", r.id);
         }
     }
+}
+
+/// The bytes of a module inside a zip on `sys.path`: `disk` is `<archive>/<member>` as a path
+/// of the tree (the archive the nearest ancestor that is a file), read through the tree and
+/// the archive reader's limits.
+pub(crate) fn read_zip_member(ctx: &Ctx<'_>, disk: &Path) -> Option<crate::fs::FileBytes> {
+    use crate::sources::archive::{Entry, Limits, read_zip};
+    let archive = disk
+        .ancestors()
+        .skip(1)
+        .find(|a| ctx.tree.kind_followed(a) == Some(crate::fs::Kind::File))?;
+    let member = disk.strip_prefix(archive).ok()?.to_path_buf();
+    let bytes = ctx.read_whole(archive)?;
+    let limits = Limits::new(STARTUP_CAP);
+    let listing = read_zip(&bytes.bytes, &limits, &|p, _| p == member);
+    listing
+        .members
+        .into_iter()
+        .find_map(|m| match (m.path, m.entry) {
+            (
+                Some(p),
+                Entry::File {
+                    data: Some(d),
+                    size,
+                },
+            ) if p == member => Some(crate::fs::FileBytes {
+                sha256: crate::fs::sha256_hex(&d),
+                bytes: d.to_vec(),
+                size,
+                truncated: (d.len() as u64) < size,
+            }),
+            _ => None,
+        })
 }
