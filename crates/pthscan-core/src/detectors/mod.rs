@@ -304,21 +304,6 @@ pub fn line_text(bytes: &[u8], line: usize) -> String {
 /// Evidence cut to this many characters.
 pub const EVIDENCE_CHARS: usize = 200;
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rule_ids_are_unique_and_documented() {
-        let rules = super::rules();
-        for w in rules.windows(2) {
-            assert_ne!(w[0].id, w[1].id);
-        }
-        for r in rules {
-            assert!(!r.what.is_empty() && !r.why.is_empty() && !r.example.is_empty());
-            assert!(!r.references.is_empty(), "{}", r.id);
-        }
-    }
-}
-
 /// The bytes of a module inside a zip on `sys.path`: `disk` is `<archive>/<member>` as a path
 /// of the tree (the archive the nearest ancestor that is a file), read through the tree and
 /// the archive reader's limits.
@@ -350,4 +335,19 @@ pub(crate) fn read_zip_member(ctx: &Ctx<'_>, disk: &Path) -> Option<crate::fs::F
             }),
             _ => None,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rule_ids_are_unique_and_documented() {
+        let rules = super::rules();
+        for w in rules.windows(2) {
+            assert_ne!(w[0].id, w[1].id);
+        }
+        for r in rules {
+            assert!(!r.what.is_empty() && !r.why.is_empty() && !r.example.is_empty());
+            assert!(!r.references.is_empty(), "{}", r.id);
+        }
+    }
 }
