@@ -70,7 +70,7 @@ def find_python(version):
     # a Debian build with upstream's `site` (`debian_python.py X.Y`, for 3.14 and 3.15)
     exe = os.path.join(os.environ.get("PTHSCAN_PYTHON_CACHE")
                        or os.path.expanduser("~/.cache/pthscan-python"),
-                       version, "bin", "python" + version)
+                       version, "usr", "bin", "run-python" + version)
     if os.access(exe, os.X_OK) and upstream_site(exe):
         return exe
     exe = shutil.which("python" + version)

@@ -9,15 +9,16 @@ and the shared libraries it needs from unstable (`libc6` and its loader: unstabl
 newer than most hosts'), checks each `.deb` against the SHA-256 the signed index gives, and
 unpacks it (nothing is installed into the system, no maintainer script runs). It writes:
 
-- `DEST/X.Y-debian/bin/pythonX.Y`: Debian's interpreter as packaged (`site` with Debian's
+- `DEST/X.Y-debian/usr/bin/run-pythonX.Y`: Debian's interpreter as packaged (`site` with Debian's
   `dist-packages` patch);
-- `DEST/X.Y/bin/pythonX.Y`: the same interpreter and standard library, with the one hunk of
+- `DEST/X.Y/usr/bin/run-pythonX.Y`: the same interpreter and standard library, with the one hunk of
   Debian's `site.py` patch (`getsitepackages`' `dist-packages` directories) reverted, so that
   `getsitepackages` is upstream's: checked by asking it, and refused otherwise. It runs with
   `-X frozen_modules=off`, as the binary's frozen `site` is Debian's.
 
-Each `bin/pythonX.Y` is a shell script that starts the unpacked binary through the unpacked
-loader. `compare.py` finds `DEST/X.Y/bin/pythonX.Y` (or `PTHSCAN_PYTHON_X_Y`).
+Each `run-pythonX.Y` is a shell script that starts the unpacked binary through the unpacked
+loader, passing on the name it was started by (a venv's `bin/python` link works as with any
+interpreter). `compare.py` finds `DEST/X.Y/usr/bin/run-pythonX.Y` (or `PTHSCAN_PYTHON_X_Y`).
 """
 
 import argparse
@@ -88,13 +89,15 @@ def unpack_deb(data, dest):
 
 
 def wrapper(root, version, options=""):
-    """`root/bin/pythonX.Y`: the unpacked binary through the unpacked loader."""
+    """`root/usr/bin/run-pythonX.Y`: the unpacked binary through the unpacked loader, told
+    (`--argv0`) the name it was started by, so that `getpath` finds the standard library
+    beside it and a venv whose `bin/python` links here is a venv."""
     libdir = os.path.join(root, "usr", "lib", TRIPLET)
-    os.makedirs(os.path.join(root, "bin"), exist_ok=True)
-    path = os.path.join(root, "bin", "python" + version)
+    path = os.path.join(root, "usr", "bin", "run-python" + version)
     with open(path, "w") as f:
         f.write("#!/bin/sh\n# CPython %s from Debian %s, unpacked by tests/oracle/debian_python.py\n"
-                'exec "%s/ld-linux-x86-64.so.2" --library-path "%s" "%s/usr/bin/python%s" %s"$@"\n'
+                'exec "%s/ld-linux-x86-64.so.2" --library-path "%s" --argv0 "$0" '
+                '"%s/usr/bin/python%s" %s"$@"\n'
                 % (version, SUITE, libdir, libdir, root, version, options))
     os.chmod(path, 0o755)
     return path

@@ -48,7 +48,8 @@ def inert(plan, real_exe, real_bin, real_prefix, rng):
     ops = []
     cfgs = 0
     for op in plan["ops"]:
-        if planted_customize(op["path"]):
+        if planted_customize(op["path"]) or op["path"].endswith(".start"):
+            # a customize module runs by its name, a PEP 829 entry point (3.15) by its line
             continue
         op = dict(op)
         if op["op"] == "zip":
@@ -101,6 +102,8 @@ def assert_inert(root):
                 data = f.read()
             if n.endswith(".pth") and b"import" in data:
                 raise SystemExit("live: refusing, %s has an import line" % p)
+            if n.endswith(".start"):
+                raise SystemExit("live: refusing, %s names entry points" % p)
             if data.startswith(b"PK"):
                 import zipfile
                 with zipfile.ZipFile(p) as z:

@@ -368,10 +368,14 @@ def run(spec):
     recorder = _Recorder()
     # getpath leaves a venv's sys.prefix at the base (<= 3.13) and site.venv() moves it; 3.14's
     # getpath sets it to the venv when it finds `pyvenv.cfg` (beside or above the executable)
+    # — the directory that holds it, beside the executable first: `bin/pyvenv.cfg` makes
+    # `<venv>/bin` the prefix (checked against the real 3.14 and 3.15)
     sys_prefix = base
-    if sys.version_info >= (3, 14) and kind == "venv" and any(
-            os.path.isfile(os.path.join(prefix, d, "pyvenv.cfg")) for d in ("bin", "")):
-        sys_prefix = prefix
+    if sys.version_info >= (3, 14) and kind == "venv":
+        for d in ("bin", ""):
+            if os.path.isfile(os.path.join(prefix, d, "pyvenv.cfg")):
+                sys_prefix = os.path.normpath(os.path.join(prefix, d))
+                break
     site_sys = _SiteSys({
         "path": recorder.make_path(presite_path(spec, base)),
         "prefix": sys_prefix,

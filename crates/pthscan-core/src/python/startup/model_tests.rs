@@ -941,3 +941,29 @@ fn oracle_pth_names_that_are_not_utf8_are_read_and_sorted_as_surrogate_escapes()
     let texts: Vec<&str> = s.pth.iter().map(|r| r.text.as_str()).collect();
     assert_eq!(texts, ["import z", "import raw", "import fullwidth"]);
 }
+
+#[test]
+fn oracle_3_14_a_pyvenv_cfg_beside_the_executable_makes_bin_the_prefix() {
+    // found by live.py against the real 3.14.10 and 3.15.2: getpath makes the directory
+    // holding `pyvenv.cfg` the venv's `sys.prefix`, so one in `bin/` puts
+    // `bin/lib/python3.14/site-packages` on the path; 3.13's `site.venv()` uses the venv root
+    let e = Env::new();
+    for v in ["3.13", "3.14"] {
+        e.file(
+            "venv/bin/pyvenv.cfg",
+            "include-system-site-packages = false\n",
+        )
+        .mkdir(&format!("venv/lib/python{v}/site-packages"))
+        .mkdir(&format!("venv/bin/lib/python{v}/site-packages"));
+    }
+    let tree = e.tree();
+    let site = |v: &str| rel(&e, &compute(View::new(&tree), &e.venv(v)).paths()).pop();
+    assert_eq!(
+        site("3.13").as_deref(),
+        Some("venv/lib/python3.13/site-packages")
+    );
+    assert_eq!(
+        site("3.14").as_deref(),
+        Some("venv/bin/lib/python3.14/site-packages")
+    );
+}

@@ -305,7 +305,14 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
     } else {
         run.posix_stdlib(&base);
     }
-    run.site_main(&prefix, &base, cfg.as_ref());
+    // 3.14's getpath makes the directory holding `pyvenv.cfg` the venv's `sys.prefix` (beside
+    // the executable first): one in `bin/` makes `bin/lib/pythonX.Y/site-packages` the
+    // venv's site directory; up to 3.13 `site.venv()` sets the prefix above `bin/`
+    let venv_prefix = match &cfg {
+        Some(cfg) if v.at_least(3, 14) && !win => cfg.dir.clone(),
+        _ => prefix.clone(),
+    };
+    run.site_main(&venv_prefix, &base, cfg.as_ref());
     run.out
 }
 
@@ -459,6 +466,8 @@ fn windows_path(p: &str) -> String {
 struct VenvCfg {
     /// Not UTF-8: `venv()` raises UnicodeDecodeError.
     fatal: bool,
+    /// The directory that holds it (`prefix/bin` or `prefix`).
+    dir: String,
     system_site: String,
     home_prefix: Option<String>,
 }
@@ -480,6 +489,7 @@ fn read_pyvenv_cfg(run: &Run<'_>, prefix: &str, bin: &str) -> Option<VenvCfg> {
         system_site: "true".into(),
         home_prefix: None,
         fatal: std::str::from_utf8(&data.bytes).is_err(),
+        dir: cfg.strip_suffix("/pyvenv.cfg").unwrap_or(prefix).to_owned(),
     };
     for (_, line) in universal_newlines(&text) {
         let Some((key, value)) = line.split_once('=') else {
