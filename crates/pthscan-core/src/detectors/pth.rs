@@ -216,7 +216,7 @@ fn judge_line(
 
     if let Some(locale) = variants.iter().find_map(|v| v.locale) {
         notes.push(format!(
-            "the file is not UTF-8: this line exists where the locale's encoding is {locale}, which ends lines where others do not"
+            "the file is not UTF-8: this line is read so where the locale's encoding is {locale} (its line ends and spaces differ from Latin-1's)"
         ));
     }
 

@@ -59,25 +59,40 @@ enum Generation {
 
 const BOM: &str = "\u{feff}";
 
+/// The locale encodings (glibc's supported charsets) whose reading of a file that is not
+/// UTF-8 differs from Latin-1's where it matters: GB18030 has line separators (`81 36 A6 35`
+/// is U+2028, where `str.splitlines()` splits on 3.13+), KOI8-R and KOI8-U a no-break space
+/// (`9A`) and Big5 an ideographic space (`A1 40`), which 3.15's `strip()` removes before it
+/// tests for `import`. Every other supported charset reads these bytes as Latin-1 does or as
+/// characters that change nothing (checked byte pair by byte pair against Python's codecs).
+const LOCALE_READINGS: [(&str, &encoding_rs::Encoding); 4] = [
+    ("GB18030", encoding_rs::GB18030),
+    ("KOI8-R", encoding_rs::KOI8_R),
+    ("KOI8-U", encoding_rs::KOI8_U),
+    ("BIG5", encoding_rs::BIG5),
+];
+
 /// Classifies every line of a `.pth` file under every CPython generation.
 ///
 /// A file that is not UTF-8 is read as the locale's encoding reads it (≤ 3.12 always, 3.13+
 /// as a fallback): as Latin-1, which splits at every byte any single-byte locale splits at,
-/// and as GB18030 (China's locales), the one multi-byte locale encoding whose characters
-/// include line separators (`81 36 A6 35` is U+2028, which `str.splitlines()` splits at on
-/// 3.13+). Lines only the GB18030 reading has carry `locale`.
+/// and as each of [`LOCALE_READINGS`]. Lines only such a reading has carry its `locale`.
 pub fn classify(bytes: &[u8]) -> PthAnalysis {
     let (text, decoding) = decode(bytes);
     let mut exec: Vec<PthLine> = Vec::new();
     let mut paths: Vec<PthLine> = Vec::new();
     classify_text(&text, None, &mut exec, &mut paths);
     if decoding == Decoding::NotUtf8 {
-        // as Python's codec: no byte-order mark sniffed, a malformed sequence refuses the file
-        let (gb, malformed) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
-        if !malformed {
-            let (mut gb_exec, mut gb_paths) = (Vec::new(), Vec::new());
-            classify_text(&gb, Some("GB18030"), &mut gb_exec, &mut gb_paths);
-            for (mine, theirs) in [(&mut exec, gb_exec), (&mut paths, gb_paths)] {
+        for (name, encoding) in LOCALE_READINGS {
+            // as Python's codec: no byte-order mark sniffed, a malformed sequence refuses
+            // the file
+            let (read, malformed) = encoding.decode_without_bom_handling(bytes);
+            if malformed {
+                continue;
+            }
+            let (mut more_exec, mut more_paths) = (Vec::new(), Vec::new());
+            classify_text(&read, Some(name), &mut more_exec, &mut more_paths);
+            for (mine, theirs) in [(&mut exec, more_exec), (&mut paths, more_paths)] {
                 for l in theirs {
                     if !mine.iter().any(|m| m.line == l.line && m.text == l.text) {
                         mine.push(l);
@@ -344,6 +359,22 @@ mod tests {
                 "3.13-3.14, 3.15-3.17".to_string(),
                 Some("GB18030")
             )]
+        );
+        // found by the red team: 3.15 strips a KOI8-R no-break space and a Big5 ideographic
+        // space before it tests for `import` (real 3.15.2 under those locales)
+        let a = classify(b"\x9aimport evil\n");
+        assert!(
+            a.exec_lines
+                .iter()
+                .any(|l| l.text == "import evil" && l.locale == Some("KOI8-R")),
+            "{a:?}"
+        );
+        let a = classify(b"\xa1\x40import evil\n");
+        assert!(
+            a.exec_lines
+                .iter()
+                .any(|l| l.text == "import evil" && l.locale == Some("BIG5")),
+            "{a:?}"
         );
         // bytes GB18030 cannot decode: that locale refuses the file, only Latin-1 reads it
         let a = classify(b"vendor\x81\x36\xa6import evil\n");
