@@ -305,36 +305,28 @@ pub fn line_text(bytes: &[u8], line: usize) -> String {
 pub const EVIDENCE_CHARS: usize = 200;
 
 /// The bytes of a module inside a zip on `sys.path`: `disk` is `<archive>/<member>` as a path
-/// of the tree (the archive the nearest ancestor that is a file), read through the tree and
-/// the archive reader's limits.
+/// of the tree (the archive the nearest ancestor that is a file), found and read as
+/// `zipimport` does (the start-up model's reading of the central directory, the member's
+/// local header, stored or deflated data), up to the cap for start-up code.
 pub(crate) fn read_zip_member(ctx: &Ctx<'_>, disk: &Path) -> Option<crate::fs::FileBytes> {
-    use crate::sources::archive::{Entry, Limits, read_zip};
+    use crate::python::startup::{PyVersion, zip};
     let archive = disk
         .ancestors()
         .skip(1)
         .find(|a| ctx.tree.kind_followed(a) == Some(crate::fs::Kind::File))?;
-    let member = disk.strip_prefix(archive).ok()?.to_path_buf();
-    let bytes = ctx.read_whole(archive)?;
-    let limits = Limits::new(STARTUP_CAP);
-    let listing = read_zip(&bytes.bytes, &limits, &|p, _| p == member);
-    listing
-        .members
-        .into_iter()
-        .find_map(|m| match (m.path, m.entry) {
-            (
-                Some(p),
-                Entry::File {
-                    data: Some(d),
-                    size,
-                },
-            ) if p == member => Some(crate::fs::FileBytes {
-                sha256: crate::fs::sha256_hex(&d),
-                bytes: d.to_vec(),
-                size,
-                truncated: (d.len() as u64) < size,
-            }),
-            _ => None,
-        })
+    let member = disk.strip_prefix(archive).ok()?.to_str()?;
+    let cap = ctx.tree.max_file_size().min(zip::MAX_ZIP_BYTES);
+    let bytes = ctx.tree.read_capped(archive, cap).ok()?.bytes;
+    // 3.12's reading: every entry, whatever the end record counts
+    let names = zip::parse(&bytes, PyVersion::new(3, 12))?;
+    let at = names.names.iter().rposition(|n| n == member)?;
+    let data = zip::member_data(&bytes, names.entries[at], STARTUP_CAP)?;
+    Some(crate::fs::FileBytes {
+        sha256: crate::fs::sha256_hex(&data),
+        size: data.len() as u64,
+        truncated: data.len() as u64 >= STARTUP_CAP,
+        bytes: data,
+    })
 }
 
 #[cfg(test)]

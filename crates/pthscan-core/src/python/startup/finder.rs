@@ -383,7 +383,7 @@ impl<'a> Finder<'a> {
         if let Some(z) = self.zips.borrow().get(archive) {
             return z.clone();
         }
-        let z = zip::read(self.view, archive).map(Rc::new);
+        let z = zip::read(self.view, archive, self.interp.version).map(Rc::new);
         if let Some(cut) = z.as_ref().and_then(|z| z.cut.as_ref()) {
             self.cut
                 .borrow_mut()
