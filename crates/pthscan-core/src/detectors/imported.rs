@@ -117,16 +117,30 @@ pub fn judge_imports(ctx: &Ctx<'_>, code: &str, depth: usize, via: &str) -> Vec<
     out
 }
 
-/// Whether `top` is the standard library's on every version this environment is judged for
-/// (`asyncore` is not on 3.12, `_winapi` never on Linux): such an import runs the
-/// interpreter's own code, found on `sys.path` before any site directory.
+/// Whether `import top` runs the standard library's module under every model of this
+/// environment: importlib finds it in a standard library entry of `sys.path` (before any
+/// site directory), or finds nothing in the tree and the name is the standard library's on
+/// that version (an installation not under the scanned root). A standard library name found
+/// elsewhere first — a `PYTHONPATH` entry, a site directory of a distribution that leaves the
+/// module out (Debian's `tkinter`) — is judged like any module.
 fn is_stdlib(ctx: &Ctx<'_>, top: &str) -> bool {
+    use crate::python::startup::Why;
     if ctx.startup.is_empty() {
         return stdlib::is_stdlib(top);
     }
     ctx.startup
         .iter()
-        .all(|m| stdlib::is_stdlib_for(top, m.interpreter.version))
+        .zip(ctx.finders())
+        .all(|(model, finder)| match finder.find(top) {
+            Some(r) => model.sys_path.iter().any(|e| {
+                e.path == r.entry
+                    && matches!(
+                        e.why,
+                        Why::Stdlib | Why::StdlibZip | Why::Dynload | Why::StdlibExtra
+                    )
+            }),
+            None => stdlib::is_stdlib_for(top, model.interpreter.version),
+        })
 }
 
 fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict>> {
@@ -134,11 +148,7 @@ fn judge_file(ctx: &Ctx<'_>, name: &str, path: &Path) -> Option<Rc<ModuleVerdict
         return Some(Rc::clone(v));
     }
     // a module in a zip on the path is read out of the archive
-    let data = if ctx.tree.kind_followed(path).is_some() {
-        ctx.read(path)?
-    } else {
-        ctx.hold(path, super::read_zip_member(ctx, path)?)?
-    };
+    let data = ctx.read_code(path)?;
     let compiled = path.extension().is_none_or(|e| e != "py");
     let hits = ctx.sigs.signals.scan(&data.bytes, Context::Module);
     let line = hits.first().map(|h| {

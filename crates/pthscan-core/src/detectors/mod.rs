@@ -12,6 +12,7 @@ pub mod persistence;
 pub mod pth;
 pub mod pth_paths;
 pub mod record;
+pub mod shadow;
 pub mod start;
 
 use std::cell::RefCell;
@@ -49,6 +50,7 @@ pub fn rules() -> Vec<&'static RuleDoc> {
         pth::RULES,
         pth_paths::RULES,
         record::RULES,
+        shadow::RULES,
         start::RULES,
         customize::RULES,
         imported::RULES,
@@ -122,6 +124,16 @@ impl Ctx<'_> {
     pub fn read(&self, path: &std::path::Path) -> Option<FileBytes> {
         let data = self.read_whole(path)?;
         self.hold(path, data)
+    }
+
+    /// Reads start-up code at `path`, a file or a member of a zip on `sys.path`
+    /// (`<archive>/<member>`), and keeps it for the payload rules.
+    pub fn read_code(&self, path: &std::path::Path) -> Option<FileBytes> {
+        if self.tree.kind_followed(path).is_some() {
+            self.read(path)
+        } else {
+            self.hold(path, read_zip_member(self, path)?)
+        }
     }
 
     /// Keeps `data` (read from `path`, or out of an archive at that path) for the payload

@@ -205,6 +205,9 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
     let found = detectors::customize::judge_model(&ctx);
     hooks += found.len();
     findings.extend(found);
+    let found = detectors::shadow::judge(&ctx);
+    hooks += found.len();
+    findings.extend(found);
     // a `PYTHONWARNINGS` filter's dotted category is imported at start-up, before `site`
     for model in &ctx.startup {
         for module in model.interpreter.warning_imports() {

@@ -1,0 +1,147 @@
+//! SHD001: a standard library module every start imports before `site`, found instead in a
+//! directory that comes before the standard library on `sys.path` (a `PYTHONPATH` entry, a
+//! `._pth` line).
+
+use std::path::PathBuf;
+
+use super::{Ctx, RuleDoc};
+use crate::finding::{Finding, Location, Severity};
+use crate::python::startup::{Finder, ModKind, PyVersion, View, Why};
+
+/// The rules of this detector.
+pub const RULES: &[&RuleDoc] = &[&RuleDoc {
+    id: "SHD001",
+    title: "a standard library module imported at every start is shadowed",
+    what: "A module the interpreter imports from `sys.path` at every start, before `site` — \
+           `encodings` always, `linecache` from 3.13, and up to 3.10 `site`, `os`, `codecs`, \
+           `io`, `abc` and the other modules not frozen into it — found by importlib's rules in \
+           a directory that comes before the standard library (a `PYTHONPATH` entry set on the \
+           system or in an image, a `._pth` line), so that it runs instead of the standard \
+           library's. High, whatever it holds.",
+    why: "It runs before any hook and even under `-S`: the earliest place code can hide, and no \
+          honest installation puts one there.",
+    example: "PYTHONPATH=/opt/app (set in /etc/environment) and /opt/app/encodings/__init__.py → \
+              SHD001 high at /opt/app/encodings/__init__.py",
+    references: &[
+        "THREATS.md §2.4 (sys.path order)",
+        "CPython: Python/pylifecycle.c (init_import_site), Modules/getpath.py",
+    ],
+}];
+
+/// The modules `version` imports from `sys.path` before `site` runs (the rest are built in or
+/// frozen), as the interpreters answer `sys.modules` after a `-I -S` start.
+pub fn early_modules(version: PyVersion) -> &'static [&'static str] {
+    match version.xy() {
+        (2, _) => &[
+            "encodings",
+            "codecs",
+            "site",
+            "os",
+            "posixpath",
+            "stat",
+            "genericpath",
+            "warnings",
+            "linecache",
+            "types",
+            "UserDict",
+            "_abcoll",
+            "abc",
+            "_weakrefset",
+            "copy_reg",
+            "traceback",
+            "sysconfig",
+            "_sysconfigdata",
+            "re",
+            "sre_compile",
+            "sre_parse",
+            "sre_constants",
+        ],
+        (3, 6..=9) => &[
+            "encodings",
+            "codecs",
+            "io",
+            "abc",
+            "site",
+            "os",
+            "stat",
+            "_collections_abc",
+            "posixpath",
+            "genericpath",
+            "_sitebuiltins",
+            "_bootlocale",
+        ],
+        (3, 10) => &[
+            "encodings",
+            "codecs",
+            "io",
+            "abc",
+            "site",
+            "os",
+            "stat",
+            "_collections_abc",
+            "posixpath",
+            "genericpath",
+            "_sitebuiltins",
+        ],
+        (3, 11 | 12) => &["encodings"],
+        _ => &["encodings", "linecache"],
+    }
+}
+
+/// SHD001 findings over every start-up model of the environment, one per file.
+pub fn judge(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let view = View::new(ctx.tree);
+    let mut out: Vec<Finding> = Vec::new();
+    let mut done: Vec<PathBuf> = Vec::new();
+    for model in &ctx.startup {
+        let finder = Finder::new(view, model);
+        let stdlib_at = model
+            .sys_path
+            .iter()
+            .position(|e| matches!(e.why, Why::StdlibZip | Why::Stdlib))
+            .unwrap_or(model.sys_path.len());
+        for name in early_modules(model.interpreter.version) {
+            let Some(r) = finder.find(name) else {
+                continue;
+            };
+            let Some(at) = model.sys_path.iter().position(|e| e.path == r.entry) else {
+                continue;
+            };
+            if at >= stdlib_at || r.kind == ModKind::Namespace {
+                continue;
+            }
+            let disk = ctx.disk_path(&r.file);
+            if done.contains(&disk) {
+                continue;
+            }
+            done.push(disk.clone());
+            // judged by the payload rules as start-up code, too
+            let data = ctx.read_code(&disk);
+            let mut notes = vec![format!(
+                "`{name}` is imported at every start before `site`; here it is found in {} ({})",
+                model.sys_path[at].path.display(),
+                model.sys_path[at].why.describe()
+            )];
+            if let Some(c) = &model.condition {
+                notes.push(format!("where the interpreter starts with {c}"));
+            }
+            out.push(Finding {
+                rule: "SHD001".into(),
+                severity: Severity::High,
+                location: Location {
+                    path: disk,
+                    line: None,
+                },
+                environment: Some(ctx.env.root.clone()),
+                message: format!(
+                    "standard library module `{name}` is shadowed: this file runs instead, at every start of Python {}",
+                    model.interpreter.version
+                ),
+                sha256: data.map(|d| d.sha256).unwrap_or_default(),
+                notes,
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
