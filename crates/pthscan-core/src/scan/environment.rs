@@ -418,7 +418,36 @@ pub(super) fn startup_models(
             if let Some(s) = condition {
                 model.condition = Some(s.describe());
             }
+            // 3.11+ on POSIX: `bin/<name>._pth` sets the whole `sys.path` of the interpreter
+            // started as `bin/<name>` (a venv's link to it too); a Windows venv's `Scripts`
+            let pth_files: Vec<PathBuf> = if condition.is_some() {
+                Vec::new()
+            } else {
+                ["bin", "Scripts"]
+                    .iter()
+                    .filter(|_| v.at_least(3, 11) || interp.platform == Platform::Windows)
+                    .flat_map(|b| view.listdir(&prefix.join(b)).map(|n| (b, n)))
+                    .flat_map(|(b, names)| {
+                        names
+                            .into_iter()
+                            .filter(|n| n.ends_with("._pth"))
+                            .map(|n| prefix.join(b).join(n))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            };
             out.push(model);
+            for file in pth_files {
+                let mut interp = interp.clone();
+                interp.pth_file = Some(file.clone());
+                let mut model = startup::path::compute(view, &interp);
+                let exe = file.to_string_lossy();
+                model.condition = Some(format!(
+                    "`{}` as its executable (whose `._pth` file sets the whole `sys.path`)",
+                    exe.strip_suffix("._pth").unwrap_or(&exe)
+                ));
+                out.push(model);
+            }
         }
     }
     out

@@ -233,6 +233,9 @@ pub struct Interpreter {
     pub user_base: Option<PathBuf>,
     /// Whether the user site is enabled (no `-s`, `-I`, `PYTHONNOUSERSITE`, setuid).
     pub enable_user_site: bool,
+    /// A `._pth` file that sets the whole `sys.path` (3.11+ on POSIX: `<executable>._pth`
+    /// beside the executable the interpreter is started as; Windows finds its own).
+    pub pth_file: Option<PathBuf>,
     /// Environment variables the interpreter starts with, where known: `PYTHONPATH`,
     /// `PYTHONUSERBASE`, `PYTHONPYCACHEPREFIX`, `PYTHONNOUSERSITE`.
     pub env: Vec<(String, String)>,
@@ -253,6 +256,7 @@ impl Interpreter {
             base_prefix: None,
             user_base: None,
             enable_user_site: false,
+            pth_file: None,
             env: Vec::new(),
         }
     }

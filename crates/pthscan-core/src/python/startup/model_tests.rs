@@ -967,3 +967,26 @@ fn oracle_3_14_a_pyvenv_cfg_beside_the_executable_makes_bin_the_prefix() {
         Some("venv/bin/lib/python3.14/site-packages")
     );
 }
+
+#[test]
+fn posix_pth_file_sets_the_whole_path_and_import_site_runs_site() {
+    // found by the second red team, shown with the real 3.11-3.13: `bin/python3.12._pth`
+    // is the whole `sys.path` of the interpreter started as `bin/python3.12`
+    let e = Env::new();
+    e.file(
+        "usr/bin/python3.12._pth",
+        "../../opt/tools  # comment\nimport os\n",
+    )
+    .mkdir("opt/tools")
+    .file(&format!("{SP}/a.pth"), "import never\n");
+    let tree = e.tree();
+    let mut i = e.interp("3.12");
+    i.pth_file = Some(e.p("usr/bin/python3.12._pth"));
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(rel(&e, &s.paths()), ["opt/tools"]);
+    assert!(s.pth.is_empty() && !s.usercustomize);
+    e.file("usr/bin/python3.12._pth", "../../opt/tools\nimport site\n");
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(rel(&e, &s.paths()), ["opt/tools", SP]);
+    assert_eq!(s.pth.len(), 1);
+}

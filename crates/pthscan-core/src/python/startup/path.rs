@@ -269,9 +269,25 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
     };
 
     // 1. getpath
-    if win && interp.kind == InstallKind::System && run.pth_file(&prefix) {
-        // an embedded distribution's `pythonXY._pth`: the whole `sys.path`, `site` only on
-        // an `import site` line
+    // a `._pth` file (3.11+ on POSIX, beside the executable it names; an embedded Windows
+    // distribution's `pythonXY._pth`): the whole `sys.path`, `site` only on `import site`
+    let pth_file = interp.pth_file.as_deref().map(path_str).or_else(|| {
+        (win && interp.kind == InstallKind::System)
+            .then(|| {
+                [
+                    format!("{prefix}/python{}._pth", v.nodot()),
+                    format!("{prefix}/python._pth"),
+                ]
+                .into_iter()
+                .find(|f| run.view.is_file(Path::new(f)))
+            })
+            .flatten()
+    });
+    if let Some(file) = pth_file {
+        if v.at_least(3, 15) {
+            run.batch = Some(Batch::default());
+        }
+        run.pth_file(&file, &prefix);
         return run.out;
     }
     if let Some(pp) = interp.var("PYTHONPATH") {
@@ -342,41 +358,45 @@ impl Run<'_> {
     /// A Windows `pythonXY._pth` or `python._pth` beside the executable: its lines are the
     /// whole `sys.path` (relative to its directory), `import site` runs `site` (with the user
     /// site disabled, as `-I`). `false` when there is none.
-    fn pth_file(&mut self, prefix: &str) -> bool {
-        let v = self.interp.version;
-        let Some(file) = [
-            format!("{prefix}/python{}._pth", v.nodot()),
-            format!("{prefix}/python._pth"),
-        ]
-        .into_iter()
-        .find(|f| self.view.is_file(Path::new(f))) else {
-            return false;
-        };
+    fn pth_file(&mut self, file: &str, prefix: &str) {
         let data = self
             .view
             .tree
-            .read_capped(&self.view.disk(Path::new(&file)), MAX_PTH_BYTES)
+            .read_capped(&self.view.disk(Path::new(file)), MAX_PTH_BYTES)
             .map(|d| d.bytes)
             .unwrap_or_default();
         let text = String::from_utf8_lossy(&data);
+        let dir = Path::new(file)
+            .parent()
+            .map_or_else(|| prefix.to_owned(), |d| d.to_string_lossy().into_owned());
+        let win = self.interp.platform == Platform::Windows;
         let mut site = false;
         for (n, (_, line)) in universal_newlines(text.trim_start_matches('\u{feff}'))
             .into_iter()
             .enumerate()
         {
-            let line = py_strip(line);
-            if line.is_empty() || line.starts_with('#') {
+            // getpath: what follows `#` is a comment, the rest stripped
+            let line = py_strip(line.split('#').next().unwrap_or(""));
+            if line.is_empty() {
                 continue;
             }
             if line == "import site" {
                 site = true;
                 continue;
             }
-            let entry = makepath(prefix, &windows_path(line));
+            if line.starts_with("import ") {
+                continue; // warned about, not run
+            }
+            let line = if win {
+                windows_path(line)
+            } else {
+                line.to_owned()
+            };
+            let entry = makepath(&dir, &line);
             self.initial(
                 &entry,
                 Why::PthLine {
-                    file: PathBuf::from(&file),
+                    file: PathBuf::from(file),
                     line: n + 1,
                 },
             );
@@ -392,9 +412,9 @@ impl Run<'_> {
         if site {
             let prefixes = [prefix.to_owned()];
             self.add_site_packages(&prefixes, None);
-            self.out.usercustomize = false;
+            self.process();
         }
-        true
+        self.out.usercustomize = false;
     }
 
     /// `site.main()`: `venv()`, the user site, then `getsitepackages()`.
