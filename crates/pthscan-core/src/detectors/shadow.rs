@@ -27,11 +27,26 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
     ],
 }];
 
+/// What 3.6–3.10 import from `sys.path` before `site` runs, and `site` itself.
+const UNFROZEN: &[&str] = &[
+    "encodings",
+    "codecs",
+    "io",
+    "abc",
+    "site",
+    "os",
+    "stat",
+    "_collections_abc",
+    "posixpath",
+    "genericpath",
+    "_sitebuiltins",
+];
+
 /// The modules `version` imports from `sys.path` before `site` runs (the rest are built in or
 /// frozen), as the interpreters answer `sys.modules` after a `-I -S` start.
-pub fn early_modules(version: PyVersion) -> &'static [&'static str] {
+pub fn early_modules(version: PyVersion) -> Vec<&'static str> {
     match version.xy() {
-        (2, _) => &[
+        (2, _) => vec![
             "encodings",
             "codecs",
             "site",
@@ -55,35 +70,10 @@ pub fn early_modules(version: PyVersion) -> &'static [&'static str] {
             "sre_parse",
             "sre_constants",
         ],
-        (3, 6..=9) => &[
-            "encodings",
-            "codecs",
-            "io",
-            "abc",
-            "site",
-            "os",
-            "stat",
-            "_collections_abc",
-            "posixpath",
-            "genericpath",
-            "_sitebuiltins",
-            "_bootlocale",
-        ],
-        (3, 10) => &[
-            "encodings",
-            "codecs",
-            "io",
-            "abc",
-            "site",
-            "os",
-            "stat",
-            "_collections_abc",
-            "posixpath",
-            "genericpath",
-            "_sitebuiltins",
-        ],
-        (3, 11 | 12) => &["encodings"],
-        _ => &["encodings", "linecache"],
+        (3, 6..=9) => [UNFROZEN, &["_bootlocale"]].concat(),
+        (3, 10) => UNFROZEN.to_vec(),
+        (3, 11 | 12) => vec!["encodings"],
+        _ => vec!["encodings", "linecache"],
     }
 }
 

@@ -557,6 +557,13 @@ impl Run<'_> {
         self.known.push(key);
     }
 
+    /// `dir` among the directories whose `.pth` files `site` reads, once.
+    fn note_site_dir(&mut self, dir: &str) {
+        if !self.out.site_dirs.iter().any(|d| d.as_os_str() == dir) {
+            self.out.site_dirs.push(PathBuf::from(dir));
+        }
+    }
+
     /// An entry of the path `getpath` computes, kept once (`removeduppaths`).
     fn initial(&mut self, path: &str, why: Why) {
         let path = normpath(path);
@@ -652,14 +659,7 @@ impl Run<'_> {
                 why,
             });
         }
-        if !self
-            .out
-            .site_dirs
-            .iter()
-            .any(|d| d.as_os_str() == dir.as_str())
-        {
-            self.out.site_dirs.push(PathBuf::from(&dir));
-        }
+        self.note_site_dir(&dir);
         let skips_dot = self.interp.version.skips_dot_pth();
         for (name, disk) in self.config_files(&dir, ".pth", skips_dot) {
             self.add_package(&dir, &name, &disk);
@@ -724,14 +724,7 @@ impl Run<'_> {
             batch.known.push(dir.clone());
             batch.ledger.push((dir.clone(), why));
         }
-        if !self
-            .out
-            .site_dirs
-            .iter()
-            .any(|d| d.as_os_str() == dir.as_str())
-        {
-            self.out.site_dirs.push(PathBuf::from(&dir));
-        }
+        self.note_site_dir(&dir);
         for (name, disk) in self.config_files(&dir, ".pth", true) {
             self.read_pth(&dir, &name, &disk);
             if self.out.fatal.is_some() {
