@@ -418,23 +418,10 @@ pub(super) fn startup_models(
             if let Some(s) = condition {
                 model.condition = Some(s.describe());
             }
-            // 3.11+ on POSIX: `bin/<name>._pth` sets the whole `sys.path` of the interpreter
-            // started as `bin/<name>` (a venv's link to it too); a Windows venv's `Scripts`
-            let pth_files: Vec<PathBuf> = if condition.is_some() {
+            let pth_files = if condition.is_some() {
                 Vec::new()
             } else {
-                ["bin", "Scripts"]
-                    .iter()
-                    .filter(|_| v.at_least(3, 11) || interp.platform == Platform::Windows)
-                    .flat_map(|b| view.listdir(&prefix.join(b)).map(|n| (b, n)))
-                    .flat_map(|(b, names)| {
-                        names
-                            .into_iter()
-                            .filter(|n| n.ends_with("._pth"))
-                            .map(|n| prefix.join(b).join(n))
-                            .collect::<Vec<_>>()
-                    })
-                    .collect()
+                pth_files(view, &prefix, &interp)
             };
             out.push(model);
             for file in pth_files {
@@ -533,6 +520,29 @@ pub(super) fn addsitedir_literals(code: &str) -> Vec<String> {
             let dir = &rest[1..1 + end];
             if dir.starts_with('/') {
                 out.push(dir.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The `._pth` files that set the whole `sys.path` of an interpreter of this prefix started by
+/// one name: `bin/<name>._pth` (3.11+), a Windows venv's `Scripts\<name>._pth`.
+fn pth_files(
+    view: crate::python::startup::View<'_>,
+    prefix: &Path,
+    interp: &crate::python::startup::Interpreter,
+) -> Vec<PathBuf> {
+    let windows = interp.platform == crate::python::startup::Platform::Windows;
+    if !interp.version.at_least(3, 11) && !windows {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for bin in ["bin", "Scripts"] {
+        let dir = prefix.join(bin);
+        for name in view.listdir(&dir).unwrap_or_default() {
+            if name.ends_with("._pth") {
+                out.push(dir.join(name));
             }
         }
     }
