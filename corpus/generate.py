@@ -197,12 +197,15 @@ cases["known-name-changed"] = (
     ],
 )
 nspkg = "import sys, types, os;has_mfs = sys.version_info > (3, 5);p = os.path.join(sys._getframe(1).f_locals['sitedir'], *('google',));importlib = has_mfs and __import__('importlib.util');has_mfs and __import__('importlib.machinery');m = has_mfs and sys.modules.setdefault('google', importlib.util.module_from_spec(importlib.machinery.PathFinder.find_spec('google', [os.path.dirname(p)])));m = m or sys.modules.setdefault('google', types.ModuleType('google'));mp = (m or []) and m.__dict__.setdefault('__path__',[]);(p not in mp) and mp.append(p)\n"
+nspkg84 = "import sys, types, os;p = os.path.join(sys._getframe(1).f_locals['sitedir'], *('google',));importlib = __import__('importlib.util');__import__('importlib.machinery');m = sys.modules.setdefault('google', importlib.util.module_from_spec(importlib.machinery.PathFinder.find_spec('google', [os.path.dirname(p)])));m = m or sys.modules.setdefault('google', types.ModuleType('google'));mp = (m or []) and m.__dict__.setdefault('__path__',[]);(p not in mp) and mp.append(p)\n"
 benign = [
     ("distutils-precedence.pth", setuptools_line),
     ("_virtualenv.pth", "import _virtualenv"),
     ("a1_coverage.pth", 'import sys; exec(\'import os\\n\\nif os.getenv("COVERAGE_PROCESS_START") or os.getenv("COVERAGE_PROCESS_CONFIG"):\\n try:\\n  import coverage\\n except:\\n  pass\\n else:\\n  coverage.process_startup(slug="pth")\')\n'),
     ("hunter.pth", "import hunter; hunter._embed_via_environment()\n"),
     ("protobuf-3.20.3-py3.8-nspkg.pth", nspkg),
+    # setuptools 84 dropped the has_mfs guard (namespaces.py _nspkg_tmpl)
+    ("google_cloud_aiplatform-1.95.0-py3.12-nspkg.pth", nspkg84),
     ("__editable__.demo_local-0.1.0.pth", "import __editable___demo_local_0_1_0_finder; __editable___demo_local_0_1_0_finder.install()"),
     ("my_project.pth", "import _editable_impl_my_project\n/home/dev/my-project/src\n"),
     ("pip_system_certs.pth", "import os, sys; __import__('pip_system_certs.bootstrap') and sys.modules['pip_system_certs.bootstrap'].bootstrap()\n"),

@@ -56,7 +56,7 @@ pub fn parse(text: &str) -> Vec<RecordRow> {
 
 /// A RECORD hash's algorithm name, lowercased.
 fn algorithm(name: &str) -> Cow<'static, str> {
-    ["sha256", "sha384", "sha512"]
+    ["sha224", "sha256", "sha384", "sha512"]
         .into_iter()
         .find(|known| name.eq_ignore_ascii_case(known))
         .map_or_else(|| Cow::Owned(name.to_ascii_lowercase()), Cow::Borrowed)
@@ -92,6 +92,8 @@ pub fn digest_matches(algo: &str, digest: &str, bytes: &[u8]) -> Option<bool> {
 
 /// A RECORD digest computed piece by piece, for files read in windows.
 pub enum RecordHasher {
+    /// `sha224=`
+    Sha224(sha2::Sha224),
     /// `sha256=`
     Sha256(sha2::Sha256),
     /// `sha384=`
@@ -104,6 +106,7 @@ impl RecordHasher {
     /// A hasher for a RECORD algorithm name; `None` for one we do not know.
     pub fn new(algo: &str) -> Option<RecordHasher> {
         Some(match algo {
+            "sha224" => RecordHasher::Sha224(sha2::Sha224::new()),
             "sha256" => RecordHasher::Sha256(sha2::Sha256::new()),
             "sha384" => RecordHasher::Sha384(sha2::Sha384::new()),
             "sha512" => RecordHasher::Sha512(sha2::Sha512::new()),
@@ -114,21 +117,26 @@ impl RecordHasher {
     /// Adds the next bytes.
     pub fn update(&mut self, bytes: &[u8]) {
         match self {
+            RecordHasher::Sha224(h) => h.update(bytes),
             RecordHasher::Sha256(h) => h.update(bytes),
             RecordHasher::Sha384(h) => h.update(bytes),
             RecordHasher::Sha512(h) => h.update(bytes),
         }
     }
 
-    /// Whether what was added has `digest` (RECORD's urlsafe base64, padding optional).
+    /// Whether what was added has `digest`: RECORD's urlsafe base64 (padding optional), or the
+    /// hexadecimal digest some installers write (`hashlib`'s `hexdigest()`).
     pub fn matches(self, digest: &str) -> bool {
         let computed = match self {
+            RecordHasher::Sha224(h) => h.finalize().to_vec(),
             RecordHasher::Sha256(h) => h.finalize().to_vec(),
             RecordHasher::Sha384(h) => h.finalize().to_vec(),
             RecordHasher::Sha512(h) => h.finalize().to_vec(),
         };
+        let hex: String = computed.iter().map(|b| format!("{b:02x}")).collect();
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(computed)
             == digest.trim_end_matches('=')
+            || hex.eq_ignore_ascii_case(digest)
     }
 }
 
@@ -154,5 +162,21 @@ mod tests {
         let rows = parse("a.py,SHA256=x,1\nb.py,Md5=y,1\n");
         assert_eq!(rows[0].hash, Some(("sha256".into(), "x".into())));
         assert_eq!(rows[1].hash, Some(("md5".into(), "y".into())));
+    }
+
+    #[test]
+    fn digests_in_base64_or_hex_of_each_sha2_name() {
+        let empty256 = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU";
+        assert_eq!(digest_matches("sha256", empty256, b""), Some(true));
+        let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(digest_matches("sha256", hex, b""), Some(true));
+        assert_eq!(
+            digest_matches("sha256", &hex.to_uppercase(), b""),
+            Some(true)
+        );
+        assert_eq!(digest_matches("sha256", hex, b"x"), Some(false));
+        let sha224 = "d14a028c2a3a2bc9476102bb288234c415a2b01f828ea62ac5b3e42f";
+        assert_eq!(digest_matches("sha224", sha224, b""), Some(true));
+        assert_eq!(digest_matches("md5", "x", b""), None);
     }
 }
