@@ -12,18 +12,44 @@ use crate::finding::{Finding, Location, excerpt};
 use crate::fs::sha256_hex;
 use crate::python::Runs;
 
-/// Which files are code: Python source and bytecode, hooks, scripts (and files without an
-/// extension, like console scripts). Code gets every rule and its encoded layers unwrapped;
-/// other files (extension modules, web assets, data) get the rules that hold anywhere — IOCs,
-/// hard-coded webhooks, campaign markers.
-pub fn is_code(path: &Path) -> bool {
+/// Which files are code: Python source and bytecode, hooks, scripts, and files without an
+/// extension (console scripts) unless their content says otherwise — an executable (ELF, PE,
+/// Mach-O) or a distribution's metadata (`METADATA`, `PKG-INFO`, a licence in `*.dist-info`),
+/// whose README text names the very things the code rules look for. Code gets every rule and
+/// its encoded layers unwrapped; other files (extension modules, binaries, web assets, data)
+/// get the rules that hold anywhere — IOCs, hard-coded webhooks, campaign markers.
+pub fn is_code(path: &Path, bytes: &[u8]) -> bool {
     match path.extension().and_then(|e| e.to_str()) {
-        None => true,
+        None => !is_executable_image(bytes) && !is_metadata(path),
         Some(ext) => matches!(
             ext,
             "py" | "pyw" | "pth" | "start" | "pyc" | "pyo" | "sh" | "bash" | "ps1" | "bat" | "cmd"
         ),
     }
+}
+
+/// An ELF, PE or Mach-O file, by its first bytes.
+fn is_executable_image(bytes: &[u8]) -> bool {
+    const MAGICS: [&[u8]; 7] = [
+        b"\x7fELF",
+        b"MZ",
+        b"\xfe\xed\xfa\xce",
+        b"\xfe\xed\xfa\xcf",
+        b"\xce\xfa\xed\xfe",
+        b"\xcf\xfa\xed\xfe",
+        b"\xca\xfe\xba\xbe",
+    ];
+    MAGICS.iter().any(|m| bytes.starts_with(m))
+}
+
+/// A file of a distribution's metadata directory (`*.dist-info`, `*.egg-info`) or a
+/// `PKG-INFO`.
+fn is_metadata(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "PKG-INFO")
+        || path.parent().and_then(Path::file_name).is_some_and(|d| {
+            let d = d.to_string_lossy();
+            d.ends_with(".dist-info") || d.ends_with(".egg-info")
+        })
 }
 
 /// Scans one file's bytes and turns rule matches into findings, decoding limits and timeouts
@@ -36,7 +62,7 @@ pub fn judge(
     sha256: Option<&str>,
     role: Role,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let code = role != Role::Other || is_code(path);
+    let code = role != Role::Other || is_code(path, bytes);
     judge_scan(scanner, env_root, path, bytes, sha256, role, code)
 }
 
@@ -143,4 +169,32 @@ fn judge_scan(
         })
         .collect();
     (findings, diagnostics)
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::is_code;
+    use std::path::Path;
+
+    #[test]
+    fn what_is_code_by_name_and_content() {
+        assert!(is_code(
+            Path::new("/v/bin/tool"),
+            b"#!/usr/bin/env python\nimport os\n"
+        ));
+        assert!(is_code(Path::new("/v/x.py"), b"\x7fELF"));
+        // found by issue 19's false alarms: uv's and ray's binaries, a README in METADATA
+        assert!(!is_code(Path::new("/v/bin/uv"), b"\x7fELF\x02\x01\x01"));
+        assert!(!is_code(Path::new("/v/node"), b"\xcf\xfa\xed\xfe\x07"));
+        let meta = Path::new("/v/lib/python3.12/site-packages/x-1.0.dist-info/METADATA");
+        assert!(!is_code(
+            meta,
+            b"Metadata-Version: 2.1\n\ncurl https://x | sh\n"
+        ));
+        assert!(!is_code(
+            Path::new("/s/x-1.0/PKG-INFO"),
+            b"Metadata-Version: 2.1\n"
+        ));
+        assert!(!is_code(Path::new("/v/x.whl"), b"PK"));
+    }
 }
