@@ -88,7 +88,7 @@ private rule shell_words {
   strings:
     $a1 = "powershell" nocase $a2 = "cmd.exe" nocase $a3 = "cmd /c" nocase $a4 = "/bin/sh" $a5 = "bash -c"
     $a6 = "sh -c" $a7 = "start /B" nocase $a8 = "chmod +x" $a9 = "nohup" $a10 = "mshta" nocase
-    $a11 = "certutil" nocase $a12 = "bitsadmin" nocase $a13 = /\.exe\b/ nocase $a14 = /['" ]curl ['"\-]/
+    $a11 = "certutil" nocase $a12 = "bitsadmin" nocase $a13 = /\.(exe|vbs|vbe|scr|hta|wsf|ps1)\b/ nocase $a14 = /['" ]curl ['"\-]/
     $a15 = /['" ]wget ['"\-]/ $a16 = "rundll32" nocase
     $a17 = /['"]python[0-9.]*(\.exe)?['"]\s*,\s*['"]-c['"]/ $a18 = /python[0-9.]*(\.exe)? -c /
   condition:

@@ -108,8 +108,11 @@ rule cred_browser_stores {
     reference = "Common in PyPI stealers (W4SP, Blank Grabber family)"
   strings:
     $dec1 = "CryptUnprotectData" $dec2 = "encrypted_key" $dec3 = "AESGCM" $dec4 = "sqlite3.connect("
+    // what carries the loot out besides the common senders: an imported ZipFile, an aiohttp
+    // session (pypi_malregistry stealers bundled into setup.py with stickytape)
+    $out1 = "ZipFile(" $out2 = "ClientSession("
   condition:
-    cs_browser and any of ($dec*) and (py_http_send or py_archive)
+    cs_browser and any of ($dec*) and (py_http_send or py_archive or any of ($out*))
 }
 
 rule cred_secret_files_send {

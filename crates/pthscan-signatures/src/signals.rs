@@ -107,6 +107,10 @@ pub struct Signals {
     automaton: AhoCorasick,
     /// For each automaton pattern: (signal index, group index).
     owners: Vec<(usize, usize)>,
+    /// For each automaton pattern: whether it was written `\\b…` — a name that counts only
+    /// where it is not the tail of another name or an attribute (`eval(`, not `literal_eval(`
+    /// or `re.compile(`).
+    bounded: Vec<bool>,
 }
 
 impl Signals {
@@ -120,6 +124,7 @@ impl Signals {
         let mut rules = Vec::new();
         let mut patterns: Vec<String> = Vec::new();
         let mut owners = Vec::new();
+        let mut bounded = Vec::new();
         let check =
             |docs: &[SignalDoc], id: &str, pos: &[String], neg: &[String], desc: &str, r: &str| {
                 let invalid = |reason: &str| SignatureError::Invalid {
@@ -160,7 +165,16 @@ impl Signals {
                             });
                         }
                         for literal in group {
-                            patterns.push(literal.clone());
+                            match literal.strip_prefix("\\b") {
+                                Some(name) => {
+                                    patterns.push(name.to_owned());
+                                    bounded.push(true);
+                                }
+                                None => {
+                                    patterns.push(literal.clone());
+                                    bounded.push(false);
+                                }
+                            }
                             owners.push((index, g));
                         }
                     }
@@ -231,6 +245,7 @@ impl Signals {
             combinations,
             automaton,
             owners,
+            bounded,
         })
     }
 
@@ -257,7 +272,14 @@ impl Signals {
             })
             .collect();
         for m in self.automaton.find_overlapping_iter(text) {
-            let (signal, group) = self.owners[m.pattern().as_usize()];
+            let pattern = m.pattern().as_usize();
+            if self.bounded[pattern]
+                && m.start() > 0
+                && matches!(text[m.start() - 1], b'_' | b'.' | b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z')
+            {
+                continue;
+            }
+            let (signal, group) = self.owners[pattern];
             let slot = &mut first[signal][group];
             if slot.is_none() {
                 *slot = Some((m.start(), m.end()));
