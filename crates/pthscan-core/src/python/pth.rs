@@ -362,20 +362,18 @@ mod tests {
         );
         // found by the red team: 3.15 strips a KOI8-R no-break space and a Big5 ideographic
         // space before it tests for `import` (real 3.15.2 under those locales)
-        let a = classify(b"\x9aimport evil\n");
-        assert!(
-            a.exec_lines
-                .iter()
-                .any(|l| l.text == "import evil" && l.locale == Some("KOI8-R")),
-            "{a:?}"
-        );
-        let a = classify(b"\xa1\x40import evil\n");
-        assert!(
-            a.exec_lines
-                .iter()
-                .any(|l| l.text == "import evil" && l.locale == Some("BIG5")),
-            "{a:?}"
-        );
+        for (bytes, locale) in [
+            (&b"\x9aimport evil\n"[..], "KOI8-R"),
+            (&b"\xa1\x40import evil\n"[..], "BIG5"),
+        ] {
+            let a = classify(bytes);
+            assert!(
+                a.exec_lines
+                    .iter()
+                    .any(|l| l.text == "import evil" && l.locale == Some(locale)),
+                "{a:?}"
+            );
+        }
         // bytes GB18030 cannot decode: that locale refuses the file, only Latin-1 reads it
         let a = classify(b"vendor\x81\x36\xa6import evil\n");
         assert!(a.exec_lines.is_empty());

@@ -68,6 +68,11 @@ fn rel(env: &Env, paths: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
+/// The text of each `.pth` record, in order.
+fn texts(s: &super::Startup) -> Vec<&str> {
+    s.pth.iter().map(|r| r.text.as_str()).collect()
+}
+
 const SP: &str = "usr/lib/python3.12/site-packages";
 
 #[test]
@@ -662,7 +667,7 @@ fn oracle_a_sequence_cut_short_at_the_end_fails_only_at_the_end() {
     .file(&format!("{SP}/b.pth"), b"import ok2\n\xe9".as_slice());
     let tree = e.tree();
     let s = compute(View::new(&tree), &e.interp("3.12"));
-    let texts: Vec<&str> = s.pth.iter().map(|r| r.text.as_str()).collect();
+    let texts = texts(&s);
     assert_eq!(texts, ["import ok", "import ok2"]);
     assert_eq!(s.fatal.as_deref(), Some("UnicodeDecodeError"));
 }
@@ -817,7 +822,7 @@ fn windows_path_order_prefix_as_site_dir_and_pyd_modules() {
         ]
     );
     // the prefix is a site directory: its `.pth` runs, before `Lib\site-packages`'
-    let texts: Vec<_> = s.pth.iter().map(|r| r.text.as_str()).collect();
+    let texts = texts(&s);
     assert_eq!(texts, ["import top", "import hook"]);
     let r = Finder::new(View::new(&tree), &s).find("m").unwrap();
     assert_eq!(r.kind, ModKind::Extension);
@@ -921,7 +926,7 @@ fn oracle_lines_ended_by_cr_before_a_bad_chunk_run() {
         .file(&format!("{SP}/b.pth"), "import never\n");
     let tree = e.tree();
     let s = compute(View::new(&tree), &e.interp("3.12"));
-    let texts: Vec<&str> = s.pth.iter().map(|r| r.text.as_str()).collect();
+    let texts = texts(&s);
     assert_eq!(texts, ["import a"]);
     assert_eq!(s.fatal.as_deref(), Some("UnicodeDecodeError"));
 }
@@ -938,7 +943,7 @@ fn oracle_pth_names_that_are_not_utf8_are_read_and_sorted_as_surrogate_escapes()
     std::fs::write(raw, "import raw\n").unwrap();
     let tree = e.tree();
     let s = compute(View::new(&tree), &e.interp("3.12"));
-    let texts: Vec<&str> = s.pth.iter().map(|r| r.text.as_str()).collect();
+    let texts = texts(&s);
     assert_eq!(texts, ["import z", "import raw", "import fullwidth"]);
 }
 

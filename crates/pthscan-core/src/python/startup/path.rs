@@ -661,7 +661,8 @@ impl Run<'_> {
         }
         self.note_site_dir(&dir);
         let skips_dot = self.interp.version.skips_dot_pth();
-        for (name, disk) in self.config_files(&dir, ".pth", skips_dot) {
+        let entries = self.list(&dir);
+        for (name, disk) in self.config_files(&dir, &entries, ".pth", skips_dot) {
             self.add_package(&dir, &name, &disk);
             if self.out.fatal.is_some() {
                 // the exception escapes `site`: no later file is read
@@ -670,20 +671,30 @@ impl Run<'_> {
         }
     }
 
-    /// The files in `dir` whose names end in `suffix` — (name, path in the tree) — in the
-    /// order `sorted(os.listdir(dir))` gives (a name that is not UTF-8 is read through its
-    /// bytes, sorted as its surrogate escapes), without dot-named ones where `skip_dot` (a
-    /// skipped `.pth` is listed), at most [`MAX_PTH_FILES`] (the cut said).
-    fn config_files(&mut self, dir: &str, suffix: &str, skip_dot: bool) -> Vec<(String, PathBuf)> {
-        let py2 = self.interp.version.major == 2;
-        let mut names: Vec<(Vec<u32>, String, PathBuf)> = Vec::new();
-        let entries = self
-            .view
+    /// `os.listdir(dir)`, as the tree lists it (nothing when it cannot be listed).
+    fn list(&self, dir: &str) -> Vec<crate::fs::DirEntry> {
+        self.view
             .tree
             .list(&self.view.disk(Path::new(dir)))
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// The files among `entries` (the listing of `dir`) whose names end in `suffix` — (name,
+    /// path in the tree) — in the order `sorted(os.listdir(dir))` gives (a name that is not
+    /// UTF-8 is read through its bytes, sorted as its surrogate escapes), without dot-named
+    /// ones where `skip_dot` (a skipped `.pth` is listed), at most [`MAX_PTH_FILES`] (the cut
+    /// said).
+    fn config_files(
+        &mut self,
+        dir: &str,
+        entries: &[crate::fs::DirEntry],
+        suffix: &str,
+        skip_dot: bool,
+    ) -> Vec<(String, PathBuf)> {
+        let py2 = self.interp.version.major == 2;
+        let mut names: Vec<(Vec<u32>, String, PathBuf)> = Vec::new();
         for entry in entries {
-            let name = entry.name;
+            let name = entry.name.clone();
             if !name.ends_with(suffix) {
                 continue;
             }
@@ -699,7 +710,7 @@ impl Run<'_> {
                 .file_name()
                 .map(|n| n.as_encoded_bytes().to_vec())
                 .unwrap_or_default();
-            names.push((listdir_key(&raw, py2), name, entry.path));
+            names.push((listdir_key(&raw, py2), name, entry.path.clone()));
         }
         names.sort();
         if names.len() > MAX_PTH_FILES {
@@ -725,13 +736,15 @@ impl Run<'_> {
             batch.ledger.push((dir.clone(), why));
         }
         self.note_site_dir(&dir);
-        for (name, disk) in self.config_files(&dir, ".pth", true) {
+        // one listing for both kinds of file
+        let entries = self.list(&dir);
+        for (name, disk) in self.config_files(&dir, &entries, ".pth", true) {
             self.read_pth(&dir, &name, &disk);
             if self.out.fatal.is_some() {
                 return;
             }
         }
-        for (name, disk) in self.config_files(&dir, ".start", true) {
+        for (name, disk) in self.config_files(&dir, &entries, ".start", true) {
             self.read_start(&dir, &name, &disk);
         }
     }
