@@ -1,0 +1,1308 @@
+//! The walk: statements in order, each expression evaluated to a [`Val`] — names resolved
+//! through imports and assignments, constants folded, labels carried — and every call checked
+//! for a source it brings in or a sink its arguments end in.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::names::{
+    canonical, is_credential_path, is_environ_path, is_network, is_persistence_path, sink_of_call,
+    source_of_call,
+};
+use crate::value::{Labels, SPAN_CHARS, Sink, Source, Span, Val};
+use crate::{CallFact, Flow, Layer};
+
+/// How deep expressions and function bodies are followed.
+const MAX_DEPTH: usize = 100;
+/// The longest text folding builds.
+pub(crate) const MAX_TEXT: usize = 4 << 20;
+/// Parameters whose flow into sinks a function summary records.
+const MAX_PARAMS: usize = 8;
+
+/// A parameter (by position) that reached a sink, and where.
+type Reached = (usize, Sink, Span);
+
+/// A function's summary: what it returns, and which parameters reach which sinks.
+#[derive(Debug, Clone, Default)]
+struct Function {
+    returns: Val,
+    params: Vec<(usize, Sink, Span)>,
+}
+
+#[derive(Default)]
+pub(crate) struct Walker<'s> {
+    source: &'s str,
+    line_starts: Vec<usize>,
+    scopes: Vec<HashMap<String, Val>>,
+    functions: HashMap<String, Function>,
+    /// Parameters of the function being walked, by name, and the sinks they reached.
+    params: Vec<(Vec<String>, Vec<Reached>)>,
+    returns: Vec<Val>,
+    depth: usize,
+    downloads: Vec<String>,
+    pub(crate) flows: Vec<Flow>,
+    pub(crate) calls: Vec<CallFact>,
+    pub(crate) seen: Vec<(Source, Span)>,
+    pub(crate) layers: Vec<Layer>,
+    pub(crate) truncated: bool,
+    pub(crate) reads_own_source: bool,
+}
+
+impl<'s> Walker<'s> {
+    pub(crate) fn new(source: &'s str) -> Walker<'s> {
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr_lines(source));
+        Walker {
+            source,
+            line_starts,
+            scopes: vec![HashMap::new()],
+            ..Walker::default()
+        }
+    }
+
+    pub(crate) fn span(&self, range: TextRange) -> Span {
+        let start = usize::from(range.start()).min(self.source.len());
+        let end = usize::from(range.end()).clamp(start, self.source.len());
+        let line = self.line_starts.partition_point(|&s| s <= start);
+        let raw = self.source.get(start..end).unwrap_or("");
+        let mut text: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.chars().count() > SPAN_CHARS {
+            text = text.chars().take(SPAN_CHARS - 1).collect();
+            text.push('…');
+        }
+        Span {
+            offset: start,
+            line,
+            text,
+        }
+    }
+
+    pub(crate) fn body(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            self.stmt(stmt);
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Val> {
+        self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+
+    fn bind(&mut self, name: String, val: Val) {
+        let scope = self.scopes.last_mut().expect("a scope");
+        match scope.get_mut(&name) {
+            // a name assigned twice keeps the sources of both (the walk does not follow order
+            // within branches), and the newer text and reference
+            Some(old) => {
+                let mut labels = old.labels.clone();
+                labels.merge(&val.labels);
+                *old = Val { labels, ..val };
+            }
+            None => {
+                scope.insert(name, val);
+            }
+        }
+    }
+
+    /// Binds an assignment target to a value.
+    fn assign(&mut self, target: &Expr, val: Val) {
+        match target {
+            Expr::Name(n) => self.bind(canonical_ident(n.id.as_str()), val),
+            Expr::Tuple(t) => {
+                for elt in &t.elts {
+                    let item = Val {
+                        labels: val.labels.clone(),
+                        ..Val::default()
+                    };
+                    self.assign(elt, item);
+                }
+            }
+            Expr::List(t) => {
+                for elt in &t.elts {
+                    let item = Val {
+                        labels: val.labels.clone(),
+                        ..Val::default()
+                    };
+                    self.assign(elt, item);
+                }
+            }
+            Expr::Starred(s) => self.assign(&s.value, val),
+            // `self.x = v`, `d["k"] = v`, `obj.attr = v`: the container carries the data
+            Expr::Attribute(a) => {
+                if let Some(key) = target_key(target) {
+                    self.bind(key, val.clone());
+                }
+                self.taint_base(&a.value, &val);
+            }
+            Expr::Subscript(s) => {
+                let _ = self.eval(&s.slice);
+                self.taint_base(&s.value, &val);
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds a value's labels to the variable at the base of `expr` (`d` of `d["k"].x`).
+    fn taint_base(&mut self, expr: &Expr, val: &Val) {
+        if val.labels.is_empty() {
+            return;
+        }
+        if let Some(key) = target_key(expr) {
+            let mut base = self.lookup(&key).cloned().unwrap_or_default();
+            base.labels.merge(&val.labels);
+            self.bind(key, base);
+        }
+        match expr {
+            Expr::Attribute(a) => self.taint_base(&a.value, val),
+            Expr::Subscript(s) => self.taint_base(&s.value, val),
+            _ => {}
+        }
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) {
+        if self.depth > MAX_DEPTH {
+            self.truncated = true;
+            return;
+        }
+        match stmt {
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let module = canonical_ident(alias.name.as_str());
+                    match &alias.asname {
+                        Some(asname) => {
+                            self.bind(canonical_ident(asname.as_str()), Val::named(module))
+                        }
+                        None => {
+                            let top = module.split('.').next().unwrap_or(&module).to_owned();
+                            self.bind(top.clone(), Val::named(top));
+                        }
+                    }
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                let module = import
+                    .module
+                    .as_ref()
+                    .map(|m| canonical_ident(m.as_str()))
+                    .unwrap_or_default();
+                for alias in &import.names {
+                    let name = canonical_ident(alias.name.as_str());
+                    if name == "*" {
+                        continue;
+                    }
+                    let full = if module.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{module}.{name}")
+                    };
+                    let local = alias
+                        .asname
+                        .as_ref()
+                        .map_or(name, |a| canonical_ident(a.as_str()));
+                    self.bind(local, Val::named(full));
+                }
+            }
+            Stmt::Assign(assign) => {
+                let val = self.eval(&assign.value);
+                for target in &assign.targets {
+                    self.assign(target, val.clone());
+                }
+            }
+            Stmt::AugAssign(assign) => {
+                let val = self.eval(&assign.value);
+                let old = self.eval(&assign.target);
+                let text = match (&old.text, &val.text, assign.op) {
+                    (Some(a), Some(b), ast::Operator::Add) if a.len() + b.len() <= MAX_TEXT => {
+                        Some(format!("{a}{b}"))
+                    }
+                    _ => None,
+                };
+                let mut new = old.taint(&val);
+                new.text = text;
+                self.assign(&assign.target, new);
+            }
+            Stmt::AnnAssign(assign) => {
+                if let Some(value) = &assign.value {
+                    let val = self.eval(value);
+                    self.assign(&assign.target, val);
+                }
+            }
+            Stmt::Expr(e) => {
+                let _ = self.eval(&e.value);
+            }
+            Stmt::Return(r) => {
+                if let Some(value) = &r.value {
+                    let val = self.eval(value);
+                    if let Some(ret) = self.returns.last_mut() {
+                        let labels = {
+                            let mut l = ret.labels.clone();
+                            l.merge(&val.labels);
+                            l
+                        };
+                        *ret = Val { labels, ..val };
+                    }
+                }
+            }
+            Stmt::FunctionDef(def) => {
+                stacker::maybe_grow(256 * 1024, 4 << 20, || self.function(def));
+            }
+            Stmt::ClassDef(class) => {
+                for base in class.bases() {
+                    let _ = self.eval(base);
+                }
+                self.depth += 1;
+                self.body(&class.body);
+                self.depth -= 1;
+            }
+            Stmt::For(f) => {
+                let iter = self.eval(&f.iter);
+                let item = Val {
+                    labels: iter.labels.clone(),
+                    text: iter.items.as_ref().and(None),
+                    ..Val::default()
+                };
+                self.assign(&f.target, item);
+                self.body(&f.body);
+                self.body(&f.orelse);
+            }
+            Stmt::While(w) => {
+                let _ = self.eval(&w.test);
+                self.body(&w.body);
+                self.body(&w.orelse);
+            }
+            Stmt::If(i) => {
+                let _ = self.eval(&i.test);
+                self.body(&i.body);
+                for clause in &i.elif_else_clauses {
+                    if let Some(test) = &clause.test {
+                        let _ = self.eval(test);
+                    }
+                    self.body(&clause.body);
+                }
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    let val = self.eval(&item.context_expr);
+                    if let Some(vars) = &item.optional_vars {
+                        self.assign(vars, val);
+                    }
+                }
+                self.body(&w.body);
+            }
+            Stmt::Try(t) => {
+                self.body(&t.body);
+                for handler in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = handler;
+                    self.body(&h.body);
+                }
+                self.body(&t.orelse);
+                self.body(&t.finalbody);
+            }
+            Stmt::Match(m) => {
+                let _ = self.eval(&m.subject);
+                for case in &m.cases {
+                    self.body(&case.body);
+                }
+            }
+            Stmt::Raise(r) => {
+                if let Some(exc) = &r.exc {
+                    let _ = self.eval(exc);
+                }
+            }
+            Stmt::Assert(a) => {
+                let _ = self.eval(&a.test);
+            }
+            Stmt::Delete(_)
+            | Stmt::TypeAlias(_)
+            | Stmt::Global(_)
+            | Stmt::Nonlocal(_)
+            | Stmt::Pass(_)
+            | Stmt::Break(_)
+            | Stmt::Continue(_)
+            | Stmt::IpyEscapeCommand(_) => {}
+        }
+    }
+
+    /// Walks a function's body with its parameters as placeholders, and keeps a summary
+    /// (what it returns, which parameters reach which sinks) for its calls.
+    fn function(&mut self, def: &ast::StmtFunctionDef) {
+        for decorator in &def.decorator_list {
+            let _ = self.eval(&decorator.expression);
+        }
+        let names: Vec<String> = def
+            .parameters
+            .iter_non_variadic_params()
+            .map(|p| canonical_ident(p.parameter.name.as_str()))
+            .chain(
+                def.parameters
+                    .vararg
+                    .iter()
+                    .chain(def.parameters.kwarg.iter())
+                    .map(|p| canonical_ident(p.name.as_str())),
+            )
+            .take(MAX_PARAMS)
+            .collect();
+        self.depth += 1;
+        self.scopes.push(HashMap::new());
+        self.params.push((names.clone(), Vec::new()));
+        self.returns.push(Val::default());
+        for (i, name) in names.iter().enumerate() {
+            let val = Val {
+                param: Some(i),
+                ..Val::default()
+            };
+            self.bind(name.clone(), val);
+        }
+        self.body(&def.body);
+        let returns = self.returns.pop().unwrap_or_default();
+        let (_, params) = self.params.pop().unwrap_or_default();
+        self.scopes.pop();
+        self.depth -= 1;
+        let name = canonical_ident(def.name.as_str());
+        self.functions.insert(
+            name.clone(),
+            Function {
+                returns: Val {
+                    labels: returns.labels,
+                    text: returns.text,
+                    name: returns.name,
+                    ..Val::default()
+                },
+                params,
+            },
+        );
+        self.bind(name.clone(), Val::named(format!("<def>.{name}")));
+    }
+
+    pub(crate) fn eval(&mut self, expr: &Expr) -> Val {
+        if self.depth > MAX_DEPTH {
+            self.truncated = true;
+            return Val::default();
+        }
+        self.depth += 1;
+        // debug builds spend far more stack per level than release: grow it on demand
+        let val = stacker::maybe_grow(256 * 1024, 4 << 20, || self.eval_inner(expr));
+        self.depth -= 1;
+        val
+    }
+
+    fn eval_inner(&mut self, expr: &Expr) -> Val {
+        match expr {
+            Expr::StringLiteral(s) => Val::text(s.value.to_str()),
+            Expr::BytesLiteral(b) => {
+                let bytes: Vec<u8> = b.value.bytes().collect();
+                Val::text(latin1(&bytes))
+            }
+            Expr::NumberLiteral(n) => match &n.value {
+                ast::Number::Int(i) => Val::text(i.to_string()),
+                _ => Val::default(),
+            },
+            Expr::FString(f) => {
+                let mut text = Some(String::new());
+                let mut out = Val::default();
+                for part in f.value.iter() {
+                    match part {
+                        ast::FStringPart::Literal(l) => {
+                            if let Some(t) = &mut text {
+                                t.push_str(&l.value);
+                            }
+                        }
+                        ast::FStringPart::FString(fs) => {
+                            for element in &fs.elements {
+                                match element {
+                                    ast::InterpolatedStringElement::Literal(l) => {
+                                        if let Some(t) = &mut text {
+                                            t.push_str(&l.value);
+                                        }
+                                    }
+                                    ast::InterpolatedStringElement::Interpolation(i) => {
+                                        let v = self.eval(&i.expression);
+                                        out.labels.merge(&v.labels);
+                                        match (&mut text, &v.text) {
+                                            (Some(t), Some(vt)) => t.push_str(vt),
+                                            _ => text = None,
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                out.text = text.filter(|t| t.len() <= MAX_TEXT);
+                out
+            }
+            Expr::Name(n) => {
+                let id = canonical_ident(n.id.as_str());
+                if id == "__file__" || id == "__doc__" {
+                    self.reads_own_source = true;
+                }
+                match self.lookup(&id) {
+                    Some(v) => v.clone(),
+                    None => Val::named(id),
+                }
+            }
+            Expr::Attribute(a) => {
+                let base = self.eval(&a.value);
+                let attr = canonical_ident(a.attr.as_str());
+                if attr == "__doc__" || attr == "__file__" {
+                    self.reads_own_source = true;
+                }
+                if let Some(key) = target_key(expr)
+                    && let Some(v) = self.lookup(&key)
+                {
+                    return v.clone();
+                }
+                let name = base.name.as_ref().map(|n| format!("{n}.{attr}"));
+                let mut labels = base.labels.clone();
+                if name.as_deref().map(canonical).as_deref() == Some("os.environ") {
+                    labels.add(Source::Environ, self.span(a.range));
+                }
+                Val {
+                    labels,
+                    name,
+                    file: base.file.clone(),
+                    param: base.param,
+                    ..Val::default()
+                }
+            }
+            Expr::Subscript(s) => {
+                let base = self.eval(&s.value);
+                let index = self.eval(&s.slice);
+                // `text[::-1]` and other constant slices of a constant
+                if let (Some(text), Expr::Slice(slice)) = (&base.text, s.slice.as_ref()) {
+                    return Val {
+                        text: fold_slice(self, text, slice),
+                        labels: base.labels.clone(),
+                        ..Val::default()
+                    };
+                }
+                let name = match (&base.name, &index.text) {
+                    // `__builtins__["exec"]`, `globals()["__builtins__"]`, `vars(x)["y"]`
+                    (Some(n), Some(key)) if is_identifier(key) => Some(format!("{n}.{key}")),
+                    _ => None,
+                };
+                let environ = base.name.as_deref().map(canonical).as_deref() == Some("os.environ");
+                let mut labels = if environ {
+                    Labels::default()
+                } else {
+                    base.labels.clone()
+                };
+                labels.merge(&index.labels);
+                let text = match (&base.items, &index.text) {
+                    (Some(items), Some(i)) => i
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| items.get(i))
+                        .and_then(|v| v.text.clone()),
+                    _ => None,
+                };
+                Val {
+                    labels,
+                    name,
+                    text,
+                    param: base.param,
+                    ..Val::default()
+                }
+            }
+            Expr::Call(call) => self.call(call),
+            Expr::BinOp(b) => {
+                let left = self.eval(&b.left);
+                let right = self.eval(&b.right);
+                let text = match (b.op, &left.text, &right.text) {
+                    (ast::Operator::Add, Some(l), Some(r)) if l.len() + r.len() <= MAX_TEXT => {
+                        Some(format!("{l}{r}"))
+                    }
+                    (ast::Operator::Div, Some(l), Some(r)) => Some(format!("{l}/{r}")),
+                    (ast::Operator::Mod, Some(l), Some(r)) => Some(l.replacen("%s", r, 1)),
+                    (ast::Operator::Mult, Some(l), Some(r)) => r
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| l.len().saturating_mul(*n) <= MAX_TEXT)
+                        .map(|n| l.repeat(n)),
+                    _ => None,
+                };
+                let mut val = Val {
+                    text,
+                    param: left.param.or(right.param),
+                    ..Val::default()
+                }
+                .taint(&left)
+                .taint(&right);
+                // `b ^ k` over data is how payloads are XOR-obfuscated
+                if b.op == ast::Operator::BitXor && (left.text.is_none() || right.text.is_none()) {
+                    val.labels.add(Source::Decoded, self.span(b.range));
+                }
+                if let (Some(path), ast::Operator::Div) = (&left.file, b.op) {
+                    val.file = Some(path.clone());
+                }
+                val
+            }
+            Expr::BoolOp(b) => {
+                let mut out = Val::default();
+                for v in &b.values {
+                    let v = self.eval(v);
+                    out = merge_alt(out, v);
+                }
+                out
+            }
+            Expr::If(i) => {
+                let _ = self.eval(&i.test);
+                let body = self.eval(&i.body);
+                let orelse = self.eval(&i.orelse);
+                merge_alt(body, orelse)
+            }
+            Expr::Named(n) => {
+                let val = self.eval(&n.value);
+                self.assign(&n.target, val.clone());
+                val
+            }
+            Expr::List(l) => self.sequence(&l.elts),
+            Expr::Tuple(t) => self.sequence(&t.elts),
+            Expr::Set(s) => self.sequence(&s.elts),
+            Expr::Dict(d) => {
+                let mut out = Val::default();
+                for item in &d.items {
+                    if let Some(key) = &item.key {
+                        let k = self.eval(key);
+                        out = out.taint(&k);
+                    }
+                    let v = self.eval(&item.value);
+                    out = out.taint(&v);
+                    out.param = out.param.or(v.param);
+                }
+                out
+            }
+            Expr::ListComp(c) => self.comprehension(&c.generators, &[&c.elt]),
+            Expr::SetComp(c) => self.comprehension(&c.generators, &[&c.elt]),
+            Expr::Generator(c) => self.comprehension(&c.generators, &[&c.elt]),
+            Expr::DictComp(c) => match &c.key {
+                Some(key) => self.comprehension(&c.generators, &[key, &c.value]),
+                None => self.comprehension(&c.generators, &[&c.value]),
+            },
+            Expr::Lambda(l) => {
+                let _ = self.eval(&l.body);
+                Val::default()
+            }
+            Expr::Await(a) => self.eval(&a.value),
+            Expr::Starred(s) => self.eval(&s.value),
+            Expr::Yield(y) => y.value.as_ref().map(|v| self.eval(v)).unwrap_or_default(),
+            Expr::YieldFrom(y) => self.eval(&y.value),
+            Expr::UnaryOp(u) => {
+                let v = self.eval(&u.operand);
+                Val {
+                    labels: v.labels,
+                    param: v.param,
+                    ..Val::default()
+                }
+            }
+            Expr::Compare(c) => {
+                let _ = self.eval(&c.left);
+                for comparator in &c.comparators {
+                    let _ = self.eval(comparator);
+                }
+                Val::default()
+            }
+            Expr::Slice(s) => {
+                for part in [&s.lower, &s.upper, &s.step].into_iter().flatten() {
+                    let _ = self.eval(part);
+                }
+                Val::default()
+            }
+            Expr::TString(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::EllipsisLiteral(_)
+            | Expr::IpyEscapeCommand(_) => Val::default(),
+        }
+    }
+
+    fn sequence(&mut self, elts: &[Expr]) -> Val {
+        let mut out = Val::default();
+        let mut items = Vec::with_capacity(elts.len());
+        for elt in elts {
+            let v = self.eval(elt);
+            out.labels.merge(&v.labels);
+            out.param = out.param.or(v.param);
+            items.push(Val {
+                text: v.text.clone(),
+                ..Val::default()
+            });
+        }
+        out.items = Some(items);
+        out
+    }
+
+    fn comprehension(&mut self, generators: &[ast::Comprehension], elts: &[&Expr]) -> Val {
+        self.scopes.push(HashMap::new());
+        let mut out = Val::default();
+        for generator in generators {
+            let iter = self.eval(&generator.iter);
+            out.labels.merge(&iter.labels);
+            let item = Val {
+                labels: iter.labels.clone(),
+                param: iter.param,
+                ..Val::default()
+            };
+            self.assign(&generator.target, item);
+            for cond in &generator.ifs {
+                let _ = self.eval(cond);
+            }
+        }
+        for elt in elts {
+            let v = self.eval(elt);
+            out.labels.merge(&v.labels);
+            out.param = out.param.or(v.param);
+        }
+        // `[chr(c) for c in (104, 105)]`: the items fold when the iterable is a constant list
+        self.scopes.pop();
+        out
+    }
+
+    fn call(&mut self, call: &ast::ExprCall) -> Val {
+        let at = self.span(call.range());
+        // the receiver of a method call, evaluated once
+        let (callee, receiver) = match call.func.as_ref() {
+            Expr::Attribute(a) => {
+                let receiver = self.eval(&a.value);
+                let attr = canonical_ident(a.attr.as_str());
+                let local = target_key(&call.func).and_then(|k| self.lookup(&k).cloned());
+                let callee = local.unwrap_or_else(|| Val {
+                    name: receiver.name.as_ref().map(|n| format!("{n}.{attr}")),
+                    ..Val::default()
+                });
+                (callee, Some((receiver, attr)))
+            }
+            func => (self.eval(func), None),
+        };
+        let mut args: Vec<Val> = Vec::with_capacity(call.arguments.args.len());
+        for arg in &call.arguments.args {
+            args.push(self.eval(arg));
+        }
+        let mut keywords: Vec<(String, Val)> = Vec::new();
+        for kw in &call.arguments.keywords {
+            let v = self.eval(&kw.value);
+            let key = kw
+                .arg
+                .as_ref()
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_default();
+            keywords.push((key, v));
+        }
+        let name = callee.name.as_deref().map(canonical).unwrap_or_default();
+        let all_args = || args.iter().chain(keywords.iter().map(|(_, v)| v));
+
+        // the result: sources the callee brings in, the data its arguments carry
+        let mut result = Val {
+            name: callee.name.as_ref().map(|n| format!("{n}()")),
+            ..Val::default()
+        };
+        if let Some((recv, _)) = &receiver {
+            result.labels.merge(&recv.labels);
+            result.param = recv.param;
+        }
+        for a in all_args() {
+            result.labels.merge(&a.labels);
+            result.param = result.param.or(a.param);
+        }
+        if let Some(source) = source_of_call(&name) {
+            result.labels.add(source, at.clone());
+            self.seen.push((source, at.clone()));
+        }
+        let first_text = args.first().and_then(|a| a.text.clone());
+        let method = receiver.as_ref().map(|(_, m)| m.as_str()).unwrap_or("");
+        let recv_text = receiver.as_ref().and_then(|(r, _)| r.text.clone());
+
+        // folding and resolution
+        match name.as_str() {
+            "__import__" | "importlib.import_module" => {
+                if let Some(module) = &first_text {
+                    result.name = Some(module.clone());
+                }
+            }
+            "getattr" => {
+                if let (Some(obj), Some(attr)) =
+                    (args.first(), args.get(1).and_then(|a| a.text.as_ref()))
+                {
+                    result.name = obj.name.as_ref().map(|n| format!("{n}.{attr}"));
+                    if obj.name.is_none() && is_identifier(attr) {
+                        result.name = Some(attr.clone());
+                    }
+                }
+            }
+            "vars" | "dict" if args.len() == 1 => {
+                result.name = args[0].name.clone();
+                if args[0].name.as_deref().map(canonical).as_deref() == Some("os.environ") {
+                    result.labels.add(Source::Environ, at.clone());
+                }
+            }
+            "globals" | "locals" => result.name = Some("builtins".into()),
+            "chr" => {
+                result.text = first_text
+                    .as_deref()
+                    .and_then(|t| t.parse::<u32>().ok())
+                    .and_then(char::from_u32)
+                    .map(String::from);
+            }
+            "str" | "bytes" | "bytearray" | "repr" if args.len() <= 2 => {
+                result.text = first_text.clone();
+                result.items = args.first().and_then(|a| a.items.clone());
+                if result.text.is_none()
+                    && let Some(items) = &result.items
+                {
+                    result.text = items
+                        .iter()
+                        .map(|i| {
+                            i.text
+                                .as_deref()
+                                .and_then(|t| t.parse::<u32>().ok())
+                                .and_then(char::from_u32)
+                        })
+                        .collect::<Option<String>>();
+                }
+            }
+            "bytes.fromhex" | "bytearray.fromhex" | "binascii.unhexlify" | "binascii.a2b_hex" => {
+                result.text = first_text.as_deref().and_then(unhex);
+            }
+            "codecs.decode" => {
+                let codec = args.get(1).and_then(|a| a.text.as_deref()).unwrap_or("");
+                result.text = first_text.as_deref().and_then(|t| decode_codec(t, codec));
+            }
+            "os.path.join" | "posixpath.join" | "ntpath.join" => {
+                result.text = args
+                    .iter()
+                    .map(|a| a.text.clone())
+                    .collect::<Option<Vec<_>>>()
+                    .map(|parts| parts.join("/"));
+            }
+            "os.path.expanduser" | "os.path.expandvars" | "os.path.abspath"
+            | "os.path.realpath" | "os.path.normpath" | "pathlib.Path" | "Path"
+            | "pathlib.PurePath" | "os.fsencode" | "os.fsdecode" => {
+                result.text = first_text.clone();
+                result.file = Some((first_text.clone(), false, Labels::default()));
+            }
+            "pathlib.Path.home" | "Path.home" | "os.path.expanduser.home" => {
+                result.text = Some("~".into());
+                result.file = Some((Some("~".into()), false, Labels::default()));
+            }
+            "os.getenv" | "os.environ.get" | "os.environ.setdefault" | "os.environ.pop" => {
+                result.labels = Labels::default();
+                result.text = first_text.as_deref().map(|v| format!("${v}"));
+            }
+            _ => {}
+        }
+        if name.starts_with("base64.") || name == "binascii.a2b_base64" {
+            result.text = first_text.as_deref().and_then(|t| decode_base64(t, &name));
+        }
+        // methods of a constant or of a value
+        match method {
+            "join" if recv_text.is_some() => {
+                let sep = recv_text.clone().unwrap_or_default();
+                result.text = args.first().and_then(|a| {
+                    a.items.as_ref().and_then(|items| {
+                        items
+                            .iter()
+                            .map(|i| i.text.clone())
+                            .collect::<Option<Vec<_>>>()
+                            .map(|p| p.join(&sep))
+                    })
+                });
+            }
+            "decode" | "encode" => {
+                let codec = first_text.as_deref().unwrap_or("utf-8");
+                if let Some(t) = &recv_text {
+                    result.text = decode_codec(t, codec).or_else(|| Some(t.clone()));
+                }
+                if matches!(
+                    codec.to_ascii_lowercase().as_str(),
+                    "base64" | "hex" | "rot13" | "rot_13" | "zlib" | "bz2" | "uu"
+                ) && method == "decode"
+                {
+                    result.labels.add(Source::Decoded, at.clone());
+                }
+            }
+            "strip" | "lstrip" | "rstrip" | "lower" | "upper" | "title" | "casefold" => {
+                result.text = recv_text.as_deref().map(|t| match method {
+                    "strip" => t.trim().to_owned(),
+                    "lstrip" => t.trim_start().to_owned(),
+                    "rstrip" => t.trim_end().to_owned(),
+                    "lower" | "casefold" => t.to_lowercase(),
+                    "upper" => t.to_uppercase(),
+                    _ => t.to_owned(),
+                });
+            }
+            "replace" => {
+                if let (Some(t), Some(a), Some(b)) = (
+                    &recv_text,
+                    args.first().and_then(|a| a.text.as_ref()),
+                    args.get(1).and_then(|a| a.text.as_ref()),
+                ) && !a.is_empty()
+                    && t.len() <= MAX_TEXT
+                {
+                    result.text = Some(t.replace(a.as_str(), b)).filter(|t| t.len() <= MAX_TEXT);
+                }
+            }
+            "format" => {
+                if let Some(t) = &recv_text {
+                    let mut out = t.clone();
+                    for a in &args {
+                        if let (Some(start), Some(text)) = (out.find('{'), &a.text)
+                            && let Some(end) = out[start..].find('}')
+                        {
+                            out.replace_range(start..start + end + 1, text);
+                        }
+                    }
+                    result.text = Some(out).filter(|t| t.len() <= MAX_TEXT);
+                }
+            }
+            "joinpath" | "expanduser" | "resolve" | "absolute" => {
+                if let Some((r, _)) = &receiver {
+                    let mut parts: Vec<String> = r.text.iter().cloned().collect();
+                    parts.extend(args.iter().filter_map(|a| a.text.clone()));
+                    result.text = Some(parts.join("/"));
+                    result.file = Some((result.text.clone(), false, Labels::default()));
+                }
+            }
+            _ => {}
+        }
+        // a path constant read: a credential or the process environment
+        let reads_path = matches!(
+            name.as_str(),
+            "open"
+                | "io.open"
+                | "codecs.open"
+                | "os.open"
+                | "glob.glob"
+                | "glob.iglob"
+                | "os.listdir"
+                | "os.walk"
+                | "os.scandir"
+                | "shutil.copy"
+                | "shutil.copyfile"
+                | "shutil.copy2"
+                | "shutil.copytree"
+                | "shutil.make_archive"
+        ) || matches!(
+            method,
+            "read_text" | "read_bytes" | "open" | "glob" | "rglob" | "iterdir" | "write" | "add"
+        );
+        if reads_path {
+            let path_texts: Vec<String> = receiver
+                .iter()
+                .filter_map(|(r, _)| {
+                    r.text
+                        .clone()
+                        .or_else(|| r.file.as_ref().and_then(|f| f.0.clone()))
+                })
+                .chain(all_args().filter_map(|a| a.text.clone()))
+                .collect();
+            // `zip.write(path)` and `tar.add(path)` pack the file: the archive carries it
+            if path_texts.iter().any(|p| is_credential_path(p)) {
+                result.labels.add(Source::Credential, at.clone());
+                if let Some((_, _)) = &receiver
+                    && matches!(method, "write" | "add")
+                    && let Expr::Attribute(a) = call.func.as_ref()
+                {
+                    let val = Val {
+                        labels: Labels::of(Source::Credential, at.clone()),
+                        ..Val::default()
+                    };
+                    self.taint_base(&a.value, &val);
+                }
+            }
+            if path_texts.iter().any(|p| is_environ_path(p)) {
+                result.labels.add(Source::Environ, at.clone());
+            }
+        }
+        if matches!(name.as_str(), "open" | "io.open" | "codecs.open") {
+            let mode = args
+                .get(1)
+                .and_then(|a| a.text.clone())
+                .or_else(|| {
+                    keywords
+                        .iter()
+                        .find(|(k, _)| k == "mode")
+                        .and_then(|(_, v)| v.text.clone())
+                })
+                .unwrap_or_default();
+            let writes = mode.contains(['w', 'a', 'x', '+']);
+            let path = args.first().cloned().unwrap_or_default();
+            result.file = Some((path.text.clone(), writes, path.labels.clone()));
+        }
+        if name == "winreg.OpenKey"
+            || name == "winreg.CreateKey"
+            || name == "winreg.OpenKeyEx"
+            || name == "_winreg.OpenKey"
+            || name == "_winreg.CreateKey"
+        {
+            let key = args.get(1).and_then(|a| a.text.clone());
+            result.file = Some((key, true, Labels::default()));
+        }
+
+        // where data ends
+        let mut sink = sink_of_call(&name);
+        let mut data: Vec<Val> = all_args().cloned().collect();
+        if matches!(
+            name.as_str(),
+            "getattr" | "__import__" | "importlib.import_module"
+        ) {
+            sink = None;
+        }
+        // a file or registry write: the data goes to the path the file was opened with
+        let mut written: Option<(Option<String>, Labels)> = None;
+        if let Some((recv, _)) = &receiver
+            && matches!(
+                method,
+                "write" | "writelines" | "write_text" | "write_bytes"
+            )
+        {
+            let path = recv
+                .file
+                .as_ref()
+                .map(|(p, _, l)| (p.clone(), l.clone()))
+                .or_else(|| recv.text.clone().map(|t| (Some(t), Labels::default())));
+            if let Some(path) = path {
+                written = Some(path);
+            }
+        }
+        if matches!(
+            name.as_str(),
+            "winreg.SetValueEx" | "_winreg.SetValueEx" | "winreg.SetValue"
+        ) {
+            written = args
+                .first()
+                .and_then(|k| k.file.as_ref())
+                .map(|(p, _, l)| (p.clone(), l.clone()));
+        }
+        if matches!(
+            name.as_str(),
+            "shutil.copy"
+                | "shutil.copyfile"
+                | "shutil.copy2"
+                | "shutil.move"
+                | "os.rename"
+                | "os.replace"
+                | "os.symlink"
+                | "os.link"
+        ) {
+            written = args.get(1).map(|d| (d.text.clone(), Labels::default()));
+            data.truncate(1);
+        }
+        if matches!(
+            name.as_str(),
+            "urllib.request.urlretrieve" | "urllib.urlretrieve" | "wget.download"
+        ) {
+            if let Some(dest) = args.get(1) {
+                self.downloaded(dest, call);
+            }
+            written = args.get(1).map(|d| (d.text.clone(), Labels::default()));
+            data = vec![Val {
+                labels: Labels::of(Source::Network, at.clone()),
+                ..Val::default()
+            }];
+            sink = None;
+        }
+        if let Some((path, _)) = &written {
+            let persist = path.as_deref().is_some_and(is_persistence_path);
+            sink = Some(if persist { Sink::Persist } else { Sink::Write });
+            // network data written to a file: the file is a download
+            if data.iter().any(|d| d.labels.has(Source::Network))
+                && let Some((recv, _)) = &receiver
+            {
+                if let Some(p) = path {
+                    self.downloads.push(p.clone());
+                }
+                let _ = recv;
+                if let Expr::Attribute(a) = call.func.as_ref() {
+                    self.mark_download_file(&a.value, &at);
+                }
+            }
+        }
+        if let Some(sink) = sink {
+            // a process or chmod on a downloaded file
+            if matches!(sink, Sink::Process | Sink::Chmod | Sink::Exec) {
+                for d in &mut data {
+                    let text = d.text.clone().or_else(|| {
+                        d.items.as_ref().map(|items| {
+                            items
+                                .iter()
+                                .filter_map(|i| i.text.clone())
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
+                    });
+                    if let Some(t) = text
+                        && let Some(origin) = self
+                            .downloads
+                            .iter()
+                            .find(|p| !p.is_empty() && t.contains(p.as_str()))
+                    {
+                        let origin = Span {
+                            text: format!("download to {origin}"),
+                            ..at.clone()
+                        };
+                        d.labels.add(Source::Download, origin);
+                    }
+                }
+            }
+            let text = fold_args(&data, written.as_ref().and_then(|(p, _)| p.as_deref()));
+            for d in &data {
+                for (source, origin) in d.labels.sources() {
+                    self.flows.push(Flow {
+                        source,
+                        sink,
+                        from: origin.clone(),
+                        to: at.clone(),
+                    });
+                }
+                if let Some(i) = d.param
+                    && let Some((_, reached)) = self.params.last_mut()
+                {
+                    reached.push((i, sink, at.clone()));
+                }
+            }
+            if sink == Sink::Exec
+                && let Some(code) = data.first().and_then(|d| d.text.clone())
+            {
+                self.layers.push(Layer {
+                    at: at.clone(),
+                    text: code,
+                });
+            }
+            self.calls.push(CallFact {
+                sink,
+                at: at.clone(),
+                text,
+                constant: data
+                    .iter()
+                    .all(|d| d.labels.is_empty() && d.param.is_none()),
+                name: name.clone(),
+            });
+        }
+        // a call of a function defined here: its summary
+        if let Some(def) = callee
+            .name
+            .as_deref()
+            .and_then(|n| n.strip_prefix("<def>."))
+            .and_then(|n| self.functions.get(n))
+            .cloned()
+        {
+            result.labels.merge(&def.returns.labels);
+            if result.text.is_none() {
+                result.text = def.returns.text.clone();
+            }
+            if def.returns.name.is_some() {
+                result.name = def.returns.name.clone();
+            }
+            for (i, sink, inner) in &def.params {
+                let Some(arg) = args.get(*i) else { continue };
+                for (source, origin) in arg.labels.sources() {
+                    self.flows.push(Flow {
+                        source,
+                        sink: *sink,
+                        from: origin.clone(),
+                        to: Span {
+                            text: format!("{} (called at line {})", inner.text, at.line),
+                            ..inner.clone()
+                        },
+                    });
+                }
+                if let Some(p) = arg.param
+                    && let Some((_, reached)) = self.params.last_mut()
+                {
+                    reached.push((p, *sink, inner.clone()));
+                }
+            }
+        }
+        let _ = is_network;
+        result
+    }
+
+    fn downloaded(&mut self, dest: &Val, _call: &ast::ExprCall) {
+        if let Some(t) = &dest.text {
+            self.downloads.push(t.clone());
+        }
+    }
+
+    /// The variable holding an open file that network data was written to: its path is a
+    /// download.
+    fn mark_download_file(&mut self, file: &Expr, at: &Span) {
+        if let Some(key) = target_key(file)
+            && let Some(v) = self.lookup(&key).cloned()
+            && let Some((Some(path), _, _)) = &v.file
+        {
+            self.downloads.push(path.clone());
+        }
+        let _ = at;
+    }
+}
+
+/// Both values of an either-or (`a or b`, `x if c else y`): the sources of both, the text and
+/// name of the first that has one.
+fn merge_alt(a: Val, b: Val) -> Val {
+    let mut labels = a.labels.clone();
+    labels.merge(&b.labels);
+    Val {
+        labels,
+        text: a.text.or(b.text),
+        name: a.name.or(b.name),
+        file: a.file.or(b.file),
+        items: a.items.or(b.items),
+        param: a.param.or(b.param),
+    }
+}
+
+/// The text of a call's data, for the rules that look at what a process runs or where a file
+/// goes: constants, list items, the path written.
+fn fold_args(data: &[Val], path: Option<&str>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(p) = path {
+        parts.push(p.to_owned());
+    }
+    for d in data {
+        if let Some(t) = &d.text {
+            parts.push(t.clone());
+        } else if let Some(items) = &d.items {
+            parts.extend(items.iter().filter_map(|i| i.text.clone()));
+        }
+    }
+    let mut text = parts.join(" ");
+    if text.len() > 4096 {
+        let mut cut = 4096;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    text
+}
+
+/// The variable a target or attribute chain names, as the walk keys it (`self.x`, `cfg.path`).
+fn target_key(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(n) => Some(canonical_ident(n.id.as_str())),
+        Expr::Attribute(a) => {
+            target_key(&a.value).map(|base| format!("{base}.{}", canonical_ident(a.attr.as_str())))
+        }
+        _ => None,
+    }
+}
+
+/// Identifiers are NFKC-normalised by the parser already; this only copies.
+fn canonical_ident(name: &str) -> String {
+    name.to_owned()
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+fn fold_slice(walker: &mut Walker<'_>, text: &str, slice: &ast::ExprSlice) -> Option<String> {
+    let num = |w: &mut Walker<'_>, e: &Option<Box<Expr>>| -> Option<Option<i64>> {
+        match e {
+            None => Some(None),
+            Some(e) => {
+                if let Expr::UnaryOp(u) = e.as_ref()
+                    && u.op == ast::UnaryOp::USub
+                {
+                    return w
+                        .eval(&u.operand)
+                        .text?
+                        .parse::<i64>()
+                        .ok()
+                        .map(|n| Some(-n));
+                }
+                w.eval(e).text?.parse::<i64>().ok().map(Some)
+            }
+        }
+    };
+    let lower = num(walker, &slice.lower)?;
+    let upper = num(walker, &slice.upper)?;
+    let step = num(walker, &slice.step)?.unwrap_or(1);
+    let chars: Vec<char> = text.chars().collect();
+    let len = chars.len() as i64;
+    let clamp = |i: i64| if i < 0 { (len + i).max(0) } else { i.min(len) };
+    if step == 1 {
+        let lo = clamp(lower.unwrap_or(0)) as usize;
+        let hi = clamp(upper.unwrap_or(len)) as usize;
+        return Some(chars.get(lo..hi.max(lo))?.iter().collect());
+    }
+    if step == -1 && lower.is_none() && upper.is_none() {
+        return Some(chars.iter().rev().collect());
+    }
+    if step > 1 && upper.is_none() {
+        let lo = clamp(lower.unwrap_or(0)) as usize;
+        return Some(chars.iter().skip(lo).step_by(step as usize).collect());
+    }
+    None
+}
+
+/// Bytes as Python's Latin-1 decode would give them: one character per byte.
+pub(crate) fn latin1(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+fn unhex(text: &str) -> Option<String> {
+    let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if !clean.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes = (0..clean.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(clean.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    Some(latin1(&bytes))
+}
+
+fn rot13(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'a'..='m' | 'A'..='M' => char::from(c as u8 + 13),
+            'n'..='z' | 'N'..='Z' => char::from(c as u8 - 13),
+            _ => c,
+        })
+        .collect()
+}
+
+fn decode_codec(text: &str, codec: &str) -> Option<String> {
+    match codec.to_ascii_lowercase().replace('-', "_").as_str() {
+        "rot13" | "rot_13" => Some(rot13(text)),
+        "hex" | "hex_codec" => unhex(text),
+        "base64" | "base64_codec" => decode_base64(text, "base64.b64decode"),
+        "utf8" | "utf_8" | "ascii" | "latin1" | "latin_1" | "" => Some(text.to_owned()),
+        _ => None,
+    }
+}
+
+fn decode_base64(text: &str, name: &str) -> Option<String> {
+    use base64::engine::DecodePaddingMode;
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    let config =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if name.contains("b32") || name.contains("b85") || name.contains("a85") || name.contains("b16")
+    {
+        return None;
+    }
+    let urlsafe = name.contains("urlsafe");
+    let engine = if urlsafe {
+        GeneralPurpose::new(&base64::alphabet::URL_SAFE, config)
+    } else {
+        GeneralPurpose::new(&base64::alphabet::STANDARD, config)
+    };
+    engine.decode(clean.as_bytes()).ok().map(|b| latin1(&b))
+}
+
+fn memchr_lines(source: &str) -> impl Iterator<Item = usize> + '_ {
+    source
+        .bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+}

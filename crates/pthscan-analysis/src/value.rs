@@ -1,0 +1,234 @@
+//! What the analysis knows of a value: where its data came from (labels, with the first place
+//! each came in), its text when it is a constant the code builds, and the name it refers to
+//! when it is a function or module.
+
+use std::fmt;
+
+/// Where data came from. A set of these travels with every value derived from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    /// Read from the network: an HTTP response, a socket.
+    Network,
+    /// Decoded, decompressed, deobfuscated: base64, hex, zlib, rot13, XOR, marshal.
+    Decoded,
+    /// A credential: a file under a credential path, a secret's environment variable.
+    Credential,
+    /// The whole process environment (`os.environ`, `/proc/self/environ`).
+    Environ,
+    /// Facts of the host: its name, user, address, platform.
+    Host,
+    /// The clipboard's content.
+    Clipboard,
+    /// Data hidden in an image or other carrier (steganography).
+    Hidden,
+    /// The path of a file that network data was written to (a download).
+    Download,
+}
+
+impl Source {
+    /// Every source, in a fixed order.
+    pub const ALL: [Source; 8] = [
+        Source::Network,
+        Source::Decoded,
+        Source::Credential,
+        Source::Environ,
+        Source::Host,
+        Source::Clipboard,
+        Source::Hidden,
+        Source::Download,
+    ];
+
+    /// The name rules use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Network => "network",
+            Source::Decoded => "decoded",
+            Source::Credential => "credential",
+            Source::Environ => "environ",
+            Source::Host => "host",
+            Source::Clipboard => "clipboard",
+            Source::Hidden => "hidden",
+            Source::Download => "download",
+        }
+    }
+
+    /// The source a rule names.
+    pub fn parse(name: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// Where a value ends up, as far as the rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Sink {
+    /// Executed as Python: exec, eval, compile, `types.FunctionType`.
+    Exec,
+    /// Deserialised into objects, which runs code: marshal, pickle, dill.
+    Deserialize,
+    /// Given to another program: subprocess, os.system, os.exec*, pty.
+    Process,
+    /// Sent over the network: an HTTP body or URL, a socket, mail, DNS.
+    Send,
+    /// Written to a file.
+    Write,
+    /// Written to a place that runs it later: shell profiles, cron, systemd, launch agents,
+    /// autostart folders, the Run registry keys.
+    Persist,
+    /// Made executable (chmod with an execute bit).
+    Chmod,
+    /// Put on the clipboard.
+    Clipboard,
+}
+
+impl Sink {
+    /// Every sink, in a fixed order.
+    pub const ALL: [Sink; 8] = [
+        Sink::Exec,
+        Sink::Deserialize,
+        Sink::Process,
+        Sink::Send,
+        Sink::Write,
+        Sink::Persist,
+        Sink::Chmod,
+        Sink::Clipboard,
+    ];
+
+    /// The name rules use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sink::Exec => "exec",
+            Sink::Deserialize => "deserialize",
+            Sink::Process => "process",
+            Sink::Send => "send",
+            Sink::Write => "write",
+            Sink::Persist => "persist",
+            Sink::Chmod => "chmod",
+            Sink::Clipboard => "clipboard",
+        }
+    }
+
+    /// The sink a rule names.
+    pub fn parse(name: &str) -> Option<Sink> {
+        Sink::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// A place in the source: its line (1-based) and the code there, shortened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// Byte offset of its start.
+    pub offset: usize,
+    /// 1-based line.
+    pub line: usize,
+    /// The code, on one line, at most [`SPAN_CHARS`] characters.
+    pub text: String,
+}
+
+/// The longest code text a span keeps.
+pub const SPAN_CHARS: usize = 120;
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {} `{}`", self.line, self.text)
+    }
+}
+
+/// The sources of a value, each with where it first came in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Labels {
+    bits: u16,
+    origins: Vec<(Source, Span)>,
+}
+
+impl Labels {
+    /// Labels with one source.
+    pub fn of(source: Source, at: Span) -> Labels {
+        Labels {
+            bits: source.bit(),
+            origins: vec![(source, at)],
+        }
+    }
+
+    /// Whether no source is known.
+    pub fn is_empty(&self) -> bool {
+        self.bits == 0
+    }
+
+    /// Whether `source` is among them.
+    pub fn has(&self, source: Source) -> bool {
+        self.bits & source.bit() != 0
+    }
+
+    /// Where `source` first came in.
+    pub fn origin(&self, source: Source) -> Option<&Span> {
+        self.origins
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map(|(_, at)| at)
+    }
+
+    /// Adds another value's sources (keeping the first origin of each).
+    pub fn merge(&mut self, other: &Labels) {
+        for (source, at) in &other.origins {
+            self.add(*source, at.clone());
+        }
+    }
+
+    /// Adds one source.
+    pub fn add(&mut self, source: Source, at: Span) {
+        if !self.has(source) {
+            self.bits |= source.bit();
+            self.origins.push((source, at));
+        }
+    }
+
+    /// The sources, in the order they came in.
+    pub fn sources(&self) -> impl Iterator<Item = (Source, &Span)> {
+        self.origins.iter().map(|(s, at)| (*s, at))
+    }
+}
+
+/// What is known of one value.
+#[derive(Debug, Clone, Default)]
+pub struct Val {
+    /// Where its data came from.
+    pub labels: Labels,
+    /// Its text, when the code builds it from constants (strings, bytes as Latin-1, numbers).
+    pub text: Option<String>,
+    /// The dotted name it refers to: a module, a function, or a call's result (`requests.get()`).
+    pub name: Option<String>,
+    /// For an open file or a registry key: the path it was opened with, and whether for writing.
+    pub file: Option<(Option<String>, bool, Labels)>,
+    /// Elements, when it is a list or tuple of constants (for `chr` lists and `join`).
+    pub items: Option<Vec<Val>>,
+    /// The parameter of the enclosing function it comes from, for the function's summary.
+    pub param: Option<usize>,
+}
+
+impl Val {
+    /// A constant text.
+    pub fn text(text: impl Into<String>) -> Val {
+        Val {
+            text: Some(text.into()),
+            ..Val::default()
+        }
+    }
+
+    /// A reference to a dotted name.
+    pub fn named(name: impl Into<String>) -> Val {
+        Val {
+            name: Some(name.into()),
+            ..Val::default()
+        }
+    }
+
+    /// Unions another value's labels into this one.
+    pub fn taint(mut self, other: &Val) -> Val {
+        self.labels.merge(&other.labels);
+        self
+    }
+}
