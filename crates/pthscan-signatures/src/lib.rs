@@ -7,6 +7,7 @@
 //! this crate run.
 #![deny(missing_docs)]
 
+pub mod behaviour;
 pub mod decode;
 pub mod ioc;
 pub mod known_good;
@@ -18,6 +19,7 @@ mod signals;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+pub use behaviour::{Behaviour, BehaviourHit, Behaviours};
 pub use ioc::Iocs;
 pub use known_good::{HookEntry, HookKind, KnownGood, LineVerdict};
 pub use payload::{PayloadHit, PayloadScan, PayloadScanner, Role};
@@ -90,6 +92,8 @@ pub struct Signatures {
     pub iocs: Iocs,
     /// YARA-X payload rules (embedded, IOC-generated, and the user's).
     pub payload: PayloadRules,
+    /// Behaviour rules over the facts of code.
+    pub behaviours: Behaviours,
 }
 
 impl Signatures {
@@ -126,6 +130,7 @@ impl Signatures {
         Ok(Signatures {
             known_good: KnownGood::from_toml(KNOWN_GOOD_TOML)?,
             signals: Signals::from_toml(SIGNALS_TOML)?,
+            behaviours: Behaviours::from_toml(behaviour::BEHAVIOURS_TOML)?,
             payload: payload(&sources)?,
             iocs,
         })
