@@ -427,6 +427,7 @@ pub fn analyse_bytecode(codes: &[CodeObject]) -> Analysis {
                 at: at.clone(),
                 text: text.chars().take(4096).collect(),
                 constant: sources.is_empty(),
+                top_level: code.name == "<module>",
             });
             for &source in &sources {
                 out.flows.push(Flow {
@@ -440,6 +441,7 @@ pub fn analyse_bytecode(codes: &[CodeObject]) -> Analysis {
                         text: format!("{} calls {name}", at.text),
                         ..at.clone()
                     },
+                    top_level: code.name == "<module>",
                 });
             }
         }

@@ -19,6 +19,8 @@ use crate::{CallFact, Flow, Layer};
 const MAX_DEPTH: usize = 100;
 /// The longest text folding builds.
 pub(crate) const MAX_TEXT: usize = 4 << 20;
+/// Code constants analysed per file.
+const MAX_EMBEDDED: usize = 64;
 /// Parameters whose flow into sinks a function summary records.
 const MAX_PARAMS: usize = 8;
 
@@ -30,6 +32,9 @@ type Reached = (usize, Sink, Span);
 struct Function {
     returns: Val,
     params: Vec<(usize, Sink, Span)>,
+    /// Flows and sink calls inside it (indices), run when it is called.
+    flows: Vec<usize>,
+    calls: Vec<usize>,
 }
 
 #[derive(Default)]
@@ -42,11 +47,17 @@ pub(crate) struct Walker<'s> {
     params: Vec<(Vec<String>, Vec<Reached>)>,
     returns: Vec<Val>,
     depth: usize,
+    /// Enclosing function definitions: 0 at module and class level.
+    functions_deep: usize,
+    /// For each function being walked: the flows and calls found in it so far.
+    inside: Vec<(Vec<usize>, Vec<usize>)>,
     downloads: Vec<String>,
     pub(crate) flows: Vec<Flow>,
     pub(crate) calls: Vec<CallFact>,
     pub(crate) seen: Vec<(Source, Span)>,
     pub(crate) layers: Vec<Layer>,
+    /// String constants that are code.
+    pub(crate) embedded: Vec<Layer>,
     pub(crate) truncated: bool,
     pub(crate) reads_own_source: bool,
 }
@@ -78,6 +89,24 @@ impl<'s> Walker<'s> {
             line,
             text,
         }
+    }
+
+    /// A string constant that is a Python module (a dropper writes it to a file, a bundler
+    /// embeds it): analysed as code too, a bounded number per file.
+    fn embedded_code(&mut self, text: &str, range: TextRange) {
+        if text.len() < 200
+            || self.embedded.len() >= MAX_EMBEDDED
+            || !text.contains('\n')
+            || !(text.contains("import ") && text.contains('('))
+            || self.embedded.iter().any(|l| l.text == text)
+        {
+            return;
+        }
+        let at = self.span(range);
+        self.embedded.push(Layer {
+            at,
+            text: text.to_owned(),
+        });
     }
 
     pub(crate) fn body(&mut self, body: &[Stmt]) {
@@ -345,6 +374,8 @@ impl<'s> Walker<'s> {
             .take(MAX_PARAMS)
             .collect();
         self.depth += 1;
+        self.functions_deep += 1;
+        self.inside.push((Vec::new(), Vec::new()));
         self.scopes.push(HashMap::new());
         self.params.push((names.clone(), Vec::new()));
         self.returns.push(Val::default());
@@ -360,6 +391,8 @@ impl<'s> Walker<'s> {
         let (_, params) = self.params.pop().unwrap_or_default();
         self.scopes.pop();
         self.depth -= 1;
+        self.functions_deep -= 1;
+        let (flows, calls) = self.inside.pop().unwrap_or_default();
         let name = canonical_ident(def.name.as_str());
         self.functions.insert(
             name.clone(),
@@ -371,6 +404,8 @@ impl<'s> Walker<'s> {
                     ..Val::default()
                 },
                 params,
+                flows,
+                calls,
             },
         );
         self.bind(name.clone(), Val::named(format!("<def>.{name}")));
@@ -390,13 +425,25 @@ impl<'s> Walker<'s> {
 
     fn eval_inner(&mut self, expr: &Expr) -> Val {
         match expr {
-            Expr::StringLiteral(s) => Val::text(s.value.to_str()),
+            Expr::StringLiteral(s) => {
+                let text = s.value.to_str();
+                self.embedded_code(text, s.range);
+                Val::text(text)
+            }
             Expr::BytesLiteral(b) => {
                 let bytes: Vec<u8> = b.value.bytes().collect();
-                Val::text(latin1(&bytes))
+                let text = latin1(&bytes);
+                self.embedded_code(&text, b.range);
+                Val::text(text)
             }
             Expr::NumberLiteral(n) => match &n.value {
-                ast::Number::Int(i) => Val::text(i.to_string()),
+                ast::Number::Int(i) => match i.as_i64() {
+                    Some(v) => Val {
+                        int: Some(v),
+                        ..Val::text(v.to_string())
+                    },
+                    None => Val::text(i.to_string()),
+                },
                 _ => Val::default(),
             },
             Expr::FString(f) => {
@@ -490,12 +537,27 @@ impl<'s> Walker<'s> {
                     base.labels.clone()
                 };
                 labels.merge(&index.labels);
-                let text = match (&base.items, &index.text) {
-                    (Some(items), Some(i)) => i
-                        .parse::<usize>()
+                if environ {
+                    return Val {
+                        labels,
+                        text: index.text.as_ref().map(|k| format!("${k}")),
+                        ..Val::default()
+                    };
+                }
+                let text = match (&base.items, &base.text, index.int) {
+                    (Some(items), _, Some(i)) => usize::try_from(i)
                         .ok()
                         .and_then(|i| items.get(i))
                         .and_then(|v| v.text.clone()),
+                    // `"abc"[1]`, `"abc"[-1]`
+                    (None, Some(t), Some(i)) => {
+                        let chars: Vec<char> = t.chars().collect();
+                        let at = if i < 0 { chars.len() as i64 + i } else { i };
+                        usize::try_from(at)
+                            .ok()
+                            .and_then(|a| chars.get(a))
+                            .map(|c| c.to_string())
+                    }
                     _ => None,
                 };
                 Val {
@@ -510,6 +572,32 @@ impl<'s> Walker<'s> {
             Expr::BinOp(b) => {
                 let left = self.eval(&b.left);
                 let right = self.eval(&b.right);
+                if let (Some(l), Some(r)) = (left.int, right.int) {
+                    let v = match b.op {
+                        ast::Operator::Add => l.checked_add(r),
+                        ast::Operator::Sub => l.checked_sub(r),
+                        ast::Operator::Mult => l.checked_mul(r),
+                        ast::Operator::FloorDiv => l.checked_div_euclid(r),
+                        ast::Operator::Mod => l.checked_rem_euclid(r),
+                        ast::Operator::LShift => {
+                            u32::try_from(r).ok().and_then(|r| l.checked_shl(r))
+                        }
+                        ast::Operator::RShift => {
+                            u32::try_from(r).ok().and_then(|r| l.checked_shr(r))
+                        }
+                        ast::Operator::BitOr => Some(l | r),
+                        ast::Operator::BitAnd => Some(l & r),
+                        ast::Operator::BitXor => Some(l ^ r),
+                        _ => None,
+                    };
+                    return match v {
+                        Some(v) => Val {
+                            int: Some(v),
+                            ..Val::text(v.to_string())
+                        },
+                        None => Val::default(),
+                    };
+                }
                 let text = match (b.op, &left.text, &right.text) {
                     (ast::Operator::Add, Some(l), Some(r)) if l.len() + r.len() <= MAX_TEXT => {
                         Some(format!("{l}{r}"))
@@ -591,6 +679,12 @@ impl<'s> Walker<'s> {
             Expr::YieldFrom(y) => self.eval(&y.value),
             Expr::UnaryOp(u) => {
                 let v = self.eval(&u.operand);
+                if let (Some(i), ast::UnaryOp::USub) = (v.int, u.op) {
+                    return Val {
+                        int: Some(-i),
+                        ..Val::text((-i).to_string())
+                    };
+                }
                 Val {
                     labels: v.labels,
                     param: v.param,
@@ -627,6 +721,7 @@ impl<'s> Walker<'s> {
             out.param = out.param.or(v.param);
             items.push(Val {
                 text: v.text.clone(),
+                int: v.int,
                 ..Val::default()
             });
         }
@@ -738,12 +833,34 @@ impl<'s> Walker<'s> {
                 }
             }
             "globals" | "locals" => result.name = Some("builtins".into()),
+            "map" if args.len() == 2 => {
+                // `map(chr, [104, 105])`: the characters
+                let chr = args[0].name.as_deref().map(canonical).as_deref() == Some("chr");
+                if chr && let Some(items) = &args[1].items {
+                    result.items = items
+                        .iter()
+                        .map(|i| {
+                            i.int
+                                .and_then(|n| u32::try_from(n).ok())
+                                .and_then(char::from_u32)
+                                .map(|c| Val::text(c.to_string()))
+                        })
+                        .collect::<Option<Vec<_>>>();
+                }
+            }
             "chr" => {
-                result.text = first_text
-                    .as_deref()
-                    .and_then(|t| t.parse::<u32>().ok())
+                result.text = args
+                    .first()
+                    .and_then(|a| a.int)
+                    .and_then(|n| u32::try_from(n).ok())
                     .and_then(char::from_u32)
                     .map(String::from);
+            }
+            "int" if args.len() == 1 => {
+                result.int = first_text
+                    .as_deref()
+                    .and_then(|t| t.trim().parse::<i64>().ok());
+                result.text = result.int.map(|i| i.to_string());
             }
             "str" | "bytes" | "bytearray" | "repr" if args.len() <= 2 => {
                 result.text = first_text.clone();
@@ -883,6 +1000,7 @@ impl<'s> Walker<'s> {
                 | "shutil.copy2"
                 | "shutil.copytree"
                 | "shutil.make_archive"
+                | "sqlite3.connect"
         ) || matches!(
             method,
             "read_text" | "read_bytes" | "open" | "glob" | "rglob" | "iterdir" | "write" | "add"
@@ -900,6 +1018,7 @@ impl<'s> Walker<'s> {
             // `zip.write(path)` and `tar.add(path)` pack the file: the archive carries it
             if path_texts.iter().any(|p| is_credential_path(p)) {
                 result.labels.add(Source::Credential, at.clone());
+                self.seen.push((Source::Credential, at.clone()));
                 if let Some((_, _)) = &receiver
                     && matches!(method, "write" | "add")
                     && let Expr::Attribute(a) = call.func.as_ref()
@@ -913,6 +1032,7 @@ impl<'s> Walker<'s> {
             }
             if path_texts.iter().any(|p| is_environ_path(p)) {
                 result.labels.add(Source::Environ, at.clone());
+                self.seen.push((Source::Environ, at.clone()));
             }
         }
         if matches!(name.as_str(), "open" | "io.open" | "codecs.open") {
@@ -1054,7 +1174,11 @@ impl<'s> Walker<'s> {
                         sink,
                         from: origin.clone(),
                         to: at.clone(),
+                        top_level: self.functions_deep == 0,
                     });
+                    if let Some((flows, _)) = self.inside.last_mut() {
+                        flows.push(self.flows.len() - 1);
+                    }
                 }
                 if let Some(i) = d.param
                     && let Some((_, reached)) = self.params.last_mut()
@@ -1078,7 +1202,24 @@ impl<'s> Walker<'s> {
                     .iter()
                     .all(|d| d.labels.is_empty() && d.param.is_none()),
                 name: name.clone(),
+                top_level: self.functions_deep == 0,
             });
+            if let Some((_, calls)) = self.inside.last_mut() {
+                calls.push(self.calls.len() - 1);
+            }
+        }
+        // a function of this module passed as an argument (a thread's target, a callback) runs
+        // from here, as far as import time is concerned
+        for arg in args.iter().chain(keywords.iter().map(|(_, v)| v)) {
+            if let Some(def) = arg
+                .name
+                .as_deref()
+                .and_then(|n| n.strip_prefix("<def>."))
+                .and_then(|n| self.functions.get(n))
+                .cloned()
+            {
+                self.runs_here(&def);
+            }
         }
         // a call of a function defined here: its summary
         if let Some(def) = callee
@@ -1088,6 +1229,7 @@ impl<'s> Walker<'s> {
             .and_then(|n| self.functions.get(n))
             .cloned()
         {
+            self.runs_here(&def);
             result.labels.merge(&def.returns.labels);
             if result.text.is_none() {
                 result.text = def.returns.text.clone();
@@ -1106,7 +1248,11 @@ impl<'s> Walker<'s> {
                             text: format!("{} (called at line {})", inner.text, at.line),
                             ..inner.clone()
                         },
+                        top_level: self.functions_deep == 0,
                     });
+                    if let Some((flows, _)) = self.inside.last_mut() {
+                        flows.push(self.flows.len() - 1);
+                    }
                 }
                 if let Some(p) = arg.param
                     && let Some((_, reached)) = self.params.last_mut()
@@ -1117,6 +1263,44 @@ impl<'s> Walker<'s> {
         }
         let _ = is_network;
         result
+    }
+
+    /// What a function of this module does runs where it is called: at import when called at
+    /// module level, else as part of the function calling it.
+    fn runs_here(&mut self, def: &Function) {
+        match self.inside.last_mut() {
+            None => {
+                for &i in &def.flows {
+                    if let Some(f) = self.flows.get_mut(i) {
+                        f.top_level = true;
+                    }
+                }
+                for &i in &def.calls {
+                    if let Some(c) = self.calls.get_mut(i) {
+                        c.top_level = true;
+                    }
+                }
+            }
+            Some((flows, calls)) => {
+                flows.extend(&def.flows);
+                calls.extend(&def.calls);
+            }
+        }
+    }
+
+    /// Forgets the facts of a first pass, keeping what it learnt of names, functions and
+    /// downloads: the second pass sees a function defined (or a file downloaded) below the code
+    /// that uses it.
+    pub(crate) fn restart(&mut self) {
+        self.flows.clear();
+        self.calls.clear();
+        self.seen.clear();
+        self.layers.clear();
+        self.embedded.clear();
+        for f in self.functions.values_mut() {
+            f.flows.clear();
+            f.calls.clear();
+        }
     }
 
     fn downloaded(&mut self, dest: &Val, _call: &ast::ExprCall) {
@@ -1150,6 +1334,7 @@ fn merge_alt(a: Val, b: Val) -> Val {
         file: a.file.or(b.file),
         items: a.items.or(b.items),
         param: a.param.or(b.param),
+        int: a.int.or(b.int),
     }
 }
 
@@ -1168,6 +1353,12 @@ fn fold_args(data: &[Val], path: Option<&str>) -> String {
         }
     }
     let mut text = parts.join(" ");
+    // PowerShell's `-EncodedCommand` (and its abbreviations) takes base64 of UTF-16LE: what it
+    // runs is the decoded text
+    if let Some(decoded) = powershell_encoded(&text) {
+        text.push(' ');
+        text.push_str(&decoded);
+    }
     if text.len() > 4096 {
         let mut cut = 4096;
         while !text.is_char_boundary(cut) {
@@ -1176,6 +1367,28 @@ fn fold_args(data: &[Val], path: Option<&str>) -> String {
         text.truncate(cut);
     }
     text
+}
+
+/// The command a PowerShell `-e`/`-enc`/`-EncodedCommand` argument carries, decoded.
+fn powershell_encoded(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains("powershell") && !lower.contains("pwsh") {
+        return None;
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let at = words.iter().position(|w| {
+        let w = w.to_ascii_lowercase();
+        w.len() >= 2 && w.starts_with('-') && "-encodedcommand".starts_with(w.as_str()) && w != "-"
+    })?;
+    let blob = words.get(at + 1)?.trim_matches(|c| c == '"' || c == '\'');
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(blob)
+        .ok()?;
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    Some(String::from_utf16_lossy(&units))
 }
 
 /// The variable a target or attribute chain names, as the walk keys it (`self.x`, `cfg.path`).

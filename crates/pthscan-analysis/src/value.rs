@@ -207,6 +207,8 @@ pub struct Val {
     pub items: Option<Vec<Val>>,
     /// The parameter of the enclosing function it comes from, for the function's summary.
     pub param: Option<usize>,
+    /// Its value, when it is an integer the code computes from constants.
+    pub int: Option<i64>,
 }
 
 impl Val {

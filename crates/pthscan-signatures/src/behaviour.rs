@@ -76,6 +76,9 @@ pub struct BehaviourHit<'r> {
     pub from: Option<Span>,
     /// One line: `line 3 \`requests.get(u)\` → line 6 \`exec(p)\``.
     pub evidence: String,
+    /// Whether it happens when the module is imported (module level, or a function called
+    /// there), not only when some function is called.
+    pub top_level: bool,
 }
 
 impl BehaviourHit<'_> {
@@ -83,6 +86,8 @@ impl BehaviourHit<'_> {
     pub fn severity(&self, role: Role) -> Severity {
         match role {
             Role::Startup | Role::Install => self.rule.severity,
+            // a module's import-time code runs on `import`, as a hook's does
+            Role::Other if self.top_level => self.rule.severity,
             Role::Other => self.rule.module_severity,
         }
     }
@@ -110,7 +115,9 @@ impl Behaviours {
             let sources = |names: &[String]| {
                 names
                     .iter()
-                    .map(|n| Source::parse(n).ok_or_else(|| invalid(format!("unknown source `{n}`"))))
+                    .map(|n| {
+                        Source::parse(n).ok_or_else(|| invalid(format!("unknown source `{n}`")))
+                    })
                     .collect::<Result<Vec<_>, _>>()
             };
             let from = sources(&raw.from)?;
@@ -124,7 +131,9 @@ impl Behaviours {
                 return Err(invalid("`to` names no sink".into()));
             }
             if raw.positive.is_empty() || raw.negative.is_empty() {
-                return Err(invalid("positive and negative examples are required".into()));
+                return Err(invalid(
+                    "positive and negative examples are required".into(),
+                ));
             }
             if rules.iter().any(|r| r.id == raw.id) {
                 return Err(invalid("duplicate id".into()));
@@ -138,8 +147,16 @@ impl Behaviours {
                 from,
                 to,
                 seen,
-                text_any: raw.text_any.iter().map(|t| t.to_ascii_lowercase()).collect(),
-                text_also: raw.text_also.iter().map(|t| t.to_ascii_lowercase()).collect(),
+                text_any: raw
+                    .text_any
+                    .iter()
+                    .map(|t| t.to_ascii_lowercase())
+                    .collect(),
+                text_also: raw
+                    .text_also
+                    .iter()
+                    .map(|t| t.to_ascii_lowercase())
+                    .collect(),
                 constant: raw.constant,
                 positive: raw.positive,
                 negative: raw.negative,
@@ -168,15 +185,22 @@ impl Behaviours {
 impl Behaviour {
     fn fires(&self, facts: &Analysis) -> Option<BehaviourHit<'_>> {
         if !self.from.is_empty() {
+            let matching = |f: &&pthscan_analysis::Flow| {
+                self.from.contains(&f.source) && self.to.contains(&f.sink)
+            };
+            // an import-time place first: it decides the severity in a module
             let flow = facts
                 .flows
                 .iter()
-                .find(|f| self.from.contains(&f.source) && self.to.contains(&f.sink))?;
+                .filter(matching)
+                .find(|f| f.top_level)
+                .or_else(|| facts.flows.iter().find(matching))?;
             return Some(BehaviourHit {
                 rule: self,
                 at: flow.to.clone(),
                 from: Some(flow.from.clone()),
                 evidence: format!("{} → {}", flow.from, flow.to),
+                top_level: flow.top_level,
             });
         }
         if !self.seen.is_empty()
@@ -187,13 +211,19 @@ impl Behaviour {
         {
             return None;
         }
-        let call = facts.calls.iter().find(|c| {
+        let matching = |c: &&pthscan_analysis::CallFact| {
             let text = c.text.to_ascii_lowercase();
             self.to.contains(&c.sink)
                 && (!self.constant || c.constant)
                 && (self.text_any.is_empty() || self.text_any.iter().any(|t| text.contains(t)))
                 && (self.text_also.is_empty() || self.text_also.iter().any(|t| text.contains(t)))
-        })?;
+        };
+        let call = facts
+            .calls
+            .iter()
+            .filter(matching)
+            .find(|c| c.top_level)
+            .or_else(|| facts.calls.iter().find(matching))?;
         let shown: String = call.text.chars().take(80).collect();
         Some(BehaviourHit {
             rule: self,
@@ -204,6 +234,7 @@ impl Behaviour {
             } else {
                 format!("{} (runs/writes: {shown})", call.at)
             },
+            top_level: call.top_level,
         })
     }
 }
@@ -240,7 +271,10 @@ mod tests {
     fn malformed_rules_are_refused() {
         let no_examples = "[[behaviour]]\nid='x'\nseverity='high'\nmodule_severity='high'\ndescription='d'\nreference='r'\nto=['exec']\npositive=[]\nnegative=[]\n";
         assert!(Behaviours::from_toml(no_examples).is_err());
-        let bad_sink = no_examples.replace("['exec']", "['nowhere']").replace("positive=[]", "positive=['x']").replace("negative=[]", "negative=['y']");
+        let bad_sink = no_examples
+            .replace("['exec']", "['nowhere']")
+            .replace("positive=[]", "positive=['x']")
+            .replace("negative=[]", "negative=['y']");
         assert!(Behaviours::from_toml(&bad_sink).is_err());
     }
 }

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use pthscan_analysis::{FileKind, bytecode};
+
+use crate::behaviour::{BehaviourHit, Behaviours};
 use crate::decode::{self, Codec, LimitHit, Limits};
 use crate::rules::{
     GLOBAL_CODE, GLOBAL_INSTALL_HOOK, GLOBAL_LAYER_DEPTH, GLOBAL_LONGEST_B64, GLOBAL_STARTUP_HOOK,
@@ -42,7 +45,15 @@ pub struct PayloadScan<'r> {
     pub layers: usize,
     /// Whether a rule scan ran out of time (the rest of that layer was not judged).
     pub timed_out: bool,
+    /// Behaviour rules that fired on the code's facts, with the decoding chain to the layer
+    /// they fired in.
+    pub behaviours: Vec<(Vec<Codec>, usize, BehaviourHit<'r>)>,
+    /// Why the code could not be judged as code in full (too large, nested too deep), if so.
+    pub not_analysed: Option<String>,
 }
+
+/// The largest source the Python analysis parses (its tree takes several times the text).
+pub const MAX_ANALYSED_BYTES: usize = 8 << 20;
 
 /// When the scanned file runs, as far as the rules care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +75,7 @@ pub struct PayloadScanner<'r> {
     data: Option<yara_x::Scanner<'r>>,
     timeout: Duration,
     limits: Limits,
+    behaviours: Option<&'r Behaviours>,
 }
 
 impl<'r> PayloadScanner<'r> {
@@ -75,6 +87,82 @@ impl<'r> PayloadScanner<'r> {
             data: None,
             timeout,
             limits: Limits::default(),
+            behaviours: None,
+        }
+    }
+
+    /// Also judges Python source and bytecode by the behaviour rules ([`Self::scan_kind`]).
+    pub fn with_behaviours(mut self, behaviours: &'r Behaviours) -> PayloadScanner<'r> {
+        self.behaviours = Some(behaviours);
+        self
+    }
+
+    /// Scans a file of a known kind: Python source is parsed and judged by the behaviour
+    /// rules, and the text rules see its code only (comments and docstrings blanked, unless
+    /// the code reads its own text); bytecode is judged by its names and constants; `code`
+    /// says whether other kinds are code (a shell script) for the text rules.
+    pub fn scan_kind(
+        &mut self,
+        data: &[u8],
+        role: Role,
+        kind: FileKind,
+        code: bool,
+    ) -> PayloadScan<'r> {
+        let Some(behaviours) = self.behaviours else {
+            return self.scan(
+                data,
+                role,
+                code || matches!(kind, FileKind::Python | FileKind::Bytecode),
+            );
+        };
+        match kind {
+            FileKind::Python => {
+                if data.len() > MAX_ANALYSED_BYTES {
+                    let mut out = self.scan(data, role, true);
+                    out.not_analysed = Some(format!(
+                        "Python source over {} MiB is judged by text rules only",
+                        MAX_ANALYSED_BYTES >> 20
+                    ));
+                    return out;
+                }
+                let text = String::from_utf8_lossy(data);
+                let facts = pthscan_analysis::analyse(&text);
+                let view = pthscan_analysis::code_view(data, &facts.inert);
+                let mut out = self.scan(&view, role, true);
+                if facts.truncated {
+                    out.not_analysed = Some(
+                        "code nested deeper than the analysis follows was not judged as code"
+                            .into(),
+                    );
+                }
+                out.behaviours.extend(
+                    behaviours
+                        .judge(&facts)
+                        .into_iter()
+                        .map(|h| (Vec::new(), h.at.offset, h)),
+                );
+                out
+            }
+            FileKind::Bytecode => {
+                let mut out = self.scan(data, role, true);
+                match bytecode::pyc_code_objects(data) {
+                    Some(codes) => {
+                        let facts = bytecode::analyse_bytecode(&codes);
+                        out.behaviours.extend(
+                            behaviours
+                                .judge(&facts)
+                                .into_iter()
+                                .map(|h| (Vec::new(), 0, h)),
+                        );
+                    }
+                    None => {
+                        out.not_analysed =
+                            Some("bytecode whose code object could not be read".into())
+                    }
+                }
+                out
+            }
+            _ => self.scan(data, role, code),
         }
     }
 
@@ -120,6 +208,15 @@ impl<'r> PayloadScanner<'r> {
                     role,
                     &mut out,
                 );
+                if let Some(behaviours) = self.behaviours {
+                    judge_layer(
+                        &layer.bytes,
+                        &layer.chain,
+                        layer.origin,
+                        behaviours,
+                        &mut out,
+                    );
+                }
             }
         }
         out
@@ -179,6 +276,36 @@ impl<'r> PayloadScanner<'r> {
                 offset: origin.unwrap_or(at),
                 context: line_around(bytes, at),
             });
+        }
+    }
+}
+
+/// A layer the decoder unwrapped, judged by the behaviour rules when it is Python source or a
+/// marshal blob; a rule that already fired on an outer layer is not repeated.
+fn judge_layer<'r>(
+    bytes: &[u8],
+    chain: &[Codec],
+    origin: usize,
+    behaviours: &'r Behaviours,
+    out: &mut PayloadScan<'r>,
+) {
+    let facts = match std::str::from_utf8(bytes) {
+        Ok(text) if bytes.len() <= MAX_ANALYSED_BYTES && text.contains('(') => {
+            pthscan_analysis::analyse(text)
+        }
+        Ok(_) => return,
+        Err(_) => match bytecode::code_objects(bytes, None) {
+            Some(codes) => bytecode::analyse_bytecode(&codes),
+            None => return,
+        },
+    };
+    for hit in behaviours.judge(&facts) {
+        if !out
+            .behaviours
+            .iter()
+            .any(|(_, _, o)| o.rule.id == hit.rule.id)
+        {
+            out.behaviours.push((chain.to_vec(), origin, hit));
         }
     }
 }

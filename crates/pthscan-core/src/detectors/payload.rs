@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use pthscan_signatures::{PayloadScanner, Role};
+use pthscan_analysis::{FileKind, file_kind};
+use pthscan_signatures::{PayloadScanner, Role, Severity};
 
 use super::{EVIDENCE_CHARS, line_at};
 use crate::diagnostic::Diagnostic;
@@ -12,43 +13,60 @@ use crate::finding::{Finding, Location, excerpt};
 use crate::fs::sha256_hex;
 use crate::python::Runs;
 
-/// Which files are code: Python source and bytecode, hooks, scripts, and files without an
-/// extension (console scripts) unless their content says otherwise — an executable (ELF, PE,
-/// Mach-O) or a distribution's metadata (`METADATA`, `PKG-INFO`, a licence in `*.dist-info`),
-/// whose README text names the very things the code rules look for. Code gets every rule and
-/// its encoded layers unwrapped; other files (extension modules, binaries, web assets, data)
-/// get the rules that hold anywhere — IOCs, hard-coded webhooks, campaign markers.
+/// Which files are code for the text rules: Python source and bytecode by content
+/// ([`file_kind`]: a console script without an extension is Python, an ELF binary named like one
+/// is not, a distribution's `METADATA` is text), and scripts by their extension. Code gets every
+/// rule and its encoded layers unwrapped; other files (extension modules, binaries, web assets,
+/// data) get the rules that hold anywhere — IOCs, hard-coded webhooks, campaign markers.
 pub fn is_code(path: &Path, bytes: &[u8]) -> bool {
-    match path.extension().and_then(|e| e.to_str()) {
-        None => !is_executable_image(bytes) && !is_metadata(path),
-        Some(ext) => matches!(
-            ext,
-            "py" | "pyw" | "pth" | "start" | "pyc" | "pyo" | "sh" | "bash" | "ps1" | "bat" | "cmd"
+    match file_kind(path, bytes) {
+        FileKind::Python | FileKind::Bytecode => true,
+        FileKind::Executable | FileKind::Archive | FileKind::Binary => false,
+        FileKind::Text => matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("sh" | "bash" | "ps1" | "bat" | "cmd")
         ),
     }
 }
 
-/// An ELF, PE or Mach-O file, by its first bytes.
-fn is_executable_image(bytes: &[u8]) -> bool {
-    const MAGICS: [&[u8]; 7] = [
-        b"\x7fELF",
-        b"MZ",
-        b"\xfe\xed\xfa\xce",
-        b"\xfe\xed\xfa\xcf",
-        b"\xce\xfa\xed\xfe",
-        b"\xcf\xfa\xed\xfe",
-        b"\xca\xfe\xba\xbe",
-    ];
-    MAGICS.iter().any(|m| bytes.starts_with(m))
-}
+/// Text-rule families that describe capabilities (what code can do); for Python, the behaviour
+/// rules judge capabilities on the syntax tree, so these text rules are evidence, not verdicts.
+const CAPABILITY_FAMILIES: [&str; 7] = [
+    "common",
+    "credentials",
+    "dropper",
+    "exfiltration",
+    "install",
+    "obfuscation",
+    "persistence",
+];
 
-/// A file of a distribution's metadata directory (`*.dist-info`, `*.egg-info`) or a
-/// `PKG-INFO`.
-fn is_metadata(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n == "PKG-INFO")
-        || path.parent().and_then(Path::file_name).is_some_and(|d| {
-            let d = d.to_string_lossy();
-            d.ends_with(".dist-info") || d.ends_with(".egg-info")
+/// Text rules that describe the shape of obfuscation itself (an obfuscator's fingerprint,
+/// builtins named by escapes or picked from reprs): literal, as text rules are best at, and not
+/// capped.
+const SHAPE_RULES: [&str; 4] = [
+    "obf-repr-char-picking",
+    "obf-escaped-builtin",
+    "obf-known-obfuscator",
+    "obf-zipimport-disguised",
+];
+
+/// The highest severity a text rule of a capability family gives Python code: its literals can
+/// be hundreds of lines apart in unrelated functions, which the behaviour rules tell apart.
+const TEXT_RULE_CAP: Severity = Severity::Medium;
+
+/// A test file of a package (`tests/`, `test_*.py`, `*_test.py`, `conftest.py`): not run by
+/// importing the package, and full of deliberately hostile material.
+fn is_test_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.starts_with("test_")
+        || name.ends_with("_test.py")
+        || name == "conftest.py"
+        || path.components().any(|c| {
+            matches!(
+                c.as_os_str().to_str(),
+                Some("tests" | "test" | "testing" | "testdata" | "test_data")
+            )
         })
 }
 
@@ -64,6 +82,16 @@ pub fn judge(
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
     let code = role != Role::Other || is_code(path, bytes);
     judge_scan(scanner, env_root, path, bytes, sha256, role, code)
+}
+
+/// The kind the payload scan treats a file as: start-up and install code is Python whatever its
+/// content looks like (a `.pth` line, a `setup.py`), unless it is bytecode or binary.
+fn scan_kind(path: &Path, bytes: &[u8], role: Role) -> FileKind {
+    let kind = file_kind(path, bytes);
+    match (kind, role) {
+        (FileKind::Text, Role::Startup | Role::Install) => FileKind::Python,
+        _ => kind,
+    }
 }
 
 /// As [`judge`], for a file that is code whatever its name (a unit file, a crontab, a shell
@@ -87,8 +115,14 @@ fn judge_scan(
     role: Role,
     code: bool,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let scan = scanner.scan(bytes, role, code);
+    let kind = scan_kind(path, bytes, role);
+    let python = matches!(kind, FileKind::Python | FileKind::Bytecode);
+    let scan = scanner.scan_kind(bytes, role, kind, code);
     let mut diagnostics = Vec::new();
+    if let Some(why) = &scan.not_analysed {
+        diagnostics.push(Diagnostic::note(path, why.clone()));
+    }
+    let test_file = role == Role::Other && is_test_file(path);
     if scan.timed_out {
         diagnostics.push(Diagnostic::incomplete(
             path,
@@ -98,7 +132,7 @@ fn judge_scan(
     for limit in &scan.limits {
         diagnostics.push(Diagnostic::note(path, format!("decoding stopped: {limit}")));
     }
-    if scan.hits.is_empty() {
+    if scan.hits.is_empty() && scan.behaviours.is_empty() {
         return (Vec::new(), diagnostics);
     }
     let sha256 = sha256.map_or_else(|| sha256_hex(bytes), str::to_owned);
@@ -145,9 +179,25 @@ fn judge_scan(
             if hit.rule.family == "user" {
                 notes.push(format!("user rule from {}", hit.rule.origin));
             }
+            let mut severity = hit.rule.severity;
+            if python
+                && CAPABILITY_FAMILIES.contains(&hit.rule.family.as_str())
+                && !SHAPE_RULES.contains(&hit.rule.id.as_str())
+                && severity > TEXT_RULE_CAP
+            {
+                severity = TEXT_RULE_CAP;
+                notes.push(
+                    "a text rule over Python: capped at medium, the behaviour rules judge what this code does"
+                        .into(),
+                );
+            }
+            if test_file && severity > Severity::Medium {
+                severity = Severity::Medium;
+                notes.push("a test file: capped at medium (importing the package does not run it)".into());
+            }
             Finding {
                 rule: hit.rule.id.clone().into(),
-                severity: hit.rule.severity,
+                severity,
                 location: Location {
                     path: path.to_path_buf(),
                     line: Some(line_at(bytes, hit.offset)),
@@ -167,7 +217,59 @@ fn judge_scan(
                 ..Default::default()
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let mut findings = findings;
+    for (chain, origin, hit) in &scan.behaviours {
+        let mut severity = hit.severity(role);
+        let mut notes = vec![format!("judged on the syntax tree: {}", hit.evidence)];
+        if !chain.is_empty() {
+            notes.push(
+                "found in a layer the decoder unwrapped; the line is where the encoded data starts"
+                    .into(),
+            );
+        }
+        if test_file && severity > Severity::Medium {
+            severity = Severity::Medium;
+            notes.push(
+                "a test file: capped at medium (importing the package does not run it)".into(),
+            );
+        }
+        match role {
+            Role::Startup => notes.push(
+                "this file runs at interpreter start-up (a hook, or a module a hook imports)"
+                    .into(),
+            ),
+            Role::Install => notes
+                .push("this file runs when the package is installed or built from source".into()),
+            Role::Other => {}
+        }
+        let line = if chain.is_empty() {
+            hit.at.line
+        } else {
+            line_at(bytes, *origin)
+        };
+        findings.push(Finding {
+            rule: hit.rule.id.clone().into(),
+            severity,
+            location: Location {
+                path: path.to_path_buf(),
+                line: Some(line),
+            },
+            environment: Some(PathBuf::from(env_root)),
+            message: hit.rule.description.clone(),
+            evidence: excerpt(&hit.evidence, EVIDENCE_CHARS),
+            runs_on: if role == Role::Startup {
+                Runs::ALL
+            } else {
+                Runs::default()
+            },
+            sha256: sha256.clone(),
+            notes,
+            decoded: chain.iter().map(|c| c.as_str()).collect(),
+            reference: Some(hit.rule.reference.clone()),
+            ..Default::default()
+        });
+    }
     (findings, diagnostics)
 }
 

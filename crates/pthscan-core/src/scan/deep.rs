@@ -67,7 +67,9 @@ pub(super) fn deep_scan(
             None => direct.push(path),
         }
     }
-    let new_scanner = || PayloadScanner::new(&sigs.payload, options.scan_timeout);
+    let new_scanner = || {
+        PayloadScanner::new(&sigs.payload, options.scan_timeout).with_behaviours(&sigs.behaviours)
+    };
     let judge_one = |scanner: &mut PayloadScanner<'_>, path: &PathBuf| {
         let listed = to_hash.get(path.as_os_str()).copied();
         deep_file(sigs, tree, env, scanner, path, listed)

@@ -268,7 +268,8 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
             judged.push((path.clone(), data, Role::Install));
         }
     }
-    let mut scanner = PayloadScanner::new(&sigs.payload, options.scan_timeout);
+    let mut scanner =
+        PayloadScanner::new(&sigs.payload, options.scan_timeout).with_behaviours(&sigs.behaviours);
     for (path, data, role) in &judged {
         if let Some(ioc) = sigs.iocs.file(&data.sha256) {
             findings.push(detectors::ioc::file_finding(

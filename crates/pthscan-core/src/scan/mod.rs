@@ -277,7 +277,8 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     report.stats.artifacts = opened.len();
     judged.extend(opened.into_iter().flatten());
     for host in &hosts {
-        let mut scanner = PayloadScanner::new(&sigs.payload, options.scan_timeout);
+        let mut scanner = PayloadScanner::new(&sigs.payload, options.scan_timeout)
+            .with_behaviours(&sigs.behaviours);
         let found = detectors::persistence::judge(sigs, host, &mut scanner);
         judged.push((
             Judged {
