@@ -604,6 +604,39 @@ cases["deep-package-payloads"] = (
     ["--deep"],
 )
 
+def record_of(info, files):
+    """An installed RECORD: each (path relative to the site directory, text) with its hash."""
+    import hashlib
+
+    rows = []
+    for rel, text in files:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        rows.append("%s,sha256=%s,%d\n" % (rel, digest, len(text.encode())))
+    rows.append("%s/RECORD,,\n" % info)
+    return "".join(rows)
+
+
+script = "#!/usr/bin/python3\n" + dropper
+tool_meta = "Metadata-Version: 2.1\nName: corpus-tool\nVersion: 1.0\n\nLong description.\n"
+tool_files = [
+    ("corpus-tool-1.0.dist-info/METADATA", tool_meta),
+    ("corpus_tool/__init__.py", ""),
+    ("../../../bin/corpus-update", script),
+]
+cases["deep-record-script"] = (
+    "A console script that a distribution's RECORD lists outside site-packages (../../../bin/corpus-update) and "
+    "that downloads and runs a file. --deep judges every file a RECORD lists, the bin/ scripts too.",
+    [
+        f(SP + "/" + rel, text) if not rel.startswith("../") else f("venv/bin/corpus-update", text)
+        for rel, text in tool_files
+    ]
+    + [
+        f(SP + "/corpus-tool-1.0.dist-info/RECORD", record_of("corpus-tool-1.0.dist-info", tool_files)),
+        e("drop-download-run", "high", "venv/bin/corpus-update", line_of(script, "urlretrieve")),
+    ],
+    ["--deep"],
+)
+
 honest = {
     "boto_like/credentials.py": 'import os\nSHARED_CREDENTIALS_FILE = os.path.expanduser("~/.aws/credentials")\nCONFIG_FILE = os.path.expanduser("~/.aws/config")\nMETADATA = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"\n\ndef load():\n    with open(SHARED_CREDENTIALS_FILE) as f:\n        return f.read()\n',
     "k8s_like/incluster.py": 'SERVICE_TOKEN_FILENAME = "/var/run/secrets/kubernetes.io/serviceaccount/token"\nSERVICE_CERT_FILENAME = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"\n\ndef load():\n    with open(SERVICE_TOKEN_FILENAME) as f:\n        return "Bearer " + f.read()\n',

@@ -84,7 +84,8 @@ pub struct ScanArgs {
 
     /// Read at most this many bytes of any one file; a larger file is judged by its head and
     /// reported. Files are judged in 4 MiB windows, so memory does not grow with this; start-up
-    /// code (hooks and the modules they import) is held whole and read to at most 8 MiB.
+    /// code (hooks and the modules they import) is held whole and read to at most 8 MiB. A
+    /// RECORD hash is always over the whole file, whatever its size.
     #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
     pub max_file_size: u64,
 
@@ -97,10 +98,12 @@ pub struct ScanArgs {
           value_parser = clap::value_parser!(u64).range(pthscan_core::budget::MIN_MAX_MEMORY..))]
     pub max_memory: u64,
 
-    /// Also run the payload rules over every file of every installed distribution (and every
-    /// layer decoded from it), not just the code that runs at start-up, hash every file
-    /// RECORD lists, and open the archives a RECORD lists (virtualenv's seed wheels). Catches
-    /// payloads that run on import, like litellm 1.82.7's proxy_server.py.
+    /// Also run the payload rules over every file of every installed distribution — every
+    /// file under the import directories and every file a RECORD lists (`bin/` scripts too) —
+    /// and of every wheel (and every layer decoded from them), not just the code that runs at
+    /// start-up, hash every file RECORD lists, and open the archives a RECORD lists
+    /// (virtualenv's seed wheels). Catches payloads that run on import, like litellm 1.82.7's
+    /// proxy_server.py.
     #[arg(long)]
     pub deep: bool,
 

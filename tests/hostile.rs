@@ -1497,7 +1497,7 @@ const CASES: &[Case] = &[
         unprivileged: false,
     },
     Case {
-        name: "a 40 MB wheel past the budget (--max-memory 64 MiB), its payload deep inside: every member judged, read again from the file",
+        name: "a 40 MB wheel past the budget (--max-memory 64 MiB, --deep), its payload deep inside: every member judged, read again from the file",
         build: |d| {
             let mut members: Vec<(String, Vec<u8>)> = (0..4)
                 .map(|i| (format!("big/data{i}.bin"), noise(10 << 20)))
@@ -1510,7 +1510,7 @@ const CASES: &[Case] = &[
             write(&d.join("w/big-1.0-py3-none-any.whl"), &zip_of(&members));
             None
         },
-        args: &["--max-memory", "67108864"],
+        args: &["--max-memory", "67108864", "--deep"],
         expect: &[Finding(
             "obf-exec-decoded",
             "big-1.0-py3-none-any.whl › big/sub/steal.py",

@@ -1,6 +1,7 @@
 //! INT: installed files against what installed them. Every file a distribution's `RECORD`
-//! lists is checked for presence and size, and hashed when it is start-up code (a hook, a
-//! customize module, a module a hook runs) or with `--deep`; every file of a site directory is
+//! lists (inside the environment: a row that leaves it is refused and said) is checked for
+//! presence and size, and hashed whole when it is start-up code (a hook, a customize module, a
+//! module a hook runs) or with `--deep`; every file of a site directory is
 //! checked for an owner — a `RECORD`, an egg's `installed-files.txt`, a conda package's
 //! `conda-meta` record, or the system package manager (dpkg). Hashing runs in parallel.
 
@@ -41,7 +42,8 @@ pub const RULES: &[&RuleDoc] = &[
         what: "A file whose size or hash is not the one its distribution's RECORD gives. Low for \
                a size-only change of an ordinary file, medium for a changed ordinary file, high \
                when the file is start-up code (a hook, a customize module, a module a hook \
-               imports). Hashes are checked for start-up code, and for every file with --deep.",
+               imports). Hashes are checked for start-up code, and for every file with --deep, \
+               always over the whole file whatever --max-file-size says.",
         why: "Changed after install — the LiteLLM 1.82.7 shape edited an installed module; some \
               honest packages ship a wrong RECORD, hence the low floor.",
         example: "…/site-packages/litellm/proxy/proxy_server.py (hash differs) → medium",
@@ -126,23 +128,49 @@ impl Listing {
             .collect()
     }
 
-    /// Hashes the pending files not in `done`, in parallel.
+    /// Hashes the pending files not in `done`, in parallel: the findings, and what could not
+    /// be hashed.
     pub fn hash_rest(
         &self,
         tree: &dyn Tree,
         env_root: &Path,
         done: &HashSet<&std::ffi::OsStr>,
-    ) -> Vec<Finding> {
+    ) -> (Vec<Finding>, Vec<Diagnostic>) {
         self.pending
             .par_iter()
             .map(|&i| &self.listed[i])
             .filter(|l| !done.contains(l.path.as_os_str()))
             .filter_map(|l| {
                 match check_listed(tree, env_root, l, None, &Default::default(), Hashing::Now) {
-                    Checked::Found(f) => Some(*f),
+                    Checked::Found(f) => Some((vec![*f], Vec::new())),
+                    Checked::Unhashed(d) => Some((Vec::new(), vec![d])),
                     _ => None,
                 }
             })
+            .reduce(Default::default, |mut a, b| {
+                a.0.extend(b.0);
+                a.1.extend(b.1);
+                a
+            })
+    }
+
+    /// The listed files, present, that are not in `walked` nor in `skip`: what a deep scan of
+    /// the import directories does not reach (a distribution's `bin/` scripts, data files
+    /// under the prefix), each once. Every one is inside the environment (see [`check`]).
+    pub fn beyond(
+        &self,
+        tree: &dyn Tree,
+        walked: &HashSet<&std::ffi::OsStr>,
+        skip: &HashSet<PathBuf>,
+    ) -> Vec<PathBuf> {
+        let mut seen = HashSet::new();
+        self.listed
+            .iter()
+            .map(|l| l.path.as_path())
+            .filter(|p| !walked.contains(p.as_os_str()) && !skip.contains(*p))
+            .filter(|p| seen.insert(*p))
+            .filter(|p| tree.kind(p).is_some())
+            .map(Path::to_path_buf)
             .collect()
     }
 
@@ -239,8 +267,8 @@ pub(crate) const MAX_RECORD_ROWS: usize = 200_000;
 enum Recorded {
     /// An egg's `installed-files.txt`: owned files, no sizes or hashes.
     Egg(Vec<PathBuf>),
-    /// A RECORD's rows, and INT005 findings.
-    Record(Vec<Listed>, Vec<Finding>),
+    /// A RECORD's rows, INT005 findings, and notes on rows not checked.
+    Record(Vec<Listed>, Vec<Finding>, Vec<Diagnostic>),
     /// A RECORD refused.
     Refused(Diagnostic),
     /// No record (a distro-built dist-info: owned by the package manager).
@@ -312,6 +340,10 @@ fn recorded(
     let mut found = Vec::new();
     let rows = record::parse(&String::from_utf8_lossy(&text.bytes));
     let mut listed = Vec::with_capacity(rows.len());
+    // rows not checked, said once per RECORD: paths that leave the environment, and hash
+    // names RECORD does not allow or we cannot check (each with its first row)
+    let mut outside: (usize, Option<String>) = (0, None);
+    let mut unchecked: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for row in rows {
         if !row.path.contains('/')
             && let Some(entry) = sigs.known_good.ships_no_hooks(&dist, &row.path)
@@ -333,14 +365,44 @@ fn recorded(
                 ..Default::default()
             });
         }
+        let path = join_normalized(&site, &row.path);
+        if !path.starts_with(env_root) {
+            outside.0 += 1;
+            outside.1.get_or_insert(row.path);
+            continue;
+        }
+        if let Some((algo, _)) = &row.hash
+            && record::HashName::of(algo) != record::HashName::Supported
+        {
+            unchecked.entry(algo.to_string()).or_insert((row.line, 0)).1 += 1;
+        }
         listed.push(Listed {
-            path: join_normalized(&site, &row.path),
+            path,
             row,
             dist: Arc::clone(&owner),
             record: Arc::clone(&shared_record),
         });
     }
-    Recorded::Record(listed, found)
+    let mut notes = Vec::new();
+    if let (n, Some(first)) = outside {
+        notes.push(Diagnostic::note(
+            &record_path,
+            format!(
+                "lists {n} file(s) outside the environment `{}` (the first: `{first}`): refused, not checked",
+                crate::pathfmt::display_path(env_root)
+            ),
+        ));
+    }
+    for (algo, (line, n)) in &unchecked {
+        let why = record::HashName::unchecked(algo).unwrap_or_default();
+        notes.push(Diagnostic::note(
+            &record_path,
+            format!(
+                "{n} row(s) from line {line} give a hash named {why}: their files are checked for presence and size only"
+            ),
+        ));
+    }
+    Recorded::Record(listed, found, notes)
 }
 
 /// Checks every distribution of the environment against its records, and every file of its
@@ -377,9 +439,10 @@ pub fn check(
     for r in records {
         match r {
             Recorded::Egg(files) => other_owned.extend(files),
-            Recorded::Record(rows, found) => {
+            Recorded::Record(rows, found, notes) => {
                 out.extend(found);
                 listed.extend(rows);
+                ctx.diagnostics.borrow_mut().extend(notes);
             }
             Recorded::Refused(d) => ctx.diagnostics.borrow_mut().push(d),
             Recorded::Nothing => {}
@@ -419,6 +482,10 @@ pub fn check(
                 continue;
             }
             Checked::Found(f) => *f,
+            Checked::Unhashed(d) => {
+                ctx.diagnostics.borrow_mut().push(d);
+                continue;
+            }
             Checked::Fine => continue,
         };
         if f.rule == "INT001" {
@@ -462,6 +529,8 @@ enum Checked {
     Found(Box<Finding>),
     /// Present, its hash left to whoever reads it.
     Defer,
+    /// Present, and its hash could not be checked: said, never skipped in silence.
+    Unhashed(Diagnostic),
 }
 
 /// Checks one listed file; `walked` is its size when a walk saw it as a regular file.
@@ -488,13 +557,13 @@ fn check_listed(
     };
     let critical = is_hook_name(&name) || startup.contains(l.path.as_os_str());
     let hash_differs = if critical || hashing == Hashing::Now {
-        // streamed: a large listed file (a 500 MB extension module) costs one window of memory
+        // a hash name we cannot check is said once for its RECORD (see `recorded`)
         let Some(mut hasher) = record::RecordHasher::new(algo) else {
             return Checked::Fine;
         };
-        match tree.read_windows(&l.path, 1 << 20, 0, &mut |_, bytes| hasher.update(bytes)) {
-            Ok((_, false)) => !hasher.matches(digest),
-            _ => return Checked::Fine,
+        match hash_whole(tree, &l.path, &mut hasher) {
+            Ok(()) => !hasher.matches(digest),
+            Err(why) => return Checked::Unhashed(unhashed(&l.path, &why)),
         }
     } else if hashing == Hashing::Deferred {
         return Checked::Defer;
@@ -503,6 +572,34 @@ fn check_listed(
     };
     changed(env_root, l, size, hash_differs, critical)
         .map_or(Checked::Fine, |f| Checked::Found(Box::new(f)))
+}
+
+/// Hashes the whole file at `path`, whatever its size (`--max-file-size` caps what is judged,
+/// not what is hashed), streamed: a 500 MB extension module costs one window of memory. Fails
+/// with why when the file cannot be read whole.
+pub fn hash_whole(
+    tree: &dyn Tree,
+    path: &Path,
+    hasher: &mut record::RecordHasher,
+) -> Result<(), String> {
+    match tree.read_windows_upto(path, u64::MAX, 1 << 20, 0, &mut |_, bytes| {
+        hasher.update(bytes)
+    }) {
+        Ok((_, false)) => Ok(()),
+        Ok((size, true)) => Err(short_read(size)),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+/// Why a file was not hashed whole: only its head is in memory (an artifact member past the
+/// cap, in a stream that cannot be read again).
+pub fn short_read(size: u64) -> String {
+    format!("only the head of its {size} bytes is held and the rest cannot be read again")
+}
+
+/// A listed file whose RECORD hash could not be checked.
+pub fn unhashed(path: &Path, why: &str) -> Diagnostic {
+    Diagnostic::incomplete(path, format!("{why}: its RECORD hash was not checked"))
 }
 
 /// INT002 for a listed file of `size` bytes whose hash does or does not differ.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::RuleDoc;
+use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, Location, Severity, excerpt};
 use crate::python::record::{self, RecordRow};
 use crate::sources::MemTree;
@@ -33,8 +34,8 @@ pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "REC003",
         title: "file differs from its RECORD hash or size",
-        what: "A wheel member whose SHA-256 (or SHA-384/512) or size is not the one `RECORD` \
-               gives. High.",
+        what: "A wheel member whose hash (over the whole member, any name RECORD allows: \
+               SHA-2, SHA-3, BLAKE2) or size is not the one `RECORD` gives. High.",
         why: "The file was changed after the wheel was built; pip refuses to install such a \
               wheel, so the wheel was made by hand or for another installer.",
         example: "x-1.0-py3-none-any.whl › x/__init__.py (hash mismatch) → high",
@@ -50,8 +51,11 @@ pub const RULES: &[&RuleDoc] = &[
     },
 ];
 
-/// Checks a wheel's members (as listed by the archive reader) against its RECORD.
-pub fn check_wheel(tree: &MemTree, listing: &Listing) -> Vec<Finding> {
+/// Checks a wheel's members (as listed by the archive reader) against its RECORD: each hash
+/// over the whole member, whatever its size (a member of which only the head is held is read
+/// again where it lies). Returns the findings, and what could not be checked (a member that
+/// cannot be read whole, hash names RECORD does not allow).
+pub fn check_wheel(tree: &MemTree, listing: &Listing) -> (Vec<Finding>, Vec<Diagnostic>) {
     let label = tree.label();
     let shown = |member: &str| PathBuf::from(format!("{label} › {member}"));
     let finding = |rule: &'static str, severity, path: PathBuf, line, message: String| Finding {
@@ -67,39 +71,48 @@ pub fn check_wheel(tree: &MemTree, listing: &Listing) -> Vec<Finding> {
         .iter()
         .find(|m| m.name.ends_with(".dist-info/RECORD") && m.name.matches('/').count() == 1);
     let Some(record_member) = record_member else {
-        return vec![finding(
-            "REC004",
-            Severity::Medium,
-            PathBuf::from(label),
-            None,
-            "wheel has no *.dist-info/RECORD: its files cannot be checked".into(),
-        )];
+        return (
+            vec![finding(
+                "REC004",
+                Severity::Medium,
+                PathBuf::from(label),
+                None,
+                "wheel has no *.dist-info/RECORD: its files cannot be checked".into(),
+            )],
+            Vec::new(),
+        );
     };
     let Entry::File {
         data: Some(text), ..
     } = &record_member.entry
     else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     // parsed rows cost several times the text: a RECORD past any real one's size is not parsed
     if text.len() as u64 > super::integrity::MAX_RECORD {
-        return vec![finding(
-            "ARC007",
-            Severity::High,
-            shown(&record_member.name),
-            None,
-            format!(
-                "RECORD is {} bytes, more than the {} any real wheel's has (torch's is 1.5 MB): built to exhaust a scanner; its rows were not checked",
-                text.len(),
-                super::integrity::MAX_RECORD
-            ),
-        )];
+        return (
+            vec![finding(
+                "ARC007",
+                Severity::High,
+                shown(&record_member.name),
+                None,
+                format!(
+                    "RECORD is {} bytes, more than the {} any real wheel's has (torch's is 1.5 MB): built to exhaust a scanner; its rows were not checked",
+                    text.len(),
+                    super::integrity::MAX_RECORD
+                ),
+            )],
+            Vec::new(),
+        );
     }
     let rows = record::parse(&String::from_utf8_lossy(text));
     let by_path: HashMap<&str, &RecordRow> = rows.iter().map(|r| (r.path.as_str(), r)).collect();
     let record_path = shown(&record_member.name);
     let dist_info = record_member.name.trim_end_matches("RECORD");
     let mut out = Vec::new();
+    let mut diagnostics = Vec::new();
+    // hash names RECORD does not allow or we cannot check, each with its first row
+    let mut unchecked: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
     let mut present = std::collections::HashSet::new();
     for m in &listing.members {
         let Entry::File { data, size } = &m.entry else {
@@ -124,13 +137,29 @@ pub fn check_wheel(tree: &MemTree, listing: &Listing) -> Vec<Finding> {
             }
             continue;
         };
-        let (Some((algo, digest)), Some(data)) = (&row.hash, data) else {
+        let Some((algo, digest)) = &row.hash else {
             continue;
         };
-        if data.len() as u64 != *size {
-            continue; // only the head was kept: cannot hash the whole file
+        if record::HashName::of(algo) != record::HashName::Supported {
+            unchecked.entry(algo.to_string()).or_insert((row.line, 0)).1 += 1;
         }
-        let hash_ok = record::digest_matches(algo, digest, data);
+        let hash_ok = match (data, &m.path) {
+            (Some(data), _) if data.len() as u64 == *size => {
+                record::digest_matches(algo, digest, data)
+            }
+            // not held whole: hashed as read again where it lies, one window at a time
+            (_, Some(path)) => record::RecordHasher::new(algo).and_then(|mut h| {
+                let placed = crate::sources::wheel::place(path);
+                match super::integrity::hash_whole(tree, &placed, &mut h) {
+                    Ok(()) => Some(h.matches(digest)),
+                    Err(why) => {
+                        diagnostics.push(super::integrity::unhashed(&shown(&m.name), &why));
+                        None
+                    }
+                }
+            }),
+            (_, None) => None,
+        };
         let size_ok = row.size.is_none_or(|s| s == *size);
         if hash_ok == Some(false) || !size_ok {
             let what = if hash_ok == Some(false) {
@@ -149,7 +178,9 @@ pub fn check_wheel(tree: &MemTree, listing: &Listing) -> Vec<Finding> {
                 &format!("RECORD line {}: {algo}={digest},{:?}", row.line, row.size),
                 super::EVIDENCE_CHARS,
             );
-            f.sha256 = crate::fs::sha256_hex(data);
+            if let Some(data) = data.as_ref().filter(|d| d.len() as u64 == *size) {
+                f.sha256 = crate::fs::sha256_hex(data);
+            }
             out.push(f);
         }
     }
@@ -169,5 +200,14 @@ pub fn check_wheel(tree: &MemTree, listing: &Listing) -> Vec<Finding> {
             out.push(f);
         }
     }
-    out
+    for (algo, (line, n)) in unchecked {
+        let why = record::HashName::unchecked(&algo).unwrap_or_default();
+        diagnostics.push(Diagnostic::note(
+            &record_path,
+            format!(
+                "{n} row(s) from line {line} give a hash named {why}: their members are checked for size only"
+            ),
+        ));
+    }
+    (out, diagnostics)
 }

@@ -95,15 +95,15 @@ impl Tree for Disk {
         })
     }
 
-    fn read_windows(
+    fn read_windows_upto(
         &self,
         path: &Path,
+        cap: u64,
         window: usize,
         overlap: usize,
         visit: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<(u64, bool), ReadError> {
         let (mut file, size) = self.open_file(path)?;
-        let cap = self.max_file_size;
         let total = super::read::windows(&mut file, cap, window, overlap, visit)?;
         self.stats.files.fetch_add(1, Ordering::Relaxed);
         self.stats.bytes.fetch_add(total, Ordering::Relaxed);

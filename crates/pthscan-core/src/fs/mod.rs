@@ -127,6 +127,21 @@ pub trait Tree: Send + Sync {
         window: usize,
         overlap: usize,
         visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(u64, bool), ReadError> {
+        self.read_windows_upto(path, self.max_file_size(), window, overlap, visit)
+    }
+    /// As [`Tree::read_windows`], within `cap` bytes rather than [`Tree::max_file_size`]:
+    /// `u64::MAX` reads the whole file (what a RECORD hash needs, whatever the file's size),
+    /// still one window at a time. Returns the file's size and whether less than all of it
+    /// was read (the cap, or an artifact member of which only the head is in memory and
+    /// nowhere to read the rest from).
+    fn read_windows_upto(
+        &self,
+        path: &Path,
+        cap: u64,
+        window: usize,
+        overlap: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<(u64, bool), ReadError>;
     /// Whether `path` is a regular file or a symlink to one inside the tree.
     fn is_file(&self, path: &Path) -> bool {

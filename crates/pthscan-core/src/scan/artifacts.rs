@@ -94,8 +94,9 @@ pub(super) fn judge_reading(o: &mut Opened) {
         o.diagnostics.extend(diagnostics);
     }
     if let Some(listing) = o.wheel.take() {
-        o.findings
-            .extend(detectors::record::check_wheel(&o.tree, &listing));
+        let (findings, diagnostics) = detectors::record::check_wheel(&o.tree, &listing);
+        o.findings.extend(findings);
+        o.diagnostics.extend(diagnostics);
     }
 }
 

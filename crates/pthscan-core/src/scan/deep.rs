@@ -57,6 +57,12 @@ pub(super) fn deep_scan(
             true
         }));
     }
+    // every other file a RECORD lists (`bin/` scripts, data files under the prefix; inside
+    // the environment, see `integrity::check`): judged like the rest, and its hash checked
+    let walked: HashSet<&std::ffi::OsStr> = files.iter().map(|p| p.as_os_str()).collect();
+    let beyond = listing.beyond(tree, &walked, skip);
+    drop(walked);
+    files.extend(beyond);
     // files read again from a stream (members of an archive too large to hold) are read in
     // the stream's order, each stream by one worker: one pass over it
     let mut streams: BTreeMap<usize, Vec<(u64, &PathBuf)>> = BTreeMap::new();
@@ -98,10 +104,11 @@ pub(super) fn deep_scan(
         judged
     }));
     out.other_code = files.len();
-    // listed files outside the directories walked: hashed on their own
+    // listed files none of the above read (gone since they were listed): hashed on their own
     let read: HashSet<&std::ffi::OsStr> = files.iter().map(|p| p.as_os_str()).collect();
-    out.findings
-        .extend(listing.hash_rest(tree, &env.root, &read));
+    let (found, unhashed) = listing.hash_rest(tree, &env.root, &read);
+    out.findings.extend(found);
+    out.diagnostics.extend(unhashed);
     for (findings, diagnostics) in results {
         out.findings.extend(findings);
         out.diagnostics.extend(diagnostics);
@@ -181,33 +188,55 @@ pub(super) fn deep_file(
     let mut hasher = Sha256::new();
     let mut lines_before = 0usize; // newlines before the current window
     let mut hashed_to = 0u64; // the file's bytes hashed so far
-    let read = tree.read_windows(path, DEEP_WINDOW, DEEP_OVERLAP, &mut |offset, bytes| {
-        let fresh = &bytes[(hashed_to - offset) as usize..];
-        if known_bad_name {
-            hasher.update(fresh);
-        }
-        if let Some(h) = &mut record_hasher {
-            h.update(fresh);
-        }
-        hashed_to = offset + bytes.len() as u64;
-        let (found, problems) =
-            detectors::payload::judge(scanner, &env.root, path, bytes, Some(""), Role::Other);
-        for mut f in found {
-            f.location.line = f.location.line.map(|l| l + lines_before);
-            // a match inside the overlap was already found in the window before
-            if !findings
-                .iter()
-                .any(|g| g.rule == f.rule && g.location.line == f.location.line)
-            {
-                findings.push(f);
+    let mut judged_to = 0u64; // the file's bytes the payload rules judged so far
+    // the payload rules judge the file within --max-file-size; a RECORD hash needs all of it,
+    // read on in the same pass
+    let cap = tree.max_file_size();
+    let upto = if record_hasher.is_some() {
+        u64::MAX
+    } else {
+        cap
+    };
+    let read = tree.read_windows_upto(
+        path,
+        upto,
+        DEEP_WINDOW,
+        DEEP_OVERLAP,
+        &mut |offset, bytes| {
+            let fresh = &bytes[(hashed_to - offset) as usize..];
+            if known_bad_name && hashed_to < cap {
+                // as far as the cap, as the file's reported hash is
+                hasher.update(&fresh[..fresh.len().min((cap - hashed_to) as usize)]);
             }
-        }
-        diagnostics.extend(problems);
-        // the next window starts `DEEP_OVERLAP` bytes before this one's end
-        let step = bytes.len().saturating_sub(DEEP_OVERLAP);
-        lines_before += memchr::memchr_iter(b'\n', &bytes[..step]).count();
-    });
-    let (size, truncated) = match read {
+            if let Some(h) = &mut record_hasher {
+                h.update(fresh);
+            }
+            hashed_to = offset + bytes.len() as u64;
+            if offset > 0 && judged_to >= cap {
+                return; // past the cap: hashed only
+            }
+            let within = usize::try_from(cap.saturating_sub(offset)).unwrap_or(usize::MAX);
+            let bytes = &bytes[..bytes.len().min(within)];
+            judged_to = offset + bytes.len() as u64;
+            let (found, problems) =
+                detectors::payload::judge(scanner, &env.root, path, bytes, Some(""), Role::Other);
+            for mut f in found {
+                f.location.line = f.location.line.map(|l| l + lines_before);
+                // a match inside the overlap was already found in the window before
+                if !findings
+                    .iter()
+                    .any(|g| g.rule == f.rule && g.location.line == f.location.line)
+                {
+                    findings.push(f);
+                }
+            }
+            diagnostics.extend(problems);
+            // the next window starts `DEEP_OVERLAP` bytes before this one's end
+            let step = bytes.len().saturating_sub(DEEP_OVERLAP);
+            lines_before += memchr::memchr_iter(b'\n', &bytes[..step]).count();
+        },
+    );
+    let (size, short) = match read {
         Ok(r) => r,
         // a symlink to a directory, or out of the root: the walk covers what is inside
         Err(crate::fs::ReadError::NotRegular { kind: "directory" }) => {
@@ -229,17 +258,21 @@ pub(super) fn deep_file(
             );
         }
     };
-    if truncated {
+    if size > cap {
         diagnostics.push(Diagnostic::note(
             path,
             format!(
-                "file is {size} bytes: the payload rules judged its first {} (raise --max-file-size)",
-                tree.max_file_size()
+                "file is {size} bytes: the payload rules judged its first {cap} (raise --max-file-size)"
             ),
         ));
     }
-    if let (Some(l), Some(h), false) = (listed, record_hasher, truncated) {
-        findings.extend(l.verdict(&env.root, h, size));
+    if let (Some(l), Some(h)) = (listed, record_hasher) {
+        if short {
+            let why = crate::detectors::integrity::short_read(size);
+            diagnostics.push(crate::detectors::integrity::unhashed(path, &why));
+        } else {
+            findings.extend(l.verdict(&env.root, h, size));
+        }
     }
     if known_bad_name {
         let hash = format!("{:x}", hasher.finalize());

@@ -24,6 +24,8 @@ mod deep;
 mod environment;
 mod inputs;
 mod merge;
+#[cfg(test)]
+mod tests;
 
 use artifacts::*;
 use deep::*;

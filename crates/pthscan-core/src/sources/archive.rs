@@ -663,6 +663,9 @@ pub fn read_zip_from(
             };
             total += kept.data.len() as u64;
             out.held.absorb(kept.held);
+            // only a head kept for the cap (not a bomb's): the whole is read again where it
+            // lies when asked for (a RECORD hash), never held
+            let mut again_whole = None;
             if kept.starved {
                 out.starved(&name, kept.data.len(), size);
             } else if kept.more && !declared_bomb {
@@ -679,12 +682,22 @@ pub fn read_zip_from(
                         "member is larger than the {cap}-byte cap: only its head was judged (raise --max-file-size or --max-memory)"
                     ),
                 };
+                if kind == ProblemKind::Truncated {
+                    again_whole = reread;
+                }
                 out.problem(kind, Some(&name), detail);
             }
-            Entry::File {
+            let entry = Entry::File {
                 size: size.max(kept.data.len() as u64),
                 data: Some(Arc::new(kept.data)),
-            }
+            };
+            out.members.push(Member {
+                name,
+                path,
+                entry,
+                again: again_whole,
+            });
+            continue;
         };
         out.members.push(Member {
             name,
@@ -1159,7 +1172,11 @@ pub fn read_tar(
                     );
                     }
                     out.held.absorb(kept.held);
-                    reread = None;
+                    // only a head kept for the cap: the whole is read again where it lies
+                    // when asked for (a RECORD hash), never held
+                    if kept.starved || size <= limits.max_member {
+                        reread = None;
+                    }
                     Entry::File {
                         data: Some(Arc::new(kept.data)),
                         size,

@@ -333,19 +333,27 @@ impl Tree for MemTree {
         })
     }
 
-    fn read_windows(
+    fn read_windows_upto(
         &self,
         path: &Path,
+        cap: u64,
         window: usize,
         overlap: usize,
         visit: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<(u64, bool), ReadError> {
         let (content, size) = self.content(path)?;
+        // a member of which only the head is held is read again where it lies when more of
+        // it is asked for (a RECORD hash of the whole file), if it can be
+        let content = match (content, &self.file(path)?.again) {
+            (Content::Held(data), Some(again)) if (data.len() as u64) < size.min(cap) => {
+                Content::Again(again)
+            }
+            (content, _) => content,
+        };
         let data = match content {
             Content::Held(data) => data,
             // read again where it lies, a window at a time
             Content::Again(again) => {
-                let cap = self.max_file_size;
                 let read = again.with_reader(size, &mut |r| {
                     crate::fs::read::windows(r, cap, window, overlap, visit)
                 })?;
@@ -357,9 +365,7 @@ impl Tree for MemTree {
             }
         };
         // already in memory: windows are slices of it, not copies
-        let take = data
-            .len()
-            .min(usize::try_from(self.max_file_size).unwrap_or(usize::MAX));
+        let take = data.len().min(usize::try_from(cap).unwrap_or(usize::MAX));
         self.count(take as u64);
         let step = window.saturating_sub(overlap).max(1);
         let mut start = 0;
@@ -626,6 +632,54 @@ mod tests {
         let head = want(&[(0, "0123"), (3, "345")]);
         assert_eq!(windows(&disk, &d.join("f")), (head.clone(), 10, true));
         assert_eq!(windows(&capped, Path::new("/f")), (head, 10, true));
+        // asked for the whole file (a RECORD hash), past the cap: all of it
+        let whole = |tree: &dyn Tree, path: &Path| {
+            let mut got = Vec::new();
+            let r =
+                tree.read_windows_upto(path, u64::MAX, 4, 0, &mut |_, b| got.extend_from_slice(b));
+            (r.unwrap(), String::from_utf8(got).unwrap())
+        };
+        let all = ((10, false), "0123456789".to_owned());
+        assert_eq!(whole(&disk, &d.join("f")), all);
+        assert_eq!(whole(&capped, Path::new("/f")), all);
+    }
+
+    /// A member of which only the head is held is read again whole where it lies when the whole
+    /// is asked for; with nowhere to read it from, the read says it is short.
+    #[test]
+    fn a_held_head_is_read_again_whole_when_the_whole_is_asked_for() {
+        use crate::sources::reread::{Again, Layout, Source};
+        use std::io::Write;
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(b"0123456789").unwrap();
+        let limits = crate::sources::archive::Limits::new(1 << 20);
+        let src = Source::new(&f, 0, 10, &limits).unwrap();
+        let head = |again| {
+            Node::File(MemFile {
+                data: Ok(Arc::new(b"0123".to_vec())),
+                size: 10,
+                origin: None,
+                member: None,
+                again,
+            })
+        };
+        let mut t = MemTree::new("t", 4, Arc::default());
+        t.insert(
+            Path::new("/a"),
+            head(Some(Again::new(&src, 0, Layout::Stored(10)))),
+        );
+        t.insert(Path::new("/b"), head(None));
+        let read = |path: &str, cap| {
+            let mut got = Vec::new();
+            let r = t.read_windows_upto(Path::new(path), cap, 3, 0, &mut |_, b| {
+                got.extend_from_slice(b)
+            });
+            (r.unwrap(), String::from_utf8(got).unwrap())
+        };
+        assert_eq!(read("/a", u64::MAX), ((10, false), "0123456789".into()));
+        // within the cap, the head held is what is read
+        assert_eq!(read("/a", 4), ((10, true), "0123".into()));
+        assert_eq!(read("/b", u64::MAX), ((10, true), "0123".into()));
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         code_dirs: Vec::new(),
         distributions: 0,
     });
+    // the hooks it would install and what they import are judged, as installed ones are;
+    // every file with --deep
+    opened.judge_every_file = opts.deep;
     opened.wheel = Some(listing);
     opened
 }
