@@ -19,6 +19,8 @@ use crate::{CallFact, Flow, Layer};
 const MAX_DEPTH: usize = 100;
 /// The longest text folding builds.
 pub(crate) const MAX_TEXT: usize = 4 << 20;
+/// What stands for an unknown part of a text built from constants and values.
+const HOLE: &str = "{}";
 /// Code constants analysed per file.
 const MAX_EMBEDDED: usize = 64;
 /// Parameters whose flow into sinks a function summary records.
@@ -94,9 +96,15 @@ impl<'s> Walker<'s> {
     /// A string constant that is a Python module (a dropper writes it to a file, a bundler
     /// embeds it): analysed as code too, a bounded number per file.
     fn embedded_code(&mut self, text: &str, range: TextRange) {
-        if text.len() < 200
-            || self.embedded.len() >= MAX_EMBEDDED
-            || !text.contains('\n')
+        if text.len() < 200 || !text.contains('\n') {
+            return;
+        }
+        self.code_constant(text, range);
+    }
+
+    /// Code the file carries (a constant, a `python -c` argument): analysed as code too.
+    fn code_constant(&mut self, text: &str, range: TextRange) {
+        if self.embedded.len() >= MAX_EMBEDDED
             || !(text.contains("import ") && text.contains('('))
             || self.embedded.iter().any(|l| l.text == text)
         {
@@ -467,9 +475,10 @@ impl<'s> Walker<'s> {
                                     ast::InterpolatedStringElement::Interpolation(i) => {
                                         let v = self.eval(&i.expression);
                                         out.labels.merge(&v.labels);
-                                        match (&mut text, &v.text) {
-                                            (Some(t), Some(vt)) => t.push_str(vt),
-                                            _ => text = None,
+                                        // an unknown part is a hole: the known text around it
+                                        // still says what a command or path is
+                                        if let Some(t) = &mut text {
+                                            t.push_str(v.text.as_deref().unwrap_or(HOLE));
                                         }
                                     }
                                 }
@@ -601,6 +610,12 @@ impl<'s> Walker<'s> {
                 let text = match (b.op, &left.text, &right.text) {
                     (ast::Operator::Add, Some(l), Some(r)) if l.len() + r.len() <= MAX_TEXT => {
                         Some(format!("{l}{r}"))
+                    }
+                    (ast::Operator::Add, Some(l), None) if left.int.is_none() => {
+                        Some(format!("{l}{HOLE}"))
+                    }
+                    (ast::Operator::Add, None, Some(r)) if right.int.is_none() => {
+                        Some(format!("{HOLE}{r}"))
                     }
                     (ast::Operator::Div, Some(l), Some(r)) => Some(format!("{l}/{r}")),
                     (ast::Operator::Mod, Some(l), Some(r)) => Some(l.replacen("%s", r, 1)),
@@ -801,7 +816,19 @@ impl<'s> Walker<'s> {
             result.labels.merge(&a.labels);
             result.param = result.param.or(a.param);
         }
-        if let Some(source) = source_of_call(&name) {
+        if let Some(mut source) = source_of_call(&name) {
+            // decoding what a caller passed in (a model file's bytes, a message) is a decoder
+            // function; what it decodes is judged where it is called
+            let from_caller = args
+                .first()
+                .or(receiver.as_ref().map(|(r, _)| r))
+                .is_some_and(|a| {
+                    let only_caller = a.labels.sources().all(|(s, _)| s == Source::DecodedArg);
+                    only_caller && (a.param.is_some() || !a.labels.is_empty()) && a.text.is_none()
+                });
+            if source == Source::Decoded && from_caller {
+                source = Source::DecodedArg;
+            }
             result.labels.add(source, at.clone());
             self.seen.push((source, at.clone()));
         }
@@ -1030,6 +1057,11 @@ impl<'s> Walker<'s> {
                     self.taint_base(&a.value, &val);
                 }
             }
+            if matches!(method, "read_text" | "read_bytes")
+                && !result.labels.has(Source::Credential)
+            {
+                result.labels.add(Source::File, at.clone());
+            }
             if path_texts.iter().any(|p| is_environ_path(p)) {
                 result.labels.add(Source::Environ, at.clone());
                 self.seen.push((Source::Environ, at.clone()));
@@ -1048,6 +1080,12 @@ impl<'s> Walker<'s> {
                 .unwrap_or_default();
             let writes = mode.contains(['w', 'a', 'x', '+']);
             let path = args.first().cloned().unwrap_or_default();
+            if !writes
+                && !result.labels.has(Source::Credential)
+                && !result.labels.has(Source::Environ)
+            {
+                result.labels.add(Source::File, at.clone());
+            }
             result.file = Some((path.text.clone(), writes, path.labels.clone()));
         }
         if name == "winreg.OpenKey"
@@ -1167,17 +1205,33 @@ impl<'s> Walker<'s> {
                 }
             }
             let text = fold_args(&data, written.as_ref().and_then(|(p, _)| p.as_deref()));
+            // a process that fetches (curl, wget, PowerShell) sends what its command line holds
+            let mut sinks = vec![sink];
+            if sink == Sink::Process && fetches(&text) {
+                sinks.push(Sink::Send);
+            }
+            if sink == Sink::Process {
+                if let Some(code) = python_c(&data, &text) {
+                    self.code_constant(&code, call.range());
+                }
+                if reads_host(&text) {
+                    result.labels.add(Source::Host, at.clone());
+                    self.seen.push((Source::Host, at.clone()));
+                }
+            }
             for d in &data {
                 for (source, origin) in d.labels.sources() {
-                    self.flows.push(Flow {
-                        source,
-                        sink,
-                        from: origin.clone(),
-                        to: at.clone(),
-                        top_level: self.functions_deep == 0,
-                    });
-                    if let Some((flows, _)) = self.inside.last_mut() {
-                        flows.push(self.flows.len() - 1);
+                    for &sink in &sinks {
+                        self.flows.push(Flow {
+                            source,
+                            sink,
+                            from: origin.clone(),
+                            to: at.clone(),
+                            top_level: self.functions_deep == 0,
+                        });
+                        if let Some((flows, _)) = self.inside.last_mut() {
+                            flows.push(self.flows.len() - 1);
+                        }
                     }
                 }
                 if let Some(i) = d.param
@@ -1367,6 +1421,61 @@ fn fold_args(data: &[Val], path: Option<&str>) -> String {
         text.truncate(cut);
     }
     text
+}
+
+/// Whether a command line fetches from or sends to a URL.
+fn fetches(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    [
+        "curl ",
+        "wget ",
+        "invoke-webrequest",
+        "iwr ",
+        "invoke-restmethod",
+        "irm ",
+        "nc ",
+        "ncat ",
+    ]
+    .iter()
+    .any(|t| lower.contains(t) || lower.starts_with(t.trim_end()))
+        && (lower.contains("://") || lower.contains(" nc ") || lower.starts_with("nc "))
+}
+
+/// Whether a command line asks who and where the host is (its output is host facts).
+fn reads_host(text: &str) -> bool {
+    let lower = text.trim().to_ascii_lowercase();
+    [
+        "whoami",
+        "hostname",
+        "uname",
+        "id",
+        "ipconfig",
+        "ifconfig",
+        "systeminfo",
+        "echo $home",
+        "echo %username%",
+        "net user",
+        "pwd",
+    ]
+    .iter()
+    .any(|c| lower == *c || lower.starts_with(&format!("{c} ")))
+}
+
+/// The code of `python -c CODE` in a command line (list or string form).
+fn python_c(data: &[Val], text: &str) -> Option<String> {
+    if let Some(items) = data.first().and_then(|d| d.items.as_ref()) {
+        let at = items.iter().position(|i| i.text.as_deref() == Some("-c"))?;
+        return items.get(at + 1).and_then(|i| i.text.clone());
+    }
+    if !text.contains("python") {
+        return None;
+    }
+    let rest = &text[text.find(" -c ")? + 4..];
+    let rest = rest.trim();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let body = &rest[1..];
+    let end = body.rfind(quote)?;
+    Some(body[..end].to_owned())
 }
 
 /// The command a PowerShell `-e`/`-enc`/`-EncodedCommand` argument carries, decoded.

@@ -89,6 +89,10 @@ pub fn source_of_call(name: &str) -> Option<Source> {
             | "os.getlogin"
             | "uuid.getnode"
             | "platform.platform"
+            | "platform.system"
+            | "platform.release"
+            | "platform.version"
+            | "os.getcwd"
     ) {
         return Some(Source::Host);
     }
@@ -143,11 +147,13 @@ pub fn source_of_call(name: &str) -> Option<Source> {
 pub fn sink_of_call(name: &str) -> Option<Sink> {
     let last = name.rsplit('.').next().unwrap_or(name);
     match name {
-        "exec" | "eval" | "compile" | "execfile" | "types.FunctionType" | "FunctionType" => {
+        "exec" | "eval" | "compile" | "execfile" => {
             return Some(Sink::Exec);
         }
-        "marshal.loads" | "marshal.load" | "pickle.loads" | "pickle.load" | "cPickle.loads"
-        | "_pickle.loads" | "dill.loads" | "dill.load" | "cloudpickle.loads" => {
+        // a function made from a code object: code from data, run when called
+        "types.FunctionType" | "FunctionType" | "types.CodeType" | "marshal.loads"
+        | "marshal.load" | "pickle.loads" | "pickle.load" | "cPickle.loads" | "_pickle.loads"
+        | "dill.loads" | "dill.load" | "cloudpickle.loads" => {
             return Some(Sink::Deserialize);
         }
         "os.system"

@@ -23,11 +23,16 @@ pub enum Source {
     Hidden,
     /// The path of a file that network data was written to (a download).
     Download,
+    /// The content of a local file (other than a credential store).
+    File,
+    /// Decoded data that a function's caller passed in: executing it is judged, deserialising
+    /// it is what honest loaders do.
+    DecodedArg,
 }
 
 impl Source {
     /// Every source, in a fixed order.
-    pub const ALL: [Source; 8] = [
+    pub const ALL: [Source; 10] = [
         Source::Network,
         Source::Decoded,
         Source::Credential,
@@ -36,6 +41,8 @@ impl Source {
         Source::Clipboard,
         Source::Hidden,
         Source::Download,
+        Source::File,
+        Source::DecodedArg,
     ];
 
     /// The name rules use.
@@ -49,6 +56,8 @@ impl Source {
             Source::Clipboard => "clipboard",
             Source::Hidden => "hidden",
             Source::Download => "download",
+            Source::File => "file",
+            Source::DecodedArg => "decoded-arg",
         }
     }
 
