@@ -19,6 +19,8 @@ use crate::{CallFact, Flow, Layer};
 const MAX_DEPTH: usize = 100;
 /// The longest text folding builds.
 pub(crate) const MAX_TEXT: usize = 4 << 20;
+/// The name a lambda's value carries: calling it gives its body's sources.
+const LAMBDA: &str = "<lambda>";
 /// What stands for an unknown part of a text built from constants and values.
 const HOLE: &str = "{}";
 /// Code constants analysed per file.
@@ -151,6 +153,7 @@ impl<'s> Walker<'s> {
                 for elt in &t.elts {
                     let item = Val {
                         labels: val.labels.clone(),
+                        param: val.param,
                         ..Val::default()
                     };
                     self.assign(elt, item);
@@ -160,6 +163,7 @@ impl<'s> Walker<'s> {
                 for elt in &t.elts {
                     let item = Val {
                         labels: val.labels.clone(),
+                        param: val.param,
                         ..Val::default()
                     };
                     self.assign(elt, item);
@@ -297,7 +301,8 @@ impl<'s> Walker<'s> {
                 let iter = self.eval(&f.iter);
                 let item = Val {
                     labels: iter.labels.clone(),
-                    text: iter.items.as_ref().and(None),
+                    text: possible_texts(&iter),
+                    param: iter.param,
                     ..Val::default()
                 };
                 self.assign(&f.target, item);
@@ -685,8 +690,13 @@ impl<'s> Walker<'s> {
                 None => self.comprehension(&c.generators, &[&c.value]),
             },
             Expr::Lambda(l) => {
-                let _ = self.eval(&l.body);
-                Val::default()
+                // what the body gives is what a call of the lambda gives
+                let body = self.eval(&l.body);
+                Val {
+                    labels: body.labels,
+                    name: Some(LAMBDA.into()),
+                    ..Val::default()
+                }
             }
             Expr::Await(a) => self.eval(&a.value),
             Expr::Starred(s) => self.eval(&s.value),
@@ -753,6 +763,7 @@ impl<'s> Walker<'s> {
             let item = Val {
                 labels: iter.labels.clone(),
                 param: iter.param,
+                text: possible_texts(&iter),
                 ..Val::default()
             };
             self.assign(&generator.target, item);
@@ -815,6 +826,34 @@ impl<'s> Walker<'s> {
         for a in all_args() {
             result.labels.merge(&a.labels);
             result.param = result.param.or(a.param);
+        }
+        if callee.name.as_deref() == Some(LAMBDA) {
+            result.labels.merge(&callee.labels);
+            result.name = None;
+        }
+        // characters from computed codes: a string decoded from numbers
+        if name == "chr" && args.first().is_some_and(|a| a.int.is_none()) {
+            result.labels.add(Source::Decoded, at.clone());
+        }
+        // a container filled with data carries it: `found.append(open(p).read())`
+        if let (Some((_, m)), Expr::Attribute(a)) = (&receiver, call.func.as_ref())
+            && matches!(
+                m.as_str(),
+                "append"
+                    | "extend"
+                    | "insert"
+                    | "add"
+                    | "update"
+                    | "put"
+                    | "setdefault"
+                    | "appendleft"
+            )
+        {
+            let mut added = Val::default();
+            for arg in args.iter().chain(keywords.iter().map(|(_, v)| v)) {
+                added.labels.merge(&arg.labels);
+            }
+            self.taint_base(&a.value, &added);
         }
         if let Some(mut source) = source_of_call(&name) {
             // decoding what a caller passed in (a model file's bytes, a message) is a decoder
@@ -914,11 +953,14 @@ impl<'s> Walker<'s> {
                 result.text = first_text.as_deref().and_then(|t| decode_codec(t, codec));
             }
             "os.path.join" | "posixpath.join" | "ntpath.join" => {
-                result.text = args
+                // unknown parts are holes: `join(home, ".ssh", "id_rsa")` is still a key path
+                let parts: Vec<&str> = args
                     .iter()
-                    .map(|a| a.text.clone())
-                    .collect::<Option<Vec<_>>>()
-                    .map(|parts| parts.join("/"));
+                    .map(|a| a.text.as_deref().unwrap_or(HOLE))
+                    .collect();
+                if parts.iter().any(|p| *p != HOLE) {
+                    result.text = Some(parts.join("/"));
+                }
             }
             "os.path.expanduser" | "os.path.expandvars" | "os.path.abspath"
             | "os.path.realpath" | "os.path.normpath" | "pathlib.Path" | "Path"
@@ -1080,6 +1122,7 @@ impl<'s> Walker<'s> {
                 .unwrap_or_default();
             let writes = mode.contains(['w', 'a', 'x', '+']);
             let path = args.first().cloned().unwrap_or_default();
+            result.path_var = call.arguments.args.first().and_then(target_key);
             if !writes
                 && !result.labels.has(Source::Credential)
                 && !result.labels.has(Source::Environ)
@@ -1209,6 +1252,15 @@ impl<'s> Walker<'s> {
             let mut sinks = vec![sink];
             if sink == Sink::Process && fetches(&text) {
                 sinks.push(Sink::Send);
+            }
+            // `python -c CODE`: the code is executed
+            if sink == Sink::Process
+                && data
+                    .first()
+                    .and_then(|d| d.items.as_ref())
+                    .is_some_and(|items| items.iter().any(|i| i.text.as_deref() == Some("-c")))
+            {
+                sinks.push(Sink::Exec);
             }
             if sink == Sink::Process {
                 if let Some(code) = python_c(&data, &text) {
@@ -1366,13 +1418,39 @@ impl<'s> Walker<'s> {
     /// The variable holding an open file that network data was written to: its path is a
     /// download.
     fn mark_download_file(&mut self, file: &Expr, at: &Span) {
-        if let Some(key) = target_key(file)
-            && let Some(v) = self.lookup(&key).cloned()
-            && let Some((Some(path), _, _)) = &v.file
-        {
+        let Some(v) = target_key(file).and_then(|k| self.lookup(&k).cloned()) else {
+            return;
+        };
+        if let Some((Some(path), _, _)) = &v.file {
             self.downloads.push(path.clone());
         }
-        let _ = at;
+        // the variable holding the path now names a downloaded file
+        if let Some(var) = &v.path_var {
+            let mut path = self.lookup(var).cloned().unwrap_or_default();
+            path.labels.add(
+                Source::Download,
+                Span {
+                    text: format!("download to `{var}`"),
+                    ..at.clone()
+                },
+            );
+            self.bind(var.clone(), path);
+        }
+    }
+}
+
+/// The texts a loop over constants may give its variable, one per line: enough to tell a path
+/// is a credential store, never a name (a newline is in no identifier).
+fn possible_texts(iter: &Val) -> Option<String> {
+    let items = iter.items.as_ref()?;
+    let texts = items
+        .iter()
+        .map(|i| i.text.clone())
+        .collect::<Option<Vec<_>>>()?;
+    match texts.len() {
+        0 => None,
+        1 => texts.into_iter().next(),
+        _ => Some(texts.join("\n")).filter(|t| t.len() <= MAX_TEXT),
     }
 }
 
@@ -1389,6 +1467,7 @@ fn merge_alt(a: Val, b: Val) -> Val {
         items: a.items.or(b.items),
         param: a.param.or(b.param),
         int: a.int.or(b.int),
+        path_var: a.path_var.or(b.path_var),
     }
 }
 

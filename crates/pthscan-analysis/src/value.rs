@@ -218,6 +218,8 @@ pub struct Val {
     pub param: Option<usize>,
     /// Its value, when it is an integer the code computes from constants.
     pub int: Option<i64>,
+    /// For an open file: the variable holding the path it was opened with.
+    pub path_var: Option<String>,
 }
 
 impl Val {

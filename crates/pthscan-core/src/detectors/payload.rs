@@ -41,14 +41,18 @@ const CAPABILITY_FAMILIES: [&str; 7] = [
     "persistence",
 ];
 
-/// Text rules that describe the shape of obfuscation itself (an obfuscator's fingerprint,
-/// builtins named by escapes or picked from reprs): literal, as text rules are best at, and not
-/// capped.
-const SHAPE_RULES: [&str; 4] = [
+/// Text rules whose evidence is a literal, as text rules are best at, and that are not capped:
+/// the shape of obfuscation itself (an obfuscator's fingerprint, builtins named by escapes or
+/// picked from reprs) and addresses made for stolen data or payloads (a hard-coded webhook with
+/// its token, a request-capture or file-drop service, a Discord attachment serving a program).
+const LITERAL_RULES: [&str; 7] = [
     "obf-repr-char-picking",
     "obf-escaped-builtin",
     "obf-known-obfuscator",
     "obf-zipimport-disguised",
+    "exfil-chat-webhook",
+    "exfil-drop-service",
+    "drop-payload-host",
 ];
 
 /// The highest severity a text rule of a capability family gives Python code: its literals can
@@ -182,7 +186,7 @@ fn judge_scan(
             let mut severity = hit.rule.severity;
             if python
                 && CAPABILITY_FAMILIES.contains(&hit.rule.family.as_str())
-                && !SHAPE_RULES.contains(&hit.rule.id.as_str())
+                && !LITERAL_RULES.contains(&hit.rule.id.as_str())
                 && severity > TEXT_RULE_CAP
             {
                 severity = TEXT_RULE_CAP;
