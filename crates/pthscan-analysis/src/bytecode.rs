@@ -343,6 +343,9 @@ pub fn pyc_code_objects(data: &[u8]) -> Option<Vec<CodeObject>> {
     code_objects(data.get(header..)?, Some(magic))
 }
 
+/// The most names a module-level code object may have to be judged as one place.
+const MAX_MODULE_NAMES: usize = 48;
+
 /// Modules whose names in `co_names` pair with the names after them (`base64`, `b64decode`).
 const MODULES: &[&str] = &[
     "os",
@@ -398,7 +401,16 @@ pub fn analyse_bytecode(codes: &[CodeObject]) -> Analysis {
         }
         let mut sources = Vec::new();
         let mut sinks = Vec::new();
+        // a module's own code object names everything it imports: only a small one is judged
+        // as one place
+        if code.name == "<module>" && code.names.len() > MAX_MODULE_NAMES {
+            continue;
+        }
         for name in &dotted {
+            // `compile` is as often `re.compile` as the builtin: bytecode does not tell
+            if name == "compile" {
+                continue;
+            }
             if let Some(s) = source_of_call(name)
                 && !sources.contains(&s)
             {
@@ -410,13 +422,6 @@ pub fn analyse_bytecode(codes: &[CodeObject]) -> Analysis {
                 sinks.push((s, name.clone()));
             }
         }
-        let text: String = code
-            .strings
-            .iter()
-            .filter(|s| s.len() < 512)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" ");
         for &source in &sources {
             out.seen.push((source, at.clone()));
         }
@@ -425,7 +430,9 @@ pub fn analyse_bytecode(codes: &[CodeObject]) -> Analysis {
                 sink: *sink,
                 name: name.clone(),
                 at: at.clone(),
-                text: text.chars().take(4096).collect(),
+                // every constant of a function is not its command line: no text for the rules
+                // that read one
+                text: String::new(),
                 constant: sources.is_empty(),
                 top_level: code.name == "<module>",
             });

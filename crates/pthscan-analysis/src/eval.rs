@@ -9,8 +9,8 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::names::{
-    canonical, is_credential_path, is_environ_path, is_network, is_persistence_path, sink_of_call,
-    source_of_call,
+    canonical, is_credential_path, is_environ_path, is_exfil_channel, is_network,
+    is_persistence_path, sink_of_call, source_of_call,
 };
 use crate::value::{Labels, SPAN_CHARS, Sink, Source, Span, Val};
 use crate::{CallFact, Flow, Layer};
@@ -98,7 +98,8 @@ impl<'s> Walker<'s> {
     /// A string constant that is a Python module (a dropper writes it to a file, a bundler
     /// embeds it): analysed as code too, a bounded number per file.
     fn embedded_code(&mut self, text: &str, range: TextRange) {
-        if text.len() < 200 || !text.contains('\n') {
+        // several statements: lines of a module, or a one-liner joined with `;`
+        if text.len() < 40 || !(text.contains('\n') || text.contains(';')) {
             return;
         }
         self.code_constant(text, range);
@@ -316,7 +317,16 @@ impl<'s> Walker<'s> {
             }
             Stmt::If(i) => {
                 let _ = self.eval(&i.test);
-                self.body(&i.body);
+                // `if __name__ == "__main__":` runs as a script, not on import
+                if is_main_guard(&i.test) {
+                    self.functions_deep += 1;
+                    self.inside.push((Vec::new(), Vec::new()));
+                    self.body(&i.body);
+                    self.inside.pop();
+                    self.functions_deep -= 1;
+                } else {
+                    self.body(&i.body);
+                }
                 for clause in &i.elif_else_clauses {
                     if let Some(test) = &clause.test {
                         let _ = self.eval(test);
@@ -861,9 +871,10 @@ impl<'s> Walker<'s> {
             let from_caller = args
                 .first()
                 .or(receiver.as_ref().map(|(r, _)| r))
+                // data of unknown origin (a parameter, an attribute, a command-line argument):
+                // not a blob the file carries nor data it fetched
                 .is_some_and(|a| {
-                    let only_caller = a.labels.sources().all(|(s, _)| s == Source::DecodedArg);
-                    only_caller && (a.param.is_some() || !a.labels.is_empty()) && a.text.is_none()
+                    a.labels.sources().all(|(s, _)| s == Source::DecodedArg) && a.text.is_none()
                 });
             if source == Source::Decoded && from_caller {
                 source = Source::DecodedArg;
@@ -1176,6 +1187,22 @@ impl<'s> Walker<'s> {
                 .and_then(|k| k.file.as_ref())
                 .map(|(p, _, l)| (p.clone(), l.clone()));
         }
+        // `copyfileobj(response.raw, f)`: the source's data goes to the file `f` was opened on
+        if name == "shutil.copyfileobj"
+            && let Some(dst) = args.get(1)
+            && let Some((path, _, labels)) = &dst.file
+        {
+            written = Some((path.clone(), labels.clone()));
+            data.truncate(1);
+            if data.iter().any(|d| d.labels.has(Source::Network)) {
+                if let Some(p) = path {
+                    self.downloads.push(p.clone());
+                }
+                if let Some(f) = call.arguments.args.get(1) {
+                    self.mark_download_file(f, &at);
+                }
+            }
+        }
         if matches!(
             name.as_str(),
             "shutil.copy"
@@ -1252,6 +1279,9 @@ impl<'s> Walker<'s> {
             let mut sinks = vec![sink];
             if sink == Sink::Process && fetches(&text) {
                 sinks.push(Sink::Send);
+            }
+            if sinks.contains(&Sink::Send) && is_exfil_channel(&text) {
+                sinks.push(Sink::Channel);
             }
             // `python -c CODE`: the code is executed
             if sink == Sink::Process
@@ -1437,6 +1467,22 @@ impl<'s> Walker<'s> {
             self.bind(var.clone(), path);
         }
     }
+}
+
+/// `__name__ == "__main__"` (either way round).
+fn is_main_guard(test: &Expr) -> bool {
+    let Expr::Compare(c) = test else {
+        return false;
+    };
+    let is = |e: &Expr, what: &str| match e {
+        Expr::Name(n) => what == "name" && n.id.as_str() == "__name__",
+        Expr::StringLiteral(s) => what == "main" && s.value.to_str() == "__main__",
+        _ => false,
+    };
+    let [right] = &c.comparators[..] else {
+        return false;
+    };
+    (is(&c.left, "name") && is(right, "main")) || (is(&c.left, "main") && is(right, "name"))
 }
 
 /// The texts a loop over constants may give its variable, one per line: enough to tell a path

@@ -59,7 +59,6 @@ const NETWORK: &[&str] = &[
     "telnetlib",
     "smtplib",
     "dns.resolver",
-    "paramiko",
     "tornado.httpclient",
     "grequests",
 ];
@@ -69,16 +68,51 @@ pub fn is_network(name: &str) -> bool {
     NETWORK.iter().any(|m| under(name, m))
 }
 
+/// Calls of network modules that neither read nor send: address conversion, configuration,
+/// exceptions.
+fn is_local_helper(last: &str) -> bool {
+    matches!(
+        last,
+        "inet_aton"
+            | "inet_ntoa"
+            | "inet_pton"
+            | "inet_ntop"
+            | "htons"
+            | "ntohs"
+            | "htonl"
+            | "ntohl"
+            | "getservbyname"
+            | "setdefaulttimeout"
+            | "getdefaulttimeout"
+            | "timeout"
+            | "error"
+            | "gaierror"
+            | "herror"
+            | "Timeout"
+            | "HTTPError"
+            | "URLError"
+            | "RequestException"
+            | "ConnectionError"
+            | "quote"
+            | "unquote"
+            | "urlencode"
+            | "urlparse"
+            | "urljoin"
+            | "Request"
+    )
+}
+
 /// The source a call's result carries, by the callee's name.
 pub fn source_of_call(name: &str) -> Option<Source> {
     let last = name.rsplit('.').next().unwrap_or(name);
     if is_network(name) {
-        // a socket's address helpers are not reads
-        let local = matches!(
-            last,
-            "gethostname" | "getfqdn" | "inet_aton" | "inet_ntoa" | "htons" | "ntohs"
-        );
-        return Some(if local { Source::Host } else { Source::Network });
+        return match last {
+            // the host's own name
+            "gethostname" | "getfqdn" => Some(Source::Host),
+            // address arithmetic and configuration, not reads
+            _ if is_local_helper(last) => None,
+            _ => Some(Source::Network),
+        };
     }
     if matches!(
         name,
@@ -192,7 +226,7 @@ pub fn sink_of_call(name: &str) -> Option<Sink> {
     if last == "chmod" {
         return Some(Sink::Chmod);
     }
-    if is_network(name) {
+    if is_network(name) && !is_local_helper(last) {
         return Some(Sink::Send);
     }
     None
@@ -320,4 +354,53 @@ mod tests {
             r"Software\Microsoft\Windows\CurrentVersion\Run"
         ));
     }
+}
+
+/// Hosts made for receiving data: chat bots and webhooks, request capture, file drops, tunnels.
+const CHANNELS: &[&str] = &[
+    "api.telegram.org",
+    "discord.com/api/webhooks",
+    "discordapp.com/api/webhooks",
+    "hooks.slack.com",
+    "webhook.site",
+    "pipedream.net",
+    "requestbin",
+    "interact.sh",
+    "oast.",
+    "burpcollaborator",
+    "ngrok.io",
+    "ngrok-free.app",
+    "transfer.sh",
+    "pastebin.com/api",
+    "file.io",
+    "gofile.io",
+    "0x0.st",
+    "bashupload",
+    "temp.sh",
+    "anonfiles",
+];
+
+/// Whether a URL (or text holding one) goes to a channel made for receiving data, or to a
+/// public IPv4 address.
+pub fn is_exfil_channel(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    CHANNELS.iter().any(|c| t.contains(c)) || public_ip_url(&t)
+}
+
+/// `http(s)://a.b.c.d` with a public address.
+fn public_ip_url(t: &str) -> bool {
+    t.match_indices("://").any(|(i, _)| {
+        let host: String = t[i + 3..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let octets: Vec<u8> = host.split('.').filter_map(|o| o.parse().ok()).collect();
+        octets.len() == 4
+            && host.split('.').count() == 4
+            && !matches!(
+                octets[..],
+                [127, ..] | [10, ..] | [0, ..] | [192, 168, ..] | [169, 254, ..]
+            )
+            && !(octets[0] == 172 && (16..32).contains(&octets[1]))
+    })
 }

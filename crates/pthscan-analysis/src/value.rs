@@ -91,11 +91,14 @@ pub enum Sink {
     Chmod,
     /// Put on the clipboard.
     Clipboard,
+    /// Sent to a channel made for receiving data: a chat bot or webhook, a request-capture or
+    /// file-drop service, a tunnel, a public IP address (also a [`Sink::Send`]).
+    Channel,
 }
 
 impl Sink {
     /// Every sink, in a fixed order.
-    pub const ALL: [Sink; 8] = [
+    pub const ALL: [Sink; 9] = [
         Sink::Exec,
         Sink::Deserialize,
         Sink::Process,
@@ -104,6 +107,7 @@ impl Sink {
         Sink::Persist,
         Sink::Chmod,
         Sink::Clipboard,
+        Sink::Channel,
     ];
 
     /// The name rules use.
@@ -117,6 +121,7 @@ impl Sink {
             Sink::Persist => "persist",
             Sink::Chmod => "chmod",
             Sink::Clipboard => "clipboard",
+            Sink::Channel => "channel",
         }
     }
 

@@ -234,7 +234,8 @@ impl Behaviour {
             } else {
                 format!("{} (runs/writes: {shown})", call.at)
             },
-            top_level: call.top_level,
+            // a co-occurrence in one file is not one place: it never takes import-time severity
+            top_level: call.top_level && self.seen.is_empty(),
         })
     }
 }

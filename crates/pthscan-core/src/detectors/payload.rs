@@ -121,7 +121,17 @@ fn judge_scan(
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
     let kind = scan_kind(path, bytes, role);
     let python = matches!(kind, FileKind::Python | FileKind::Bytecode);
-    let scan = scanner.scan_kind(bytes, role, kind, code);
+    // a `__pycache__` pyc in a --deep walk is its source compiled: the source is judged as
+    // code, and a pyc that runs instead of its source is judged at start-up by the start-up
+    // model; its names alone would only repeat the source's, as one undivided place
+    let cached = kind == FileKind::Bytecode
+        && role == Role::Other
+        && path.components().any(|c| c.as_os_str() == "__pycache__");
+    let scan = if cached {
+        scanner.scan(bytes, role, code)
+    } else {
+        scanner.scan_kind(bytes, role, kind, code)
+    };
     let mut diagnostics = Vec::new();
     if let Some(why) = &scan.not_analysed {
         diagnostics.push(Diagnostic::note(path, why.clone()));
@@ -184,14 +194,16 @@ fn judge_scan(
                 notes.push(format!("user rule from {}", hit.rule.origin));
             }
             let mut severity = hit.rule.severity;
-            if python
+            // capability text rules judge Python only as evidence, and any other file only as
+            // evidence unless it runs by itself (a hook, an install script)
+            if (python || role == Role::Other)
                 && CAPABILITY_FAMILIES.contains(&hit.rule.family.as_str())
                 && !LITERAL_RULES.contains(&hit.rule.id.as_str())
                 && severity > TEXT_RULE_CAP
             {
                 severity = TEXT_RULE_CAP;
                 notes.push(
-                    "a text rule over Python: capped at medium, the behaviour rules judge what this code does"
+                    "a text rule: capped at medium outside hooks and install scripts, and for Python, whose behaviour the behaviour rules judge"
                         .into(),
                 );
             }
