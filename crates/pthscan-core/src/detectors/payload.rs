@@ -264,6 +264,14 @@ fn judge_scan(
         } else {
             line_at(bytes, *origin)
         };
+        // one finding per rule and line: the same behaviour seen again in a decoded layer
+        // or an executed constant is the same finding
+        if findings
+            .iter()
+            .any(|f| f.rule == hit.rule.id.as_str() && f.location.line == Some(line))
+        {
+            continue;
+        }
         findings.push(Finding {
             rule: hit.rule.id.clone().into(),
             severity,
