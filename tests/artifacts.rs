@@ -166,9 +166,10 @@ fn an_sdist_setup_py_is_install_time_code_and_an_honest_one_passes() {
     let (json, out) = scan_json(dir.path(), &[]);
     let f = found(&json, dir.path());
     assert!(
-        f.iter().any(|(r, s, p)| r == "install-beacon"
+        // host facts sent at install: judged on the syntax tree, at the line of the send
+        f.iter().any(|(r, s, p)| r == "flow-host-beacon"
             && s == "high"
-            && p.starts_with("corp-internal-99.0.tar.gz › corp-internal-99.0/setup.py:")),
+            && p == "corp-internal-99.0.tar.gz › corp-internal-99.0/setup.py:3"),
         "{f:#?}"
     );
     assert_eq!(code(&out), 1);

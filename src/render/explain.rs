@@ -24,6 +24,10 @@ pub fn explain(rule: &str, sigs: &Signatures, w: &mut dyn Write) -> io::Result<b
             }
             writeln!(w, "  {:<28} {:<8} {}", r.id, r.severity, r.description)?;
         }
+        writeln!(w, "\nBehaviour rules (signatures/behaviours.toml):")?;
+        for b in sigs.behaviours.rules() {
+            writeln!(w, "  {:<28} {:<8} {}", b.id, b.severity, b.description)?;
+        }
         writeln!(w, "\nIOCs (signatures/ioc.toml):")?;
         for d in &sigs.iocs.distributions {
             writeln!(w, "  {:<36} {} {}", d.id, d.name, d.versions.join(", "))?;
@@ -48,6 +52,33 @@ pub fn explain(rule: &str, sigs: &Signatures, w: &mut dyn Write) -> io::Result<b
         for r in doc.references {
             writeln!(w, "  - {r}")?;
         }
+        return Ok(true);
+    }
+    if let Some(b) = sigs
+        .behaviours
+        .rules()
+        .iter()
+        .find(|b| b.id.eq_ignore_ascii_case(rule))
+    {
+        writeln!(w, "{}: {}", b.id, b.description)?;
+        writeln!(
+            w,
+            "\nSeverity\n  {} in start-up and install code and at a module's import time; {} in other functions of a module (--deep)",
+            b.severity, b.module_severity
+        )?;
+        writeln!(
+            w,
+            "\nWhere it looks
+  the syntax tree (or bytecode) of every Python file judged: start-up code, what hooks import, an sdist's setup.py; with --deep every file of every distribution"
+        )?;
+        writeln!(w, "\nExamples")?;
+        for p in &b.positive {
+            writeln!(w, "  fires:        {}", p.replace('\n', "⏎ "))?;
+        }
+        for n in &b.negative {
+            writeln!(w, "  does not:     {}", n.replace('\n', "⏎ "))?;
+        }
+        writeln!(w, "\nReferences\n  - {}", b.reference)?;
         return Ok(true);
     }
     if let Some(r) = payload.iter().find(|r| r.id.eq_ignore_ascii_case(rule)) {

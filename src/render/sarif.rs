@@ -38,6 +38,20 @@ fn describe(id: &str, sigs: &Signatures) -> Option<RuleText> {
             reference: None,
         });
     }
+    if let Some(b) = sigs.behaviours.rules().iter().find(|b| b.id == id) {
+        return Some(RuleText {
+            short: b.description.clone(),
+            full: format!(
+                "{} (behaviour rule, judged on the syntax tree)",
+                b.description
+            ),
+            help: format!(
+                "{}\n\n{} in start-up and install code and at a module's import time, {} in other functions of a module. `pthscan explain {}` prints its examples.",
+                b.description, b.severity, b.module_severity, b.id
+            ),
+            reference: Some(b.reference.clone()),
+        });
+    }
     if let Some(r) = sigs.payload.all().into_iter().find(|r| r.id == id) {
         return Some(RuleText {
             short: r.description.clone(),

@@ -321,41 +321,6 @@ pub fn is_environ_path(text: &str) -> bool {
     text.contains("/proc/") && text.ends_with("/environ")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn canonical_names() {
-        assert_eq!(canonical("builtins.exec"), "exec");
-        assert_eq!(canonical("__builtins__.__dict__.eval"), "eval");
-        assert_eq!(canonical("globals().__builtins__.exec"), "exec");
-        assert_eq!(canonical("requests.Session().get"), "requests.Session.get");
-        assert_eq!(canonical("builtins"), "builtins");
-    }
-
-    #[test]
-    fn sources_and_sinks() {
-        assert_eq!(source_of_call("requests.get"), Some(Source::Network));
-        assert_eq!(source_of_call("socket.gethostname"), Some(Source::Host));
-        assert_eq!(source_of_call("base64.b64decode"), Some(Source::Decoded));
-        assert_eq!(source_of_call("base64.b64encode"), None);
-        assert_eq!(source_of_call("re.compile"), None);
-        assert_eq!(sink_of_call("exec"), Some(Sink::Exec));
-        assert_eq!(sink_of_call("re.compile"), None);
-        assert_eq!(sink_of_call("ast.literal_eval"), None);
-        assert_eq!(sink_of_call("subprocess.Popen"), Some(Sink::Process));
-        assert_eq!(sink_of_call("requests.post"), Some(Sink::Send));
-        assert_eq!(sink_of_call("websocket_autopatch.run"), None);
-        assert!(is_credential_path("~/.aws/credentials"));
-        assert!(!is_credential_path("~/.config/app.toml"));
-        assert!(is_persistence_path("/home/u/.bashrc"));
-        assert!(is_persistence_path(
-            r"Software\Microsoft\Windows\CurrentVersion\Run"
-        ));
-    }
-}
-
 /// Hosts made for receiving data: chat bots and webhooks, request capture, file drops, tunnels.
 const CHANNELS: &[&str] = &[
     "api.telegram.org",
@@ -403,4 +368,39 @@ fn public_ip_url(t: &str) -> bool {
             )
             && !(octets[0] == 172 && (16..32).contains(&octets[1]))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_names() {
+        assert_eq!(canonical("builtins.exec"), "exec");
+        assert_eq!(canonical("__builtins__.__dict__.eval"), "eval");
+        assert_eq!(canonical("globals().__builtins__.exec"), "exec");
+        assert_eq!(canonical("requests.Session().get"), "requests.Session.get");
+        assert_eq!(canonical("builtins"), "builtins");
+    }
+
+    #[test]
+    fn sources_and_sinks() {
+        assert_eq!(source_of_call("requests.get"), Some(Source::Network));
+        assert_eq!(source_of_call("socket.gethostname"), Some(Source::Host));
+        assert_eq!(source_of_call("base64.b64decode"), Some(Source::Decoded));
+        assert_eq!(source_of_call("base64.b64encode"), None);
+        assert_eq!(source_of_call("re.compile"), None);
+        assert_eq!(sink_of_call("exec"), Some(Sink::Exec));
+        assert_eq!(sink_of_call("re.compile"), None);
+        assert_eq!(sink_of_call("ast.literal_eval"), None);
+        assert_eq!(sink_of_call("subprocess.Popen"), Some(Sink::Process));
+        assert_eq!(sink_of_call("requests.post"), Some(Sink::Send));
+        assert_eq!(sink_of_call("websocket_autopatch.run"), None);
+        assert!(is_credential_path("~/.aws/credentials"));
+        assert!(!is_credential_path("~/.config/app.toml"));
+        assert!(is_persistence_path("/home/u/.bashrc"));
+        assert!(is_persistence_path(
+            r"Software\Microsoft\Windows\CurrentVersion\Run"
+        ));
+    }
 }

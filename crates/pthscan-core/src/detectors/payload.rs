@@ -237,7 +237,11 @@ fn judge_scan(
     let mut findings = findings;
     for (chain, origin, hit) in &scan.behaviours {
         let mut severity = hit.severity(role);
-        let mut notes = vec![format!("judged on the syntax tree: {}", hit.evidence)];
+        let mut notes = vec![String::from(if python {
+            "judged on the syntax tree (bytecode: its names), from where the data comes in to where it ends"
+        } else {
+            "judged on the syntax tree"
+        })];
         if !chain.is_empty() {
             notes.push(
                 "found in a layer the decoder unwrapped; the line is where the encoded data starts"
@@ -308,7 +312,11 @@ mod code_tests {
             Path::new("/v/bin/tool"),
             b"#!/usr/bin/env python\nimport os\n"
         ));
-        assert!(is_code(Path::new("/v/x.py"), b"\x7fELF"));
+        // content decides: an executable named like a module is not Python source
+        assert!(!is_code(Path::new("/v/x.py"), b"\x7fELF"));
+        assert!(is_code(Path::new("/v/x.py"), b"import os\n"));
+        assert!(is_code(Path::new("/v/bin/run.sh"), b"curl -s x | sh\n"));
+        assert!(!is_code(Path::new("/v/notes.txt"), b"See the README.\n"));
         // found by issue 19's false alarms: uv's and ray's binaries, a README in METADATA
         assert!(!is_code(Path::new("/v/bin/uv"), b"\x7fELF\x02\x01\x01"));
         assert!(!is_code(Path::new("/v/node"), b"\xcf\xfa\xed\xfe\x07"));
