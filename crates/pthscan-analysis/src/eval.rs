@@ -271,6 +271,8 @@ impl<'s> Walker<'s> {
                     self.assign(&assign.target, val);
                 }
             }
+            // a string statement (a docstring) is never run: its examples are not code
+            Stmt::Expr(e) if e.value.is_string_literal_expr() => {}
             Stmt::Expr(e) => {
                 let _ = self.eval(&e.value);
             }
@@ -841,8 +843,16 @@ impl<'s> Walker<'s> {
             result.labels.merge(&callee.labels);
             result.name = None;
         }
-        // characters from computed codes: a string decoded from numbers
-        if name == "chr" && args.first().is_some_and(|a| a.int.is_none()) {
+        // characters from a list of codes the file carries (`chr(c) for c in [105, …]`): a
+        // string decoded from numbers
+        if name == "chr"
+            && args.first().is_some_and(|a| {
+                a.int.is_none()
+                    && a.text.as_deref().is_some_and(|t| {
+                        t.contains('\n') && t.bytes().all(|b| b.is_ascii_digit() || b == b'\n')
+                    })
+            })
+        {
             result.labels.add(Source::Decoded, at.clone());
         }
         // a container filled with data carries it: `found.append(open(p).read())`
@@ -873,8 +883,12 @@ impl<'s> Walker<'s> {
                 .or(receiver.as_ref().map(|(r, _)| r))
                 // data of unknown origin (a parameter, an attribute, a command-line argument):
                 // not a blob the file carries nor data it fetched
+                // (or a local file's content: a cache, a model, a data file)
                 .is_some_and(|a| {
-                    a.labels.sources().all(|(s, _)| s == Source::DecodedArg) && a.text.is_none()
+                    a.labels
+                        .sources()
+                        .all(|(s, _)| matches!(s, Source::DecodedArg | Source::File))
+                        && a.text.is_none()
                 });
             if source == Source::Decoded && from_caller {
                 source = Source::DecodedArg;

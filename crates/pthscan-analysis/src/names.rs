@@ -111,6 +111,12 @@ pub fn source_of_call(name: &str) -> Option<Source> {
             "gethostname" | "getfqdn" => Some(Source::Host),
             // address arithmetic and configuration, not reads
             _ if is_local_helper(last) => None,
+            // a connection or client made: its reads are sources, not the object
+            "socket" | "socketpair" | "fromfd" | "create_connection" | "create_server"
+            | "Session" | "HTTPConnection" | "HTTPSConnection" | "PoolManager" | "ProxyManager"
+            | "Client" | "AsyncClient" | "ClientSession" | "getsockname" | "getpeername"
+            | "setsockopt" | "settimeout" | "setblocking" | "bind" | "listen" | "close"
+            | "build_opener" | "install_opener" => None,
             _ => Some(Source::Network),
         };
     }

@@ -354,3 +354,21 @@ fn droppers_of_code_and_programs() {
         Sink::Process
     ));
 }
+
+#[test]
+fn honest_shapes_from_popular_packages() {
+    // memray: a socket made, a program run: the socket object is no data read
+    assert!(flows("import socket, subprocess\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\ns.bind(('', 0))\nport = s.getsockname()[1]\nsubprocess.Popen(['app', str(port)])").is_empty());
+    // numpy f2py: characters of computed codes evaluated
+    assert!(flows("def f(params, n, initexpr):\n    v = chr(params[n])\n    return eval(initexpr, {}, {v: 1})").is_empty());
+    // sklearn: a cached file decompressed and unpickled
+    assert!(
+        !flows("import codecs, pickle\nwith open(p, 'rb') as f:\n    c = f.read()\npickle.loads(codecs.decode(c, 'zlib_codec'))")
+            .contains(&(Source::Decoded, Sink::Deserialize))
+    );
+    // pandas: a docstring's example is not code
+    let a = analyse(
+        "\"\"\"\nimport pyperclip; pyperclip.copy('The text to be copied to the clipboard.')\nspam = pyperclip.paste()\n\"\"\"\nimport os\n",
+    );
+    assert!(a.calls.is_empty(), "{:?}", a.calls);
+}
