@@ -339,6 +339,7 @@ cases["litellm-1828-chain"] = (
         # the harvester's archive sent and the backdoor's chmod
         e("flow-file-send", "high", SP + "/litellm_init.pth", 1),
         e("flow-download-run", "high", SP + "/litellm_init.pth", 1),
+        e("flow-dropped-run", "high", SP + "/litellm_init.pth", 1),
     ],
 )
 
@@ -667,6 +668,7 @@ cases["deep-package-payloads"] = (
         e("flow-file-send", "high", PKG + "/dotenv_sweep.py", line_of(dotenv, "requests.post")),
         e("drop-download-run", "medium", PKG + "/update.py", line_of(dropper, "urlretrieve")),
         e("flow-download-run", "high", PKG + "/update.py", line_of(dropper, "os.chmod")),
+        e("flow-dropped-run", "high", PKG + "/update.py", line_of(dropper, "os.chmod")),
         e("obf-exec-decoded", "medium", PKG + "/c2.py", 2),
         e("drop-download-exec", "medium", PKG + "/c2.py", 2),
         e("flow-decoded-exec", "high", PKG + "/c2.py", 2),
@@ -713,6 +715,7 @@ cases["deep-record-script"] = (
         f(SP + "/corpus-tool-1.0.dist-info/RECORD", record_of("corpus-tool-1.0.dist-info", tool_files)),
         e("drop-download-run", "medium", "venv/bin/corpus-update", line_of(script, "urlretrieve")),
         e("flow-download-run", "high", "venv/bin/corpus-update", line_of(script, "os.chmod")),
+        e("flow-dropped-run", "high", "venv/bin/corpus-update", line_of(script, "os.chmod")),
     ],
     ["--deep"],
 )

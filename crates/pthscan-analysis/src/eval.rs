@@ -55,7 +55,9 @@ pub(crate) struct Walker<'s> {
     functions_deep: usize,
     /// For each function being walked: the flows and calls found in it so far.
     inside: Vec<(Vec<usize>, Vec<usize>)>,
-    downloads: Vec<String>,
+    /// Paths network data was written to, and whether the download looks like a dropped
+    /// program (by its name, its place or where it came from).
+    downloads: Vec<(String, bool)>,
     pub(crate) flows: Vec<Flow>,
     pub(crate) calls: Vec<CallFact>,
     pub(crate) seen: Vec<(Source, Span)>,
@@ -993,6 +995,9 @@ impl<'s> Walker<'s> {
                 result.text = first_text.clone();
                 result.file = Some((first_text.clone(), false, Labels::default()));
             }
+            "tempfile.gettempdir" | "tempfile.mkdtemp" | "tempfile.mktemp" => {
+                result.text = Some("$TMP".into());
+            }
             "pathlib.Path.home" | "Path.home" | "os.path.expanduser.home" => {
                 result.text = Some("~".into());
                 result.file = Some((Some("~".into()), false, Labels::default()));
@@ -1209,11 +1214,12 @@ impl<'s> Walker<'s> {
             written = Some((path.clone(), labels.clone()));
             data.truncate(1);
             if data.iter().any(|d| d.labels.has(Source::Network)) {
+                let dropped = dropped(path.as_deref(), &data);
                 if let Some(p) = path {
-                    self.downloads.push(p.clone());
+                    self.downloads.push((p.clone(), dropped));
                 }
                 if let Some(f) = call.arguments.args.get(1) {
-                    self.mark_download_file(f, &at);
+                    self.mark_download_file(f, &at, dropped);
                 }
             }
         }
@@ -1235,8 +1241,16 @@ impl<'s> Walker<'s> {
             name.as_str(),
             "urllib.request.urlretrieve" | "urllib.urlretrieve" | "wget.download"
         ) {
-            if let Some(dest) = args.get(1) {
-                self.downloaded(dest, call);
+            if let Some(dest) = args.get(1)
+                && let Some(t) = &dest.text
+            {
+                let from = args.first().cloned().unwrap_or_default();
+                let dropped = dropped(Some(t), &[from])
+                    || args
+                        .first()
+                        .and_then(|u| u.text.as_deref())
+                        .is_some_and(is_exfil_channel);
+                self.downloads.push((t.clone(), dropped));
             }
             written = args.get(1).map(|d| (d.text.clone(), Labels::default()));
             data = vec![Val {
@@ -1249,15 +1263,13 @@ impl<'s> Walker<'s> {
             let persist = path.as_deref().is_some_and(is_persistence_path);
             sink = Some(if persist { Sink::Persist } else { Sink::Write });
             // network data written to a file: the file is a download
-            if data.iter().any(|d| d.labels.has(Source::Network))
-                && let Some((recv, _)) = &receiver
-            {
+            if data.iter().any(|d| d.labels.has(Source::Network)) && receiver.is_some() {
+                let dropped = dropped(path.as_deref(), &data);
                 if let Some(p) = path {
-                    self.downloads.push(p.clone());
+                    self.downloads.push((p.clone(), dropped));
                 }
-                let _ = recv;
                 if let Expr::Attribute(a) = call.func.as_ref() {
-                    self.mark_download_file(&a.value, &at);
+                    self.mark_download_file(&a.value, &at, dropped);
                 }
             }
         }
@@ -1275,15 +1287,18 @@ impl<'s> Walker<'s> {
                         })
                     });
                     if let Some(t) = text
-                        && let Some(origin) = self
+                        && let Some((path, dropped)) = self
                             .downloads
                             .iter()
-                            .find(|p| !p.is_empty() && t.contains(p.as_str()))
+                            .find(|(p, _)| !p.is_empty() && t.contains(p.as_str()))
                     {
                         let origin = Span {
-                            text: format!("download to {origin}"),
+                            text: format!("download to {path}"),
                             ..at.clone()
                         };
+                        if *dropped {
+                            d.labels.add(Source::Dropped, origin.clone());
+                        }
                         d.labels.add(Source::Download, origin);
                     }
                 }
@@ -1453,34 +1468,59 @@ impl<'s> Walker<'s> {
         }
     }
 
-    fn downloaded(&mut self, dest: &Val, _call: &ast::ExprCall) {
-        if let Some(t) = &dest.text {
-            self.downloads.push(t.clone());
-        }
-    }
-
     /// The variable holding an open file that network data was written to: its path is a
     /// download.
-    fn mark_download_file(&mut self, file: &Expr, at: &Span) {
+    fn mark_download_file(&mut self, file: &Expr, at: &Span, dropped: bool) {
         let Some(v) = target_key(file).and_then(|k| self.lookup(&k).cloned()) else {
             return;
         };
         if let Some((Some(path), _, _)) = &v.file {
-            self.downloads.push(path.clone());
+            self.downloads.push((path.clone(), dropped));
         }
         // the variable holding the path now names a downloaded file
         if let Some(var) = &v.path_var {
             let mut path = self.lookup(var).cloned().unwrap_or_default();
-            path.labels.add(
-                Source::Download,
-                Span {
-                    text: format!("download to `{var}`"),
-                    ..at.clone()
-                },
-            );
+            let origin = Span {
+                text: format!("download to `{var}`"),
+                ..at.clone()
+            };
+            if dropped {
+                path.labels.add(Source::Dropped, origin.clone());
+            }
+            path.labels.add(Source::Download, origin);
             self.bind(var.clone(), path);
         }
     }
+}
+
+/// Whether a download looks like a dropped program: named like a Windows program or script,
+/// put in a temporary or shared place, or fetched from a channel or a public IP address.
+fn dropped(path: Option<&str>, data: &[Val]) -> bool {
+    const DROPPED: [&str; 13] = [
+        ".exe",
+        ".scr",
+        ".bat",
+        ".cmd",
+        ".ps1",
+        ".vbs",
+        ".msi",
+        ".dll",
+        "tmp",
+        "temp",
+        "appdata",
+        "programdata",
+        "public",
+    ];
+    let by_path = path.is_some_and(|p| {
+        let p = p.to_ascii_lowercase();
+        DROPPED.iter().any(|d| p.contains(d))
+    });
+    let by_origin = data.iter().any(|d| {
+        d.labels
+            .sources()
+            .any(|(s, at)| s == Source::Network && is_exfil_channel(&at.text))
+    });
+    by_path || by_origin
 }
 
 /// `__name__ == "__main__"` (either way round).

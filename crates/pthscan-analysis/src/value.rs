@@ -28,11 +28,14 @@ pub enum Source {
     /// Decoded data that a function's caller passed in: executing it is judged, deserialising
     /// it is what honest loaders do.
     DecodedArg,
+    /// A download that looks like a dropped program: named like a Windows program or script,
+    /// put in a temporary or shared place, or fetched from a channel or a public IP address.
+    Dropped,
 }
 
 impl Source {
     /// Every source, in a fixed order.
-    pub const ALL: [Source; 10] = [
+    pub const ALL: [Source; 11] = [
         Source::Network,
         Source::Decoded,
         Source::Credential,
@@ -43,6 +46,7 @@ impl Source {
         Source::Download,
         Source::File,
         Source::DecodedArg,
+        Source::Dropped,
     ];
 
     /// The name rules use.
@@ -58,6 +62,7 @@ impl Source {
             Source::Download => "download",
             Source::File => "file",
             Source::DecodedArg => "decoded-arg",
+            Source::Dropped => "dropped",
         }
     }
 
