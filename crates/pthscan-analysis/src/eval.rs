@@ -890,7 +890,7 @@ impl<'s> Walker<'s> {
                     a.labels
                         .sources()
                         .all(|(s, _)| matches!(s, Source::DecodedArg | Source::File))
-                        && a.text.is_none()
+                        && !is_blob(a)
                 });
             if source == Source::Decoded && from_caller {
                 source = Source::DecodedArg;
@@ -1035,7 +1035,20 @@ impl<'s> Walker<'s> {
                     "base64" | "hex" | "rot13" | "rot_13" | "zlib" | "bz2" | "uu"
                 ) && method == "decode"
                 {
-                    result.labels.add(Source::Decoded, at.clone());
+                    // Python 2's `.decode("hex")`: a blob the file carries, or data fetched, is
+                    // decoded; anything else is of unknown origin
+                    let known = receiver.as_ref().is_some_and(|(r, _)| {
+                        is_blob(r)
+                            || r.labels
+                                .sources()
+                                .any(|(s, _)| !matches!(s, Source::DecodedArg | Source::File))
+                    });
+                    let source = if known {
+                        Source::Decoded
+                    } else {
+                        Source::DecodedArg
+                    };
+                    result.labels.add(source, at.clone());
                 }
             }
             "strip" | "lstrip" | "rstrip" | "lower" | "upper" | "title" | "casefold" => {
@@ -1491,6 +1504,15 @@ impl<'s> Walker<'s> {
             self.bind(var.clone(), path);
         }
     }
+}
+
+/// Whether a value is a blob the file carries: constant text of 8 characters or more, not an
+/// environment variable's placeholder nor a text with holes (an empty default filled later is
+/// no payload).
+fn is_blob(v: &Val) -> bool {
+    v.text
+        .as_deref()
+        .is_some_and(|t| t.len() >= 8 && !t.starts_with('$') && !t.contains(HOLE))
 }
 
 /// Whether a download looks like a dropped program: named like a Windows program or script,

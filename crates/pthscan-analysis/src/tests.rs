@@ -372,3 +372,23 @@ fn honest_shapes_from_popular_packages() {
     );
     assert!(a.calls.is_empty(), "{:?}", a.calls);
 }
+
+#[test]
+fn decoding_what_is_not_a_blob_is_of_unknown_origin() {
+    // pydevd: a filter from the environment, unpickled
+    let env = "import os, pickle, zlib, base64\nf = os.environ.get('PYDEV_PYTEST_SKIP')\npickle.loads(zlib.decompress(base64.b64decode(f)))";
+    assert!(!flows(env).contains(&(Source::Decoded, Sink::Deserialize)));
+    // torch: an empty template slot, filled when the driver is written out
+    let slot = "import pickle, base64\n_FRAMES: str = ''\nframes = pickle.loads(base64.b64decode(_FRAMES))";
+    assert!(!flows(slot).contains(&(Source::Decoded, Sink::Deserialize)));
+    // winappdbg: Python 2's .decode('hex') of a key it was given
+    let hexkey =
+        "import pickle\ndef load(key):\n    key = key.decode('hex')\n    return pickle.loads(key)";
+    assert!(!flows(hexkey).contains(&(Source::Decoded, Sink::Deserialize)));
+    // a blob the file carries still is one
+    assert!(has(
+        "import pickle, base64\npickle.loads(base64.b64decode('gASVDAAAAAAAAACMCGRlZmFuZ2VklC4='))",
+        Source::Decoded,
+        Sink::Deserialize
+    ));
+}
