@@ -120,10 +120,13 @@ fn analyse_at(source: &str, depth: usize) -> Analysis {
     docstrings(&module.body, &mut inert);
     inert.sort_by_key(|r| r.start);
     let mut walker = eval::Walker::new(source);
-    // twice: the second pass knows every function and download the first found
+    // twice: the second pass knows every function and download the first found — needed only
+    // when the first found a sink a rule can judge (most modules only write files, if that)
     walker.body(&module.body);
-    walker.restart();
-    walker.body(&module.body);
+    if walker.calls.iter().any(|c| c.sink != Sink::Write) {
+        walker.restart();
+        walker.body(&module.body);
+    }
     let mut out = Analysis {
         flows: std::mem::take(&mut walker.flows),
         calls: std::mem::take(&mut walker.calls),
