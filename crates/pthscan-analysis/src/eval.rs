@@ -152,18 +152,8 @@ impl<'s> Walker<'s> {
     fn assign(&mut self, target: &Expr, val: Val) {
         match target {
             Expr::Name(n) => self.bind(canonical_ident(n.id.as_str()), val),
-            Expr::Tuple(t) => {
-                for elt in &t.elts {
-                    let item = Val {
-                        labels: val.labels.clone(),
-                        param: val.param,
-                        ..Val::default()
-                    };
-                    self.assign(elt, item);
-                }
-            }
-            Expr::List(t) => {
-                for elt in &t.elts {
+            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+                for elt in elts {
                     let item = Val {
                         labels: val.labels.clone(),
                         param: val.param,
