@@ -9,10 +9,10 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::names::{
-    canonical, is_credential_path, is_environ_path, is_exfil_channel, is_network,
-    is_persistence_path, sink_of_call, source_of_call,
+    canonical, is_credential_path, is_credential_suffix, is_environ_path, is_exfil_channel,
+    is_network, is_persistence_path, sink_of_call, source_of_call,
 };
-use crate::value::{Labels, SPAN_CHARS, Sink, Source, Span, Val};
+use crate::value::{Labels, Params, SPAN_CHARS, Sink, Source, Span, Val};
 use crate::{CallFact, Flow, Layer};
 
 /// How deep expressions and function bodies are followed.
@@ -35,6 +35,8 @@ type Reached = (usize, Sink, Span);
 #[derive(Debug, Clone, Default)]
 struct Function {
     returns: Val,
+    /// Parameter names by position, for keyword arguments.
+    names: Vec<String>,
     params: Vec<(usize, Sink, Span)>,
     /// Flows and sink calls inside it (indices), run when it is called.
     flows: Vec<usize>,
@@ -398,7 +400,7 @@ impl<'s> Walker<'s> {
         self.returns.push(Val::default());
         for (i, name) in names.iter().enumerate() {
             let val = Val {
-                param: Some(i),
+                param: Params::of(i),
                 ..Val::default()
             };
             self.bind(name.clone(), val);
@@ -421,6 +423,7 @@ impl<'s> Walker<'s> {
                     ..Val::default()
                 },
                 params,
+                names,
                 flows,
                 calls,
             },
@@ -788,14 +791,24 @@ impl<'s> Walker<'s> {
     fn call(&mut self, call: &ast::ExprCall) -> Val {
         let at = self.span(call.range());
         // the receiver of a method call, evaluated once
+        // `self.decode(x)`: a method of a class of this module, its `self` bound by the call
+        let mut bound_self = false;
         let (callee, receiver) = match call.func.as_ref() {
             Expr::Attribute(a) => {
                 let receiver = self.eval(&a.value);
                 let attr = canonical_ident(a.attr.as_str());
                 let local = target_key(&call.func).and_then(|k| self.lookup(&k).cloned());
-                let callee = local.unwrap_or_else(|| Val {
-                    name: receiver.name.as_ref().map(|n| format!("{n}.{attr}")),
-                    ..Val::default()
+                let own_method = matches!(a.value.as_ref(), Expr::Name(n) if matches!(n.id.as_str(), "self" | "cls"))
+                    && self.functions.contains_key(&attr);
+                let callee = local.unwrap_or_else(|| {
+                    if own_method {
+                        bound_self = true;
+                        return Val::named(format!("<def>.{attr}"));
+                    }
+                    Val {
+                        name: receiver.name.as_ref().map(|n| format!("{n}.{attr}")),
+                        ..Val::default()
+                    }
                 });
                 (callee, Some((receiver, attr)))
             }
@@ -1085,6 +1098,27 @@ impl<'s> Walker<'s> {
             }
             _ => {}
         }
+        // `name.endswith(".session")`: a listing filtered for credential files — the names kept,
+        // and the paths made of them, are credentials
+        if method == "endswith"
+            && let Expr::Attribute(a) = call.func.as_ref()
+        {
+            let suffixes = args.first().map(|a| {
+                a.text
+                    .iter()
+                    .cloned()
+                    .chain(a.items.iter().flatten().filter_map(|i| i.text.clone()))
+                    .collect::<Vec<_>>()
+            });
+            if suffixes.is_some_and(|s| s.iter().any(|t| is_credential_suffix(t))) {
+                let val = Val {
+                    labels: Labels::of(Source::Credential, at.clone()),
+                    ..Val::default()
+                };
+                self.taint_base(&a.value, &val);
+                self.seen.push((Source::Credential, at.clone()));
+            }
+        }
         // a path constant read: a credential or the process environment
         let reads_path = matches!(
             name.as_str(),
@@ -1274,6 +1308,21 @@ impl<'s> Walker<'s> {
                 if let Expr::Attribute(a) = call.func.as_ref() {
                     self.mark_download_file(&a.value, &at, dropped);
                 }
+            } else if receiver.is_some() {
+                // a program the file carries (decoded from a blob, or code in a constant)
+                // written where droppers put theirs: run from there, it is a dropped program
+                let decoded = data.iter().any(|d| d.labels.has(Source::Decoded));
+                let program = data
+                    .iter()
+                    .any(|d| d.text.as_deref().is_some_and(looks_like_program));
+                if decoded || program && dropped(path.as_deref(), &[]) {
+                    if let Some(p) = path {
+                        self.downloads.push((p.clone(), true));
+                    }
+                    if let Expr::Attribute(a) = call.func.as_ref() {
+                        self.mark_download_file(&a.value, &at, true);
+                    }
+                }
             }
         }
         if let Some(sink) = sink {
@@ -1290,13 +1339,11 @@ impl<'s> Walker<'s> {
                         })
                     });
                     if let Some(t) = text
-                        && let Some((path, dropped)) = self
-                            .downloads
-                            .iter()
-                            .find(|(p, _)| !p.is_empty() && t.contains(p.as_str()))
+                        && let Some((path, dropped)) =
+                            self.downloads.iter().find(|(p, _)| runs_file(&t, p))
                     {
                         let origin = Span {
-                            text: format!("download to {path}"),
+                            text: format!("file written to {path}"),
                             ..at.clone()
                         };
                         if *dropped {
@@ -1314,6 +1361,26 @@ impl<'s> Walker<'s> {
             }
             if sinks.contains(&Sink::Send) && is_exfil_channel(&text) {
                 sinks.push(Sink::Channel);
+            }
+            // where a send goes: data that chose the destination (a URL decoded from a blob)
+            if sink == Sink::Send
+                && let Some(dest) = endpoint_arg(&name, &args, &keywords)
+            {
+                for (source, origin) in dest.labels.sources() {
+                    self.flows.push(Flow {
+                        source,
+                        sink: Sink::Endpoint,
+                        from: origin.clone(),
+                        to: at.clone(),
+                        top_level: self.functions_deep == 0,
+                    });
+                    if let Some((flows, _)) = self.inside.last_mut() {
+                        flows.push(self.flows.len() - 1);
+                    }
+                }
+                if let Some((_, reached)) = self.params.last_mut() {
+                    reached.extend(dest.param.iter().map(|i| (i, Sink::Endpoint, at.clone())));
+                }
             }
             // `python -c CODE`: the code is executed
             if sink == Sink::Process
@@ -1348,10 +1415,8 @@ impl<'s> Walker<'s> {
                         }
                     }
                 }
-                if let Some(i) = d.param
-                    && let Some((_, reached)) = self.params.last_mut()
-                {
-                    reached.push((i, sink, at.clone()));
+                if let Some((_, reached)) = self.params.last_mut() {
+                    reached.extend(d.param.iter().map(|i| (i, sink, at.clone())));
                 }
             }
             if sink == Sink::Exec
@@ -1405,8 +1470,18 @@ impl<'s> Walker<'s> {
             if def.returns.name.is_some() {
                 result.name = def.returns.name.clone();
             }
+            let shift = usize::from(
+                bound_self && def.names.first().is_some_and(|n| n == "self" || n == "cls"),
+            );
             for (i, sink, inner) in &def.params {
-                let Some(arg) = args.get(*i) else { continue };
+                // by position, or by keyword (`request(url=u, data=d)`)
+                let positional = i.checked_sub(shift).and_then(|p| args.get(p));
+                let Some(arg) = positional.or_else(|| {
+                    let name = def.names.get(*i)?;
+                    keywords.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+                }) else {
+                    continue;
+                };
                 for (source, origin) in arg.labels.sources() {
                     self.flows.push(Flow {
                         source,
@@ -1422,10 +1497,8 @@ impl<'s> Walker<'s> {
                         flows.push(self.flows.len() - 1);
                     }
                 }
-                if let Some(p) = arg.param
-                    && let Some((_, reached)) = self.params.last_mut()
-                {
-                    reached.push((p, *sink, inner.clone()));
+                if let Some((_, reached)) = self.params.last_mut() {
+                    reached.extend(arg.param.iter().map(|p| (p, *sink, inner.clone())));
                 }
             }
         }
@@ -1484,7 +1557,7 @@ impl<'s> Walker<'s> {
         if let Some(var) = &v.path_var {
             let mut path = self.lookup(var).cloned().unwrap_or_default();
             let origin = Span {
-                text: format!("download to `{var}`"),
+                text: format!("file written to `{var}`"),
                 ..at.clone()
             };
             if dropped {
@@ -1493,6 +1566,22 @@ impl<'s> Walker<'s> {
             path.labels.add(Source::Download, origin);
             self.bind(var.clone(), path);
         }
+    }
+}
+
+/// The argument of a send that names where it goes: a request's URL, a connection's address.
+fn endpoint_arg<'v>(name: &str, args: &'v [Val], keywords: &'v [(String, Val)]) -> Option<&'v Val> {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let keyword = |k: &str| keywords.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+    match last {
+        "get" | "post" | "put" | "patch" | "delete" | "head" | "options" | "urlopen"
+        | "Request" | "urlretrieve" | "stream" | "ws_connect" | "create_connection" | "connect"
+        | "gethostbyname" | "gethostbyname_ex" | "getaddrinfo" | "resolve" | "query" => {
+            keyword("url").or_else(|| args.first())
+        }
+        "request" | "fetch" => keyword("url").or_else(|| args.get(1)),
+        "sendto" => args.get(1),
+        _ => None,
     }
 }
 
@@ -1533,6 +1622,41 @@ fn dropped(path: Option<&str>, data: &[Val]) -> bool {
             .any(|(s, at)| s == Source::Network && is_exfil_channel(&at.text))
     });
     by_path || by_origin
+}
+
+/// Whether a command line or path runs the file at `path`: names it whole, or (after a
+/// `chdir`) by its file name as the program, a launcher's argument or a word of a shell line.
+fn runs_file(command: &str, path: &str) -> bool {
+    if path.is_empty() {
+        return false;
+    }
+    if command.contains(path) {
+        return true;
+    }
+    let base = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    // a name that says what it is, not a hole nor a bare word
+    if base.len() < 5 || !base.contains('.') || base.contains(HOLE) {
+        return false;
+    }
+    command
+        .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '/' | '\\' | '&' | ';'))
+        .any(|word| word.eq_ignore_ascii_case(base))
+}
+
+/// Whether a constant is a program or script: Python, a shell or batch script, VBScript,
+/// PowerShell.
+fn looks_like_program(text: &str) -> bool {
+    if text.len() < 20 {
+        return false;
+    }
+    let t = text.to_ascii_lowercase();
+    t.starts_with("#!")
+        || t.contains("import ") && t.contains('(')
+        || t.contains("@echo off")
+        || t.contains("\nstart ")
+        || t.contains("createobject(")
+        || t.contains("invoke-expression")
+        || t.contains("downloadstring(")
 }
 
 /// `__name__ == "__main__"` (either way round).

@@ -136,8 +136,10 @@ pub fn source_of_call(name: &str) -> Option<Source> {
     ) {
         return Some(Source::Host);
     }
+    // `base64.b64decode(…)` and what is done to its result; `base64.b64encode(…).decode()`
+    // only makes text of an encoding
     let decoding = under(name, "base64")
-        && (last.contains("decode") || last.starts_with("b") && last.ends_with("decode"))
+        && name.split('.').nth(1).is_some_and(|f| f.contains("decode"))
         || matches!(
             name,
             "codecs.decode"
@@ -274,7 +276,29 @@ const CREDENTIAL_PATHS: &[&str] = &[
     "terraform.tfvars",
     ".bitcoin",
     ".ethereum",
+    // Telegram sessions (Telethon, Pyrogram, Hikka) and password databases
+    ".session",
+    ".kdbx",
 ];
+
+/// File-name endings a stealer filters a directory listing by (`name.endswith(".session")`):
+/// the files kept are credentials.
+const CREDENTIAL_SUFFIXES: &[&str] = &[
+    ".session",
+    ".kdbx",
+    "wallet.dat",
+    ".ldb",
+    ".ovpn",
+    "id_rsa",
+    "id_ed25519",
+    ".ppk",
+];
+
+/// Whether a file-name ending or pattern (`".session"`, `"*.kdbx"`) picks credential files.
+pub fn is_credential_suffix(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    CREDENTIAL_SUFFIXES.iter().any(|s| t.ends_with(s))
+}
 
 /// Whether a path names a credential store.
 pub fn is_credential_path(text: &str) -> bool {
@@ -314,6 +338,11 @@ const PERSISTENCE_PATHS: &[&str] = &[
     "sitecustomize.py",
     "usercustomize.py",
     ".pth",
+    // what runs a program in place of another: UAC-bypass hijacks and debugger keys
+    "ms-settings/shell/open/command",
+    "mscfile/shell/open/command",
+    "image file execution options",
+    "windows nt/currentversion/winlogon",
 ];
 
 /// Whether a path is a persistence place.

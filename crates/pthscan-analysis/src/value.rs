@@ -99,11 +99,14 @@ pub enum Sink {
     /// Sent to a channel made for receiving data: a chat bot or webhook, a request-capture or
     /// file-drop service, a tunnel, a public IP address (also a [`Sink::Send`]).
     Channel,
+    /// Where a send goes: the URL of a request, the address of a connection (also a
+    /// [`Sink::Send`]). Data reaching it chose the destination.
+    Endpoint,
 }
 
 impl Sink {
     /// Every sink, in a fixed order.
-    pub const ALL: [Sink; 9] = [
+    pub const ALL: [Sink; 10] = [
         Sink::Exec,
         Sink::Deserialize,
         Sink::Process,
@@ -113,6 +116,7 @@ impl Sink {
         Sink::Chmod,
         Sink::Clipboard,
         Sink::Channel,
+        Sink::Endpoint,
     ];
 
     /// The name rules use.
@@ -127,12 +131,46 @@ impl Sink {
             Sink::Chmod => "chmod",
             Sink::Clipboard => "clipboard",
             Sink::Channel => "channel",
+            Sink::Endpoint => "endpoint",
         }
     }
 
     /// The sink a rule names.
     pub fn parse(name: &str) -> Option<Sink> {
         Sink::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// A set of the enclosing function's parameters (by position, the first eight) that a value
+/// carries data from: `Request(url=u, data=d)` carries both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Params(u8);
+
+impl Params {
+    /// The parameter at position `i` (none past the eighth).
+    pub fn of(i: usize) -> Params {
+        Params(
+            u8::try_from(i)
+                .ok()
+                .and_then(|i| 1u8.checked_shl(u32::from(i)))
+                .unwrap_or(0),
+        )
+    }
+
+    /// Both sets.
+    #[must_use]
+    pub fn or(self, other: Params) -> Params {
+        Params(self.0 | other.0)
+    }
+
+    /// Whether it holds no parameter.
+    pub fn is_none(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The positions it holds.
+    pub fn iter(self) -> impl Iterator<Item = usize> {
+        (0..8).filter(move |i| self.0 & (1 << i) != 0)
     }
 }
 
@@ -224,8 +262,8 @@ pub struct Val {
     pub file: Option<(Option<String>, bool, Labels)>,
     /// Elements, when it is a list or tuple of constants (for `chr` lists and `join`).
     pub items: Option<Vec<Val>>,
-    /// The parameter of the enclosing function it comes from, for the function's summary.
-    pub param: Option<usize>,
+    /// The parameters of the enclosing function it comes from, for the function's summary.
+    pub param: Params,
     /// Its value, when it is an integer the code computes from constants.
     pub int: Option<i64>,
     /// For an open file: the variable holding the path it was opened with.

@@ -30,6 +30,8 @@ pub struct Behaviour {
     seen: Vec<Source>,
     text_any: Vec<String>,
     text_also: Vec<String>,
+    text_none: Vec<String>,
+    name_any: Vec<String>,
     constant: bool,
     /// Code that must fire it.
     pub positive: Vec<String>,
@@ -54,6 +56,10 @@ struct Raw {
     text_any: Vec<String>,
     #[serde(default)]
     text_also: Vec<String>,
+    #[serde(default)]
+    text_none: Vec<String>,
+    #[serde(default)]
+    name_any: Vec<String>,
     #[serde(default)]
     constant: bool,
     positive: Vec<String>,
@@ -91,6 +97,10 @@ impl BehaviourHit<'_> {
             Role::Other => self.rule.module_severity,
         }
     }
+}
+
+fn lower(texts: &[String]) -> Vec<String> {
+    texts.iter().map(|t| t.to_ascii_lowercase()).collect()
 }
 
 /// The behaviour rules.
@@ -135,6 +145,18 @@ impl Behaviours {
                     "positive and negative examples are required".into(),
                 ));
             }
+            if !raw.from.is_empty()
+                && !(raw.text_any.is_empty()
+                    && raw.text_also.is_empty()
+                    && raw.text_none.is_empty()
+                    && raw.name_any.is_empty()
+                    && raw.seen.is_empty()
+                    && !raw.constant)
+            {
+                return Err(invalid(
+                    "a flow rule (`from`) takes no call conditions".into(),
+                ));
+            }
             if rules.iter().any(|r| r.id == raw.id) {
                 return Err(invalid("duplicate id".into()));
             }
@@ -147,16 +169,10 @@ impl Behaviours {
                 from,
                 to,
                 seen,
-                text_any: raw
-                    .text_any
-                    .iter()
-                    .map(|t| t.to_ascii_lowercase())
-                    .collect(),
-                text_also: raw
-                    .text_also
-                    .iter()
-                    .map(|t| t.to_ascii_lowercase())
-                    .collect(),
+                text_any: lower(&raw.text_any),
+                text_also: lower(&raw.text_also),
+                text_none: lower(&raw.text_none),
+                name_any: raw.name_any,
                 constant: raw.constant,
                 positive: raw.positive,
                 negative: raw.negative,
@@ -217,6 +233,12 @@ impl Behaviour {
                 && (!self.constant || c.constant)
                 && (self.text_any.is_empty() || self.text_any.iter().any(|t| text.contains(t)))
                 && (self.text_also.is_empty() || self.text_also.iter().any(|t| text.contains(t)))
+                && !self.text_none.iter().any(|t| text.contains(t))
+                && (self.name_any.is_empty()
+                    || self
+                        .name_any
+                        .iter()
+                        .any(|n| c.name == *n || c.name.ends_with(&format!(".{n}"))))
         };
         let call = facts
             .calls
