@@ -38,6 +38,9 @@ struct Function {
     /// Parameter names by position, for keyword arguments.
     names: Vec<String>,
     params: Vec<(usize, Sink, Span)>,
+    /// Parameters that name a file it writes network data (or a dropped program) to, and
+    /// whether that looks like a dropper's.
+    downloads: Vec<(usize, bool)>,
     /// Flows and sink calls inside it (indices), run when it is called.
     flows: Vec<usize>,
     calls: Vec<usize>,
@@ -51,6 +54,8 @@ pub(crate) struct Walker<'s> {
     functions: HashMap<String, Function>,
     /// Parameters of the function being walked, by name, and the sinks they reached.
     params: Vec<(Vec<String>, Vec<Reached>)>,
+    /// For each function being walked: its parameters that downloads were written to.
+    downloaded: Vec<Vec<(usize, bool)>>,
     returns: Vec<Val>,
     depth: usize,
     /// Enclosing function definitions: 0 at module and class level.
@@ -397,6 +402,7 @@ impl<'s> Walker<'s> {
         self.inside.push((Vec::new(), Vec::new()));
         self.scopes.push(HashMap::new());
         self.params.push((names.clone(), Vec::new()));
+        self.downloaded.push(Vec::new());
         self.returns.push(Val::default());
         for (i, name) in names.iter().enumerate() {
             let val = Val {
@@ -408,6 +414,7 @@ impl<'s> Walker<'s> {
         self.body(&def.body);
         let returns = self.returns.pop().unwrap_or_default();
         let (_, params) = self.params.pop().unwrap_or_default();
+        let downloads = self.downloaded.pop().unwrap_or_default();
         self.scopes.pop();
         self.depth -= 1;
         self.functions_deep -= 1;
@@ -424,6 +431,7 @@ impl<'s> Walker<'s> {
                 },
                 params,
                 names,
+                downloads,
                 flows,
                 calls,
             },
@@ -1473,15 +1481,52 @@ impl<'s> Walker<'s> {
             let shift = usize::from(
                 bound_self && def.names.first().is_some_and(|n| n == "self" || n == "cls"),
             );
-            for (i, sink, inner) in &def.params {
-                // by position, or by keyword (`request(url=u, data=d)`)
-                let positional = i.checked_sub(shift).and_then(|p| args.get(p));
-                let Some(arg) = positional.or_else(|| {
-                    let name = def.names.get(*i)?;
+            // the argument for a parameter: by position, or by keyword (`request(url=u, data=d)`)
+            let arg_for = |i: usize| {
+                i.checked_sub(shift).and_then(|p| args.get(p)).or_else(|| {
+                    let name = def.names.get(i)?;
                     keywords.iter().find(|(k, _)| k == name).map(|(_, v)| v)
-                }) else {
-                    continue;
-                };
+                })
+            };
+            // a decoder called on a blob this file carries (`b64("aW1wb3J0…")`): what it
+            // returns is decoded from the file's own data
+            if def.returns.labels.has(Source::DecodedArg)
+                && args
+                    .iter()
+                    .chain(keywords.iter().map(|(_, v)| v))
+                    .any(is_blob)
+            {
+                result.labels.add(Source::Decoded, at.clone());
+            }
+            // a parameter the function downloads to, given a path here: the path is a download
+            for &(i, was_dropped) in &def.downloads {
+                if let Some(path) = arg_for(i).and_then(|a| a.text.clone()) {
+                    let dropped = was_dropped || dropped(Some(&path), &[]);
+                    self.downloads.push((path, dropped));
+                } else if let Some(arg) = arg_for(i)
+                    && let Some(d) = self.downloaded.last_mut()
+                {
+                    d.extend(arg.param.iter().map(|p| (p, was_dropped)));
+                }
+            }
+            for (i, sink, inner) in &def.params {
+                let Some(arg) = arg_for(*i) else { continue };
+                let mut arg = arg.clone();
+                // a parameter the function runs, given a downloaded file here
+                if matches!(sink, Sink::Process | Sink::Chmod | Sink::Exec)
+                    && let Some(t) = &arg.text
+                    && let Some((path, dropped)) =
+                        self.downloads.iter().find(|(p, _)| runs_file(t, p))
+                {
+                    let origin = Span {
+                        text: format!("file written to {path}"),
+                        ..at.clone()
+                    };
+                    if *dropped {
+                        arg.labels.add(Source::Dropped, origin.clone());
+                    }
+                    arg.labels.add(Source::Download, origin);
+                }
                 for (source, origin) in arg.labels.sources() {
                     self.flows.push(Flow {
                         source,
@@ -1556,6 +1601,10 @@ impl<'s> Walker<'s> {
         // the variable holding the path now names a downloaded file
         if let Some(var) = &v.path_var {
             let mut path = self.lookup(var).cloned().unwrap_or_default();
+            // a parameter: the caller's path is the download
+            if let Some(d) = self.downloaded.last_mut() {
+                d.extend(path.param.iter().map(|i| (i, dropped)));
+            }
             let origin = Span {
                 text: format!("file written to `{var}`"),
                 ..at.clone()

@@ -33,6 +33,7 @@ pub struct Behaviour {
     text_none: Vec<String>,
     name_any: Vec<String>,
     constant: bool,
+    channel: bool,
     /// Code that must fire it.
     pub positive: Vec<String>,
     /// Code that must not.
@@ -62,6 +63,8 @@ struct Raw {
     name_any: Vec<String>,
     #[serde(default)]
     constant: bool,
+    #[serde(default)]
+    channel: bool,
     positive: Vec<String>,
     negative: Vec<String>,
 }
@@ -151,7 +154,8 @@ impl Behaviours {
                     && raw.text_none.is_empty()
                     && raw.name_any.is_empty()
                     && raw.seen.is_empty()
-                    && !raw.constant)
+                    && !raw.constant
+                    && !raw.channel)
             {
                 return Err(invalid(
                     "a flow rule (`from`) takes no call conditions".into(),
@@ -174,6 +178,7 @@ impl Behaviours {
                 text_none: lower(&raw.text_none),
                 name_any: raw.name_any,
                 constant: raw.constant,
+                channel: raw.channel,
                 positive: raw.positive,
                 negative: raw.negative,
             });
@@ -234,6 +239,7 @@ impl Behaviour {
                 && (self.text_any.is_empty() || self.text_any.iter().any(|t| text.contains(t)))
                 && (self.text_also.is_empty() || self.text_also.iter().any(|t| text.contains(t)))
                 && !self.text_none.iter().any(|t| text.contains(t))
+                && (!self.channel || pthscan_analysis::names::is_exfil_channel(&text))
                 && (self.name_any.is_empty()
                     || self
                         .name_any
