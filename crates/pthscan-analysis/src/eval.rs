@@ -1216,6 +1216,16 @@ impl<'s> Walker<'s> {
             result.file = Some((key, true, Labels::default()));
         }
 
+        // a request object made here: its URL is where the send that takes it goes
+        if (name == "Request" || name.ends_with(".Request"))
+            && let Some(url) = keywords
+                .iter()
+                .find(|(k, _)| k == "url")
+                .map(|(_, v)| v)
+                .or(args.first())
+        {
+            self.endpoint(url, &at);
+        }
         // where data ends
         let mut sink = sink_of_call(&name);
         let mut data: Vec<Val> = all_args().cloned().collect();
@@ -1374,21 +1384,7 @@ impl<'s> Walker<'s> {
             if sink == Sink::Send
                 && let Some(dest) = endpoint_arg(&name, &args, &keywords)
             {
-                for (source, origin) in dest.labels.sources() {
-                    self.flows.push(Flow {
-                        source,
-                        sink: Sink::Endpoint,
-                        from: origin.clone(),
-                        to: at.clone(),
-                        top_level: self.functions_deep == 0,
-                    });
-                    if let Some((flows, _)) = self.inside.last_mut() {
-                        flows.push(self.flows.len() - 1);
-                    }
-                }
-                if let Some((_, reached)) = self.params.last_mut() {
-                    reached.extend(dest.param.iter().map(|i| (i, Sink::Endpoint, at.clone())));
-                }
+                self.endpoint(dest, &at);
             }
             // `python -c CODE`: the code is executed
             if sink == Sink::Process
@@ -1551,6 +1547,25 @@ impl<'s> Walker<'s> {
         result
     }
 
+    /// Data choosing where a send goes (the URL of a request, the address of a connection).
+    fn endpoint(&mut self, dest: &Val, at: &Span) {
+        for (source, origin) in dest.labels.sources() {
+            self.flows.push(Flow {
+                source,
+                sink: Sink::Endpoint,
+                from: origin.clone(),
+                to: at.clone(),
+                top_level: self.functions_deep == 0,
+            });
+            if let Some((flows, _)) = self.inside.last_mut() {
+                flows.push(self.flows.len() - 1);
+            }
+        }
+        if let Some((_, reached)) = self.params.last_mut() {
+            reached.extend(dest.param.iter().map(|i| (i, Sink::Endpoint, at.clone())));
+        }
+    }
+
     /// What a function of this module does runs where it is called: at import when called at
     /// module level, else as part of the function calling it.
     fn runs_here(&mut self, def: &Function) {
@@ -1623,9 +1638,13 @@ fn endpoint_arg<'v>(name: &str, args: &'v [Val], keywords: &'v [(String, Val)]) 
     let last = name.rsplit('.').next().unwrap_or(name);
     let keyword = |k: &str| keywords.iter().find(|(n, _)| n == k).map(|(_, v)| v);
     match last {
-        "get" | "post" | "put" | "patch" | "delete" | "head" | "options" | "urlopen"
-        | "Request" | "urlretrieve" | "stream" | "ws_connect" | "create_connection" | "connect"
-        | "gethostbyname" | "gethostbyname_ex" | "getaddrinfo" | "resolve" | "query" => {
+        // a request object carries its body too: its URL was judged where it was made
+        "urlopen" => keyword("url")
+            .or_else(|| args.first())
+            .filter(|a| !a.name.as_deref().is_some_and(|n| n.ends_with("Request()"))),
+        "get" | "post" | "put" | "patch" | "delete" | "head" | "options" | "urlretrieve"
+        | "stream" | "ws_connect" | "create_connection" | "connect" | "gethostbyname"
+        | "gethostbyname_ex" | "getaddrinfo" | "resolve" | "query" => {
             keyword("url").or_else(|| args.first())
         }
         "request" | "fetch" => keyword("url").or_else(|| args.get(1)),

@@ -290,6 +290,7 @@ impl Val {
     /// Unions another value's labels into this one.
     pub fn taint(mut self, other: &Val) -> Val {
         self.labels.merge(&other.labels);
+        self.param = self.param.or(other.param);
         self
     }
 }
