@@ -1711,7 +1711,8 @@ DRV, STEG = in_sdist("drv-demo-1.0"), in_sdist("steg-demo-1.0")
 EP, DNS, VBS = in_sdist("endpoint-demo-1.0"), in_sdist("dns-demo-99.0"), in_sdist("vbs-demo-1.0")
 SHAPE_EXPECT = {
     "shape-hidden-endpoint": [
-        e("flow-hidden-endpoint", "high", EP, line_of(endpoint_setup, "requests.post")),
+        # decoded from the parameter the blob is passed in: at install, high
+        e("flow-decoded-arg-endpoint", "high", EP, line_of(endpoint_setup, "requests.post")),
         e("flow-host-beacon", "high", EP, line_of(endpoint_setup, "requests.post")),
         # text rules over Python: capped at medium
         e("exfil-encoded-endpoint", "medium", EP, line_of(endpoint_setup, "requests.post")),

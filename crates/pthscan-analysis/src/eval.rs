@@ -1524,6 +1524,9 @@ impl<'s> Walker<'s> {
                     arg.labels.add(Source::Download, origin);
                 }
                 for (source, origin) in arg.labels.sources() {
+                    if *sink == Sink::Endpoint && source == Source::Decoded && !is_address(&arg) {
+                        continue;
+                    }
                     self.flows.push(Flow {
                         source,
                         sink: *sink,
@@ -1550,6 +1553,11 @@ impl<'s> Walker<'s> {
     /// Data choosing where a send goes (the URL of a request, the address of a connection).
     fn endpoint(&mut self, dest: &Val, at: &Span) {
         for (source, origin) in dest.labels.sources() {
+            // decoded data chose the address only when the address itself is what was decoded
+            // (a URL folded from a blob), not an object that a decoded key signed
+            if source == Source::Decoded && !is_address(dest) {
+                continue;
+            }
             self.flows.push(Flow {
                 source,
                 sink: Sink::Endpoint,
@@ -1653,6 +1661,13 @@ fn endpoint_arg<'v>(name: &str, args: &'v [Val], keywords: &'v [(String, Val)]) 
     }
 }
 
+/// Whether a value's text is an address: a URL, or a host name.
+fn is_address(v: &Val) -> bool {
+    v.text.as_deref().is_some_and(|t| {
+        t.contains("://") || (t.contains('.') && !t.trim().contains(char::is_whitespace))
+    })
+}
+
 /// Whether a value is a blob the file carries: constant text of 8 characters or more, not an
 /// environment variable's placeholder nor a text with holes (an empty default filled later is
 /// no payload).
@@ -1695,7 +1710,8 @@ fn dropped(path: Option<&str>, data: &[Val]) -> bool {
 /// Whether a command line or path runs the file at `path`: names it whole, or (after a
 /// `chdir`) by its file name as the program, a launcher's argument or a word of a shell line.
 fn runs_file(command: &str, path: &str) -> bool {
-    if path.is_empty() {
+    // a path with an unknown part names no one file: two such paths are not the same file
+    if path.is_empty() || path.contains(HOLE) {
         return false;
     }
     if command.contains(path) {

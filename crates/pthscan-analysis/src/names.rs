@@ -141,6 +141,7 @@ pub fn source_of_call(name: &str) -> Option<Source> {
     // `base64.b64decode(…)` and what is done to its result; `base64.b64encode(…).decode()`
     // only makes text of an encoding
     let decoding = under(name, "base64")
+        && last.contains("decode")
         && name.split('.').nth(1).is_some_and(|f| f.contains("decode"))
         || matches!(
             name,
