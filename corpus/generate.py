@@ -311,7 +311,7 @@ cases["litellm-1828-chain"] = (
     [
         dist("litellm", "1.82.8"),
         f(SP + "/litellm_init.pth", chain_line + NL),
-        e("ioc-dist-litellm-teampcp", "critical", SP + "/litellm-1.82.8.dist-info/METADATA"),
+        e("MAL001", "critical", SP + "/litellm-1.82.8.dist-info/METADATA"),
         e("PTH001", "critical", SP + "/litellm_init.pth", 1),
         e("teampcp-pth-launcher", "critical", SP + "/litellm_init.pth", 1),
         e("obf-exec-decoded", "medium", SP + "/litellm_init.pth", 1),
@@ -373,7 +373,7 @@ cases["litellm-1827-proxy-server"] = (
         f(LLM + "/__init__.py", '"""LiteLLM."""\n__version__ = "1.82.7"\n'),
         f(LLM + "/proxy/__init__.py", ""),
         f(LLM + "/proxy/proxy_server.py", proxy_src),
-        e("ioc-dist-litellm-teampcp", "critical", SP + "/litellm-1.82.7.dist-info/METADATA"),
+        e("MAL001", "critical", SP + "/litellm-1.82.7.dist-info/METADATA"),
         e("obf-decode-then-exec", "medium", LLM + "/proxy/proxy_server.py", dec_line),
         # the decoded harvester, located at the encoded literal (text rules capped at medium)
         e("cred-sweep-stores", "medium", LLM + "/proxy/proxy_server.py", inj_line),

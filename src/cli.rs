@@ -127,6 +127,13 @@ pub struct ScanArgs {
     /// scanned paths; /proc, /sys, /dev and /run of a filesystem root are never walked.
     #[arg(long)]
     pub all_mounts: bool,
+
+    /// Also check distributions, artifacts and lockfiles against the malicious-package records
+    /// in PATH: a directory of OSV records (`ossf/malicious-packages`), a zip of them (osv.dev's
+    /// `PyPI/all.zip`), one OSV JSON file or a name list (`{"name": null | ["1.0"]}`). Added to
+    /// the embedded snapshot and to what `pthscan db import` kept. May be repeated.
+    #[arg(long, value_name = "PATH")]
+    pub db: Vec<PathBuf>,
 }
 
 /// Subcommands.
@@ -134,8 +141,8 @@ pub struct ScanArgs {
 pub enum Command {
     /// Print what a rule finds, why it matters, an example and references.
     Explain {
-        /// A rule id (PTH001, cred-ssh-keys, ioc-dist-litellm-teampcp, …); `all` lists every
-        /// rule.
+        /// A rule id (PTH001, cred-ssh-keys, MAL001, …) or a malicious-package record id
+        /// (MAL-2026-2144); `all` lists every rule.
         rule: String,
     },
     /// Record today's hooks and findings in FILE, for later scans with --baseline FILE.
@@ -147,6 +154,12 @@ pub enum Command {
         #[command(flatten)]
         scan: ScanArgs,
     },
+    /// Manage the malicious-package database: `import` files a fleet distributes, `status`.
+    Db {
+        /// What to do.
+        #[command(subcommand)]
+        action: DbAction,
+    },
     /// Print the start-up model of one interpreter as JSON: `sys.path`, the `.pth` lines run
     /// or added, the file each module resolves to. For the differential test against CPython.
     #[command(hide = true)]
@@ -154,6 +167,25 @@ pub enum Command {
         /// The interpreter and environment to model, as JSON (`version`, `prefix`, `kind`, …).
         #[arg(long, value_name = "FILE")]
         spec: PathBuf,
+    },
+}
+
+/// `pthscan db` actions.
+#[derive(Debug, Subcommand)]
+pub enum DbAction {
+    /// Read OSV records (a directory, a zip, a JSON file) or a name list and keep them for
+    /// every later scan, replacing what an earlier import kept ($PTHSCAN_DB_DIR, else
+    /// /var/lib/pthscan/db for root, else ~/.local/share/pthscan/db). Never fetches anything.
+    Import {
+        /// Directories, zips or JSON files to read.
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Say how many records the database holds, from where, and how old they are.
+    Status {
+        /// Also count the records in PATH, as `--db PATH` would for a scan.
+        #[arg(long, value_name = "PATH")]
+        db: Vec<PathBuf>,
     },
 }
 

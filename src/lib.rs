@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod db;
 pub mod planted;
 pub mod policy;
 pub mod progress;
@@ -33,13 +34,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if let Some(e) = sigs.payload.error() {
             return Err(anyhow!("{e}").context("the embedded rules do not compile"));
         }
+        let mut notes = Vec::new();
+        let db = db::load(&[], &mut notes)?;
         let mut out = std::io::stdout().lock();
-        return match render::explain::explain(rule, sigs, &mut out)? {
+        return match render::explain::explain(rule, sigs, &db, &mut out)? {
             true => Ok(ExitCode::from(EXIT_CLEAN)),
             false => Err(anyhow!(
                 "unknown rule `{rule}`; `pthscan explain all` lists them"
             )),
         };
+    }
+    if let Some(Command::Db { action }) = &args.command {
+        let mut out = std::io::stdout().lock();
+        match action {
+            cli::DbAction::Import { paths } => {
+                db::import(paths, &mut out, &mut std::io::stderr().lock())?
+            }
+            cli::DbAction::Status { db } => db::status(db, &mut out)?,
+        }
+        return Ok(ExitCode::from(EXIT_CLEAN));
     }
     if let Some(Command::DebugStartup { spec }) = &args.command {
         let text = std::fs::read_to_string(spec)
@@ -72,6 +85,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let context = render::ScanContext::now();
     let (paths, mut early_notes) = sweep_paths(&scan.paths, scan.root.as_deref());
+    let mut db_notes = Vec::new();
+    let malicious_db = std::sync::Arc::new(db::load(&scan.db, &mut db_notes)?);
     let options = ScanOptions {
         paths: paths.clone(),
         root: scan.root.clone(),
@@ -81,6 +96,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         scan_timeout: std::time::Duration::from_secs(scan.scan_timeout),
         max_archive_depth: scan.max_archive_depth as usize,
         all_mounts: scan.all_mounts,
+        db: malicious_db,
     };
     let progress = progress::Progress::start(!args.quiet && std::io::stderr().is_terminal());
     // load the signatures while the walk runs: the embedded rules then compile on a thread of
@@ -130,6 +146,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         policy::euid(),
     );
     report.diagnostics.append(&mut early_notes);
+    // a database the operator imported or named that could not be read in full: the scan
+    // did not check against all of it
+    report.diagnostics.extend(
+        db_notes
+            .into_iter()
+            .map(|n| pthscan_core::Diagnostic::incomplete("malicious-package database", n)),
+    );
     report.diagnostics.extend(choice.notes);
     // a scanner config in what was scanned is evidence, never obeyed (the operator's own, in
     // use, excepted); found before suppressions apply, so the operator can accept one

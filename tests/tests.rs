@@ -448,12 +448,11 @@ fn decoded_layers_carry_their_chain_and_deep_finds_what_the_default_scan_does_no
         .iter()
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
-    assert_eq!(rules, ["ioc-dist-litellm-teampcp"]);
+    assert_eq!(rules, ["MAL001"]);
+    let message = json["findings"][0]["message"].as_str().unwrap();
     assert!(
-        json["findings"][0]["reference"]
-            .as_str()
-            .unwrap()
-            .contains("PYSEC-2026-2")
+        message.contains("MAL-2026-2144 (PYSEC-2026-2)"),
+        "{message}"
     );
 }
 
@@ -509,8 +508,13 @@ fn explain_covers_payload_rules_and_iocs() {
     let out = pthscan(&["explain", "cred-ssh-keys"]);
     assert_eq!(code(&out), 0);
     assert!(stdout(&out).contains("signatures/rules/credentials.yar"));
-    let out = pthscan(&["explain", "ioc-dist-litellm-teampcp"]);
-    assert!(stdout(&out).contains("1.82.7, 1.82.8"), "{}", stdout(&out));
+    let out = pthscan(&["explain", "MAL-2026-2144"]);
+    assert!(
+        stdout(&out).contains("litellm 1.82.7, 1.82.8"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("PYSEC-2026-2"), "{}", stdout(&out));
     let all = stdout(&pthscan(&["explain", "all"]));
     for family in [
         "credentials",

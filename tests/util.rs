@@ -116,7 +116,9 @@ pub fn pthscan_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
     let mut cmd = Command::new(bin());
     cmd.args(args)
         .env("NO_COLOR", "1")
-        .env("XDG_CONFIG_HOME", "/nonexistent/pthscan-tests/config");
+        .env("XDG_CONFIG_HOME", "/nonexistent/pthscan-tests/config")
+        // the embedded malicious-package database only, whatever this machine imported
+        .env("PTHSCAN_DB_DIR", "/nonexistent/pthscan-tests/db");
     for (k, v) in env {
         cmd.env(k, v);
     }

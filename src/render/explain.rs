@@ -5,7 +5,12 @@ use std::io::{self, Write};
 use pthscan_signatures::Signatures;
 
 /// Prints the doc of `rule` (or every rule's title for `all`); `false` if there is no such rule.
-pub fn explain(rule: &str, sigs: &Signatures, w: &mut dyn Write) -> io::Result<bool> {
+pub fn explain(
+    rule: &str,
+    sigs: &Signatures,
+    db: &pthscan_db::Database,
+    w: &mut dyn Write,
+) -> io::Result<bool> {
     let rules = crate::planted::rules();
     let payload = sigs.payload.all();
     if rule.eq_ignore_ascii_case("all") {
@@ -28,10 +33,12 @@ pub fn explain(rule: &str, sigs: &Signatures, w: &mut dyn Write) -> io::Result<b
         for b in sigs.behaviours.rules() {
             writeln!(w, "  {:<28} {:<8} {}", b.id, b.severity, b.description)?;
         }
+        writeln!(
+            w,
+            "\nMalicious-package database: {} records (`pthscan db status`; `pthscan explain <record id>` prints one)",
+            db.records().len()
+        )?;
         writeln!(w, "\nIOCs (signatures/ioc.toml):")?;
-        for d in &sigs.iocs.distributions {
-            writeln!(w, "  {:<36} {} {}", d.id, d.name, d.versions.join(", "))?;
-        }
         for f in &sigs.iocs.files {
             writeln!(w, "  {:<36} sha256 {}", f.id, f.sha256)?;
         }
@@ -96,25 +103,38 @@ pub fn explain(rule: &str, sigs: &Signatures, w: &mut dyn Write) -> io::Result<b
         writeln!(w, "\nReferences\n  - {}", r.reference)?;
         return Ok(true);
     }
-    if let Some(d) = sigs
-        .iocs
-        .distributions
+    if let Some(r) = db
+        .records()
         .iter()
-        .find(|d| d.id.eq_ignore_ascii_case(rule))
+        .find(|r| r.id.eq_ignore_ascii_case(rule))
     {
-        writeln!(
-            w,
-            "{}: {} {} ({})",
-            d.id,
-            d.name,
-            d.versions.join(", "),
-            d.severity
-        )?;
-        writeln!(
-            w,
-            "\n  {}\n\nReferences\n  - {}",
-            d.description, d.reference
-        )?;
+        writeln!(w, "{}: {}", r.id, r.summary)?;
+        if !r.aliases.is_empty() {
+            writeln!(w, "\nAliases\n  {}", r.aliases.join(", "))?;
+        }
+        writeln!(w, "\nReleases")?;
+        for a in &r.affected {
+            let mut what: Vec<String> = a.versions.clone();
+            if a.every_version {
+                what = vec!["every version".into()];
+            } else if !a.ranges.is_empty() {
+                what.push(format!("{} range(s)", a.ranges.len()));
+            }
+            writeln!(w, "  {} {}", a.name, what.join(", "))?;
+        }
+        if let Some(wd) = &r.withdrawn {
+            writeln!(w, "\nWithdrawn {wd}: matches nothing")?;
+        }
+        writeln!(w, "\nSource\n  {}", r.origin)?;
+        if !r.reporters.is_empty() {
+            writeln!(w, "  reported by {}", r.reporters.join(", "))?;
+        }
+        if !r.references.is_empty() {
+            writeln!(w, "\nReferences")?;
+            for u in &r.references {
+                writeln!(w, "  - {u}")?;
+            }
+        }
         return Ok(true);
     }
     if let Some(f) = sigs

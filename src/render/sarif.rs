@@ -68,14 +68,9 @@ fn describe(id: &str, sigs: &Signatures) -> Option<RuleText> {
     }
     let iocs = &sigs.iocs;
     let ioc = iocs
-        .distributions
+        .files
         .iter()
-        .map(|d| (&d.id, &d.description, &d.reference))
-        .chain(
-            iocs.files
-                .iter()
-                .map(|f| (&f.id, &f.description, &f.reference)),
-        )
+        .map(|f| (&f.id, &f.description, &f.reference))
         .chain(
             iocs.network
                 .iter()

@@ -33,7 +33,7 @@ impl Serialize for Location {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Finding {
     /// Stable rule id: a detector (`PTH001`, `CUS002`, …), a payload rule (`cred-ssh-keys`) or
-    /// an IOC entry (`ioc-dist-litellm-teampcp`); see `pthscan explain`.
+    /// an IOC entry (`ioc-file-litellm-init-pth`); see `pthscan explain`.
     pub rule: Cow<'static, str>,
     /// The verdict.
     pub severity: Severity,

@@ -1,5 +1,5 @@
-//! Indicators of compromise (`signatures/ioc.toml`): known-bad distribution versions, file
-//! hashes, and network indicators. Network indicators become YARA-X rules, so they are found
+//! Indicators of compromise (`signatures/ioc.toml`): file hashes, paths and network
+//! indicators (known-bad releases are the malicious-package database's, `pthscan-db`). Network indicators become YARA-X rules, so they are found
 //! in every decoded layer like any other rule match.
 
 use std::collections::HashMap;
@@ -8,28 +8,6 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::{Severity, SignatureError};
-
-/// A known-bad release of a distribution.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DistIoc {
-    /// Stable id.
-    pub id: String,
-    /// The distribution name as published (compared normalised, PEP 503).
-    pub name: String,
-    /// The bad versions.
-    pub versions: Vec<String>,
-    /// Severity of an installed bad version.
-    pub severity: Severity,
-    /// What it is.
-    pub description: String,
-    /// Where it is documented.
-    pub reference: String,
-    /// `"name version"` pairs that must match.
-    pub positive: Vec<String>,
-    /// `"name version"` pairs that must not.
-    pub negative: Vec<String>,
-}
 
 /// A known-bad file, by SHA-256.
 #[derive(Debug, Clone, Deserialize)]
@@ -115,8 +93,6 @@ pub struct NetIoc {
 #[serde(deny_unknown_fields)]
 struct RawIocs {
     #[serde(default)]
-    distribution: Vec<DistIoc>,
-    #[serde(default)]
     file: Vec<FileIoc>,
     #[serde(default)]
     network: Vec<NetIoc>,
@@ -127,15 +103,12 @@ struct RawIocs {
 /// The IOC tables.
 #[derive(Debug)]
 pub struct Iocs {
-    /// Bad releases.
-    pub distributions: Vec<DistIoc>,
     /// Bad files.
     pub files: Vec<FileIoc>,
     /// Network indicators.
     pub network: Vec<NetIoc>,
     /// Persistence left on disk, by path.
     pub paths: Vec<PathIoc>,
-    by_dist: HashMap<(String, String), usize>,
     by_sha: HashMap<String, usize>,
 }
 
@@ -152,14 +125,9 @@ impl Iocs {
         };
         let mut ids = std::collections::HashSet::new();
         let all_ids = raw
-            .distribution
+            .file
             .iter()
-            .map(|d| (&d.id, d.positive.is_empty() || d.negative.is_empty()))
-            .chain(
-                raw.file
-                    .iter()
-                    .map(|f| (&f.id, f.positive.is_empty() || f.negative.is_empty())),
-            )
+            .map(|f| (&f.id, f.positive.is_empty() || f.negative.is_empty()))
             .chain(
                 raw.network
                     .iter()
@@ -176,12 +144,6 @@ impl Iocs {
             }
             if no_examples {
                 return Err(invalid(id, "needs positive and negative examples"));
-            }
-        }
-        let mut by_dist = HashMap::new();
-        for (i, d) in raw.distribution.iter().enumerate() {
-            for v in &d.versions {
-                by_dist.insert((normalize_name(&d.name), v.clone()), i);
             }
         }
         let mut by_sha = HashMap::new();
@@ -207,20 +169,11 @@ impl Iocs {
             }
         }
         Ok(Iocs {
-            distributions: raw.distribution,
             files: raw.file,
             network: raw.network,
             paths: raw.path,
-            by_dist,
             by_sha,
         })
-    }
-
-    /// The bad release `name` `version` is, if any.
-    pub fn distribution(&self, name: &str, version: &str) -> Option<&DistIoc> {
-        self.by_dist
-            .get(&(normalize_name(name), version.trim().to_owned()))
-            .map(|&i| &self.distributions[i])
     }
 
     /// The bad file with this hash: lowercase hex, or RECORD's `sha256=<urlsafe base64>`.
@@ -274,47 +227,16 @@ fn quote(s: &str) -> String {
     out
 }
 
-/// PEP 503 name normalisation: lower case, runs of `-`, `_`, `.` become one `-`.
-pub fn normalize_name(name: &str) -> String {
-    let mut out = String::new();
-    let mut sep = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn names_normalise() {
-        assert_eq!(normalize_name("LiteLLM"), "litellm");
-        assert_eq!(normalize_name("Foo__Bar.baz"), "foo-bar-baz");
-    }
-
-    #[test]
     fn every_distribution_and_file_example_behaves() {
         let iocs = Iocs::from_toml(crate::IOC_TOML).unwrap();
-        assert!(iocs.distributions.len() >= 2 && iocs.files.len() >= 5 && iocs.network.len() >= 5);
-        for d in &iocs.distributions {
-            for (examples, want) in [(&d.positive, true), (&d.negative, false)] {
-                for ex in examples {
-                    let (name, version) = ex.split_once(' ').expect("`name version`");
-                    let got = iocs.distribution(name, version).map(|x| x.id.as_str());
-                    assert_eq!(got == Some(d.id.as_str()), want, "{}: {ex}", d.id);
-                }
-            }
-        }
+        assert!(iocs.files.len() >= 5 && iocs.network.len() >= 5);
+        // known-bad releases are the malicious-package database's (`signatures/malicious/`)
+        assert!(Iocs::from_toml("[[distribution]]\nid = \"x\"").is_err());
         for f in &iocs.files {
             for ex in &f.positive {
                 assert_eq!(

@@ -1,5 +1,4 @@
-//! IOC matches (`signatures/ioc.toml`): installed distributions at known-bad versions, files
-//! with known-bad hashes — by content, or as RECORD lists them. Each finding's rule is the IOC
+//! IOC matches (`signatures/ioc.toml`): files with known-bad hashes — by content, or as RECORD lists them. Each finding's rule is the IOC
 //! entry's id; `pthscan explain ID` prints the entry.
 
 use std::path::{Path, PathBuf};
@@ -100,28 +99,17 @@ pub fn distributions(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> (usize, 
             continue;
         };
         count += 1;
-        if let Some(ioc) = ctx.sigs.iocs.distribution(&name, &version) {
-            out.push(Finding {
-                rule: ioc.id.clone().into(),
-                severity: ioc.severity,
-                location: Location {
-                    path: meta.clone(),
-                    line: None,
-                },
-                environment: Some(ctx.env.root.clone()),
-                message: format!(
-                    "{name} {version} is installed, a known-compromised release: {}",
-                    ioc.description
-                ),
-                evidence: format!("Name: {name} / Version: {version}"),
-                sha256: crate::fs::sha256_hex(&data.bytes),
-                reference: Some(ioc.reference.clone()),
-                notes: vec![
-                    "every file of this distribution is suspect; scan with --deep and rebuild the environment from known-good sources".into(),
-                ],
-                ..Default::default()
-            });
-        }
+        out.extend(super::malicious::release(
+            ctx.db,
+            "MAL001",
+            &name,
+            Some(&version),
+            Location {
+                path: meta.clone(),
+                line: None,
+            },
+            Some(&ctx.env.root),
+        ));
     }
     (count, out)
 }

@@ -7,6 +7,7 @@ pub mod entry_points;
 pub mod imported;
 pub mod integrity;
 pub mod ioc;
+pub mod malicious;
 pub mod payload;
 pub mod persistence;
 pub mod pth;
@@ -57,6 +58,7 @@ pub fn rules() -> Vec<&'static RuleDoc> {
         entry_points::RULES,
         integrity::RULES,
         persistence::RULES,
+        malicious::RULES,
     ]
     .into_iter()
     .flatten()
@@ -81,6 +83,8 @@ pub struct HookFile {
 pub struct Ctx<'a> {
     /// The compiled signatures.
     pub sigs: &'a Signatures,
+    /// The malicious-package database.
+    pub db: &'a pthscan_db::Database,
     /// Where files are read from.
     pub tree: &'a dyn Tree,
     /// Files the system package manager installed (live paths), for ownership checks.

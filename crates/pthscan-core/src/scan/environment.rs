@@ -65,6 +65,7 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
     let env = &work.env;
     let mut ctx = Ctx {
         sigs,
+        db: &options.db,
         tree,
         system_owned: &work.system_owned,
         env,

@@ -57,6 +57,8 @@ pub struct ScanOptions {
     pub max_archive_depth: usize,
     /// Also walk network and pseudo filesystems mounted below the scanned paths.
     pub all_mounts: bool,
+    /// The malicious-package database distributions and pins are checked against.
+    pub db: Arc<pthscan_db::Database>,
 }
 
 /// Counts for the summary.

@@ -25,6 +25,7 @@ fn options(path: &Path, deep: bool) -> ScanOptions {
         scan_timeout: Duration::from_secs(10),
         max_archive_depth: 3,
         all_mounts: false,
+        db: std::sync::Arc::new(pthscan_db::Database::with_embedded(Default::default())),
     }
 }
 
