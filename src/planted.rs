@@ -137,6 +137,7 @@ pub fn find(
             location: Location {
                 path: file.clone(),
                 line: None,
+                column: None,
             },
             message: message.into(),
             ..Finding::default()

@@ -247,7 +247,11 @@ pub fn render(
         }
         // a finding about a whole file (or a member inside an archive) points at its start
         let line = f.location.line.filter(|_| within.is_none()).unwrap_or(1);
-        let physical = json!({ "artifactLocation": artifact, "region": { "startLine": line } });
+        let mut region = json!({ "startLine": line });
+        if let Some(column) = f.location.column.filter(|_| within.is_none()) {
+            region["startColumn"] = column.into();
+        }
+        let physical = json!({ "artifactLocation": artifact, "region": region });
         let mut text = f.message.clone();
         if let Some(inner) = &within {
             text = format!(

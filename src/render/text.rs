@@ -178,9 +178,10 @@ fn label(s: Severity, color: bool) -> String {
 }
 
 fn write_finding(f: &Finding, color: bool, w: &mut dyn Write) -> io::Result<()> {
-    let at = match f.location.line {
-        Some(line) => format!("{}:{line}", display_path(&f.location.path)),
-        None => display_path(&f.location.path),
+    let at = match (f.location.line, f.location.column) {
+        (Some(line), Some(column)) => format!("{}:{line}:{column}", display_path(&f.location.path)),
+        (Some(line), None) => format!("{}:{line}", display_path(&f.location.path)),
+        _ => display_path(&f.location.path),
     };
     let sev = label(f.severity, color);
     if f.severity == Severity::Info {

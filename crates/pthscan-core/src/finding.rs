@@ -17,14 +17,22 @@ pub struct Location {
     pub path: PathBuf,
     /// 1-based line number, where the finding is about one line.
     pub line: Option<usize>,
+    /// 1-based column of that line, where the finding is about one place in it (a lockfile
+    /// pin), in characters.
+    pub column: Option<usize>,
 }
 
 impl Serialize for Location {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Location", 2)?;
+        let mut st = s.serialize_struct("Location", 3)?;
         st.serialize_field("path", &display_path(&self.path))?;
         st.serialize_field("line", &self.line)?;
+        if let Some(column) = self.column {
+            st.serialize_field("column", &column)?;
+        } else {
+            st.skip_field("column")?;
+        }
         st.end()
     }
 }

@@ -298,6 +298,7 @@ fn judge_data(
         location: Location {
             path: file.to_path_buf(),
             line,
+            column: None,
         },
         environment: Some(ctx.env.root.clone()),
         message,

@@ -132,6 +132,7 @@ pub fn judge(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> Vec<Finding> {
                 location: Location {
                     path: path.clone(),
                     line: Some(n + 1),
+                    column: None,
                 },
                 environment: Some(ctx.env.root.clone()),
                 message,

@@ -247,6 +247,7 @@ pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                 location: Location {
                     path: v.path.clone(),
                     line,
+                    column: None,
                 },
                 environment: Some(ctx.env.root.clone()),
                 message: format!(

@@ -354,6 +354,7 @@ fn recorded(
                 location: Location {
                     path: record_path.clone(),
                     line: Some(row.line),
+                    column: None,
                 },
                 environment: Some(env_root.to_path_buf()),
                 message: format!(
@@ -507,6 +508,7 @@ pub fn check(
             location: Location {
                 path: record_path.to_path_buf(),
                 line: None,
+                column: None,
             },
             environment: Some(ctx.env.root.clone()),
             message: format!(
@@ -635,6 +637,7 @@ fn changed(
         location: Location {
             path: l.path.clone(),
             line: None,
+            column: None,
         },
         environment: Some(env_root.to_path_buf()),
         message: format!(
@@ -830,6 +833,7 @@ fn unowned(
                     location: Location {
                         path: path.to_path_buf(),
                         line: None,
+                        column: None,
                     },
                     environment: Some(env.root.clone()),
                     message: "start-up hook that no installed distribution or system package owns: planted, or left by a by-hand install".into(),
@@ -848,6 +852,7 @@ fn unowned(
                     location: Location {
                         path: path.to_path_buf(),
                         line: None,
+                        column: None,
                     },
                     environment: Some(env.root.clone()),
                     message: "module in an installed package's directory that the package's RECORD does not list: added after install".into(),
@@ -870,6 +875,7 @@ fn unowned(
                 location: Location {
                     path: site.clone(),
                     line: None,
+                    column: None,
                 },
                 environment: Some(env.root.clone()),
                 message: format!(

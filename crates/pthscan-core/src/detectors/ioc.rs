@@ -46,6 +46,27 @@ fn in_site_dir(tree: &dyn Tree, site_dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// An sdist's `PKG-INFO`, at `root` or one directory down, with the directory it is in.
+pub fn sdist_metadata(tree: &dyn Tree, root: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    if let Ok(entries) = tree.list(root) {
+        dirs.extend(
+            entries
+                .into_iter()
+                .filter(|e| e.kind == Kind::Dir)
+                .map(|e| e.path),
+        );
+    }
+    for dir in dirs {
+        let pkg_info = dir.join("PKG-INFO");
+        if tree.kind(&pkg_info) == Some(Kind::File) {
+            out.push((dir, pkg_info));
+        }
+    }
+    out
+}
+
 /// The `*.dist-info`/`*.egg-info` directory a metadata file of [`metadata_files`] is in, its
 /// name, and the distribution's name from it (PEP 503-normalised).
 pub fn info_dir(meta: &Path) -> Option<(&Path, String, String)> {
@@ -107,6 +128,7 @@ pub fn distributions(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> (usize, 
             Location {
                 path: meta.clone(),
                 line: None,
+                column: None,
             },
             Some(&ctx.env.root),
         ));
@@ -122,6 +144,7 @@ pub fn file_finding(ioc: &FileIoc, env_root: &Path, path: &Path, sha256: &str) -
         location: Location {
             path: path.to_path_buf(),
             line: None,
+            column: None,
         },
         environment: Some(env_root.to_path_buf()),
         message: format!(
@@ -164,6 +187,7 @@ pub fn record_hashes(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> Vec<Find
                     location: Location {
                         path: record.clone(),
                         line: Some(n + 1),
+                        column: None,
                     },
                     environment: Some(ctx.env.root.clone()),
                     message: format!(

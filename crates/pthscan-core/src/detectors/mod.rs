@@ -7,6 +7,7 @@ pub mod entry_points;
 pub mod imported;
 pub mod integrity;
 pub mod ioc;
+pub mod lockfile;
 pub mod malicious;
 pub mod payload;
 pub mod persistence;
@@ -59,6 +60,7 @@ pub fn rules() -> Vec<&'static RuleDoc> {
         integrity::RULES,
         persistence::RULES,
         malicious::RULES,
+        lockfile::RULES,
     ]
     .into_iter()
     .flatten()

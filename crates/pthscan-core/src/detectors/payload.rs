@@ -217,6 +217,7 @@ fn judge_scan(
                 location: Location {
                     path: path.to_path_buf(),
                     line: Some(line_at(bytes, hit.offset)),
+                    column: None,
                 },
                 environment: Some(PathBuf::from(env_root)),
                 message: hit.rule.description.clone(),
@@ -282,6 +283,7 @@ fn judge_scan(
             location: Location {
                 path: path.to_path_buf(),
                 line: Some(line),
+                column: None,
             },
             environment: Some(PathBuf::from(env_root)),
             message: hit.rule.description.clone(),

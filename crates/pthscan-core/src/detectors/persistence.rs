@@ -117,7 +117,7 @@ pub fn judge(sigs: &Signatures, tree: &dyn Tree, scanner: &mut PayloadScanner<'_
                 found.findings.push(Finding {
                     rule: ioc.id.clone().into(),
                     severity: ioc.severity,
-                    location: Location { path, line: None },
+                    location: Location { path, line: None, column: None },
                     message: ioc.description.clone(),
                     evidence: match size {
                         Some(0) => format!("{live} (empty: the write may have been interrupted)"),
@@ -198,6 +198,7 @@ pub fn judge(sigs: &Signatures, tree: &dyn Tree, scanner: &mut PayloadScanner<'_
                         location: Location {
                             path: file.clone(),
                             line: None,
+                            column: None,
                         },
                         message:
                             "runs at the start of every IPython and Jupyter session of this user"
@@ -284,6 +285,7 @@ fn scan_lines(
                 location: Location {
                     path: file.to_path_buf(),
                     line: Some(n + 1),
+                    column: None,
                 },
                 message,
                 evidence: excerpt(trimmed, EVIDENCE_CHARS),
@@ -447,6 +449,7 @@ fn kernel(tree: &dyn Tree, spec: &Path, found: &mut Found) {
         location: Location {
             path: spec.to_path_buf(),
             line: None,
+            column: None,
         },
         message,
         evidence: excerpt(&doc.to_string(), EVIDENCE_CHARS),

@@ -116,6 +116,7 @@ pub fn judge(
             location: Location {
                 path: file.path.clone(),
                 line: Some(first.line),
+                column: None,
             },
             environment: Some(ctx.env.root.clone()),
             message: DORMANT_PATHS.into(),
@@ -178,6 +179,7 @@ fn not_text(ctx: &Ctx<'_>, file: &HookFile) -> Option<Finding> {
         location: Location {
             path: file.path.clone(),
             line,
+            column: None,
         },
         environment: Some(ctx.env.root.clone()),
         message: message.into(),
@@ -322,6 +324,7 @@ fn judge_line(
         location: Location {
             path: file.path.clone(),
             line: Some(line),
+            column: None,
         },
         environment: Some(ctx.env.root.clone()),
         message,

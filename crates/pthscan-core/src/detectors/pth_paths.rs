@@ -111,6 +111,7 @@ pub fn judge(
             location: Location {
                 path: file.path.clone(),
                 line: Some(line.line),
+                column: None,
             },
             environment: Some(ctx.env.root.clone()),
             message: format!(

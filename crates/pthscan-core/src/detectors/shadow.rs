@@ -125,6 +125,7 @@ pub fn judge(ctx: &Ctx<'_>) -> Vec<Finding> {
                 location: Location {
                     path: disk,
                     line: None,
+                    column: None,
                 },
                 environment: Some(ctx.env.root.clone()),
                 message: format!(

@@ -61,6 +61,7 @@ pub fn judge(ctx: &Ctx<'_>, file: &HookFile, pth_imports: usize) -> Vec<Finding>
                 location: Location {
                     path: file.path.clone(),
                     line: None,
+                    column: None,
                 },
                 environment: Some(ctx.env.root.clone()),
                 message: format!("empty .start file {note}"),
@@ -128,6 +129,7 @@ pub fn judge(ctx: &Ctx<'_>, file: &HookFile, pth_imports: usize) -> Vec<Finding>
             location: Location {
                 path: file.path.clone(),
                 line: Some(entry.line),
+                column: None,
             },
             environment: Some(ctx.env.root.clone()),
             message,

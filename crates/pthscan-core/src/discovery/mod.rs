@@ -88,6 +88,8 @@ pub struct Discovery {
     /// Files that may be artifacts to open: archive-named files, and every file of a pip
     /// cache (which stores wheels under hashed names).
     pub artifacts: Vec<PathBuf>,
+    /// Lockfiles and requirement files (`uv.lock`, `requirements*.txt`, `pyproject.toml`, …).
+    pub lockfiles: Vec<PathBuf>,
 }
 
 /// Directories a host sweep never enters, relative to its root: kernel and device views, not
@@ -252,6 +254,7 @@ pub struct Finder {
     stdlib_dirs: Vec<PathBuf>,
     etc_dirs: Vec<PathBuf>,
     artifacts: Vec<PathBuf>,
+    lockfiles: Vec<PathBuf>,
     entries: u64,
 }
 
@@ -278,6 +281,8 @@ impl Finder {
                 || (kind == Kind::File && crate::sources::cache::is_cache_path(path))
             {
                 self.artifacts.push(path.to_path_buf());
+            } else if kind == Kind::File && crate::python::lockfile::format_of(name).is_some() {
+                self.lockfiles.push(path.to_path_buf());
             }
             return false;
         }
@@ -312,6 +317,7 @@ impl Finder {
     pub fn finish(mut self, tree: &dyn Tree, mut diagnostics: Vec<Diagnostic>) -> Discovery {
         // walks run on every thread: their order is not the same twice
         self.artifacts.sort();
+        self.lockfiles.sort();
         self.site_dirs.sort();
         self.site_dirs.dedup();
         self.stdlib_dirs.sort();
@@ -371,6 +377,7 @@ impl Finder {
             diagnostics,
             entries_walked: self.entries,
             artifacts: self.artifacts,
+            lockfiles: self.lockfiles,
         }
     }
 }

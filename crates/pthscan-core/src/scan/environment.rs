@@ -228,7 +228,12 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
 
     // Phase 3: installed distributions against the IOC tables, installed files against the
     // records of what installed them.
-    let metadata = detectors::ioc::metadata_files(tree, &env.site_dirs);
+    let mut metadata = detectors::ioc::metadata_files(tree, &env.site_dirs);
+    if env.kind == discovery::EnvKind::Sdist {
+        // an sdist's own core metadata: `PKG-INFO` at its top or in the one directory it
+        // unpacks to
+        metadata.extend(detectors::ioc::sdist_metadata(tree, &env.root));
+    }
     let (distributions, found) = detectors::ioc::distributions(&ctx, &metadata);
     findings.extend(found);
     let startup_paths: HashSet<PathBuf> = ctx

@@ -34,6 +34,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                 report,
                 work: Vec::new(),
                 artifacts: Vec::new(),
+                lockfiles: Vec::new(),
                 hosts: Vec::new(),
                 stats,
                 started,
@@ -73,6 +74,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     };
     let mut roots = Vec::new();
     let mut artifacts: Vec<(Disk, PathBuf, Place)> = Vec::new();
+    let mut lockfiles: Vec<(Disk, PathBuf)> = Vec::new();
     let mut given_files: Vec<PathBuf> = Vec::new();
     let mut layouts: Vec<(Disk, PathBuf)> = Vec::new();
     for (input, kind) in inputs {
@@ -96,7 +98,11 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                 match reader_for(&parent) {
                     Ok(disk) => {
                         given_files.push(input.clone());
-                        artifacts.push((disk, input, Place::Given));
+                        if is_lockfile(&input) {
+                            lockfiles.push((disk, input));
+                        } else {
+                            artifacts.push((disk, input, Place::Given));
+                        }
                     }
                     Err(err) => report
                         .diagnostics
@@ -189,6 +195,16 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                     (reader.clone(), p, place)
                 }),
         );
+        // a project's lockfiles, not those shipped inside an environment (a package's test
+        // data) nor, on a host sweep, those of the system's own software
+        lockfiles.extend(
+            found
+                .lockfiles
+                .into_iter()
+                .filter(|p| !env_dirs.iter().any(|d| p.starts_with(d)))
+                .filter(|p| !host_mode || !in_system_dir(p.strip_prefix(system.path()).unwrap_or(p)))
+                .map(|p| (reader.clone(), p)),
+        );
         let tree = &trees[i];
         for env in found.environments {
             // two scanned places can hold parts of one environment (/usr/lib/python3 and
@@ -270,6 +286,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         report,
         work,
         artifacts: to_open,
+        lockfiles,
         hosts,
         stats,
         started,
@@ -361,6 +378,25 @@ pub(super) fn loose_shape(tree: &dyn Tree, dir: &Path) -> Option<&'static str> {
         Some("an unpacked sdist, its setup.py as install-time code")
     } else {
         None
+    }
+}
+
+/// Whether a file given as a PATH is a lockfile or requirement file.
+fn is_lockfile(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| crate::python::lockfile::format_of(n).is_some())
+}
+
+/// Whether a path (relative to a swept filesystem's root) is where the system's own software
+/// lives: its requirement files are data of installed programs, not a project's.
+fn in_system_dir(rel: &Path) -> bool {
+    let rel = rel.strip_prefix("/").unwrap_or(rel);
+    let mut parts = rel.components().map(|c| c.as_os_str());
+    match parts.next().and_then(|c| c.to_str()) {
+        Some("usr" | "lib" | "lib64" | "lib32" | "bin" | "sbin" | "boot" | "etc" | "snap" | "nix") => true,
+        Some("var") => parts.next().is_some_and(|c| c == "lib" || c == "cache"),
+        _ => false,
     }
 }
 

@@ -72,6 +72,8 @@ pub struct Stats {
     pub distributions: usize,
     /// Artifacts opened (wheels, sdists, images, archives inside them).
     pub artifacts: usize,
+    /// Lockfiles and requirement files judged (those they include aside).
+    pub lockfiles: usize,
     /// Findings dropped by suppressions.
     pub suppressed: usize,
     /// Findings dropped because the baseline holds them.
@@ -158,6 +160,8 @@ pub struct Discovered {
     report: ScanReport,
     work: Vec<Work>,
     artifacts: Vec<Artifact>,
+    /// Lockfiles and requirement files found or given, with the tree each is read from.
+    lockfiles: Vec<(Disk, PathBuf)>,
     /// Filesystem roots swept whole: where persistence is looked for.
     hosts: Vec<Disk>,
     stats: Arc<ReadStats>,
@@ -167,7 +171,10 @@ pub struct Discovered {
 impl Discovered {
     /// Whether nothing was found to judge: no environment, artifact or filesystem root.
     pub fn is_empty(&self) -> bool {
-        self.work.is_empty() && self.artifacts.is_empty() && self.hosts.is_empty()
+        self.work.is_empty()
+            && self.artifacts.is_empty()
+            && self.hosts.is_empty()
+            && self.lockfiles.is_empty()
     }
 
     /// The read counters the judging phase advances (files, bytes), for a progress display.
@@ -188,6 +195,7 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
         mut report,
         work,
         artifacts,
+        lockfiles,
         hosts,
         stats,
         started,
@@ -280,6 +288,28 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     }
     report.stats.artifacts = opened.len();
     judged.extend(opened.into_iter().flatten());
+    // lockfiles: small, read once each (a file included by another is judged once)
+    let mut reported = HashSet::new();
+    for (disk, path) in &lockfiles {
+        let Some(format) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(crate::python::lockfile::format_of)
+        else {
+            continue;
+        };
+        let (findings, diagnostics) =
+            detectors::lockfile::judge(disk, &options.db, path, format, &mut reported);
+        report.stats.lockfiles += 1;
+        judged.push((
+            Judged {
+                findings,
+                diagnostics,
+                ..Judged::default()
+            },
+            None,
+        ));
+    }
     for host in &hosts {
         let mut scanner = PayloadScanner::new(&sigs.payload, options.scan_timeout)
             .with_behaviours(&sigs.behaviours);
