@@ -2,6 +2,7 @@
 //! generations execute what, how `.pth` and `.start` files are read, what code imports.
 
 pub mod imports;
+pub mod lockfile;
 pub mod pth;
 pub mod record;
 pub mod start;

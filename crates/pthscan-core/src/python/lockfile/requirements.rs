@@ -1,0 +1,528 @@
+//! pip's requirements and constraints files, read as pip reads them (`pip/_internal/req/
+//! req_file.py`):
+//!
+//! 1. lines ending in `\` are joined with the next (a comment line ends the join);
+//! 2. a comment is `#` at the start or after whitespace (`#egg=` inside a URL is not one);
+//! 3. the line splits at its first token starting with `-`: before it the requirement, from it
+//!    the options (`--hash` on a requirement; `-r`, `-c`, `-i`, `--extra-index-url`,
+//!    `-f`, `-e`, … on a line of their own);
+//! 4. a requirement that is a URL or a path is an unnamed requirement (a VCS URL with
+//!    `@rev` and `#egg=name`, an archive URL, a local directory or archive); anything else is
+//!    PEP 508 (`name[extras] specifiers ; marker`, `name @ URL ; marker`), parsed by `pep508_rs`.
+//!
+//! Environment variables (`${VAR}`) are kept as written, never expanded: the scanner's
+//! environment is not the installer's, and expanding it could print a secret. Quoting is not
+//! shell-parsed: tokens split on whitespace, which every generator of these files writes.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use pep508_rs::pep440_rs::Operator;
+use pep508_rs::{Pep508Url, Requirement, VersionOrUrl};
+
+use super::{Include, IndexKind, Out, Pin, Source, is_commit_id, normalize, normalize_hash};
+
+/// A URL kept exactly as written: `pep508_rs`'s own URL type resolves relative paths against
+/// the working directory and expands environment variables, neither of which a scanner wants.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct RawUrl(String);
+
+impl fmt::Display for RawUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Pep508Url for RawUrl {
+    type Err = Infallible;
+
+    fn parse_url(url: &str, _working_dir: Option<&Path>) -> Result<Self, Infallible> {
+        Ok(RawUrl(url.to_owned()))
+    }
+}
+
+/// A logical line: the joined text and, for each joined piece, where it starts in the text.
+struct Logical {
+    text: String,
+    /// (offset in `text`, offset in the file), in order.
+    pieces: Vec<(usize, usize)>,
+}
+
+impl Logical {
+    /// The file offset of an offset in the logical line.
+    fn file_offset(&self, at: usize) -> usize {
+        let i = self.pieces.partition_point(|&(lo, _)| lo <= at).max(1) - 1;
+        let (lo, file) = self.pieces[i];
+        file + (at - lo)
+    }
+}
+
+pub(super) fn parse(text: &str, out: &mut Out<'_>) {
+    for line in logical_lines(text) {
+        parse_line(&line, out);
+    }
+}
+
+/// pip's `join_lines`, keeping where each piece came from.
+fn logical_lines(text: &str) -> Vec<Logical> {
+    let mut lines = Vec::new();
+    let mut cur: Option<Logical> = None;
+    let mut offset = 0;
+    for raw in text.split_inclusive('\n') {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let is_comment = is_comment_line(line);
+        if !line.ends_with('\\') || is_comment {
+            let piece = if is_comment { "" } else { line };
+            match cur.take() {
+                Some(mut l) => {
+                    l.pieces.push((l.text.len(), start));
+                    l.text.push_str(piece);
+                    lines.push(l);
+                }
+                None => lines.push(Logical {
+                    text: piece.to_owned(),
+                    pieces: vec![(0, start)],
+                }),
+            }
+        } else {
+            let piece = line.trim_end_matches('\\');
+            let l = cur.get_or_insert_with(|| Logical {
+                text: String::new(),
+                pieces: Vec::new(),
+            });
+            l.pieces.push((l.text.len(), start));
+            l.text.push_str(piece);
+        }
+    }
+    if let Some(l) = cur {
+        lines.push(l);
+    }
+    lines
+}
+
+/// pip's `COMMENT_RE` matching at the start: `^\s*#` (after a join, pip prefixes a space).
+fn is_comment_line(line: &str) -> bool {
+    line.trim_start().starts_with('#')
+}
+
+/// The line without its comment: `#` at the start or after whitespace.
+fn strip_comment(line: &str) -> &str {
+    let b = line.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'#' && (i == 0 || b[i - 1].is_ascii_whitespace()) {
+            return &line[..i];
+        }
+    }
+    line
+}
+
+/// Whitespace-separated tokens with their offsets.
+fn tokens(s: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        if c.is_whitespace() {
+            if let Some(st) = start.take() {
+                out.push((st, &s[st..i]));
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(st) = start {
+        out.push((st, &s[st..]));
+    }
+    out
+}
+
+/// Options that take a value, by every spelling pip accepts in a requirements file.
+const VALUE_OPTIONS: &[(&str, &str)] = &[
+    ("-r", "--requirement"),
+    ("-c", "--constraint"),
+    ("-i", "--index-url"),
+    ("", "--extra-index-url"),
+    ("-f", "--find-links"),
+    ("-e", "--editable"),
+    ("", "--hash"),
+    ("", "--no-binary"),
+    ("", "--only-binary"),
+    ("", "--trusted-host"),
+    ("", "--use-feature"),
+    ("", "--global-option"),
+    ("", "--config-settings"),
+    ("-C", "--config-setting"),
+    ("", "--install-option"),
+];
+
+/// Options that are flags.
+const FLAG_OPTIONS: &[&str] = &["--no-index", "--pre", "--prefer-binary", "--require-hashes"];
+
+/// One option with its value and the value's offset in the logical line.
+struct Opt<'a> {
+    long: &'static str,
+    at: usize,
+    value: Option<(&'a str, usize)>,
+}
+
+/// Reads the option tokens; an unknown option or a missing value is a problem.
+fn options<'a>(toks: &[(usize, &'a str)], line: &Logical, out: &mut Out<'_>) -> Vec<Opt<'a>> {
+    let mut opts = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let (at, tok) = toks[i];
+        i += 1;
+        if let Some(&flag) = FLAG_OPTIONS.iter().find(|f| **f == tok) {
+            opts.push(Opt {
+                long: flag,
+                at,
+                value: None,
+            });
+            continue;
+        }
+        let mut matched = None;
+        for &(short, long) in VALUE_OPTIONS {
+            if tok == long || (!short.is_empty() && tok == short) {
+                matched = Some((long, None));
+            } else if let Some(v) = tok.strip_prefix(long).and_then(|r| r.strip_prefix('=')) {
+                matched = Some((long, Some((v, at + long.len() + 1))));
+            } else if !short.is_empty()
+                && let Some(v) = tok.strip_prefix(short)
+                && !tok.starts_with("--")
+            {
+                // optparse's `-rfile`
+                matched = Some((
+                    long,
+                    Some((v.trim_start_matches('='), at + tok.len() - v.len())),
+                ));
+            }
+            if matched.is_some() {
+                break;
+            }
+        }
+        match matched {
+            Some((long, Some(value))) => opts.push(Opt {
+                long,
+                at,
+                value: Some(value),
+            }),
+            Some((long, None)) => {
+                if let Some(&(vat, v)) = toks.get(i) {
+                    i += 1;
+                    opts.push(Opt {
+                        long,
+                        at,
+                        value: Some((v, vat)),
+                    });
+                } else {
+                    out.problem(line.file_offset(at), format!("`{long}` without a value"));
+                }
+            }
+            None => out.problem(
+                line.file_offset(at),
+                format!("unknown option `{}`", truncate(tok)),
+            ),
+        }
+    }
+    opts
+}
+
+fn parse_line(line: &Logical, out: &mut Out<'_>) {
+    let body = strip_comment(&line.text);
+    let toks = tokens(body);
+    if toks.is_empty() {
+        return;
+    }
+    let split = toks
+        .iter()
+        .position(|(_, t)| t.starts_with('-'))
+        .unwrap_or(toks.len());
+    let opts = options(&toks[split..], line, out);
+    let mut hashes = Vec::new();
+    for o in &opts {
+        let Some((value, vat)) = o.value else {
+            continue;
+        };
+        let file_at = line.file_offset(vat);
+        match o.long {
+            "--requirement" | "--constraint" => {
+                let pos = out.pos(line.file_offset(o.at));
+                out.lock.includes.push(Include {
+                    path: unquote(value).to_owned(),
+                    constraint: o.long == "--constraint",
+                    pos,
+                });
+            }
+            "--index-url" => out.index(unquote(value), IndexKind::Primary, file_at),
+            "--extra-index-url" => out.index(unquote(value), IndexKind::Extra, file_at),
+            "--find-links" => out.index(unquote(value), IndexKind::FindLinks, file_at),
+            "--hash" => match normalize_hash(unquote(value)) {
+                Some(h) => hashes.push(h),
+                None => out.problem(file_at, format!("invalid hash `{}`", truncate(value))),
+            },
+            "--editable" => {
+                // pip allows nothing after `-e target` but options; `target` may carry extras
+                let target = unquote(value);
+                let mut pin = unnamed(target, file_at, out);
+                pin.editable = true;
+                out.lock.pins.push(pin);
+            }
+            _ => {}
+        }
+    }
+    if split == 0 {
+        if !hashes.is_empty() {
+            out.problem(
+                line.file_offset(toks[0].0),
+                "`--hash` without a requirement",
+            );
+        }
+        return;
+    }
+    let (req_at, _) = toks[0];
+    let req_end = toks[split - 1].0 + toks[split - 1].1.len();
+    let req = &body[req_at..req_end];
+    let file_at = line.file_offset(req_at);
+    let mut pin = if looks_unnamed(req) {
+        unnamed(req, file_at, out)
+    } else {
+        match named(req, file_at, out) {
+            Some(pin) => pin,
+            None => return,
+        }
+    };
+    pin.hashes.extend(hashes);
+    out.lock.pins.push(pin);
+}
+
+/// pip's `is_url` (a known scheme before `:`) or a path (a separator, a leading `.`, an
+/// archive name): not PEP 508.
+fn looks_unnamed(req: &str) -> bool {
+    let head = req.split([';', ' ']).next().unwrap_or(req);
+    if let Some((scheme, _)) = head.split_once(':') {
+        let scheme = scheme.to_ascii_lowercase();
+        if matches!(scheme.as_str(), "http" | "https" | "file" | "ftp")
+            || vcs_scheme(&scheme).is_some()
+        {
+            return true;
+        }
+    }
+    // `name @ ./path` is PEP 508, `./path` and `dir/` are not
+    if head.contains(" @") || req.contains(" @ ") {
+        return false;
+    }
+    head.starts_with('.') || head.contains(['/', '\\']) || is_archive(head)
+}
+
+fn is_archive(s: &str) -> bool {
+    let s = s.to_ascii_lowercase();
+    [
+        ".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar",
+    ]
+    .iter()
+    .any(|e| s.ends_with(e))
+}
+
+/// `git+https` → `git`; `git` alone (`git://`) too.
+fn vcs_scheme(scheme: &str) -> Option<&'static str> {
+    let vcs = scheme.split_once('+').map_or(scheme, |(v, _)| v);
+    let known = ["git", "hg", "svn", "bzr"]
+        .into_iter()
+        .find(|k| *k == vcs)?;
+    // a bare `git:` is `git://`; `hg`, `svn`, `bzr` need their `+transport`
+    (scheme.contains('+') || scheme == "git").then_some(known)
+}
+
+/// A requirement that is a URL or a path (`-e target`, a bare line), with pip's marker split
+/// (`; ` after a URL).
+fn unnamed(req: &str, at: usize, out: &mut Out<'_>) -> Pin {
+    let (target, marker) = match req.split_once("; ") {
+        Some((t, m)) => (t.trim(), Some(m.trim().to_owned())),
+        None => (req.trim(), None),
+    };
+    // `path[extra]`
+    let target_no_extras = match target.strip_suffix(']').and_then(|t| t.rsplit_once('[')) {
+        Some((t, _)) if !t.contains('#') => t,
+        _ => target,
+    };
+    let mut hashes = Vec::new();
+    let mut name = String::new();
+    if let Some((_, fragment)) = target_no_extras.split_once('#') {
+        for kv in fragment.split('&') {
+            if let Some((k, v)) = kv.split_once('=') {
+                match k {
+                    "egg" => name = v.split('[').next().unwrap_or(v).to_owned(),
+                    "sha1" | "sha224" | "sha256" | "sha384" | "sha512" | "md5" => {
+                        hashes.push(format!("{k}:{v}"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let source = url_source(target_no_extras);
+    let mut version = None;
+    if name.is_empty() {
+        // a wheel's file name says name and version: `name-1.0-py3-none-any.whl`
+        let file = target_no_extras
+            .split(['#', '?'])
+            .next()
+            .unwrap_or("")
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("");
+        if let Some(stem) = file.strip_suffix(".whl") {
+            let mut parts = stem.split('-');
+            if let (Some(n), Some(v)) = (parts.next(), parts.next()) {
+                name = n.to_owned();
+                version = Some(v.to_owned());
+            }
+        }
+    }
+    let pos = out.pos(at);
+    Pin {
+        normalized: normalize(&name),
+        name,
+        version,
+        requirement: target.to_owned(),
+        pos,
+        hashes,
+        source,
+        marker,
+        editable: false,
+    }
+}
+
+/// What a URL or path points at.
+fn url_source(url: &str) -> Source {
+    let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+    match scheme {
+        Some(s) if vcs_scheme(&s).is_some() => Source::Vcs {
+            url: url.to_owned(),
+            commit: vcs_rev(url).filter(|r| is_commit_id(r)).map(str::to_owned),
+        },
+        Some(s) if matches!(s.as_str(), "http" | "https" | "ftp") => Source::Url(url.to_owned()),
+        _ => Source::Path(url.to_owned()),
+    }
+}
+
+/// pip's `get_url_rev_and_auth`: the `@rev` at the end of the URL's path (after the host, so
+/// that `git+ssh://git@host/…` is not read as a revision).
+fn vcs_rev(url: &str) -> Option<&str> {
+    let url = url.split(['#', '?']).next().unwrap_or(url);
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.split_once('/').map_or("", |(_, p)| p),
+        None => url.split_once(':').map_or("", |(_, p)| p),
+    };
+    path.rsplit_once('@').map(|(_, rev)| rev)
+}
+
+/// A PEP 508 requirement, `name @ URL` included.
+fn named(req: &str, at: usize, out: &mut Out<'_>) -> Option<Pin> {
+    let parsed = match Requirement::<RawUrl>::from_str(req) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = e.to_string();
+            out.problem(
+                at,
+                format!(
+                    "not a PEP 508 requirement: {}",
+                    truncate(msg.lines().next().unwrap_or(""))
+                ),
+            );
+            return None;
+        }
+    };
+    Some(from_requirement(req, &parsed, at, out))
+}
+
+/// A pin from a parsed PEP 508 requirement and its text (the name, specifier and marker are
+/// taken as written).
+fn from_requirement(req: &str, parsed: &Requirement<RawUrl>, at: usize, out: &mut Out<'_>) -> Pin {
+    let name_len = req
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(req.len());
+    let name = &req[..name_len];
+    let (mut source, mut hashes, spec, marker) = match &parsed.version_or_url {
+        Some(VersionOrUrl::Url(url)) => {
+            let u = url.0.as_str();
+            let direct = unnamed(u, at, out);
+            let marker = req
+                .find(" ;")
+                .or_else(|| req.find("\t;"))
+                .map(|i| req[i + 2..].trim().to_owned());
+            (direct.source, direct.hashes, u.to_owned(), marker)
+        }
+        other => {
+            let (head, marker) = match req.split_once(';') {
+                Some((h, m)) => (h, Some(m.trim().to_owned())),
+                None => (req, None),
+            };
+            let mut spec = head[name_len..].trim();
+            if spec.starts_with('[') {
+                spec = spec.split_once(']').map_or("", |(_, r)| r).trim();
+            }
+            let spec = spec
+                .strip_prefix('(')
+                .and_then(|s| s.strip_suffix(')'))
+                .unwrap_or(spec)
+                .trim();
+            let _ = other;
+            (Source::Index(None), Vec::new(), spec.to_owned(), marker)
+        }
+    };
+    if let Source::Path(p) = &source
+        && p.is_empty()
+    {
+        source = Source::Index(None);
+    }
+    let version = match &parsed.version_or_url {
+        Some(VersionOrUrl::VersionSpecifier(specs)) if specs.len() == 1 => {
+            let s = &specs[0];
+            matches!(s.operator(), Operator::Equal | Operator::ExactEqual)
+                .then(|| super::pipfile::exact_version(&spec))
+                .flatten()
+        }
+        _ => None,
+    };
+    hashes.shrink_to_fit();
+    let pos = out.pos(at);
+    Pin {
+        name: name.to_owned(),
+        normalized: normalize(name),
+        version,
+        requirement: spec,
+        pos,
+        hashes,
+        source,
+        marker,
+        editable: false,
+    }
+}
+
+/// A PEP 508 string from `pyproject.toml`: the same reading as a requirement line.
+pub(super) fn pep508(req: &str, at: usize, out: &mut Out<'_>) -> Option<Pin> {
+    named(req.trim(), at, out)
+}
+
+fn unquote(s: &str) -> &str {
+    let s = s.trim();
+    for q in ['"', '\''] {
+        if let Some(inner) = s.strip_prefix(q).and_then(|r| r.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    s
+}
+
+/// At most 200 bytes of hostile text in a message.
+fn truncate(s: &str) -> &str {
+    let mut end = s.len().min(200);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
