@@ -135,6 +135,7 @@ pub fn status(extra: &[PathBuf], out: &mut dyn Write) -> Result<()> {
     let names: std::collections::HashSet<&str> = db
         .records()
         .iter()
+        .filter(|r| r.withdrawn.is_none())
         .flat_map(|r| r.affected.iter().map(|a| a.name.as_str()))
         .collect();
     writeln!(

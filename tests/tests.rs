@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod confined;
+mod database;
 mod deploy;
 mod fleet;
 mod host;

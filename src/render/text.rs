@@ -97,7 +97,7 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(
         w,
-        "summary: {}{} environment(s), {} hook file(s), {} distribution(s); judged: {}; findings: {}{}; {} entries walked, {} files read ({} KiB) in {:.2} s",
+        "summary: {}{} environment(s), {} hook file(s), {} distribution(s){}; judged: {}; findings: {}{}; {} entries walked, {} files read ({} KiB) in {:.2} s",
         match s.artifacts {
             0 => String::new(),
             n => format!("{n} artifact(s), "),
@@ -105,6 +105,10 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         s.environments,
         s.hook_files,
         s.distributions,
+        match s.lockfiles {
+            0 => String::new(),
+            n => format!(", {n} lockfile(s)"),
+        },
         judged(s),
         counts.join(", "),
         [

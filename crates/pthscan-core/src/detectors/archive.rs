@@ -156,7 +156,11 @@ pub fn judge(label: &str, problems: &[Problem]) -> (Vec<Finding>, Vec<Diagnostic
         findings.push(Finding {
             rule: rule.into(),
             severity,
-            location: Location { path, line: None, column: None },
+            location: Location {
+                path,
+                line: None,
+                column: None,
+            },
             environment: Some(PathBuf::from(label)),
             message: p.detail.clone(),
             evidence: crate::finding::excerpt(

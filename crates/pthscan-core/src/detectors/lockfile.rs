@@ -25,7 +25,10 @@ pub const RULES: &[&RuleDoc] = &[
         why: "Whatever is newest at install time is installed: a compromised release published \
               tomorrow (litellm 1.82.8 was on PyPI for hours) goes straight into the next build.",
         example: "requirements.txt:3:1: `requests>=2` allows any version → low",
-        references: &["pip: Repeatable installs", "pip: Secure installs (--require-hashes)"],
+        references: &[
+            "pip: Repeatable installs",
+            "pip: Secure installs (--require-hashes)",
+        ],
     },
     &RuleDoc {
         id: "LCK002",
@@ -59,7 +62,10 @@ pub const RULES: &[&RuleDoc] = &[
               name from any index, so a public upload can shadow a private package. A replacing \
               index must be one you run.",
         example: "requirements.txt:1:1: --extra-index-url https://pkgs.example.com/simple → medium",
-        references: &["pip: --extra-index-url", "Birsan, Dependency Confusion (2021)"],
+        references: &[
+            "pip: --extra-index-url",
+            "Birsan, Dependency Confusion (2021)",
+        ],
     },
 ];
 
@@ -182,7 +188,13 @@ fn judge_file(
     }
 }
 
-fn finding(rule: &'static str, severity: Severity, at: Location, message: String, evidence: String) -> Finding {
+fn finding(
+    rule: &'static str,
+    severity: Severity,
+    at: Location,
+    message: String,
+    evidence: String,
+) -> Finding {
     Finding {
         rule: rule.into(),
         severity,
@@ -283,9 +295,18 @@ fn policy(path: &Path, lock: &Lockfile, at: &dyn Fn(Pos) -> Location, out: &mut 
                 "an extra index searched beside the primary one: a public upload of a private name can shadow it (dependency confusion)",
             ),
             IndexKind::Primary => (Severity::Low, "packages come from an index other than PyPI"),
-            IndexKind::FindLinks => (Severity::Low, "packages may come from a page or directory of links"),
+            IndexKind::FindLinks => (
+                Severity::Low,
+                "packages may come from a page or directory of links",
+            ),
         };
-        out.push(finding("LCK004", severity, at(idx.pos), what.to_owned(), idx.url.clone()));
+        out.push(finding(
+            "LCK004",
+            severity,
+            at(idx.pos),
+            what.to_owned(),
+            idx.url.clone(),
+        ));
     }
 }
 
@@ -294,7 +315,8 @@ fn url_has_hash(url: &str) -> bool {
     url.split_once('#').is_some_and(|(_, frag)| {
         frag.split('&').any(|kv| {
             kv.split_once('=').is_some_and(|(k, v)| {
-                matches!(k, "sha256" | "sha384" | "sha512" | "sha3_256" | "blake2b") && !v.is_empty()
+                matches!(k, "sha256" | "sha384" | "sha512" | "sha3_256" | "blake2b")
+                    && !v.is_empty()
             })
         })
     })
@@ -305,7 +327,10 @@ fn is_pypi(url: &str) -> bool {
     let u = url.trim().trim_end_matches('/').to_ascii_lowercase();
     matches!(
         u.as_str(),
-        "https://pypi.org/simple" | "https://pypi.python.org/simple" | "https://pypi.org/pypi" | "https://files.pythonhosted.org"
+        "https://pypi.org/simple"
+            | "https://pypi.python.org/simple"
+            | "https://pypi.org/pypi"
+            | "https://files.pythonhosted.org"
     )
 }
 

@@ -117,7 +117,11 @@ pub fn judge(sigs: &Signatures, tree: &dyn Tree, scanner: &mut PayloadScanner<'_
                 found.findings.push(Finding {
                     rule: ioc.id.clone().into(),
                     severity: ioc.severity,
-                    location: Location { path, line: None, column: None },
+                    location: Location {
+                        path,
+                        line: None,
+                        column: None,
+                    },
                     message: ioc.description.clone(),
                     evidence: match size {
                         Some(0) => format!("{live} (empty: the write may have been interrupted)"),

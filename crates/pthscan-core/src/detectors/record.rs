@@ -61,7 +61,11 @@ pub fn check_wheel(tree: &MemTree, listing: &Listing) -> (Vec<Finding>, Vec<Diag
     let finding = |rule: &'static str, severity, path: PathBuf, line, message: String| Finding {
         rule: rule.into(),
         severity,
-        location: Location { path, line, column: None },
+        location: Location {
+            path,
+            line,
+            column: None,
+        },
         environment: Some(PathBuf::from(label)),
         message,
         ..Default::default()

@@ -202,7 +202,9 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                 .lockfiles
                 .into_iter()
                 .filter(|p| !env_dirs.iter().any(|d| p.starts_with(d)))
-                .filter(|p| !host_mode || !in_system_dir(p.strip_prefix(system.path()).unwrap_or(p)))
+                .filter(|p| {
+                    !host_mode || !in_system_dir(p.strip_prefix(system.path()).unwrap_or(p))
+                })
                 .map(|p| (reader.clone(), p)),
         );
         let tree = &trees[i];
@@ -394,7 +396,9 @@ fn in_system_dir(rel: &Path) -> bool {
     let rel = rel.strip_prefix("/").unwrap_or(rel);
     let mut parts = rel.components().map(|c| c.as_os_str());
     match parts.next().and_then(|c| c.to_str()) {
-        Some("usr" | "lib" | "lib64" | "lib32" | "bin" | "sbin" | "boot" | "etc" | "snap" | "nix") => true,
+        Some(
+            "usr" | "lib" | "lib64" | "lib32" | "bin" | "sbin" | "boot" | "etc" | "snap" | "nix",
+        ) => true,
         Some("var") => parts.next().is_some_and(|c| c == "lib" || c == "cache"),
         _ => false,
     }
