@@ -403,3 +403,6 @@ impl<'t> LineIndex<'t> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

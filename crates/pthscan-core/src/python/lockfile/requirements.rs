@@ -422,9 +422,19 @@ fn vcs_rev(url: &str) -> Option<&str> {
 
 /// A PEP 508 requirement, `name @ URL` included.
 fn named(req: &str, at: usize, out: &mut Out<'_>) -> Option<Pin> {
-    let parsed = match Requirement::<RawUrl>::from_str(req) {
-        Ok(r) => r,
-        Err(e) => {
+    if let Some(why) = pep508_rs_would_panic(req) {
+        out.problem(at, format!("not a PEP 508 requirement: {why}"));
+        return None;
+    }
+    // `pep508_rs` 0.9 `expect`s in two places that the guard above keeps away from; anything
+    // else it may still panic on is caught, so that a hostile line costs a problem, not a scan
+    let parsed = match std::panic::catch_unwind(|| Requirement::<RawUrl>::from_str(req)) {
+        Ok(Ok(r)) => r,
+        Err(_) => {
+            out.problem(at, "not a PEP 508 requirement: the parser failed on it");
+            return None;
+        }
+        Ok(Err(e)) => {
             let msg = e.to_string();
             out.problem(
                 at,
@@ -437,6 +447,32 @@ fn named(req: &str, at: usize, out: &mut Out<'_>) -> Option<Pin> {
         }
     };
     Some(from_requirement(req, &parsed, at, out))
+}
+
+/// `pep508_rs` 0.9.2 panics (an `expect` in `parse_name` and in `parse_extras_cursor`) on a
+/// name or an extra that ends in `.`, `-` or `_` and is followed by more text (`a_ ==1`,
+/// `a[b_]`): its own check of the last character only looks at the end of the input. Such a
+/// name is invalid PEP 508, so it is refused here first, with the reason.
+fn pep508_rs_would_panic(req: &str) -> Option<&'static str> {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    let bad_end = |s: &str| s.ends_with(['.', '-', '_']);
+    let req = req.trim_start();
+    let name_len = req.find(|c: char| !is_name(c)).unwrap_or(req.len());
+    if bad_end(&req[..name_len]) {
+        return Some("a package name must end with a letter or a digit");
+    }
+    let rest = req[name_len..].trim_start();
+    if let Some(extras) = rest.strip_prefix('[') {
+        let extras = extras.split(']').next().unwrap_or(extras);
+        for extra in extras.split(',') {
+            let extra = extra.trim();
+            let run = extra.find(|c: char| !is_name(c)).unwrap_or(extra.len());
+            if bad_end(&extra[..run]) {
+                return Some("an extra name must end with a letter or a digit");
+            }
+        }
+    }
+    None
 }
 
 /// A pin from a parsed PEP 508 requirement and its text (the name, specifier and marker are
