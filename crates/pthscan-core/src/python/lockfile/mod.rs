@@ -245,6 +245,16 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
+/// Whether `url` is the default index, PyPI's simple API (a trailing `/` and the case of the
+/// scheme and host aside). A `--index-url` or registry that is not this is the policy's business.
+pub fn is_default_index(url: &str) -> bool {
+    let url = url.trim().trim_end_matches('/');
+    url.len() == PYPI_SIMPLE.len()
+        && url.is_char_boundary(16)
+        && url[..16].eq_ignore_ascii_case(&PYPI_SIMPLE[..16])
+        && url[16..] == PYPI_SIMPLE[16..]
+}
+
 /// Whether `s` is a full commit id: 40 (SHA-1) or 64 (SHA-256) hex digits.
 pub fn is_commit_id(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())

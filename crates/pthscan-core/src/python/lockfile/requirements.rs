@@ -301,6 +301,18 @@ fn parse_line(line: &Logical, out: &mut Out<'_>) {
 /// pip's `is_url` (a known scheme before `:`) or a path (a separator, a leading `.`, an
 /// archive name): not PEP 508.
 fn looks_unnamed(req: &str) -> bool {
+    // `name @ URL`, `name[extra]@URL`: a PEP 508 name, then `@`
+    let name_len = req
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(req.len());
+    let after = req[name_len..].trim_start();
+    let after = match after.strip_prefix('[') {
+        Some(r) => r.split_once(']').map_or("", |(_, r)| r).trim_start(),
+        None => after,
+    };
+    if name_len > 0 && after.starts_with('@') {
+        return false;
+    }
     let head = req.split([';', ' ']).next().unwrap_or(req);
     if let Some((scheme, _)) = head.split_once(':') {
         let scheme = scheme.to_ascii_lowercase();
@@ -309,10 +321,6 @@ fn looks_unnamed(req: &str) -> bool {
         {
             return true;
         }
-    }
-    // `name @ ./path` is PEP 508, `./path` and `dir/` are not
-    if head.contains(" @") || req.contains(" @ ") {
-        return false;
     }
     head.starts_with('.') || head.contains(['/', '\\']) || is_archive(head)
 }
@@ -421,14 +429,19 @@ fn vcs_rev(url: &str) -> Option<&str> {
 }
 
 /// A PEP 508 requirement, `name @ URL` included.
+///
+/// The marker is split off here and kept as written, never given to `pep508_rs`: its marker
+/// algebra interns every marker into a process-wide arena that only grows, and builds decision
+/// diagrams whose size a hostile marker can blow up. Nothing here needs marker semantics.
 fn named(req: &str, at: usize, out: &mut Out<'_>) -> Option<Pin> {
-    if let Some(why) = pep508_rs_would_panic(req) {
+    let (head, marker) = split_marker(req);
+    if let Some(why) = pep508_rs_would_panic(head) {
         out.problem(at, format!("not a PEP 508 requirement: {why}"));
         return None;
     }
     // `pep508_rs` 0.9 `expect`s in two places that the guard above keeps away from; anything
     // else it may still panic on is caught, so that a hostile line costs a problem, not a scan
-    let parsed = match std::panic::catch_unwind(|| Requirement::<RawUrl>::from_str(req)) {
+    let parsed = match std::panic::catch_unwind(|| Requirement::<RawUrl>::from_str(head)) {
         Ok(Ok(r)) => r,
         Err(_) => {
             out.problem(at, "not a PEP 508 requirement: the parser failed on it");
@@ -446,7 +459,76 @@ fn named(req: &str, at: usize, out: &mut Out<'_>) -> Option<Pin> {
             return None;
         }
     };
-    Some(from_requirement(req, &parsed, at, out))
+    let name_len = head
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(head.len());
+    let name = &head[..name_len];
+    let marker = marker.map(str::to_owned);
+    let pos;
+    let pin = match &parsed.version_or_url {
+        Some(VersionOrUrl::Url(url)) => {
+            let direct = unnamed(&url.0, at, out);
+            let source = match direct.source {
+                Source::Path(p) if p.is_empty() => Source::Index(None),
+                s => s,
+            };
+            pos = direct.pos;
+            (source, direct.hashes, url.0.clone(), None)
+        }
+        specs => {
+            let mut spec = head[name_len..].trim();
+            if spec.starts_with('[') {
+                spec = spec.split_once(']').map_or("", |(_, r)| r).trim();
+            }
+            let spec = spec
+                .strip_prefix('(')
+                .and_then(|s| s.strip_suffix(')'))
+                .unwrap_or(spec)
+                .trim();
+            let version = match specs {
+                Some(VersionOrUrl::VersionSpecifier(specs)) if specs.len() == 1 => {
+                    matches!(specs[0].operator(), Operator::Equal | Operator::ExactEqual)
+                        .then(|| super::pipfile::exact_version(spec))
+                        .flatten()
+                }
+                _ => None,
+            };
+            pos = out.pos(at);
+            (Source::Index(None), Vec::new(), spec.to_owned(), version)
+        }
+    };
+    let (source, hashes, requirement, version) = pin;
+    Some(Pin {
+        name: name.to_owned(),
+        normalized: normalize(name),
+        version,
+        requirement,
+        pos,
+        hashes,
+        source,
+        marker,
+        editable: false,
+    })
+}
+
+/// Splits `req ; marker`. After a URL (`name @ URL ; marker`) the `;` must follow whitespace,
+/// as PEP 508 says, since a URL may contain `;`; otherwise the first `;` splits.
+fn split_marker(req: &str) -> (&str, Option<&str>) {
+    let is_url = req.split_once('@').is_some_and(|(n, _)| {
+        let n = n.trim();
+        !n.is_empty() && !n.contains(['/', ':'])
+    });
+    let at = if is_url {
+        req.char_indices()
+            .find(|&(i, c)| c == ';' && req[..i].ends_with(char::is_whitespace))
+            .map(|(i, _)| i)
+    } else {
+        req.find(';')
+    };
+    match at {
+        Some(i) => (req[..i].trim_end(), Some(req[i + 1..].trim())),
+        None => (req, None),
+    }
 }
 
 /// `pep508_rs` 0.9.2 panics (an `expect` in `parse_name` and in `parse_extras_cursor`) on a
@@ -475,73 +557,10 @@ fn pep508_rs_would_panic(req: &str) -> Option<&'static str> {
     None
 }
 
-/// A pin from a parsed PEP 508 requirement and its text (the name, specifier and marker are
-/// taken as written).
-fn from_requirement(req: &str, parsed: &Requirement<RawUrl>, at: usize, out: &mut Out<'_>) -> Pin {
-    let name_len = req
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        .unwrap_or(req.len());
-    let name = &req[..name_len];
-    let (mut source, mut hashes, spec, marker) = match &parsed.version_or_url {
-        Some(VersionOrUrl::Url(url)) => {
-            let u = url.0.as_str();
-            let direct = unnamed(u, at, out);
-            let marker = req
-                .find(" ;")
-                .or_else(|| req.find("\t;"))
-                .map(|i| req[i + 2..].trim().to_owned());
-            (direct.source, direct.hashes, u.to_owned(), marker)
-        }
-        other => {
-            let (head, marker) = match req.split_once(';') {
-                Some((h, m)) => (h, Some(m.trim().to_owned())),
-                None => (req, None),
-            };
-            let mut spec = head[name_len..].trim();
-            if spec.starts_with('[') {
-                spec = spec.split_once(']').map_or("", |(_, r)| r).trim();
-            }
-            let spec = spec
-                .strip_prefix('(')
-                .and_then(|s| s.strip_suffix(')'))
-                .unwrap_or(spec)
-                .trim();
-            let _ = other;
-            (Source::Index(None), Vec::new(), spec.to_owned(), marker)
-        }
-    };
-    if let Source::Path(p) = &source
-        && p.is_empty()
-    {
-        source = Source::Index(None);
-    }
-    let version = match &parsed.version_or_url {
-        Some(VersionOrUrl::VersionSpecifier(specs)) if specs.len() == 1 => {
-            let s = &specs[0];
-            matches!(s.operator(), Operator::Equal | Operator::ExactEqual)
-                .then(|| super::pipfile::exact_version(&spec))
-                .flatten()
-        }
-        _ => None,
-    };
-    hashes.shrink_to_fit();
-    let pos = out.pos(at);
-    Pin {
-        name: name.to_owned(),
-        normalized: normalize(name),
-        version,
-        requirement: spec,
-        pos,
-        hashes,
-        source,
-        marker,
-        editable: false,
-    }
-}
-
 /// A PEP 508 string from `pyproject.toml`: the same reading as a requirement line.
 pub(super) fn pep508(req: &str, at: usize, out: &mut Out<'_>) -> Option<Pin> {
-    named(req.trim(), at, out)
+    let trimmed = req.trim_start();
+    named(trimmed.trim_end(), at + (req.len() - trimmed.len()), out)
 }
 
 fn unquote(s: &str) -> &str {
