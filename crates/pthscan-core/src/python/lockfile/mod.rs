@@ -21,6 +21,7 @@
 //! | [`Format::PyProject`] | `pyproject.toml` | `pyproject` |
 
 mod json;
+mod pep508;
 mod pipfile;
 mod poetry;
 mod pylock;

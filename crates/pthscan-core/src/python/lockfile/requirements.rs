@@ -8,40 +8,15 @@
 //!    `-f`, `-e`, … on a line of their own);
 //! 4. a requirement that is a URL or a path is an unnamed requirement (a VCS URL with
 //!    `@rev` and `#egg=name`, an archive URL, a local directory or archive); anything else is
-//!    PEP 508 (`name[extras] specifiers ; marker`, `name @ URL ; marker`), parsed by `pep508_rs`.
+//!    PEP 508 (`name[extras] specifiers ; marker`, `name @ URL ; marker`), parsed by
+//!    [`super::pep508`].
 //!
 //! Environment variables (`${VAR}`) are kept as written, never expanded: the scanner's
 //! environment is not the installer's, and expanding it could print a secret. Quoting is not
 //! shell-parsed: tokens split on whitespace, which every generator of these files writes.
 
-use std::convert::Infallible;
-use std::fmt;
-use std::path::Path;
-use std::str::FromStr;
-
-use pep508_rs::pep440_rs::Operator;
-use pep508_rs::{Pep508Url, Requirement, VersionOrUrl};
-
+use super::pep508;
 use super::{Include, IndexKind, Out, Pin, Source, is_commit_id, normalize, normalize_hash};
-
-/// A URL kept exactly as written: `pep508_rs`'s own URL type resolves relative paths against
-/// the working directory and expands environment variables, neither of which a scanner wants.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct RawUrl(String);
-
-impl fmt::Display for RawUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Pep508Url for RawUrl {
-    type Err = Infallible;
-
-    fn parse_url(url: &str, _working_dir: Option<&Path>) -> Result<Self, Infallible> {
-        Ok(RawUrl(url.to_owned()))
-    }
-}
 
 /// A logical line: the joined text and, for each joined piece, where it starts in the text.
 struct Logical {
@@ -429,132 +404,45 @@ fn vcs_rev(url: &str) -> Option<&str> {
 }
 
 /// A PEP 508 requirement, `name @ URL` included.
-///
-/// The marker is split off here and kept as written, never given to `pep508_rs`: its marker
-/// algebra interns every marker into a process-wide arena that only grows, and builds decision
-/// diagrams whose size a hostile marker can blow up. Nothing here needs marker semantics.
 fn named(req: &str, at: usize, out: &mut Out<'_>) -> Option<Pin> {
-    let (head, marker) = split_marker(req);
-    if let Some(why) = pep508_rs_would_panic(head) {
-        out.problem(at, format!("not a PEP 508 requirement: {why}"));
-        return None;
-    }
-    // `pep508_rs` 0.9 `expect`s in two places that the guard above keeps away from; anything
-    // else it may still panic on is caught, so that a hostile line costs a problem, not a scan
-    let parsed = match std::panic::catch_unwind(|| Requirement::<RawUrl>::from_str(head)) {
-        Ok(Ok(r)) => r,
-        Err(_) => {
-            out.problem(at, "not a PEP 508 requirement: the parser failed on it");
-            return None;
-        }
-        Ok(Err(e)) => {
-            let msg = e.to_string();
+    let parsed = match pep508::parse(req) {
+        Ok(r) => r,
+        Err(e) => {
             out.problem(
-                at,
-                format!(
-                    "not a PEP 508 requirement: {}",
-                    truncate(msg.lines().next().unwrap_or(""))
-                ),
+                at + e.at.min(req.len()),
+                format!("not a PEP 508 requirement: {}", e.message),
             );
             return None;
         }
     };
-    let name_len = head
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        .unwrap_or(head.len());
-    let name = &head[..name_len];
-    let marker = marker.map(str::to_owned);
-    let pos;
-    let pin = match &parsed.version_or_url {
-        Some(VersionOrUrl::Url(url)) => {
-            let direct = unnamed(&url.0, at, out);
+    let (source, hashes, requirement, version) = match parsed.spec {
+        pep508::Spec::Url(url) => {
+            let direct = unnamed(url, at, out);
             let source = match direct.source {
                 Source::Path(p) if p.is_empty() => Source::Index(None),
                 s => s,
             };
-            pos = direct.pos;
-            (source, direct.hashes, url.0.clone(), None)
+            (source, direct.hashes, url.to_owned(), None)
         }
-        specs => {
-            let mut spec = head[name_len..].trim();
-            if spec.starts_with('[') {
-                spec = spec.split_once(']').map_or("", |(_, r)| r).trim();
-            }
-            let spec = spec
-                .strip_prefix('(')
-                .and_then(|s| s.strip_suffix(')'))
-                .unwrap_or(spec)
-                .trim();
-            let version = match specs {
-                Some(VersionOrUrl::VersionSpecifier(specs)) if specs.len() == 1 => {
-                    matches!(specs[0].operator(), Operator::Equal | Operator::ExactEqual)
-                        .then(|| super::pipfile::exact_version(spec))
-                        .flatten()
-                }
-                _ => None,
-            };
-            pos = out.pos(at);
-            (Source::Index(None), Vec::new(), spec.to_owned(), version)
-        }
+        pep508::Spec::Versions { text, .. } => (
+            Source::Index(None),
+            Vec::new(),
+            text.to_owned(),
+            parsed.exact_version().map(str::to_owned),
+        ),
     };
-    let (source, hashes, requirement, version) = pin;
+    let pos = out.pos(at);
     Some(Pin {
-        name: name.to_owned(),
-        normalized: normalize(name),
+        name: parsed.name.to_owned(),
+        normalized: normalize(parsed.name),
         version,
         requirement,
         pos,
         hashes,
         source,
-        marker,
+        marker: parsed.marker.map(str::to_owned),
         editable: false,
     })
-}
-
-/// Splits `req ; marker`. After a URL (`name @ URL ; marker`) the `;` must follow whitespace,
-/// as PEP 508 says, since a URL may contain `;`; otherwise the first `;` splits.
-fn split_marker(req: &str) -> (&str, Option<&str>) {
-    let is_url = req.split_once('@').is_some_and(|(n, _)| {
-        let n = n.trim();
-        !n.is_empty() && !n.contains(['/', ':'])
-    });
-    let at = if is_url {
-        req.char_indices()
-            .find(|&(i, c)| c == ';' && req[..i].ends_with(char::is_whitespace))
-            .map(|(i, _)| i)
-    } else {
-        req.find(';')
-    };
-    match at {
-        Some(i) => (req[..i].trim_end(), Some(req[i + 1..].trim())),
-        None => (req, None),
-    }
-}
-
-/// `pep508_rs` 0.9.2 panics (an `expect` in `parse_name` and in `parse_extras_cursor`) on a
-/// name or an extra that ends in `.`, `-` or `_` and is followed by more text (`a_ ==1`,
-/// `a[b_]`): its own check of the last character only looks at the end of the input. Such a
-/// name is invalid PEP 508, so it is refused here first, with the reason.
-fn pep508_rs_would_panic(req: &str) -> Option<&'static str> {
-    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
-    let bad_end = |s: &str| s.ends_with(['.', '-', '_']);
-    let req = req.trim_start();
-    let name_len = req.find(|c: char| !is_name(c)).unwrap_or(req.len());
-    if bad_end(&req[..name_len]) {
-        return Some("a package name must end with a letter or a digit");
-    }
-    let rest = req[name_len..].trim_start();
-    if let Some(extras) = rest.strip_prefix('[') {
-        let extras = extras.split(']').next().unwrap_or(extras);
-        for extra in extras.split(',') {
-            let extra = extra.trim();
-            let run = extra.find(|c: char| !is_name(c)).unwrap_or(extra.len());
-            if bad_end(&extra[..run]) {
-                return Some("an extra name must end with a letter or a digit");
-            }
-        }
-    }
-    None
 }
 
 /// A PEP 508 string from `pyproject.toml`: the same reading as a requirement line.

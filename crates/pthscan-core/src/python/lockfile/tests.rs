@@ -317,9 +317,12 @@ fn what_cannot_be_read_is_a_problem() {
         ("--frobnicate", 1, 1),
         ("-r", 1, 1),
         ("--hash=sha256:aa", 1, 1),
-        ("requests ==", 1, 1),
+        // a requirement that is not PEP 508: where it stops being so
+        ("requests ==", 1, 12),
         ("   !!!", 1, 4),
-        ("ok==1\nnot a requirement", 2, 1),
+        ("ok==1\nnot a requirement", 2, 5),
+        ("a_ ==1", 1, 3),
+        ("a[b_]", 1, 5),
     ];
     for (text, line, column) in cases {
         let lock = req(text);
