@@ -19,6 +19,19 @@
 //! | [`Format::PipfileLock`] | `Pipfile.lock` (JSON) | `pipfile` |
 //! | [`Format::Requirements`] | `requirements*.txt`, `*requirements*.txt`, `constraints*.txt` | `requirements` |
 //! | [`Format::PyProject`] | `pyproject.toml` | `pyproject` |
+//!
+//! Shared: `tomlspan` (TOML with byte spans, recovering parse), `json` (key positions in
+//! JSON), `pep508` (the dependency-specifier grammar, for requirement lines and
+//! `pyproject.toml`).
+//!
+//! Not read, on purpose or not yet: Poetry's `[tool.poetry.dependencies]` and
+//! `[[tool.poetry.source]]` in `pyproject.toml`; uv.lock's `[manifest]` and per-package
+//! `dependencies` (every resolved package is its own pin); Pipfile (not the lock); which group
+//! (`default`/`develop`, an extra, a dependency group) a pin belongs to; the meaning of
+//! markers (kept as text); `--config-settings` and other per-requirement options besides
+//! `--hash`; pip's `${VAR}` expansion and shell quoting; PEP 263 encodings (the caller gives
+//! UTF-8 text). A pin's column counts Unicode scalar values; SARIF's default unit is UTF-16 code
+//! units, which differ only past the Basic Multilingual Plane.
 
 mod json;
 mod pep508;
