@@ -19,8 +19,22 @@
 //! | [`Format::PipfileLock`] | `Pipfile.lock` (JSON) | `pipfile` |
 //! | [`Format::Requirements`] | `requirements*.txt`, `*requirements*.txt`, `constraints*.txt` | `requirements` |
 //! | [`Format::PyProject`] | `pyproject.toml` | `pyproject` |
+//!
+//! Shared: `tomlspan` (TOML with byte spans, recovering parse), `json` (key positions in
+//! JSON), `pep508` (the dependency-specifier grammar, for requirement lines and
+//! `pyproject.toml`).
+//!
+//! Not read, on purpose or not yet: Poetry's `[tool.poetry.dependencies]` and
+//! `[[tool.poetry.source]]` in `pyproject.toml`; uv.lock's `[manifest]` and per-package
+//! `dependencies` (every resolved package is its own pin); Pipfile (not the lock); which group
+//! (`default`/`develop`, an extra, a dependency group) a pin belongs to; the meaning of
+//! markers (kept as text); `--config-settings` and other per-requirement options besides
+//! `--hash`; pip's `${VAR}` expansion and shell quoting; PEP 263 encodings (the caller gives
+//! UTF-8 text). A pin's column counts Unicode scalar values; SARIF's default unit is UTF-16 code
+//! units, which differ only past the Basic Multilingual Plane.
 
 mod json;
+mod pep508;
 mod pipfile;
 mod poetry;
 mod pylock;
@@ -245,6 +259,16 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
+/// Whether `url` is the default index, PyPI's simple API (a trailing `/` and the case of the
+/// scheme and host aside). A `--index-url` or registry that is not this is the policy's business.
+pub fn is_default_index(url: &str) -> bool {
+    let url = url.trim().trim_end_matches('/');
+    url.len() == PYPI_SIMPLE.len()
+        && url.is_char_boundary(16)
+        && url[..16].eq_ignore_ascii_case(&PYPI_SIMPLE[..16])
+        && url[16..] == PYPI_SIMPLE[16..]
+}
+
 /// Whether `s` is a full commit id: 40 (SHA-1) or 64 (SHA-256) hex digits.
 pub fn is_commit_id(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
@@ -403,3 +427,6 @@ impl<'t> LineIndex<'t> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

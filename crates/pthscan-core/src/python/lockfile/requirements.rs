@@ -8,40 +8,15 @@
 //!    `-f`, `-e`, … on a line of their own);
 //! 4. a requirement that is a URL or a path is an unnamed requirement (a VCS URL with
 //!    `@rev` and `#egg=name`, an archive URL, a local directory or archive); anything else is
-//!    PEP 508 (`name[extras] specifiers ; marker`, `name @ URL ; marker`), parsed by `pep508_rs`.
+//!    PEP 508 (`name[extras] specifiers ; marker`, `name @ URL ; marker`), parsed by
+//!    [`super::pep508`].
 //!
 //! Environment variables (`${VAR}`) are kept as written, never expanded: the scanner's
 //! environment is not the installer's, and expanding it could print a secret. Quoting is not
 //! shell-parsed: tokens split on whitespace, which every generator of these files writes.
 
-use std::convert::Infallible;
-use std::fmt;
-use std::path::Path;
-use std::str::FromStr;
-
-use pep508_rs::pep440_rs::Operator;
-use pep508_rs::{Pep508Url, Requirement, VersionOrUrl};
-
+use super::pep508;
 use super::{Include, IndexKind, Out, Pin, Source, is_commit_id, normalize, normalize_hash};
-
-/// A URL kept exactly as written: `pep508_rs`'s own URL type resolves relative paths against
-/// the working directory and expands environment variables, neither of which a scanner wants.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct RawUrl(String);
-
-impl fmt::Display for RawUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Pep508Url for RawUrl {
-    type Err = Infallible;
-
-    fn parse_url(url: &str, _working_dir: Option<&Path>) -> Result<Self, Infallible> {
-        Ok(RawUrl(url.to_owned()))
-    }
-}
 
 /// A logical line: the joined text and, for each joined piece, where it starts in the text.
 struct Logical {
@@ -301,6 +276,18 @@ fn parse_line(line: &Logical, out: &mut Out<'_>) {
 /// pip's `is_url` (a known scheme before `:`) or a path (a separator, a leading `.`, an
 /// archive name): not PEP 508.
 fn looks_unnamed(req: &str) -> bool {
+    // `name @ URL`, `name[extra]@URL`: a PEP 508 name, then `@`
+    let name_len = req
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(req.len());
+    let after = req[name_len..].trim_start();
+    let after = match after.strip_prefix('[') {
+        Some(r) => r.split_once(']').map_or("", |(_, r)| r).trim_start(),
+        None => after,
+    };
+    if name_len > 0 && after.starts_with('@') {
+        return false;
+    }
     let head = req.split([';', ' ']).next().unwrap_or(req);
     if let Some((scheme, _)) = head.split_once(':') {
         let scheme = scheme.to_ascii_lowercase();
@@ -309,10 +296,6 @@ fn looks_unnamed(req: &str) -> bool {
         {
             return true;
         }
-    }
-    // `name @ ./path` is PEP 508, `./path` and `dir/` are not
-    if head.contains(" @") || req.contains(" @ ") {
-        return false;
     }
     head.starts_with('.') || head.contains(['/', '\\']) || is_archive(head)
 }
@@ -422,90 +405,50 @@ fn vcs_rev(url: &str) -> Option<&str> {
 
 /// A PEP 508 requirement, `name @ URL` included.
 fn named(req: &str, at: usize, out: &mut Out<'_>) -> Option<Pin> {
-    let parsed = match Requirement::<RawUrl>::from_str(req) {
+    let parsed = match pep508::parse(req) {
         Ok(r) => r,
         Err(e) => {
-            let msg = e.to_string();
             out.problem(
-                at,
-                format!(
-                    "not a PEP 508 requirement: {}",
-                    truncate(msg.lines().next().unwrap_or(""))
-                ),
+                at + e.at.min(req.len()),
+                format!("not a PEP 508 requirement: {}", e.message),
             );
             return None;
         }
     };
-    Some(from_requirement(req, &parsed, at, out))
-}
-
-/// A pin from a parsed PEP 508 requirement and its text (the name, specifier and marker are
-/// taken as written).
-fn from_requirement(req: &str, parsed: &Requirement<RawUrl>, at: usize, out: &mut Out<'_>) -> Pin {
-    let name_len = req
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        .unwrap_or(req.len());
-    let name = &req[..name_len];
-    let (mut source, mut hashes, spec, marker) = match &parsed.version_or_url {
-        Some(VersionOrUrl::Url(url)) => {
-            let u = url.0.as_str();
-            let direct = unnamed(u, at, out);
-            let marker = req
-                .find(" ;")
-                .or_else(|| req.find("\t;"))
-                .map(|i| req[i + 2..].trim().to_owned());
-            (direct.source, direct.hashes, u.to_owned(), marker)
-        }
-        other => {
-            let (head, marker) = match req.split_once(';') {
-                Some((h, m)) => (h, Some(m.trim().to_owned())),
-                None => (req, None),
+    let (source, hashes, requirement, version) = match parsed.spec {
+        pep508::Spec::Url(url) => {
+            let direct = unnamed(url, at, out);
+            let source = match direct.source {
+                Source::Path(p) if p.is_empty() => Source::Index(None),
+                s => s,
             };
-            let mut spec = head[name_len..].trim();
-            if spec.starts_with('[') {
-                spec = spec.split_once(']').map_or("", |(_, r)| r).trim();
-            }
-            let spec = spec
-                .strip_prefix('(')
-                .and_then(|s| s.strip_suffix(')'))
-                .unwrap_or(spec)
-                .trim();
-            let _ = other;
-            (Source::Index(None), Vec::new(), spec.to_owned(), marker)
+            (source, direct.hashes, url.to_owned(), None)
         }
+        pep508::Spec::Versions { text, .. } => (
+            Source::Index(None),
+            Vec::new(),
+            text.to_owned(),
+            parsed.exact_version().map(str::to_owned),
+        ),
     };
-    if let Source::Path(p) = &source
-        && p.is_empty()
-    {
-        source = Source::Index(None);
-    }
-    let version = match &parsed.version_or_url {
-        Some(VersionOrUrl::VersionSpecifier(specs)) if specs.len() == 1 => {
-            let s = &specs[0];
-            matches!(s.operator(), Operator::Equal | Operator::ExactEqual)
-                .then(|| super::pipfile::exact_version(&spec))
-                .flatten()
-        }
-        _ => None,
-    };
-    hashes.shrink_to_fit();
     let pos = out.pos(at);
-    Pin {
-        name: name.to_owned(),
-        normalized: normalize(name),
+    Some(Pin {
+        name: parsed.name.to_owned(),
+        normalized: normalize(parsed.name),
         version,
-        requirement: spec,
+        requirement,
         pos,
         hashes,
         source,
-        marker,
+        marker: parsed.marker.map(str::to_owned),
         editable: false,
-    }
+    })
 }
 
 /// A PEP 508 string from `pyproject.toml`: the same reading as a requirement line.
 pub(super) fn pep508(req: &str, at: usize, out: &mut Out<'_>) -> Option<Pin> {
-    named(req.trim(), at, out)
+    let trimmed = req.trim_start();
+    named(trimmed.trim_end(), at + (req.len() - trimmed.len()), out)
 }
 
 fn unquote(s: &str) -> &str {
