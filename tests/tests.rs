@@ -7,6 +7,7 @@ mod deploy;
 mod fleet;
 mod host;
 mod hostile;
+mod lockfiles;
 mod oracle;
 mod policy;
 mod sandbox;
