@@ -7,7 +7,7 @@
 //! could not read ([`Problem`]) instead of dropping it.
 //!
 //! Every input is hostile: no parser here panics, and the work is linear in the text (positions
-//! come from one [`LineIndex`] built once; TOML and JSON nesting is bounded by their parsers).
+//! come from one `LineIndex` built once; TOML and JSON nesting is bounded by their parsers).
 //! Includes (`-r`, `-c`) are returned, never followed: the caller resolves and reads them
 //! confined to the scanned tree.
 //!
