@@ -286,7 +286,7 @@ fn policy(path: &Path, lock: &Lockfile, at: &dyn Fn(Pos) -> Location, out: &mut 
     }
     // LCK004: indexes other than PyPI, each once
     for idx in &lock.indexes {
-        if is_pypi(&idx.url) {
+        if lockfile::is_default_index(&idx.url) {
             continue;
         }
         let (severity, what) = match idx.kind {
@@ -322,29 +322,9 @@ fn url_has_hash(url: &str) -> bool {
     })
 }
 
-/// PyPI's simple index (and its JSON/files hosts), with or without a trailing slash.
-fn is_pypi(url: &str) -> bool {
-    let u = url.trim().trim_end_matches('/').to_ascii_lowercase();
-    matches!(
-        u.as_str(),
-        "https://pypi.org/simple"
-            | "https://pypi.python.org/simple"
-            | "https://pypi.org/pypi"
-            | "https://files.pythonhosted.org"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pypi_index_spellings() {
-        assert!(is_pypi("https://pypi.org/simple/"));
-        assert!(is_pypi("https://PyPI.org/simple"));
-        assert!(!is_pypi("https://pypi.org.evil.example/simple"));
-        assert!(!is_pypi("http://pypi.org/simple"));
-    }
 
     #[test]
     fn url_hash_fragments() {

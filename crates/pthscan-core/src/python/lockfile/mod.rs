@@ -241,23 +241,8 @@ pub fn parse(format: Format, text: &str) -> Lockfile {
     out.lock
 }
 
-/// PEP 503 normalisation: lower-case, each run of `-`, `_` and `.` replaced by one `-`.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_run = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !in_run {
-                out.push('-');
-            }
-            in_run = true;
-        } else {
-            out.extend(c.to_lowercase());
-            in_run = false;
-        }
-    }
-    out
-}
+/// PEP 503 normalisation, as the malicious-package database compares names.
+pub use pthscan_db::normalize;
 
 /// Whether `url` is the default index, PyPI's simple API (a trailing `/` and the case of the
 /// scheme and host aside). A `--index-url` or registry that is not this is the policy's business.
