@@ -153,3 +153,37 @@ fn a_lockfile_given_alone_is_judged_and_includes_stay_inside_the_tree() {
     );
     assert!(!diags.contains("../requirements.txt"), "{diags}");
 }
+
+#[test]
+fn a_host_sweep_judges_project_lockfiles_not_the_system_s_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (path, text) in [
+        ("home/ann/proj/requirements.txt", "litellm==1.82.8\n"),
+        ("srv/app/uv.lock", ""),
+        ("usr/share/doc/tool/requirements.txt", "litellm==1.82.7\n"),
+        (
+            "usr/lib/node_modules/x/requirements.txt",
+            "litellm==1.82.7\n",
+        ),
+    ] {
+        let p = d.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let out = pthscan(&["--root", d.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mal: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "MAL002")
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(mal.len(), 1, "{json:#}");
+    assert!(
+        mal[0].ends_with("/home/ann/proj/requirements.txt"),
+        "{mal:?}"
+    );
+    assert_eq!(json["summary"]["lockfiles"], 2);
+}
