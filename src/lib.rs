@@ -391,6 +391,7 @@ fn write_report(
         Format::Text => render::text::render(view, w)?,
         Format::Json => render::json::render(view, w)?,
         Format::Jsonl => render::jsonl::render(view, w)?,
+        Format::Cyclonedx => render::cyclonedx::render(view, w)?,
         Format::Sarif => {
             let root = args
                 .sarif_srcroot
