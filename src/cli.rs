@@ -201,6 +201,9 @@ pub enum Format {
     Jsonl,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
     Sarif,
+    /// CycloneDX 1.6 JSON: every environment a component, its installed distributions nested
+    /// in it (PyPI purl, RECORD hash), hooks and findings as `pthscan:` properties.
+    Cyclonedx,
 }
 
 /// Severity threshold for the exit code.

@@ -184,8 +184,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let mut stderr = std::io::stderr().lock();
         writeln!(
             stderr,
-            "pthscan: baseline of {} finding(s) written to {}",
+            "pthscan: baseline of {} finding(s) and {} environment(s) written to {}",
             baseline.len(),
+            baseline.environments(),
             out.display()
         )?;
         return Ok(ExitCode::from(if report.incomplete() {
@@ -195,7 +196,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }));
     }
     if let Some(file) = &args.baseline {
-        let held = policy::Baseline::load(file)?.filter(&mut report);
+        let baseline = policy::Baseline::load(file)?;
+        let held = baseline.filter(&mut report);
+        baseline.inventory_changes(&mut report);
         report.stats.baselined = held.len();
         suppressed.extend(held);
     }
@@ -391,6 +394,7 @@ fn write_report(
         Format::Text => render::text::render(view, w)?,
         Format::Json => render::json::render(view, w)?,
         Format::Jsonl => render::jsonl::render(view, w)?,
+        Format::Cyclonedx => render::cyclonedx::render(view, w)?,
         Format::Sarif => {
             let root = args
                 .sarif_srcroot

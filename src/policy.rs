@@ -6,7 +6,7 @@
 //! Nothing in the scanned tree configures the scan: a `pthscan.toml` found there is evidence
 //! (`CFG001`, see [`crate::planted`]), never a suppression file.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -407,6 +407,23 @@ pub struct Baseline {
     schema_version: u32,
     created: String,
     findings: Vec<Recorded>,
+    /// Every environment's distributions (absent from baselines written before pthscan
+    /// recorded them: those compare no inventory).
+    #[serde(default)]
+    environments: Vec<RecordedEnvironment>,
+}
+
+/// An environment's inventory in a baseline.
+#[derive(Debug, Serialize, Deserialize)]
+struct RecordedEnvironment {
+    root: String,
+    distributions: Vec<RecordedDistribution>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RecordedDistribution {
+    name: String,
+    version: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -456,7 +473,59 @@ impl Baseline {
                     path: pthscan_core::pathfmt::display_path(&f.location.path),
                 })
                 .collect(),
+            environments: report
+                .environments
+                .iter()
+                .map(|e| RecordedEnvironment {
+                    root: pthscan_core::pathfmt::display_path(&e.root),
+                    distributions: e
+                        .inventory
+                        .iter()
+                        .map(|d| RecordedDistribution {
+                            name: d.name.clone(),
+                            version: d.version.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
         }
+    }
+
+    /// How many environments' inventories it holds.
+    pub fn environments(&self) -> usize {
+        self.environments.len()
+    }
+
+    /// Adds to the report, for each environment the baseline recorded, a finding for every
+    /// distribution installed, changed in version or removed since (INV001–INV003).
+    pub fn inventory_changes(&self, report: &mut ScanReport) {
+        use pthscan_core::detectors::inventory;
+        let known: HashMap<&str, inventory::Recorded> = self
+            .environments
+            .iter()
+            .map(|e| {
+                let mut recorded = inventory::Recorded::new();
+                for d in &e.distributions {
+                    let norm = pthscan_signatures::known_good::normalize_dist(&d.name);
+                    recorded
+                        .entry(norm)
+                        .or_insert_with(|| (d.name.clone(), Default::default()))
+                        .1
+                        .insert(d.version.clone());
+                }
+                (e.root.as_str(), recorded)
+            })
+            .collect();
+        for env in &report.environments {
+            if let Some(recorded) =
+                known.get(pthscan_core::pathfmt::display_path(&env.root).as_str())
+            {
+                report.findings.extend(inventory::changes(env, recorded));
+            }
+        }
+        report
+            .findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
 
     /// Reads a baseline file.

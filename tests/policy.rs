@@ -689,3 +689,96 @@ fn a_flag_that_would_be_ignored_is_refused() {
         stderr(&out)
     );
 }
+
+/// Installs `name` at `version` in the site directory `sp` (METADATA and RECORD).
+fn installed(sp: &Path, name: &str, version: &str) {
+    let info = sp.join(format!("{name}-{version}.dist-info"));
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        info.join("RECORD"),
+        format!("{name}-{version}.dist-info/METADATA,,\n{name}-{version}.dist-info/RECORD,,\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_baseline_records_each_environments_distributions_and_reports_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    venv_with(dir.path(), &[]);
+    let sp = dir.path().join("venv/lib/python3.12/site-packages");
+    installed(&sp, "Stays_Same", "1.0");
+    installed(&sp, "upgraded", "1.0");
+    installed(&sp, "goes-away", "2.0");
+    let base = dir.path().join("baseline.json");
+    let b = base.to_str().unwrap();
+    let out = pthscan(&["baseline", "-o", b, dir.path().to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 environment(s)"),
+        "{}",
+        stderr(&out)
+    );
+    let recorded: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&base).unwrap()).unwrap();
+    assert_eq!(
+        recorded["environments"][0]["distributions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // nothing changed: nothing to say
+    let (json, out) = scan_json(dir.path(), &["--baseline", b, "--fail-on", "info"]);
+    assert_eq!(rules_at(&json), [], "{json:#}");
+    assert_eq!(code(&out), 0);
+    // one added, one upgraded, one removed
+    installed(&sp, "newcomer", "0.1");
+    std::fs::remove_dir_all(sp.join("upgraded-1.0.dist-info")).unwrap();
+    installed(&sp, "upgraded", "1.1");
+    std::fs::remove_dir_all(sp.join("goes-away-2.0.dist-info")).unwrap();
+    let (json, out) = scan_json(dir.path(), &["--baseline", b, "--fail-on", "low"]);
+    let got: Vec<(String, String, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        ("INV001", "low", "newcomer 0.1 installed since the baseline"),
+        ("INV002", "low", "upgraded 1.0 → 1.1 since the baseline"),
+        ("INV003", "info", "goes-away 2.0 removed since the baseline"),
+    ];
+    for (rule, severity, message) in want {
+        assert!(
+            got.iter()
+                .any(|g| g.0 == rule && g.1 == severity && g.2 == message),
+            "{rule}: {got:#?}"
+        );
+    }
+    assert_eq!(got.len(), 3, "{got:#?}");
+    assert_eq!(code(&out), 1);
+    // an old baseline, without environments, still loads and compares no inventory
+    let mut old = recorded.clone();
+    old.as_object_mut().unwrap().remove("environments");
+    std::fs::write(&base, serde_json::to_vec(&old).unwrap()).unwrap();
+    let (json, out) = scan_json(dir.path(), &["--baseline", b, "--fail-on", "info"]);
+    assert_eq!(rules_at(&json), [], "{json:#}");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // every rule is explained
+    for rule in ["INV001", "INV002", "INV003"] {
+        let out = pthscan(&["explain", rule]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert!(stdout(&out).contains(rule));
+    }
+}

@@ -8,5 +8,5 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             let _ = pthscan_core::python::record::digest_matches(algo, digest, data);
         }
     }
-    let _ = pthscan_core::detectors::ioc::name_version(&text);
+    let _ = pthscan_core::python::dist::name_version(&text);
 });

@@ -1,5 +1,6 @@
 //! Renderers: one file per format, each over the same [`ReportView`], writing to `&mut dyn Write`.
 
+pub mod cyclonedx;
 pub mod explain;
 pub mod json;
 pub mod jsonl;

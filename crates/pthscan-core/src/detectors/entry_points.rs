@@ -100,7 +100,7 @@ const COMMANDS: &[(&str, &[&str])] = &[
 pub fn judge(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (_, meta) in metadata {
-        let Some((info, _, dist)) = super::ioc::info_dir(meta) else {
+        let Some((info, _, dist)) = crate::python::dist::info_dir(meta) else {
             continue;
         };
         let path = info.join("entry_points.txt");

@@ -117,6 +117,19 @@ pub struct Listed {
 pub struct Listing {
     listed: Vec<Listed>,
     pending: Vec<usize>,
+    /// What each RECORD read tells the inventory.
+    pub records: Vec<RecordFacts>,
+}
+
+/// What the inventory takes from a RECORD read for the check (read once, for both).
+#[derive(Debug, Clone)]
+pub struct RecordFacts {
+    /// The metadata file of the distribution it belongs to.
+    pub metadata: PathBuf,
+    /// Lowercase hex SHA-256 of the RECORD.
+    pub sha256: String,
+    /// The top-level import names its rows list.
+    pub top_level: Vec<String>,
 }
 
 impl Listing {
@@ -267,8 +280,9 @@ pub(crate) const MAX_RECORD_ROWS: usize = 200_000;
 enum Recorded {
     /// An egg's `installed-files.txt`: owned files, no sizes or hashes.
     Egg(Vec<PathBuf>),
-    /// A RECORD's rows, INT005 findings, and notes on rows not checked.
-    Record(Vec<Listed>, Vec<Finding>, Vec<Diagnostic>),
+    /// A RECORD's rows, INT005 findings, notes on rows not checked, and what the inventory
+    /// takes from it.
+    Record(Vec<Listed>, Vec<Finding>, Vec<Diagnostic>, RecordFacts),
     /// A RECORD refused.
     Refused(Diagnostic),
     /// No record (a distro-built dist-info: owned by the package manager).
@@ -285,7 +299,7 @@ fn recorded(
     meta: &Path,
     rows_held: &std::sync::atomic::AtomicUsize,
 ) -> Recorded {
-    let Some((info, info_name, dist)) = super::ioc::info_dir(meta) else {
+    let Some((info, info_name, dist)) = crate::python::dist::info_dir(meta) else {
         return Recorded::Nothing;
     };
     if info_name.ends_with(".egg-info") && tree.is_dir(info) {
@@ -339,6 +353,11 @@ fn recorded(
     let site = normalize(site);
     let mut found = Vec::new();
     let rows = record::parse(&String::from_utf8_lossy(&text.bytes));
+    let facts = RecordFacts {
+        metadata: meta.to_path_buf(),
+        sha256: crate::fs::sha256_hex(&text.bytes),
+        top_level: crate::python::dist::record_top_level(rows.iter().map(|r| r.path.as_str())),
+    };
     let mut listed = Vec::with_capacity(rows.len());
     // rows not checked, said once per RECORD: paths that leave the environment, and hash
     // names RECORD does not allow or we cannot check (each with its first row)
@@ -403,7 +422,7 @@ fn recorded(
             ),
         ));
     }
-    Recorded::Record(listed, found, notes)
+    Recorded::Record(listed, found, notes, facts)
 }
 
 /// Checks every distribution of the environment against its records, and every file of its
@@ -437,10 +456,12 @@ pub fn check(
     ctx.diagnostics.borrow_mut().extend(problems);
     let mut listed: Vec<Listed> = Vec::new();
     let mut other_owned: Vec<PathBuf> = Vec::new();
+    let mut facts = Vec::new();
     for r in records {
         match r {
             Recorded::Egg(files) => other_owned.extend(files),
-            Recorded::Record(rows, found, notes) => {
+            Recorded::Record(rows, found, notes, f) => {
+                facts.push(f);
                 out.extend(found);
                 listed.extend(rows);
                 ctx.diagnostics.borrow_mut().extend(notes);
@@ -520,7 +541,14 @@ pub fn check(
         });
     }
     out.extend(strays);
-    (out, Listing { listed, pending })
+    (
+        out,
+        Listing {
+            listed,
+            pending,
+            records: facts,
+        },
+    )
 }
 
 /// What checking one listed file gave.

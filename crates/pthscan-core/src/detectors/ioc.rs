@@ -8,97 +8,16 @@ use pthscan_signatures::ioc::FileIoc;
 use super::Ctx;
 use crate::diagnostic::Diagnostic;
 use crate::finding::{Finding, Location};
-use crate::fs::{Kind, Tree};
 use crate::pathfmt::display_path;
+use crate::python::dist::Distribution;
 
-/// Installed metadata files in the site directories, with the directory each is in:
-/// `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, a bare `*.egg-info`.
-pub fn metadata_files(tree: &dyn Tree, site_dirs: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
-    let mut out = Vec::new();
-    for dir in site_dirs {
-        out.extend(in_site_dir(tree, dir).into_iter().map(|m| (dir.clone(), m)));
-    }
-    out
-}
-
-fn in_site_dir(tree: &dyn Tree, site_dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = tree.list(site_dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = entries
-        .into_iter()
-        .filter_map(|e| {
-            let is_dir = e.kind == Kind::Dir;
-            if e.name.ends_with(".dist-info") && is_dir {
-                Some(e.path.join("METADATA"))
-            } else if e.name.ends_with(".egg-info") {
-                Some(if is_dir {
-                    e.path.join("PKG-INFO")
-                } else {
-                    e.path
-                })
-            } else {
-                None
-            }
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-/// An sdist's `PKG-INFO`, at `root` or one directory down, with the directory it is in.
-pub fn sdist_metadata(tree: &dyn Tree, root: &Path) -> Vec<(PathBuf, PathBuf)> {
-    let mut out = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    if let Ok(entries) = tree.list(root) {
-        dirs.extend(
-            entries
-                .into_iter()
-                .filter(|e| e.kind == Kind::Dir)
-                .map(|e| e.path),
-        );
-    }
-    for dir in dirs {
-        let pkg_info = dir.join("PKG-INFO");
-        if tree.kind(&pkg_info) == Some(Kind::File) {
-            out.push((dir, pkg_info));
-        }
-    }
-    out
-}
-
-/// The `*.dist-info`/`*.egg-info` directory a metadata file of [`metadata_files`] is in, its
-/// name, and the distribution's name from it (PEP 503-normalised).
-pub fn info_dir(meta: &Path) -> Option<(&Path, String, String)> {
-    let info = meta.parent()?;
-    let name = info.file_name()?.to_string_lossy().into_owned();
-    let dist = pthscan_signatures::known_good::normalize_dist(
-        name.split_once('-').map_or(name.as_str(), |(n, _)| n),
-    );
-    Some((info, name, dist))
-}
-
-/// `Name` and `Version` from the header block of core metadata.
-pub fn name_version(text: &str) -> Option<(String, String)> {
-    let mut name = None;
-    let mut version = None;
-    for line in text.lines() {
-        if line.trim().is_empty() {
-            break;
-        }
-        if let Some(v) = line.strip_prefix("Name:") {
-            name = Some(v.trim().to_owned());
-        } else if let Some(v) = line.strip_prefix("Version:") {
-            version = Some(v.trim().to_owned());
-        }
-    }
-    Some((name?, version?))
-}
-
-/// The number of distributions in the environment's site directories, and findings for those
-/// at known-bad versions.
-pub fn distributions(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> (usize, Vec<Finding>) {
-    let mut count = 0;
+/// The inventory of the environment's site directories — each metadata file read once — and
+/// findings for the distributions at known-bad versions.
+pub fn distributions(
+    ctx: &Ctx<'_>,
+    metadata: &[(PathBuf, PathBuf)],
+) -> (Vec<Distribution>, Vec<Finding>) {
+    let mut inventory = Vec::new();
     let mut out = Vec::new();
     for (_, meta) in metadata {
         // the header block is at the top: no need to read long descriptions
@@ -112,19 +31,19 @@ pub fn distributions(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> (usize, 
                 continue;
             }
         };
-        let Some((name, version)) = name_version(&String::from_utf8_lossy(&data.bytes)) else {
+        let Some(dist) = Distribution::read(ctx.tree, meta, &String::from_utf8_lossy(&data.bytes))
+        else {
             ctx.diagnostics.borrow_mut().push(Diagnostic::note(
                 meta,
                 "distribution metadata has no Name or Version header",
             ));
             continue;
         };
-        count += 1;
         out.extend(super::malicious::release(
             ctx.db,
             "MAL001",
-            &name,
-            Some(&version),
+            &dist.name,
+            Some(&dist.version),
             Location {
                 path: meta.clone(),
                 line: None,
@@ -132,8 +51,9 @@ pub fn distributions(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> (usize, 
             },
             Some(&ctx.env.root),
         ));
+        inventory.push(dist);
     }
-    (count, out)
+    (inventory, out)
 }
 
 /// A finding for a file whose content hash is a known-bad one.

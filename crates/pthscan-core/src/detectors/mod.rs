@@ -6,6 +6,7 @@ pub mod customize;
 pub mod entry_points;
 pub mod imported;
 pub mod integrity;
+pub mod inventory;
 pub mod ioc;
 pub mod lockfile;
 pub mod malicious;
@@ -58,6 +59,7 @@ pub fn rules() -> Vec<&'static RuleDoc> {
         imported::RULES,
         entry_points::RULES,
         integrity::RULES,
+        inventory::RULES,
         persistence::RULES,
         malicious::RULES,
         lockfile::RULES,

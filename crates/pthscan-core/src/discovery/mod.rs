@@ -59,19 +59,22 @@ pub struct Environment {
     pub code_dirs: Vec<PathBuf>,
     /// Installed distributions found in its site directories (set when judged).
     pub distributions: usize,
+    /// Those distributions, by metadata file (set when judged).
+    pub inventory: Vec<crate::python::dist::Distribution>,
 }
 
 impl Serialize for Environment {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let paths = |v: &[PathBuf]| v.iter().map(|p| display_path(p)).collect::<Vec<_>>();
-        let mut st = s.serialize_struct("Environment", 6)?;
+        let mut st = s.serialize_struct("Environment", 7)?;
         st.serialize_field("root", &display_path(&self.root))?;
         st.serialize_field("kind", &self.kind)?;
         st.serialize_field("python", &self.python)?;
         st.serialize_field("site_dirs", &paths(&self.site_dirs))?;
         st.serialize_field("code_dirs", &paths(&self.code_dirs))?;
         st.serialize_field("distributions", &self.distributions)?;
+        st.serialize_field("inventory", &self.inventory)?;
         st.end()
     }
 }
@@ -397,6 +400,7 @@ fn env_at(
         site_dirs: Vec::new(),
         code_dirs: Vec::new(),
         distributions: 0,
+        inventory: Vec::new(),
     });
     if env.python.is_none() {
         env.python = python;

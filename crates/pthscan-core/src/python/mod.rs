@@ -1,6 +1,7 @@
 //! CPython's start-up semantics, reproduced without running Python: which interpreter
 //! generations execute what, how `.pth` and `.start` files are read, what code imports.
 
+pub mod dist;
 pub mod imports;
 pub mod lockfile;
 pub mod pth;

@@ -25,11 +25,16 @@ pub(super) fn judge_work(
     let mut j = judge_environment(sigs, w, options);
     shown_as(&*w.tree, &mut j);
     let shown = |p: &PathBuf| w.tree.display(p);
+    let mut inventory = std::mem::take(&mut j.inventory);
+    for d in &mut inventory {
+        d.metadata = shown(&d.metadata);
+    }
     let env = Environment {
         root: shown(&w.env.root),
         site_dirs: w.env.site_dirs.iter().map(shown).collect(),
         code_dirs: w.env.code_dirs.iter().map(shown).collect(),
-        distributions: j.distributions,
+        distributions: inventory.len(),
+        inventory,
         ..w.env.clone()
     };
     (j, Some(env))
@@ -47,7 +52,8 @@ pub(super) struct Judged {
     pub(super) findings: Vec<Finding>,
     pub(super) diagnostics: Vec<Diagnostic>,
     pub(super) hooks: usize,
-    pub(super) distributions: usize,
+    /// The installed distributions, each read once.
+    pub(super) inventory: Vec<crate::python::dist::Distribution>,
     /// Start-up files under the payload rules.
     pub(super) startup_code: usize,
     /// The other files under the payload rules, judged as installed or as loose code.
@@ -228,13 +234,13 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
 
     // Phase 3: installed distributions against the IOC tables, installed files against the
     // records of what installed them.
-    let mut metadata = detectors::ioc::metadata_files(tree, &env.site_dirs);
+    let mut metadata = crate::python::dist::metadata_files(tree, &env.site_dirs);
     if env.kind == discovery::EnvKind::Sdist {
         // an sdist's own core metadata: `PKG-INFO` at its top or in the one directory it
         // unpacks to
-        metadata.extend(detectors::ioc::sdist_metadata(tree, &env.root));
+        metadata.extend(crate::python::dist::sdist_metadata(tree, &env.root));
     }
-    let (distributions, found) = detectors::ioc::distributions(&ctx, &metadata);
+    let (mut inventory, found) = detectors::ioc::distributions(&ctx, &metadata);
     findings.extend(found);
     let startup_paths: HashSet<PathBuf> = ctx
         .startup_files
@@ -255,6 +261,14 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
         detectors::integrity::check(&ctx, &metadata, &startup_paths, hashing, finder.as_mut())
     };
     let recorded_archives = listing.recorded_archives(&found);
+    // what the RECORDs read by the check tell the inventory
+    inventory.sort_by(|a, b| a.metadata.cmp(&b.metadata));
+    for facts in &listing.records {
+        if let Ok(i) = inventory.binary_search_by(|d| d.metadata.cmp(&facts.metadata)) {
+            inventory[i].add_record(facts.sha256.clone(), &facts.top_level);
+        }
+    }
+    inventory.sort();
     findings.extend(found);
     findings.extend(detectors::entry_points::judge(&ctx, &metadata));
 
@@ -347,7 +361,7 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
         findings,
         diagnostics,
         hooks,
-        distributions,
+        inventory,
         startup_code,
         other_code,
         loose: env.kind == discovery::EnvKind::Loose,

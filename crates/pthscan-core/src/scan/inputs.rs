@@ -359,6 +359,7 @@ pub(super) fn loose_folder(tree: Arc<dyn Tree>, dir: &Path) -> Work {
             site_dirs: vec![dir.to_path_buf()],
             code_dirs: Vec::new(),
             distributions: 0,
+            inventory: Vec::new(),
         },
         install_hooks,
         every_file: true,

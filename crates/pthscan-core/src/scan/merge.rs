@@ -17,7 +17,7 @@ pub(super) fn finish(
         report.findings.extend(j.findings);
         report.diagnostics.extend(j.diagnostics);
         report.stats.hook_files += j.hooks;
-        report.stats.distributions += j.distributions;
+        report.stats.distributions += env.as_ref().map_or(0, |e| e.distributions);
         report.stats.payload_files += j.startup_code + j.other_code;
         if j.loose {
             report.stats.loose_code += j.startup_code + j.other_code;
@@ -39,6 +39,8 @@ pub(super) fn finish(
         kept.code_dirs.append(&mut later.code_dirs);
         kept.code_dirs.sort();
         kept.distributions += later.distributions;
+        kept.inventory.append(&mut later.inventory);
+        kept.inventory.sort();
         true
     });
     report

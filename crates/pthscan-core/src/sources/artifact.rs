@@ -342,6 +342,7 @@ fn loose_file(path: &Path, reader: &Disk, opts: &OpenOptions) -> Opened {
         site_dirs: vec![PathBuf::from("/")],
         code_dirs: Vec::new(),
         distributions: 0,
+        inventory: Vec::new(),
     });
     opened
 }

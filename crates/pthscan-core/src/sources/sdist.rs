@@ -83,6 +83,7 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         site_dirs: hook_dirs,
         code_dirs: Vec::new(),
         distributions: 0,
+        inventory: Vec::new(),
     });
     opened
 }

@@ -43,6 +43,7 @@ pub fn from_listing(label: &str, mut listing: Listing, opts: &OpenOptions) -> Op
         site_dirs: vec![PathBuf::from(SITE)],
         code_dirs: Vec::new(),
         distributions: 0,
+        inventory: Vec::new(),
     });
     // the hooks it would install and what they import are judged, as installed ones are;
     // every file with --deep
