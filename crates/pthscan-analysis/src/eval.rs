@@ -719,10 +719,11 @@ impl<'s> Walker<'s> {
             Expr::YieldFrom(y) => self.eval(&y.value),
             Expr::UnaryOp(u) => {
                 let v = self.eval(&u.operand);
-                if let (Some(i), ast::UnaryOp::USub) = (v.int, u.op) {
+                // `-i64::MIN` does not fit: left unknown, as every other fold that overflows
+                if let (Some(i), ast::UnaryOp::USub) = (v.int.and_then(i64::checked_neg), u.op) {
                     return Val {
-                        int: Some(-i),
-                        ..Val::text((-i).to_string())
+                        int: Some(i),
+                        ..Val::text(i.to_string())
                     };
                 }
                 Val {

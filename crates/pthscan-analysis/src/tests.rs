@@ -392,3 +392,17 @@ fn decoding_what_is_not_a_blob_is_of_unknown_origin() {
         Sink::Deserialize
     ));
 }
+
+#[test]
+fn folding_that_overflows_is_unknown_not_a_panic() {
+    // found on a popular sdist: the negation of i64::MIN
+    for source in [
+        "x = -(-9223372036854775807 - 1)\nexec(x)\n",
+        "x = 9223372036854775807 + 1\ny = -x\n",
+        "x = (-9223372036854775807 - 1) // -1\n",
+        "x = 'ab'[-9223372036854775807 - 1]\n",
+        "x = 'ab'[-9223372036854775807 - 1:]\n",
+    ] {
+        let _ = flows(source);
+    }
+}
