@@ -75,7 +75,7 @@ pub fn name_version(text: &str) -> Option<(String, String)> {
 }
 
 /// The number of distributions in the environment's site directories, and findings for those
-/// at known-bad versions.
+/// at known-bad versions (MAL001) or that look like typosquats (TYP001-TYP003).
 pub fn distributions(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> (usize, Vec<Finding>) {
     let mut count = 0;
     let mut out = Vec::new();
@@ -110,6 +110,7 @@ pub fn distributions(ctx: &Ctx<'_>, metadata: &[(PathBuf, PathBuf)]) -> (usize, 
             },
             Some(&ctx.env.root),
         ));
+        out.extend(super::typosquat::judge(ctx, meta, &name, &version));
     }
     (count, out)
 }

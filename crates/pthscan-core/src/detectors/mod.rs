@@ -15,6 +15,7 @@ pub mod pth_paths;
 pub mod record;
 pub mod shadow;
 pub mod start;
+pub mod typosquat;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,7 @@ pub fn rules() -> Vec<&'static RuleDoc> {
         integrity::RULES,
         persistence::RULES,
         malicious::RULES,
+        typosquat::RULES,
     ]
     .into_iter()
     .flatten()
