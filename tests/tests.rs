@@ -766,3 +766,41 @@ fn deep_judges_a_directory_reached_by_two_paths_once() {
         "{json:#}"
     );
 }
+
+#[test]
+fn a_typosquat_that_installs_the_popular_package_is_high() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = venv(dir.path());
+    for (dist, package) in [("jinja22", "jinja2"), ("psycopg2-binary", "psycopg2")] {
+        std::fs::create_dir_all(sp.join(package)).unwrap();
+        std::fs::write(sp.join(package).join("__init__.py"), "").unwrap();
+        dist_info(&sp, dist, &[format!("{package}/__init__.py,,\n")]);
+    }
+    dist_info(
+        &sp,
+        "types-requests",
+        &["requests-stubs/__init__.pyi,,\n".into()],
+    );
+    let (json, _) = scan_json(dir.path(), &[]);
+    let found: Vec<(&str, &str, &str)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("TYP"))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+                f["distribution"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("TYP001", "high", "jinja22 1.0"),
+            ("TYP002", "high", "jinja22 1.0")
+        ],
+        "{json:#}"
+    );
+}

@@ -12,6 +12,7 @@ pub mod decode;
 pub mod ioc;
 pub mod known_good;
 pub mod payload;
+pub mod popular;
 pub mod rules;
 mod severity;
 mod signals;

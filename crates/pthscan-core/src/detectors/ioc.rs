@@ -12,7 +12,8 @@ use crate::pathfmt::display_path;
 use crate::python::dist::Distribution;
 
 /// The inventory of the environment's site directories — each metadata file read once — and
-/// findings for the distributions at known-bad versions.
+/// findings for the distributions at known-bad versions (MAL001) or that look like typosquats
+/// (TYP001-TYP003).
 pub fn distributions(
     ctx: &Ctx<'_>,
     metadata: &[(PathBuf, PathBuf)],
@@ -50,6 +51,12 @@ pub fn distributions(
                 column: None,
             },
             Some(&ctx.env.root),
+        ));
+        out.extend(super::typosquat::judge(
+            ctx,
+            meta,
+            &dist.name,
+            &dist.version,
         ));
         inventory.push(dist);
     }

@@ -1,7 +1,8 @@
 //! Lockfiles and requirement files, judged before anything is installed: every pin against
 //! the malicious-package database (MAL002), and the advice every supply-chain post-mortem ends
 //! with as policy — pin exactly (LCK001), pin by hash (LCK002), fix direct and VCS references
-//! to an immutable hash (LCK003), install from the index you meant (LCK004).
+//! to an immutable hash (LCK003), install from the index you meant (LCK004); and a pin named
+//! near a popular project (TYP001, [`super::typosquat`]).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -149,6 +150,22 @@ fn judge_file(
             at(pin.pos),
             None,
         ));
+        // a pin named like a popular project it is not: the typo happens where names are
+        // typed, and a lockfile is where it is caught before the install
+        if !matches!(pin.source, Source::Path(_))
+            && let Some(near) = super::typosquat::near_popular(&pin.name)
+        {
+            out.findings.push(finding(
+                "TYP001",
+                Severity::Medium,
+                at(pin.pos),
+                format!(
+                    "`{}` is named near the popular `{}` (rank {} by downloads): {}; check that it is the project meant",
+                    pin.name, near.project, near.rank, near.kind
+                ),
+                format!("{}{}", pin.name, pin.requirement),
+            ));
+        }
     }
     policy(path, &lock, &at, &mut out.findings);
     for inc in &lock.includes {

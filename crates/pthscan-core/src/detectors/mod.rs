@@ -17,6 +17,7 @@ pub mod pth_paths;
 pub mod record;
 pub mod shadow;
 pub mod start;
+pub mod typosquat;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -63,6 +64,7 @@ pub fn rules() -> Vec<&'static RuleDoc> {
         persistence::RULES,
         malicious::RULES,
         lockfile::RULES,
+        typosquat::RULES,
     ]
     .into_iter()
     .flatten()
