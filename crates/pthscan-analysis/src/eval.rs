@@ -530,7 +530,7 @@ impl<'s> Walker<'s> {
                 {
                     return v.clone();
                 }
-                let name = base.name.as_ref().map(|n| format!("{n}.{attr}"));
+                let name = base.name.as_ref().and_then(|n| dotted(n, &attr));
                 let mut labels = base.labels.clone();
                 if name.as_deref().map(canonical).as_deref() == Some("os.environ") {
                     labels.add(Source::Environ, self.span(a.range));
@@ -556,7 +556,7 @@ impl<'s> Walker<'s> {
                 }
                 let name = match (&base.name, &index.text) {
                     // `__builtins__["exec"]`, `globals()["__builtins__"]`, `vars(x)["y"]`
-                    (Some(n), Some(key)) if is_identifier(key) => Some(format!("{n}.{key}")),
+                    (Some(n), Some(key)) if is_identifier(key) => dotted(n, key),
                     _ => None,
                 };
                 let environ = base.name.as_deref().map(canonical).as_deref() == Some("os.environ");
@@ -815,7 +815,7 @@ impl<'s> Walker<'s> {
                         return Val::named(format!("<def>.{attr}"));
                     }
                     Val {
-                        name: receiver.name.as_ref().map(|n| format!("{n}.{attr}")),
+                        name: receiver.name.as_ref().and_then(|n| dotted(n, &attr)),
                         ..Val::default()
                     }
                 });
@@ -925,7 +925,7 @@ impl<'s> Walker<'s> {
                 if let (Some(obj), Some(attr)) =
                     (args.first(), args.get(1).and_then(|a| a.text.as_ref()))
                 {
-                    result.name = obj.name.as_ref().map(|n| format!("{n}.{attr}"));
+                    result.name = obj.name.as_ref().and_then(|n| dotted(n, &attr));
                     if obj.name.is_none() && is_identifier(attr) {
                         result.name = Some(attr.clone());
                     }
@@ -1900,15 +1900,43 @@ fn powershell_encoded(text: &str) -> Option<String> {
     Some(String::from_utf16_lossy(&units))
 }
 
-/// The variable a target or attribute chain names, as the walk keys it (`self.x`, `cfg.path`).
+/// At most this many characters of a dotted name are kept: no module or variable is named
+/// longer, and a hostile `a.b.b.b…` chain of a million links must not cost a million names of
+/// growing length.
+const MAX_DOTTED: usize = 512;
+
+/// The variable a target or attribute chain names, as the walk keys it (`self.x`, `cfg.path`);
+/// `None` past [`MAX_DOTTED`] characters.
 fn target_key(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::Name(n) => Some(canonical_ident(n.id.as_str())),
-        Expr::Attribute(a) => {
-            target_key(&a.value).map(|base| format!("{base}.{}", canonical_ident(a.attr.as_str())))
+    let mut attrs: Vec<&str> = Vec::new();
+    let mut at = expr;
+    let mut len = 0;
+    loop {
+        match at {
+            Expr::Name(n) => {
+                let mut key = canonical_ident(n.id.as_str());
+                for a in attrs.iter().rev() {
+                    key.push('.');
+                    key.push_str(a);
+                }
+                return Some(key);
+            }
+            Expr::Attribute(a) => {
+                len += a.attr.as_str().len() + 1;
+                if len > MAX_DOTTED {
+                    return None;
+                }
+                attrs.push(a.attr.as_str());
+                at = &a.value;
+            }
+            _ => return None,
         }
-        _ => None,
     }
+}
+
+/// `base.attr`, unless that is longer than [`MAX_DOTTED`].
+fn dotted(base: &str, attr: &str) -> Option<String> {
+    (base.len() + attr.len() < MAX_DOTTED).then(|| format!("{base}.{attr}"))
 }
 
 /// Identifiers are NFKC-normalised by the parser already; this only copies.

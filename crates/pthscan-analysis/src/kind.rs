@@ -103,19 +103,33 @@ fn is_metadata(path: &Path) -> bool {
 /// Parses without errors and has a statement that imports, defines or calls.
 fn looks_like_python(text: &str) -> bool {
     use ruff_python_ast::{Expr, Stmt};
-    let parsed = ruff_python_parser::parse_module(text);
-    let Ok(parsed) = parsed else { return false };
-    parsed.syntax().body.iter().any(|s| match s {
-        Stmt::Import(_) | Stmt::ImportFrom(_) | Stmt::FunctionDef(_) | Stmt::ClassDef(_) => true,
-        Stmt::Expr(e) => matches!(e.value.as_ref(), Expr::Call(_)),
-        Stmt::Assign(a) => matches!(a.value.as_ref(), Expr::Call(_)),
-        _ => false,
+    crate::within_nesting(text, || {
+        let parsed = ruff_python_parser::parse_module(text);
+        let Ok(parsed) = parsed else { return false };
+        parsed.syntax().body.iter().any(|s| match s {
+            Stmt::Import(_) | Stmt::ImportFrom(_) | Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {
+                true
+            }
+            Stmt::Expr(e) => matches!(e.value.as_ref(), Expr::Call(_)),
+            Stmt::Assign(a) => matches!(a.value.as_ref(), Expr::Call(_)),
+            _ => false,
+        })
     })
+    .unwrap_or(false)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_nested_past_what_python_compiles_is_text_not_a_crash() {
+        let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+        assert_eq!(
+            file_kind(Path::new("notes.txt"), deep.as_bytes()),
+            FileKind::Text
+        );
+    }
 
     #[test]
     fn kinds_by_content() {

@@ -101,7 +101,102 @@ pub fn analyse(source: &str) -> Analysis {
     analyse_at(source, 0)
 }
 
+/// Source whose syntax tree may nest deeper than this is not parsed: CPython refuses far less
+/// (200 open brackets, 100 indentation levels, a parser stack of 6,000), so such a file cannot
+/// run, and a tree a million levels deep would cost gigabytes of stack to build and drop.
+pub const MAX_NESTING: usize = 20_000;
+
+/// Stack bytes one level of a syntax tree may need to be built, walked and dropped (a debug
+/// build's frames; a release build needs less).
+const STACK_PER_LEVEL: usize = 2048;
+
+/// An upper bound of how deep the syntax tree of `source` nests, from its tokens (the lexer
+/// is a loop, whatever the input): open brackets and indentation, plus, at each bracket level,
+/// every operator, keyword and bracket since the last comma — a chain `1+1+1`, `-----x`,
+/// `a.b.b`, `f()()` or `lambda: lambda:` nests one level a link. Stops counting past `limit`.
+pub fn nesting_bound(source: &str, limit: usize) -> usize {
+    use ruff_python_ast::token::TokenKind as T;
+    let mut lexer = ruff_python_parser::lexer::lex(source, Mode::Module);
+    // chain links at each open bracket level; their sum, kept as it changes
+    let mut chains: Vec<usize> = vec![0];
+    let mut links = 0usize;
+    let mut indent = 0usize;
+    let mut max = 0usize;
+    loop {
+        let kind = lexer.next_token();
+        match kind {
+            T::EndOfFile => break,
+            T::Newline => {
+                chains.clear();
+                chains.push(0);
+                links = 0;
+            }
+            T::Indent => indent += 1,
+            T::Dedent => indent = indent.saturating_sub(1),
+            T::Comma | T::Semi => {
+                if let Some(last) = chains.last_mut() {
+                    links -= *last;
+                    *last = 0;
+                }
+            }
+            T::Lpar | T::Lsqb | T::Lbrace => {
+                if let Some(last) = chains.last_mut() {
+                    *last += 1;
+                    links += 1;
+                }
+                chains.push(0);
+            }
+            T::Rpar | T::Rsqb | T::Rbrace => {
+                if chains.len() > 1 {
+                    links -= chains.pop().unwrap_or(0);
+                }
+            }
+            k if k.is_operator() || k.is_keyword() => {
+                if let Some(last) = chains.last_mut() {
+                    *last += 1;
+                    links += 1;
+                }
+            }
+            _ => {}
+        }
+        max = max.max(indent + chains.len() + links);
+        if max > limit {
+            return max;
+        }
+    }
+    max
+}
+
+/// Runs `f` — a parse, what reads its tree, and the tree's drop — on a stack that holds
+/// `levels` of nesting: the thread's own when it has room, else one allocated for it (virtual
+/// memory, touched only as deep as the tree goes).
+fn on_deep_stack<R>(levels: usize, f: impl FnOnce() -> R) -> R {
+    let need = levels
+        .saturating_mul(STACK_PER_LEVEL)
+        .saturating_add(1 << 20);
+    match stacker::remaining_stack() {
+        Some(left) if left > need => f(),
+        _ => stacker::grow(need, f),
+    }
+}
+
+/// Runs `f` on the parse of `source` when its tree nests at most [`MAX_NESTING`] levels, on a
+/// stack deep enough for it; `None` when it may nest deeper.
+pub(crate) fn within_nesting<R>(source: &str, f: impl FnOnce() -> R) -> Option<R> {
+    let levels = nesting_bound(source, MAX_NESTING);
+    (levels <= MAX_NESTING).then(|| on_deep_stack(levels, f))
+}
+
 fn analyse_at(source: &str, depth: usize) -> Analysis {
+    within_nesting(source, || analyse_tree(source, depth)).unwrap_or_else(|| Analysis {
+        // said as code the analysis did not follow
+        truncated: true,
+        errors: 1,
+        ..Analysis::default()
+    })
+}
+
+fn analyse_tree(source: &str, depth: usize) -> Analysis {
     let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
     let errors = parsed.errors().len();
     let mut inert: Vec<Range<usize>> = parsed

