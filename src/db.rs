@@ -44,6 +44,18 @@ pub fn load(extra: &[PathBuf], notes: &mut Vec<String>) -> Result<Database> {
         let mut db = Database::default();
         db.load_path(path)
             .with_context(|| format!("cannot read --db {}", path.display()))?;
+        if db
+            .sources
+            .iter()
+            .map(|s| s.records + s.withdrawn)
+            .sum::<usize>()
+            == 0
+        {
+            return Err(anyhow!(
+                "--db {} holds no usable record (OSV records of PyPI packages, or a name list)",
+                path.display()
+            ));
+        }
         for p in &db.problems {
             notes.push(format!("--db: {p}"));
         }
@@ -60,7 +72,19 @@ fn merge(into: &mut Database, from: Database) {
     *into = Database::from_snapshot(all);
 }
 
+/// A kept snapshot larger than this is refused: [`pthscan_db::MAX_RECORDS`] records take less.
+const MAX_SNAPSHOT: u64 = 512 << 20;
+
 fn read_snapshot(path: &Path) -> Result<Option<Snapshot>> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > MAX_SNAPSHOT
+    {
+        return Err(anyhow!(
+            "{} is larger than {} MiB: not read",
+            path.display(),
+            MAX_SNAPSHOT >> 20
+        ));
+    }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -22,9 +22,14 @@ use serde::{Deserialize, Serialize};
 pub use osv::Skip;
 pub use version::{Event, Range};
 
+/// At most this many records are read from one source: the whole `ossf/malicious-packages`
+/// PyPI tree is about 15,000, and a name list of millions would hold gigabytes at every scan.
+pub const MAX_RECORDS: usize = 200_000;
+
 /// A single JSON file or zip member larger than this is refused: the biggest real record is a
-/// few kilobytes, the DataDog manifest under a megabyte.
-pub const MAX_FILE: u64 = 64 * 1024 * 1024;
+/// few kilobytes, the DataDog manifest under a megabyte (and a parsed JSON value takes several
+/// times its text).
+pub const MAX_FILE: u64 = 16 * 1024 * 1024;
 
 /// The records built in: every file under `signatures/malicious/`, as (path, text).
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -202,11 +207,18 @@ impl Database {
         })
     }
 
-    /// A database holding the embedded records and then `other`'s.
+    /// A database holding the embedded records and then `other`'s. A record of `other` with
+    /// the id of an embedded one replaces it: an imported withdrawal or correction wins.
     pub fn with_embedded(other: Database) -> Database {
         let mut db = Database::default();
         let embedded = Database::embedded();
-        for r in &embedded.records {
+        let replaced: std::collections::HashSet<&str> =
+            other.records.iter().map(|r| r.id.as_str()).collect();
+        for r in embedded
+            .records
+            .iter()
+            .filter(|r| !replaced.contains(r.id.as_str()))
+        {
             db.push(r.clone());
         }
         db.sources.extend(embedded.sources.iter().cloned());
@@ -425,12 +437,23 @@ impl Database {
         }
     }
 
+    fn full(&self, origin: &str, adding: usize) -> Result<(), DbError> {
+        if self.records.len().saturating_add(adding) > MAX_RECORDS {
+            return Err(DbError::Format {
+                path: origin.to_owned(),
+                reason: format!("more than {MAX_RECORDS} records: not read"),
+            });
+        }
+        Ok(())
+    }
+
     fn add_record(
         &mut self,
         v: serde_json::Value,
         origin: &str,
         source: &mut Source,
     ) -> Result<(), DbError> {
+        self.full(origin, 1)?;
         if !osv::looks_like_record(&v) {
             return Err(DbError::Format {
                 path: origin.to_owned(),
@@ -505,6 +528,7 @@ impl Database {
                 _ => None,
             };
         }
+        self.full(origin, by_name.len())?;
         let mut records = Vec::with_capacity(by_name.len());
         for (norm, (name, versions)) in by_name {
             // an empty list names no version: read as every version, as `null`

@@ -108,6 +108,7 @@ pub(crate) fn record(
             if pkg.ecosystem != "PyPI" || pkg.name.is_empty() {
                 return None;
             }
+            let raw_ranges = a.ranges.len();
             let ranges: Vec<Range> = a
                 .ranges
                 .into_iter()
@@ -117,6 +118,11 @@ pub(crate) fn record(
                     events: r.events.iter().filter_map(event).collect(),
                 })
                 .collect();
+            if a.versions.is_empty() && ranges.is_empty() && raw_ranges > 0 {
+                // only SEMVER or GIT ranges: nothing pthscan can order PyPI releases by, so no
+                // release is named — never read as "every version"
+                return None;
+            }
             Some(Affected {
                 name: normalize(&pkg.name),
                 every_version: (a.versions.is_empty() && ranges.is_empty())

@@ -259,3 +259,57 @@ fn the_embedded_snapshot_has_the_litellm_record() {
     assert!(m[0].record.origin.starts_with("embedded:"));
     assert!(db.lookup("litellm", "1.82.6").is_empty());
 }
+
+#[test]
+fn ranges_pthscan_cannot_order_name_no_release() {
+    // SEMVER and GIT ranges do not order PyPI releases: the package is not "every version"
+    let semver = r#"{"id": "MAL-2099-5", "modified": "2099-01-01T00:00:00Z", "summary": "Malicious code in rangepkg",
+      "affected": [{"package": {"ecosystem": "PyPI", "name": "rangepkg"},
+                    "ranges": [{"type": "SEMVER", "events": [{"introduced": "1.0.0"}, {"fixed": "1.1.0"}]}]}]}"#;
+    let db = db(&[semver]);
+    assert!(ids(&db, "rangepkg", "5.0").is_empty());
+    assert!(ids(&db, "rangepkg", "1.0.5").is_empty());
+    assert_eq!(db.sources[0].skipped, 1);
+}
+
+#[test]
+fn an_imported_record_replaces_the_embedded_one_of_the_same_id() {
+    let withdrawn = LITELLM.replacen(
+        r#""modified": "2026-03-26T09:53:17Z","#,
+        r#""modified": "2026-12-01T00:00:00Z", "withdrawn": "2026-12-01T00:00:00Z","#,
+        1,
+    );
+    let db = Database::with_embedded(db(&[&withdrawn]));
+    assert!(
+        !ids(&db, "litellm", "1.82.8").contains(&"MAL-2026-2144".to_owned()),
+        "the withdrawal must win"
+    );
+    assert_eq!(
+        db.records()
+            .iter()
+            .filter(|r| r.id == "MAL-2026-2144")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_source_past_the_record_cap_is_refused() {
+    let mut names = String::from("{");
+    for i in 0..=MAX_RECORDS {
+        if i > 0 {
+            names.push(',');
+        }
+        names.push_str(&format!("\"n{i}\": null"));
+    }
+    names.push('}');
+    let mut d = Database::default();
+    let err = d
+        .add_json("big.json", names.as_bytes(), &mut Source::default())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("more than 200000 records"),
+        "{err}"
+    );
+    assert!(d.records().is_empty());
+}
