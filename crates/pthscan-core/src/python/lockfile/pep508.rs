@@ -53,14 +53,15 @@ pub(super) struct Requirement<'a> {
 }
 
 impl Requirement<'_> {
-    /// The version of a single `==` (without wildcard) or `===` clause.
+    /// The one version the specifier allows at most: that of a `==` clause without wildcard
+    /// or of a `===` clause, whatever other clauses narrow it further (`==1.2,<2`).
     pub fn exact_version(&self) -> Option<&str> {
         match &self.spec {
-            Spec::Versions { clauses, .. } => match clauses.as_slice() {
-                [(Op::Eq, v)] if !v.contains('*') => Some(v),
-                [(Op::Arbitrary, v)] => Some(v),
+            Spec::Versions { clauses, .. } => clauses.iter().find_map(|(op, v)| match op {
+                Op::Eq if !v.contains('*') => Some(*v),
+                Op::Arbitrary => Some(*v),
                 _ => None,
-            },
+            }),
             Spec::Url(_) => None,
         }
     }
@@ -276,7 +277,9 @@ mod tests {
         assert_eq!(parse("a===foo").unwrap().exact_version(), Some("foo"));
         assert_eq!(parse("a (==1.0)").unwrap().exact_version(), Some("1.0"));
         assert_eq!(parse("a==1.*").unwrap().exact_version(), None);
-        assert_eq!(parse("a==1,<2").unwrap().exact_version(), None);
+        // a conjunction with one `==` allows that version at most
+        assert_eq!(parse("a==1,<2").unwrap().exact_version(), Some("1"));
+        assert_eq!(parse("a!=2,==1").unwrap().exact_version(), Some("1"));
         assert_eq!(parse("a[]").unwrap().extras, Vec::<&str>::new());
 
         let r = parse("x @ https://h/x;y.zip ; os_name == 'nt'").unwrap();

@@ -45,10 +45,10 @@ fn logical_lines(text: &str) -> Vec<Logical> {
     let mut lines = Vec::new();
     let mut cur: Option<Logical> = None;
     let mut offset = 0;
-    for raw in text.split_inclusive('\n') {
+    for raw in split_lines_inclusive(text) {
         let start = offset;
         offset += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
+        let line = strip_line_end(raw);
         let is_comment = is_comment_line(line);
         if !line.ends_with('\\') || is_comment {
             let piece = if is_comment { "" } else { line };
@@ -79,6 +79,50 @@ fn logical_lines(text: &str) -> Vec<Logical> {
     lines
 }
 
+/// Python's line boundaries (`str.splitlines`, which pip reads requirement files with): `\n`,
+/// `\r\n`, `\r`, `\v`, `\f`, `\x1c`–`\x1e`, `\x85`, U+2028 and U+2029 — each line with its end.
+fn split_lines_inclusive(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let end = match c {
+            '\r' if chars.peek().is_some_and(|&(_, n)| n == '\n') => {
+                chars.next();
+                i + 2
+            }
+            '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
+            | '\u{2029}' => i + c.len_utf8(),
+            _ => continue,
+        };
+        out.push(&text[start..end]);
+        start = end;
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// A line of [`split_lines_inclusive`] without its end.
+fn strip_line_end(line: &str) -> &str {
+    if let Some(l) = line.strip_suffix("\r\n") {
+        return l;
+    }
+    match line.chars().next_back() {
+        Some(
+            '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
+            | '\u{2029}',
+        ) => &line[..line.len() - line.chars().next_back().map_or(0, char::len_utf8)],
+        _ => line,
+    }
+}
+
+/// Python's `str.isspace` (what `\s` of pip's `COMMENT_RE` matches).
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
 /// pip's `COMMENT_RE` matching at the start: `^\s*#` (after a join, pip prefixes a space).
 fn is_comment_line(line: &str) -> bool {
     line.trim_start().starts_with('#')
@@ -86,11 +130,12 @@ fn is_comment_line(line: &str) -> bool {
 
 /// The line without its comment: `#` at the start or after whitespace.
 fn strip_comment(line: &str) -> &str {
-    let b = line.as_bytes();
-    for (i, &c) in b.iter().enumerate() {
-        if c == b'#' && (i == 0 || b[i - 1].is_ascii_whitespace()) {
+    let mut prev: Option<char> = None;
+    for (i, c) in line.char_indices() {
+        if c == '#' && prev.is_none_or(is_py_space) {
             return &line[..i];
         }
+        prev = Some(c);
     }
     line
 }

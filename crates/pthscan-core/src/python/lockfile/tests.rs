@@ -753,3 +753,27 @@ fn deep_nesting_and_long_lines_stay_bounded() {
     assert_eq!(lock.pins.len(), 20_000);
     assert_eq!(lock.indexes.len(), 20_000);
 }
+
+#[test]
+fn requirement_lines_end_where_python_s_splitlines_ends_them() {
+    // pip reads the file with `str.splitlines()`: a form feed or U+2028 after a comment ends
+    // the comment, and a no-break space before `#` starts one
+    for text in [
+        "# deps\x0clitellm==1.82.8\n",
+        "# deps\u{2028}litellm==1.82.8\n",
+        "# deps\u{85}litellm==1.82.8\n",
+        "requests==2.31.0\rlitellm==1.82.8\r",
+        "litellm==1.82.8\u{a0}# pinned\n",
+        "litellm==1.82.8,<2\n",
+    ] {
+        let lock = parse(Format::Requirements, text);
+        assert!(
+            lock.pins
+                .iter()
+                .any(|p| p.normalized == "litellm" && p.version.as_deref() == Some("1.82.8")),
+            "{text:?}: {:?} {:?}",
+            lock.pins,
+            lock.problems
+        );
+    }
+}
