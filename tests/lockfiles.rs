@@ -152,6 +152,19 @@ fn a_lockfile_given_alone_is_judged_and_includes_stay_inside_the_tree() {
         "{diags}"
     );
     assert!(!diags.contains("../requirements.txt"), "{diags}");
+    // a link named like a lockfile is read through (its includes relative to where the link
+    // lies, as pip reads them), inside the tree only
+    std::os::unix::fs::symlink("reqs/requirements-dev.txt", d.join("proj/constraints.txt"))
+        .unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", d.join("proj/requirements-prod.txt")).unwrap();
+    let (json, _) = scan_json(&d.join("proj"), &[]);
+    assert!(
+        json["diagnostics"]
+            .to_string()
+            .contains("requirements-prod.txt"),
+        "{json:#}"
+    );
+    assert_eq!(json["summary"]["lockfiles"], 3, "{json:#}");
 }
 
 #[test]

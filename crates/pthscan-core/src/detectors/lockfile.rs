@@ -70,6 +70,10 @@ pub const RULES: &[&RuleDoc] = &[
     },
 ];
 
+/// At most this many bytes of one lockfile are read: the largest real `uv.lock`s are a few
+/// MiB, and a parse holds several times its input.
+const MAX_LOCKFILE: u64 = 16 << 20;
+
 /// At most this many `-r`/`-c` levels are followed.
 const INCLUDE_DEPTH: usize = 8;
 
@@ -105,7 +109,7 @@ fn judge_file(
     if !reported.insert(path.to_path_buf()) {
         return;
     }
-    let data = match tree.read(path) {
+    let data = match tree.read_capped(path, MAX_LOCKFILE) {
         Ok(d) => d,
         Err(err) => {
             out.diagnostics.push(Diagnostic::incomplete(
@@ -119,8 +123,9 @@ fn judge_file(
         out.diagnostics.push(Diagnostic::incomplete(
             path,
             format!(
-                "{} larger than --max-file-size: only its first {} bytes were judged",
+                "{} larger than {} MiB: only its first {} bytes were judged",
                 format.name(),
+                MAX_LOCKFILE >> 20,
                 data.bytes.len()
             ),
         ));

@@ -284,7 +284,12 @@ impl Finder {
                 || (kind == Kind::File && crate::sources::cache::is_cache_path(path))
             {
                 self.artifacts.push(path.to_path_buf());
-            } else if kind == Kind::File && crate::python::lockfile::format_of(name).is_some() {
+            } else if crate::python::lockfile::format_of(name).is_some()
+                && (kind == Kind::File
+                    || (kind == Kind::Symlink && tree.kind_followed(path) == Some(Kind::File)))
+            {
+                // a link named like a lockfile is read as one (through the link, inside the
+                // root), as pip or uv would read it
                 self.lockfiles.push(path.to_path_buf());
             }
             return false;

@@ -2,7 +2,10 @@
 //! `[project.optional-dependencies]` and `[dependency-groups]` (PEP 735; an
 //! `{include-group = …}` entry names another group and is no pin), and the indexes of
 //! `[[tool.uv.index]]` (`default = true` replaces PyPI, any other is searched first, as an
-//! extra). Tool-specific dependency tables (`[tool.poetry.dependencies]`) are not read.
+//! extra). Also what a build installs and runs first, `[build-system] requires`, and the PEP 508
+//! arrays of uv (`dev-dependencies`, `constraint-dependencies`, `override-dependencies`) and
+//! pdm (`[tool.pdm.dev-dependencies]` groups). Poetry's own tables
+//! (`[tool.poetry.dependencies]`, not PEP 508) are not read.
 
 use toml::de::DeArray;
 
@@ -22,6 +25,32 @@ pub(super) fn parse(text: &str, out: &mut Out<'_>) {
                 if let Some(deps) = v.get_ref().as_array() {
                     strings(deps, text, out);
                 }
+            }
+        }
+    }
+    // the build backend and its requirements are installed and run by every build
+    if let Some(requires) = get_table(&doc, "build-system").and_then(|b| get_array(b, "requires")) {
+        strings(requires, text, out);
+    }
+    let tool = get_table(&doc, "tool");
+    if let Some(uv) = tool.and_then(|t| get_table(t, "uv")) {
+        for key in [
+            "dev-dependencies",
+            "constraint-dependencies",
+            "override-dependencies",
+        ] {
+            if let Some(deps) = get_array(uv, key) {
+                strings(deps, text, out);
+            }
+        }
+    }
+    if let Some(groups) = tool
+        .and_then(|t| get_table(t, "pdm"))
+        .and_then(|p| get_table(p, "dev-dependencies"))
+    {
+        for (_, v) in groups.iter() {
+            if let Some(deps) = v.get_ref().as_array() {
+                strings(deps, text, out);
             }
         }
     }

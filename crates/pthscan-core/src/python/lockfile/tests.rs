@@ -777,3 +777,35 @@ fn requirement_lines_end_where_python_s_splitlines_ends_them() {
         );
     }
 }
+
+#[test]
+fn pyproject_build_requirements_and_tool_groups_are_pins() {
+    let text = r#"[build-system]
+requires = ["setuptools>=61", "litellm==1.82.8"]
+
+[tool.uv]
+dev-dependencies = ["a==1"]
+constraint-dependencies = ["b==2"]
+override-dependencies = ["c==3"]
+
+[tool.pdm.dev-dependencies]
+test = ["d==4"]
+"#;
+    let lock = parse(Format::PyProject, text);
+    let got: Vec<(&str, Option<&str>, u32)> = lock
+        .pins
+        .iter()
+        .map(|p| (p.normalized.as_str(), p.version.as_deref(), p.pos.line))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("setuptools", None, 2),
+            ("litellm", Some("1.82.8"), 2),
+            ("a", Some("1"), 5),
+            ("b", Some("2"), 6),
+            ("c", Some("3"), 7),
+            ("d", Some("4"), 10),
+        ]
+    );
+}
