@@ -925,7 +925,7 @@ impl<'s> Walker<'s> {
                 if let (Some(obj), Some(attr)) =
                     (args.first(), args.get(1).and_then(|a| a.text.as_ref()))
                 {
-                    result.name = obj.name.as_ref().and_then(|n| dotted(n, &attr));
+                    result.name = obj.name.as_ref().and_then(|n| dotted(n, attr));
                     if obj.name.is_none() && is_identifier(attr) {
                         result.name = Some(attr.clone());
                     }

@@ -146,10 +146,8 @@ pub fn nesting_bound(source: &str, limit: usize) -> usize {
                 }
                 chains.push(0);
             }
-            T::Rpar | T::Rsqb | T::Rbrace => {
-                if chains.len() > 1 {
-                    links -= chains.pop().unwrap_or(0);
-                }
+            T::Rpar | T::Rsqb | T::Rbrace if chains.len() > 1 => {
+                links -= chains.pop().unwrap_or(0);
             }
             k if k.is_operator() || k.is_keyword() => {
                 if let Some(last) = chains.last_mut() {

@@ -393,22 +393,20 @@ fn unnamed(req: &str, at: usize, out: &mut Out<'_>) -> Pin {
     }
     let source = url_source(target_no_extras);
     let mut version = None;
-    if name.is_empty() {
-        // a wheel's file name says name and version: `name-1.0-py3-none-any.whl`
-        let file = target_no_extras
-            .split(['#', '?'])
-            .next()
-            .unwrap_or("")
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or("");
-        if let Some(stem) = file.strip_suffix(".whl") {
-            let mut parts = stem.split('-');
-            if let (Some(n), Some(v)) = (parts.next(), parts.next()) {
-                name = n.to_owned();
-                version = Some(v.to_owned());
-            }
-        }
+    // a wheel's or an sdist's file name says name and version (`name-1.0-py3-none-any.whl`,
+    // `name-1.0.tar.gz`): what the URL installs, whatever the line calls it
+    let file = target_no_extras
+        .split(['#', '?'])
+        .next()
+        .unwrap_or("")
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("");
+    if let Some((n, v)) = archive_name_version(file)
+        && (name.is_empty() || normalize(&name) == normalize(n))
+    {
+        name = n.to_owned();
+        version = Some(v.to_owned());
     }
     let pos = out.pos(at);
     Pin {
@@ -422,6 +420,25 @@ fn unnamed(req: &str, at: usize, out: &mut Out<'_>) -> Pin {
         marker,
         editable: false,
     }
+}
+
+/// Name and version from a distribution file name: a wheel's first two fields, an sdist's
+/// stem split at the last `-` before a digit.
+fn archive_name_version(file: &str) -> Option<(&str, &str)> {
+    if let Some(stem) = file.strip_suffix(".whl") {
+        let mut parts = stem.split('-');
+        return Some((parts.next()?, parts.next()?))
+            .filter(|(n, v)| !n.is_empty() && !v.is_empty());
+    }
+    let stem = [".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz"]
+        .iter()
+        .find_map(|ext| file.strip_suffix(ext))?;
+    let at = stem
+        .char_indices()
+        .filter(|&(i, c)| c == '-' && stem[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
+        .map(|(i, _)| i)
+        .next_back()?;
+    Some((&stem[..at], &stem[at + 1..])).filter(|(n, _)| !n.is_empty())
 }
 
 /// What a URL or path points at.
@@ -467,7 +484,11 @@ fn named(req: &str, at: usize, out: &mut Out<'_>) -> Option<Pin> {
                 Source::Path(p) if p.is_empty() => Source::Index(None),
                 s => s,
             };
-            (source, direct.hashes, url.to_owned(), None)
+            // the file the URL names is the release installed
+            let version = direct
+                .version
+                .filter(|_| direct.normalized == normalize(parsed.name));
+            (source, direct.hashes, url.to_owned(), version)
         }
         pep508::Spec::Versions { text, .. } => (
             Source::Index(None),

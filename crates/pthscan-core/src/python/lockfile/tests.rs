@@ -118,7 +118,7 @@ fn requirement_lines() {
         (
             "x @ https://h/x-1.0.tar.gz#sha256=ff",
             "x",
-            None,
+            Some("1.0"),
             "https://h/x-1.0.tar.gz#sha256=ff",
             "url",
             1,
@@ -145,8 +145,8 @@ fn requirement_lines() {
         ("x [a] @ ./sub", "x", None, "./sub", "path", 0),
         (
             "dist/a-1.0.tar.gz",
-            "",
-            None,
+            "a",
+            Some("1.0"),
             "dist/a-1.0.tar.gz",
             "path",
             0,
@@ -808,4 +808,25 @@ test = ["d==4"]
             ("d", Some("4"), 10),
         ]
     );
+}
+
+#[test]
+fn a_direct_url_s_file_name_says_the_release() {
+    for text in [
+        "litellm @ https://files.pythonhosted.org/packages/x/litellm-1.82.8-py3-none-any.whl\n",
+        "https://files.pythonhosted.org/packages/x/litellm-1.82.8.tar.gz\n",
+        "LiteLLM @ https://example.com/litellm-1.82.8.zip#sha256=00\n",
+    ] {
+        let lock = parse(Format::Requirements, text);
+        assert!(
+            lock.pins
+                .iter()
+                .any(|p| p.normalized == "litellm" && p.version.as_deref() == Some("1.82.8")),
+            "{text:?}: {:?}",
+            lock.pins
+        );
+    }
+    // another project's file under a name: the name is not given that version
+    let lock = parse(Format::Requirements, "a @ https://x/b-1.0.tar.gz\n");
+    assert_eq!(lock.pins[0].version, None);
 }
