@@ -1792,7 +1792,9 @@ SHAPE_EXPECT = {
         e("IMP001", "low", SP + "/websocket_autopatch.py", 8),
     ],
     "benign-secret-scanner": [e("cred-dotenv-sweep", "medium", SP + "/honest_secrets/scan.py", 17)],
-    "benign-setup-clang": [e("install-shell-command", "medium", in_sdist("fastext-1.0"), 1)],
+    # the name is one letter from fasttext's: said at medium, as any near-name is
+    "benign-setup-clang": [e("install-shell-command", "medium", in_sdist("fastext-1.0"), 1),
+                           e("TYP001", "medium", in_sdist("fastext-1.0", "PKG-INFO"))],
     "benign-ssh-client-host-user": [e("exfil-host-beacon", "medium", SP + "/honest_ssh/client.py", 14)],
     # test files are capped at medium
     "benign-test-files": [
