@@ -93,9 +93,16 @@ pub struct Dist<'a> {
 /// WHEEL) and judges one distribution.
 pub fn judge(ctx: &Ctx<'_>, meta: &Path, name: &str, version: &str) -> Vec<Finding> {
     let dir = meta.parent().unwrap_or(Path::new(""));
+    // what a distribution's top-level names are is said in its first rows: a RECORD larger
+    // than this (a million rows is an attack on the integrity check, which reads it streamed)
+    // is not held a second time, and the top-level names come from `top_level.txt`
+    const MAX_READ: u64 = 4 << 20;
     let read = |file: &str| {
         let path = dir.join(file);
-        let data = ctx.tree.read_unhashed(&path).ok()?;
+        let data = ctx.tree.read_capped(&path, MAX_READ).ok()?;
+        if data.truncated {
+            return None;
+        }
         Some((path, String::from_utf8_lossy(&data.bytes).into_owned()))
     };
     let is_dist_info = dir.extension().is_some_and(|e| e == "dist-info");
