@@ -130,7 +130,12 @@ fn judge_file(
             ),
         ));
     }
-    let text = String::from_utf8_lossy(&data.bytes);
+    let text = if format == Format::Requirements {
+        decode_as_pip(&data.bytes)
+    } else {
+        // TOML and JSON lockfiles are UTF-8 by their specifications
+        String::from_utf8_lossy(&data.bytes).into_owned()
+    };
     let lock = lockfile::parse(format, &text);
     for p in &lock.problems {
         out.diagnostics.push(Diagnostic::note(
@@ -208,6 +213,42 @@ fn judge_file(
             )),
         }
     }
+}
+
+/// A requirements file's text as pip's `auto_decode` reads it: by its byte-order mark
+/// (UTF-32, UTF-16, UTF-8), else as UTF-8 (the locale's encoding and PEP 263 lines aside).
+fn decode_as_pip(bytes: &[u8]) -> String {
+    let utf32 = |rest: &[u8], le: bool| -> String {
+        rest.chunks_exact(4)
+            .map(|c| {
+                let n = if le {
+                    u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+                } else {
+                    u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+                };
+                char::from_u32(n).unwrap_or(char::REPLACEMENT_CHARACTER)
+            })
+            .collect()
+    };
+    if let Some(rest) = bytes.strip_prefix(b"\xff\xfe\x00\x00") {
+        return utf32(rest, true);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\x00\x00\xfe\xff") {
+        return utf32(rest, false);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xff\xfe") {
+        return encoding_rs::UTF_16LE
+            .decode_without_bom_handling(rest)
+            .0
+            .into_owned();
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xfe\xff") {
+        return encoding_rs::UTF_16BE
+            .decode_without_bom_handling(rest)
+            .0
+            .into_owned();
+    }
+    String::from_utf8_lossy(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)).into_owned()
 }
 
 fn finding(
@@ -347,6 +388,27 @@ fn url_has_hash(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requirement_files_are_decoded_by_their_byte_order_mark() {
+        let text = "litellm==1.82.8\n";
+        let utf16le: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let utf16be: Vec<u8> = [0xfe, 0xff]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        let utf32le: Vec<u8> = [0xff, 0xfe, 0, 0]
+            .into_iter()
+            .chain(text.chars().flat_map(|c| (c as u32).to_le_bytes()))
+            .collect();
+        let utf8 = [b"\xef\xbb\xbf".as_slice(), text.as_bytes()].concat();
+        for bytes in [utf16le, utf16be, utf32le, utf8] {
+            assert_eq!(decode_as_pip(&bytes), text);
+        }
+    }
 
     #[test]
     fn url_hash_fragments() {

@@ -1,5 +1,5 @@
-//! `Pipfile.lock` (JSON): `_meta.sources[]` (`name`, `url`) and the `default` and `develop`
-//! maps of name → `{version: "==x", hashes: [...], index, markers, git, ref, file, path,
+//! `Pipfile.lock` (JSON): `_meta.sources[]` (`name`, `url`) and every other top-level map —
+//! `default`, `develop` and the categories `pipenv install --categories` adds — of name → `{version: "==x", hashes: [...], index, markers, git, ref, file, path,
 //! editable}`. Pipenv writes the resolved commit into `ref` of a git entry.
 //!
 //! `serde_json` reads the values; since it keeps no positions, [`super::json::keys`] finds each
@@ -14,8 +14,6 @@ use serde_json::Value;
 use super::json::{self, Seg};
 use super::{IndexKind, LockPin, Out, Pin, Source, is_commit_id, normalize};
 
-const SECTIONS: [&str; 2] = ["default", "develop"];
-
 pub(super) fn parse(text: &str, out: &mut Out<'_>) {
     let doc: Value = match serde_json::from_str(text) {
         Ok(v) => v,
@@ -25,16 +23,14 @@ pub(super) fn parse(text: &str, out: &mut Out<'_>) {
             return;
         }
     };
-    let mut names: HashMap<(&'static str, String), usize> = HashMap::new();
+    let mut names: HashMap<(String, String), usize> = HashMap::new();
     let mut source_urls: HashMap<usize, usize> = HashMap::new();
     json::keys(
         text,
         |depth| depth == 1 || depth == 3,
         |path, key, at| match path {
-            [Seg::Key(section)] => {
-                if let Some(s) = SECTIONS.iter().find(|s| **s == section.as_str()) {
-                    names.insert((s, key.to_owned()), at);
-                }
+            [Seg::Key(section)] if section != "_meta" => {
+                names.insert((section.clone(), key.to_owned()), at);
             }
             [Seg::Key(meta), Seg::Key(sources), Seg::Index(i)]
                 if meta == "_meta" && sources == "sources" && key == "url" =>
@@ -60,12 +56,18 @@ pub(super) fn parse(text: &str, out: &mut Out<'_>) {
         }
     }
 
-    for section in SECTIONS {
-        let Some(map) = doc.get(section).and_then(Value::as_object) else {
+    let Some(sections) = doc.as_object() else {
+        out.problem(0, "not a JSON object".to_owned());
+        return;
+    };
+    for (section, map) in sections {
+        let Some(map) = map.as_object().filter(|_| section != "_meta") else {
             continue;
         };
         for (name, entry) in map {
-            let at = names.get(&(section, name.clone())).map_or(0, |at| at + 1);
+            let at = names
+                .get(&(section.clone(), name.clone()))
+                .map_or(0, |at| at + 1);
             let Some(entry) = entry.as_object() else {
                 out.problem(at, format!("`{section}.{name}` is not an object"));
                 continue;

@@ -830,3 +830,17 @@ fn a_direct_url_s_file_name_says_the_release() {
     let lock = parse(Format::Requirements, "a @ https://x/b-1.0.tar.gz\n");
     assert_eq!(lock.pins[0].version, None);
 }
+
+#[test]
+fn pipfile_lock_categories_beyond_default_and_develop_are_read() {
+    let text = r#"{"_meta": {"sources": []},
+ "default": {"a": {"version": "==1.0"}},
+ "tests": {"litellm": {"version": "==1.82.8", "hashes": ["sha256:00"]}}}"#;
+    let lock = parse(Format::PipfileLock, text);
+    let got: Vec<(&str, Option<&str>, u32)> = lock
+        .pins
+        .iter()
+        .map(|p| (p.normalized.as_str(), p.version.as_deref(), p.pos.line))
+        .collect();
+    assert_eq!(got, [("a", Some("1.0"), 2), ("litellm", Some("1.82.8"), 3)]);
+}
