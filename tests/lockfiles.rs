@@ -200,3 +200,31 @@ fn a_host_sweep_judges_project_lockfiles_not_the_system_s_own() {
     );
     assert_eq!(json["summary"]["lockfiles"], 2);
 }
+
+#[test]
+fn a_range_that_allows_a_known_malicious_release_is_medium_and_low_in_a_pyproject() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("requirements.txt"),
+        "litellm~=1.82.0\nlitellm>=1.83\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("pyproject.toml"),
+        "[project]\nname = \"x\"\nversion = \"1\"\ndependencies = [\"litellm>=1.80,<1.90\"]\n",
+    )
+    .unwrap();
+    let (got, _) = findings(d);
+    let mal: Vec<&String> = got.iter().filter(|f| f.starts_with("MAL002")).collect();
+    assert_eq!(
+        mal,
+        [
+            "MAL002 low pyproject.toml:4:18",
+            "MAL002 medium requirements.txt:1:1",
+            // 1.107.0 is listed too (PTHSCAN-2026-0001)
+            "MAL002 medium requirements.txt:2:1",
+        ],
+        "{got:?}"
+    );
+}

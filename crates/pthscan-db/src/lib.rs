@@ -15,6 +15,7 @@ pub mod version;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -275,6 +276,39 @@ impl Database {
                         every_version: a.every_version,
                     });
                     break;
+                }
+            }
+        }
+        out
+    }
+
+    /// The listed releases of `name` that the PEP 440 specifier `spec` (`>=1.80`, `~=1.82.0`,
+    /// `==1.82.*`) allows, with the record that lists each; withdrawn records aside. A
+    /// specifier that is not PEP 440 allows nothing here.
+    pub fn admitted(&self, name: &str, spec: &str) -> Vec<(Match<'_>, String)> {
+        let Ok(spec) = pep440_rs::VersionSpecifiers::from_str(spec.trim()) else {
+            return Vec::new();
+        };
+        let name = normalize(name);
+        let mut out: Vec<(Match<'_>, String)> = Vec::new();
+        for &i in self.by_name.get(&name).into_iter().flatten() {
+            let record = &self.records[i];
+            if record.withdrawn.is_some() {
+                continue;
+            }
+            for a in record.affected.iter().filter(|a| a.name == name) {
+                for v in &a.versions {
+                    if version::parse(v).is_some_and(|p| spec.contains(&p))
+                        && !out.iter().any(|(m, w)| m.record.id == record.id && w == v)
+                    {
+                        out.push((
+                            Match {
+                                record,
+                                every_version: false,
+                            },
+                            v.clone(),
+                        ));
+                    }
                 }
             }
         }

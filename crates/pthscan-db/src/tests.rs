@@ -313,3 +313,21 @@ fn a_source_past_the_record_cap_is_refused() {
     );
     assert!(d.records().is_empty());
 }
+
+#[test]
+fn a_range_that_allows_a_listed_release_is_said() {
+    let db = db(&[LITELLM]);
+    let got = |spec: &str| -> Vec<String> {
+        db.admitted("LiteLLM", spec)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    };
+    assert_eq!(got(">=1.80"), ["1.82.7", "1.82.8"]);
+    assert_eq!(got("==1.82.*"), ["1.82.7", "1.82.8"]);
+    assert_eq!(got("~=1.82.8"), ["1.82.8"]);
+    assert_eq!(got(">1.82.7,<=1.82.8"), ["1.82.8"]);
+    assert!(got(">=1.83").is_empty());
+    assert!(got("<1.82.7").is_empty());
+    assert!(got("not a specifier").is_empty());
+}

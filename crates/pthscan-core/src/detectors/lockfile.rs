@@ -160,6 +160,23 @@ fn judge_file(
             at(pin.pos),
             None,
         ));
+        if pin.version.is_none()
+            && matches!(pin.source, Source::Index(_))
+            && !pin.requirement.trim().is_empty()
+        {
+            let severity = if format == Format::PyProject {
+                Severity::Low
+            } else {
+                Severity::Medium
+            };
+            out.findings.extend(super::malicious::range(
+                db,
+                &pin.name,
+                &pin.requirement,
+                at(pin.pos),
+                severity,
+            ));
+        }
         // a pin named like a popular project it is not: the typo happens where names are
         // typed, and a lockfile is where it is caught before the install
         if !matches!(pin.source, Source::Path(_))

@@ -34,7 +34,10 @@ pub const RULES: &[&RuleDoc] = &[
         title: "lockfile or requirement pins a known-malicious release",
         what: "A pin in `uv.lock`, `poetry.lock`, `pylock.toml`, `Pipfile.lock`, `pdm.lock`, a \
                requirements or constraints file or a `pyproject.toml` that resolves to a release \
-               a record names, or names a package whose every release is malicious. Critical.",
+               a record names, or names a package whose every release is malicious: critical. A \
+               range that allows a release a record lists (`litellm>=1.80`, `==1.82.*`): medium \
+               (low in a `pyproject.toml`, whose ranges state compatibility), since a resolver \
+               picks the newest release, which a record rarely names.",
         why: "The next install, build or CI run would fetch and run it; a pin found before \
               installing is the cheapest incident.",
         example: "uv.lock:412:1: litellm 1.82.8 is MAL-2026-2144 → critical",
@@ -58,6 +61,46 @@ pub fn release(
     matches
         .into_iter()
         .map(|m| finding(m, rule, name, version, at.clone(), environment))
+        .collect()
+}
+
+/// Findings for a pin that allows more than one version: one for each record that lists
+/// releases the specifier allows, at `severity` (a resolver picks the newest release, which a
+/// record rarely names — the pin is to be narrowed, not an incident).
+pub fn range(
+    db: &Database,
+    name: &str,
+    spec: &str,
+    at: Location,
+    severity: Severity,
+) -> Vec<Finding> {
+    let mut by_record: Vec<(Match<'_>, Vec<String>)> = Vec::new();
+    for (m, version) in db.admitted(name, spec) {
+        match by_record
+            .iter_mut()
+            .find(|(n, _)| n.record.id == m.record.id)
+        {
+            Some((_, versions)) => versions.push(version),
+            None => by_record.push((m, vec![version])),
+        }
+    }
+    by_record
+        .into_iter()
+        .map(|(m, versions)| {
+            let listed = versions.join(", ");
+            let mut f = finding(m, "MAL002", name, Some(&listed), at.clone(), None);
+            f.severity = severity;
+            f.message = format!(
+                "`{name}{spec}` allows {name} {listed}, known malicious: {}{} — exclude them or pin a release",
+                m.record.id,
+                if m.record.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", m.record.aliases.join(", "))
+                }
+            );
+            f
+        })
         .collect()
 }
 
