@@ -20,6 +20,10 @@ pub fn distributions(
 ) -> (Vec<Distribution>, Vec<Finding>) {
     let mut inventory = Vec::new();
     let mut out = Vec::new();
+    // who requires whom (`Requires-Dist`), for the typosquat rules: a popular project that
+    // depends on a near-named distribution split itself (griffe → griffelib)
+    let mut required_by: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
     for (_, meta) in metadata {
         // the header block is at the top: no need to read long descriptions
         let data = match ctx.tree.read_capped(meta, 16 * 1024) {
@@ -32,8 +36,8 @@ pub fn distributions(
                 continue;
             }
         };
-        let Some(dist) = Distribution::read(ctx.tree, meta, &String::from_utf8_lossy(&data.bytes))
-        else {
+        let text = String::from_utf8_lossy(&data.bytes);
+        let Some(dist) = Distribution::read(ctx.tree, meta, &text) else {
             ctx.diagnostics.borrow_mut().push(Diagnostic::note(
                 meta,
                 "distribution metadata has no Name or Version header",
@@ -52,15 +56,42 @@ pub fn distributions(
             },
             Some(&ctx.env.root),
         ));
-        out.extend(super::typosquat::judge(
-            ctx,
-            meta,
-            &dist.name,
-            &dist.version,
-        ));
+        for required in requires_dist(&text) {
+            required_by
+                .entry(required)
+                .or_default()
+                .push(pthscan_db::normalize(&dist.name));
+        }
         inventory.push(dist);
     }
+    for dist in &inventory {
+        let requirers = required_by
+            .get(&pthscan_db::normalize(&dist.name))
+            .map_or(&[][..], Vec::as_slice);
+        out.extend(super::typosquat::judge(
+            ctx,
+            &dist.metadata,
+            &dist.name,
+            &dist.version,
+            requirers,
+        ));
+    }
     (inventory, out)
+}
+
+/// The names (PEP 503) of the `Requires-Dist` headers of core metadata.
+fn requires_dist(text: &str) -> Vec<String> {
+    text.lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.strip_prefix("Requires-Dist:"))
+        .filter_map(|r| {
+            let r = r.trim_start();
+            let end = r
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                .unwrap_or(r.len());
+            (end > 0).then(|| pthscan_db::normalize(&r[..end]))
+        })
+        .collect()
 }
 
 /// A finding for a file whose content hash is a known-bad one.

@@ -87,11 +87,21 @@ pub struct Dist<'a> {
     pub top_level: Option<(&'a Path, &'a str)>,
     /// `WHEEL`.
     pub wheel: Option<&'a str>,
+    /// The distributions of the same environment that require this one (PEP 503 names): the
+    /// popular project itself among them makes this its own split (griffe → griffelib), no
+    /// impostor.
+    pub required_by: &'a [String],
 }
 
 /// Reads what [`check`] needs beside the metadata (RECORD, or `top_level.txt` without one, and
 /// WHEEL) and judges one distribution.
-pub fn judge(ctx: &Ctx<'_>, meta: &Path, name: &str, version: &str) -> Vec<Finding> {
+pub fn judge(
+    ctx: &Ctx<'_>,
+    meta: &Path,
+    name: &str,
+    version: &str,
+    required_by: &[String],
+) -> Vec<Finding> {
     let dir = meta.parent().unwrap_or(Path::new(""));
     // what a distribution's top-level names are is said in its first rows: a RECORD larger
     // than this (a million rows is an attack on the integrity check, which reads it streamed)
@@ -122,6 +132,7 @@ pub fn judge(ctx: &Ctx<'_>, meta: &Path, name: &str, version: &str) -> Vec<Findi
             record: record.as_ref().map(|(p, t)| (p.as_path(), t.as_str())),
             top_level: top_level.as_ref().map(|(p, t)| (p.as_path(), t.as_str())),
             wheel: wheel.as_ref().map(|(_, t)| t.as_str()),
+            required_by,
         },
     );
     for f in &mut found {
@@ -151,7 +162,12 @@ pub fn check(popular: &Popular, dist: Dist<'_>) -> Vec<Finding> {
         .map(|d| d.trim().split(' ').next().unwrap_or_default().to_owned())
         .unwrap_or_default();
     let mut out = Vec::new();
-    let near = popular.near(dist.name);
+    let split_of = |project: &str| {
+        dist.required_by
+            .iter()
+            .any(|r| *r == pthscan_signatures::popular::normalize(project))
+    };
+    let near = popular.near(dist.name).filter(|n| !split_of(n.project));
     if let Some(n) = near {
         let stands = if n.name == n.project {
             String::new()
@@ -183,7 +199,8 @@ pub fn check(popular: &Popular, dist: Dist<'_>) -> Vec<Finding> {
             let Some(project) = popular.package_owner(&package) else {
                 continue;
             };
-            if project == own || popular.may_ship(dist.name, project, &package) {
+            if project == own || popular.may_ship(dist.name, project, &package) || split_of(project)
+            {
                 continue;
             }
             let mut f = finding(
@@ -366,6 +383,7 @@ mod tests {
                 record: record.map(|r| (rec, r)),
                 top_level: None,
                 wheel,
+                required_by: &[],
             },
         )
         .into_iter()
@@ -432,6 +450,30 @@ mod tests {
     }
 
     #[test]
+    fn a_popular_project_s_own_split_is_no_impostor() {
+        // griffe 2 ships its code as `griffelib` and requires it: named near and shipping
+        // `griffe/`, but the popular project itself depends on it
+        let record = "griffe/__init__.py,sha256=x,1\ngriffelib-2.4.1.dist-info/METADATA,,\n";
+        let judge = |required_by: &[String]| {
+            check(
+                Popular::embedded(),
+                Dist {
+                    meta: Path::new("site/griffelib-2.4.1.dist-info/METADATA"),
+                    name: "griffelib",
+                    version: "2.4.1",
+                    record: Some((Path::new("site/griffelib-2.4.1.dist-info/RECORD"), record)),
+                    top_level: None,
+                    wheel: None,
+                    required_by,
+                },
+            )
+        };
+        let alone = judge(&[]);
+        assert!(alone.iter().any(|f| f.rule == "TYP002"), "{alone:?}");
+        assert!(judge(&["griffe".to_owned()]).is_empty());
+    }
+
+    #[test]
     fn typ002_reads_top_level_without_a_record() {
         let found = check(
             Popular::embedded(),
@@ -445,6 +487,7 @@ mod tests {
                 )),
                 record: None,
                 wheel: None,
+                required_by: &[],
             },
         );
         assert_eq!(found.len(), 1);
