@@ -70,9 +70,15 @@ pub const RULES: &[&RuleDoc] = &[
     },
 ];
 
-/// At most this many bytes of one lockfile are read: the largest real `uv.lock`s are a few
-/// MiB, and a parse holds several times its input.
-const MAX_LOCKFILE: u64 = 16 << 20;
+/// At most this many bytes of one lockfile are read (beyond, said): real locks are rarely over
+/// 2 MiB, and a TOML parse with positions holds some fifty times its input — a hostile 13 MB
+/// `uv.lock` took 640 MB at 16 MiB, 226 MB at this cap.
+const MAX_LOCKFILE: u64 = 4 << 20;
+
+/// At most this many distinct names of one file are compared with the popular list (each
+/// comparison is thousands of edit distances): a real lock names a few thousand; a hostile
+/// file of a million names must not cost hours.
+const MAX_NAME_CHECKS: usize = 5_000;
 
 /// At most this many `-r`/`-c` levels are followed.
 const INCLUDE_DEPTH: usize = 8;
@@ -148,6 +154,8 @@ fn judge_file(
         line: Some(pos.line as usize),
         column: Some(pos.column as usize),
     };
+    let mut checked: std::collections::HashMap<String, Option<super::typosquat::Near<'static>>> =
+        std::collections::HashMap::new();
     for pin in &lock.pins {
         if pin.normalized.is_empty() {
             continue;
@@ -179,9 +187,24 @@ fn judge_file(
         }
         // a pin named like a popular project it is not: the typo happens where names are
         // typed, and a lockfile is where it is caught before the install
-        if !matches!(pin.source, Source::Path(_))
-            && let Some(near) = super::typosquat::near_popular(&pin.name)
-        {
+        if matches!(pin.source, Source::Path(_)) {
+            continue;
+        }
+        if !checked.contains_key(&pin.normalized) {
+            if checked.len() == MAX_NAME_CHECKS {
+                out.diagnostics.push(Diagnostic::incomplete(
+                    path,
+                    format!(
+                        "more than {MAX_NAME_CHECKS} package names: the rest were not compared with the popular list (TYP001)"
+                    ),
+                ));
+            }
+            let near = (checked.len() < MAX_NAME_CHECKS)
+                .then(|| super::typosquat::near_popular(&pin.name))
+                .flatten();
+            checked.insert(pin.normalized.clone(), near);
+        }
+        if let Some(Some(near)) = checked.get(&pin.normalized) {
             out.findings.push(finding(
                 "TYP001",
                 Severity::Medium,
