@@ -1,5 +1,8 @@
-//! IOC matches (`signatures/ioc.toml`): files with known-bad hashes — by content, or as RECORD lists them. Each finding's rule is the IOC
-//! entry's id; `pthscan explain ID` prints the entry.
+//! IOC matches (`signatures/ioc.toml`): files with known-bad hashes — by content, or as RECORD
+//! lists them; each finding's rule is the IOC entry's id, `pthscan explain ID` prints the entry.
+//! Also the one read of every distribution's metadata ([`distributions`]): the inventory, and
+//! the per-distribution checks of [`super::malicious`] and [`super::typosquat`] (a detector file
+//! of its own would fit it better, as LAYOUT.md's `inventory.rs` has it).
 
 use std::path::{Path, PathBuf};
 
