@@ -35,7 +35,7 @@ pub fn load(extra: &[PathBuf], notes: &mut Vec<String>) -> Result<Database> {
     let mut added = Database::default();
     if let Some(dir) = cache_dir() {
         match read_snapshot(&dir.join(SNAPSHOT_FILE)) {
-            Ok(Some(s)) => merge(&mut added, Database::from_snapshot(s)),
+            Ok(Some(s)) => added.extend(Database::from_snapshot(s)),
             Ok(None) => {}
             Err(e) => notes.push(format!("{e:#}; using the embedded database only")),
         }
@@ -59,17 +59,9 @@ pub fn load(extra: &[PathBuf], notes: &mut Vec<String>) -> Result<Database> {
         for p in &db.problems {
             notes.push(format!("--db: {p}"));
         }
-        merge(&mut added, db);
+        added.extend(db);
     }
     Ok(Database::with_embedded(added))
-}
-
-fn merge(into: &mut Database, from: Database) {
-    let snap = from.into_snapshot();
-    let mut all = std::mem::take(into).into_snapshot();
-    all.sources.extend(snap.sources);
-    all.records.extend(snap.records);
-    *into = Database::from_snapshot(all);
 }
 
 /// A kept snapshot larger than this is refused: [`pthscan_db::MAX_RECORDS`] records take less.

@@ -223,12 +223,17 @@ impl Database {
             db.push(r.clone());
         }
         db.sources.extend(embedded.sources.iter().cloned());
-        for r in other.records {
-            db.push(r);
-        }
-        db.sources.extend(other.sources);
-        db.problems.extend(other.problems);
+        db.extend(other);
         db
+    }
+
+    /// Adds `other`'s records, sources and problems after this one's.
+    pub fn extend(&mut self, other: Database) {
+        for r in other.records {
+            self.push(r);
+        }
+        self.sources.extend(other.sources);
+        self.problems.extend(other.problems);
     }
 
     /// The records and sources, for `pthscan db import` to keep.

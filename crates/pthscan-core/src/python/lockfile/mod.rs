@@ -254,6 +254,17 @@ pub fn is_default_index(url: &str) -> bool {
         && url[16..] == PYPI_SIMPLE[16..]
 }
 
+impl Source {
+    /// A version-control source; `commit` counts only when it is a full commit id (a branch or a
+    /// tag can move).
+    fn vcs(url: &str, commit: Option<&str>) -> Source {
+        Source::Vcs {
+            url: url.to_owned(),
+            commit: commit.filter(|c| is_commit_id(c)).map(str::to_owned),
+        }
+    }
+}
+
 /// Whether `s` is a full commit id: 40 (SHA-1) or 64 (SHA-256) hex digits.
 pub fn is_commit_id(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::json::{self, Seg};
-use super::{IndexKind, LockPin, Out, Pin, Source, is_commit_id, normalize};
+use super::{IndexKind, LockPin, Out, Pin, Source, normalize};
 
 pub(super) fn parse(text: &str, out: &mut Out<'_>) {
     let doc: Value = match serde_json::from_str(text) {
@@ -74,11 +74,7 @@ pub(super) fn parse(text: &str, out: &mut Out<'_>) {
             };
             let s = |k: &str| entry.get(k).and_then(Value::as_str);
             let source = if let Some(url) = s("git").or_else(|| s("hg")) {
-                let commit = s("ref").filter(|c| is_commit_id(c)).map(str::to_owned);
-                Source::Vcs {
-                    url: url.to_owned(),
-                    commit,
-                }
+                Source::vcs(url, s("ref"))
             } else if let Some(url) = s("file") {
                 Source::Url(url.to_owned())
             } else if let Some(path) = s("path") {

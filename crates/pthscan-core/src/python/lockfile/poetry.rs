@@ -110,13 +110,7 @@ fn poetry_source(pkg: &DeTable<'_>, text: &str, out: &mut Out<'_>) -> Source {
 /// PDM's `git`/`revision`, `url`, `path` package keys; none means an index.
 fn pdm_source(pkg: &DeTable<'_>) -> Source {
     if let Some(url) = get_str(pkg, "git") {
-        let commit = get_str(pkg, "revision")
-            .filter(|c| is_commit_id(c))
-            .map(str::to_owned);
-        return Source::Vcs {
-            url: url.to_owned(),
-            commit,
-        };
+        return Source::vcs(url, get_str(pkg, "revision"));
     }
     if let Some(url) = get_str(pkg, "url") {
         return Source::Url(url.to_owned());

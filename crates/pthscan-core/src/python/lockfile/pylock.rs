@@ -7,7 +7,7 @@
 use toml::de::DeTable;
 
 use super::tomlspan::{self, get, get_array, get_str, get_table, name_and_offset, tables};
-use super::{IndexKind, LockPin, Out, Source, is_commit_id};
+use super::{IndexKind, LockPin, Out, Source};
 
 pub(super) fn parse(text: &str, out: &mut Out<'_>) {
     let Some(doc) = tomlspan::parse(text, out) else {
@@ -59,13 +59,7 @@ fn hashes(file: &DeTable<'_>, lock: &mut LockPin) {
 fn source(pkg: &DeTable<'_>, text: &str, out: &mut Out<'_>) -> Source {
     if let Some(vcs) = get_table(pkg, "vcs") {
         let url = get_str(vcs, "url").or_else(|| get_str(vcs, "path"));
-        let commit = get_str(vcs, "commit-id")
-            .filter(|c| is_commit_id(c))
-            .map(str::to_owned);
-        return Source::Vcs {
-            url: url.unwrap_or("").to_owned(),
-            commit,
-        };
+        return Source::vcs(url.unwrap_or(""), get_str(vcs, "commit-id"));
     }
     if let Some(dir) = get_table(pkg, "directory") {
         return Source::Path(get_str(dir, "path").unwrap_or("").to_owned());

@@ -7,7 +7,7 @@
 //! [`Source::Path`], which the policy checks skip.
 
 use super::tomlspan::{self, get, get_array, get_str, get_table, name_and_offset, tables};
-use super::{IndexKind, LockPin, Out, Source, is_commit_id};
+use super::{IndexKind, LockPin, Out, Source};
 
 pub(super) fn parse(text: &str, out: &mut Out<'_>) {
     let Some(doc) = tomlspan::parse(text, out) else {
@@ -65,15 +65,7 @@ fn source(s: &toml::de::DeTable<'_>, at: usize, out: &mut Out<'_>) -> Source {
     }
     if let Some(url) = get_str(s, "git") {
         // `https://host/repo?rev=main#<commit>`: the fragment is what uv resolved
-        let commit = url
-            .rsplit_once('#')
-            .map(|(_, c)| c)
-            .filter(|c| is_commit_id(c))
-            .map(str::to_owned);
-        return Source::Vcs {
-            url: url.to_owned(),
-            commit,
-        };
+        return Source::vcs(url, url.rsplit_once('#').map(|(_, c)| c));
     }
     if let Some(url) = get_str(s, "url") {
         return Source::Url(url.to_owned());
