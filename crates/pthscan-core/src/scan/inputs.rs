@@ -80,8 +80,10 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     for (input, kind) in inputs {
         match kind {
             Ok(Kind::Dir) => {
-                if system.stat(&input.join("oci-layout"), false).is_ok()
-                    && system.stat(&input.join("index.json"), false).is_ok()
+                let has = |name: &str| system.stat(&input.join(name), false).is_ok();
+                // an OCI image layout, or skopeo's `dir:` layout (`version`, `manifest.json`
+                // and blobs named by bare hex)
+                if has("oci-layout") && has("index.json") || has("version") && has("manifest.json")
                 {
                     match reader_for(&input) {
                         Ok(disk) => layouts.push((disk, input)),

@@ -922,9 +922,7 @@ impl<R: Read> Read for Decompressed<R> {
 
 /// Whether a stream starting with `head` is compressed (gzip, zstd, bzip2).
 pub fn compressed(head: &[u8]) -> bool {
-    head.starts_with(&[0x1f, 0x8b])
-        || head.starts_with(&super::zstd::MAGIC)
-        || head.starts_with(b"BZh")
+    head.starts_with(&[0x1f, 0x8b]) || super::zstd::is_zstd(head) || head.starts_with(b"BZh")
 }
 
 /// Undoes the compression a tar stream may carry (gzip, zstd, bzip2), by its magic bytes: every
@@ -936,7 +934,7 @@ pub fn decompressor<R: Read>(
 ) -> io::Result<Decompressed<R>> {
     Ok(if head.starts_with(&[0x1f, 0x8b]) {
         Decompressed::Gzip(flate2::read::MultiGzDecoder::new(reader))
-    } else if head.starts_with(&super::zstd::MAGIC) {
+    } else if super::zstd::is_zstd(head) {
         Decompressed::Zstd(Box::new(super::zstd::Frames::new(
             reader,
             Arc::clone(&limits.budget),

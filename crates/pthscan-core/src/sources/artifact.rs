@@ -26,7 +26,7 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         Some(Format::Zip)
     } else if head.starts_with(&[0x1f, 0x8b])
-        || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        || super::zstd::is_zstd(head)
         || head.starts_with(b"BZh")
         || head.get(257..262) == Some(b"ustar")
     {

@@ -249,20 +249,55 @@ pub fn read_outer_tar(
 pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs, String> {
     let mut blobs = Blobs::default();
     let cannot = |name: &str, e: ReadError| format!("cannot read `{name}`: {e}");
-    let (mut index, size) = disk
-        .open_file(&dir.join("index.json"))
-        .map_err(|e| cannot("index.json", e))?;
+    // skopeo's `dir:` layout: one manifest in `manifest.json` (an index's images in
+    // `HEX.manifest.json`), every blob a file named by its bare hex; read as a layout whose
+    // index names that manifest
+    let bare = disk.kind(&dir.join("index.json")).is_none()
+        && disk.kind(&dir.join("version")) == Some(Kind::File);
+    let top = if bare { "manifest.json" } else { "index.json" };
+    let (mut index, size) = disk.open_file(&dir.join(top)).map_err(|e| cannot(top, e))?;
     if size > limits.max_json {
         return Err(format!(
-            "index.json is {size} bytes, past the {}-byte cap for an index (real ones are a few kilobytes)",
+            "{top} is {size} bytes, past the {}-byte cap for an index (real ones are a few kilobytes)",
             limits.max_json
         ));
     }
-    blobs.keep_json("index.json".into(), Vec::new(), &mut index, size, limits)?;
+    if bare {
+        let mut manifest = Vec::new();
+        (&mut index)
+            .take(size)
+            .read_to_end(&mut manifest)
+            .map_err(|e| cannot(top, e.into()))?;
+        let digest = format!("sha256:{}", crate::fs::read::sha256_hex(&manifest));
+        let media_type = serde_json::from_slice::<serde_json::Value>(&manifest)
+            .ok()
+            .and_then(|m| m.get("mediaType")?.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".into());
+        let index = serde_json::json!({"manifests": [{"digest": digest, "mediaType": media_type}]});
+        let index = serde_json::to_vec(&index).expect("a JSON value serialises");
+        let len = index.len() as u64;
+        blobs.keep_json(
+            "index.json".into(),
+            Vec::new(),
+            &mut &index[..],
+            len,
+            limits,
+        )?;
+        blobs.keep_json(
+            blob_path(&digest),
+            Vec::new(),
+            &mut &manifest[..],
+            size,
+            limits,
+        )?;
+    } else {
+        blobs.keep_json("index.json".into(), Vec::new(), &mut index, size, limits)?;
+    }
     let mut layout = Layout {
         disk,
         dir,
         limits,
+        bare,
         read: HashSet::new(),
         files: HashMap::new(),
     };
@@ -279,8 +314,11 @@ pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs
         if depth >= MAX_INDEX_DEPTH {
             continue; // said when the images are listed
         }
-        let Some(name) = layout.read_blob(&mut blobs, &digest)? else {
-            continue;
+        let name = match layout.read_blob(&mut blobs, &digest)? {
+            Some(name) => name,
+            // skopeo's top manifest, read from `manifest.json` already
+            None if blobs.json.contains_key(&blob_path(&digest)) => blob_path(&digest),
+            None => continue,
         };
         let found = refs(blobs.json.get(blobs.real(&name)));
         todo.extend(
@@ -298,7 +336,14 @@ pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs
     }
     // what no runtime loads is not judged: said, with how many
     let mut unread = 0usize;
-    if let Ok(algos) = disk.list(&dir.join("blobs")) {
+    if bare {
+        let listed = disk.list(dir).unwrap_or_default();
+        unread = listed
+            .iter()
+            .filter(|b| b.name.bytes().all(|c| c.is_ascii_hexdigit()))
+            .filter(|b| !layout.read.contains(&format!("blobs/sha256/{}", b.name)))
+            .count();
+    } else if let Ok(algos) = disk.list(&dir.join("blobs")) {
         for algo in algos.iter().filter(|a| a.kind != Kind::File) {
             if let Ok(listed) = disk.list(&algo.path) {
                 unread += listed
@@ -363,6 +408,8 @@ struct Layout<'a> {
     disk: &'a Disk,
     dir: &'a Path,
     limits: &'a Limits,
+    /// Blobs are files named by their bare hex (skopeo's `dir:`), not `blobs/ALGO/HEX`.
+    bare: bool,
     /// Blob names read (or tried).
     read: HashSet<String>,
     /// Files read, by (device, inode): the name they were read as.
@@ -381,7 +428,21 @@ impl Layout<'_> {
             return Ok(Some(name));
         }
         // regular files only: a FIFO among the blobs must not hang the scan
-        let (mut file, len) = match self.disk.open_file(&self.dir.join(&name)) {
+        let file = if self.bare {
+            // only sha256 blobs are named by bare hex; an image's manifest is `HEX.manifest.json`
+            let hex = name.strip_prefix("blobs/sha256/").ok_or_else(|| {
+                format!("blob {digest}: skopeo's `dir:` layout names sha256 blobs only")
+            })?;
+            match self.disk.open_file(&self.dir.join(hex)) {
+                Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => self
+                    .disk
+                    .open_file(&self.dir.join(format!("{hex}.manifest.json"))),
+                other => other,
+            }
+        } else {
+            self.disk.open_file(&self.dir.join(&name))
+        };
+        let (mut file, len) = match file {
             Ok(f) => f,
             Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
@@ -422,7 +483,7 @@ impl Layout<'_> {
 
 fn looks_like_layer(head: &[u8]) -> bool {
     head.starts_with(&[0x1f, 0x8b])
-        || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        || super::zstd::is_zstd(head)
         || head.get(257..262) == Some(b"ustar")
 }
 

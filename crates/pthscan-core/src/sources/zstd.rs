@@ -19,6 +19,13 @@ use crate::budget::{Budget, Held};
 /// The zstd frame magic number, little-endian.
 pub const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
+/// Whether a stream starting with `head` is zstd: a frame, or a skippable frame (magic
+/// `0x184D2A50`–`0x184D2A5F`) first, as `pzstd` and `zstd:chunked` layers start.
+pub fn is_zstd(head: &[u8]) -> bool {
+    head.starts_with(&MAGIC)
+        || head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18]
+}
+
 /// A zstd stream of any number of frames.
 pub struct Frames<R: Read> {
     source: Pushback<R>,
