@@ -946,6 +946,44 @@ SHAPE_CASES["shape-pyc-only-module"] = (
     [],
 )
 
+# A6b: cached bytecode in __pycache__ beside an honest sitecustomize.py. Unchecked-hash bytecode
+# runs whatever the source says: compiled from the source it is that source; compiled from other
+# code (a planted .pyc) it runs a payload no reader of the .py sees.
+honest_customize = 'import os\nos.environ.setdefault("PYTHONIOENCODING", "utf-8")\n'
+poisoned_customize = 'import os, base64\nexec(base64.b64decode("cHJpbnQoImRlZmFuZ2VkIik="))\n'
+
+
+def unchecked_pyc(name, text):
+    path = os.path.join(tmp, name + ".py")
+    with open(path, "w") as fh:
+        fh.write(text)
+    out = os.path.join(tmp, name + ".pyc")
+    py_compile.compile(path, cfile=out, dfile="sitecustomize.py", doraise=True,
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    with open(out, "rb") as fh:
+        return fh.read()
+
+
+CACHED311 = SP311 + "/__pycache__/sitecustomize.cpython-311.pyc"
+cases["customize-pyc-poisoned"] = (
+    "An honest sitecustomize.py whose __pycache__ holds unchecked-hash bytecode compiled from other code (a "
+    "decoded exec): CPython runs the bytecode, not the source.",
+    [f("venv311/pyvenv.cfg", "home = /usr/bin\nversion = 3.11.7\n"),
+     f(SP311 + "/sitecustomize.py", honest_customize),
+     f(CACHED311, b64data=b64(unchecked_pyc("poisoned", poisoned_customize))),
+     e("CUS001", "medium", SP311 + "/sitecustomize.py"),
+     e("CUS002", "high", CACHED311),
+     e("flow-decoded-exec", "high", CACHED311, 1)],
+)
+cases["customize-pyc-honest"] = (
+    "An honest sitecustomize.py and the unchecked-hash bytecode compiled from it: the bytecode is the source, "
+    "judged once as the source.",
+    [f("venv311/pyvenv.cfg", "home = /usr/bin\nversion = 3.11.7\n"),
+     f(SP311 + "/sitecustomize.py", honest_customize),
+     f(CACHED311, b64data=b64(unchecked_pyc("honest", honest_customize))),
+     e("CUS001", "medium", SP311 + "/sitecustomize.py")],
+)
+
 # A7: a miner dropper: curl in list form into /tmp, chmod, Popen detached with setsid
 miner = guarded(
     """\

@@ -343,6 +343,39 @@ pub fn pyc_code_objects(data: &[u8]) -> Option<Vec<CodeObject>> {
     code_objects(data.get(header..)?, Some(magic))
 }
 
+/// What of `codes` (a `.pyc`'s code objects) `source` does not spell: the words of its names,
+/// code object names and string constants that appear nowhere in the source text. Empty when
+/// the bytecode can be what CPython compiled from this source; a name or string the source
+/// lacks means the bytecode was compiled from something else (a `.pyc` planted with the
+/// source's mtime and size in its header runs instead of the source).
+///
+/// Words are runs of letters, digits and `_` of two characters or more; names the compiler
+/// adds itself (`<module>`, dunders such as `__doc__`) are not asked for.
+pub fn absent_from_source(codes: &[CodeObject], source: &str) -> Vec<String> {
+    let mut absent: Vec<String> = Vec::new();
+    let mut check = |text: &str| {
+        for word in text
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| w.chars().count() >= 2)
+        {
+            if word.starts_with("__") && word.ends_with("__") {
+                continue;
+            }
+            if !source.contains(word) && !absent.iter().any(|a| a == word) {
+                absent.push(word.to_owned());
+            }
+        }
+    };
+    for code in codes {
+        if !code.name.starts_with('<') {
+            check(&code.name);
+        }
+        code.names.iter().for_each(|n| check(n));
+        code.strings.iter().for_each(|s| check(s));
+    }
+    absent
+}
+
 /// The most names a module-level code object may have to be judged as one place.
 const MAX_MODULE_NAMES: usize = 48;
 

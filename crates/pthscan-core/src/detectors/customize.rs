@@ -175,11 +175,30 @@ pub fn judge_model(ctx: &Ctx<'_>) -> Vec<Finding> {
                     continue;
                 }
                 done.push(disk.clone());
+                let source = ctx.disk_path(&r.file);
+                // bytecode compiled from the source beside it is that source, judged above;
+                // bytecode naming what the source does not was compiled from other code
+                let absent = compiled_from(ctx, &disk, &source);
+                if absent.as_ref().is_some_and(Vec::is_empty) {
+                    continue;
+                }
                 if let Some(mut f) = judge_file(ctx, &disk, base, Form::Bytecode) {
-                    f.message = format!(
-                        "cached {base} bytecode may run instead of `{}`",
-                        display_path(&ctx.disk_path(&r.file))
-                    );
+                    f.message = match &absent {
+                        Some(words) => format!(
+                            "cached {base} bytecode compiled from other code than `{}` runs instead of it: it names {} that the source does not",
+                            display_path(&source),
+                            words
+                                .iter()
+                                .take(4)
+                                .map(|w| format!("`{}`", crate::finding::excerpt(w, 40)))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        None => format!(
+                            "cached {base} bytecode may run instead of `{}`",
+                            display_path(&source)
+                        ),
+                    };
                     f.notes
                         .push(format!("runs on {version}: {}", cached.runs.describe()));
                     out.push(f);
@@ -193,6 +212,19 @@ pub fn judge_model(ctx: &Ctx<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// What the cached bytecode `pyc` names that `source` does not spell
+/// ([`pthscan_analysis::bytecode::absent_from_source`]); `None` when either cannot be read or
+/// the bytecode not parsed.
+fn compiled_from(ctx: &Ctx<'_>, pyc: &Path, source: &Path) -> Option<Vec<String>> {
+    let code = ctx.read_whole(pyc)?;
+    let text = ctx.read_whole(source)?;
+    let codes = pthscan_analysis::bytecode::pyc_code_objects(&code.bytes)?;
+    Some(pthscan_analysis::bytecode::absent_from_source(
+        &codes,
+        &String::from_utf8_lossy(&text.bytes),
+    ))
 }
 
 fn judge_file(ctx: &Ctx<'_>, file: &Path, base: &str, form: Form) -> Option<Finding> {

@@ -493,7 +493,7 @@ pub fn check(
     for path in &other_owned {
         walked.own(path.as_os_str());
     }
-    let strays = unowned(sigs, ctx.env, ctx.system_owned, tree, &walked);
+    let strays = unowned(sigs, ctx.env, ctx.system_owned, &walked);
     let mut missing: BTreeMap<(&str, &Path), (Vec<&str>, bool)> = BTreeMap::new();
     let mut pending = Vec::new();
     for (i, checked) in results {
@@ -518,7 +518,15 @@ pub fn check(
             out.push(f);
         }
     }
-    for ((dist, record_path), (paths, hook)) in missing {
+    for ((dist, record_path), (mut paths, hook)) in missing {
+        // a distribution the system's package manager installed: its packaging moved what
+        // RECORD lists outside the site directory (Debian's `../scripts/pip` is `/usr/bin/pip`)
+        if ctx.system_owned.contains(record_path.as_os_str()) {
+            paths.retain(|p| !p.starts_with("../"));
+            if paths.is_empty() {
+                continue;
+            }
+        }
         out.push(Finding {
             rule: "INT001".into(),
             severity: if hook {
@@ -800,7 +808,6 @@ fn unowned(
     sigs: &pthscan_signatures::Signatures,
     env: &crate::discovery::Environment,
     system_owned: &HashSet<OsString>,
-    tree: &dyn Tree,
     walked: &Walked<'_>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -810,10 +817,7 @@ fn unowned(
         let mut owned_dirs: foldhash::HashSet<&OsStr> = Default::default();
         let mut last_owned_dir = None;
         for (path, owned) in files {
-            let by_system = || {
-                !system_owned.is_empty()
-                    && system_owned.contains(super::live_path(tree, path).as_os_str())
-            };
+            let by_system = || !system_owned.is_empty() && system_owned.contains(path.as_os_str());
             if owned || by_system() {
                 // a directory's files come together: one set insert per directory, not per file
                 if let Some(dir) = path.parent().map(Path::as_os_str)
@@ -947,45 +951,3 @@ fn conda_owned(tree: &dyn Tree, root: &Path) -> Vec<PathBuf> {
     }
     out
 }
-
-/// Files the system package manager (dpkg) installed, as live paths, from
-/// `var/lib/dpkg/info/*.list` of the system `tree` is the root of (read inside it: a link
-/// there never leads to the examiner's own database), and what could not be read; empty where
-/// there is none.
-pub fn dpkg_owned(tree: &dyn Tree) -> (HashSet<OsString>, Vec<Diagnostic>) {
-    let mut out = HashSet::new();
-    let mut diagnostics = Vec::new();
-    let info = tree.root().join("var/lib/dpkg/info");
-    let Ok(entries) = tree.list(&info) else {
-        return (out, diagnostics);
-    };
-    for e in entries {
-        if e.kind != Kind::File || !e.name.ends_with(".list") {
-            continue;
-        }
-        if out.len() >= MAX_DPKG_OWNED {
-            // a real system lists well under this; the rest would only cost memory
-            diagnostics.push(Diagnostic::incomplete(
-                &info,
-                format!("dpkg's lists name more than {MAX_DPKG_OWNED} Python files: the rest were not read, and files they own may be reported as unowned"),
-            ));
-            break;
-        }
-        match tree.read_capped(&e.path, MAX_DPKG_LIST) {
-            Ok(data) => out.extend(
-                String::from_utf8_lossy(&data.bytes)
-                    .lines()
-                    .filter(|l| l.contains("-packages/"))
-                    .take(MAX_DPKG_OWNED)
-                    .map(OsString::from),
-            ),
-            Err(err) => diagnostics.push(Diagnostic::incomplete(&e.path, err.to_string())),
-        }
-    }
-    (out, diagnostics)
-}
-
-/// At most this much of one dpkg list is read (python3-numpy's is 300 KB).
-const MAX_DPKG_LIST: u64 = 4 << 20;
-/// At most this many files dpkg owns are held (a desktop's Python packages: about 50,000).
-const MAX_DPKG_OWNED: usize = 200_000;

@@ -93,7 +93,7 @@ pub struct Ctx<'a> {
     pub db: &'a pthscan_db::Database,
     /// Where files are read from.
     pub tree: &'a dyn Tree,
-    /// Files the system package manager installed (live paths), for ownership checks.
+    /// Files the system package managers installed (paths of the tree), for ownership checks.
     pub system_owned: &'a std::collections::HashSet<std::ffi::OsString>,
     /// The environment being judged.
     pub env: &'a Environment,

@@ -3,6 +3,7 @@
 //! other directories a `sitecustomize` can be imported from (the standard library,
 //! `lib-dynload`, Debian's `/etc/pythonX.Y`).
 
+pub mod packages;
 pub mod variables;
 
 use std::collections::BTreeMap;

@@ -115,17 +115,28 @@ pub(super) fn judge_opened(
         ..Judged::default()
     };
     let mut out = vec![(own, None)];
+    // an image's (or a root filesystem's) own package records own its distribution's hooks
+    let mut roots: Vec<PathBuf> = (o.envs.iter().flat_map(|e| &e.site_dirs))
+        .filter_map(|d| crate::discovery::packages::system_root(d))
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let (owned, mut problems) = crate::discovery::packages::owned(tree.as_ref(), &roots);
+    let system_owned = Arc::new(owned);
     for env in o.envs {
         let w = Work {
             tree: Arc::clone(&tree),
             env,
             install_hooks: o.install_hooks.clone(),
             every_file: o.judge_every_file,
-            system_owned: Arc::default(),
+            system_owned: Arc::clone(&system_owned),
             reader: None,
             variables: Arc::clone(&variables),
         };
-        out.push(judge_work(sigs, &w, options));
+        let mut judged = judge_work(sigs, &w, options);
+        // said with the first environment's, whose paths are shown inside the artifact
+        judged.0.diagnostics.append(&mut problems);
+        out.push(judged);
     }
     out
 }

@@ -1,7 +1,6 @@
 //! What a scan is given, found: the roots walked, environments discovered, artifacts to
 //! open, loose files and folders judged as code.
 
-use crate::detectors;
 use crate::diagnostic::Diagnostic;
 use crate::discovery::{self, Environment};
 use crate::fs::{Disk, Kind, ReadStats, Root, Tree, disk};
@@ -247,14 +246,19 @@ pub fn discover(options: &ScanOptions) -> Discovered {
             work.push(loose_folder(Arc::clone(&trees[i]), root));
         }
     }
-    // the system package manager's records own Debian's dist-packages: read them only when
-    // such a site directory was found (not on every run: they are hundreds of files)
-    if work
+    // the system package managers' records own a distribution's own site directories (Debian's
+    // dist-packages): read from the root of each system such a directory belongs to — the
+    // host, `--root`, or an extracted root filesystem given as a path
+    let mut system_roots: Vec<PathBuf> = work
         .iter()
-        .any(|w| w.env.site_dirs.iter().any(|d| d.ends_with("dist-packages")))
-    {
+        .flat_map(|w| &w.env.site_dirs)
+        .filter_map(|d| discovery::packages::system_root(d))
+        .collect();
+    system_roots.sort();
+    system_roots.dedup();
+    if !system_roots.is_empty() {
         let system = Disk::with_root(system, options.max_file_size, Arc::clone(&stats));
-        let (owned, problems) = detectors::integrity::dpkg_owned(&system);
+        let (owned, problems) = discovery::packages::owned(&system, &system_roots);
         report.diagnostics.extend(problems);
         let owned = Arc::new(owned);
         for w in &mut work {

@@ -141,7 +141,7 @@ struct Work {
     install_hooks: Vec<PathBuf>,
     /// Every file gets the payload rules, `--deep` or not (a package archive).
     every_file: bool,
-    /// Files the system package manager installed (live paths).
+    /// Files the system package managers installed (paths of the tree).
     system_owned: Arc<HashSet<std::ffi::OsString>>,
     /// For an environment discovery found on disk, its reader: discovery did not enter the
     /// site directories ([`discovery::Depth::UpToSiteDirs`]), so judging them finds what is

@@ -41,6 +41,18 @@ impl Limits {
         self.max_member.max(8 << 20)
     }
 
+    /// These limits for an image layer: a layer is streamed and only what the budget holds is
+    /// kept, so its size costs time, not memory. Real ML layers unpack to tens of gigabytes and
+    /// honest runs of zeros (a sparse `lastlog`) reach ratios past any bomb threshold; a layer
+    /// is read up to [`MAX_LAYER_STREAM`] whatever its ratio, and what lies past that is said.
+    pub fn for_layers(&self) -> Limits {
+        Limits {
+            max_total: MAX_LAYER_STREAM,
+            max_ratio: u64::MAX,
+            ..self.clone()
+        }
+    }
+
     /// Limits for an archive under `max_member` per member, with a budget of its own as large
     /// as the total limit.
     pub fn new(max_member: u64) -> Limits {
@@ -61,6 +73,10 @@ impl Limits {
         }
     }
 }
+
+/// An image layer is decompressed up to this many bytes (at zstd's speed on zeros, about half a
+/// minute): far past the largest real layers, short of an endless stream.
+pub const MAX_LAYER_STREAM: u64 = 64 << 30;
 
 /// A member declared or found to be a bomb keeps no more than this head.
 const BOMB_HEAD: u64 = 1 << 20;
@@ -179,6 +195,10 @@ pub struct Member {
     pub entry: Entry,
     /// Where a file's content lies when it was not kept, to be read again when judged.
     pub again: Option<super::reread::Again>,
+    /// The modification time stored with it (a tar header's, or a PAX `mtime` record's with
+    /// its fraction): seconds since the epoch and nanoseconds. What a runtime extracting the
+    /// layer sets, and what a cached `.pyc` is compared with.
+    pub mtime: Option<(i64, u32)>,
 }
 
 /// What is wrong.
@@ -663,6 +683,7 @@ pub fn read_zip_from(
                     path,
                     entry: Entry::File { data: None, size },
                     again: reread,
+                    mtime: None,
                 });
                 continue;
             };
@@ -701,6 +722,7 @@ pub fn read_zip_from(
                 path,
                 entry,
                 again: again_whole,
+                mtime: None,
             });
             continue;
         };
@@ -709,6 +731,7 @@ pub fn read_zip_from(
             path,
             entry,
             again: None,
+            mtime: None,
         });
     }
     for (name, alias) in aliases {
@@ -1195,14 +1218,42 @@ pub fn read_tar(
                 _ => "special member",
             })
         };
+        let mtime = names
+            .mtime
+            .take()
+            .or_else(|| Some((entry.header().mtime().ok()? as i64, 0)));
         out.members.push(Member {
             name,
             path,
             entry: e,
             again: reread,
+            mtime,
         });
     }
     out
+}
+
+/// A PAX time record (`1767225600.25`, `-1.5`): seconds and nanoseconds, `None` when it is
+/// not one.
+fn pax_time(value: &[u8]) -> Option<(i64, u32)> {
+    let text = std::str::from_utf8(value).ok()?;
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secs: i64 = whole.parse().ok()?;
+    let digits = &frac[..frac.len().min(9)];
+    let nanos = if digits.is_empty() {
+        0
+    } else {
+        digits.parse::<u32>().ok()? * 10u32.pow(9 - digits.len() as u32)
+    };
+    // `-1.5` is one and a half seconds before the epoch
+    Some(if whole.starts_with('-') && nanos > 0 {
+        (secs - 1, 1_000_000_000 - nanos)
+    } else {
+        (secs, nanos)
+    })
 }
 
 /// What the extension members of a tar read raw (GNU long names, PAX headers) say about the
@@ -1216,6 +1267,8 @@ pub struct LongNames {
     pub link: Option<Vec<u8>>,
     /// The next member's size, when a PAX record gives one.
     size: Option<u64>,
+    /// The next member's modification time, when a PAX record gives one.
+    pub mtime: Option<(i64, u32)>,
     /// The path and link came from GNU long-name members: those win over PAX records, in
     /// whichever order they come (as Go's `archive/tar` and Python's `tarfile` read them).
     gnu_path: bool,
@@ -1279,6 +1332,7 @@ impl LongNames {
                         b"size" => {
                             self.size = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok())
                         }
+                        b"mtime" => self.mtime = pax_time(value),
                         _ => {}
                     }
                 }

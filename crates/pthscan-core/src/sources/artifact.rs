@@ -96,10 +96,10 @@ fn open_level(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
                 bytes,
                 bytes.len() as u64,
                 &limits,
-                &|p, _| package_keeps(p, &limits),
+                &|p, _| package_keeps(p, &limits) || image::python_relevant(p, false),
                 None,
             );
-            sdist::from_listing(label, listing, opts)
+            return tar_opened(label, listing, opts);
         }
         None => {
             let mut failed = Opened::with_label(label, opts);
@@ -228,9 +228,10 @@ pub fn open_file(
     let opened = match sniff(&head.bytes) {
         Some(Format::Tar) => {
             let again = Source::new(&file, 0, size, &limits);
-            let keeps = |p: &Path, _| package_keeps(p, &limits);
+            // what an image keeps too: a root filesystem's hooks and package records
+            let keeps = |p: &Path, _| package_keeps(p, &limits) || image::python_relevant(p, false);
             let listing = archive::read_tar(file, size, &limits, &keeps, again.as_ref());
-            sdist::from_listing(&label, listing, opts)
+            return visit_nested(tar_opened(&label, listing, opts), opts, visit);
         }
         _ => {
             // a zip, or a cached response whose body is one further in
@@ -261,6 +262,17 @@ pub fn open_file(
         }
     };
     visit_nested(vec![opened], opts, visit);
+}
+
+/// A tar's tree: a root filesystem's (`docker export`, a `tar -C / .`) judged as a one-layer
+/// image is — its absolute links inside it, its package records owning its files — else an
+/// sdist's or a plain archive's.
+fn tar_opened(label: &str, listing: archive::Listing, opts: &OpenOptions) -> Vec<Opened> {
+    if image::is_root_filesystem(&listing) {
+        image::root_filesystem(label, listing, opts)
+    } else {
+        vec![sdist::from_listing(label, listing, opts)]
+    }
 }
 
 /// A zip's tree: a wheel's when it is one, else an sdist's or a plain archive's.

@@ -99,10 +99,30 @@ impl Blobs {
 /// hold is still listed whole and its hooks judged (a real 2.5 GB layer of 81,000 files needs
 /// about 60 MB for that); what is not kept is said, in one line per reason.
 fn keeps(path: &Path, limits: &Limits) -> bool {
+    let room = || limits.budget.used() < limits.budget.limit() / 4;
     python_relevant(path, false)
-        || limits.deep
-            && python_relevant(path, true)
-            && limits.budget.used() < limits.budget.limit() / 4
+        || (limits.deep && python_relevant(path, true) || package_module(path)) && room()
+}
+
+/// A module one level into a package of a site directory (`pkg/mod.py`) or its cached
+/// bytecode: what a hook's `import pkg.mod` runs. Kept while the budget has room, so that
+/// judging a hook does not read the layer again for each module it imports.
+fn package_module(path: &Path) -> bool {
+    let parts: Vec<&std::ffi::OsStr> = path.iter().collect();
+    let Some(site) = parts
+        .iter()
+        .rposition(|c| *c == "site-packages" || *c == "dist-packages")
+    else {
+        return false;
+    };
+    let name = parts
+        .last()
+        .map_or(Default::default(), |n| n.to_string_lossy());
+    match parts.len() - site - 1 {
+        2 => name.ends_with(".py"),
+        3 => parts[site + 2] == "__pycache__" && name.ends_with(".pyc"),
+        _ => false,
+    }
 }
 
 /// Whether a file inside an image keeps its content: where Python lives, and there (unless
@@ -113,6 +133,12 @@ fn keeps(path: &Path, limits: &Limits) -> bool {
 pub fn python_relevant(path: &Path, deep: bool) -> bool {
     let text = path.to_string_lossy();
     if text.ends_with("pyvenv.cfg") || super::artifact::has_archive_name(&*text) {
+        return true;
+    }
+    // the system package managers' records: who owns the distribution's own hooks
+    if text.starts_with("var/lib/dpkg/info/") && text.ends_with(".list")
+        || text == "lib/apk/db/installed"
+    {
         return true;
     }
     let parts: Vec<std::borrow::Cow<'_, str>> = path
@@ -231,9 +257,10 @@ pub fn read_outer_tar(
             blobs.json.insert(name, head);
         } else if looks_like_layer(&head) {
             let stream = std::io::Cursor::new(head).chain(&mut entry);
-            let again = file.and_then(|f| Source::new(f, at, size, limits));
+            let layer = limits.for_layers();
+            let again = file.and_then(|f| Source::new(f, at, size, &layer));
             let keeps = |p: &Path, _| keeps(p, limits);
-            let listing = archive::read_tar(stream, size, limits, &keeps, again.as_ref());
+            let listing = archive::read_tar(stream, size, &layer, &keeps, again.as_ref());
             blobs.layers.insert(name, listing);
         }
     }
@@ -471,10 +498,11 @@ impl Layout<'_> {
         if head.first() == Some(&b'{') {
             blobs.keep_json(name.clone(), head, &mut file, len, self.limits)?;
         } else if looks_like_layer(&head) {
-            let again = Source::new(&file, 0, len, self.limits);
+            let layer = self.limits.for_layers();
+            let again = Source::new(&file, 0, len, &layer);
             let stream = std::io::Cursor::new(head).chain(file);
             let keeps = |p: &Path, _| keeps(p, self.limits);
-            let listing = archive::read_tar(stream, len, self.limits, &keeps, again.as_ref());
+            let listing = archive::read_tar(stream, len, &layer, &keeps, again.as_ref());
             blobs.layers.insert(name.clone(), listing);
         }
         Ok(Some(name))
@@ -541,6 +569,15 @@ struct ImageConfig {
     /// What containers of the image start with (`Env`).
     #[serde(default)]
     config: RunConfig,
+    #[serde(default)]
+    rootfs: RootFs,
+}
+
+#[derive(Deserialize, Default)]
+struct RootFs {
+    /// Each layer's uncompressed digest, in order.
+    #[serde(default)]
+    diff_ids: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -560,8 +597,29 @@ struct History {
 /// One image: a name, its config blob and its layer blobs in order.
 struct ImageRef {
     name: String,
+    /// Its other names (tags).
+    also: Vec<String>,
     config: String,
-    layers: Vec<(String, String)>, // (blob path, digest)
+    /// (blob path, digest where the archive gives it)
+    layers: Vec<(String, Option<String>)>,
+    /// The descriptors (indexes, then the manifest) whose names are the image's.
+    named_by: Vec<String>,
+}
+
+impl ImageRef {
+    /// How findings name it: its name, and its other names after it.
+    fn label(&self) -> String {
+        match self.also.len() {
+            0 => self.name.clone(),
+            1..=3 => format!("{} (also {})", self.name, self.also.join(", ")),
+            n => format!(
+                "{} (also {} and {} more)",
+                self.name,
+                self.also[..3].join(", "),
+                n - 3
+            ),
+        }
+    }
 }
 
 fn blob_path(digest: &str) -> String {
@@ -711,13 +769,27 @@ fn docker_images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String>
                 .map(|h| format!("sha256:{h}"))
                 .unwrap_or_else(|| format!("sha256:{}", p.split('/').next().unwrap_or(p)))
         };
+        let mut tags = m.repo_tags.unwrap_or_default().into_iter();
         out.push(ImageRef {
-            name: m
-                .repo_tags
-                .and_then(|t| t.into_iter().next())
+            name: tags
+                .next()
                 .unwrap_or_else(|| format!("image {}", short(&digest_of(&m.config)))),
-            layers: m.layers.iter().map(|l| (l.clone(), digest_of(l))).collect(),
+            also: tags.collect(),
+            // a layer is named by its digest where the archive names it so; else (a classic
+            // save's `<v1 id>/layer.tar`) by the config's diff id
+            layers: m
+                .layers
+                .iter()
+                .map(|l| {
+                    (
+                        l.clone(),
+                        l.strip_prefix("blobs/sha256/")
+                            .map(|h| format!("sha256:{h}")),
+                    )
+                })
+                .collect(),
             config: m.config,
+            named_by: Vec::new(),
         });
     }
     if repeated > 0 {
@@ -752,16 +824,26 @@ fn oci_images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
         .map(|d| (d, 0, Vec::new(), None))
         .collect();
     let mut judged: HashSet<String> = HashSet::new();
+    // every name each manifest or index is given (tags of one image are one image)
+    let mut names_of: HashMap<String, Vec<String>> = HashMap::new();
     let mut repeated = 0usize;
     let mut absent = 0usize;
     while let Some((desc, depth, path, named)) = todo.pop() {
-        // a name given to an image index is each of its platforms' (told apart by digest)
-        let name = desc
+        let given = desc
             .annotations
             .get("io.containerd.image.name")
             .or_else(|| desc.annotations.get("org.opencontainers.image.ref.name"))
-            .cloned()
-            .or_else(|| named.map(|n| format!("{n}@{}", short(&desc.digest))));
+            .cloned();
+        let mut new_name = false;
+        if let Some(n) = &given {
+            let known = names_of.entry(desc.digest.clone()).or_default();
+            if !known.contains(n) {
+                known.push(n.clone());
+                new_name = true;
+            }
+        }
+        // a name given to an image index is each of its platforms' (told apart by digest)
+        let name = given.or_else(|| named.map(|n| format!("{n}@{}", short(&desc.digest))));
         if path.contains(&desc.digest) {
             let at = blob_path(&desc.digest);
             if problems
@@ -782,7 +864,10 @@ fn oci_images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
             continue;
         }
         if !judged.insert(desc.digest.clone()) {
-            repeated += 1;
+            // another tag of an image listed before is that image: a name, not a repeat
+            if !new_name {
+                repeated += 1;
+            }
             continue;
         }
         if desc.runs_nowhere() {
@@ -842,13 +927,25 @@ fn oci_images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
             .map_err(|e| format!("blob {} is not an OCI manifest: {e}", desc.digest))?;
         out.push(ImageRef {
             name: name.unwrap_or_else(|| format!("image {}", short(&desc.digest))),
+            also: Vec::new(),
             config: blob_path(&manifest.config.digest),
             layers: manifest
                 .layers
                 .iter()
-                .map(|l| (blob_path(&l.digest), l.digest.clone()))
+                .map(|l| (blob_path(&l.digest), Some(l.digest.clone())))
                 .collect(),
+            named_by: path.iter().chain([&desc.digest]).cloned().collect(),
         });
+    }
+    // every other name of the image, of the manifest or of an index leading to it
+    for image in &mut out {
+        for digest in std::mem::take(&mut image.named_by) {
+            for n in names_of.get(&digest).into_iter().flatten() {
+                if !image.name.starts_with(n.as_str()) && !image.also.contains(n) {
+                    image.also.push(n.clone());
+                }
+            }
+        }
     }
     if repeated > 0 {
         problems.push(Problem::new(
@@ -873,6 +970,36 @@ fn oci_images(blobs: &Blobs) -> Result<(Vec<ImageRef>, Vec<Problem>), String> {
 
 fn is_index(media_type: &str) -> bool {
     media_type.contains("index") || media_type.contains("manifest.list")
+}
+
+/// Whether a tar is a root filesystem: it holds `etc/os-release` or `usr/lib/os-release`, as
+/// every distribution's (distroless and busybox images' too) does.
+pub fn is_root_filesystem(listing: &Listing) -> bool {
+    listing.members.iter().any(|m| {
+        m.path.as_deref().is_some_and(|p| {
+            p == Path::new("etc/os-release") || p == Path::new("usr/lib/os-release")
+        })
+    })
+}
+
+/// A root filesystem tar (`docker export`, `tar -C / -c .`) as an image of one layer: its
+/// links resolve inside it, as a runtime that imports it resolves them.
+pub fn root_filesystem(label: &str, listing: Listing, opts: &OpenOptions) -> Vec<Opened> {
+    let mut blobs = Blobs::default();
+    let manifest = serde_json::json!([{
+        "Config": "config.json",
+        "RepoTags": ["root filesystem"],
+        "Layers": ["rootfs"],
+    }]);
+    let config = serde_json::json!({"history": [{"created_by": "the root filesystem archive"}]});
+    for (name, doc) in [("manifest.json", manifest), ("config.json", config)] {
+        blobs.json.insert(
+            name.into(),
+            serde_json::to_vec(&doc).expect("JSON serialises"),
+        );
+    }
+    blobs.layers.insert("rootfs".into(), listing);
+    assemble(label, blobs, opts)
 }
 
 /// Applies each image's layers into a tree.
@@ -934,7 +1061,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
     let mut layers_judged: HashSet<&str> = HashSet::new();
     let mut out = Vec::new();
     for (n, image) in images.iter().enumerate() {
-        let tree_label = format!("{label} › {}", image.name);
+        let tree_label = format!("{label} › {}", image.label());
         let mut opened = Opened::with_label(&tree_label, opts);
         opened.judge_every_file = false;
         opened.held.push(Arc::clone(&held));
@@ -951,12 +1078,16 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
             config.config.env.as_deref().unwrap_or_default(),
             Path::new(&tree_label),
         );
+        // the history's non-empty entries are the layers, in order — when there are as many
+        // of them (a base image from another tool may leave layers out: then none is named,
+        // rather than every later one named wrong)
         let history: Vec<&str> = config
             .history
             .iter()
             .filter(|h| !h.empty_layer)
             .map(|h| h.created_by.as_str())
             .collect();
+        let history_lines_up = history.len() == image.layers.len();
         if image.layers.len() > MAX_LAYERS {
             let unique: HashSet<&str> = image.layers.iter().map(|(b, _)| b.as_str()).collect();
             opened.add_problems_as(
@@ -985,7 +1116,13 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
             if last_at.get(blob.as_str()) != Some(&i) {
                 continue;
             }
-            let layer_label = format!("layer {} {}", i + 1, short(digest));
+            let digest = digest
+                .as_deref()
+                .or(config.rootfs.diff_ids.get(i).map(String::as_str));
+            let layer_label = match digest {
+                Some(d) => format!("layer {} {}", i + 1, short(d)),
+                None => format!("layer {}", i + 1),
+            };
             let blob = blobs.real(blob);
             let Some(listing) = blobs.layers.get(blob) else {
                 opened.diagnostics.push(Diagnostic::incomplete(
@@ -1009,12 +1146,18 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
             let shown = format!("{tree_label} › {layer_label}");
             let origin = opened.tree.add_origin(Origin {
                 label: layer_label,
-                note: history.get(i).map(|h| {
-                    format!(
+                note: Some(match history.get(i).filter(|_| history_lines_up) {
+                    Some(h) => format!(
                         "layer {} was created by: {}",
                         i + 1,
                         crate::finding::excerpt(h.trim(), 160)
-                    )
+                    ),
+                    None => format!(
+                        "layer {}: the image's history has {} entries for {} layers, so which one created it is not known",
+                        i + 1,
+                        history.len(),
+                        image.layers.len()
+                    ),
                 }),
             });
             for why in apply_layer(&mut opened.tree, listing, origin) {
@@ -1092,6 +1235,7 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) -> Vec<Stri
             Entry::File { data, size } => Node::File(MemFile {
                 origin: Some(origin),
                 again: m.again.clone(),
+                mtime: m.mtime,
                 ..MemFile::from_member(
                     data.as_ref(),
                     *size,
@@ -1139,6 +1283,7 @@ mod tests {
             path: Some(PathBuf::from(name)),
             entry,
             again: None,
+            mtime: None,
         }
     }
 

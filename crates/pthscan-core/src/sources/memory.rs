@@ -52,6 +52,10 @@ pub struct MemFile {
     pub member: Option<Arc<str>>,
     /// Where the content lies when none was kept: read from there when asked.
     pub again: Option<Again>,
+    /// The modification time an image layer gives it (seconds, nanoseconds): what a runtime
+    /// extracts it with. `None` where the artifact's times are not what an install leaves (a
+    /// wheel's files get the time they are installed).
+    pub mtime: Option<(i64, u32)>,
 }
 
 impl MemFile {
@@ -63,6 +67,7 @@ impl MemFile {
             origin: None,
             member: None,
             again: None,
+            mtime: None,
         }
     }
 }
@@ -416,6 +421,13 @@ impl Tree for MemTree {
     fn file_size(&self, path: &Path) -> Option<u64> {
         match self.nodes.get(&self.resolve(path).ok()?) {
             Some(Node::File(f)) => Some(f.size),
+            _ => None,
+        }
+    }
+
+    fn mtime(&self, path: &Path) -> Option<(i64, u32)> {
+        match self.nodes.get(&self.resolve(path).ok()?) {
+            Some(Node::File(f)) => f.mtime,
             _ => None,
         }
     }
