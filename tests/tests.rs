@@ -7,6 +7,7 @@ mod deploy;
 mod fleet;
 mod host;
 mod hostile;
+mod images;
 mod lockfiles;
 mod oracle;
 mod policy;
