@@ -4,11 +4,20 @@
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../signatures/malicious");
+    // the manifest directory of this build, read when the script runs: `env!` would bake in
+    // the directory the script was first compiled in, and a build of another checkout sharing
+    // the target directory embedded that one's records, or none once it was deleted
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("../../signatures/malicious");
     println!("cargo::rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     walk(&root, &mut files);
     files.sort();
+    assert!(
+        !files.is_empty(),
+        "no records under {}: the embedded database would be empty",
+        root.display()
+    );
     let mut out = String::from("&[\n");
     for f in &files {
         println!("cargo::rerun-if-changed={}", f.display());
