@@ -10,6 +10,7 @@ mod hostile;
 mod lockfiles;
 mod oracle;
 mod policy;
+mod processes;
 mod sandbox;
 mod startup;
 mod util;
