@@ -93,7 +93,7 @@ fn at_pid(json: &serde_json::Value, pid: u32) -> Vec<(String, String)> {
     found
 }
 
-fn process<'a>(json: &'a serde_json::Value, pid: u32) -> &'a serde_json::Value {
+fn process(json: &serde_json::Value, pid: u32) -> &serde_json::Value {
     json["processes"]
         .as_array()
         .expect("a processes section")
