@@ -577,6 +577,55 @@ mod tests {
     }
 
     #[test]
+    fn process_iocs_apply_to_any_process_and_to_a_python_parent() {
+        let sigs = Signatures::embedded().unwrap();
+        let mut scanner = PayloadScanner::new(&sigs.payload, std::time::Duration::from_secs(10));
+        let mut python = process(&["python3", "x.py"], "/usr/bin/python3.12");
+        python.pid = 10;
+        let systemctl = Process {
+            pid: 11,
+            ppid: 10,
+            name: "systemctl".into(),
+            exe: Some(PathBuf::from("/usr/bin/systemctl")),
+            argv: ["systemctl", "--user", "enable", "--now", "sysmon.service"]
+                .map(String::from)
+                .to_vec(),
+            ..Process::default()
+        };
+        let pglog = Process {
+            pid: 12,
+            ppid: 1,
+            name: "pglog".into(),
+            exe: Some(PathBuf::from("/tmp/pglog")),
+            argv: vec!["/tmp/pglog".into()],
+            ..Process::default()
+        };
+        let sweep = Sweep {
+            processes: vec![python, systemctl, pglog],
+            diagnostics: Vec::new(),
+        };
+        let found: Vec<(String, PathBuf)> = judge(sigs, &sweep, &mut scanner)
+            .0
+            .into_iter()
+            .filter(|f| f.rule.starts_with("ioc-proc-"))
+            .map(|f| (f.rule.to_string(), f.location.path))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "ioc-proc-teampcp-systemctl".to_owned(),
+                    PathBuf::from("/proc/11")
+                ),
+                (
+                    "ioc-proc-teampcp-pglog".to_owned(),
+                    PathBuf::from("/proc/12")
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn places_deleted_files_stdin_and_variables() {
         assert_eq!(
             rules(&judged(process(

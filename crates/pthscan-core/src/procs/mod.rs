@@ -689,6 +689,127 @@ mod tests {
         assert_eq!(p.prefix.as_deref(), Some(Path::new("/usr")));
     }
 
+    /// A `/proc` of files and symlinks: the reader follows the kernel's shapes (NUL-separated
+    /// arguments, ` (deleted)` links, a maps table), whatever tree it is given.
+    #[test]
+    fn a_fake_proc_is_read_as_the_kernel_shows_processes() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let proc_dir = dir.path();
+        let mk = |pid: u32,
+                  status: &str,
+                  cmdline: &[u8],
+                  exe: Option<&str>,
+                  maps: &str,
+                  environ: &[u8],
+                  stdin: &str| {
+            let d = proc_dir.join(pid.to_string());
+            std::fs::create_dir_all(d.join("fd")).unwrap();
+            std::fs::write(d.join("status"), status).unwrap();
+            std::fs::write(d.join("cmdline"), cmdline).unwrap();
+            std::fs::write(d.join("maps"), maps).unwrap();
+            std::fs::write(d.join("environ"), environ).unwrap();
+            if let Some(exe) = exe {
+                symlink(exe, d.join("exe")).unwrap();
+            }
+            symlink("/srv/app", d.join("cwd")).unwrap();
+            symlink(stdin, d.join("fd/0")).unwrap();
+        };
+        mk(
+            100,
+            "Name:\tpython3\nPPid:\t1\nUid:\t0\t0\t0\t0\n",
+            b"/usr/bin/python3\0-c\0import base64;exec(base64.b64decode('cHJpbnQoMSk='))\0",
+            Some("/tmp/x/python3 (deleted)"),
+            "5600-5700 r-xp 00000000 00:2a 77 /tmp/x/python3 (deleted)\n7f00-7f01 r-xp 00000000 00:2a 78 /tmp/x/evil.so (deleted)\n7f02-7f03 rw-s 00000000 00:05 9 /dev/shm/sem.a (deleted)\n",
+            b"SECRET_TOKEN=abc\0PYTHONSTARTUP=/tmp/s.py\0",
+            "pipe:[42]",
+        );
+        // a kernel thread: no command line, no executable
+        mk(
+            200,
+            "Name:\tkthreadd\nPPid:\t0\n",
+            b"",
+            None,
+            "",
+            b"",
+            "/dev/null",
+        );
+        // an embedder, told by the runtime it maps
+        mk(
+            300,
+            "Name:\tuwsgi\nPPid:\t1\nUid:\t33\t33\t33\t33\n",
+            b"uwsgi\0--ini\0/etc/uwsgi/app.ini\0",
+            Some("/usr/bin/uwsgi-core"),
+            "7f00-7f01 r-xp 00000000 08:01 5 /usr/lib/x86_64-linux-gnu/libpython3.12.so.1.0\n",
+            b"",
+            "/dev/null",
+        );
+        // a command line longer than the cap
+        let mut long = b"/usr/bin/python3.12\0-c\0".to_vec();
+        long.extend(std::iter::repeat_n(b'x', CMDLINE_CAP as usize));
+        mk(
+            400,
+            "Name:\tpython3.12\nPPid:\t300\n",
+            &long,
+            Some("/usr/bin/python3.12"),
+            "",
+            b"",
+            "/dev/pts/0",
+        );
+        // a process that ended: its directory is there, its files are not
+        std::fs::create_dir_all(proc_dir.join("500")).unwrap();
+        // not a process
+        std::fs::create_dir_all(proc_dir.join("self")).unwrap();
+
+        let sweep = sweep(proc_dir);
+        let pids: Vec<u32> = sweep.processes.iter().map(|p| p.pid).collect();
+        assert_eq!(pids, [100, 300, 400]);
+        let p = sweep.get(100).unwrap();
+        assert_eq!(p.python, Some(Identified::Executable));
+        assert_eq!(p.exe.as_deref(), Some(Path::new("/tmp/x/python3")));
+        assert!(p.exe_deleted);
+        // the executable itself and non-executable mappings are not counted again
+        assert_eq!(p.deleted_maps, [PathBuf::from("/tmp/x/evil.so")]);
+        assert_eq!(
+            p.startup_env,
+            [("PYTHONSTARTUP".to_owned(), "/tmp/s.py".to_owned())]
+        );
+        assert_eq!(p.stdin.as_deref(), Some("pipe:[42]"));
+        assert_eq!(p.cwd.as_deref(), Some(Path::new("/srv/app")));
+        assert!(matches!(
+            p.invocation.as_ref().unwrap().running,
+            Running::Command(_)
+        ));
+        let json = serde_json::to_string(p).unwrap();
+        assert!(
+            !json.contains("SECRET_TOKEN") && !json.contains("abc\""),
+            "{json}"
+        );
+
+        let u = sweep.get(300).unwrap();
+        assert_eq!(u.python, Some(Identified::Library));
+        assert_eq!(u.invocation.as_ref().unwrap().running, Running::Embedded);
+        assert_eq!(u.prefix.as_deref(), Some(Path::new("/usr")));
+        assert_eq!(u.version.as_deref(), Some("3.12"));
+
+        let cut = sweep.get(400).unwrap();
+        assert_eq!(cut.cut, ["cmdline"]);
+        assert_eq!(
+            cut.argv[2].len(),
+            CMDLINE_CAP as usize - "/usr/bin/python3.12\0-c\0".len()
+        );
+        let said: Vec<&str> = sweep
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert!(
+            said.iter().any(|m| m.starts_with("1 process(es) ended")),
+            "{said:?}"
+        );
+        assert!(said.iter().any(|m| m.contains("pid 400")), "{said:?}");
+    }
+
     #[test]
     fn this_process_is_read_and_is_no_python() {
         if !cfg!(target_os = "linux") {
