@@ -273,6 +273,8 @@ fn a_finding_about_an_environment_names_the_processes_that_use_it_now() {
     assert_eq!(listed["venv"], true);
     assert_eq!(listed["prefix"], venv.to_str().unwrap());
     assert_eq!(listed["environment"], venv.to_str().unwrap());
+    // a venv without system site packages: no user site either
+    assert_eq!(listed["uses"], serde_json::json!([venv.to_str().unwrap()]));
 
     // the text report lists the running Python processes and counts them
     let out = pthscan(&["--processes", dir.path().to_str().unwrap()]);

@@ -36,6 +36,8 @@ pub struct Invocation {
     pub ignores_environment: bool,
     /// `-S`: no `site`, so no `.pth` or customize module.
     pub no_site: bool,
+    /// `-s` or `-I`: no user site directory.
+    pub no_user_site: bool,
     /// `-` was given explicitly (not only a missing script).
     pub dash: bool,
 }
@@ -46,6 +48,7 @@ pub fn interpret(argv: &[String]) -> Invocation {
         running: Running::NoScript,
         ignores_environment: false,
         no_site: false,
+        no_user_site: false,
         dash: false,
     };
     let mut args = argv.iter().skip(1);
@@ -101,7 +104,12 @@ pub fn interpret(argv: &[String]) -> Invocation {
                     value(&mut args);
                     break;
                 }
-                'E' | 'I' => inv.ignores_environment = true,
+                'E' => inv.ignores_environment = true,
+                'I' => {
+                    inv.ignores_environment = true;
+                    inv.no_user_site = true;
+                }
+                's' => inv.no_user_site = true,
                 'S' => inv.no_site = true,
                 'h' | '?' | 'V' => {
                     inv.running = Running::Nothing;
@@ -173,7 +181,8 @@ mod tests {
             assert_eq!(interpret(&argv(args)).running, want, "{args:?}");
         }
         let isolated = interpret(&argv(&["python3", "-IS", "x.py"]));
-        assert!(isolated.ignores_environment && isolated.no_site);
+        assert!(isolated.ignores_environment && isolated.no_site && isolated.no_user_site);
+        assert!(interpret(&argv(&["python3", "-s", "x.py"])).no_user_site);
         assert!(interpret(&argv(&["python3", "-E", "-c", "1"])).ignores_environment);
         assert!(!interpret(&argv(&["python3", "x.py", "-E"])).ignores_environment);
         assert!(interpret(&argv(&["python3", "-"])).dash);

@@ -93,6 +93,12 @@ pub struct Process {
     pub venv: bool,
     /// The scanned environment whose root is [`Process::prefix`], when the scan found it.
     pub environment: Option<PathBuf>,
+    /// Every scanned environment whose site directories it has on `sys.path`: its own, the
+    /// user site of its user (unless `-s`, `-I`, `PYTHONNOUSERSITE` or a venv without system
+    /// site packages turn it off), `/usr/local` for Debian's `/usr` interpreter.
+    pub uses: Vec<PathBuf>,
+    /// Its user's home directory (`/etc/passwd`), for the user site.
+    pub(crate) home: Option<PathBuf>,
     /// What was longer than its cap and read in part (`cmdline`, `environ`, `maps`).
     pub cut: Vec<&'static str>,
     /// What the kernel refused to show (`exe`, `environ`, `maps`, `cwd`, `stdin`).
@@ -177,6 +183,14 @@ impl Serialize for Process {
         st.serialize_field("prefix", &path(&self.prefix))?;
         st.serialize_field("venv", &self.venv)?;
         st.serialize_field("environment", &path(&self.environment))?;
+        st.serialize_field(
+            "uses",
+            &self
+                .uses
+                .iter()
+                .map(|p| display_path(p))
+                .collect::<Vec<_>>(),
+        )?;
         st.serialize_field("startup_env", &env)?;
         st.serialize_field(
             "ignores_environment",
@@ -274,7 +288,10 @@ pub fn sweep(proc_dir: &Path) -> Sweep {
         let dir = proc_dir.join(pid.to_string());
         match read_process(&dir, pid, &mut trouble) {
             Ok(Some(mut p)) => {
-                p.user = p.uid.and_then(|u| users.get(&u).cloned());
+                if let Some((name, home)) = p.uid.and_then(|u| users.get(&u)) {
+                    p.user = Some(name.clone());
+                    p.home = Some(home.clone());
+                }
                 out.processes.push(p);
             }
             Ok(None) => {}
@@ -455,6 +472,7 @@ fn read_process(dir: &Path, pid: u32, trouble: &mut Trouble) -> Result<Option<Pr
             running: Running::Embedded,
             ignores_environment: false,
             no_site: false,
+            no_user_site: false,
             dash: false,
         },
         _ => interpret(&p.argv),
@@ -568,8 +586,8 @@ fn deduce_prefix(p: &mut Process) {
     });
 }
 
-/// User names by uid, from this machine's `/etc/passwd`.
-fn users() -> HashMap<u32, String> {
+/// User names and homes by uid, from this machine's `/etc/passwd`.
+fn users() -> HashMap<u32, (String, PathBuf)> {
     let Ok((bytes, _)) = read_capped(Path::new("/etc/passwd"), 4 << 20) else {
         return HashMap::new();
     };
@@ -579,30 +597,91 @@ fn users() -> HashMap<u32, String> {
             let mut f = l.split(':');
             let name = f.next()?;
             let uid = f.nth(1)?.parse().ok()?;
-            Some((uid, name.to_owned()))
+            let home = f.nth(2)?;
+            Some((uid, (name.to_owned(), PathBuf::from(home))))
         })
         .collect()
 }
 
-/// Sets each Python process's [`Process::environment`] to the scanned environment whose root
-/// is its prefix (under `root` when the scan's filesystem is mounted there), and returns, by
-/// environment root, the processes that use it.
-pub fn map_environments<'a>(
+/// Whether a venv's `pyvenv.cfg` (at `venv`) keeps the system site packages, and so the
+/// user site.
+fn includes_system_site(p: &Process, venv: &Path) -> bool {
+    let cfg = venv.join("pyvenv.cfg");
+    let here = match (&p.root, cfg.strip_prefix("/")) {
+        (Some(root), Ok(rel)) => root.join(rel),
+        _ => cfg,
+    };
+    read_capped(&here, 64 << 10).is_ok_and(|(bytes, _)| {
+        String::from_utf8_lossy(&bytes).lines().any(|l| {
+            l.split_once('=').is_some_and(|(k, v)| {
+                k.trim()
+                    .eq_ignore_ascii_case("include-system-site-packages")
+                    && v.trim().eq_ignore_ascii_case("true")
+            })
+        })
+    })
+}
+
+/// The environment roots whose site directories `p` has on `sys.path`, its own first, each
+/// with whether it is a user site.
+fn used_roots(p: &Process) -> Vec<(PathBuf, bool)> {
+    let Some(prefix) = &p.prefix else {
+        return Vec::new();
+    };
+    let mut roots = vec![(prefix.clone(), false)];
+    if !p.venv && prefix == Path::new("/usr") {
+        // Debian's interpreter also reads /usr/local/lib/python3.X/dist-packages
+        roots.push((PathBuf::from("/usr/local"), false));
+    }
+    let inv = p.invocation.as_ref();
+    let honours_env = !inv.is_some_and(|i| i.ignores_environment);
+    let switched_off = inv.is_some_and(|i| i.no_site || i.no_user_site);
+    let by_variable = honours_env && p.var("PYTHONNOUSERSITE").is_some_and(|v| !v.is_empty());
+    let by_venv = p.venv && !includes_system_site(p, prefix);
+    if !(switched_off || by_variable || by_venv) {
+        let base = match p.var("PYTHONUSERBASE").filter(|_| honours_env) {
+            Some(b) if b.starts_with('/') => Some(PathBuf::from(b)),
+            _ => p.home.as_ref().map(|h| h.join(".local")),
+        };
+        roots.extend(base.map(|b| (b, true)));
+    }
+    roots
+}
+
+/// Sets each Python process's [`Process::environment`] (the scanned environment whose root is
+/// its prefix) and [`Process::uses`] (every scanned environment it has on `sys.path`: a user
+/// site only for its user and interpreter version), taking paths under `root` when the scan's
+/// filesystem is mounted there; returns, by environment root, the processes that use it.
+pub fn map_environments(
     processes: &mut [Process],
-    roots: impl Iterator<Item = &'a Path>,
+    environments: &[crate::discovery::Environment],
     root: Option<&Path>,
 ) -> HashMap<PathBuf, Vec<u32>> {
-    let roots: Vec<&Path> = roots.collect();
+    use crate::discovery::EnvKind;
     let mut by_env: HashMap<PathBuf, Vec<u32>> = HashMap::new();
     for p in processes.iter_mut().filter(|p| p.python.is_some()) {
-        let Some(prefix) = &p.prefix else { continue };
-        let seen_as = match (root, prefix.strip_prefix("/")) {
-            (Some(r), Ok(rel)) => r.join(rel),
-            _ => prefix.clone(),
-        };
-        if let Some(env) = roots.iter().find(|r| **r == seen_as) {
-            p.environment = Some(env.to_path_buf());
-            by_env.entry(env.to_path_buf()).or_default().push(p.pid);
+        for (i, (live, user)) in used_roots(p).into_iter().enumerate() {
+            let seen_as = match (root, live.strip_prefix("/")) {
+                (Some(r), Ok(rel)) => r.join(rel),
+                _ => live.clone(),
+            };
+            let Some(env) = environments.iter().find(|e| {
+                e.root == seen_as
+                    && (e.kind == EnvKind::UserSite) == user
+                    && (i == 0
+                        || e.python.is_none()
+                        || p.version.is_none()
+                        || e.python == p.version)
+            }) else {
+                continue;
+            };
+            if i == 0 {
+                p.environment = Some(env.root.clone());
+            }
+            if !p.uses.contains(&env.root) {
+                p.uses.push(env.root.clone());
+                by_env.entry(env.root.clone()).or_default().push(p.pid);
+            }
         }
     }
     by_env
@@ -808,6 +887,46 @@ mod tests {
             "{said:?}"
         );
         assert!(said.iter().any(|m| m.contains("pid 400")), "{said:?}");
+    }
+
+    #[test]
+    fn a_process_uses_its_environment_and_its_users_site() {
+        use crate::discovery::{EnvKind, Environment};
+        let env = |root: &str, kind: EnvKind, python: &str| Environment {
+            root: PathBuf::from(root),
+            kind,
+            python: Some(python.into()),
+            site_dirs: Vec::new(),
+            code_dirs: Vec::new(),
+            distributions: 0,
+            inventory: Vec::new(),
+        };
+        let envs = [
+            env("/usr", EnvKind::Interpreter, "3.12"),
+            env("/usr/local", EnvKind::Interpreter, "3.12"),
+            env("/home/ann/.local", EnvKind::UserSite, "3.12"),
+            env("/home/ann/.local", EnvKind::UserSite, "3.11"),
+        ];
+        let mut p = python(&["/usr/bin/python3", "x.py"], "/usr/bin/python3.12");
+        p.version = Some("3.12".into());
+        p.home = Some(PathBuf::from("/home/ann"));
+        deduce_prefix(&mut p);
+        let mut s = python(&["/usr/bin/python3", "-s", "x.py"], "/usr/bin/python3.12");
+        s.pid = 8;
+        s.version = Some("3.12".into());
+        s.home = Some(PathBuf::from("/home/ann"));
+        deduce_prefix(&mut s);
+        let mut procs = [p, s];
+        let by_env = map_environments(&mut procs, &envs, None);
+        assert_eq!(procs[0].environment.as_deref(), Some(Path::new("/usr")));
+        assert_eq!(
+            procs[0].uses,
+            ["/usr", "/usr/local", "/home/ann/.local"].map(PathBuf::from)
+        );
+        // -s: no user site
+        assert_eq!(procs[1].uses, ["/usr", "/usr/local"].map(PathBuf::from));
+        assert_eq!(by_env[Path::new("/home/ann/.local")], [7]);
+        assert_eq!(by_env[Path::new("/usr")], [7, 8]);
     }
 
     #[test]

@@ -345,7 +345,7 @@ fn running_processes(report: &mut ScanReport, sigs: &Signatures, options: &ScanO
     let mut sweep = crate::procs::sweep(Path::new("/proc"));
     let users = crate::procs::map_environments(
         &mut sweep.processes,
-        report.environments.iter().map(|e| e.root.as_path()),
+        &report.environments,
         options.root.as_deref(),
     );
     if options.root.is_some() {
