@@ -65,7 +65,8 @@ pub const RULES: &[&RuleDoc] = &[
                library, a `memfd:` file) was deleted since it started and is gone (high), or \
                was replaced by another file at the same path (medium: usually an upgrade of \
                a running program); or whose script, given as an absolute path, is no longer \
-               on disk (medium). Checked with `--processes`, Linux only.",
+               on disk (medium). libffi's closure pages (`memfd:libffi`, a temporary \
+               `ffiXXXXXX`), deleted by design, are low. Checked with `--processes`, Linux only.",
         why: "Deleting what runs is how a payload hides: the process keeps running from a file \
               no disk scan can find.",
         example: "/proc/6001: pid 6001 (/tmp/tmp.Q/python3 -c …), executable deleted → high",
@@ -366,7 +367,14 @@ fn places(p: &Process, out: &mut Vec<Finding>) {
 
 fn deleted(p: &Process, out: &mut Vec<Finding>) {
     let gone_or_replaced = |path: &Path, what: &str| -> (Severity, String) {
-        if path.to_string_lossy().starts_with("/memfd:") {
+        if libffi_trampoline(path) {
+            (
+                Severity::Low,
+                format!(
+                    "{what} is the kind libffi makes for its closure trampolines (ctypes callbacks): deleted by design, worth a look only if nothing here uses ctypes or cffi"
+                ),
+            )
+        } else if path.to_string_lossy().starts_with("/memfd:") {
             (
                 Severity::High,
                 format!("{what} is a memory-only file (`memfd`): code that was never on disk"),
@@ -485,6 +493,19 @@ fn variables(p: &Process, out: &mut Vec<Finding>) {
             );
         }
     }
+}
+
+/// Whether a deleted executable mapping is libffi's writable-and-executable closure page:
+/// `memfd_create("libffi")`, or its fallback, a temporary file `ffiXXXXXX`.
+fn libffi_trampoline(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    let name = text.rsplit('/').next().unwrap_or(&text);
+    text == "/memfd:libffi"
+        || (name.len() == 9
+            && name.starts_with("ffi")
+            && ["/tmp/", "/var/tmp/", "/dev/shm/", "/run/"]
+                .iter()
+                .any(|t| text.starts_with(t)))
 }
 
 /// "used now by pid 1234 (python3 app.py), …": the note a finding about an environment gets.
@@ -704,6 +725,19 @@ mod tests {
         assert_eq!(
             rules(&judged(replaced)),
             [("PRC004".to_owned(), Severity::Medium)]
+        );
+
+        let mut ffi = process(&["python3", "app.py"], "/usr/bin/python3.12");
+        ffi.deleted_maps = vec![
+            PathBuf::from("/memfd:libffi"),
+            PathBuf::from("/tmp/ffiAb12Cd"),
+        ];
+        assert_eq!(rules(&judged(ffi)), []);
+        let mut memfd = process(&["python3", "app.py"], "/usr/bin/python3.12");
+        memfd.deleted_maps = vec![PathBuf::from("/memfd:x")];
+        assert_eq!(
+            rules(&judged(memfd)),
+            [("PRC004".to_owned(), Severity::High)]
         );
 
         let mut piped = process(&["python3", "-"], "/usr/bin/python3.12");
