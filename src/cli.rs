@@ -128,6 +128,16 @@ pub struct ScanArgs {
     #[arg(long)]
     pub all_mounts: bool,
 
+    /// Also judge this machine's running processes (Linux /proc, read-only; not implied by a
+    /// host sweep): every Python process — told by its executable or the libpython it maps —
+    /// with its interpreter, environment, command line and parent; findings for decoded
+    /// `-c` code, code piped in, interpreters or scripts in temporary or hidden places,
+    /// deleted executables, start-up variables (PYTHONSTARTUP, PYTHONPATH…) and known
+    /// payload processes; and every finding about an environment says which processes use it
+    /// now. Other users' processes are seen whole only by root.
+    #[arg(long)]
+    pub processes: bool,
+
     /// Also check distributions, artifacts and lockfiles against the malicious-package records
     /// in PATH: a directory of OSV records (`ossf/malicious-packages`), a zip of them (osv.dev's
     /// `PyPI/all.zip`), one OSV JSON file or a name list (`{"name": null | ["1.0"]}`). Added to

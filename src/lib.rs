@@ -97,6 +97,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         max_archive_depth: scan.max_archive_depth as usize,
         all_mounts: scan.all_mounts,
         db: malicious_db,
+        processes: scan.processes,
     };
     let progress = progress::Progress::start(!args.quiet && std::io::stderr().is_terminal());
     // load the signatures while the walk runs: the embedded rules then compile on a thread of
@@ -107,20 +108,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let discovered = pthscan_core::discover(&options);
     progress.judging(&discovered);
     let owned;
-    let sigs: Option<&Signatures> = if discovered.is_empty() && scan.rules.is_empty() {
-        None
-    } else {
-        let loaded = loading
-            .join()
-            .map_err(|_| anyhow!("compiling the signatures panicked"))??;
-        Some(match loaded {
-            Loaded::Embedded(sigs) => sigs,
-            Loaded::Owned(sigs) => {
-                owned = sigs;
-                &owned
-            }
-        })
-    };
+    let sigs: Option<&Signatures> =
+        if discovered.is_empty() && scan.rules.is_empty() && !scan.processes {
+            None
+        } else {
+            let loaded = loading
+                .join()
+                .map_err(|_| anyhow!("compiling the signatures panicked"))??;
+            Some(match loaded {
+                Loaded::Embedded(sigs) => sigs,
+                Loaded::Owned(sigs) => {
+                    owned = sigs;
+                    &owned
+                }
+            })
+        };
     let mut report = match sigs {
         Some(sigs) => {
             let report = pthscan_core::judge(discovered, sigs, &options);

@@ -93,13 +93,13 @@ fn help() {
 }
 
 /// The JSON Schema users validate against (docs/schema/pthscan.schema.json), compiled.
-fn schema() -> jsonschema::Validator {
+pub(crate) fn schema() -> jsonschema::Validator {
     let text = std::fs::read_to_string(repo().join("docs/schema/pthscan.schema.json")).unwrap();
     let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
     jsonschema::validator_for(&schema).expect("the schema compiles")
 }
 
-fn assert_valid(schema: &jsonschema::Validator, value: &serde_json::Value, what: &str) {
+pub(crate) fn assert_valid(schema: &jsonschema::Validator, value: &serde_json::Value, what: &str) {
     let errors: Vec<String> = schema
         .iter_errors(value)
         .map(|e| format!("{e} at {}", e.instance_path()))

@@ -11,6 +11,7 @@ mod images;
 mod lockfiles;
 mod oracle;
 mod policy;
+mod processes;
 mod sandbox;
 mod startup;
 mod util;

@@ -48,6 +48,9 @@ pub fn explain(
         for p in &sigs.iocs.paths {
             writeln!(w, "  {:<36} {}", p.id, p.paths.join(", "))?;
         }
+        for p in &sigs.iocs.processes {
+            writeln!(w, "  {:<36} {}", p.id, process_shape(p))?;
+        }
         return Ok(true);
     }
     if let Some(doc) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(rule)) {
@@ -165,5 +168,48 @@ pub fn explain(
         )?;
         return Ok(true);
     }
+    if let Some(p) = sigs
+        .iocs
+        .processes
+        .iter()
+        .find(|p| p.id.eq_ignore_ascii_case(rule))
+    {
+        writeln!(w, "{}: {} ({})", p.id, process_shape(p), p.severity)?;
+        writeln!(
+            w,
+            "\n  {}\n\nWhere it looks\n  this machine's running processes, with --processes (Linux /proc): `~/` is every user's home\n\nExample\n  {}\n\nReferences\n  - {}",
+            p.description,
+            p.positive.first().map_or("", |e| e.command.as_str()),
+            p.reference
+        )?;
+        return Ok(true);
+    }
     Ok(false)
+}
+
+/// What a process IOC matches, in one line.
+fn process_shape(p: &pthscan_signatures::ioc::ProcessIoc) -> String {
+    let mut parts = Vec::new();
+    if !p.exe.is_empty() {
+        parts.push(format!("executable {}", p.exe.join(" or ")));
+    }
+    if !p.script.is_empty() {
+        parts.push(format!("Python running {}", p.script.join(" or ")));
+    }
+    if !p.command.is_empty() {
+        let who = match (p.parent_python, p.python) {
+            (true, _) => "a process with a Python parent",
+            (false, true) => "Python",
+            (false, false) => "a process",
+        };
+        parts.push(format!(
+            "{who} whose command line holds {}",
+            p.command
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ));
+    }
+    parts.join("; ")
 }

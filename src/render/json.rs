@@ -24,6 +24,9 @@ struct Document<'a> {
     findings: &'a [pthscan_core::Finding],
     suppressed: &'a [crate::policy::Suppressed],
     diagnostics: &'a [pthscan_core::Diagnostic],
+    /// With `--processes`: every Python process running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    processes: Option<&'a [pthscan_core::procs::Process]>,
 }
 
 /// The tool, in every document and record.
@@ -95,6 +98,7 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         findings: &r.findings,
         suppressed: view.suppressed,
         diagnostics: &r.diagnostics,
+        processes: r.stats.processes.map(|_| r.processes.as_slice()),
     };
     serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)

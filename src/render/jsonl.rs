@@ -41,6 +41,9 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     for e in &r.environments {
         line("environment", &e)?;
     }
+    for p in &r.processes {
+        line("process", &p)?;
+    }
     for f in &r.findings {
         line("finding", &f)?;
     }

@@ -81,6 +81,11 @@ fn describe(id: &str, sigs: &Signatures) -> Option<RuleText> {
                 .iter()
                 .map(|p| (&p.id, &p.description, &p.reference)),
         )
+        .chain(
+            iocs.processes
+                .iter()
+                .map(|p| (&p.id, &p.description, &p.reference)),
+        )
         .find(|(i, _, _)| *i == id)?;
     Some(RuleText {
         short: ioc.1.clone(),

@@ -79,6 +79,10 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         }
     }
 
+    if r.stats.processes.is_some() {
+        processes(r, w)?;
+    }
+
     if !r.diagnostics.is_empty() {
         writeln!(w)?;
         writeln!(w, "problems ({}):", r.diagnostics.len())?;
@@ -97,7 +101,7 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(
         w,
-        "summary: {}{} environment(s), {} hook file(s), {} distribution(s){}; judged: {}; findings: {}{}; {} entries walked, {} files read ({} KiB) in {:.2} s",
+        "summary: {}{} environment(s), {} hook file(s), {} distribution(s){}{}; judged: {}; findings: {}{}; {} entries walked, {} files read ({} KiB) in {:.2} s",
         match s.artifacts {
             0 => String::new(),
             n => format!("{n} artifact(s), "),
@@ -108,6 +112,10 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         match s.lockfiles {
             0 => String::new(),
             n => format!(", {n} lockfile(s)"),
+        },
+        match s.processes {
+            None => String::new(),
+            Some(n) => format!(", {n} Python process(es) running"),
         },
         judged(s),
         counts.join(", "),
@@ -146,6 +154,50 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(w, "verdict: {verdict} (exit {})", view.exit_code)
 }
+
+/// The Python processes running (`--processes`): one line each, the first [`PROCESSES_SHOWN`].
+fn processes(r: &pthscan_core::ScanReport, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(w)?;
+    writeln!(w, "running Python processes ({}):", r.processes.len())?;
+    if r.processes.is_empty() {
+        writeln!(w, "  none")?;
+    }
+    for p in r.processes.iter().take(PROCESSES_SHOWN) {
+        let user = p
+            .user
+            .clone()
+            .or_else(|| p.uid.map(|u| format!("uid {u}")))
+            .unwrap_or_else(|| "?".into());
+        let env = match (&p.environment, &p.prefix) {
+            (Some(e), _) => format!("  [{} (scanned)]", display_path(e)),
+            (None, Some(prefix)) => format!(
+                "  [{}{}]",
+                display_path(prefix),
+                if p.venv { ", venv" } else { "" }
+            ),
+            (None, None) => String::new(),
+        };
+        writeln!(
+            w,
+            "  pid {:<7} ppid {:<7} {:<10} {}{env}",
+            p.pid,
+            p.ppid,
+            user,
+            pthscan_core::finding::excerpt(&p.argv.join(" "), 100),
+        )?;
+    }
+    if r.processes.len() > PROCESSES_SHOWN {
+        writeln!(
+            w,
+            "  … and {} more (--format json lists them all)",
+            r.processes.len() - PROCESSES_SHOWN
+        )?;
+    }
+    Ok(())
+}
+
+/// How many processes the text report lists.
+const PROCESSES_SHOWN: usize = 50;
 
 /// What was judged as what, and what was not: `3 start-up, 1,204 installed, 2 loose, 1 skipped`.
 fn judged(s: &pthscan_core::Stats) -> String {

@@ -4,6 +4,7 @@
 //! - [`discovery`]: environments and site directories under the scanned paths.
 //! - [`python`]: CPython's `.pth`, `.start` and import semantics.
 //! - [`detectors`]: one file per detector, each returning [`Finding`]s.
+//! - [`procs`]: running processes, read from Linux's `/proc` (`--processes`).
 //! - [`fs`]: the one way any part touches a file, confined to the scan's root.
 //! - [`scan`]: the orchestration.
 #![deny(missing_docs)]
@@ -15,6 +16,7 @@ pub mod discovery;
 pub mod finding;
 pub mod fs;
 pub mod pathfmt;
+pub mod procs;
 pub mod python;
 pub mod scan;
 pub mod sources;

@@ -69,6 +69,154 @@ impl PathIoc {
     }
 }
 
+/// A running process a known payload starts, by its command line, the script it runs or its
+/// executable (`pthscan --processes`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessIoc {
+    /// Stable id.
+    pub id: String,
+    /// Texts that must all appear in the command line (its arguments joined by spaces).
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// Paths of the script a Python process runs (an argument that is a path), absolute or in
+    /// any user's home (`~/`).
+    #[serde(default)]
+    pub script: Vec<String>,
+    /// Paths of the executable, absolute or in any user's home: any process, Python or not.
+    #[serde(default)]
+    pub exe: Vec<String>,
+    /// Whether the process must be a Python interpreter (`command` and `script` entries); or,
+    /// with `parent_python`, whether its parent must be.
+    #[serde(default = "yes")]
+    pub python: bool,
+    /// Whether the matching process's parent must be a Python interpreter (a `systemctl` that
+    /// Python started).
+    #[serde(default)]
+    pub parent_python: bool,
+    /// Severity of a match.
+    pub severity: Severity,
+    /// What it is.
+    pub description: String,
+    /// Where it is documented.
+    pub reference: String,
+    /// Processes that must match.
+    pub positive: Vec<ProcessExample>,
+    /// Processes that must not.
+    pub negative: Vec<ProcessExample>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A process in an example: its command line (split on spaces, the first word its executable)
+/// and, where it matters, its parent's executable.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessExample {
+    /// `argv` joined by spaces; the first word is also the executable.
+    pub command: String,
+    /// The parent's executable.
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+/// What a [`ProcessIoc`] is matched against.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessView<'a> {
+    /// The executable (resolved, without ` (deleted)`), when it could be read.
+    pub exe: Option<&'a str>,
+    /// The arguments.
+    pub argv: &'a [String],
+    /// The script a Python process runs, as an absolute path, where known.
+    pub script: Option<&'a str>,
+    /// Whether the process is a Python interpreter.
+    pub python: bool,
+    /// Whether its parent is.
+    pub parent_python: bool,
+}
+
+/// Whether a file name is a Python interpreter's (`python`, `python3.12`, `pypy3`): for the
+/// examples of this table and the process sweep alike.
+pub fn is_python_name(name: &str) -> bool {
+    let rest = name
+        .strip_prefix("python")
+        .or_else(|| name.strip_prefix("pypy"));
+    rest.is_some_and(|r| {
+        let r = r.strip_suffix(['t', 'd', 'm']).unwrap_or(r);
+        r.chars().all(|c| c.is_ascii_digit() || c == '.')
+    })
+}
+
+/// Whether `path` is `pattern`: absolute, or `~/…` in `/root` or any `/home/<user>`.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_prefix("~/") {
+        Some(rest) => {
+            let in_home = path.strip_prefix("/root/").or_else(|| {
+                path.strip_prefix("/home/")
+                    .and_then(|r| r.split_once('/').map(|(_, tail)| tail))
+            });
+            in_home == Some(rest)
+        }
+        None => pattern == path,
+    }
+}
+
+impl ProcessIoc {
+    /// Whether the process is one of this entry's.
+    pub fn matches(&self, p: &ProcessView<'_>) -> bool {
+        if !self.exe.is_empty() {
+            return p
+                .exe
+                .is_some_and(|e| self.exe.iter().any(|x| path_matches(x, e)));
+        }
+        if self.parent_python && !p.parent_python {
+            return false;
+        }
+        if self.python && !self.parent_python && !p.python {
+            return false;
+        }
+        if !self.script.is_empty()
+            && !p
+                .script
+                .is_some_and(|s| self.script.iter().any(|x| path_matches(x, s)))
+        {
+            return false;
+        }
+        if !self.command.is_empty() {
+            let line = p.argv.join(" ");
+            if !self.command.iter().all(|c| line.contains(c.as_str())) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether an example matches: its words are `argv`, the first its executable, the first
+    /// later absolute path its script.
+    pub fn matches_example(&self, ex: &ProcessExample) -> bool {
+        let argv: Vec<String> = ex.command.split(' ').map(str::to_owned).collect();
+        let exe = argv.first().map(String::as_str);
+        let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_owned();
+        let python = exe.is_some_and(|e| is_python_name(&base(e)));
+        let script = argv[1..]
+            .iter()
+            .find(|a| a.starts_with('/'))
+            .map(String::as_str);
+        self.matches(&ProcessView {
+            exe,
+            argv: &argv,
+            script,
+            python,
+            parent_python: ex
+                .parent
+                .as_deref()
+                .is_some_and(|p| is_python_name(&base(p))),
+        })
+    }
+}
+
 /// A network indicator (domain or IP address).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,6 +246,8 @@ struct RawIocs {
     network: Vec<NetIoc>,
     #[serde(default)]
     path: Vec<PathIoc>,
+    #[serde(default)]
+    process: Vec<ProcessIoc>,
 }
 
 /// The IOC tables.
@@ -109,6 +259,8 @@ pub struct Iocs {
     pub network: Vec<NetIoc>,
     /// Persistence left on disk, by path.
     pub paths: Vec<PathIoc>,
+    /// Running processes, by command line, script or executable.
+    pub processes: Vec<ProcessIoc>,
     by_sha: HashMap<String, usize>,
 }
 
@@ -135,6 +287,11 @@ impl Iocs {
             )
             .chain(
                 raw.path
+                    .iter()
+                    .map(|p| (&p.id, p.positive.is_empty() || p.negative.is_empty())),
+            )
+            .chain(
+                raw.process
                     .iter()
                     .map(|p| (&p.id, p.positive.is_empty() || p.negative.is_empty())),
             );
@@ -168,10 +325,24 @@ impl Iocs {
                 return Err(invalid(&n.id, "indicator must be a domain or IPv4 address"));
             }
         }
+        for p in &raw.process {
+            let ways = [
+                !p.command.is_empty(),
+                !p.script.is_empty(),
+                !p.exe.is_empty(),
+            ];
+            if !ways.contains(&true) {
+                return Err(invalid(&p.id, "needs `command`, `script` or `exe`"));
+            }
+            if !p.exe.is_empty() && (ways[0] || ways[1]) {
+                return Err(invalid(&p.id, "`exe` stands alone"));
+            }
+        }
         Ok(Iocs {
             files: raw.file,
             network: raw.network,
             paths: raw.path,
+            processes: raw.process,
             by_sha,
         })
     }
@@ -274,6 +445,50 @@ mod tests {
             for ex in &p.negative {
                 assert!(!p.matches(ex), "{}: {ex}", p.id);
             }
+        }
+    }
+
+    #[test]
+    fn every_process_example_behaves() {
+        let iocs = Iocs::from_toml(crate::IOC_TOML).unwrap();
+        assert!(iocs.processes.len() >= 4);
+        for p in &iocs.processes {
+            for ex in &p.positive {
+                assert!(p.matches_example(ex), "{}: {ex:?}", p.id);
+            }
+            for ex in &p.negative {
+                assert!(!p.matches_example(ex), "{}: {ex:?}", p.id);
+            }
+        }
+        let bad = "[[process]]\nid = \"x\"\nseverity = \"high\"\ndescription = \"d\"\nreference = \"r\"\npositive = [{ command = \"a\" }]\nnegative = [{ command = \"b\" }]\n";
+        assert!(
+            Iocs::from_toml(bad).is_err(),
+            "an entry that matches nothing"
+        );
+    }
+
+    #[test]
+    fn python_names() {
+        for yes in [
+            "python",
+            "python3",
+            "python3.12",
+            "python3.13t",
+            "pypy3",
+            "pypy3.10",
+            "python2.7",
+        ] {
+            assert!(is_python_name(yes), "{yes}");
+        }
+        for no in [
+            "pythonista",
+            "python-config",
+            "python3.12-config",
+            "ipython",
+            "bpython",
+            "py",
+        ] {
+            assert!(!is_python_name(no), "{no}");
         }
     }
 }

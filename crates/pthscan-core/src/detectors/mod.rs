@@ -12,6 +12,7 @@ pub mod lockfile;
 pub mod malicious;
 pub mod payload;
 pub mod persistence;
+pub mod processes;
 pub mod pth;
 pub mod pth_paths;
 pub mod record;
@@ -62,6 +63,7 @@ pub fn rules() -> Vec<&'static RuleDoc> {
         integrity::RULES,
         inventory::RULES,
         persistence::RULES,
+        processes::RULES,
         malicious::RULES,
         lockfile::RULES,
         typosquat::RULES,

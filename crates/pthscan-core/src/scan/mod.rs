@@ -59,6 +59,8 @@ pub struct ScanOptions {
     pub all_mounts: bool,
     /// The malicious-package database distributions and pins are checked against.
     pub db: Arc<pthscan_db::Database>,
+    /// Also read this machine's running processes from `/proc` (`--processes`).
+    pub processes: bool,
 }
 
 /// Counts for the summary.
@@ -89,6 +91,9 @@ pub struct Stats {
     pub loose_code: usize,
     /// Inputs that could not be read or judged: each is an incomplete diagnostic saying why.
     pub skipped: usize,
+    /// Python processes found running (`--processes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processes: Option<usize>,
     /// Directory entries walked.
     pub entries_walked: u64,
     /// Files read.
@@ -113,6 +118,8 @@ pub struct ScanReport {
     pub diagnostics: Vec<Diagnostic>,
     /// Counts.
     pub stats: Stats,
+    /// The Python processes running, by pid (`--processes`).
+    pub processes: Vec<crate::procs::Process>,
 }
 
 impl ScanReport {
@@ -323,7 +330,54 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
             None,
         ));
     }
-    finish(report, judged, &stats, started)
+    let mut report = finish(report, judged, &stats, started);
+    if options.processes {
+        running_processes(&mut report, sigs, options);
+    }
+    report
+}
+
+/// The process sweep: this machine's running processes judged, each Python one mapped to the
+/// scanned environment it runs, and every finding about such an environment told which
+/// processes use it now.
+fn running_processes(report: &mut ScanReport, sigs: &Signatures, options: &ScanOptions) {
+    let started = Instant::now();
+    let mut sweep = crate::procs::sweep(Path::new("/proc"));
+    let users = crate::procs::map_environments(
+        &mut sweep.processes,
+        &report.environments,
+        options.root.as_deref(),
+    );
+    if options.root.is_some() {
+        sweep.diagnostics.push(Diagnostic::note(
+            "/proc",
+            "the processes are this machine's, not those of the filesystem at --root: they are matched to its environments by path",
+        ));
+    }
+    let mut scanner =
+        PayloadScanner::new(&sigs.payload, options.scan_timeout).with_behaviours(&sigs.behaviours);
+    let (findings, diagnostics) = detectors::processes::judge(sigs, &sweep, &mut scanner);
+    for f in &mut report.findings {
+        if let Some(pids) = f.environment.as_ref().and_then(|e| users.get(e)) {
+            f.notes.push(detectors::processes::used_by(&sweep, pids));
+        }
+    }
+    report.findings.extend(findings);
+    report
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    report.diagnostics.extend(sweep.diagnostics);
+    report.diagnostics.extend(diagnostics);
+    report.diagnostics.sort();
+    report.diagnostics.dedup();
+    report.count_skipped();
+    report.processes = sweep
+        .processes
+        .into_iter()
+        .filter(|p| p.python.is_some())
+        .collect();
+    report.stats.processes = Some(report.processes.len());
+    report.stats.elapsed += started.elapsed();
 }
 
 /// The report of a discovery that found nothing to judge ([`Discovered::is_empty`]): it needs

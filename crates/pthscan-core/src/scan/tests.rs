@@ -26,6 +26,7 @@ fn options(path: &Path, deep: bool) -> ScanOptions {
         max_archive_depth: 3,
         all_mounts: false,
         db: std::sync::Arc::new(pthscan_db::Database::with_embedded(Default::default())),
+        processes: false,
     }
 }
 
