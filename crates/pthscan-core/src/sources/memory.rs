@@ -557,6 +557,7 @@ mod tests {
             origin: None,
             member: None,
             again: None,
+            mtime: None,
         })
     }
 
@@ -579,6 +580,7 @@ mod tests {
                 origin: None,
                 member: None,
                 again: Some(Again::new(&src, 0, Layout::Stored(1000))),
+                mtime: None,
             }),
         );
         let mut seen = 0;
@@ -673,6 +675,7 @@ mod tests {
                 origin: None,
                 member: None,
                 again,
+                mtime: None,
             })
         };
         let mut t = MemTree::new("t", 4, Arc::default());
