@@ -17,6 +17,7 @@ use super::root::Root;
 use super::walk::{self, SizedVisit};
 use super::{DirEntry, Kind, Tree};
 use crate::diagnostic::Diagnostic;
+use crate::times::FileTimes;
 
 /// A directory tree on disk, confined to its root.
 #[derive(Debug, Clone)]
@@ -152,6 +153,11 @@ impl Tree for Disk {
         let st = self.root.stat(path, true).ok()?;
         (kind_of_mode(st.st_mode) == Kind::File)
             .then_some((st.st_mtime, u32::try_from(st.st_mtime_nsec).unwrap_or(0)))
+    }
+
+    fn times(&self, path: &Path, follow_last: bool) -> Option<(Kind, FileTimes)> {
+        let (kind, times) = self.root.times(path, follow_last).ok()?;
+        Some((kind_of_type(kind), times))
     }
 
     fn walk_sized(&self, root: &Path, visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {

@@ -298,8 +298,9 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
         else {
             continue;
         };
-        let (findings, diagnostics) =
+        let (mut findings, diagnostics) =
             detectors::lockfile::judge(disk, &options.db, path, format, &mut reported);
+        stamp(disk, &mut findings);
         report.stats.lockfiles += 1;
         judged.push((
             Judged {
@@ -313,7 +314,8 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     for host in &hosts {
         let mut scanner = PayloadScanner::new(&sigs.payload, options.scan_timeout)
             .with_behaviours(&sigs.behaviours);
-        let found = detectors::persistence::judge(sigs, host, &mut scanner);
+        let mut found = detectors::persistence::judge(sigs, host, &mut scanner);
+        stamp(host, &mut found.findings);
         judged.push((
             Judged {
                 findings: found.findings,

@@ -23,6 +23,8 @@ pub struct Origin {
     pub label: String,
     /// A note for findings in files from here (the command that created the layer).
     pub note: Option<String>,
+    /// When the layer was created (the image history's `created`), where the image says.
+    pub created: Option<crate::times::Timestamp>,
 }
 
 /// One node.
@@ -511,6 +513,29 @@ impl Tree for MemTree {
         }
     }
 
+    fn times(&self, path: &Path, follow_last: bool) -> Option<(Kind, crate::times::FileTimes)> {
+        let real = if follow_last {
+            self.resolve(path).ok()?
+        } else {
+            let path = clean(path);
+            self.resolve(path.parent()?).ok()?.join(path.file_name()?)
+        };
+        let node = self.nodes.get(&real)?;
+        let mut times = crate::times::FileTimes::default();
+        if let Node::File(f) = node {
+            // a stored 0 is the convention for none (a reproducible build's)
+            times.modified = f
+                .mtime
+                .filter(|&(secs, _)| secs != 0)
+                .and_then(|(secs, nanos)| crate::times::Timestamp::new(secs, nanos));
+            times.layer_created = f
+                .origin
+                .and_then(|o| self.origins.get(o))
+                .and_then(|o| o.created);
+        }
+        Some((node_kind(node), times))
+    }
+
     fn provenance(&self, path: &Path) -> Option<String> {
         match self.nodes.get(&clean(path)) {
             Some(Node::File(f)) => f
@@ -557,6 +582,7 @@ mod tests {
             origin: None,
             member: None,
             again: None,
+            mtime: None,
         })
     }
 
@@ -579,6 +605,7 @@ mod tests {
                 origin: None,
                 member: None,
                 again: Some(Again::new(&src, 0, Layout::Stored(1000))),
+                mtime: None,
             }),
         );
         let mut seen = 0;
@@ -673,6 +700,7 @@ mod tests {
                 origin: None,
                 member: None,
                 again,
+                mtime: None,
             })
         };
         let mut t = MemTree::new("t", 4, Arc::default());
