@@ -21,6 +21,16 @@ fn settings() -> insta::Settings {
         r#""timestamp": "[0-9TZ:-]{20}""#,
         r#""timestamp": "[TIME]""#,
     );
+    // the files' own times (`times`, `born …` in text): when the test made them
+    s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]");
+    // which of them a filesystem keeps (a birth time or not), and whether two fall on one
+    // second, is the machine's: the times and the timeline are tested in tests/timeline.rs
+    s.add_filter(r#""times": \{[^}]*\}"#, r#""times": "[TIMES]""#);
+    s.add_filter(r#""timeline": \[[\s\S]*?\n  \]"#, r#""timeline": "[TIMELINE]""#);
+    s.add_filter(
+        r"   (born|modified) \[TIME\](, modified \[TIME\])?",
+        "   [WHEN]",
+    );
     s.set_prepend_module_to_snapshot(false);
     s
 }

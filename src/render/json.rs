@@ -24,6 +24,10 @@ struct Document<'a> {
     findings: &'a [pthscan_core::Finding],
     suppressed: &'a [crate::policy::Suppressed],
     diagnostics: &'a [pthscan_core::Diagnostic],
+    /// What happened when, oldest first (as `--format timeline` shows it).
+    timeline: Vec<super::timeline::Event>,
+    /// Files with findings whose source keeps no time: on no timeline, never dropped.
+    untimed: Vec<String>,
 }
 
 /// The tool, in every document and record.
@@ -83,6 +87,7 @@ pub fn scanned(view: &ReportView<'_>) -> Vec<String> {
 /// Writes the JSON document.
 pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     let r = view.report;
+    let (timeline, untimed) = super::timeline::events(view);
     let doc = Document {
         schema_version: SCHEMA_VERSION,
         tool: Tool::ours(),
@@ -95,6 +100,8 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         findings: &r.findings,
         suppressed: view.suppressed,
         diagnostics: &r.diagnostics,
+        timeline,
+        untimed,
     };
     serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)

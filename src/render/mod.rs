@@ -7,6 +7,7 @@ pub mod jsonl;
 pub mod sarif;
 pub mod startup;
 pub mod text;
+pub mod timeline;
 
 use pthscan_core::{ScanReport, Severity};
 use serde::Serialize;

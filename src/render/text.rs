@@ -124,6 +124,13 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         s.bytes_read.div_ceil(1024),
         s.elapsed.as_secs_f64()
     )?;
+    if let Some(since) = s.since {
+        writeln!(
+            w,
+            "since {}: {} older finding(s) left out, {} kept for lack of a known time",
+            since.date, since.older, since.untimed
+        )?;
+    }
     let at_or_above = r
         .findings
         .iter()
@@ -162,6 +169,23 @@ fn judged(s: &pthscan_core::Stats) -> String {
     match parts.is_empty() {
         true => "nothing".to_owned(),
         false => parts.join(", "),
+    }
+}
+
+/// When the file came to be, compactly: its birth, and its modification where it is another
+/// second (`--format timeline` and JSON have every time).
+fn when(t: &pthscan_core::FileTimes) -> Option<String> {
+    let modified = t
+        .modified
+        .filter(|m| t.birth.is_none_or(|b| b.secs() != m.secs()));
+    let parts: Vec<String> = [("born", t.birth), ("modified", modified)]
+        .into_iter()
+        .filter_map(|(what, at)| at.map(|at| format!("{what} {at}")))
+        .collect();
+    match (parts.is_empty(), t.layer_created) {
+        (true, None) => None,
+        (true, Some(layer)) => Some(format!("layer created {layer}")),
+        (false, _) => Some(parts.join(", ")),
     }
 }
 
@@ -220,6 +244,7 @@ fn write_finding(f: &Finding, color: bool, w: &mut dyn Write) -> io::Result<()> 
         .map(|r| format!("runs on: {r}"))
         .into_iter()
         .chain(sha)
+        .chain(when(&f.times))
         .collect();
     if !line.is_empty() {
         writeln!(w, "           {}", line.join("   "))?;
