@@ -26,7 +26,10 @@ fn settings() -> insta::Settings {
     // which of them a filesystem keeps (a birth time or not), and whether two fall on one
     // second, is the machine's: the times and the timeline are tested in tests/timeline.rs
     s.add_filter(r#""times": \{[^}]*\}"#, r#""times": "[TIMES]""#);
-    s.add_filter(r#""timeline": \[[\s\S]*?\n  \]"#, r#""timeline": "[TIMELINE]""#);
+    s.add_filter(
+        r#""timeline": \[[\s\S]*?\n  \]"#,
+        r#""timeline": "[TIMELINE]""#,
+    );
     s.add_filter(
         r"   (born|modified) \[TIME\](, modified \[TIME\])?",
         "   [WHEN]",
@@ -130,7 +133,13 @@ fn json_and_json_lines_output_validates_against_the_shipped_schema() {
     super::host::build_host(host.path());
     let runs: Vec<Vec<String>> = vec![
         vec![dir.path().display().to_string(), "--deep".into()],
-        vec!["--root".into(), host.path().display().to_string()],
+        // with --since: the summary says what it kept and left out
+        vec![
+            "--root".into(),
+            host.path().display().to_string(),
+            "--since".into(),
+            "2000-01-01".into(),
+        ],
     ];
     let mut records = 0;
     for args in runs {

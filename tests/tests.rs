@@ -13,6 +13,7 @@ mod oracle;
 mod policy;
 mod sandbox;
 mod startup;
+mod timeline;
 mod util;
 
 use std::os::unix::fs::symlink;

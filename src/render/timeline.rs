@@ -26,7 +26,8 @@ pub struct Event {
     /// What happened: `installed`, `born`, `modified`, `changed` or `layer-created`.
     pub event: &'static str,
     /// What it happened to: `distribution`, `hook`, `persistence`, `cache-entry` (a package
-    /// cache's file), `archive` (an artifact with findings inside), `lockfile` or `file`.
+    /// cache's file), `archive` (an artifact with findings inside), `dist-info` (a file of a
+    /// distribution's metadata), `lockfile` or `file`.
     pub kind: &'static str,
     /// The file or dist-info directory, as shown elsewhere in the report.
     pub path: String,
@@ -68,14 +69,19 @@ pub fn events(view: &ReportView<'_>) -> (Vec<Event>, Vec<String>) {
         }
     }
     // one set of events a file, whatever the number of its findings (sorted most severe
-    // first); a member of an archive that stored no time of its own is dated by the archive
-    // file, whose events then stand for the findings in it
+    // first); a member of an archive file that stored no time of its own (a cached wheel's)
+    // is dated by that file, whose events then stand for the findings in it
     let mut files: BTreeMap<String, (FileTimes, Option<&'static str>, Vec<&Finding>)> =
         BTreeMap::new();
     let mut untimed = Vec::new();
     for f in &r.findings {
         let shown = display_path(&f.location.path);
-        let outer = shown.split_once(" › ").map(|(outer, _)| outer);
+        // only the archive that holds the member itself: a member nested deeper (a wheel in
+        // an image layer) is not dated by the outermost file
+        let outer = shown
+            .split_once(" › ")
+            .filter(|(_, inner)| !inner.contains(" › "))
+            .map(|(outer, _)| outer);
         let (key, times, kind) = match outer {
             _ if !f.times.is_empty() => (shown, f.times, None),
             Some(outer) => match r
@@ -174,7 +180,12 @@ fn order(event: &str) -> u8 {
 /// What a flagged file is: persistence on the host, a start-up hook, a member of a package
 /// cache, a lockfile, or another file.
 fn kind_of(view: &ReportView<'_>, path: &Path, findings: &[&Finding]) -> &'static str {
-    if findings.iter().any(|f| f.rule.starts_with("PER")) {
+    // a persistence unit, cron line or shell rc; a file at a path attackers drop (the
+    // sysmon.py a unit starts)
+    if findings
+        .iter()
+        .any(|f| f.rule.starts_with("PER") || f.rule.starts_with("ioc-path-"))
+    {
         return "persistence";
     }
     let env_kind = findings[0].environment.as_deref().and_then(|root| {
@@ -186,6 +197,15 @@ fn kind_of(view: &ReportView<'_>, path: &Path, findings: &[&Finding]) -> &'stati
     });
     if env_kind == Some(EnvKind::Cache) {
         return "cache-entry";
+    }
+    // a distribution's metadata (a known-malicious release's METADATA, a changed RECORD)
+    let in_metadata = path.ancestors().skip(1).any(|dir| {
+        dir.file_name()
+            .map(|n| n.to_string_lossy())
+            .is_some_and(|n| n.ends_with(".dist-info") || n.ends_with(".egg-info"))
+    });
+    if in_metadata {
+        return "dist-info";
     }
     let name = path
         .file_name()
