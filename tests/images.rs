@@ -37,9 +37,15 @@ fn medium_up(json: &serde_json::Value) -> BTreeSet<(String, String, String, Stri
 }
 
 #[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "says the test did not run without the root filesystem"
+)]
 fn every_image_format_gives_the_same_findings_and_a_stock_image_passes() {
     let Some(rootfs) = std::env::var_os("PTHSCAN_DEBIAN_ROOTFS") else {
-        eprintln!("PTHSCAN_DEBIAN_ROOTFS is not set (.ci/run sets it): the image formats are not tested");
+        eprintln!(
+            "PTHSCAN_DEBIAN_ROOTFS is not set (.ci/run sets it): the image formats are not tested"
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -51,7 +57,11 @@ fn every_image_format_gives_the_same_findings_and_a_stock_image_passes() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let formats = [
         "oci",
         "oci.tar",
@@ -75,13 +85,25 @@ fn every_image_format_gives_the_same_findings_and_a_stock_image_passes() {
         };
         let dist = "usr/lib/python3/dist-packages/litellm_init.pth";
         let local = "usr/local/lib/python3.11/dist-packages/gone.pth";
-        assert!(planted("PTH001", "critical", dist, "2"), "{format}: {found:#?}");
+        assert!(
+            planted("PTH001", "critical", dist, "2"),
+            "{format}: {found:#?}"
+        );
         assert!(planted("INT003", "high", dist, "2"), "{format}: {found:#?}");
         // the first gone.pth was deleted by layer 3; the one layer 4 wrote is what runs
-        assert!(planted("PTH001", "high", local, "4"), "{format}: {found:#?}");
-        assert!(found.iter().all(|f| f.3 == "2" || f.3 == "4"), "{format}: {found:#?}");
+        assert!(
+            planted("PTH001", "high", local, "4"),
+            "{format}: {found:#?}"
+        );
+        assert!(
+            found.iter().all(|f| f.3 == "2" || f.3 == "4"),
+            "{format}: {found:#?}"
+        );
         let text = json.to_string();
-        assert!(!text.contains("first.invalid"), "{format}: the deleted hook");
+        assert!(
+            !text.contains("first.invalid"),
+            "{format}: the deleted hook"
+        );
         assert!(
             text.contains("layer 4 was created by: RUN echo again"),
             "{format}: history past empty entries"
