@@ -50,6 +50,14 @@ pub struct Args {
     #[arg(long, short)]
     pub quiet: bool,
 
+    /// Keep only findings whose file was born, modified or changed at or after DATE (or, in
+    /// an image, whose layer was created then): `2026-03-24`, an RFC 3339 time
+    /// (`2026-03-24T10:52:00Z`, `…+02:00`) or a span back from now (`90m`, `36h`, `7d`,
+    /// `2w`). Findings whose file has no known time are kept and counted in the summary. The
+    /// exit code follows the findings kept.
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<pthscan_core::Timestamp>,
+
     /// Report only what is new or changed since the baseline FILE (written by `pthscan
     /// baseline`); with --fail-on info, any new hook fails the run.
     #[arg(long, value_name = "FILE")]
@@ -211,6 +219,10 @@ pub enum Format {
     Jsonl,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
     Sarif,
+    /// For incident response: one line per event, oldest first — distributions installed,
+    /// flagged files born, modified and changed (hooks, persistence, cache entries), image
+    /// layers created — each with its findings' worst severity and rules.
+    Timeline,
     /// CycloneDX 1.6 JSON: every environment a component, its installed distributions nested
     /// in it (PyPI purl, RECORD hash), hooks and findings as `pthscan:` properties.
     Cyclonedx,
@@ -243,4 +255,9 @@ impl FailOn {
             FailOn::Critical => Severity::Critical,
         }
     }
+}
+
+/// `--since`: checked before anything is scanned.
+fn parse_since(text: &str) -> Result<pthscan_core::Timestamp, String> {
+    pthscan_core::Timestamp::parse_since(text, pthscan_core::Timestamp::now())
 }

@@ -205,6 +205,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         suppressed.extend(held);
     }
     suppressed.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+    if let Some(date) = args.since {
+        report.keep_since(date);
+    }
     let fail_on = args.fail_on.severity();
     let code = exit_code(&report, fail_on);
 
@@ -396,6 +399,7 @@ fn write_report(
         Format::Text => render::text::render(view, w)?,
         Format::Json => render::json::render(view, w)?,
         Format::Jsonl => render::jsonl::render(view, w)?,
+        Format::Timeline => render::timeline::render(view, w)?,
         Format::Cyclonedx => render::cyclonedx::render(view, w)?,
         Format::Sarif => {
             let root = args

@@ -14,6 +14,7 @@ mod policy;
 mod processes;
 mod sandbox;
 mod startup;
+mod timeline;
 mod util;
 
 use std::os::unix::fs::symlink;

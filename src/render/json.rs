@@ -27,6 +27,10 @@ struct Document<'a> {
     /// With `--processes`: every Python process running.
     #[serde(skip_serializing_if = "Option::is_none")]
     processes: Option<&'a [pthscan_core::procs::Process]>,
+    /// What happened when, oldest first (as `--format timeline` shows it).
+    timeline: Vec<super::timeline::Event>,
+    /// Files with findings whose source keeps no time: on no timeline, never dropped.
+    untimed: Vec<String>,
 }
 
 /// The tool, in every document and record.
@@ -86,6 +90,7 @@ pub fn scanned(view: &ReportView<'_>) -> Vec<String> {
 /// Writes the JSON document.
 pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     let r = view.report;
+    let (timeline, untimed) = super::timeline::events(view);
     let doc = Document {
         schema_version: SCHEMA_VERSION,
         tool: Tool::ours(),
@@ -99,6 +104,8 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         suppressed: view.suppressed,
         diagnostics: &r.diagnostics,
         processes: r.stats.processes.map(|_| r.processes.as_slice()),
+        timeline,
+        untimed,
     };
     serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)

@@ -282,7 +282,8 @@ pub fn render(
                 "sha256": f.sha256,
                 "environment": f.environment.as_ref().map(|e| pthscan_core::pathfmt::display_path(e)),
                 "notes": f.notes,
-                "decoded": f.decoded
+                "decoded": f.decoded,
+                "times": f.times
             }
         });
         if let Some(by) = by {

@@ -132,6 +132,13 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         s.bytes_read.div_ceil(1024),
         s.elapsed.as_secs_f64()
     )?;
+    if let Some(since) = s.since {
+        writeln!(
+            w,
+            "since {}: {} older finding(s) left out, {} kept for lack of a known time",
+            since.date, since.older, since.untimed
+        )?;
+    }
     let at_or_above = r
         .findings
         .iter()
@@ -217,6 +224,23 @@ fn judged(s: &pthscan_core::Stats) -> String {
     }
 }
 
+/// When the file came to be, compactly: its birth, and its modification where it is another
+/// second (`--format timeline` and JSON have every time).
+fn when(t: &pthscan_core::FileTimes) -> Option<String> {
+    let modified = t
+        .modified
+        .filter(|m| t.birth.is_none_or(|b| b.secs() != m.secs()));
+    let parts: Vec<String> = [("born", t.birth), ("modified", modified)]
+        .into_iter()
+        .filter_map(|(what, at)| at.map(|at| format!("{what} {at}")))
+        .collect();
+    match (parts.is_empty(), t.layer_created) {
+        (true, None) => None,
+        (true, Some(layer)) => Some(format!("layer created {layer}")),
+        (false, _) => Some(parts.join(", ")),
+    }
+}
+
 /// The severity label, padded, in colour when asked.
 fn label(s: Severity, color: bool) -> String {
     let text = format!("{:<8}", s.as_str().to_uppercase());
@@ -272,6 +296,7 @@ fn write_finding(f: &Finding, color: bool, w: &mut dyn Write) -> io::Result<()> 
         .map(|r| format!("runs on: {r}"))
         .into_iter()
         .chain(sha)
+        .chain(when(&f.times))
         .collect();
     if !line.is_empty() {
         writeln!(w, "           {}", line.join("   "))?;

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::pathfmt::display_path;
 use crate::python::Runs;
+use crate::times::FileTimes;
 
 pub use pthscan_signatures::{Severity, SignalHit};
 
@@ -76,6 +77,10 @@ pub struct Finding {
     /// For payload rules and IOCs: where the knowledge comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// When the file was born, modified and changed, as far as its source keeps times
+    /// (taken once the finding is made, without opening the file for reading).
+    #[serde(skip_serializing_if = "FileTimes::is_empty")]
+    pub times: FileTimes,
 }
 
 impl Finding {

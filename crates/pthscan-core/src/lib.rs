@@ -7,6 +7,7 @@
 //! - [`procs`]: running processes, read from Linux's `/proc` (`--processes`).
 //! - [`fs`]: the one way any part touches a file, confined to the scan's root.
 //! - [`scan`]: the orchestration.
+//! - [`times`]: when a file was born, modified and changed.
 #![deny(missing_docs)]
 
 pub mod budget;
@@ -20,8 +21,10 @@ pub mod procs;
 pub mod python;
 pub mod scan;
 pub mod sources;
+pub mod times;
 
 pub use diagnostic::Diagnostic;
 pub use discovery::{EnvKind, Environment};
 pub use finding::{Finding, Location, Severity, SignalHit};
 pub use scan::{Discovered, ScanOptions, ScanReport, Stats, discover, judge, report_only, scan};
+pub use times::{FileTimes, Timestamp};

@@ -17,6 +17,7 @@ use super::root::Root;
 use super::walk::{self, SizedVisit};
 use super::{DirEntry, Kind, Tree};
 use crate::diagnostic::Diagnostic;
+use crate::times::FileTimes;
 
 /// A directory tree on disk, confined to its root.
 #[derive(Debug, Clone)]
@@ -152,6 +153,11 @@ impl Tree for Disk {
         let st = self.root.stat(path, true).ok()?;
         (kind_of_mode(st.st_mode) == Kind::File)
             .then_some((st.st_mtime, u32::try_from(st.st_mtime_nsec).unwrap_or(0)))
+    }
+
+    fn times(&self, path: &Path, follow_last: bool) -> Option<(Kind, FileTimes)> {
+        let (kind, times) = self.root.times(path, follow_last).ok()?;
+        Some((kind_of_type(kind), times))
     }
 
     fn walk_sized(&self, root: &Path, visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {
@@ -350,6 +356,41 @@ mod tests {
         assert_eq!(names, ["shadow"]);
         assert_eq!(t.kind(&r.join("esc")), Some(Kind::Symlink));
         assert_eq!(t.file_size(&r.join("esc/etc/shadow")), Some(4));
+    }
+
+    /// Times come from a `statx` of the lookup, for files and directories alike, through
+    /// links inside the root; a FIFO is found without being opened for reading.
+    #[test]
+    fn times_are_the_files_own_and_a_fifo_does_not_block() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("dir")).unwrap();
+        std::fs::write(d.path().join("dir/a"), b"x").unwrap();
+        symlink("dir/a", d.path().join("link")).unwrap();
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_774_349_580);
+        std::fs::File::open(d.path().join("dir/a"))
+            .unwrap()
+            .set_modified(at)
+            .unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(d.path().join("f"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let t = disk(d.path(), false);
+        let r = t.root().to_path_buf();
+        let (kind, times) = t.times(&r.join("link"), true).unwrap();
+        assert_eq!(kind, Kind::File);
+        assert_eq!(
+            times.modified.map(|m| m.rfc3339()).as_deref(),
+            Some("2026-03-24T10:53:00Z")
+        );
+        // the change time is the kernel's, later than the modification set back
+        assert!(times.changed > times.modified);
+        assert_eq!(t.times(&r.join("link"), false).unwrap().0, Kind::Symlink);
+        assert_eq!(t.times(&r.join("dir"), false).unwrap().0, Kind::Dir);
+        assert_eq!(t.times(&r.join("f"), true).unwrap().0, Kind::Other);
+        assert!(t.times(&r.join("missing"), true).is_none());
+        assert!(t.times(&d.path().join("../x"), true).is_none());
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub use read::{
 pub use root::Root;
 
 use crate::diagnostic::Diagnostic;
+use crate::times::FileTimes;
 
 /// What a path is, without following a symlink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,5 +172,16 @@ pub trait Tree: Send + Sync {
     /// seconds since the epoch and nanoseconds, where the tree keeps one.
     fn mtime(&self, _path: &Path) -> Option<(i64, u32)> {
         None
+    }
+    /// What `path` is and the times its source keeps (a last symlink followed inside the tree
+    /// when `follow_last`), without opening it for reading: `None` when it does not exist.
+    /// A tree that keeps no times answers empty [`FileTimes`].
+    fn times(&self, path: &Path, follow_last: bool) -> Option<(Kind, FileTimes)> {
+        let kind = if follow_last {
+            self.kind_followed(path)
+        } else {
+            self.kind(path)
+        };
+        kind.map(|k| (k, FileTimes::default()))
     }
 }

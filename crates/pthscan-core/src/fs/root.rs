@@ -139,6 +139,27 @@ impl Root {
         self.locate(path, follow_last).map(|(_, _, st)| st)
     }
 
+    /// What `path` is and its times, following a last symlink (inside the root) when
+    /// `follow_last`: a `statx` of the `O_PATH` descriptor that found it (`AT_EMPTY_PATH`),
+    /// which opens nothing for reading. The birth time is there where the filesystem records
+    /// one; where `statx` is refused (before Linux 4.11, a seccomp filter), the `fstat` the
+    /// lookup made gives the modified and changed times.
+    pub fn times(
+        &self,
+        path: &Path,
+        follow_last: bool,
+    ) -> Result<(FileType, crate::times::FileTimes), ReadError> {
+        use rustix::fs::{AtFlags, StatxFlags};
+        let (fd, _, st) = self.locate(path, follow_last)?;
+        let kind = FileType::from_raw_mode(st.st_mode);
+        let mask = StatxFlags::BTIME | StatxFlags::MTIME | StatxFlags::CTIME;
+        let times = match rustix::fs::statx(&fd, "", AtFlags::EMPTY_PATH, mask) {
+            Ok(stx) => crate::times::FileTimes::of_statx(&stx),
+            Err(_) => crate::times::FileTimes::of_stat(&st),
+        };
+        Ok((kind, times))
+    }
+
     /// The target of the symlink at `path` (its parents resolved inside the root), as written.
     pub fn read_link(&self, path: &Path) -> Result<PathBuf, ReadError> {
         let (fd, _, _) = self.locate(path, false)?;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::fs::{Kind, Tree};
 use crate::pathfmt::display_path;
+use crate::times::{FileTimes, Timestamp};
 
 /// At most this many top-level import names are kept per distribution (a namespace package
 /// can list hundreds; the inventory keeps small strings only).
@@ -34,12 +35,14 @@ pub struct Distribution {
     /// Its top-level import names: `top_level.txt`, else the packages and modules its RECORD
     /// lists at the top of the site directory (at most [`MAX_TOP_LEVEL`]).
     pub top_level: Vec<String>,
+    /// When it was installed, as far as the tree keeps times: see [`installed_at`].
+    pub installed: Option<Timestamp>,
 }
 
 impl Serialize for Distribution {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Distribution", 7)?;
+        let mut st = s.serialize_struct("Distribution", 8)?;
         st.serialize_field("name", &self.name)?;
         st.serialize_field("normalized", &self.normalized)?;
         st.serialize_field("version", &self.version)?;
@@ -47,6 +50,10 @@ impl Serialize for Distribution {
         st.serialize_field("installer", &self.installer)?;
         st.serialize_field("record_sha256", &self.record_sha256)?;
         st.serialize_field("top_level", &self.top_level)?;
+        match &self.installed {
+            Some(t) => st.serialize_field("installed", t)?,
+            None => st.skip_field("installed")?,
+        }
         st.end()
     }
 }
@@ -65,10 +72,25 @@ impl Distribution {
             installer: None,
             record_sha256: None,
             top_level: Vec::new(),
+            installed: None,
         };
-        let Some(info) = meta.parent().filter(|i| tree.is_dir(i)) else {
-            return Some(d); // a bare `*.egg-info` file has nothing beside it
+        // the directory's times come with the lookup that says it is one (no link followed)
+        let info = meta
+            .parent()
+            .and_then(|i| Some((i, tree.times(i, false)?)))
+            .filter(|(_, (kind, _))| *kind == Kind::Dir);
+        let Some((info, (_, info_times))) = info else {
+            // a bare `*.egg-info` file has nothing beside it: its own times
+            d.installed = tree
+                .times(meta, true)
+                .and_then(|(_, t)| installed_at(&t, &t));
+            return Some(d);
         };
+        d.installed = installed_at(&info_times, &FileTimes::default()).or_else(|| {
+            // a tree without directory times (an image): the metadata file's
+            tree.times(meta, true)
+                .and_then(|(_, t)| installed_at(&FileTimes::default(), &t))
+        });
         let small = |name: &str| {
             tree.read_capped(&info.join(name), SMALL_FILE)
                 .ok()
@@ -102,6 +124,18 @@ impl Distribution {
             self.top_level = top_level.to_vec();
         }
     }
+}
+
+/// When a distribution was installed: its metadata directory's birth time, else that
+/// directory's modification time (an installer writes the directory whole, and nothing but an
+/// install or uninstall adds or removes its entries); where a tree keeps no directory times (an
+/// image), the creation time of the layer holding its metadata file, else that file's stored
+/// time. `None` when nothing says.
+pub fn installed_at(dir: &FileTimes, metadata: &FileTimes) -> Option<Timestamp> {
+    dir.birth
+        .or(dir.modified)
+        .or(metadata.layer_created)
+        .or(metadata.modified)
 }
 
 /// The top-level import names of RECORD rows' paths (relative to the site directory): the

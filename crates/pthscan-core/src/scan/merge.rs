@@ -1,7 +1,9 @@
 //! The judged parts merged into one report, sorted so it does not depend on scheduling.
 
 use crate::discovery::Environment;
-use crate::fs::{ReadStats, Tree};
+use crate::fs::{Kind, ReadStats, Tree};
+use crate::times::FileTimes;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -59,6 +61,7 @@ pub(super) fn finish(
 /// Rewrites the paths of what was judged in `tree` the way people see them (`image › layer ›
 /// path` for an artifact), and notes where a file came from.
 pub(super) fn shown_as(tree: &dyn Tree, judged: &mut Judged) {
+    stamp(tree, &mut judged.findings);
     for f in &mut judged.findings {
         if let Some(note) = tree.provenance(&f.location.path) {
             f.notes.push(note);
@@ -68,5 +71,20 @@ pub(super) fn shown_as(tree: &dyn Tree, judged: &mut Judged) {
     }
     for d in &mut judged.diagnostics {
         d.path = tree.display(&d.path);
+    }
+}
+
+/// Gives each finding the times of its file in `tree` (a link followed inside it), looked up
+/// once a path, before its path is rewritten for display: a `statx` of an `O_PATH` lookup on
+/// disk, which opens nothing for reading, what an archive stored in memory.
+pub(super) fn stamp(tree: &dyn Tree, findings: &mut [Finding]) {
+    let mut seen: HashMap<PathBuf, FileTimes> = HashMap::new();
+    for f in findings {
+        f.times = *seen.entry(f.location.path.clone()).or_insert_with(|| {
+            match tree.times(&f.location.path, true) {
+                Some((Kind::File | Kind::Dir, times)) => times,
+                _ => FileTimes::default(),
+            }
+        });
     }
 }

@@ -103,6 +103,21 @@ pub struct Stats {
     /// Wall-clock time.
     #[serde(skip)]
     pub elapsed: Duration,
+    /// What `--since` kept and left out, when it was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<SinceCounts>,
+}
+
+/// What a `--since` filter did ([`ScanReport::keep_since`]).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct SinceCounts {
+    /// The time findings were kept from.
+    pub date: crate::times::Timestamp,
+    /// Findings left out: every time their file has is earlier.
+    pub older: usize,
+    /// Findings kept because their file has no known time (an artifact member without one,
+    /// a finding about no file): never dropped unseen.
+    pub untimed: usize,
 }
 
 /// Everything a scan produced.
@@ -120,12 +135,38 @@ pub struct ScanReport {
     pub stats: Stats,
     /// The Python processes running, by pid (`--processes`).
     pub processes: Vec<crate::procs::Process>,
+    /// The times of each artifact file with a finding inside (a cached wheel, an image
+    /// tarball), by path: its members' findings carry only what the archive stored.
+    pub artifact_times: Vec<(PathBuf, crate::times::FileTimes)>,
 }
 
 impl ScanReport {
     /// Sets [`Stats::skipped`] from the diagnostics: call again after adding some.
     pub fn count_skipped(&mut self) {
         self.stats.skipped = self.diagnostics.iter().filter(|d| d.incomplete).count();
+    }
+
+    /// Keeps the findings whose file was born, modified or changed (or whose image layer was
+    /// created) at or after `date`, and those whose file has no known time, counting both
+    /// kinds left out and kept untimed in [`Stats::since`].
+    pub fn keep_since(&mut self, date: crate::times::Timestamp) {
+        let mut counts = SinceCounts {
+            date,
+            older: 0,
+            untimed: 0,
+        };
+        self.findings.retain(|f| {
+            if f.times.is_empty() {
+                counts.untimed += 1;
+                true
+            } else if f.times.all().any(|t| t >= date) {
+                true
+            } else {
+                counts.older += 1;
+                false
+            }
+        });
+        self.stats.since = Some(counts);
     }
 
     /// Whether some input could not be read or judged (exit code 2 unless a finding at the
@@ -277,22 +318,41 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     let (large, small): (Vec<&Artifact>, Vec<&Artifact>) = artifacts
         .into_iter()
         .partition(|a| a.disk_size() > large_artifact);
-    let judge_artifact = |a: &Artifact| -> Vec<Vec<(Judged, Option<Environment>)>> {
+    type Artifacts = Vec<Vec<(Judged, Option<Environment>)>>;
+    let judge_artifact = |a: &Artifact| -> (Artifacts, Option<(PathBuf, crate::times::FileTimes)>) {
         let mut out = Vec::new();
         a.open(options, &stats, &budget, &mut |o| {
             out.push(judge_opened(sigs, o, options))
         });
-        out
+        // the artifact file's own times, for the findings in it: one lookup, where any is
+        let found = out.iter().flatten().any(|(j, _)| !j.findings.is_empty());
+        let times = match a {
+            Artifact::File(reader, path, _) if found => {
+                reader.times(path, true).map(|(_, t)| (path.clone(), t))
+            }
+            _ => None,
+        };
+        (out, times)
     };
-    let mut opened: Vec<Vec<(Judged, Option<Environment>)>> =
-        large.into_iter().flat_map(judge_artifact).collect();
+    let mut artifact_times = Vec::new();
+    let mut opened: Artifacts = Vec::new();
+    for (out, times) in large.into_iter().map(judge_artifact) {
+        opened.extend(out);
+        artifact_times.extend(times);
+    }
     // side by side, as many at once as the budget holds at a small artifact's worst (four
     // times its size on disk), so that no thread starves another of it and which member went
     // without never depends on timing
     let at_once = (budget.limit() / (4 * large_artifact.max(1))).max(1) as usize;
     for batch in small.chunks(at_once) {
-        opened.par_extend(batch.par_iter().flat_map_iter(|a| judge_artifact(a)));
+        let done: Vec<_> = batch.par_iter().map(|a| judge_artifact(a)).collect();
+        for (out, times) in done {
+            opened.extend(out);
+            artifact_times.extend(times);
+        }
     }
+    artifact_times.sort_by(|a, b| a.0.cmp(&b.0));
+    report.artifact_times = artifact_times;
     report.stats.artifacts = opened.len();
     judged.extend(opened.into_iter().flatten());
     // lockfiles: small, read once each (a file included by another is judged once)
@@ -305,8 +365,9 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
         else {
             continue;
         };
-        let (findings, diagnostics) =
+        let (mut findings, diagnostics) =
             detectors::lockfile::judge(disk, &options.db, path, format, &mut reported);
+        stamp(disk, &mut findings);
         report.stats.lockfiles += 1;
         judged.push((
             Judged {
@@ -320,7 +381,8 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     for host in &hosts {
         let mut scanner = PayloadScanner::new(&sigs.payload, options.scan_timeout)
             .with_behaviours(&sigs.behaviours);
-        let found = detectors::persistence::judge(sigs, host, &mut scanner);
+        let mut found = detectors::persistence::judge(sigs, host, &mut scanner);
+        stamp(host, &mut found.findings);
         judged.push((
             Judged {
                 findings: found.findings,

@@ -591,6 +591,8 @@ struct History {
     #[serde(default)]
     created_by: String,
     #[serde(default)]
+    created: Option<String>,
+    #[serde(default)]
     empty_layer: bool,
 }
 
@@ -1088,6 +1090,18 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
             .map(|h| h.created_by.as_str())
             .collect();
         let history_lines_up = history.len() == image.layers.len();
+        // a reproducible build's zero time (the epoch, Go's year 1) says nothing: none
+        let created: Vec<Option<crate::times::Timestamp>> = config
+            .history
+            .iter()
+            .filter(|h| !h.empty_layer)
+            .map(|h| {
+                h.created
+                    .as_deref()
+                    .and_then(|c| crate::times::Timestamp::parse(c).ok())
+            })
+            .map(|t| t.filter(|t| t.secs() > 0))
+            .collect();
         if image.layers.len() > MAX_LAYERS {
             let unique: HashSet<&str> = image.layers.iter().map(|(b, _)| b.as_str()).collect();
             opened.add_problems_as(
@@ -1159,6 +1173,7 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
                         image.layers.len()
                     ),
                 }),
+                created: created.get(i).copied().flatten().filter(|_| history_lines_up),
             });
             for why in apply_layer(&mut opened.tree, listing, origin) {
                 opened

@@ -23,6 +23,8 @@ pub struct Origin {
     pub label: String,
     /// A note for findings in files from here (the command that created the layer).
     pub note: Option<String>,
+    /// When the layer was created (the image history's `created`), where the image says.
+    pub created: Option<crate::times::Timestamp>,
 }
 
 /// One node.
@@ -509,6 +511,29 @@ impl Tree for MemTree {
             (Err(_), Some(again)) => Some(again.order()),
             _ => None,
         }
+    }
+
+    fn times(&self, path: &Path, follow_last: bool) -> Option<(Kind, crate::times::FileTimes)> {
+        let real = if follow_last {
+            self.resolve(path).ok()?
+        } else {
+            let path = clean(path);
+            self.resolve(path.parent()?).ok()?.join(path.file_name()?)
+        };
+        let node = self.nodes.get(&real)?;
+        let mut times = crate::times::FileTimes::default();
+        if let Node::File(f) = node {
+            // a stored 0 is the convention for none (a reproducible build's)
+            times.modified = f
+                .mtime
+                .filter(|&(secs, _)| secs != 0)
+                .and_then(|(secs, nanos)| crate::times::Timestamp::new(secs, nanos));
+            times.layer_created = f
+                .origin
+                .and_then(|o| self.origins.get(o))
+                .and_then(|o| o.created);
+        }
+        Some((node_kind(node), times))
     }
 
     fn provenance(&self, path: &Path) -> Option<String> {
