@@ -1206,7 +1206,7 @@ const CASES: &[Case] = &[
         expect: &[
             Finding(
                 "PTH001",
-                "junk.tar.gz › junk:1 › layer 1 sha256:l › usr/local/lib/python3.12/site-packages/layer.pth",
+                "junk.tar.gz › junk:1 › layer 1 › usr/local/lib/python3.12/site-packages/layer.pth",
             ),
             Finding(
                 "ARC007",
@@ -1396,7 +1396,7 @@ const CASES: &[Case] = &[
         expect: &[
             Finding(
                 "obf-exec-decoded",
-                "via-dir.tar › via-dir:1 › layer 1 sha256:l › usr/local/lib/python3.12/site-packages/hookpkg/__init__.py",
+                "via-dir.tar › via-dir:1 › layer 1 › usr/local/lib/python3.12/site-packages/hookpkg/__init__.py",
             ),
             Finding(
                 "obf-exec-decoded",
@@ -1492,7 +1492,7 @@ const CASES: &[Case] = &[
         args: &[],
         expect: &[Finding(
             "PTH001",
-            "frames.tar › frames:1 › layer 1 sha256:l › usr/local/lib/python3.12/site-packages/layer.pth",
+            "frames.tar › frames:1 › layer 1 › usr/local/lib/python3.12/site-packages/layer.pth",
         )],
         unprivileged: false,
     },
@@ -1553,11 +1553,11 @@ const CASES: &[Case] = &[
         expect: &[
             Finding(
                 "obf-exec-decoded",
-                "big.tar › big:1 › layer 1 sha256:l › usr/local/lib/python3.12/site-packages/a/steal.py",
+                "big.tar › big:1 › layer 1 › usr/local/lib/python3.12/site-packages/a/steal.py",
             ),
             Finding(
                 "obf-exec-decoded",
-                "big.tar › big:1 › layer 1 sha256:l › usr/local/lib/python3.12/site-packages/z/steal.py",
+                "big.tar › big:1 › layer 1 › usr/local/lib/python3.12/site-packages/z/steal.py",
             ),
         ],
         unprivileged: false,
