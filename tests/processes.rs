@@ -311,14 +311,10 @@ fn processes_join_a_host_sweep_and_without_the_flag_nothing_is_read() {
     assert!(at_pid(&json, decoded.pid()).contains(&("PRC001".into(), "high".into())));
     assert!(json["summary"]["processes"].as_u64().unwrap() >= 1);
     assert!(
-        json["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["message"]
-                .as_str()
-                .unwrap()
-                .contains("this machine's, not those of the filesystem at --root")),
+        diagnosed(
+            &json,
+            "this machine's, not those of the filesystem at --root"
+        ),
         "{:#}",
         json["diagnostics"]
     );

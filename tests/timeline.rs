@@ -6,8 +6,6 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sha2::Digest;
-
 use crate::util::*;
 
 /// 2020-01-01T00:00:00Z: the older, benign hook's modification time.
@@ -240,23 +238,6 @@ fn a_bad_since_is_refused_before_anything_is_scanned() {
         assert!(err.contains(bad), "{bad}: {err}");
         assert!(stdout(&out).is_empty(), "{bad}");
     }
-}
-
-/// A tar of regular files, each with the modification time given.
-fn tar_with_times(members: &[(&str, &[u8], u64)]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data, mtime) in members {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(*mtime);
-        b.append_data(&mut h, name, *data).unwrap();
-    }
-    b.into_inner().unwrap()
-}
-
-fn sha(data: &[u8]) -> String {
-    format!("{:x}", sha2::Sha256::digest(data))
 }
 
 /// A `docker save` image: layer 1 (created 2020) holds the old hook, layer 2 (created T1)

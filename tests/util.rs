@@ -200,14 +200,36 @@ pub fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
 
 /// A tar archive of regular files.
 pub fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let timed: Vec<(&str, &[u8], u64)> = members.iter().map(|&(n, d)| (n, d, 0)).collect();
+    tar_with_times(&timed)
+}
+
+/// A tar archive of regular files, each with its stored modification time.
+pub fn tar_with_times(members: &[(&str, &[u8], u64)]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
-    for (name, data) in members {
+    for (name, data, mtime) in members {
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
+        h.set_mtime(*mtime);
         b.append_data(&mut h, name, *data).unwrap();
     }
     b.into_inner().unwrap()
+}
+
+/// Lowercase hex SHA-256: a blob's name in an image.
+pub fn sha(data: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(data))
+}
+
+/// Whether a JSON report says `text` in one of its diagnostics.
+pub fn diagnosed(json: &serde_json::Value, text: &str) -> bool {
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["message"].as_str().unwrap().contains(text))
 }
 
 /// `data` gzip-compressed at the best ratio (zeros reach about 1,000 to 1: a bomb's shape).

