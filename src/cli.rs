@@ -73,8 +73,9 @@ pub struct Args {
 pub struct ScanArgs {
     /// Directories to scan for Python environments (venvs, site-packages, prefixes, whole
     /// filesystems, wheelhouses) and artifacts (wheels, sdists, image tarballs, OCI
-    /// layouts); none means this host, and so does the filesystem root (`/`, or with --root
-    /// `/` or DIR itself).
+    /// layouts); `-` is an image archive on standard input (`docker save app | pthscan -`);
+    /// none means this host, and so does the filesystem root (`/`, or with --root `/` or DIR
+    /// itself).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 

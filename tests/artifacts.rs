@@ -281,6 +281,22 @@ fn a_docker_save_tarball_applies_layers_in_order_and_names_the_layer() {
     let (json, out) = scan_json(&dir.path().join("evil.tar"), &[]);
     assert_image_findings(&json, dir.path(), "evil.tar › evil:latest");
     assert_eq!(code(&out), 1, "{}", stderr(&out));
+    // `docker save evil | gzip | pthscan -`: the same, read as it streams
+    std::fs::write(dir.path().join("evil.tar.gz"), gzip(&tar_of(&refs))).unwrap();
+    let out = pthscan_stdin(&["-", "--format", "json"], &dir.path().join("evil.tar.gz"));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_image_findings(&json, dir.path(), "(standard input) › evil:latest");
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let out = pthscan_stdin(&["-"], &dir.path().join("evil.tar"));
+    assert_eq!(code(&out), 1, "uncompressed: {}", stderr(&out));
+    // what is not an image is said, not taken for nothing found
+    let out = pthscan_stdin(&["-"], Path::new("/dev/null"));
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("(standard input): not a container image"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// An OCI layout: index → manifest → config and layers (the second one zstd-compressed).

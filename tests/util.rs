@@ -111,18 +111,32 @@ pub fn pthscan(args: &[&str]) -> Output {
     pthscan_env(args, &[])
 }
 
-/// Runs the binary with `env` set (over the defaults of [`pthscan`]).
-pub fn pthscan_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
+/// The binary's command line, with the defaults of [`pthscan`].
+fn command(args: &[&str]) -> Command {
     let mut cmd = Command::new(bin());
     cmd.args(args)
         .env("NO_COLOR", "1")
         .env("XDG_CONFIG_HOME", "/nonexistent/pthscan-tests/config")
         // the embedded malicious-package database only, whatever this machine imported
         .env("PTHSCAN_DB_DIR", "/nonexistent/pthscan-tests/db");
+    cmd
+}
+
+/// Runs the binary with `env` set (over the defaults of [`pthscan`]).
+pub fn pthscan_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
+    let mut cmd = command(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.output().expect("run pthscan")
+}
+
+/// Runs the binary with the file `input` on its standard input.
+pub fn pthscan_stdin(args: &[&str], input: &Path) -> Output {
+    command(args)
+        .stdin(std::fs::File::open(input).unwrap())
+        .output()
+        .expect("run pthscan")
 }
 
 pub fn scan_json(dir: &Path, extra: &[&str]) -> (serde_json::Value, Output) {

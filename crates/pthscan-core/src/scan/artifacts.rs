@@ -18,6 +18,8 @@ pub(super) enum Artifact {
     /// A file, and where it came from.
     File(Disk, PathBuf, Place),
     Layout(Disk, PathBuf),
+    /// An image archive on standard input (`-`).
+    Stdin,
 }
 
 impl Artifact {
@@ -25,7 +27,7 @@ impl Artifact {
     pub(super) fn disk_size(&self) -> u64 {
         match self {
             Artifact::File(disk, path, _) => disk.file_size(path).unwrap_or(0),
-            Artifact::Layout(..) => u64::MAX,
+            Artifact::Layout(..) | Artifact::Stdin => u64::MAX,
         }
     }
 
@@ -81,9 +83,16 @@ impl Artifact {
                 };
                 sources::artifact::visit_nested(opened, &open, visit);
             }
+            Artifact::Stdin => {
+                let opened = sources::image::open_stream(STDIN, std::io::stdin().lock(), &open);
+                sources::artifact::visit_nested(opened, &open, visit);
+            }
         }
     }
 }
+
+/// How standard input is named in the report.
+pub(super) const STDIN: &str = "(standard input)";
 
 /// Turns what the archive readers met in an opened artifact (hostile shapes, cut members) and
 /// a wheel's RECORD into findings and diagnostics.

@@ -68,9 +68,12 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         options
             .paths
             .iter()
+            .filter(|p| p.as_os_str() != "-")
             .map(|p| locate_input(&system, in_root, p))
             .collect()
     };
+    // `-`: an image archive on standard input (`docker save app | pthscan -`), read once
+    let stdin = options.paths.iter().any(|p| p.as_os_str() == "-");
     let mut roots = Vec::new();
     let mut artifacts: Vec<(Disk, PathBuf, Place)> = Vec::new();
     let mut lockfiles: Vec<(Disk, PathBuf)> = Vec::new();
@@ -285,6 +288,10 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         .into_iter()
         .map(|(reader, path, place)| Artifact::File(reader, path, place))
         .collect();
+    if stdin {
+        report.scanned.push(PathBuf::from(super::artifacts::STDIN));
+        to_open.push(Artifact::Stdin);
+    }
     to_open.extend(
         layouts
             .into_iter()

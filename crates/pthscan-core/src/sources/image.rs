@@ -267,6 +267,33 @@ pub fn read_outer_tar(
     Ok(blobs)
 }
 
+/// The image a stream holds (`docker save app | pthscan -`): a `docker save` or OCI archive,
+/// compressed whole or not, read once as it passes — no temporary file; what a layer does not
+/// keep cannot be read again (said per file where a detector asks for it).
+pub fn open_stream(label: &str, mut stream: impl Read, opts: &OpenOptions) -> Vec<Opened> {
+    let limits = opts.limits();
+    let fail = |why: String| {
+        let mut failed = Opened::with_label(label, opts);
+        failed.diagnostics.push(Diagnostic::incomplete(label, why));
+        vec![failed]
+    };
+    let mut head = Vec::with_capacity(512);
+    if let Err(e) = (&mut stream).take(512).read_to_end(&mut head) {
+        return fail(format!("cannot read: {e}"));
+    }
+    let whole = std::io::Cursor::new(head.clone()).chain(stream);
+    let blobs = archive::decompressor(&head, whole, &limits)
+        .map_err(|e| e.to_string())
+        .and_then(|s| read_outer_tar(s, None, &limits));
+    match blobs {
+        Ok(b) if b.is_image() => assemble(label, b, opts),
+        Ok(_) => fail(
+            "not a container image (a `docker save` or OCI archive): only images are read from standard input; give other archives as files".into(),
+        ),
+        Err(why) => fail(format!("not a readable image: {why}")),
+    }
+}
+
 /// Reads an OCI image layout directory (`oci-layout`, `index.json`, `blobs/`) through `disk`:
 /// `index.json`, then only the indexes and manifests it leads to, then only the configs and
 /// layers those name — what a runtime loads; each blob read once, by name and by file (hard
