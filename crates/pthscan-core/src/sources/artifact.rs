@@ -197,8 +197,10 @@ pub fn open_file(
         None => return fail("not a zip or tar archive: not opened".into(), visit),
     }
     // an sdist, a wheel, a zip: small enough to hold (the cap is the archive limit, checked
-    // before anything is read)
-    if head.size > limits.max_total {
+    // before anything is read). An uncompressed tar is streamed whatever its size, as a layer
+    // is: a `docker export` of an ML image is tens of gigabytes, and unpacks to no more
+    let plain_tar = sniff(&head.bytes) == Some(Format::Tar) && !archive::compressed(&head.bytes);
+    if head.size > limits.max_total && !plain_tar {
         return fail(
             format!(
                 "archive is {} bytes, larger than the {}-byte limit: not opened",
@@ -227,10 +229,15 @@ pub fn open_file(
     };
     let opened = match sniff(&head.bytes) {
         Some(Format::Tar) => {
-            let again = Source::new(&file, 0, size, &limits);
             // what an image keeps too: a root filesystem's hooks and package records
             let keeps = |p: &Path, _| package_keeps(p, &limits) || image::python_relevant(p, false);
-            let listing = archive::read_tar(file, size, &limits, &keeps, again.as_ref());
+            let stream = if plain_tar {
+                limits.for_layers()
+            } else {
+                limits.clone()
+            };
+            let again = Source::new(&file, 0, size, &stream);
+            let listing = archive::read_tar(file, size, &stream, &keeps, again.as_ref());
             return visit_nested(tar_opened(&label, listing, opts), opts, visit);
         }
         _ => {
@@ -266,9 +273,10 @@ pub fn open_file(
 
 /// A tar's tree: a root filesystem's (`docker export`, a `tar -C / .`) judged as a one-layer
 /// image is — its absolute links inside it, its package records owning its files — else an
-/// sdist's or a plain archive's.
+/// sdist's or a plain archive's. A package shape wins over an `os-release`: an sdist that
+/// carries one is still an sdist, its `setup.py` and every file judged as an sdist's.
 fn tar_opened(label: &str, listing: archive::Listing, opts: &OpenOptions) -> Vec<Opened> {
-    if image::is_root_filesystem(&listing) {
+    if image::is_root_filesystem(&listing) && !sdist::is_sdist(&listing) {
         image::root_filesystem(label, listing, opts)
     } else {
         vec![sdist::from_listing(label, listing, opts)]
