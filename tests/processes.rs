@@ -345,3 +345,34 @@ fn processes_join_a_host_sweep_and_without_the_flag_nothing_is_read() {
             .any(|r| r["record"] == "process" && r["pid"] == decoded.pid())
     );
 }
+
+#[test]
+fn an_interpreter_renamed_to_another_program_is_still_python() {
+    // a copy of the interpreter named `sshd` (Debian's is static: no libpython to tell it by)
+    let python = real_python();
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("sshd");
+    std::fs::copy(&python, &renamed).unwrap();
+    let running = start(
+        &renamed,
+        &[
+            "-c",
+            "import base64;exec(base64.b64decode('aW1wb3J0IHRpbWU7dGltZS5zbGVlcCgzMi41KQ=='))",
+        ],
+        &[],
+        Stdio::null(),
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let (json, out) = scan_json(empty.path(), &["--processes"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let p = process(&json, running.pid());
+    assert!(
+        ["content", "library"].contains(&p["identified_by"].as_str().unwrap()),
+        "{p:#}"
+    );
+    let found = at_pid(&json, running.pid());
+    assert!(
+        found.contains(&("PRC001".into(), "high".into())),
+        "{found:?}"
+    );
+}

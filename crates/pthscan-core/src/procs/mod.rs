@@ -46,6 +46,9 @@ pub enum Identified {
     Library,
     /// Only by its name and `argv[0]`: the executable could not be read (another user's).
     Name,
+    /// Its executable, under another name (`bash`, `sshd`), is CPython's interpreter: it calls
+    /// CPython's command-line main (a static build maps no library to tell it by).
+    Content,
 }
 
 /// One process, as `/proc` shows it.
@@ -245,6 +248,52 @@ struct Trouble {
     vanished: usize,
     partial: Vec<u32>,
     cut: Vec<u32>,
+    /// Executables already looked into, by (device, inode): whether each is a Python runtime.
+    runtimes: HashMap<(u64, u64), bool>,
+}
+
+/// An executable past this size is not looked into for a Python runtime (CPython's own is
+/// 5–30 MB).
+const RUNTIME_SCAN_CAP: u64 = 128 << 20;
+
+/// Whether the executable `/proc/PID/exe` leads to is CPython's interpreter under any name: it
+/// holds the name of CPython's command-line entry (`Py_BytesMain`, 3.8+; `_Py_UnixMain`, 3.7),
+/// which the `python` program calls and an embedder (uwsgi, mod_wsgi) does not. Read once per
+/// file, in chunks, through the process's own link (the file it runs, even deleted or in another
+/// mount namespace); never run.
+fn runtime_inside(exe: &Path, seen: &mut HashMap<(u64, u64), bool>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    const NEEDLES: [&[u8]; 2] = [b"Py_BytesMain", b"_Py_UnixMain"];
+    const LONGEST: usize = 12;
+    let Ok(file) = std::fs::File::open(exe) else {
+        return false;
+    };
+    let Ok(meta) = file.metadata() else {
+        return false;
+    };
+    if !meta.is_file() || meta.len() > RUNTIME_SCAN_CAP {
+        return false;
+    }
+    *seen.entry((meta.dev(), meta.ino())).or_insert_with(|| {
+        let finders = NEEDLES.map(memchr::memmem::Finder::new);
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut carry: Vec<u8> = Vec::new();
+        loop {
+            let chunk = match std::io::BufRead::fill_buf(&mut reader) {
+                Ok([]) | Err(_) => return false,
+                Ok(c) => c,
+            };
+            carry.extend_from_slice(chunk);
+            let n = chunk.len();
+            std::io::BufRead::consume(&mut reader, n);
+            if finders.iter().any(|f| f.find(&carry).is_some()) {
+                return true;
+            }
+            // keep the tail a needle could straddle
+            let keep = carry.len().saturating_sub(LONGEST - 1);
+            carry.drain(..keep);
+        }
+    })
 }
 
 /// Reads every process under `proc_dir` (`/proc`). Not on Linux, or without a `/proc`: a note
@@ -425,7 +474,15 @@ fn read_process(dir: &Path, pid: u32, trouble: &mut Trouble) -> Result<Option<Pr
         Err(err) if gone(&err) => return Err(()),
         Err(_) => p.unreadable.push("maps"),
     }
-    p.python = identify(&p);
+    // under another name: an interpreter (it runs CPython's main), not an embedder
+    p.python = match identify(&p) {
+        None | Some(Identified::Library)
+            if p.exe.is_some() && runtime_inside(&dir.join("exe"), &mut trouble.runtimes) =>
+        {
+            Some(Identified::Content)
+        }
+        other => other,
+    };
     if p.python.is_none() {
         p.deleted_maps.clear();
         p.libpython = None;
