@@ -35,6 +35,21 @@ pub const SIGNALS_TOML: &str = include_str!("../../../signatures/signals.toml");
 /// The embedded `signatures/ioc.toml`.
 pub const IOC_TOML: &str = include_str!("../../../signatures/ioc.toml");
 
+/// Every embedded signature file, by name, in a fixed order: what `pthscan --version`
+/// digests to name the rule set a binary carries.
+pub fn embedded_sources() -> Vec<(&'static str, &'static str)> {
+    let mut out = vec![
+        ("known-good.toml", KNOWN_GOOD_TOML),
+        ("signals.toml", SIGNALS_TOML),
+        ("ioc.toml", IOC_TOML),
+        ("behaviours.toml", behaviour::BEHAVIOURS_TOML),
+        ("typosquat.toml", popular::TYPOSQUAT_TOML),
+        ("popular/top-pypi.txt", popular::TOP_PYPI),
+    ];
+    out.extend(rules::EMBEDDED_RULES.iter().copied());
+    out
+}
+
 /// Signature data that could not be loaded.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SignatureError {

@@ -29,6 +29,8 @@ pub struct Disk {
     pub stats: Arc<ReadStats>,
     /// Directories a walk does not enter (pseudo and network filesystems).
     pub prune: Arc<Vec<PathBuf>>,
+    /// What `--exclude` passes over, in walks and listings.
+    pub exclude: Option<Arc<super::Exclude>>,
 }
 
 impl Disk {
@@ -54,6 +56,7 @@ impl Disk {
             max_file_size,
             stats,
             prune: Arc::default(),
+            exclude: None,
         }
     }
 
@@ -119,7 +122,11 @@ impl Tree for Disk {
 
     fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError> {
         let mut out = Vec::new();
+        let exclude = self.exclude.as_deref();
         list_dir(&self.root, dir, true, &mut |name, kind| {
+            if exclude.is_some_and(|e| e.excludes(&dir.join(name))) {
+                return;
+            }
             out.push(DirEntry {
                 name: name.to_string_lossy().into_owned(),
                 path: dir.join(name),
@@ -161,7 +168,15 @@ impl Tree for Disk {
     }
 
     fn walk_sized(&self, root: &Path, visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {
-        walk::walk_sized(&self.root, root, &self.prune, visit)
+        walk::walk_sized(
+            &self.root,
+            root,
+            &walk::Skip {
+                prune: &self.prune,
+                exclude: self.exclude.as_deref(),
+            },
+            visit,
+        )
     }
 
     fn max_file_size(&self) -> u64 {

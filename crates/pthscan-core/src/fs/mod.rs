@@ -6,9 +6,11 @@
 //!
 //! - [`root`]: resolving every path inside the scan's root (`openat2(RESOLVE_IN_ROOT)`).
 //! - [`disk`]: the tree on disk; [`walk`]: walking it with every thread.
+//! - [`exclude`]: the `--exclude` globs walks and listings pass over.
 //! - [`read`]: what a read gives ([`FileBytes`]) and how it fails ([`ReadError`]).
 
 pub mod disk;
+pub mod exclude;
 pub mod read;
 pub mod root;
 pub mod walk;
@@ -16,6 +18,7 @@ pub mod walk;
 use std::path::{Path, PathBuf};
 
 pub use disk::Disk;
+pub use exclude::Exclude;
 pub use read::{
     FileBytes, ReadError, ReadStats, io_reason, join_normalized, normalize, sha256_hex,
 };

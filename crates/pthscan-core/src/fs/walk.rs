@@ -34,8 +34,18 @@ pub enum Enter {
 /// how to enter each directory.
 pub type SizedVisit<'a> = dyn FnMut(&Path, Kind, Option<u64>) -> Enter + Send + 'a;
 
+/// What a walk passes over: directories it does not enter (pseudo and network mounts), and
+/// entries `--exclude` names (neither visited nor entered).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Skip<'a> {
+    /// Directories not entered.
+    pub prune: &'a [PathBuf],
+    /// Entries not visited.
+    pub exclude: Option<&'a super::Exclude>,
+}
+
 /// Visits `start` (followed if a symlink inside `root`) and every entry under it, parents
-/// before children, skipping the directories in `prune`, with the size of every regular file in
+/// before children, skipping what `skip` names, with the size of every regular file in
 /// the directories entered [`Enter::Sized`], taken by a `stat` relative to the open directory
 /// as it is listed (as `find -size` does): the kernel looks up one name, not every component of
 /// a full path as a `stat` by path afterwards makes it do. Every directory is opened inside
@@ -43,7 +53,7 @@ pub type SizedVisit<'a> = dyn FnMut(&Path, Kind, Option<u64>) -> Enter + Send + 
 pub fn walk_sized(
     root: &Root,
     start: &Path,
-    prune: &[PathBuf],
+    skip: &Skip<'_>,
     visit: &mut SizedVisit<'_>,
 ) -> Vec<Diagnostic> {
     let (real, st) = match root
@@ -60,13 +70,13 @@ pub fn walk_sized(
         problems: Vec::new(),
     });
     let enter = (state.lock().unwrap_or_else(PoisonError::into_inner).visit)(start, kind, size);
-    if kind == Kind::Dir && enter != Enter::No && !prune.iter().any(|p| p == start) {
+    if kind == Kind::Dir && enter != Enter::No && !skip.prune.iter().any(|p| p == start) {
         let sizes = enter == Enter::Sized;
         let dir = Dir {
             shown: start.to_path_buf(),
             real,
         };
-        rayon::scope(|s| list(s, root, dir, prune, sizes, &state));
+        rayon::scope(|s| list(s, root, dir, skip, sizes, &state));
     }
     state
         .into_inner()
@@ -92,7 +102,7 @@ fn list<'s>(
     scope: &rayon::Scope<'s>,
     root: &'s Root,
     dir: Dir,
-    prune: &'s [PathBuf],
+    skip: &'s Skip<'s>,
     sizes: bool,
     state: &'s Mutex<State<'_, '_>>,
 ) {
@@ -127,7 +137,10 @@ fn list<'s>(
         state.problems.append(&mut problems);
         for (name, kind, size) in entries {
             let path = dir.shown.join(&name);
-            if kind == Kind::Dir && prune.contains(&path) {
+            if kind == Kind::Dir && skip.prune.contains(&path) {
+                continue;
+            }
+            if skip.exclude.is_some_and(|e| e.excludes(&path)) {
                 continue;
             }
             match (state.visit)(&path, kind, size) {
@@ -142,7 +155,7 @@ fn list<'s>(
             shown,
             real: dir.real.join(name),
         };
-        scope.spawn(move |s| list(s, root, sub, prune, sizes, state));
+        scope.spawn(move |s| list(s, root, sub, skip, sizes, state));
     }
 }
 
@@ -174,14 +187,22 @@ mod tests {
         }
         std::os::unix::fs::symlink(r.join("a"), r.join("e/loop")).unwrap();
         let mut seen: Vec<(PathBuf, Kind)> = Vec::new();
-        let problems = walk_sized(&root, r, &[r.join("pruned")], &mut |p, k, _| {
-            seen.push((p.strip_prefix(r).unwrap().to_path_buf(), k));
-            if p.ends_with("skip") {
-                Enter::No
-            } else {
-                Enter::Unsized
-            }
-        });
+        let problems = walk_sized(
+            &root,
+            r,
+            &Skip {
+                prune: &[r.join("pruned")],
+                exclude: None,
+            },
+            &mut |p, k, _| {
+                seen.push((p.strip_prefix(r).unwrap().to_path_buf(), k));
+                if p.ends_with("skip") {
+                    Enter::No
+                } else {
+                    Enter::Unsized
+                }
+            },
+        );
         assert!(problems.is_empty(), "{problems:?}");
         let pos = |p: &str| seen.iter().position(|(s, _)| s == Path::new(p)).unwrap();
         assert!(
@@ -212,7 +233,7 @@ mod tests {
         std::fs::write(r.join("pkg/sub/big.py"), "y = 2\n").unwrap();
         std::os::unix::fs::symlink(r.join("pkg/a.py"), r.join("pkg/link.py")).unwrap();
         let mut seen: Vec<(String, Kind, Option<u64>)> = Vec::new();
-        let problems = walk_sized(&root, r, &[], &mut |p, k, size| {
+        let problems = walk_sized(&root, r, &Skip::default(), &mut |p, k, size| {
             let rel = p.strip_prefix(r).unwrap().to_string_lossy().into_owned();
             seen.push((rel, k, size));
             if p.ends_with("sub") {
@@ -241,7 +262,9 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let root = Root::open(d.path(), false).unwrap();
         let missing = root.path().join("missing");
-        let problems = walk_sized(&root, &missing, &[], &mut |_, _, _| Enter::Unsized);
+        let problems = walk_sized(&root, &missing, &Skip::default(), &mut |_, _, _| {
+            Enter::Unsized
+        });
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, missing);
         assert!(

@@ -60,6 +60,7 @@ pub fn discover(options: &ScanOptions) -> Discovered {
             prune.retain(|p| !discovery::PSEUDO_DIRS.iter().any(|d| *p == root.join(d)));
         }
         disk.prune = Arc::new(prune);
+        disk.exclude = options.exclude.clone();
         Ok(disk)
     };
     let inputs: Vec<(PathBuf, Result<Kind, crate::fs::ReadError>)> = if host_mode {

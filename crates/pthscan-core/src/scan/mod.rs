@@ -61,6 +61,8 @@ pub struct ScanOptions {
     pub db: Arc<pthscan_db::Database>,
     /// Also read this machine's running processes from `/proc` (`--processes`).
     pub processes: bool,
+    /// What walks and listings pass over (`--exclude`).
+    pub exclude: Option<Arc<crate::fs::Exclude>>,
 }
 
 /// Counts for the summary.
@@ -96,6 +98,8 @@ pub struct Stats {
     pub processes: Option<usize>,
     /// Directory entries walked.
     pub entries_walked: u64,
+    /// Entries `--exclude` passed over (neither walked nor judged).
+    pub excluded: u64,
     /// Files read.
     pub files_read: u64,
     /// Bytes read.

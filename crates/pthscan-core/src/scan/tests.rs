@@ -27,6 +27,7 @@ fn options(path: &Path, deep: bool) -> ScanOptions {
         all_mounts: false,
         db: std::sync::Arc::new(pthscan_db::Database::with_embedded(Default::default())),
         processes: false,
+        exclude: None,
     }
 }
 

@@ -287,6 +287,13 @@ fn tar_opened(label: &str, listing: archive::Listing, opts: &OpenOptions) -> Vec
 
 /// A zip's tree: a wheel's when it is one, else an sdist's or a plain archive's.
 fn zip_opened(label: &str, listing: archive::Listing, opts: &OpenOptions) -> Opened {
+    // a zip that could not be read at all is that one problem, not also a package whose
+    // site directory cannot be listed
+    if listing.members.is_empty() && !listing.problems.is_empty() {
+        let mut failed = Opened::with_label(label, opts);
+        failed.add_problems(&listing.problems);
+        return failed;
+    }
     let is_wheel = label.ends_with(".whl")
         || listing
             .members
