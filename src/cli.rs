@@ -19,17 +19,18 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(
     name = "pthscan",
     version,
+    long_version = long_version(),
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  pthscan                                        incident response: sweep this host\n  pthscan --root /mnt/evidence                   ... or a mounted disk image\n  pthscan --fail-on high /                       container build: last stage of the image\n  pthscan app.tar --format sarif -o app.sarif    CI: a saved image, for code scanning\n  pthscan --root /host --format jsonl --baseline base.json --fail-on info\n                                                 fleet: only what is new since the baseline\n\nExit codes:\n  0  no finding at or above --fail-on\n  1  findings at or above --fail-on (even when some input could not be read)\n  2  none at the threshold, but the scan could not run or some input could not be read"
+    after_help = "Examples:\n  pthscan                                        incident response: sweep this host\n  pthscan --root /mnt/evidence                   ... or a mounted disk image\n  pthscan --fail-on high /                       container build: last stage of the image\n  pthscan app.tar --format sarif -o app.sarif    CI: a saved image, for code scanning\n  pthscan --root /host --format jsonl --baseline base.json --fail-on info\n                                                 fleet: only what is new since the baseline\n\nExit codes:\n  0  no finding at or above --fail-on, and everything asked for was judged\n  1  findings at or above --fail-on (even when some input could not be read)\n  2  none at the threshold, but the scan could not run or some input was not judged\n     (each `error:` line on standard error says what; `note:` lines never change the code)"
 )]
 pub struct Args {
     /// What to scan and how.
     #[command(flatten)]
     pub scan: ScanArgs,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format (default text; `-o` with a known extension and no --format is warned).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub format: Option<Format>,
 
     /// Write the report to FILE instead of standard output. A regular file is replaced
     /// atomically (a temporary file, then a rename); a device or FIFO is written in place.
@@ -41,14 +42,15 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub sarif_srcroot: Option<PathBuf>,
 
-    /// Exit with 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
-    pub fail_on: FailOn,
+    /// How the run reports on standard error and exits: shared with `pthscan baseline`.
+    #[command(flatten)]
+    pub common: CommonArgs,
 
-    /// Print nothing on standard error but fatal errors: no progress, no problem lines (they
-    /// stay in the report).
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// Show only findings at or above this severity in the text report (`info` hidden on a
+    /// host sweep: `--min-severity low`). Counts, the verdict and the exit code still cover
+    /// every finding; JSON, JSON Lines, SARIF and CycloneDX keep every finding.
+    #[arg(long, value_enum, ignore_case = true, value_name = "SEVERITY")]
+    pub min_severity: Option<MinSeverity>,
 
     /// Keep only findings whose file was born, modified or changed at or after DATE (or, in
     /// an image, whose layer was created then): `2026-03-24`, an RFC 3339 time
@@ -66,6 +68,30 @@ pub struct Args {
     /// Subcommands.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// How a run reports on standard error and exits: shared by a scan and `pthscan baseline`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Exit with 1 when a finding is at or above this severity; `never` for a run that
+    /// reports and never fails on findings (exit 2 still says what was not judged).
+    #[arg(long, value_enum, ignore_case = true, default_value_t = FailOn::High, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
+    /// Print nothing on standard error but fatal errors: no progress, no `error:`/`note:`
+    /// lines (they stay in the report).
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Colour the text report: `auto` on a terminal unless NO_COLOR is set or TERM is
+    /// `dumb`.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Judge with N threads (default: one per CPU the process may use). A fleet scan that
+    /// must stay light: `-j 1` with `nice`.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 /// What to scan and how: shared by a scan and `pthscan baseline`.
@@ -91,20 +117,19 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Read at most this many bytes of any one file; a larger file is judged by its head and
+    /// Read at most SIZE of any one file (`64MiB`, `1GiB`, `500MB`, or bytes); a larger file is judged by its head and
     /// reported. Files are judged in 4 MiB windows, so memory does not grow with this; start-up
     /// code (hooks and the modules they import) is held whole and read to at most 8 MiB. A
     /// RECORD hash is always over the whole file, whatever its size.
-    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    #[arg(long, default_value = "64MiB", value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: u64,
 
-    /// Keep the scan's peak memory near BYTES, whatever the input: what artifacts hold in
+    /// Keep the scan's peak memory near SIZE (`256MiB`, `1GiB`, or bytes), whatever the input: what artifacts hold in
     /// memory (members, names, manifests) is reserved from half of it, one member keeps at
     /// most an eighth, and artifacts larger than a thirty-second are judged one at a time.
     /// What does not fit is not kept and is reported; an input built to exhaust memory is a
     /// finding.
-    #[arg(long, default_value_t = pthscan_core::budget::DEFAULT_MAX_MEMORY, value_name = "BYTES",
-          value_parser = clap::value_parser!(u64).range(pthscan_core::budget::MIN_MAX_MEMORY..))]
+    #[arg(long, default_value = "256MiB", value_name = "SIZE", value_parser = parse_memory)]
     pub max_memory: u64,
 
     /// Also run the payload rules over every file of every installed distribution — every
@@ -131,6 +156,13 @@ pub struct ScanArgs {
     /// many levels; 1 opens only the artifacts themselves.
     #[arg(long, default_value_t = 3, value_name = "LEVELS", value_parser = clap::value_parser!(u64).range(1..=16))]
     pub max_archive_depth: u64,
+
+    /// Do not walk into paths matching GLOB: a glob without `/` is matched against each
+    /// file and directory name (`node_modules`, `*.iso`), one with `/` against the whole path
+    /// as shown (`/srv/backups/**`, `**/testdata/*.whl`; `*` stops at `/`, `**` does not).
+    /// What is excluded is counted in the summary. May be repeated.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 
     /// Also walk network and user-space filesystems (NFS, CIFS, sshfs, …) mounted below the
     /// scanned paths; /proc, /sys, /dev and /run of a filesystem root are never walked.
@@ -164,15 +196,34 @@ pub enum Command {
         /// (MAL-2026-2144); `all` lists every rule.
         rule: String,
     },
-    /// Record today's hooks and findings in FILE, for later scans with --baseline FILE.
+    /// Record today's hooks and findings in FILE, for later scans with --baseline FILE. A
+    /// baseline is what is trusted: one holding findings at or above --fail-on is refused
+    /// unless --accept-findings says they are known and accepted.
     Baseline {
         /// Where to write the baseline.
         #[arg(long, short, value_name = "FILE")]
         output: PathBuf,
+        /// Write the baseline even when it holds findings at or above --fail-on (they are
+        /// listed on standard error): later scans will not report them again.
+        #[arg(long)]
+        accept_findings: bool,
+        /// How the run reports on standard error and exits.
+        #[command(flatten)]
+        common: CommonArgs,
         /// What to scan and how, as for a scan.
         #[command(flatten)]
         scan: ScanArgs,
     },
+    /// Print a shell completion script for SHELL on standard output
+    /// (`pthscan completions bash > /etc/bash_completion.d/pthscan`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum, ignore_case = true)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on standard output (`pthscan man > pthscan.1; man -l
+    /// pthscan.1`).
+    Man,
     /// Manage the malicious-package database: `import` files a fleet distributes, `status`.
     Db {
         /// What to do.
@@ -242,23 +293,287 @@ pub enum FailOn {
     High,
     /// Critical only.
     Critical,
+    /// No finding fails the run (exit 1 never; exit 2 still says what was not judged).
+    Never,
 }
 
 impl FailOn {
+    /// The severity, or `None` for `never`.
+    pub fn severity(self) -> Option<pthscan_core::Severity> {
+        use pthscan_core::Severity;
+        match self {
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::High => Some(Severity::High),
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::Never => None,
+        }
+    }
+}
+
+/// The lowest severity the text report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MinSeverity {
+    /// Every finding (the default).
+    Info,
+    /// Low and above.
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High and above.
+    High,
+    /// Critical only.
+    Critical,
+}
+
+impl MinSeverity {
     /// The severity.
     pub fn severity(self) -> pthscan_core::Severity {
         use pthscan_core::Severity;
         match self {
-            FailOn::Info => Severity::Info,
-            FailOn::Low => Severity::Low,
-            FailOn::Medium => Severity::Medium,
-            FailOn::High => Severity::High,
-            FailOn::Critical => Severity::Critical,
+            MinSeverity::Info => Severity::Info,
+            MinSeverity::Low => Severity::Low,
+            MinSeverity::Medium => Severity::Medium,
+            MinSeverity::High => Severity::High,
+            MinSeverity::Critical => Severity::Critical,
         }
     }
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set (non-empty) or TERM is `dumb`.
+    Auto,
+    /// Always, even into a file or pipe.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour output going to a terminal (`terminal`) in this environment.
+    pub fn wanted(self, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                terminal
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
+}
+
+/// A size: bytes, or a number with a unit — `KiB`, `MiB`, `GiB`, `TiB` (powers of 1024) or
+/// `KB`/`K`, `MB`/`M`, `GB`/`G`, `TB`/`T` (powers of 1000), case-insensitive (`64MiB`, `1.5 GiB`).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    parse_size::Config::new()
+        .parse_size(text.trim())
+        .map_err(|e| format!("{e}: a size is bytes or a number with a unit (64MiB, 1GiB, 500MB)"))
+}
+
+/// `--max-memory`: a size not below the least budget a scan can work in.
+fn parse_memory(text: &str) -> Result<u64, String> {
+    let size = parse_size(text)?;
+    let min = pthscan_core::budget::MIN_MAX_MEMORY;
+    if size < min {
+        return Err(format!(
+            "below the least budget a scan can work in ({} MiB)",
+            min >> 20
+        ));
+    }
+    Ok(size)
+}
+
+/// `--version` in full: the version, the signatures and the malicious-package database built
+/// in (what `db import` added is said by `pthscan db status`).
+fn long_version() -> &'static str {
+    use sha2::Digest;
+    let sources = pthscan_signatures::embedded_sources();
+    let mut digest = sha2::Sha256::new();
+    for (name, text) in &sources {
+        // each file framed by its name and length: no two sets digest alike
+        digest.update(format!("{name}\0{}\0", text.len()));
+        digest.update(text);
+    }
+    let rules: String = digest.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let db = pthscan_db::Database::embedded();
+    let (records, newest) = db
+        .sources
+        .first()
+        .map_or((0, None), |s| (s.records, s.newest.clone()));
+    let text = format!(
+        "{}\nsignatures: {} ({} files)\nmalicious-package database: {} embedded record(s), newest {}",
+        env!("CARGO_PKG_VERSION"),
+        rules,
+        sources.len(),
+        records,
+        newest
+            .as_deref()
+            .map_or("unknown", |n| n.get(..10).unwrap_or(n)),
+    );
+    Box::leak(text.into_boxed_str())
 }
 
 /// `--since`: checked before anything is scanned.
 fn parse_since(text: &str) -> Result<pthscan_core::Timestamp, String> {
     pthscan_core::Timestamp::parse_since(text, pthscan_core::Timestamp::now())
+}
+
+/// The command line with a subcommand moved before the options that precede it:
+/// `pthscan -q baseline -o base.json DIR` is `pthscan baseline -q -o base.json DIR`. clap
+/// takes the first word after an option for a PATH (a scan takes PATHs, and options end the
+/// subcommands), so without this a baseline run written that way scanned a directory called
+/// `baseline` and wrote a text report where the baseline should go. Options the subcommand
+/// does not take are then refused by name.
+pub fn subcommand_first(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    let mut cmd = Args::command();
+    // settles each argument's number of values, for introspection
+    cmd.build();
+    let takes_value = |arg: &clap::Arg| arg.get_num_args().is_some_and(|n| n.takes_values());
+    let long_valued: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| takes_value(a))
+        .filter_map(|a| a.get_long().map(str::to_owned))
+        .collect();
+    let short_valued: Vec<char> = cmd
+        .get_arguments()
+        .filter(|a| takes_value(a))
+        .filter_map(clap::Arg::get_short)
+        .collect();
+    let names: Vec<&str> = cmd.get_subcommands().map(clap::Command::get_name).collect();
+    let mut i = 1;
+    while i < argv.len() {
+        let Some(word) = argv[i].to_str() else {
+            return argv;
+        };
+        if word == "--" || word == "-" || !word.starts_with('-') {
+            if i > 1 && names.contains(&word) {
+                let mut out = argv.clone();
+                let sub = out.remove(i);
+                out.insert(1, sub);
+                return out;
+            }
+            return argv;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            if !long.contains('=') && long_valued.iter().any(|l| l == long) {
+                i += 1;
+            }
+        } else {
+            // a cluster of short flags: the first that takes a value takes the rest, or the
+            // next word when nothing follows it
+            let shorts: Vec<char> = word[1..].chars().collect();
+            if let Some(at) = shorts.iter().position(|c| short_valued.contains(c))
+                && at + 1 == shorts.len()
+            {
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    argv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn parse(words: &[&str]) -> Result<Args, clap::Error> {
+        let argv = std::iter::once("pthscan")
+            .chain(words.iter().copied())
+            .map(std::ffi::OsString::from)
+            .collect();
+        Args::try_parse_from(subcommand_first(argv))
+    }
+
+    #[test]
+    fn options_before_a_subcommand_are_the_subcommand_s() {
+        let args = parse(&[
+            "-q",
+            "--fail-on",
+            "medium",
+            "baseline",
+            "-o",
+            "b.json",
+            "dir",
+        ])
+        .unwrap();
+        let Some(Command::Baseline {
+            output,
+            common,
+            scan,
+            ..
+        }) = args.command
+        else {
+            panic!("not a baseline: {args:?}")
+        };
+        assert_eq!(output, PathBuf::from("b.json"));
+        assert!(common.quiet);
+        assert_eq!(common.fail_on, FailOn::Medium);
+        assert_eq!(scan.paths, [PathBuf::from("dir")]);
+        // a value that names a subcommand is a value, not the subcommand
+        let args = parse(&["-o", "baseline", "dir"]).unwrap();
+        assert!(args.command.is_none());
+        assert_eq!(args.output, Some(PathBuf::from("baseline")));
+        // an option the subcommand does not take is refused by name
+        let err = parse(&["--format", "json", "baseline", "-o", "b.json"]).unwrap_err();
+        assert!(err.to_string().contains("--format"), "{err}");
+        // a PATH first: a scan of that PATH and of a directory called `baseline`
+        let args = parse(&["dir", "baseline"]).unwrap();
+        assert_eq!(args.scan.paths.len(), 2);
+        // an option's value, then the subcommand
+        let args = parse(&[
+            "--fail-on",
+            "critical",
+            "--max-memory=1GiB",
+            "baseline",
+            "-o",
+            "b",
+        ])
+        .unwrap();
+        assert!(matches!(args.command, Some(Command::Baseline { .. })));
+    }
+
+    #[test]
+    fn enums_ignore_case_and_sizes_take_units() {
+        let args = parse(&[
+            "--fail-on",
+            "HIGH",
+            "--format",
+            "JSON",
+            "--max-file-size",
+            "64MiB",
+            "--max-memory",
+            "1GiB",
+            "--color",
+            "Never",
+        ])
+        .unwrap();
+        assert_eq!(args.common.fail_on, FailOn::High);
+        assert_eq!(args.format, Some(Format::Json));
+        assert_eq!(args.scan.max_file_size, 64 << 20);
+        assert_eq!(args.scan.max_memory, 1 << 30);
+        assert_eq!(args.common.color, ColorChoice::Never);
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("64 potatoes").is_err());
+        assert!(parse(&["--max-memory", "1MiB"]).is_err());
+        assert_eq!(
+            parse(&["--fail-on", "never"])
+                .unwrap()
+                .common
+                .fail_on
+                .severity(),
+            None
+        );
+    }
 }

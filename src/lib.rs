@@ -3,6 +3,8 @@
 
 pub mod cli;
 pub mod db;
+pub mod diagnostics;
+pub mod output;
 pub mod planted;
 pub mod policy;
 pub mod progress;
@@ -27,64 +29,41 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// Runs the command line.
 pub fn run(args: Args) -> Result<ExitCode> {
-    if let Some(Command::Explain { rule }) = &args.command {
-        let sigs = Signatures::embedded()
-            .map_err(|e| anyhow!("{e}"))
-            .context("the embedded signatures do not load")?;
-        if let Some(e) = sigs.payload.error() {
-            return Err(anyhow!("{e}").context("the embedded rules do not compile"));
-        }
-        let mut notes = Vec::new();
-        let db = db::load(&[], &mut notes)?;
-        let mut out = std::io::stdout().lock();
-        return match render::explain::explain(rule, sigs, &db, &mut out)? {
-            true => Ok(ExitCode::from(EXIT_CLEAN)),
-            false => Err(anyhow!(
-                "unknown rule `{rule}`; `pthscan explain all` lists them"
-            )),
-        };
+    if let Some(code) = run_other_command(&args)? {
+        return Ok(code);
     }
-    if let Some(Command::Db { action }) = &args.command {
-        let mut out = std::io::stdout().lock();
-        match action {
-            cli::DbAction::Import { paths } => {
-                db::import(paths, &mut out, &mut std::io::stderr().lock())?
-            }
-            cli::DbAction::Status { db } => db::status(db, &mut out)?,
-        }
-        return Ok(ExitCode::from(EXIT_CLEAN));
-    }
-    if let Some(Command::DebugStartup { spec }) = &args.command {
-        let text = std::fs::read_to_string(spec)
-            .with_context(|| format!("cannot read `{}`", spec.display()))?;
-        let mut out = std::io::stdout().lock();
-        render::startup::debug_startup(&text, &mut out, &mut std::io::stderr().lock())?;
-        return Ok(ExitCode::from(EXIT_CLEAN));
-    }
-    let (scan, baseline_out) = match &args.command {
-        Some(Command::Baseline { output, scan }) => (scan, Some(output)),
-        _ => (&args.scan, None),
+    let (scan, common, baseline_out, accept_findings) = match &args.command {
+        Some(Command::Baseline {
+            output,
+            accept_findings,
+            common,
+            scan,
+        }) => (scan, common, Some(output), *accept_findings),
+        _ => (&args.scan, &args.common, None, false),
     };
-    if let Some(dir) = &args.sarif_srcroot {
-        if args.format != Format::Sarif {
-            return Err(anyhow!(
-                "`--sarif-srcroot` applies to `--format sarif` only"
-            ));
-        }
-        if !dir.is_dir() {
-            return Err(anyhow!(
-                "`--sarif-srcroot {}` is not a directory",
-                dir.display()
-            ));
+    // every flag, file and folder checked before the work: a scan that runs an hour must not
+    // fail at the end on a typo
+    let checked = output::Checked::before_scan(&args, scan, baseline_out)?;
+    let mut stderr_early = std::io::stderr().lock();
+    if !common.quiet {
+        for w in &checked.warnings {
+            writeln!(stderr_early, "warning: {w}")?;
         }
     }
-    if let Some(root) = &scan.root
-        && !root.is_dir()
-    {
-        return Err(anyhow!("`--root {}` is not a directory", root.display()));
+    drop(stderr_early);
+    if let Some(n) = common.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(n))
+            .build_global()
+            .context("cannot start the thread pool")?;
     }
     let context = render::ScanContext::now();
+    let marker = match (&args.output, baseline_out) {
+        (Some(path), None) => output::Marker::start(path, &context)?,
+        _ => None,
+    };
     let (paths, mut early_notes) = sweep_paths(&scan.paths, scan.root.as_deref());
+    early_notes.extend(marker.as_ref().and_then(output::Marker::previous_note));
     let mut db_notes = Vec::new();
     let malicious_db = std::sync::Arc::new(db::load(&scan.db, &mut db_notes)?);
     let options = ScanOptions {
@@ -98,8 +77,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         all_mounts: scan.all_mounts,
         db: malicious_db,
         processes: scan.processes,
+        exclude: checked.exclude.clone(),
     };
-    let progress = progress::Progress::start(!args.quiet && std::io::stderr().is_terminal());
+    let progress = progress::Progress::start(!common.quiet && std::io::stderr().is_terminal());
     // load the signatures while the walk runs: the embedded rules then compile on a thread of
     // their own while the scan judges (waited for where first needed); `--rules` compile here,
     // and are waited for only if something was found to judge or rules were given to check
@@ -136,17 +116,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => pthscan_core::report_only(discovered),
     };
     progress.finish();
+    if let Some(exclude) = &checked.exclude {
+        report.stats.excluded = exclude.count();
+    }
     let today = &context.timestamp[..10];
-    let choice = policy::config_file(
-        scan.config.as_deref(),
-        scan.root.is_some(),
-        &scan.paths,
-        &policy::operator_configs(
-            std::env::var_os("XDG_CONFIG_HOME").as_deref(),
-            std::env::var_os("HOME").as_deref(),
-        ),
-        policy::euid(),
-    );
     report.diagnostics.append(&mut early_notes);
     // a database the operator imported or named that could not be read in full: the scan
     // did not check against all of it
@@ -155,7 +128,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .into_iter()
             .map(|n| pthscan_core::Diagnostic::incomplete("malicious-package database", n)),
     );
-    report.diagnostics.extend(choice.notes);
+    report
+        .diagnostics
+        .extend(checked.config_notes.iter().cloned());
     // a scanner config in what was scanned is evidence, never obeyed (the operator's own, in
     // use, excepted); found before suppressions apply, so the operator can accept one
     // read inside --root when given, else each place inside itself
@@ -166,7 +141,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let (planted, notes) = planted::find(
         system.as_ref(),
         &config_tops(&paths, system.as_ref()),
-        choice.file.as_deref(),
+        checked.config_file.as_deref(),
     );
     report.findings.extend(planted);
     report
@@ -174,31 +149,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     report.diagnostics.extend(notes);
     let mut suppressed = Vec::new();
-    if let Some(file) = &choice.file {
-        suppressed = policy::Suppressions::load(file)?.apply(&mut report, today);
+    if let Some(rules) = &checked.suppressions {
+        suppressed = rules.apply(&mut report, today);
         report.stats.suppressed = suppressed.len();
     }
     report.diagnostics.sort();
     report.count_skipped();
+    let fail_on = common.fail_on.severity();
     if let Some(out) = baseline_out {
-        let baseline = policy::Baseline::of(&report, &context.timestamp);
-        write_output(out, |w| Ok(serde_json::to_writer_pretty(w, &baseline)?))?;
-        let mut stderr = std::io::stderr().lock();
-        writeln!(
-            stderr,
-            "pthscan: baseline of {} finding(s) and {} environment(s) written to {}",
-            baseline.len(),
-            baseline.environments(),
-            out.display()
-        )?;
-        return Ok(ExitCode::from(if report.incomplete() {
-            EXIT_ERROR
-        } else {
-            EXIT_CLEAN
-        }));
+        return write_baseline(&report, &context, out, common, accept_findings);
     }
-    if let Some(file) = &args.baseline {
-        let baseline = policy::Baseline::load(file)?;
+    if let Some(baseline) = &checked.baseline {
         let held = baseline.filter(&mut report);
         baseline.inventory_changes(&mut report);
         report.stats.baselined = held.len();
@@ -208,22 +169,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(date) = args.since {
         report.keep_since(date);
     }
-    let fail_on = args.fail_on.severity();
     let code = exit_code(&report, fail_on);
 
-    let mut stderr = std::io::stderr().lock();
-    for d in report.diagnostics.iter().filter(|_| !args.quiet) {
-        writeln!(
-            stderr,
-            "pthscan: {}: {}",
-            pthscan_core::pathfmt::display_path(&d.path),
-            d.message
-        )?;
+    if !common.quiet {
+        diagnostics::print(&report.diagnostics, &mut std::io::stderr().lock())?;
     }
-    let color = args.format == Format::Text
-        && args.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let format = args.format.unwrap_or(Format::Text);
+    let color = format == Format::Text
+        && common
+            .color
+            .wanted(args.output.is_none() && std::io::stdout().is_terminal());
     let view = render::ReportView {
         report: &report,
         suppressed: &suppressed,
@@ -231,9 +186,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         exit_code: code,
         context: &context,
         color,
+        min_severity: args.min_severity.map(|m| m.severity()),
     };
     match &args.output {
-        Some(path) => write_output(path, |w| write_report(&args, sigs, &view, w))?,
+        Some(path) => {
+            let mode = marker.as_ref().and_then(|m| m.mode.clone());
+            output::write_as(path, mode, |w| write_report(&args, sigs, &view, w))?;
+            if let Some(marker) = marker {
+                marker.done();
+            }
+        }
         None => {
             let mut w = BufWriter::new(std::io::stdout().lock());
             write_report(&args, sigs, &view, &mut w)?;
@@ -241,6 +203,125 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(code))
+}
+
+/// The subcommands that do not scan: `explain`, `db`, `completions`, `man`, `debug-startup`.
+fn run_other_command(args: &Args) -> Result<Option<ExitCode>> {
+    let mut out = std::io::stdout().lock();
+    match &args.command {
+        Some(Command::Explain { rule }) => {
+            let sigs = Signatures::embedded()
+                .map_err(|e| anyhow!("{e}"))
+                .context("the embedded signatures do not load")?;
+            if let Some(e) = sigs.payload.error() {
+                return Err(anyhow!("{e}").context("the embedded rules do not compile"));
+            }
+            let mut notes = Vec::new();
+            let db = db::load(&[], &mut notes)?;
+            if !render::explain::explain(rule, sigs, &db, &mut out)? {
+                return Err(anyhow!(
+                    "unknown rule `{rule}`; `pthscan explain all` lists them"
+                ));
+            }
+        }
+        Some(Command::Db { action }) => match action {
+            cli::DbAction::Import { paths } => {
+                db::import(paths, &mut out, &mut std::io::stderr().lock())?
+            }
+            cli::DbAction::Status { db } => db::status(db, &mut out)?,
+        },
+        Some(Command::DebugStartup { spec }) => {
+            let text = std::fs::read_to_string(spec)
+                .with_context(|| format!("cannot read `{}`", spec.display()))?;
+            render::startup::debug_startup(&text, &mut out, &mut std::io::stderr().lock())?;
+        }
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Args as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "pthscan", &mut out);
+        }
+        Some(Command::Man) => {
+            clap_mangen::Man::new(<Args as clap::CommandFactory>::command()).render(&mut out)?;
+        }
+        Some(Command::Baseline { .. }) | None => return Ok(None),
+    }
+    out.flush()?;
+    Ok(Some(ExitCode::from(EXIT_CLEAN)))
+}
+
+/// `pthscan baseline`: what is trusted from now on. A baseline that holds findings at or above
+/// --fail-on would hide them from every later scan: refused, unless --accept-findings says
+/// they are known, and then each is listed.
+fn write_baseline(
+    report: &pthscan_core::ScanReport,
+    context: &render::ScanContext,
+    out: &Path,
+    common: &cli::CommonArgs,
+    accept_findings: bool,
+) -> Result<ExitCode> {
+    let mut stderr = std::io::stderr().lock();
+    let failing: Vec<&pthscan_core::Finding> = match common.fail_on.severity() {
+        Some(level) => report
+            .findings
+            .iter()
+            .filter(|f| f.severity >= level)
+            .collect(),
+        None => Vec::new(),
+    };
+    if !failing.is_empty() {
+        let listed: Vec<String> = failing
+            .iter()
+            .take(20)
+            .map(|f| {
+                format!(
+                    "  {} {} {}",
+                    f.severity.as_str().to_uppercase(),
+                    f.rule,
+                    pthscan_core::pathfmt::display_path(&f.location.path)
+                )
+            })
+            .collect();
+        let more = failing.len().saturating_sub(listed.len());
+        let list = listed.join("\n")
+            + &(if more > 0 {
+                format!("\n  … and {more} more")
+            } else {
+                String::new()
+            });
+        if !accept_findings {
+            return Err(anyhow!(
+                "not writing a baseline that holds {} finding(s) at or above `{}`: later scans \
+                 would not report them. Investigate them first (pthscan without `baseline`), or \
+                 give --accept-findings to trust them:\n{list}",
+                failing.len(),
+                common.fail_on.severity().map_or("never", |s| s.as_str())
+            ));
+        }
+        if !common.quiet {
+            writeln!(
+                stderr,
+                "warning: the baseline accepts {} finding(s) at or above `{}` (--accept-findings); later scans will not report them:\n{list}",
+                failing.len(),
+                common.fail_on.severity().map_or("never", |s| s.as_str())
+            )?;
+        }
+    }
+    let baseline = policy::Baseline::of(report, &context.timestamp);
+    output::write(out, |w| Ok(serde_json::to_writer_pretty(w, &baseline)?))?;
+    if !common.quiet {
+        diagnostics::print(&report.diagnostics, &mut stderr)?;
+        writeln!(
+            stderr,
+            "note: baseline of {} finding(s) and {} environment(s) written to {}",
+            baseline.len(),
+            baseline.environments(),
+            out.display()
+        )?;
+    }
+    Ok(ExitCode::from(if report.incomplete() {
+        EXIT_ERROR
+    } else {
+        EXIT_CLEAN
+    }))
 }
 
 /// The PATHs a scan walks. A PATH that names the filesystem root — `/` (or what resolves to it)
@@ -317,58 +398,6 @@ fn config_tops(
         .collect()
 }
 
-/// Writes the report to `path`. A regular file (or a new one) is replaced atomically: a reader
-/// sees the old file or the whole new one, never half; the old file's permissions are kept, and a
-/// symlink is followed (the file it points to is replaced, the link stays). Anything else — a
-/// device such as `/dev/null`, a FIFO, `/dev/stdout` — is written in place: renaming over it
-/// would replace the device node itself.
-fn write_output(
-    path: &std::path::Path,
-    write: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<()> {
-    let cannot = || format!("cannot write `{}`", path.display());
-    let existing = std::fs::metadata(path).ok();
-    if let Some(meta) = existing.as_ref().filter(|m| !m.is_file()) {
-        if meta.is_dir() {
-            return Err(anyhow!("`{}` is a directory", path.display()));
-        }
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .with_context(cannot)?;
-        let mut w = BufWriter::new(file);
-        write(&mut w)?;
-        return w.flush().with_context(cannot);
-    }
-    // a link to an existing file: replace the file it names
-    let target = match existing {
-        Some(_) => std::fs::canonicalize(path).with_context(cannot)?,
-        None => path.to_path_buf(),
-    };
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
-    if let Some(meta) = &existing {
-        tmp.as_file()
-            .set_permissions(meta.permissions())
-            .with_context(cannot)?;
-    }
-    let mut w = BufWriter::new(tmp);
-    write(&mut w)?;
-    let tmp = w
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .with_context(cannot)?;
-    tmp.as_file().sync_all().with_context(cannot)?;
-    tmp.persist(&target)
-        .map_err(|e| e.error)
-        .with_context(cannot)?;
-    Ok(())
-}
-
 enum Loaded {
     Embedded(&'static Signatures),
     Owned(Box<Signatures>),
@@ -395,7 +424,7 @@ fn write_report(
     view: &render::ReportView<'_>,
     w: &mut dyn Write,
 ) -> Result<()> {
-    match args.format {
+    match args.format.unwrap_or(Format::Text) {
         Format::Text => render::text::render(view, w)?,
         Format::Json => render::json::render(view, w)?,
         Format::Jsonl => render::jsonl::render(view, w)?,
@@ -414,9 +443,10 @@ fn write_report(
 
 /// The exit code contract: 1 when a finding is at or above `fail_on` — even when something else
 /// could not be read, so a gate that checks for 1 never misses a finding; else 2 when some input
-/// could not be read or judged (the diagnostics say what); else 0.
-pub fn exit_code(report: &pthscan_core::ScanReport, fail_on: Severity) -> u8 {
-    if report.findings.iter().any(|f| f.severity >= fail_on) {
+/// could not be read or judged (the diagnostics say what); else 0. `fail_on` `None`
+/// (`--fail-on never`): findings never give 1.
+pub fn exit_code(report: &pthscan_core::ScanReport, fail_on: Option<Severity>) -> u8 {
+    if fail_on.is_some_and(|level| report.findings.iter().any(|f| f.severity >= level)) {
         EXIT_FINDINGS
     } else if report.incomplete() {
         EXIT_ERROR

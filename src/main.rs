@@ -6,7 +6,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     return_large_buffers_to_the_system();
-    let args = pthscan::cli::Args::parse();
+    let args = pthscan::cli::Args::parse_from(pthscan::cli::subcommand_first(
+        std::env::args_os().collect(),
+    ));
     match pthscan::run(args) {
         Ok(code) => code,
         // the reader of our output went away (`pthscan --format jsonl | head`): nothing to say

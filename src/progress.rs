@@ -25,6 +25,7 @@ impl Progress {
             );
             bar.set_message("finding Python environments…");
             bar.enable_steady_tick(Duration::from_millis(120));
+            clear_line_on_interrupt();
             bar
         });
         Progress { bar }
@@ -56,3 +57,33 @@ impl Progress {
         }
     }
 }
+
+/// Ctrl-C (or a TERM) while the spinner is drawn: the line is cleared and the cursor shown
+/// before the process ends as the signal says, instead of a half-drawn spinner left on the
+/// terminal.
+#[cfg(unix)]
+#[expect(
+    unsafe_code,
+    reason = "installing a signal handler has no safe wrapper in libc"
+)]
+fn clear_line_on_interrupt() {
+    extern "C" fn on_signal(sig: libc::c_int) {
+        const CLEAR: &[u8] = b"\r\x1b[2K\x1b[?25h";
+        // SAFETY: write, signal and raise are async-signal-safe; the buffer is static
+        unsafe {
+            libc::write(2, CLEAR.as_ptr().cast(), CLEAR.len());
+            libc::signal(sig, libc::SIG_DFL);
+            libc::raise(sig);
+        }
+    }
+    let handler: extern "C" fn(libc::c_int) = on_signal;
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler does only async-signal-safe work
+        unsafe {
+            libc::signal(sig, handler as libc::sighandler_t);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn clear_line_on_interrupt() {}

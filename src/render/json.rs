@@ -57,6 +57,9 @@ pub struct Summary<'a> {
     stats: &'a pthscan_core::Stats,
     elapsed_ms: u128,
     findings: BTreeMap<&'static str, usize>,
+    /// Findings at or above `--fail-on` (what makes the exit code 1), after suppressions,
+    /// the baseline and `--since`.
+    failing: usize,
     /// Whether some input could not be read or judged — apart from the exit code, which
     /// findings at the threshold decide first.
     incomplete: bool,
@@ -73,6 +76,7 @@ impl Summary<'_> {
                 .into_iter()
                 .map(|(s, n)| (s.as_str(), n))
                 .collect(),
+            failing: view.failing(),
             incomplete: view.report.incomplete(),
         }
     }
@@ -96,7 +100,7 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         tool: Tool::ours(),
         context: view.context,
         scanned: scanned(view),
-        fail_on: view.fail_on.as_str(),
+        fail_on: view.fail_on_str(),
         exit_code: view.exit_code,
         summary: Summary::of(view),
         environments: &r.environments,

@@ -55,7 +55,7 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
     }
     let summary = Summary {
         scanned: super::json::scanned(view),
-        fail_on: view.fail_on.as_str(),
+        fail_on: view.fail_on_str(),
         exit_code: view.exit_code,
         counts: super::json::Summary::of(view),
     };

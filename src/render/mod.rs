@@ -19,8 +19,10 @@ pub struct ReportView<'a> {
     /// Findings a suppression or the baseline took out of the verdict, with what took them
     /// out: listed in JSON, JSON Lines and SARIF, counted in text.
     pub suppressed: &'a [crate::policy::Suppressed],
-    /// The `--fail-on` threshold.
-    pub fail_on: Severity,
+    /// The `--fail-on` threshold; `None` for `never`.
+    pub fail_on: Option<Severity>,
+    /// `--min-severity`: the text report lists nothing below it (counts stay whole).
+    pub min_severity: Option<Severity>,
     /// The exit code the run ends with.
     pub exit_code: u8,
     /// Host, scan id, time.
@@ -43,8 +45,12 @@ pub struct ScanContext {
 impl ScanContext {
     /// The context of a scan starting now.
     pub fn now() -> ScanContext {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        // /proc/sys is hidden from the systemd unit (ProcSubset=pid): then /etc/hostname
+        let host = ["/proc/sys/kernel/hostname", "/etc/hostname"]
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
             .map(|h| h.trim().to_owned())
+            .find(|h| !h.is_empty())
             .unwrap_or_default();
         let mut id = [0u8; 16];
         // the kernel's random bytes; a scan id need not be secret, only distinct
@@ -72,6 +78,22 @@ pub fn rfc3339(secs: u64) -> String {
 }
 
 impl ReportView<'_> {
+    /// Findings at or above `--fail-on`: what makes the exit code 1.
+    pub fn failing(&self) -> usize {
+        self.fail_on.map_or(0, |level| {
+            self.report
+                .findings
+                .iter()
+                .filter(|f| f.severity >= level)
+                .count()
+        })
+    }
+
+    /// `--fail-on` as written.
+    pub fn fail_on_str(&self) -> &'static str {
+        self.fail_on.map_or("never", |s| s.as_str())
+    }
+
     /// Findings per severity, most severe first.
     pub fn counts(&self) -> Vec<(Severity, usize)> {
         Severity::ALL

@@ -74,8 +74,16 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         if findings.is_empty() {
             writeln!(w, "  no start-up hooks")?;
         }
+        let mut hidden = 0;
         for f in findings {
+            if view.min_severity.is_some_and(|min| f.severity < min) {
+                hidden += 1;
+                continue;
+            }
             write_finding(f, view.color, w)?;
+        }
+        if hidden > 0 {
+            writeln!(w, "  ({hidden} finding(s) below --min-severity not shown)")?;
         }
     }
 
@@ -132,6 +140,22 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         s.bytes_read.div_ceil(1024),
         s.elapsed.as_secs_f64()
     )?;
+    if s.excluded > 0 {
+        writeln!(
+            w,
+            "excluded: {} entries passed over by --exclude",
+            s.excluded
+        )?;
+    }
+    if let Some(min) = view.min_severity {
+        let hidden = r.findings.iter().filter(|f| f.severity < min).count();
+        if hidden > 0 {
+            writeln!(
+                w,
+                "shown: findings at or above `{min}`; {hidden} below it hidden (--min-severity), counted above"
+            )?;
+        }
+    }
     if let Some(since) = s.since {
         writeln!(
             w,
@@ -139,24 +163,22 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
             since.date, since.older, since.untimed
         )?;
     }
-    let at_or_above = r
-        .findings
-        .iter()
-        .filter(|f| f.severity >= view.fail_on)
-        .count();
+    let at_or_above = view.failing();
+    let threshold = match view.fail_on {
+        Some(level) => format!("at or above `{level}`"),
+        None => "failing (--fail-on never)".to_owned(),
+    };
     let verdict = match view.exit_code {
-        0 => format!("pass: nothing at or above `{}`", view.fail_on),
+        0 => format!("pass: nothing {threshold}"),
         1 => format!(
-            "fail: {at_or_above} finding(s) at or above `{}`{}",
-            view.fail_on,
+            "fail: {at_or_above} finding(s) {threshold}{}",
             match r.incomplete() {
                 true => "; some inputs could not be read or judged (see problems)",
                 false => "",
             }
         ),
         _ => format!(
-            "incomplete: nothing at or above `{}`, but some inputs could not be read or judged (see problems)",
-            view.fail_on
+            "incomplete: nothing {threshold}, but some inputs could not be read or judged (see problems)"
         ),
     };
     writeln!(w, "verdict: {verdict} (exit {})", view.exit_code)

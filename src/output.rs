@@ -1,0 +1,388 @@
+//! Where a run writes, checked before it scans: every file flag, the report's folder, the
+//! format its name suggests; the report written atomically with the umask's mode; and a
+//! marker beside it while the run works, so a run that dies leaves the marker, not a stale
+//! report that looks current.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+
+use crate::cli::{Args, Format, ScanArgs};
+use crate::policy;
+
+/// What was checked and loaded before the scan.
+pub struct Checked {
+    /// Things worth a warning (`-o report.json` with a text report, …).
+    pub warnings: Vec<String>,
+    /// The suppression file in use, if any, and its rules.
+    pub config_file: Option<PathBuf>,
+    /// Its rules, loaded.
+    pub suppressions: Option<policy::Suppressions>,
+    /// What was said choosing it.
+    pub config_notes: Vec<pthscan_core::Diagnostic>,
+    /// `--baseline`, loaded.
+    pub baseline: Option<policy::Baseline>,
+    /// `--exclude`, compiled.
+    pub exclude: Option<Arc<pthscan_core::fs::Exclude>>,
+}
+
+impl Checked {
+    /// Checks every flag that names a file or folder, and loads what they name, before any
+    /// work: the run fails now, naming the flag, rather than after an hour's scan.
+    pub fn before_scan(
+        args: &Args,
+        scan: &ScanArgs,
+        baseline_out: Option<&PathBuf>,
+    ) -> Result<Checked> {
+        let mut warnings = Vec::new();
+        if let Some(root) = &scan.root
+            && !root.is_dir()
+        {
+            return Err(anyhow!("`--root {}` is not a directory", root.display()));
+        }
+        if let Some(dir) = &args.sarif_srcroot {
+            if args.format != Some(Format::Sarif) {
+                return Err(anyhow!(
+                    "`--sarif-srcroot` applies to `--format sarif` only"
+                ));
+            }
+            if !dir.is_dir() {
+                return Err(anyhow!(
+                    "`--sarif-srcroot {}` is not a directory",
+                    dir.display()
+                ));
+            }
+        }
+        for rules in &scan.rules {
+            if std::fs::metadata(rules).is_err() {
+                return Err(anyhow!(
+                    "`--rules {}`: no such file or directory",
+                    rules.display()
+                ));
+            }
+        }
+        for db in &scan.db {
+            if std::fs::metadata(db).is_err() {
+                return Err(anyhow!(
+                    "`--db {}`: no such file or directory",
+                    db.display()
+                ));
+            }
+        }
+        // a PATH that is not there is said by the scan (exit 2); one that names a subcommand
+        // was almost certainly meant as one
+        for path in &scan.paths {
+            let word = path.to_string_lossy();
+            if ["baseline", "explain", "db", "completions", "man"].contains(&word.as_ref())
+                && std::fs::symlink_metadata(path).is_err()
+            {
+                return Err(anyhow!(
+                    "`{word}` is given as a PATH and no such file exists: put `{word}` first \
+                     (`pthscan {word} …`), before the PATHs"
+                ));
+            }
+        }
+        if let Some(out) = &args.output {
+            check_writable(out, "--output")?;
+            if let Some(w) = format_mismatch(out, args.format) {
+                warnings.push(w);
+            }
+        }
+        if let Some(out) = baseline_out {
+            check_writable(out, "baseline --output")?;
+        }
+        let choice = policy::config_file(
+            scan.config.as_deref(),
+            scan.root.is_some(),
+            &scan.paths,
+            &policy::operator_configs(
+                std::env::var_os("XDG_CONFIG_HOME").as_deref(),
+                std::env::var_os("HOME").as_deref(),
+            ),
+            policy::euid(),
+        );
+        let suppressions = match &choice.file {
+            Some(file) => Some(
+                policy::Suppressions::load(file)
+                    .with_context(|| format!("--config {}", file.display()))?,
+            ),
+            None => None,
+        };
+        let baseline = match (&args.baseline, baseline_out) {
+            (Some(file), None) => Some(policy::Baseline::load(file).context("--baseline")?),
+            (Some(_), Some(_)) => {
+                return Err(anyhow!(
+                    "`--baseline` applies to a scan, not to `pthscan baseline`"
+                ));
+            }
+            _ => None,
+        };
+        let exclude = pthscan_core::fs::Exclude::new(&scan.exclude)
+            .map_err(|e| anyhow!(e))?
+            .map(Arc::new);
+        Ok(Checked {
+            warnings,
+            config_file: choice.file,
+            suppressions,
+            config_notes: choice.notes,
+            baseline,
+            exclude,
+        })
+    }
+}
+
+/// A report path is writable: not a directory, in a folder that exists and takes a new file
+/// (a device or FIFO, written in place, is taken as it is).
+fn check_writable(path: &Path, flag: &str) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            return Err(anyhow!("`{flag} {}` is a directory", path.display()));
+        }
+        Ok(meta) if !meta.is_file() => return Ok(()),
+        _ => {}
+    }
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let dir = parent_dir(&target);
+    if !dir.is_dir() {
+        return Err(anyhow!(
+            "`{flag} {}`: the folder `{}` does not exist",
+            path.display(),
+            dir.display()
+        ));
+    }
+    // the report is written as a new file beside the old one, then renamed over it
+    tempfile::Builder::new()
+        .prefix(".pthscan-check")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| {
+            anyhow!(
+                "`{flag} {}`: cannot create a file in `{}`: {e}",
+                path.display(),
+                dir.display()
+            )
+        })
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// A warning when the report's file name says one format and the report is another
+/// (`-o report.json` with the default text format).
+pub fn format_mismatch(path: &Path, format: Option<Format>) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let fits: &[Format] = if name.ends_with(".sarif") || name.ends_with(".sarif.json") {
+        &[Format::Sarif]
+    } else if name.ends_with(".cdx.json") || name.ends_with(".bom.json") {
+        &[Format::Cyclonedx]
+    } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        &[Format::Jsonl]
+    } else if name.ends_with(".json") {
+        &[Format::Json, Format::Sarif, Format::Cyclonedx]
+    } else if name.ends_with(".txt") || name.ends_with(".log") {
+        &[Format::Text, Format::Timeline]
+    } else {
+        return None;
+    };
+    let given = format.unwrap_or(Format::Text);
+    if fits.contains(&given) {
+        return None;
+    }
+    let wanted = format!("{:?}", fits[0]).to_ascii_lowercase();
+    Some(match format {
+        None => format!(
+            "writing a text report to `{}`; give `--format {wanted}` for what its name says",
+            path.display()
+        ),
+        Some(f) => format!(
+            "writing a {} report to `{}`, whose name says {wanted}",
+            format!("{f:?}").to_ascii_lowercase(),
+            path.display()
+        ),
+    })
+}
+
+/// The process's umask (Linux: `/proc/self/status`), else the common 022.
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// Writes a report to `path`. A regular file (or a new one) is replaced atomically: a reader
+/// sees the old file or the whole new one, never half; an existing file keeps its permissions,
+/// a new one gets what the umask allows (as `>` in a shell would: a log shipper reading
+/// `last.jsonl` under umask 022 can), and a symlink is followed (the file it points to is
+/// replaced, the link stays). Anything else — a device such as `/dev/null`, a FIFO,
+/// `/dev/stdout` — is written in place: renaming over it would replace the device node itself.
+pub fn write(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    write_as(path, None, write)
+}
+
+/// As [`write`], a new file taking `mode` when given (the mode of the report a [`Marker`]
+/// set aside) instead of the umask's.
+pub fn write_as(
+    path: &Path,
+    mode: Option<std::fs::Permissions>,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let cannot = || format!("cannot write `{}`", path.display());
+    let existing = std::fs::metadata(path).ok();
+    if let Some(meta) = existing.as_ref().filter(|m| !m.is_file()) {
+        if meta.is_dir() {
+            return Err(anyhow!("`{}` is a directory", path.display()));
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(cannot)?;
+        let mut w = BufWriter::new(file);
+        write(&mut w)?;
+        return w.flush().with_context(cannot);
+    }
+    // a link to an existing file: replace the file it names
+    let target = match existing {
+        Some(_) => std::fs::canonicalize(path).with_context(cannot)?,
+        None => path.to_path_buf(),
+    };
+    let dir = parent_dir(&target);
+    let tmp = tempfile::Builder::new()
+        .prefix(".pthscan-report")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
+    let mode = match (&existing, mode) {
+        (Some(meta), _) => meta.permissions(),
+        (None, Some(mode)) => mode,
+        (None, None) => std::fs::Permissions::from_mode(0o666 & !umask()),
+    };
+    tmp.as_file().set_permissions(mode).with_context(cannot)?;
+    let mut w = BufWriter::new(tmp);
+    write(&mut w)?;
+    let tmp = w
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(cannot)?;
+    tmp.as_file().sync_all().with_context(cannot)?;
+    tmp.persist(&target)
+        .map_err(|e| e.error)
+        .with_context(cannot)?;
+    Ok(())
+}
+
+/// `FILE.running` beside a report while a run works on it. At the start the previous report
+/// is moved to `FILE.prev`; the new report replaces both when written. A run that dies (killed,
+/// out of memory, out of time) leaves `FILE.running` and no `FILE`: a log shipper or monitor
+/// that reads `FILE` finds it missing, never an old report taken for today's. The next run
+/// says the previous one did not finish.
+pub struct Marker {
+    path: PathBuf,
+    prev: PathBuf,
+    /// What the marker of a run that did not finish said.
+    unfinished: Option<String>,
+    /// The mode of the report set aside: the new one keeps it.
+    pub mode: Option<std::fs::Permissions>,
+}
+
+impl Marker {
+    /// Starts a run writing to `report`: `None` for a device or FIFO (written in place, no
+    /// marker).
+    pub fn start(report: &Path, context: &crate::render::ScanContext) -> Result<Option<Marker>> {
+        if std::fs::metadata(report).is_ok_and(|m| !m.is_file()) {
+            return Ok(None);
+        }
+        let target = std::fs::canonicalize(report).unwrap_or_else(|_| report.to_path_buf());
+        let with = |ext: &str| {
+            let mut name = target.file_name().unwrap_or_default().to_os_string();
+            name.push(ext);
+            target.with_file_name(name)
+        };
+        let (path, prev) = (with(".running"), with(".prev"));
+        let unfinished = std::fs::read_to_string(&path).ok().and_then(|old| {
+            let pid = old
+                .lines()
+                .find_map(|l| l.strip_prefix("pid: "))
+                .and_then(|p| p.trim().parse::<u32>().ok());
+            // a run still at work (overlapping runs: the recipes hold a lock) is not a dead one
+            let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+            (!alive).then(|| old.lines().collect::<Vec<_>>().join(", "))
+        });
+        let text = format!(
+            "a pthscan run is writing this report, or died before it was written\npid: {}\nstarted: {}\nscan_id: {}\n",
+            std::process::id(),
+            context.timestamp,
+            context.scan_id
+        );
+        std::fs::write(&path, text)
+            .with_context(|| format!("cannot write the marker `{}`", path.display()))?;
+        let mode = std::fs::metadata(&target)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map(|m| m.permissions());
+        if mode.is_some() {
+            std::fs::rename(&target, &prev).with_context(|| {
+                format!("cannot move the previous report to `{}`", prev.display())
+            })?;
+        }
+        Ok(Some(Marker {
+            path,
+            prev,
+            unfinished,
+            mode,
+        }))
+    }
+
+    /// A note when the previous run on this report did not finish.
+    pub fn previous_note(&self) -> Option<pthscan_core::Diagnostic> {
+        self.unfinished.as_ref().map(|old| {
+            pthscan_core::Diagnostic::note(
+                &self.path,
+                format!(
+                    "the previous run did not finish (killed, out of memory or out of time): {old}"
+                ),
+            )
+        })
+    }
+
+    /// The report is written: the marker and the previous report go.
+    pub fn done(self) {
+        let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::remove_file(&self.prev);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_name_that_says_another_format_is_warned() {
+        let p = Path::new;
+        assert!(
+            format_mismatch(p("r.json"), None)
+                .unwrap()
+                .contains("--format json")
+        );
+        assert!(format_mismatch(p("r.json"), Some(Format::Sarif)).is_none());
+        assert!(
+            format_mismatch(p("r.sarif"), Some(Format::Json))
+                .unwrap()
+                .contains("sarif")
+        );
+        assert!(format_mismatch(p("bom.cdx.json"), Some(Format::Cyclonedx)).is_none());
+        assert!(format_mismatch(p("last.jsonl"), Some(Format::Jsonl)).is_none());
+        assert!(format_mismatch(p("report"), None).is_none());
+        assert!(format_mismatch(p("r.txt"), None).is_none());
+    }
+}
