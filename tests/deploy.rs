@@ -4,8 +4,8 @@
 //! `systemd-analyze security` rates the service at most 2.0; the cron line creates its state
 //! folder, takes its lock and logs to a syslog socket; the Kubernetes manifests pass
 //! `kubernetes-validate` and hold together; the workflow passes `action-validator`, downloads and
-//! verifies a release and finds a planted lockfile pin. The validators are installed by .ci/run
-//! (PyPI and npm) and found through PTHSCAN_K8S_VALIDATE and PTHSCAN_ACTION_VALIDATOR.
+//! verifies a release and finds a planted lockfile pin. The validators are installed by .ci/setup
+//! (PyPI and npm) into ~/.cache, or named by PTHSCAN_K8S_VALIDATE and PTHSCAN_ACTION_VALIDATOR.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -391,9 +391,14 @@ fn the_cron_line_creates_its_state_folder_takes_its_lock_and_logs() {
     assert!(logged().contains("exit status 1"));
 }
 
-/// A validator CI provides (.ci/run installs it); outside CI the check is left to CI.
+/// A validator `.ci/setup` installs (the README's test command runs it).
 fn external(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var).map(PathBuf::from)
+    let under_cache = match var {
+        "PTHSCAN_K8S_VALIDATE" => "pthscan-pytools/bin/kubernetes-validate",
+        "PTHSCAN_ACTION_VALIDATOR" => "pthscan-npm/node_modules/.bin/action-validator",
+        other => panic!("no setup tool {other}"),
+    };
+    Some(setup_tool(var, under_cache))
 }
 
 /// The documents of a YAML stream as JSON, read by the YAML library kubernetes-validate uses.

@@ -1,5 +1,5 @@
 //! One image in every container format, built by `tests/images/build.py` from a real Debian root
-//! filesystem (`.ci/run` makes it with mmdebstrap and names it in PTHSCAN_DEBIAN_ROOTFS; skopeo
+//! filesystem (`.ci/setup` makes it with mmdebstrap in ~/.cache/pthscan-images; skopeo
 //! writes two of the formats): every format gives the same findings, in the layer that wrote
 //! them, with the history line that made that layer, a hook deleted by a later layer is gone and
 //! the one re-added is found; the stock image and its `docker export` have nothing at medium or
@@ -37,14 +37,12 @@ fn medium_up(json: &serde_json::Value) -> BTreeSet<(String, String, String, Stri
 }
 
 #[test]
-#[expect(clippy::print_stderr)] // said when the fixture is missing, as the other external tools are
 fn every_image_format_gives_the_same_findings_and_a_stock_image_passes() {
-    let Some(rootfs) = std::env::var_os("PTHSCAN_DEBIAN_ROOTFS") else {
-        eprintln!(
-            "PTHSCAN_DEBIAN_ROOTFS is not set (.ci/run sets it): the image formats are not tested"
-        );
-        return;
-    };
+    // a Debian root filesystem mmdebstrap made (.ci/setup)
+    let rootfs = setup_tool(
+        "PTHSCAN_DEBIAN_ROOTFS",
+        "pthscan-images/bookworm-python.tar",
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("img");
     let built = Command::new("python3")

@@ -353,8 +353,12 @@ fn sarif_is_what_code_scanning_takes() {
     );
     assert_eq!(prints(&rel), prints(&rel2));
 
-    // Microsoft's SARIF Multitool, when CI provides it (.ci/run installs it from npm)
-    if let Some(tool) = std::env::var_os("PTHSCAN_SARIF_MULTITOOL") {
+    // Microsoft's SARIF Multitool (.ci/setup installs it from npm)
+    {
+        let tool = setup_tool(
+            "PTHSCAN_SARIF_MULTITOOL",
+            "pthscan-npm/node_modules/.bin/sarif-multitool",
+        );
         let work = tempfile::tempdir().unwrap();
         let log = work.path().join("pthscan.sarif");
         std::fs::write(&log, serde_json::to_vec_pretty(&first).unwrap()).unwrap();
@@ -497,15 +501,9 @@ fn cyclonedx_nests_distributions_in_their_environment() {
 }
 
 #[test]
-#[expect(
-    clippy::print_stderr,
-    reason = "a skipped validation says why, outside CI only"
-)]
 fn cyclonedx_output_validates_with_cyclonedx_python_lib() {
-    // CycloneDX's own library (.ci/run installs it and names its Python); elsewhere python3,
-    // and the check is skipped, saying so, only where it is missing outside CI
-    let named = std::env::var_os("PTHSCAN_CYCLONEDX_PYTHON");
-    let python = named.clone().unwrap_or_else(|| "python3".into());
+    // CycloneDX's own library, in the Python .ci/setup installs it into
+    let python = setup_tool("PTHSCAN_CYCLONEDX_PYTHON", "pthscan-pytools/bin/python");
     let dir = tempfile::tempdir().unwrap();
     planted_for_cyclonedx(dir.path());
     materialize(&load_case("litellm-init"), dir.path());
@@ -522,20 +520,13 @@ fn cyclonedx_output_validates_with_cyclonedx_python_lib() {
         .arg(repo().join("tests/cyclonedx_validate.py"))
         .arg(&bom)
         .output();
-    let missing = match &run {
-        Err(e) => Some(format!("cannot run `{}`: {e}", python.to_string_lossy())),
-        Ok(o) if o.status.code() == Some(3) => Some(String::from_utf8_lossy(&o.stderr).into()),
-        Ok(_) => None,
-    };
-    if let Some(why) = missing {
-        assert!(
-            std::env::var_os("CI").is_none() && named.is_none(),
-            "CI must validate CycloneDX output: {why}"
-        );
-        eprintln!("skipped: CycloneDX validation: {why}");
-        return;
-    }
     let run = run.unwrap();
+    assert_ne!(
+        run.status.code(),
+        Some(3),
+        "the CycloneDX library is missing (run .ci/setup): {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     assert!(
         run.status.success(),
         "{}{}",

@@ -617,10 +617,15 @@ fn colour_and_progress_only_on_a_terminal_and_never_with_no_color_or_quiet() {
     };
     assert!(tty(&[], "").contains("\x1b[31mHIGH"));
     assert!(!tty(&[("NO_COLOR", "1")], "").contains("\x1b[31m"));
+    // a terminal that cannot show colour, and --color
+    assert!(!tty(&[("TERM", "dumb")], "").contains("\x1b[31m"));
+    assert!(!tty(&[], "--color never").contains("\x1b[31m"));
+    assert!(tty(&[("NO_COLOR", "1")], "--color always").contains("\x1b[31mHIGH"));
+    assert!(stdout(&pthscan(&[path, "--color", "always"])).contains("\x1b[31mHIGH"));
     // --quiet: no progress and no problem lines on the terminal, the report still there
     let quiet = tty(&[("NO_COLOR", "1")], "--quiet /nonexistent");
     assert!(!quiet.contains("finding Python environments"), "{quiet}");
-    assert!(!quiet.contains("pthscan: /nonexistent"), "{quiet}");
+    assert!(!quiet.contains("error: /nonexistent"), "{quiet}");
     assert!(quiet.contains("not judged: /nonexistent"), "{quiet}");
 }
 

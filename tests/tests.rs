@@ -1,6 +1,7 @@
 //! CLI integration tests: the built binary on environments written to temporary directories.
 
 mod artifacts;
+mod cli;
 mod confined;
 mod database;
 mod deploy;
@@ -126,7 +127,7 @@ fn missing_path_is_a_message_and_other_paths_still_scanned() {
     // the hook found is at the threshold: 1, whatever else could not be read
     assert_eq!(code(&out), 1);
     assert!(
-        stderr(&out).contains("pthscan: /nonexistent/pthscan-test: no such file or directory"),
+        stderr(&out).contains("error: /nonexistent/pthscan-test: no such file or directory"),
         "{}",
         stderr(&out)
     );

@@ -96,6 +96,23 @@ fn decode_base64(s: &str) -> Vec<u8> {
     out
 }
 
+/// A tool `.ci/setup` installs for the tests (the README's test command runs it first): `$var`
+/// when set, else where the setup puts it under `~/.cache`. Missing, the test fails and says
+/// how to get it: a check that needs a validator is never skipped in silence.
+pub fn setup_tool(var: &str, under_cache: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var_os("HOME").expect("HOME");
+    let path = PathBuf::from(home).join(".cache").join(under_cache);
+    assert!(
+        path.exists(),
+        "{} is missing: run .ci/setup (the README's test command does), or set {var}",
+        path.display()
+    );
+    path
+}
+
 /// The binary under test: `PTHSCAN_BIN` when set (another build, to compare), else the one
 /// cargo built.
 pub fn bin() -> PathBuf {
