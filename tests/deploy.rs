@@ -31,7 +31,8 @@ fn invocations(text: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim();
-        if line.starts_with('#') {
+        // comments, and a Dockerfile copying the binary (`COPY --from=… /usr/local/bin/pthscan …`)
+        if line.starts_with('#') || line.starts_with("COPY ") || line.starts_with("ADD ") {
             continue;
         }
         // JSON-array forms: RUN ["/usr/local/bin/pthscan", "--quiet", …] and args: [...]
@@ -367,7 +368,9 @@ fn the_cron_line_creates_its_state_folder_takes_its_lock_and_logs() {
 
     // 2. a scan still running holds the lock: the next one is skipped (75), logged, and the
     //    report is left as it is
+    // -o: the lock is flock's own, not inherited by the sleep, so it goes when flock is killed
     let mut holder = Command::new("flock")
+        .arg("-o")
         .arg(&state)
         .args(["sh", "-c", "echo locked; exec sleep 60"])
         .stdout(Stdio::piped())
