@@ -104,7 +104,7 @@ private rule py_decode {
     pthscan_code and any of them
 }
 
-// Credential stores, one rule per kind (THREATS.md §3.4).
+// Credential stores, one rule per kind (docs/threats/litellm.md#what-it-harvested).
 private rule cs_ssh {
   strings:
     $a1 = "id_rsa" fullword $a2 = "id_ed25519" fullword $a3 = "id_ecdsa" fullword $a4 = "id_dsa" fullword

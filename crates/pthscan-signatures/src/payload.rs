@@ -254,6 +254,21 @@ impl<'r> PayloadScanner<'r> {
             }
             Err(_) => return,
         };
+        // where each helper rule matched first: a rule without strings of its own (a count of
+        // credential stores) is shown at its helpers' match, not at the file's first line
+        let mut helper_at: Vec<(String, usize)> = Vec::new();
+        for rule in results.matching_rules().include_private(true) {
+            if !rule.is_private() {
+                continue;
+            }
+            let first = rule
+                .patterns()
+                .flat_map(|p| p.matches().map(|m| m.range().start).collect::<Vec<_>>())
+                .min();
+            if let Some(at) = first {
+                helper_at.push((rule.identifier().to_owned(), at));
+            }
+        }
         for rule in results.matching_rules() {
             let Some(info) = set.info(&rule) else {
                 continue;
@@ -269,7 +284,16 @@ impl<'r> PayloadScanner<'r> {
                 .patterns()
                 .flat_map(|p| p.matches().map(|m| m.range().start).collect::<Vec<_>>())
                 .min();
-            let at = first.unwrap_or(0);
+            let at = first
+                .or_else(|| {
+                    info.helpers.iter().find_map(|h| {
+                        helper_at
+                            .iter()
+                            .find(|(name, _)| name == h)
+                            .map(|(_, at)| *at)
+                    })
+                })
+                .unwrap_or(0);
             out.hits.push(PayloadHit {
                 rule: info,
                 chain: chain.to_vec(),
