@@ -14,6 +14,16 @@ use crate::finding::{Finding, Location, Severity};
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "MAL001",
+        fix: super::Fix::Uninstall,
+        rotate: &[
+            "ssh",
+            "cloud",
+            "kubernetes",
+            "docker",
+            "git",
+            "tokens",
+            "ci",
+        ],
         title: "known-malicious release present",
         what: "An installed distribution, a wheel, an sdist, a package-cache entry or an image \
                layer's distribution whose name (PEP 503) and version (PEP 440) a record of the \
@@ -31,6 +41,8 @@ pub const RULES: &[&RuleDoc] = &[
     },
     &RuleDoc {
         id: "MAL002",
+        fix: super::Fix::Repin,
+        rotate: &[],
         title: "lockfile or requirement pins a known-malicious release",
         what: "A pin in `uv.lock`, `poetry.lock`, `pylock.toml`, `Pipfile.lock`, `pdm.lock`, a \
                requirements or constraints file or a `pyproject.toml` that resolves to a release \

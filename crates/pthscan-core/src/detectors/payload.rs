@@ -297,6 +297,7 @@ fn judge_scan(
             notes,
             decoded: chain.iter().map(|c| c.as_str()).collect(),
             reference: Some(hit.rule.reference.clone()),
+            behaviour: true,
             ..Default::default()
         });
     }
