@@ -45,6 +45,12 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
     pub fail_on: FailOn,
 
+    /// Show only findings at or above this severity (the summary still counts every finding,
+    /// says how many were hidden, and the exit code still follows --fail-on). JSON and JSON
+    /// Lines keep every finding; SARIF and text leave the hidden ones out.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub min_severity: Option<MinSeverity>,
+
     /// Print nothing on standard error but fatal errors: no progress, no problem lines (they
     /// stay in the report).
     #[arg(long, short)]
@@ -242,6 +248,35 @@ pub enum FailOn {
     High,
     /// Critical only.
     Critical,
+}
+
+/// The `--min-severity` levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MinSeverity {
+    /// Everything (the default).
+    Info,
+    /// Low and above.
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High and above.
+    High,
+    /// Critical only.
+    Critical,
+}
+
+impl MinSeverity {
+    /// The severity.
+    pub fn severity(self) -> pthscan_core::Severity {
+        use pthscan_core::Severity;
+        match self {
+            MinSeverity::Info => Severity::Info,
+            MinSeverity::Low => Severity::Low,
+            MinSeverity::Medium => Severity::Medium,
+            MinSeverity::High => Severity::High,
+            MinSeverity::Critical => Severity::Critical,
+        }
+    }
 }
 
 impl FailOn {

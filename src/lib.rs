@@ -231,6 +231,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         exit_code: code,
         context: &context,
         color,
+        min_severity: args.min_severity.map_or(Severity::Info, |m| m.severity()),
     };
     match &args.output {
         Some(path) => write_output(path, |w| write_report(&args, sigs, &view, w))?,

@@ -27,6 +27,8 @@ pub struct ReportView<'a> {
     pub context: &'a ScanContext,
     /// Colour severities (a terminal, and NO_COLOR unset).
     pub color: bool,
+    /// `--min-severity`: text and SARIF list findings at or above it only; counts stay whole.
+    pub min_severity: Severity,
 }
 
 /// Where and when a scan ran: what a log pipeline keys records on.
@@ -72,6 +74,24 @@ pub fn rfc3339(secs: u64) -> String {
 }
 
 impl ReportView<'_> {
+    /// The findings to list: those at or above `--min-severity`.
+    pub fn shown(&self) -> impl Iterator<Item = &pthscan_core::Finding> {
+        let min = self.min_severity;
+        self.report
+            .findings
+            .iter()
+            .filter(move |f| f.severity >= min)
+    }
+
+    /// How many findings `--min-severity` hides, per severity, most severe first (only those
+    /// with some hidden).
+    pub fn hidden(&self) -> Vec<(Severity, usize)> {
+        self.counts()
+            .into_iter()
+            .filter(|(s, n)| *s < self.min_severity && *n > 0)
+            .collect()
+    }
+
     /// Findings per severity, most severe first.
     pub fn counts(&self) -> Vec<(Severity, usize)> {
         Severity::ALL
