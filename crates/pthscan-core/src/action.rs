@@ -88,12 +88,32 @@ pub fn annotate(findings: &mut [Finding], sigs: &Signatures, environments: &[Env
     let mut rotate: HashMap<PathBuf, BTreeSet<usize>> = HashMap::new();
     for f in findings.iter().filter(|f| f.severity > Severity::Info) {
         let classes = rotate.entry(f.location.path.clone()).or_default();
-        let ids = std::iter::once(f.rule.as_ref()).chain(f.signals.iter().map(|s| s.id.as_str()));
-        for id in ids {
-            for class in catalogue.rotate(id) {
-                if let Some(i) = ROTATE_CLASSES.iter().position(|(c, _)| c == class) {
-                    classes.insert(i);
-                }
+        let mut add = |class: &str| {
+            if let Some(i) = ROTATE_CLASSES.iter().position(|(c, _)| *c == class) {
+                classes.insert(i);
+            }
+        };
+        // the rule's own: as its detector narrowed them to the stores the code names, else
+        // all its rule lists
+        match f.rotate.is_empty() {
+            false => f.rotate.iter().for_each(|c| add(c)),
+            true => catalogue.rotate(&f.rule).iter().for_each(|c| add(c)),
+        }
+        // each signal's, narrowed to the stores its literals name; a combination speaks
+        // through the signals it combines
+        for hit in &f.signals {
+            if f.signals
+                .iter()
+                .any(|other| other.id != hit.id && hit.matched.contains(other.id.as_str()))
+            {
+                continue;
+            }
+            let listed = catalogue.rotate(&hit.id);
+            let named = pthscan_signatures::action::classes_named(&hit.matched);
+            let kept: Vec<&&str> = listed.iter().filter(|c| named.contains(*c)).collect();
+            match kept.is_empty() {
+                true => listed.iter().for_each(|c| add(c)),
+                false => kept.into_iter().for_each(|c| add(c)),
             }
         }
     }
@@ -245,4 +265,84 @@ fn words(f: &Finding, fix: Fix, kind: Option<EnvKind>, changed: bool) -> Option<
 /// What a responder rotates for each class, for people (`ssh` → `SSH private keys …`).
 pub fn rotate_label(class: &str) -> &str {
     pthscan_signatures::action::rotate_label(class).unwrap_or(class)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Location;
+
+    fn finding(rule: &'static str, path: &str, dist: Option<&str>) -> Finding {
+        Finding {
+            rule: rule.into(),
+            severity: Severity::Critical,
+            location: Location {
+                path: path.into(),
+                line: Some(1),
+                column: None,
+            },
+            environment: Some("/srv/app/.venv".into()),
+            distribution: dist.map(str::to_owned),
+            ..Finding::default()
+        }
+    }
+
+    fn worded(f: &Finding, fix: Fix, kind: Option<EnvKind>, changed: bool) -> String {
+        words(f, fix, kind, changed).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_fix_follows_the_facts_of_the_finding() {
+        let pth = "/srv/app/.venv/lib/python3.12/site-packages/litellm_init.pth";
+        // an unowned hook: remove the file
+        let unowned = finding("PTH001", pth, None);
+        let text = worded(&unowned, Fix::Remove, Some(EnvKind::Venv), false);
+        assert!(text.starts_with("remove `/srv/app/.venv/"), "{text}");
+        assert!(text.contains("no installed distribution owns it"), "{text}");
+        // shipped by its distribution as it is: uninstall, a release no advisory names
+        let shipped = finding("PTH001", pth, Some("litellm 1.82.8"));
+        let text = worded(&shipped, Fix::Remove, Some(EnvKind::Venv), false);
+        assert!(text.starts_with("uninstall litellm 1.82.8"), "{text}");
+        // changed after install: reinstall that release
+        let text = worded(&shipped, Fix::Remove, Some(EnvKind::Venv), true);
+        assert!(
+            text.contains("reinstall litellm 1.82.8 from a trusted index"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "`pip install --force-reinstall --no-deps --no-cache-dir litellm==1.82.8`"
+            ),
+            "{text}"
+        );
+        // a malicious distribution: uninstall and pin away
+        let text = worded(&shipped, Fix::Uninstall, Some(EnvKind::Venv), false);
+        assert!(text.contains("`litellm!=1.82.8`"), "{text}");
+        // in a package cache: purge the entry
+        let cached = finding(
+            "PTH001",
+            "/root/.cache/uv/archive-v0/x/litellm_init.pth",
+            None,
+        );
+        let text = worded(&cached, Fix::Remove, Some(EnvKind::Cache), false);
+        assert!(text.starts_with("delete the package-cache entry"), "{text}");
+        // in an artifact: do not install it
+        let wheel = finding(
+            "PTH001",
+            "/dl/litellm-1.82.8-py3-none-any.whl › litellm_init.pth",
+            None,
+        );
+        let text = worded(&wheel, Fix::Remove, Some(EnvKind::Wheel), false);
+        assert!(
+            text.starts_with("do not install `/dl/litellm-1.82.8-py3-none-any.whl`"),
+            "{text}"
+        );
+        // a known-good hook needs nothing
+        let mut info = unowned.clone();
+        info.severity = Severity::Info;
+        assert_eq!(words(&info, Fix::Remove, None, false), None);
+        // a heuristic that reached high is no question any more
+        let text = worded(&unowned, Fix::Review, Some(EnvKind::Venv), false);
+        assert!(text.starts_with("remove "), "{text}");
+    }
 }

@@ -151,6 +151,49 @@ pub const ROTATE_CLASSES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Texts that name a credential store, and the class each belongs to: what a signal's matched
+/// literals say the code reads.
+const STORES: &[(&str, &str)] = &[
+    (".ssh", "ssh"),
+    ("id_rsa", "ssh"),
+    ("id_ed25519", "ssh"),
+    ("id_ecdsa", "ssh"),
+    (".aws", "cloud"),
+    ("AWS_", "cloud"),
+    ("169.254.169.254", "cloud"),
+    ("application_default_credentials", "cloud"),
+    ("gcloud", "cloud"),
+    (".azure", "cloud"),
+    (".kube", "kubernetes"),
+    ("kubernetes.io", "kubernetes"),
+    ("serviceaccount", "kubernetes"),
+    (".docker", "docker"),
+    (".git-credentials", "git"),
+    (".npmrc", "tokens"),
+    (".pypirc", "tokens"),
+    (".vault-token", "tokens"),
+    (".pgpass", "tokens"),
+    (".my.cnf", "tokens"),
+    ("terraform.tfvars", "tokens"),
+    ("_history", "tokens"),
+    (".env", "tokens"),
+    ("wallet", "wallets"),
+    ("/etc/shadow", "system"),
+    ("Login Data", "browser"),
+    ("environ", "environment"),
+];
+
+/// The credential classes whose stores `text` names (a signal's matched literals).
+pub fn classes_named(text: &str) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for (needle, class) in STORES {
+        if text.contains(needle) && !out.contains(class) {
+            out.push(class);
+        }
+    }
+    out
+}
+
 /// What a responder rotates for `class`.
 pub fn rotate_label(class: &str) -> Option<&'static str> {
     ROTATE_CLASSES

@@ -23,6 +23,10 @@ pub struct PayloadHit<'r> {
     pub offset: usize,
     /// The line around the first match, in the layer it matched (decoded text for a layer).
     pub context: String,
+    /// The credential classes to rotate for this match: those of the rule's `rotate` whose
+    /// stores the code named (the credential-store helpers that matched), or the rule's whole
+    /// list when it names none.
+    pub rotate: Vec<String>,
 }
 
 impl PayloadHit<'_> {
@@ -257,9 +261,16 @@ impl<'r> PayloadScanner<'r> {
         // where each helper rule matched first: a rule without strings of its own (a count of
         // credential stores) is shown at its helpers' match, not at the file's first line
         let mut helper_at: Vec<(String, usize)> = Vec::new();
+        // and which credential classes the stores the code names belong to
+        let mut named: Vec<(String, String)> = Vec::new();
         for rule in results.matching_rules().include_private(true) {
             if !rule.is_private() {
                 continue;
+            }
+            for (key, value) in rule.metadata() {
+                if let ("rotate", yara_x::MetaValue::String(class)) = (key, value) {
+                    named.push((rule.identifier().to_owned(), class.to_owned()));
+                }
             }
             let first = rule
                 .patterns()
@@ -299,8 +310,29 @@ impl<'r> PayloadScanner<'r> {
                 chain: chain.to_vec(),
                 offset: origin.unwrap_or(at),
                 context: line_around(bytes, at),
+                rotate: narrowed(info, &named),
             });
         }
+    }
+}
+
+/// `info`'s classes to rotate that the matched credential-store helpers it is made of name
+/// (`named`: helper, class), or all of them when those name none.
+fn narrowed(info: &RuleInfo, named: &[(String, String)]) -> Vec<String> {
+    let seen: Vec<&str> = named
+        .iter()
+        .filter(|(helper, _)| info.helpers.contains(helper))
+        .map(|(_, class)| class.as_str())
+        .collect();
+    let kept: Vec<String> = info
+        .rotate
+        .iter()
+        .filter(|c| seen.contains(&c.as_str()))
+        .cloned()
+        .collect();
+    match kept.is_empty() {
+        true => info.rotate.clone(),
+        false => kept,
     }
 }
 

@@ -230,6 +230,7 @@ fn judge_scan(
                 sha256: sha256.clone(),
                 notes,
                 decoded,
+                rotate: hit.rotate.clone(),
                 reference: Some(hit.rule.reference.clone()),
                 ..Default::default()
             }
