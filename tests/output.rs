@@ -177,7 +177,8 @@ fn json_and_json_lines_output_validates_against_the_shipped_schema() {
         "record": "finding", "schema_version": 1, "tool": {"name": "pthscan", "version": "0"},
         "host": "h", "scan_id": "0123456789abcdef0123456789abcdef", "timestamp": "2026-11-22T00:00:00Z",
         "rule": "PTH001", "severity": "high", "location": {"path": "/x.pth", "line": 1},
-        "environment": null, "message": "m", "evidence": "", "signals": [], "runs_on": [], "sha256": ""
+        "environment": null, "message": "m", "evidence": "", "signals": [], "runs_on": [], "sha256": "",
+        "fix": null, "rotate": []
     });
     assert!(schema.is_valid(&broken));
     broken["severity"] = "severe".into();
@@ -254,6 +255,7 @@ fn suppressed_and_baselined_findings_validate_against_the_shipped_schema() {
         "host": "h", "scan_id": "0123456789abcdef0123456789abcdef", "timestamp": "2026-11-22T00:00:00Z",
         "rule": "PTH001", "severity": "high", "location": {"path": "/x.pth", "line": 1},
         "environment": null, "message": "m", "evidence": "", "signals": [], "runs_on": [], "sha256": "",
+        "fix": null, "rotate": [],
         "suppression": {"kind": "config", "file": "/etc/pthscan/pthscan.toml", "line": 3, "entry": 1, "reason": "r"}
     });
     assert!(schema.is_valid(&record));

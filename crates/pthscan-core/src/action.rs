@@ -95,9 +95,13 @@ pub fn annotate(findings: &mut [Finding], sigs: &Signatures, environments: &[Env
         };
         // the rule's own: as its detector narrowed them to the stores the code names, else
         // all its rule lists
-        match f.rotate.is_empty() {
-            false => f.rotate.iter().for_each(|c| add(c)),
-            true => catalogue.rotate(&f.rule).iter().for_each(|c| add(c)),
+        match (f.rotate.is_empty(), f.behaviour) {
+            (false, _) => f.rotate.iter().for_each(|c| add(c)),
+            // a flow's evidence names where its data came from
+            (true, true) => narrow(catalogue.rotate(&f.rule), &f.evidence)
+                .into_iter()
+                .for_each(|c| add(c)),
+            (true, false) => catalogue.rotate(&f.rule).iter().for_each(|c| add(c)),
         }
         // each signal's, narrowed to the stores its literals name; a combination speaks
         // through the signals it combines
@@ -108,13 +112,9 @@ pub fn annotate(findings: &mut [Finding], sigs: &Signatures, environments: &[Env
             {
                 continue;
             }
-            let listed = catalogue.rotate(&hit.id);
-            let named = pthscan_signatures::action::classes_named(&hit.matched);
-            let kept: Vec<&&str> = listed.iter().filter(|c| named.contains(*c)).collect();
-            match kept.is_empty() {
-                true => listed.iter().for_each(|c| add(c)),
-                false => kept.into_iter().for_each(|c| add(c)),
-            }
+            narrow(catalogue.rotate(&hit.id), &hit.matched)
+                .into_iter()
+                .for_each(|c| add(c));
         }
     }
     for (f, fix) in findings.iter_mut().zip(fixes) {
@@ -129,6 +129,20 @@ pub fn annotate(findings: &mut [Finding], sigs: &Signatures, environments: &[Env
                 .map(|&i| ROTATE_CLASSES[i].0.to_owned())
                 .collect();
         }
+    }
+}
+
+/// The classes of `listed` whose stores `text` names, or all of `listed` when it names none.
+fn narrow<'c>(listed: &[&'c str], text: &str) -> Vec<&'c str> {
+    let named = pthscan_signatures::action::classes_named(text);
+    let kept: Vec<&str> = listed
+        .iter()
+        .copied()
+        .filter(|c| named.contains(c))
+        .collect();
+    match kept.is_empty() {
+        true => listed.to_vec(),
+        false => kept,
     }
 }
 
@@ -215,7 +229,7 @@ fn words(f: &Finding, fix: Fix, kind: Option<EnvKind>, changed: bool) -> Option<
                 pin(name, version)
             ),
             None => format!(
-                "read {path}: keep it only if you know why it is there; otherwise remove it{env}"
+                "read {path}: keep it only if you know why it is there; otherwise remove it"
             ),
         },
         Fix::Reinstall => match release {
@@ -224,7 +238,7 @@ fn words(f: &Finding, fix: Fix, kind: Option<EnvKind>, changed: bool) -> Option<
                 version.map(|v| format!(" {v}")).unwrap_or_default(),
                 pin(name, version).trim_matches('`')
             ),
-            None => format!("remove {path} (no installed distribution owns it){env}"),
+            None => format!("remove {path} (no installed distribution owns it)"),
         },
         Fix::Remove => match release {
             Some((name, version)) if changed => format!(

@@ -94,6 +94,13 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The owning distribution's name, without the version `distribution` names with it.
+    pub fn distribution_name(&self) -> Option<&str> {
+        self.distribution
+            .as_deref()
+            .map(|d| d.split_once(' ').map_or(d, |(name, _)| name))
+    }
+
     /// The sort key that makes output deterministic: most severe first, then location, rule.
     pub fn sort_key(&self) -> (std::cmp::Reverse<Severity>, &Location, &str) {
         (std::cmp::Reverse(self.severity), &self.location, &self.rule)

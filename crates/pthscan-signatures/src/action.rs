@@ -104,51 +104,24 @@ impl std::fmt::Display for Fix {
 
 /// The credential classes a `rotate` field may name, with what a responder rotates for each.
 pub const ROTATE_CLASSES: &[(&str, &str)] = &[
-    (
-        "ssh",
-        "SSH private keys (and remove their public keys where they are trusted)",
-    ),
-    (
-        "cloud",
-        "cloud credentials: AWS keys, GCP service-account keys and tokens, Azure tokens",
-    ),
-    (
-        "kubernetes",
-        "Kubernetes service-account tokens and kubeconfig credentials",
-    ),
-    (
-        "docker",
-        "container registry logins (`~/.docker/config.json`)",
-    ),
-    (
-        "git",
-        "git credentials and forge tokens (GitHub, GitLab, `.git-credentials`)",
-    ),
+    ("ssh", "SSH keys"),
+    ("cloud", "cloud credentials (AWS, GCP, Azure)"),
+    ("kubernetes", "Kubernetes tokens and kubeconfig"),
+    ("docker", "registry logins (~/.docker/config.json)"),
+    ("git", "git credentials and forge tokens"),
     (
         "tokens",
-        "API keys and tokens in `.env` files and configs (PyPI, npm, Vault, databases)",
+        "API tokens and .env secrets (PyPI, npm, Vault, databases)",
     ),
     (
         "environment",
-        "secrets passed in environment variables to the processes that ran it",
+        "secrets in the environment of the processes that ran it",
     ),
-    (
-        "ci",
-        "CI/CD secrets: runner tokens, pipeline variables, deploy keys",
-    ),
-    (
-        "browser",
-        "passwords, cookies and sessions stored in browsers",
-    ),
-    ("wallets", "crypto wallets (move the funds to new keys)"),
-    (
-        "chat",
-        "messenger sessions and bot tokens (Telegram, Discord, Slack webhooks)",
-    ),
-    (
-        "system",
-        "system passwords and host keys (`/etc/shadow`, SSH host keys)",
-    ),
+    ("ci", "CI/CD secrets"),
+    ("browser", "browser passwords, cookies and sessions"),
+    ("wallets", "crypto wallets (move the funds)"),
+    ("chat", "messenger sessions and bot tokens"),
+    ("system", "system passwords and host keys"),
 ];
 
 /// Texts that name a credential store, and the class each belongs to: what a signal's matched
