@@ -684,3 +684,61 @@ fn every_rule_reference_resolves() {
     }
     assert!(bad.is_empty(), "{bad:#?}");
 }
+
+/// `--min-severity` hides lower findings from the text report and SARIF, says how many in the
+/// summary, and changes neither the exit code, the JSON listing nor its counts.
+#[test]
+fn min_severity_hides_from_the_display_only() {
+    let dir = tempfile::tempdir().unwrap();
+    materialize(&load_case("litellm-init"), dir.path());
+    materialize(&load_case("known-name-changed"), dir.path());
+    let path = dir.path().to_str().unwrap();
+    let all = String::from_utf8_lossy(&pthscan(&[path]).stdout).into_owned();
+    assert!(all.contains("  INFO "), "{all}");
+    let out = pthscan(&["--min-severity", "high", path]);
+    assert_eq!(code(&out), 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("  INFO ") && !text.contains(" MEDIUM "),
+        "{text}"
+    );
+    assert!(text.contains("CRITICAL"), "{text}");
+    assert!(
+        text.contains("(2 medium hidden by --min-severity) (1 info hidden by --min-severity)"),
+        "{text}"
+    );
+    // the counts stay whole
+    assert!(
+        text.contains("4 critical, 3 high, 2 medium, 0 low, 1 info"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(
+        &pthscan(&["--min-severity", "high", "--format", "json", path]).stdout,
+    )
+    .unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f["severity"] == "info"));
+    // every finding says what to do; a known-good hook says nothing
+    for f in findings {
+        match f["severity"].as_str().unwrap() {
+            "info" => assert!(f["fix"].is_null(), "{f}"),
+            _ => assert!(f["fix"].as_str().is_some_and(|t| !t.is_empty()), "{f}"),
+        }
+    }
+    let sarif = sarif(dir.path(), &["--min-severity", "high"]);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["level"] == "error"), "{results:?}");
+    let rule = &sarif["runs"][0]["tool"]["driver"]["rules"][0];
+    assert!(
+        rule["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("What to do"),
+        "{rule}"
+    );
+    assert!(
+        results[0]["properties"]["fix"].is_string(),
+        "{}",
+        results[0]
+    );
+}

@@ -645,7 +645,7 @@ fn a_suppression_by_owning_distribution() {
         .iter()
         .find(|f| f["rule"] == "EP001")
         .unwrap();
-    assert_eq!(owned["distribution"], "colorlib");
+    assert_eq!(owned["distribution"], "colorlib 1.0");
     let cfg = tempfile::tempdir().unwrap();
     let file = cfg.path().join("policy.toml");
     std::fs::write(

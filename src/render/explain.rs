@@ -209,7 +209,10 @@ fn what_to_do<S: AsRef<str>>(
 ) -> io::Result<()> {
     writeln!(w, "\nWhat to do\n  fix ({fix}): {}", fix.summary())?;
     if !rotate.is_empty() {
-        writeln!(w, "  rotate, because the code it finds reads them:")?;
+        writeln!(
+            w,
+            "  rotate, because the code it finds reads them (a finding names those its code does):"
+        )?;
         for class in rotate {
             let class = class.as_ref();
             writeln!(

@@ -193,6 +193,24 @@ fn words(f: &Finding, fix: Fix, kind: Option<EnvKind>, changed: bool) -> Option<
         ]
         .iter()
         .any(|c| shown.contains(c));
+    // a start-up file runs in every Python of its environment, pip's included: it goes first
+    let hook = f
+        .location
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| {
+            n.ends_with(".pth")
+                || n.ends_with(".start")
+                || n.starts_with("sitecustomize.")
+                || n.starts_with("usercustomize.")
+        });
+    let first = match hook {
+        true => format!(
+            "remove {path} first (any Python of this environment runs it, pip's included), then "
+        ),
+        false => String::new(),
+    };
     let pin = |name: &str, version: Option<&str>| match version {
         Some(v) => format!("`{name}=={v}`"),
         None => format!("`{name}`"),
@@ -234,7 +252,7 @@ fn words(f: &Finding, fix: Fix, kind: Option<EnvKind>, changed: bool) -> Option<
         },
         Fix::Reinstall => match release {
             Some((name, version)) => format!(
-                "reinstall {name}{} from a trusted index{env}: `pip install --force-reinstall --no-deps --no-cache-dir {}`",
+                "{first}reinstall {name}{} from a trusted index{env}: `pip install --force-reinstall --no-deps --no-cache-dir {}`",
                 version.map(|v| format!(" {v}")).unwrap_or_default(),
                 pin(name, version).trim_matches('`')
             ),
@@ -245,6 +263,10 @@ fn words(f: &Finding, fix: Fix, kind: Option<EnvKind>, changed: bool) -> Option<
                 "remove {path}, then reinstall {name}{} from a trusted index: `pip install --force-reinstall --no-deps --no-cache-dir {}`",
                 version.map(|v| format!(" {v}")).unwrap_or_default(),
                 pin(name, version).trim_matches('`')
+            ),
+            Some((name, version)) if hook => format!(
+                "{first}uninstall {name}{}{env} (`pip uninstall {name}`: it installed the file) and install a release no advisory names from a trusted index",
+                version.map(|v| format!(" {v}")).unwrap_or_default(),
             ),
             Some((name, version)) => format!(
                 "uninstall {name}{}{env} (`pip uninstall {name}`: it installed {path}), remove the file if it remains, and install a release no advisory names from a trusted index",
@@ -257,7 +279,7 @@ fn words(f: &Finding, fix: Fix, kind: Option<EnvKind>, changed: bool) -> Option<
         },
         Fix::Uninstall => match release {
             Some((name, version)) => format!(
-                "uninstall {name}{}{env} (`pip uninstall {name}`), pin away from the bad release{}, and rebuild the environment from known-good sources",
+                "delete its start-up files (.pth, sitecustomize) by hand first, then uninstall {name}{}{env} (`pip uninstall {name}`), pin away from the bad release{}, and rebuild the environment from known-good sources",
                 version.map(|v| format!(" {v}")).unwrap_or_default(),
                 version
                     .map(|v| format!(" (`{name}!={v}`)"))
@@ -316,7 +338,13 @@ mod tests {
         // shipped by its distribution as it is: uninstall, a release no advisory names
         let shipped = finding("PTH001", pth, Some("litellm 1.82.8"));
         let text = worded(&shipped, Fix::Remove, Some(EnvKind::Venv), false);
-        assert!(text.starts_with("uninstall litellm 1.82.8"), "{text}");
+        assert!(
+            text.starts_with(
+                "remove `/srv/app/.venv/lib/python3.12/site-packages/litellm_init.pth` first"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("uninstall litellm 1.82.8"), "{text}");
         // changed after install: reinstall that release
         let text = worded(&shipped, Fix::Remove, Some(EnvKind::Venv), true);
         assert!(

@@ -87,7 +87,7 @@ impl Fix {
                 "capture the process (`/proc/PID`: cmdline, exe, maps, environ), stop it, and remove what it runs"
             }
             Fix::Remove => {
-                "remove the file; when a distribution ships it, uninstall that distribution and reinstall a release no advisory names from a trusted index; in a package cache, delete the entry; in an artifact, do not install it"
+                "remove the file (a start-up file first: every Python of its environment runs it, pip's included); when a distribution ships it, uninstall that distribution and reinstall a release no advisory names from a trusted index; in a package cache, delete the entry; in an artifact, do not install it"
             }
             Fix::Uninstall => {
                 "uninstall the distribution, pin away from the bad releases, and rebuild the environment from known-good sources"

@@ -380,6 +380,18 @@ fn line_around(bytes: &[u8], offset: usize) -> String {
     let from = start.max(offset.saturating_sub(60));
     let to = end.min(from + 160);
     let mut text = String::from_utf8_lossy(&bytes[from..to]).trim().to_owned();
+    // bytecode or other binary data: its printable strings, not its control bytes
+    let unprintable = text
+        .chars()
+        .filter(|c| (c.is_control() && *c != '\t') || *c == char::REPLACEMENT_CHARACTER)
+        .count();
+    if unprintable * 10 > text.chars().count() {
+        text = text
+            .split(|c: char| !(c.is_ascii_graphic() || c == ' '))
+            .filter(|run| run.len() >= 4)
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
     if from > start {
         text.insert(0, '…');
     }

@@ -341,26 +341,29 @@ fn rule_names(text: &str) -> impl Iterator<Item = &str> {
 /// `condition:` before the condition, `}` alone closing the rule).
 fn rule_conditions(text: &str) -> Vec<(&str, &str)> {
     let mut out = Vec::new();
-    // the condition runs from `condition:` to the rule's closing brace
-    let mut rest = text;
-    while let Some(at) = rest.find("rule ") {
-        let after = &rest[at + 5..];
-        let Some(name) = after
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .next()
-            .filter(|n| !n.is_empty())
-        else {
-            rest = after;
-            continue;
-        };
-        let start_of_line =
-            at == 0 || rest[..at].ends_with('\n') || rest[..at].ends_with("private ");
-        let end = after.find("\n}").map_or(after.len(), |e| e + 2);
-        let body = &after[..end];
-        if start_of_line && let Some(c) = body.find("condition:") {
-            out.push((name, &body[c + "condition:".len()..]));
+    let mut offset = 0;
+    let mut open: Option<(&str, usize)> = None;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let head = line.trim_start();
+        let head = head.strip_prefix("private ").unwrap_or(head);
+        let head = head.strip_prefix("global ").unwrap_or(head);
+        if let Some(rest) = head.strip_prefix("rule ") {
+            let name = rest
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .filter(|n| !n.is_empty());
+            open = name.map(|n| (n, start));
+        } else if line.trim_end() == "}"
+            && let Some((name, from)) = open.take()
+        {
+            // the condition runs from `condition:` to the rule's closing brace
+            let body = &text[from..start];
+            if let Some(c) = body.find("condition:") {
+                out.push((name, &body[c + "condition:".len()..]));
+            }
         }
-        rest = &after[end..];
     }
     out
 }

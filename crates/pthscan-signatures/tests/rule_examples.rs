@@ -287,6 +287,15 @@ fn a_rule_made_of_helpers_shows_the_line_they_matched() {
         .expect("the sweep fires");
     assert!(hit.context.contains(".ssh/id_rsa"), "{}", hit.context);
     assert!(!hit.context.starts_with("import os"), "{}", hit.context);
+    // and what to rotate is what the code names, not every class the rule could see
+    assert_eq!(hit.rotate, ["ssh", "cloud", "kubernetes"]);
+    assert!(
+        ["cs_ssh", "cs_aws", "py_http_send", "py_archive"]
+            .iter()
+            .all(|h| hit.rule.helpers.iter().any(|x| x == h)),
+        "{:?}",
+        hit.rule.helpers
+    );
 }
 
 /// A user rule that names an unknown kind of fix or class to rotate is refused.

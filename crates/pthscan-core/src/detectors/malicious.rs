@@ -142,11 +142,7 @@ fn finding(
     if !r.reporters.is_empty() {
         notes.push(format!("reported by {}", r.reporters.join(", ")));
     }
-    notes.push(if rule == "MAL001" {
-        "remove it, rebuild the environment from known-good sources, and rotate every credential the machine could read (cloud keys, SSH keys, tokens, .env files)".into()
-    } else {
-        "pin a release no record names, regenerate the lock, and check whether any environment or image already installed it".into()
-    });
+    // what to do is the finding's `fix` and `rotate` (the rule's, worded for this release)
     Finding {
         rule: rule.into(),
         severity: Severity::Critical,
