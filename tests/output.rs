@@ -704,7 +704,7 @@ fn min_severity_hides_from_the_display_only() {
     );
     assert!(text.contains("CRITICAL"), "{text}");
     assert!(
-        text.contains("(2 medium hidden by --min-severity) (1 info hidden by --min-severity)"),
+        text.contains("(hidden by --min-severity: 2 medium, 1 info)"),
         "{text}"
     );
     // the counts stay whole

@@ -72,7 +72,19 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
             },
         }
         if findings.is_empty() {
-            writeln!(w, "  no start-up hooks")?;
+            let hidden = r
+                .findings
+                .iter()
+                .filter(|f| f.environment.as_deref() == *root)
+                .count();
+            match hidden {
+                0 => writeln!(w, "  no start-up hooks")?,
+                n => writeln!(
+                    w,
+                    "  nothing at or above `{}` ({n} finding(s) hidden by --min-severity)",
+                    view.min_severity
+                )?,
+            }
         }
         write_files(findings, view.color, w)?;
     }
@@ -122,13 +134,9 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
             (s.baselined, "already in the baseline".to_owned()),
         ]
         .into_iter()
-        .chain(
-            view.hidden()
-                .into_iter()
-                .map(|(sev, n)| (n, format!("{sev} hidden by --min-severity"))),
-        )
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!(" ({n} {what})"))
+        .chain(hidden(view))
         .collect::<String>(),
         s.entries_walked,
         s.files_read,
@@ -163,6 +171,15 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         ),
     };
     writeln!(w, "verdict: {verdict} (exit {})", view.exit_code)
+}
+
+/// What `--min-severity` left out of the listing: ` (hidden by --min-severity: 432 info)`.
+fn hidden(view: &ReportView<'_>) -> Option<String> {
+    let hidden = view.hidden();
+    (!hidden.is_empty()).then(|| {
+        let parts: Vec<String> = hidden.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        format!(" (hidden by --min-severity: {})", parts.join(", "))
+    })
 }
 
 /// The Python processes running (`--processes`): one line each, the first [`PROCESSES_SHOWN`].

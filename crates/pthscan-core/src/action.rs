@@ -100,7 +100,7 @@ pub fn annotate(findings: &mut [Finding], sigs: &Signatures, environments: &[Env
             // a flow's evidence names where its data came from
             (true, true) => narrow(catalogue.rotate(&f.rule), &f.evidence)
                 .into_iter()
-                .for_each(|c| add(c)),
+                .for_each(&mut add),
             (true, false) => catalogue.rotate(&f.rule).iter().for_each(|c| add(c)),
         }
         // each signal's, narrowed to the stores its literals name; a combination speaks
@@ -114,7 +114,7 @@ pub fn annotate(findings: &mut [Finding], sigs: &Signatures, environments: &[Env
             }
             narrow(catalogue.rotate(&hit.id), &hit.matched)
                 .into_iter()
-                .for_each(|c| add(c));
+                .for_each(&mut add);
         }
     }
     for (f, fix) in findings.iter_mut().zip(fixes) {
