@@ -46,9 +46,10 @@ pub struct Args {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// Show only findings at or above this severity in the text report (`info` hidden on a
-    /// host sweep: `--min-severity low`). Counts, the verdict and the exit code still cover
-    /// every finding; JSON, JSON Lines, SARIF and CycloneDX keep every finding.
+    /// Show only findings at or above this severity (`info` hidden on a host sweep:
+    /// `--min-severity low`). The summary still counts every finding and says how many were
+    /// hidden, and the exit code still follows --fail-on. JSON, JSON Lines and CycloneDX keep
+    /// every finding; SARIF and text leave the hidden ones out.
     #[arg(long, value_enum, ignore_case = true, value_name = "SEVERITY")]
     pub min_severity: Option<MinSeverity>,
 
@@ -312,7 +313,7 @@ impl FailOn {
     }
 }
 
-/// The lowest severity the text report shows.
+/// The `--min-severity` levels: the lowest severity text and SARIF list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MinSeverity {
     /// Every finding (the default).

@@ -186,12 +186,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         exit_code: code,
         context: &context,
         color,
-        min_severity: args.min_severity.map(|m| m.severity()),
+        min_severity: args.min_severity.map_or(Severity::Info, |m| m.severity()),
     };
     match &args.output {
         Some(path) => {
-            let mode = marker.as_ref().and_then(|m| m.mode.clone());
-            output::write_as(path, mode, |w| write_report(&args, sigs, &view, w))?;
+            // the file the report goes to (a symlink given as -o: the file it names, set
+            // aside with the marker) and the mode of the report it replaces
+            let (target, mode) = match &marker {
+                Some(m) => (m.target.as_path(), m.mode.clone()),
+                None => (path.as_path(), None),
+            };
+            output::write_as(target, mode, |w| write_report(&args, sigs, &view, w))?;
             if let Some(marker) = marker {
                 marker.done();
             }

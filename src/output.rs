@@ -287,6 +287,8 @@ pub fn write_as(
 /// that reads `FILE` finds it missing, never an old report taken for today's. The next run
 /// says the previous one did not finish.
 pub struct Marker {
+    /// The report's own file (a symlink given as `-o` resolved): what is written.
+    pub target: PathBuf,
     path: PathBuf,
     prev: PathBuf,
     /// What the marker of a run that did not finish said.
@@ -336,6 +338,7 @@ impl Marker {
             })?;
         }
         Ok(Some(Marker {
+            target,
             path,
             prev,
             unfinished,

@@ -39,7 +39,9 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
           finding, criticals included, into a pass. Someone put it where the scanner would find \
           it.",
     example: "/mnt/evidence/pthscan.toml (2 `[[suppress]]` entries) → high",
-    references: &["pthscan issue 17", "README, Suppressions and baselines"],
+    references: &["README.md#suppressions-and-baselines"],
+    fix: pthscan_core::action::Fix::Remove,
+    rotate: &[],
 }];
 
 /// Every rule `pthscan explain` knows that is not a payload rule or IOC: the engine's detectors
@@ -142,6 +144,7 @@ pub fn find(
             message: message.into(),
             ..Finding::default()
         };
+        pthscan_core::action::apply(&mut f, RULES[0].fix, None, false);
         if kind == Kind::Symlink {
             let target = root
                 .confinement()

@@ -230,7 +230,7 @@ impl Suppression {
                 .as_deref()
                 .is_none_or(|h| h.eq_ignore_ascii_case(&f.sha256))
             && self.distribution.as_deref().is_none_or(|d| {
-                f.distribution.as_deref().is_some_and(|owner| {
+                f.distribution_name().is_some_and(|owner| {
                     pthscan_signatures::known_good::normalize_dist(d)
                         == pthscan_signatures::known_good::normalize_dist(owner)
                 })

@@ -177,7 +177,8 @@ fn json_and_json_lines_output_validates_against_the_shipped_schema() {
         "record": "finding", "schema_version": 1, "tool": {"name": "pthscan", "version": "0"},
         "host": "h", "scan_id": "0123456789abcdef0123456789abcdef", "timestamp": "2026-11-22T00:00:00Z",
         "rule": "PTH001", "severity": "high", "location": {"path": "/x.pth", "line": 1},
-        "environment": null, "message": "m", "evidence": "", "signals": [], "runs_on": [], "sha256": ""
+        "environment": null, "message": "m", "evidence": "", "signals": [], "runs_on": [], "sha256": "",
+        "fix": null, "rotate": []
     });
     assert!(schema.is_valid(&broken));
     broken["severity"] = "severe".into();
@@ -200,6 +201,7 @@ fn suppressed_and_baselined_findings_validate_against_the_shipped_schema() {
         "baseline",
         "-o",
         base.to_str().unwrap(),
+        "--accept-findings",
         dir.path().to_str().unwrap(),
     ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -254,6 +256,7 @@ fn suppressed_and_baselined_findings_validate_against_the_shipped_schema() {
         "host": "h", "scan_id": "0123456789abcdef0123456789abcdef", "timestamp": "2026-11-22T00:00:00Z",
         "rule": "PTH001", "severity": "high", "location": {"path": "/x.pth", "line": 1},
         "environment": null, "message": "m", "evidence": "", "signals": [], "runs_on": [], "sha256": "",
+        "fix": null, "rotate": [],
         "suppression": {"kind": "config", "file": "/etc/pthscan/pthscan.toml", "line": 3, "entry": 1, "reason": "r"}
     });
     assert!(schema.is_valid(&record));
@@ -532,5 +535,202 @@ fn cyclonedx_output_validates_with_cyclonedx_python_lib() {
         "{}{}",
         String::from_utf8_lossy(&run.stdout),
         String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// The README's "What you get" sample is the real text report of a planted venv, with the test
+/// bed's path shown as `/srv/app/.venv` and times left out: this test keeps it in step
+/// (`PTHSCAN_UPDATE_README=1` rewrites the sample from the output).
+#[test]
+fn readme_sample_is_real_output() {
+    let dir = tempfile::tempdir().unwrap();
+    materialize(&load_case("litellm-init"), dir.path());
+    materialize(&load_case("known-name-changed"), dir.path());
+    let venv = dir.path().join("venv");
+    let out = pthscan(&[venv.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout)
+        .replace(&format!("{}/venv", root.display()), "/srv/app/.venv")
+        .replace(env!("CARGO_PKG_VERSION"), "0.1.0");
+    // the volatile parts: the scan's duration, the files' times (last on their line)
+    let text: String = text
+        .lines()
+        .map(|line| {
+            let line = match (line.starts_with("summary: "), line.rfind(" in ")) {
+                (true, Some(at)) => format!("{} in 0.01 s", &line[..at]),
+                _ => line.to_owned(),
+            };
+            let cut = ["   born ", "   modified ", "born ", "modified "]
+                .iter()
+                .filter_map(|w| line.find(w).filter(|&at| w.starts_with(' ') || at == 11))
+                .min();
+            match cut {
+                // a line that held only times goes
+                Some(at) if line[..at].trim().is_empty() => String::new(),
+                Some(at) => format!("{}\n", line[..at].trim_end()),
+                None => format!("{line}\n"),
+            }
+        })
+        .collect();
+    let sample = format!("$ pthscan /srv/app/.venv\n{text}");
+    let readme_path = repo().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let start = readme
+        .find("## What you get\n\n```text\n")
+        .expect("the section")
+        + "## What you get\n\n```text\n".len();
+    let end = start + readme[start..].find("```\n").expect("its end");
+    if std::env::var_os("PTHSCAN_UPDATE_README").is_some() {
+        let updated = format!("{}{sample}{}", &readme[..start], &readme[end..]);
+        std::fs::write(&readme_path, updated).unwrap();
+        return;
+    }
+    assert_eq!(
+        readme[start..end],
+        sample,
+        "README.md's sample has drifted from the real output; run with PTHSCAN_UPDATE_README=1"
+    );
+}
+
+/// GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to `-`.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// Whether `pointer` (`docs/x.md#anchor`, `README.md#anchor`, a path) names a file of the
+/// repository and, with an anchor, one of its headings.
+fn resolves(pointer: &str) -> Result<(), String> {
+    let (path, fragment) = pointer.split_once('#').unwrap_or((pointer, ""));
+    let text = std::fs::read_to_string(repo().join(path)).map_err(|e| format!("`{path}`: {e}"))?;
+    if fragment.is_empty() {
+        return Ok(());
+    }
+    let anchors: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix('#'))
+        .map(|l| anchor(l.trim_start_matches('#')))
+        .collect();
+    match anchors.iter().any(|a| a == fragment) {
+        true => Ok(()),
+        false => Err(format!("`{path}` has no heading `#{fragment}`")),
+    }
+}
+
+/// Every reference of every rule — detectors, payload rules, behaviour rules, IOCs, signals —
+/// points somewhere a user can follow: a page and heading of this repository, or an https
+/// URL; none names a file that is not shipped (`THREATS.md`) or an issue of our tracker.
+#[test]
+fn every_rule_reference_resolves() {
+    let sigs = pthscan_signatures::Signatures::load(&[]).unwrap();
+    let mut all: Vec<(String, Vec<String>)> = pthscan::planted::rules()
+        .iter()
+        .map(|r| {
+            (
+                r.id.to_owned(),
+                r.references.iter().map(|s| s.to_string()).collect(),
+            )
+        })
+        .collect();
+    let one = |id: &str, r: &str| (id.to_owned(), vec![r.to_owned()]);
+    all.extend(sigs.payload.all().iter().map(|r| one(&r.id, &r.reference)));
+    all.extend(
+        sigs.behaviours
+            .rules()
+            .iter()
+            .map(|b| one(&b.id, &b.reference)),
+    );
+    all.extend(sigs.iocs.files.iter().map(|f| one(&f.id, &f.reference)));
+    all.extend(sigs.iocs.network.iter().map(|f| one(&f.id, &f.reference)));
+    all.extend(sigs.iocs.paths.iter().map(|f| one(&f.id, &f.reference)));
+    all.extend(sigs.iocs.processes.iter().map(|f| one(&f.id, &f.reference)));
+    all.extend(sigs.signals.docs().iter().map(|s| one(&s.id, &s.reference)));
+    let mut bad = Vec::new();
+    for (id, refs) in &all {
+        let mut followed = 0;
+        for r in refs {
+            if r.contains("THREATS.md") || r.split_whitespace().any(|w| w == "issue") {
+                bad.push(format!("{id}: `{r}` names no shipped page"));
+            }
+            for word in r.split([' ', ';', ',', '(', ')']) {
+                let word = word.trim_end_matches(['.', ':']);
+                if word.starts_with("https://") {
+                    followed += 1;
+                } else if word.starts_with("docs/") || word.starts_with("README.md") {
+                    match resolves(word) {
+                        Ok(()) => followed += 1,
+                        Err(e) => bad.push(format!("{id}: {e}")),
+                    }
+                }
+            }
+        }
+        if followed == 0 {
+            bad.push(format!("{id}: no reference a user can follow in {refs:?}"));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// `--min-severity` hides lower findings from the text report and SARIF, says how many in the
+/// summary, and changes neither the exit code, the JSON listing nor its counts.
+#[test]
+fn min_severity_hides_from_the_display_only() {
+    let dir = tempfile::tempdir().unwrap();
+    materialize(&load_case("litellm-init"), dir.path());
+    materialize(&load_case("known-name-changed"), dir.path());
+    let path = dir.path().to_str().unwrap();
+    let all = String::from_utf8_lossy(&pthscan(&[path]).stdout).into_owned();
+    assert!(all.contains("  INFO "), "{all}");
+    let out = pthscan(&["--min-severity", "high", path]);
+    assert_eq!(code(&out), 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("  INFO ") && !text.contains(" MEDIUM "),
+        "{text}"
+    );
+    assert!(text.contains("CRITICAL"), "{text}");
+    assert!(
+        text.contains("(hidden by --min-severity: 2 medium, 1 info)"),
+        "{text}"
+    );
+    // the counts stay whole
+    assert!(
+        text.contains("4 critical, 3 high, 2 medium, 0 low, 1 info"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(
+        &pthscan(&["--min-severity", "high", "--format", "json", path]).stdout,
+    )
+    .unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f["severity"] == "info"));
+    // every finding says what to do; a known-good hook says nothing
+    for f in findings {
+        match f["severity"].as_str().unwrap() {
+            "info" => assert!(f["fix"].is_null(), "{f}"),
+            _ => assert!(f["fix"].as_str().is_some_and(|t| !t.is_empty()), "{f}"),
+        }
+    }
+    let sarif = sarif(dir.path(), &["--min-severity", "high"]);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["level"] == "error"), "{results:?}");
+    let rule = &sarif["runs"][0]["tool"]["driver"]["rules"][0];
+    assert!(
+        rule["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("What to do"),
+        "{rule}"
+    );
+    assert!(
+        results[0]["properties"]["fix"].is_string(),
+        "{}",
+        results[0]
     );
 }

@@ -426,7 +426,13 @@ fn suppressed_and_baselined_findings_are_listed_with_what_took_them_out() {
         work.path().join("ops.pth"),
     )
     .unwrap();
-    let out = pthscan(&["baseline", "-o", base.to_str().unwrap(), path]);
+    let out = pthscan(&[
+        "baseline",
+        "-o",
+        base.to_str().unwrap(),
+        "--accept-findings",
+        path,
+    ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     std::fs::rename(
         work.path().join("ops.pth"),
@@ -555,6 +561,7 @@ fn a_baseline_reports_only_what_is_new_or_changed() {
         "baseline",
         "--output",
         base.to_str().unwrap(),
+        "--accept-findings",
         dir.path().to_str().unwrap(),
     ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -650,7 +657,7 @@ fn a_suppression_by_owning_distribution() {
         .iter()
         .find(|f| f["rule"] == "EP001")
         .unwrap();
-    assert_eq!(owned["distribution"], "colorlib");
+    assert_eq!(owned["distribution"], "colorlib 1.0");
     let cfg = tempfile::tempdir().unwrap();
     let file = cfg.path().join("policy.toml");
     std::fs::write(

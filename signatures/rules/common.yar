@@ -104,8 +104,11 @@ private rule py_decode {
     pthscan_code and any of them
 }
 
-// Credential stores, one rule per kind (THREATS.md §3.4).
+// Credential stores, one rule per kind (docs/threats/litellm.md#what-it-harvested); `rotate` names
+// the class a rule made of them reports to rotate when the store was named.
 private rule cs_ssh {
+  meta:
+    rotate = "ssh"
   strings:
     $a1 = "id_rsa" fullword $a2 = "id_ed25519" fullword $a3 = "id_ecdsa" fullword $a4 = "id_dsa" fullword
     $a5 = ".ssh/" $a6 = "\".ssh\"" $a7 = "'.ssh'"
@@ -113,48 +116,64 @@ private rule cs_ssh {
     any of them
 }
 private rule cs_ssh_private_key {
+  meta:
+    rotate = "ssh"
   strings:
     $a1 = "id_rsa" fullword $a2 = "id_ed25519" fullword $a3 = "id_ecdsa" fullword $a4 = "id_dsa" fullword
   condition:
     any of them
 }
 private rule cs_aws {
+  meta:
+    rotate = "cloud"
   strings:
     $a1 = ".aws/credentials" $a2 = "'.aws'" $a3 = "\".aws\"" $a4 = "AWS_SECRET_ACCESS_KEY"
   condition:
     any of them
 }
 private rule cs_gcp {
+  meta:
+    rotate = "cloud"
   strings:
     $a1 = "application_default_credentials.json" $a2 = ".config/gcloud" $a3 = "GOOGLE_APPLICATION_CREDENTIALS"
   condition:
     any of them
 }
 private rule cs_azure {
+  meta:
+    rotate = "cloud"
   strings:
     $a1 = ".azure/" $a2 = "'.azure'" $a3 = "\".azure\"" $a4 = "accessTokens.json" $a5 = "msal_token_cache"
   condition:
     any of them
 }
 private rule cs_kube {
+  meta:
+    rotate = "kubernetes"
   strings:
     $a1 = ".kube/config" $a2 = "serviceaccount/token" $a3 = "/etc/kubernetes/" $a4 = "'.kube'" $a5 = "\".kube\""
   condition:
     any of them
 }
 private rule cs_docker {
+  meta:
+    rotate = "docker"
   strings:
     $a1 = ".docker/config.json" $a2 = "'.docker'" $a3 = "\".docker\""
   condition:
     any of them
 }
 private rule cs_git {
+  meta:
+    rotate = "git"
   strings:
     $a1 = ".git-credentials" $a2 = ".gitconfig"
   condition:
     any of them
 }
 private rule cs_history {
+  meta:
+    rotate = "tokens"
   strings:
     $a1 = ".bash_history" $a2 = ".zsh_history" $a3 = ".mysql_history" $a4 = ".psql_history"
     $a5 = ".rediscli_history" $a6 = ".python_history"
@@ -162,18 +181,24 @@ private rule cs_history {
     any of them
 }
 private rule cs_dotenv {
+  meta:
+    rotate = "tokens"
   strings:
     $a1 = ".env.local" $a2 = ".env.production" $a3 = ".env.staging" $a4 = "'.env'" $a5 = "\".env\""
   condition:
     any of them
 }
 private rule cs_tokens {
+  meta:
+    rotate = "tokens"
   strings:
     $a1 = ".npmrc" $a2 = ".pypirc" $a3 = ".vault-token" $a4 = ".netrc" $a5 = ".pgpass" $a6 = ".my.cnf"
   condition:
     any of them
 }
 private rule cs_wallets {
+  meta:
+    rotate = "wallets"
   strings:
     $a1 = "wallet.dat" $a2 = "Electrum" $a3 = "Exodus" $a4 = ".bitcoin" $a5 = "Ethereum" $a6 = "keystore"
     $a7 = "solana" $a8 = "Monero" $a9 = "nkbihfbeogaeaoehlefnkodbefgpgknn" $a10 = "Atomic" $a11 = ".litecoin"
@@ -182,6 +207,8 @@ private rule cs_wallets {
     2 of them
 }
 private rule cs_browser {
+  meta:
+    rotate = "browser"
   strings:
     $a1 = "Login Data" $a2 = "logins.json" $a3 = "key4.db" $a4 = "Web Data" $a5 = "cookies.sqlite"
     $a6 = "Local State"
@@ -189,12 +216,16 @@ private rule cs_browser {
     any of them
 }
 private rule cs_system {
+  meta:
+    rotate = "system"
   strings:
     $a1 = "/etc/shadow" $a2 = "/etc/ssl/private" $a3 = "/proc/self/environ"
   condition:
     any of them
 }
 private rule cs_cicd {
+  meta:
+    rotate = "ci"
   strings:
     $a1 = "terraform.tfvars" $a2 = ".gitlab-ci.yml" $a3 = ".travis.yml" $a4 = "Jenkinsfile" $a5 = ".drone.yml"
     $a6 = "ansible.cfg"

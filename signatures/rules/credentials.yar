@@ -7,7 +7,9 @@ rule cred_sweep_stores {
     id = "cred-sweep-stores"
     severity = "high"
     description = "names three or more kinds of credential store (SSH, cloud, Kubernetes, Docker, git, dotenv, wallets, browsers, …) and can send, run or pack what it reads: an infostealer's sweep"
-    reference = "THREATS.md §3.4 (the TeamPCP harvester)"
+    reference = "docs/threats/litellm.md#what-it-harvested (the TeamPCP harvester)"
+    fix = "remove"
+    rotate = "ssh, cloud, kubernetes, docker, git, tokens, ci, wallets, browser, system"
   condition:
     cred_store_count_3 and (py_http_send or py_spawn or py_archive)
 }
@@ -17,7 +19,9 @@ rule cred_ssh_keys {
     id = "cred-ssh-keys"
     severity = "high"
     description = "reads SSH private keys and sends data over HTTP or to a chat webhook (an SSH client uses keys over SSH, not HTTP)"
-    reference = "THREATS.md §3.4"
+    reference = "docs/threats/litellm.md#what-it-harvested"
+    fix = "remove"
+    rotate = "ssh"
   strings:
     $read1 = "expanduser(" $read2 = "Path.home()" $read3 = "/home/" $read4 = "/root/" $read5 = "os.walk(" $read6 = "glob("
   condition:
@@ -29,7 +33,9 @@ rule cred_cloud_metadata {
     id = "cred-imds-harvest"
     severity = "high"
     description = "asks the cloud instance-metadata service for credentials and also reads other credential stores or sends to a drop service"
-    reference = "THREATS.md §3.4 (IMDS at 169.254.169.254); §3.10 (kamikaze.sh)"
+    reference = "docs/threats/litellm.md#what-it-harvested (IMDS at 169.254.169.254); docs/threats/litellm.md#related-campaigns (kamikaze.sh)"
+    fix = "remove"
+    rotate = "cloud"
   strings:
     $imds1 = "169.254.169.254" $imds2 = "metadata.google.internal"
     $cred1 = "security-credentials" $cred2 = "service-accounts/default/token" $cred3 = "/metadata/identity/oauth2/token"
@@ -43,7 +49,9 @@ rule cred_k8s_token_exfil {
     id = "cred-k8s-token"
     severity = "high"
     description = "reads the Kubernetes service-account token and sends data to a drop service or reads other users' credentials with it"
-    reference = "THREATS.md §3.4, §3.7"
+    reference = "docs/threats/litellm.md#what-it-harvested, docs/threats/litellm.md#kubernetes-behaviour"
+    fix = "remove"
+    rotate = "kubernetes"
   strings:
     $token = "serviceaccount/token"
   condition:
@@ -55,7 +63,9 @@ rule cred_env_secrets {
     id = "cred-env-secrets"
     severity = "high"
     description = "collects environment variables by secret-looking names (KEY, TOKEN, SECRET, PASSWORD) and sends them over the network"
-    reference = "THREATS.md §3.4 (environment harvest)"
+    reference = "docs/threats/litellm.md#what-it-harvested (environment harvest)"
+    fix = "remove"
+    rotate = "environment, cloud, ci"
   strings:
     $env1 = "os.environ.items()" $env2 = "dict(os.environ)" $env3 = "os.environ.copy()" $env4 = "os.environ.keys()"
     $env5 = "/proc/self/environ" $env6 = "os.environ)" $env7 = "in os.environ:"
@@ -70,7 +80,9 @@ rule cred_proc_environ_scan {
     id = "cred-proc-environ"
     severity = "high"
     description = "reads the environment of every process (/proc/<pid>/environ) or another process's memory: a CI secret harvester"
-    reference = "THREATS.md §3.10 (kamikaze.sh scans /proc/*/environ and Runner.Worker memory)"
+    reference = "docs/threats/litellm.md#related-campaigns (kamikaze.sh scans /proc/*/environ and Runner.Worker memory)"
+    fix = "remove"
+    rotate = "environment, cloud, ci"
   strings:
     $a1 = "/proc/*/environ" $a2 = /\/proc\/['"]?\s*\+\s*\w+\s*\+\s*['"]\/environ/ $a3 = /\/proc\/\{[\w.]+\}\/environ/
     $a4 = /\/proc\/\{[\w.]+\}\/mem['"]/ $a5 = "Runner.Worker" $a6 = "\"isSecret\":true"
@@ -83,7 +95,9 @@ rule cred_dotenv_sweep {
     id = "cred-dotenv-sweep"
     severity = "high"
     description = "walks directories for .env files and sends what it finds"
-    reference = "THREATS.md §3.4 (.env, .env.local, .env.production, … up to six levels deep)"
+    reference = "docs/threats/litellm.md#what-it-harvested (.env, .env.local, .env.production, … up to six levels deep)"
+    fix = "remove"
+    rotate = "tokens"
   strings:
     $walk1 = "os.walk(" $walk2 = ".rglob(" $walk3 = "glob.glob(" $walk4 = "glob(\"**" $walk5 = "glob('**"
   condition:
@@ -95,7 +109,9 @@ rule cred_wallets {
     id = "cred-wallets"
     severity = "high"
     description = "looks for cryptocurrency wallets (wallet.dat, Electrum, Exodus, MetaMask, …) and sends or packs them"
-    reference = "THREATS.md §3.4 (wallets)"
+    reference = "docs/threats/litellm.md#what-it-harvested (wallets)"
+    fix = "remove"
+    rotate = "wallets"
   condition:
     cs_wallets and (py_http_send or py_archive)
 }
@@ -105,7 +121,9 @@ rule cred_browser_stores {
     id = "cred-browser-stores"
     severity = "high"
     description = "reads browser password or cookie databases (Login Data, Local State, logins.json, key4.db) and sends or decrypts them"
-    reference = "Common in PyPI stealers (W4SP, Blank Grabber family)"
+    reference = "docs/threats/signals.md#shapes-of-malicious-start-up-code; Common in PyPI stealers (W4SP, Blank Grabber family)"
+    fix = "remove"
+    rotate = "browser"
   strings:
     $dec1 = "CryptUnprotectData" $dec2 = "encrypted_key" $dec3 = "AESGCM" $dec4 = "sqlite3.connect("
     // what carries the loot out besides the common senders: an imported ZipFile, an aiohttp
@@ -120,7 +138,9 @@ rule cred_secret_files_send {
     id = "cred-secret-files"
     severity = "high"
     description = "reads git credentials, shell histories, /etc/shadow or database password files and sends data over the network"
-    reference = "THREATS.md §3.4"
+    reference = "docs/threats/litellm.md#what-it-harvested"
+    fix = "remove"
+    rotate = "git, system, tokens"
   strings:
     $a1 = ".git-credentials" $a2 = "/etc/shadow"
   condition:
@@ -132,7 +152,9 @@ rule cred_telegram_session {
     id = "cred-telegram-session"
     severity = "high"
     description = "looks for Telegram client session files (*.session of Telethon/Pyrogram userbots) and uploads one: whoever holds it is logged in as the victim"
-    reference = "pypi_malregistry: userbot session stealers (Hikka, Heroku)"
+    reference = "https://github.com/lxyeternal/pypi_malregistry: userbot session stealers (Hikka, Heroku)"
+    fix = "remove"
+    rotate = "chat"
   strings:
     $s1 = "'.session'" $s2 = "\".session\"" $s3 = "tdata"
     $up = "files="

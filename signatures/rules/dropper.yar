@@ -5,7 +5,8 @@ rule drop_pipe_to_shell {
     id = "drop-pipe-to-shell"
     severity = "high"
     description = "spawns a shell command that downloads and pipes into a shell or interpreter (curl … | sh)"
-    reference = "THREATS.md §3.10 (Axios RAT chain: curl, /tmp/ld.py, nohup python3)"
+    reference = "docs/threats/litellm.md#related-campaigns (Axios RAT chain: curl, /tmp/ld.py, nohup python3)"
+    fix = "remove"
   strings:
     $a = /(curl|wget)\s[^\n|]{0,200}\|\s*(sudo\s+)?(ba|z|da)?sh\b/
     $b = /(curl|wget)\s[^\n|]{0,200}\|\s*python[0-9.]*/
@@ -20,7 +21,8 @@ rule drop_download_exec {
     id = "drop-download-exec"
     severity = "high"
     description = "fetches code over HTTP and executes it in-process (exec of a response body)"
-    reference = "THREATS.md §3.6 (C2 polling loader)"
+    reference = "docs/threats/litellm.md#persistence (C2 polling loader)"
+    fix = "remove"
   strings:
     $a = /(exec|eval)\s*\(\s*(requests\.get|\w*urlopen|urllib\.request\.urlopen|httpx\.get)\s*\(/
     $b = /(exec|eval)\s*\(\s*[\w.]+\.(text|content|read\(\))\s*[,)]/
@@ -33,7 +35,8 @@ rule drop_download_run {
     id = "drop-download-run"
     severity = "high"
     description = "downloads a file to a temporary or hidden place, makes it executable or runs it"
-    reference = "THREATS.md §3.6, §3.10"
+    reference = "docs/threats/litellm.md#persistence, docs/threats/litellm.md#related-campaigns"
+    fix = "remove"
   strings:
     $fetch = /(urlretrieve|urlopen|requests\.get|(curl|wget)\s+-[A-Za-z]*[oO])\s*[(\s][\s\S]{0,600}(os\.chmod\s*\([^\n]{0,120}(0o7|0o5|755|777|S_IEXEC|S_IXUSR)|chmod \+x|\.exe['"])/
     $run = /(os\.chmod\s*\(|chmod \+x|\.exe['"])[\s\S]{0,400}(Popen|os\.system|startfile|subprocess\.run|subprocess\.call)\s*\(/
@@ -49,7 +52,8 @@ rule drop_powershell {
     id = "drop-powershell"
     severity = "high"
     description = "runs PowerShell with an encoded command, a download cradle or a hidden window"
-    reference = "MITRE T1059.001; Windows droppers on PyPI"
+    reference = "MITRE https://attack.mitre.org/techniques/T1059/001/; Windows droppers on PyPI"
+    fix = "remove"
   strings:
     $ps = "powershell" nocase
     $a1 = /-(enc|encodedcommand|ec)\s+[A-Za-z0-9+\/=]{20}/ nocase $a2 = "DownloadString" nocase $a3 = "DownloadFile" nocase
@@ -66,7 +70,8 @@ rule drop_fetch_write_run {
     id = "drop-fetch-write-run"
     severity = "high"
     description = "downloads a file into a temporary or per-user folder, writes it out and runs it"
-    reference = "pypi_malregistry: temp-folder droppers (requests.get → open(path, 'wb') → subprocess.run([path]))"
+    reference = "https://github.com/lxyeternal/pypi_malregistry: temp-folder droppers (requests.get → open(path, 'wb') → subprocess.run([path]))"
+    fix = "remove"
   strings:
     $chain = /(requests\.get|urlopen|urlretrieve)\s*\([\s\S]{0,800}open\s*\([^\n]{0,160}['"]wb['"][\s\S]{0,600}(subprocess\.(run|call|Popen|check_call)\s*\(|os\.startfile\s*\(|os\.system\s*\()/
     $retrieve = /urlretrieve\s*\(\s*\w+\s*,\s*(\w+)\s*\)[\s\S]{0,400}(subprocess\.(run|call|Popen|check_call)\s*\(\s*\[?\s*\w+|os\.startfile\s*\()/
@@ -80,7 +85,8 @@ rule drop_payload_host {
     id = "drop-payload-host"
     severity = "high"
     description = "fetches from a place that serves payloads (Discord attachment CDN, raw paste sites, file drops) and runs or saves what it gets"
-    reference = "pypi_malregistry: droppers fetching from cdn.discordapp.com, pastebin raw, Dropbox"
+    reference = "https://github.com/lxyeternal/pypi_malregistry: droppers fetching from cdn.discordapp.com, pastebin raw, Dropbox"
+    fix = "remove"
   strings:
     $wb1 = "'wb'" $wb2 = "\"wb\""
     $sys = ".system("
@@ -94,7 +100,8 @@ rule drop_shell_fetch {
     id = "drop-shell-fetch"
     severity = "high"
     description = "spawns curl or wget to fetch a program and run it (chmod +x, an .exe, a pipe to a shell)"
-    reference = "pypi_malregistry: curl/wget droppers and miners"
+    reference = "https://github.com/lxyeternal/pypi_malregistry: curl/wget droppers and miners"
+    fix = "remove"
   strings:
     $a = /(curl|wget)(\.exe)?\s[^\n]{0,300}https?:\/\/[^\n]{0,300}(chmod \+x|\.exe|&&\s*\.\/)/
   condition:
@@ -106,7 +113,8 @@ rule drop_cryptominer {
     id = "drop-cryptominer"
     severity = "high"
     description = "starts a cryptocurrency miner: pool addresses, wallet arguments or miner names next to a process spawn"
-    reference = "MITRE T1496; pypi_malregistry miners (Dero, Monero)"
+    reference = "MITRE https://attack.mitre.org/techniques/T1496/; https://github.com/lxyeternal/pypi_malregistry miners (Dero, Monero)"
+    fix = "remove"
   strings:
     $a1 = "stratum+tcp://" $a2 = "stratum+ssl://" $a3 = "xmrig" nocase $a4 = "--donate-level" $a5 = "dero1q"
     $a6 = "nicehash" nocase $a7 = "supportxmr" $a8 = "moneroocean" $a9 = "hashrate" nocase $a10 = "cpuminer"

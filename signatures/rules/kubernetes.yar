@@ -24,7 +24,9 @@ rule k8s_privileged_pod {
     id = "k8s-privileged-pod"
     severity = "high"
     description = "creates a pod or DaemonSet with privileged, hostPID or hostNetwork and mounts the host's root filesystem or enters its namespaces"
-    reference = "THREATS.md §3.7 (node-setup-* pods; CanisterWorm host-provisioner DaemonSets)"
+    reference = "docs/threats/litellm.md#kubernetes-behaviour (node-setup-* pods; CanisterWorm host-provisioner DaemonSets)"
+    fix = "remove"
+    rotate = "kubernetes"
   strings:
     $root1 = /['"]?path['"]?\s*:\s*['"]\/['"]/ $root2 = /path\s*=\s*['"]\/['"]/ $root3 = "chroot" $root4 = "nsenter"
     $root5 = "/mnt/host"
@@ -37,7 +39,9 @@ rule k8s_kube_system_implant {
     id = "k8s-kube-system-implant"
     severity = "critical"
     description = "creates a privileged workload in kube-system that reaches into every node (tolerates every taint, host namespaces, host root)"
-    reference = "THREATS.md §3.7"
+    reference = "docs/threats/litellm.md#kubernetes-behaviour"
+    fix = "remove"
+    rotate = "kubernetes"
   strings:
     $ns = "kube-system" $tol1 = /operator['"]?\s*[:=]\s*['"]Exists['"]/ $tol2 = "chroot" $tol3 = "nsenter" $tol4 = "/mnt/host"
   condition:
@@ -49,7 +53,9 @@ rule k8s_list_all_secrets {
     id = "k8s-list-all-secrets"
     severity = "high"
     description = "lists the secrets of every namespace with a service-account token read from disk"
-    reference = "THREATS.md §3.7 (secrets get/list with user agent Python-urllib)"
+    reference = "docs/threats/litellm.md#kubernetes-behaviour (secrets get/list with user agent Python-urllib)"
+    fix = "remove"
+    rotate = "kubernetes"
   strings:
     $list1 = "/api/v1/secrets" $list2 = "list_secret_for_all_namespaces(" $token = "serviceaccount/token"
     $auth = "Bearer"

@@ -6,7 +6,8 @@ rule obf_exec_decoded {
     id = "obf-exec-decoded"
     severity = "high"
     description = "executes data it has just decoded or decompressed: exec/eval of base64, hex, zlib, lzma, bz2, marshal or codecs output"
-    reference = "THREATS.md §3.3, §5"
+    reference = "docs/threats/litellm.md#execution-and-payload-layering, docs/threats/signals.md#shapes-of-malicious-start-up-code"
+    fix = "remove"
   strings:
     $a = /(exec|eval)\s*\(\s*(compile\s*\(\s*)?(__import__\s*\(\s*['"](base64|zlib|marshal|codecs|lzma|bz2|gzip|binascii)['"]\s*\)\s*\.|(base64|zlib|marshal|codecs|lzma|bz2|gzip|binascii|bytes)\s*\.)?(b64decode|b32decode|b16decode|b85decode|a85decode|urlsafe_b64decode|decodebytes|decompress|unhexlify|a2b_base64|fromhex|decode)\s*\(/
     $m = /(exec|eval)\s*\(\s*(marshal\.)?loads\s*\(/
@@ -20,7 +21,8 @@ rule obf_decode_then_exec {
     id = "obf-decode-then-exec"
     severity = "high"
     description = "decodes a payload into a variable and executes or spawns it a few lines later"
-    reference = "THREATS.md §3.3 (1.82.7: base64 decoded, then run through subprocess)"
+    reference = "docs/threats/litellm.md#execution-and-payload-layering (1.82.7: base64 decoded, then run through subprocess)"
+    fix = "remove"
   strings:
     $a = /(b64decode|decompress|unhexlify|fromhex|marshal\.loads)\s*\([\s\S]{0,400}[^.\w](exec|eval)\s*\(/
     $b = /(b64decode|decompress|unhexlify|fromhex)\s*\([\s\S]{0,400}subprocess\.(Popen|run|call)\s*\(\s*\[\s*sys\.executable/
@@ -33,7 +35,8 @@ rule obf_import_decode_exec {
     id = "obf-import-decode-exec"
     severity = "high"
     description = "the one-liner obfuscator shape: __import__('zlib'/'base64'/'marshal') decoders behind a lambda, then exec"
-    reference = "pyobfuscate / Hyperion-style packers seen in PyPI malware"
+    reference = "docs/threats/signals.md#shapes-of-malicious-start-up-code; pyobfuscate / Hyperion-style packers seen in PyPI malware"
+    fix = "remove"
   strings:
     $imp = /__import__\s*\(\s*['"](base64|zlib|marshal|lzma|bz2|codecs|binascii)['"]\s*\)\s*\.\s*(b64decode|b32decode|b85decode|decompress|loads|decode|unhexlify)/
   condition:
@@ -45,7 +48,8 @@ rule obf_chr_join_exec {
     id = "obf-chr-join"
     severity = "high"
     description = "builds code or a command from character codes (chr() chains, ''.join(map(chr, …))) and runs it"
-    reference = "THREATS.md §5; common string hiding in PyPI malware"
+    reference = "docs/threats/signals.md#shapes-of-malicious-start-up-code; common string hiding in PyPI malware"
+    fix = "remove"
   strings:
     $join = /join\s*\(\s*(map\s*\(\s*chr\s*,|\[?\s*chr\s*\()[\s\S]{0,600}(exec|eval|os\.system|os\.popen|Popen)\s*\(/
     $wrap = /(exec|eval|system|popen)\s*\(\s*['"]{2}\s*\.\s*join\s*\(\s*(map\s*\(\s*chr|\[?\s*chr\s*\()/
@@ -59,7 +63,8 @@ rule obf_long_literal_exec {
     id = "obf-long-literal-exec"
     severity = "medium"
     description = "a file that executes dynamic code also holds a very long encoded literal (2 KiB or more of base64 characters)"
-    reference = "THREATS.md §5 (very long literals); measured in Rust, not by a regex"
+    reference = "docs/threats/signals.md#shapes-of-malicious-start-up-code (very long literals); measured in Rust, not by a regex"
+    fix = "review"
   condition:
     pthscan_longest_b64 >= 2048 and py_exec
 }
@@ -69,7 +74,8 @@ rule obf_nested_encoding {
     id = "obf-nested-encoding"
     severity = "high"
     description = "code found two or more encoded layers deep that executes, spawns or imports more code"
-    reference = "THREATS.md §3.3 (double and triple base64 in the LiteLLM chain)"
+    reference = "docs/threats/litellm.md#execution-and-payload-layering (double and triple base64 in the LiteLLM chain)"
+    fix = "remove"
   strings:
     $imp = "import " $b = /b64decode\s*\(\s*(base64\.)?b64decode/
   condition:
@@ -81,7 +87,8 @@ rule obf_marshal_exec {
     id = "obf-marshal-exec"
     severity = "high"
     description = "loads marshalled bytecode from a literal and runs it (hides source from readers and scanners)"
-    reference = "THREATS.md §5"
+    reference = "docs/threats/signals.md#shapes-of-malicious-start-up-code"
+    fix = "remove"
   strings:
     $m = "marshal.loads(" $f = "types.FunctionType(" $lit = /marshal\.loads\s*\(\s*b['"]/
   condition:
@@ -93,7 +100,8 @@ rule obf_builtins_lookup {
     id = "obf-builtins-lookup"
     severity = "medium"
     description = "reaches exec/eval/__import__ through a string lookup on builtins, so the call name never appears"
-    reference = "THREATS.md §5"
+    reference = "docs/threats/signals.md#shapes-of-malicious-start-up-code"
+    fix = "review"
   strings:
     $a = /getattr\s*\(\s*(__builtins__|builtins|globals\(\)\s*\[\s*['"]__builtins__['"]\s*\])\s*,\s*['"](ex|ev|__im)/
     $b = /__builtins__\s*\.\s*__dict__\s*\[\s*['"](exec|eval|__import__)/
@@ -107,7 +115,8 @@ rule obf_fernet_exec {
     id = "obf-fernet-exec"
     severity = "high"
     description = "executes code decrypted with a key that sits next to it (exec(Fernet(key).decrypt(blob))): encryption used only to hide the code"
-    reference = "pypi_malregistry: the Fernet loader shape shared by hundreds of typosquats"
+    reference = "https://github.com/lxyeternal/pypi_malregistry: the Fernet loader shape shared by hundreds of typosquats"
+    fix = "remove"
   strings:
     $f = "Fernet(" $d = ".decrypt("
   condition:
@@ -119,7 +128,8 @@ rule obf_repr_char_picking {
     id = "obf-repr-char-picking"
     severity = "high"
     description = "spells names by picking characters out of the text of built-in objects (oct.__str__()[-3], copyright.__str__()[4]): an obfuscator's way to hide every name it uses"
-    reference = "pypi_malregistry: the character-picking obfuscator of the 'requests-toolbelt' typosquats"
+    reference = "https://github.com/lxyeternal/pypi_malregistry: the character-picking obfuscator of the 'requests-toolbelt' typosquats"
+    fix = "remove"
   strings:
     $s = /(oct|hex|copyright|credits|license|bin|chr|ord|str|type|int)\.__str__\(\)\[/
     $b = "__builtins__"
@@ -132,7 +142,8 @@ rule obf_escaped_builtin {
     id = "obf-escaped-builtin"
     severity = "high"
     description = "writes the name exec, eval, compile or __import__ in hex or octal escape codes to call it unseen"
-    reference = "pypi_malregistry: escaped-name loaders (urllib3loader and kin)"
+    reference = "https://github.com/lxyeternal/pypi_malregistry: escaped-name loaders (urllib3loader and kin)"
+    fix = "remove"
   strings:
     // every spelling in hex (either case) and octal escapes, generated: literals, not a regex
     $eval0 = "\\145\\166\\141\\154" $eval1 = "\\145\\166\\141\\x6C" $eval2 = "\\145\\166\\141\\x6c" $eval3 = "\\145\\166\\x61\\154" $eval4 = "\\145\\166\\x61\\x6C" $eval5 = "\\145\\166\\x61\\x6c"
@@ -163,7 +174,8 @@ rule obf_xor_exec {
     id = "obf-xor-exec"
     severity = "high"
     description = "decodes text with a character-wise XOR and executes it or imports by the decoded name"
-    reference = "pypi_malregistry: XOR loaders (chr(ord(a) ^ ord(b)) → eval(compile(...)), __import__(''.join(chr(x ^ y) ...)))"
+    reference = "https://github.com/lxyeternal/pypi_malregistry: XOR loaders (chr(ord(a) ^ ord(b)) → eval(compile(...)), __import__(''.join(chr(x ^ y) ...)))"
+    fix = "remove"
   strings:
     $xor = /chr\s*\(\s*(ord\s*\()?[\w\[\]]+\)?\s*\^/
     $import = /__import__\s*\(\s*['"]{2}\.join\s*\(\s*chr\s*\(/
@@ -176,7 +188,8 @@ rule obf_zipimport_disguised {
     id = "obf-zipimport-disguised"
     severity = "high"
     description = "imports code from a zip archive through zipimport and load_module, the way a payload hidden in a certificate or image file is run"
-    reference = "pypi_malregistry: aiohttp typosquats loading a zip disguised as server.crt"
+    reference = "https://github.com/lxyeternal/pypi_malregistry: aiohttp typosquats loading a zip disguised as server.crt"
+    fix = "remove"
   strings:
     $a = /zipimporter\s*\([^\n]{0,200}\)\s*\.(load_module|exec_module)\s*\(/
     $alias = /import zipimporter as (\w+)/
@@ -190,7 +203,8 @@ rule obf_known_obfuscator {
     id = "obf-known-obfuscator"
     severity = "high"
     description = "carries the mark of a public Python obfuscator favoured by stealer kits (pyobfuscate.com, BlankOBF, Hyperion) next to dynamic imports or exec"
-    reference = "pypi_malregistry: pyobfuscate/BlankOBF-wrapped stealers"
+    reference = "https://github.com/lxyeternal/pypi_malregistry: pyobfuscate/BlankOBF-wrapped stealers"
+    fix = "remove"
   strings:
     $m1 = "pyobfuscate.com" $m2 = "pyobfuscate(" $m3 = "BlankOBF" $m4 = "Obfuscated with Hyperion" nocase
     $d1 = "__import__" $d2 = "exec(" $d3 = "eval("

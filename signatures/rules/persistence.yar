@@ -6,7 +6,8 @@ rule persist_systemd_unit {
     id = "persist-systemd-unit"
     severity = "high"
     description = "writes a systemd unit (user or system) that runs a program and enables or starts it"
-    reference = "THREATS.md §3.6 (sysmon.service, pgmon.service, internal-monitor.service)"
+    reference = "docs/threats/litellm.md#persistence (sysmon.service, pgmon.service, internal-monitor.service)"
+    fix = "remove"
   strings:
     $dir1 = ".config/systemd/user" $dir2 = "/etc/systemd/system" $exec = "ExecStart="
     $ctl = /systemctl\s+(--user\s+)?(daemon-reload|enable|start|restart)/ $ctl2 = /['"]systemctl['"]\s*,\s*(['"]--user['"]\s*,\s*)?['"](daemon-reload|enable|start)/
@@ -19,7 +20,8 @@ rule persist_cron {
     id = "persist-cron"
     severity = "high"
     description = "adds a cron entry that runs a script from a hidden or temporary place, a download or inline Python"
-    reference = "THREATS.md §3.6"
+    reference = "docs/threats/litellm.md#persistence"
+    fix = "remove"
   strings:
     $cron1 = "crontab" $cron2 = "/etc/cron.d/" $cron3 = "/var/spool/cron"
     $line = /(@reboot|\* \* \* \* \*|\*\/[0-9]{1,2} \* \* \* \*)[^\n]{0,200}(curl |wget |python[0-9.]*\s+-c|nohup|base64|\/tmp\/|\/dev\/shm|\.config\/)/
@@ -32,7 +34,8 @@ rule persist_shell_rc {
     id = "persist-shell-rc"
     severity = "high"
     description = "appends a download, an inline interpreter, a background job or a command alias to a shell start-up file"
-    reference = "THREATS.md §3.6; MITRE T1546.004"
+    reference = "docs/threats/litellm.md#persistence; MITRE T1546.004"
+    fix = "remove"
   strings:
     $append1 = /(\.bashrc|\.zshrc|\.bash_profile|\.profile|\/etc\/profile\.d\/[\w.\-]{1,40})['"][^\n]{0,60},\s*['"]a['"]/
     $append2 = />>\s*(~|\$HOME|\$\{HOME\})\/\.(bashrc|zshrc|bash_profile|profile)/
@@ -48,7 +51,8 @@ rule persist_config_script {
     id = "persist-config-script"
     severity = "high"
     description = "drops a Python script under ~/.config/<name>/ or a hidden directory and arranges for it to run (service, cron, nohup, background process)"
-    reference = "THREATS.md §3.6 (~/.config/sysmon/sysmon.py, ~/.local/share/pgmon/service.py)"
+    reference = "docs/threats/litellm.md#persistence (~/.config/sysmon/sysmon.py, ~/.local/share/pgmon/service.py)"
+    fix = "remove"
   strings:
     $path = /(\.config|\.local\/share|\/var\/lib)\/[A-Za-z0-9_.\-]{2,32}\/[A-Za-z0-9_.\-]{2,32}\.py/
     $write1 = /open\s*\([^\n]{0,160},\s*['"]wb?['"]/ $write2 = "write_text(" $write3 = "write_bytes("
@@ -62,7 +66,8 @@ rule persist_windows_autorun {
     id = "persist-windows-autorun"
     severity = "high"
     description = "registers a program in a Windows Run key or Startup folder"
-    reference = "MITRE T1547.001; common in PyPI stealers"
+    reference = "MITRE https://attack.mitre.org/techniques/T1547/001/; common in PyPI stealers"
+    fix = "remove"
   strings:
     $set1 = /CurrentVersion\\{1,2}Run[\s\S]{0,400}SetValueEx/ nocase
     $set2 = /reg(\.exe)? add [^\n]{0,40}CurrentVersion\\{1,2}Run/ nocase
@@ -78,7 +83,8 @@ rule persist_launch_agent {
     id = "persist-launch-agent"
     severity = "high"
     description = "writes a macOS LaunchAgent or LaunchDaemon and loads it"
-    reference = "MITRE T1543.001"
+    reference = "MITRE https://attack.mitre.org/techniques/T1543/001/"
+    fix = "remove"
   strings:
     $dir = /Library\/Launch(Agents|Daemons)/ $args = "ProgramArguments" $load = /launchctl\s+(load|bootstrap)/
   condition:
@@ -90,7 +96,8 @@ rule persist_xdg_autostart {
     id = "persist-xdg-autostart"
     severity = "high"
     description = "writes a desktop autostart entry that runs a program at login"
-    reference = "MITRE T1547.013"
+    reference = "MITRE https://attack.mitre.org/techniques/T1547/013/"
+    fix = "remove"
   strings:
     $dir = ".config/autostart" $exec = "Exec=" $entry = "[Desktop Entry]"
   condition:
@@ -102,7 +109,8 @@ rule persist_uac_bypass {
     id = "persist-uac-bypass"
     severity = "high"
     description = "abuses an auto-elevating Windows program (fodhelper, computerdefaults, eventvwr, sdclt) or its ms-settings handler to gain administrator rights without a prompt"
-    reference = "MITRE T1548.002"
+    reference = "MITRE https://attack.mitre.org/techniques/T1548/002/"
+    fix = "remove"
   strings:
     $p1 = "fodhelper" nocase $p2 = "computerdefaults" nocase $p3 = "eventvwr" nocase $p4 = "sdclt" nocase
     $k = /ms-settings\\{1,2}shell\\{1,2}open\\{1,2}command/ nocase

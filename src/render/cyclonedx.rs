@@ -148,7 +148,7 @@ fn library(refs: &mut BomRefs, env_ref: &str, d: &Distribution, owned: &[&Findin
 /// Whether the finding is about a file of the distribution: named by the RECORD that lists it,
 /// or in its metadata directory.
 fn owns(d: &Distribution, f: &Finding) -> bool {
-    f.distribution.as_deref() == Some(d.normalized.as_str())
+    f.distribution_name() == Some(d.normalized.as_str())
         || d.metadata
             .parent()
             .is_some_and(|info| f.location.path.starts_with(info))

@@ -58,6 +58,7 @@ pub fn explain(
         writeln!(w, "\nWhat it finds\n  {}", doc.what)?;
         writeln!(w, "\nWhy it matters\n  {}", doc.why)?;
         writeln!(w, "\nExample\n  {}", doc.example)?;
+        what_to_do(w, doc.fix, doc.rotate)?;
         writeln!(w, "\nReferences")?;
         for r in doc.references {
             writeln!(w, "  - {r}")?;
@@ -88,6 +89,7 @@ pub fn explain(
         for n in &b.negative {
             writeln!(w, "  does not:     {}", n.replace('\n', "⏎ "))?;
         }
+        what_to_do(w, b.fix, &b.rotate)?;
         writeln!(w, "\nReferences\n  - {}", b.reference)?;
         return Ok(true);
     }
@@ -103,6 +105,7 @@ pub fn explain(
             "\nExamples\n  signatures/examples/{}.toml (positive and negative, run by the tests)",
             r.family
         )?;
+        what_to_do(w, r.fix, &r.rotate)?;
         writeln!(w, "\nReferences\n  - {}", r.reference)?;
         return Ok(true);
     }
@@ -125,6 +128,14 @@ pub fn explain(
             }
             writeln!(w, "  {} {}", a.name, what.join(", "))?;
         }
+        what_to_do(
+            w,
+            pthscan_signatures::Fix::Uninstall,
+            crate::planted::rules()
+                .iter()
+                .find(|d| d.id == "MAL001")
+                .map_or(&[][..], |d| d.rotate),
+        )?;
         if let Some(wd) = &r.withdrawn {
             writeln!(w, "\nWithdrawn {wd}: matches nothing")?;
         }
@@ -147,6 +158,7 @@ pub fn explain(
         .find(|f| f.id.eq_ignore_ascii_case(rule))
     {
         writeln!(w, "{}: sha256 {} ({})", f.id, f.sha256, f.severity)?;
+        what_to_do(w, f.fix, &f.rotate)?;
         writeln!(
             w,
             "\n  {}\n\nReferences\n  - {}",
@@ -161,6 +173,7 @@ pub fn explain(
         .find(|p| p.id.eq_ignore_ascii_case(rule))
     {
         writeln!(w, "{}: {} ({})", p.id, p.paths.join(", "), p.severity)?;
+        what_to_do(w, p.fix, &p.rotate)?;
         writeln!(
             w,
             "\n  {}\n\nWhere it looks\n  host sweeps (no PATH, --root, or /): `~/` is every user's home\n\nReferences\n  - {}",
@@ -175,6 +188,7 @@ pub fn explain(
         .find(|p| p.id.eq_ignore_ascii_case(rule))
     {
         writeln!(w, "{}: {} ({})", p.id, process_shape(p), p.severity)?;
+        what_to_do(w, p.fix, &p.rotate)?;
         writeln!(
             w,
             "\n  {}\n\nWhere it looks\n  this machine's running processes, with --processes (Linux /proc): `~/` is every user's home\n\nExample\n  {}\n\nReferences\n  - {}",
@@ -185,6 +199,30 @@ pub fn explain(
         return Ok(true);
     }
     Ok(false)
+}
+
+/// The `What to do` section: the kind of fix in general, and the classes to rotate.
+fn what_to_do<S: AsRef<str>>(
+    w: &mut dyn Write,
+    fix: pthscan_signatures::Fix,
+    rotate: &[S],
+) -> io::Result<()> {
+    writeln!(w, "\nWhat to do\n  fix ({fix}): {}", fix.summary())?;
+    if !rotate.is_empty() {
+        writeln!(
+            w,
+            "  rotate, because the code it finds reads them (a finding names those its code does):"
+        )?;
+        for class in rotate {
+            let class = class.as_ref();
+            writeln!(
+                w,
+                "    - {class}: {}",
+                pthscan_signatures::action::rotate_label(class).unwrap_or(class)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// What a process IOC matches, in one line.

@@ -21,14 +21,14 @@ pub struct ReportView<'a> {
     pub suppressed: &'a [crate::policy::Suppressed],
     /// The `--fail-on` threshold; `None` for `never`.
     pub fail_on: Option<Severity>,
-    /// `--min-severity`: the text report lists nothing below it (counts stay whole).
-    pub min_severity: Option<Severity>,
     /// The exit code the run ends with.
     pub exit_code: u8,
     /// Host, scan id, time.
     pub context: &'a ScanContext,
     /// Colour severities (a terminal, and NO_COLOR unset).
     pub color: bool,
+    /// `--min-severity`: text and SARIF list findings at or above it only; counts stay whole.
+    pub min_severity: Severity,
 }
 
 /// Where and when a scan ran: what a log pipeline keys records on.
@@ -92,6 +92,24 @@ impl ReportView<'_> {
     /// `--fail-on` as written.
     pub fn fail_on_str(&self) -> &'static str {
         self.fail_on.map_or("never", |s| s.as_str())
+    }
+
+    /// The findings to list: those at or above `--min-severity`.
+    pub fn shown(&self) -> impl Iterator<Item = &pthscan_core::Finding> {
+        let min = self.min_severity;
+        self.report
+            .findings
+            .iter()
+            .filter(move |f| f.severity >= min)
+    }
+
+    /// How many findings `--min-severity` hides, per severity, most severe first (only those
+    /// with some hidden).
+    pub fn hidden(&self) -> Vec<(Severity, usize)> {
+        self.counts()
+            .into_iter()
+            .filter(|(s, n)| *s < self.min_severity && *n > 0)
+            .collect()
     }
 
     /// Findings per severity, most severe first.

@@ -34,7 +34,7 @@ fn describe(id: &str, sigs: &Signatures) -> Option<RuleText> {
                 doc.why,
                 doc.example,
                 doc.references.join("; ")
-            ),
+            ) + &todo(doc.fix, doc.rotate),
             reference: None,
         });
     }
@@ -48,7 +48,7 @@ fn describe(id: &str, sigs: &Signatures) -> Option<RuleText> {
             help: format!(
                 "{}\n\n{} in start-up and install code and at a module's import time, {} in other functions of a module. `pthscan explain {}` prints its examples.",
                 b.description, b.severity, b.module_severity, b.id
-            ),
+            ) + &todo(b.fix, &b.rotate),
             reference: Some(b.reference.clone()),
         });
     }
@@ -62,7 +62,7 @@ fn describe(id: &str, sigs: &Signatures) -> Option<RuleText> {
             help: format!(
                 "{}\n\nRun over start-up code, every module a hook imports, with --deep every file of every distribution, and every layer decoded from them. `pthscan explain {}` prints more.",
                 r.description, r.id
-            ),
+            ) + &todo(r.fix, &r.rotate),
             reference: Some(r.reference.clone()),
         });
     }
@@ -70,29 +70,45 @@ fn describe(id: &str, sigs: &Signatures) -> Option<RuleText> {
     let ioc = iocs
         .files
         .iter()
-        .map(|f| (&f.id, &f.description, &f.reference))
+        .map(|f| (&f.id, &f.description, &f.reference, f.fix, &f.rotate))
         .chain(
             iocs.network
                 .iter()
-                .map(|n| (&n.id, &n.description, &n.reference)),
+                .map(|n| (&n.id, &n.description, &n.reference, n.fix, &n.rotate)),
         )
         .chain(
             iocs.paths
                 .iter()
-                .map(|p| (&p.id, &p.description, &p.reference)),
+                .map(|p| (&p.id, &p.description, &p.reference, p.fix, &p.rotate)),
         )
         .chain(
             iocs.processes
                 .iter()
-                .map(|p| (&p.id, &p.description, &p.reference)),
+                .map(|p| (&p.id, &p.description, &p.reference, p.fix, &p.rotate)),
         )
-        .find(|(i, _, _)| *i == id)?;
+        .find(|(i, ..)| *i == id)?;
     Some(RuleText {
         short: ioc.1.clone(),
         full: format!("{} (indicator of compromise, signatures/ioc.toml)", ioc.1),
-        help: format!("{}\n\nReference: {}", ioc.1, ioc.2),
+        help: format!("{}\n\nReference: {}", ioc.1, ioc.2) + &todo(ioc.3, ioc.4),
         reference: Some(ioc.2.clone()),
     })
+}
+
+/// The help's `What to do` paragraph: the kind of fix, and the credentials to rotate.
+fn todo<S: AsRef<str>>(fix: pthscan_signatures::Fix, rotate: &[S]) -> String {
+    let mut out = format!("\n\nWhat to do ({fix}): {}", fix.summary());
+    if !rotate.is_empty() {
+        let classes: Vec<&str> = rotate
+            .iter()
+            .map(|c| pthscan_signatures::action::rotate_label(c.as_ref()).unwrap_or(c.as_ref()))
+            .collect();
+        out.push_str(&format!(
+            "\n\nRotate, because the code it finds reads them: {}.",
+            classes.join("; ")
+        ));
+    }
+    out
 }
 
 /// SARIF `level` and GitHub's `security-severity` for a severity.
@@ -205,7 +221,7 @@ pub fn render(
     let mut results = Vec::new();
     // suppressed and baselined findings too, each with a `suppressions` entry saying what took
     // it out: a viewer shows them as accepted rather than losing them
-    let all = r.findings.iter().map(|f| (f, None)).chain(
+    let all = view.shown().map(|f| (f, None)).chain(
         view.suppressed
             .iter()
             .map(|s| (&s.finding, Some(&s.suppression))),
@@ -233,8 +249,14 @@ pub fn render(
                     "precision": "high"
                 }
             });
-            if let Some(reference) = text.reference.filter(|r| r.starts_with("http")) {
-                rule["helpUri"] = reference.into();
+            // a reference may be a URL and words about it: the URL alone is the helpUri
+            if let Some(uri) = text
+                .reference
+                .as_deref()
+                .and_then(|r| r.split_whitespace().find(|w| w.starts_with("https://")))
+                .map(|u| u.trim_end_matches([':', ',', ';', '.', ')']))
+            {
+                rule["helpUri"] = uri.into();
             }
             rules.push(rule);
             rules.len() - 1
@@ -283,7 +305,10 @@ pub fn render(
                 "environment": f.environment.as_ref().map(|e| pthscan_core::pathfmt::display_path(e)),
                 "notes": f.notes,
                 "decoded": f.decoded,
-                "times": f.times
+                "times": f.times,
+                "distribution": f.distribution,
+                "fix": f.fix,
+                "rotate": f.rotate
             }
         });
         if let Some(by) = by {

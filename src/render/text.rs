@@ -31,7 +31,7 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         .iter()
         .map(|e| (Some(e.root.as_path()), Severity::Info, Vec::new()))
         .collect();
-    for f in &r.findings {
+    for f in view.shown() {
         let key = f.environment.as_deref();
         match groups.iter_mut().find(|g| g.0 == key) {
             Some(g) => g.2.push(f),
@@ -72,19 +72,21 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
             },
         }
         if findings.is_empty() {
-            writeln!(w, "  no start-up hooks")?;
-        }
-        let mut hidden = 0;
-        for f in findings {
-            if view.min_severity.is_some_and(|min| f.severity < min) {
-                hidden += 1;
-                continue;
+            let hidden = r
+                .findings
+                .iter()
+                .filter(|f| f.environment.as_deref() == *root)
+                .count();
+            match hidden {
+                0 => writeln!(w, "  no start-up hooks")?,
+                n => writeln!(
+                    w,
+                    "  nothing at or above `{}` ({n} finding(s) hidden by --min-severity)",
+                    view.min_severity
+                )?,
             }
-            write_finding(f, view.color, w)?;
         }
-        if hidden > 0 {
-            writeln!(w, "  ({hidden} finding(s) below --min-severity not shown)")?;
-        }
+        write_files(findings, view.color, w)?;
     }
 
     if r.stats.processes.is_some() {
@@ -128,12 +130,13 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         judged(s),
         counts.join(", "),
         [
-            (s.suppressed, "suppressed"),
-            (s.baselined, "already in the baseline"),
+            (s.suppressed, "suppressed".to_owned()),
+            (s.baselined, "already in the baseline".to_owned()),
         ]
-        .iter()
+        .into_iter()
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!(" ({n} {what})"))
+        .chain(hidden(view))
         .collect::<String>(),
         s.entries_walked,
         s.files_read,
@@ -146,15 +149,6 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
             "excluded: {} entries passed over by --exclude",
             s.excluded
         )?;
-    }
-    if let Some(min) = view.min_severity {
-        let hidden = r.findings.iter().filter(|f| f.severity < min).count();
-        if hidden > 0 {
-            writeln!(
-                w,
-                "shown: findings at or above `{min}`; {hidden} below it hidden (--min-severity), counted above"
-            )?;
-        }
     }
     if let Some(since) = s.since {
         writeln!(
@@ -182,6 +176,15 @@ pub fn render(view: &ReportView<'_>, w: &mut dyn Write) -> io::Result<()> {
         ),
     };
     writeln!(w, "verdict: {verdict} (exit {})", view.exit_code)
+}
+
+/// What `--min-severity` left out of the listing: ` (hidden by --min-severity: 432 info)`.
+fn hidden(view: &ReportView<'_>) -> Option<String> {
+    let hidden = view.hidden();
+    (!hidden.is_empty()).then(|| {
+        let parts: Vec<String> = hidden.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        format!(" (hidden by --min-severity: {})", parts.join(", "))
+    })
 }
 
 /// The Python processes running (`--processes`): one line each, the first [`PROCESSES_SHOWN`].
@@ -279,62 +282,170 @@ fn label(s: Severity, color: bool) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
-fn write_finding(f: &Finding, color: bool, w: &mut dyn Write) -> io::Result<()> {
-    let at = match (f.location.line, f.location.column) {
-        (Some(line), Some(column)) => format!("{}:{line}:{column}", display_path(&f.location.path)),
-        (Some(line), None) => format!("{}:{line}", display_path(&f.location.path)),
-        _ => display_path(&f.location.path),
-    };
-    let sev = label(f.severity, color);
-    if f.severity == Severity::Info {
-        return writeln!(w, "  {sev} {:<8} {at}  {}", f.rule, f.message);
+/// The findings of one environment, grouped by file: files in order of their worst finding,
+/// each file's facts (distribution, sha256, when it runs, what its code does) once, its
+/// findings, then what to do (`fix:`, `rotate:`). A file with only `info` findings (a
+/// known-good hook) is one line.
+fn write_files(findings: &[&Finding], color: bool, w: &mut dyn Write) -> io::Result<()> {
+    let mut files: Vec<(&Path, Vec<&Finding>)> = Vec::new();
+    for f in findings {
+        match files
+            .iter_mut()
+            .find(|(p, _)| *p == f.location.path.as_path())
+        {
+            Some((_, group)) => group.push(*f),
+            None => files.push((f.location.path.as_path(), vec![*f])),
+        }
     }
-    writeln!(w, "  {sev} {:<8} {at}", f.rule)?;
-    writeln!(w, "           {}", f.message)?;
-    if !f.evidence.is_empty() {
-        writeln!(w, "           | {}", f.evidence)?;
+    for (path, group) in &files {
+        let worst = group
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Info);
+        if worst == Severity::Info {
+            for f in group {
+                let sev = label(f.severity, color);
+                writeln!(w, "  {sev} {:<8} {}  {}", f.rule, at(f), f.message)?;
+            }
+            continue;
+        }
+        writeln!(w, "  {} {}", label(worst, color), display_path(path))?;
+        let facts: Vec<String> = [
+            group
+                .iter()
+                .find_map(|f| f.distribution.as_deref())
+                .map(|d| format!("distribution: {d}"))
+                .or_else(|| {
+                    group[0]
+                        .environment
+                        .as_ref()
+                        .map(|_| "distribution: none known".to_owned())
+                }),
+            group
+                .iter()
+                .find(|f| !f.sha256.is_empty())
+                .map(|f| format!("sha256: {}", f.sha256)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !facts.is_empty() {
+            writeln!(w, "           {}", facts.join("   "))?;
+        }
+        let when_line: Vec<String> = runs_on(group)
+            .map(|r| format!("runs on: {r}"))
+            .into_iter()
+            .chain(group.iter().find_map(|f| when(&f.times)))
+            .collect();
+        if !when_line.is_empty() {
+            writeln!(w, "           {}", when_line.join("   "))?;
+        }
+        // what the code does: the most severe behaviour rule's flow
+        if let Some(b) = group.iter().find(|f| f.behaviour) {
+            writeln!(w, "           does: {}", b.message)?;
+        }
+        let mut noted: Vec<&str> = Vec::new();
+        for f in group {
+            write_finding(f, color, &mut noted, w)?;
+        }
+        // the most urgent action among the file's findings, and every class to rotate
+        if let Some(fix) = group
+            .iter()
+            .filter(|f| f.fix.is_some())
+            .max_by_key(|f| f.severity)
+            .and_then(|f| f.fix.as_deref())
+        {
+            writeln!(w, "           fix: {fix}")?;
+        }
+        if let Some(f) = group.iter().find(|f| !f.rotate.is_empty()) {
+            writeln!(w, "           rotate: {}", rotate_text(&f.rotate))?;
+        }
     }
-    if !f.decoded.is_empty() {
-        writeln!(
-            w,
-            "           decoded: {} → {}",
-            f.decoded.join(" → "),
-            f.rule
-        )?;
-    }
-    // when the code runs says something about code in an environment; about a changed file,
-    // an archive's shape or a service on the host it says nothing
+    Ok(())
+}
+
+/// The classes to rotate, for people, one clause each.
+fn rotate_text(classes: &[String]) -> String {
+    classes
+        .iter()
+        .map(|c| pthscan_core::action::rotate_label(c))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// When the file's code runs, where that says something: code in an environment (not a
+/// changed file, an archive's shape or a service on the host).
+fn runs_on(group: &[&Finding]) -> Option<String> {
+    let f = group
+        .iter()
+        .find(|f| !f.runs_on.is_never())
+        .unwrap_or(&group[0]);
     let about_code = f.environment.is_some()
         && !["INT", "REC", "ARC", "ioc-"]
             .iter()
             .any(|p| f.rule.starts_with(p));
-    let runs_on = match (about_code || !f.runs_on.is_never(), f.runs_on.is_never()) {
+    match (about_code || !f.runs_on.is_never(), f.runs_on.is_never()) {
         (false, _) => None,
         (true, true) => Some("not at start-up (when imported)".to_owned()),
         (true, false) => Some(f.runs_on.to_string()),
+    }
+}
+
+/// `line 3` or `line 3:7`, or the path when the finding is about no line.
+fn at(f: &Finding) -> String {
+    match (f.location.line, f.location.column) {
+        (Some(line), Some(column)) => format!("{}:{line}:{column}", display_path(&f.location.path)),
+        (Some(line), None) => format!("{}:{line}", display_path(&f.location.path)),
+        _ => display_path(&f.location.path),
+    }
+}
+
+/// One finding under its file: severity, rule, line and message, then its evidence, signals,
+/// notes (each note once per file) and reference.
+fn write_finding<'f>(
+    f: &'f Finding,
+    color: bool,
+    noted: &mut Vec<&'f str>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let sev = label(f.severity, color);
+    let line = match (f.location.line, f.location.column) {
+        (Some(line), Some(column)) => format!("line {line}:{column}: "),
+        (Some(line), None) => format!("line {line}: "),
+        _ => String::new(),
     };
-    let sha = (!f.sha256.is_empty()).then(|| format!("sha256: {}", f.sha256));
-    let line: Vec<String> = runs_on
-        .map(|r| format!("runs on: {r}"))
-        .into_iter()
-        .chain(sha)
-        .chain(when(&f.times))
-        .collect();
-    if !line.is_empty() {
-        writeln!(w, "           {}", line.join("   "))?;
+    if f.severity == Severity::Info {
+        return writeln!(w, "    {sev} {:<8} {line}{}", f.rule, f.message);
+    }
+    writeln!(w, "    {sev} {:<8} {line}{}", f.rule, f.message)?;
+    if !f.evidence.is_empty() {
+        writeln!(w, "             | {}", f.evidence)?;
+    }
+    if !f.decoded.is_empty() {
+        writeln!(
+            w,
+            "             decoded: {} → {}",
+            f.decoded.join(" → "),
+            f.rule
+        )?;
     }
     for hit in &f.signals {
         writeln!(
             w,
-            "           signal: {} ({}): {}",
+            "             signal: {} ({}): {}",
             hit.id, hit.severity, hit.matched
         )?;
     }
     for note in &f.notes {
-        writeln!(w, "           note: {note}")?;
+        if noted.contains(&note.as_str()) {
+            continue;
+        }
+        noted.push(note);
+        writeln!(w, "             note: {note}")?;
     }
     if let Some(reference) = &f.reference {
-        writeln!(w, "           reference: {reference}")?;
+        writeln!(w, "             reference: {reference}")?;
     }
     Ok(())
 }

@@ -74,6 +74,16 @@ pub struct Finding {
     /// that matched, outermost first (`["base64", "zlib"]`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub decoded: Vec<&'static str>,
+    /// What to do, worded for this finding: its file, the distribution and version that own
+    /// it, its environment (none for a known-good hook).
+    pub fix: Option<String>,
+    /// The credential classes to rotate: every class of the rules and signals that fired on
+    /// this file (`ssh`, `cloud`, `kubernetes`, …; see `pthscan explain`).
+    pub rotate: Vec<String>,
+    /// Whether the finding is a behaviour rule's (a flow from where data comes in to where it
+    /// ends): the text report says what the code does by it.
+    #[serde(skip)]
+    pub behaviour: bool,
     /// For payload rules and IOCs: where the knowledge comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
@@ -84,6 +94,13 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The owning distribution's name, without the version `distribution` names with it.
+    pub fn distribution_name(&self) -> Option<&str> {
+        self.distribution
+            .as_deref()
+            .map(|d| d.split_once(' ').map_or(d, |(name, _)| name))
+    }
+
     /// The sort key that makes output deterministic: most severe first, then location, rule.
     pub fn sort_key(&self) -> (std::cmp::Reverse<Severity>, &Location, &str) {
         (std::cmp::Reverse(self.severity), &self.location, &self.rule)

@@ -10,6 +10,7 @@
 //! - [`times`]: when a file was born, modified and changed.
 #![deny(missing_docs)]
 
+pub mod action;
 pub mod budget;
 pub mod detectors;
 pub mod diagnostic;

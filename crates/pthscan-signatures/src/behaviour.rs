@@ -25,6 +25,10 @@ pub struct Behaviour {
     pub description: String,
     /// Where the behaviour is documented.
     pub reference: String,
+    /// What to do about a finding.
+    pub fix: crate::action::Fix,
+    /// The credential classes code that does this can read (to rotate).
+    pub rotate: Vec<String>,
     from: Vec<Source>,
     to: Vec<Sink>,
     seen: Vec<Source>,
@@ -48,6 +52,9 @@ struct Raw {
     module_severity: Severity,
     description: String,
     reference: String,
+    fix: crate::action::Fix,
+    #[serde(default)]
+    rotate: Vec<String>,
     #[serde(default)]
     from: Vec<String>,
     to: Vec<String>,
@@ -164,12 +171,15 @@ impl Behaviours {
             if rules.iter().any(|r| r.id == raw.id) {
                 return Err(invalid("duplicate id".into()));
             }
+            crate::action::check_rotate(&raw.id, &raw.rotate)?;
             rules.push(Behaviour {
                 id: raw.id.clone(),
                 severity: raw.severity,
                 module_severity: raw.module_severity,
                 description: raw.description,
                 reference: raw.reference,
+                fix: raw.fix,
+                rotate: raw.rotate,
                 from,
                 to,
                 seen,

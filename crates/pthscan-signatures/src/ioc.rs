@@ -26,6 +26,11 @@ pub struct FileIoc {
     pub description: String,
     /// Where it is documented.
     pub reference: String,
+    /// What to do about a match.
+    pub fix: crate::action::Fix,
+    /// The credential classes the payload behind it reads (to rotate).
+    #[serde(default)]
+    pub rotate: Vec<String>,
     /// Hashes (hex, or RECORD's `sha256=` form) that must match.
     pub positive: Vec<String>,
     /// Hashes that must not.
@@ -47,6 +52,11 @@ pub struct PathIoc {
     pub description: String,
     /// Where it is documented.
     pub reference: String,
+    /// What to do about a match.
+    pub fix: crate::action::Fix,
+    /// The credential classes the payload behind it reads (to rotate).
+    #[serde(default)]
+    pub rotate: Vec<String>,
     /// Absolute paths that must match.
     pub positive: Vec<String>,
     /// Absolute paths that must not.
@@ -100,6 +110,11 @@ pub struct ProcessIoc {
     pub description: String,
     /// Where it is documented.
     pub reference: String,
+    /// What to do about a match.
+    pub fix: crate::action::Fix,
+    /// The credential classes the payload behind it reads (to rotate).
+    #[serde(default)]
+    pub rotate: Vec<String>,
     /// Processes that must match.
     pub positive: Vec<ProcessExample>,
     /// Processes that must not.
@@ -231,6 +246,11 @@ pub struct NetIoc {
     pub description: String,
     /// Where it is documented.
     pub reference: String,
+    /// What to do about a match.
+    pub fix: crate::action::Fix,
+    /// The credential classes the payload behind it reads (to rotate).
+    #[serde(default)]
+    pub rotate: Vec<String>,
     /// Texts that must match.
     pub positive: Vec<String>,
     /// Texts that must not.
@@ -295,6 +315,16 @@ impl Iocs {
                     .iter()
                     .map(|p| (&p.id, p.positive.is_empty() || p.negative.is_empty())),
             );
+        for (id, rotate) in raw
+            .file
+            .iter()
+            .map(|f| (&f.id, &f.rotate))
+            .chain(raw.network.iter().map(|n| (&n.id, &n.rotate)))
+            .chain(raw.path.iter().map(|p| (&p.id, &p.rotate)))
+            .chain(raw.process.iter().map(|p| (&p.id, &p.rotate)))
+        {
+            crate::action::check_rotate(id, rotate)?;
+        }
         for (id, no_examples) in all_ids {
             if !ids.insert(id.clone()) {
                 return Err(invalid(id, "duplicate id"));
@@ -371,11 +401,13 @@ impl Iocs {
         let mut out = String::new();
         for (i, n) in self.network.iter().enumerate() {
             out.push_str(&format!(
-                "rule ioc_net_{i} {{\n  meta:\n    id = {}\n    severity = \"{}\"\n    description = {}\n    reference = {}\n  strings:\n    $a = \"{}\" nocase fullword\n  condition:\n    $a\n}}\n\n",
+                "rule ioc_net_{i} {{\n  meta:\n    id = {}\n    severity = \"{}\"\n    description = {}\n    reference = {}\n    fix = \"{}\"\n    rotate = {}\n  strings:\n    $a = \"{}\" nocase fullword\n  condition:\n    $a\n}}\n\n",
                 quote(&n.id),
                 n.severity,
                 quote(&n.description),
                 quote(&n.reference),
+                n.fix,
+                quote(&n.rotate.join(", ")),
                 n.indicator,
             ));
         }

@@ -7,6 +7,7 @@
 //! this crate run.
 #![deny(missing_docs)]
 
+pub mod action;
 pub mod behaviour;
 pub mod decode;
 pub mod ioc;
@@ -20,6 +21,7 @@ mod signals;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+pub use action::Fix;
 pub use behaviour::{Behaviour, BehaviourHit, Behaviours};
 pub use ioc::Iocs;
 pub use known_good::{HookEntry, HookKind, KnownGood, LineVerdict};

@@ -23,6 +23,10 @@ pub struct PayloadHit<'r> {
     pub offset: usize,
     /// The line around the first match, in the layer it matched (decoded text for a layer).
     pub context: String,
+    /// The credential classes to rotate for this match: those of the rule's `rotate` whose
+    /// stores the code named (the credential-store helpers that matched), or the rule's whole
+    /// list when it names none.
+    pub rotate: Vec<String>,
 }
 
 impl PayloadHit<'_> {
@@ -254,6 +258,28 @@ impl<'r> PayloadScanner<'r> {
             }
             Err(_) => return,
         };
+        // where each helper rule matched first: a rule without strings of its own (a count of
+        // credential stores) is shown at its helpers' match, not at the file's first line
+        let mut helper_at: Vec<(String, usize)> = Vec::new();
+        // and which credential classes the stores the code names belong to
+        let mut named: Vec<(String, String)> = Vec::new();
+        for rule in results.matching_rules().include_private(true) {
+            if !rule.is_private() {
+                continue;
+            }
+            for (key, value) in rule.metadata() {
+                if let ("rotate", yara_x::MetaValue::String(class)) = (key, value) {
+                    named.push((rule.identifier().to_owned(), class.to_owned()));
+                }
+            }
+            let first = rule
+                .patterns()
+                .flat_map(|p| p.matches().map(|m| m.range().start).collect::<Vec<_>>())
+                .min();
+            if let Some(at) = first {
+                helper_at.push((rule.identifier().to_owned(), at));
+            }
+        }
         for rule in results.matching_rules() {
             let Some(info) = set.info(&rule) else {
                 continue;
@@ -269,14 +295,44 @@ impl<'r> PayloadScanner<'r> {
                 .patterns()
                 .flat_map(|p| p.matches().map(|m| m.range().start).collect::<Vec<_>>())
                 .min();
-            let at = first.unwrap_or(0);
+            let at = first
+                .or_else(|| {
+                    info.helpers.iter().find_map(|h| {
+                        helper_at
+                            .iter()
+                            .find(|(name, _)| name == h)
+                            .map(|(_, at)| *at)
+                    })
+                })
+                .unwrap_or(0);
             out.hits.push(PayloadHit {
                 rule: info,
                 chain: chain.to_vec(),
                 offset: origin.unwrap_or(at),
                 context: line_around(bytes, at),
+                rotate: narrowed(info, &named),
             });
         }
+    }
+}
+
+/// `info`'s classes to rotate that the matched credential-store helpers it is made of name
+/// (`named`: helper, class), or all of them when those name none.
+fn narrowed(info: &RuleInfo, named: &[(String, String)]) -> Vec<String> {
+    let seen: Vec<&str> = named
+        .iter()
+        .filter(|(helper, _)| info.helpers.contains(helper))
+        .map(|(_, class)| class.as_str())
+        .collect();
+    let kept: Vec<String> = info
+        .rotate
+        .iter()
+        .filter(|c| seen.contains(&c.as_str()))
+        .cloned()
+        .collect();
+    match kept.is_empty() {
+        true => info.rotate.clone(),
+        false => kept,
     }
 }
 
@@ -324,6 +380,18 @@ fn line_around(bytes: &[u8], offset: usize) -> String {
     let from = start.max(offset.saturating_sub(60));
     let to = end.min(from + 160);
     let mut text = String::from_utf8_lossy(&bytes[from..to]).trim().to_owned();
+    // bytecode or other binary data: its printable strings, not its control bytes
+    let unprintable = text
+        .chars()
+        .filter(|c| (c.is_control() && *c != '\t') || *c == char::REPLACEMENT_CHARACTER)
+        .count();
+    if unprintable * 10 > text.chars().count() {
+        text = text
+            .split(|c: char| !(c.is_ascii_graphic() || c == ' '))
+            .filter(|run| run.len() >= 4)
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
     if from > start {
         text.insert(0, '…');
     }

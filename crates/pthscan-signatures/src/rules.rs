@@ -83,6 +83,13 @@ pub struct RuleInfo {
     pub description: String,
     /// Where the knowledge comes from.
     pub reference: String,
+    /// What to do about a match (a user rule without one: review).
+    pub fix: crate::action::Fix,
+    /// The credential classes the code it finds reads (to rotate).
+    pub rotate: Vec<String>,
+    /// The private helper rules its condition names, directly or through other helpers, in
+    /// the order written: where a rule without strings of its own matched is where they did.
+    pub helpers: Vec<String>,
     /// The rule family (the embedded file's name, `ioc`, or `user`).
     pub family: String,
     /// Where the rule was written (`signatures/rules/credentials.yar`, a user file).
@@ -330,6 +337,62 @@ fn rule_names(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Each rule's name and condition text (as our files are written: `rule NAME` starting a line,
+/// `condition:` before the condition, `}` alone closing the rule).
+fn rule_conditions(text: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    let mut open: Option<(&str, usize)> = None;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let head = line.trim_start();
+        let head = head.strip_prefix("private ").unwrap_or(head);
+        let head = head.strip_prefix("global ").unwrap_or(head);
+        if let Some(rest) = head.strip_prefix("rule ") {
+            let name = rest
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .filter(|n| !n.is_empty());
+            open = name.map(|n| (n, start));
+        } else if line.trim_end() == "}"
+            && let Some((name, from)) = open.take()
+        {
+            // the condition runs from `condition:` to the rule's closing brace
+            let body = &text[from..start];
+            if let Some(c) = body.find("condition:") {
+                out.push((name, &body[c + "condition:".len()..]));
+            }
+        }
+    }
+    out
+}
+
+/// The rules `rule`'s condition names among `conditions`, then theirs, in the order written.
+fn helpers_of(conditions: &HashMap<&str, &str>, rule: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut stack = vec![rule.to_owned()];
+    while let Some(name) = stack.pop() {
+        let Some(condition) = conditions.get(name.as_str()) else {
+            continue;
+        };
+        let named: Vec<&str> = condition
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.as_bytes().first().is_some_and(u8::is_ascii_alphabetic))
+            .filter(|w| *w != rule && conditions.contains_key(w))
+            .collect();
+        for w in named.into_iter().rev() {
+            if !out.iter().any(|o| o == w) {
+                stack.push(w.to_owned());
+            }
+        }
+        if name != rule && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
 impl RuleSet {
     /// `helpers_everywhere`: add `common.yar` to every namespace (code), or only to user
     /// namespaces, whose rules may use the helpers (data).
@@ -388,6 +451,10 @@ impl RuleSet {
             }
         }
         let rules = compiler.build();
+        let conditions: HashMap<&str, &str> = std::iter::once(common)
+            .chain(sources.iter().map(|s| s.text.as_str()))
+            .flat_map(rule_conditions)
+            .collect();
         let mut info = HashMap::new();
         let mut ids: HashMap<String, String> = HashMap::new();
         for rule in rules.iter() {
@@ -435,6 +502,22 @@ impl RuleSet {
             })?;
             let description = get("description", Some(format!("user rule {ident}")))?;
             let reference = get("reference", Some(source.origin.clone()))?;
+            let fix_word = get("fix", Some("review".into()))?;
+            let fix =
+                crate::action::Fix::parse(&fix_word).ok_or_else(|| SignatureError::Rules {
+                    origin: source.origin.clone(),
+                    message: format!(
+                        "rule `{ident}`: fix `{fix_word}` is not one of {}",
+                        crate::action::Fix::ALL.map(|f| f.as_str()).join(", ")
+                    ),
+                })?;
+            // optional: only a rule whose code reads credentials names classes to rotate
+            let rotate_text = meta.get("rotate").cloned().unwrap_or_default();
+            let rotate =
+                crate::action::parse_rotate(&rotate_text).map_err(|bad| SignatureError::Rules {
+                    origin: source.origin.clone(),
+                    message: format!("rule `{ident}`: rotate names `{bad}`, no credential class"),
+                })?;
             if let Some(other) = ids.insert(id.clone(), ident.clone()) {
                 return Err(SignatureError::Rules {
                     origin: source.origin.clone(),
@@ -448,6 +531,9 @@ impl RuleSet {
                     severity,
                     description,
                     reference,
+                    fix,
+                    rotate,
+                    helpers: helpers_of(&conditions, rule.identifier()),
                     family: source.family.clone(),
                     origin: source.origin.clone(),
                 },

@@ -45,6 +45,9 @@ struct RawSignal {
     module_severity: Severity,
     description: String,
     reference: String,
+    fix: crate::action::Fix,
+    #[serde(default)]
+    rotate: Vec<String>,
     #[serde(default)]
     all: Vec<Vec<String>>,
     measure: Option<Measure>,
@@ -62,6 +65,9 @@ struct RawCombination {
     module_severity: Severity,
     description: String,
     reference: String,
+    fix: crate::action::Fix,
+    #[serde(default)]
+    rotate: Vec<String>,
     positive: Vec<String>,
     negative: Vec<String>,
 }
@@ -86,6 +92,10 @@ pub struct SignalDoc {
     pub description: String,
     /// Where the knowledge comes from.
     pub reference: String,
+    /// What to do about code that shows it.
+    pub fix: crate::action::Fix,
+    /// The credential classes code that shows it can read (to rotate).
+    pub rotate: Vec<String>,
     /// Texts that must fire it.
     pub positive: Vec<String>,
     /// Texts that must not.
@@ -191,12 +201,15 @@ impl Signals {
                 }
             };
             rules.push(rule);
+            crate::action::check_rotate(&s.id, &s.rotate)?;
             docs.push(SignalDoc {
                 id: s.id,
                 severity: s.severity,
                 module_severity: s.module_severity,
                 description: s.description,
                 reference: s.reference,
+                fix: s.fix,
+                rotate: s.rotate,
                 positive: s.positive,
                 negative: s.negative,
             });
@@ -225,12 +238,15 @@ impl Signals {
                 }
             }
             combinations.push((docs.len(), parts));
+            crate::action::check_rotate(&c.id, &c.rotate)?;
             docs.push(SignalDoc {
                 id: c.id,
                 severity: c.severity,
                 module_severity: c.module_severity,
                 description: c.description,
                 reference: c.reference,
+                fix: c.fix,
+                rotate: c.rotate,
                 positive: c.positive,
                 negative: c.negative,
             });

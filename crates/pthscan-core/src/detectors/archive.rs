@@ -17,6 +17,8 @@ use crate::sources::archive::{Problem, ProblemKind};
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "ARC001",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "archive member escapes its destination",
         what: "A member named with an absolute path or a `..` that climbs out of the archive, or \
                a link member whose target does. High.",
@@ -25,41 +27,59 @@ pub const RULES: &[&RuleDoc] = &[
               needs it.",
         example: "evil-1.0.tar.gz › ../../etc/cron.d/x → high",
         references: &[
+            "README.md#artifacts-wheels-sdists-caches-container-images",
             "uv crates/uv-extract (member name validation)",
             "CVE-2007-4559",
         ],
     },
     &RuleDoc {
         id: "ARC002",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "duplicate archive member",
         what: "Two members with the same name. Medium.",
         why: "Readers disagree about which copy counts (first, last, central directory), so a \
               scanner can judge one file while the installer writes the other.",
         example: "x-1.0-py3-none-any.whl › x/__init__.py (twice) → medium",
-        references: &["uv crates/uv-extract (duplicate entries)"],
+        references: &[
+            "README.md#artifacts-wheels-sdists-caches-container-images",
+            "uv crates/uv-extract (duplicate entries)",
+        ],
     },
     &RuleDoc {
         id: "ARC003",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "zip local header disagrees with the central directory",
         what: "A zip member whose local file header names another file than the central \
                directory entry that points at it. Medium.",
         why: "Streaming readers follow local headers, others the central directory: the same \
               archive shows two different contents — a known way to slip a file past review.",
         example: "x.whl › x/__init__.py (local header says x/evil.py) → medium",
-        references: &["uv crates/uv-extract (local/central header validation)"],
+        references: &[
+            "README.md#artifacts-wheels-sdists-caches-container-images",
+            "uv crates/uv-extract (local/central header validation)",
+        ],
     },
     &RuleDoc {
         id: "ARC004",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "link member in a package archive",
         what: "A symlink or hard link member inside a wheel or sdist that stays inside the \
                archive. Low.",
         why: "Wheels cannot carry links (installers write the link text as a file); in an sdist \
               a link is legal but lets a build reach files by another name.",
         example: "x-1.0.tar.gz › x-1.0/LICENSE -> ../COPYING → low",
-        references: &["PEP 427 (wheel contents)"],
+        references: &[
+            "README.md#artifacts-wheels-sdists-caches-container-images",
+            "PEP 427 (wheel contents)",
+        ],
     },
     &RuleDoc {
         id: "ARC005",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "archive disguised as another kind of file",
         what: "A member that is a zip archive but is named like source, bytecode, a certificate, \
                an image or text (`server.crt`, `_websocket.typed`). The archive is opened and \
@@ -67,10 +87,15 @@ pub const RULES: &[&RuleDoc] = &[
         why: "`zipimport` loads code from such a file while every reviewer and most scanners skip \
               it as data: a known way to ship a payload inside a typosquat.",
         example: "aiohttp_x-3.13.1-py3-none-any.whl › aiohttp/server.crt → high",
-        references: &["pypi_malregistry: aiohttp typosquats (2025)"],
+        references: &[
+            "README.md#artifacts-wheels-sdists-caches-container-images",
+            "pypi_malregistry: aiohttp typosquats (2025)",
+        ],
     },
     &RuleDoc {
         id: "ARC006",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "zip entries overlap: a bomb without a ratio",
         what: "Several central directory entries of a zip point at one local header, or at byte \
                ranges that overlap. Each range is decompressed once; the entries that lie on \
@@ -79,10 +104,16 @@ pub const RULES: &[&RuleDoc] = &[
               gigabytes in readers that decompress every entry (David Fifield's non-recursive \
               zip bomb) — an input built to blind or kill whatever scans it.",
         example: "x-1.0-py3-none-any.whl (40 entries on one 50 MiB deflate stream) → high",
-        references: &["D. Fifield, A better zip bomb (WOOT 2019)", "CVE-2019-9674"],
+        references: &[
+            "README.md#artifacts-wheels-sdists-caches-container-images",
+            "D. Fifield, A better zip bomb (WOOT 2019)",
+            "CVE-2019-9674",
+        ],
     },
     &RuleDoc {
         id: "ARC007",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "input built to exhaust a scanner",
         what: "An archive or image shaped to exhaust whoever reads it: a decompression bomb, a \
                member name, link target or PAX header far past any a system can use, an image \
@@ -94,11 +125,13 @@ pub const RULES: &[&RuleDoc] = &[
         example: "pkg-1.0.tar.gz (one 64 KiB PAX path) → high",
         references: &[
             "CVE-2007-4559",
-            "issue 17: memory that does not follow the input",
+            "README.md#artifacts-wheels-sdists-caches-container-images",
         ],
     },
     &RuleDoc {
         id: "ARC008",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "image tarball that loads differently in different runtimes",
         what: "An image tarball that is both a `docker save` (`manifest.json`) and an OCI \
                archive (`oci-layout`, `index.json`), as Docker 25 and later write them, where \
@@ -112,6 +145,7 @@ pub const RULES: &[&RuleDoc] = &[
               and runs another: no tool that writes both lets them disagree.",
         example: "app.tar (manifest.json → a clean layer, index.json → a layer with a .pth) → high",
         references: &[
+            "README.md#artifacts-wheels-sdists-caches-container-images",
             "OCI image layout specification (index.json)",
             "moby image/tarexport (manifest.json)",
         ],

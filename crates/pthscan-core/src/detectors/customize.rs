@@ -17,6 +17,8 @@ use crate::python::Runs;
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "CUS001",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "sitecustomize or usercustomize source",
         what: "A `sitecustomize.py`, `usercustomize.py` or such a package (`sitecustomize/__init__.py`) \
                in a site directory, the standard library, `lib-dynload`, `/etc/pythonX.Y` or a \
@@ -27,12 +29,14 @@ pub const RULES: &[&RuleDoc] = &[
               start-up hook there is.",
         example: "sitecustomize.py:2: exec(zlib.decompress(base64.b64decode(\"…\"))) → critical",
         references: &[
-            "THREATS.md §2.7",
+            "docs/threats/startup-hooks.md#sitecustomize-and-usercustomize",
             "https://docs.python.org/3/library/site.html",
         ],
     },
     &RuleDoc {
         id: "CUS002",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "sourceless sitecustomize or usercustomize bytecode",
         what: "A `sitecustomize.pyc` or `usercustomize.pyc` in the directory itself (not \
                `__pycache__`), or a customize package whose `__init__` is only bytecode. The \
@@ -40,17 +44,23 @@ pub const RULES: &[&RuleDoc] = &[
         why: "No legitimate distribution ships its start-up hook as bare bytecode; it is how a \
               payload hides from a reviewer who reads `.py` files.",
         example: "sitecustomize.pyc → high",
-        references: &["THREATS.md §2.7 (forms that count)"],
+        references: &[
+            "docs/threats/startup-hooks.md#sitecustomize-and-usercustomize (forms that count)",
+        ],
     },
     &RuleDoc {
         id: "CUS003",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "compiled sitecustomize or usercustomize extension module",
         what: "A `sitecustomize` or `usercustomize` extension module (`.so`, `.abi3.so`, \
                `.cpython-3XY-….so`, `.pyd`), which the import system prefers over a `.py` beside it. \
                High.",
         why: "Native code at every start, which no source review sees.",
         example: "sitecustomize.cpython-312-x86_64-linux-gnu.so → high",
-        references: &["THREATS.md §2.7 (forms that count)"],
+        references: &[
+            "docs/threats/startup-hooks.md#sitecustomize-and-usercustomize (forms that count)",
+        ],
     },
 ];
 

@@ -13,6 +13,8 @@ use crate::finding::{Finding, Location, Severity, excerpt};
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "EP001",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "console script shadows a system command",
         what: "A distribution declares a console script named like a system command (`ls`, \
                `sudo`, `ssh`, `python`, `pip`, `curl`, …) that is not that command's own \
@@ -22,22 +24,30 @@ pub const RULES: &[&RuleDoc] = &[
               user's rights — and `sudo` captures a password.",
         example: "colorlib-1.0.dist-info/entry_points.txt: sudo = colorlib.cli:main → high",
         references: &[
+            "docs/threats/startup-hooks.md#other-code-that-runs-automatically",
             "MITRE T1036.005",
             "packaging.python.org: entry points specification",
         ],
     },
     &RuleDoc {
         id: "EP002",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "pytest plugin entry point",
         what: "A distribution registers a `pytest11` entry point: its module is imported at \
                the start of every pytest run in the environment. Info.",
         why: "Start-up code outside `site`: a CI job that runs pytest runs it with the job's \
               secrets in the environment.",
         example: "pytest_cov-4.1.0.dist-info/entry_points.txt: pytest_cov = pytest_cov.plugin → info",
-        references: &["pytest docs: writing plugins (pytest11)"],
+        references: &[
+            "docs/threats/startup-hooks.md#other-code-that-runs-automatically",
+            "pytest docs: writing plugins (pytest11)",
+        ],
     },
     &RuleDoc {
         id: "EP003",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "start-up entry point (`[sitecustomize]`)",
         what: "A distribution registers a `sitecustomize` entry point. When the environment's \
                `sitecustomize` loads that group (sitecustomize-entrypoints), the module is \
@@ -50,7 +60,7 @@ pub const RULES: &[&RuleDoc] = &[
                   _otel_boot.py posts ~/.aws/credentials → high",
         references: &[
             "PyPI: sitecustomize-entrypoints",
-            "THREATS.md §2 (hooks of hooks)",
+            "docs/threats/startup-hooks.md (hooks of hooks)",
         ],
     },
 ];

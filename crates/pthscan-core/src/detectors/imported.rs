@@ -13,6 +13,8 @@ use crate::python::{Runs, imports::imported_modules, stdlib};
 /// The rules of this detector.
 pub const RULES: &[&RuleDoc] = &[&RuleDoc {
     id: "IMP001",
+    fix: super::Fix::Remove,
+    rotate: &[],
     title: "module run by a start-up hook carries suspicious code",
     what: "A module that an executable `.pth` line, a `.start` entry point or a \
            sitecustomize imports, resolved in the same environment (site directories and the \
@@ -24,7 +26,9 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
           the payload sits in `_shim.py`, where a scanner that reads only hook files never looks.",
     example: "sysmon_telemetry.pth: `import _sysmon_init`; _sysmon_init.py reads ~/.aws/credentials \
               and posts it with urllib → IMP001 high at _sysmon_init.py",
-    references: &["THREATS.md §2.8, §5 (beyond the .pth file)"],
+    references: &[
+        "docs/threats/startup-hooks.md#start-files-pep-829, docs/threats/signals.md#shapes-of-malicious-start-up-code (beyond the .pth file)",
+    ],
 }];
 
 /// One module file judged.

@@ -28,16 +28,24 @@ use crate::python::record;
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "INT001",
+        fix: super::Fix::Reinstall,
+        rotate: &[],
         title: "installed files missing",
         what: "Files a distribution's RECORD lists that are not on disk, one finding per \
                distribution. Low; medium when a missing file is a start-up hook.",
         why: "Deleted after install: a cleanup by hand, a half-done uninstall, or an intruder \
               covering tracks.",
         example: "…/site-packages/requests-2.32.3.dist-info/RECORD: 3 listed files missing → low",
-        references: &["PEP 376 (RECORD)", "pip check / pip-audit practice"],
+        references: &[
+            "README.md#integrity-and-persistence",
+            "PEP 376 (RECORD)",
+            "pip check / pip-audit practice",
+        ],
     },
     &RuleDoc {
         id: "INT002",
+        fix: super::Fix::Reinstall,
+        rotate: &[],
         title: "installed file differs from its RECORD",
         what: "A file whose size or hash is not the one its distribution's RECORD gives. Low for \
                a size-only change of an ordinary file, medium for a changed ordinary file, high \
@@ -47,47 +55,69 @@ pub const RULES: &[&RuleDoc] = &[
         why: "Changed after install — the LiteLLM 1.82.7 shape edited an installed module; some \
               honest packages ship a wrong RECORD, hence the low floor.",
         example: "…/site-packages/litellm/proxy/proxy_server.py (hash differs) → medium",
-        references: &["PEP 376 (RECORD)", "THREATS.md §3.1"],
+        references: &[
+            "PEP 376 (RECORD)",
+            "docs/threats/litellm.md#timeline-and-attribution",
+        ],
     },
     &RuleDoc {
         id: "INT003",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "start-up hook owned by no installed distribution",
         what: "A `.pth` or `.start` file, or a `sitecustomize`/`usercustomize` module, in a site \
                directory that no RECORD, egg record, conda record or system package lists. High; \
                medium when its content is a known-good hook.",
         why: "Installers record every file they write: a hook nobody installed was planted.",
         example: "…/site-packages/zz_init.pth (no owner) → high",
-        references: &["PEP 376 (RECORD)", "THREATS.md §2"],
+        references: &["PEP 376 (RECORD)", "docs/threats/startup-hooks.md"],
     },
     &RuleDoc {
         id: "INT004",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "module planted in a distribution's package",
         what: "A `.py`, `.pyc` or extension module with no owner inside a package directory \
                whose other files a distribution owns. Medium.",
         why: "Dropping a module into an installed package makes it importable under a trusted \
               name, and no RECORD check sees it.",
         example: "…/site-packages/requests/_telemetry.py (no owner; requests owns its siblings) → medium",
-        references: &["PEP 376 (RECORD)"],
+        references: &["README.md#integrity-and-persistence", "PEP 376 (RECORD)"],
     },
     &RuleDoc {
         id: "INT005",
+        fix: super::Fix::Uninstall,
+        rotate: &[
+            "ssh",
+            "cloud",
+            "kubernetes",
+            "docker",
+            "git",
+            "tokens",
+            "ci",
+        ],
         title: "RECORD lists a hook the distribution never ships",
         what: "A RECORD of a distribution that the known-good table says never ships a start-up \
                hook lists a `.pth`, `.start` or customize module. High.",
         why: "The wheel was rebuilt by someone else, RECORD regenerated to match: the LiteLLM \
               1.82.8 wheel listed litellm_init.pth in a RECORD that pip accepted.",
         example: "…/litellm-1.82.8.dist-info/RECORD:1021 lists litellm_init.pth → high",
-        references: &["THREATS.md §3.1", "signatures/known-good.toml (no_hooks)"],
+        references: &[
+            "docs/threats/litellm.md#timeline-and-attribution",
+            "signatures/known-good.toml (no_hooks)",
+        ],
     },
     &RuleDoc {
         id: "INT006",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "files owned by no installed distribution",
         what: "The count of other files in a site directory that no installer recorded, with \
                examples. Info.",
         why: "Context for a responder: leftovers of `setup.py install`, hand copies, or a \
               planted tree.",
         example: "…/site-packages: 412 files owned by no installed distribution → info",
-        references: &["PEP 376 (RECORD)"],
+        references: &["README.md#integrity-and-persistence", "PEP 376 (RECORD)"],
     },
 ];
 
@@ -107,6 +137,26 @@ pub struct Listed {
     /// Shared by every row of one RECORD (a host lists hundreds of thousands of files).
     dist: Arc<str>,
     record: Arc<Path>,
+}
+
+impl Listed {
+    /// `name version` of the distribution whose RECORD lists the file, the version read from
+    /// its `NAME-VERSION.dist-info` directory (the name alone where it has none).
+    fn release(&self) -> String {
+        let version = self
+            .record
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".dist-info"))
+            .and_then(|n| n.split_once('-'))
+            .map(|(_, v)| v)
+            .filter(|v| !v.is_empty());
+        match version {
+            Some(v) => format!("{} {v}", self.dist),
+            None => self.dist.to_string(),
+        }
+    }
 }
 
 /// The files an environment's records list. Among them the pending ones: those whose hash
@@ -189,7 +239,7 @@ impl Listing {
 
     /// Names the distribution whose RECORD lists the file of each finding that names none.
     pub fn attribute(&self, findings: &mut [Finding]) {
-        let mut owner: foldhash::HashMap<OsString, Option<Arc<str>>> = findings
+        let mut owner: foldhash::HashMap<OsString, Option<&Listed>> = findings
             .iter()
             .filter(|f| f.distribution.is_none())
             .map(|f| (f.location.path.clone().into_os_string(), None))
@@ -199,13 +249,13 @@ impl Listing {
         }
         for l in &self.listed {
             if let Some(slot) = owner.get_mut(l.path.as_os_str()) {
-                *slot = Some(Arc::clone(&l.dist));
+                *slot = Some(l);
             }
         }
         for f in findings.iter_mut().filter(|f| f.distribution.is_none()) {
             f.distribution = owner
                 .get(f.location.path.as_os_str())
-                .and_then(|d| d.as_deref().map(str::to_owned));
+                .and_then(|l| l.map(Listed::release));
         }
     }
 

@@ -13,6 +13,8 @@ use crate::finding::{Finding, Location, Severity};
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "INV001",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "distribution installed since the baseline",
         what: "An installed distribution in an environment the baseline recorded, under a name \
                (PEP 503-normalised) the baseline does not list for it. Low.",
@@ -26,23 +28,30 @@ pub const RULES: &[&RuleDoc] = &[
     },
     &RuleDoc {
         id: "INV002",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "distribution version changed since the baseline",
         what: "An installed distribution whose version is not the one the baseline recorded for \
                it in that environment. Low.",
         why: "Malicious releases are published as new versions of real packages (LiteLLM \
               1.82.7 and 1.82.8): an upgrade nobody planned is worth a look.",
         example: "…/site-packages/litellm-1.82.8.dist-info/METADATA: litellm 1.82.6 → 1.82.8 since the baseline → low",
-        references: &["PEP 440 (versions)"],
+        references: &["README.md#suppressions-and-baselines", "PEP 440 (versions)"],
     },
     &RuleDoc {
         id: "INV003",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "distribution removed since the baseline",
         what: "A distribution the baseline recorded in an environment that no longer has it. \
                Info.",
         why: "Removing a package is usually routine, but an attacker who cleans up after \
               itself removes what it installed: the inventory keeps the trace.",
         example: "/srv/venv: colorama 0.4.6 removed since the baseline → info",
-        references: &["PEP 376 (installed distributions)"],
+        references: &[
+            "README.md#suppressions-and-baselines",
+            "PEP 376 (installed distributions)",
+        ],
     },
 ];
 

@@ -19,6 +19,8 @@ use crate::python::lockfile::{self, Format, IndexKind, Lockfile, Pin, Pos, Sourc
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "LCK001",
+        fix: super::Fix::Repin,
+        rotate: &[],
         title: "requirement not pinned to one version",
         what: "A line of a requirements or constraints file that allows more than one version \
                (`requests>=2`, `flask`, `django~=4.2`). Low. Not reported for a `pyproject.toml`, \
@@ -27,12 +29,15 @@ pub const RULES: &[&RuleDoc] = &[
               tomorrow (litellm 1.82.8 was on PyPI for hours) goes straight into the next build.",
         example: "requirements.txt:3:1: `requests>=2` allows any version → low",
         references: &[
+            "README.md#malicious-package-database-and-lockfiles",
             "pip: Repeatable installs",
             "pip: Secure installs (--require-hashes)",
         ],
     },
     &RuleDoc {
         id: "LCK002",
+        fix: super::Fix::Repin,
+        rotate: &[],
         title: "pin without a hash",
         what: "A pin that carries no artifact hash: in a requirements file without `--hash`, or a \
                lock entry without hashes. When no pin of a file has one, one finding at its first \
@@ -41,20 +46,32 @@ pub const RULES: &[&RuleDoc] = &[
         why: "A version number names a release, not its bytes: a replaced file, a mirror or a \
               cache that serves other bytes goes unnoticed. Hashes make the install fail instead.",
         example: "requirements.txt:1:1: 12 of 12 pins carry no hash → low",
-        references: &["pip: Hash-checking mode", "PEP 751 (pylock.toml)"],
+        references: &[
+            "README.md#malicious-package-database-and-lockfiles",
+            "pip: Hash-checking mode",
+            "PEP 751 (pylock.toml)",
+        ],
     },
     &RuleDoc {
         id: "LCK003",
+        fix: super::Fix::Repin,
+        rotate: &[],
         title: "direct or VCS reference without an immutable hash",
         what: "A dependency fetched from a URL without a hash, or from version control at a \
                branch, a tag or no revision at all instead of a full commit id. Medium.",
         why: "A branch or a tag moves and a URL serves what its owner puts there today: whoever \
               controls it decides what the next install runs.",
         example: "requirements.txt:7:1: git+https://github.com/x/y@main#egg=y → medium",
-        references: &["pip: VCS support", "PEP 440 direct references"],
+        references: &[
+            "README.md#malicious-package-database-and-lockfiles",
+            "pip: VCS support",
+            "PEP 440 direct references",
+        ],
     },
     &RuleDoc {
         id: "LCK004",
+        fix: super::Fix::Repin,
+        rotate: &[],
         title: "index other than PyPI",
         what: "An index the file installs from that is not https://pypi.org/simple: a replacing \
                index (`--index-url`, a lock's registry) is low; an extra index searched beside it \
@@ -64,6 +81,7 @@ pub const RULES: &[&RuleDoc] = &[
               index must be one you run.",
         example: "requirements.txt:1:1: --extra-index-url https://pkgs.example.com/simple → medium",
         references: &[
+            "README.md#malicious-package-database-and-lockfiles",
             "pip: --extra-index-url",
             "Birsan, Dependency Confusion (2021)",
         ],

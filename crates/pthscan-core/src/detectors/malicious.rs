@@ -14,6 +14,16 @@ use crate::finding::{Finding, Location, Severity};
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "MAL001",
+        fix: super::Fix::Uninstall,
+        rotate: &[
+            "ssh",
+            "cloud",
+            "kubernetes",
+            "docker",
+            "git",
+            "tokens",
+            "ci",
+        ],
         title: "known-malicious release present",
         what: "An installed distribution, a wheel, an sdist, a package-cache entry or an image \
                layer's distribution whose name (PEP 503) and version (PEP 440) a record of the \
@@ -31,6 +41,8 @@ pub const RULES: &[&RuleDoc] = &[
     },
     &RuleDoc {
         id: "MAL002",
+        fix: super::Fix::Repin,
+        rotate: &[],
         title: "lockfile or requirement pins a known-malicious release",
         what: "A pin in `uv.lock`, `poetry.lock`, `pylock.toml`, `Pipfile.lock`, `pdm.lock`, a \
                requirements or constraints file or a `pyproject.toml` that resolves to a release \
@@ -130,11 +142,7 @@ fn finding(
     if !r.reporters.is_empty() {
         notes.push(format!("reported by {}", r.reporters.join(", ")));
     }
-    notes.push(if rule == "MAL001" {
-        "remove it, rebuild the environment from known-good sources, and rotate every credential the machine could read (cloud keys, SSH keys, tokens, .env files)".into()
-    } else {
-        "pin a release no record names, regenerate the lock, and check whether any environment or image already installed it".into()
-    });
+    // what to do is the finding's `fix` and `rotate` (the rule's, worded for this release)
     Finding {
         rule: rule.into(),
         severity: Severity::Critical,

@@ -23,6 +23,7 @@ pub mod typosquat;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
+pub use pthscan_signatures::Fix;
 use pthscan_signatures::{SignalHit, Signatures};
 
 use crate::diagnostic::Diagnostic;
@@ -44,8 +45,12 @@ pub struct RuleDoc {
     pub why: &'static str,
     /// An example of what it reports.
     pub example: &'static str,
-    /// Where the knowledge comes from.
+    /// Where the knowledge comes from: a `docs/` page and anchor, or an https URL.
     pub references: &'static [&'static str],
+    /// What to do about a finding (a known-good hook's `info` finding: nothing).
+    pub fix: Fix,
+    /// The credential classes the code it finds can read (to rotate).
+    pub rotate: &'static [&'static str],
 }
 
 /// Every rule, in id order.

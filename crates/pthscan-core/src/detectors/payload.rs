@@ -230,6 +230,7 @@ fn judge_scan(
                 sha256: sha256.clone(),
                 notes,
                 decoded,
+                rotate: hit.rotate.clone(),
                 reference: Some(hit.rule.reference.clone()),
                 ..Default::default()
             }
@@ -297,6 +298,7 @@ fn judge_scan(
             notes,
             decoded: chain.iter().map(|c| c.as_str()).collect(),
             reference: Some(hit.rule.reference.clone()),
+            behaviour: true,
             ..Default::default()
         });
     }

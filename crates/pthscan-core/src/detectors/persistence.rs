@@ -19,6 +19,8 @@ use crate::python::Runs;
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "PER001",
+        fix: super::Fix::Disable,
+        rotate: &[],
         title: "service or cron job starts Python from a temporary or hidden place",
         what: "A systemd unit (`ExecStart=`) or cron entry that runs a Python interpreter on a \
                script in `/tmp`, `/var/tmp`, `/dev/shm` or under a hidden directory, an \
@@ -27,10 +29,15 @@ pub const RULES: &[&RuleDoc] = &[
         why: "The TeamPCP payloads restart themselves this way (`~/.config/sysmon/sysmon.py` \
               from a user unit); honest services run code from installed locations.",
         example: "~/.config/systemd/user/sysmon.service: ExecStart=/usr/bin/python3 ~/.config/sysmon/sysmon.py → high",
-        references: &["THREATS.md §3.6", "MITRE T1543.002, T1053.003"],
+        references: &[
+            "docs/threats/litellm.md#persistence",
+            "MITRE T1543.002, T1053.003",
+        ],
     },
     &RuleDoc {
         id: "PER002",
+        fix: super::Fix::Disable,
+        rotate: &[],
         title: "PYTHONSTARTUP or PYTHONPATH set in a shell profile or environment file",
         what: "`PYTHONSTARTUP=` in a profile, rc file, `/etc/environment` or `/etc/profile.d` \
                (medium; high pointing into a temporary or hidden place), or `PYTHONPATH=` \
@@ -38,25 +45,39 @@ pub const RULES: &[&RuleDoc] = &[
         why: "PYTHONSTARTUP runs a file in every interactive interpreter; PYTHONPATH puts a \
               directory before site-packages for every Python process.",
         example: "/etc/profile.d/py.sh: export PYTHONSTARTUP=/tmp/.x.py → high",
-        references: &["Python docs: PYTHONSTARTUP, PYTHONPATH", "MITRE T1546.004"],
+        references: &[
+            "README.md#integrity-and-persistence",
+            "Python docs: PYTHONSTARTUP, PYTHONPATH",
+            "MITRE T1546.004",
+        ],
     },
     &RuleDoc {
         id: "PER003",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "IPython startup file",
         what: "A file in `~/.ipython/profile_*/startup/`, run by every IPython and Jupyter \
                session of that user. Low; raised by the payload rules.",
         why: "Start-up code outside site-packages that pip never touches and few people read.",
         example: "/home/ann/.ipython/profile_default/startup/00-init.py → low",
-        references: &["IPython docs: startup files"],
+        references: &[
+            "README.md#integrity-and-persistence",
+            "IPython docs: startup files",
+        ],
     },
     &RuleDoc {
         id: "PER004",
+        fix: super::Fix::Disable,
+        rotate: &[],
         title: "Jupyter kernel started from a temporary directory",
         what: "A `kernel.json` whose interpreter lives in a temporary directory (high), or \
                that sets PYTHONSTARTUP or PYTHONPATH for the kernel (medium).",
         why: "Every notebook on that kernel runs the chosen interpreter and start-up code.",
         example: "~/.local/share/jupyter/kernels/py3/kernel.json: argv[0] /tmp/.p/python → high",
-        references: &["Jupyter docs: kernel specs"],
+        references: &[
+            "README.md#integrity-and-persistence",
+            "Jupyter docs: kernel specs",
+        ],
     },
 ];
 

@@ -19,6 +19,8 @@ use crate::python::Runs;
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "PRC001",
+        fix: super::Fix::Stop,
+        rotate: &[],
         title: "running Python executes code it decodes (python -c)",
         what: "A running interpreter started with `-c` whose code decodes or decompresses data \
                and executes it (`exec`/`eval`/`compile` of `base64`, `zlib`, `marshal`, \
@@ -29,12 +31,14 @@ pub const RULES: &[&RuleDoc] = &[
               the stealer ran as such a child, and its code never existed as a file to scan.",
         example: "/proc/4242: pid 4242 (python3 -c import base64;exec(base64.b64decode('aW1w…'))) → high",
         references: &[
-            "THREATS.md §3.3, §3.9 (SigmaHQ TeamPCP process rule)",
+            "docs/threats/litellm.md#execution-and-payload-layering, docs/threats/litellm.md#published-detection-rules (SigmaHQ TeamPCP process rule)",
             "MITRE T1059.006, T1027",
         ],
     },
     &RuleDoc {
         id: "PRC002",
+        fix: super::Fix::Stop,
+        rotate: &[],
         title: "running Python reads its code from standard input",
         what: "A running interpreter given `-`, or no script, `-c` or `-m` while its standard \
                input is a pipe or socket (medium) or a file (low): the code it runs came from \
@@ -43,10 +47,12 @@ pub const RULES: &[&RuleDoc] = &[
         why: "`curl … | python3 -` and `echo <b64> | base64 -d | python3` run code that leaves no \
               file behind; a dropper uses them so that nothing is there to scan.",
         example: "/proc/777: pid 777 (python3 -), stdin pipe:[91822] → medium",
-        references: &["MITRE T1059.006"],
+        references: &["README.md#running-processes---processes", "MITRE T1059.006"],
     },
     &RuleDoc {
         id: "PRC003",
+        fix: super::Fix::Stop,
+        rotate: &[],
         title: "running Python from a temporary or hidden place",
         what: "A running interpreter whose executable or script is under `/tmp`, `/var/tmp` or \
                `/dev/shm` (high), or under a hidden directory (medium) other than the usual \
@@ -56,10 +62,15 @@ pub const RULES: &[&RuleDoc] = &[
         why: "Installed software runs from installed places; payloads copy an interpreter to \
               `/tmp`, or run a poller from `~/.config/sysmon/`, where few people look.",
         example: "/proc/5150: pid 5150 (/tmp/.x/python3 -c …), executable in a temporary directory → high",
-        references: &["THREATS.md §3.6", "MITRE T1074.001, T1564.001"],
+        references: &[
+            "docs/threats/litellm.md#persistence",
+            "MITRE T1074.001, T1564.001",
+        ],
     },
     &RuleDoc {
         id: "PRC004",
+        fix: super::Fix::Stop,
+        rotate: &[],
         title: "running Python runs a deleted executable, library or script",
         what: "A running Python process whose executable or an executable mapping (a \
                library, a `memfd:` file) was deleted since it started and is gone (high), or \
@@ -70,10 +81,15 @@ pub const RULES: &[&RuleDoc] = &[
         why: "Deleting what runs is how a payload hides: the process keeps running from a file \
               no disk scan can find.",
         example: "/proc/6001: pid 6001 (/tmp/tmp.Q/python3 -c …), executable deleted → high",
-        references: &["MITRE T1070.004, T1620"],
+        references: &[
+            "README.md#running-processes---processes",
+            "MITRE T1070.004, T1620",
+        ],
     },
     &RuleDoc {
         id: "PRC005",
+        fix: super::Fix::Stop,
+        rotate: &[],
         title: "running Python was given start-up variables that point at code",
         what: "A running interpreter whose environment sets `PYTHONSTARTUP` (medium; high in a \
                temporary or hidden place), or `PYTHONPATH`, `PYTHONHOME` or `PYTHONUSERBASE` \
@@ -84,7 +100,10 @@ pub const RULES: &[&RuleDoc] = &[
               `PYTHONUSERBASE` put directories (and their `sitecustomize`, their `.pth` files) \
               before the installed ones for every Python the process starts.",
         example: "/proc/8080: pid 8080 (python3 app.py), PYTHONPATH=/dev/shm/.lib → high",
-        references: &["THREATS.md §2.2, §2.10", "MITRE T1546.018"],
+        references: &[
+            "docs/threats/startup-hooks.md#when-site-runs, docs/threats/startup-hooks.md#other-code-that-runs-automatically",
+            "MITRE T1546.018",
+        ],
     },
 ];
 

@@ -16,6 +16,8 @@ use crate::python::pth::{PthAnalysis, PthLine};
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "PTH001",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "executable line in a .pth file",
         what: "A `.pth` line that `site.py` executes at every interpreter start (it starts with \
                `import ` or `import\\t`), under the reading of any CPython generation: ≤ 3.12 \
@@ -31,13 +33,15 @@ pub const RULES: &[&RuleDoc] = &[
         example: "litellm_init.pth:1: import os, subprocess, sys; subprocess.Popen([sys.executable, \
                   \"-c\", \"import base64; exec(base64.b64decode('…'))\"]) → critical",
         references: &[
-            "THREATS.md §2.4–§2.6, §3.3",
+            "docs/threats/startup-hooks.md#finding-pth-files-in-a-site-directory, docs/threats/litellm.md#execution-and-payload-layering",
             "https://docs.python.org/3/library/site.html",
             "https://peps.python.org/pep-0829/",
         ],
     },
     &RuleDoc {
         id: "PTH002",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "dot-named .pth file",
         what: "A `.pth` file whose name starts with `.`: skipped by CPython 3.13+ and by the \
                security releases of 3.8–3.12 (gh-113659), still executed by older 3.8–3.12 \
@@ -46,12 +50,14 @@ pub const RULES: &[&RuleDoc] = &[
               interpreters that predate the fix.",
         example: ".hidden.pth:1: import _shim → high, runs on <=3.12-unpatched",
         references: &[
-            "THREATS.md §2.4",
+            "docs/threats/startup-hooks.md#finding-pth-files-in-a-site-directory",
             "https://github.com/python/cpython/issues/113659",
         ],
     },
     &RuleDoc {
         id: "PTH003",
+        fix: super::Fix::Reinstall,
+        rotate: &[],
         title: "known hook file with changed content",
         what: "A `.pth` file that bears the name of a known-good hook (`distutils-precedence.pth`, \
                `a1_coverage.pth`, `*-nspkg.pth`, …) holding an executable line that is not that \
@@ -59,10 +65,15 @@ pub const RULES: &[&RuleDoc] = &[
         why: "Appending one line to a legitimate hook is quieter than adding a file: the name \
               is expected, and a glance at the first line shows the familiar content.",
         example: "distutils-precedence.pth:2: import os; … __import__(\"_distutils_hack_ext\") → high",
-        references: &["THREATS.md §4", "signatures/known-good.toml"],
+        references: &[
+            "docs/threats/legitimate-hooks.md#known-shapes",
+            "signatures/known-good.toml",
+        ],
     },
     &RuleDoc {
         id: "PTH004",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "a .pth file that is not text",
         what: "A `.pth` file holding NUL bytes — UTF-16 text or binary data. No CPython runs a line \
                of it (the lines never start with `import `), so it is inert; it is reported so \
@@ -73,7 +84,7 @@ pub const RULES: &[&RuleDoc] = &[
               that skips what it cannot decode is one an attacker can hide from.",
         example: "wide.pth (UTF-16): import os; os.system('id') → medium, runs on no CPython",
         references: &[
-            "THREATS.md §2.4",
+            "docs/threats/startup-hooks.md#finding-pth-files-in-a-site-directory",
             "https://docs.python.org/3/library/site.html",
         ],
     },

@@ -12,6 +12,8 @@ use crate::python::pth::PthAnalysis;
 /// The rules of this detector.
 pub const RULES: &[&RuleDoc] = &[&RuleDoc {
     id: "PTH010",
+    fix: super::Fix::Review,
+    rotate: &[],
     title: ".pth path line into a writable or hidden place",
     what: "A `.pth` path line that adds a directory outside the environment to `sys.path` in a \
            world-writable temporary directory (`/tmp`, `/var/tmp`, `/dev/shm`) — high — or in a \
@@ -22,7 +24,9 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
           import, or a `sitecustomize.py` that runs at every start; a path line is the quiet way \
           to put such a directory there.",
     example: "local-paths.pth:1: /tmp/.hidden → high",
-    references: &["THREATS.md §2.5 (path lines), §5"],
+    references: &[
+        "docs/threats/startup-hooks.md#how-each-pth-line-is-classified (path lines), docs/threats/signals.md#shapes-of-malicious-start-up-code",
+    ],
 }];
 
 const TEMP_DIRS: &[&str] = &["/tmp", "/var/tmp", "/dev/shm", "/run/shm"];

@@ -15,39 +15,60 @@ use crate::sources::archive::{Entry, Listing};
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "REC001",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "file not listed in RECORD",
         what: "A wheel member that its `*.dist-info/RECORD` does not list (RECORD's own \
                signature files excepted). Medium.",
         why: "Build tools list every file they pack; a file added afterwards is how a wheel is \
               tampered with after its build, and uninstalling leaves it behind.",
         example: "x-1.0-py3-none-any.whl › x_init.pth (not in RECORD) → medium",
-        references: &["PEP 427 (the RECORD file)", "PEP 376"],
+        references: &[
+            "README.md#integrity-and-persistence",
+            "PEP 427 (the RECORD file)",
+            "PEP 376",
+        ],
     },
     &RuleDoc {
         id: "REC002",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "RECORD lists a missing file",
         what: "A `RECORD` row for a file the wheel does not contain. Low.",
         why: "A broken or hand-edited wheel; installers refuse some of these.",
         example: "x-1.0-py3-none-any.whl › x-1.0.dist-info/RECORD:3 → low",
-        references: &["PEP 427 (the RECORD file)"],
+        references: &[
+            "README.md#integrity-and-persistence",
+            "PEP 427 (the RECORD file)",
+        ],
     },
     &RuleDoc {
         id: "REC003",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "file differs from its RECORD hash or size",
         what: "A wheel member whose hash (over the whole member, any name RECORD allows: \
                SHA-2, SHA-3, BLAKE2) or size is not the one `RECORD` gives. High.",
         why: "The file was changed after the wheel was built; pip refuses to install such a \
               wheel, so the wheel was made by hand or for another installer.",
         example: "x-1.0-py3-none-any.whl › x/__init__.py (hash mismatch) → high",
-        references: &["PEP 427 (the RECORD file)"],
+        references: &[
+            "README.md#integrity-and-persistence",
+            "PEP 427 (the RECORD file)",
+        ],
     },
     &RuleDoc {
         id: "REC004",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: "wheel without RECORD",
         what: "A wheel with no `*.dist-info/RECORD`, so nothing in it can be checked. Medium.",
         why: "Every build tool writes RECORD; installers refuse a wheel without one.",
         example: "x-1.0-py3-none-any.whl → medium",
-        references: &["PEP 427 (the RECORD file)"],
+        references: &[
+            "README.md#integrity-and-persistence",
+            "PEP 427 (the RECORD file)",
+        ],
     },
 ];
 

@@ -10,6 +10,8 @@ use crate::python::startup::{Finder, ModKind, PyVersion, View, Why};
 /// The rules of this detector.
 pub const RULES: &[&RuleDoc] = &[&RuleDoc {
     id: "SHD001",
+    fix: super::Fix::Remove,
+    rotate: &[],
     title: "a standard library module imported at every start is shadowed",
     what: "A module the interpreter imports from `sys.path` at every start, before `site` — \
            `encodings` always, `linecache` from 3.13, and up to 3.10 `site`, `os`, `codecs`, \
@@ -22,7 +24,7 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
     example: "PYTHONPATH=/opt/app (set in /etc/environment) and /opt/app/encodings/__init__.py → \
               SHD001 high at /opt/app/encodings/__init__.py",
     references: &[
-        "THREATS.md §2.4 (sys.path order)",
+        "docs/threats/startup-hooks.md#finding-pth-files-in-a-site-directory (sys.path order)",
         "CPython: Python/pylifecycle.c (init_import_site), Modules/getpath.py",
     ],
 }];

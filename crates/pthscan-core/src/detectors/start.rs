@@ -13,6 +13,8 @@ use crate::python::start::parse;
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "START001",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "entry point in a .start file",
         what: "A `pkg.mod:callable` line of a PEP 829 `<name>.start` file, which CPython 3.15+ \
                calls with no arguments at every start, and the module it names, resolved in \
@@ -21,10 +23,15 @@ pub const RULES: &[&RuleDoc] = &[
         why: "`.start` files are the successor of `.pth` import lines: the same power, and the \
               code sits in an ordinary module where a scanner of hook files alone never looks.",
         example: "telemetry.start:1: _telemetry.boot:run → high when `_telemetry/boot.py` harvests credentials",
-        references: &["https://peps.python.org/pep-0829/", "THREATS.md §2.8"],
+        references: &[
+            "https://peps.python.org/pep-0829/",
+            "docs/threats/startup-hooks.md#start-files-pep-829",
+        ],
     },
     &RuleDoc {
         id: "START002",
+        fix: super::Fix::Remove,
+        rotate: &[],
         title: ".start file that disables a .pth file's import lines",
         what: "A `<name>.start` file with no entry points beside a `<name>.pth` that has import \
                lines: on CPython 3.15+ those lines do not run.",

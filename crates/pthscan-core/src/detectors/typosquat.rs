@@ -18,6 +18,8 @@ use crate::finding::{Finding, Location, Severity};
 pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "TYP001",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "distribution named near a popular project",
         what: "A distribution (installed, a wheel, a cache entry) whose PEP 503 name is not a \
                popular project's but is near one from the embedded list of the most downloaded \
@@ -40,6 +42,8 @@ pub const RULES: &[&RuleDoc] = &[
     },
     &RuleDoc {
         id: "TYP002",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "distribution installs another popular project's import package",
         what: "A distribution that is not popular itself ships a top-level package or module \
                (from RECORD, or `top_level.txt`) whose name is that of a different popular \
@@ -57,6 +61,8 @@ pub const RULES: &[&RuleDoc] = &[
     },
     &RuleDoc {
         id: "TYP003",
+        fix: super::Fix::Review,
+        rotate: &[],
         title: "sourceless code in a distribution of sources",
         what: "A wheel or installed distribution whose RECORD lists `.py` sources but also a \
                `.pyc` outside `__pycache__` with no `.py` beside it, or an extension module \

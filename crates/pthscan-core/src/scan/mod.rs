@@ -400,6 +400,7 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     if options.processes {
         running_processes(&mut report, sigs, options);
     }
+    crate::action::annotate(&mut report.findings, sigs, &report.environments);
     report
 }
 
