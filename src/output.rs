@@ -58,7 +58,7 @@ impl Checked {
         for rules in &scan.rules {
             if std::fs::metadata(rules).is_err() {
                 return Err(anyhow!(
-                    "`--rules {}`: no such file or directory",
+                    "cannot load --rules {}: no such file or directory",
                     rules.display()
                 ));
             }
@@ -66,7 +66,7 @@ impl Checked {
         for db in &scan.db {
             if std::fs::metadata(db).is_err() {
                 return Err(anyhow!(
-                    "`--db {}`: no such file or directory",
+                    "cannot read --db {}: no such file or directory",
                     db.display()
                 ));
             }

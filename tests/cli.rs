@@ -424,3 +424,32 @@ fn a_normal_user_is_told_once_how_to_grant_read_access() {
     );
     let _ = env;
 }
+
+#[test]
+fn an_interpreter_given_names_its_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = venv_with(dir.path(), true);
+    let bin_dir = env.join("bin");
+    std::fs::create_dir(&bin_dir).unwrap();
+    // a venv's python is a link to the base interpreter, elsewhere
+    std::os::unix::fs::symlink("/usr/bin/python3", bin_dir.join("python")).unwrap();
+    let python = bin_dir.join("python");
+    let (v, out) = scan_json(&python, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(v["scanned"][0], env.to_str().unwrap(), "{v}");
+    assert!(
+        stderr(&out).contains("note: ")
+            && stderr(&out).contains("the interpreter of the environment"),
+        "{}",
+        stderr(&out)
+    );
+    // the same under --root, through no link
+    let out = pthscan(&[
+        "--root",
+        dir.path().to_str().unwrap(),
+        "/venv/bin/python",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}

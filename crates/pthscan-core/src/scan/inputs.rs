@@ -70,7 +70,23 @@ pub fn discover(options: &ScanOptions) -> Discovered {
             .paths
             .iter()
             .filter(|p| p.as_os_str() != "-")
-            .map(|p| locate_input(&system, in_root, p))
+            .map(|p| {
+                // an environment's interpreter (`venv/bin/python`, a link to /usr/bin/python3)
+                // names that environment, not the file its link leads to
+                match interpreter_environment(&system, in_root, p) {
+                    Some(env) => {
+                        report.diagnostics.push(Diagnostic::note(
+                            p,
+                            format!(
+                                "the interpreter of the environment `{}`: that environment is scanned",
+                                env.display()
+                            ),
+                        ));
+                        locate_input(&system, in_root, &env)
+                    }
+                    None => locate_input(&system, in_root, p),
+                }
+            })
             .collect()
     };
     // `-`: an image archive on standard input (`docker save app | pthscan -`), read once
@@ -312,6 +328,42 @@ pub fn discover(options: &ScanOptions) -> Discovered {
 /// Where a PATH is, and what it is: under `--root`, resolved inside the root (a link in it
 /// means the mounted system's target, not the host's); on the live host, the operator's own
 /// path, followed as given.
+/// The environment whose interpreter `path` names, read from the path as given (a link is
+/// not followed): `ENV/bin/python*` (`ENV/Scripts/python*.exe` on Windows layouts) where `ENV`
+/// holds `pyvenv.cfg`, `conda-meta` or `lib/python*`.
+fn interpreter_environment(system: &Root, in_root: bool, path: &Path) -> Option<PathBuf> {
+    // lexically absolute: `venv/bin/python` from the current folder, no link followed
+    let path = match in_root {
+        true => path.to_path_buf(),
+        false => std::path::absolute(path).ok()?,
+    };
+    let name = path.file_name()?.to_string_lossy();
+    let bin = path.parent()?;
+    let env = bin.parent()?;
+    let is_bin = matches!(bin.file_name()?.to_str()?, "bin" | "Scripts");
+    if !name.starts_with("python") || !is_bin || env.as_os_str().is_empty() {
+        return None;
+    }
+    // under --root, every look goes through the root's confinement
+    let placed = |rel: &str| {
+        let p = env.join(rel);
+        match in_root {
+            true => system.path().join(p.strip_prefix("/").unwrap_or(&p)),
+            false => p,
+        }
+    };
+    let exists = |rel: &str| system.stat(&placed(rel), false).is_ok();
+    let has_lib_python = || {
+        let mut found = false;
+        disk::list_dir(system, &placed("lib"), true, &mut |name, _| {
+            found |= name.to_string_lossy().starts_with("python");
+        })
+        .is_ok()
+            && found
+    };
+    (exists("pyvenv.cfg") || exists("conda-meta") || has_lib_python()).then(|| env.to_path_buf())
+}
+
 pub(super) fn locate_input(
     system: &Root,
     in_root: bool,
