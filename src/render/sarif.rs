@@ -249,8 +249,15 @@ pub fn render(
                     "precision": "high"
                 }
             });
-            if let Some(reference) = text.reference.filter(|r| r.starts_with("http")) {
-                rule["helpUri"] = reference.into();
+            // the first public URL the reference names (it may name a docs/ page first, or
+            // say what it is after the URL)
+            let url = text.reference.as_deref().and_then(|r| {
+                r.split_whitespace()
+                    .find(|w| w.starts_with("https://") || w.starts_with("http://"))
+                    .map(|w| w.trim_end_matches([':', ';', ',', ')', '.']).to_owned())
+            });
+            if let Some(url) = url {
+                rule["helpUri"] = url.into();
             }
             rules.push(rule);
             rules.len() - 1
