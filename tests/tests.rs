@@ -46,6 +46,7 @@ fn dist_info(sp: &Path, dist: &str, rows: &[String]) {
 fn every_corpus_case_yields_exactly_its_expected_findings() {
     let names = case_names();
     assert!(names.len() >= 10, "{names:?}");
+    let mut drift = Vec::new();
     for name in names {
         let case = load_case(&name);
         assert!(!case.description.is_empty());
@@ -61,7 +62,14 @@ fn every_corpus_case_yields_exactly_its_expected_findings() {
             })
         };
         let got = findings_as_expect(&json, dir.path(), &with_runs_on);
-        assert_eq!(got, expected, "case `{name}`: {}", stderr(&out));
+        if got != expected {
+            // every case that differs, not only the first
+            drift.push(format!(
+                "case `{name}`:\n  got      {got:?}\n  expected {expected:?}\n{}",
+                stderr(&out)
+            ));
+            continue;
+        }
         assert_eq!(
             json["diagnostics"].as_array().unwrap().len(),
             0,
@@ -76,6 +84,7 @@ fn every_corpus_case_yields_exactly_its_expected_findings() {
             "case `{name}`"
         );
     }
+    assert!(drift.is_empty(), "{}", drift.join("\n"));
 }
 
 #[test]
