@@ -144,7 +144,7 @@ cases["start-entry-payload"] = (
         e("START001", "high", SP + "/telemetry.start", 2, ["3.15-3.17"]),
         e("IMP001", "high", SP + "/_telemetry/boot.py", 3),
         # text rules are capped at medium for Python; the behaviour (files read → sent) is high
-        e("cred-sweep-stores", "medium", SP + "/_telemetry/boot.py", 1),
+        e("cred-sweep-stores", "medium", SP + "/_telemetry/boot.py", 5),
         e("cred-ssh-keys", "medium", SP + "/_telemetry/boot.py", 14),
         # the key files read in a loop over their paths and sent
         e("flow-credential-send", "critical", SP + "/_telemetry/boot.py", 17),
@@ -158,7 +158,7 @@ cases["hidden-module"] = (
         f(SP + "/_sysmon_init.py", stealer),
         e("PTH001", "high", SP + "/sysmon_telemetry.pth", 2),
         e("IMP001", "high", SP + "/_sysmon_init.py", 3),
-        e("cred-sweep-stores", "medium", SP + "/_sysmon_init.py", 1),
+        e("cred-sweep-stores", "medium", SP + "/_sysmon_init.py", 5),
         e("cred-ssh-keys", "medium", SP + "/_sysmon_init.py", 14),
         # the key files read in a loop over their paths and sent
         e("flow-credential-send", "critical", SP + "/_sysmon_init.py", 17),
@@ -178,7 +178,7 @@ cases["customize-forms"] = (
         e("obf-exec-decoded", "medium", SP + "/usercustomize/__init__.py", 2),
         e("flow-decoded-exec", "high", SP + "/usercustomize/__init__.py", 2),
         # the stealer's strings survive compilation (a text rule, capped at medium for Python)
-        e("cred-sweep-stores", "medium", SP + "/sitecustomize.pyc", 1),
+        e("cred-sweep-stores", "medium", SP + "/sitecustomize.pyc", 2),
     ],
 )
 cases["path-into-shm"] = (
@@ -770,7 +770,7 @@ cases["start-entry-point-group"] = (
         f("other/lib/python3.12/site-packages/quiet-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: quiet\nVersion: 1.0\n\n"),
         f("other/lib/python3.12/site-packages/quiet-1.0.dist-info/entry_points.txt", "[sitecustomize]\nq = quiet_boot:init\n"),
         e("EP003", "high", SP + "/otel_boot-0.3.dist-info/entry_points.txt", 2),
-        e("cred-sweep-stores", "medium", SP + "/_otel_boot.py", 1),
+        e("cred-sweep-stores", "medium", SP + "/_otel_boot.py", 5),
         e("cred-ssh-keys", "medium", SP + "/_otel_boot.py", 14),
         # the key files read in a loop over their paths and sent
         e("flow-credential-send", "critical", SP + "/_otel_boot.py", 17),
@@ -1772,26 +1772,26 @@ SHAPE_EXPECT = {
         e("flow-host-beacon", "high", EP, line_of(endpoint_setup, "requests.post")),
         # text rules over Python: capped at medium
         e("exfil-encoded-endpoint", "medium", EP, line_of(endpoint_setup, "requests.post")),
-        e("install-beacon", "medium", EP, 1),
-        e("install-network", "medium", EP, 1),
+        e("install-beacon", "medium", EP, 11),
+        e("install-network", "medium", EP, 11),
     ],
     "shape-dns-callback": [
         e("dns-callback", "high", DNS, line_of(dns_setup, "gethostbyname")),
-        e("install-beacon", "medium", DNS, 1),
-        e("install-network", "medium", DNS, 1),
+        e("install-beacon", "medium", DNS, 9),
+        e("install-network", "medium", DNS, 9),
     ],
     "shape-dropped-blob-run": [
         e("flow-dropped-run", "high", VBS, line_of(dropper_setup, "Popen(")),
         e("flow-download-run", "high", VBS, line_of(dropper_setup, "Popen(")),
-        e("install-shell-command", "medium", VBS, 1),
+        e("install-shell-command", "medium", VBS, 4),
     ],
     "shape-setup-space-paren": [
         e("process-fetch-run", "high", DRV, line_of(drv_setup, "curl -fsSL")),
         e("persist-write", "high", DRV, line_of(drv_setup, "rc.write")),
         # text rules over Python: capped at medium
-        e("install-beacon", "medium", DRV, 1),
-        e("install-network", "medium", DRV, 1),
-        e("install-shell-command", "medium", DRV, 1),
+        e("install-beacon", "medium", DRV, 6),
+        e("install-network", "medium", DRV, 6),
+        e("install-shell-command", "medium", DRV, 6),
         e("persist-shell-rc", "medium", DRV, line_of(drv_setup, "curl -fsSL")),
     ],
     "shape-requests-alias-exec": [
@@ -1849,12 +1849,12 @@ SHAPE_EXPECT = {
     ],
     "benign-secret-scanner": [e("cred-dotenv-sweep", "medium", SP + "/honest_secrets/scan.py", 17)],
     # the name is one letter from fasttext's: said at medium, as any near-name is
-    "benign-setup-clang": [e("install-shell-command", "medium", in_sdist("fastext-1.0"), 1),
+    "benign-setup-clang": [e("install-shell-command", "medium", in_sdist("fastext-1.0"), 24),
                            e("TYP001", "medium", in_sdist("fastext-1.0", "PKG-INFO"))],
     "benign-ssh-client-host-user": [e("exfil-host-beacon", "medium", SP + "/honest_ssh/client.py", 14)],
     # test files are capped at medium
     "benign-test-files": [
-        e("exfil-drop-service", "medium", TP + "/tests/test_webhook.py", 1),
+        e("exfil-drop-service", "medium", TP + "/tests/test_webhook.py", 5),
         e("process-hidden-shell", "medium", TP + "/tests/conftest.py", 8),
     ],
 }

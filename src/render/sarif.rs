@@ -249,14 +249,15 @@ pub fn render(
                     "precision": "high"
                 }
             });
-            // a reference may be a URL and words about it: the URL alone is the helpUri
-            if let Some(uri) = text
-                .reference
-                .as_deref()
-                .and_then(|r| r.split_whitespace().find(|w| w.starts_with("https://")))
-                .map(|u| u.trim_end_matches([':', ',', ';', '.', ')']))
-            {
-                rule["helpUri"] = uri.into();
+            // the first public URL the reference names (it may name a docs/ page first, or
+            // say what it is after the URL)
+            let url = text.reference.as_deref().and_then(|r| {
+                r.split_whitespace()
+                    .find(|w| w.starts_with("https://") || w.starts_with("http://"))
+                    .map(|w| w.trim_end_matches([':', ';', ',', ')', '.']).to_owned())
+            });
+            if let Some(url) = url {
+                rule["helpUri"] = url.into();
             }
             rules.push(rule);
             rules.len() - 1
