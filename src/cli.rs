@@ -91,7 +91,7 @@ pub struct CommonArgs {
 
     /// Judge with N threads (default: one per CPU the process may use). A fleet scan that
     /// must stay light: `-j 1` with `nice`.
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
 }
 
@@ -122,7 +122,7 @@ pub struct ScanArgs {
     /// reported. Files are judged in 4 MiB windows, so memory does not grow with this; start-up
     /// code (hooks and the modules they import) is held whole and read to at most 8 MiB. A
     /// RECORD hash is always over the whole file, whatever its size.
-    #[arg(long, default_value = "64MiB", value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, default_value = "64MiB", value_name = "SIZE", value_parser = parse_file_size)]
     pub max_file_size: u64,
 
     /// Keep the scan's peak memory near SIZE (`256MiB`, `1GiB`, or bytes), whatever the input: what artifacts hold in
@@ -376,6 +376,14 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .map_err(|e| format!("{e}: a size is bytes or a number with a unit (64MiB, 1GiB, 500MB)"))
 }
 
+/// `--max-file-size`: a size of one byte at least (none would judge nothing).
+fn parse_file_size(text: &str) -> Result<u64, String> {
+    match parse_size(text)? {
+        0 => Err("0 would read nothing of any file: give a size of one byte at least".into()),
+        n => Ok(n),
+    }
+}
+
 /// `--max-memory`: a size not below the least budget a scan can work in.
 fn parse_memory(text: &str) -> Result<u64, String> {
     let size = parse_size(text)?;
@@ -456,7 +464,8 @@ pub fn subcommand_first(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString
             return argv;
         };
         if word == "--" || word == "-" || !word.starts_with('-') {
-            if i > 1 && names.contains(&word) {
+            // a folder of that name in the current one is a PATH (`pthscan --deep man`)
+            if i > 1 && names.contains(&word) && std::fs::symlink_metadata(word).is_err() {
                 let mut out = argv.clone();
                 let sub = out.remove(i);
                 out.insert(1, sub);

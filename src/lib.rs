@@ -28,7 +28,11 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 /// Runs the command line.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub fn run(mut args: Args) -> Result<ExitCode> {
+    // `-o -`: standard output, as for most tools
+    if args.output.as_deref() == Some(Path::new("-")) {
+        args.output = None;
+    }
     if let Some(code) = run_other_command(&args)? {
         return Ok(code);
     }
@@ -85,6 +89,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // and are waited for only if something was found to judge or rules were given to check
     let rules = scan.rules.clone();
     let loading = std::thread::spawn(move || load_signatures(&rules));
+    let join = |loading: std::thread::JoinHandle<Result<Loaded>>| {
+        loading
+            .join()
+            .map_err(|_| anyhow!("compiling the signatures panicked"))?
+    };
+    // the user's rules compile before the walk: one that does not stops the run at once
+    let (mut loading, mut early) = (Some(loading), None);
+    if !scan.rules.is_empty()
+        && let Some(l) = loading.take()
+    {
+        early = Some(join(l)?);
+    }
     let discovered = pthscan_core::discover(&options);
     progress.judging(&discovered);
     let owned;
@@ -92,9 +108,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if discovered.is_empty() && scan.rules.is_empty() && !scan.processes {
             None
         } else {
-            let loaded = loading
-                .join()
-                .map_err(|_| anyhow!("compiling the signatures panicked"))??;
+            let loaded = match (early, loading) {
+                (Some(loaded), _) => loaded,
+                (None, Some(l)) => join(l)?,
+                (None, None) => return Err(anyhow!("the signatures were not loaded")),
+            };
             Some(match loaded {
                 Loaded::Embedded(sigs) => sigs,
                 Loaded::Owned(sigs) => {
@@ -118,6 +136,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     progress.finish();
     if let Some(exclude) = &checked.exclude {
         report.stats.excluded = exclude.count();
+        if exclude.count() == 0 {
+            report.diagnostics.push(pthscan_core::Diagnostic::note(
+                "--exclude",
+                format!("matched nothing: {}", scan.exclude.join(", ")),
+            ));
+        }
     }
     let today = &context.timestamp[..10];
     report.diagnostics.append(&mut early_notes);
@@ -190,16 +214,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     match &args.output {
         Some(path) => {
-            // the file the report goes to (a symlink given as -o: the file it names, set
-            // aside with the marker) and the mode of the report it replaces
-            let (target, mode) = match &marker {
-                Some(m) => (m.target.as_path(), m.mode.clone()),
-                None => (path.as_path(), None),
-            };
-            output::write_as(target, mode, |w| write_report(&args, sigs, &view, w))?;
-            if let Some(marker) = marker {
-                marker.done();
-            }
+            output::write(path, |w| write_report(&args, sigs, &view, w))?;
+            // the marker goes with the run, written or failed
+            drop(marker);
         }
         None => {
             let mut w = BufWriter::new(std::io::stdout().lock());
@@ -264,14 +281,13 @@ fn write_baseline(
     accept_findings: bool,
 ) -> Result<ExitCode> {
     let mut stderr = std::io::stderr().lock();
-    let failing: Vec<&pthscan_core::Finding> = match common.fail_on.severity() {
-        Some(level) => report
-            .findings
-            .iter()
-            .filter(|f| f.severity >= level)
-            .collect(),
-        None => Vec::new(),
-    };
+    // with --fail-on never, what the default gate fails on is still not trusted unasked
+    let level = common.fail_on.severity().unwrap_or(Severity::High);
+    let failing: Vec<&pthscan_core::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= level)
+        .collect();
     if !failing.is_empty() {
         let listed: Vec<String> = failing
             .iter()
@@ -298,7 +314,7 @@ fn write_baseline(
                  would not report them. Investigate them first (pthscan without `baseline`), or \
                  give --accept-findings to trust them:\n{list}",
                 failing.len(),
-                common.fail_on.severity().map_or("never", |s| s.as_str())
+                level.as_str()
             ));
         }
         if !common.quiet {
@@ -306,7 +322,7 @@ fn write_baseline(
                 stderr,
                 "warning: the baseline accepts {} finding(s) at or above `{}` (--accept-findings); later scans will not report them:\n{list}",
                 failing.len(),
-                common.fail_on.severity().map_or("never", |s| s.as_str())
+                level.as_str()
             )?;
         }
     }

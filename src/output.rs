@@ -119,7 +119,8 @@ impl Checked {
             }
             _ => None,
         };
-        let exclude = pthscan_core::fs::Exclude::new(&scan.exclude)
+        let cwd = std::env::current_dir().context("the current folder")?;
+        let exclude = pthscan_core::fs::Exclude::new(&scan.exclude, &cwd, scan.root.as_deref())
             .map_err(|e| anyhow!(e))?
             .map(Arc::new);
         Ok(Checked {
@@ -227,16 +228,6 @@ fn umask() -> u32 {
 /// replaced, the link stays). Anything else — a device such as `/dev/null`, a FIFO,
 /// `/dev/stdout` — is written in place: renaming over it would replace the device node itself.
 pub fn write(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    write_as(path, None, write)
-}
-
-/// As [`write`], a new file taking `mode` when given (the mode of the report a [`Marker`]
-/// set aside) instead of the umask's.
-pub fn write_as(
-    path: &Path,
-    mode: Option<std::fs::Permissions>,
-    write: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let cannot = || format!("cannot write `{}`", path.display());
     let existing = std::fs::metadata(path).ok();
@@ -262,10 +253,9 @@ pub fn write_as(
         .prefix(".pthscan-report")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
-    let mode = match (&existing, mode) {
-        (Some(meta), _) => meta.permissions(),
-        (None, Some(mode)) => mode,
-        (None, None) => std::fs::Permissions::from_mode(0o666 & !umask()),
+    let mode = match &existing {
+        Some(meta) => meta.permissions(),
+        None => std::fs::Permissions::from_mode(0o666 & !umask()),
     };
     tmp.as_file().set_permissions(mode).with_context(cannot)?;
     let mut w = BufWriter::new(tmp);
@@ -281,68 +271,78 @@ pub fn write_as(
     Ok(())
 }
 
-/// `FILE.running` beside a report while a run works on it. At the start the previous report
-/// is moved to `FILE.prev`; the new report replaces both when written. A run that dies (killed,
-/// out of memory, out of time) leaves `FILE.running` and no `FILE`: a log shipper or monitor
-/// that reads `FILE` finds it missing, never an old report taken for today's. The next run
-/// says the previous one did not finish.
+/// `FILE.running` beside a report while a run works on it, removed when the run ends — with
+/// its report written or with an error it said. A run that dies (killed, out of memory, out of
+/// time) leaves it beside the previous report, which a monitor then knows for stale, and the
+/// next run says so. The marker is pthscan's own: never read or written through a link or as
+/// anything but a regular file (it may lie in a folder others can write), and removed only
+/// while it still names this run (two runs on one report each keep their own word).
 pub struct Marker {
-    /// The report's own file (a symlink given as `-o` resolved): what is written.
-    pub target: PathBuf,
     path: PathBuf,
-    prev: PathBuf,
+    scan_id: String,
     /// What the marker of a run that did not finish said.
     unfinished: Option<String>,
-    /// The mode of the report set aside: the new one keeps it.
-    pub mode: Option<std::fs::Permissions>,
 }
+
+/// A marker larger than this is not one of ours: not read.
+const MARKER_MAX: u64 = 4096;
 
 impl Marker {
     /// Starts a run writing to `report`: `None` for a device or FIFO (written in place, no
     /// marker).
     pub fn start(report: &Path, context: &crate::render::ScanContext) -> Result<Option<Marker>> {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
         if std::fs::metadata(report).is_ok_and(|m| !m.is_file()) {
             return Ok(None);
         }
-        let target = std::fs::canonicalize(report).unwrap_or_else(|_| report.to_path_buf());
-        let with = |ext: &str| {
-            let mut name = target.file_name().unwrap_or_default().to_os_string();
-            name.push(ext);
-            target.with_file_name(name)
-        };
-        let (path, prev) = (with(".running"), with(".prev"));
-        let unfinished = std::fs::read_to_string(&path).ok().and_then(|old| {
-            let pid = old
-                .lines()
-                .find_map(|l| l.strip_prefix("pid: "))
-                .and_then(|p| p.trim().parse::<u32>().ok());
-            // a run still at work (overlapping runs: the recipes hold a lock) is not a dead one
-            let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
-            (!alive).then(|| old.lines().collect::<Vec<_>>().join(", "))
-        });
+        let mut name = report.file_name().unwrap_or_default().to_os_string();
+        name.push(".running");
+        let path = report.with_file_name(name);
+        let cannot = || format!("cannot write the marker `{}`", path.display());
+        let mut unfinished = None;
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if !meta.is_file() || meta.len() > MARKER_MAX => {
+                return Err(anyhow!(
+                    "`{}` is in the way of the run marker: not a marker pthscan wrote (a link, a \
+                     folder or a large file); remove it",
+                    path.display()
+                ));
+            }
+            Ok(_) => {
+                let mut old = String::new();
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+                    .open(&path)
+                    .and_then(|f| f.take(MARKER_MAX).read_to_string(&mut old))
+                    .with_context(cannot)?;
+                if !marker_run_alive(&old) {
+                    unfinished = Some(old.lines().skip(1).collect::<Vec<_>>().join(", "));
+                }
+            }
+            Err(_) => {}
+        }
         let text = format!(
             "a pthscan run is writing this report, or died before it was written\npid: {}\nstarted: {}\nscan_id: {}\n",
             std::process::id(),
             context.timestamp,
             context.scan_id
         );
-        std::fs::write(&path, text)
-            .with_context(|| format!("cannot write the marker `{}`", path.display()))?;
-        let mode = std::fs::metadata(&target)
-            .ok()
-            .filter(std::fs::Metadata::is_file)
-            .map(|m| m.permissions());
-        if mode.is_some() {
-            std::fs::rename(&target, &prev).with_context(|| {
-                format!("cannot move the previous report to `{}`", prev.display())
-            })?;
-        }
+        // a new file in place of an old marker, through no link
+        let _ = std::fs::remove_file(&path);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .mode(0o644)
+            .open(&path)
+            .with_context(cannot)?;
+        file.write_all(text.as_bytes()).with_context(cannot)?;
         Ok(Some(Marker {
-            target,
             path,
-            prev,
+            scan_id: context.scan_id.clone(),
             unfinished,
-            mode,
         }))
     }
 
@@ -357,12 +357,31 @@ impl Marker {
             )
         })
     }
+}
 
-    /// The report is written: the marker and the previous report go.
-    pub fn done(self) {
-        let _ = std::fs::remove_file(&self.path);
-        let _ = std::fs::remove_file(&self.prev);
+impl Drop for Marker {
+    /// The run ends (report written, or an error said): the marker goes, if it is still ours.
+    fn drop(&mut self) {
+        let ours = std::fs::read_to_string(&self.path)
+            .is_ok_and(|t| t.lines().any(|l| l == format!("scan_id: {}", self.scan_id)));
+        if ours && std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
+}
+
+/// Whether the run a marker names is still at work: its pid is a pthscan process other than
+/// this one (a container's pthscan is pid 1 every run; a pid is reused by other programs).
+fn marker_run_alive(marker: &str) -> bool {
+    let pid = marker
+        .lines()
+        .find_map(|l| l.strip_prefix("pid: "))
+        .and_then(|p| p.trim().parse::<u32>().ok());
+    pid.is_some_and(|p| {
+        p != std::process::id()
+            && std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("pthscan"))
+    })
 }
 
 #[cfg(test)]

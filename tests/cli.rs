@@ -200,7 +200,7 @@ fn reports_take_the_umask_and_a_dead_run_leaves_a_marker_not_a_stale_report() {
     };
     assert_eq!(names(), ["last.jsonl", "venv"]);
 
-    // a run killed while it works: the marker, the previous report aside, no report
+    // a run killed while it works: its marker beside the previous report
     let bomb = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(bin())
         .args(["--quiet", "--format", "jsonl", "-o"])
@@ -220,7 +220,24 @@ fn reports_take_the_umask_and_a_dead_run_leaves_a_marker_not_a_stale_report() {
     child.kill().unwrap();
     child.wait().unwrap();
     drop(bomb);
-    assert_eq!(names(), ["last.jsonl.prev", "last.jsonl.running", "venv"]);
+    assert_eq!(names(), ["last.jsonl", "last.jsonl.running", "venv"]);
+    // a marker that is a link (a folder others write to) is refused, never followed
+    let marker = dir.path().join("last.jsonl.running");
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "kept\n").unwrap();
+    std::fs::rename(&marker, dir.path().join("held")).unwrap();
+    std::os::unix::fs::symlink(&secret, &marker).unwrap();
+    let out = pthscan(&["-o", report.to_str().unwrap(), env.to_str().unwrap()]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("in the way of the run marker"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "kept\n");
+    std::fs::remove_file(&marker).unwrap();
+    std::fs::remove_file(&secret).unwrap();
+    std::fs::rename(dir.path().join("held"), &marker).unwrap();
     // the next run says so, and puts everything back in order
     let out = std::process::Command::new(bin())
         .args(["--format", "jsonl", "-o"])
