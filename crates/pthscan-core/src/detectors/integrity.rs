@@ -87,15 +87,7 @@ pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "INT005",
         fix: super::Fix::Uninstall,
-        rotate: &[
-            "ssh",
-            "cloud",
-            "kubernetes",
-            "docker",
-            "git",
-            "tokens",
-            "ci",
-        ],
+        rotate: super::EVERY_CREDENTIAL,
         title: "RECORD lists a hook the distribution never ships",
         what: "A RECORD of a distribution that the known-good table says never ships a start-up \
                hook lists a `.pth`, `.start` or customize module. High.",

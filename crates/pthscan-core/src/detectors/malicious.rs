@@ -15,15 +15,7 @@ pub const RULES: &[&RuleDoc] = &[
     &RuleDoc {
         id: "MAL001",
         fix: super::Fix::Uninstall,
-        rotate: &[
-            "ssh",
-            "cloud",
-            "kubernetes",
-            "docker",
-            "git",
-            "tokens",
-            "ci",
-        ],
+        rotate: super::EVERY_CREDENTIAL,
         title: "known-malicious release present",
         what: "An installed distribution, a wheel, an sdist, a package-cache entry or an image \
                layer's distribution whose name (PEP 503) and version (PEP 440) a record of the \

@@ -24,6 +24,18 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 pub use pthscan_signatures::Fix;
+
+/// What a stealer that ran may have taken, for rules that know code ran but not what it read
+/// (a known-malicious release, a file its package did not ship): every class to rotate.
+pub const EVERY_CREDENTIAL: &[&str] = &[
+    "ssh",
+    "cloud",
+    "kubernetes",
+    "docker",
+    "git",
+    "tokens",
+    "ci",
+];
 use pthscan_signatures::{SignalHit, Signatures};
 
 use crate::diagnostic::Diagnostic;
