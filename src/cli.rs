@@ -400,6 +400,12 @@ fn parse_memory(text: &str) -> Result<u64, String> {
 /// `--version` in full: the version, the signatures and the malicious-package database built
 /// in (what `db import` added is said by `pthscan db status`).
 fn long_version() -> &'static str {
+    // the definition is built twice a run (argument order, then parsing): worked out once
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(version_text)
+}
+
+fn version_text() -> String {
     use sha2::Digest;
     let sources = pthscan_signatures::embedded_sources();
     let mut digest = sha2::Sha256::new();
@@ -417,7 +423,7 @@ fn long_version() -> &'static str {
         .sources
         .first()
         .map_or((0, None), |s| (s.records, s.newest.clone()));
-    let text = format!(
+    format!(
         "{}\nsignatures: {} ({} files)\nmalicious-package database: {} embedded record(s), newest {}",
         env!("CARGO_PKG_VERSION"),
         rules,
@@ -426,8 +432,7 @@ fn long_version() -> &'static str {
         newest
             .as_deref()
             .map_or("unknown", |n| n.get(..10).unwrap_or(n)),
-    );
-    Box::leak(text.into_boxed_str())
+    )
 }
 
 /// `--since`: checked before anything is scanned.
