@@ -103,7 +103,7 @@ fn is_metadata(path: &Path) -> bool {
 /// Parses without errors and has a statement that imports, defines or calls.
 fn looks_like_python(text: &str) -> bool {
     use ruff_python_ast::{Expr, Stmt};
-    crate::within_nesting(text, || {
+    crate::within_nesting_if_clean(text, || {
         let parsed = ruff_python_parser::parse_module(text);
         let Ok(parsed) = parsed else { return false };
         parsed.syntax().body.iter().any(|s| match s {
@@ -169,5 +169,45 @@ mod tests {
             FileKind::Bytecode
         );
         assert_eq!(file_kind(p("x.bin"), b"abc\0def"), FileKind::Binary);
+    }
+
+    #[test]
+    fn the_lexer_screen_refuses_only_what_does_not_parse() {
+        let samples = [
+            "Hello world, this is prose.\n",
+            "#include <stdio.h>\nint main(void) { return 0; }\n",
+            "function f(x) { return x; }\nvar y = f(1);\n",
+            "{\"a\": [1, 2, {\"b\": null}]}\n",
+            "print \"python 2\"\nprint x\n",
+            "exec code in ns\n",
+            "match command:\n    case [x, *_] if x:\n        pass\n    case _:\n        pass\n",
+            "type Alias = list[int]\n",
+            "match = re.match(p, s)\ncase = 1\ntype = type(x)\n",
+            "x = f\"{value!r:>{width}} {a if b else c}\"\n",
+            "@decorator(arg)\nasync def f(a, *, b=1):\n    await g(lambda: not a)\n",
+            "import os\nos.system('id')\n",
+            "_ = f()\nprint(_)\n",
+            "a = (b\n     c)\n",
+            "x = 1 $ 2\n",
+            "s = 'unterminated\n",
+            "it's prose\n",
+            "yield from g() if x is not None else None\n",
+        ];
+        for source in samples {
+            let clean = crate::lex_bound(source, crate::MAX_NESTING, true).is_some();
+            let parses = ruff_python_parser::parse_module(source).is_ok();
+            assert!(clean || !parses, "screened out but parses: {source:?}");
+        }
+        for prose in ["Hello world", "int main", "var x = 1;", "a ? b : c"] {
+            assert_eq!(
+                crate::lex_bound(prose, crate::MAX_NESTING, true),
+                None,
+                "{prose}"
+            );
+        }
+        assert_eq!(
+            file_kind(Path::new("include/x.h"), b"/* c */\nint f(int x);\n"),
+            FileKind::Text
+        );
     }
 }

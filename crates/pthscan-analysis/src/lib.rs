@@ -115,8 +115,18 @@ const STACK_PER_LEVEL: usize = 2048;
 /// every operator, keyword and bracket since the last comma — a chain `1+1+1`, `-----x`,
 /// `a.b.b`, `f()()` or `lambda: lambda:` nests one level a link. Stops counting past `limit`.
 pub fn nesting_bound(source: &str, limit: usize) -> usize {
+    lex_bound(source, limit, false).unwrap_or(usize::MAX)
+}
+
+/// [`nesting_bound`], or `None` when `clean` is asked for and the tokens alone show that the
+/// source does not parse without errors: a token the lexer does not know (an unterminated
+/// string, `$`, `?`), or two names in a row (`Hello world`, `int main`, `var x`), which no
+/// Python 3 statement has. Judging prose, C headers and web assets by content then costs a
+/// lexer's look at their first line, not a parse of the whole file.
+fn lex_bound(source: &str, limit: usize, clean: bool) -> Option<usize> {
     use ruff_python_ast::token::TokenKind as T;
     let mut lexer = ruff_python_parser::lexer::lex(source, Mode::Module);
+    let mut last = T::Newline;
     // chain links at each open bracket level; their sum, kept as it changes
     let mut chains: Vec<usize> = vec![0];
     let mut links = 0usize;
@@ -124,6 +134,10 @@ pub fn nesting_bound(source: &str, limit: usize) -> usize {
     let mut max = 0usize;
     loop {
         let kind = lexer.next_token();
+        if clean && (kind == T::Unknown || kind == T::Name && last == T::Name) {
+            return None;
+        }
+        last = kind;
         match kind {
             T::EndOfFile => break,
             T::Newline => {
@@ -159,10 +173,10 @@ pub fn nesting_bound(source: &str, limit: usize) -> usize {
         }
         max = max.max(indent + chains.len() + links);
         if max > limit {
-            return max;
+            return Some(max);
         }
     }
-    max
+    Some(max)
 }
 
 /// Runs `f` — a parse, what reads its tree, and the tree's drop — on a stack that holds
@@ -182,6 +196,13 @@ fn on_deep_stack<R>(levels: usize, f: impl FnOnce() -> R) -> R {
 /// stack deep enough for it; `None` when it may nest deeper.
 pub(crate) fn within_nesting<R>(source: &str, f: impl FnOnce() -> R) -> Option<R> {
     let levels = nesting_bound(source, MAX_NESTING);
+    (levels <= MAX_NESTING).then(|| on_deep_stack(levels, f))
+}
+
+/// As [`within_nesting`], and `None` too when the tokens show the source cannot parse without
+/// errors (see [`lex_bound`]): for deciding whether text is Python.
+pub(crate) fn within_nesting_if_clean<R>(source: &str, f: impl FnOnce() -> R) -> Option<R> {
+    let levels = lex_bound(source, MAX_NESTING, true)?;
     (levels <= MAX_NESTING).then(|| on_deep_stack(levels, f))
 }
 
