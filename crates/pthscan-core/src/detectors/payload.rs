@@ -19,7 +19,12 @@ use crate::python::Runs;
 /// rule and its encoded layers unwrapped; other files (extension modules, binaries, web assets,
 /// data) get the rules that hold anywhere — IOCs, hard-coded webhooks, campaign markers.
 pub fn is_code(path: &Path, bytes: &[u8]) -> bool {
-    match file_kind(path, bytes) {
+    kind_is_code(path, file_kind(path, bytes))
+}
+
+/// [`is_code`] for a file whose kind is known.
+fn kind_is_code(path: &Path, kind: FileKind) -> bool {
+    match kind {
         FileKind::Python | FileKind::Bytecode => true,
         FileKind::Executable | FileKind::Archive | FileKind::Binary => false,
         FileKind::Text => matches!(
@@ -84,14 +89,15 @@ pub fn judge(
     sha256: Option<&str>,
     role: Role,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let code = role != Role::Other || is_code(path, bytes);
-    judge_scan(scanner, env_root, path, bytes, sha256, role, code)
+    // the kind is worked out once: for text it may mean parsing the file
+    let kind = file_kind(path, bytes);
+    let code = role != Role::Other || kind_is_code(path, kind);
+    judge_scan(scanner, env_root, path, bytes, sha256, role, kind, code)
 }
 
 /// The kind the payload scan treats a file as: start-up and install code is Python whatever its
 /// content looks like (a `.pth` line, a `setup.py`), unless it is bytecode or binary.
-fn scan_kind(path: &Path, bytes: &[u8], role: Role) -> FileKind {
-    let kind = file_kind(path, bytes);
+fn scan_kind(kind: FileKind, role: Role) -> FileKind {
     match (kind, role) {
         (FileKind::Text, Role::Startup | Role::Install) => FileKind::Python,
         _ => kind,
@@ -107,9 +113,11 @@ pub fn judge_code(
     bytes: &[u8],
     role: Role,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
-    judge_scan(scanner, env_root, path, bytes, None, role, true)
+    let kind = file_kind(path, bytes);
+    judge_scan(scanner, env_root, path, bytes, None, role, kind, true)
 }
 
+#[expect(clippy::too_many_arguments, reason = "the two entry points' one body")]
 fn judge_scan(
     scanner: &mut PayloadScanner<'_>,
     env_root: &Path,
@@ -117,9 +125,10 @@ fn judge_scan(
     bytes: &[u8],
     sha256: Option<&str>,
     role: Role,
+    kind: FileKind,
     code: bool,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let kind = scan_kind(path, bytes, role);
+    let kind = scan_kind(kind, role);
     let python = matches!(kind, FileKind::Python | FileKind::Bytecode);
     // a `__pycache__` pyc in a --deep walk is its source compiled: the source is judged as
     // code, and a pyc that runs instead of its source is judged at start-up by the start-up
