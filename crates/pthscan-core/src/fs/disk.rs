@@ -108,7 +108,7 @@ impl Tree for Disk {
         visit: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<(u64, bool), ReadError> {
         let (mut file, size) = self.open_file(path)?;
-        let total = super::read::windows(&mut file, cap, window, overlap, visit)?;
+        let total = super::read::windows(&mut file, cap, size, window, overlap, visit)?;
         self.stats.files.fetch_add(1, Ordering::Relaxed);
         self.stats.bytes.fetch_add(total, Ordering::Relaxed);
         if total < size.min(cap) {

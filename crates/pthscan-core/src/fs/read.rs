@@ -116,16 +116,21 @@ pub fn join_normalized(base: &Path, rel: &str) -> PathBuf {
 
 /// Reads at most `cap` bytes of `reader` in windows of at most `window` bytes, each starting
 /// `overlap` bytes before the previous one ended, handing `visit` each window and its offset;
-/// returns how many bytes were read.
+/// returns how many bytes were read. `expected` is the size the file was seen with: the buffer
+/// starts that large (a window at most) and grows only if the file did since, so the many small
+/// files of a deep scan do not each take a whole window.
 pub fn windows(
     reader: &mut dyn Read,
     cap: u64,
+    expected: u64,
     window: usize,
     overlap: usize,
     visit: &mut dyn FnMut(u64, &[u8]),
 ) -> std::io::Result<u64> {
     let window = window.max(overlap + 1);
-    let mut buf = Vec::with_capacity((cap.min(window as u64)) as usize);
+    // one byte past what is expected: `read_to_end` then sees the end without growing
+    let start = cap.min(expected.saturating_add(1)).min(window as u64);
+    let mut buf = Vec::with_capacity(start as usize);
     let mut reader = reader.take(cap);
     let mut offset = 0u64; // of buf[0] in the file
     let mut total = 0u64;

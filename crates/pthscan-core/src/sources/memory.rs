@@ -362,7 +362,7 @@ impl Tree for MemTree {
             // read again where it lies, a window at a time
             Content::Again(again) => {
                 let read = again.with_reader(size, &mut |r| {
-                    crate::fs::read::windows(r, cap, window, overlap, visit)
+                    crate::fs::read::windows(r, cap, size, window, overlap, visit)
                 })?;
                 self.count(read);
                 if read < size.min(cap) {
