@@ -92,15 +92,10 @@ impl<'s> Walker<'s> {
         let end = usize::from(range.end()).clamp(start, self.source.len());
         let line = self.line_starts.partition_point(|&s| s <= start);
         let raw = self.source.get(start..end).unwrap_or("");
-        let mut text: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        if text.chars().count() > SPAN_CHARS {
-            text = text.chars().take(SPAN_CHARS - 1).collect();
-            text.push('…');
-        }
         Span {
             offset: start,
             line,
-            text,
+            text: one_line(raw),
         }
     }
 
@@ -766,7 +761,7 @@ impl<'s> Walker<'s> {
                 ..Val::default()
             });
         }
-        out.items = Some(items);
+        out.items = Some(items.into());
         out
     }
 
@@ -950,7 +945,8 @@ impl<'s> Walker<'s> {
                                 .and_then(char::from_u32)
                                 .map(|c| Val::text(c.to_string()))
                         })
-                        .collect::<Option<Vec<_>>>();
+                        .collect::<Option<Vec<_>>>()
+                        .map(Into::into);
                 }
             }
             "chr" => {
@@ -1116,7 +1112,12 @@ impl<'s> Walker<'s> {
                 a.text
                     .iter()
                     .cloned()
-                    .chain(a.items.iter().flatten().filter_map(|i| i.text.clone()))
+                    .chain(
+                        a.items
+                            .iter()
+                            .flat_map(|i| i.iter())
+                            .filter_map(|i| i.text.clone()),
+                    )
                     .collect::<Vec<_>>()
             });
             if suffixes.is_some_and(|s| s.iter().any(|t| is_credential_suffix(t))) {
@@ -2055,4 +2056,72 @@ fn memchr_lines(source: &str) -> impl Iterator<Item = usize> + '_ {
         .enumerate()
         .filter(|&(_, b)| b == b'\n')
         .map(|(i, _)| i + 1)
+}
+
+/// `raw` on one line: runs of whitespace made one space, ends trimmed, at most [`SPAN_CHARS`]
+/// characters (the last one `…` when cut). One pass that stops at the cap: a span may be a
+/// whole function body, and one is made for every call.
+fn one_line(raw: &str) -> String {
+    let mut text = String::with_capacity(raw.len().min(4 * SPAN_CHARS));
+    let mut chars = 0usize;
+    let mut push = |text: &mut String, c: char| {
+        if chars == SPAN_CHARS {
+            text.pop();
+            text.push('…');
+            return false;
+        }
+        text.push(c);
+        chars += 1;
+        true
+    };
+    for (i, word) in raw.split_whitespace().enumerate() {
+        if i > 0 && !push(&mut text, ' ') {
+            return text;
+        }
+        for c in word.chars() {
+            if !push(&mut text, c) {
+                return text;
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SPAN_CHARS, one_line};
+
+    /// What a span's text is: the words joined by one space, cut to the cap with `…` last.
+    fn by_definition(raw: &str) -> String {
+        let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.chars().count() > SPAN_CHARS {
+            let mut cut: String = text.chars().take(SPAN_CHARS - 1).collect();
+            cut.push('…');
+            return cut;
+        }
+        text
+    }
+
+    #[test]
+    fn spans_are_one_line_and_capped() {
+        let word = "x".repeat(SPAN_CHARS);
+        let mut cases = vec![
+            String::new(),
+            "  \n\t ".into(),
+            "exec( payload )".into(),
+            "requests.get(\n    url,\n    timeout=3,\n)".into(),
+            word.clone(),
+            format!("{word}y"),
+            format!("{} {}", &word[..SPAN_CHARS - 1], "z"),
+            format!("{} {}", &word[..SPAN_CHARS - 2], "zz"),
+            format!("  {word}   tail"),
+            "ｅｘｅｃ (𝚎𝚡𝚎𝚌) ".repeat(40),
+        ];
+        for n in SPAN_CHARS - 3..SPAN_CHARS + 3 {
+            cases.push("ab ".repeat(n / 3) + &"é".repeat(n % 3));
+        }
+        for raw in &cases {
+            assert_eq!(one_line(raw), by_definition(raw), "{raw:?}");
+        }
+    }
 }

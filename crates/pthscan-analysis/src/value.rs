@@ -3,6 +3,7 @@
 //! when it is a function or module.
 
 use std::fmt;
+use std::rc::Rc;
 
 /// Where data came from. A set of these travels with every value derived from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -260,8 +261,9 @@ pub struct Val {
     pub name: Option<String>,
     /// For an open file or a registry key: the path it was opened with, and whether for writing.
     pub file: Option<(Option<String>, bool, Labels)>,
-    /// Elements, when it is a list or tuple of constants (for `chr` lists and `join`).
-    pub items: Option<Vec<Val>>,
+    /// Elements, when it is a list or tuple of constants (for `chr` lists and `join`); shared,
+    /// as a module's tables are read many times and never changed in place.
+    pub items: Option<Rc<[Val]>>,
     /// The parameters of the enclosing function it comes from, for the function's summary.
     pub param: Params,
     /// Its value, when it is an integer the code computes from constants.
