@@ -98,7 +98,7 @@ impl Blobs {
 /// for the names and tree of the whole layer and for start-up files, so a layer too large to
 /// hold is still listed whole and its hooks judged (a real 2.5 GB layer of 81,000 files needs
 /// about 60 MB for that); what is not kept is said, in one line per reason.
-fn keeps(path: &Path, limits: &Limits) -> bool {
+pub(crate) fn keeps(path: &Path, limits: &Limits) -> bool {
     let room = || limits.budget.used() < limits.budget.limit() / 4;
     python_relevant(path, false)
         || (limits.deep && python_relevant(path, true) || package_module(path)) && room()
@@ -1034,6 +1034,35 @@ pub fn root_filesystem(label: &str, listing: Listing, opts: &OpenOptions) -> Vec
         );
     }
     blobs.layers.insert("rootfs".into(), listing);
+    assemble(label, blobs, opts)
+}
+
+/// One image of a container engine's store ([`super::store`]): its config (named by the image
+/// id) and its layers, each a directory read into a listing (with its diff id), assembled as an
+/// image archive's are — the same history lines, layer names and whiteouts. `names` are its
+/// references, the first naming it.
+pub(crate) fn assemble_layers(
+    label: &str,
+    names: Vec<String>,
+    id: &str,
+    config: Vec<u8>,
+    layers: Vec<(String, Listing)>,
+    opts: &OpenOptions,
+) -> Vec<Opened> {
+    let mut blobs = Blobs::default();
+    let manifest = serde_json::json!([{
+        "Config": blob_path(id),
+        "RepoTags": names,
+        "Layers": layers.iter().map(|(d, _)| blob_path(d)).collect::<Vec<_>>(),
+    }]);
+    blobs.json.insert(
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).expect("JSON serialises"),
+    );
+    blobs.json.insert(blob_path(id), config);
+    for (digest, listing) in layers {
+        blobs.layers.entry(blob_path(&digest)).or_insert(listing);
+    }
     assemble(label, blobs, opts)
 }
 

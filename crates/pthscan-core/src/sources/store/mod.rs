@@ -1,0 +1,507 @@
+//! Container engines' local image stores, read as files — no daemon, no socket, no network:
+//! Docker's classic store (`/var/lib/docker`, the overlay2 driver) and podman/CRI-O's
+//! `containers/storage` (`/var/lib/containers/storage`, the overlay driver).
+//!
+//! A store is listed first (its images, their names, the containers that run them); each image
+//! is then opened on its own — its layers, stored as directories, read into listings as a layer
+//! tar of the same files would be, and applied in order with their whiteouts into one tree by
+//! [`image`](super::image) — and judged before the next is opened, so a store of 500 images
+//! holds one image's tree at a time.
+//!
+//! Every file is opened inside the store's [`Root`] (a link that leaves the store is refused),
+//! regular files only; a layer's symlinks are kept as links of the image and resolve inside the
+//! image's tree, never on the host. Overlayfs whiteouts (a character device 0/0) are known by
+//! their `lstat` metadata alone and never opened.
+
+pub mod containers;
+pub mod docker;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustix::fs::{AtFlags, FileType};
+
+use super::archive::{Entry, Limits, Listing, Member};
+use super::reread::{OnDisk, Reread};
+use super::{OpenOptions, Opened};
+use crate::diagnostic::Diagnostic;
+use crate::fs::{Kind, ReadError, Root};
+
+/// The places a host keeps its engines' stores, relative to its root.
+pub const DEFAULT_STORES: [&str; 3] = [
+    "var/lib/docker",
+    "var/lib/containers/storage",
+    "var/lib/containerd",
+];
+
+/// The directories of a store that hold image layers as directories or snapshots: a walk of a
+/// host does not enter them (each is one layer, not the host; the store is read as images).
+pub const LAYER_DIRS: [&str; 6] = [
+    "var/lib/docker/overlay2",
+    "var/lib/docker/vfs",
+    "var/lib/containers/storage/overlay",
+    "var/lib/containers/storage/vfs",
+    "var/lib/containerd/io.containerd.snapshotter.v1.overlayfs",
+    "var/lib/containerd/io.containerd.snapshotter.v1.native",
+];
+
+/// A store's index documents (`repositories.json`, `images.json`) are read up to this size.
+const MAX_INDEX: u64 = 64 << 20;
+
+/// At most this many containers are listed.
+const MAX_CONTAINERS: usize = 100_000;
+
+/// Which engine wrote a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Docker's classic image store (`image/overlay2`, `overlay2/`).
+    Docker,
+    /// `containers/storage` (podman, CRI-O, buildah).
+    Containers,
+    /// containerd's content store and metadata.
+    Containerd,
+}
+
+impl Engine {
+    /// How the engine's store is called in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Docker => "docker",
+            Engine::Containers => "containers/storage",
+            Engine::Containerd => "containerd",
+        }
+    }
+}
+
+/// A store, open.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// Its engine.
+    pub engine: Engine,
+    /// How it is shown.
+    pub label: String,
+    root: Arc<Root>,
+}
+
+/// One image of a store, listed: enough to name it and to open it later.
+#[derive(Debug, Clone)]
+pub struct StoreImage {
+    /// The image id (`sha256:…`, the config's digest).
+    pub id: String,
+    /// Its references (`app:1.0`, `docker.io/library/app@sha256:…`), each once.
+    pub names: Vec<String>,
+    /// The containers made from it: name, and whether it runs where the store says.
+    pub containers: Vec<(String, Option<bool>)>,
+    /// Where the engine keeps what the image is (docker: nothing more; containers/storage:
+    /// the top layer's id).
+    top_layer: Option<String>,
+}
+
+impl StoreImage {
+    /// The note findings in the image carry: which containers run it.
+    pub fn containers_note(&self) -> Option<String> {
+        if self.containers.is_empty() {
+            return None;
+        }
+        const SHOWN: usize = 5;
+        let mut parts: Vec<String> = self
+            .containers
+            .iter()
+            .take(SHOWN)
+            .map(|(n, running)| match running {
+                Some(true) => format!("`{n}` (running)"),
+                Some(false) => format!("`{n}` (stopped)"),
+                None => format!("`{n}`"),
+            })
+            .collect();
+        if self.containers.len() > SHOWN {
+            parts.push(format!("and {} more", self.containers.len() - SHOWN));
+        }
+        Some(format!("the image of containers {}", parts.join(", ")))
+    }
+
+    /// Whether `reference` (as a user types it: `app`, `app:1.0`, `docker.io/library/app`,
+    /// `app@sha256:…`, an image id or a prefix of 12 or more of its hex digits) names it.
+    pub fn answers_to(&self, reference: &str) -> bool {
+        let hex = self.id.trim_start_matches("sha256:");
+        let asked = reference.trim_start_matches("sha256:");
+        if asked.len() >= 12
+            && asked.bytes().all(|b| b.is_ascii_hexdigit())
+            && hex.starts_with(asked)
+        {
+            return true;
+        }
+        let want = normalize(reference);
+        self.names.iter().any(|n| {
+            let have = normalize(n);
+            have == want
+                || have.strip_prefix("localhost/") == Some(want.as_str())
+                || want.strip_prefix("localhost/") == Some(have.as_str())
+        })
+    }
+}
+
+/// A reference in its full form: `app` is `docker.io/library/app:latest`, `me/app:1` is
+/// `docker.io/me/app:1`, a name with a registry keeps it.
+pub fn normalize(reference: &str) -> String {
+    let (name, suffix) = match reference.find('@') {
+        Some(at) => (&reference[..at], reference[at..].to_owned()),
+        None => {
+            let last = reference.rsplit('/').next().unwrap_or(reference);
+            match last.rfind(':') {
+                Some(c) => {
+                    let at = reference.len() - last.len() + c;
+                    (&reference[..at], reference[at..].to_owned())
+                }
+                None => (reference, ":latest".to_owned()),
+            }
+        }
+    };
+    let first = name.split('/').next().unwrap_or("");
+    let has_registry =
+        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let full = if has_registry {
+        name.to_owned()
+    } else if name.contains('/') {
+        format!("docker.io/{name}")
+    } else {
+        format!("docker.io/library/{name}")
+    };
+    format!("{full}{suffix}")
+}
+
+/// Which engine's store `dir` (inside `root`) is, by its layout.
+pub fn detect(root: &Root, dir: &Path) -> Option<Engine> {
+    let is = |rel: &str, kind: Kind| {
+        root.stat(&dir.join(rel), false)
+            .is_ok_and(|st| crate::fs::disk::kind_of_mode(st.st_mode) == kind)
+    };
+    if is("image", Kind::Dir) && (is("overlay2", Kind::Dir) || is("image/overlay2", Kind::Dir)) {
+        Some(Engine::Docker)
+    } else if is("overlay-images", Kind::Dir) || is("overlay-layers", Kind::Dir) {
+        Some(Engine::Containers)
+    } else if is("io.containerd.content.v1.content", Kind::Dir)
+        || is("io.containerd.metadata.v1.bolt", Kind::Dir)
+    {
+        Some(Engine::Containerd)
+    } else {
+        None
+    }
+}
+
+impl Store {
+    /// The store at `dir` (the operator's path, already resolved inside `--root` when given):
+    /// every file of it is opened inside it.
+    pub fn open(dir: &Path) -> Result<Store, String> {
+        let root = Root::open(dir, false)
+            .map_err(|e| format!("cannot open: {}", crate::fs::io_reason(&e)))?;
+        let engine = detect(&root, root.path()).ok_or_else(|| {
+            "not a container image store: no Docker (`image/overlay2`), containers/storage (`overlay-images`) or containerd (`io.containerd.content.v1.content`) layout".to_owned()
+        })?;
+        Ok(Store {
+            engine,
+            label: crate::pathfmt::display_path(dir),
+            root: Arc::new(root),
+        })
+    }
+
+    /// Its images, each once whatever its names, with what listing them met.
+    pub fn images(&self, limits: &Limits) -> Result<(Vec<StoreImage>, Vec<Diagnostic>), String> {
+        match self.engine {
+            Engine::Docker => docker::images(self, limits),
+            Engine::Containers => containers::images(self, limits),
+            Engine::Containerd => Err(
+                "containerd's store (content blobs and the bbolt metadata database) is not read yet: give its images as `ctr image export` archives".into(),
+            ),
+        }
+    }
+
+    /// Opens one image into a tree (its layers applied in order), or says why it cannot be.
+    pub fn open_image(&self, image: &StoreImage, opts: &OpenOptions) -> Vec<Opened> {
+        let limits = opts.limits();
+        let layers = match self.engine {
+            Engine::Docker => docker::layers(self, image, &limits),
+            Engine::Containers => containers::layers(self, image, &limits),
+            Engine::Containerd => Err("not read yet".into()),
+        };
+        let mut names = image.names.clone();
+        let short = &image.id.trim_start_matches("sha256:")[..12.min(image.id.len() - 7)];
+        if !names.is_empty() {
+            names.push(format!("sha256:{short}"));
+        }
+        let shown = match names.first() {
+            Some(n) => format!("{} › {n}", self.label),
+            None => format!("{} › image sha256:{short}", self.label),
+        };
+        let mut opened = match layers {
+            Ok((config, layers)) => {
+                super::image::assemble_layers(&self.label, names, &image.id, config, layers, opts)
+            }
+            Err(why) => {
+                let mut failed = Opened::with_label(&shown, opts);
+                failed.diagnostics.push(Diagnostic::incomplete(
+                    &shown,
+                    format!("image not judged: {why}"),
+                ));
+                vec![failed]
+            }
+        };
+        if let Some(note) = image.containers_note() {
+            for o in &mut opened {
+                o.notes.push(note.clone());
+            }
+        }
+        opened
+    }
+
+    /// Reads a small document of the store (`rel` inside it), at most `cap` bytes, within the
+    /// budget.
+    fn read_doc(&self, rel: &str, cap: u64, limits: &Limits) -> Result<Vec<u8>, String> {
+        let path = self.root.path().join(rel);
+        let (file, size) = self
+            .root
+            .open_file(&path)
+            .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+        if size > cap {
+            return Err(format!(
+                "`{rel}` is {size} bytes, past the {cap}-byte cap: not read"
+            ));
+        }
+        let _held = limits.budget.try_reserve(size).ok_or_else(|| {
+            format!(
+                "`{rel}` ({size} bytes) not read: the memory budget is spent (raise --max-memory)"
+            )
+        })?;
+        let mut out = Vec::with_capacity(size as usize);
+        file.take(cap)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+        Ok(out)
+    }
+
+    /// A JSON document of the store, parsed.
+    fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        rel: &str,
+        cap: u64,
+        limits: &Limits,
+    ) -> Result<T, String> {
+        let bytes = self.read_doc(rel, cap, limits)?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("`{rel}` is malformed: {e}"))
+    }
+
+    /// The names of the entries of the directory `rel`, or why it cannot be listed.
+    fn list(&self, rel: &str) -> Result<Vec<(String, Kind)>, ReadError> {
+        let mut out = Vec::new();
+        crate::fs::disk::list_dir(
+            &self.root,
+            &self.root.path().join(rel),
+            false,
+            &mut |n, k| {
+                out.push((n.to_string_lossy().into_owned(), k));
+            },
+        )?;
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Whether `rel` exists in the store (not following a last link).
+    fn exists(&self, rel: &str) -> bool {
+        self.root.stat(&self.root.path().join(rel), false).is_ok()
+    }
+}
+
+/// Whether `s` is safe as one path component of the store (an id, a cache id): no separator,
+/// no dot-only name, nothing but letters, digits, `_` and `-`.
+fn component(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 256
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `sha256:HEX` with 64 lower-case hex digits: its hex.
+fn sha256_hex(digest: &str) -> Option<&str> {
+    let hex = digest.strip_prefix("sha256:")?;
+    (hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then_some(hex)
+}
+
+/// The containers of each image id: name and whether it runs, sorted.
+type ContainersOf = BTreeMap<String, Vec<(String, Option<bool>)>>;
+
+/// Reads a layer stored as a directory (`rel` inside the store) into a listing, as a layer tar
+/// of the same files is listed: an overlayfs whiteout (a character device 0/0) becomes a
+/// `.wh.NAME` member, an opaque directory (`trusted.overlay.opaque` or `user.overlay.opaque`
+/// set to `y`) a `.wh..wh..opq` member in it, and `.wh.` names some drivers keep stay as they
+/// are. What start-up reads is kept, the rest is read again from its file when judged.
+fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, String> {
+    let top = store.root.path().join(rel);
+    let mut listing = Listing::default();
+    // (directory on disk, its path in the layer)
+    let mut todo: Vec<(PathBuf, PathBuf)> = vec![(top.clone(), PathBuf::new())];
+    let mut first = true;
+    while let Some((dir, inside)) = todo.pop() {
+        let mut entries: Vec<(std::ffi::OsString, Kind)> = Vec::new();
+        let listed = crate::fs::disk::list_dir(&store.root, &dir, false, &mut |n, k| {
+            entries.push((n.to_os_string(), k));
+        });
+        let handle = match listed {
+            Ok(h) => h,
+            Err(e) if first => return Err(format!("layer directory `{rel}` cannot be read: {e}")),
+            Err(e) => {
+                return Err(format!(
+                    "`{}` in layer directory `{rel}` cannot be listed: {e}",
+                    inside.display()
+                ));
+            }
+        };
+        first = false;
+        let fd = handle.fd().map_err(|e| e.to_string())?;
+        if !inside.as_os_str().is_empty() && opaque(fd) {
+            push(
+                &mut listing,
+                inside.join(".wh..wh..opq"),
+                empty_file(),
+                None,
+                limits,
+            )?;
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, _) in entries {
+            let at = inside.join(&name);
+            let st = rustix::fs::statat(fd, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
+                .map_err(|e| format!("`{}` in layer `{rel}`: {e}", at.display()))?;
+            let mtime = Some((st.st_mtime, u32::try_from(st.st_mtime_nsec).unwrap_or(0)));
+            let entry = match FileType::from_raw_mode(st.st_mode) {
+                FileType::Directory => {
+                    todo.push((dir.join(&name), at.clone()));
+                    Entry::Dir
+                }
+                FileType::RegularFile => {
+                    let size = st.st_size as u64;
+                    let path = dir.join(&name);
+                    let again =
+                        Reread::Disk(OnDisk::new(&store.root, &path, (st.st_dev, st.st_ino)));
+                    let data = if super::image::keeps(&at, limits) {
+                        read_kept(store, &path, size, limits, &mut listing)
+                    } else {
+                        None
+                    };
+                    push(
+                        &mut listing,
+                        at,
+                        Entry::File { data, size },
+                        Some((again, mtime)),
+                        limits,
+                    )?;
+                    continue;
+                }
+                FileType::Symlink => {
+                    let target = rustix::fs::readlinkat(fd, name.as_os_str(), Vec::new())
+                        .map_err(|e| format!("`{}` in layer `{rel}`: {e}", at.display()))?;
+                    Entry::Symlink(PathBuf::from(std::ffi::OsStr::from_bytes(
+                        target.as_bytes(),
+                    )))
+                }
+                // overlayfs' whiteout: known by its metadata, never opened
+                FileType::CharacterDevice if st.st_rdev == 0 => {
+                    let mut hidden = std::ffi::OsString::from(".wh.");
+                    hidden.push(&name);
+                    push(
+                        &mut listing,
+                        inside.join(hidden),
+                        empty_file(),
+                        None,
+                        limits,
+                    )?;
+                    continue;
+                }
+                FileType::CharacterDevice | FileType::BlockDevice => Entry::Other("device"),
+                FileType::Fifo => Entry::Other("FIFO"),
+                FileType::Socket => Entry::Other("socket"),
+                _ => Entry::Other("special file"),
+            };
+            push(&mut listing, at, entry, None, limits)?;
+        }
+    }
+    Ok(listing)
+}
+
+fn empty_file() -> Entry {
+    Entry::File {
+        data: None,
+        size: 0,
+    }
+}
+
+/// Whether the directory open as `fd` is an overlayfs opaque directory.
+fn opaque(fd: rustix::fd::BorrowedFd<'_>) -> bool {
+    ["trusted.overlay.opaque", "user.overlay.opaque"]
+        .iter()
+        .any(|name| {
+            let mut buf = [0u8; 4];
+            matches!(rustix::fs::fgetxattr(fd, *name, &mut buf), Ok(n) if n >= 1 && buf[0] == b'y')
+        })
+}
+
+/// Adds one member, its name reserved from the budget (as an archive's listing reserves it).
+fn push(
+    listing: &mut Listing,
+    path: PathBuf,
+    entry: Entry,
+    file: Option<(Reread, Option<(i64, u32)>)>,
+    limits: &Limits,
+) -> Result<(), String> {
+    if listing.members.len() >= limits.max_members {
+        return Err(format!(
+            "the layer has more than {} entries: not read",
+            limits.max_members
+        ));
+    }
+    let name = path.to_string_lossy().into_owned();
+    let Some(held) = limits.budget.try_reserve(name.len() as u64 * 3 + 160) else {
+        return Err(format!(
+            "the layer's listing outgrew the memory budget after {} entries (raise --max-memory)",
+            listing.members.len()
+        ));
+    };
+    listing.held.absorb(held);
+    let (again, mtime) = match file {
+        Some((again, mtime)) => (Some(again), mtime),
+        None => (None, None),
+    };
+    listing.members.push(Member {
+        name,
+        path: Some(path),
+        entry,
+        again,
+        mtime,
+    });
+    Ok(())
+}
+
+/// The head of a file start-up reads, kept within the member cap and the budget: `None` when
+/// the budget is spent (it is read again from its file when judged).
+fn read_kept(
+    store: &Store,
+    path: &Path,
+    size: u64,
+    limits: &Limits,
+    listing: &mut Listing,
+) -> Option<Arc<Vec<u8>>> {
+    let want = size.min(limits.max_member);
+    let held = limits.budget.try_reserve(want)?;
+    let (file, _) = store.root.open_file(path).ok()?;
+    let mut data = Vec::with_capacity(want as usize);
+    file.take(want).read_to_end(&mut data).ok()?;
+    // held as long as the listing's members are
+    listing.held.absorb(held);
+    Some(Arc::new(data))
+}
