@@ -106,6 +106,18 @@ pub struct ScanArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
+    /// Judge every image in the container image store DIR, read as files — no daemon, no
+    /// socket, no network: Docker's (`/var/lib/docker`, overlay2) or podman/CRI-O's
+    /// `containers/storage` (`/var/lib/containers/storage`, overlay), told apart by their
+    /// layout. Each image is judged once however many names it has, as its layers apply
+    /// (whiteouts, opaque directories), named by its references and id; its findings name the
+    /// containers made from it. Taken inside --root when given; with --root and no PATH the
+    /// root is swept too. A PATH that is no file but an image name (`app:1.0`,
+    /// `app@sha256:…`, an id) is looked up in the default stores the same way. May be
+    /// repeated.
+    #[arg(long, value_name = "DIR")]
+    pub image_store: Vec<PathBuf>,
+
     /// Treat DIR as the root of a mounted host or image filesystem: PATHs, the host's Python
     /// places and absolute symlinks are taken inside it.
     #[arg(long, value_name = "DIR")]
@@ -190,6 +202,10 @@ pub struct ScanArgs {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once a run; `baseline` carries every scan flag"
+)]
 pub enum Command {
     /// Print what a rule finds, why it matters, an example and references.
     Explain {

@@ -11,9 +11,11 @@
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::{ContainersOf, MAX_CONTAINERS, MAX_INDEX, Store, StoreImage, component, sha256_hex};
+use super::{
+    ContainersOf, Layers, MAX_CONTAINERS, MAX_INDEX, Store, StoreImage, component, sha256_hex,
+};
 use crate::diagnostic::Diagnostic;
-use crate::sources::archive::{Limits, Listing};
+use crate::sources::archive::Limits;
 
 #[derive(Deserialize)]
 struct Image {
@@ -138,11 +140,7 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
 }
 
 /// An image's config and its layers, each read from its directory, bottom first.
-pub(super) fn layers(
-    store: &Store,
-    image: &StoreImage,
-    limits: &Limits,
-) -> Result<(Vec<u8>, Vec<(String, Listing)>), String> {
+pub(super) fn layers(store: &Store, image: &StoreImage, limits: &Limits) -> Result<Layers, String> {
     let hex = sha256_hex(&image.id).ok_or_else(|| format!("`{}` is no image id", image.id))?;
     let key = base64::engine::general_purpose::STANDARD.encode(format!("sha256:{hex}"));
     let config_at = format!("overlay-images/{hex}/={key}");

@@ -12,10 +12,12 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{ContainersOf, MAX_CONTAINERS, MAX_INDEX, Store, StoreImage, component, sha256_hex};
+use super::{
+    ContainersOf, Layers, MAX_CONTAINERS, MAX_INDEX, Store, StoreImage, component, sha256_hex,
+};
 use crate::diagnostic::Diagnostic;
 use crate::fs::Kind;
-use crate::sources::archive::{Limits, Listing};
+use crate::sources::archive::Limits;
 
 const IMAGE_DB: &str = "image/overlay2";
 
@@ -156,11 +158,7 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
 }
 
 /// An image's config and its layers, each read from its directory, bottom first.
-pub(super) fn layers(
-    store: &Store,
-    image: &StoreImage,
-    limits: &Limits,
-) -> Result<(Vec<u8>, Vec<(String, Listing)>), String> {
+pub(super) fn layers(store: &Store, image: &StoreImage, limits: &Limits) -> Result<Layers, String> {
     let hex = sha256_hex(&image.id).ok_or_else(|| format!("`{}` is no image id", image.id))?;
     let config_at = format!("{IMAGE_DB}/imagedb/content/sha256/{hex}");
     let config = store.read_doc(&config_at, limits.max_json, limits)?;

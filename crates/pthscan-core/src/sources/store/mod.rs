@@ -134,13 +134,16 @@ impl StoreImage {
         {
             return true;
         }
-        let want = normalize(reference);
-        self.names.iter().any(|n| {
-            let have = normalize(n);
-            have == want
-                || have.strip_prefix("localhost/") == Some(want.as_str())
-                || want.strip_prefix("localhost/") == Some(have.as_str())
-        })
+        // podman names what it builds `localhost/NAME`: `NAME` asks for it too
+        let forms = |r: &str| {
+            let mut out = vec![normalize(r)];
+            out.extend(r.strip_prefix("localhost/").map(normalize));
+            out
+        };
+        let want = forms(reference);
+        self.names
+            .iter()
+            .any(|n| forms(n).iter().any(|have| want.contains(have)))
     }
 }
 
@@ -227,7 +230,15 @@ impl Store {
             Engine::Containers => containers::layers(self, image, &limits),
             Engine::Containerd => Err("not read yet".into()),
         };
-        let mut names = image.names.clone();
+        // a reference by digest is shown by the digest's head, as an id is
+        let mut names: Vec<String> = image
+            .names
+            .iter()
+            .map(|n| match n.split_once("@sha256:") {
+                Some((repo, hex)) if hex.len() > 12 => format!("{repo}@sha256:{}", &hex[..12]),
+                _ => n.clone(),
+            })
+            .collect();
         let short = &image.id.trim_start_matches("sha256:")[..12.min(image.id.len() - 7)];
         if !names.is_empty() {
             names.push(format!("sha256:{short}"));
@@ -332,6 +343,9 @@ fn sha256_hex(digest: &str) -> Option<&str> {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
     .then_some(hex)
 }
+
+/// An image's config and its layers (diff id and listing), bottom first.
+type Layers = (Vec<u8>, Vec<(String, Listing)>);
 
 /// The containers of each image id: name and whether it runs, sorted.
 type ContainersOf = BTreeMap<String, Vec<(String, Option<bool>)>>;
