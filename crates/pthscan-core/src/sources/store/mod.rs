@@ -213,13 +213,21 @@ impl Store {
 
     /// Its images, each once whatever its names, with what listing them met.
     pub fn images(&self, limits: &Limits) -> Result<(Vec<StoreImage>, Vec<Diagnostic>), String> {
-        match self.engine {
+        let listed = match self.engine {
             Engine::Docker => docker::images(self, limits),
             Engine::Containers => containers::images(self, limits),
             Engine::Containerd => Err(
                 "containerd's store (content blobs and the bbolt metadata database) is not read yet: give its images as `ctr image export` archives".into(),
             ),
+        };
+        let (images, mut notes) = listed?;
+        if !images.is_empty() && !sees_trusted_attributes() {
+            notes.push(Diagnostic::note(
+                &self.label,
+                "an opaque directory of a layer is marked with `trusted.overlay.opaque`, which only a process with CAP_SYS_ADMIN can read: without it, files an opaque directory hides in a lower layer may be reported as present",
+            ));
         }
+        Ok((images, notes))
     }
 
     /// Opens one image into a tree (its layers applied in order), or says why it cannot be.
@@ -323,6 +331,22 @@ impl Store {
     fn exists(&self, rel: &str) -> bool {
         self.root.stat(&self.root.path().join(rel), false).is_ok()
     }
+}
+
+/// Whether this process may read `trusted.*` extended attributes: it has CAP_SYS_ADMIN
+/// (bit 21 of `CapEff` in `/proc/self/status`).
+fn sees_trusted_attributes() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let hex = s
+                .lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))?
+                .trim()
+                .to_owned();
+            u64::from_str_radix(&hex, 16).ok()
+        })
+        .is_some_and(|caps| caps & (1 << 21) != 0)
 }
 
 /// Whether `s` is safe as one path component of the store (an id, a cache id): no separator,
@@ -518,4 +542,147 @@ fn read_kept(
     // held as long as the listing's members are
     listing.held.absorb(held);
     Some(Arc::new(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_matched_in_their_full_form() {
+        for (given, full) in [
+            ("app", "docker.io/library/app:latest"),
+            ("app:1.0", "docker.io/library/app:1.0"),
+            ("me/app", "docker.io/me/app:latest"),
+            ("localhost/app:1", "localhost/app:1"),
+            (
+                "registry.example:5000/team/app:2",
+                "registry.example:5000/team/app:2",
+            ),
+            ("app@sha256:ab", "docker.io/library/app@sha256:ab"),
+        ] {
+            assert_eq!(normalize(given), full, "{given}");
+        }
+        let image = StoreImage {
+            id: format!("sha256:{}", "ab".repeat(32)),
+            names: vec!["localhost/app:1.0".into(), "docker.io/library/web:2".into()],
+            containers: Vec::new(),
+            top_layer: None,
+        };
+        for (asked, answers) in [
+            ("app:1.0", true),
+            ("localhost/app:1.0", true),
+            ("app", false),
+            ("web:2", true),
+            ("docker.io/library/web:2", true),
+            ("other.example/web:2", false),
+            ("ababababababab", true),
+            ("sha256:abababababab", true),
+            ("abab", false),
+        ] {
+            assert_eq!(image.answers_to(asked), answers, "{asked}");
+        }
+    }
+
+    /// A layer directory is listed as its tar would be: a whiteout device as `.wh.NAME`
+    /// (never opened), an opaque directory with `.wh..wh..opq`, a link as a link (not
+    /// followed, whatever it names), a FIFO as a special file (never opened).
+    #[test]
+    fn a_layer_directory_is_listed_as_its_tar_would_be() {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            std::fs::metadata("/proc/self").unwrap().uid(),
+            0,
+            "this test makes a character device 0/0 and a trusted xattr: run it as root"
+        );
+        let d = tempfile::tempdir().unwrap();
+        let layer = d.path().join("overlay/l1/diff");
+        let site = layer.join("usr/lib/python3/dist-packages");
+        std::fs::create_dir_all(&site).unwrap();
+        std::fs::write(site.join("hook.pth"), b"import os\n").unwrap();
+        std::fs::write(layer.join("usr/big.bin"), vec![0u8; 4096]).unwrap();
+        std::os::unix::fs::symlink("../../../../../etc/shadow", site.join("escape.pth")).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            site.join("gone.pth"),
+            rustix::fs::FileType::CharacterDevice,
+            rustix::fs::Mode::empty(),
+            0,
+        )
+        .unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            site.join("fifo.pth"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::RUSR,
+            0,
+        )
+        .unwrap();
+        let opaque = layer.join("opt/venv");
+        std::fs::create_dir_all(&opaque).unwrap();
+        rustix::fs::setxattr(
+            &opaque,
+            "trusted.overlay.opaque",
+            b"y",
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
+        let root = Arc::new(Root::open(d.path(), false).unwrap());
+        let store = Store {
+            engine: Engine::Containers,
+            label: "s".into(),
+            root,
+        };
+        let limits = Limits::new(1 << 20);
+        let listing = read_layer_dir(&store, "overlay/l1/diff", &limits).unwrap();
+        let by = |name: &str| {
+            listing
+                .members
+                .iter()
+                .find(|m| m.name == name)
+                .unwrap_or_else(|| panic!("{name}: {:?}", listing.members))
+        };
+        let sp = "usr/lib/python3/dist-packages";
+        assert!(matches!(
+            &by(&format!("{sp}/hook.pth")).entry,
+            Entry::File { data: Some(d), size: 10 } if d.as_slice() == b"import os\n"
+        ));
+        // not where Python lives: known by size, read again from its file when asked
+        let big = by("usr/big.bin");
+        assert!(matches!(
+            big.entry,
+            Entry::File {
+                data: None,
+                size: 4096
+            }
+        ));
+        assert_eq!(
+            big.again.as_ref().unwrap().read(4096, 10).unwrap(),
+            [0u8; 10]
+        );
+        assert!(
+            matches!(&by(&format!("{sp}/escape.pth")).entry, Entry::Symlink(t) if t == Path::new("../../../../../etc/shadow"))
+        );
+        assert!(matches!(
+            by(&format!("{sp}/.wh.gone.pth")).entry,
+            Entry::File { size: 0, .. }
+        ));
+        assert!(
+            !listing
+                .members
+                .iter()
+                .any(|m| m.name == format!("{sp}/gone.pth"))
+        );
+        assert!(matches!(
+            by(&format!("{sp}/fifo.pth")).entry,
+            Entry::Other("FIFO")
+        ));
+        by("opt/venv/.wh..wh..opq");
+        // a layer directory gone is said
+        let gone = read_layer_dir(&store, "overlay/l2/diff", &limits).unwrap_err();
+        assert!(
+            gone.contains("layer directory `overlay/l2/diff` cannot be read"),
+            "{gone}"
+        );
+    }
 }
