@@ -14,14 +14,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 ///
 /// A PATH can also be an artifact, read in memory and never extracted: a wheel, an sdist
 /// (.tar.gz, .zip), a `docker save` tarball, an OCI image layout (directory or tar), a cached
-/// pip response. Directories given as PATH have their archives opened too.
+/// pip response. Directories given as PATH have their archives opened too. The images of a
+/// container engine's local store are read with --image-store, or by name (`pthscan app:1.0`).
 #[derive(Debug, Parser)]
 #[command(
     name = "pthscan",
     version,
     long_version = long_version(),
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  pthscan                                        incident response: sweep this host\n  pthscan --root /mnt/evidence                   ... or a mounted disk image\n  pthscan --fail-on high /                       container build: last stage of the image\n  pthscan app.tar --format sarif -o app.sarif    CI: a saved image, for code scanning\n  pthscan --root /host --format jsonl --baseline base.json --fail-on info\n                                                 fleet: only what is new since the baseline\n\nExit codes:\n  0  no finding at or above --fail-on, and everything asked for was judged\n  1  findings at or above --fail-on (even when some input could not be read)\n  2  none at the threshold, but the scan could not run or some input was not judged\n     (each `error:` line on standard error says what; `note:` lines never change the code)"
+    after_help = "Examples:\n  pthscan                                        incident response: sweep this host\n  pthscan --root /mnt/evidence                   ... or a mounted disk image\n  pthscan --fail-on high /                       container build: last stage of the image\n  pthscan app.tar --format sarif -o app.sarif    CI: a saved image, for code scanning\n  pthscan --image-store /var/lib/docker          every image of the local Docker store\n  pthscan --root /host --format jsonl --baseline base.json --fail-on info\n                                                 fleet: only what is new since the baseline\n\nExit codes:\n  0  no finding at or above --fail-on, and everything asked for was judged\n  1  findings at or above --fail-on (even when some input could not be read)\n  2  none at the threshold, but the scan could not run or some input was not judged\n     (each `error:` line on standard error says what; `note:` lines never change the code)"
 )]
 pub struct Args {
     /// What to scan and how.
@@ -101,8 +102,10 @@ pub struct ScanArgs {
     /// Directories to scan for Python environments (venvs, site-packages, prefixes, whole
     /// filesystems, wheelhouses) and artifacts (wheels, sdists, image tarballs, OCI
     /// layouts); `-` is an image archive on standard input (`docker save app | pthscan -`);
-    /// none means this host, and so does the filesystem root (`/`, or with --root `/` or DIR
-    /// itself).
+    /// a name that is no path (`app:1.0`, `registry.example/app@sha256:…`, an image id) is
+    /// that image of the local Docker and containers/storage stores (under --root when
+    /// given); none means this host, and so does the filesystem root (`/`, or with --root `/`
+    /// or DIR itself).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
