@@ -103,16 +103,16 @@ pub struct ScanArgs {
     /// filesystems, wheelhouses) and artifacts (wheels, sdists, image tarballs, OCI
     /// layouts); `-` is an image archive on standard input (`docker save app | pthscan -`);
     /// a name that is no path (`app:1.0`, `registry.example/app@sha256:…`, an image id) is
-    /// that image of the local Docker and containers/storage stores (under --root when
-    /// given); none means this host, and so does the filesystem root (`/`, or with --root `/`
+    /// that image of the local Docker, containers/storage and containerd stores (under --root
+    /// when given); none means this host, and so does the filesystem root (`/`, or with --root `/`
     /// or DIR itself).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// Judge every image in the container image store DIR, read as files — no daemon, no
-    /// socket, no network: Docker's (`/var/lib/docker`, overlay2) or podman/CRI-O's
-    /// `containers/storage` (`/var/lib/containers/storage`, overlay), told apart by their
-    /// layout. Each image is judged once however many names it has, as its layers apply
+    /// socket, no network: Docker's (`/var/lib/docker`, overlay2), podman/CRI-O's
+    /// `containers/storage` (`/var/lib/containers/storage`, overlay) or containerd's
+    /// (`/var/lib/containerd`, every namespace), told apart by their layout. Each image is judged once however many names it has, as its layers apply
     /// (whiteouts, opaque directories), named by its references and id; its findings name the
     /// containers made from it. Taken inside --root when given; with --root and no PATH the
     /// root is swept too. A PATH that is no file but an image name (`app:1.0`,

@@ -317,3 +317,147 @@ fn a_broken_store_says_which_image_it_could_not_judge_and_goes_on() {
         stderr(&run)
     );
 }
+
+/// containerd started for the test on a root, state and socket of its own (Debian's package;
+/// never the machine's own daemon), stopped when dropped.
+struct Containerd {
+    child: std::process::Child,
+    socket: PathBuf,
+}
+
+impl Containerd {
+    fn start(dir: &Path) -> Containerd {
+        let root = dir.join("var/lib/containerd");
+        let state = dir.join("run/containerd");
+        let socket = state.join("containerd.sock");
+        let config = dir.join("containerd.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "version = 2\nroot = {:?}\nstate = {:?}\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = {:?}\n",
+                root, state, socket
+            ),
+        )
+        .unwrap();
+        let child = Command::new("containerd")
+            .arg("-c")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("containerd (Debian's package; .ci/setup installs it) must be on PATH");
+        let ctd = Containerd { child, socket };
+        for _ in 0..100 {
+            if ctd.ctr(&["version"]).status.success() {
+                return ctd;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("containerd did not start");
+    }
+
+    fn ctr(&self, args: &[&str]) -> std::process::Output {
+        Command::new("ctr")
+            .arg("--address")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn run(&self, args: &[&str]) {
+        let out = self.ctr(args);
+        assert!(
+            out.status.success(),
+            "ctr {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        // the process this test started, by its id
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// containerd's store as containerd itself writes it (its bbolt `meta.db`, its content store):
+/// every namespace read, each image once however many names and namespaces it has, with the
+/// findings its `docker save` gives, and the container made from it named.
+#[test]
+fn a_containerd_store_is_read_as_containerd_wrote_it() {
+    require_root();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    build_stores(root);
+    let lib = root.join("var/lib");
+    let save = |name: &str| by_image(&scan_json(&lib.join(name), &[]).0);
+    let app = save("docker-save.tar").remove("app:1.0").unwrap().0;
+    let before = save("before-save.tar").remove("app:before").unwrap().0;
+    {
+        let ctd = Containerd::start(root);
+        let tar = |n: &str| lib.join(n).display().to_string();
+        ctd.run(&[
+            "-n",
+            "k8s.io",
+            "images",
+            "import",
+            "--no-unpack",
+            &tar("docker-save.tar"),
+        ]);
+        ctd.run(&[
+            "-n",
+            "k8s.io",
+            "images",
+            "import",
+            "--no-unpack",
+            &tar("before-save.tar"),
+        ]);
+        // the same image in another namespace: one image still
+        ctd.run(&[
+            "-n",
+            "default",
+            "images",
+            "import",
+            "--no-unpack",
+            &tar("docker-save.tar"),
+        ]);
+        ctd.run(&[
+            "-n",
+            "k8s.io",
+            "containers",
+            "create",
+            "docker.io/library/app:1.0",
+            "web",
+        ]);
+    }
+    let store = root.join("var/lib/containerd");
+    let (json, run) = json_of(&["--image-store", store.to_str().unwrap()]);
+    assert_eq!(code(&run), 1, "{}", stderr(&run));
+    assert_eq!(stderr(&run), "", "everything judged");
+    let images = by_image(&json);
+    let names: Vec<&str> = images.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["docker.io/library/app:1.0", "docker.io/library/app:before"]
+    );
+    assert!(
+        json.to_string()
+            .contains("docker.io/library/app:1.0 (also docker.io/library/app:latest)"),
+        "{json}"
+    );
+    let (found, notes) = &images["docker.io/library/app:1.0"];
+    assert_eq!(found, &app);
+    assert!(notes.contains("the image of containers `web`"), "{notes:?}");
+    assert_eq!(images["docker.io/library/app:before"].0, before);
+    // by name, under --root: the same image
+    let (json, run) = json_of(&[
+        "--root",
+        root.to_str().unwrap(),
+        "docker.io/library/app:1.0",
+    ]);
+    assert_eq!(code(&run), 1, "{}", stderr(&run));
+    assert_eq!(by_image(&json)["docker.io/library/app:1.0"].0, app);
+}

@@ -307,15 +307,43 @@ pub fn open_stream(label: &str, mut stream: impl Read, opts: &OpenOptions) -> Ve
 /// `blobs/sha256` that is a link means the evidence's own directory of that name), regular
 /// files only, a FIFO refused without blocking. How many blobs no manifest names is a note.
 pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs, String> {
+    read_layout(disk, dir, None, limits)
+}
+
+/// As [`read_layout_dir`], the index given rather than read from `index.json`: a content store
+/// (containerd's `blobs/sha256/`) whose images are named elsewhere. Blobs it does not lead to
+/// are other images': not counted.
+pub(crate) fn read_content_store(
+    disk: &Disk,
+    dir: &Path,
+    index: &[u8],
+    limits: &Limits,
+) -> Result<Blobs, String> {
+    read_layout(disk, dir, Some(index), limits)
+}
+
+fn read_layout(
+    disk: &Disk,
+    dir: &Path,
+    given: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Blobs, String> {
     let mut blobs = Blobs::default();
     let cannot = |name: &str, e: ReadError| format!("cannot read `{name}`: {e}");
     // skopeo's `dir:` layout: one manifest in `manifest.json` (an index's images in
     // `HEX.manifest.json`), every blob a file named by its bare hex; read as a layout whose
     // index names that manifest
-    let bare = disk.kind(&dir.join("index.json")).is_none()
+    let bare = given.is_none()
+        && disk.kind(&dir.join("index.json")).is_none()
         && disk.kind(&dir.join("version")) == Some(Kind::File);
     let top = if bare { "manifest.json" } else { "index.json" };
-    let (mut index, size) = disk.open_file(&dir.join(top)).map_err(|e| cannot(top, e))?;
+    let (mut index, size): (Box<dyn Read>, u64) = match given {
+        Some(doc) => (Box::new(doc), doc.len() as u64),
+        None => {
+            let (f, size) = disk.open_file(&dir.join(top)).map_err(|e| cannot(top, e))?;
+            (Box::new(f), size)
+        }
+    };
     if size > limits.max_json {
         return Err(format!(
             "{top} is {size} bytes, past the {}-byte cap for an index (real ones are a few kilobytes)",
@@ -396,7 +424,9 @@ pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs
     }
     // what no runtime loads is not judged: said, with how many
     let mut unread = 0usize;
-    if bare {
+    if given.is_some() {
+        // a content store: the other blobs are other images'
+    } else if bare {
         let listed = disk.list(dir).unwrap_or_default();
         unread = listed
             .iter()

@@ -106,7 +106,7 @@ pub(super) fn images(
             containers: containers.get(&image.id).cloned().unwrap_or_default(),
             names,
             id,
-            top_layer: Some(image.layer),
+            detail: Some(image.layer),
         });
     }
     Ok((out, notes))
@@ -155,7 +155,7 @@ pub(super) fn layers(store: &Store, image: &StoreImage, limits: &Limits) -> Resu
     let all: Vec<Layer> = store.json("overlay-layers/layers.json", MAX_INDEX, limits)?;
     // the chain from the top layer down, then bottom first
     let mut chain = Vec::new();
-    let mut next = image.top_layer.clone().unwrap_or_default();
+    let mut next = image.detail.clone().unwrap_or_default();
     while !next.is_empty() {
         if chain.len() > parsed.rootfs.diff_ids.len() + 1 {
             return Err(

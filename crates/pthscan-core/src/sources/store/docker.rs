@@ -117,7 +117,7 @@ pub(super) fn images(
                 names: refs,
                 containers: containers.get(&id).cloned().unwrap_or_default(),
                 id,
-                top_layer: None,
+                detail: None,
             }
         })
         .collect();

@@ -1,6 +1,7 @@
 //! Container engines' local image stores, read as files — no daemon, no socket, no network:
-//! Docker's classic store (`/var/lib/docker`, the overlay2 driver) and podman/CRI-O's
-//! `containers/storage` (`/var/lib/containers/storage`, the overlay driver).
+//! Docker's classic store (`/var/lib/docker`, the overlay2 driver), podman/CRI-O's
+//! `containers/storage` (`/var/lib/containers/storage`, the overlay driver) and containerd's
+//! (`/var/lib/containerd`: its content store and bbolt metadata, every namespace).
 //!
 //! A store is listed first (its images, their names, the containers that run them); each image
 //! is then opened on its own — its layers, stored as directories, read into listings as a layer
@@ -13,6 +14,8 @@
 //! image's tree, never on the host. Overlayfs whiteouts (a character device 0/0) are known by
 //! their `lstat` metadata alone and never opened.
 
+mod bolt;
+pub mod containerd;
 pub mod containers;
 pub mod docker;
 
@@ -95,9 +98,9 @@ pub struct StoreImage {
     pub names: Vec<String>,
     /// The containers made from it: name, and whether it runs where the store says.
     pub containers: Vec<(String, Option<bool>)>,
-    /// Where the engine keeps what the image is (docker: nothing more; containers/storage:
-    /// the top layer's id).
-    top_layer: Option<String>,
+    /// What the engine says more of it (containers/storage: the top layer's id; containerd:
+    /// the target's media type).
+    detail: Option<String>,
 }
 
 impl StoreImage {
@@ -216,12 +219,10 @@ impl Store {
         let listed = match self.engine {
             Engine::Docker => docker::images(self, limits),
             Engine::Containers => containers::images(self, limits),
-            Engine::Containerd => Err(
-                "containerd's store (content blobs and the bbolt metadata database) is not read yet: give its images as `ctr image export` archives".into(),
-            ),
+            Engine::Containerd => containerd::images(self, limits),
         };
         let (images, mut notes) = listed?;
-        if !images.is_empty() && !sees_trusted_attributes() {
+        if !images.is_empty() && self.engine != Engine::Containerd && !sees_trusted_attributes() {
             notes.push(Diagnostic::note(
                 &self.label,
                 "an opaque directory of a layer is marked with `trusted.overlay.opaque`, which only a process with CAP_SYS_ADMIN can read: without it, files an opaque directory hides in a lower layer may be reported as present",
@@ -236,7 +237,7 @@ impl Store {
         let layers = match self.engine {
             Engine::Docker => docker::layers(self, image, &limits),
             Engine::Containers => containers::layers(self, image, &limits),
-            Engine::Containerd => Err("not read yet".into()),
+            Engine::Containerd => Err(String::new()),
         };
         // a reference by digest is shown by the digest's head, as an id is
         let mut names: Vec<String> = image
@@ -255,10 +256,21 @@ impl Store {
             Some(n) => format!("{} › {n}", self.label),
             None => format!("{} › image sha256:{short}", self.label),
         };
-        let mut opened = match layers {
-            Ok((config, layers)) => {
-                super::image::assemble_layers(&self.label, names, &image.id, config, layers, opts)
-            }
+        let opened = match layers {
+            Ok((config, layers)) => Ok(super::image::assemble_layers(
+                &self.label,
+                names,
+                &image.id,
+                config,
+                layers,
+                opts,
+            )),
+            // a content store: read as an OCI layout's blobs are
+            Err(_) if self.engine == Engine::Containerd => containerd::open(self, image, opts),
+            Err(why) => Err(why),
+        };
+        let mut opened = match opened {
+            Ok(opened) => opened,
             Err(why) => {
                 let mut failed = Opened::with_label(&shown, opts);
                 failed.diagnostics.push(Diagnostic::incomplete(
@@ -567,7 +579,7 @@ mod tests {
             id: format!("sha256:{}", "ab".repeat(32)),
             names: vec!["localhost/app:1.0".into(), "docker.io/library/web:2".into()],
             containers: Vec::new(),
-            top_layer: None,
+            detail: None,
         };
         for (asked, answers) in [
             ("app:1.0", true),
