@@ -42,6 +42,19 @@ fn by_image(json: &serde_json::Value) -> BTreeMap<String, (Found, BTreeSet<Strin
     out
 }
 
+/// How many findings the image shown first as `name` has (each counted, none merged).
+fn image_findings(json: &serde_json::Value, name: &str) -> usize {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            let path = f["location"]["path"].as_str().unwrap();
+            path.split(" › ").nth(1).unwrap().split(' ').next() == Some(name)
+        })
+        .count()
+}
+
 fn medium_up(found: &Found) -> Found {
     found
         .iter()
@@ -104,6 +117,7 @@ fn every_image_of_a_store_is_judged_once_as_its_docker_save_is() {
         by_image(&json)
     };
     let app = save("docker-save.tar").remove("app:1.0").unwrap().0;
+    let app_count = image_findings(&scan_json(&lib.join("docker-save.tar"), &[]).0, "app:1.0");
     let before = save("before-save.tar").remove("app:before").unwrap().0;
     // the image and its layer-2 ancestor as `docker save` has them: the hooks layer 3 hides
     // (by a whiteout, by an opaque directory) are in the ancestor, gone from the image
@@ -151,6 +165,9 @@ fn every_image_of_a_store_is_judged_once_as_its_docker_save_is() {
             found, &app,
             "{store}: the image differs from its docker save"
         );
+        // judged once, however many names: as many findings as its docker save has
+        let count = image_findings(&json, &format!("{prefix}app:1.0"));
+        assert_eq!(count, app_count, "{store}");
         assert_eq!(
             notes
                 .iter()
@@ -212,8 +229,10 @@ fn every_image_of_a_store_is_judged_once_as_its_docker_save_is() {
         "{}",
         stderr(&run)
     );
-    let (json, run) = json_of(&["--root", r, "--image-store", "/var/lib/docker"]);
+    // an image named and its store given whole: judged once
+    let (json, run) = json_of(&["--root", r, "--image-store", "/var/lib/docker", "app:1.0"]);
     assert_eq!(code(&run), 1, "{}", stderr(&run));
+    assert_eq!(image_findings(&json, "app:1.0"), app_count);
     assert_eq!(
         by_image(&json)
             .get("app:1.0")

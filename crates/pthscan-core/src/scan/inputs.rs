@@ -376,8 +376,17 @@ pub fn discover(options: &ScanOptions) -> Discovered {
             .map(|(disk, dir)| Artifact::Layout(disk, dir)),
     );
     // a store once, and an image of it once however many names asked for it
+    let whole: HashSet<PathBuf> = stores
+        .iter()
+        .filter(|(_, only)| only.is_none())
+        .map(|(d, _)| d.clone())
+        .collect();
     let mut seen = HashSet::new();
     for (dir, only) in stores {
+        // an image asked for by name in a store judged whole is judged with it
+        if only.is_some() && whole.contains(&dir) {
+            continue;
+        }
         if seen.insert((dir.clone(), only.clone())) {
             if only.is_none() {
                 report.scanned.push(dir.clone());
