@@ -234,11 +234,6 @@ impl Store {
     /// Opens one image into a tree (its layers applied in order), or says why it cannot be.
     pub fn open_image(&self, image: &StoreImage, opts: &OpenOptions) -> Vec<Opened> {
         let limits = opts.limits();
-        let layers = match self.engine {
-            Engine::Docker => docker::layers(self, image, &limits),
-            Engine::Containers => containers::layers(self, image, &limits),
-            Engine::Containerd => Err(String::new()),
-        };
         // a reference by digest is shown by the digest's head, as an id is
         let mut names: Vec<String> = image
             .names
@@ -248,7 +243,8 @@ impl Store {
                 _ => n.clone(),
             })
             .collect();
-        let short = &image.id.trim_start_matches("sha256:")[..12.min(image.id.len() - 7)];
+        let hex = image.id.trim_start_matches("sha256:");
+        let short = hex.get(..12).unwrap_or(hex);
         if !names.is_empty() {
             names.push(format!("sha256:{short}"));
         }
@@ -256,18 +252,14 @@ impl Store {
             Some(n) => format!("{} › {n}", self.label),
             None => format!("{} › image sha256:{short}", self.label),
         };
-        let opened = match layers {
-            Ok((config, layers)) => Ok(super::image::assemble_layers(
-                &self.label,
-                names,
-                &image.id,
-                config,
-                layers,
-                opts,
-            )),
+        let assemble = |(config, layers): Layers| {
+            super::image::assemble_layers(&self.label, names, &image.id, config, layers, opts)
+        };
+        let opened = match self.engine {
+            Engine::Docker => docker::layers(self, image, &limits).map(assemble),
+            Engine::Containers => containers::layers(self, image, &limits).map(assemble),
             // a content store: read as an OCI layout's blobs are
-            Err(_) if self.engine == Engine::Containerd => containerd::open(self, image, opts),
-            Err(why) => Err(why),
+            Engine::Containerd => containerd::open(self, image, opts),
         };
         let mut opened = match opened {
             Ok(opened) => opened,
