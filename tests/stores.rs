@@ -479,4 +479,12 @@ fn a_containerd_store_is_read_as_containerd_wrote_it() {
     ]);
     assert_eq!(code(&run), 1, "{}", stderr(&run));
     assert_eq!(by_image(&json)["docker.io/library/app:1.0"].0, app);
+    // current Docker's containerd image store: the same layout under /var/lib/docker
+    let docker = tempfile::tempdir().unwrap();
+    let daemon = docker.path().join("var/lib/docker/containerd/daemon");
+    std::fs::create_dir_all(daemon.parent().unwrap()).unwrap();
+    std::fs::rename(&store, &daemon).unwrap();
+    let (json, run) = json_of(&["--root", docker.path().to_str().unwrap(), "app:1.0"]);
+    assert_eq!(code(&run), 1, "{}", stderr(&run));
+    assert_eq!(by_image(&json)["docker.io/library/app:1.0"].0, app);
 }

@@ -34,21 +34,30 @@ use crate::diagnostic::Diagnostic;
 use crate::fs::{Kind, ReadError, Root};
 
 /// The places a host keeps its engines' stores, relative to its root.
-pub const DEFAULT_STORES: [&str; 3] = [
+pub const DEFAULT_STORES: [&str; 4] = [
     "var/lib/docker",
     "var/lib/containers/storage",
     "var/lib/containerd",
+    "var/lib/rancher/k3s/agent/containerd",
 ];
+
+/// Where Docker keeps images in containerd's layout (its containerd image store, the default of
+/// current Docker), inside `/var/lib/docker`.
+const DOCKER_CONTAINERD: &str = "containerd/daemon";
 
 /// The directories of a store that hold image layers as directories or snapshots: a walk of a
 /// host does not enter them (each is one layer, not the host; the store is read as images).
-pub const LAYER_DIRS: [&str; 6] = [
+pub const LAYER_DIRS: [&str; 10] = [
     "var/lib/docker/overlay2",
     "var/lib/docker/vfs",
+    "var/lib/docker/containerd/daemon/io.containerd.snapshotter.v1.overlayfs",
+    "var/lib/docker/containerd/daemon/io.containerd.snapshotter.v1.native",
     "var/lib/containers/storage/overlay",
     "var/lib/containers/storage/vfs",
     "var/lib/containerd/io.containerd.snapshotter.v1.overlayfs",
     "var/lib/containerd/io.containerd.snapshotter.v1.native",
+    "var/lib/rancher/k3s/agent/containerd/io.containerd.snapshotter.v1.overlayfs",
+    "var/lib/rancher/k3s/agent/containerd/io.containerd.snapshotter.v1.native",
 ];
 
 /// A store's index documents (`repositories.json`, `images.json`) are read up to this size.
@@ -202,8 +211,27 @@ impl Store {
     /// The store at `dir` (the operator's path, already resolved inside `--root` when given):
     /// every file of it is opened inside it.
     pub fn open(dir: &Path) -> Result<Store, String> {
-        let root = Root::open(dir, false)
+        let mut root = Root::open(dir, false)
             .map_err(|e| format!("cannot open: {}", crate::fs::io_reason(&e)))?;
+        // current Docker keeps its images in containerd's layout under `containerd/daemon`
+        // when it has no classic image db: that is the store (reached through no link)
+        let real_dir = |rel: &str| {
+            root.stat(&root.path().join(rel), false)
+                .is_ok_and(|st| crate::fs::disk::kind_of_mode(st.st_mode) == Kind::Dir)
+        };
+        if !real_dir("image/overlay2")
+            && real_dir("containerd")
+            && real_dir(DOCKER_CONTAINERD)
+            && detect(&root, &root.path().join(DOCKER_CONTAINERD)) == Some(Engine::Containerd)
+        {
+            let inner = root.path().join(DOCKER_CONTAINERD);
+            root = Root::open(&inner, false).map_err(|e| {
+                format!(
+                    "cannot open `{DOCKER_CONTAINERD}`: {}",
+                    crate::fs::io_reason(&e)
+                )
+            })?;
+        }
         let engine = detect(&root, root.path()).ok_or_else(|| {
             "not a container image store: no Docker (`image/overlay2`), containers/storage (`overlay-images`) or containerd (`io.containerd.content.v1.content`) layout".to_owned()
         })?;
