@@ -14,14 +14,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 ///
 /// A PATH can also be an artifact, read in memory and never extracted: a wheel, an sdist
 /// (.tar.gz, .zip), a `docker save` tarball, an OCI image layout (directory or tar), a cached
-/// pip response. Directories given as PATH have their archives opened too.
+/// pip response. Directories given as PATH have their archives opened too. The images of a
+/// container engine's local store are read with --image-store, or by name (`pthscan app:1.0`).
 #[derive(Debug, Parser)]
 #[command(
     name = "pthscan",
     version,
     long_version = long_version(),
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  pthscan                                        incident response: sweep this host\n  pthscan --root /mnt/evidence                   ... or a mounted disk image\n  pthscan --fail-on high /                       container build: last stage of the image\n  pthscan app.tar --format sarif -o app.sarif    CI: a saved image, for code scanning\n  pthscan --root /host --format jsonl --baseline base.json --fail-on info\n                                                 fleet: only what is new since the baseline\n\nExit codes:\n  0  no finding at or above --fail-on, and everything asked for was judged\n  1  findings at or above --fail-on (even when some input could not be read)\n  2  none at the threshold, but the scan could not run or some input was not judged\n     (each `error:` line on standard error says what; `note:` lines never change the code)"
+    after_help = "Examples:\n  pthscan                                        incident response: sweep this host\n  pthscan --root /mnt/evidence                   ... or a mounted disk image\n  pthscan --fail-on high /                       container build: last stage of the image\n  pthscan app.tar --format sarif -o app.sarif    CI: a saved image, for code scanning\n  pthscan --image-store /var/lib/docker          every image of the local Docker store\n  pthscan --root /host --format jsonl --baseline base.json --fail-on info\n                                                 fleet: only what is new since the baseline\n\nExit codes:\n  0  no finding at or above --fail-on, and everything asked for was judged\n  1  findings at or above --fail-on (even when some input could not be read)\n  2  none at the threshold, but the scan could not run or some input was not judged\n     (each `error:` line on standard error says what; `note:` lines never change the code)"
 )]
 pub struct Args {
     /// What to scan and how.
@@ -101,10 +102,24 @@ pub struct ScanArgs {
     /// Directories to scan for Python environments (venvs, site-packages, prefixes, whole
     /// filesystems, wheelhouses) and artifacts (wheels, sdists, image tarballs, OCI
     /// layouts); `-` is an image archive on standard input (`docker save app | pthscan -`);
-    /// none means this host, and so does the filesystem root (`/`, or with --root `/` or DIR
-    /// itself).
+    /// a name that is no path (`app:1.0`, `registry.example/app@sha256:…`, an image id) is
+    /// that image of the local Docker, containers/storage and containerd stores (under --root
+    /// when given); none means this host, and so does the filesystem root (`/`, or with --root `/`
+    /// or DIR itself).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Judge every image in the container image store DIR, read as files — no daemon, no
+    /// socket, no network: Docker's (`/var/lib/docker`, overlay2), podman/CRI-O's
+    /// `containers/storage` (`/var/lib/containers/storage`, overlay) or containerd's
+    /// (`/var/lib/containerd`, every namespace), told apart by their layout. Each image is judged once however many names it has, as its layers apply
+    /// (whiteouts, opaque directories), named by its references and id; its findings name the
+    /// containers made from it. Taken inside --root when given; with --root and no PATH the
+    /// root is swept too. A PATH that is no file but an image name (`app:1.0`,
+    /// `app@sha256:…`, an id) is looked up in the default stores the same way. May be
+    /// repeated.
+    #[arg(long, value_name = "DIR")]
+    pub image_store: Vec<PathBuf>,
 
     /// Treat DIR as the root of a mounted host or image filesystem: PATHs, the host's Python
     /// places and absolute symlinks are taken inside it.
@@ -190,6 +205,10 @@ pub struct ScanArgs {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once a run; `baseline` carries every scan flag"
+)]
 pub enum Command {
     /// Print what a rule finds, why it matters, an example and references.
     Explain {

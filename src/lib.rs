@@ -82,6 +82,7 @@ pub fn run(mut args: Args) -> Result<ExitCode> {
         db: malicious_db,
         processes: scan.processes,
         exclude: checked.exclude.clone(),
+        image_stores: scan.image_store.clone(),
     };
     let progress = progress::Progress::start(!common.quiet && std::io::stderr().is_terminal());
     // load the signatures while the walk runs: the embedded rules then compile on a thread of
@@ -164,7 +165,12 @@ pub fn run(mut args: Args) -> Result<ExitCode> {
         .and_then(|r| pthscan_core::fs::Disk::open(r, true, 1, std::sync::Arc::default()).ok());
     let (planted, notes) = planted::find(
         system.as_ref(),
-        &config_tops(&paths, system.as_ref()),
+        &if paths.is_empty() && !scan.image_store.is_empty() && scan.root.is_none() {
+            // only stores asked for: no filesystem of this host is scanned
+            Vec::new()
+        } else {
+            config_tops(&paths, system.as_ref())
+        },
         checked.config_file.as_deref(),
     );
     report.findings.extend(planted);

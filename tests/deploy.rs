@@ -93,6 +93,8 @@ fn every_command_line_in_the_recipes_runs_with_this_binary() {
                 .map(|a| match a.as_str() {
                     "/" | "/host" | "." => host.path().display().to_string(),
                     "\"$GITHUB_WORKSPACE\"" => host.path().display().to_string(),
+                    // the DaemonSet's image stores: those the node has (none on the test host)
+                    "\"$@\"" => String::new(),
                     "/var/lib/pthscan/last.jsonl" | "pthscan.sarif" => {
                         out_dir.path().join("out").display().to_string()
                     }
@@ -100,7 +102,7 @@ fn every_command_line_in_the_recipes_runs_with_this_binary() {
                 })
                 .collect();
             // a host sweep (no PATH, no --root) sweeps the planted host instead of this machine
-            let mut mapped = mapped;
+            let mut mapped: Vec<String> = mapped.into_iter().filter(|a| !a.is_empty()).collect();
             let takes_value = [
                 "--format",
                 "--output",
@@ -501,12 +503,17 @@ fn the_kubernetes_manifests_validate_and_hold_together() {
     let volume = &pod["volumes"][0];
     assert_eq!(volume["name"], mount["name"]);
     assert_eq!(volume["hostPath"]["path"], "/");
-    assert!(
-        container["args"][0]
-            .as_str()
-            .unwrap()
-            .contains(&format!("{INSTALLED} --root /host "))
-    );
+    let script = container["args"][0].as_str().unwrap();
+    assert!(script.contains(&format!("{INSTALLED} --root /host ")));
+    // the node's image stores judged as images, each one the node has
+    for store in [
+        "/var/lib/docker",
+        "/var/lib/containers/storage",
+        "/var/lib/containerd",
+    ] {
+        assert!(script.contains(store), "{script}");
+    }
+    assert!(script.contains("--image-store \"$store\""), "{script}");
     assert_eq!(container["image"], format!("pthscan:{VERSION}"));
     let sc = &container["securityContext"];
     assert_eq!(sc["capabilities"]["drop"], serde_json::json!(["ALL"]));

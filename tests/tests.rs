@@ -15,6 +15,7 @@ mod policy;
 mod processes;
 mod sandbox;
 mod startup;
+mod stores;
 mod timeline;
 mod util;
 

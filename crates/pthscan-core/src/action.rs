@@ -234,6 +234,15 @@ fn words(f: &Finding, fix: Fix, kind: Option<EnvKind>, changed: bool) -> Option<
         _ if cache => format!(
             "delete the package-cache entry holding {path} (or purge the cache: `pip cache purge`, `uv cache clean`) so that no later install reuses it"
         ),
+        // inside an image (a saved one, or one of an engine's store): what to act on is the
+        // image, never the archive or store that holds it (`/var/lib/docker`)
+        _ if image_of(&shown).is_some() => {
+            let image = image_of(&shown).unwrap_or_default();
+            let what = release.map_or("what put it there".to_owned(), |(n, _)| format!("`{n}`"));
+            format!(
+                "do not run or deploy `{image}`: rebuild it without {what} (from a trusted index at a release no advisory names), then remove the image and the containers made from it"
+            )
+        }
         _ if artifact.is_some() => {
             let artifact = artifact.unwrap_or_default();
             let what = release.map_or("the package".to_owned(), |(n, _)| n.to_owned());
@@ -301,6 +310,21 @@ fn words(f: &Finding, fix: Fix, kind: Option<EnvKind>, changed: bool) -> Option<
 /// What a responder rotates for each class, for people (`ssh` → `SSH private keys …`).
 pub fn rotate_label(class: &str) -> &str {
     pthscan_signatures::action::rotate_label(class).unwrap_or(class)
+}
+
+/// The image a finding's shown path lies in (`app.tar › app:1.0`, `/var/lib/docker › app:1.0
+/// (also …)`): what comes before its `layer N …` part, when it has one.
+fn image_of(shown: &str) -> Option<String> {
+    let parts: Vec<&str> = shown.split(" › ").collect();
+    let layer = parts
+        .iter()
+        .position(|p| {
+            p.strip_prefix("layer ")
+                .and_then(|rest| rest.split(' ').next())
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter(|&at| at > 0)?;
+    Some(parts[..layer].join(" › "))
 }
 
 #[cfg(test)]
@@ -379,6 +403,18 @@ mod tests {
             text.starts_with("do not install `/dl/litellm-1.82.8-py3-none-any.whl`"),
             "{text}"
         );
+        // in an image of a store: the image, not the store, is what to act on
+        let stored = finding(
+            "PTH001",
+            "/var/lib/docker › app:1.0 (also app:latest) › layer 2 sha256:be0c37d6301b › usr/lib/python3/dist-packages/x.pth",
+            None,
+        );
+        let text = worded(&stored, Fix::Remove, Some(EnvKind::Archive), false);
+        assert!(
+            text.starts_with("do not run or deploy `/var/lib/docker › app:1.0 (also app:latest)`"),
+            "{text}"
+        );
+        assert!(!text.contains("delete it"), "{text}");
         // a known-good hook needs nothing
         let mut info = unowned.clone();
         info.severity = Severity::Info;

@@ -20,6 +20,9 @@ pub(super) enum Artifact {
     Layout(Disk, PathBuf),
     /// An image archive on standard input (`-`).
     Stdin,
+    /// A container engine's image store (its directory, resolved), every image in it or only
+    /// the one of this id (`pthscan app:1.0`).
+    Store(PathBuf, Option<String>),
 }
 
 impl Artifact {
@@ -27,7 +30,7 @@ impl Artifact {
     pub(super) fn disk_size(&self) -> u64 {
         match self {
             Artifact::File(disk, path, _) => disk.file_size(path).unwrap_or(0),
-            Artifact::Layout(..) | Artifact::Stdin => u64::MAX,
+            Artifact::Layout(..) | Artifact::Stdin | Artifact::Store(..) => u64::MAX,
         }
     }
 
@@ -87,7 +90,45 @@ impl Artifact {
                 let opened = sources::image::open_stream(STDIN, std::io::stdin().lock(), &open);
                 sources::artifact::visit_nested(opened, &open, visit);
             }
+            Artifact::Store(dir, only) => open_store(dir, only.as_deref(), &open, visit),
         }
+    }
+}
+
+/// Opens the images of a store one at a time, each judged (by `visit`) before the next is
+/// read: a store of hundreds of images never holds more than one tree.
+fn open_store(
+    dir: &std::path::Path,
+    only: Option<&str>,
+    open: &OpenOptions,
+    visit: &mut dyn FnMut(Opened),
+) {
+    let label = crate::pathfmt::display_path(dir);
+    let fail = |why: String, visit: &mut dyn FnMut(Opened)| {
+        let mut failed = Opened::with_label(&label, open);
+        failed.diagnostics.push(Diagnostic::incomplete(dir, why));
+        visit(failed);
+    };
+    let store = match sources::store::Store::open(dir) {
+        Ok(s) => s,
+        Err(why) => return fail(why, visit),
+    };
+    let (images, notes) = match store.images(&open.limits()) {
+        Ok(found) => found,
+        Err(why) => {
+            return fail(
+                format!("not a readable {} store: {why}", store.engine.name()),
+                visit,
+            );
+        }
+    };
+    if !notes.is_empty() {
+        let mut said = Opened::with_label(&label, open);
+        said.diagnostics = notes;
+        visit(said);
+    }
+    for image in images.iter().filter(|i| only.is_none_or(|id| i.id == id)) {
+        sources::artifact::visit_nested(store.open_image(image, open), open, visit);
     }
 }
 
@@ -123,6 +164,7 @@ pub(super) fn judge_opened(
         diagnostics: o.diagnostics,
         ..Judged::default()
     };
+    let notes = o.notes;
     let mut out = vec![(own, None)];
     // an image's (or a root filesystem's) own package records own its distribution's hooks
     let mut roots: Vec<PathBuf> = (o.envs.iter().flat_map(|e| &e.site_dirs))
@@ -146,6 +188,14 @@ pub(super) fn judge_opened(
         // said with the first environment's, whose paths are shown inside the artifact
         judged.0.diagnostics.append(&mut problems);
         out.push(judged);
+    }
+    // what every finding in the tree is told (the containers that run a store's image)
+    if !notes.is_empty() {
+        for (j, _) in &mut out {
+            for f in &mut j.findings {
+                f.notes.extend(notes.iter().cloned());
+            }
+        }
     }
     out
 }

@@ -6,6 +6,7 @@ use crate::discovery::{self, Environment};
 use crate::fs::{Disk, Kind, ReadStats, Root, Tree, disk};
 use crate::sources;
 use rayon::prelude::*;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,7 +20,8 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     let stats = Arc::new(ReadStats::default());
     let in_root = options.root.is_some();
     let fs_root = options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
-    let host_mode = options.paths.is_empty();
+    // no PATH: this host (or --root), unless only image stores were asked for
+    let host_mode = options.paths.is_empty() && (options.image_stores.is_empty() || in_root);
     // the filesystem every path of a mounted system (--root) resolves inside: PATHs, host
     // places, RECORD rows, links at any depth
     let system = match Root::open(&fs_root, in_root) {
@@ -58,19 +60,28 @@ pub fn discover(options: &ScanOptions) -> Discovered {
         let mut prune = discovery::pruned_dirs(root, options.all_mounts);
         if !is_fs_top(root) {
             prune.retain(|p| !discovery::PSEUDO_DIRS.iter().any(|d| *p == root.join(d)));
+        } else {
+            // an engine's layer directories are images' layers, not the host: read as images
+            // (`--image-store`), never walked one layer at a time
+            prune.extend(layer_dirs(&system, root));
         }
         disk.prune = Arc::new(prune);
         disk.exclude = options.exclude.clone();
         Ok(disk)
     };
-    let inputs: Vec<(PathBuf, Result<Kind, crate::fs::ReadError>)> = if host_mode {
-        vec![(system.path().to_path_buf(), Ok(Kind::Dir))]
+    type Located = (PathBuf, Result<Kind, crate::fs::ReadError>);
+    let inputs: Vec<(PathBuf, Located)> = if host_mode {
+        vec![(
+            system.path().to_path_buf(),
+            (system.path().to_path_buf(), Ok(Kind::Dir)),
+        )]
     } else {
         options
             .paths
             .iter()
             .filter(|p| p.as_os_str() != "-")
             .map(|p| {
+                let located = {
                 // an environment's interpreter (`venv/bin/python`, a link to /usr/bin/python3)
                 // names that environment, not the file its link leads to
                 match interpreter_environment(&system, in_root, p) {
@@ -86,6 +97,8 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                     }
                     None => locate_input(&system, in_root, p),
                 }
+                };
+                (p.clone(), located)
             })
             .collect()
     };
@@ -96,7 +109,21 @@ pub fn discover(options: &ScanOptions) -> Discovered {
     let mut lockfiles: Vec<(Disk, PathBuf)> = Vec::new();
     let mut given_files: Vec<PathBuf> = Vec::new();
     let mut layouts: Vec<(Disk, PathBuf)> = Vec::new();
-    for (input, kind) in inputs {
+    let mut stores: Vec<(PathBuf, Option<String>)> = Vec::new();
+    for dir in &options.image_stores {
+        match locate_input(&system, in_root, dir) {
+            (real, Ok(Kind::Dir)) => stores.push((real, None)),
+            (real, Ok(_)) => report.diagnostics.push(Diagnostic::incomplete(
+                &real,
+                "--image-store: not a directory",
+            )),
+            (real, Err(err)) => report.diagnostics.push(Diagnostic::incomplete(
+                &real,
+                format!("--image-store: {err}"),
+            )),
+        }
+    }
+    for (given, (input, kind)) in inputs {
         match kind {
             Ok(Kind::Dir) => {
                 let has = |name: &str| system.stat(&input.join(name), false).is_ok();
@@ -134,12 +161,46 @@ pub fn discover(options: &ScanOptions) -> Discovered {
                 &input,
                 "not a directory or a regular file: not scanned",
             )),
+            // no such path: an image of the local stores by name (`pthscan app:1.0`)
+            Err(err) if err.is_missing() && image_reference(&given) => {
+                let reference = given.to_string_lossy();
+                match find_image(&system, &reference, options) {
+                    Ok(found) => stores.extend(found.into_iter().map(|(s, id)| (s, Some(id)))),
+                    Err(why) => report.diagnostics.push(Diagnostic::incomplete(&given, why)),
+                }
+            }
             Err(err) => report
                 .diagnostics
                 .push(Diagnostic::incomplete(&input, err.to_string())),
         }
     }
     let mut roots = discovery::prune_nested(roots);
+    // a host walked without its stores given: say where the images are
+    if roots.iter().any(|r| is_fs_top(r)) {
+        for dir in layer_dirs(&system, system.path()) {
+            let store = dir.parent().unwrap_or(&dir).to_path_buf();
+            if stores.iter().any(|(s, _)| *s == store) {
+                continue;
+            }
+            let shown = crate::pathfmt::display_path(&store);
+            let shown = match in_root {
+                true => format!(
+                    "/{}",
+                    store
+                        .strip_prefix(system.path())
+                        .unwrap_or(&store)
+                        .display()
+                ),
+                false => shown,
+            };
+            report.diagnostics.push(Diagnostic::note(
+                &dir,
+                format!(
+                    "container image layers, not walked as part of the host: give `--image-store {shown}` to judge each image in it as its layers apply"
+                ),
+            ));
+        }
+    }
 
     let mut work: Vec<Work> = Vec::new();
     let mut hosts = Vec::new();
@@ -314,6 +375,25 @@ pub fn discover(options: &ScanOptions) -> Discovered {
             .into_iter()
             .map(|(disk, dir)| Artifact::Layout(disk, dir)),
     );
+    // a store once, and an image of it once however many names asked for it
+    let whole: HashSet<PathBuf> = stores
+        .iter()
+        .filter(|(_, only)| only.is_none())
+        .map(|(d, _)| d.clone())
+        .collect();
+    let mut seen = HashSet::new();
+    for (dir, only) in stores {
+        // an image asked for by name in a store judged whole is judged with it
+        if only.is_some() && whole.contains(&dir) {
+            continue;
+        }
+        if seen.insert((dir.clone(), only.clone())) {
+            if only.is_none() {
+                report.scanned.push(dir.clone());
+            }
+            to_open.push(Artifact::Store(dir, only));
+        }
+    }
     Discovered {
         report,
         work,
@@ -448,6 +528,83 @@ pub(super) fn loose_shape(tree: &dyn Tree, dir: &Path) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// The layer directories of the engines' stores on the filesystem at `root` that exist.
+fn layer_dirs(system: &Root, root: &Path) -> Vec<PathBuf> {
+    sources::store::LAYER_DIRS
+        .iter()
+        .map(|rel| root.join(rel))
+        .filter(|p| {
+            system
+                .stat(p, false)
+                .is_ok_and(|st| disk::kind_of_mode(st.st_mode) == Kind::Dir)
+        })
+        .collect()
+}
+
+/// Whether a PATH that does not exist reads as an image reference (`app`, `app:1.0`,
+/// `registry.example/team/app@sha256:…`).
+fn image_reference(path: &Path) -> bool {
+    let Some(text) = path.to_str() else {
+        return false;
+    };
+    !text.is_empty()
+        && !text.starts_with(['/', '.', '-'])
+        && !text.contains("//")
+        && text.len() <= 512
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/:@".contains(&b))
+}
+
+/// The images of the default stores (under `--root` when given) that `reference` names: each
+/// store's directory and the image id; or why there is none.
+fn find_image(
+    system: &Root,
+    reference: &str,
+    options: &ScanOptions,
+) -> Result<Vec<(PathBuf, String)>, String> {
+    let limits = sources::archive::Limits::new(options.max_file_size);
+    let mut found = Vec::new();
+    let mut searched = Vec::new();
+    let mut unread = Vec::new();
+    for rel in sources::store::DEFAULT_STORES {
+        let Ok(dir) = system.resolve(&system.path().join(rel), true) else {
+            continue;
+        };
+        if system.stat(&dir, false).is_err() {
+            continue;
+        }
+        searched.push(format!("`/{rel}`"));
+        let images = sources::store::Store::open(&dir).and_then(|s| s.images(&limits));
+        match images {
+            Ok((images, _)) => found.extend(
+                images
+                    .into_iter()
+                    .filter(|i| i.answers_to(reference))
+                    .map(|i| (dir.clone(), i.id)),
+            ),
+            Err(why) => unread.push(format!("`/{rel}` ({why})")),
+        }
+    }
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let mut why = match searched.len() {
+        0 => format!(
+            "no such file or directory, and no local image store to find an image `{reference}` in (/{} under the root)",
+            sources::store::DEFAULT_STORES.join(", /")
+        ),
+        _ => format!(
+            "no such file or directory, and no image `{reference}` in the local stores ({})",
+            searched.join(", ")
+        ),
+    };
+    if !unread.is_empty() {
+        why.push_str(&format!("; not searched: {}", unread.join("; ")));
+    }
+    Err(why)
 }
 
 /// Whether a file given as a PATH is a lockfile or requirement file.

@@ -63,6 +63,9 @@ pub struct ScanOptions {
     pub processes: bool,
     /// What walks and listings pass over (`--exclude`).
     pub exclude: Option<Arc<crate::fs::Exclude>>,
+    /// Container engines' image stores to judge every image of (`--image-store`), inside
+    /// `root` when given.
+    pub image_stores: Vec<PathBuf>,
 }
 
 /// Counts for the summary.

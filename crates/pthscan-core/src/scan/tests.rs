@@ -28,6 +28,7 @@ fn options(path: &Path, deep: bool) -> ScanOptions {
         db: std::sync::Arc::new(pthscan_db::Database::with_embedded(Default::default())),
         processes: false,
         exclude: None,
+        image_stores: Vec::new(),
     }
 }
 

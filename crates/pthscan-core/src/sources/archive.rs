@@ -194,7 +194,7 @@ pub struct Member {
     /// What it is.
     pub entry: Entry,
     /// Where a file's content lies when it was not kept, to be read again when judged.
-    pub again: Option<super::reread::Again>,
+    pub again: Option<super::reread::Reread>,
     /// The modification time stored with it (a tar header's, or a PAX `mtime` record's with
     /// its fraction): seconds since the epoch and nanoseconds. What a runtime extracting the
     /// layer sets, and what a cached `.pyc` is compared with.
@@ -661,7 +661,7 @@ pub fn read_zip_from(
                 .filter(|_| !declared_bomb && !file.encrypted())
                 .and_then(|(src, layout)| {
                     local_data_start(bytes, file.header_start())
-                        .map(|at| Again::new(src, at, layout))
+                        .map(|at| Again::new(src, at, layout).into())
                 });
             let kept = match keep.then(|| read_kept(&mut file, cap, size, &limits.budget)) {
                 None => None,
@@ -1167,7 +1167,8 @@ pub fn read_tar(
             Entry::Hardlink(link())
         } else if kind.is_file() || kind == tar::EntryType::Continuous {
             let size = entry.size();
-            reread = again.map(|src| Again::new(src, entry.raw_file_position(), Layout::Tar));
+            reread =
+                again.map(|src| Again::new(src, entry.raw_file_position(), Layout::Tar).into());
             if path.as_deref().is_some_and(|p| want(p, size)) {
                 let kept = match read_kept(&mut entry, limits.max_member, size, &limits.budget) {
                     Ok(k) => k,

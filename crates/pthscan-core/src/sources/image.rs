@@ -98,7 +98,7 @@ impl Blobs {
 /// for the names and tree of the whole layer and for start-up files, so a layer too large to
 /// hold is still listed whole and its hooks judged (a real 2.5 GB layer of 81,000 files needs
 /// about 60 MB for that); what is not kept is said, in one line per reason.
-fn keeps(path: &Path, limits: &Limits) -> bool {
+pub(crate) fn keeps(path: &Path, limits: &Limits) -> bool {
     let room = || limits.budget.used() < limits.budget.limit() / 4;
     python_relevant(path, false)
         || (limits.deep && python_relevant(path, true) || package_module(path)) && room()
@@ -307,15 +307,43 @@ pub fn open_stream(label: &str, mut stream: impl Read, opts: &OpenOptions) -> Ve
 /// `blobs/sha256` that is a link means the evidence's own directory of that name), regular
 /// files only, a FIFO refused without blocking. How many blobs no manifest names is a note.
 pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs, String> {
+    read_layout(disk, dir, None, limits)
+}
+
+/// As [`read_layout_dir`], the index given rather than read from `index.json`: a content store
+/// (containerd's `blobs/sha256/`) whose images are named elsewhere. Blobs it does not lead to
+/// are other images': not counted.
+pub(crate) fn read_content_store(
+    disk: &Disk,
+    dir: &Path,
+    index: &[u8],
+    limits: &Limits,
+) -> Result<Blobs, String> {
+    read_layout(disk, dir, Some(index), limits)
+}
+
+fn read_layout(
+    disk: &Disk,
+    dir: &Path,
+    given: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Blobs, String> {
     let mut blobs = Blobs::default();
     let cannot = |name: &str, e: ReadError| format!("cannot read `{name}`: {e}");
     // skopeo's `dir:` layout: one manifest in `manifest.json` (an index's images in
     // `HEX.manifest.json`), every blob a file named by its bare hex; read as a layout whose
     // index names that manifest
-    let bare = disk.kind(&dir.join("index.json")).is_none()
+    let bare = given.is_none()
+        && disk.kind(&dir.join("index.json")).is_none()
         && disk.kind(&dir.join("version")) == Some(Kind::File);
     let top = if bare { "manifest.json" } else { "index.json" };
-    let (mut index, size) = disk.open_file(&dir.join(top)).map_err(|e| cannot(top, e))?;
+    let (mut index, size): (Box<dyn Read>, u64) = match given {
+        Some(doc) => (Box::new(doc), doc.len() as u64),
+        None => {
+            let (f, size) = disk.open_file(&dir.join(top)).map_err(|e| cannot(top, e))?;
+            (Box::new(f), size)
+        }
+    };
     if size > limits.max_json {
         return Err(format!(
             "{top} is {size} bytes, past the {}-byte cap for an index (real ones are a few kilobytes)",
@@ -396,7 +424,9 @@ pub fn read_layout_dir(disk: &Disk, dir: &Path, limits: &Limits) -> Result<Blobs
     }
     // what no runtime loads is not judged: said, with how many
     let mut unread = 0usize;
-    if bare {
+    if given.is_some() {
+        // a content store: the other blobs are other images'
+    } else if bare {
         let listed = disk.list(dir).unwrap_or_default();
         unread = listed
             .iter()
@@ -1034,6 +1064,35 @@ pub fn root_filesystem(label: &str, listing: Listing, opts: &OpenOptions) -> Vec
         );
     }
     blobs.layers.insert("rootfs".into(), listing);
+    assemble(label, blobs, opts)
+}
+
+/// One image of a container engine's store ([`super::store`]): its config (named by the image
+/// id) and its layers, each a directory read into a listing (with its diff id), assembled as an
+/// image archive's are — the same history lines, layer names and whiteouts. `names` are its
+/// references, the first naming it.
+pub(crate) fn assemble_layers(
+    label: &str,
+    names: Vec<String>,
+    id: &str,
+    config: Vec<u8>,
+    layers: Vec<(String, Listing)>,
+    opts: &OpenOptions,
+) -> Vec<Opened> {
+    let mut blobs = Blobs::default();
+    let manifest = serde_json::json!([{
+        "Config": blob_path(id),
+        "RepoTags": names,
+        "Layers": layers.iter().map(|(d, _)| blob_path(d)).collect::<Vec<_>>(),
+    }]);
+    blobs.json.insert(
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).expect("JSON serialises"),
+    );
+    blobs.json.insert(blob_path(id), config);
+    for (digest, listing) in layers {
+        blobs.layers.entry(blob_path(&digest)).or_insert(listing);
+    }
     assemble(label, blobs, opts)
 }
 

@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::reread::Again;
+use super::reread::Reread;
 use crate::budget::{Budget, Held, NODE_OVERHEAD};
 use crate::diagnostic::Diagnostic;
 use crate::fs::{DirEntry, Kind, Tree};
@@ -53,7 +53,7 @@ pub struct MemFile {
     /// `foo.pth` placed in `/site-packages/foo.pth`).
     pub member: Option<Arc<str>>,
     /// Where the content lies when none was kept: read from there when asked.
-    pub again: Option<Again>,
+    pub again: Option<Reread>,
     /// The modification time an image layer gives it (seconds, nanoseconds): what a runtime
     /// extracts it with. `None` where the artifact's times are not what an install leaves (a
     /// wheel's files get the time they are installed).
@@ -270,7 +270,7 @@ fn rev_components(path: &Path) -> Vec<OsString> {
 /// A file's content: held, or where it lies.
 enum Content<'a> {
     Held(&'a Arc<Vec<u8>>),
-    Again(&'a Again),
+    Again(&'a Reread),
 }
 
 impl MemTree {
@@ -604,7 +604,7 @@ mod tests {
                 size: 1000,
                 origin: None,
                 member: None,
-                again: Some(Again::new(&src, 0, Layout::Stored(1000))),
+                again: Some(Again::new(&src, 0, Layout::Stored(1000)).into()),
                 mtime: None,
             }),
         );
@@ -706,7 +706,7 @@ mod tests {
         let mut t = MemTree::new("t", 4, Arc::default());
         t.insert(
             Path::new("/a"),
-            head(Some(Again::new(&src, 0, Layout::Stored(10)))),
+            head(Some(Again::new(&src, 0, Layout::Stored(10)).into())),
         );
         t.insert(Path::new("/b"), head(None));
         let read = |path: &str, cap| {

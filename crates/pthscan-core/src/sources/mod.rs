@@ -13,6 +13,7 @@ pub mod image;
 pub mod memory;
 pub mod reread;
 pub mod sdist;
+pub mod store;
 pub mod wheel;
 pub mod zstd;
 
@@ -112,6 +113,8 @@ pub struct Opened {
     /// The budget reserved for the members' content the tree holds (shared with the other
     /// images of one archive), given back once the last tree holding them is judged.
     pub held: Vec<Arc<Held>>,
+    /// Notes every finding in the tree carries (the containers that run a store's image).
+    pub notes: Vec<String>,
 }
 
 impl Opened {
@@ -157,6 +160,7 @@ impl Opened {
             install_hooks: Vec::new(),
             judge_every_file: true,
             held: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

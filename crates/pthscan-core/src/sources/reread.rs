@@ -139,6 +139,92 @@ pub struct Again {
     layout: Layout,
 }
 
+/// A file of an image layer stored as a directory (a container engine's store): opened again
+/// by its path inside the store's [`Root`](crate::fs::Root) when it is judged — a regular file
+/// only, and only the file that was listed (same device and inode), never one swapped in since.
+#[derive(Debug, Clone)]
+pub struct OnDisk {
+    root: Arc<crate::fs::Root>,
+    path: Arc<std::path::Path>,
+    id: (u64, u64),
+}
+
+impl OnDisk {
+    /// The file at `path` inside `root`, listed with device and inode `id`.
+    pub fn new(root: &Arc<crate::fs::Root>, path: &std::path::Path, id: (u64, u64)) -> OnDisk {
+        OnDisk {
+            root: Arc::clone(root),
+            path: Arc::from(path),
+            id,
+        }
+    }
+
+    fn open(&self) -> io::Result<File> {
+        use std::os::unix::fs::MetadataExt;
+        let (file, _) = self.root.open_file(&self.path).map_err(io::Error::other)?;
+        let meta = file.metadata()?;
+        if (meta.dev(), meta.ino()) != self.id {
+            return Err(io::Error::other(
+                "the store changed while it was scanned: another file is at the path listed",
+            ));
+        }
+        Ok(file)
+    }
+}
+
+/// Where a member's content lies: in an archive, or a file of a layer directory.
+#[derive(Debug, Clone)]
+pub enum Reread {
+    /// In an archive.
+    Archive(Again),
+    /// A file of a layer stored as a directory.
+    Disk(OnDisk),
+}
+
+impl From<Again> for Reread {
+    fn from(a: Again) -> Reread {
+        Reread::Archive(a)
+    }
+}
+
+impl Reread {
+    /// See [`Again::order`]; a file on disk is read in any order (one read each).
+    pub fn order(&self) -> (usize, u64) {
+        match self {
+            Reread::Archive(a) => a.order(),
+            Reread::Disk(d) => (Arc::as_ptr(&d.root) as usize, 0),
+        }
+    }
+
+    /// See [`Again::with_reader`].
+    pub fn with_reader<T>(
+        &self,
+        size: u64,
+        f: &mut dyn FnMut(&mut dyn Read) -> io::Result<T>,
+    ) -> io::Result<T> {
+        match self {
+            Reread::Archive(a) => a.with_reader(size, f),
+            Reread::Disk(d) => f(&mut d.open()?.take(size)),
+        }
+    }
+
+    /// See [`Again::release`].
+    pub fn release(&self) {
+        if let Reread::Archive(a) = self {
+            a.release();
+        }
+    }
+
+    /// See [`Again::read`].
+    pub fn read(&self, size: u64, cap: u64) -> io::Result<Vec<u8>> {
+        self.with_reader(size, &mut |r| {
+            let mut out = Vec::with_capacity(size.min(cap) as usize);
+            r.take(cap).read_to_end(&mut out)?;
+            Ok(out)
+        })
+    }
+}
+
 impl Again {
     /// The member laid out as `layout` at `at` in `source`.
     pub fn new(source: &Arc<Source>, at: u64, layout: Layout) -> Again {

@@ -1,0 +1,720 @@
+//! Container engines' local image stores, read as files — no daemon, no socket, no network:
+//! Docker's classic store (`/var/lib/docker`, the overlay2 driver), podman/CRI-O's
+//! `containers/storage` (`/var/lib/containers/storage`, the overlay driver) and containerd's
+//! (`/var/lib/containerd`: its content store and bbolt metadata, every namespace).
+//!
+//! A store is listed first (its images, their names, the containers that run them); each image
+//! is then opened on its own — its layers, stored as directories, read into listings as a layer
+//! tar of the same files would be, and applied in order with their whiteouts into one tree by
+//! [`image`](super::image) — and judged before the next is opened, so a store of 500 images
+//! holds one image's tree at a time.
+//!
+//! Every file is opened inside the store's [`Root`] (a link that leaves the store is refused),
+//! regular files only; a layer's symlinks are kept as links of the image and resolve inside the
+//! image's tree, never on the host. Overlayfs whiteouts (a character device 0/0) are known by
+//! their `lstat` metadata alone and never opened.
+
+mod bolt;
+pub mod containerd;
+pub mod containers;
+pub mod docker;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustix::fs::{AtFlags, FileType};
+
+use super::archive::{Entry, Limits, Listing, Member};
+use super::reread::{OnDisk, Reread};
+use super::{OpenOptions, Opened};
+use crate::diagnostic::Diagnostic;
+use crate::fs::{Kind, ReadError, Root};
+
+/// The places a host keeps its engines' stores, relative to its root.
+pub const DEFAULT_STORES: [&str; 4] = [
+    "var/lib/docker",
+    "var/lib/containers/storage",
+    "var/lib/containerd",
+    "var/lib/rancher/k3s/agent/containerd",
+];
+
+/// Where Docker keeps images in containerd's layout (its containerd image store, the default of
+/// current Docker), inside `/var/lib/docker`.
+const DOCKER_CONTAINERD: &str = "containerd/daemon";
+
+/// The directories of a store that hold image layers as directories or snapshots: a walk of a
+/// host does not enter them (each is one layer, not the host; the store is read as images).
+pub const LAYER_DIRS: [&str; 10] = [
+    "var/lib/docker/overlay2",
+    "var/lib/docker/vfs",
+    "var/lib/docker/containerd/daemon/io.containerd.snapshotter.v1.overlayfs",
+    "var/lib/docker/containerd/daemon/io.containerd.snapshotter.v1.native",
+    "var/lib/containers/storage/overlay",
+    "var/lib/containers/storage/vfs",
+    "var/lib/containerd/io.containerd.snapshotter.v1.overlayfs",
+    "var/lib/containerd/io.containerd.snapshotter.v1.native",
+    "var/lib/rancher/k3s/agent/containerd/io.containerd.snapshotter.v1.overlayfs",
+    "var/lib/rancher/k3s/agent/containerd/io.containerd.snapshotter.v1.native",
+];
+
+/// A store's index documents (`repositories.json`, `images.json`) are read up to this size.
+const MAX_INDEX: u64 = 64 << 20;
+
+/// At most this many containers are listed.
+const MAX_CONTAINERS: usize = 100_000;
+
+/// Which engine wrote a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Docker's classic image store (`image/overlay2`, `overlay2/`).
+    Docker,
+    /// `containers/storage` (podman, CRI-O, buildah).
+    Containers,
+    /// containerd's content store and metadata.
+    Containerd,
+}
+
+impl Engine {
+    /// How the engine's store is called in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Docker => "docker",
+            Engine::Containers => "containers/storage",
+            Engine::Containerd => "containerd",
+        }
+    }
+}
+
+/// A store, open.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// Its engine.
+    pub engine: Engine,
+    /// How it is shown.
+    pub label: String,
+    root: Arc<Root>,
+}
+
+/// One image of a store, listed: enough to name it and to open it later.
+#[derive(Debug, Clone)]
+pub struct StoreImage {
+    /// The image id (`sha256:…`, the config's digest).
+    pub id: String,
+    /// Its references (`app:1.0`, `docker.io/library/app@sha256:…`), each once.
+    pub names: Vec<String>,
+    /// The containers made from it: name, and whether it runs where the store says.
+    pub containers: Vec<(String, Option<bool>)>,
+    /// What the engine says more of it (containers/storage: the top layer's id; containerd:
+    /// the target's media type).
+    detail: Option<String>,
+}
+
+impl StoreImage {
+    /// The note findings in the image carry: which containers run it.
+    pub fn containers_note(&self) -> Option<String> {
+        if self.containers.is_empty() {
+            return None;
+        }
+        const SHOWN: usize = 5;
+        let mut parts: Vec<String> = self
+            .containers
+            .iter()
+            .take(SHOWN)
+            .map(|(n, running)| match running {
+                Some(true) => format!("`{n}` (running)"),
+                Some(false) => format!("`{n}` (stopped)"),
+                None => format!("`{n}`"),
+            })
+            .collect();
+        if self.containers.len() > SHOWN {
+            parts.push(format!("and {} more", self.containers.len() - SHOWN));
+        }
+        Some(format!("the image of containers {}", parts.join(", ")))
+    }
+
+    /// Whether `reference` (as a user types it: `app`, `app:1.0`, `docker.io/library/app`,
+    /// `app@sha256:…`, an image id or a prefix of 12 or more of its hex digits) names it.
+    pub fn answers_to(&self, reference: &str) -> bool {
+        let hex = self.id.trim_start_matches("sha256:");
+        let asked = reference.trim_start_matches("sha256:");
+        if asked.len() >= 12
+            && asked.bytes().all(|b| b.is_ascii_hexdigit())
+            && hex.starts_with(asked)
+        {
+            return true;
+        }
+        // podman names what it builds `localhost/NAME`: `NAME` asks for it too
+        let forms = |r: &str| {
+            let mut out = vec![normalize(r)];
+            out.extend(r.strip_prefix("localhost/").map(normalize));
+            out
+        };
+        let want = forms(reference);
+        self.names
+            .iter()
+            .any(|n| forms(n).iter().any(|have| want.contains(have)))
+    }
+}
+
+/// A reference in its full form: `app` is `docker.io/library/app:latest`, `me/app:1` is
+/// `docker.io/me/app:1`, a name with a registry keeps it.
+pub fn normalize(reference: &str) -> String {
+    let (name, suffix) = match reference.find('@') {
+        Some(at) => (&reference[..at], reference[at..].to_owned()),
+        None => {
+            let last = reference.rsplit('/').next().unwrap_or(reference);
+            match last.rfind(':') {
+                Some(c) => {
+                    let at = reference.len() - last.len() + c;
+                    (&reference[..at], reference[at..].to_owned())
+                }
+                None => (reference, ":latest".to_owned()),
+            }
+        }
+    };
+    let first = name.split('/').next().unwrap_or("");
+    let has_registry =
+        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let full = if has_registry {
+        name.to_owned()
+    } else if name.contains('/') {
+        format!("docker.io/{name}")
+    } else {
+        format!("docker.io/library/{name}")
+    };
+    format!("{full}{suffix}")
+}
+
+/// Which engine's store `dir` (inside `root`) is, by its layout.
+pub fn detect(root: &Root, dir: &Path) -> Option<Engine> {
+    let is = |rel: &str, kind: Kind| {
+        root.stat(&dir.join(rel), false)
+            .is_ok_and(|st| crate::fs::disk::kind_of_mode(st.st_mode) == kind)
+    };
+    if is("image", Kind::Dir) && (is("overlay2", Kind::Dir) || is("image/overlay2", Kind::Dir)) {
+        Some(Engine::Docker)
+    } else if is("overlay-images", Kind::Dir) || is("overlay-layers", Kind::Dir) {
+        Some(Engine::Containers)
+    } else if is("io.containerd.content.v1.content", Kind::Dir)
+        || is("io.containerd.metadata.v1.bolt", Kind::Dir)
+    {
+        Some(Engine::Containerd)
+    } else {
+        None
+    }
+}
+
+impl Store {
+    /// The store at `dir` (the operator's path, already resolved inside `--root` when given):
+    /// every file of it is opened inside it.
+    pub fn open(dir: &Path) -> Result<Store, String> {
+        let mut root = Root::open(dir, false)
+            .map_err(|e| format!("cannot open: {}", crate::fs::io_reason(&e)))?;
+        // current Docker keeps its images in containerd's layout under `containerd/daemon`
+        // when it has no classic image db: that is the store (reached through no link)
+        let real_dir = |rel: &str| {
+            root.stat(&root.path().join(rel), false)
+                .is_ok_and(|st| crate::fs::disk::kind_of_mode(st.st_mode) == Kind::Dir)
+        };
+        if !real_dir("image/overlay2")
+            && real_dir("containerd")
+            && real_dir(DOCKER_CONTAINERD)
+            && detect(&root, &root.path().join(DOCKER_CONTAINERD)) == Some(Engine::Containerd)
+        {
+            let inner = root.path().join(DOCKER_CONTAINERD);
+            root = Root::open(&inner, false).map_err(|e| {
+                format!(
+                    "cannot open `{DOCKER_CONTAINERD}`: {}",
+                    crate::fs::io_reason(&e)
+                )
+            })?;
+        }
+        let engine = detect(&root, root.path()).ok_or_else(|| {
+            "not a container image store: no Docker (`image/overlay2`), containers/storage (`overlay-images`) or containerd (`io.containerd.content.v1.content`) layout".to_owned()
+        })?;
+        Ok(Store {
+            engine,
+            label: crate::pathfmt::display_path(dir),
+            root: Arc::new(root),
+        })
+    }
+
+    /// Its images, each once whatever its names, with what listing them met.
+    pub fn images(&self, limits: &Limits) -> Result<(Vec<StoreImage>, Vec<Diagnostic>), String> {
+        let listed = match self.engine {
+            Engine::Docker => docker::images(self, limits),
+            Engine::Containers => containers::images(self, limits),
+            Engine::Containerd => containerd::images(self, limits),
+        };
+        let (images, mut notes) = listed?;
+        if !images.is_empty() && self.engine != Engine::Containerd && !sees_trusted_attributes() {
+            notes.push(Diagnostic::note(
+                &self.label,
+                "an opaque directory of a layer is marked with `trusted.overlay.opaque`, which only a process with CAP_SYS_ADMIN can read: without it, files an opaque directory hides in a lower layer may be reported as present",
+            ));
+        }
+        Ok((images, notes))
+    }
+
+    /// Opens one image into a tree (its layers applied in order), or says why it cannot be.
+    pub fn open_image(&self, image: &StoreImage, opts: &OpenOptions) -> Vec<Opened> {
+        let limits = opts.limits();
+        // a reference by digest is shown by the digest's head, as an id is
+        let mut names: Vec<String> = image
+            .names
+            .iter()
+            .map(|n| match n.split_once("@sha256:") {
+                Some((repo, hex)) if hex.len() > 12 => format!("{repo}@sha256:{}", &hex[..12]),
+                _ => n.clone(),
+            })
+            .collect();
+        let hex = image.id.trim_start_matches("sha256:");
+        let short = hex.get(..12).unwrap_or(hex);
+        if !names.is_empty() {
+            names.push(format!("sha256:{short}"));
+        }
+        let shown = match names.first() {
+            Some(n) => format!("{} › {n}", self.label),
+            None => format!("{} › image sha256:{short}", self.label),
+        };
+        let assemble = |(config, layers): Layers| {
+            super::image::assemble_layers(&self.label, names, &image.id, config, layers, opts)
+        };
+        let opened = match self.engine {
+            Engine::Docker => docker::layers(self, image, &limits).map(assemble),
+            Engine::Containers => containers::layers(self, image, &limits).map(assemble),
+            // a content store: read as an OCI layout's blobs are
+            Engine::Containerd => containerd::open(self, image, opts),
+        };
+        let mut opened = match opened {
+            Ok(opened) => opened,
+            Err(why) => {
+                let mut failed = Opened::with_label(&shown, opts);
+                failed.diagnostics.push(Diagnostic::incomplete(
+                    &shown,
+                    format!("image not judged: {why}"),
+                ));
+                vec![failed]
+            }
+        };
+        if let Some(note) = image.containers_note() {
+            for o in &mut opened {
+                o.notes.push(note.clone());
+            }
+        }
+        opened
+    }
+
+    /// Reads a small document of the store (`rel` inside it), at most `cap` bytes, within the
+    /// budget.
+    fn read_doc(&self, rel: &str, cap: u64, limits: &Limits) -> Result<Vec<u8>, String> {
+        let path = self.root.path().join(rel);
+        let (file, size) = self
+            .root
+            .open_file(&path)
+            .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+        if size > cap {
+            return Err(format!(
+                "`{rel}` is {size} bytes, past the {cap}-byte cap: not read"
+            ));
+        }
+        let _held = limits.budget.try_reserve(size).ok_or_else(|| {
+            format!(
+                "`{rel}` ({size} bytes) not read: the memory budget is spent (raise --max-memory)"
+            )
+        })?;
+        let mut out = Vec::with_capacity(size as usize);
+        file.take(cap)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+        Ok(out)
+    }
+
+    /// A JSON document of the store, parsed.
+    fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        rel: &str,
+        cap: u64,
+        limits: &Limits,
+    ) -> Result<T, String> {
+        let bytes = self.read_doc(rel, cap, limits)?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("`{rel}` is malformed: {e}"))
+    }
+
+    /// The names of the entries of the directory `rel`, or why it cannot be listed.
+    fn list(&self, rel: &str) -> Result<Vec<(String, Kind)>, ReadError> {
+        let mut out = Vec::new();
+        crate::fs::disk::list_dir(
+            &self.root,
+            &self.root.path().join(rel),
+            false,
+            &mut |n, k| {
+                out.push((n.to_string_lossy().into_owned(), k));
+            },
+        )?;
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Whether `rel` exists in the store (not following a last link).
+    fn exists(&self, rel: &str) -> bool {
+        self.root.stat(&self.root.path().join(rel), false).is_ok()
+    }
+}
+
+/// Whether this process may read `trusted.*` extended attributes: it has CAP_SYS_ADMIN
+/// (bit 21 of `CapEff` in `/proc/self/status`).
+fn sees_trusted_attributes() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let hex = s
+                .lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))?
+                .trim()
+                .to_owned();
+            u64::from_str_radix(&hex, 16).ok()
+        })
+        .is_some_and(|caps| caps & (1 << 21) != 0)
+}
+
+/// Whether `s` is safe as one path component of the store (an id, a cache id): no separator,
+/// no dot-only name, nothing but letters, digits, `_` and `-`.
+fn component(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 256
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `sha256:HEX` with 64 lower-case hex digits: its hex.
+fn sha256_hex(digest: &str) -> Option<&str> {
+    let hex = digest.strip_prefix("sha256:")?;
+    (hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then_some(hex)
+}
+
+/// An image's config and its layers (diff id and listing), bottom first.
+type Layers = (Vec<u8>, Vec<(String, Listing)>);
+
+/// The containers of each image id: name and whether it runs, sorted.
+type ContainersOf = BTreeMap<String, Vec<(String, Option<bool>)>>;
+
+/// Reads a layer stored as a directory (`rel` inside the store) into a listing, as a layer tar
+/// of the same files is listed: an overlayfs whiteout (a character device 0/0) becomes a
+/// `.wh.NAME` member, an opaque directory (`trusted.overlay.opaque` or `user.overlay.opaque`
+/// set to `y`) a `.wh..wh..opq` member in it, and `.wh.` names some drivers keep stay as they
+/// are. What start-up reads is kept, the rest is read again from its file when judged.
+fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, String> {
+    let top = store.root.path().join(rel);
+    let mut listing = Listing::default();
+    // (directory on disk, its path in the layer)
+    let mut todo: Vec<(PathBuf, PathBuf)> = vec![(top.clone(), PathBuf::new())];
+    let mut first = true;
+    while let Some((dir, inside)) = todo.pop() {
+        let mut entries: Vec<(std::ffi::OsString, Kind)> = Vec::new();
+        let listed = crate::fs::disk::list_dir(&store.root, &dir, false, &mut |n, k| {
+            entries.push((n.to_os_string(), k));
+        });
+        let handle = match listed {
+            Ok(h) => h,
+            Err(e) if first => return Err(format!("layer directory `{rel}` cannot be read: {e}")),
+            Err(e) => {
+                return Err(format!(
+                    "`{}` in layer directory `{rel}` cannot be listed: {e}",
+                    inside.display()
+                ));
+            }
+        };
+        first = false;
+        let fd = handle.fd().map_err(|e| e.to_string())?;
+        if !inside.as_os_str().is_empty() && opaque(fd) {
+            push(
+                &mut listing,
+                inside.join(".wh..wh..opq"),
+                empty_file(),
+                None,
+                limits,
+            )?;
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, _) in entries {
+            let at = inside.join(&name);
+            let st = rustix::fs::statat(fd, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
+                .map_err(|e| format!("`{}` in layer `{rel}`: {e}", at.display()))?;
+            let mtime = Some((st.st_mtime, u32::try_from(st.st_mtime_nsec).unwrap_or(0)));
+            let entry = match FileType::from_raw_mode(st.st_mode) {
+                FileType::Directory => {
+                    todo.push((dir.join(&name), at.clone()));
+                    Entry::Dir
+                }
+                FileType::RegularFile => {
+                    let size = st.st_size as u64;
+                    let path = dir.join(&name);
+                    let again =
+                        Reread::Disk(OnDisk::new(&store.root, &path, (st.st_dev, st.st_ino)));
+                    let data = if super::image::keeps(&at, limits) {
+                        read_kept(store, &path, size, limits, &mut listing)
+                    } else {
+                        None
+                    };
+                    push(
+                        &mut listing,
+                        at,
+                        Entry::File { data, size },
+                        Some((again, mtime)),
+                        limits,
+                    )?;
+                    continue;
+                }
+                FileType::Symlink => {
+                    let target = rustix::fs::readlinkat(fd, name.as_os_str(), Vec::new())
+                        .map_err(|e| format!("`{}` in layer `{rel}`: {e}", at.display()))?;
+                    Entry::Symlink(PathBuf::from(std::ffi::OsStr::from_bytes(
+                        target.as_bytes(),
+                    )))
+                }
+                // overlayfs' whiteout: known by its metadata, never opened
+                FileType::CharacterDevice if st.st_rdev == 0 => {
+                    let mut hidden = std::ffi::OsString::from(".wh.");
+                    hidden.push(&name);
+                    push(
+                        &mut listing,
+                        inside.join(hidden),
+                        empty_file(),
+                        None,
+                        limits,
+                    )?;
+                    continue;
+                }
+                FileType::CharacterDevice | FileType::BlockDevice => Entry::Other("device"),
+                FileType::Fifo => Entry::Other("FIFO"),
+                FileType::Socket => Entry::Other("socket"),
+                _ => Entry::Other("special file"),
+            };
+            push(&mut listing, at, entry, None, limits)?;
+        }
+    }
+    Ok(listing)
+}
+
+fn empty_file() -> Entry {
+    Entry::File {
+        data: None,
+        size: 0,
+    }
+}
+
+/// Whether the directory open as `fd` is an overlayfs opaque directory.
+fn opaque(fd: rustix::fd::BorrowedFd<'_>) -> bool {
+    ["trusted.overlay.opaque", "user.overlay.opaque"]
+        .iter()
+        .any(|name| {
+            let mut buf = [0u8; 4];
+            matches!(rustix::fs::fgetxattr(fd, *name, &mut buf), Ok(n) if n >= 1 && buf[0] == b'y')
+        })
+}
+
+/// Adds one member, its name reserved from the budget (as an archive's listing reserves it).
+fn push(
+    listing: &mut Listing,
+    path: PathBuf,
+    entry: Entry,
+    file: Option<(Reread, Option<(i64, u32)>)>,
+    limits: &Limits,
+) -> Result<(), String> {
+    if listing.members.len() >= limits.max_members {
+        return Err(format!(
+            "the layer has more than {} entries: not read",
+            limits.max_members
+        ));
+    }
+    let name = path.to_string_lossy().into_owned();
+    let Some(held) = limits.budget.try_reserve(name.len() as u64 * 3 + 160) else {
+        return Err(format!(
+            "the layer's listing outgrew the memory budget after {} entries (raise --max-memory)",
+            listing.members.len()
+        ));
+    };
+    listing.held.absorb(held);
+    let (again, mtime) = match file {
+        Some((again, mtime)) => (Some(again), mtime),
+        None => (None, None),
+    };
+    listing.members.push(Member {
+        name,
+        path: Some(path),
+        entry,
+        again,
+        mtime,
+    });
+    Ok(())
+}
+
+/// The head of a file start-up reads, kept within the member cap and the budget: `None` when
+/// the budget is spent (it is read again from its file when judged).
+fn read_kept(
+    store: &Store,
+    path: &Path,
+    size: u64,
+    limits: &Limits,
+    listing: &mut Listing,
+) -> Option<Arc<Vec<u8>>> {
+    let want = size.min(limits.max_member);
+    let held = limits.budget.try_reserve(want)?;
+    let (file, _) = store.root.open_file(path).ok()?;
+    let mut data = Vec::with_capacity(want as usize);
+    file.take(want).read_to_end(&mut data).ok()?;
+    // held as long as the listing's members are
+    listing.held.absorb(held);
+    Some(Arc::new(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_matched_in_their_full_form() {
+        for (given, full) in [
+            ("app", "docker.io/library/app:latest"),
+            ("app:1.0", "docker.io/library/app:1.0"),
+            ("me/app", "docker.io/me/app:latest"),
+            ("localhost/app:1", "localhost/app:1"),
+            (
+                "registry.example:5000/team/app:2",
+                "registry.example:5000/team/app:2",
+            ),
+            ("app@sha256:ab", "docker.io/library/app@sha256:ab"),
+        ] {
+            assert_eq!(normalize(given), full, "{given}");
+        }
+        let image = StoreImage {
+            id: format!("sha256:{}", "ab".repeat(32)),
+            names: vec!["localhost/app:1.0".into(), "docker.io/library/web:2".into()],
+            containers: Vec::new(),
+            detail: None,
+        };
+        for (asked, answers) in [
+            ("app:1.0", true),
+            ("localhost/app:1.0", true),
+            ("app", false),
+            ("web:2", true),
+            ("docker.io/library/web:2", true),
+            ("other.example/web:2", false),
+            ("ababababababab", true),
+            ("sha256:abababababab", true),
+            ("abab", false),
+        ] {
+            assert_eq!(image.answers_to(asked), answers, "{asked}");
+        }
+    }
+
+    /// A layer directory is listed as its tar would be: a whiteout device as `.wh.NAME`
+    /// (never opened), an opaque directory with `.wh..wh..opq`, a link as a link (not
+    /// followed, whatever it names), a FIFO as a special file (never opened).
+    #[test]
+    fn a_layer_directory_is_listed_as_its_tar_would_be() {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            std::fs::metadata("/proc/self").unwrap().uid(),
+            0,
+            "this test makes a character device 0/0 and a trusted xattr: run it as root"
+        );
+        let d = tempfile::tempdir().unwrap();
+        let layer = d.path().join("overlay/l1/diff");
+        let site = layer.join("usr/lib/python3/dist-packages");
+        std::fs::create_dir_all(&site).unwrap();
+        std::fs::write(site.join("hook.pth"), b"import os\n").unwrap();
+        std::fs::write(layer.join("usr/big.bin"), vec![0u8; 4096]).unwrap();
+        std::os::unix::fs::symlink("../../../../../etc/shadow", site.join("escape.pth")).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            site.join("gone.pth"),
+            rustix::fs::FileType::CharacterDevice,
+            rustix::fs::Mode::empty(),
+            0,
+        )
+        .unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            site.join("fifo.pth"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::RUSR,
+            0,
+        )
+        .unwrap();
+        let opaque = layer.join("opt/venv");
+        std::fs::create_dir_all(&opaque).unwrap();
+        rustix::fs::setxattr(
+            &opaque,
+            "trusted.overlay.opaque",
+            b"y",
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
+        let root = Arc::new(Root::open(d.path(), false).unwrap());
+        let store = Store {
+            engine: Engine::Containers,
+            label: "s".into(),
+            root,
+        };
+        let limits = Limits::new(1 << 20);
+        let listing = read_layer_dir(&store, "overlay/l1/diff", &limits).unwrap();
+        let by = |name: &str| {
+            listing
+                .members
+                .iter()
+                .find(|m| m.name == name)
+                .unwrap_or_else(|| panic!("{name}: {:?}", listing.members))
+        };
+        let sp = "usr/lib/python3/dist-packages";
+        assert!(matches!(
+            &by(&format!("{sp}/hook.pth")).entry,
+            Entry::File { data: Some(d), size: 10 } if d.as_slice() == b"import os\n"
+        ));
+        // not where Python lives: known by size, read again from its file when asked
+        let big = by("usr/big.bin");
+        assert!(matches!(
+            big.entry,
+            Entry::File {
+                data: None,
+                size: 4096
+            }
+        ));
+        assert_eq!(
+            big.again.as_ref().unwrap().read(4096, 10).unwrap(),
+            [0u8; 10]
+        );
+        assert!(
+            matches!(&by(&format!("{sp}/escape.pth")).entry, Entry::Symlink(t) if t == Path::new("../../../../../etc/shadow"))
+        );
+        assert!(matches!(
+            by(&format!("{sp}/.wh.gone.pth")).entry,
+            Entry::File { size: 0, .. }
+        ));
+        assert!(
+            !listing
+                .members
+                .iter()
+                .any(|m| m.name == format!("{sp}/gone.pth"))
+        );
+        assert!(matches!(
+            by(&format!("{sp}/fifo.pth")).entry,
+            Entry::Other("FIFO")
+        ));
+        by("opt/venv/.wh..wh..opq");
+        // a layer directory gone is said
+        let gone = read_layer_dir(&store, "overlay/l2/diff", &limits).unwrap_err();
+        assert!(
+            gone.contains("layer directory `overlay/l2/diff` cannot be read"),
+            "{gone}"
+        );
+    }
+}
