@@ -162,10 +162,12 @@ fn judge_file(
     };
     let lock = lockfile::parse(format, &text);
     for p in &lock.problems {
-        out.diagnostics.push(Diagnostic::note(
-            path,
-            format!("{}:{}: {}", p.pos.line, p.pos.column, p.message),
-        ));
+        let message = format!("{}:{}: {}", p.pos.line, p.pos.column, p.message);
+        out.diagnostics.push(if p.unread {
+            Diagnostic::incomplete(path, message)
+        } else {
+            Diagnostic::note(path, message)
+        });
     }
     let at = |pos: Pos| Location {
         path: path.to_path_buf(),

@@ -223,6 +223,9 @@ pub struct Problem {
     pub pos: Pos,
     /// What, in the house voice (lower-case start, no trailing period).
     pub message: String,
+    /// Whether part of the lock was not read at all (not only read with recovery): the scan
+    /// is then incomplete.
+    pub unread: bool,
 }
 
 /// Reads `text` as `format`. Never panics; whatever cannot be read is a [`Problem`].
@@ -311,6 +314,9 @@ struct Out<'t> {
     lock: Lockfile,
     lines: LineIndex<'t>,
     seen_indexes: HashSet<(String, IndexKind)>,
+    /// Where the part of the text being read starts: offsets given to `Out` are relative to it
+    /// (a lock read one `[[package]]` table at a time, see `tomlspan::parse_by_table`).
+    base: usize,
 }
 
 impl<'t> Out<'t> {
@@ -325,11 +331,17 @@ impl<'t> Out<'t> {
             },
             lines: LineIndex::new(text),
             seen_indexes: HashSet::new(),
+            base: 0,
         }
     }
 
+    /// The part of the text being read (offsets are relative to its start).
+    fn text(&self) -> &'t str {
+        self.lines.text.get(self.base..).unwrap_or("")
+    }
+
     fn pos(&mut self, offset: usize) -> Pos {
-        self.lines.pos(offset)
+        self.lines.pos(self.base + offset)
     }
 
     fn problem(&mut self, offset: usize, message: impl Into<String>) {
@@ -337,7 +349,16 @@ impl<'t> Out<'t> {
         self.lock.problems.push(Problem {
             pos,
             message: message.into(),
+            unread: false,
         });
+    }
+
+    /// A part of the lock left unread: the scan says it is incomplete.
+    fn unread(&mut self, offset: usize, message: impl Into<String>) {
+        self.problem(offset, message);
+        if let Some(p) = self.lock.problems.last_mut() {
+            p.unread = true;
+        }
     }
 
     /// Records one package of a lock: the version is the lock's, the requirement `==version`.

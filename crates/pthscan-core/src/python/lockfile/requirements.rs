@@ -64,12 +64,15 @@ fn logical_lines(text: &str) -> Vec<Logical> {
                 }),
             }
         } else {
-            let piece = line.trim_end_matches('\\');
+            // pip's `line.strip("\\")`: backslashes go from both ends of a continued line
+            let body = line.trim_end_matches('\\');
+            let piece = body.trim_start_matches('\\');
+            let lead = body.len() - piece.len();
             let l = cur.get_or_insert_with(|| Logical {
                 text: String::new(),
                 pieces: Vec::new(),
             });
-            l.pieces.push((l.text.len(), start));
+            l.pieces.push((l.text.len(), start + lead));
             l.text.push_str(piece);
         }
     }

@@ -844,3 +844,65 @@ fn pipfile_lock_categories_beyond_default_and_develop_are_read() {
         .collect();
     assert_eq!(got, [("a", Some("1.0"), 2), ("litellm", Some("1.82.8"), 3)]);
 }
+
+#[test]
+fn a_uv_lock_is_read_a_package_at_a_time_with_its_positions() {
+    let text = "version = 1\n\n[[package]]\nname = \"a\"\nversion = \"1\"\n\
+                sdist = { url = \"https://h/a.tar.gz\", hash = \"sha256:aa\" }\n\
+                [package.optional-dependencies]\nx = [{ name = \"c\" }]\n\n\
+                  [[package]]\nname = \"b\"\nversion = \"2\"\n\
+                source = { registry = \"https://idx/simple\" }\n";
+    let lock = parse(Format::UvLock, text);
+    assert!(lock.problems.is_empty(), "{:?}", lock.problems);
+    let pins: Vec<_> = lock
+        .pins
+        .iter()
+        .map(|p| (p.name.as_str(), p.pos.line, p.pos.column))
+        .collect();
+    assert_eq!(pins, [("a", 4, 1), ("b", 11, 1)]);
+    assert_eq!(lock.pins[0].hashes, ["sha256:aa"]);
+    // the index's column is the URL's first character, in the second part
+    assert_eq!(
+        lock.indexes[0].pos,
+        Pos {
+            line: 13,
+            column: 24
+        }
+    );
+}
+
+#[test]
+fn a_package_table_too_large_to_read_is_said_and_the_others_are_read() {
+    let wheels: String = (0..12_000)
+        .map(|i| format!("  {{ url = \"https://h/w{i}.whl\", hash = \"sha256:{i:064x}\" }},\n"))
+        .collect();
+    let text = format!(
+        "[[package]]\nname = \"big\"\nversion = \"1\"\nwheels = [\n{wheels}]\n\n\
+         [[package]]\nname = \"small\"\nversion = \"1\"\n"
+    );
+    let lock = parse(Format::UvLock, &text);
+    let names: Vec<_> = lock.pins.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["small"]);
+    assert_eq!(lock.problems.len(), 1, "{:?}", lock.problems);
+    assert!(lock.problems[0].unread);
+    assert_eq!(lock.problems[0].pos.line, 1);
+}
+
+#[test]
+fn a_header_inside_a_multi_line_string_is_not_passed_over_unsaid() {
+    let text = "[[package]]\nname = \"a\"\nversion = \"1\"\nnote = \"\"\"\n[[package]]\n\"\"\"\n";
+    let lock = parse(Format::UvLock, text);
+    assert!(!lock.problems.is_empty(), "{lock:#?}");
+}
+
+#[test]
+fn a_continued_line_loses_its_leading_backslashes_as_in_pip() {
+    // pip's join_lines strips `\` from both ends of a line that continues
+    let lock = req("\\\\litellm==1.82.8 \\\n    --hash=sha256:aa\n");
+    assert!(lock.problems.is_empty(), "{:?}", lock.problems);
+    let pin = only_pin(&lock);
+    assert_eq!(pin.name, "litellm");
+    assert_eq!(pin.version.as_deref(), Some("1.82.8"));
+    assert_eq!(pin.hashes, ["sha256:aa"]);
+    assert_eq!(pin.pos, Pos { line: 1, column: 3 });
+}

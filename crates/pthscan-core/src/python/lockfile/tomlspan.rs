@@ -28,6 +28,53 @@ pub(super) fn parse<'i>(text: &'i str, out: &mut Out<'_>) -> Option<DeTable<'i>>
     Some(doc.into_inner())
 }
 
+/// The largest `[[package]]` table read (with its sub-tables): the largest real ones, a package
+/// with wheels for every platform, are tens of KiB; parsed, this is at most some tens of MB.
+const MAX_TABLE: usize = 1 << 20;
+
+/// Reads `text` one `[[key]]` table at a time: each part, from one `[[key]]` header line to
+/// the next (the first from the start), is parsed on its own and handed to `each` with
+/// `out`'s offsets set to it, and its tree dropped before the next. A lock's tree of spanned
+/// values costs tens of bytes for every byte of text; a part costs that for one package only.
+/// A part is a TOML document on its own (sub-tables such as `[package.metadata]` follow their
+/// package); a header inside a multi-line string would split it, which both parts then report
+/// as invalid TOML — nothing is passed over unsaid.
+pub(super) fn parse_by_table(
+    text: &str,
+    key: &str,
+    out: &mut Out<'_>,
+    mut each: impl FnMut(&DeTable<'_>, &mut Out<'_>),
+) {
+    let header = format!("[[{key}]]");
+    let mut starts = vec![0];
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if at > 0 && line.trim_start().starts_with(&header) {
+            starts.push(at);
+        }
+        at += line.len();
+    }
+    starts.push(text.len());
+    for part in starts.windows(2) {
+        out.base = part[0];
+        let len = part[1] - part[0];
+        if len > MAX_TABLE {
+            out.unread(
+                0,
+                format!(
+                    "a `{header}` table of {len} bytes, over the {} KiB one is read at: not read",
+                    MAX_TABLE >> 10
+                ),
+            );
+            continue;
+        }
+        if let Some(doc) = parse(&text[part[0]..part[1]], out) {
+            each(&doc, out);
+        }
+    }
+    out.base = 0;
+}
+
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("").trim()
 }

@@ -9,12 +9,15 @@
 use super::tomlspan::{self, get, get_array, get_str, get_table, name_and_offset, tables};
 use super::{IndexKind, LockPin, Out, Source};
 
+/// Read a package at a time: a lock of many small packages is tens of times its size as one
+/// tree.
 pub(super) fn parse(text: &str, out: &mut Out<'_>) {
-    let Some(doc) = tomlspan::parse(text, out) else {
-        return;
-    };
-    let Some(packages) = get_array(&doc, "package") else {
-        if get(&doc, "package").is_some() {
+    tomlspan::parse_by_table(text, "package", out, packages);
+}
+
+fn packages(doc: &toml::de::DeTable<'_>, out: &mut Out<'_>) {
+    let Some(packages) = get_array(doc, "package") else {
+        if get(doc, "package").is_some() {
             out.problem(0, "`package` is not an array of tables");
         }
         return;
@@ -56,7 +59,7 @@ fn source(s: &toml::de::DeTable<'_>, at: usize, out: &mut Out<'_>) -> Source {
             out.index(
                 url,
                 IndexKind::Primary,
-                tomlspan::string_start(out.lines.text, v.span().start),
+                tomlspan::string_start(out.text(), v.span().start),
             );
             return Source::Index(Some(url.to_owned()));
         }
