@@ -24,8 +24,7 @@
 //! JSON), `pep508` (the dependency-specifier grammar, for requirement lines and
 //! `pyproject.toml`).
 //!
-//! Not read, on purpose or not yet: Poetry's `[tool.poetry.dependencies]` and
-//! `[[tool.poetry.source]]` in `pyproject.toml`; uv.lock's `[manifest]` and per-package
+//! Not read, on purpose or not yet: uv.lock's `[manifest]` and per-package
 //! `dependencies` (every resolved package is its own pin); Pipfile (not the lock); which group
 //! (`default`/`develop`, an extra, a dependency group) a pin belongs to; the meaning of
 //! markers (kept as text); `--config-settings` and other per-requirement options besides

@@ -906,3 +906,72 @@ fn a_continued_line_loses_its_leading_backslashes_as_in_pip() {
     assert_eq!(pin.hashes, ["sha256:aa"]);
     assert_eq!(pin.pos, Pos { line: 1, column: 3 });
 }
+
+#[test]
+fn poetrys_own_dependency_tables_are_pins_as_the_constraints_mean() {
+    let text = r#"[tool.poetry.dependencies]
+python = "^3.9"
+litellm = "1.82.8"
+requests = "^2.31"
+zero = "^0.2.3"
+tilde = { version = "~1.2", optional = true }
+spaced = ">= 1.0, < 2.0"
+either = "^1.0 || ^3.0"
+repo = { git = "https://h/repo.git", rev = "0123456789abcdef0123456789abcdef01234567" }
+local = { path = "../local" }
+split = [{ version = "<2", python = "<3.8" }, { version = ">=2", python = ">=3.8" }]
+
+[tool.poetry.group.dev.dependencies]
+pytest = "*"
+
+[[tool.poetry.source]]
+name = "internal"
+url = "https://idx.example/simple"
+priority = "supplemental"
+"#;
+    let lock = parse(Format::PyProject, text);
+    assert!(lock.problems.is_empty(), "{:?}", lock.problems);
+    let got: Vec<(&str, &str, Option<&str>, u32)> = lock
+        .pins
+        .iter()
+        .map(|p| {
+            (
+                p.normalized.as_str(),
+                p.requirement.as_str(),
+                p.version.as_deref(),
+                p.pos.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got[..7],
+        [
+            ("litellm", "==1.82.8", Some("1.82.8"), 3),
+            ("requests", ">=2.31,<3", None, 4),
+            ("zero", ">=0.2.3,<0.3", None, 5),
+            ("tilde", ">=1.2,<1.3", None, 6),
+            ("spaced", ">=1.0,<2.0", None, 7),
+            ("either", ">=1.0,<2", None, 8),
+            ("either", ">=3.0,<4", None, 8),
+        ]
+    );
+    assert_eq!(source_kind(&got_pin(&lock, "repo").source), "vcs-commit");
+    assert!(lock.pins.iter().all(|p| p.normalized != "local"));
+    let split: Vec<_> = lock.pins.iter().filter(|p| p.name == "split").collect();
+    assert_eq!(split.len(), 2);
+    let pytest = got_pin(&lock, "pytest");
+    assert_eq!((pytest.requirement.as_str(), pytest.pos.line), ("", 14));
+    assert_eq!(lock.indexes.len(), 1);
+    assert_eq!(lock.indexes[0].kind, IndexKind::Extra);
+    assert_eq!(
+        lock.indexes[0].pos,
+        Pos {
+            line: 18,
+            column: 8
+        }
+    );
+}
+
+fn got_pin<'l>(lock: &'l Lockfile, name: &str) -> &'l Pin {
+    lock.pins.iter().find(|p| p.name == name).unwrap()
+}
