@@ -499,7 +499,14 @@ impl Database {
                 reason: "a list item is not an OSV record (no `id`)".into(),
             });
         }
-        match osv::record(v, origin) {
+        let mut unevaluable = Vec::new();
+        let read = osv::record(v, origin, &mut unevaluable);
+        self.problems
+            .extend(unevaluable.into_iter().map(|reason| DbError::Format {
+                path: origin.to_owned(),
+                reason,
+            }));
+        match read {
             Ok(Ok(record)) => {
                 if record.withdrawn.is_some() {
                     source.withdrawn += 1;

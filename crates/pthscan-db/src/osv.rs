@@ -77,10 +77,13 @@ pub enum Skip {
     OtherEcosystem,
 }
 
-/// Reads one OSV record; `Err` says why it is not one pthscan uses.
+/// Reads one OSV record; `Err` says why it is not one pthscan uses. What of a used record
+/// cannot be evaluated (a range event that is no PEP 440 version, or no event at all) goes to
+/// `unevaluable`, to be said: such a range never matches.
 pub(crate) fn record(
     value: serde_json::Value,
     origin: &str,
+    unevaluable: &mut Vec<String>,
 ) -> Result<Result<Record, Skip>, serde_json::Error> {
     let mut raw: RawRecord = serde_json::from_value(value)?;
     if raw.id.is_empty() {
@@ -114,8 +117,27 @@ pub(crate) fn record(
                 .into_iter()
                 // GIT ranges name commits, SEMVER is not PEP 440: neither orders PyPI releases
                 .filter(|r| r.kind == "ECOSYSTEM")
-                .map(|r| Range {
-                    events: r.events.iter().filter_map(event).collect(),
+                .map(|r| {
+                    let events: Vec<Event> = r.events.iter().filter_map(event).collect();
+                    let unordered = r.events.iter().find(|e| {
+                        event(e).is_none_or(|ev| {
+                            let text = ev.version();
+                            text != "0" && crate::version::parse(text).is_none()
+                        })
+                    });
+                    if let Some(e) = unordered {
+                        unevaluable.push(format!(
+                            "{}: a range of `{}` has the event `{}`, which is no PEP 440 version: that range never matches",
+                            raw.id,
+                            pkg.name,
+                            serde_json::Value::Object(e.clone())
+                        ));
+                    }
+                    // a range that cannot be evaluated whole matches nothing, not what its
+                    // readable events alone would say
+                    Range {
+                        events: if unordered.is_some() { Vec::new() } else { events },
+                    }
                 })
                 .collect();
             if a.versions.is_empty() && ranges.is_empty() && raw_ranges > 0 {

@@ -331,3 +331,25 @@ fn a_range_that_allows_a_listed_release_is_said() {
     assert!(got("<1.82.7").is_empty());
     assert!(got("not a specifier").is_empty());
 }
+
+#[test]
+fn a_range_event_that_is_no_version_is_said_not_dropped() {
+    let text = r#"{
+      "id": "MAL-2099-7", "modified": "2099-01-07T00:00:00Z", "summary": "Malicious code in oddly (PyPI)",
+      "affected": [{"package": {"ecosystem": "PyPI", "name": "oddly"},
+                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "v-one"}, {"fixed": "2.0"}]},
+                               {"type": "ECOSYSTEM", "events": [{"introduced": "3.0"}, {"since": "3.5"}]}]}]
+    }"#;
+    let db = db(&[text, RANGES]);
+    let said: Vec<String> = db.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(
+        said[0].contains("MAL-2099-7") && said[0].contains("v-one"),
+        "{said:?}"
+    );
+    assert!(said[1].contains("since"), "{said:?}");
+    // the record is kept, and what it cannot order matches nothing
+    assert!(ids(&db, "oddly", "1.0").is_empty());
+    assert!(ids(&db, "oddly", "3.6").is_empty());
+    assert_eq!(ids(&db, "evil-pkg", "2.1"), ["MAL-2099-1"]);
+}

@@ -22,6 +22,15 @@ pub enum Event {
     Limit(String),
 }
 
+impl Event {
+    /// The version it names, as the record writes it.
+    pub fn version(&self) -> &str {
+        match self {
+            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
+        }
+    }
+}
+
 /// An OSV range of `type: ECOSYSTEM`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Range {
@@ -53,12 +62,7 @@ impl Range {
     /// the last one at or below `version` decides, `limit` bounds the whole range.
     pub fn contains(&self, version: &Version) -> bool {
         let at = |e: &Event| -> Option<Version> {
-            let text = match e {
-                Event::Introduced(v)
-                | Event::Fixed(v)
-                | Event::LastAffected(v)
-                | Event::Limit(v) => v,
-            };
+            let text = e.version();
             if text == "0" {
                 return Some(Version::new([0]));
             }
