@@ -41,8 +41,33 @@ pub(super) fn parse(text: &str, out: &mut Out<'_>) {
             }
         }
         lock.marker = get_str(pkg, "marker").map(str::to_owned);
-        out.lock_pin(name, get_str(pkg, "version"), at, lock);
+        let version = get_str(pkg, "version").or_else(|| file_version(pkg, name));
+        out.lock_pin(name, version, at, lock);
     }
+}
+
+/// The version a package's files name when the package does not say it (PEP 751 makes
+/// `version` optional): the first wheel, sdist or archive whose file name is this project's.
+fn file_version<'a>(pkg: &'a DeTable<'_>, name: &str) -> Option<&'a str> {
+    let file_name = |t: &'a DeTable<'_>| {
+        get_str(t, "name").or_else(|| {
+            get_str(t, "url")
+                .or_else(|| get_str(t, "path"))
+                .and_then(|u| u.rsplit('/').next())
+        })
+    };
+    let mut files: Vec<&DeTable<'_>> = get_array(pkg, "wheels")
+        .map(|w| tables(w).map(|(t, _)| t).collect())
+        .unwrap_or_default();
+    files.extend(
+        ["sdist", "archive"]
+            .iter()
+            .filter_map(|k| get_table(pkg, k)),
+    );
+    files.into_iter().filter_map(file_name).find_map(|file| {
+        let (project, version) = super::requirements::archive_name_version(file)?;
+        (super::normalize(project) == super::normalize(name)).then_some(version)
+    })
 }
 
 /// `hashes = {algo = "hex", …}` of a file table.

@@ -427,7 +427,7 @@ fn unnamed(req: &str, at: usize, out: &mut Out<'_>) -> Pin {
 
 /// Name and version from a distribution file name: a wheel's first two fields, an sdist's
 /// stem split at the last `-` before a digit.
-fn archive_name_version(file: &str) -> Option<(&str, &str)> {
+pub(super) fn archive_name_version(file: &str) -> Option<(&str, &str)> {
     if let Some(stem) = file.strip_suffix(".whl") {
         let mut parts = stem.split('-');
         return Some((parts.next()?, parts.next()?))

@@ -975,3 +975,38 @@ priority = "supplemental"
 fn got_pin<'l>(lock: &'l Lockfile, name: &str) -> &'l Pin {
     lock.pins.iter().find(|p| p.name == name).unwrap()
 }
+
+#[test]
+fn a_pylock_package_without_a_version_takes_its_files_version() {
+    let text = r#"lock-version = "1.0"
+created-by = "x"
+
+[[packages]]
+name = "LiteLLM"
+wheels = [{ name = "litellm-1.82.8-py3-none-any.whl", url = "https://h/litellm-1.82.8-py3-none-any.whl", hashes = { sha256 = "aa" } }]
+
+[[packages]]
+name = "other"
+sdist = { url = "https://h/evil-2.0.tar.gz", hashes = { sha256 = "bb" } }
+
+[[packages]]
+name = "third"
+archive = { url = "https://h/third-3.1.tar.gz", hashes = { sha256 = "cc" } }
+"#;
+    let lock = parse(Format::PyLock, text);
+    assert!(lock.problems.is_empty(), "{:?}", lock.problems);
+    let got: Vec<_> = lock
+        .pins
+        .iter()
+        .map(|p| (p.normalized.as_str(), p.version.as_deref()))
+        .collect();
+    // a file of another project's name gives no version
+    assert_eq!(
+        got,
+        [
+            ("litellm", Some("1.82.8")),
+            ("other", None),
+            ("third", Some("3.1"))
+        ]
+    );
+}
