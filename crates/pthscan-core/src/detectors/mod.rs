@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod customize;
+pub mod distributions;
 pub mod entry_points;
 pub mod imported;
 pub mod integrity;

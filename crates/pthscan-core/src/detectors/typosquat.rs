@@ -4,7 +4,7 @@
 //! data of `pthscan-signatures` ([`pthscan_signatures::popular`]); this file reads a
 //! distribution's `RECORD`, `top_level.txt` and `WHEEL` and makes findings.
 //!
-//! Called for every distribution whose metadata [`super::ioc::distributions`] reads.
+//! Called for every distribution whose metadata [`super::distributions::distributions`] reads.
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -240,7 +240,7 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
         // unpacks to
         metadata.extend(crate::python::dist::sdist_metadata(tree, &env.root));
     }
-    let (mut inventory, found) = detectors::ioc::distributions(&ctx, &metadata);
+    let (mut inventory, found) = detectors::distributions::distributions(&ctx, &metadata);
     findings.extend(found);
     let startup_paths: HashSet<PathBuf> = ctx
         .startup_files
