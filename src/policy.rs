@@ -230,10 +230,8 @@ impl Suppression {
                 .as_deref()
                 .is_none_or(|h| h.eq_ignore_ascii_case(&f.sha256))
             && self.distribution.as_deref().is_none_or(|d| {
-                f.distribution_name().is_some_and(|owner| {
-                    pthscan_signatures::known_good::normalize_dist(d)
-                        == pthscan_signatures::known_good::normalize_dist(owner)
-                })
+                f.distribution_name()
+                    .is_some_and(|owner| pthscan_db::normalize(d) == pthscan_db::normalize(owner))
             })
     }
 }
@@ -506,7 +504,7 @@ impl Baseline {
             .map(|e| {
                 let mut recorded = inventory::Recorded::new();
                 for d in &e.distributions {
-                    let norm = pthscan_signatures::known_good::normalize_dist(&d.name);
+                    let norm = pthscan_db::normalize(&d.name);
                     recorded
                         .entry(norm)
                         .or_insert_with(|| (d.name.clone(), Default::default()))

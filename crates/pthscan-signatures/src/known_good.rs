@@ -206,7 +206,7 @@ impl KnownGood {
         if !is_hook {
             return None;
         }
-        let name = normalize_dist(dist);
+        let name = pthscan_db::normalize(dist);
         self.no_hooks.iter().find(|n| n.packages.contains(&name))
     }
 
@@ -263,21 +263,6 @@ fn glob_match(pattern: &str, name: &str) -> bool {
                 .any(|i| glob_match(tail, &rest[i..]))
         }
     }
-}
-
-/// PEP 503 name normalisation: lower case, runs of `-`, `_`, `.` as one `-`.
-pub fn normalize_dist(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -16,7 +16,6 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::SignatureError;
-use crate::known_good::normalize_dist;
 
 /// The embedded `signatures/popular/top-pypi.txt`.
 pub const TOP_PYPI: &str = include_str!("../../../signatures/popular/top-pypi.txt");
@@ -145,11 +144,6 @@ pub struct Popular {
     pub examples: Vec<Example>,
 }
 
-/// A name normalised as PEP 503 says, without leading or trailing separators.
-pub fn normalize(name: &str) -> String {
-    normalize_dist(name).trim_matches('-').to_owned()
-}
-
 /// Names shorter than this are never judged: too many honest three-letter names.
 const MIN_LEN: usize = 3;
 
@@ -191,7 +185,7 @@ impl Popular {
                 header.push(h.trim().to_owned());
                 continue;
             }
-            let Some(name) = line.split('\t').next().map(normalize) else {
+            let Some(name) = line.split('\t').next().map(pthscan_db::normalize) else {
                 continue;
             };
             if name.is_empty() {
@@ -220,7 +214,7 @@ impl Popular {
         let mut aliases: Vec<(String, String)> = file
             .aliases
             .iter()
-            .map(|(a, p)| (normalize(a), normalize(p)))
+            .map(|(a, p)| (pthscan_db::normalize(a), pthscan_db::normalize(p)))
             .collect();
         aliases.sort();
         for (alias, project) in aliases {
@@ -243,7 +237,11 @@ impl Popular {
             by_collapsed.entry(t.name.replace('-', "")).or_insert(i);
             by_glyphs.entry(glyphs(&t.name)).or_insert(i);
         }
-        let norm = |v: &[String]| v.iter().map(|s| normalize(s)).collect::<Vec<_>>();
+        let norm = |v: &[String]| {
+            v.iter()
+                .map(|s| pthscan_db::normalize(s))
+                .collect::<Vec<_>>()
+        };
         Ok(Popular {
             header,
             names,
@@ -278,19 +276,19 @@ impl Popular {
 
     /// The download rank (1 the most downloaded) of a popular project, by any spelling.
     pub fn rank(&self, name: &str) -> Option<usize> {
-        self.rank.get(&normalize(name)).map(|i| i + 1)
+        self.rank.get(&pthscan_db::normalize(name)).map(|i| i + 1)
     }
 
     /// Whether `name` is a popular project, or a name people type for one (`sklearn`).
     pub fn is_popular(&self, name: &str) -> bool {
-        self.by_target.contains_key(&normalize(name))
+        self.by_target.contains_key(&pthscan_db::normalize(name))
     }
 
     /// The popular name `name` is near, if it is not itself popular (TYP001): see [`Kind`] for
     /// the ways. When several popular names are near, the strongest kind wins, then the fewest
     /// edits, then the most downloaded.
     pub fn near(&self, name: &str) -> Option<Near<'_>> {
-        let n = normalize(name);
+        let n = pthscan_db::normalize(name);
         if n.len() < MIN_LEN || self.by_target.contains_key(&n) || self.honest.contains(&n) {
             return None;
         }
@@ -311,7 +309,7 @@ impl Popular {
         }
         // look-alikes are judged on the name as written: `I` is a look-alike of `l`, `i` not
         let raw: String = name.trim().replace('I', "l");
-        let g = glyphs(&normalize(&raw));
+        let g = glyphs(&pthscan_db::normalize(&raw));
         if g.len() > 3
             && let Some(&i) = self.by_glyphs.get(&g)
             && self.targets[i].name != n
@@ -374,7 +372,7 @@ impl Popular {
     /// The popular project whose import package a top-level package or module `package` of a
     /// distribution is (`bittensor_cli`, `cv2`), unless it is a namespace many share.
     pub fn package_owner(&self, package: &str) -> Option<&str> {
-        let p = normalize(package);
+        let p = pthscan_db::normalize(package);
         if self.namespaces.contains(&p) {
             return None;
         }
@@ -386,7 +384,11 @@ impl Popular {
     /// popular project `project`: it is that project (or an alias of it), a variant
     /// (`psycopg2-binary`, `tensorflow-cpu`) or a known fork family (`opencv-*` and `cv2`).
     pub fn may_ship(&self, dist: &str, project: &str, package: &str) -> bool {
-        let (d, p, pkg) = (normalize(dist), normalize(project), normalize(package));
+        let (d, p, pkg) = (
+            pthscan_db::normalize(dist),
+            pthscan_db::normalize(project),
+            pthscan_db::normalize(package),
+        );
         if d == p
             || self
                 .by_target

@@ -150,7 +150,7 @@ pub fn judge(
 /// The findings of the three rules for one distribution.
 pub fn check(popular: &Popular, dist: Dist<'_>) -> Vec<Finding> {
     let release = format!("{} {}", dist.name, dist.version);
-    let own = pthscan_signatures::popular::normalize(dist.name);
+    let own = pthscan_db::normalize(dist.name);
     let finding = |rule: &'static str, at: Location, message: String, evidence: String| Finding {
         rule: rule.into(),
         severity: Severity::Medium,
@@ -171,7 +171,7 @@ pub fn check(popular: &Popular, dist: Dist<'_>) -> Vec<Finding> {
     let split_of = |project: &str| {
         dist.required_by
             .iter()
-            .any(|r| *r == pthscan_signatures::popular::normalize(project))
+            .any(|r| *r == pthscan_db::normalize(project))
     };
     let near = popular.near(dist.name).filter(|n| !split_of(n.project));
     if let Some(n) = near {

@@ -63,7 +63,7 @@ impl Distribution {
     /// files beside it (`INSTALLER`, `top_level.txt`). `None` without a `Name` or `Version`.
     pub fn read(tree: &dyn Tree, meta: &Path, text: &str) -> Option<Distribution> {
         let (name, version) = name_version(text)?;
-        let normalized = pthscan_signatures::known_good::normalize_dist(&name);
+        let normalized = pthscan_db::normalize(&name);
         let mut d = Distribution {
             normalized,
             name,
@@ -237,9 +237,7 @@ pub fn sdist_metadata(tree: &dyn Tree, root: &Path) -> Vec<(PathBuf, PathBuf)> {
 pub fn info_dir(meta: &Path) -> Option<(&Path, String, String)> {
     let info = meta.parent()?;
     let name = info.file_name()?.to_string_lossy().into_owned();
-    let dist = pthscan_signatures::known_good::normalize_dist(
-        name.split_once('-').map_or(name.as_str(), |(n, _)| n),
-    );
+    let dist = pthscan_db::normalize(name.split_once('-').map_or(name.as_str(), |(n, _)| n));
     Some((info, name, dist))
 }
 
