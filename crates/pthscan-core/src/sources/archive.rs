@@ -285,7 +285,17 @@ pub struct Listing {
     /// The budget reserved for what the members keep (content and names): given back when
     /// the last holder lets go.
     pub held: Held,
+    /// Whether whiteouts and opaque directories are the members marked [`WHITEOUT`] and
+    /// [`OPAQUE`] (a layer read from an overlayfs directory, where they are a device and an
+    /// extended attribute), not every `.wh.` name: there a file named `.wh.x.pth` is a file
+    /// overlayfs shows, which `site` reads.
+    pub marked_whiteouts: bool,
 }
+
+/// The entry of a member that is an overlayfs whiteout, in a [`Listing::marked_whiteouts`].
+pub const WHITEOUT: &str = "overlayfs whiteout";
+/// The entry of a member that marks its directory opaque, likewise.
+pub const OPAQUE: &str = "overlayfs opaque directory";
 
 const ESCAPING_NAME: &str =
     "member name is absolute or climbs out with `..`: extracting it writes outside the destination";

@@ -1307,22 +1307,41 @@ fn placed(tree: &MemTree, path: &Path) -> PathBuf {
 
 /// Applies one layer: opaque directories first, then whiteouts, then the layer's entries.
 /// Returns what could not be placed (a hard link to nothing), one line each.
-fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) -> Vec<String> {
+pub(crate) fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) -> Vec<String> {
     let mut unplaced = Vec::new();
     let paths = listing
         .members
         .iter()
         .filter_map(|m| m.path.as_ref().map(|p| (m, Path::new("/").join(p))));
-    for (_, path) in paths.clone() {
-        if path.file_name().is_some_and(|n| n == ".wh..wh..opq")
+    // a tar's whiteouts are its `.wh.` names; an overlayfs directory's, the members marked so
+    let marked = |m: &archive::Member, kind: &str| matches!(m.entry, Entry::Other(k) if k == kind);
+    let is_opaque = |m: &archive::Member, path: &Path| {
+        if listing.marked_whiteouts {
+            marked(m, archive::OPAQUE)
+        } else {
+            path.file_name().is_some_and(|n| n == ".wh..wh..opq")
+        }
+    };
+    let is_whiteout = |m: &archive::Member, path: &Path| {
+        if listing.marked_whiteouts {
+            marked(m, archive::WHITEOUT) || marked(m, archive::OPAQUE)
+        } else {
+            path.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".wh."))
+        }
+    };
+    for (m, path) in paths.clone() {
+        if is_opaque(m, &path)
             && let Some(dir) = path.parent()
         {
             let dir = tree.resolve(dir).unwrap_or_else(|_| dir.to_path_buf());
             tree.clear_dir(&dir);
         }
     }
-    for (_, path) in paths.clone() {
-        if let Some(name) = path.file_name().and_then(|n| n.to_str())
+    for (m, path) in paths.clone() {
+        if is_whiteout(m, &path)
+            && !is_opaque(m, &path)
+            && let Some(name) = path.file_name().and_then(|n| n.to_str())
             && let Some(hidden) = name.strip_prefix(".wh.")
             && hidden != ".wh..opq"
             && let Some(dir) = path.parent()
@@ -1332,10 +1351,7 @@ fn apply_layer(tree: &mut MemTree, listing: &Listing, origin: usize) -> Vec<Stri
         }
     }
     for (m, path) in paths {
-        if path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(".wh."))
-        {
+        if is_whiteout(m, &path) {
             continue;
         }
         let node = match &m.entry {

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use rustix::fs::{AtFlags, FileType};
 
-use super::archive::{Entry, Limits, Listing, Member};
+use super::archive::{self, Entry, Limits, Listing, Member};
 use super::reread::{OnDisk, Reread};
 use super::{OpenOptions, Opened};
 use crate::diagnostic::Diagnostic;
@@ -308,6 +308,20 @@ impl Store {
         opened
     }
 
+    /// The extended attribute that marks an opaque directory in this store's layers: the
+    /// kernel reads `trusted.overlay.opaque`, and `user.overlay.opaque` only on a mount with
+    /// `userxattr` — rootless podman's, whose store its user owns.
+    fn opaque_attribute(&self) -> &'static str {
+        use std::os::unix::fs::MetadataExt;
+        let rootless = self.engine == Engine::Containers
+            && std::fs::symlink_metadata(self.root.path()).is_ok_and(|m| m.uid() != 0);
+        if rootless {
+            "user.overlay.opaque"
+        } else {
+            "trusted.overlay.opaque"
+        }
+    }
+
     /// Reads a small document of the store (`rel` inside it), at most `cap` bytes, within the
     /// budget.
     fn read_doc(&self, rel: &str, cap: u64, limits: &Limits) -> Result<Vec<u8>, String> {
@@ -413,7 +427,11 @@ type ContainersOf = BTreeMap<String, Vec<(String, Option<bool>)>>;
 /// are. What start-up reads is kept, the rest is read again from its file when judged.
 fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, String> {
     let top = store.root.path().join(rel);
-    let mut listing = Listing::default();
+    let mut listing = Listing {
+        marked_whiteouts: true,
+        ..Listing::default()
+    };
+    let opaque_attribute = store.opaque_attribute();
     // (directory on disk, its path in the layer)
     let mut todo: Vec<(PathBuf, PathBuf)> = vec![(top.clone(), PathBuf::new())];
     let mut first = true;
@@ -434,11 +452,11 @@ fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, 
         };
         first = false;
         let fd = handle.fd().map_err(|e| e.to_string())?;
-        if !inside.as_os_str().is_empty() && opaque(fd) {
+        if !inside.as_os_str().is_empty() && opaque(fd, opaque_attribute) {
             push(
                 &mut listing,
                 inside.join(".wh..wh..opq"),
-                empty_file(),
+                Entry::Other(archive::OPAQUE),
                 None,
                 limits,
             )?;
@@ -487,7 +505,7 @@ fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, 
                     push(
                         &mut listing,
                         inside.join(hidden),
-                        empty_file(),
+                        Entry::Other(archive::WHITEOUT),
                         None,
                         limits,
                     )?;
@@ -504,21 +522,12 @@ fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, 
     Ok(listing)
 }
 
-fn empty_file() -> Entry {
-    Entry::File {
-        data: None,
-        size: 0,
-    }
-}
-
-/// Whether the directory open as `fd` is an overlayfs opaque directory.
-fn opaque(fd: rustix::fd::BorrowedFd<'_>) -> bool {
-    ["trusted.overlay.opaque", "user.overlay.opaque"]
-        .iter()
-        .any(|name| {
-            let mut buf = [0u8; 4];
-            matches!(rustix::fs::fgetxattr(fd, *name, &mut buf), Ok(n) if n >= 1 && buf[0] == b'y')
-        })
+/// Whether the directory open as `fd` is an overlayfs opaque directory: `attribute` set to
+/// the one byte `y`, as the kernel checks it (any other value, or the attribute of the other
+/// namespace, leaves the lower directory's files showing).
+fn opaque(fd: rustix::fd::BorrowedFd<'_>, attribute: &str) -> bool {
+    let mut buf = [0u8; 2];
+    matches!(rustix::fs::fgetxattr(fd, attribute, &mut buf), Ok(1) if buf[0] == b'y')
 }
 
 /// Adds one member, its name reserved from the budget (as an archive's listing reserves it).
@@ -697,8 +706,9 @@ mod tests {
         );
         assert!(matches!(
             by(&format!("{sp}/.wh.gone.pth")).entry,
-            Entry::File { size: 0, .. }
+            Entry::Other(archive::WHITEOUT)
         ));
+        assert!(listing.marked_whiteouts);
         assert!(
             !listing
                 .members
@@ -709,12 +719,75 @@ mod tests {
             by(&format!("{sp}/fifo.pth")).entry,
             Entry::Other("FIFO")
         ));
-        by("opt/venv/.wh..wh..opq");
+        assert!(matches!(
+            by("opt/venv/.wh..wh..opq").entry,
+            Entry::Other(archive::OPAQUE)
+        ));
         // a layer directory gone is said
         let gone = read_layer_dir(&store, "overlay/l2/diff", &limits).unwrap_err();
         assert!(
             gone.contains("layer directory `overlay/l2/diff` cannot be read"),
             "{gone}"
         );
+    }
+
+    /// What overlayfs does not take for a whiteout or an opaque directory stays what it is:
+    /// a regular file named `.wh.x.pth` (which `site` reads), an opaque attribute whose value
+    /// is not the one byte `y`, and `user.overlay.opaque` in a store root owns.
+    #[test]
+    fn only_what_overlayfs_hides_is_hidden() {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            std::fs::metadata("/proc/self").unwrap().uid(),
+            0,
+            "this test sets trusted xattrs: run it as root"
+        );
+        let d = tempfile::tempdir().unwrap();
+        let sp = "usr/local/lib/python3.11/dist-packages";
+        let lower = d.path().join("overlay2/l1/diff").join(sp);
+        let upper = d.path().join("overlay2/l2/diff").join(sp);
+        for dir in [&lower, &upper] {
+            std::fs::create_dir_all(dir.join("pkg_a")).unwrap();
+            std::fs::create_dir_all(dir.join("pkg_b")).unwrap();
+            std::fs::create_dir_all(dir.join("pkg_c")).unwrap();
+        }
+        std::fs::write(lower.join("x.pth"), b"import os; exec('1')\n").unwrap();
+        for pkg in ["pkg_a", "pkg_b", "pkg_c"] {
+            std::fs::write(lower.join(pkg).join("__init__.py"), b"x = 1\n").unwrap();
+        }
+        // a file named like a tar whiteout, a file named like a tar opaque marker
+        std::fs::write(upper.join(".wh.x.pth"), b"import os; exec('2')\n").unwrap();
+        std::fs::write(upper.join("pkg_a/.wh..wh..opq"), b"").unwrap();
+        let set = |dir: &Path, name: &str, value: &[u8]| {
+            rustix::fs::setxattr(dir, name, value, rustix::fs::XattrFlags::empty()).unwrap();
+        };
+        set(&upper.join("pkg_b"), "trusted.overlay.opaque", b"yy");
+        set(&upper.join("pkg_c"), "user.overlay.opaque", b"y");
+        let store = Store {
+            engine: Engine::Docker,
+            label: "s".into(),
+            root: Arc::new(Root::open(d.path(), false).unwrap()),
+        };
+        let limits = Limits::new(1 << 20);
+        let layers: Vec<Listing> = ["overlay2/l1/diff", "overlay2/l2/diff"]
+            .iter()
+            .map(|rel| read_layer_dir(&store, rel, &limits).unwrap())
+            .collect();
+        let mut tree = crate::sources::memory::MemTree::new("t", 1 << 20, Arc::default());
+        for (i, layer) in layers.iter().enumerate() {
+            assert!(crate::sources::image::apply_layer(&mut tree, layer, i).is_empty());
+        }
+        let at = |p: &str| PathBuf::from(format!("/{sp}/{p}"));
+        use crate::fs::Tree;
+        for shown in [
+            "x.pth",
+            ".wh.x.pth",
+            "pkg_a/__init__.py",
+            "pkg_a/.wh..wh..opq",
+            "pkg_b/__init__.py",
+            "pkg_c/__init__.py",
+        ] {
+            assert_eq!(tree.kind(&at(shown)), Some(Kind::File), "{shown}");
+        }
     }
 }
