@@ -28,7 +28,10 @@ const BUCKET: u32 = 0x01;
 /// levels deep).
 const MAX_DEPTH: usize = 32;
 /// One page (with its overflow) larger than this is not read.
-const MAX_PAGE: u64 = 64 << 20;
+const MAX_PAGE: u64 = 16 << 20;
+/// At most this many bytes of pages are read for one bucket's entries (a damaged file whose
+/// branch pages name one large page many times would otherwise be read for hours).
+const MAX_READ: u64 = 256 << 20;
 /// At most this many pages are read for one bucket's entries.
 const MAX_PAGES: usize = 100_000;
 /// At most this many entries are returned for one bucket.
@@ -41,6 +44,8 @@ const MAX_BYTES: usize = 64 << 20;
 struct Walked {
     pages: usize,
     bytes: usize,
+    /// Bytes of pages read.
+    read: u64,
 }
 
 /// An open database file.
@@ -190,6 +195,23 @@ impl Bolt {
             return Err("the bucket's pages nest too deep or are too many: a damaged file".into());
         }
         let page = self.page(id)?;
+        pages.read += page.len() as u64;
+        if pages.read > MAX_READ {
+            return Err(format!(
+                "the bucket's pages add up to more than {} MiB: a damaged file",
+                MAX_READ >> 20
+            ));
+        }
+        // a branch's children are walked once the branch page is let go: one page held at a
+        // time, not one for every level
+        if u16_at(&page, 8).is_some_and(|f| f & BRANCH != 0) {
+            let children = branch_children(&page)?;
+            drop(page);
+            for child in children {
+                self.walk_page(child, depth + 1, pages, out)?;
+            }
+            return Ok(());
+        }
         self.walk(&page, depth, pages, out)
     }
 
@@ -249,6 +271,15 @@ impl Bolt {
         }
         Ok(())
     }
+}
+
+/// The child page ids of a branch page.
+fn branch_children(page: &[u8]) -> Result<Vec<u64>, String> {
+    let bad = || "a page's element lies outside it: a damaged file".to_owned();
+    let count = usize::from(u16_at(page, 10).ok_or_else(bad)?);
+    (0..count)
+        .map(|i| u64_at(page, HEADER + i * ELEMENT + 8).ok_or_else(bad))
+        .collect()
 }
 
 #[cfg(test)]
@@ -363,5 +394,22 @@ mod tests {
         let db = open(&cycle).unwrap();
         assert!(dump(&db).is_err());
         assert!(open(b"not a database").is_err());
+    }
+
+    #[test]
+    fn a_branch_naming_one_large_page_many_times_stops_at_the_read_cap() {
+        let mut file = database();
+        // page 3 spans 512 pages (2 MiB); page 2 a branch of 255 children, each page 3
+        file.resize(3 * PAGE + 512 * PAGE, 0);
+        file[3 * PAGE + 12..3 * PAGE + 16].copy_from_slice(&511u32.to_le_bytes());
+        file[2 * PAGE + 8..2 * PAGE + 10].copy_from_slice(&BRANCH.to_le_bytes());
+        file[2 * PAGE + 10..2 * PAGE + 12].copy_from_slice(&255u16.to_le_bytes());
+        for i in 0..255 {
+            let elem = 2 * PAGE + HEADER + i * ELEMENT;
+            file[elem + 8..elem + 16].copy_from_slice(&3u64.to_le_bytes());
+        }
+        let db = open(&file).unwrap();
+        let err = dump(&db).unwrap_err();
+        assert!(err.contains("more than 256 MiB"), "{err}");
     }
 }
