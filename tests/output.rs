@@ -734,3 +734,48 @@ fn min_severity_hides_from_the_display_only() {
         results[0]
     );
 }
+
+#[test]
+fn the_bench_environment_passes_and_its_cyclonedx_validates() {
+    // 214 popular projects installed from wheels (benches/bench-requirements.txt, 2.5 GB), which
+    // .ci/setup builds: nothing at medium or above (typosquat, database, hook and integrity
+    // rules over honest software), and an inventory CycloneDX's own library accepts
+    let env = setup_tool("PTHSCAN_BENCH_ENV", "pthscan-bench/big");
+    let python = setup_tool("PTHSCAN_CYCLONEDX_PYTHON", "pthscan-pytools/bin/python");
+    let dir = tempfile::tempdir().unwrap();
+    let bom = dir.path().join("bom.json");
+    let out = pthscan(&[
+        env.to_str().unwrap(),
+        "--format",
+        "cyclonedx",
+        "-o",
+        bom.to_str().unwrap(),
+        "--fail-on",
+        "medium",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bom).unwrap()).unwrap();
+    let environments = doc["components"].as_array().unwrap();
+    assert_eq!(environments.len(), 1, "{doc:#}");
+    let pinned = std::fs::read_to_string(repo().join("benches/bench-requirements.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("=="))
+        .count();
+    assert_eq!(
+        environments[0]["components"].as_array().unwrap().len(),
+        pinned
+    );
+    let run = std::process::Command::new(&python)
+        .arg(repo().join("tests/cyclonedx_validate.py"))
+        .arg(&bom)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+}

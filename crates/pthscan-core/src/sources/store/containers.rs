@@ -65,13 +65,14 @@ pub(super) fn images(
     limits: &Limits,
 ) -> Result<(Vec<StoreImage>, Vec<Diagnostic>), String> {
     let mut notes = Vec::new();
-    let listed: Vec<Image> = if store.exists("overlay-images/images.json") {
+    let (listed, _held): (Vec<Image>, _) = if store.exists("overlay-images/images.json") {
         store.json("overlay-images/images.json", MAX_INDEX, limits)?
     } else {
-        Vec::new()
+        (Vec::new(), crate::budget::Held::default())
     };
     let containers = containers(store, limits, &mut notes);
     let mut out: Vec<StoreImage> = Vec::new();
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for image in listed {
         let id = format!("sha256:{}", image.id);
         if sha256_hex(&id).is_none() {
@@ -84,9 +85,20 @@ pub(super) fn images(
             ));
             continue;
         }
-        if out.iter().any(|o| o.id == id) {
-            continue;
+        // an id listed twice: once, unless the entries disagree on what the image is (its top
+        // layer), when each is judged — the store's own reading of such a file is not ours to
+        // guess
+        match seen.get(&id) {
+            Some(layer) if *layer == image.layer => continue,
+            Some(_) => notes.push(Diagnostic::note(
+                &store.label,
+                format!(
+                    "`overlay-images/images.json` lists image {id} more than once with different top layers: each is judged"
+                ),
+            )),
+            None => {}
         }
+        seen.insert(id.clone(), image.layer.clone());
         let mut names = image.names;
         if let Some(hex) = sha256_hex(&image.digest)
             && let Some(repo) = names.iter().find(|n| !n.contains('@')).map(|n| {
@@ -121,7 +133,7 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
         return of;
     }
     match store.json::<Vec<Container>>(rel, MAX_INDEX, limits) {
-        Ok(list) => {
+        Ok((list, _held)) => {
             for c in list.into_iter().take(MAX_CONTAINERS) {
                 let name = c
                     .names
@@ -152,7 +164,8 @@ pub(super) fn layers(store: &Store, image: &StoreImage, limits: &Limits) -> Resu
     }
     let parsed: Config =
         serde_json::from_slice(&config).map_err(|e| format!("`{config_at}` is malformed: {e}"))?;
-    let all: Vec<Layer> = store.json("overlay-layers/layers.json", MAX_INDEX, limits)?;
+    let (all, _held): (Vec<Layer>, _) =
+        store.json("overlay-layers/layers.json", MAX_INDEX, limits)?;
     // the chain from the top layer down, then bottom first
     let mut chain = Vec::new();
     let mut next = image.detail.clone().unwrap_or_default();

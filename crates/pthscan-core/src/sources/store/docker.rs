@@ -73,11 +73,12 @@ pub(super) fn images(
             drivers.join("`, `image/")
         ));
     }
-    let repos: Repositories = if store.exists(&format!("{IMAGE_DB}/repositories.json")) {
-        store.json(&format!("{IMAGE_DB}/repositories.json"), MAX_INDEX, limits)?
-    } else {
-        Repositories::default()
-    };
+    let (repos, _held): (Repositories, _) =
+        if store.exists(&format!("{IMAGE_DB}/repositories.json")) {
+            store.json(&format!("{IMAGE_DB}/repositories.json"), MAX_INDEX, limits)?
+        } else {
+            (Repositories::default(), crate::budget::Held::default())
+        };
     let content = format!("{IMAGE_DB}/imagedb/content/sha256");
     let ids: Vec<String> = store
         .list(&content)
@@ -86,22 +87,27 @@ pub(super) fn images(
         .filter(|(n, k)| *k == Kind::File && sha256_hex(&format!("sha256:{n}")).is_some())
         .map(|(n, _)| format!("sha256:{n}"))
         .collect();
-    let mut names: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut names: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
     for refs in repos.repositories.values() {
         for (reference, id) in refs {
-            let known = names.entry(id.as_str()).or_default();
-            if !known.contains(reference) {
-                known.push(reference.clone());
-            }
+            names.entry(id.as_str()).or_default().insert(reference);
         }
     }
+    let in_db: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
     for (id, refs) in &names {
-        if !ids.iter().any(|i| i == id) {
+        if !in_db.contains(id) {
+            let shown: Vec<&str> = refs.iter().take(5).copied().collect();
+            let more = refs.len().saturating_sub(shown.len());
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
             notes.push(Diagnostic::incomplete(
                 &store.label,
                 format!(
-                    "`{}` names image {id}, which is not in the image db: not judged",
-                    refs.join("`, `")
+                    "`{}`{more} name image {id}, which is not in the image db: not judged",
+                    shown.join("`, `")
                 ),
             ));
         }
@@ -110,7 +116,10 @@ pub(super) fn images(
     let images = ids
         .into_iter()
         .map(|id| {
-            let mut refs = names.get(id.as_str()).cloned().unwrap_or_default();
+            let mut refs: Vec<String> = names
+                .get(id.as_str())
+                .map(|r| r.iter().map(|s| (*s).to_owned()).collect())
+                .unwrap_or_default();
             // tags first, then digests, each in order
             refs.sort_by_key(|r| (r.contains('@'), r.clone()));
             StoreImage {
@@ -137,7 +146,7 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
         }
         let rel = format!("containers/{id}/config.v2.json");
         match store.json::<Container>(&rel, limits.max_json, limits) {
-            Ok(c) => {
+            Ok((c, _held)) => {
                 let name = c.name.trim_start_matches('/');
                 let name = if name.is_empty() {
                     &id[..12.min(id.len())]

@@ -63,6 +63,9 @@ pub const LAYER_DIRS: [&str; 10] = [
 /// A store's index documents (`repositories.json`, `images.json`) are read up to this size.
 const MAX_INDEX: u64 = 64 << 20;
 
+/// Budget bytes reserved for each byte of a JSON document while its parsed form is held.
+const PARSED_PER_BYTE: u64 = 32;
+
 /// At most this many containers are listed.
 const MAX_CONTAINERS: usize = 100_000;
 
@@ -250,6 +253,19 @@ impl Store {
             Engine::Containerd => containerd::images(self, limits),
         };
         let (images, mut notes) = listed?;
+        // a Docker that moved to containerd's image store keeps the old classic store beside it
+        if self.engine == Engine::Docker {
+            let inner = self.root.path().join(DOCKER_CONTAINERD);
+            if detect(&self.root, &inner) == Some(Engine::Containerd) {
+                notes.push(Diagnostic::incomplete(
+                    &self.label,
+                    format!(
+                        "Docker's containerd image store `{DOCKER_CONTAINERD}` is here too and was not read (only the classic image db was): give `--image-store {}/{DOCKER_CONTAINERD}`",
+                        self.label
+                    ),
+                ));
+            }
+        }
         if !images.is_empty() && self.engine != Engine::Containerd && !sees_trusted_attributes() {
             notes.push(Diagnostic::note(
                 &self.label,
@@ -305,6 +321,20 @@ impl Store {
                 o.notes.push(note.clone());
             }
         }
+        // what a container changed since it started (a `pip install` in it) lies in its own
+        // writable layer, which is not read: said, so that a clean image is not taken for a
+        // clean container
+        if !image.containers.is_empty()
+            && let Some(first) = opened.first_mut()
+        {
+            first.diagnostics.push(Diagnostic::incomplete(
+                &shown,
+                format!(
+                    "the writable layers of the {} container(s) made from this image (what changed in them since they started) are not judged, only the image: scan a container's files with `--root` on its mounted filesystem",
+                    image.containers.len()
+                ),
+            ));
+        }
         opened
     }
 
@@ -347,15 +377,27 @@ impl Store {
         Ok(out)
     }
 
-    /// A JSON document of the store, parsed.
+    /// A JSON document of the store, parsed, with the budget its parsed form holds: a list of
+    /// small objects takes tens of times its text once parsed (`{"id":""}`, ten bytes, is four
+    /// strings and a place in a vector), so [`PARSED_PER_BYTE`] times the text is reserved while
+    /// the caller keeps the value, and a document the budget cannot hold so is not read.
     fn json<T: serde::de::DeserializeOwned>(
         &self,
         rel: &str,
         cap: u64,
         limits: &Limits,
-    ) -> Result<T, String> {
+    ) -> Result<(T, crate::budget::Held), String> {
         let bytes = self.read_doc(rel, cap, limits)?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("`{rel}` is malformed: {e}"))
+        let parsed = (bytes.len() as u64).saturating_mul(PARSED_PER_BYTE);
+        let held = limits.budget.try_reserve(parsed).ok_or_else(|| {
+            format!(
+                "`{rel}` ({} bytes) not read: parsed, it would pass the memory budget (raise --max-memory)",
+                bytes.len()
+            )
+        })?;
+        let value =
+            serde_json::from_slice(&bytes).map_err(|e| format!("`{rel}` is malformed: {e}"))?;
+        Ok((value, held))
     }
 
     /// The names of the entries of the directory `rel`, or why it cannot be listed.
@@ -789,5 +831,38 @@ mod tests {
         ] {
             assert_eq!(tree.kind(&at(shown)), Some(Kind::File), "{shown}");
         }
+    }
+
+    /// A store's index is parsed only when the budget holds its parsed form, and an id listed
+    /// twice with different top layers is judged twice, said.
+    #[test]
+    fn an_index_is_parsed_within_the_budget_and_a_repeated_id_is_said() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("overlay-images")).unwrap();
+        std::fs::create_dir_all(d.path().join("overlay-layers")).unwrap();
+        let store = || Store {
+            engine: Engine::Containers,
+            label: "s".into(),
+            root: Arc::new(Root::open(d.path(), false).unwrap()),
+        };
+        // 2 MB of `{"id":""}`: some 40 MB parsed, past a 32 MiB budget
+        let many = format!("[{}{{\"id\":\"\"}}]", "{\"id\":\"\"},".repeat(200_000));
+        std::fs::write(d.path().join("overlay-images/images.json"), many).unwrap();
+        let small = Limits::with_budget(1 << 20, crate::budget::Budget::new(32 << 20));
+        let err = store().images(&small).unwrap_err();
+        assert!(err.contains("memory budget"), "{err}");
+
+        let id = "a".repeat(64);
+        let twice = format!(
+            "[{{\"id\":\"{id}\",\"layer\":\"l1\"}},{{\"id\":\"{id}\",\"layer\":\"l2\"}},{{\"id\":\"{id}\",\"layer\":\"l2\"}}]"
+        );
+        std::fs::write(d.path().join("overlay-images/images.json"), twice).unwrap();
+        let (images, notes) = store().images(&small).unwrap();
+        let layers: Vec<_> = images.iter().map(|i| i.detail.clone().unwrap()).collect();
+        assert_eq!(layers, ["l1", "l2"]);
+        assert!(
+            notes.iter().any(|n| n.message.contains("more than once")),
+            "{notes:?}"
+        );
     }
 }
