@@ -47,18 +47,6 @@ struct Container {
     image: String,
 }
 
-#[derive(Deserialize)]
-struct Config {
-    #[serde(default)]
-    rootfs: RootFs,
-}
-
-#[derive(Deserialize, Default)]
-struct RootFs {
-    #[serde(default)]
-    diff_ids: Vec<String>,
-}
-
 /// The store's images, from `overlay-images/images.json`.
 pub(super) fn images(
     store: &Store,
@@ -162,7 +150,7 @@ pub(super) fn layers(store: &Store, image: &StoreImage, limits: &Limits) -> Resu
             "`{config_at}` does not hash to the image id: the config was changed in place"
         ));
     }
-    let parsed: Config =
+    let parsed: super::ImageConfig =
         serde_json::from_slice(&config).map_err(|e| format!("`{config_at}` is malformed: {e}"))?;
     let (all, _held): (Vec<Layer>, _) =
         store.json("overlay-layers/layers.json", MAX_INDEX, limits)?;

@@ -43,18 +43,6 @@ struct State {
     running: bool,
 }
 
-#[derive(Deserialize)]
-struct Config {
-    #[serde(default)]
-    rootfs: RootFs,
-}
-
-#[derive(Deserialize, Default)]
-struct RootFs {
-    #[serde(default)]
-    diff_ids: Vec<String>,
-}
-
 /// The store's images: every config in the image db, named by the references that lead to it.
 pub(super) fn images(
     store: &Store,
@@ -176,7 +164,7 @@ pub(super) fn layers(store: &Store, image: &StoreImage, limits: &Limits) -> Resu
             "`{config_at}` does not hash to its name: the config was changed in place"
         ));
     }
-    let parsed: Config =
+    let parsed: super::ImageConfig =
         serde_json::from_slice(&config).map_err(|e| format!("`{config_at}` is malformed: {e}"))?;
     let mut out = Vec::new();
     let mut chain: Option<String> = None;

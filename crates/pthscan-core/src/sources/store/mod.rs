@@ -101,6 +101,19 @@ pub struct Store {
     root: Arc<Root>,
 }
 
+/// What the store readers need of an image config: its layers' diff ids, bottom first.
+#[derive(serde::Deserialize)]
+struct ImageConfig {
+    #[serde(default)]
+    rootfs: RootFs,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct RootFs {
+    #[serde(default)]
+    diff_ids: Vec<String>,
+}
+
 /// One image of a store, listed: enough to name it and to open it later.
 #[derive(Debug, Clone)]
 pub struct StoreImage {
