@@ -426,31 +426,21 @@ fn a_containerd_store_is_read_as_containerd_wrote_it() {
     {
         let ctd = Containerd::start(root);
         let tar = |n: &str| lib.join(n).display().to_string();
-        ctd.run(&[
-            "-n",
-            "k8s.io",
-            "images",
-            "import",
-            "--no-unpack",
-            &tar("docker-save.tar"),
-        ]);
-        ctd.run(&[
-            "-n",
-            "k8s.io",
-            "images",
-            "import",
-            "--no-unpack",
-            &tar("before-save.tar"),
-        ]);
-        // the same image in another namespace: one image still
-        ctd.run(&[
-            "-n",
-            "default",
-            "images",
-            "import",
-            "--no-unpack",
-            &tar("docker-save.tar"),
-        ]);
+        // the same image in another namespace too: one image still
+        for (namespace, saved) in [
+            ("k8s.io", "docker-save.tar"),
+            ("k8s.io", "before-save.tar"),
+            ("default", "docker-save.tar"),
+        ] {
+            ctd.run(&[
+                "-n",
+                namespace,
+                "images",
+                "import",
+                "--no-unpack",
+                &tar(saved),
+            ]);
+        }
         ctd.run(&[
             "-n",
             "k8s.io",
