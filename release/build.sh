@@ -20,16 +20,35 @@ CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 mkdir -p "$BUILD_DIR" "$DIST"
 BUILD_DIR="$(cd "$BUILD_DIR" && pwd)"
-if [ "$TARGET" = x86_64-unknown-linux-musl ]; then
-  command -v musl-gcc >/dev/null || { apt-get update -qq && apt-get install -y -qq musl-tools; }
-  rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
-  export CC_x86_64_unknown_linux_musl=musl-gcc
-fi
+[ "$TARGET" = x86_64-unknown-linux-gnu ] || rustup target list --installed | grep -qx "$TARGET" \
+  || rustup target add "$TARGET"
+EXE=
+BUILD=(cargo build)
+case "$TARGET" in
+  x86_64-unknown-linux-gnu) ;;
+  x86_64-unknown-linux-musl)
+    command -v musl-gcc >/dev/null || { apt-get update -qq && apt-get install -y -qq musl-tools; }
+    export CC_x86_64_unknown_linux_musl=musl-gcc ;;
+  x86_64-pc-windows-gnu)
+    # Debian's MinGW-w64 cross toolchain links it and builds the C of psm (stacker)
+    command -v x86_64-w64-mingw32-gcc >/dev/null \
+      || { apt-get update -qq && apt-get install -y -qq gcc-mingw-w64-x86-64; }
+    export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+    export CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc
+    EXE=.exe ;;
+  aarch64-unknown-linux-musl|x86_64-apple-darwin|aarch64-apple-darwin)
+    # cross-linked by Zig (`ziglang` from PyPI) through cargo-zigbuild: no other cross
+    # toolchain for these targets comes from this machine's registries
+    command -v cargo-zigbuild >/dev/null || cargo install --locked --quiet cargo-zigbuild@0.20.1
+    python3 -m ziglang version >/dev/null 2>&1 || python3 -m pip install -q ziglang==0.14.1
+    BUILD=(cargo zigbuild) ;;
+  *) echo "release/build.sh: no recipe for $TARGET" >&2; exit 2 ;;
+esac
 export CARGO_TARGET_DIR="$BUILD_DIR"
 export RUSTFLAGS="--remap-path-prefix=$SRC=/pthscan --remap-path-prefix=$CARGO_HOME=/cargo --remap-path-prefix=$BUILD_DIR=/target"
-cargo build --release --locked --target "$TARGET" --bin pthscan
-NAME="pthscan-$VERSION-$TARGET"
-cp "$BUILD_DIR/$TARGET/release/pthscan" "$DIST/$NAME"
+"${BUILD[@]}" --release --locked --target "$TARGET" --bin pthscan
+NAME="pthscan-$VERSION-$TARGET$EXE"
+cp "$BUILD_DIR/$TARGET/release/pthscan$EXE" "$DIST/$NAME"
 (cd "$DIST" && sha256sum "$NAME" > "$NAME.sha256")
 
 # cargo-cyclonedx writes NAME.cdx.json beside each workspace member's Cargo.toml: keep the

@@ -367,7 +367,7 @@ pub fn sweep_paths(
         .flat_map(|r| {
             [
                 planted::lexical(r),
-                std::fs::canonicalize(r).unwrap_or_default(),
+                pthscan_core::fs::canonicalize(r).unwrap_or_default(),
             ]
         })
         .collect();
@@ -375,7 +375,7 @@ pub fn sweep_paths(
         Some(_) => {
             planted::names_the_root(p) || (p.is_absolute() && roots.contains(&planted::lexical(p)))
         }
-        None => std::fs::canonicalize(p).is_ok_and(|c| c == Path::new("/")),
+        None => pthscan_core::fs::canonicalize(p).is_ok_and(|c| c == Path::new("/")),
     };
     if !paths.iter().any(|p| is_top(p)) {
         return (paths.to_vec(), Vec::new());
@@ -461,7 +461,7 @@ fn write_report(
             let root = args
                 .sarif_srcroot
                 .as_ref()
-                .map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()));
+                .map(|r| pthscan_core::fs::canonicalize(r).unwrap_or_else(|_| r.clone()));
             render::sarif::render(view, sigs, root.as_deref(), w)?
         }
     }

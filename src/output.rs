@@ -144,7 +144,7 @@ fn check_writable(path: &Path, flag: &str) -> Result<()> {
         Ok(meta) if !meta.is_file() => return Ok(()),
         _ => {}
     }
-    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let target = pthscan_core::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let dir = parent_dir(&target);
     if !dir.is_dir() {
         return Err(anyhow!(
@@ -210,6 +210,7 @@ pub fn format_mismatch(path: &Path, format: Option<Format>) -> Option<String> {
 }
 
 /// The process's umask (Linux: `/proc/self/status`), else the common 022.
+#[cfg(unix)]
 fn umask() -> u32 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -228,7 +229,6 @@ fn umask() -> u32 {
 /// replaced, the link stays). Anything else — a device such as `/dev/null`, a FIFO,
 /// `/dev/stdout` — is written in place: renaming over it would replace the device node itself.
 pub fn write(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     let cannot = || format!("cannot write `{}`", path.display());
     let existing = std::fs::metadata(path).ok();
     if let Some(meta) = existing.as_ref().filter(|m| !m.is_file()) {
@@ -245,7 +245,7 @@ pub fn write(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> R
     }
     // a link to an existing file: replace the file it names
     let target = match existing {
-        Some(_) => std::fs::canonicalize(path).with_context(cannot)?,
+        Some(_) => pthscan_core::fs::canonicalize(path).with_context(cannot)?,
         None => path.to_path_buf(),
     };
     let dir = parent_dir(&target);
@@ -253,11 +253,19 @@ pub fn write(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> R
         .prefix(".pthscan-report")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
+    #[cfg(unix)]
     let mode = match &existing {
-        Some(meta) => meta.permissions(),
-        None => std::fs::Permissions::from_mode(0o666 & !umask()),
+        Some(meta) => Some(meta.permissions()),
+        None => Some(std::os::unix::fs::PermissionsExt::from_mode(
+            0o666 & !umask(),
+        )),
     };
-    tmp.as_file().set_permissions(mode).with_context(cannot)?;
+    // Windows: a new file takes its folder's ACL, as any new file there would
+    #[cfg(not(unix))]
+    let mode = existing.as_ref().map(std::fs::Metadata::permissions);
+    if let Some(mode) = mode {
+        tmp.as_file().set_permissions(mode).with_context(cannot)?;
+    }
     let mut w = BufWriter::new(tmp);
     write(&mut w)?;
     let tmp = w
@@ -292,7 +300,6 @@ impl Marker {
     /// marker).
     pub fn start(report: &Path, context: &crate::render::ScanContext) -> Result<Option<Marker>> {
         use std::io::Read;
-        use std::os::unix::fs::OpenOptionsExt;
         if std::fs::metadata(report).is_ok_and(|m| !m.is_file()) {
             return Ok(None);
         }
@@ -311,9 +318,7 @@ impl Marker {
             }
             Ok(_) => {
                 let mut old = String::new();
-                std::fs::OpenOptions::new()
-                    .read(true)
-                    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+                no_follow(std::fs::OpenOptions::new().read(true))
                     .open(&path)
                     .and_then(|f| f.take(MARKER_MAX).read_to_string(&mut old))
                     .with_context(cannot)?;
@@ -331,11 +336,7 @@ impl Marker {
         );
         // a new file in place of an old marker, through no link
         let _ = std::fs::remove_file(&path);
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .mode(0o644)
+        let mut file = no_follow(std::fs::OpenOptions::new().write(true).create_new(true))
             .open(&path)
             .with_context(cannot)?;
         file.write_all(text.as_bytes()).with_context(cannot)?;
@@ -372,6 +373,24 @@ impl Drop for Marker {
 
 /// Whether the run a marker names is still at work: its pid is a pthscan process other than
 /// this one (a container's pthscan is pid 1 every run; a pid is reused by other programs).
+/// Opens a last symlink as itself (refused by the caller's checks), never what it names; on
+/// Unix without blocking on a FIFO, and a new file is `rw-r--r--`.
+fn no_follow(options: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .mode(0o644)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        // FILE_FLAG_OPEN_REPARSE_POINT
+        options.custom_flags(0x0020_0000)
+    }
+}
+
 fn marker_run_alive(marker: &str) -> bool {
     let pid = marker
         .lines()

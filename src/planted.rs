@@ -11,7 +11,6 @@
 //! that system's operator may have written them, and they decide what its own scans report. The
 //! file the operator gave with `--config`, or their own config in use, is never reported.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -90,7 +89,12 @@ pub fn find(
     tops: &[(PathBuf, Place)],
     in_use: Option<&Path>,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let in_use = in_use.and_then(|p| std::fs::metadata(p).ok());
+    // the file in use by its identity (device, inode), or where the platform gives none
+    // (Windows) by its canonical path
+    let in_use_id = in_use
+        .and_then(|p| std::fs::metadata(p).ok())
+        .and_then(|m| pthscan_core::fs::file_id(&m));
+    let in_use_path = in_use.and_then(|p| pthscan_core::fs::canonicalize(p).ok());
     let mut findings = Vec::new();
     let mut diagnostics = Vec::new();
     let mut seen = Vec::new();
@@ -111,16 +115,20 @@ pub fn find(
         let Ok(st) = root.confinement().stat(&file, false) else {
             continue;
         };
-        let kind = pthscan_core::fs::disk::kind_of_mode(st.st_mode);
-        let id = (st.st_dev, st.st_ino);
-        if kind == Kind::Dir || seen.contains(&id) {
+        let id = match in_use_id {
+            Some(_) => Ok(st.id),
+            None => Err(pthscan_core::fs::canonicalize(&file).unwrap_or_else(|_| file.clone())),
+        };
+        if st.kind == Kind::Dir || seen.contains(&id) {
             continue;
         }
+        let obeyed = match (&id, in_use_id) {
+            (Ok(id), Some(u)) => *id == u,
+            (Err(path), _) => in_use_path.as_ref() == Some(path),
+            _ => false,
+        };
         seen.push(id);
-        if in_use
-            .as_ref()
-            .is_some_and(|u| (u.dev(), u.ino()) == (id.0, id.1))
-        {
+        if obeyed {
             continue;
         }
         let (severity, message) = match place {
@@ -145,7 +153,7 @@ pub fn find(
             ..Finding::default()
         };
         pthscan_core::action::apply(&mut f, RULES[0].fix, None, false);
-        if kind == Kind::Symlink {
+        if st.kind == Kind::Symlink {
             let target = root
                 .confinement()
                 .read_link(&file)
@@ -223,7 +231,7 @@ pub fn inside_root(tree: &Disk, rel: &Path) -> Option<PathBuf> {
         )
         .ok()?;
     let st = root.stat(&at, false).ok()?;
-    (pthscan_core::fs::disk::kind_of_mode(st.st_mode) == Kind::Dir).then_some(at)
+    (st.kind == Kind::Dir).then_some(at)
 }
 
 /// `path` with `.` dropped and `..` taken lexically (stopping at the top), resolving nothing.

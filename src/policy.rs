@@ -8,7 +8,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
@@ -102,7 +101,7 @@ impl Suppressions {
         }
         Ok(Suppressions {
             // listed with every finding it takes out: absolute, so a log line stands alone
-            file: std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()),
+            file: pthscan_core::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()),
             entries,
         })
     }
@@ -332,11 +331,11 @@ pub fn config_file(
             ));
             continue;
         }
-        let real = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+        let real = pthscan_core::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
         let inside = scanned.is_empty()
-            || scanned
-                .iter()
-                .any(|p| real.starts_with(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+            || scanned.iter().any(|p| {
+                real.starts_with(pthscan_core::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+            });
         if inside {
             choice.notes.push(Diagnostic::note(
                 file,
@@ -365,7 +364,9 @@ fn operator_owned(file: &Path, euid: u32) -> Result<(), String> {
     if !meta.is_file() {
         return Err("not a regular file".into());
     }
+    #[cfg(unix)]
     let check = |what: &str, m: &std::fs::Metadata| {
+        use std::os::unix::fs::MetadataExt;
         if m.uid() != 0 && m.uid() != euid {
             return Err(format!(
                 "{what} is owned by uid {}, neither root nor the user running pthscan (uid {euid})",
@@ -380,8 +381,14 @@ fn operator_owned(file: &Path, euid: u32) -> Result<(), String> {
         }
         Ok(())
     };
+    // Windows keeps ownership in ACLs, which are not read: a regular file is taken as given
+    #[cfg(not(unix))]
+    let check = |_: &str, _: &std::fs::Metadata| -> Result<(), String> {
+        let _ = euid;
+        Ok(())
+    };
     check("it", &meta)?;
-    let real = std::fs::canonicalize(file).map_err(|e| pthscan_core::fs::io_reason(&e))?;
+    let real = pthscan_core::fs::canonicalize(file).map_err(|e| pthscan_core::fs::io_reason(&e))?;
     if let Some(dir) = real.parent() {
         let dmeta = std::fs::metadata(dir).map_err(|e| pthscan_core::fs::io_reason(&e))?;
         check(&format!("its directory `{}`", dir.display()), &dmeta)?;
@@ -390,10 +397,17 @@ fn operator_owned(file: &Path, euid: u32) -> Result<(), String> {
 }
 
 /// The effective user id of this process.
+#[cfg(unix)]
 #[expect(unsafe_code, reason = "geteuid has no safe wrapper in std")]
 pub fn euid() -> u32 {
     // SAFETY: geteuid takes no argument, cannot fail and touches no memory of ours
     unsafe { libc::geteuid() }
+}
+
+/// Windows has no user ids: a value no Unix user has, so that nothing is taken for root's.
+#[cfg(not(unix))]
+pub fn euid() -> u32 {
+    u32::MAX
 }
 
 /// A recorded scan: one fingerprint per finding.
@@ -539,7 +553,7 @@ impl Baseline {
                 b.schema_version
             ));
         }
-        b.file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+        b.file = pthscan_core::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
         Ok(b)
     }
 

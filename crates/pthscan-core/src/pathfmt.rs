@@ -1,12 +1,11 @@
 //! Paths as people and parsers read them: exact for UTF-8 names, `\xNN` escapes for the bytes
 //! of a non-UTF-8 name, so two different files never print alike.
 
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// A lossless, printable form of `path`.
 pub fn display_path(path: &Path) -> String {
-    let bytes = path.as_os_str().as_bytes();
+    let bytes = path.as_os_str().as_encoded_bytes();
     match std::str::from_utf8(bytes) {
         Ok(s) if !s.chars().any(char::is_control) => s.to_owned(),
         _ => {
@@ -31,12 +30,13 @@ pub fn display_path(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::OsStr;
 
     #[test]
+    #[cfg(unix)]
     fn utf8_is_kept_and_other_bytes_are_escaped() {
         assert_eq!(display_path(Path::new("/a/é.pth")), "/a/é.pth");
-        let raw = OsStr::from_bytes(b"/a/\xff\xfe.pth");
+        use std::os::unix::ffi::OsStrExt;
+        let raw = std::ffi::OsStr::from_bytes(b"/a/\xff\xfe.pth");
         assert_eq!(display_path(Path::new(raw)), "/a/\\xff\\xfe.pth");
         assert_eq!(display_path(Path::new("/a/b\nc.pth")), "/a/b\\nc.pth");
     }

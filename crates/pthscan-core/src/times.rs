@@ -228,6 +228,7 @@ impl FileTimes {
 
     /// The times of a `statx` result: those its mask says were filled. A birth time of
     /// exactly the epoch is what some filesystems answer for "not recorded": absent.
+    #[cfg(target_os = "linux")]
     pub fn of_statx(st: &rustix::fs::Statx) -> FileTimes {
         use rustix::fs::StatxFlags;
         let has = |flag: StatxFlags| st.stx_mask & flag.bits() != 0;
@@ -243,13 +244,36 @@ impl FileTimes {
         }
     }
 
-    /// The times of a `stat` result (no birth time: `stat` has none).
+    /// The times of a `stat` result: no birth time on Linux (`stat` has none), macOS' and
+    /// the BSDs' `st_birthtime`.
+    #[cfg(unix)]
+    #[allow(clippy::unnecessary_cast)] // `time_t` and `long` differ between platforms
     pub fn of_stat(st: &rustix::fs::Stat) -> FileTimes {
         let at = |secs: i64, nanos: i64| Timestamp::new(secs, u32::try_from(nanos).ok()?);
+        #[cfg(any(target_vendor = "apple", target_os = "freebsd"))]
+        let birth = at(st.st_birthtime as i64, st.st_birthtime_nsec as i64);
+        #[cfg(not(any(target_vendor = "apple", target_os = "freebsd")))]
+        let birth = None;
         FileTimes {
-            birth: None,
-            modified: at(st.st_mtime, st.st_mtime_nsec as i64),
-            changed: at(st.st_ctime, st.st_ctime_nsec as i64),
+            birth,
+            modified: at(st.st_mtime as i64, st.st_mtime_nsec as i64),
+            changed: at(st.st_ctime as i64, st.st_ctime_nsec as i64),
+            layer_created: None,
+        }
+    }
+
+    /// The times Windows keeps of a file: its creation (birth) and last write; it has no
+    /// inode change time.
+    #[cfg(windows)]
+    pub fn of_metadata(m: &std::fs::Metadata) -> FileTimes {
+        let at = |t: std::io::Result<std::time::SystemTime>| {
+            let d = t.ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+            Timestamp::new(i64::try_from(d.as_secs()).ok()?, d.subsec_nanos())
+        };
+        FileTimes {
+            birth: at(m.created()),
+            modified: at(m.modified()),
+            changed: None,
             layer_created: None,
         }
     }

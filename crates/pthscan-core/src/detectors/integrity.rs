@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -266,7 +265,7 @@ impl Listing {
                 l.row.hash.is_some()
                     && l.row.size.is_some()
                     // the extension ends the path as it ends the file name
-                    && crate::sources::artifact::has_archive_name(l.path.as_os_str().as_bytes())
+                    && crate::sources::artifact::has_archive_name(l.path.as_os_str().as_encoded_bytes())
                     && !changed.contains(l.path.as_path())
             })
             .map(|l| l.path.clone())
@@ -278,7 +277,7 @@ impl Listed {
     /// The file's name: what follows the last `/` of the joined, normal path (found without
     /// parsing components: asked of every listed file).
     fn name(&self) -> std::borrow::Cow<'_, str> {
-        let path = self.path.as_os_str().as_bytes();
+        let path = self.path.as_os_str().as_encoded_bytes();
         String::from_utf8_lossy(path.rsplit(|&b| b == b'/').next().unwrap_or(path))
     }
 

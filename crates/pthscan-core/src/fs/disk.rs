@@ -2,15 +2,11 @@
 //! `..` leads out of it, and only regular files are ever opened for reading, never past a size
 //! cap.
 
-use std::ffi::OsStr;
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-
-use rustix::fs::{AtFlags, FileType};
 
 use super::read::{FileBytes, ReadError, ReadStats};
 use super::root::Root;
@@ -123,7 +119,7 @@ impl Tree for Disk {
     fn list(&self, dir: &Path) -> Result<Vec<DirEntry>, ReadError> {
         let mut out = Vec::new();
         let exclude = self.exclude.as_deref();
-        list_dir(&self.root, dir, true, &mut |name, kind| {
+        self.root.list(dir, true, &mut |name, kind| {
             if exclude.is_some_and(|e| e.excludes(&dir.join(name))) {
                 return;
             }
@@ -138,33 +134,25 @@ impl Tree for Disk {
     }
 
     fn kind(&self, path: &Path) -> Option<Kind> {
-        self.root
-            .stat(path, false)
-            .ok()
-            .map(|st| kind_of_mode(st.st_mode))
+        self.root.stat(path, false).ok().map(|st| st.kind)
     }
 
     fn file_size(&self, path: &Path) -> Option<u64> {
         let st = self.root.stat(path, true).ok()?;
-        (kind_of_mode(st.st_mode) == Kind::File).then_some(st.st_size as u64)
+        st.is_file().then_some(st.size)
     }
 
     fn kind_followed(&self, path: &Path) -> Option<Kind> {
-        self.root
-            .stat(path, true)
-            .ok()
-            .map(|st| kind_of_mode(st.st_mode))
+        self.root.stat(path, true).ok().map(|st| st.kind)
     }
 
     fn mtime(&self, path: &Path) -> Option<(i64, u32)> {
         let st = self.root.stat(path, true).ok()?;
-        (kind_of_mode(st.st_mode) == Kind::File)
-            .then_some((st.st_mtime, u32::try_from(st.st_mtime_nsec).unwrap_or(0)))
+        st.is_file().then_some(st.mtime)
     }
 
     fn times(&self, path: &Path, follow_last: bool) -> Option<(Kind, FileTimes)> {
-        let (kind, times) = self.root.times(path, follow_last).ok()?;
-        Some((kind_of_type(kind), times))
+        self.root.times(path, follow_last).ok()
     }
 
     fn walk_sized(&self, root: &Path, visit: &mut SizedVisit<'_>) -> Vec<Diagnostic> {
@@ -189,52 +177,6 @@ impl Tree for Disk {
 
     fn rooted(&self) -> bool {
         self.root.in_root()
-    }
-}
-
-/// Lists the directory at `dir` inside `root` (a last symlink followed inside the root when
-/// `follow_last`), handing each entry's name and kind (not following links) to `entry`, `.` and
-/// `..` left out. Returns the open directory, for `stat`s relative to it.
-pub(crate) fn list_dir(
-    root: &Root,
-    dir: &Path,
-    follow_last: bool,
-    entry: &mut dyn FnMut(&OsStr, Kind),
-) -> Result<rustix::fs::Dir, ReadError> {
-    // the directory reads from this descriptor itself (`read_from` would duplicate it: two
-    // more calls per directory)
-    let mut entries =
-        rustix::fs::Dir::new(root.open_dir(dir, follow_last)?).map_err(std::io::Error::from)?;
-    while let Some(e) = entries.next() {
-        let e = e.map_err(std::io::Error::from)?;
-        let name = OsStr::from_bytes(e.file_name().to_bytes());
-        if name == "." || name == ".." {
-            continue;
-        }
-        let kind = match e.file_type() {
-            // a filesystem without d_type: ask, relative to the directory, not following
-            FileType::Unknown => entries
-                .fd()
-                .and_then(|fd| rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW))
-                .map_or(Kind::Other, |st| kind_of_mode(st.st_mode)),
-            t => kind_of_type(t),
-        };
-        entry(name, kind);
-    }
-    Ok(entries)
-}
-
-/// What a file of this mode is.
-pub fn kind_of_mode(mode: rustix::fs::RawMode) -> Kind {
-    kind_of_type(FileType::from_raw_mode(mode))
-}
-
-fn kind_of_type(t: FileType) -> Kind {
-    match t {
-        FileType::RegularFile => Kind::File,
-        FileType::Directory => Kind::Dir,
-        FileType::Symlink => Kind::Symlink,
-        _ => Kind::Other,
     }
 }
 

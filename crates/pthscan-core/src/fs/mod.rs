@@ -4,7 +4,9 @@
 //! ([`MemTree`](crate::sources::MemTree): a wheel, an sdist, the merged layers of an image),
 //! whose links resolve inside it the same way.
 //!
-//! - [`root`]: resolving every path inside the scan's root (`openat2(RESOLVE_IN_ROOT)`).
+//! - [`root`]: resolving every path inside the scan's root (`openat2(RESOLVE_IN_ROOT)`);
+//!   `root.rs` on Linux, macOS and the BSDs, `root_windows.rs` on Windows (the one place where
+//!   the platforms differ: everything above it sees [`Meta`], [`Kind`] and [`Listing`]).
 //! - [`disk`]: the tree on disk; [`walk`]: walking it with every thread.
 //! - [`exclude`]: the `--exclude` globs walks and listings pass over.
 //! - [`read`]: what a read gives ([`FileBytes`]) and how it fails ([`ReadError`]).
@@ -12,6 +14,10 @@
 pub mod disk;
 pub mod exclude;
 pub mod read;
+#[cfg(unix)]
+pub mod root;
+#[cfg(windows)]
+#[path = "root_windows.rs"]
 pub mod root;
 pub mod walk;
 
@@ -20,9 +26,10 @@ use std::path::{Path, PathBuf};
 pub use disk::Disk;
 pub use exclude::Exclude;
 pub use read::{
-    FileBytes, ReadError, ReadStats, io_reason, join_normalized, normalize, sha256_hex,
+    FileBytes, ReadError, ReadStats, file_id, io_reason, join_normalized, normalize, read_at,
+    read_exact_at, sha256_hex,
 };
-pub use root::Root;
+pub use root::{Listing, Root, canonicalize};
 
 use crate::diagnostic::Diagnostic;
 use crate::times::FileTimes;
@@ -38,6 +45,27 @@ pub enum Kind {
     Symlink,
     /// A FIFO, socket, device or anything else that is never read.
     Other,
+}
+
+/// What a status (`lstat`, or `stat` through links inside the root) says of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    /// What it is.
+    pub kind: Kind,
+    /// Its size in bytes (a regular file's length).
+    pub size: u64,
+    /// Its identity on the machine, (device, inode) on Unix: two paths with one identity are
+    /// one file. `(0, 0)` where the platform gives none (Windows).
+    pub id: (u64, u64),
+    /// Its modification time: whole seconds since the epoch and nanoseconds.
+    pub mtime: (i64, u32),
+}
+
+impl Meta {
+    /// Whether it is a regular file.
+    pub fn is_file(&self) -> bool {
+        self.kind == Kind::File
+    }
 }
 
 /// One entry of a directory.

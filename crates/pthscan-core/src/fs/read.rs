@@ -6,6 +6,49 @@ use std::sync::atomic::AtomicU64;
 
 use sha2::{Digest, Sha256};
 
+/// Reads up to `buf.len()` bytes at `offset` of `file` (`pread`: no cursor shared between
+/// readers moves on Unix; Windows' positioned read moves the handle's, which no reader here
+/// relies on).
+pub fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    return std::os::unix::fs::FileExt::read_at(file, buf, offset);
+    #[cfg(windows)]
+    return std::os::windows::fs::FileExt::seek_read(file, buf, offset);
+}
+
+/// Reads exactly `buf.len()` bytes at `offset` of `file` (see [`read_at`]).
+pub fn read_exact_at(
+    file: &std::fs::File,
+    mut buf: &mut [u8],
+    mut offset: u64,
+) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match read_at(file, buf, offset) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A file's identity on the machine, (device, inode): two names with one identity are one
+/// file. `None` on Windows, whose file index the standard library does not give yet.
+pub fn file_id(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    return Some(std::os::unix::fs::MetadataExt::dev(meta))
+        .map(|dev| (dev, std::os::unix::fs::MetadataExt::ino(meta)));
+    #[cfg(windows)]
+    return {
+        let _ = meta;
+        None
+    };
+}
+
 /// Why a file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {

@@ -13,7 +13,11 @@
 //! link swapped in between the two steps makes the open fail, never leave the root. Where the
 //! kernel has no `openat2` (before Linux 5.6, or a seccomp filter that refuses it), the same
 //! component walk is followed by an `openat` with `O_NOFOLLOW`, which guards the last
-//! component only: a link raced into the middle of the path is then not caught.
+//! component only: a link raced into the middle of the path is then not caught. That walk is
+//! all there is on macOS and the BSDs (no `openat2`, no `O_PATH`: a path is looked at with
+//! `fstatat(AT_SYMLINK_NOFOLLOW)` relative to the root's descriptor).
+//!
+//! This is the Unix root; `root_windows.rs` is Windows'.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
@@ -22,18 +26,27 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rustix::fs::{FileType, Mode, OFlags, ResolveFlags, Stat};
+#[cfg(target_os = "linux")]
+use rustix::fs::ResolveFlags;
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 
 use super::read::ReadError;
+use super::{Kind, Meta};
+
+/// How a path is looked at without opening it for reading: `O_PATH`, which opens nothing
+/// (Linux); elsewhere the lookup is an `fstatat` and this is only a directory open.
+#[cfg(target_os = "linux")]
+const LOOK: OFlags = OFlags::PATH;
 
 /// At most this many symlinks are followed in one path (Linux's own limit).
 const MAX_SYMLINK_HOPS: usize = 40;
 
 /// Whether `openat2` works here; cleared on the first `ENOSYS` (or a seccomp `EPERM`).
-static OPENAT2: AtomicBool = AtomicBool::new(true);
+static OPENAT2: AtomicBool = AtomicBool::new(cfg!(target_os = "linux"));
 /// Whether `O_NOATIME` is permitted; cleared on the first `EPERM` (not the files' owner and
 /// no `CAP_FOWNER`).
+#[cfg(target_os = "linux")]
 static NOATIME: AtomicBool = AtomicBool::new(true);
 
 /// The directory a scan is confined to, held open.
@@ -50,9 +63,13 @@ impl Root {
     /// disk or image, `--root`); without, a link or `..` that leaves it is refused.
     pub fn open(path: &Path, in_root: bool) -> std::io::Result<Root> {
         let path = std::fs::canonicalize(path)?;
+        #[cfg(target_os = "linux")]
+        let flags = OFlags::PATH;
+        #[cfg(not(target_os = "linux"))]
+        let flags = OFlags::RDONLY;
         let fd = rustix::fs::open(
             &path,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            flags | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         )?;
         Ok(Root { path, fd, in_root })
@@ -99,6 +116,9 @@ impl Root {
         drop(probe);
         check_regular(&st)?;
         let flags = OFlags::RDONLY | OFlags::NONBLOCK;
+        #[cfg(not(target_os = "linux"))]
+        let opened = self.open_plain(&rel, flags, true);
+        #[cfg(target_os = "linux")]
         let opened = if NOATIME.load(Ordering::Relaxed) {
             match self.open_plain(&rel, flags | OFlags::NOATIME, true) {
                 Err(Errno::PERM) => {
@@ -135,8 +155,40 @@ impl Root {
     }
 
     /// The status of `path`, following a last symlink (inside the root) when `follow_last`.
-    pub fn stat(&self, path: &Path, follow_last: bool) -> Result<Stat, ReadError> {
-        self.locate(path, follow_last).map(|(_, _, st)| st)
+    pub fn stat(&self, path: &Path, follow_last: bool) -> Result<Meta, ReadError> {
+        self.locate(path, follow_last).map(|(_, _, st)| meta(&st))
+    }
+
+    /// Lists the directory at `dir` (a last symlink followed inside the root when
+    /// `follow_last`), handing each entry's name and kind (not following links) to `entry`,
+    /// `.` and `..` left out. Returns the open directory, for looking at its entries.
+    pub fn list(
+        &self,
+        dir: &Path,
+        follow_last: bool,
+        entry: &mut dyn FnMut(&OsStr, Kind),
+    ) -> Result<Listing, ReadError> {
+        // the directory reads from this descriptor itself (`read_from` would duplicate it:
+        // two more calls per directory)
+        let mut entries =
+            rustix::fs::Dir::new(self.open_dir(dir, follow_last)?).map_err(std::io::Error::from)?;
+        while let Some(e) = entries.next() {
+            let e = e.map_err(std::io::Error::from)?;
+            let name = OsStr::from_bytes(e.file_name().to_bytes());
+            if name == "." || name == ".." {
+                continue;
+            }
+            let kind = match e.file_type() {
+                // a filesystem without d_type: ask, relative to the directory, not following
+                FileType::Unknown => entries
+                    .fd()
+                    .and_then(|fd| rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW))
+                    .map_or(Kind::Other, |st| meta(&st).kind),
+                t => kind_of_type(t),
+            };
+            entry(name, kind);
+        }
+        Ok(Listing { dir: entries })
     }
 
     /// What `path` is and its times, following a last symlink (inside the root) when
@@ -148,22 +200,28 @@ impl Root {
         &self,
         path: &Path,
         follow_last: bool,
-    ) -> Result<(FileType, crate::times::FileTimes), ReadError> {
-        use rustix::fs::{AtFlags, StatxFlags};
-        let (fd, _, st) = self.locate(path, follow_last)?;
-        let kind = FileType::from_raw_mode(st.st_mode);
-        let mask = StatxFlags::BTIME | StatxFlags::MTIME | StatxFlags::CTIME;
-        let times = match rustix::fs::statx(&fd, "", AtFlags::EMPTY_PATH, mask) {
-            Ok(stx) => crate::times::FileTimes::of_statx(&stx),
-            Err(_) => crate::times::FileTimes::of_stat(&st),
-        };
-        Ok((kind, times))
+    ) -> Result<(Kind, crate::times::FileTimes), ReadError> {
+        let (_fd, _, st) = self.locate(path, follow_last)?;
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = &_fd {
+            use rustix::fs::StatxFlags;
+            let mask = StatxFlags::BTIME | StatxFlags::MTIME | StatxFlags::CTIME;
+            if let Ok(stx) = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, mask) {
+                return Ok((meta(&st).kind, crate::times::FileTimes::of_statx(&stx)));
+            }
+        }
+        let times = crate::times::FileTimes::of_stat(&st);
+        Ok((meta(&st).kind, times))
     }
 
     /// The target of the symlink at `path` (its parents resolved inside the root), as written.
     pub fn read_link(&self, path: &Path) -> Result<PathBuf, ReadError> {
-        let (fd, _, _) = self.locate(path, false)?;
-        let target = rustix::fs::readlinkat(&fd, "", Vec::new()).map_err(io)?;
+        let (fd, rel, _) = self.locate(path, false)?;
+        let target = match &fd {
+            Some(fd) => rustix::fs::readlinkat(fd, "", Vec::new()),
+            None => rustix::fs::readlinkat(&self.fd, &rel, Vec::new()),
+        }
+        .map_err(io)?;
         Ok(PathBuf::from(OsStr::from_bytes(target.as_bytes())))
     }
 
@@ -175,13 +233,12 @@ impl Root {
         &self,
         path: &Path,
         follow_last: bool,
-    ) -> Result<(OwnedFd, PathBuf, Stat), ReadError> {
+    ) -> Result<(Option<OwnedFd>, PathBuf, Stat), ReadError> {
         let rel = self.relative(path)?;
-        match self.open_plain(rel, OFlags::PATH, false) {
+        match self.look(rel, false) {
             // a symlink before the last component
             Err(Errno::LOOP) => {}
-            Ok(fd) => {
-                let st = rustix::fs::fstat(&fd).map_err(io)?;
+            Ok((fd, st)) => {
                 // O_PATH | O_NOFOLLOW opens a last symlink itself: followed when asked
                 if !(follow_last && is_symlink(&st)) {
                     return Ok((fd, rel.to_path_buf(), st));
@@ -190,15 +247,42 @@ impl Root {
             Err(e) => return Err(self.error(e, path)),
         }
         let resolved = self.resolve_relative(rel, follow_last)?;
-        let fd = self
-            .open_plain(&resolved, OFlags::PATH, true)
+        let (fd, st) = self
+            .look(&resolved, true)
             .map_err(|e| self.error(e, path))?;
-        let st = rustix::fs::fstat(&fd).map_err(io)?;
         if follow_last && is_symlink(&st) {
             // a link swapped in after the resolution
             return Err(ReadError::SymlinkLoop);
         }
         Ok((fd, resolved, st))
+    }
+
+    /// Looks at a path that should hold no symlink but perhaps its last component (not
+    /// followed): its status, and on Linux an `O_PATH` descriptor of it. `resolved` as for
+    /// [`Root::open_plain`].
+    fn look(&self, rel: &Path, resolved: bool) -> Result<(Option<OwnedFd>, Stat), Errno> {
+        #[cfg(target_os = "linux")]
+        {
+            let fd = self.open_plain(rel, LOOK, resolved)?;
+            let st = rustix::fs::fstat(&fd)?;
+            Ok((Some(fd), st))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            if !resolved {
+                return Err(Errno::LOOP);
+            }
+            if rel.components().any(|c| c == Component::ParentDir) && !self.in_root {
+                return Err(Errno::XDEV);
+            }
+            let rel: &Path = if rel.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                rel
+            };
+            let st = rustix::fs::statat(&self.fd, rel, AtFlags::SYMLINK_NOFOLLOW)?;
+            Ok((None, st))
+        }
     }
 
     /// One open of a path that should hold no symlink: `resolved` when this module resolved
@@ -211,6 +295,7 @@ impl Root {
             rel
         };
         let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        #[cfg(target_os = "linux")]
         if OPENAT2.load(Ordering::Relaxed) {
             let mut how = ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
             how |= if self.in_root {
@@ -239,6 +324,7 @@ impl Root {
         rustix::fs::openat(&self.fd, rel, flags, Mode::empty())
     }
 
+    #[cfg(target_os = "linux")]
     fn openat2_refused(&self) -> bool {
         rustix::fs::openat2(
             &self.fd,
@@ -272,15 +358,15 @@ impl Root {
             let here: PathBuf = done.iter().collect();
             // `here` holds no link but perhaps its last component: the kernel checks that, so a
             // directory swapped for a link meanwhile fails the step instead of leading out
-            let step = match self.open_plain(&here, OFlags::PATH, false) {
+            let step = match self.look(&here, false) {
                 Err(Errno::LOOP) if !OPENAT2.load(Ordering::Relaxed) => {
                     // no openat2: this walk is all there is (see the module's note)
-                    self.open_plain(&here, OFlags::PATH, true)
+                    self.look(&here, true)
                 }
                 Err(Errno::LOOP) => return Err(ReadError::SymlinkLoop),
                 other => other,
             };
-            let st = match step.and_then(|fd| rustix::fs::fstat(&fd).map(|st| (fd, st))) {
+            let st = match step {
                 Ok(found) => found,
                 // missing (or unreadable): the rest is kept for the open to report
                 Err(_) => {
@@ -291,7 +377,7 @@ impl Root {
                 }
             };
             let (fd, st) = st;
-            if FileType::from_raw_mode(st.st_mode) != FileType::Symlink {
+            if !is_symlink(&st) {
                 continue;
             }
             hops += 1;
@@ -299,7 +385,11 @@ impl Root {
                 return Err(ReadError::SymlinkLoop);
             }
             // the link this descriptor holds, not whatever the name means by now
-            let target = rustix::fs::readlinkat(&fd, "", Vec::new()).map_err(io)?;
+            let target = match &fd {
+                Some(fd) => rustix::fs::readlinkat(fd, "", Vec::new()),
+                None => rustix::fs::readlinkat(&self.fd, &here, Vec::new()),
+            }
+            .map_err(io)?;
             let target = Path::new(OsStr::from_bytes(target.as_bytes())).to_path_buf();
             done.pop();
             if target.is_absolute() {
@@ -356,6 +446,54 @@ fn escapes(target: &Path) -> ReadError {
 
 fn io(err: Errno) -> ReadError {
     ReadError::Io(err.into())
+}
+
+/// `path` made absolute with every link resolved (the operator's own path, followed as given).
+pub fn canonicalize(path: &Path) -> std::io::Result<PathBuf> {
+    std::fs::canonicalize(path)
+}
+
+/// A directory listed by [`Root::list`], open for looking at its entries.
+pub struct Listing {
+    dir: rustix::fs::Dir,
+}
+
+impl Listing {
+    /// The size of the regular file `name` in this directory (not following a link), looked
+    /// at relative to the open directory.
+    pub fn file_size(&self, name: &OsStr) -> Option<u64> {
+        let st = rustix::fs::statat(self.dir.fd().ok()?, name, AtFlags::SYMLINK_NOFOLLOW).ok()?;
+        let m = meta(&st);
+        m.is_file().then_some(m.size)
+    }
+
+    /// The open directory's descriptor (for the Unix-only readers of a store's layers).
+    pub fn fd(&self) -> std::io::Result<rustix::fd::BorrowedFd<'_>> {
+        self.dir.fd().map_err(std::io::Error::from)
+    }
+}
+
+/// The portable view of a status.
+#[allow(clippy::unnecessary_cast)] // the field types differ: `dev_t` is `i32` on macOS
+pub(crate) fn meta(st: &Stat) -> Meta {
+    Meta {
+        kind: kind_of_type(FileType::from_raw_mode(st.st_mode)),
+        size: st.st_size as u64,
+        id: (st.st_dev as u64, st.st_ino as u64),
+        mtime: (
+            st.st_mtime as i64,
+            u32::try_from(st.st_mtime_nsec).unwrap_or(0),
+        ),
+    }
+}
+
+fn kind_of_type(t: FileType) -> Kind {
+    match t {
+        FileType::RegularFile => Kind::File,
+        FileType::Directory => Kind::Dir,
+        FileType::Symlink => Kind::Symlink,
+        _ => Kind::Other,
+    }
 }
 
 /// What a status says a file is, as a refusal when it is not a regular file.

@@ -6,10 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use rustix::fs::AtFlags;
-
 use super::Kind;
-use super::disk::{kind_of_mode, list_dir};
 use super::read::ReadError;
 use super::root::Root;
 use crate::diagnostic::Diagnostic;
@@ -63,8 +60,8 @@ pub fn walk_sized(
         Ok(found) => found,
         Err(err) => return vec![cannot_walk(start, &err)],
     };
-    let kind = kind_of_mode(st.st_mode);
-    let size = (kind == Kind::File).then_some(st.st_size as u64);
+    let kind = st.kind;
+    let size = st.is_file().then_some(st.size);
     let state = Mutex::new(State {
         visit,
         problems: Vec::new(),
@@ -109,20 +106,14 @@ fn list<'s>(
     let mut names: Vec<(std::ffi::OsString, Kind)> = Vec::new();
     let mut problems = Vec::new();
     let mut entries: Vec<(std::ffi::OsString, Kind, Option<u64>)> = Vec::new();
-    match list_dir(root, &dir.real, false, &mut |name, kind| {
+    match root.list(&dir.real, false, &mut |name, kind| {
         names.push((name.to_os_string(), kind));
     }) {
         Ok(listed) => {
-            let fd = listed.fd();
             for (name, kind) in names {
-                // statx relative to the directory's descriptor, not following links
+                // looked at relative to the open directory, not following links
                 let size = if sizes && kind == Kind::File {
-                    (fd.as_ref().ok())
-                        .and_then(|fd| {
-                            rustix::fs::statat(fd, &name, AtFlags::SYMLINK_NOFOLLOW).ok()
-                        })
-                        .filter(|st| kind_of_mode(st.st_mode) == Kind::File)
-                        .map(|st| st.st_size as u64)
+                    listed.file_size(&name)
                 } else {
                     None
                 };

@@ -262,7 +262,6 @@ const RUNTIME_SCAN_CAP: u64 = 128 << 20;
 /// file, in chunks, through the process's own link (the file it runs, even deleted or in another
 /// mount namespace); never run.
 fn runtime_inside(exe: &Path, seen: &mut HashMap<(u64, u64), bool>) -> bool {
-    use std::os::unix::fs::MetadataExt;
     const NEEDLES: [&[u8]; 2] = [b"Py_BytesMain", b"_Py_UnixMain"];
     const LONGEST: usize = 12;
     let Ok(file) = std::fs::File::open(exe) else {
@@ -274,7 +273,8 @@ fn runtime_inside(exe: &Path, seen: &mut HashMap<(u64, u64), bool>) -> bool {
     if !meta.is_file() || meta.len() > RUNTIME_SCAN_CAP {
         return false;
     }
-    *seen.entry((meta.dev(), meta.ino())).or_insert_with(|| {
+    let id = crate::fs::file_id(&meta).unwrap_or_default();
+    *seen.entry(id).or_insert_with(|| {
         let finders = NEEDLES.map(memchr::memmem::Finder::new);
         let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
         let mut carry: Vec<u8> = Vec::new();

@@ -3,7 +3,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::discovery::{self, Environment};
-use crate::fs::{Disk, Kind, ReadStats, Root, Tree, disk};
+use crate::fs::{Disk, Kind, ReadStats, Root, Tree};
 use crate::sources;
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -13,13 +13,26 @@ use std::time::Instant;
 
 use super::*;
 
+/// The filesystem a scan without `--root` is confined to and, with no PATH, sweeps: `/`; on
+/// Windows the system drive (`%SystemDrive%`, where Python installs, user sites and the
+/// start-up model's drive-less paths such as `\Python312` are).
+fn host_root() -> PathBuf {
+    #[cfg(windows)]
+    {
+        let drive = std::env::var("SystemDrive").unwrap_or_else(|_| "C:".into());
+        PathBuf::from(format!("{}\\", drive.trim_end_matches(['\\', '/'])))
+    }
+    #[cfg(not(windows))]
+    PathBuf::from("/")
+}
+
 /// Walks the inputs, finds the Python environments under them and lists the artifacts to open.
 pub fn discover(options: &ScanOptions) -> Discovered {
     let started = Instant::now();
     let mut report = ScanReport::default();
     let stats = Arc::new(ReadStats::default());
     let in_root = options.root.is_some();
-    let fs_root = options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+    let fs_root = options.root.clone().unwrap_or_else(host_root);
     // no PATH: this host (or --root), unless only image stores were asked for
     let host_mode = options.paths.is_empty() && (options.image_stores.is_empty() || in_root);
     // the filesystem every path of a mounted system (--root) resolves inside: PATHs, host
@@ -435,10 +448,11 @@ fn interpreter_environment(system: &Root, in_root: bool, path: &Path) -> Option<
     let exists = |rel: &str| system.stat(&placed(rel), false).is_ok();
     let has_lib_python = || {
         let mut found = false;
-        disk::list_dir(system, &placed("lib"), true, &mut |name, _| {
-            found |= name.to_string_lossy().starts_with("python");
-        })
-        .is_ok()
+        system
+            .list(&placed("lib"), true, &mut |name, _| {
+                found |= name.to_string_lossy().starts_with("python");
+            })
+            .is_ok()
             && found
     };
     (exists("pyvenv.cfg") || exists("conda-meta") || has_lib_python()).then(|| env.to_path_buf())
@@ -453,7 +467,7 @@ pub(super) fn locate_input(
         let inside = system.path().join(path.strip_prefix("/").unwrap_or(path));
         return match system.resolve(&inside, true) {
             Ok(real) => match system.stat(&real, false) {
-                Ok(st) => (real, Ok(disk::kind_of_mode(st.st_mode))),
+                Ok(st) => (real, Ok(st.kind)),
                 // named as given, and where its links lead inside the root
                 Err(err) if real != inside => {
                     let shown = crate::pathfmt::display_path(&real);
@@ -465,7 +479,7 @@ pub(super) fn locate_input(
             Err(err) => (inside, Err(err)),
         };
     }
-    match std::fs::canonicalize(path) {
+    match crate::fs::canonicalize(path) {
         Ok(real) => {
             let kind = std::fs::symlink_metadata(&real)
                 .map(|m| {
@@ -535,11 +549,7 @@ fn layer_dirs(system: &Root, root: &Path) -> Vec<PathBuf> {
     sources::store::LAYER_DIRS
         .iter()
         .map(|rel| root.join(rel))
-        .filter(|p| {
-            system
-                .stat(p, false)
-                .is_ok_and(|st| disk::kind_of_mode(st.st_mode) == Kind::Dir)
-        })
+        .filter(|p| system.stat(p, false).is_ok_and(|st| st.kind == Kind::Dir))
         .collect()
 }
 

@@ -440,12 +440,11 @@ impl ZipSource for FileRegion {
     }
 
     fn bytes_at(&self, at: u64, len: usize) -> Option<std::borrow::Cow<'_, [u8]>> {
-        use std::os::unix::fs::FileExt;
         if at.checked_add(len as u64)? > self.len {
             return None;
         }
         let mut buf = vec![0; len];
-        self.file.read_exact_at(&mut buf, self.start + at).ok()?;
+        crate::fs::read_exact_at(&self.file, &mut buf, self.start + at).ok()?;
         Some(buf.into())
     }
 }

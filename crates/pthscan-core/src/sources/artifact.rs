@@ -248,7 +248,7 @@ pub fn open_file(
                 Some(0)
             } else {
                 let mut window = vec![0; size.min(64 << 10) as usize];
-                std::os::unix::fs::FileExt::read_exact_at(&file, &mut window, 0)
+                crate::fs::read_exact_at(&file, &mut window, 0)
                     .ok()
                     .and_then(|()| memchr::memmem::find(&window, b"PK\x03\x04"))
                     .map(|at| at as u64)

@@ -15,7 +15,7 @@ pub fn is_cache_path(path: &Path) -> bool {
     // cheap test first: a sweep asks this of every file on the host
     static PIP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("/pip/"));
     static UV: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("/uv/"));
-    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    let bytes = path.as_os_str().as_encoded_bytes();
     if PIP.find(bytes).is_none() && UV.find(bytes).is_none() {
         return false;
     }

@@ -544,9 +544,8 @@ impl Layout<'_> {
             }
         };
         // another name for a file already read (a hard link): what was read is what it holds
-        if let Ok(meta) = file.metadata() {
-            use std::os::unix::fs::MetadataExt;
-            match self.files.entry((meta.dev(), meta.ino())) {
+        if let Some(id) = file.metadata().ok().as_ref().and_then(crate::fs::file_id) {
+            match self.files.entry(id) {
                 std::collections::hash_map::Entry::Occupied(first) => {
                     blobs.aliases.insert(name.clone(), first.get().clone());
                     return Ok(Some(name));

@@ -11,7 +11,6 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::FileExt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
@@ -59,7 +58,7 @@ impl Source {
     ) -> Option<Arc<Source>> {
         let mut head = [0u8; 4];
         let plain = len >= 4
-            && file.read_exact_at(&mut head, start).is_ok()
+            && crate::fs::read_exact_at(file, &mut head, start).is_ok()
             && !super::archive::compressed(&head);
         Some(Arc::new(Source {
             plain,
@@ -96,10 +95,11 @@ impl Read for Region<'_> {
         if n == 0 {
             return Ok(0);
         }
-        let got = self
-            .source
-            .file
-            .read_at(&mut buf[..n], self.source.start + self.pos)?;
+        let got = crate::fs::read_at(
+            &self.source.file,
+            &mut buf[..n],
+            self.source.start + self.pos,
+        )?;
         self.pos += got as u64;
         Ok(got)
     }
@@ -160,10 +160,9 @@ impl OnDisk {
     }
 
     fn open(&self) -> io::Result<File> {
-        use std::os::unix::fs::MetadataExt;
         let (file, _) = self.root.open_file(&self.path).map_err(io::Error::other)?;
-        let meta = file.metadata()?;
-        if (meta.dev(), meta.ino()) != self.id {
+        let id = crate::fs::file_id(&file.metadata()?);
+        if id.is_some_and(|id| id != self.id) {
             return Err(io::Error::other(
                 "the store changed while it was scanned: another file is at the path listed",
             ));

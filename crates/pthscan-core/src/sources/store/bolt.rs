@@ -16,7 +16,6 @@
 //! of 0 means the bucket is inline: a page follows the header in the value.
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 
 const MAGIC: u32 = 0xED0C_DAED;
 const HEADER: usize = 16;
@@ -99,7 +98,7 @@ impl Bolt {
     /// Opens the database in `file` (`len` bytes): the newest valid meta page.
     pub(crate) fn open(file: File, len: u64) -> Result<Bolt, String> {
         let mut first = [0u8; HEADER + 64];
-        file.read_exact_at(&mut first, 0)
+        crate::fs::read_exact_at(&file, &mut first, 0)
             .map_err(|e| format!("not a bbolt database: {e}"))?;
         let page_size = u64::from(u32_at(&first, HEADER + 8).unwrap_or(0));
         if !(512..=(1 << 20)).contains(&page_size) || !page_size.is_power_of_two() {
@@ -110,7 +109,7 @@ impl Bolt {
         let mut best: Option<(u64, u64)> = None;
         for n in 0..2u64 {
             let mut meta = [0u8; HEADER + 64];
-            if file.read_exact_at(&mut meta, n * page_size).is_err() {
+            if crate::fs::read_exact_at(&file, &mut meta, n * page_size).is_err() {
                 continue;
             }
             let m = &meta[HEADER..];
@@ -146,8 +145,7 @@ impl Bolt {
             .filter(|at| at.saturating_add(self.page_size) <= self.len && id >= 2)
             .ok_or_else(|| format!("page {id} lies outside the file"))?;
         let mut head = [0u8; HEADER];
-        self.file
-            .read_exact_at(&mut head, at)
+        crate::fs::read_exact_at(&self.file, &mut head, at)
             .map_err(|e| format!("page {id}: {e}"))?;
         let overflow = u64::from(u32_at(&head, 12).unwrap_or(0));
         let size = (overflow + 1).saturating_mul(self.page_size);
@@ -157,8 +155,7 @@ impl Bolt {
             ));
         }
         let mut page = vec![0u8; size as usize];
-        self.file
-            .read_exact_at(&mut page, at)
+        crate::fs::read_exact_at(&self.file, &mut page, at)
             .map_err(|e| format!("page {id}: {e}"))?;
         Ok(page)
     }

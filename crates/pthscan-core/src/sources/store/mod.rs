@@ -21,13 +21,20 @@ pub mod docker;
 
 use std::collections::BTreeMap;
 use std::io::Read;
+#[cfg(unix)]
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(unix)]
+use std::path::PathBuf;
 use std::sync::Arc;
 
+#[cfg(unix)]
 use rustix::fs::{AtFlags, FileType};
 
-use super::archive::{self, Entry, Limits, Listing, Member};
+#[cfg(unix)]
+use super::archive::{self, Entry, Member};
+use super::archive::{Limits, Listing};
+#[cfg(unix)]
 use super::reread::{OnDisk, Reread};
 use super::{OpenOptions, Opened};
 use crate::diagnostic::Diagnostic;
@@ -208,7 +215,7 @@ pub fn normalize(reference: &str) -> String {
 pub fn detect(root: &Root, dir: &Path) -> Option<Engine> {
     let is = |rel: &str, kind: Kind| {
         root.stat(&dir.join(rel), false)
-            .is_ok_and(|st| crate::fs::disk::kind_of_mode(st.st_mode) == kind)
+            .is_ok_and(|st| st.kind == kind)
     };
     if is("image", Kind::Dir) && (is("overlay2", Kind::Dir) || is("image/overlay2", Kind::Dir)) {
         Some(Engine::Docker)
@@ -233,7 +240,7 @@ impl Store {
         // when it has no classic image db: that is the store (reached through no link)
         let real_dir = |rel: &str| {
             root.stat(&root.path().join(rel), false)
-                .is_ok_and(|st| crate::fs::disk::kind_of_mode(st.st_mode) == Kind::Dir)
+                .is_ok_and(|st| st.kind == Kind::Dir)
         };
         if !real_dir("image/overlay2")
             && real_dir("containerd")
@@ -354,6 +361,7 @@ impl Store {
     /// The extended attribute that marks an opaque directory in this store's layers: the
     /// kernel reads `trusted.overlay.opaque`, and `user.overlay.opaque` only on a mount with
     /// `userxattr` — rootless podman's, whose store its user owns.
+    #[cfg(unix)]
     fn opaque_attribute(&self) -> &'static str {
         use std::os::unix::fs::MetadataExt;
         let rootless = self.engine == Engine::Containers
@@ -416,14 +424,10 @@ impl Store {
     /// The names of the entries of the directory `rel`, or why it cannot be listed.
     fn list(&self, rel: &str) -> Result<Vec<(String, Kind)>, ReadError> {
         let mut out = Vec::new();
-        crate::fs::disk::list_dir(
-            &self.root,
-            &self.root.path().join(rel),
-            false,
-            &mut |n, k| {
+        self.root
+            .list(&self.root.path().join(rel), false, &mut |n, k| {
                 out.push((n.to_string_lossy().into_owned(), k));
-            },
-        )?;
+            })?;
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }
@@ -480,6 +484,7 @@ type ContainersOf = BTreeMap<String, Vec<(String, Option<bool>)>>;
 /// `.wh.NAME` member, an opaque directory (`trusted.overlay.opaque` or `user.overlay.opaque`
 /// set to `y`) a `.wh..wh..opq` member in it, and `.wh.` names some drivers keep stay as they
 /// are. What start-up reads is kept, the rest is read again from its file when judged.
+#[cfg(unix)]
 fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, String> {
     let top = store.root.path().join(rel);
     let mut listing = Listing {
@@ -492,7 +497,7 @@ fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, 
     let mut first = true;
     while let Some((dir, inside)) = todo.pop() {
         let mut entries: Vec<(std::ffi::OsString, Kind)> = Vec::new();
-        let listed = crate::fs::disk::list_dir(&store.root, &dir, false, &mut |n, k| {
+        let listed = store.root.list(&dir, false, &mut |n, k| {
             entries.push((n.to_os_string(), k));
         });
         let handle = match listed {
@@ -521,17 +526,17 @@ fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, 
             let at = inside.join(&name);
             let st = rustix::fs::statat(fd, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
                 .map_err(|e| format!("`{}` in layer `{rel}`: {e}", at.display()))?;
-            let mtime = Some((st.st_mtime, u32::try_from(st.st_mtime_nsec).unwrap_or(0)));
+            let meta = crate::fs::root::meta(&st);
+            let mtime = Some(meta.mtime);
             let entry = match FileType::from_raw_mode(st.st_mode) {
                 FileType::Directory => {
                     todo.push((dir.join(&name), at.clone()));
                     Entry::Dir
                 }
                 FileType::RegularFile => {
-                    let size = st.st_size as u64;
+                    let size = meta.size;
                     let path = dir.join(&name);
-                    let again =
-                        Reread::Disk(OnDisk::new(&store.root, &path, (st.st_dev, st.st_ino)));
+                    let again = Reread::Disk(OnDisk::new(&store.root, &path, meta.id));
                     let data = if super::image::keeps(&at, limits) {
                         read_kept(store, &path, size, limits, &mut listing)
                     } else {
@@ -577,15 +582,24 @@ fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, 
     Ok(listing)
 }
 
+#[cfg(not(unix))]
+fn read_layer_dir(_store: &Store, rel: &str, _limits: &Limits) -> Result<Listing, String> {
+    Err(format!(
+        "layer directory `{rel}` not read: the layer directories of a store are read on Linux and macOS only"
+    ))
+}
+
 /// Whether the directory open as `fd` is an overlayfs opaque directory: `attribute` set to
 /// the one byte `y`, as the kernel checks it (any other value, or the attribute of the other
 /// namespace, leaves the lower directory's files showing).
+#[cfg(unix)]
 fn opaque(fd: rustix::fd::BorrowedFd<'_>, attribute: &str) -> bool {
     let mut buf = [0u8; 2];
     matches!(rustix::fs::fgetxattr(fd, attribute, &mut buf), Ok(1) if buf[0] == b'y')
 }
 
 /// Adds one member, its name reserved from the budget (as an archive's listing reserves it).
+#[cfg(unix)]
 fn push(
     listing: &mut Listing,
     path: PathBuf,
@@ -623,6 +637,7 @@ fn push(
 
 /// The head of a file start-up reads, kept within the member cap and the budget: `None` when
 /// the budget is spent (it is read again from its file when judged).
+#[cfg(unix)]
 fn read_kept(
     store: &Store,
     path: &Path,
