@@ -4,6 +4,10 @@
 #   dist/pthscan-VERSION-TARGET.sha256   its SHA-256, in `sha256sum -c` form
 #   dist/pthscan-VERSION.cdx.json        CycloneDX 1.5 SBOM: every crate compiled in, with its
 #                                        version, licence, crates.io source and checksum
+#                                        (pthscan-VERSION-TARGET.cdx.json for another target)
+# TARGET: x86_64-unknown-linux-gnu (default) or -musl; x86_64-pc-windows-gnu (Debian's MinGW);
+# aarch64-unknown-linux-musl, x86_64-apple-darwin, aarch64-apple-darwin (Zig, via
+# cargo-zigbuild). Windows binaries end in .exe.
 # Paths of the build machine (the clone, ~/.cargo, the target directory) are remapped, so two
 # builds of one commit are byte-identical wherever they run (release/check-reproducible.sh).
 #   usage: release/build.sh [TARGET]   (default x86_64-unknown-linux-gnu; needs cargo-cyclonedx:
@@ -39,7 +43,7 @@ case "$TARGET" in
   aarch64-unknown-linux-musl|x86_64-apple-darwin|aarch64-apple-darwin)
     # cross-linked by Zig (`ziglang` from PyPI) through cargo-zigbuild: no other cross
     # toolchain for these targets comes from this machine's registries
-    command -v cargo-zigbuild >/dev/null || cargo install --locked --quiet cargo-zigbuild@0.20.1
+    command -v cargo-zigbuild >/dev/null || cargo install --locked --quiet cargo-zigbuild@0.24.1
     python3 -m ziglang version >/dev/null 2>&1 || python3 -m pip install -q ziglang==0.14.1
     BUILD=(cargo zigbuild) ;;
   *) echo "release/build.sh: no recipe for $TARGET" >&2; exit 2 ;;
@@ -53,9 +57,13 @@ cp "$BUILD_DIR/$TARGET/release/pthscan$EXE" "$DIST/$NAME"
 
 # cargo-cyclonedx writes NAME.cdx.json beside each workspace member's Cargo.toml: keep the
 # root package's (the binary's, listing every crate it links), remove the libraries' own
+# (the default target's is pthscan-VERSION.cdx.json; another target's crates differ — winapi,
+# mach — and its SBOM is pthscan-VERSION-TARGET.cdx.json)
+SBOM="pthscan-$VERSION"
+[ "$TARGET" = x86_64-unknown-linux-gnu ] || SBOM="$SBOM-$TARGET"
 cargo cyclonedx --format json --spec-version 1.5 --target "$TARGET" \
-  --override-filename "pthscan-$VERSION.cdx" -q
-mv "pthscan-$VERSION.cdx.json" "$DIST/pthscan-$VERSION.cdx.json"
-rm -f crates/*/"pthscan-$VERSION.cdx.json"
+  --override-filename "$SBOM.cdx" -q
+mv "$SBOM.cdx.json" "$DIST/$SBOM.cdx.json"
+rm -f crates/*/"$SBOM.cdx.json"
 echo "built $DIST/$NAME"
 cat "$DIST/$NAME.sha256"
