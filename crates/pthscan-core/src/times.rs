@@ -247,7 +247,13 @@ impl FileTimes {
     /// The times of a `stat` result: no birth time on Linux (`stat` has none), macOS' and
     /// the BSDs' `st_birthtime`.
     #[cfg(unix)]
-    #[allow(clippy::unnecessary_cast)] // `time_t` and `long` differ between platforms
+    #[cfg_attr(
+        target_os = "linux",
+        expect(
+            clippy::unnecessary_cast,
+            reason = "`time_t` and `long` differ between platforms"
+        )
+    )]
     pub fn of_stat(st: &rustix::fs::Stat) -> FileTimes {
         let at = |secs: i64, nanos: i64| Timestamp::new(secs, u32::try_from(nanos).ok()?);
         #[cfg(any(target_vendor = "apple", target_os = "freebsd"))]

@@ -474,7 +474,13 @@ impl Listing {
 }
 
 /// The portable view of a status.
-#[allow(clippy::unnecessary_cast)] // the field types differ: `dev_t` is `i32` on macOS
+#[cfg_attr(
+    target_os = "linux",
+    expect(
+        clippy::unnecessary_cast,
+        reason = "the field types differ between platforms: `dev_t` is `i32` on macOS"
+    )
+)]
 pub(crate) fn meta(st: &Stat) -> Meta {
     Meta {
         kind: kind_of_type(FileType::from_raw_mode(st.st_mode)),

@@ -165,6 +165,7 @@ pub(super) fn judge_opened(
         ..Judged::default()
     };
     let notes = o.notes;
+    let only_from = o.only_from;
     let mut out = vec![(own, None)];
     // an image's (or a root filesystem's) own package records own its distribution's hooks
     let mut roots: Vec<PathBuf> = (o.envs.iter().flat_map(|e| &e.site_dirs))
@@ -188,6 +189,14 @@ pub(super) fn judge_opened(
         // said with the first environment's, whose paths are shown inside the artifact
         judged.0.diagnostics.append(&mut problems);
         out.push(judged);
+    }
+    // a container's tree: what its writable layer holds, the image's own findings left to it
+    if let Some(layer) = &only_from {
+        let shown = format!(" {layer} › ");
+        for (j, _) in out.iter_mut().skip(1) {
+            j.findings
+                .retain(|f| f.location.path.to_string_lossy().contains(&shown));
+        }
     }
     // what every finding in the tree is told (the containers that run a store's image)
     if !notes.is_empty() {

@@ -115,6 +115,9 @@ pub struct Opened {
     pub held: Vec<Arc<Held>>,
     /// Notes every finding in the tree carries (the containers that run a store's image).
     pub notes: Vec<String>,
+    /// Only findings in files of the layer shown by this digest head are kept (a container's
+    /// writable layer, judged on top of its image, whose own findings are the image's).
+    pub only_from: Option<String>,
 }
 
 impl Opened {
@@ -161,6 +164,7 @@ impl Opened {
             judge_every_file: true,
             held: Vec::new(),
             notes: Vec::new(),
+            only_from: None,
         }
     }
 

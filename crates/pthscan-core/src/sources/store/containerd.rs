@@ -60,7 +60,7 @@ pub(super) fn images(
     let v1 = bucket(db.get(&db.root(), b"v1").map_err(fail)?)
         .ok_or_else(|| format!("`{META}` has no `v1` bucket: not containerd's metadata"))?;
     // target digest → (media type, names, containers)
-    type Found = (String, Vec<String>, Vec<(String, Option<bool>)>);
+    type Found = (String, Vec<String>, Vec<super::Container>);
     let mut by_digest: BTreeMap<String, Found> = BTreeMap::new();
     for (ns, value) in db.entries(&v1).map_err(fail)? {
         let ns = String::from_utf8_lossy(&ns).into_owned();
@@ -106,9 +106,11 @@ pub(super) fn images(
                 };
                 let image = text(db.get(&c, b"image").map_err(fail)?).unwrap_or_default();
                 if let Some(entry) = digest_of.get(&image).and_then(|d| by_digest.get_mut(d)) {
-                    entry
-                        .2
-                        .push((String::from_utf8_lossy(&id).into_owned(), None));
+                    entry.2.push(super::Container {
+                        name: String::from_utf8_lossy(&id).into_owned(),
+                        running: None,
+                        writable: None,
+                    });
                 }
             }
         }

@@ -6,13 +6,15 @@
 //!   under its digest (a key with characters other than `[0-9a-z.]` is stored base64-named);
 //! - `overlay-layers/layers.json`: each layer's id, parent and uncompressed digest;
 //! - `overlay/<layer id>/diff/`: the layer as a directory, overlayfs whiteouts in it;
-//! - `overlay-containers/containers.json`: each container's names and image id.
+//! - `overlay-containers/containers.json`: each container's names, image id and its own
+//!   (writable) layer, `overlay/<layer id>/diff/`.
 
 use base64::Engine as _;
 use serde::Deserialize;
 
 use super::{
-    ContainersOf, Layers, MAX_CONTAINERS, MAX_INDEX, Store, StoreImage, component, sha256_hex,
+    Container as Made, ContainersOf, Layers, MAX_CONTAINERS, MAX_INDEX, Store, StoreImage,
+    component, sha256_hex,
 };
 use crate::diagnostic::Diagnostic;
 use crate::sources::archive::Limits;
@@ -45,6 +47,8 @@ struct Container {
     names: Vec<String>,
     #[serde(default)]
     image: String,
+    #[serde(default)]
+    layer: String,
 }
 
 /// The store's images, from `overlay-images/images.json`.
@@ -128,7 +132,12 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
                     .first()
                     .cloned()
                     .unwrap_or_else(|| c.id.chars().take(12).collect());
-                of.entry(c.image).or_default().push((name, None));
+                let writable = component(&c.layer).then(|| format!("overlay/{}/diff", c.layer));
+                of.entry(c.image).or_default().push(Made {
+                    name,
+                    running: None,
+                    writable,
+                });
             }
         }
         Err(why) => notes.push(Diagnostic::note(&store.label, why)),

@@ -6,14 +6,17 @@
 //! - `image/overlay2/layerdb/sha256/<chain id>/{diff,cache-id}`: each layer of the chain (the
 //!   chain id of layer n is `sha256("<chain id n-1> <diff id n>")`, as the OCI spec defines it);
 //! - `overlay2/<cache-id>/diff/`: the layer as a directory, overlayfs whiteouts in it;
-//! - `containers/<id>/config.v2.json`: each container's image id, name and state.
+//! - `containers/<id>/config.v2.json`: each container's image id, name and state;
+//! - `image/overlay2/layerdb/mounts/<container id>/mount-id`: the cache id of its writable
+//!   layer, `overlay2/<mount-id>/diff/`.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 use super::{
-    ContainersOf, Layers, MAX_CONTAINERS, MAX_INDEX, Store, StoreImage, component, sha256_hex,
+    Container as Made, ContainersOf, Layers, MAX_CONTAINERS, MAX_INDEX, Store, StoreImage,
+    component, sha256_hex,
 };
 use crate::diagnostic::Diagnostic;
 use crate::fs::Kind;
@@ -141,9 +144,18 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
                 } else {
                     name
                 };
-                of.entry(c.image)
-                    .or_default()
-                    .push((name.to_owned(), Some(c.state.running)));
+                let mount = format!("{IMAGE_DB}/layerdb/mounts/{id}/mount-id");
+                let writable = store
+                    .read_doc(&mount, 4096, limits)
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+                    .filter(|m| component(m))
+                    .map(|m| format!("overlay2/{m}/diff"));
+                of.entry(c.image).or_default().push(Made {
+                    name: name.to_owned(),
+                    running: Some(c.state.running),
+                    writable,
+                });
             }
             Err(why) => notes.push(Diagnostic::note(&store.label, why)),
         }

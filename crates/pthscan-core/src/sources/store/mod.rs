@@ -121,6 +121,18 @@ struct RootFs {
     diff_ids: Vec<String>,
 }
 
+/// A container made from an image of a store.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Container {
+    /// Its name (or its id's head).
+    pub name: String,
+    /// Whether it runs, where the store says.
+    pub running: Option<bool>,
+    /// Its writable layer, the directory (in the store) of what changed in it since it
+    /// started, where the engine keeps one as a directory beside the image's layers.
+    pub writable: Option<String>,
+}
+
 /// One image of a store, listed: enough to name it and to open it later.
 #[derive(Debug, Clone)]
 pub struct StoreImage {
@@ -128,8 +140,8 @@ pub struct StoreImage {
     pub id: String,
     /// Its references (`app:1.0`, `docker.io/library/app@sha256:…`), each once.
     pub names: Vec<String>,
-    /// The containers made from it: name, and whether it runs where the store says.
-    pub containers: Vec<(String, Option<bool>)>,
+    /// The containers made from it.
+    pub containers: Vec<Container>,
     /// What the engine says more of it (containers/storage: the top layer's id; containerd:
     /// the target's media type).
     detail: Option<String>,
@@ -146,10 +158,10 @@ impl StoreImage {
             .containers
             .iter()
             .take(SHOWN)
-            .map(|(n, running)| match running {
-                Some(true) => format!("`{n}` (running)"),
-                Some(false) => format!("`{n}` (stopped)"),
-                None => format!("`{n}`"),
+            .map(|c| match c.running {
+                Some(true) => format!("`{}` (running)", c.name),
+                Some(false) => format!("`{}` (stopped)", c.name),
+                None => format!("`{}`", c.name),
             })
             .collect();
         if self.containers.len() > SHOWN {
@@ -342,20 +354,106 @@ impl Store {
             }
         }
         // what a container changed since it started (a `pip install` in it) lies in its own
-        // writable layer, which is not read: said, so that a clean image is not taken for a
-        // clean container
-        if !image.containers.is_empty()
+        // writable layer: judged on top of the image where the engine keeps it as a
+        // directory, else said, so that a clean image is not taken for a clean container
+        let unread = image
+            .containers
+            .iter()
+            .filter(|c| c.writable.is_none())
+            .count();
+        if unread > 0
             && let Some(first) = opened.first_mut()
         {
             first.diagnostics.push(Diagnostic::incomplete(
                 &shown,
                 format!(
-                    "the writable layers of the {} container(s) made from this image (what changed in them since they started) are not judged, only the image: scan a container's files with `--root` on its mounted filesystem",
-                    image.containers.len()
+                    "the writable layers of {unread} container(s) made from this image (what changed in them since they started) are not judged, only the image: {} keeps them as snapshots this reader does not map to containers; scan a container's files with `--root` on its mounted filesystem",
+                    self.engine.name()
                 ),
             ));
         }
+        for c in &image.containers {
+            if let Some(writable) = &c.writable {
+                opened.extend(self.open_container(image, c, writable, opts));
+            }
+        }
         opened
+    }
+
+    /// A container as it is now: the image's layers with its writable layer applied on top,
+    /// judged for what the writable layer holds (a hook the image has is the image's finding,
+    /// not repeated for each container). The environments the image's layers make are what
+    /// a file written in the container is judged in.
+    fn open_container(
+        &self,
+        image: &StoreImage,
+        container: &Container,
+        writable: &str,
+        opts: &OpenOptions,
+    ) -> Vec<Opened> {
+        let limits = opts.limits();
+        let shown = format!("{} › container {}", self.label, container.name);
+        let read = || -> Result<Vec<Opened>, String> {
+            let (config, mut layers) = match self.engine {
+                Engine::Docker => docker::layers(self, image, &limits)?,
+                Engine::Containers => containers::layers(self, image, &limits)?,
+                Engine::Containerd => return Err("containerd's snapshots are not read".into()),
+            };
+            let listing = read_layer_dir(self, writable, &limits)
+                .map_err(|e| format!("its writable layer: {e}"))?;
+            if listing.members.is_empty() {
+                // nothing changed since it started: it is its image
+                return Ok(Vec::new());
+            }
+            // the writable layer as one more layer of the image, with its own history line
+            let diff = format!(
+                "sha256:{}",
+                crate::fs::read::sha256_hex(format!("{} {writable}", image.id).as_bytes())
+            );
+            let mut config: serde_json::Value = serde_json::from_slice(&config)
+                .map_err(|e| format!("the image config is malformed: {e}"))?;
+            if let Some(ids) = config
+                .pointer_mut("/rootfs/diff_ids")
+                .and_then(|v| v.as_array_mut())
+            {
+                ids.push(diff.clone().into());
+            }
+            if let Some(history) = config.get_mut("history").and_then(|v| v.as_array_mut()) {
+                history.push(serde_json::json!({
+                    "created_by": format!(
+                        "the container `{}` since it started (its writable layer `{writable}`)",
+                        container.name
+                    )
+                }));
+            }
+            let config = serde_json::to_vec(&config).expect("JSON serialises");
+            let id = format!("sha256:{}", crate::fs::read::sha256_hex(&config));
+            layers.push((diff.clone(), listing));
+            let name = format!("container {}", container.name);
+            let mut opened =
+                super::image::assemble_layers(&self.label, vec![name], &id, config, layers, opts);
+            let hex = diff.trim_start_matches("sha256:");
+            for o in &mut opened {
+                o.only_from = Some(format!("sha256:{}", &hex[..12]));
+                o.notes.push(format!(
+                    "written in the container `{}` of image {} since it started",
+                    container.name,
+                    image
+                        .names
+                        .first()
+                        .map_or(image.id.as_str(), String::as_str)
+                ));
+            }
+            Ok(opened)
+        };
+        read().unwrap_or_else(|why| {
+            let mut failed = Opened::with_label(&shown, opts);
+            failed.diagnostics.push(Diagnostic::incomplete(
+                &shown,
+                format!("the container's writable layer was not judged: {why}"),
+            ));
+            vec![failed]
+        })
     }
 
     /// The extended attribute that marks an opaque directory in this store's layers: the
@@ -477,7 +575,7 @@ fn sha256_hex(digest: &str) -> Option<&str> {
 type Layers = (Vec<u8>, Vec<(String, Listing)>);
 
 /// The containers of each image id: name and whether it runs, sorted.
-type ContainersOf = BTreeMap<String, Vec<(String, Option<bool>)>>;
+type ContainersOf = BTreeMap<String, Vec<Container>>;
 
 /// Reads a layer stored as a directory (`rel` inside the store) into a listing, as a layer tar
 /// of the same files is listed: an overlayfs whiteout (a character device 0/0) becomes a
