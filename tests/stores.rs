@@ -22,7 +22,11 @@ fn by_image(json: &serde_json::Value) -> BTreeMap<String, (Found, BTreeSet<Strin
     for f in json["findings"].as_array().unwrap() {
         let path = f["location"]["path"].as_str().unwrap();
         let parts: Vec<&str> = path.split(" › ").collect();
-        let image = parts[1].split(' ').next().unwrap().to_owned();
+        // an image by its first name, a container by its name
+        let image = match parts[1].strip_prefix("container ") {
+            Some(_) => parts[1].to_owned(),
+            None => parts[1].split(' ').next().unwrap().to_owned(),
+        };
         let layer = parts
             .iter()
             .find(|p| p.starts_with("layer "))
@@ -136,13 +140,28 @@ fn every_image_of_a_store_is_judged_once_as_its_docker_save_is() {
     assert_eq!(at(&app, gone), BTreeSet::from(["4".to_owned()]));
 
     for (store, prefix, container) in [
-        ("docker", "", "`old` (stopped), `web` (running)"),
+        (
+            "docker",
+            "",
+            "`env` (running), `old` (stopped), `rep0` (running), `rep1` (running), `rep2` (running), and 6 more",
+        ),
         ("containers/storage", "localhost/", "`worker`"),
     ] {
         let (json, run) = json_of(&["--image-store", lib.join(store).to_str().unwrap()]);
         assert_eq!(code(&run), 1, "{store}: {}", stderr(&run));
-        // everything judged, the containers' writable layers too
-        assert_eq!(stderr(&run), "", "{store}");
+        // everything judged, the containers' writable layers too, but the one container whose
+        // image is not in the store, which is said
+        let err = stderr(&run);
+        if store == "docker" {
+            assert!(
+                err.lines().count() == 1
+                    && err.contains("`orphan` name image")
+                    && err.contains("not judged"),
+                "{err}"
+            );
+        } else {
+            assert_eq!(err, "", "{store}");
+        }
         let text = json.to_string();
         // each image once, named by every reference and its id
         assert!(
@@ -151,11 +170,14 @@ fn every_image_of_a_store_is_judged_once_as_its_docker_save_is() {
         );
         let images = by_image(&json);
         let names: Vec<&str> = images.keys().map(String::as_str).collect();
-        let mut want = vec![
-            format!("{prefix}app:1.0"),
-            format!("{prefix}app:before"),
-            "container".to_owned(),
-        ];
+        let mut want = vec![format!("{prefix}app:1.0"), format!("{prefix}app:before")];
+        let containers: &[&str] = if store == "docker" {
+            // `old` and seven replicas changed nothing Python reads: no finding of theirs
+            &["container env", "container rep7", "container web"]
+        } else {
+            &["container worker"]
+        };
+        want.extend(containers.iter().map(|c| c.to_string()));
         if store == "docker" {
             // the root filesystem alone: its info findings (the stock hooks), nothing more
             want.push("debian:stock".into());
@@ -166,23 +188,40 @@ fn every_image_of_a_store_is_judged_once_as_its_docker_save_is() {
         }
         want.sort();
         assert_eq!(names, want, "{store}");
-        // a container: what its writable layer holds (the hook installed after it started),
-        // as layer 5 on top of the image's four, and nothing the image's own layers hold
-        let (found, notes) = &images["container"];
+        // a container: what its writable layer holds (the hook installed after it started,
+        // as layer 5 on top of the image's four; on Docker's `web` also a hook that is a link
+        // to a file it wrote), and nothing the image's own layers hold
         let running = if store == "docker" { "web" } else { "worker" };
-        assert!(
-            !found.is_empty()
-                && found
-                    .iter()
-                    .all(|f| f.2.ends_with("after_start.pth") && f.3 == "5"),
-            "{store}: {found:#?}"
-        );
+        let (found, notes) = &images[&format!("container {running}")];
+        let high = |f: &(String, String, String, String), file: &str| {
+            f.2.ends_with(file) && f.0 == "PTH001" && (f.1 == "high" || f.1 == "critical")
+        };
         assert!(
             found
                 .iter()
-                .any(|f| f.0 == "PTH001" && (f.1 == "high" || f.1 == "critical")),
+                .all(|f| (f.2.ends_with("after_start.pth") && f.3 == "5")
+                    || f.2.ends_with("zz_link.pth"))
+                && found.iter().any(|f| high(f, "after_start.pth")),
             "{store}: {found:#?}"
         );
+        if store == "docker" {
+            assert!(
+                found.iter().any(|f| high(f, "zz_link.pth")),
+                "the linked hook: {found:#?}"
+            );
+            // the container's own variables: PYTHONPATH leads to a sitecustomize it wrote
+            let (env, _) = &images["container env"];
+            assert!(
+                env.iter()
+                    .any(|f| f.2.ends_with("srv/evil/sitecustomize.py")
+                        && f.0 == "CUS001"
+                        && (f.1 == "high" || f.1 == "critical")),
+                "{env:#?}"
+            );
+            // the eighth replica of one image, judged after seven in the default budget
+            let (rep, _) = &images["container rep7"];
+            assert!(rep.iter().any(|f| high(f, "replica.pth")), "{rep:#?}");
+        }
         assert!(
             notes.iter().any(|n| n.starts_with(&format!(
                 "written in the container `{running}` of image {prefix}app:1.0"
@@ -234,7 +273,17 @@ fn every_image_of_a_store_is_judged_once_as_its_docker_save_is() {
     let images = by_image(&json);
     let names: Vec<&String> = images.keys().collect();
     // its containers with it: what changed in each since it started
-    assert_eq!(names, ["app:1.0", "container", "localhost/app:1.0"]);
+    assert_eq!(
+        names,
+        [
+            "app:1.0",
+            "container env",
+            "container rep7",
+            "container web",
+            "container worker",
+            "localhost/app:1.0"
+        ]
+    );
     assert_eq!(images["app:1.0"].0, app);
     // the stock image passes
     let (json, run) = json_of(&["--root", r, "debian:stock"]);

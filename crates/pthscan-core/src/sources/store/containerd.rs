@@ -110,6 +110,7 @@ pub(super) fn images(
                         name: String::from_utf8_lossy(&id).into_owned(),
                         running: None,
                         writable: None,
+                        env: None,
                     });
                 }
             }

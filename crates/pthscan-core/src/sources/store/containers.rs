@@ -107,12 +107,21 @@ pub(super) fn images(
             }
         }
         out.push(StoreImage {
-            containers: containers.get(&image.id).cloned().unwrap_or_default(),
+            containers: containers
+                .get(&super::image_key(&image.id))
+                .cloned()
+                .unwrap_or_default(),
             names,
             id,
             detail: Some(image.layer),
         });
     }
+    super::orphans(
+        store,
+        &containers,
+        |k| seen.contains_key(&format!("sha256:{k}")),
+        &mut notes,
+    );
     Ok((out, notes))
 }
 
@@ -133,11 +142,14 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
                     .cloned()
                     .unwrap_or_else(|| c.id.chars().take(12).collect());
                 let writable = component(&c.layer).then(|| format!("overlay/{}/diff", c.layer));
-                of.entry(c.image).or_default().push(Made {
-                    name,
-                    running: None,
-                    writable,
-                });
+                of.entry(super::image_key(&c.image))
+                    .or_default()
+                    .push(Made {
+                        name,
+                        running: None,
+                        writable,
+                        env: None,
+                    });
             }
         }
         Err(why) => notes.push(Diagnostic::note(&store.label, why)),

@@ -38,6 +38,14 @@ struct Container {
     name: String,
     #[serde(rename = "State", default)]
     state: State,
+    #[serde(rename = "Config", default)]
+    config: ContainerConfig,
+}
+
+#[derive(Deserialize, Default)]
+struct ContainerConfig {
+    #[serde(rename = "Env", default)]
+    env: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -104,6 +112,12 @@ pub(super) fn images(
         }
     }
     let containers = containers(store, limits, &mut notes);
+    super::orphans(
+        store,
+        &containers,
+        |k| in_db.contains(format!("sha256:{k}").as_str()),
+        &mut notes,
+    );
     let images = ids
         .into_iter()
         .map(|id| {
@@ -115,7 +129,10 @@ pub(super) fn images(
             refs.sort_by_key(|r| (r.contains('@'), r.clone()));
             StoreImage {
                 names: refs,
-                containers: containers.get(&id).cloned().unwrap_or_default(),
+                containers: containers
+                    .get(&super::image_key(&id))
+                    .cloned()
+                    .unwrap_or_default(),
                 id,
                 detail: None,
             }
@@ -151,11 +168,14 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
                     .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
                     .filter(|m| component(m))
                     .map(|m| format!("overlay2/{m}/diff"));
-                of.entry(c.image).or_default().push(Made {
-                    name: name.to_owned(),
-                    running: Some(c.state.running),
-                    writable,
-                });
+                of.entry(super::image_key(&c.image))
+                    .or_default()
+                    .push(Made {
+                        name: name.to_owned(),
+                        running: Some(c.state.running),
+                        writable,
+                        env: c.config.env,
+                    });
             }
             Err(why) => notes.push(Diagnostic::note(&store.label, why)),
         }

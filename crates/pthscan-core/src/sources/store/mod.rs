@@ -23,17 +23,15 @@ use std::collections::BTreeMap;
 use std::io::Read;
 #[cfg(unix)]
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
-#[cfg(unix)]
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[cfg(unix)]
 use rustix::fs::{AtFlags, FileType};
 
 #[cfg(unix)]
-use super::archive::{self, Entry, Member};
-use super::archive::{Limits, Listing};
+use super::archive::{self, Member};
+use super::archive::{Entry, Limits, Listing};
 #[cfg(unix)]
 use super::reread::{OnDisk, Reread};
 use super::{OpenOptions, Opened};
@@ -131,6 +129,9 @@ pub struct Container {
     /// Its writable layer, the directory (in the store) of what changed in it since it
     /// started, where the engine keeps one as a directory beside the image's layers.
     pub writable: Option<String>,
+    /// The variables its processes start with (`KEY=VALUE`), where the engine records them
+    /// (Docker: the image's `Env` with `docker run -e` applied); `None`: the image's.
+    pub env: Option<Vec<String>>,
 }
 
 /// One image of a store, listed: enough to name it and to open it later.
@@ -372,25 +373,24 @@ impl Store {
                 ),
             ));
         }
-        for c in &image.containers {
-            if let Some(writable) = &c.writable {
-                opened.extend(self.open_container(image, c, writable, opts));
-            }
-        }
         opened
     }
 
     /// A container as it is now: the image's layers with its writable layer applied on top,
     /// judged for what the writable layer holds (a hook the image has is the image's finding,
     /// not repeated for each container). The environments the image's layers make are what
-    /// a file written in the container is judged in.
-    fn open_container(
+    /// a file written in the container is judged in. Empty when the container keeps no
+    /// writable layer here, or changed nothing since it started. Each container is opened
+    /// after its image's tree is judged and gone, one at a time.
+    pub fn open_container(
         &self,
         image: &StoreImage,
         container: &Container,
-        writable: &str,
         opts: &OpenOptions,
     ) -> Vec<Opened> {
+        let Some(writable) = container.writable.as_deref() else {
+            return Vec::new();
+        };
         let limits = opts.limits();
         let shown = format!("{} › container {}", self.label, container.name);
         let read = || -> Result<Vec<Opened>, String> {
@@ -405,6 +405,12 @@ impl Store {
                 // nothing changed since it started: it is its image
                 return Ok(Vec::new());
             }
+            let paths = listing
+                .members
+                .iter()
+                .filter(|m| matches!(m.entry, Entry::File { .. } | Entry::Symlink(_)))
+                .filter_map(|m| Some(m.path.as_ref()?.to_string_lossy().into_owned()))
+                .collect();
             // the writable layer as one more layer of the image, with its own history line
             let diff = format!(
                 "sha256:{}",
@@ -417,6 +423,15 @@ impl Store {
                 .and_then(|v| v.as_array_mut())
             {
                 ids.push(diff.clone().into());
+            }
+            // its processes start with the container's variables (a `-e PYTHONPATH=…`)
+            if let Some(env) = &container.env
+                && let Some(cfg) = config
+                    .as_object_mut()
+                    .map(|o| o.entry("config").or_insert_with(|| serde_json::json!({})))
+                    .and_then(|v| v.as_object_mut())
+            {
+                cfg.insert("Env".into(), env.clone().into());
             }
             if let Some(history) = config.get_mut("history").and_then(|v| v.as_array_mut()) {
                 history.push(serde_json::json!({
@@ -433,8 +448,12 @@ impl Store {
             let mut opened =
                 super::image::assemble_layers(&self.label, vec![name], &id, config, layers, opts);
             let hex = diff.trim_start_matches("sha256:");
+            let written = crate::sources::Written {
+                layer: format!("sha256:{}", &hex[..12]),
+                paths,
+            };
             for o in &mut opened {
-                o.only_from = Some(format!("sha256:{}", &hex[..12]));
+                o.only_from = Some(written.clone());
                 o.notes.push(format!(
                     "written in the container `{}` of image {} since it started",
                     container.name,
@@ -530,6 +549,12 @@ impl Store {
         Ok(out)
     }
 
+    /// Where what is said of the store's containers rather than of an image is said: left
+    /// out when one image is asked for by name.
+    pub fn containers_path(&self) -> PathBuf {
+        Path::new(&self.label).join("containers")
+    }
+
     /// Whether `rel` exists in the store (not following a last link).
     fn exists(&self, rel: &str) -> bool {
         self.root.stat(&self.root.path().join(rel), false).is_ok()
@@ -574,8 +599,35 @@ fn sha256_hex(digest: &str) -> Option<&str> {
 /// An image's config and its layers (diff id and listing), bottom first.
 type Layers = (Vec<u8>, Vec<(String, Listing)>);
 
-/// The containers of each image id: name and whether it runs, sorted.
+/// The containers of each image, by the image id's hex (with or without `sha256:` in the
+/// engine's record), sorted.
 type ContainersOf = BTreeMap<String, Vec<Container>>;
+
+/// The key of [`ContainersOf`] for an image id as an engine writes it.
+fn image_key(id: &str) -> String {
+    id.trim_start_matches("sha256:").to_owned()
+}
+
+/// Says the containers whose image the store does not hold: their image cannot be applied
+/// under their writable layers, so what changed in them is not judged.
+fn orphans(
+    store: &Store,
+    containers: &ContainersOf,
+    held: impl Fn(&str) -> bool,
+    notes: &mut Vec<Diagnostic>,
+) {
+    for (image, made) in containers.iter().filter(|(k, _)| !held(k)) {
+        let names: Vec<&str> = made.iter().take(5).map(|c| c.name.as_str()).collect();
+        notes.push(Diagnostic::incomplete(
+            store.containers_path(),
+            format!(
+                "container(s) `{}` name image {}, which is not in the store: what changed in them since they started is not judged",
+                names.join("`, `"),
+                crate::finding::excerpt(image, 80)
+            ),
+        ));
+    }
+}
 
 /// Reads a layer stored as a directory (`rel` inside the store) into a listing, as a layer tar
 /// of the same files is listed: an overlayfs whiteout (a character device 0/0) becomes a
@@ -601,11 +653,18 @@ fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, 
         let handle = match listed {
             Ok(h) => h,
             Err(e) if first => return Err(format!("layer directory `{rel}` cannot be read: {e}")),
+            // one directory that cannot be listed (a path past the system's length, a
+            // permission) is said and the rest of the layer judged: a `mkdir -p` loop must not
+            // hide the layer's other files
             Err(e) => {
-                return Err(format!(
-                    "`{}` in layer directory `{rel}` cannot be listed: {e}",
-                    inside.display()
+                listing.problems.push(archive::Problem::new(
+                    archive::ProblemKind::Corrupt,
+                    Some(&inside.to_string_lossy()),
+                    format!(
+                        "directory in layer directory `{rel}` cannot be listed, not judged: {e}"
+                    ),
                 ));
+                continue;
             }
         };
         first = false;
@@ -622,8 +681,17 @@ fn read_layer_dir(store: &Store, rel: &str, limits: &Limits) -> Result<Listing, 
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, _) in entries {
             let at = inside.join(&name);
-            let st = rustix::fs::statat(fd, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
-                .map_err(|e| format!("`{}` in layer `{rel}`: {e}", at.display()))?;
+            let st = match rustix::fs::statat(fd, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) => st,
+                Err(e) => {
+                    listing.problems.push(archive::Problem::new(
+                        archive::ProblemKind::Corrupt,
+                        Some(&at.to_string_lossy()),
+                        format!("in layer directory `{rel}`: cannot be looked at, not judged: {e}"),
+                    ));
+                    continue;
+                }
+            };
             let meta = crate::fs::root::meta(&st);
             let mtime = Some(meta.mtime);
             let entry = match FileType::from_raw_mode(st.st_mode) {
@@ -902,6 +970,55 @@ mod tests {
     /// What overlayfs does not take for a whiteout or an opaque directory stays what it is:
     /// a regular file named `.wh.x.pth` (which `site` reads), an opaque attribute whose value
     /// is not the one byte `y`, and `user.overlay.opaque` in a store root owns.
+    /// A container can make a directory no path reaches (a `mkdir -p` loop past PATH_MAX):
+    /// that directory is said, the rest of the layer is read and its hook stays visible.
+    #[test]
+    fn a_directory_that_cannot_be_listed_is_said_and_the_rest_read() {
+        use rustix::fs::{Mode, OFlags};
+        let d = tempfile::tempdir().unwrap();
+        let site = d.path().join("rw/usr/lib/python3/dist-packages");
+        std::fs::create_dir_all(&site).unwrap();
+        std::fs::write(site.join("deep.pth"), "import os\n").unwrap();
+        let mut fd = rustix::fs::open(
+            d.path().join("rw"),
+            OFlags::RDONLY | OFlags::DIRECTORY,
+            Mode::empty(),
+        )
+        .unwrap();
+        for _ in 0..1100 {
+            rustix::fs::mkdirat(&fd, "aaa", Mode::RWXU).unwrap();
+            fd = rustix::fs::openat(
+                &fd,
+                "aaa",
+                OFlags::RDONLY | OFlags::DIRECTORY,
+                Mode::empty(),
+            )
+            .unwrap();
+        }
+        let store = Store {
+            engine: Engine::Docker,
+            label: "s".into(),
+            root: Arc::new(Root::open(d.path(), false).unwrap()),
+        };
+        let listing = read_layer_dir(&store, "rw", &Limits::new(1 << 20)).unwrap();
+        assert!(
+            listing
+                .members
+                .iter()
+                .any(|m| m.name == "usr/lib/python3/dist-packages/deep.pth"),
+            "{:?}",
+            listing.members.iter().map(|m| &m.name).collect::<Vec<_>>()
+        );
+        assert!(
+            listing
+                .problems
+                .iter()
+                .any(|p| p.kind == archive::ProblemKind::Corrupt && p.kind.incomplete()),
+            "{:?}",
+            listing.problems
+        );
+    }
+
     #[test]
     fn only_what_overlayfs_hides_is_hidden() {
         use std::os::unix::fs::MetadataExt;
