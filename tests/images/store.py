@@ -249,7 +249,9 @@ def main():
     with open(os.path.join(cs, "overlay-images", "images.json"), "w") as f:
         json.dump(images, f)
     with open(os.path.join(cs, "overlay-containers", "containers.json"), "w") as f:
-        json.dump([{"id": sha(b"worker"), "names": ["worker"], "image": image_id.split(":")[1], "layer": sha(b"rw")}], f)
+        # the second entry is malformed: said, the first still judged
+        json.dump([{"id": sha(b"worker"), "names": ["worker"], "image": image_id.split(":")[1], "layer": sha(b"rw")},
+                   {"id": sha(b"bad"), "names": "notalist", "image": image_id.split(":")[1]}], f)
     write_dir(os.path.join(cs, "overlay", sha(b"rw"), "diff"), rootfs_path, WRITABLE)
 
 

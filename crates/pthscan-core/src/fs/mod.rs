@@ -47,6 +47,99 @@ pub enum Kind {
     Other,
 }
 
+/// At most this many symlinks are followed in one path (Linux's own limit).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// What one step of [`resolve_links`] finds at a path made of real components.
+enum Step {
+    /// Nothing there (or nothing readable): the rest of the path is kept as written, for the
+    /// open to report.
+    Missing,
+    /// A file or directory.
+    Real,
+    /// A symbolic link (or junction) to this target, as written.
+    Link(PathBuf),
+}
+
+/// The component walk both roots resolve links with, relative to the root: the components of
+/// `rel` in order, `..` going up one (refused above the root unless `in_root`, where it stops
+/// there), each path so far looked at by `step`, and a link's target spliced in its place —
+/// relative to where the link is, or, absolute, mapped inside the root by `inside` (refused
+/// when it gives nothing). The last component is looked at only when `follow_last`. Returns a
+/// path of real components (and a missing tail, kept as written).
+fn resolve_links(
+    rel: &Path,
+    follow_last: bool,
+    in_root: bool,
+    root: &Path,
+    mut step: impl FnMut(&Path) -> Result<Step, ReadError>,
+    inside: impl Fn(&Path) -> Option<PathBuf>,
+) -> Result<PathBuf, ReadError> {
+    let mut done: Vec<std::ffi::OsString> = Vec::new();
+    // the components still to walk, the next one last
+    let mut todo: Vec<std::ffi::OsString> = Vec::new();
+    push_components(&mut todo, rel);
+    let mut hops = 0;
+    while let Some(part) = todo.pop() {
+        if part == ".." {
+            if done.pop().is_none() && !in_root {
+                return Err(escapes(&root.join(rel)));
+            }
+            continue;
+        }
+        done.push(part);
+        if todo.is_empty() && !follow_last {
+            break;
+        }
+        let here: PathBuf = done.iter().collect();
+        let target = match step(&here)? {
+            Step::Real => continue,
+            Step::Missing => {
+                done.extend(todo.drain(..).rev());
+                break;
+            }
+            Step::Link(target) => target,
+        };
+        hops += 1;
+        if hops > MAX_SYMLINK_HOPS {
+            return Err(ReadError::SymlinkLoop);
+        }
+        done.pop();
+        if target.has_root() || target.is_absolute() {
+            done.clear();
+            match inside(&target) {
+                Some(inside) => push_components(&mut todo, &inside),
+                None => return Err(escapes(&target)),
+            }
+        } else {
+            push_components(&mut todo, &target);
+        }
+    }
+    Ok(done.iter().collect())
+}
+
+/// Pushes the components of `path` so that the first is popped first; `.` is dropped (the
+/// component walk of both roots).
+fn push_components(todo: &mut Vec<std::ffi::OsString>, path: &Path) {
+    use std::path::Component;
+    let start = todo.len();
+    for c in path.components() {
+        match c {
+            Component::Normal(n) => todo.push(n.to_os_string()),
+            Component::ParentDir => todo.push("..".into()),
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+        }
+    }
+    todo[start..].reverse();
+}
+
+/// The refusal of a path or link that leads out of the root.
+fn escapes(target: &Path) -> ReadError {
+    ReadError::EscapesRoot {
+        target: crate::pathfmt::display_path(target),
+    }
+}
+
 /// What a status (`lstat`, or `stat` through links inside the root) says of a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Meta {

@@ -19,7 +19,7 @@
 //!
 //! This is the Unix root; `root_windows.rs` is Windows'.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
@@ -33,14 +33,12 @@ use rustix::io::Errno;
 
 use super::read::ReadError;
 use super::{Kind, Meta};
+use super::{Step, escapes, resolve_links};
 
 /// How a path is looked at without opening it for reading: `O_PATH`, which opens nothing
 /// (Linux); elsewhere the lookup is an `fstatat` and this is only a directory open.
 #[cfg(target_os = "linux")]
 const LOOK: OFlags = OFlags::PATH;
-
-/// At most this many symlinks are followed in one path (Linux's own limit).
-const MAX_SYMLINK_HOPS: usize = 40;
 
 /// Whether `openat2` works here; cleared on the first `ENOSYS` (or a seccomp `EPERM`).
 static OPENAT2: AtomicBool = AtomicBool::new(cfg!(target_os = "linux"));
@@ -339,76 +337,43 @@ impl Root {
     /// Resolves the symlinks of `rel` under the rules of this root, returning a relative path
     /// made only of real components (and a missing tail, kept as written).
     fn resolve_relative(&self, rel: &Path, follow_last: bool) -> Result<PathBuf, ReadError> {
-        let mut done: Vec<OsString> = Vec::new();
-        // the components still to walk, the next one last
-        let mut todo: Vec<OsString> = Vec::new();
-        push_components(&mut todo, rel);
-        let mut hops = 0;
-        while let Some(part) = todo.pop() {
-            if part == ".." {
-                if done.pop().is_none() && !self.in_root {
-                    return Err(escapes(&self.path.join(rel)));
-                }
-                continue;
-            }
-            done.push(part);
-            if todo.is_empty() && !follow_last {
-                break;
-            }
-            let here: PathBuf = done.iter().collect();
-            // `here` holds no link but perhaps its last component: the kernel checks that, so a
-            // directory swapped for a link meanwhile fails the step instead of leading out
-            let step = match self.look(&here, false) {
+        let step = |here: &Path| -> Result<Step, ReadError> {
+            // `here` holds no link but perhaps its last component: the kernel checks that, so
+            // a directory swapped for a link meanwhile fails the step instead of leading out
+            let found = match self.look(here, false) {
                 Err(Errno::LOOP) if !OPENAT2.load(Ordering::Relaxed) => {
                     // no openat2: this walk is all there is (see the module's note)
-                    self.look(&here, true)
+                    self.look(here, true)
                 }
                 Err(Errno::LOOP) => return Err(ReadError::SymlinkLoop),
                 other => other,
             };
-            let st = match step {
-                Ok(found) => found,
-                // missing (or unreadable): the rest is kept for the open to report
-                Err(_) => {
-                    while let Some(rest) = todo.pop() {
-                        done.push(rest);
-                    }
-                    break;
-                }
+            // missing (or unreadable): the rest is kept for the open to report
+            let Ok((fd, st)) = found else {
+                return Ok(Step::Missing);
             };
-            let (fd, st) = st;
             if !is_symlink(&st) {
-                continue;
-            }
-            hops += 1;
-            if hops > MAX_SYMLINK_HOPS {
-                return Err(ReadError::SymlinkLoop);
+                return Ok(Step::Real);
             }
             // the link this descriptor holds, not whatever the name means by now
             let target = match &fd {
                 Some(fd) => rustix::fs::readlinkat(fd, "", Vec::new()),
-                None => rustix::fs::readlinkat(&self.fd, &here, Vec::new()),
+                None => rustix::fs::readlinkat(&self.fd, here, Vec::new()),
             }
             .map_err(io)?;
-            let target = Path::new(OsStr::from_bytes(target.as_bytes())).to_path_buf();
-            done.pop();
-            if target.is_absolute() {
-                done.clear();
-                let inside = if self.in_root {
-                    target.strip_prefix("/").ok()
-                } else {
-                    // on the live host an absolute link may still point inside the root
-                    target.strip_prefix(&self.path).ok()
-                };
-                match inside {
-                    Some(inside) => push_components(&mut todo, inside),
-                    None => return Err(escapes(&target)),
-                }
+            Ok(Step::Link(PathBuf::from(OsStr::from_bytes(
+                target.as_bytes(),
+            ))))
+        };
+        let inside = |target: &Path| {
+            if self.in_root {
+                target.strip_prefix("/").ok().map(Path::to_path_buf)
             } else {
-                push_components(&mut todo, &target);
+                // on the live host an absolute link may still point inside the root
+                target.strip_prefix(&self.path).ok().map(Path::to_path_buf)
             }
-        }
-        Ok(done.iter().collect())
+        };
+        resolve_links(rel, follow_last, self.in_root, &self.path, step, inside)
     }
 
     /// An open's error in this root's terms.
@@ -421,27 +386,8 @@ impl Root {
     }
 }
 
-/// Pushes the components of `path` so that the first is popped first; `.` is dropped.
-fn push_components(todo: &mut Vec<OsString>, path: &Path) {
-    let start = todo.len();
-    for c in path.components() {
-        match c {
-            Component::Normal(n) => todo.push(n.to_os_string()),
-            Component::ParentDir => todo.push("..".into()),
-            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
-        }
-    }
-    todo[start..].reverse();
-}
-
 fn is_symlink(st: &Stat) -> bool {
     FileType::from_raw_mode(st.st_mode) == FileType::Symlink
-}
-
-fn escapes(target: &Path) -> ReadError {
-    ReadError::EscapesRoot {
-        target: crate::pathfmt::display_path(target),
-    }
 }
 
 fn io(err: Errno) -> ReadError {

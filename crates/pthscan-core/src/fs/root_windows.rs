@@ -11,16 +11,14 @@
 //! in their `\\?\` form, built from the resolved components, so that a file named `CON` or
 //! `NUL` is a file of the tree and never the DOS device of that name.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::fs::{File, Metadata, OpenOptions};
 use std::os::windows::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf, Prefix};
 
 use super::read::ReadError;
 use super::{Kind, Meta};
-
-/// At most this many symlinks are followed in one path (Linux's own limit).
-const MAX_SYMLINK_HOPS: usize = 40;
+use super::{Step, escapes, resolve_links};
 
 /// `CreateFileW` flags: open a reparse point itself rather than what it points to.
 const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
@@ -175,57 +173,32 @@ impl Root {
     /// Resolves the symlinks of `rel` under the rules of this root, returning a relative path
     /// made only of real components (and a missing tail, kept as written).
     fn resolve_relative(&self, rel: &Path, follow_last: bool) -> Result<PathBuf, ReadError> {
-        let mut done: Vec<OsString> = Vec::new();
-        let mut todo: Vec<OsString> = Vec::new();
-        push_components(&mut todo, rel);
-        let mut hops = 0;
-        while let Some(part) = todo.pop() {
-            if part == ".." {
-                if done.pop().is_none() && !self.in_root {
-                    return Err(escapes(&self.path.join(rel)));
-                }
-                continue;
-            }
-            done.push(part);
-            if todo.is_empty() && !follow_last {
-                break;
-            }
-            let here = join(&self.verbatim, &done.iter().collect::<PathBuf>());
+        let step = |here: &Path| -> Result<Step, ReadError> {
+            let here = join(&self.verbatim, here);
+            // missing (or unreadable): the rest is kept for the open to report
             let Ok(m) = std::fs::symlink_metadata(&here) else {
-                // missing (or unreadable): the rest is kept for the open to report
-                done.extend(todo.drain(..).rev());
-                break;
+                return Ok(Step::Missing);
             };
             if !m.file_type().is_symlink() {
-                continue;
+                return Ok(Step::Real);
             }
-            hops += 1;
-            if hops > MAX_SYMLINK_HOPS {
-                return Err(ReadError::SymlinkLoop);
-            }
-            let target = std::fs::read_link(&here).map_err(ReadError::Io)?;
-            done.pop();
-            if target.has_root() || target.is_absolute() {
-                done.clear();
-                let inside = if self.in_root {
-                    // `C:\x`, `\x` or `\\?\C:\x`: the system's own absolute path, the root's
-                    Some(without_prefix(&target))
-                } else {
-                    target
-                        .strip_prefix(&self.path)
-                        .or_else(|_| target.strip_prefix(&self.verbatim))
-                        .ok()
-                        .map(Path::to_path_buf)
-                };
-                match inside {
-                    Some(inside) => push_components(&mut todo, &inside),
-                    None => return Err(escapes(&target)),
-                }
+            std::fs::read_link(&here)
+                .map(Step::Link)
+                .map_err(ReadError::Io)
+        };
+        let inside = |target: &Path| {
+            if self.in_root {
+                // `C:\x`, `\x` or `\\?\C:\x`: the system's own absolute path, the root's
+                Some(without_prefix(target))
             } else {
-                push_components(&mut todo, &target);
+                target
+                    .strip_prefix(&self.path)
+                    .or_else(|_| target.strip_prefix(&self.verbatim))
+                    .ok()
+                    .map(Path::to_path_buf)
             }
-        }
-        Ok(done.iter().collect())
+        };
+        resolve_links(rel, follow_last, self.in_root, &self.path, step, inside)
     }
 }
 
@@ -313,25 +286,6 @@ fn without_prefix(p: &Path) -> PathBuf {
     p.components()
         .filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir))
         .collect()
-}
-
-/// Pushes the components of `path` so that the first is popped first; `.` is dropped.
-fn push_components(todo: &mut Vec<OsString>, path: &Path) {
-    let start = todo.len();
-    for c in path.components() {
-        match c {
-            Component::Normal(n) => todo.push(n.to_os_string()),
-            Component::ParentDir => todo.push("..".into()),
-            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
-        }
-    }
-    todo[start..].reverse();
-}
-
-fn escapes(target: &Path) -> ReadError {
-    ReadError::EscapesRoot {
-        target: crate::pathfmt::display_path(target),
-    }
 }
 
 /// What a status says a file is, as a refusal when it is not a regular file.

@@ -141,6 +141,63 @@ fn open_store(
     }
 }
 
+/// What makes two findings the same finding in an image and in a container made from it: the
+/// rule, what it says and where in the tree (the path after the image's or container's label
+/// and layer), never the label itself.
+type Same = (
+    String,
+    String,
+    String,
+    Option<usize>,
+    String,
+    String,
+    String,
+);
+
+fn same(f: &Finding) -> Same {
+    let shown = f.location.path.to_string_lossy();
+    let inside = shown.rsplit(" › ").next().unwrap_or(&shown).to_owned();
+    (
+        f.rule.to_string(),
+        format!("{:?}", f.severity),
+        inside,
+        f.location.line,
+        f.message.clone(),
+        f.evidence.clone(),
+        f.sha256.clone(),
+    )
+}
+
+/// Judges the trees a store's image and its containers open into, in order: a container's
+/// findings that its image has too (the same rule, words, file and content) are the image's
+/// and left out; what differs is the container's own.
+#[derive(Default)]
+pub(super) struct Containers {
+    image_findings: std::collections::HashMap<String, HashSet<Same>>,
+}
+
+impl Containers {
+    /// Keeps an image's findings (`image_of`), or leaves out of a container's
+    /// (`container_of`) those its image has.
+    pub(super) fn sift(
+        &mut self,
+        image_of: Option<&str>,
+        container_of: Option<&str>,
+        judged: &mut [(Judged, Option<Environment>)],
+    ) {
+        if let Some(image) = container_of {
+            let of_image = self.image_findings.get(image);
+            for (j, _) in judged.iter_mut() {
+                j.findings
+                    .retain(|f| !of_image.is_some_and(|seen| seen.contains(&same(f))));
+            }
+        } else if let Some(image) = image_of {
+            let seen = self.image_findings.entry(image.to_owned()).or_default();
+            seen.extend(judged.iter().flat_map(|(j, _)| j.findings.iter().map(same)));
+        }
+    }
+}
+
 /// How standard input is named in the report.
 pub(super) const STDIN: &str = "(standard input)";
 
@@ -174,7 +231,6 @@ pub(super) fn judge_opened(
         ..Judged::default()
     };
     let notes = o.notes;
-    let only_from = o.only_from;
     let mut out = vec![(own, None)];
     // an image's (or a root filesystem's) own package records own its distribution's hooks
     let mut roots: Vec<PathBuf> = (o.envs.iter().flat_map(|e| &e.site_dirs))
@@ -199,13 +255,6 @@ pub(super) fn judge_opened(
         judged.0.diagnostics.append(&mut problems);
         out.push(judged);
     }
-    // a container's tree: what its writable layer holds, the image's own findings left to it
-    if let Some(written) = &only_from {
-        for (j, _) in out.iter_mut().skip(1) {
-            j.findings
-                .retain(|f| written.holds(&f.location.path.to_string_lossy()));
-        }
-    }
     // what every finding in the tree is told (the containers that run a store's image)
     if !notes.is_empty() {
         for (j, _) in &mut out {
@@ -215,4 +264,81 @@ pub(super) fn judge_opened(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(path: &str, rule: &'static str, sha: &str) -> Finding {
+        let mut f = Finding {
+            rule: rule.into(),
+            sha256: sha.into(),
+            ..Finding::default()
+        };
+        f.location.path = PathBuf::from(path);
+        f
+    }
+
+    fn judged(findings: Vec<Finding>) -> Vec<(Judged, Option<Environment>)> {
+        vec![(
+            Judged {
+                findings,
+                ..Judged::default()
+            },
+            None,
+        )]
+    }
+
+    /// A container keeps what differs from its image: a file it wrote, an image file it made
+    /// run (a link, a variable), a hook of the image it rewrote; what the image has as it is
+    /// stays the image's, whatever the labels and layers in the shown paths.
+    #[test]
+    fn a_container_keeps_what_differs_from_its_image() {
+        let mut sift = Containers::default();
+        let mut image = judged(vec![
+            finding("s › app:1.0 › layer 2 sha256:aa › usr/x.pth", "PTH001", "1"),
+            finding("s › app:1.0 › layer 2 sha256:aa › usr/y.pth", "PTH001", "2"),
+        ]);
+        sift.sift(Some("sha256:i"), None, &mut image);
+        assert_eq!(image[0].0.findings.len(), 2, "an image keeps its findings");
+        let mut container = judged(vec![
+            // the image's own, shown under the container's label
+            finding(
+                "s › container web › layer 2 sha256:aa › usr/x.pth",
+                "PTH001",
+                "1",
+            ),
+            // the image's y.pth, rewritten in the container
+            finding(
+                "s › container web › layer 5 sha256:cc › usr/y.pth",
+                "PTH001",
+                "3",
+            ),
+            // an image file a link or variable of the container made run
+            finding(
+                "s › container web › layer 3 sha256:bb › opt/z.pth",
+                "PTH001",
+                "4",
+            ),
+        ]);
+        sift.sift(None, Some("sha256:i"), &mut container);
+        let kept: Vec<String> = container[0]
+            .0
+            .findings
+            .iter()
+            .map(|f| f.location.path.display().to_string())
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                "s › container web › layer 5 sha256:cc › usr/y.pth",
+                "s › container web › layer 3 sha256:bb › opt/z.pth"
+            ]
+        );
+        // a container of an image not judged keeps everything
+        let mut other = judged(vec![finding("s › container x › usr/x.pth", "PTH001", "1")]);
+        sift.sift(None, Some("sha256:other"), &mut other);
+        assert_eq!(other[0].0.findings.len(), 1);
+    }
 }

@@ -328,8 +328,12 @@ pub fn judge(discovered: Discovered, sigs: &Signatures, options: &ScanOptions) -
     type Artifacts = Vec<Vec<(Judged, Option<Environment>)>>;
     let judge_artifact = |a: &Artifact| -> (Artifacts, Option<(PathBuf, crate::times::FileTimes)>) {
         let mut out = Vec::new();
+        let mut containers = artifacts::Containers::default();
         a.open(options, &stats, &budget, &mut |o| {
-            out.push(judge_opened(sigs, o, options))
+            let (image_of, container_of) = (o.image_of.clone(), o.container_of.clone());
+            let mut judged = judge_opened(sigs, o, options);
+            containers.sift(image_of.as_deref(), container_of.as_deref(), &mut judged);
+            out.push(judged)
         });
         // the artifact file's own times, for the findings in it: one lookup, where any is
         let found = out.iter().flatten().any(|(j, _)| !j.findings.is_empty());

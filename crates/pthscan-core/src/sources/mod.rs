@@ -115,30 +115,13 @@ pub struct Opened {
     pub held: Vec<Arc<Held>>,
     /// Notes every finding in the tree carries (the containers that run a store's image).
     pub notes: Vec<String>,
-    /// Only findings in what this layer holds are kept (a container's writable layer, judged
-    /// on top of its image, whose own findings are the image's).
-    pub only_from: Option<Written>,
-}
-
-/// A layer whose findings alone are kept: the digest head its files are shown under, and the
-/// paths it holds (a symlink is shown without a layer: known by its path).
-#[derive(Debug, Clone, Default)]
-pub struct Written {
-    /// `sha256:` and the first 12 hex digits of the layer's digest.
-    pub layer: String,
-    /// Every path the layer holds, relative (`usr/lib/python3/dist-packages/x.pth`).
-    pub paths: std::collections::HashSet<String>,
-}
-
-impl Written {
-    /// Whether a finding shown at `display` (`label › … › layer N sha256:… › path`) is in it.
-    pub fn holds(&self, display: &str) -> bool {
-        if display.contains(&format!(" {} › ", self.layer)) {
-            return true;
-        }
-        let last = display.rsplit(" › ").next().unwrap_or(display);
-        self.paths.contains(last.trim_start_matches('/'))
-    }
+    /// The image id of a store's image, whose findings a container made from it is told
+    /// apart from.
+    pub image_of: Option<String>,
+    /// For a container of a store (its image's layers and its writable layer): the image id
+    /// whose findings are the image's, not repeated for the container — only what differs
+    /// (a file it wrote, a link or a variable that makes an image file run) is its own.
+    pub container_of: Option<String>,
 }
 
 impl Opened {
@@ -185,7 +168,8 @@ impl Opened {
             judge_every_file: true,
             held: Vec::new(),
             notes: Vec::new(),
-            only_from: None,
+            image_of: None,
+            container_of: None,
         }
     }
 

@@ -107,7 +107,7 @@ pub(super) fn images(
                 let image = text(db.get(&c, b"image").map_err(fail)?).unwrap_or_default();
                 if let Some(entry) = digest_of.get(&image).and_then(|d| by_digest.get_mut(d)) {
                     entry.2.push(super::Container {
-                        name: String::from_utf8_lossy(&id).into_owned(),
+                        name: super::shown(&String::from_utf8_lossy(&id)),
                         running: None,
                         writable: None,
                         env: None,

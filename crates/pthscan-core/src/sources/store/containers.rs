@@ -133,14 +133,28 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
     if !store.exists(rel) {
         return of;
     }
-    match store.json::<Vec<Container>>(rel, MAX_INDEX, limits) {
+    // each entry on its own: one malformed entry is said, the others judged
+    match store.json::<Vec<serde_json::Value>>(rel, MAX_INDEX, limits) {
         Ok((list, _held)) => {
-            for c in list.into_iter().take(MAX_CONTAINERS) {
-                let name = c
-                    .names
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| c.id.chars().take(12).collect());
+            for (i, entry) in list.into_iter().take(MAX_CONTAINERS).enumerate() {
+                let c: Container = match serde_json::from_value(entry) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        notes.push(Diagnostic::incomplete(
+                            store.containers_path(),
+                            format!(
+                                "`{rel}` entry {i} is malformed ({e}): what changed in that container since it started is not judged"
+                            ),
+                        ));
+                        continue;
+                    }
+                };
+                let name = super::shown(
+                    &c.names
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| c.id.chars().take(12).collect()),
+                );
                 let writable = component(&c.layer).then(|| format!("overlay/{}/diff", c.layer));
                 of.entry(super::image_key(&c.image))
                     .or_default()
@@ -152,7 +166,10 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
                     });
             }
         }
-        Err(why) => notes.push(Diagnostic::note(&store.label, why)),
+        Err(why) => notes.push(Diagnostic::incomplete(
+            store.containers_path(),
+            format!("{why}: the containers' writable layers are not judged"),
+        )),
     }
     for list in of.values_mut() {
         list.sort();

@@ -171,13 +171,16 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
                 of.entry(super::image_key(&c.image))
                     .or_default()
                     .push(Made {
-                        name: name.to_owned(),
+                        name: super::shown(name),
                         running: Some(c.state.running),
                         writable,
                         env: c.config.env,
                     });
             }
-            Err(why) => notes.push(Diagnostic::note(&store.label, why)),
+            Err(why) => notes.push(Diagnostic::incomplete(
+                store.containers_path(),
+                format!("{why}: what changed in container {id} since it started is not judged"),
+            )),
         }
     }
     for list in of.values_mut() {

@@ -349,6 +349,9 @@ impl Store {
                 vec![failed]
             }
         };
+        for o in &mut opened {
+            o.image_of = Some(image.id.clone());
+        }
         if let Some(note) = image.containers_note() {
             for o in &mut opened {
                 o.notes.push(note.clone());
@@ -401,23 +404,28 @@ impl Store {
             };
             let listing = read_layer_dir(self, writable, &limits)
                 .map_err(|e| format!("its writable layer: {e}"))?;
-            if listing.members.is_empty() {
+            let mut config: serde_json::Value = serde_json::from_slice(&config)
+                .map_err(|e| format!("the image config is malformed: {e}"))?;
+            let own_env = container.env.as_ref().filter(|env| {
+                config
+                    .pointer("/config/Env")
+                    .and_then(|v| v.as_array())
+                    .is_none_or(|image| {
+                        image
+                            .iter()
+                            .filter_map(|v| v.as_str())
+                            .ne(env.iter().map(String::as_str))
+                    })
+            });
+            if listing.members.is_empty() && own_env.is_none() {
                 // nothing changed since it started: it is its image
                 return Ok(Vec::new());
             }
-            let paths = listing
-                .members
-                .iter()
-                .filter(|m| matches!(m.entry, Entry::File { .. } | Entry::Symlink(_)))
-                .filter_map(|m| Some(m.path.as_ref()?.to_string_lossy().into_owned()))
-                .collect();
             // the writable layer as one more layer of the image, with its own history line
             let diff = format!(
                 "sha256:{}",
                 crate::fs::read::sha256_hex(format!("{} {writable}", image.id).as_bytes())
             );
-            let mut config: serde_json::Value = serde_json::from_slice(&config)
-                .map_err(|e| format!("the image config is malformed: {e}"))?;
             if let Some(ids) = config
                 .pointer_mut("/rootfs/diff_ids")
                 .and_then(|v| v.as_array_mut())
@@ -425,7 +433,7 @@ impl Store {
                 ids.push(diff.clone().into());
             }
             // its processes start with the container's variables (a `-e PYTHONPATH=…`)
-            if let Some(env) = &container.env
+            if let Some(env) = own_env
                 && let Some(cfg) = config
                     .as_object_mut()
                     .map(|o| o.entry("config").or_insert_with(|| serde_json::json!({})))
@@ -447,13 +455,8 @@ impl Store {
             let name = format!("container {}", container.name);
             let mut opened =
                 super::image::assemble_layers(&self.label, vec![name], &id, config, layers, opts);
-            let hex = diff.trim_start_matches("sha256:");
-            let written = crate::sources::Written {
-                layer: format!("sha256:{}", &hex[..12]),
-                paths,
-            };
             for o in &mut opened {
-                o.only_from = Some(written.clone());
+                o.container_of = Some(image.id.clone());
                 o.notes.push(format!(
                     "written in the container `{}` of image {} since it started",
                     container.name,
@@ -602,6 +605,18 @@ type Layers = (Vec<u8>, Vec<(String, Listing)>);
 /// The containers of each image, by the image id's hex (with or without `sha256:` in the
 /// engine's record), sorted.
 type ContainersOf = BTreeMap<String, Vec<Container>>;
+
+/// A container's name as shown: control characters (a newline, a terminal escape) escaped,
+/// and ` › ` (which separates the parts of a shown path) written `\u{203a}`.
+fn shown(name: &str) -> String {
+    name.chars()
+        .flat_map(|c| match c {
+            '›' => "\\u{203a}".chars().collect::<Vec<_>>(),
+            c if c.is_control() => c.escape_debug().collect(),
+            c => vec![c],
+        })
+        .collect()
+}
 
 /// The key of [`ContainersOf`] for an image id as an engine writes it.
 fn image_key(id: &str) -> String {
@@ -970,6 +985,17 @@ mod tests {
     /// What overlayfs does not take for a whiteout or an opaque directory stays what it is:
     /// a regular file named `.wh.x.pth` (which `site` reads), an opaque attribute whose value
     /// is not the one byte `y`, and `user.overlay.opaque` in a store root owns.
+    /// A container's name is the container owner's to choose: never a terminal escape, a line
+    /// of its own or a part of a shown path.
+    #[test]
+    fn a_container_name_is_shown_escaped() {
+        assert_eq!(shown("web-1"), "web-1");
+        assert_eq!(
+            shown("a\x1b[31m\nfake line › layer 5"),
+            "a\\u{1b}[31m\\nfake line \\u{203a} layer 5"
+        );
+    }
+
     /// A container can make a directory no path reaches (a `mkdir -p` loop past PATH_MAX):
     /// that directory is said, the rest of the layer is read and its hook stays visible.
     #[test]
