@@ -30,8 +30,8 @@ use std::sync::Arc;
 use rustix::fs::{AtFlags, FileType};
 
 #[cfg(unix)]
-use super::archive::{self, Member};
-use super::archive::{Entry, Limits, Listing};
+use super::archive::{self, Entry, Member};
+use super::archive::{Limits, Listing};
 #[cfg(unix)]
 use super::reread::{OnDisk, Reread};
 use super::{OpenOptions, Opened};
