@@ -4,6 +4,7 @@
 # target directory path: build scripts (yara-x's, wasmtime's) write their OUT_DIR into code,
 # where --remap-path-prefix does not reach.
 #   usage: release/check-reproducible.sh [TARGET]
+# Env: PTHSCAN_REPRO_KEEP=DIR keeps both binaries there when they differ, to compare.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET="${1:-x86_64-unknown-linux-gnu}"
@@ -21,6 +22,12 @@ echo "a: $a"; echo "b: $b"
 if [ "$a" != "$b" ]; then
   name="$(cd "$WORK/dist-a" && ls ./*.sha256 | sed 's/\.sha256$//')"
   cmp -l "$WORK/dist-a/$name" "$WORK/dist-b/$name" | wc -l | sed 's/$/ bytes differ/' >&2
+  if [ -n "${PTHSCAN_REPRO_KEEP:-}" ]; then
+    mkdir -p "$PTHSCAN_REPRO_KEEP"
+    cp "$WORK/dist-a/$name" "$PTHSCAN_REPRO_KEEP/a-$name"
+    cp "$WORK/dist-b/$name" "$PTHSCAN_REPRO_KEEP/b-$name"
+    echo "both builds kept in $PTHSCAN_REPRO_KEEP" >&2
+  fi
   echo "error: the two builds differ" >&2
   exit 1
 fi

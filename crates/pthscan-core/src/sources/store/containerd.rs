@@ -8,6 +8,15 @@
 //!   blobs without its `index.json` — indexes, manifests, configs and the layers as pulled
 //!   (compressed or not), read as an OCI layout's are.
 //!
+//! - `io.containerd.snapshotter.v1.overlayfs`: the overlayfs snapshotter's own bbolt
+//!   `metadata.db` (`v1/snapshots/<name>/id`) and its snapshots, `snapshots/<id>/fs`. A
+//!   container's writable layer is its snapshot: `v1/<namespace>/containers/<id>` names its
+//!   `snapshotter` and `snapshotKey`, `v1/<namespace>/snapshots/<snapshotter>/<key>` the
+//!   snapshot's `name` in the snapshotter and its `parent` (the chain id of the image's layers
+//!   it lies on, which picks the platform), the snapshotter's database its directory's id. Its
+//!   `spec` (a protobuf `Any` holding the OCI runtime spec as JSON) gives the variables its
+//!   processes start with.
+//!
 //! An image is its target digest: tags of one manifest, in one namespace or several, are one
 //! image, judged once.
 
@@ -40,6 +49,142 @@ fn text(v: Option<Value>) -> Option<String> {
     }
 }
 
+/// The snapshotter whose snapshots are read as containers' writable layers: each of its
+/// snapshots is a directory of what changed (overlayfs' upper directory). Others (native, a
+/// full copy; btrfs, devmapper, remote snapshotters) are said.
+const OVERLAYFS: &str = "overlayfs";
+
+/// Where the overlayfs snapshotter keeps its database and snapshots, inside the store.
+const OVERLAYFS_DIR: &str = "io.containerd.snapshotter.v1.overlayfs";
+
+/// A container's runtime spec is read up to this size (real ones are tens of kilobytes).
+const MAX_SPEC: usize = 16 << 20;
+
+/// The overlayfs snapshotter's database, opened when a container first needs it.
+struct Snapshotter {
+    db: Option<Result<Bolt, String>>,
+}
+
+impl Snapshotter {
+    /// The directory (in the store) of the snapshot the snapshotter calls `name`.
+    fn dir_of(&mut self, store: &Store, name: &str) -> Result<String, String> {
+        let rel = format!("{OVERLAYFS_DIR}/metadata.db");
+        let db = self.db.get_or_insert_with(|| {
+            let (file, len) = store
+                .root
+                .open_file(&store.root.path().join(&rel))
+                .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+            if len > MAX_DB {
+                return Err(format!(
+                    "`{rel}` is {len} bytes, past the {MAX_DB}-byte cap"
+                ));
+            }
+            Bolt::open(file, len).map_err(|e| format!("`{rel}`: {e}"))
+        });
+        let db = db.as_ref().map_err(Clone::clone)?;
+        let fail = |e: String| format!("`{rel}`: {e}");
+        let snapshots = bucket(db.get(&db.root(), b"v1").map_err(fail)?)
+            .map(|v1| db.get(&v1, b"snapshots"))
+            .transpose()
+            .map_err(fail)?
+            .and_then(bucket)
+            .ok_or_else(|| format!("`{rel}` has no `v1/snapshots` bucket"))?;
+        let snapshot = bucket(db.get(&snapshots, name.as_bytes()).map_err(fail)?)
+            .ok_or_else(|| format!("`{rel}` has no snapshot `{}`", super::shown(name)))?;
+        let id = match db.get(&snapshot, b"id").map_err(fail)? {
+            Some(Value::Data(d)) => uvarint(&d),
+            _ => None,
+        }
+        .ok_or_else(|| format!("`{rel}`: snapshot `{}` has no id", super::shown(name)))?;
+        Ok(format!("{OVERLAYFS_DIR}/snapshots/{id}/fs"))
+    }
+}
+
+/// A Go `binary.Uvarint`, the whole of `bytes`.
+fn uvarint(bytes: &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f).checked_shl(7 * i as u32)?;
+        if b < 0x80 {
+            return (i + 1 == bytes.len()).then_some(value);
+        }
+    }
+    None
+}
+
+/// A container's writable layer (its directory in the store) and the chain id it lies on.
+fn writable_layer(
+    db: &Bolt,
+    namespace: &Bucket,
+    container: &Bucket,
+    store: &Store,
+    overlayfs: &mut Snapshotter,
+) -> Result<(String, Option<String>), String> {
+    let snapshotter = text(db.get(container, b"snapshotter")?).unwrap_or_default();
+    let key = text(db.get(container, b"snapshotKey")?).unwrap_or_default();
+    if snapshotter.is_empty() || key.is_empty() {
+        return Err("it has no snapshot".into());
+    }
+    if snapshotter != OVERLAYFS {
+        return Err(format!(
+            "its snapshotter `{}` keeps snapshots this reader does not read (overlayfs only)",
+            super::shown(&snapshotter)
+        ));
+    }
+    let snapshot = bucket(db.get(namespace, b"snapshots")?)
+        .map(|b| db.get(&b, OVERLAYFS.as_bytes()))
+        .transpose()?
+        .and_then(bucket)
+        .map(|b| db.get(&b, key.as_bytes()))
+        .transpose()?
+        .and_then(bucket)
+        .ok_or_else(|| {
+            format!(
+                "its snapshot `{}` is not in the metadata",
+                super::shown(&key)
+            )
+        })?;
+    let name = text(db.get(&snapshot, b"name")?)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| format!("its snapshot `{}` has no name", super::shown(&key)))?;
+    let parent = text(db.get(&snapshot, b"parent")?).filter(|p| super::sha256_hex(p).is_some());
+    Ok((overlayfs.dir_of(store, &name)?, parent))
+}
+
+/// The variables a container's processes start with: `process.env` of its OCI runtime spec,
+/// which containerd keeps as a protobuf `Any` (field 1 its type URL, field 2 the spec as JSON).
+fn spec_env(any: &[u8]) -> Option<Vec<String>> {
+    let mut rest = any;
+    let mut value = None;
+    while let Some((&tag, after)) = rest.split_first() {
+        // every field of an `Any` is length-delimited (wire type 2)
+        if tag & 7 != 2 {
+            return None;
+        }
+        let mut len = 0usize;
+        let mut used = 0;
+        for (i, &b) in after.iter().enumerate().take(5) {
+            len |= usize::from(b & 0x7f) << (7 * i);
+            used = i + 1;
+            if b < 0x80 {
+                break;
+            }
+        }
+        let body = after.get(used..used.checked_add(len)?)?;
+        if tag >> 3 == 2 {
+            value = Some(body);
+        }
+        rest = &after[used + len..];
+    }
+    let value = value.filter(|v| v.len() <= MAX_SPEC)?;
+    let spec: serde_json::Value = serde_json::from_slice(value).ok()?;
+    spec.pointer("/process/env")?
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
 /// The store's images in every namespace, each target once, named by every name it has.
 pub(super) fn images(
     store: &Store,
@@ -62,6 +207,7 @@ pub(super) fn images(
     // target digest → (media type, names, containers)
     type Found = (String, Vec<String>, Vec<super::Container>);
     let mut by_digest: BTreeMap<String, Found> = BTreeMap::new();
+    let mut overlayfs = Snapshotter { db: None };
     for (ns, value) in db.entries(&v1).map_err(fail)? {
         let ns = String::from_utf8_lossy(&ns).into_owned();
         let Value::Bucket(ns_bucket) = value else {
@@ -106,11 +252,17 @@ pub(super) fn images(
                 };
                 let image = text(db.get(&c, b"image").map_err(fail)?).unwrap_or_default();
                 if let Some(entry) = digest_of.get(&image).and_then(|d| by_digest.get_mut(d)) {
+                    let layer = writable_layer(&db, &ns_bucket, &c, store, &mut overlayfs);
+                    let env = match db.get(&c, b"spec").map_err(fail)? {
+                        Some(Value::Data(spec)) => spec_env(&spec),
+                        _ => None,
+                    };
                     entry.2.push(super::Container {
                         name: super::shown(&String::from_utf8_lossy(&id)),
                         running: None,
-                        writable: None,
-                        env: None,
+                        base: layer.as_ref().ok().and_then(|(_, parent)| parent.clone()),
+                        writable: layer.map(|(dir, _)| dir),
+                        env,
                     });
                 }
             }
@@ -139,7 +291,48 @@ pub(super) fn open(
     image: &StoreImage,
     opts: &OpenOptions,
 ) -> Result<Vec<Opened>, String> {
-    let limits = opts.limits();
+    let blobs = blobs(store, image, opts, &opts.limits())?;
+    Ok(crate::sources::image::assemble(&store.label, blobs, opts))
+}
+
+/// The image a container of the store runs, taken apart: its config and layers, of the
+/// platform its snapshot lies on (the one whose layers' chain id is its snapshot's parent).
+pub(super) fn layers(
+    store: &Store,
+    image: &StoreImage,
+    container: &super::Container,
+    opts: &OpenOptions,
+    limits: &Limits,
+) -> Result<crate::sources::image::Layers, String> {
+    let blobs = blobs(store, image, opts, limits)?;
+    crate::sources::image::image_layers(blobs, |diff_ids| {
+        container
+            .base
+            .as_deref()
+            .is_none_or(|base| chain_id(diff_ids).as_deref() == Some(base))
+    })
+}
+
+/// The chain id of layers with these diff ids, bottom first (the OCI image spec's `ChainID`:
+/// the first's diff id, then `sha256(parent + " " + diff id)` for each next): what
+/// containerd names a snapshot of them by.
+fn chain_id(diff_ids: &[String]) -> Option<String> {
+    let (first, rest) = diff_ids.split_first()?;
+    Some(rest.iter().fold(first.clone(), |chain, diff| {
+        format!(
+            "sha256:{}",
+            crate::fs::read::sha256_hex(format!("{chain} {diff}").as_bytes())
+        )
+    }))
+}
+
+/// The blobs of one image of the content store: those its target leads to.
+fn blobs(
+    store: &Store,
+    image: &StoreImage,
+    opts: &OpenOptions,
+    limits: &Limits,
+) -> Result<crate::sources::image::Blobs, String> {
     let media = image
         .detail
         .clone()
@@ -167,6 +360,70 @@ pub(super) fn open(
         Arc::clone(&opts.stats),
     );
     let dir = store.root.path().join(CONTENT);
-    let blobs = crate::sources::image::read_content_store(&disk, &dir, &index, &limits)?;
-    Ok(crate::sources::image::assemble(&store.label, blobs, opts))
+    crate::sources::image::read_content_store(&disk, &dir, &index, limits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A protobuf `Any` as containerd writes a container's spec.
+    fn any(type_url: &str, value: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (tag, body) in [(0x0a, type_url.as_bytes()), (0x12, value)] {
+            out.push(tag);
+            let mut len = body.len();
+            while len >= 0x80 {
+                out.push((len as u8) | 0x80);
+                len >>= 7;
+            }
+            out.push(len as u8);
+            out.extend_from_slice(body);
+        }
+        out
+    }
+
+    #[test]
+    fn a_containers_variables_come_from_its_runtime_spec() {
+        // long enough that its length takes two bytes
+        let padding = "x".repeat(300);
+        let spec = format!(
+            r#"{{"ociVersion":"1.1.0","process":{{"env":["PATH=/usr/bin","PYTHONPATH=/srv/evil"],"cwd":"/{padding}"}}}}"#
+        );
+        let bytes = any(
+            "types.containerd.io/opencontainers/runtime-spec/1/Spec",
+            spec.as_bytes(),
+        );
+        assert_eq!(
+            spec_env(&bytes),
+            Some(vec!["PATH=/usr/bin".into(), "PYTHONPATH=/srv/evil".into()])
+        );
+        // no process, a length past the end, a field that is not length-delimited: none
+        assert_eq!(spec_env(&any("t", b"{}")), None);
+        assert_eq!(spec_env(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(spec_env(&[0x08, 0x01]), None);
+    }
+
+    #[test]
+    fn a_snapshot_id_is_a_go_uvarint_and_nothing_more() {
+        assert_eq!(uvarint(&[0x05]), Some(5));
+        assert_eq!(uvarint(&[0x96, 0x01]), Some(150));
+        assert_eq!(uvarint(&[0x96, 0x01, 0x00]), None);
+        assert_eq!(uvarint(&[0x96]), None);
+        assert_eq!(uvarint(&[]), None);
+        assert_eq!(uvarint(&[0xff; 11]), None);
+    }
+
+    #[test]
+    fn a_chain_id_is_the_oci_specs() {
+        let a = format!("sha256:{}", "a".repeat(64));
+        let b = format!("sha256:{}", "b".repeat(64));
+        assert_eq!(chain_id(&[]), None);
+        assert_eq!(chain_id(std::slice::from_ref(&a)), Some(a.clone()));
+        // hashlib.sha256(("sha256:" + "a"*64 + " sha256:" + "b"*64).encode()).hexdigest()
+        assert_eq!(
+            chain_id(&[a, b]).unwrap(),
+            "sha256:ccd722928bd92476ba1745586fed6e45a102504185ad88cd89e01ff116fd146c"
+        );
+    }
 }

@@ -155,7 +155,13 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
                         .cloned()
                         .unwrap_or_else(|| c.id.chars().take(12).collect()),
                 );
-                let writable = component(&c.layer).then(|| format!("overlay/{}/diff", c.layer));
+                let writable = match component(&c.layer) {
+                    true => Ok(format!("overlay/{}/diff", c.layer)),
+                    false => Err(format!(
+                        "its record names no layer (`{}`)",
+                        crate::finding::excerpt(&c.layer, 80)
+                    )),
+                };
                 of.entry(super::image_key(&c.image))
                     .or_default()
                     .push(Made {
@@ -163,6 +169,7 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
                         running: None,
                         writable,
                         env: None,
+                        base: None,
                     });
             }
         }

@@ -164,10 +164,11 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
                 let mount = format!("{IMAGE_DB}/layerdb/mounts/{id}/mount-id");
                 let writable = store
                     .read_doc(&mount, 4096, limits)
-                    .ok()
                     .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
-                    .filter(|m| component(m))
-                    .map(|m| format!("overlay2/{m}/diff"));
+                    .and_then(|m| match component(&m) {
+                        true => Ok(format!("overlay2/{m}/diff")),
+                        false => Err(format!("`{mount}` names no layer directory")),
+                    });
                 of.entry(super::image_key(&c.image))
                     .or_default()
                     .push(Made {
@@ -175,6 +176,7 @@ fn containers(store: &Store, limits: &Limits, notes: &mut Vec<Diagnostic>) -> Co
                         running: Some(c.state.running),
                         writable,
                         env: c.config.env,
+                        base: None,
                     });
             }
             Err(why) => notes.push(Diagnostic::incomplete(

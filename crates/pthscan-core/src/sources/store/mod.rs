@@ -32,6 +32,7 @@ use rustix::fs::{AtFlags, FileType};
 #[cfg(unix)]
 use super::archive::{self, Entry, Member};
 use super::archive::{Limits, Listing};
+use super::image::Layers;
 #[cfg(unix)]
 use super::reread::{OnDisk, Reread};
 use super::{OpenOptions, Opened};
@@ -127,11 +128,16 @@ pub struct Container {
     /// Whether it runs, where the store says.
     pub running: Option<bool>,
     /// Its writable layer, the directory (in the store) of what changed in it since it
-    /// started, where the engine keeps one as a directory beside the image's layers.
-    pub writable: Option<String>,
+    /// started, where the engine keeps one as a directory beside the image's layers; else why
+    /// it is not read.
+    pub writable: Result<String, String>,
     /// The variables its processes start with (`KEY=VALUE`), where the engine records them
     /// (Docker: the image's `Env` with `docker run -e` applied); `None`: the image's.
     pub env: Option<Vec<String>>,
+    /// The chain id (`sha256:…`) of the image layers its writable layer lies on, where the
+    /// engine records it (containerd: its snapshot's parent): of a multi-platform image, the
+    /// platform it runs.
+    pub base: Option<String>,
 }
 
 /// One image of a store, listed: enough to name it and to open it later.
@@ -299,7 +305,16 @@ impl Store {
                 ));
             }
         }
-        if !images.is_empty() && self.engine != Engine::Containerd && !sees_trusted_attributes() {
+        // layers read as directories (containerd's images are read from its content store,
+        // only its containers' writable layers from snapshot directories)
+        let reads_dirs = match self.engine {
+            Engine::Containerd => images
+                .iter()
+                .flat_map(|i| &i.containers)
+                .any(|c| c.writable.is_ok()),
+            _ => !images.is_empty(),
+        };
+        if reads_dirs && !sees_trusted_attributes() {
             notes.push(Diagnostic::note(
                 &self.label,
                 "an opaque directory of a layer is marked with `trusted.overlay.opaque`, which only a process with CAP_SYS_ADMIN can read: without it, files an opaque directory hides in a lower layer may be reported as present",
@@ -360,19 +375,25 @@ impl Store {
         // what a container changed since it started (a `pip install` in it) lies in its own
         // writable layer: judged on top of the image where the engine keeps it as a
         // directory, else said, so that a clean image is not taken for a clean container
-        let unread = image
+        let unread: Vec<String> = image
             .containers
             .iter()
-            .filter(|c| c.writable.is_none())
-            .count();
-        if unread > 0
+            .filter_map(|c| Some(format!("`{}`: {}", c.name, c.writable.as_ref().err()?)))
+            .collect();
+        if !unread.is_empty()
             && let Some(first) = opened.first_mut()
         {
+            const SHOWN: usize = 3;
+            let more = match unread.len().saturating_sub(SHOWN) {
+                0 => String::new(),
+                n => format!("; and {n} more"),
+            };
             first.diagnostics.push(Diagnostic::incomplete(
                 &shown,
                 format!(
-                    "the writable layers of {unread} container(s) made from this image (what changed in them since they started) are not judged, only the image: {} keeps them as snapshots this reader does not map to containers; scan a container's files with `--root` on its mounted filesystem",
-                    self.engine.name()
+                    "the writable layers of {} container(s) made from this image (what changed in them since they started) are not judged, only the image — {}{more}; scan a container's files with `--root` on its mounted filesystem",
+                    unread.len(),
+                    unread[..unread.len().min(SHOWN)].join("; ")
                 ),
             ));
         }
@@ -391,7 +412,7 @@ impl Store {
         container: &Container,
         opts: &OpenOptions,
     ) -> Vec<Opened> {
-        let Some(writable) = container.writable.as_deref() else {
+        let Ok(writable) = container.writable.as_deref() else {
             return Vec::new();
         };
         let limits = opts.limits();
@@ -400,23 +421,33 @@ impl Store {
             let (config, mut layers) = match self.engine {
                 Engine::Docker => docker::layers(self, image, &limits)?,
                 Engine::Containers => containers::layers(self, image, &limits)?,
-                Engine::Containerd => return Err("containerd's snapshots are not read".into()),
+                Engine::Containerd => containerd::layers(self, image, container, opts, &limits)?,
             };
             let listing = read_layer_dir(self, writable, &limits)
                 .map_err(|e| format!("its writable layer: {e}"))?;
             let mut config: serde_json::Value = serde_json::from_slice(&config)
                 .map_err(|e| format!("the image config is malformed: {e}"))?;
-            let own_env = container.env.as_ref().filter(|env| {
-                config
-                    .pointer("/config/Env")
-                    .and_then(|v| v.as_array())
-                    .is_none_or(|image| {
-                        image
-                            .iter()
-                            .filter_map(|v| v.as_str())
-                            .ne(env.iter().map(String::as_str))
-                    })
-            });
+            // its own variables count where they differ from the image's in one that start-up
+            // reads (a Kubernetes pod's service variables do not make its image run otherwise)
+            let watched = |env: &[String]| -> Vec<(String, String)> {
+                crate::discovery::variables::image(env, Path::new(""))
+                    .into_iter()
+                    .map(|s| (s.name, s.value))
+                    .collect()
+            };
+            let image_env: Vec<String> = config
+                .pointer("/config/Env")
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let own_env = container
+                .env
+                .as_ref()
+                .filter(|env| watched(env) != watched(&image_env));
             if listing.members.is_empty() && own_env.is_none() {
                 // nothing changed since it started: it is its image
                 return Ok(Vec::new());
@@ -598,9 +629,6 @@ fn sha256_hex(digest: &str) -> Option<&str> {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
     .then_some(hex)
 }
-
-/// An image's config and its layers (diff id and listing), bottom first.
-type Layers = (Vec<u8>, Vec<(String, Listing)>);
 
 /// The containers of each image, by the image id's hex (with or without `sha256:` in the
 /// engine's record), sorted.
