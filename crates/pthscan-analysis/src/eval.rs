@@ -28,6 +28,10 @@ const MAX_EMBEDDED: usize = 64;
 /// Parameters whose flow into sinks a function summary records.
 const MAX_PARAMS: usize = 8;
 
+/// Loops nested up to this deep get a second round of their body (see `Walker::loop_body`):
+/// at most 2^2 walks of any statement per pass.
+const MAX_LOOP_ROUNDS: usize = 2;
+
 /// A parameter (by position) that reached a sink, and where.
 type Reached = (usize, Sink, Span);
 
@@ -60,6 +64,11 @@ pub(crate) struct Walker<'s> {
     depth: usize,
     /// Enclosing function definitions: 0 at module and class level.
     functions_deep: usize,
+    /// Enclosing loop bodies.
+    loops_deep: usize,
+    /// How many times a name gained a source: a loop body is walked again when its first
+    /// round made it grow.
+    grew: u64,
     /// For each function being walked: the flows and calls found in it so far.
     inside: Vec<(Vec<usize>, Vec<usize>)>,
     /// Paths network data was written to, and whether the download looks like a dropped
@@ -130,6 +139,20 @@ impl<'s> Walker<'s> {
         }
     }
 
+    /// A loop's body, walked again when its first round gave a name a new source: what a
+    /// later statement binds reaches the earlier ones on the next iteration (`final.append(
+    /// lines)` before `lines.append(line)`). Loops nested deeper than [`MAX_LOOP_ROUNDS`]
+    /// are walked once per walk of the loop around them, so a file's cost stays bounded.
+    fn loop_body(&mut self, body: &[Stmt]) {
+        let before = self.grew;
+        self.loops_deep += 1;
+        self.body(body);
+        if self.grew != before && self.loops_deep <= MAX_LOOP_ROUNDS {
+            self.body(body);
+        }
+        self.loops_deep -= 1;
+    }
+
     fn lookup(&self, name: &str) -> Option<&Val> {
         self.scopes.iter().rev().find_map(|s| s.get(name))
     }
@@ -141,10 +164,15 @@ impl<'s> Walker<'s> {
             // within branches), and the newer text and reference
             Some(old) => {
                 let mut labels = old.labels.clone();
-                labels.merge(&val.labels);
+                if labels.merge(&val.labels) {
+                    self.grew += 1;
+                }
                 *old = Val { labels, ..val };
             }
             None => {
+                if !val.labels.is_empty() {
+                    self.grew += 1;
+                }
                 scope.insert(name, val);
             }
         }
@@ -303,12 +331,12 @@ impl<'s> Walker<'s> {
                     ..Val::default()
                 };
                 self.assign(&f.target, item);
-                self.body(&f.body);
+                self.loop_body(&f.body);
                 self.body(&f.orelse);
             }
             Stmt::While(w) => {
                 let _ = self.eval(&w.test);
-                self.body(&w.body);
+                self.loop_body(&w.body);
                 self.body(&w.orelse);
             }
             Stmt::If(i) => {
@@ -1036,7 +1064,14 @@ impl<'s> Walker<'s> {
             "decode" | "encode" => {
                 let codec = first_text.as_deref().unwrap_or("utf-8");
                 if let Some(t) = &recv_text {
-                    result.text = decode_codec(t, codec).or_else(|| Some(t.clone()));
+                    let folded = match method {
+                        // a code page's bytes of a text (`"exec".encode("cp500")`)
+                        "encode" => crate::codecs::encode(t, codec),
+                        _ => None,
+                    };
+                    result.text = folded
+                        .or_else(|| decode_codec(t, codec))
+                        .or_else(|| Some(t.clone()));
                 }
                 if matches!(
                     codec.to_ascii_lowercase().as_str(),
@@ -2027,7 +2062,7 @@ fn decode_codec(text: &str, codec: &str) -> Option<String> {
         "hex" | "hex_codec" => unhex(text),
         "base64" | "base64_codec" => decode_base64(text, "base64.b64decode"),
         "utf8" | "utf_8" | "ascii" | "latin1" | "latin_1" | "" => Some(text.to_owned()),
-        _ => None,
+        _ => crate::codecs::decode(text, codec),
     }
 }
 

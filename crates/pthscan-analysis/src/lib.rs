@@ -12,6 +12,8 @@
 //! nothing itself. Bytecode gets the same facts from its constants and names ([`bytecode`]).
 
 pub mod bytecode;
+mod charmaps;
+mod codecs;
 mod eval;
 pub mod kind;
 pub mod names;

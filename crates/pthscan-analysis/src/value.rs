@@ -230,10 +230,12 @@ impl Labels {
     }
 
     /// Adds another value's sources (keeping the first origin of each).
-    pub fn merge(&mut self, other: &Labels) {
+    pub fn merge(&mut self, other: &Labels) -> bool {
+        let before = self.bits;
         for (source, at) in &other.origins {
             self.add(*source, at.clone());
         }
+        self.bits != before
     }
 
     /// Adds one source.
