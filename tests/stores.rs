@@ -534,6 +534,24 @@ fn a_containerd_store_is_read_as_containerd_wrote_it() {
             args.extend(["docker.io/library/app:1.0", name]);
             ctd.run(&args);
         }
+        // a container whose image name was removed after it was made
+        ctd.run(&[
+            "-n",
+            "k8s.io",
+            "images",
+            "tag",
+            "docker.io/library/app:1.0",
+            "docker.io/library/app:gone",
+        ]);
+        ctd.run(&[
+            "-n",
+            "k8s.io",
+            "containers",
+            "create",
+            "docker.io/library/app:gone",
+            "gone",
+        ]);
+        ctd.run(&["-n", "k8s.io", "images", "rm", "docker.io/library/app:gone"]);
         ctd.run(&[
             "-n",
             "default",
@@ -567,13 +585,18 @@ fn a_containerd_store_is_read_as_containerd_wrote_it() {
     let store = root.join("var/lib/containerd");
     let (json, run) = json_of(&["--image-store", store.to_str().unwrap()]);
     assert_eq!(code(&run), 1, "{}", stderr(&run));
-    // everything judged but the native snapshotter's container, which is said
+    // everything judged but the native snapshotter's container and the one whose image is
+    // gone, which are said
     let err = stderr(&run);
-    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 2, "{err}");
     assert!(
         err.contains("app:1.0")
             && err.contains("writable layers of 1 container(s)")
             && err.contains("`native`: its snapshotter `native`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("container(s) `gone` name image `docker.io/library/app:gone` (namespace `k8s.io`), which is not in the store"),
         "{err}"
     );
     let images = by_image(&json);

@@ -1208,8 +1208,11 @@ pub fn assemble(label: &str, mut blobs: Blobs, opts: &OpenOptions) -> Vec<Opened
             opened.add_problems_as(label, &read_problems);
         }
         let mut doc_problems = Vec::new();
-        let config: ImageConfig = blobs
-            .doc(&image.config, "an image config", &mut doc_problems)
+        let config_doc = blobs.doc(&image.config, "an image config", &mut doc_problems);
+        // the image (of one platform) is its config's digest: what a container of a store is
+        // told apart from
+        opened.image_of = config_doc.map(|c| format!("sha256:{}", crate::fs::read::sha256_hex(c)));
+        let config: ImageConfig = config_doc
             .and_then(|c| serde_json::from_slice(c).ok())
             .unwrap_or_default();
         opened.add_problems_as(label, &doc_problems);

@@ -115,12 +115,13 @@ pub struct Opened {
     pub held: Vec<Arc<Held>>,
     /// Notes every finding in the tree carries (the containers that run a store's image).
     pub notes: Vec<String>,
-    /// The image id of a store's image, whose findings a container made from it is told
-    /// apart from.
+    /// The image an image's tree is (its config's digest: of a multi-platform index, the one
+    /// platform's), whose findings a container made from it is told apart from.
     pub image_of: Option<String>,
-    /// For a container of a store (its image's layers and its writable layer): the image id
-    /// whose findings are the image's, not repeated for the container — only what differs
-    /// (a file it wrote, a link or a variable that makes an image file run) is its own.
+    /// For a container of a store (its image's layers and its writable layer): the image (its
+    /// config's digest, of the platform it runs) whose findings are the image's, not repeated
+    /// for the container — only what differs (a file it wrote, a link or a variable that makes
+    /// an image file run) is its own.
     pub container_of: Option<String>,
 }
 

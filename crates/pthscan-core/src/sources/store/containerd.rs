@@ -208,6 +208,8 @@ pub(super) fn images(
     type Found = (String, Vec<String>, Vec<super::Container>);
     let mut by_digest: BTreeMap<String, Found> = BTreeMap::new();
     let mut overlayfs = Snapshotter { db: None };
+    // containers whose image (by name, in their namespace) is not in the store: said
+    let mut orphaned = super::ContainersOf::new();
     for (ns, value) in db.entries(&v1).map_err(fail)? {
         let ns = String::from_utf8_lossy(&ns).into_owned();
         let Value::Bucket(ns_bucket) = value else {
@@ -251,23 +253,46 @@ pub(super) fn images(
                     continue;
                 };
                 let image = text(db.get(&c, b"image").map_err(fail)?).unwrap_or_default();
-                if let Some(entry) = digest_of.get(&image).and_then(|d| by_digest.get_mut(d)) {
-                    let layer = writable_layer(&db, &ns_bucket, &c, store, &mut overlayfs);
-                    let env = match db.get(&c, b"spec").map_err(fail)? {
-                        Some(Value::Data(spec)) => spec_env(&spec),
-                        _ => None,
+                let name = super::shown(&String::from_utf8_lossy(&id));
+                let Some(entry) = digest_of.get(&image).and_then(|d| by_digest.get_mut(d)) else {
+                    let image = match image.is_empty() {
+                        true => "(none: its root filesystem was given)".to_owned(),
+                        false => format!("`{}` (namespace `{ns}`)", super::shown(&image)),
                     };
-                    entry.2.push(super::Container {
-                        name: super::shown(&String::from_utf8_lossy(&id)),
+                    orphaned.entry(image).or_default().push(super::Container {
+                        name,
                         running: None,
-                        base: layer.as_ref().ok().and_then(|(_, parent)| parent.clone()),
-                        writable: layer.map(|(dir, _)| dir),
-                        env,
+                        writable: Err("its image is not in the store".into()),
+                        env: None,
+                        base: None,
                     });
-                }
+                    continue;
+                };
+                let layer = writable_layer(&db, &ns_bucket, &c, store, &mut overlayfs);
+                let env = match db.get(&c, b"spec").map_err(fail)? {
+                    Some(Value::Data(spec)) => {
+                        let env = spec_env(&spec);
+                        if env.is_none() {
+                            notes.push(Diagnostic::incomplete(
+                                store.containers_path(),
+                                format!("container `{name}`: its runtime spec (`spec`) holds no readable `process.env`: judged with its image's variables, not its own"),
+                            ));
+                        }
+                        env
+                    }
+                    _ => None,
+                };
+                entry.2.push(super::Container {
+                    name,
+                    running: None,
+                    base: layer.as_ref().ok().and_then(|(_, parent)| parent.clone()),
+                    writable: layer.map(|(dir, _)| dir),
+                    env,
+                });
             }
         }
     }
+    super::orphans(store, &orphaned, |_| false, &mut notes);
     let images = by_digest
         .into_iter()
         .map(|(digest, (media, mut names, mut containers))| {

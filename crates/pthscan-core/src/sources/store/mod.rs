@@ -365,7 +365,7 @@ impl Store {
             }
         };
         for o in &mut opened {
-            o.image_of = Some(image.id.clone());
+            o.image_of.get_or_insert_with(|| image.id.clone());
         }
         if let Some(note) = image.containers_note() {
             for o in &mut opened {
@@ -425,6 +425,8 @@ impl Store {
             };
             let listing = read_layer_dir(self, writable, &limits)
                 .map_err(|e| format!("its writable layer: {e}"))?;
+            // the platform it runs: what its findings are told apart from
+            let platform = format!("sha256:{}", crate::fs::read::sha256_hex(&config));
             let mut config: serde_json::Value = serde_json::from_slice(&config)
                 .map_err(|e| format!("the image config is malformed: {e}"))?;
             // its own variables count where they differ from the image's in one that start-up
@@ -487,7 +489,7 @@ impl Store {
             let mut opened =
                 super::image::assemble_layers(&self.label, vec![name], &id, config, layers, opts);
             for o in &mut opened {
-                o.container_of = Some(image.id.clone());
+                o.container_of = Some(platform.clone());
                 o.notes.push(format!(
                     "written in the container `{}` of image {} since it started",
                     container.name,
@@ -661,10 +663,14 @@ fn orphans(
 ) {
     for (image, made) in containers.iter().filter(|(k, _)| !held(k)) {
         let names: Vec<&str> = made.iter().take(5).map(|c| c.name.as_str()).collect();
+        let more = match made.len().saturating_sub(names.len()) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
         notes.push(Diagnostic::incomplete(
             store.containers_path(),
             format!(
-                "container(s) `{}` name image {}, which is not in the store: what changed in them since they started is not judged",
+                "container(s) `{}`{more} name image {}, which is not in the store: what changed in them since they started is not judged",
                 names.join("`, `"),
                 crate::finding::excerpt(image, 80)
             ),
