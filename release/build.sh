@@ -50,6 +50,13 @@ case "$TARGET" in
 esac
 export CARGO_TARGET_DIR="$BUILD_DIR"
 export RUSTFLAGS="--remap-path-prefix=$SRC=/pthscan --remap-path-prefix=$CARGO_HOME=/cargo --remap-path-prefix=$BUILD_DIR=/target"
+if [ "$TARGET" = x86_64-pc-windows-gnu ]; then
+  # MinGW's ld stamps the link time into the PE header, and the DWARF and COFF symbol table it
+  # keeps name the objects rustc links from a fresh temporary directory: without both, two
+  # builds of one commit differ (no Windows tool reads MinGW's DWARF; a panic's backtrace
+  # shows addresses only)
+  RUSTFLAGS="$RUSTFLAGS -C strip=symbols -C link-arg=-Wl,--no-insert-timestamp"
+fi
 "${BUILD[@]}" --release --locked --target "$TARGET" --bin pthscan
 NAME="pthscan-$VERSION-$TARGET$EXE"
 cp "$BUILD_DIR/$TARGET/release/pthscan$EXE" "$DIST/$NAME"
