@@ -132,10 +132,20 @@ fn open_store(
         visit(said);
     }
     for image in images.iter().filter(|i| only.is_none_or(|id| i.id == id)) {
-        sources::artifact::visit_nested(store.open_image(image, open), open, visit);
+        let opened = store.open_image(image, open);
+        let variables: Vec<Vec<(String, String)>> = opened
+            .iter()
+            .map(|o| {
+                o.variables
+                    .iter()
+                    .map(|s| (s.name.clone(), s.value.clone()))
+                    .collect()
+            })
+            .collect();
+        sources::artifact::visit_nested(opened, open, visit);
         // then each container made from it, as it is now, one tree at a time
         for container in &image.containers {
-            let opened = store.open_container(image, container, open);
+            let opened = store.open_container(image, container, &variables, open);
             sources::artifact::visit_nested(opened, open, visit);
         }
     }

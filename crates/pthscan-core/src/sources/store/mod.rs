@@ -406,10 +406,15 @@ impl Store {
     /// a file written in the container is judged in. Empty when the container keeps no
     /// writable layer here, or changed nothing since it started. Each container is opened
     /// after its image's tree is judged and gone, one at a time.
+    ///
+    /// `image_variables`: the variables start-up reads that each platform of the image sets
+    /// (its trees' [`Opened::variables`]): a container that wrote nothing and sets the same
+    /// costs one directory listing, its image's layers not read again.
     pub fn open_container(
         &self,
         image: &StoreImage,
         container: &Container,
+        image_variables: &[Vec<(String, String)>],
         opts: &OpenOptions,
     ) -> Vec<Opened> {
         let Ok(writable) = container.writable.as_deref() else {
@@ -417,26 +422,36 @@ impl Store {
         };
         let limits = opts.limits();
         let shown = format!("{} › container {}", self.label, container.name);
+        // its own variables count where they differ from the image's in one that start-up
+        // reads (a Kubernetes pod's service variables do not make its image run otherwise)
+        let watched = |env: &[String]| -> Vec<(String, String)> {
+            crate::discovery::variables::image(env, Path::new(""))
+                .into_iter()
+                .map(|s| (s.name, s.value))
+                .collect()
+        };
         let read = || -> Result<Vec<Opened>, String> {
+            let listing = read_layer_dir(self, writable, &limits)
+                .map_err(|e| format!("its writable layer: {e}"))?;
+            if listing.members.is_empty()
+                && listing.problems.is_empty()
+                && container
+                    .env
+                    .as_ref()
+                    .is_none_or(|env| image_variables.contains(&watched(env)))
+            {
+                // nothing changed since it started: it is its image
+                return Ok(Vec::new());
+            }
             let (config, mut layers) = match self.engine {
                 Engine::Docker => docker::layers(self, image, &limits)?,
                 Engine::Containers => containers::layers(self, image, &limits)?,
                 Engine::Containerd => containerd::layers(self, image, container, opts, &limits)?,
             };
-            let listing = read_layer_dir(self, writable, &limits)
-                .map_err(|e| format!("its writable layer: {e}"))?;
             // the platform it runs: what its findings are told apart from
             let platform = format!("sha256:{}", crate::fs::read::sha256_hex(&config));
             let mut config: serde_json::Value = serde_json::from_slice(&config)
                 .map_err(|e| format!("the image config is malformed: {e}"))?;
-            // its own variables count where they differ from the image's in one that start-up
-            // reads (a Kubernetes pod's service variables do not make its image run otherwise)
-            let watched = |env: &[String]| -> Vec<(String, String)> {
-                crate::discovery::variables::image(env, Path::new(""))
-                    .into_iter()
-                    .map(|s| (s.name, s.value))
-                    .collect()
-            };
             let image_env: Vec<String> = config
                 .pointer("/config/Env")
                 .and_then(|v| v.as_array())
@@ -450,7 +465,7 @@ impl Store {
                 .env
                 .as_ref()
                 .filter(|env| watched(env) != watched(&image_env));
-            if listing.members.is_empty() && own_env.is_none() {
+            if listing.members.is_empty() && listing.problems.is_empty() && own_env.is_none() {
                 // nothing changed since it started: it is its image
                 return Ok(Vec::new());
             }
