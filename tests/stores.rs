@@ -552,6 +552,9 @@ fn a_containerd_store_is_read_as_containerd_wrote_it() {
             "gone",
         ]);
         ctd.run(&["-n", "k8s.io", "images", "rm", "docker.io/library/app:gone"]);
+        // a writable snapshot no container of containerd's has (as Docker's containers on
+        // containerd's image store are)
+        ctd.run(&["-n", "k8s.io", "snapshots", "prepare", "dockers-own"]);
         ctd.run(&[
             "-n",
             "default",
@@ -585,10 +588,16 @@ fn a_containerd_store_is_read_as_containerd_wrote_it() {
     let store = root.join("var/lib/containerd");
     let (json, run) = json_of(&["--image-store", store.to_str().unwrap()]);
     assert_eq!(code(&run), 1, "{}", stderr(&run));
-    // everything judged but the native snapshotter's container and the one whose image is
-    // gone, which are said
+    // everything judged but the native snapshotter's container, the one whose image is gone
+    // and the snapshot no container has, which are said
     let err = stderr(&run);
-    assert_eq!(err.lines().count(), 2, "{err}");
+    assert_eq!(err.lines().count(), 3, "{err}");
+    assert!(
+        err.contains("1 writable snapshot(s) of the overlayfs snapshotter belong to no container")
+            && err.contains("k8s.io/")
+            && err.contains("/dockers-own`"),
+        "{err}"
+    );
     assert!(
         err.contains("app:1.0")
             && err.contains("writable layers of 1 container(s)")
