@@ -73,7 +73,8 @@ pub(crate) struct Walker<'s> {
     inside: Vec<(Vec<usize>, Vec<usize>)>,
     /// Paths network data was written to, and whether the download looks like a dropped
     /// program (by its name, its place or where it came from).
-    downloads: Vec<(String, bool)>,
+    /// Each with the call that wrote it.
+    downloads: Vec<(String, bool, Span)>,
     pub(crate) flows: Vec<Flow>,
     pub(crate) calls: Vec<CallFact>,
     pub(crate) seen: Vec<(Source, Span)>,
@@ -1308,7 +1309,7 @@ impl<'s> Walker<'s> {
             if data.iter().any(|d| d.labels.has(Source::Network)) {
                 let dropped = dropped(path.as_deref(), &data);
                 if let Some(p) = path {
-                    self.downloads.push((p.clone(), dropped));
+                    self.downloads.push((p.clone(), dropped, at.clone()));
                 }
                 if let Some(f) = call.arguments.args.get(1) {
                     self.mark_download_file(f, &at, dropped);
@@ -1342,7 +1343,7 @@ impl<'s> Walker<'s> {
                         .first()
                         .and_then(|u| u.text.as_deref())
                         .is_some_and(is_exfil_channel);
-                self.downloads.push((t.clone(), dropped));
+                self.downloads.push((t.clone(), dropped, at.clone()));
             }
             written = args.get(1).map(|d| (d.text.clone(), Labels::default()));
             data = vec![Val {
@@ -1358,7 +1359,7 @@ impl<'s> Walker<'s> {
             if data.iter().any(|d| d.labels.has(Source::Network)) && receiver.is_some() {
                 let dropped = dropped(path.as_deref(), &data);
                 if let Some(p) = path {
-                    self.downloads.push((p.clone(), dropped));
+                    self.downloads.push((p.clone(), dropped, at.clone()));
                 }
                 if let Expr::Attribute(a) = call.func.as_ref() {
                     self.mark_download_file(&a.value, &at, dropped);
@@ -1372,7 +1373,7 @@ impl<'s> Walker<'s> {
                     .any(|d| d.text.as_deref().is_some_and(looks_like_program));
                 if decoded || program && dropped(path.as_deref(), &[]) {
                     if let Some(p) = path {
-                        self.downloads.push((p.clone(), true));
+                        self.downloads.push((p.clone(), true, at.clone()));
                     }
                     if let Expr::Attribute(a) = call.func.as_ref() {
                         self.mark_download_file(&a.value, &at, true);
@@ -1394,12 +1395,12 @@ impl<'s> Walker<'s> {
                         })
                     });
                     if let Some(t) = text
-                        && let Some((path, dropped)) =
-                            self.downloads.iter().find(|(p, _)| runs_file(&t, p))
+                        && let Some((path, dropped, written_at)) =
+                            self.downloads.iter().find(|(p, _, _)| runs_file(&t, p))
                     {
                         let origin = Span {
                             text: format!("file written to {path}"),
-                            ..at.clone()
+                            ..written_at.clone()
                         };
                         if *dropped {
                             d.labels.add(Source::Dropped, origin.clone());
@@ -1535,7 +1536,7 @@ impl<'s> Walker<'s> {
             for &(i, was_dropped) in &def.downloads {
                 if let Some(path) = arg_for(i).and_then(|a| a.text.clone()) {
                     let dropped = was_dropped || dropped(Some(&path), &[]);
-                    self.downloads.push((path, dropped));
+                    self.downloads.push((path, dropped, at.clone()));
                 } else if let Some(arg) = arg_for(i)
                     && let Some(d) = self.downloaded.last_mut()
                 {
@@ -1548,12 +1549,12 @@ impl<'s> Walker<'s> {
                 // a parameter the function runs, given a downloaded file here
                 if matches!(sink, Sink::Process | Sink::Chmod | Sink::Exec)
                     && let Some(t) = &arg.text
-                    && let Some((path, dropped)) =
-                        self.downloads.iter().find(|(p, _)| runs_file(t, p))
+                    && let Some((path, dropped, written_at)) =
+                        self.downloads.iter().find(|(p, _, _)| runs_file(t, p))
                 {
                     let origin = Span {
                         text: format!("file written to {path}"),
-                        ..at.clone()
+                        ..written_at.clone()
                     };
                     if *dropped {
                         arg.labels.add(Source::Dropped, origin.clone());
@@ -1656,7 +1657,7 @@ impl<'s> Walker<'s> {
             return;
         };
         if let Some((Some(path), _, _)) = &v.file {
-            self.downloads.push((path.clone(), dropped));
+            self.downloads.push((path.clone(), dropped, at.clone()));
         }
         // the variable holding the path now names a downloaded file
         if let Some(var) = &v.path_var {
