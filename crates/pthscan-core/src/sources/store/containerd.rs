@@ -76,18 +76,7 @@ impl Snapshotter {
     /// The database and its `v1/snapshots` bucket.
     fn snapshots(&mut self, store: &Store) -> Result<(&Bolt, Bucket), String> {
         let rel = Self::DB;
-        let db = self.db.get_or_insert_with(|| {
-            let (file, len) = store
-                .root
-                .open_file(&store.root.path().join(rel))
-                .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
-            if len > MAX_DB {
-                return Err(format!(
-                    "`{rel}` is {len} bytes, past the {MAX_DB}-byte cap"
-                ));
-            }
-            Bolt::open(file, len).map_err(|e| format!("`{rel}`: {e}"))
-        });
+        let db = self.db.get_or_insert_with(|| open_db(store, rel));
         let db = db.as_ref().map_err(Clone::clone)?;
         let fail = |e: String| format!("`{rel}`: {e}");
         let snapshots = bucket(db.get(&db.root(), b"v1").map_err(fail)?)
@@ -141,6 +130,20 @@ impl Snapshotter {
         }
         Ok(out)
     }
+}
+
+/// One of the store's bbolt databases (`rel` inside it), up to [`MAX_DB`] bytes.
+fn open_db(store: &Store, rel: &str) -> Result<Bolt, String> {
+    let (file, len) = store
+        .root
+        .open_file(&store.root.path().join(rel))
+        .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+    if len > MAX_DB {
+        return Err(format!(
+            "`{rel}` is {len} bytes, past the {MAX_DB}-byte cap"
+        ));
+    }
+    Bolt::open(file, len).map_err(|e| format!("`{rel}`: {e}"))
 }
 
 /// A Go `binary.Uvarint`, the whole of `bytes`.
@@ -234,16 +237,7 @@ pub(super) fn images(
     _limits: &Limits,
 ) -> Result<(Vec<StoreImage>, Vec<Diagnostic>), String> {
     let mut notes = Vec::new();
-    let (file, len) = store
-        .root
-        .open_file(&store.root.path().join(META))
-        .map_err(|e| format!("cannot read `{META}`: {e}"))?;
-    if len > MAX_DB {
-        return Err(format!(
-            "`{META}` is {len} bytes, past the {MAX_DB}-byte cap"
-        ));
-    }
-    let db = Bolt::open(file, len).map_err(|e| format!("`{META}`: {e}"))?;
+    let db = open_db(store, META)?;
     let fail = |e: String| format!("`{META}`: {e}");
     let v1 = bucket(db.get(&db.root(), b"v1").map_err(fail)?)
         .ok_or_else(|| format!("`{META}` has no `v1` bucket: not containerd's metadata"))?;
