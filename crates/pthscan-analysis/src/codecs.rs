@@ -83,14 +83,14 @@ pub(crate) fn decode(text: &str, codec: &str) -> Option<String> {
 /// another codec or a character the code page lacks.
 pub(crate) fn encode(text: &str, codec: &str) -> Option<String> {
     let table = charmap(&normalize(codec))?;
+    // character → byte, once per call: a text may be megabytes long
+    let bytes: std::collections::HashMap<char, u8> = table
+        .chars()
+        .zip(0..=u8::MAX)
+        .filter(|&(c, _)| c != UNDEFINED)
+        .collect();
     text.chars()
-        .map(|c| {
-            table
-                .chars()
-                .position(|t| t == c && t != UNDEFINED)
-                .and_then(|b| u8::try_from(b).ok())
-                .map(char::from)
-        })
+        .map(|c| bytes.get(&c).copied().map(char::from))
         .collect()
 }
 
