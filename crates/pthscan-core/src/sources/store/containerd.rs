@@ -60,11 +60,17 @@ const OVERLAYFS_DIR: &str = "io.containerd.snapshotter.v1.overlayfs";
 /// A container's runtime spec is read up to this size (real ones are tens of kilobytes).
 const MAX_SPEC: usize = 16 << 20;
 
-/// The overlayfs snapshotter's database, opened when a container first needs it.
+/// The overlayfs snapshotter's snapshots, read from its database once, when a container first
+/// needs them: by name, each one's directory id and whether it is active (writable).
 struct Snapshotter {
-    db: Option<Result<Bolt, String>>,
+    snapshots: Option<Result<BTreeMap<String, Snapshot>, String>>,
     /// The snapshots containers were found to have, by their names in the snapshotter.
     claimed: std::collections::HashSet<String>,
+}
+
+struct Snapshot {
+    id: Option<u64>,
+    active: bool,
 }
 
 /// The database's name for an active (writable) snapshot's `kind` (Go's `snapshots.KindActive`).
@@ -73,33 +79,54 @@ const KIND_ACTIVE: u8 = 2;
 impl Snapshotter {
     const DB: &str = "io.containerd.snapshotter.v1.overlayfs/metadata.db";
 
-    /// The database and its `v1/snapshots` bucket.
-    fn snapshots(&mut self, store: &Store) -> Result<(&Bolt, Bucket), String> {
-        let rel = Self::DB;
-        let db = self.db.get_or_insert_with(|| open_db(store, rel));
-        let db = db.as_ref().map_err(Clone::clone)?;
-        let fail = |e: String| format!("`{rel}`: {e}");
-        let snapshots = bucket(db.get(&db.root(), b"v1").map_err(fail)?)
-            .map(|v1| db.get(&v1, b"snapshots"))
-            .transpose()
-            .map_err(fail)?
-            .and_then(bucket)
-            .ok_or_else(|| format!("`{rel}` has no `v1/snapshots` bucket"))?;
-        Ok((db, snapshots))
+    /// Every snapshot of `v1/snapshots`, read on first use.
+    fn snapshots(&mut self, store: &Store) -> Result<&BTreeMap<String, Snapshot>, String> {
+        let read = || -> Result<BTreeMap<String, Snapshot>, String> {
+            let rel = Self::DB;
+            let db = open_db(store, rel)?;
+            let fail = |e: String| format!("`{rel}`: {e}");
+            let snapshots = bucket(db.get(&db.root(), b"v1").map_err(fail)?)
+                .map(|v1| db.get(&v1, b"snapshots"))
+                .transpose()
+                .map_err(fail)?
+                .and_then(bucket)
+                .ok_or_else(|| format!("`{rel}` has no `v1/snapshots` bucket"))?;
+            let mut out = BTreeMap::new();
+            for (name, value) in db.entries(&snapshots).map_err(fail)? {
+                let Value::Bucket(snapshot) = value else {
+                    continue;
+                };
+                let field = |key: &[u8]| match db.get(&snapshot, key) {
+                    Ok(Some(Value::Data(d))) => Ok(Some(d)),
+                    Ok(_) => Ok(None),
+                    Err(e) => Err(fail(e)),
+                };
+                out.insert(
+                    String::from_utf8_lossy(&name).into_owned(),
+                    Snapshot {
+                        id: field(b"id")?.as_deref().and_then(uvarint),
+                        active: field(b"kind")?.as_deref() == Some(&[KIND_ACTIVE]),
+                    },
+                );
+            }
+            Ok(out)
+        };
+        self.snapshots
+            .get_or_insert_with(read)
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The directory (in the store) of the snapshot the snapshotter calls `name`.
     fn dir_of(&mut self, store: &Store, name: &str) -> Result<String, String> {
         let rel = Self::DB;
-        let fail = |e: String| format!("`{rel}`: {e}");
-        let (db, snapshots) = self.snapshots(store)?;
-        let snapshot = bucket(db.get(&snapshots, name.as_bytes()).map_err(fail)?)
+        let snapshot = self
+            .snapshots(store)?
+            .get(name)
             .ok_or_else(|| format!("`{rel}` has no snapshot `{}`", super::shown(name)))?;
-        let id = match db.get(&snapshot, b"id").map_err(fail)? {
-            Some(Value::Data(d)) => uvarint(&d),
-            _ => None,
-        }
-        .ok_or_else(|| format!("`{rel}`: snapshot `{}` has no id", super::shown(name)))?;
+        let id = snapshot
+            .id
+            .ok_or_else(|| format!("`{rel}`: snapshot `{}` has no id", super::shown(name)))?;
         self.claimed.insert(name.to_owned());
         Ok(format!("{OVERLAYFS_DIR}/snapshots/{id}/fs"))
     }
@@ -108,27 +135,16 @@ impl Snapshotter {
     /// engine that keeps its containers elsewhere (Docker on containerd's image store), a
     /// build's, an unpack in progress. Empty where the store has no overlayfs snapshotter.
     fn unclaimed_active(&mut self, store: &Store) -> Result<Vec<String>, String> {
-        if self.db.is_none() && !store.exists(Self::DB) {
+        if self.snapshots.is_none() && !store.exists(Self::DB) {
             return Ok(Vec::new());
         }
-        let fail = |e: String| format!("`{}`: {e}", Self::DB);
         let claimed = std::mem::take(&mut self.claimed);
-        let (db, snapshots) = self.snapshots(store)?;
-        let mut out = Vec::new();
-        for (name, value) in db.entries(&snapshots).map_err(fail)? {
-            let Value::Bucket(snapshot) = value else {
-                continue;
-            };
-            let name = String::from_utf8_lossy(&name).into_owned();
-            let active = matches!(
-                db.get(&snapshot, b"kind").map_err(fail)?,
-                Some(Value::Data(k)) if k.as_slice() == [KIND_ACTIVE]
-            );
-            if active && !claimed.contains(&name) {
-                out.push(name);
-            }
-        }
-        Ok(out)
+        Ok(self
+            .snapshots(store)?
+            .iter()
+            .filter(|(name, s)| s.active && !claimed.contains(*name))
+            .map(|(name, _)| name.clone())
+            .collect())
     }
 }
 
@@ -245,7 +261,7 @@ pub(super) fn images(
     type Found = (String, Vec<String>, Vec<super::Container>);
     let mut by_digest: BTreeMap<String, Found> = BTreeMap::new();
     let mut overlayfs = Snapshotter {
-        db: None,
+        snapshots: None,
         claimed: Default::default(),
     };
     // containers whose image (by name, in their namespace) is not in the store: said
