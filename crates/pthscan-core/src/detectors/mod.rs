@@ -148,7 +148,7 @@ pub fn live_path(tree: &dyn Tree, path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// Reads a file of start-up code, recording a diagnostic and returning `None` when it
     /// cannot be read; the payload rules judge it later.
     pub fn read(&self, path: &std::path::Path) -> Option<FileBytes> {
@@ -233,9 +233,9 @@ pub const STARTUP_CAP: u64 = 8 << 20;
 impl<'a> Ctx<'a> {
     /// The finders of the start-up models (see [`Ctx::finders`]).
     pub fn finders(&self) -> &[crate::python::startup::Finder<'a>] {
-        use crate::python::startup::{Finder, Interpreter, PyVersion, View};
+        use crate::python::startup::{Finder, Interpreter, PyVersion};
         self.finders.get_or_init(|| {
-            let view = View::new(self.tree);
+            let view = self.view();
             let search: Vec<PathBuf> = self.search_path.iter().map(|d| self.live_path(d)).collect();
             if self.startup.is_empty() {
                 // no interpreter layout (a user site alone, an artifact): importlib's rules
@@ -266,7 +266,7 @@ impl<'a> Ctx<'a> {
     }
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// `path` as the scanned system sees it: inside an image mounted at `--root`, without the
     /// mount point.
     pub fn live_path(&self, path: &Path) -> PathBuf {
@@ -275,7 +275,18 @@ impl Ctx<'_> {
 
     /// `live` (a path on the scanned system) as a path here.
     pub fn disk_path(&self, live: &Path) -> PathBuf {
-        crate::python::startup::View::new(self.tree).disk(live)
+        self.view().disk(live)
+    }
+
+    /// The scanned system as the start-up models see it: on a Windows layout, directories by
+    /// any spelling of their names, as NTFS opens them.
+    pub fn view(&self) -> crate::python::startup::View<'a> {
+        use crate::python::startup::{Platform, View};
+        if (self.startup.iter()).any(|m| m.interpreter.platform == Platform::Windows) {
+            View::windows(self.tree)
+        } else {
+            View::new(self.tree)
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::{Ctx, RuleDoc};
 use crate::finding::{Finding, Location, Severity};
-use crate::python::startup::{Finder, ModKind, PyVersion, View, Why};
+use crate::python::startup::{Finder, ModKind, PyVersion, Why};
 
 /// The rules of this detector.
 pub const RULES: &[&RuleDoc] = &[&RuleDoc {
@@ -81,7 +81,7 @@ pub fn early_modules(version: PyVersion) -> Vec<&'static str> {
 
 /// SHD001 findings over every start-up model of the environment, one per file.
 pub fn judge(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let view = View::new(ctx.tree);
+    let view = ctx.view();
     let mut out: Vec<Finding> = Vec::new();
     let mut done: Vec<PathBuf> = Vec::new();
     for model in &ctx.startup {

@@ -205,11 +205,58 @@ pub fn prune_nested(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
     out
 }
 
-/// The prefix of a Windows layout's `…\Lib\site-packages` (a capital `Lib`, which no POSIX
-/// layout has).
+/// The prefix of a Windows layout's `…\Lib\site-packages`: spelt in any case (NTFS keeps the
+/// case a name was made with and opens it by any), except all lower case — `lib/site-packages`
+/// is as likely a POSIX tree's, and no Windows installer writes it.
 pub(crate) fn windows_prefix(site: &Path) -> Option<&Path> {
     let lib = site.parent()?;
-    (site.file_name()? == "site-packages" && lib.file_name()? == "Lib").then(|| lib.parent())?
+    let (s, l) = (site.file_name()?.to_str()?, lib.file_name()?.to_str()?);
+    let windows = s.eq_ignore_ascii_case("site-packages")
+        && l.eq_ignore_ascii_case("lib")
+        && (s, l) != ("site-packages", "lib");
+    windows.then(|| lib.parent())?
+}
+
+/// Whether `env` is laid out as a Windows installation (`Lib\site-packages`, an embeddable
+/// distribution's `pythonXY._pth`): judged with the Windows start-up model, its directories
+/// matched regardless of case.
+pub fn windows_layout(tree: &dyn Tree, env: &Environment) -> bool {
+    (env.site_dirs.iter().chain(&env.code_dirs)).any(|d| windows_prefix(d).is_some())
+        || (env.kind == EnvKind::Interpreter && embedded_pth(tree, &env.root).is_some())
+}
+
+/// The `pythonXY._pth` (or `python._pth`) of an embeddable Windows distribution at `prefix`,
+/// with whether it runs `site` (an `import site` line): a `._pth` file beside `python.exe` or
+/// the interpreter's DLL sets the whole `sys.path`, and `site` runs only when it says so.
+pub(crate) fn embedded_pth(tree: &dyn Tree, prefix: &Path) -> Option<(PathBuf, bool)> {
+    let entries = tree.list(prefix).ok()?;
+    let windows = entries.iter().any(|e| {
+        let n = e.name.to_ascii_lowercase();
+        n == "python.exe"
+            || n.strip_suffix(".dll")
+                .is_some_and(|stem| windows_version_of(stem).is_some())
+    });
+    if !windows {
+        return None;
+    }
+    let pth = entries
+        .iter()
+        .find(|e| embedded_pth_name(&e.name).is_some())?;
+    let data = tree.read_capped(&pth.path, 64 * 1024).ok()?;
+    let site = String::from_utf8_lossy(&data.bytes)
+        .lines()
+        .any(|l| l.split('#').next().unwrap_or("").trim() == "import site");
+    Some((pth.path.clone(), site))
+}
+
+/// `pythonXY._pth` → `Some(Some("X.Y"))`, `python._pth` → `Some(None)`: the names getpath looks
+/// for beside a Windows interpreter.
+fn embedded_pth_name(name: &str) -> Option<Option<String>> {
+    let stem = name.strip_suffix("._pth")?;
+    if stem == "python" {
+        return Some(None);
+    }
+    windows_version_of(stem).map(Some)
 }
 
 /// `PythonXY`, `pythonXY` or `PythonXY-32` (Windows installs, user sites and DLLs) → `X.Y`.
@@ -259,6 +306,8 @@ pub struct Finder {
     etc_dirs: Vec<PathBuf>,
     artifacts: Vec<PathBuf>,
     lockfiles: Vec<PathBuf>,
+    /// `pythonXY._pth` files: an embeddable Windows distribution, perhaps.
+    embedded: Vec<PathBuf>,
     entries: u64,
 }
 
@@ -285,6 +334,8 @@ impl Finder {
                 || (kind == Kind::File && crate::sources::cache::is_cache_path(path))
             {
                 self.artifacts.push(path.to_path_buf());
+            } else if kind == Kind::File && embedded_pth_name(name).is_some() {
+                self.embedded.push(path.to_path_buf());
             } else if crate::python::lockfile::format_of(name).is_some()
                 && (kind == Kind::File
                     || (kind == Kind::Symlink && tree.kind_followed(path) == Some(Kind::File)))
@@ -299,7 +350,7 @@ impl Finder {
             .parent()
             .and_then(Path::file_name)
             .and_then(|n| n.to_str());
-        if name == "site-packages" || name == "dist-packages" {
+        if name == "site-packages" || name == "dist-packages" || windows_prefix(path).is_some() {
             self.site_dirs.push(path.to_path_buf());
             return true;
         }
@@ -332,6 +383,38 @@ impl Finder {
         self.stdlib_dirs.sort();
         self.etc_dirs.sort();
         let mut envs: BTreeMap<PathBuf, Environment> = BTreeMap::new();
+        // embeddable distributions: the prefix is a site directory when the `._pth` runs
+        // `site` (`getsitepackages` on Windows: `[prefix, prefix\Lib\site-packages]`)
+        let mut runs_site: BTreeMap<PathBuf, bool> = BTreeMap::new();
+        self.embedded.sort();
+        for pth in &self.embedded {
+            // a venv's `Scripts\python._pth` is its executable's, modelled with the venv
+            let Some(prefix) = pth.parent().filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("Scripts"))
+            }) else {
+                continue;
+            };
+            let Some((_, site)) = embedded_pth(tree, prefix) else {
+                continue;
+            };
+            let python = pth
+                .file_name()
+                .and_then(|n| embedded_pth_name(&n.to_string_lossy()))
+                .flatten();
+            let env = env_at(
+                &mut envs,
+                prefix.to_path_buf(),
+                EnvKind::Interpreter,
+                python,
+            );
+            if site {
+                env.site_dirs.push(prefix.to_path_buf());
+            } else {
+                env.code_dirs.push(prefix.to_path_buf());
+            }
+            runs_site.insert(prefix.to_path_buf(), site);
+        }
         for site in &self.site_dirs {
             let (root, kind, python) = classify_site_dir(tree, site, &mut diagnostics);
             let env = env_at(&mut envs, root, kind, python);
@@ -339,11 +422,14 @@ impl Finder {
             // on Windows the prefix itself is a site directory (`site.getsitepackages`:
             // `[prefix, prefix\Lib\site-packages]`): a `.pth` in a venv's or an
             // installation's top runs
-            if windows_prefix(site).is_some_and(|p| p == env.root) {
+            // (not an embeddable distribution's whose `._pth` does not run `site`)
+            if windows_prefix(site).is_some_and(|p| p == env.root)
+                && runs_site.get(&env.root) != Some(&false)
+            {
                 env.site_dirs.push(env.root.clone());
                 // and getpath puts `DLLs` and `Lib` of an installation before them
                 for dir in ["DLLs", "Lib"] {
-                    let dir = env.root.join(dir);
+                    let dir = crate::fs::case::fold_dirs(tree, &env.root.join(dir));
                     if env.kind == EnvKind::Interpreter && tree.is_dir(&dir) {
                         env.code_dirs.push(dir);
                     }

@@ -7,10 +7,13 @@
 //! - [`root`]: resolving every path inside the scan's root (`openat2(RESOLVE_IN_ROOT)`);
 //!   `root.rs` on Linux, macOS and the BSDs, `root_windows.rs` on Windows (the one place where
 //!   the platforms differ: everything above it sees [`Meta`], [`Kind`] and [`Listing`]).
+//! - [`case`]: directory names matched regardless of case, as NTFS does (a Windows disk
+//!   read from Linux).
 //! - [`disk`]: the tree on disk; [`walk`]: walking it with every thread.
 //! - [`exclude`]: the `--exclude` globs walks and listings pass over.
 //! - [`read`]: what a read gives ([`FileBytes`]) and how it fails ([`ReadError`]).
 
+pub mod case;
 pub mod disk;
 pub mod exclude;
 pub mod read;

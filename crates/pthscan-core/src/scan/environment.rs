@@ -390,7 +390,14 @@ pub(super) fn startup_models(
         Some(v) => vec![v],
         None => vec![PyVersion::new(3, 14), PyVersion::new(3, 15)],
     };
-    let view = View::new(tree);
+    // a Windows layout (`Lib\site-packages`, an embeddable distribution) or a macOS framework
+    // build, on a mounted disk: the model of that platform
+    let windows = discovery::windows_layout(tree, env);
+    let view = if windows {
+        View::windows(tree)
+    } else {
+        View::new(tree)
+    };
     let prefix = detectors::live_path(tree, &env.root);
     // the interpreter as it starts with nothing set, then once per setting of a variable that
     // moves what it imports (a value a shell would expand is not known to a scan: said)
@@ -420,13 +427,7 @@ pub(super) fn startup_models(
             if env.site_dirs.iter().any(|d| d.ends_with("dist-packages")) {
                 interp.layout = Layout::Debian;
             }
-            // a Windows layout (`Lib\site-packages`) or a macOS framework build, on a mounted
-            // disk: the model of that platform
-            if env
-                .site_dirs
-                .iter()
-                .any(|d| discovery::windows_prefix(d).is_some())
-            {
+            if windows {
                 interp.platform = Platform::Windows;
             } else if env.root.to_string_lossy().contains(".framework/Versions/") {
                 interp.platform = Platform::MacOs;

@@ -347,22 +347,41 @@ impl Interpreter {
 pub struct View<'a> {
     /// Every read goes through it.
     pub tree: &'a dyn Tree,
+    /// Directory names are matched regardless of case, as on NTFS (a Windows layout read from
+    /// a case-sensitive file system).
+    fold_case: bool,
 }
 
 impl<'a> View<'a> {
     /// A view of `tree`.
     pub fn new(tree: &'a dyn Tree) -> View<'a> {
-        View { tree }
+        View {
+            tree,
+            fold_case: false,
+        }
+    }
+
+    /// A view of `tree` as Windows opens it: directories by any spelling of their names.
+    pub fn windows(tree: &'a dyn Tree) -> View<'a> {
+        View {
+            tree,
+            fold_case: true,
+        }
     }
 
     /// `live` (a path of the scanned system) as a path of the tree.
     pub fn disk(&self, live: &Path) -> PathBuf {
-        if self.tree.rooted() {
+        let disk = if self.tree.rooted() {
             self.tree
                 .root()
                 .join(live.strip_prefix("/").unwrap_or(live))
         } else {
             live.to_path_buf()
+        };
+        if self.fold_case {
+            crate::fs::case::fold_dirs(self.tree, &disk)
+        } else {
+            disk
         }
     }
 
