@@ -143,6 +143,58 @@ fn a_wheelhouse_is_judged_where_each_wheel_installs_and_against_its_record() {
     assert_eq!(json["summary"]["artifacts"], 2);
 }
 
+/// A wheel small enough to hold whose members unpack past a quarter of the memory budget (as
+/// datadog-api-client's, gradio's and 20 other popular wheels and sdists do at the default
+/// budget): what is not kept is read again from the file when it is judged or hashed, not
+/// said "not judged" (exit 2) — a changed file deep in it is REC003, a payload deep in it found.
+#[test]
+fn a_package_unpacking_past_a_quarter_of_the_budget_is_read_again_from_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // 24 members of 1 MiB of Python text pack to a few kilobytes each: the wheel is held
+    // whole, what it unpacks to is past a quarter of `--max-memory 64 MiB`
+    let filler = b"x = 1  # filler\n".repeat(1 << 16);
+    let names: Vec<String> = (0..24).map(|i| format!("big/m{i:02}.py")).collect();
+    let mut recorded: Vec<(&str, &[u8], &[u8])> = names
+        .iter()
+        .map(|n| (n.as_str(), filler.as_slice(), filler.as_slice()))
+        .collect();
+    // past the budget's quarter and too deep to be kept as start-up code
+    let payload = b"import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n";
+    recorded.push(("big/a/b/changed.py", b"x = 2\n", b"x = 1\n"));
+    recorded.push(("big/a/b/steal.py", payload, payload));
+    let whl = wheel("big", &recorded, &[]);
+    assert!(whl.len() < 4 << 20, "{} bytes", whl.len());
+    std::fs::write(dir.path().join("big-1.0-py3-none-any.whl"), &whl).unwrap();
+    for deep in [false, true] {
+        let mut args = vec!["--max-memory", "67108864"];
+        if deep {
+            args.push("--deep");
+        }
+        let (json, out) = scan_json(dir.path(), &args);
+        let diagnostics = json["diagnostics"].as_array().unwrap();
+        assert!(
+            !diagnostics.iter().any(|d| d["incomplete"] == true),
+            "deep {deep}: {diagnostics:#?}"
+        );
+        let found = found(&json, dir.path());
+        let at =
+            |rule: &str, path: &str| found.iter().any(|(r, _, p)| r == rule && p.ends_with(path));
+        assert!(
+            at("REC003", "big/a/b/changed.py"),
+            "deep {deep}: {found:#?}"
+        );
+        if deep {
+            assert!(
+                found
+                    .iter()
+                    .any(|(_, _, p)| p.contains("big/a/b/steal.py:")),
+                "{found:#?}"
+            );
+        }
+        assert_eq!(code(&out), 1, "deep {deep}: {found:#?}");
+    }
+}
+
 #[test]
 fn an_sdist_setup_py_is_install_time_code_and_an_honest_one_passes() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use super::archive;
 use super::memory::{MemFile, Node};
@@ -69,15 +70,23 @@ pub fn disguised_archive<'n>(name: &'n str, data: &[u8]) -> Option<&'n str> {
 /// is handed to `visit` (which judges it and lets it go) before the next is opened, so that a
 /// zip of zips is never all in memory at once.
 pub fn open_bytes(label: &str, bytes: &[u8], opts: &OpenOptions, visit: &mut dyn FnMut(Opened)) {
-    visit_nested(open_level(label, bytes, opts), opts, visit);
+    visit_nested(open_level(label, bytes, None, opts), opts, visit);
 }
 
-/// Opens one artifact held in memory, not what is nested in it.
-fn open_level(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
+/// Opens one artifact held in memory, not what is nested in it. `again`: the same bytes on
+/// disk, where members not kept (past a quarter of the budget, past the member cap) are read
+/// again when judged or hashed; without it they are said not judged.
+fn open_level(
+    label: &str,
+    bytes: &[u8],
+    again: Option<&Arc<Source>>,
+    opts: &OpenOptions,
+) -> Vec<Opened> {
     let limits = opts.limits();
     let opened = match sniff(bytes) {
         Some(Format::Zip) => {
-            let listing = archive::read_zip(bytes, &limits, &|p, _| package_keeps(p, &limits));
+            let keeps = |p: &Path, _| package_keeps(p, &limits);
+            let listing = archive::read_zip_from(&bytes, &limits, &keeps, again);
             zip_opened(label, listing, opts)
         }
         Some(Format::Tar) => {
@@ -99,7 +108,7 @@ fn open_level(label: &str, bytes: &[u8], opts: &OpenOptions) -> Vec<Opened> {
                 bytes.len() as u64,
                 &limits,
                 &|p, _| package_keeps(p, &limits) || image::python_relevant(p, false),
-                None,
+                again,
             );
             return tar_opened(label, listing, opts);
         }
@@ -134,7 +143,14 @@ pub fn visit_nested(opened: Vec<Opened>, opts: &OpenOptions, visit: &mut dyn FnM
         drop(held);
         for (label, bytes) in nested {
             let len = bytes.len() as u64;
-            open_bytes(&label, &bytes, &inner, visit);
+            // what it does not keep unpacked is decompressed again from these bytes
+            let again = Source::in_memory(&bytes, &inner.limits());
+            visit_nested(
+                open_level(&label, &bytes, Some(&again), &inner),
+                &inner,
+                visit,
+            );
+            drop(again);
             drop(bytes);
             still = opts.budget.force(still.bytes().saturating_sub(len));
         }
@@ -215,12 +231,27 @@ pub fn open_file(
     // else a zip is read from the file where asked and a tar streamed, never held
     let fits = head.size <= opts.budget.limit() / 4;
     if let Some(_whole_held) = fits.then(|| opts.budget.try_reserve(head.size)).flatten() {
-        let whole = match reader.read_capped(path, limits.max_total) {
-            Ok(w) => w,
+        // read through one descriptor, which what is not kept is read again from: the bytes
+        // judged are the bytes listed, even if the path is replaced meanwhile
+        let (file, size) = match reader.open_file(path) {
+            Ok(f) => f,
             Err(e) => return fail(e.to_string(), visit),
         };
-        return match super::cache::body(&whole.bytes) {
-            Some(body) => open_bytes(&label, body, opts, visit),
+        let mut whole = vec![0; size.min(head.size) as usize];
+        if let Err(e) = crate::fs::read_exact_at(&file, &mut whole, 0) {
+            return fail(crate::fs::io_reason(&e), visit);
+        }
+        opts.stats.files.fetch_add(1, Ordering::Relaxed);
+        opts.stats
+            .bytes
+            .fetch_add(whole.len() as u64, Ordering::Relaxed);
+        return match super::cache::body(&whole) {
+            Some(body) => {
+                let start = (body.as_ptr() as usize - whole.as_ptr() as usize) as u64;
+                let again = Source::new(&file, start, body.len() as u64, &limits);
+                let opened = open_level(&label, body, again.as_ref(), opts);
+                visit_nested(opened, opts, visit)
+            }
             None if super::cache::is_cache_path(path) => {}
             None => fail("not a zip or tar archive: not opened".into(), visit),
         };

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 /// are read again from, through the descriptor opened when it was listed — what is judged is
 /// what was listed, even if the path is replaced meanwhile.
 pub struct Source {
-    file: File,
+    bytes: Backing,
     start: u64,
     len: u64,
     /// A tar's stream, open where the last member read ended: the decompressor and its offset.
@@ -31,6 +31,14 @@ pub struct Source {
     starts: std::sync::atomic::AtomicUsize,
     /// The region is not compressed: a tar member is read where it lies, in any order.
     plain: bool,
+}
+
+/// What a [`Source`]'s bytes are read from.
+enum Backing {
+    /// An archive file, through the descriptor opened when it was listed.
+    File(File),
+    /// An archive inside an archive, held in memory while the tree made of it is judged.
+    Memory(Arc<Vec<u8>>),
 }
 
 /// A stream is started over at most this many times: members asked for out of order (modules a
@@ -62,7 +70,7 @@ impl Source {
             && !super::archive::compressed(&head);
         Some(Arc::new(Source {
             plain,
-            file: file.try_clone().ok()?,
+            bytes: Backing::File(file.try_clone().ok()?),
             start,
             len,
             cursor: Mutex::new(None),
@@ -70,6 +78,23 @@ impl Source {
             limits: limits.clone(),
             starts: Default::default(),
         }))
+    }
+
+    /// An archive held in memory (one nested in another), read again under the `limits` it
+    /// was listed with: what a package too large to keep unpacked does not keep is
+    /// decompressed again from the bytes when it is judged, as from a file.
+    pub fn in_memory(bytes: &Arc<Vec<u8>>, limits: &super::archive::Limits) -> Arc<Source> {
+        let len = bytes.len() as u64;
+        Arc::new(Source {
+            plain: bytes.len() >= 4 && !super::archive::compressed(&bytes[..4]),
+            bytes: Backing::Memory(Arc::clone(bytes)),
+            start: 0,
+            len,
+            cursor: Mutex::new(None),
+            limit: super::archive::stream_limit(len, limits),
+            limits: limits.clone(),
+            starts: Default::default(),
+        })
     }
 
     fn region(&self, at: u64, len: u64) -> Region<'_> {
@@ -95,11 +120,16 @@ impl Read for Region<'_> {
         if n == 0 {
             return Ok(0);
         }
-        let got = crate::fs::read_at(
-            &self.source.file,
-            &mut buf[..n],
-            self.source.start + self.pos,
-        )?;
+        let at = self.source.start + self.pos;
+        let got = match &self.source.bytes {
+            Backing::File(file) => crate::fs::read_at(file, &mut buf[..n], at)?,
+            Backing::Memory(bytes) => {
+                let from = usize::try_from(at).unwrap_or(usize::MAX).min(bytes.len());
+                let got = n.min(bytes.len() - from);
+                buf[..got].copy_from_slice(&bytes[from..from + got]);
+                got
+            }
+        };
         self.pos += got as u64;
         Ok(got)
     }
