@@ -1219,6 +1219,41 @@ BENIGN["benign-ssh-config-tokens"] = (
         """))],
     ["--deep"],
 )
+BENIGN["benign-network-helpers"] = (
+    "A client that reads its registry credentials and, elsewhere, only does URL and path arithmetic "
+    "(`urllib.request.url2pathname`) and raises a connection pool's exception (`urllib3.exceptions.ClosedPoolError`): "
+    "neither sends anything (wandb's util.py and docker's sshconn.py were called credential senders for them).",
+    [dist("honest-client", "1.0"), f(SP + "/honest_client/__init__.py", ""), f(SP + "/honest_client/transport.py", textwrap.dedent(
+        """\
+        import os
+        import urllib.parse
+        import urllib.request
+
+        import urllib3
+
+        AUTH_FILE = os.path.expanduser("~/.docker/config.json")
+
+
+        def load_auth():
+            with open(AUTH_FILE) as f:
+                return f.read()
+
+
+        def local_path(uri):
+            path = urllib.parse.urlparse(uri).path if uri.startswith("file:") else uri
+            return urllib.request.url2pathname(path)
+
+
+        class Pool:
+            closed = False
+
+            def get(self):
+                if self.closed:
+                    raise urllib3.exceptions.ClosedPoolError(self, "Pool is closed.")
+                return None
+        """))],
+    ["--deep"],
+)
 BENIGN["benign-deploy-excludes-env"] = (
     "A deploy tool that zips the project EXCLUDING `.env` and `.git`, then uploads the archive to the deploy server "
     "it was given.",

@@ -70,38 +70,50 @@ pub fn is_network(name: &str) -> bool {
     NETWORK.iter().any(|m| under(name, m))
 }
 
-/// Calls of network modules that neither read nor send: address conversion, configuration,
-/// exceptions.
+/// Calls of network modules that neither read nor send: address conversion, URL and path
+/// arithmetic, configuration, exceptions (an exception class made to be raised: `urllib3`'s
+/// `ClosedPoolError(self, "Pool is closed.")` sends nothing).
 fn is_local_helper(last: &str) -> bool {
-    matches!(
-        last,
-        "inet_aton"
-            | "inet_ntoa"
-            | "inet_pton"
-            | "inet_ntop"
-            | "htons"
-            | "ntohs"
-            | "htonl"
-            | "ntohl"
-            | "getservbyname"
-            | "setdefaulttimeout"
-            | "getdefaulttimeout"
-            | "timeout"
-            | "error"
-            | "gaierror"
-            | "herror"
-            | "Timeout"
-            | "HTTPError"
-            | "URLError"
-            | "RequestException"
-            | "ConnectionError"
-            | "quote"
-            | "unquote"
-            | "urlencode"
-            | "urlparse"
-            | "urljoin"
-            | "Request"
-    )
+    last.ends_with("Error")
+        || last.ends_with("Exception")
+        || last.ends_with("Warning")
+        || matches!(
+            last,
+            "inet_aton"
+                | "inet_ntoa"
+                | "inet_pton"
+                | "inet_ntop"
+                | "htons"
+                | "ntohs"
+                | "htonl"
+                | "ntohl"
+                | "getservbyname"
+                | "setdefaulttimeout"
+                | "getdefaulttimeout"
+                | "timeout"
+                | "error"
+                | "gaierror"
+                | "herror"
+                | "Timeout"
+                | "HTTPError"
+                | "URLError"
+                | "RequestException"
+                | "ConnectionError"
+                | "quote"
+                | "unquote"
+                | "urlencode"
+                | "urlparse"
+                | "urljoin"
+                | "urlsplit"
+                | "urlunparse"
+                | "urlunsplit"
+                | "quote_plus"
+                | "unquote_plus"
+                | "url2pathname"
+                | "pathname2url"
+                | "getproxies"
+                | "Request"
+        )
 }
 
 /// The source a call's result carries, by the callee's name.
@@ -433,6 +445,24 @@ mod tests {
         assert_eq!(sink_of_call("ast.literal_eval"), None);
         assert_eq!(sink_of_call("subprocess.Popen"), Some(Sink::Process));
         assert_eq!(sink_of_call("requests.post"), Some(Sink::Send));
+        // URL and path arithmetic and exceptions of network modules send nothing
+        for local in [
+            "urllib.request.url2pathname",
+            "urllib.request.pathname2url",
+            "urllib.request.getproxies",
+            "urllib3.exceptions.ClosedPoolError",
+            "requests.exceptions.ConnectionError",
+            "httpx.HTTPStatusError",
+            "urllib3.exceptions.InsecureRequestWarning",
+        ] {
+            assert_eq!(sink_of_call(local), None, "{local}");
+            assert_eq!(source_of_call(local), None, "{local}");
+        }
+        assert_eq!(sink_of_call("urllib.request.urlopen"), Some(Sink::Send));
+        assert_eq!(
+            sink_of_call("http.client.HTTPSConnection.request"),
+            Some(Sink::Send)
+        );
         assert_eq!(sink_of_call("websocket_autopatch.run"), None);
         assert!(is_credential_path("~/.aws/credentials"));
         assert!(!is_credential_path("~/.config/app.toml"));
