@@ -582,7 +582,8 @@ fn windows_installation_search_order_is_judged() {
 
 /// A Windows disk read from Linux keeps each name as it was made: `LIB\Site-Packages` is the
 /// `Lib\site-packages` Windows opens for `site`, while a module is imported by its exact name
-/// (`SITECUSTOMIZE.py` is not `sitecustomize`). An embeddable distribution (`python312._pth`
+/// (`SITECUSTOMIZE.py` is not `sitecustomize`), a package's `__init__` by a stat that ignores
+/// case (`sitecustomize/__INIT__.PY` runs), and `.pyw` is source. An embeddable distribution (`python312._pth`
 /// beside `python.exe`) runs the `.pth` files of its folder only when its `._pth` says
 /// `import site`.
 #[test]
@@ -626,6 +627,48 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
     );
     put(r, &format!("{quiet}/hook.pth"), hook);
     put(r, &format!("{quiet}/Lib/site-packages/dep.pth"), hook);
+    // a `._pth` named in capitals, opened by getpath as Windows opens any file
+    let caps = "Caps/python";
+    put(r, &format!("{caps}/python.exe"), b"MZ");
+    put(r, &format!("{caps}/python312.dll"), b"MZ");
+    put(
+        r,
+        &format!("{caps}/PYTHON312._PTH"),
+        b"python312.zip\r\n.\r\nimport site\r\n",
+    );
+    put(r, &format!("{caps}/hook.pth"), hook);
+    // a path line in Windows' own separators (pywin32.pth's `win32\lib`)
+    let pywin = "Tools/Python39";
+    put(r, &format!("{pywin}/python.exe"), b"MZ");
+    put(
+        r,
+        &format!("{pywin}/Lib/site-packages/paths.pth"),
+        b"win32\\lib\r\n",
+    );
+    put(
+        r,
+        &format!("{pywin}/Lib/site-packages/win32/lib/sitecustomize.py"),
+        decode,
+    );
+    // a package whose `__init__` is spelt in capitals: Python 3 stats it, NTFS finds it
+    let pkg = "Tools/Python313";
+    put(r, &format!("{pkg}/python.exe"), b"MZ");
+    put(
+        r,
+        &format!("{pkg}/Lib/site-packages/sitecustomize/__INIT__.PY"),
+        decode,
+    );
+    // a customize module with the source suffix Windows adds
+    let pyw = "Tools/Python38";
+    put(r, &format!("{pyw}/python.exe"), b"MZ");
+    put(
+        r,
+        &format!("{pyw}/Lib/site-packages/sitecustomize.pyw"),
+        decode,
+    );
+    // a user site spelt otherwise below `Roaming`
+    let user = "Users/ann/AppData/Roaming/Python/Python312/Site-Packages";
+    put(r, &format!("{user}/usercustomize.py"), decode);
     let json = scan_root(r);
     let found: Vec<(String, String, String)> = json["findings"]
         .as_array()
@@ -650,17 +693,19 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{inst}/LIB/Site-Packages/e.pth"),
         format!("{inst}/top.pth"),
         format!("{emb}/hook.pth"),
+        format!("{caps}/hook.pth"),
     ] {
         assert_eq!(at("PTH001", &path), 1, "{path}: {found:#?}");
     }
-    assert_eq!(
-        at(
-            "CUS001",
-            &format!("{inst}/LIB/Site-Packages/sitecustomize.py")
-        ),
-        1,
-        "{found:#?}"
-    );
+    for path in [
+        format!("{inst}/LIB/Site-Packages/sitecustomize.py"),
+        format!("{pywin}/Lib/site-packages/win32/lib/sitecustomize.py"),
+        format!("{user}/usercustomize.py"),
+        format!("{pkg}/Lib/site-packages/sitecustomize/__INIT__.PY"),
+        format!("{pyw}/Lib/site-packages/sitecustomize.pyw"),
+    ] {
+        assert_eq!(at("CUS001", &path), 1, "{path}: {found:#?}");
+    }
     // not start-up hooks: no `import site` in the `._pth`, a module named in another case
     for path in [
         format!("{quiet}/hook.pth"),

@@ -20,8 +20,8 @@ pub const RULES: &[&RuleDoc] = &[
         fix: super::Fix::Review,
         rotate: &[],
         title: "sitecustomize or usercustomize source",
-        what: "A `sitecustomize.py`, `usercustomize.py` or such a package (`sitecustomize/__init__.py`) \
-               in a site directory, the standard library, `lib-dynload`, `/etc/pythonX.Y` or a \
+        what: "A `sitecustomize.py`, `usercustomize.py` or such a package (`sitecustomize/__init__.py`; \
+               on Windows `.pyw` too, and `__init__` by any spelling) in a site directory, the standard library, `lib-dynload`, `/etc/pythonX.Y` or a \
                directory a `.pth` path line adds. `site` imports it after the `.pth` files at every \
                start. Known-good content (Ubuntu's apport hook, …) is info; anything else medium, \
                raised by its signals and by the modules it imports.",
@@ -78,6 +78,9 @@ pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
             return Vec::new();
         }
     };
+    // Windows' importlib adds `.pyw` to the source suffixes, and finds a package's `__init__`
+    // by a stat NTFS answers for any spelling
+    let windows = ctx.windows();
     let mut candidates: Vec<(PathBuf, &'static str, Form)> = Vec::new();
     for e in entries {
         let name = &e.name;
@@ -88,6 +91,7 @@ pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
             let form = match rest {
                 "" if e.kind == Kind::Dir => Form::Package,
                 ".py" => Form::Source,
+                ".pyw" if windows => Form::Source,
                 ".pyc" => Form::Bytecode,
                 r if r.starts_with('.') && (r.ends_with(".so") || r.ends_with(".pyd")) => {
                     Form::Extension
@@ -101,11 +105,7 @@ pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
     let mut out = Vec::new();
     for (path, base, form) in candidates {
         let file = match form {
-            Form::Package => match ["__init__.py", "__init__.pyc"]
-                .iter()
-                .map(|i| path.join(i))
-                .find(|p| ctx.tree.kind(p).is_some())
-            {
+            Form::Package => match package_init(ctx, &path, windows) {
                 Some(init) => init,
                 None => continue, // a bare directory is an empty namespace package: nothing runs
             },
@@ -117,6 +117,33 @@ pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
         }));
     }
     out
+}
+
+/// The `__init__` of the package directory `dir` that runs: its source, else its bytecode —
+/// on Windows by any spelling of the name, as NTFS opens it.
+fn package_init(ctx: &Ctx<'_>, dir: &Path, windows: bool) -> Option<PathBuf> {
+    let inits: &[&str] = if windows {
+        &["__init__.py", "__init__.pyw", "__init__.pyc"]
+    } else {
+        &["__init__.py", "__init__.pyc"]
+    };
+    let names: Vec<String> = if windows {
+        let mut names: Vec<String> = (ctx.tree.list(dir).ok()?.into_iter())
+            .map(|e| e.name)
+            .collect();
+        names.sort();
+        names
+    } else {
+        Vec::new()
+    };
+    inits.iter().find_map(|want| {
+        let exact = dir.join(want);
+        if ctx.tree.kind(&exact).is_some() {
+            return Some(exact);
+        }
+        let name = names.iter().find(|n| n.eq_ignore_ascii_case(want))?;
+        Some(dir.join(name))
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -255,7 +282,11 @@ fn judge_data(
             .borrow_mut()
             .push((file.to_path_buf(), data.clone()));
     }
-    let is_source = form == Form::Source || file.extension().is_some_and(|e| e == "py");
+    // a package's `__init__` is source by its suffix, in the spelling found (`__INIT__.PY`)
+    let is_source = form == Form::Source
+        || file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("py") || e.eq_ignore_ascii_case("pyw"));
     let (rule, floor) = match (form, is_source) {
         (Form::Extension, _) => ("CUS003", Severity::High),
         (_, false) => ("CUS002", Severity::High),

@@ -136,6 +136,8 @@ pub struct Ctx<'a> {
     pub startup_files: RefCell<Vec<(PathBuf, FileBytes)>>,
     /// Bytes of start-up code held in `startup_files`, against [`STARTUP_HELD`].
     pub startup_held: std::cell::Cell<u64>,
+    /// The directory listings a Windows layout's names are matched in, regardless of case.
+    pub case_index: &'a crate::fs::case::CaseIndex,
 }
 
 /// `path` in `tree` as a path on the scanned system (`/…` under `--root`).
@@ -281,12 +283,19 @@ impl<'a> Ctx<'a> {
     /// The scanned system as the start-up models see it: on a Windows layout, directories by
     /// any spelling of their names, as NTFS opens them.
     pub fn view(&self) -> crate::python::startup::View<'a> {
-        use crate::python::startup::{Platform, View};
-        if (self.startup.iter()).any(|m| m.interpreter.platform == Platform::Windows) {
-            View::windows(self.tree)
+        use crate::python::startup::View;
+        if self.windows() {
+            View::windows(self.tree, self.case_index)
         } else {
             View::new(self.tree)
         }
+    }
+
+    /// Whether the environment is modelled as a Windows installation (its path lines and
+    /// names read as Windows reads them).
+    pub fn windows(&self) -> bool {
+        use crate::python::startup::Platform;
+        (self.startup.iter()).any(|m| m.interpreter.platform == Platform::Windows)
     }
 }
 

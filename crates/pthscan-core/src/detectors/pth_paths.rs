@@ -32,8 +32,13 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
 const TEMP_DIRS: &[&str] = &["/tmp", "/var/tmp", "/dev/shm", "/run/shm"];
 
 /// Where a path line points, as `site.py`'s `makepath` computes it (lexically).
-pub fn target(site_dir: &Path, text: &str) -> PathBuf {
-    normalize(&site_dir.join(text))
+pub fn target(site_dir: &Path, text: &str, windows: bool) -> PathBuf {
+    if windows {
+        // `ntpath.join`: `win32\lib`, `..\Vendor`, `C:\tools` (the drive is the scan's root)
+        normalize(&site_dir.join(crate::python::startup::path::windows_path(text)))
+    } else {
+        normalize(&site_dir.join(text))
+    }
 }
 
 /// Judges the path lines of one `.pth` file.
@@ -67,10 +72,18 @@ pub fn judge(
             );
             targets.push((PathBuf::from(legacy), line, stripped_before_3_15));
             if line.runs.contains(Runs::PY315) {
-                targets.push((target(&live_site, &line.text), line, Runs::PY315));
+                targets.push((
+                    target(&live_site, &line.text, ctx.windows()),
+                    line,
+                    Runs::PY315,
+                ));
             }
         } else {
-            targets.push((target(&live_site, &line.text), line, line.runs));
+            targets.push((
+                target(&live_site, &line.text, ctx.windows()),
+                line,
+                line.runs,
+            ));
         }
     }
     for (target, line, runs) in targets {
@@ -178,8 +191,23 @@ mod tests {
     #[test]
     fn relative_lines_resolve_against_the_site_dir() {
         let site = Path::new("/v/lib/python3.11/site-packages");
-        assert_eq!(target(site, "../../../../tmp/x"), PathBuf::from("/tmp/x"));
-        assert_eq!(target(site, "/abs"), PathBuf::from("/abs"));
-        assert_eq!(target(site, "src"), site.join("src"));
+        assert_eq!(
+            target(site, "../../../../tmp/x", false),
+            PathBuf::from("/tmp/x")
+        );
+        assert_eq!(target(site, "/abs", false), PathBuf::from("/abs"));
+        assert_eq!(target(site, "src", false), site.join("src"));
+        // POSIX: a backslash is part of a name; Windows: a separator, and a drive is the root
+        assert_eq!(target(site, "win32\\lib", false), site.join("win32\\lib"));
+        let win = Path::new("/Python312/Lib/site-packages");
+        assert_eq!(target(win, "win32\\lib", true), win.join("win32/lib"));
+        assert_eq!(
+            target(win, "..\\..\\Tools", true),
+            PathBuf::from("/Python312/Tools")
+        );
+        assert_eq!(
+            target(win, "C:\\tools\\hooks", true),
+            PathBuf::from("/tools/hooks")
+        );
     }
 }

@@ -239,19 +239,24 @@ pub(crate) fn embedded_pth(tree: &dyn Tree, prefix: &Path) -> Option<(PathBuf, b
     if !windows {
         return None;
     }
-    let pth = entries
-        .iter()
-        .find(|e| embedded_pth_name(&e.name).is_some())?;
+    // getpath tries the DLL's name (`python312._pth`) before the executable's (`python._pth`),
+    // opening each as Windows does, by any spelling
+    let pth = (entries.iter())
+        .filter_map(|e| embedded_pth_name(&e.name).map(|v| (v.is_none(), e)))
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)))?
+        .1;
     let data = tree.read_capped(&pth.path, 64 * 1024).ok()?;
+    // `line.partition('#')[0].strip()`
     let site = String::from_utf8_lossy(&data.bytes)
         .lines()
-        .any(|l| l.split('#').next().unwrap_or("").trim() == "import site");
+        .any(|l| crate::python::py_strip(l.split('#').next().unwrap_or("")) == "import site");
     Some((pth.path.clone(), site))
 }
 
-/// `pythonXY._pth` → `Some(Some("X.Y"))`, `python._pth` → `Some(None)`: the names getpath looks
-/// for beside a Windows interpreter.
+/// `pythonXY._pth` → `Some(Some("X.Y"))`, `python._pth` → `Some(None)`, in any case: the names
+/// getpath looks for beside a Windows interpreter.
 fn embedded_pth_name(name: &str) -> Option<Option<String>> {
+    let name = name.to_ascii_lowercase();
     let stem = name.strip_suffix("._pth")?;
     if stem == "python" {
         return Some(None);
@@ -261,9 +266,8 @@ fn embedded_pth_name(name: &str) -> Option<Option<String>> {
 
 /// `PythonXY`, `pythonXY` or `PythonXY-32` (Windows installs, user sites and DLLs) → `X.Y`.
 fn windows_version_of(name: &str) -> Option<String> {
-    let rest = name
-        .strip_prefix("Python")
-        .or_else(|| name.strip_prefix("python"))?;
+    let head = name.get(..6).filter(|p| p.eq_ignore_ascii_case("python"))?;
+    let rest = &name[head.len()..];
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let tail = &rest[digits.len()..];
     if !(tail.is_empty() || tail.starts_with('-') || tail == "t" || tail == ".dll") {
@@ -350,7 +354,12 @@ impl Finder {
             .parent()
             .and_then(Path::file_name)
             .and_then(|n| n.to_str());
-        if name == "site-packages" || name == "dist-packages" || windows_prefix(path).is_some() {
+        if name == "site-packages"
+            || name == "dist-packages"
+            || windows_prefix(path).is_some()
+            || (name.eq_ignore_ascii_case("site-packages")
+                && parent_name.is_some_and(|p| windows_version_of(p).is_some()))
+        {
             self.site_dirs.push(path.to_path_buf());
             return true;
         }
@@ -579,9 +588,9 @@ fn classify_site_dir(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    // Windows user site: %APPDATA%\Python\PythonXY\site-packages
-    if name_at(2) == "Python"
-        && name_at(3) == "Roaming"
+    // Windows user site: %APPDATA%\Python\PythonXY\site-packages (in any case: NTFS)
+    if name_at(2).eq_ignore_ascii_case("Python")
+        && name_at(3).eq_ignore_ascii_case("Roaming")
         && let Some(v) = windows_version_of(&name_at(1))
     {
         let root = site.parent().unwrap_or(site).to_path_buf();

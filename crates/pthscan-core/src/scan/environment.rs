@@ -69,6 +69,7 @@ pub(super) struct Judged {
 pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOptions) -> Judged {
     let tree = &*work.tree;
     let env = &work.env;
+    let case_index = crate::fs::case::CaseIndex::default();
     let mut ctx = Ctx {
         sigs,
         db: &options.db,
@@ -76,7 +77,8 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
         system_owned: &work.system_owned,
         env,
         search_path: env.site_dirs.clone(),
-        startup: startup_models(tree, env, &work.variables),
+        startup: startup_models(tree, env, &work.variables, &case_index),
+        case_index: &case_index,
         finders: Default::default(),
         modules: RefCell::default(),
         diagnostics: RefCell::default(),
@@ -101,7 +103,11 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
         let live_site = ctx.live_path(&site.dir);
         for (_, analysis) in &site.pth {
             for line in &analysis.path_lines {
-                let disk = ctx.disk_path(&detectors::pth_paths::target(&live_site, &line.text));
+                let disk = ctx.disk_path(&detectors::pth_paths::target(
+                    &live_site,
+                    &line.text,
+                    ctx.windows(),
+                ));
                 if disk.starts_with(tree.root())
                     && !ctx.search_path.contains(&disk)
                     && tree.kind_followed(&disk) == Some(Kind::Dir)
@@ -377,6 +383,7 @@ pub(super) fn startup_models(
     tree: &dyn Tree,
     env: &Environment,
     variables: &[Setting],
+    case_index: &crate::fs::case::CaseIndex,
 ) -> Vec<crate::python::startup::Startup> {
     use crate::python::startup::{
         self, InstallKind, Interpreter, Layout, Platform, PyVersion, View,
@@ -394,7 +401,7 @@ pub(super) fn startup_models(
     // build, on a mounted disk: the model of that platform
     let windows = discovery::windows_layout(tree, env);
     let view = if windows {
-        View::windows(tree)
+        View::windows(tree, case_index)
     } else {
         View::new(tree)
     };

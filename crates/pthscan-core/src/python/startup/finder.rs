@@ -11,6 +11,10 @@
 //!   `name.pyc`, `name.py`, then a `name/` directory member as a namespace portion;
 //! - anything else finds nothing.
 //!
+//! On Windows `.pyw` is a source suffix too, and a package's `__init__` is found by any
+//! spelling (`__INIT__.PY`: Python 3 stats it, NTFS ignores case); module and package names
+//! themselves match the directory listing exactly.
+//!
 //! 2.7 (`imp`) has no namespace packages: a directory needs `__init__.py` or `__init__.pyc`,
 //! else the same entry's `name.so`, `namemodule.so`, `name.py`, `name.pyc` are tried.
 //!
@@ -269,6 +273,10 @@ impl<'a> Finder<'a> {
             .map(|s| (s, ModKind::Extension))
             .collect();
         out.push((".py".into(), ModKind::Source));
+        if self.interp.platform == super::Platform::Windows {
+            // `_bootstrap_external`: `SOURCE_SUFFIXES.append('.pyw')` on Windows
+            out.push((".pyw".into(), ModKind::Source));
+        }
         out.push((".pyc".into(), ModKind::Bytecode));
         out
     }
@@ -322,16 +330,29 @@ impl<'a> Finder<'a> {
             } else {
                 suffixes.clone()
             };
+            // Python 3 opens `__init__<suffix>` with a stat, which NTFS answers for any
+            // spelling (`__INIT__.PY`); 2.7's `imp` checks the case (`case_ok`)
+            let any_case = !py2 && self.interp.platform == super::Platform::Windows;
+            let spelled = any_case.then(|| self.listing(&base)).flatten();
             for (suffix, _) in &inits {
-                let init = base.join(format!("__init__{suffix}"));
+                let want = format!("__init__{suffix}");
+                let init = match &spelled {
+                    Some(names) if !names.contains(&want) => {
+                        let mut found: Vec<&String> = names
+                            .iter()
+                            .filter(|n| n.eq_ignore_ascii_case(&want))
+                            .collect();
+                        found.sort();
+                        found
+                            .first()
+                            .map_or_else(|| base.join(&want), |n| base.join(n))
+                    }
+                    _ => base.join(&want),
+                };
                 if self.view.is_file(&init) {
-                    let mut r = self.resolution(
-                        name,
-                        init,
-                        ModKind::Package,
-                        dir,
-                        format!("package `{tail}/__init__{suffix}`"),
-                    );
+                    let spelt = init.file_name().unwrap_or_default().to_string_lossy();
+                    let rule = format!("package `{tail}/{spelt}`");
+                    let mut r = self.resolution(name, init, ModKind::Package, dir, rule);
                     r.search = vec![base.clone()];
                     return Some(Hit::Found(r));
                 }

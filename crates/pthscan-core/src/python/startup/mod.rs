@@ -348,8 +348,8 @@ pub struct View<'a> {
     /// Every read goes through it.
     pub tree: &'a dyn Tree,
     /// Directory names are matched regardless of case, as on NTFS (a Windows layout read from
-    /// a case-sensitive file system).
-    fold_case: bool,
+    /// a case-sensitive file system), through the listings kept here.
+    fold_case: Option<&'a crate::fs::case::CaseIndex>,
 }
 
 impl<'a> View<'a> {
@@ -357,15 +357,16 @@ impl<'a> View<'a> {
     pub fn new(tree: &'a dyn Tree) -> View<'a> {
         View {
             tree,
-            fold_case: false,
+            fold_case: None,
         }
     }
 
-    /// A view of `tree` as Windows opens it: directories by any spelling of their names.
-    pub fn windows(tree: &'a dyn Tree) -> View<'a> {
+    /// A view of `tree` as Windows opens it: directories by any spelling of their names, each
+    /// directory listed once into `index`.
+    pub fn windows(tree: &'a dyn Tree, index: &'a crate::fs::case::CaseIndex) -> View<'a> {
         View {
             tree,
-            fold_case: true,
+            fold_case: Some(index),
         }
     }
 
@@ -378,10 +379,9 @@ impl<'a> View<'a> {
         } else {
             live.to_path_buf()
         };
-        if self.fold_case {
-            crate::fs::case::fold_dirs(self.tree, &disk)
-        } else {
-            disk
+        match self.fold_case {
+            Some(index) => crate::fs::case::fold_dirs_with(self.tree, &disk, index),
+            None => disk,
         }
     }
 

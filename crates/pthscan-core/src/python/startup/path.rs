@@ -274,12 +274,18 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
     let pth_file = interp.pth_file.as_deref().map(path_str).or_else(|| {
         (win && interp.kind == InstallKind::System)
             .then(|| {
+                // opened as Windows opens a file, by any spelling of its name
+                let names = run.view.listdir(Path::new(&prefix)).unwrap_or_default();
                 [
-                    format!("{prefix}/python{}._pth", v.nodot()),
-                    format!("{prefix}/python._pth"),
+                    format!("python{}._pth", v.nodot()),
+                    "python._pth".to_owned(),
                 ]
                 .into_iter()
-                .find(|f| run.view.is_file(Path::new(f)))
+                .find_map(|want| {
+                    let name = names.iter().find(|n| n.eq_ignore_ascii_case(&want))?;
+                    let file = format!("{prefix}/{name}");
+                    run.view.is_file(Path::new(&file)).then_some(file)
+                })
             })
             .flatten()
     });
@@ -473,7 +479,7 @@ impl Run<'_> {
 
 /// A Windows path as the scanned tree holds it: `C:\Python312\Lib` → `/Python312/Lib` (the
 /// drive is the root the scan was given).
-fn windows_path(p: &str) -> String {
+pub(crate) fn windows_path(p: &str) -> String {
     let p = p.replace('\\', "/");
     let bytes = p.as_bytes();
     if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
@@ -980,7 +986,12 @@ impl Run<'_> {
                 // ValueError from os.stat: "Remainder of file ignored"
                 return;
             }
-            let target = makepath(dir, text);
+            // `ntpath.join` on Windows: `win32\lib`, `..\Vendor`, `C:\tools`
+            let target = if self.interp.platform == Platform::Windows {
+                makepath(dir, &windows_path(text))
+            } else {
+                makepath(dir, text)
+            };
             if !self.is_known(&target) && self.view.exists(Path::new(&target)) {
                 self.remember(&target);
                 self.out.sys_path.push(PathEntry {
