@@ -637,6 +637,16 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         b"python312.zip\r\n.\r\nimport site\r\n",
     );
     put(r, &format!("{caps}/hook.pth"), hook);
+    // `import site` past 70 KB of padding: 3.10's getpath reads every line of a `._pth`
+    let padded = "Pad/python";
+    put(r, &format!("{padded}/python.exe"), b"MZ");
+    put(r, &format!("{padded}/python310.dll"), b"MZ");
+    let text = format!(
+        "python310.zip\r\n.\r\n{}\r\nimport site\r\n",
+        "#".repeat(70_000)
+    );
+    put(r, &format!("{padded}/python310._pth"), text.as_bytes());
+    put(r, &format!("{padded}/hook.pth"), hook);
     // a path line in Windows' own separators (pywin32.pth's `win32\lib`)
     let pywin = "Tools/Python39";
     put(r, &format!("{pywin}/python.exe"), b"MZ");
@@ -694,6 +704,7 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{inst}/top.pth"),
         format!("{emb}/hook.pth"),
         format!("{caps}/hook.pth"),
+        format!("{padded}/hook.pth"),
     ] {
         assert_eq!(at("PTH001", &path), 1, "{path}: {found:#?}");
     }

@@ -245,11 +245,15 @@ pub(crate) fn embedded_pth(tree: &dyn Tree, prefix: &Path) -> Option<(PathBuf, b
         .filter_map(|e| embedded_pth_name(&e.name).map(|v| (v.is_none(), e)))
         .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)))?
         .1;
-    let data = tree.read_capped(&pth.path, 64 * 1024).ok()?;
+    // read as far as the start-up model reads it; a 3.6–3.10 getpath reads every line, so an
+    // `import site` past what was read is not ruled out
+    let cap = crate::python::startup::path::MAX_PTH_BYTES;
+    let data = tree.read_capped(&pth.path, cap).ok()?;
     // `line.partition('#')[0].strip()`
-    let site = String::from_utf8_lossy(&data.bytes)
-        .lines()
-        .any(|l| crate::python::py_strip(l.split('#').next().unwrap_or("")) == "import site");
+    let site = data.truncated
+        || String::from_utf8_lossy(&data.bytes)
+            .lines()
+            .any(|l| crate::python::py_strip(l.split('#').next().unwrap_or("")) == "import site");
     Some((pth.path.clone(), site))
 }
 

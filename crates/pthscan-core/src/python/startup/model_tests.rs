@@ -866,6 +866,20 @@ fn windows_venv_scripts_cfg_home_and_pth_file_of_an_embedded_install() {
     e.file("emb/python312._pth", "vendor\nimport site\n");
     let s = compute(View::new(&tree), &i);
     assert_eq!(s.pth.len(), 1);
+    // a `._pth` of 32 KiB or more: from 3.11 getpath's `readlines` raises MemoryError and the
+    // interpreter does not start (seen with 3.11's own getpath, which reads `._pth` on Linux
+    // too); 3.10's reads every line, and the `import site` past the padding runs `site`
+    let padded = format!("vendor\n{}\nimport site\n", "#".repeat(40_000));
+    e.file("emb/python312._pth", &padded);
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(s.fatal.as_deref(), Some("MemoryError"));
+    assert!(s.pth.is_empty() && s.sys_path.is_empty());
+    e.file("emb/python310._pth", &padded);
+    let mut old = Interpreter::new(PyVersion::new(3, 10), e.p("emb"));
+    old.platform = super::Platform::Windows;
+    let s = compute(View::new(&tree), &old);
+    assert_eq!(s.fatal, None);
+    assert_eq!(s.pth.len(), 1);
 }
 
 #[test]

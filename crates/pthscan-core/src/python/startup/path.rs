@@ -193,6 +193,10 @@ const MAX_RECORDS: usize = 100_000;
 /// modelled, and a note says so (the hook rules judge the file itself further).
 pub const MAX_PTH_BYTES: u64 = 1 << 20;
 
+/// A `._pth` file of this size or more stops a 3.11+ interpreter at start (getpath's
+/// `readlines` buffer).
+pub const EMBEDDED_PTH_LIMIT: u64 = 32 * 1024;
+
 struct Run<'a> {
     view: View<'a>,
     interp: &'a Interpreter,
@@ -369,8 +373,23 @@ impl Run<'_> {
             .view
             .tree
             .read_capped(&self.view.disk(Path::new(file)), MAX_PTH_BYTES)
-            .map(|d| d.bytes)
-            .unwrap_or_default();
+            .map_or((Vec::new(), 0, false), |d| (d.bytes, d.size, d.truncated));
+        let (data, size, truncated) = data;
+        if size >= EMBEDDED_PTH_LIMIT && self.interp.version.at_least(3, 11) {
+            // getpath's `readlines`: "cannot read file larger than 32KB during
+            // initialization", a MemoryError getpath.py does not catch
+            self.out.fatal = Some("MemoryError".into());
+            self.out.notes.push(format!(
+                "`{file}` is {} bytes: from 3.11 getpath reads at most 32 KiB of it and the interpreter does not start",
+                size
+            ));
+            return;
+        }
+        if truncated {
+            self.out.cut.push(format!(
+                "`{file}`: only the first {MAX_PTH_BYTES} bytes of its {size} were read"
+            ));
+        }
         let text = String::from_utf8_lossy(&data);
         let dir = Path::new(file)
             .parent()
