@@ -637,6 +637,16 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         b"python312.zip\r\n.\r\nimport site\r\n",
     );
     put(r, &format!("{caps}/hook.pth"), hook);
+    // an application's own executable beside the DLL: getpath opens `app._pth`
+    let app = "Game/bin";
+    put(r, &format!("{app}/app.exe"), b"MZ");
+    put(r, &format!("{app}/python312.dll"), b"MZ");
+    put(
+        r,
+        &format!("{app}/app._pth"),
+        b"python312.zip\r\n.\r\nimport site\r\n",
+    );
+    put(r, &format!("{app}/hook.pth"), hook);
     // `import site` past 70 KB of padding: 3.10's getpath reads every line of a `._pth`
     let padded = "Pad/python";
     put(r, &format!("{padded}/python.exe"), b"MZ");
@@ -676,6 +686,46 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         &format!("{pyw}/Lib/site-packages/sitecustomize.pyw"),
         decode,
     );
+    // a suffix in capitals: importlib on Windows lower-cases what follows the first dot
+    let upper = "Tools/Python37";
+    put(r, &format!("{upper}/python.exe"), b"MZ");
+    put(
+        r,
+        &format!("{upper}/Lib/site-packages/sitecustomize.PY"),
+        decode,
+    );
+    let helper = "Tools/Python36";
+    put(r, &format!("{helper}/python.exe"), b"MZ");
+    put(
+        r,
+        &format!("{helper}/Lib/site-packages/zz.pth"),
+        b"import _winhelper\r\n",
+    );
+    put(
+        r,
+        &format!("{helper}/Lib/site-packages/_winhelper.Py"),
+        decode,
+    );
+    // a path line that is a device path to the drive
+    put(
+        r,
+        &format!("{other}/Lib/site-packages/dev.pth"),
+        b"\\\\?\\C:\\ProgramData\\cache\r\n",
+    );
+    put(r, "ProgramData/cache/sitecustomize.py", decode);
+    // conda's base: `Lib` and `DLLs` are on sys.path before site-packages
+    let conda = "Miniconda3";
+    put(r, &format!("{conda}/python.exe"), b"MZ");
+    put(r, &format!("{conda}/conda-meta/history"), b"");
+    put(r, &format!("{conda}/Lib/os.py"), b"");
+    put(r, &format!("{conda}/Lib/site-packages/six.py"), b"");
+    put(r, &format!("{conda}/Lib/sitecustomize.py"), decode);
+    put(r, &format!("{conda}/DLLs/usercustomize.pyd"), b"MZ");
+    // user sites judged by Windows' rules too
+    let user_pyw = "Users/bob/AppData/Roaming/Python/Python311/site-packages";
+    put(r, &format!("{user_pyw}/usercustomize.pyw"), decode);
+    let user_pkg = "Users/cy/AppData/Roaming/Python/Python310/site-packages";
+    put(r, &format!("{user_pkg}/usercustomize/__INIT__.PY"), decode);
     // a user site spelt otherwise below `Roaming`
     let user = "Users/ann/AppData/Roaming/Python/Python312/Site-Packages";
     put(r, &format!("{user}/usercustomize.py"), decode);
@@ -705,6 +755,7 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{emb}/hook.pth"),
         format!("{caps}/hook.pth"),
         format!("{padded}/hook.pth"),
+        format!("{app}/hook.pth"),
     ] {
         assert_eq!(at("PTH001", &path), 1, "{path}: {found:#?}");
     }
@@ -714,9 +765,18 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{user}/usercustomize.py"),
         format!("{pkg}/Lib/site-packages/sitecustomize/__INIT__.PY"),
         format!("{pyw}/Lib/site-packages/sitecustomize.pyw"),
+        format!("{upper}/Lib/site-packages/sitecustomize.PY"),
+        "ProgramData/cache/sitecustomize.py".to_owned(),
+        format!("{conda}/Lib/sitecustomize.py"),
+        format!("{user_pyw}/usercustomize.pyw"),
+        format!("{user_pkg}/usercustomize/__INIT__.PY"),
     ] {
         assert_eq!(at("CUS001", &path), 1, "{path}: {found:#?}");
     }
+    let path = format!("{conda}/DLLs/usercustomize.pyd");
+    assert_eq!(at("CUS003", &path), 1, "{path}: {found:#?}");
+    let path = format!("{helper}/Lib/site-packages/_winhelper.Py");
+    assert_eq!(at("IMP001", &path), 1, "{path}: {found:#?}");
     // not start-up hooks: no `import site` in the `._pth`, a module named in another case
     for path in [
         format!("{quiet}/hook.pth"),

@@ -88,7 +88,13 @@ pub fn judge_dir(ctx: &Ctx<'_>, dir: &Path) -> Vec<Finding> {
             let Some(rest) = name.strip_prefix(base) else {
                 continue;
             };
-            let form = match rest {
+            // importlib on Windows compares suffixes lower-cased (`sitecustomize.PY`)
+            let rest = if windows {
+                rest.to_lowercase()
+            } else {
+                rest.to_owned()
+            };
+            let form = match rest.as_str() {
                 "" if e.kind == Kind::Dir => Form::Package,
                 ".py" => Form::Source,
                 ".pyw" if windows => Form::Source,

@@ -138,6 +138,9 @@ pub struct Ctx<'a> {
     pub startup_held: std::cell::Cell<u64>,
     /// The directory listings a Windows layout's names are matched in, regardless of case.
     pub case_index: &'a crate::fs::case::CaseIndex,
+    /// Whether the environment is laid out as Windows lays Python out
+    /// ([`crate::discovery::windows_layout`]).
+    pub windows: bool,
 }
 
 /// `path` in `tree` as a path on the scanned system (`/…` under `--root`).
@@ -294,8 +297,7 @@ impl<'a> Ctx<'a> {
     /// Whether the environment is modelled as a Windows installation (its path lines and
     /// names read as Windows reads them).
     pub fn windows(&self) -> bool {
-        use crate::python::startup::Platform;
-        (self.startup.iter()).any(|m| m.interpreter.platform == Platform::Windows)
+        self.windows
     }
 }
 

@@ -209,5 +209,16 @@ mod tests {
             target(win, "C:\\tools\\hooks", true),
             PathBuf::from("/tools/hooks")
         );
+        // a device path to a drive is that drive's path
+        for device in [
+            "\\\\?\\C:\\ProgramData\\cache",
+            "\\\\.\\c:\\ProgramData\\cache",
+        ] {
+            assert_eq!(
+                target(win, device, true),
+                PathBuf::from("/ProgramData/cache"),
+                "{device}"
+            );
+        }
     }
 }

@@ -223,28 +223,66 @@ pub(crate) fn windows_prefix(site: &Path) -> Option<&Path> {
 pub fn windows_layout(tree: &dyn Tree, env: &Environment) -> bool {
     (env.site_dirs.iter().chain(&env.code_dirs)).any(|d| windows_prefix(d).is_some())
         || (env.kind == EnvKind::Interpreter && embedded_pth(tree, &env.root).is_some())
+        || (env.kind == EnvKind::UserSite && env.site_dirs.iter().any(|d| windows_user_site(d)))
 }
 
-/// The `pythonXY._pth` (or `python._pth`) of an embeddable Windows distribution at `prefix`,
-/// with whether it runs `site` (an `import site` line): a `._pth` file beside `python.exe` or
-/// the interpreter's DLL sets the whole `sys.path`, and `site` runs only when it says so.
-pub(crate) fn embedded_pth(tree: &dyn Tree, prefix: &Path) -> Option<(PathBuf, bool)> {
+/// `%APPDATA%\Python\PythonXY\site-packages`, in any case (NTFS).
+fn windows_user_site(site: &Path) -> bool {
+    let name_at = |up: usize| {
+        site.ancestors()
+            .nth(up)
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    name_at(0).eq_ignore_ascii_case("site-packages")
+        && name_at(2).eq_ignore_ascii_case("Python")
+        && name_at(3).eq_ignore_ascii_case("Roaming")
+        && windows_version_of(&name_at(1)).is_some()
+}
+
+/// The `._pth` file of an embeddable Windows distribution at `prefix` (beside `python.exe` or
+/// the interpreter's DLL `pythonXY.dll`), with whether it runs `site` (an `import site` line)
+/// and the version the DLL's name gives: a `._pth` file sets the whole `sys.path`, and `site`
+/// runs only when it says so.
+pub(crate) fn embedded_pth(
+    tree: &dyn Tree,
+    prefix: &Path,
+) -> Option<(PathBuf, bool, Option<String>)> {
     let entries = tree.list(prefix).ok()?;
-    let windows = entries.iter().any(|e| {
-        let n = e.name.to_ascii_lowercase();
-        n == "python.exe"
-            || n.strip_suffix(".dll")
-                .is_some_and(|stem| windows_version_of(stem).is_some())
+    let names: Vec<String> = entries
+        .iter()
+        .map(|e| e.name.to_ascii_lowercase())
+        .collect();
+    let dll_version = names.iter().find_map(|n| {
+        let stem = n.strip_suffix(".dll")?;
+        windows_version_of(stem)
     });
-    if !windows {
+    if dll_version.is_none() && !names.iter().any(|n| n == "python.exe") {
         return None;
     }
-    // getpath tries the DLL's name (`python312._pth`) before the executable's (`python._pth`),
-    // opening each as Windows does, by any spelling
-    let pth = (entries.iter())
-        .filter_map(|e| embedded_pth_name(&e.name).map(|v| (v.is_none(), e)))
-        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)))?
-        .1;
+    // getpath tries `<library>._pth` (the DLL's name, `python312._pth`), then
+    // `<executable>._pth` (`python._pth`, `pythonw._pth`, an application's `app._pth` beside
+    // its `app.exe`), opening each as Windows does, by any spelling
+    let rank = |name: &str| -> Option<u8> {
+        let stem = name.strip_suffix("._pth")?;
+        if windows_version_of(stem).is_some() {
+            Some(0)
+        } else if stem == "python" || names.iter().any(|n| n.strip_suffix(".exe") == Some(stem)) {
+            Some(1)
+        } else {
+            None
+        }
+    };
+    let (_, pth) = (entries.iter().zip(&names))
+        .filter_map(|(e, n)| rank(n).map(|r| (r, e)))
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)))?;
+    let version = pth
+        .name
+        .to_ascii_lowercase()
+        .strip_suffix("._pth")
+        .and_then(windows_version_of)
+        .or(dll_version);
     // read as far as the start-up model reads it; a 3.6–3.10 getpath reads every line, so an
     // `import site` past what was read is not ruled out
     let cap = crate::python::startup::path::MAX_PTH_BYTES;
@@ -254,18 +292,7 @@ pub(crate) fn embedded_pth(tree: &dyn Tree, prefix: &Path) -> Option<(PathBuf, b
         || String::from_utf8_lossy(&data.bytes)
             .lines()
             .any(|l| crate::python::py_strip(l.split('#').next().unwrap_or("")) == "import site");
-    Some((pth.path.clone(), site))
-}
-
-/// `pythonXY._pth` → `Some(Some("X.Y"))`, `python._pth` → `Some(None)`, in any case: the names
-/// getpath looks for beside a Windows interpreter.
-fn embedded_pth_name(name: &str) -> Option<Option<String>> {
-    let name = name.to_ascii_lowercase();
-    let stem = name.strip_suffix("._pth")?;
-    if stem == "python" {
-        return Some(None);
-    }
-    windows_version_of(stem).map(Some)
+    Some((pth.path.clone(), site, version))
 }
 
 /// `PythonXY`, `pythonXY` or `PythonXY-32` (Windows installs, user sites and DLLs) → `X.Y`.
@@ -342,7 +369,11 @@ impl Finder {
                 || (kind == Kind::File && crate::sources::cache::is_cache_path(path))
             {
                 self.artifacts.push(path.to_path_buf());
-            } else if kind == Kind::File && embedded_pth_name(name).is_some() {
+            } else if kind == Kind::File
+                && name.len() > 5
+                && name.is_char_boundary(name.len() - 5)
+                && name[name.len() - 5..].eq_ignore_ascii_case("._pth")
+            {
                 self.embedded.push(path.to_path_buf());
             } else if crate::python::lockfile::format_of(name).is_some()
                 && (kind == Kind::File
@@ -408,13 +439,12 @@ impl Finder {
             }) else {
                 continue;
             };
-            let Some((_, site)) = embedded_pth(tree, prefix) else {
+            if runs_site.contains_key(prefix) {
+                continue; // another `._pth` of the same folder: the one getpath opens is read
+            }
+            let Some((_, site, python)) = embedded_pth(tree, prefix) else {
                 continue;
             };
-            let python = pth
-                .file_name()
-                .and_then(|n| embedded_pth_name(&n.to_string_lossy()))
-                .flatten();
             let env = env_at(
                 &mut envs,
                 prefix.to_path_buf(),
@@ -443,7 +473,10 @@ impl Finder {
                 // and getpath puts `DLLs` and `Lib` of an installation before them
                 for dir in ["DLLs", "Lib"] {
                     let dir = crate::fs::case::fold_dirs(tree, &env.root.join(dir));
-                    if env.kind == EnvKind::Interpreter && tree.is_dir(&dir) {
+                    // (conda's base and its environments are installations too)
+                    if matches!(env.kind, EnvKind::Interpreter | EnvKind::Conda)
+                        && tree.is_dir(&dir)
+                    {
                         env.code_dirs.push(dir);
                     }
                 }
@@ -592,13 +625,9 @@ fn classify_site_dir(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    // Windows user site: %APPDATA%\Python\PythonXY\site-packages (in any case: NTFS)
-    if name_at(2).eq_ignore_ascii_case("Python")
-        && name_at(3).eq_ignore_ascii_case("Roaming")
-        && let Some(v) = windows_version_of(&name_at(1))
-    {
+    if windows_user_site(site) {
         let root = site.parent().unwrap_or(site).to_path_buf();
-        return (root, EnvKind::UserSite, Some(v));
+        return (root, EnvKind::UserSite, windows_version_of(&name_at(1)));
     }
     // macOS user site: ~/Library/Python/X.Y/lib/python/site-packages
     if name_at(1) == "python"

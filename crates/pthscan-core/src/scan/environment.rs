@@ -70,6 +70,7 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
     let tree = &*work.tree;
     let env = &work.env;
     let case_index = crate::fs::case::CaseIndex::default();
+    let windows = discovery::windows_layout(tree, env);
     let mut ctx = Ctx {
         sigs,
         db: &options.db,
@@ -77,8 +78,9 @@ pub(super) fn judge_environment(sigs: &Signatures, work: &Work, options: &ScanOp
         system_owned: &work.system_owned,
         env,
         search_path: env.site_dirs.clone(),
-        startup: startup_models(tree, env, &work.variables, &case_index),
+        startup: startup_models(tree, env, &work.variables, &case_index, windows),
         case_index: &case_index,
+        windows,
         finders: Default::default(),
         modules: RefCell::default(),
         diagnostics: RefCell::default(),
@@ -384,6 +386,7 @@ pub(super) fn startup_models(
     env: &Environment,
     variables: &[Setting],
     case_index: &crate::fs::case::CaseIndex,
+    windows: bool,
 ) -> Vec<crate::python::startup::Startup> {
     use crate::python::startup::{
         self, InstallKind, Interpreter, Layout, Platform, PyVersion, View,
@@ -399,13 +402,17 @@ pub(super) fn startup_models(
     };
     // a Windows layout (`Lib\site-packages`, an embeddable distribution) or a macOS framework
     // build, on a mounted disk: the model of that platform
-    let windows = discovery::windows_layout(tree, env);
     let view = if windows {
         View::windows(tree, case_index)
     } else {
         View::new(tree)
     };
     let prefix = detectors::live_path(tree, &env.root);
+    // the `._pth` getpath opens beside an embeddable distribution's DLL or executable
+    let embedded = (windows && kind == InstallKind::System)
+        .then(|| discovery::embedded_pth(tree, &env.root))
+        .flatten()
+        .and_then(|(pth, _, _)| pth.file_name().map(|n| prefix.join(n)));
     // the interpreter as it starts with nothing set, then once per setting of a variable that
     // moves what it imports (a value a shell would expand is not known to a scan: said)
     let mut conditions: Vec<Option<&Setting>> = vec![None];
@@ -436,6 +443,7 @@ pub(super) fn startup_models(
             }
             if windows {
                 interp.platform = Platform::Windows;
+                interp.pth_file.clone_from(&embedded);
             } else if env.root.to_string_lossy().contains(".framework/Versions/") {
                 interp.platform = Platform::MacOs;
                 interp.framework = true;

@@ -11,9 +11,10 @@
 //!   `name.pyc`, `name.py`, then a `name/` directory member as a namespace portion;
 //! - anything else finds nothing.
 //!
-//! On Windows `.pyw` is a source suffix too, and a package's `__init__` is found by any
-//! spelling (`__INIT__.PY`: Python 3 stats it, NTFS ignores case); module and package names
-//! themselves match the directory listing exactly.
+//! On Windows `.pyw` is a source suffix too, a file's suffix matches in any case
+//! (`sitecustomize.PY`: `_fill_cache` lower-cases what follows the first dot), and a package's
+//! `__init__` is found by any spelling (`__INIT__.PY`: Python 3 stats it, NTFS ignores case);
+//! the module's own name matches the directory listing exactly.
 //!
 //! 2.7 (`imp`) has no namespace packages: a directory needs `__init__.py` or `__init__.pyc`,
 //! else the same entry's `name.so`, `namemodule.so`, `name.py`, `name.pyc` are tried.
@@ -24,7 +25,7 @@
 //! `__init__`.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -130,12 +131,15 @@ enum Hit {
     Portion(PathBuf),
 }
 
+/// A directory's names as importlib matches them, each to its name on the disk.
+type Listing = HashMap<String, String>;
+
 /// Resolves module names over one start-up's `sys.path`.
 pub struct Finder<'a> {
     view: View<'a>,
     interp: Interpreter,
     path: Vec<PathBuf>,
-    listings: RefCell<HashMap<PathBuf, Option<Rc<HashSet<String>>>>>,
+    listings: RefCell<HashMap<PathBuf, Option<Rc<Listing>>>>,
     zips: RefCell<HashMap<PathBuf, Option<Rc<zip::ZipNames>>>>,
     found: RefCell<HashMap<String, Option<Resolution>>>,
     cut: RefCell<Vec<String>>,
@@ -251,14 +255,39 @@ impl<'a> Finder<'a> {
         })
     }
 
-    fn listing(&self, dir: &Path) -> Option<Rc<HashSet<String>>> {
+    /// `FileFinder._fill_cache`: the names of `dir`, each by the name importlib compares
+    /// with — on Windows the part after the first dot lower-cased ("Windows users can import
+    /// modules with case-insensitive file suffixes": `sitecustomize.PY` is `sitecustomize.py`,
+    /// opened by a stat NTFS answers in any case) — to the name it has on the disk.
+    fn listing(&self, dir: &Path) -> Option<Rc<Listing>> {
         if let Some(l) = self.listings.borrow().get(dir) {
             return l.clone();
         }
-        let l = self
-            .view
-            .listdir(dir)
-            .map(|names| Rc::new(names.into_iter().collect::<HashSet<_>>()));
+        // (2.7's `imp` checks the whole name's case on Windows: `case_ok`)
+        let windows =
+            self.interp.platform == super::Platform::Windows && self.interp.version.major >= 3;
+        let l = self.view.listdir(dir).map(|mut names| {
+            names.sort();
+            let mut listing = Listing::new();
+            for name in names {
+                let key = match name.split_once('.') {
+                    Some((stem, suffix)) if windows => {
+                        format!("{stem}.{}", suffix.to_lowercase())
+                    }
+                    _ => name.clone(),
+                };
+                // two spellings of one name (a copy off NTFS): the one importlib's own
+                // spelling matches, else the first in name order
+                let exact = key == name;
+                match listing.get(&key) {
+                    Some(kept) if *kept == key || !exact => {}
+                    _ => {
+                        listing.insert(key, name);
+                    }
+                }
+            }
+            Rc::new(listing)
+        });
         self.listings
             .borrow_mut()
             .insert(dir.to_path_buf(), l.clone());
@@ -321,7 +350,7 @@ impl<'a> Finder<'a> {
         let py2 = self.interp.version.major == 2;
         let base = dir.join(tail);
         let mut namespace = false;
-        if listing.contains(tail) {
+        if listing.contains_key(tail) {
             let inits: Vec<(String, ModKind)> = if py2 {
                 vec![
                     (".py".into(), ModKind::Source),
@@ -337,9 +366,9 @@ impl<'a> Finder<'a> {
             for (suffix, _) in &inits {
                 let want = format!("__init__{suffix}");
                 let init = match &spelled {
-                    Some(names) if !names.contains(&want) => {
+                    Some(names) if !names.values().any(|n| *n == want) => {
                         let mut found: Vec<&String> = names
-                            .iter()
+                            .values()
                             .filter(|n| n.eq_ignore_ascii_case(&want))
                             .collect();
                         found.sort();
@@ -361,9 +390,10 @@ impl<'a> Finder<'a> {
         }
         for (suffix, kind) in &suffixes {
             let file_name = format!("{tail}{suffix}");
-            if listing.contains(&file_name) {
-                let file = dir.join(&file_name);
+            if let Some(on_disk) = listing.get(&file_name) {
+                let file = dir.join(on_disk);
                 if self.view.is_file(&file) {
+                    let file_name = on_disk;
                     let rule = match kind {
                         ModKind::Extension => {
                             format!("extension module `{file_name}` (suffix `{suffix}`)")

@@ -500,6 +500,11 @@ impl Run<'_> {
 /// drive is the root the scan was given).
 pub(crate) fn windows_path(p: &str) -> String {
     let p = p.replace('\\', "/");
+    // a device path to a drive (`\\?\C:\x`, `\\.\C:\x`) is that drive's path
+    let p = match p.strip_prefix("//?/").or_else(|| p.strip_prefix("//./")) {
+        Some(rest) if rest.as_bytes().get(1) == Some(&b':') => rest.to_owned(),
+        _ => p,
+    };
     let bytes = p.as_bytes();
     if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
         p[2..].to_owned()
