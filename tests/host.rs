@@ -647,6 +647,20 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         b"python312.zip\r\n.\r\nimport site\r\n",
     );
     put(r, &format!("{app}/hook.pth"), hook);
+    // an embeddable distribution whose `._pth` was deleted so that `site` runs: the zip
+    // beside its DLL makes the folder the prefix, a site directory
+    let unlocked = "Tool/python";
+    put(r, &format!("{unlocked}/python.exe"), b"MZ");
+    put(r, &format!("{unlocked}/python311.dll"), b"MZ");
+    let empty_zip = [b"PK\x05\x06".as_slice(), &[0u8; 18]].concat();
+    put(r, &format!("{unlocked}/python311.zip"), &empty_zip);
+    put(r, &format!("{unlocked}/hook.pth"), hook);
+    // an installation with no `Lib\site-packages`: `Lib\os.py` is getpath's landmark
+    let bare = "Opt/py";
+    put(r, &format!("{bare}/python.exe"), b"MZ");
+    put(r, &format!("{bare}/python310.dll"), b"MZ");
+    put(r, &format!("{bare}/Lib/OS.py"), b"");
+    put(r, &format!("{bare}/top.pth"), hook);
     // `import site` past 70 KB of padding: 3.10's getpath reads every line of a `._pth`
     let padded = "Pad/python";
     put(r, &format!("{padded}/python.exe"), b"MZ");
@@ -756,6 +770,8 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{caps}/hook.pth"),
         format!("{padded}/hook.pth"),
         format!("{app}/hook.pth"),
+        format!("{unlocked}/hook.pth"),
+        format!("{bare}/top.pth"),
     ] {
         assert_eq!(at("PTH001", &path), 1, "{path}: {found:#?}");
     }

@@ -222,7 +222,9 @@ pub(crate) fn windows_prefix(site: &Path) -> Option<&Path> {
 /// matched regardless of case.
 pub fn windows_layout(tree: &dyn Tree, env: &Environment) -> bool {
     (env.site_dirs.iter().chain(&env.code_dirs)).any(|d| windows_prefix(d).is_some())
-        || (env.kind == EnvKind::Interpreter && embedded_pth(tree, &env.root).is_some())
+        || (env.kind == EnvKind::Interpreter
+            && (embedded_pth(tree, &env.root).is_some()
+                || windows_install(tree, &env.root).is_some()))
         || (env.kind == EnvKind::UserSite && env.site_dirs.iter().any(|d| windows_user_site(d)))
 }
 
@@ -293,6 +295,40 @@ pub(crate) fn embedded_pth(
             .lines()
             .any(|l| crate::python::py_strip(l.split('#').next().unwrap_or("")) == "import site");
     Some((pth.path.clone(), site, version))
+}
+
+/// The version of the Windows installation at `prefix` as getpath finds one with no `._pth`:
+/// the interpreter's DLL (`python312.dll`) beside the standard library's landmark
+/// (`Lib\os.py`) or its zip (`python312.zip`, which makes that folder the prefix).
+fn windows_install(tree: &dyn Tree, prefix: &Path) -> Option<String> {
+    let entries = tree.list(prefix).ok()?;
+    let version = entries.iter().find_map(|e| {
+        let stem = e.name.get(..e.name.len().checked_sub(4)?)?;
+        ends_with_ignore_case(&e.name, ".dll")
+            .then(|| windows_version_of(stem))
+            .flatten()
+    })?;
+    let zip = format!("python{}.zip", version.replace('.', ""));
+    let landmark = entries.iter().any(|e| e.name.eq_ignore_ascii_case(&zip))
+        || ["Lib/os.py", "Lib/os.pyc"].iter().any(|l| {
+            let path = crate::fs::case::fold_dirs(tree, &prefix.join(l));
+            // the landmark is opened by a stat: any spelling of its name
+            (path.parent().and_then(|dir| tree.list(dir).ok())).is_some_and(|names| {
+                let want = Path::new(l)
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy();
+                (names.iter()).any(|n| n.name.eq_ignore_ascii_case(&want) && n.kind == Kind::File)
+            })
+        });
+    landmark.then_some(version)
+}
+
+/// Whether `name` ends with the ASCII `suffix` in any case.
+fn ends_with_ignore_case(name: &str, suffix: &str) -> bool {
+    name.len() >= suffix.len()
+        && name.is_char_boundary(name.len() - suffix.len())
+        && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
 /// `PythonXY`, `pythonXY` or `PythonXY-32` (Windows installs, user sites and DLLs) → `X.Y`.
@@ -370,10 +406,12 @@ impl Finder {
             {
                 self.artifacts.push(path.to_path_buf());
             } else if kind == Kind::File
-                && name.len() > 5
-                && name.is_char_boundary(name.len() - 5)
-                && name[name.len() - 5..].eq_ignore_ascii_case("._pth")
+                && (ends_with_ignore_case(name, "._pth")
+                    || (ends_with_ignore_case(name, ".dll")
+                        && windows_version_of(&name[..name.len() - 4]).is_some()))
             {
+                // a `._pth` file, or an interpreter's DLL (`python312.dll`): a Windows
+                // installation or embeddable distribution may be here
                 self.embedded.push(path.to_path_buf());
             } else if crate::python::lockfile::format_of(name).is_some()
                 && (kind == Kind::File
@@ -442,8 +480,21 @@ impl Finder {
             if runs_site.contains_key(prefix) {
                 continue; // another `._pth` of the same folder: the one getpath opens is read
             }
-            let Some((_, site, python)) = embedded_pth(tree, prefix) else {
-                continue;
+            let (site, python, installed) = match embedded_pth(tree, prefix) {
+                Some((_, site, python)) => (site, python, false),
+                // no `._pth` (an embeddable distribution whose `._pth` was deleted to let
+                // `site` run, an installation without `Lib\site-packages`): getpath finds the
+                // prefix by its landmark, and `site` runs (with a `Lib\site-packages`, the
+                // installation is found by it, below)
+                None => {
+                    let site_packages = prefix.join("Lib").join("site-packages");
+                    let found_below =
+                        tree.is_dir(&crate::fs::case::fold_dirs(tree, &site_packages));
+                    match windows_install(tree, prefix).filter(|_| !found_below) {
+                        Some(python) => (true, Some(python), true),
+                        None => continue,
+                    }
+                }
             };
             let env = env_at(
                 &mut envs,
@@ -457,6 +508,14 @@ impl Finder {
                 env.code_dirs.push(prefix.to_path_buf());
             }
             runs_site.insert(prefix.to_path_buf(), site);
+            // getpath puts `DLLs` and `Lib` of an installation on the path (a `._pth` puts
+            // what it lists)
+            for dir in ["DLLs", "Lib"].iter().filter(|_| installed) {
+                let dir = crate::fs::case::fold_dirs(tree, &prefix.join(dir));
+                if tree.is_dir(&dir) {
+                    env.code_dirs.push(dir);
+                }
+            }
         }
         for site in &self.site_dirs {
             let (root, kind, python) = classify_site_dir(tree, site, &mut diagnostics);
