@@ -230,17 +230,18 @@ pub fn windows_layout(tree: &dyn Tree, env: &Environment) -> bool {
 
 /// `%APPDATA%\Python\PythonXY\site-packages`, in any case (NTFS).
 fn windows_user_site(site: &Path) -> bool {
-    let name_at = |up: usize| {
-        site.ancestors()
-            .nth(up)
-            .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    name_at(0).eq_ignore_ascii_case("site-packages")
-        && name_at(2).eq_ignore_ascii_case("Python")
-        && name_at(3).eq_ignore_ascii_case("Roaming")
-        && windows_version_of(&name_at(1)).is_some()
+    name_at(site, 0).eq_ignore_ascii_case("site-packages")
+        && name_at(site, 2).eq_ignore_ascii_case("Python")
+        && name_at(site, 3).eq_ignore_ascii_case("Roaming")
+        && windows_version_of(&name_at(site, 1)).is_some()
+}
+
+/// The name of `path`'s ancestor `up` levels above it (`0`: its own), empty at the root.
+fn name_at(path: &Path, up: usize) -> String {
+    (path.ancestors().nth(up))
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The `._pth` file of an embeddable Windows distribution at `prefix` (beside `python.exe` or
@@ -677,13 +678,7 @@ fn classify_site_dir(
         let root: PathBuf = comps[..=i].iter().collect();
         return (root, EnvKind::UserSite, version);
     }
-    let name_at = |up: usize| {
-        site.ancestors()
-            .nth(up)
-            .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
+    let name_at = |up: usize| name_at(site, up);
     if windows_user_site(site) {
         let root = site.parent().unwrap_or(site).to_path_buf();
         return (root, EnvKind::UserSite, windows_version_of(&name_at(1)));
