@@ -671,6 +671,46 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
     );
     put(r, &format!("{padded}/python310._pth"), text.as_bytes());
     put(r, &format!("{padded}/hook.pth"), hook);
+    // `import site` at the end of a comment line over 260 bytes: 3.6–3.10 read a `._pth` in
+    // pieces of 260 bytes, and the last piece is a line of its own; 3.11+ read the comment
+    let chunked = "Chunk/python";
+    let long_comment = format!("python310.zip\r\n.\r\n#{}import site\r\n", "x".repeat(259));
+    put(r, &format!("{chunked}/python.exe"), b"MZ");
+    put(r, &format!("{chunked}/python310.dll"), b"MZ");
+    put(
+        r,
+        &format!("{chunked}/python310._pth"),
+        long_comment.as_bytes(),
+    );
+    put(r, &format!("{chunked}/hook.pth"), hook);
+    let chunked_new = "Chunk/new";
+    put(r, &format!("{chunked_new}/python.exe"), b"MZ");
+    put(r, &format!("{chunked_new}/python311.dll"), b"MZ");
+    put(
+        r,
+        &format!("{chunked_new}/python311._pth"),
+        long_comment.as_bytes(),
+    );
+    put(r, &format!("{chunked_new}/hook.pth"), hook);
+    // `import site` after a BOM is a path line to every version
+    let bom = "Bom/python";
+    put(r, &format!("{bom}/python.exe"), b"MZ");
+    put(r, &format!("{bom}/python312.dll"), b"MZ");
+    put(
+        r,
+        &format!("{bom}/python312._pth"),
+        "\u{feff}import site\r\n".as_bytes(),
+    );
+    put(r, &format!("{bom}/hook.pth"), hook);
+    // an installation whose `Lib` is spelt in lower case: `python.exe` says it is Windows'
+    let lower = "Tools/Python312";
+    put(r, &format!("{lower}/python.exe"), b"MZ");
+    put(
+        r,
+        &format!("{lower}/lib/site-packages/sitecustomize.py"),
+        decode,
+    );
+    put(r, &format!("{lower}/top.pth"), hook);
     // a path line in Windows' own separators (pywin32.pth's `win32\lib`)
     let pywin = "Tools/Python39";
     put(r, &format!("{pywin}/python.exe"), b"MZ");
@@ -772,6 +812,8 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{app}/hook.pth"),
         format!("{unlocked}/hook.pth"),
         format!("{bare}/top.pth"),
+        format!("{chunked}/hook.pth"),
+        format!("{lower}/top.pth"),
     ] {
         assert_eq!(at("PTH001", &path), 1, "{path}: {found:#?}");
     }
@@ -784,6 +826,7 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{upper}/Lib/site-packages/sitecustomize.PY"),
         "ProgramData/cache/sitecustomize.py".to_owned(),
         format!("{conda}/Lib/sitecustomize.py"),
+        format!("{lower}/lib/site-packages/sitecustomize.py"),
         format!("{user_pyw}/usercustomize.pyw"),
         format!("{user_pkg}/usercustomize/__INIT__.PY"),
     ] {
@@ -796,6 +839,8 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
     // not start-up hooks: no `import site` in the `._pth`, a module named in another case
     for path in [
         format!("{quiet}/hook.pth"),
+        format!("{chunked_new}/hook.pth"),
+        format!("{bom}/hook.pth"),
         format!("{other}/Lib/site-packages/SITECUSTOMIZE.py"),
     ] {
         assert!(

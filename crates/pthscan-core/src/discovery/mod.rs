@@ -207,7 +207,8 @@ pub fn prune_nested(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
 
 /// The prefix of a Windows layout's `…\Lib\site-packages`: spelt in any case (NTFS keeps the
 /// case a name was made with and opens it by any), except all lower case — `lib/site-packages`
-/// is as likely a POSIX tree's, and no Windows installer writes it.
+/// is as likely a POSIX tree's, and no Windows installer writes it ([`windows_prefix_in`]
+/// looks at the prefix to tell).
 pub(crate) fn windows_prefix(site: &Path) -> Option<&Path> {
     let lib = site.parent()?;
     let (s, l) = (site.file_name()?.to_str()?, lib.file_name()?.to_str()?);
@@ -217,11 +218,38 @@ pub(crate) fn windows_prefix(site: &Path) -> Option<&Path> {
     windows.then(|| lib.parent())?
 }
 
+/// [`windows_prefix`], and an all lower-case `lib\site-packages` too when its prefix is a
+/// Windows one: it holds `python.exe`, the interpreter's DLL or zip (`python312.dll`), or a
+/// venv's `Scripts\python.exe` — a Windows interpreter opens `Lib` by that name as well.
+pub(crate) fn windows_prefix_in<'p>(tree: &dyn Tree, site: &'p Path) -> Option<&'p Path> {
+    if let Some(prefix) = windows_prefix(site) {
+        return Some(prefix);
+    }
+    let lib = site.parent()?;
+    if site.file_name()? != "site-packages" || lib.file_name()? != "lib" {
+        return None;
+    }
+    let prefix = lib.parent()?;
+    let windows_exe = |dir: &Path| {
+        tree.list(dir).ok().is_some_and(|entries| {
+            entries.iter().any(|e| {
+                let name = e.name.to_ascii_lowercase();
+                name == "python.exe"
+                    || name == "pythonw.exe"
+                    || (name.strip_suffix(".dll").or(name.strip_suffix(".zip")))
+                        .is_some_and(|stem| windows_version_of(stem).is_some())
+            })
+        })
+    };
+    let scripts = crate::fs::case::fold_dirs(tree, &prefix.join("Scripts"));
+    (windows_exe(prefix) || (tree.is_dir(&scripts) && windows_exe(&scripts))).then_some(prefix)
+}
+
 /// Whether `env` is laid out as a Windows installation (`Lib\site-packages`, an embeddable
 /// distribution's `pythonXY._pth`): judged with the Windows start-up model, its directories
 /// matched regardless of case.
 pub fn windows_layout(tree: &dyn Tree, env: &Environment) -> bool {
-    (env.site_dirs.iter().chain(&env.code_dirs)).any(|d| windows_prefix(d).is_some())
+    (env.site_dirs.iter().chain(&env.code_dirs)).any(|d| windows_prefix_in(tree, d).is_some())
         || (env.kind == EnvKind::Interpreter
             && (embedded_pth(tree, &env.root).is_some()
                 || windows_install(tree, &env.root).is_some()))
@@ -286,15 +314,19 @@ pub(crate) fn embedded_pth(
         .strip_suffix("._pth")
         .and_then(windows_version_of)
         .or(dll_version);
-    // read as far as the start-up model reads it; a 3.6–3.10 getpath reads every line, so an
-    // `import site` past what was read is not ruled out
-    let cap = crate::python::startup::path::MAX_PTH_BYTES;
-    let data = tree.read_capped(&pth.path, cap).ok()?;
-    // `line.partition('#')[0].strip()`
-    let site = data.truncated
-        || String::from_utf8_lossy(&data.bytes)
-            .lines()
-            .any(|l| crate::python::py_strip(l.split('#').next().unwrap_or("")) == "import site");
+    // read as far as the start-up model reads it, as the version reads it (without one, as
+    // either generation would: `site` runs when either's reading says so); a 3.6–3.10 getpath
+    // reads every line, so an `import site` past what was read is not ruled out
+    use crate::python::startup::{PyVersion, path::MAX_PTH_BYTES, pth_file};
+    let data = tree.read_capped(&pth.path, MAX_PTH_BYTES).ok()?;
+    let versions: Vec<PyVersion> = match version.as_deref().and_then(PyVersion::parse) {
+        Some(v) => vec![v],
+        None => vec![PyVersion::new(3, 10), PyVersion::new(3, 11)],
+    };
+    let site = versions.iter().any(|&v| {
+        let read = pth_file::read(&data.bytes, data.size, v);
+        read.site || (data.truncated && !v.at_least(3, 11))
+    });
     Some((pth.path.clone(), site, version))
 }
 
@@ -526,7 +558,7 @@ impl Finder {
             // `[prefix, prefix\Lib\site-packages]`): a `.pth` in a venv's or an
             // installation's top runs
             // (not an embeddable distribution's whose `._pth` does not run `site`)
-            if windows_prefix(site).is_some_and(|p| p == env.root)
+            if windows_prefix_in(tree, site).is_some_and(|p| p == env.root)
                 && runs_site.get(&env.root) != Some(&false)
             {
                 env.site_dirs.push(env.root.clone());
@@ -695,7 +727,7 @@ fn classify_site_dir(
     }
     // a Windows installation: PREFIX\Lib\site-packages, its version in the prefix's name
     // (`Python312`) or its DLL or zip (`python312.dll`, `python312.zip`)
-    if let Some(prefix) = windows_prefix(site) {
+    if let Some(prefix) = windows_prefix_in(tree, site) {
         let named = prefix
             .file_name()
             .and_then(|n| windows_version_of(&n.to_string_lossy()));

@@ -396,8 +396,20 @@ pub(super) fn startup_models(
         discovery::EnvKind::Interpreter | discovery::EnvKind::Conda => InstallKind::System,
         _ => return Vec::new(),
     };
+    let prefix = detectors::live_path(tree, &env.root);
+    // the `._pth` getpath opens beside an embeddable distribution's DLL or executable
+    let embedded = (windows && kind == InstallKind::System)
+        .then(|| discovery::embedded_pth(tree, &env.root))
+        .flatten()
+        .and_then(|(pth, _, _)| pth.file_name().map(|n| prefix.join(n)));
     let versions: Vec<PyVersion> = match env.python.as_deref().and_then(PyVersion::parse) {
         Some(v) => vec![v],
+        // 3.6–3.10 read a `._pth` file otherwise than 3.11+ (`startup::pth_file`)
+        None if embedded.is_some() => vec![
+            PyVersion::new(3, 10),
+            PyVersion::new(3, 14),
+            PyVersion::new(3, 15),
+        ],
         None => vec![PyVersion::new(3, 14), PyVersion::new(3, 15)],
     };
     // a Windows layout (`Lib\site-packages`, an embeddable distribution) or a macOS framework
@@ -407,12 +419,6 @@ pub(super) fn startup_models(
     } else {
         View::new(tree)
     };
-    let prefix = detectors::live_path(tree, &env.root);
-    // the `._pth` getpath opens beside an embeddable distribution's DLL or executable
-    let embedded = (windows && kind == InstallKind::System)
-        .then(|| discovery::embedded_pth(tree, &env.root))
-        .flatten()
-        .and_then(|(pth, _, _)| pth.file_name().map(|n| prefix.join(n)));
     // the interpreter as it starts with nothing set, then once per setting of a variable that
     // moves what it imports (a value a shell would expand is not known to a scan: said)
     let mut conditions: Vec<Option<&Setting>> = vec![None];

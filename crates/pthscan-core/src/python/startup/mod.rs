@@ -6,6 +6,7 @@
 //! - [`path`]: the ordered `sys.path` (`getpath` then `site.main()`), `.pth` processing.
 //! - [`finder`]: `PathFinder`/`FileFinder`/`zipimport` resolution, `__pycache__` bytecode.
 //! - [`pyc`]: bytecode headers (PEP 552) and when a cached `.pyc` runs instead of its source.
+//! - [`pth_file`]: getpath's `._pth` file, read as each generation of CPython reads it.
 //! - [`zip`]: the member names of a zip on `sys.path`, read from its central directory.
 //!
 //! Modelled on each generation's `Lib/site.py` and `Lib/importlib/_bootstrap_external.py`
@@ -18,6 +19,7 @@
 
 pub mod finder;
 pub mod path;
+pub mod pth_file;
 pub mod pyc;
 pub mod syntax;
 pub mod zip;

@@ -25,7 +25,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{InstallKind, Interpreter, Layout, Platform, PyVersion, View, makepath, normpath};
+use super::{
+    InstallKind, Interpreter, Layout, Platform, PyVersion, View, makepath, normpath, pth_file,
+};
 use crate::python::pth::{splitlines, universal_newlines};
 use crate::python::{py_isspace, py_strip};
 
@@ -192,10 +194,6 @@ const MAX_RECORDS: usize = 100_000;
 /// The most of one `.pth` file the model reads: paths and import lines past it are not
 /// modelled, and a note says so (the hook rules judge the file itself further).
 pub const MAX_PTH_BYTES: u64 = 1 << 20;
-
-/// A `._pth` file of this size or more stops a 3.11+ interpreter at start (getpath's
-/// `readlines` buffer).
-pub const EMBEDDED_PTH_LIMIT: u64 = 32 * 1024;
 
 struct Run<'a> {
     view: View<'a>,
@@ -369,20 +367,21 @@ impl Run<'_> {
     /// whole `sys.path` (relative to its directory), `import site` runs `site` (with the user
     /// site disabled, as `-I`). `false` when there is none.
     fn pth_file(&mut self, file: &str, prefix: &str) {
-        let data = self
+        let (data, size, truncated) = self
             .view
             .tree
             .read_capped(&self.view.disk(Path::new(file)), MAX_PTH_BYTES)
             .map_or((Vec::new(), 0, false), |d| (d.bytes, d.size, d.truncated));
-        let (data, size, truncated) = data;
-        if size >= EMBEDDED_PTH_LIMIT && self.interp.version.at_least(3, 11) {
-            // getpath's `readlines`: "cannot read file larger than 32KB during
-            // initialization", a MemoryError getpath.py does not catch
-            self.out.fatal = Some("MemoryError".into());
-            self.out.notes.push(format!(
-                "`{file}` is {} bytes: from 3.11 getpath reads at most 32 KiB of it and the interpreter does not start",
-                size
-            ));
+        let read = pth_file::read(&data, size, self.interp.version);
+        if let Some(fatal) = read.fatal {
+            self.out.notes.push(if fatal == "MemoryError" {
+                // getpath's `readlines`: "cannot read file larger than 32KB during
+                // initialization", a MemoryError getpath.py does not catch
+                format!("`{file}` is {size} bytes: from 3.11 getpath reads at most 32 KiB of it and the interpreter does not start")
+            } else {
+                format!("`{file}` has an `import` line other than `import site`: this interpreter does not start")
+            });
+            self.out.fatal = Some(fatal);
             return;
         }
         if truncated {
@@ -390,39 +389,19 @@ impl Run<'_> {
                 "`{file}`: only the first {MAX_PTH_BYTES} bytes of its {size} were read"
             ));
         }
-        let text = String::from_utf8_lossy(&data);
         let dir = Path::new(file)
             .parent()
             .map_or_else(|| prefix.to_owned(), |d| d.to_string_lossy().into_owned());
         let win = self.interp.platform == Platform::Windows;
-        let mut site = false;
-        for (n, (_, line)) in universal_newlines(text.trim_start_matches('\u{feff}'))
-            .into_iter()
-            .enumerate()
-        {
-            // getpath: what follows `#` is a comment, the rest stripped
-            let line = py_strip(line.split('#').next().unwrap_or(""));
-            if line.is_empty() {
-                continue;
-            }
-            if line == "import site" {
-                site = true;
-                continue;
-            }
-            if line.starts_with("import ") {
-                continue; // warned about, not run
-            }
-            let line = if win {
-                windows_path(line)
-            } else {
-                line.to_owned()
-            };
-            let entry = makepath(&dir, &line);
+        let site = read.site;
+        for (line, path) in read.paths {
+            let path = if win { windows_path(&path) } else { path };
+            let entry = makepath(&dir, &path);
             self.initial(
                 &entry,
                 Why::PthLine {
                     file: PathBuf::from(file),
-                    line: n + 1,
+                    line,
                 },
             );
         }
