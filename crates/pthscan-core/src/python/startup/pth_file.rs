@@ -214,4 +214,126 @@ mod tests {
         assert!(!f.site);
         assert!(read(b"import site\n", LIMIT, v(10)).site);
     }
+
+    /// CPython X.Y for X.Y ≥ 3.11 on this machine, as `tests/oracle/compare.py` finds them:
+    /// `PTHSCAN_PYTHON_3_12`, pyenv's, uv's.
+    fn interpreters() -> Vec<(PyVersion, std::path::PathBuf)> {
+        let home = std::env::var("HOME").unwrap_or_default();
+        let pyenv = std::env::var("PYENV_ROOT").unwrap_or(format!("{home}/.pyenv"));
+        let uv = std::env::var("UV_PYTHON_INSTALL_DIR")
+            .unwrap_or(format!("{home}/.local/share/uv/python"));
+        let mut out = Vec::new();
+        for minor in 11..=13u8 {
+            let xy = format!("3.{minor}");
+            let listed = |dir: &str, prefix: &str| -> Option<std::path::PathBuf> {
+                let mut names: Vec<String> = std::fs::read_dir(dir)
+                    .ok()?
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with(prefix))
+                    .collect();
+                names.sort();
+                let exe = format!("{dir}/{}/bin/python{xy}", names.pop()?);
+                std::path::Path::new(&exe).is_file().then(|| exe.into())
+            };
+            let exe = std::env::var(format!("PTHSCAN_PYTHON_3_{minor}"))
+                .ok()
+                .map(Into::into)
+                .or_else(|| listed(&format!("{pyenv}/versions"), &format!("{xy}.")))
+                .or_else(|| listed(&uv, &format!("cpython-{xy}.")));
+            if let Some(exe) = exe {
+                out.push((PyVersion::new(3, minor), exe));
+            }
+        }
+        out
+    }
+
+    /// Asks CPython what it makes of a `._pth` file: an interpreter copied into a directory of
+    /// the test's, beside `python3.X._pth` (its standard library's lines, then `text`), run with
+    /// an empty environment to print whether `site` runs and its `sys.path`. The file holds
+    /// only paths and `import site`; what `site` then reads is the test's empty directory.
+    fn ask(exe: &std::path::Path, v: PyVersion, text: &[u8]) -> (bool, Vec<String>) {
+        use std::process::Command;
+        let std_path = Command::new(exe)
+            .args([
+                "-I",
+                "-S",
+                "-c",
+                "import sys, json; print(json.dumps(sys.path))",
+            ])
+            .env_clear()
+            .output()
+            .expect("the interpreter runs");
+        let std_path: Vec<String> = serde_json::from_slice(&std_path.stdout).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let copy = bin.join(format!("python{}", v.dotted()));
+        std::fs::copy(exe, &copy).unwrap();
+        let mut file = std_path.join("\n").into_bytes();
+        file.push(b'\n');
+        file.extend_from_slice(text);
+        std::fs::write(bin.join(format!("python{}._pth", v.dotted())), &file).unwrap();
+        let out = Command::new(&copy)
+            .args([
+                "-c",
+                "import sys, json; print(json.dumps([sys.flags.no_site, sys.path]))",
+            ])
+            .env_clear()
+            .output()
+            .expect("the copied interpreter runs");
+        let (no_site, path): (u8, Vec<String>) = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        let dir = bin.to_string_lossy().into_owned();
+        let ours = read(&file, file.len() as u64, v);
+        let ours: Vec<String> = ours.paths[std_path.len()..]
+            .iter()
+            .map(|(_, p)| format!("{dir}/{p}"))
+            .collect();
+        let theirs: Vec<String> = path[std_path.len()..].to_vec();
+        assert_eq!(
+            ours,
+            theirs,
+            "3.{}: {:?}",
+            v.minor,
+            String::from_utf8_lossy(text)
+        );
+        (no_site == 0, theirs)
+    }
+
+    #[test]
+    fn cpython_3_11_and_later_read_a_pth_file_as_the_model_does() {
+        let found = interpreters();
+        assert!(
+            found.len() >= 2,
+            "fewer than two CPython 3.11+ interpreters found: {found:?}"
+        );
+        let long_comment = format!("#{}import site\n", "x".repeat(300));
+        let cases: [&[u8]; 10] = [
+            b"\xef\xbb\xbfimport site\n",
+            b"extra\rimport site\n",
+            b"extra\0\nimport site\n",
+            b"\x1a\nimport site\n",
+            b"import site\r\r\n",
+            b"import os\nvendor\n",
+            b"  import site  # c\n",
+            long_comment.as_bytes(),
+            b"a # b\n  c \n#d\n",
+            b"\n\nd\r\n#import site\n",
+        ];
+        for (v, exe) in &found {
+            for text in cases {
+                let (site, _) = ask(exe, *v, text);
+                let mut file = b"/std\n".to_vec();
+                file.extend_from_slice(text);
+                assert_eq!(
+                    read(&file, file.len() as u64, *v).site,
+                    site,
+                    "3.{}: {:?}",
+                    v.minor,
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+    }
 }
