@@ -711,6 +711,15 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         decode,
     );
     put(r, &format!("{lower}/top.pth"), hook);
+    // a venv whose `pyvenv.cfg` is spelt in capitals: getpath and `site` open it by name
+    let caps_venv = "Envs/tool";
+    put(r, &format!("{caps_venv}/Scripts/python.exe"), b"MZ");
+    put(
+        r,
+        &format!("{caps_venv}/PYVENV.CFG"),
+        b"home = C:\\Tools\\Python311\r\nversion = 3.11.4\r\n",
+    );
+    put(r, &format!("{caps_venv}/Lib/site-packages/v.pth"), hook);
     // a path line in Windows' own separators (pywin32.pth's `win32\lib`)
     let pywin = "Tools/Python39";
     put(r, &format!("{pywin}/python.exe"), b"MZ");
@@ -814,6 +823,7 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{bare}/top.pth"),
         format!("{chunked}/hook.pth"),
         format!("{lower}/top.pth"),
+        format!("{caps_venv}/Lib/site-packages/v.pth"),
     ] {
         assert_eq!(at("PTH001", &path), 1, "{path}: {found:#?}");
     }
@@ -863,10 +873,17 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
             )
         })
         .collect();
-    for (root, python) in [(inst, "3.11"), (emb, "3.12"), (quiet, "3.11")] {
+    for (root, kind, python) in [
+        (inst, "interpreter", "3.11"),
+        (emb, "interpreter", "3.12"),
+        (quiet, "interpreter", "3.11"),
+        (chunked, "interpreter", "3.10"),
+        (lower, "interpreter", "3.12"),
+        (caps_venv, "venv", "3.11"),
+    ] {
         assert!(
-            envs.contains(&(root.to_owned(), "interpreter".to_owned(), python.to_owned())),
-            "{root} {python}: {envs:#?}"
+            envs.contains(&(root.to_owned(), kind.to_owned(), python.to_owned())),
+            "{root} {kind} {python}: {envs:#?}"
         );
     }
 }

@@ -682,7 +682,16 @@ fn classify_site_dir(
         let Some(root) = site.ancestors().nth(up) else {
             continue;
         };
-        let cfg = root.join("pyvenv.cfg");
+        let mut cfg = root.join("pyvenv.cfg");
+        if up == 2 && tree.kind(&cfg).is_none() && windows_prefix_in(tree, site) == Some(root) {
+            // Windows opens `PYVENV.CFG` as `pyvenv.cfg`
+            let listed = tree.list(root).unwrap_or_default();
+            if let Some(e) = (listed.iter())
+                .find(|e| e.kind == Kind::File && e.name.eq_ignore_ascii_case("pyvenv.cfg"))
+            {
+                cfg = e.path.clone();
+            }
+        }
         match tree.read_capped(&cfg, 64 * 1024) {
             Ok(cfg) => {
                 let from_cfg = pyvenv_version(&String::from_utf8_lossy(&cfg.bytes));

@@ -415,6 +415,21 @@ impl<'a> View<'a> {
         self.stat(live) == Some(Kind::File)
     }
 
+    /// The file `live` as the interpreter opens it by name (getpath's `pyvenv.cfg`, `._pth`):
+    /// on Windows by any spelling of its name, as NTFS answers; elsewhere exactly.
+    pub fn open_file(&self, live: &Path) -> Option<PathBuf> {
+        if self.is_file(live) {
+            return Some(live.to_path_buf());
+        }
+        self.fold_case?;
+        let name = live.file_name()?.to_str()?;
+        let entries = self.tree.list(&self.disk(live.parent()?)).ok()?;
+        (entries.iter())
+            .filter(|e| e.name.eq_ignore_ascii_case(name))
+            .find(|e| self.tree.kind_followed(&e.path) == Some(Kind::File))
+            .map(|e| self.live(&e.path))
+    }
+
     /// `os.path.exists`.
     pub fn exists(&self, live: &Path) -> bool {
         self.stat(live).is_some()

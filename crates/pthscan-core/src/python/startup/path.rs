@@ -276,18 +276,10 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
     let pth_file = interp.pth_file.as_deref().map(path_str).or_else(|| {
         (win && interp.kind == InstallKind::System)
             .then(|| {
-                // opened as Windows opens a file, by any spelling of its name
-                let names = run.view.listdir(Path::new(&prefix)).unwrap_or_default();
-                [
-                    format!("python{}._pth", v.nodot()),
-                    "python._pth".to_owned(),
-                ]
-                .into_iter()
-                .find_map(|want| {
-                    let name = names.iter().find(|n| n.eq_ignore_ascii_case(&want))?;
-                    let file = format!("{prefix}/{name}");
-                    run.view.is_file(Path::new(&file)).then_some(file)
-                })
+                [format!("python{}._pth", v.nodot()), "python._pth".into()]
+                    .into_iter()
+                    .find_map(|name| run.view.open_file(&Path::new(&prefix).join(name)))
+                    .map(|file| path_str(&file))
             })
             .flatten()
     });
@@ -507,7 +499,8 @@ fn read_pyvenv_cfg(run: &Run<'_>, prefix: &str, bin: &str) -> Option<VenvCfg> {
         format!("{prefix}/pyvenv.cfg"),
     ]
     .into_iter()
-    .find(|c| run.view.is_file(Path::new(c)))?;
+    .find_map(|c| run.view.open_file(Path::new(&c)))
+    .map(|c| path_str(&c))?;
     let data = run
         .view
         .tree
@@ -518,7 +511,9 @@ fn read_pyvenv_cfg(run: &Run<'_>, prefix: &str, bin: &str) -> Option<VenvCfg> {
         system_site: "true".into(),
         home_prefix: None,
         fatal: std::str::from_utf8(&data.bytes).is_err(),
-        dir: cfg.strip_suffix("/pyvenv.cfg").unwrap_or(prefix).to_owned(),
+        dir: Path::new(&cfg)
+            .parent()
+            .map_or_else(|| prefix.to_owned(), path_str),
     };
     for (_, line) in universal_newlines(&text) {
         let Some((key, value)) = line.split_once('=') else {
