@@ -720,6 +720,70 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         b"home = C:\\Tools\\Python311\r\nversion = 3.11.4\r\n",
     );
     put(r, &format!("{caps_venv}/Lib/site-packages/v.pth"), hook);
+    // a third red team's `._pth` files: an empty one is no `._pth` to 3.11+ (site runs); a
+    // stray `python311._pth` beside `python312.dll` is not the DLL's; `pythonw.exe` reads its
+    // own; 3.6–3.10 split a line at `;`; Win32 drops a path's trailing dot; a debug build
+    let win_emb = |dir: &str, dll: &str, files: &[(&str, &[u8])]| {
+        put(r, &format!("{dir}/python.exe"), b"MZ");
+        put(r, &format!("{dir}/{dll}.dll"), b"MZ");
+        put(r, &format!("{dir}/{dll}.zip"), &empty_zip);
+        for (name, bytes) in files {
+            put(r, &format!("{dir}/{name}"), bytes);
+        }
+    };
+    let truncated = "Trunc/py";
+    win_emb(
+        truncated,
+        "python312",
+        &[("python312._pth", b""), ("hook.pth", hook)],
+    );
+    let stray = "Stray/py";
+    win_emb(
+        stray,
+        "python312",
+        &[
+            ("python311._pth", b"python311.zip\r\n.\r\n"),
+            ("hook.pth", hook),
+        ],
+    );
+    let twin = "Twin/py";
+    win_emb(
+        twin,
+        "python312",
+        &[
+            ("pythonw.exe", b"MZ"),
+            ("python._pth", b"python312.zip\r\n.\r\n"),
+            ("pythonw._pth", b"python312.zip\r\n.\r\nimport site\r\n"),
+            ("hook.pth", hook),
+        ],
+    );
+    win_emb(
+        "Semi/py",
+        "python310",
+        &[(
+            "python310._pth",
+            b"python310.zip\r\n.\r\nx;C:\\Semi\\evil\r\nimport site\r\n",
+        )],
+    );
+    put(r, "Semi/evil/sitecustomize.py", decode);
+    win_emb(
+        "Dot/py",
+        "python312",
+        &[(
+            "python312._pth",
+            b"python312.zip\r\n.\r\nC:\\Dot\\vendor.\r\nimport site\r\n",
+        )],
+    );
+    put(r, "Dot/vendor/sitecustomize.py", decode);
+    let debug = "Debug/py";
+    put(r, &format!("{debug}/python_d.exe"), b"MZ");
+    put(r, &format!("{debug}/python312_d.dll"), b"MZ");
+    put(
+        r,
+        &format!("{debug}/python312_d._pth"),
+        b"python312_d.zip\r\n.\r\nimport site\r\n",
+    );
+    put(r, &format!("{debug}/hook.pth"), hook);
     // a path line in Windows' own separators (pywin32.pth's `win32\lib`)
     let pywin = "Tools/Python39";
     put(r, &format!("{pywin}/python.exe"), b"MZ");
@@ -824,6 +888,10 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{chunked}/hook.pth"),
         format!("{lower}/top.pth"),
         format!("{caps_venv}/Lib/site-packages/v.pth"),
+        format!("{truncated}/hook.pth"),
+        format!("{stray}/hook.pth"),
+        format!("{twin}/hook.pth"),
+        format!("{debug}/hook.pth"),
     ] {
         assert_eq!(at("PTH001", &path), 1, "{path}: {found:#?}");
     }
@@ -837,6 +905,8 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         "ProgramData/cache/sitecustomize.py".to_owned(),
         format!("{conda}/Lib/sitecustomize.py"),
         format!("{lower}/lib/site-packages/sitecustomize.py"),
+        "Semi/evil/sitecustomize.py".to_owned(),
+        "Dot/vendor/sitecustomize.py".to_owned(),
         format!("{user_pyw}/usercustomize.pyw"),
         format!("{user_pkg}/usercustomize/__INIT__.PY"),
     ] {

@@ -272,62 +272,101 @@ fn name_at(path: &Path, up: usize) -> String {
         .unwrap_or_default()
 }
 
-/// The `._pth` file of an embeddable Windows distribution at `prefix` (beside `python.exe` or
-/// the interpreter's DLL `pythonXY.dll`), with whether it runs `site` (an `import site` line)
-/// and the version the DLL's name gives: a `._pth` file sets the whole `sys.path`, and `site`
-/// runs only when it says so.
-pub(crate) fn embedded_pth(
-    tree: &dyn Tree,
-    prefix: &Path,
-) -> Option<(PathBuf, bool, Option<String>)> {
+/// An embeddable Windows distribution at `prefix` (a folder holding `python.exe` or an
+/// interpreter's DLL `pythonXY.dll`), as getpath opens its `._pth` file.
+pub(crate) struct Embedded {
+    /// The `._pth` an interpreter started as `python.exe` reads (its DLL's, else
+    /// `python._pth`), if any.
+    pub pth: Option<PathBuf>,
+    /// The `._pth` files other executables of the folder read instead (`pythonw._pth`, an
+    /// application's `app._pth` beside its `app.exe`): each `(executable, ._pth)`.
+    pub others: Vec<(String, PathBuf)>,
+    /// Whether `site` runs under some executable of the folder.
+    pub site: bool,
+    /// The version the DLL's name (or the `._pth`'s) gives.
+    pub version: Option<String>,
+}
+
+/// The embeddable distribution at `prefix`, if it is one. getpath opens `<library>._pth`
+/// (the DLL's own stem: `python312._pth` beside `python312.dll`), then `<executable>._pth`
+/// (`python._pth`, `pythonw._pth`, `app._pth` beside `app.exe`), each by any spelling of its
+/// name; an executable with neither starts as an installation does, and `site` runs.
+pub(crate) fn embedded_pth(tree: &dyn Tree, prefix: &Path) -> Option<Embedded> {
     let entries = tree.list(prefix).ok()?;
-    let names: Vec<String> = entries
-        .iter()
-        .map(|e| e.name.to_ascii_lowercase())
+    let named = |want: &str| {
+        (entries.iter()).find(|e| e.kind == Kind::File && e.name.eq_ignore_ascii_case(want))
+    };
+    let stems = |suffix: &str| -> Vec<String> {
+        let mut out: Vec<String> = (entries.iter())
+            .filter(|e| e.kind == Kind::File)
+            .filter_map(|e| {
+                let name = e.name.to_ascii_lowercase();
+                name.strip_suffix(suffix).map(str::to_owned)
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let dlls: Vec<String> = (stems(".dll").into_iter())
+        .filter(|s| windows_version_of(s).is_some())
         .collect();
-    let dll_version = names.iter().find_map(|n| {
-        let stem = n.strip_suffix(".dll")?;
-        windows_version_of(stem)
-    });
-    if dll_version.is_none() && !names.iter().any(|n| n == "python.exe") {
+    let exes = stems(".exe");
+    let has_python = exes.iter().any(|e| e == "python");
+    if dlls.is_empty() && !has_python {
         return None;
     }
-    // getpath tries `<library>._pth` (the DLL's name, `python312._pth`), then
-    // `<executable>._pth` (`python._pth`, `pythonw._pth`, an application's `app._pth` beside
-    // its `app.exe`), opening each as Windows does, by any spelling
-    let rank = |name: &str| -> Option<u8> {
-        let stem = name.strip_suffix("._pth")?;
-        if windows_version_of(stem).is_some() {
-            Some(0)
-        } else if stem == "python" || names.iter().any(|n| n.strip_suffix(".exe") == Some(stem)) {
-            Some(1)
-        } else {
-            None
-        }
+    let dll_pth = dlls.iter().find_map(|d| named(&format!("{d}._pth")));
+    // the executables that are interpreters: python, pythonw, and any with a `._pth` of its name
+    let hosts: Vec<&String> = (exes.iter())
+        .filter(|e| *e == "python" || *e == "pythonw" || named(&format!("{e}._pth")).is_some())
+        .collect();
+    let pth_of = |exe: &str| {
+        dll_pth
+            .or_else(|| named(&format!("{exe}._pth")))
+            .map(|e| e.path.clone())
     };
-    let (_, pth) = (entries.iter().zip(&names))
-        .filter_map(|(e, n)| rank(n).map(|r| (r, e)))
-        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)))?;
-    let version = pth
-        .name
-        .to_ascii_lowercase()
-        .strip_suffix("._pth")
-        .and_then(windows_version_of)
-        .or(dll_version);
+    let pth = pth_of("python");
+    let others: Vec<(String, PathBuf)> = (hosts.iter())
+        .filter(|e| e.as_str() != "python")
+        .filter_map(|e| Some((format!("{e}.exe"), pth_of(e)?)))
+        .filter(|(_, p)| Some(p) != pth.as_ref())
+        .collect();
+    let version = (dlls.iter().find_map(|d| windows_version_of(d))).or_else(|| {
+        let name = pth
+            .as_ref()?
+            .file_name()?
+            .to_string_lossy()
+            .to_ascii_lowercase();
+        windows_version_of(name.strip_suffix("._pth")?)
+    });
     // read as far as the start-up model reads it, as the version reads it (without one, as
-    // either generation would: `site` runs when either's reading says so); a 3.6–3.10 getpath
-    // reads every line, so an `import site` past what was read is not ruled out
+    // either generation would); a 3.6–3.10 getpath reads every line, so an `import site` past
+    // what was read is not ruled out
     use crate::python::startup::{PyVersion, path::MAX_PTH_BYTES, pth_file};
-    let data = tree.read_capped(&pth.path, MAX_PTH_BYTES).ok()?;
     let versions: Vec<PyVersion> = match version.as_deref().and_then(PyVersion::parse) {
         Some(v) => vec![v],
         None => vec![PyVersion::new(3, 10), PyVersion::new(3, 11)],
     };
-    let site = versions.iter().any(|&v| {
-        let read = pth_file::read(&data.bytes, data.size, v);
-        read.site || (data.truncated && !v.at_least(3, 11))
-    });
-    Some((pth.path.clone(), site, version))
+    let runs_site = |file: Option<&PathBuf>| {
+        let Some(file) = file else {
+            return true; // no `._pth`: `site` runs
+        };
+        let Ok(data) = tree.read_capped(file, MAX_PTH_BYTES) else {
+            return false;
+        };
+        versions.iter().any(|&v| {
+            let read = pth_file::read(&data.bytes, data.size, v);
+            read.site || read.empty || (data.truncated && !v.at_least(3, 11))
+        })
+    };
+    let site = (hosts.is_empty() && runs_site(pth.as_ref()))
+        || hosts.iter().any(|e| runs_site(pth_of(e).as_ref()));
+    Some(Embedded {
+        pth,
+        others,
+        site,
+        version,
+    })
 }
 
 /// The version of the Windows installation at `prefix` as getpath finds one with no `._pth`:
@@ -370,7 +409,8 @@ fn windows_version_of(name: &str) -> Option<String> {
     let rest = &name[head.len()..];
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let tail = &rest[digits.len()..];
-    if !(tail.is_empty() || tail.starts_with('-') || tail == "t" || tail == ".dll") {
+    // `python313t` (free-threaded), `python312_d` (a debug build), `Python313-32`
+    if !(tail.is_empty() || tail.starts_with('-') || matches!(tail, "t" | "_d" | "t_d" | ".dll")) {
         return None;
     }
     let (major, minor) = digits.split_at_checked(1)?;
@@ -514,12 +554,12 @@ impl Finder {
                 continue; // another `._pth` of the same folder: the one getpath opens is read
             }
             let (site, python, installed) = match embedded_pth(tree, prefix) {
-                Some((_, site, python)) => (site, python, false),
+                Some(e) if e.pth.is_some() || !e.others.is_empty() => (e.site, e.version, false),
                 // no `._pth` (an embeddable distribution whose `._pth` was deleted to let
                 // `site` run, an installation without `Lib\site-packages`): getpath finds the
                 // prefix by its landmark, and `site` runs (with a `Lib\site-packages`, the
                 // installation is found by it, below)
-                None => {
+                _ => {
                     let site_packages = prefix.join("Lib").join("site-packages");
                     let found_below =
                         tree.is_dir(&crate::fs::case::fold_dirs(tree, &site_packages));

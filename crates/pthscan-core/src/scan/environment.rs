@@ -400,12 +400,17 @@ pub(super) fn startup_models(
     // the `._pth` getpath opens beside an embeddable distribution's DLL or executable
     let embedded = (windows && kind == InstallKind::System)
         .then(|| discovery::embedded_pth(tree, &env.root))
-        .flatten()
-        .and_then(|(pth, _, _)| pth.file_name().map(|n| prefix.join(n)));
+        .flatten();
+    let live = |pth: &PathBuf| pth.file_name().map(|n| prefix.join(n));
+    // the executables of the folder that read a `._pth` of their own: a model each
+    let other_pths: Vec<PathBuf> = (embedded.iter())
+        .flat_map(|e| e.others.iter().filter_map(|(_, pth)| live(pth)))
+        .collect();
+    let embedded = embedded.and_then(|e| e.pth.as_ref().and_then(live));
     let versions: Vec<PyVersion> = match env.python.as_deref().and_then(PyVersion::parse) {
         Some(v) => vec![v],
         // 3.6–3.10 read a `._pth` file otherwise than 3.11+ (`startup::pth_file`)
-        None if embedded.is_some() => vec![
+        None if embedded.is_some() || !other_pths.is_empty() => vec![
             PyVersion::new(3, 10),
             PyVersion::new(3, 14),
             PyVersion::new(3, 15),
@@ -464,7 +469,9 @@ pub(super) fn startup_models(
             let pth_files = if condition.is_some() {
                 Vec::new()
             } else {
-                pth_files(view, &prefix, &interp)
+                let mut files = pth_files(view, &prefix, &interp);
+                files.extend(other_pths.iter().cloned());
+                files
             };
             out.push(model);
             for file in pth_files {

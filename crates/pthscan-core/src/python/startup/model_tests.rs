@@ -880,6 +880,39 @@ fn windows_venv_scripts_cfg_home_and_pth_file_of_an_embedded_install() {
     let s = compute(View::new(&tree), &old);
     assert_eq!(s.fatal, None);
     assert_eq!(s.pth.len(), 1);
+    // `import site` leaves the user site on up to 3.14 (the file's `isolated` comes after the
+    // flags were read: gh-120037, seen with 3.11-3.13's own getpath); 3.15 turns it off
+    e.file("emb/python312._pth", "vendor\nimport site\n")
+        .file("roaming/Python312/site-packages/u.pth", "import user\n")
+        .file("roaming/Python315/site-packages/u.pth", "import user\n")
+        .file("emb/python315._pth", "vendor\nimport site\n");
+    let mut user = i.clone();
+    user.enable_user_site = true;
+    user.user_base = Some(e.p("roaming"));
+    let s = compute(View::new(&tree), &user);
+    assert!(s.usercustomize);
+    assert_eq!(
+        (s.pth.iter().map(|r| r.text.as_str()).collect::<Vec<_>>()),
+        ["import user", "import never"]
+    );
+    user.version = PyVersion::new(3, 15);
+    let s = compute(View::new(&tree), &user);
+    assert!(!s.usercustomize);
+    assert_eq!(s.pth.len(), 1);
+    // a `._pth` of no line (empty, or NUL first) is no `._pth` to 3.11+: `site` runs, with the
+    // folder as the prefix, and `PYTHONPATH` is ignored (seen with 3.11 and 3.12's getpath)
+    for text in ["", "\0python312.zip\r\n.\r\n"] {
+        e.file("emb/python312._pth", text);
+        let mut empty = i.clone();
+        empty.env = vec![(
+            "PYTHONPATH".into(),
+            e.p("pp").to_string_lossy().into_owned(),
+        )];
+        e.mkdir("pp");
+        let s = compute(View::new(&tree), &empty);
+        assert_eq!(s.pth.len(), 1, "{text:?}");
+        assert!(!rel(&e, &s.paths()).contains(&"pp".to_owned()), "{text:?}");
+    }
 }
 
 #[test]
@@ -1004,8 +1037,37 @@ fn posix_pth_file_sets_the_whole_path_and_import_site_runs_site() {
     let s = compute(View::new(&tree), &i);
     assert_eq!(rel(&e, &s.paths()), ["opt/tools"]);
     assert!(s.pth.is_empty() && !s.usercustomize);
-    e.file("usr/bin/python3.12._pth", "../../opt/tools\nimport site\n");
+    // `import site` runs `site` with the file's folder as `sys.prefix` (seen with 3.12's own:
+    // `usr/bin`, whatever landmark is above it): the installation's site-packages is not read
+    e.file("usr/bin/python3.12._pth", "../../opt/tools\nimport site\n")
+        .file(
+            "usr/bin/lib/python3.12/site-packages/b.pth",
+            "import beside\n",
+        );
     let s = compute(View::new(&tree), &i);
-    assert_eq!(rel(&e, &s.paths()), ["opt/tools", SP]);
+    assert_eq!(
+        rel(&e, &s.paths()),
+        ["opt/tools", "usr/bin/lib/python3.12/site-packages"]
+    );
     assert_eq!(s.pth.len(), 1);
+    assert_eq!(s.pth[0].text, "import beside");
+}
+
+#[test]
+fn windows_paths_are_trimmed_as_win32_opens_them() {
+    use super::path::windows_path;
+    for (written, opened) in [
+        ("C:\\Evil.", "/Evil"),
+        ("C:\\Evil. .", "/Evil"),
+        ("C:\\Evil.\\lib", "/Evil/lib"),
+        ("C:\\Evil \\lib", "/Evil /lib"),
+        ("vendor\\", "vendor/"),
+        ("..\\x", "../x"),
+        ("a...\\b", "a.../b"),
+        ("\\\\.\\C:\\Evil.", "/Evil"),
+        // a verbatim path is opened as written
+        ("\\\\?\\C:\\Evil.", "/Evil."),
+    ] {
+        assert_eq!(windows_path(written), opened, "{written}");
+    }
 }

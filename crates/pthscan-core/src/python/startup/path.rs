@@ -283,14 +283,20 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
             })
             .flatten()
     });
+    let (mut prefix, mut base, mut use_environment) = (prefix, base, true);
     if let Some(file) = pth_file {
-        if v.at_least(3, 15) {
-            run.batch = Some(Batch::default());
+        if run.pth_file(&file, &prefix) {
+            return run.out;
         }
-        run.pth_file(&file, &prefix);
-        return run.out;
+        // 3.11+: a `._pth` of no lines makes its folder `home` and turns the environment off;
+        // the interpreter then starts as without one, and `site` runs
+        let dir = parent_str(&file, &prefix);
+        run.out.notes.push(format!(
+            "`{file}` holds no line: from 3.11 getpath takes its folder as the home and ignores `PYTHON*` variables, and `site` runs as without a `._pth`"
+        ));
+        (prefix, base, use_environment) = (dir.clone(), dir, false);
     }
-    if let Some(pp) = interp.var("PYTHONPATH") {
+    if let Some(pp) = interp.var("PYTHONPATH").filter(|_| use_environment) {
         for entry in pp.split(if win { ';' } else { ':' }) {
             let entry = if win {
                 windows_path(entry)
@@ -328,8 +334,16 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
         Some(cfg) if v.at_least(3, 14) && !win => cfg.dir.clone(),
         _ => prefix.clone(),
     };
-    run.site_main(&venv_prefix, &base, cfg.as_ref());
+    run.site_main(&venv_prefix, &base, cfg.as_ref(), interp.enable_user_site);
     run.out
+}
+
+/// The folder of `file`, or `otherwise`.
+fn parent_str(file: &str, otherwise: &str) -> String {
+    Path::new(file).parent().map_or_else(
+        || otherwise.to_owned(),
+        |d| d.to_string_lossy().into_owned(),
+    )
 }
 
 impl Run<'_> {
@@ -355,16 +369,18 @@ impl Run<'_> {
         self.initial(&format!("{stdlib}/lib-dynload"), Why::Dynload);
     }
 
-    /// A Windows `pythonXY._pth` or `python._pth` beside the executable: its lines are the
-    /// whole `sys.path` (relative to its directory), `import site` runs `site` (with the user
-    /// site disabled, as `-I`). `false` when there is none.
-    fn pth_file(&mut self, file: &str, prefix: &str) {
+    /// A `._pth` file (an embeddable Windows distribution's `pythonXY._pth`, an executable's
+    /// `<exe>._pth`): its lines are the whole `sys.path` (relative to its folder), which is
+    /// `sys.prefix`; `import site` runs `site.main()` there. `false` when the file sets
+    /// nothing (3.11+, no line: [`pth_file::PthFile::empty`]).
+    fn pth_file(&mut self, file: &str, prefix: &str) -> bool {
         let (data, size, truncated) = self
             .view
             .tree
             .read_capped(&self.view.disk(Path::new(file)), MAX_PTH_BYTES)
             .map_or((Vec::new(), 0, false), |d| (d.bytes, d.size, d.truncated));
-        let read = pth_file::read(&data, size, self.interp.version);
+        let v = self.interp.version;
+        let read = pth_file::read(&data, size, v);
         if let Some(fatal) = read.fatal {
             self.out.notes.push(if fatal == "MemoryError" {
                 // getpath's `readlines`: "cannot read file larger than 32KB during
@@ -374,18 +390,18 @@ impl Run<'_> {
                 format!("`{file}` has an `import` line other than `import site`: this interpreter does not start")
             });
             self.out.fatal = Some(fatal);
-            return;
+            return true;
+        }
+        if read.empty {
+            return false;
         }
         if truncated {
             self.out.cut.push(format!(
                 "`{file}`: only the first {MAX_PTH_BYTES} bytes of its {size} were read"
             ));
         }
-        let dir = Path::new(file)
-            .parent()
-            .map_or_else(|| prefix.to_owned(), |d| d.to_string_lossy().into_owned());
+        let dir = parent_str(file, prefix);
         let win = self.interp.platform == Platform::Windows;
-        let site = read.site;
         for (line, path) in read.paths {
             let path = if win { windows_path(&path) } else { path };
             let entry = makepath(&dir, &path);
@@ -397,30 +413,41 @@ impl Run<'_> {
                 },
             );
         }
+        self.out
+            .notes
+            .extend(read.notes.iter().map(|n| format!("`{file}`: {n}")));
+        // the file sets `isolated` after the flags that decide the user site were read: up to
+        // 3.14 the user site stays on (gh-120037, fixed in 3.15)
+        let user = self.interp.enable_user_site && !v.at_least(3, 15);
         self.out.notes.push(format!(
             "`{file}` sets the whole `sys.path`{}",
-            if site {
-                "; its `import site` runs `site` without a user site"
-            } else {
-                ", and `site` does not run"
+            match (read.site, user) {
+                (true, true) => "; its `import site` runs `site` with its folder as the prefix, and the user site",
+                (true, false) => "; its `import site` runs `site` with its folder as the prefix",
+                (false, _) => ", and `site` does not run",
             }
         ));
-        if site {
-            let prefixes = [prefix.to_owned()];
-            self.add_site_packages(&prefixes, None);
-            self.process();
+        if read.site {
+            self.site_main(&dir, &dir, None, user);
+        } else {
+            self.out.usercustomize = false;
         }
-        self.out.usercustomize = false;
+        true
     }
 
     /// `site.main()`: `venv()`, the user site, then `getsitepackages()`.
-    fn site_main(&mut self, prefix: &str, base: &str, cfg: Option<&VenvCfg>) {
+    fn site_main(
+        &mut self,
+        prefix: &str,
+        base: &str,
+        cfg: Option<&VenvCfg>,
+        mut enable_user: bool,
+    ) {
         let v = self.interp.version;
         let interp = self.interp;
         if v.at_least(3, 15) {
             self.batch = Some(Batch::default());
         }
-        let mut enable_user = interp.enable_user_site;
         // sys.prefix before venv() runs: getpath leaves it at the base installation
         let mut prefixes = vec![base.to_owned()];
         if cfg.is_some_and(|c| c.fatal) {
@@ -471,17 +498,42 @@ impl Run<'_> {
 /// drive is the root the scan was given).
 pub(crate) fn windows_path(p: &str) -> String {
     let p = p.replace('\\', "/");
-    // a device path to a drive (`\\?\C:\x`, `\\.\C:\x`) is that drive's path
+    // a device path to a drive (`\\?\C:\x`, `\\.\C:\x`) is that drive's path; only `\\?\`
+    // is taken as written, the rest is normalised as Win32 opens a path
+    let verbatim = p.starts_with("//?/");
     let p = match p.strip_prefix("//?/").or_else(|| p.strip_prefix("//./")) {
         Some(rest) if rest.as_bytes().get(1) == Some(&b':') => rest.to_owned(),
         _ => p,
     };
     let bytes = p.as_bytes();
-    if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
+    let p = if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
         p[2..].to_owned()
     } else {
         p
+    };
+    if verbatim { p } else { win32_trimmed(&p) }
+}
+
+/// What Win32 opens for `p` (`/`-separated), as `GetFullPathNameW` trims it: a segment ending
+/// in a single period loses it (`Evil.` is `Evil`; `.`, `..` and `...` stay), and the path's
+/// end loses its trailing periods and spaces unless a separator follows them.
+fn win32_trimmed(p: &str) -> String {
+    let mut segments: Vec<&str> = p
+        .split('/')
+        .map(|seg| match seg.strip_suffix('.') {
+            Some(head) if !head.is_empty() && !head.ends_with('.') => head,
+            _ => seg,
+        })
+        .collect();
+    if let Some(last) = segments.last_mut()
+        && !matches!(*last, "" | "." | "..")
+    {
+        let trimmed = last.trim_end_matches(['.', ' ']);
+        if !trimmed.is_empty() {
+            *last = trimmed;
+        }
     }
+    segments.join("/")
 }
 
 struct VenvCfg {

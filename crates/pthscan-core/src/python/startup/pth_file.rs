@@ -29,12 +29,20 @@ const PIECE: usize = 260;
 /// What an interpreter makes of a `._pth` file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PthFile {
-    /// The path lines, as written, with the 1-based line each starts on.
+    /// The path lines, with the 1-based line each starts on: relative to the file's folder, or
+    /// absolute.
     pub paths: Vec<(usize, String)>,
     /// Whether an `import site` line runs `site`.
     pub site: bool,
     /// Why the interpreter does not start, when the file stops it.
     pub fatal: Option<String>,
+    /// 3.11+: `readlines` gave no line (an empty file, or one whose first byte is NUL), and
+    /// `getpath.py`'s `if pth:` is false — the file sets nothing but `home` (its folder) and
+    /// `use_environment = 0`: the interpreter starts as without one, and `site` runs.
+    pub empty: bool,
+    /// What the file names that a scan cannot place (a path relative to the working
+    /// directory).
+    pub notes: Vec<String>,
 }
 
 /// Reads a `._pth` file of `size` bytes whose first bytes are `data`, as CPython `version`
@@ -56,7 +64,10 @@ pub fn read(data: &[u8], size: u64, version: PyVersion) -> PthFile {
 /// 3.11+: `readlines`, then `getpath.py`'s loop.
 fn read_getpath_py(data: &[u8]) -> PthFile {
     let data = &data[..data.iter().position(|&b| b == 0).unwrap_or(data.len())];
-    let mut out = PthFile::default();
+    let mut out = PthFile {
+        empty: data.is_empty(),
+        ..PthFile::default()
+    };
     for (n, raw) in data.split(|&b| b == b'\n').enumerate() {
         let end = raw.iter().rposition(|&b| b != b'\r').map_or(0, |i| i + 1);
         let text = String::from_utf8_lossy(&raw[..end]);
@@ -112,8 +123,23 @@ fn read_getpathp_c(data: &[u8]) -> PthFile {
             out.fatal = Some("only 'import site' is supported in ._pth file".into());
             return out;
         } else {
+            // each line is joined to the folder and appended to one `;`-separated string that
+            // is split again later: what follows a `;` is an entry of its own, not joined
+            let text = String::from_utf8_lossy(piece);
+            let mut parts = text.split(';');
             out.paths
-                .push((starts_on, String::from_utf8_lossy(piece).into_owned()));
+                .push((starts_on, parts.next().unwrap_or("").to_owned()));
+            for part in parts.filter(|p| !p.is_empty()) {
+                let absolute =
+                    part.starts_with(['/', '\\']) || part.as_bytes().get(1) == Some(&b':');
+                if absolute {
+                    out.paths.push((starts_on, part.to_owned()));
+                } else {
+                    out.notes.push(format!(
+                        "line {starts_on}'s `{part}` after a `;` is relative to the working directory, not known to a scan"
+                    ));
+                }
+            }
         }
     }
     out
@@ -205,6 +231,20 @@ mod tests {
         assert!(!read(text, 1, v(10)).site);
         let f = read(text, 1, v(11));
         assert_eq!((paths(&f), f.site), (vec!["Lib", "\x1a"], true));
+    }
+
+    #[test]
+    fn a_semicolon_splits_a_line_before_3_11_and_an_empty_file_is_none_from_3_11() {
+        let f = read(b"x;C:\\Evil;rel\nimport site\n", 1, v(10));
+        assert_eq!(paths(&f), ["x", "C:\\Evil"]);
+        assert_eq!(f.notes.len(), 1);
+        assert_eq!(paths(&read(b"x;C:\\Evil\n", 1, v(11))), ["x;C:\\Evil"]);
+        for text in [&b""[..], b"\0python312.zip\r\n.\r\n"] {
+            assert!(read(text, 1, v(12)).empty, "{text:?}");
+            assert!(!read(text, 1, v(10)).empty, "{text:?}");
+        }
+        // a blank line is a line: `readlines` gives `['']`, and `if pth:` holds
+        assert!(!read(b"\n", 1, v(12)).empty);
     }
 
     #[test]
