@@ -784,6 +784,16 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         b"python312_d.zip\r\n.\r\nimport site\r\n",
     );
     put(r, &format!("{debug}/hook.pth"), hook);
+    // a `._pth` that lists its own folder before the standard library's zip: `encodings`
+    // there runs at every start, before any hook
+    win_emb(
+        "Shadow/py",
+        "python312",
+        &[
+            ("python312._pth", b".\r\npython312.zip\r\n"),
+            ("encodings/__init__.py", hook),
+        ],
+    );
     // a path line in Windows' own separators (pywin32.pth's `win32\lib`)
     let pywin = "Tools/Python39";
     put(r, &format!("{pywin}/python.exe"), b"MZ");
@@ -912,6 +922,11 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
     ] {
         assert_eq!(at("CUS001", &path), 1, "{path}: {found:#?}");
     }
+    let shadows: Vec<&String> = (found.iter())
+        .filter(|(rule, _, _)| rule == "SHD001")
+        .map(|(_, _, p)| p)
+        .collect();
+    assert_eq!(shadows, ["Shadow/py/encodings/__init__.py"], "{found:#?}");
     let path = format!("{conda}/DLLs/usercustomize.pyd");
     assert_eq!(at("CUS003", &path), 1, "{path}: {found:#?}");
     let path = format!("{helper}/Lib/site-packages/_winhelper.Py");

@@ -1,5 +1,6 @@
 //! SHD001: a standard library module every start imports before `site`, found instead in a
-//! `PYTHONPATH` entry, which comes before the standard library on `sys.path`.
+//! `PYTHONPATH` entry, or a `._pth` line listed before the standard library, which come
+//! before it on `sys.path`.
 
 use std::path::PathBuf;
 
@@ -17,8 +18,9 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
            `encodings` always, `linecache` from 3.13, and up to 3.10 `site`, `os`, `codecs`, \
            `io`, `abc` and the other modules not frozen into it — found by importlib's rules in \
            a `PYTHONPATH` entry (set on the system or in an image), which comes before the \
-           standard library, so that it runs instead of the standard library's. High, whatever \
-           it holds.",
+           standard library, or in a folder a `._pth` file lists before the standard library's \
+           zip or `Lib`, so that it runs instead of the standard library's. High, whatever it \
+           holds.",
     why: "It runs before any hook and even under `-S`: the earliest place code can hide, and no \
           honest installation puts one there.",
     example: "PYTHONPATH=/opt/app (set in /etc/environment) and /opt/app/encodings/__init__.py → \
@@ -79,6 +81,19 @@ pub fn early_modules(version: PyVersion) -> Vec<&'static str> {
     }
 }
 
+/// Whether a `._pth` line's `path` is where the standard library is: a `python312.zip`, `Lib`
+/// (any case: Windows) or `lib/python3.12`.
+fn names_the_stdlib(path: &std::path::Path, model: &crate::python::startup::Startup) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let v = model.interpreter.version;
+    (name.starts_with("python") && name.ends_with(".zip"))
+        || name == "lib"
+        || name == format!("python{}", v.dotted())
+}
+
 /// SHD001 findings over every start-up model of the environment, one per file.
 pub fn judge(ctx: &Ctx<'_>) -> Vec<Finding> {
     let view = ctx.view();
@@ -86,11 +101,18 @@ pub fn judge(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut done: Vec<PathBuf> = Vec::new();
     for model in &ctx.startup {
         let finder = Finder::new(view, model);
-        let stdlib_at = model
-            .sys_path
-            .iter()
+        let stdlib_at = match (model.sys_path.iter())
             .position(|e| matches!(e.why, Why::StdlibZip | Why::Stdlib))
-            .unwrap_or(model.sys_path.len());
+        {
+            Some(at) => at,
+            // a `._pth` file lists the standard library itself (an embeddable distribution's
+            // `python312.zip`, an installation's `Lib`): what it lists before that comes first
+            None => (model.sys_path.iter())
+                .position(|e| {
+                    matches!(e.why, Why::PthLine { .. }) && names_the_stdlib(&e.path, model)
+                })
+                .unwrap_or(0),
+        };
         for name in early_modules(model.interpreter.version) {
             let Some(r) = finder.find(name) else {
                 continue;
@@ -98,11 +120,13 @@ pub fn judge(ctx: &Ctx<'_>) -> Vec<Finding> {
             let Some(at) = model.sys_path.iter().position(|e| e.path == r.entry) else {
                 continue;
             };
-            // a `._pth` file lists the standard library itself (an embedded distribution's
-            // `python312.zip`): only a `PYTHONPATH` entry before it is a shadow for certain
+            // a `PYTHONPATH` entry, or a `._pth` line, before the standard library
             if at >= stdlib_at
                 || r.kind == ModKind::Namespace
-                || model.sys_path[at].why != Why::PythonPath
+                || !matches!(
+                    model.sys_path[at].why,
+                    Why::PythonPath | Why::PthLine { .. }
+                )
             {
                 continue;
             }
