@@ -794,6 +794,18 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
             ("encodings/__init__.py", hook),
         ],
     );
+    // a `pyvenv.cfg` beside an installation's own `python.exe`: up to 3.13 `site.venv()`
+    // makes the folder above it `sys.prefix`, and a `.pth` there runs; a venv's parent is not
+    put(r, "Drive/Python312/python.exe", b"MZ");
+    put(r, "Drive/Python312/python312.dll", b"MZ");
+    put(r, "Drive/Python312/Lib/os.py", b"");
+    put(
+        r,
+        "Drive/Python312/pyvenv.cfg",
+        b"home = C:\\Drive\\Python312\r\n",
+    );
+    put(r, "Drive/evil.pth", hook);
+    put(r, "Envs/stray.pth", hook);
     // a path line in Windows' own separators (pywin32.pth's `win32\lib`)
     let pywin = "Tools/Python39";
     put(r, &format!("{pywin}/python.exe"), b"MZ");
@@ -902,6 +914,7 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{stray}/hook.pth"),
         format!("{twin}/hook.pth"),
         format!("{debug}/hook.pth"),
+        "Drive/evil.pth".to_owned(),
     ] {
         assert_eq!(at("PTH001", &path), 1, "{path}: {found:#?}");
     }
@@ -936,6 +949,7 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{quiet}/hook.pth"),
         format!("{chunked_new}/hook.pth"),
         format!("{bom}/hook.pth"),
+        "Envs/stray.pth".to_owned(),
         format!("{other}/Lib/site-packages/SITECUSTOMIZE.py"),
     ] {
         assert!(

@@ -369,6 +369,23 @@ pub(crate) fn embedded_pth(tree: &dyn Tree, prefix: &Path) -> Option<Embedded> {
     })
 }
 
+/// The folder above a Windows installation at `root` whose `python.exe` is in `root` itself
+/// (not in `Scripts`), when a `pyvenv.cfg` (any case) is in `root` or in that folder: where
+/// `site.venv()` of 3.13 and before puts `sys.prefix`.
+fn venv_parent(tree: &dyn Tree, root: &Path) -> Option<PathBuf> {
+    let has = |dir: &Path, name: &str| {
+        tree.list(dir).is_ok_and(|entries| {
+            (entries.iter()).any(|e| e.kind == Kind::File && e.name.eq_ignore_ascii_case(name))
+        })
+    };
+    let parent = root.parent().filter(|p| p.starts_with(tree.root()))?;
+    let scripts = crate::fs::case::fold_dirs(tree, &root.join("Scripts"));
+    (has(root, "python.exe")
+        && !has(&scripts, "python.exe")
+        && (has(root, "pyvenv.cfg") || has(parent, "pyvenv.cfg")))
+    .then(|| parent.to_path_buf())
+}
+
 /// The version of the Windows installation at `prefix` as getpath finds one with no `._pth`:
 /// the interpreter's DLL (`python312.dll`) beside the standard library's landmark
 /// (`Lib\os.py`) or its zip (`python312.zip`, which makes that folder the prefix).
@@ -637,6 +654,23 @@ impl Finder {
             env_at(&mut envs, etc.clone(), EnvKind::DistConfig, python)
                 .code_dirs
                 .push(etc.clone());
+        }
+        // up to 3.13 `site.venv()` makes the parent of the executable's folder `sys.prefix`
+        // when a `pyvenv.cfg` is beside the executable or in that parent: for a Windows
+        // installation whose `python.exe` is in its own folder, the folder above it (`C:\`
+        // for `C:\Python312`) becomes a site directory
+        for env in envs.values_mut() {
+            if matches!(env.kind, EnvKind::Interpreter | EnvKind::Venv)
+                && runs_site.get(&env.root) != Some(&false)
+                && let Some(parent) = venv_parent(tree, &env.root)
+            {
+                let site_packages =
+                    crate::fs::case::fold_dirs(tree, &parent.join("Lib").join("site-packages"));
+                env.site_dirs.push(parent);
+                if tree.is_dir(&site_packages) {
+                    env.site_dirs.push(site_packages);
+                }
+            }
         }
         let mut environments: Vec<Environment> = envs.into_values().collect();
         for env in &mut environments {

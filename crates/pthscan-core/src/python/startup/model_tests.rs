@@ -1071,3 +1071,40 @@ fn windows_paths_are_trimmed_as_win32_opens_them() {
         assert_eq!(windows_path(written), opened, "{written}");
     }
 }
+
+#[test]
+fn a_pyvenv_cfg_beside_a_windows_python_exe_moves_the_prefix_up_to_3_13() {
+    // `site.venv()` (3.13 and before): `sys.prefix = dirname(dirname(sys.executable))` when
+    // a `pyvenv.cfg` is beside the executable or above its folder
+    let e = Env::new();
+    e.file("Tools/Python312/python.exe", "MZ")
+        .file(
+            "Tools/Python312/pyvenv.cfg",
+            "home = C:\\Tools\\Python312\r\n",
+        )
+        .file("Tools/up.pth", "import up\n")
+        .file("Tools/Python312/top.pth", "import top\n");
+    let tree = e.tree();
+    let texts = |minor: u8| {
+        let mut i = Interpreter::new(PyVersion::new(3, minor), e.p("Tools/Python312"));
+        i.platform = super::Platform::Windows;
+        let s = compute(View::new(&tree), &i);
+        s.pth.iter().map(|r| r.text.clone()).collect::<Vec<_>>()
+    };
+    // (`venv()` reads the new prefix, then `main()` reads it again with the old one: a `.pth`
+    // of a directory read twice runs twice, as `addsitedir` does)
+    assert_eq!(texts(13), ["import up", "import up", "import top"]);
+    // 3.14's getpath keeps the prefix where the `pyvenv.cfg` is
+    assert!(texts(14).iter().all(|t| t == "import top"));
+    // a venv's executable is in `Scripts`: its prefix stays the venv's root
+    e.file("venv/Scripts/python.exe", "MZ")
+        .file("venv/pyvenv.cfg", "home = C:\\Tools\\Python312\r\n")
+        .file("venv/v.pth", "import v\n")
+        .file("w.pth", "import above\n");
+    let mut i = Interpreter::new(PyVersion::new(3, 12), e.p("venv"));
+    i.platform = super::Platform::Windows;
+    i.kind = InstallKind::Venv;
+    let s = compute(View::new(&tree), &i);
+    assert!(s.pth.iter().any(|r| r.text == "import v"));
+    assert!(!s.pth.iter().any(|r| r.text == "import above"));
+}

@@ -254,20 +254,26 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
     }
     let v = interp.version;
     let prefix = path_str(&interp.prefix);
-    // venv(): a pyvenv.cfg beside the executable or in the prefix
+    // venv(): a pyvenv.cfg beside the executable or in its folder's parent, which (up to 3.13)
+    // becomes `sys.prefix`: a venv's root above `bin`/`Scripts` — or, for a Windows
+    // installation whose `python.exe` is in the prefix itself, the folder above it
     let bin = if win { "Scripts" } else { "bin" };
-    let cfg = (interp.kind == InstallKind::Venv)
-        .then(|| read_pyvenv_cfg(&run, &prefix, bin))
+    let (exe_dir, site_prefix) = exe_dirs(&run, &prefix, bin);
+    let cfg = (interp.kind == InstallKind::Venv || win)
+        .then(|| read_pyvenv_cfg(&run, &exe_dir, &site_prefix))
         .flatten();
     if interp.kind == InstallKind::Venv && cfg.is_none() {
         run.out.notes.push(format!(
-            "no `pyvenv.cfg` in `{prefix}/{bin}` or `{prefix}`: `site` does not treat it as a venv"
+            "no `pyvenv.cfg` in `{exe_dir}` or `{site_prefix}`: `site` does not treat it as a venv"
         ));
     }
     let base = match (&cfg, &interp.base_prefix) {
         (_, Some(b)) => path_str(b),
-        (Some(cfg), None) => cfg.home_prefix.clone().unwrap_or_else(|| prefix.clone()),
-        (None, None) => prefix.clone(),
+        // an installation with a `pyvenv.cfg` beside it is still found by its own landmark
+        (Some(cfg), None) if interp.kind == InstallKind::Venv => {
+            cfg.home_prefix.clone().unwrap_or_else(|| prefix.clone())
+        }
+        _ => prefix.clone(),
     };
 
     // 1. getpath
@@ -332,6 +338,7 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
     // venv's site directory; up to 3.13 `site.venv()` sets the prefix above `bin/`
     let venv_prefix = match &cfg {
         Some(cfg) if v.at_least(3, 14) && !win => cfg.dir.clone(),
+        Some(_) if !v.at_least(3, 14) => site_prefix,
         _ => prefix.clone(),
     };
     run.site_main(&venv_prefix, &base, cfg.as_ref(), interp.enable_user_site);
@@ -428,7 +435,17 @@ impl Run<'_> {
             }
         ));
         if read.site {
-            self.site_main(&dir, &dir, None, user);
+            // `site.main()` runs `venv()` too: a `pyvenv.cfg` beside the executable or above
+            // its folder makes that folder's parent `sys.prefix` (up to 3.13)
+            let (exe_dir, site_prefix) = exe_dirs(self, &dir, "Scripts");
+            let cfg = win
+                .then(|| read_pyvenv_cfg(self, &exe_dir, &site_prefix))
+                .flatten();
+            let venv_prefix = match &cfg {
+                Some(_) if !v.at_least(3, 14) => site_prefix,
+                _ => dir.clone(),
+            };
+            self.site_main(&venv_prefix, &dir, cfg.as_ref(), user);
         } else {
             self.out.usercustomize = false;
         }
@@ -545,10 +562,29 @@ struct VenvCfg {
     home_prefix: Option<String>,
 }
 
-fn read_pyvenv_cfg(run: &Run<'_>, prefix: &str, bin: &str) -> Option<VenvCfg> {
+/// `site.venv()`'s `exe_dir` (the executable's folder) and `site_prefix` (its parent) for an
+/// interpreter at `prefix`: `prefix/bin` (`Scripts`) and `prefix`, unless on Windows the folder
+/// holds no `Scripts\python.exe` but a `python.exe` of its own (an installation, an embeddable
+/// distribution): then the prefix and the folder above it.
+fn exe_dirs(run: &Run<'_>, prefix: &str, bin: &str) -> (String, String) {
+    let beside = |dir: &str| run.view.open_file(&Path::new(dir).join("python.exe"));
+    let scripts = format!("{prefix}/{bin}");
+    if run.interp.platform == Platform::Windows
+        && beside(&scripts).is_none()
+        && beside(prefix).is_some()
+    {
+        (prefix.to_owned(), parent_str(prefix, prefix))
+    } else {
+        (scripts, prefix.to_owned())
+    }
+}
+
+fn read_pyvenv_cfg(run: &Run<'_>, exe_dir: &str, site_prefix: &str) -> Option<VenvCfg> {
+    let windows = run.interp.platform == Platform::Windows;
+    let prefix = site_prefix;
     let cfg = [
-        format!("{prefix}/{bin}/pyvenv.cfg"),
-        format!("{prefix}/pyvenv.cfg"),
+        format!("{exe_dir}/pyvenv.cfg"),
+        format!("{site_prefix}/pyvenv.cfg"),
     ]
     .into_iter()
     .find_map(|c| run.view.open_file(Path::new(&c)))
@@ -574,7 +610,7 @@ fn read_pyvenv_cfg(run: &Run<'_>, prefix: &str, bin: &str) -> Option<VenvCfg> {
         let (key, value) = (py_strip(key).to_lowercase(), py_strip(value));
         if key == "include-system-site-packages" {
             out.system_site = value.to_lowercase();
-        } else if key == "home" && bin == "Scripts" {
+        } else if key == "home" && windows {
             // Windows: `home` is the installation itself (`C:\Python312`, where python.exe is)
             out.home_prefix = Some(normpath(&windows_path(value)));
         } else if key == "home" {
