@@ -672,4 +672,14 @@ fn a_containerd_store_is_read_as_containerd_wrote_it() {
     let (json, run) = json_of(&["--root", docker.path().to_str().unwrap(), "app:1.0"]);
     assert_eq!(code(&run), 1, "{}", stderr(&run));
     assert_eq!(by_image(&json)["docker.io/library/app:1.0"].0, app);
+    let once = json["summary"]["findings"].clone();
+    // … and beside the classic store it moved from (an image db with no image): both are
+    // searched, the image judged once
+    for dir in ["image/overlay2/imagedb/content/sha256", "overlay2"] {
+        std::fs::create_dir_all(docker.path().join("var/lib/docker").join(dir)).unwrap();
+    }
+    let (json, run) = json_of(&["--root", docker.path().to_str().unwrap(), "app:1.0"]);
+    assert_eq!(code(&run), 1, "{}", stderr(&run));
+    assert_eq!(by_image(&json)["docker.io/library/app:1.0"].0, app);
+    assert_eq!(json["summary"]["findings"], once);
 }

@@ -579,15 +579,25 @@ fn find_image(
     let mut found = Vec::new();
     let mut searched = Vec::new();
     let mut unread = Vec::new();
+    // the store directories read so far: `/var/lib/docker` is Docker's containerd store when
+    // it holds only that, which is then not read twice
+    let mut read: Vec<PathBuf> = Vec::new();
     for rel in sources::store::DEFAULT_STORES {
         let Ok(dir) = system.resolve(&system.path().join(rel), true) else {
             continue;
         };
-        if system.stat(&dir, false).is_err() {
+        if system.stat(&dir, false).is_err() || read.contains(&dir) {
             continue;
         }
+        let store = sources::store::Store::open(&dir);
+        if let Ok(store) = &store {
+            if read.iter().any(|r| r == store.dir()) {
+                continue;
+            }
+            read.push(store.dir().to_path_buf());
+        }
         searched.push(format!("`/{rel}`"));
-        let images = sources::store::Store::open(&dir).and_then(|s| s.images(&limits));
+        let images = store.and_then(|s| s.images(&limits));
         match images {
             Ok((images, _)) => found.extend(
                 images

@@ -40,8 +40,10 @@ use crate::diagnostic::Diagnostic;
 use crate::fs::{Kind, ReadError, Root};
 
 /// The places a host keeps its engines' stores, relative to its root.
-pub const DEFAULT_STORES: [&str; 4] = [
+pub const DEFAULT_STORES: [&str; 5] = [
     "var/lib/docker",
+    // current Docker's containerd image store, beside a classic one it moved from
+    "var/lib/docker/containerd/daemon",
     "var/lib/containers/storage",
     "var/lib/containerd",
     "var/lib/rancher/k3s/agent/containerd",
@@ -282,6 +284,12 @@ impl Store {
             label: crate::pathfmt::display_path(dir),
             root: Arc::new(root),
         })
+    }
+
+    /// The directory it was read from (Docker's `containerd/daemon` when `/var/lib/docker`
+    /// holds only that).
+    pub fn dir(&self) -> &Path {
+        self.root.path()
     }
 
     /// Its images, each once whatever its names, with what listing them met.
