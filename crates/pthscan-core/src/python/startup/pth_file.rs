@@ -293,6 +293,7 @@ mod tests {
     /// an empty environment to print whether `site` runs and its `sys.path`. The file holds
     /// only paths and `import site`; what `site` then reads is the test's empty directory.
     fn ask(exe: &std::path::Path, v: PyVersion, text: &[u8]) -> (bool, Vec<String>) {
+        use std::path::Path;
         use std::process::Command;
         let std_path = Command::new(exe)
             .args([
@@ -314,12 +315,15 @@ mod tests {
         file.push(b'\n');
         file.extend_from_slice(text);
         std::fs::write(bin.join(format!("python{}._pth", v.dotted())), &file).unwrap();
+        // a build that finds its `libpython` beside it (`$ORIGIN/../lib`) finds it there still
+        let lib = exe.parent().and_then(Path::parent).map(|p| p.join("lib"));
         let out = Command::new(&copy)
             .args([
                 "-c",
                 "import sys, json; print(json.dumps([sys.flags.no_site, sys.path]))",
             ])
             .env_clear()
+            .envs(lib.map(|l| ("LD_LIBRARY_PATH", l)))
             .output()
             .expect("the copied interpreter runs");
         let (no_site, path): (u8, Vec<String>) = serde_json::from_slice(&out.stdout)
