@@ -21,7 +21,8 @@ b="$(cd "$WORK/dist-b" && cat ./*.sha256)"
 echo "a: $a"; echo "b: $b"
 if [ "$a" != "$b" ]; then
   name="$(cd "$WORK/dist-a" && ls -- *.sha256 | sed 's/\.sha256$//')"
-  cmp -l "$WORK/dist-a/$name" "$WORK/dist-b/$name" | wc -l | sed 's/$/ bytes differ/' >&2
+  # (cmp exits 1 when the files differ: not an error here, under pipefail)
+  { cmp -l "$WORK/dist-a/$name" "$WORK/dist-b/$name" || true; } | wc -l | sed 's/$/ bytes differ/' >&2
   if [ -n "${PTHSCAN_REPRO_KEEP:-}" ]; then
     mkdir -p "$PTHSCAN_REPRO_KEEP"
     cp "$WORK/dist-a/$name" "$PTHSCAN_REPRO_KEEP/a-$name"
