@@ -806,6 +806,39 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
     );
     put(r, "Drive/evil.pth", hook);
     put(r, "Envs/stray.pth", hook);
+    // a fourth red team's shadows: 3.11.1+ put the prefix where a missing `DLLs` would be,
+    // before `Lib`; a `pythonXY.zip` beside an installation's own `Lib` comes first and no
+    // installer ships one; `os` imports `ntpath` on Windows
+    for (dir, zip) in [
+        ("NoDlls/Python312", None),
+        ("Zipped/Python312", Some("python312.zip")),
+    ] {
+        put(r, &format!("{dir}/python.exe"), b"MZ");
+        put(r, &format!("{dir}/python312.dll"), b"MZ");
+        put(r, &format!("{dir}/Lib/os.py"), b"");
+        put(r, &format!("{dir}/Lib/encodings/__init__.py"), b"");
+        put(r, &format!("{dir}/Lib/site-packages/six.py"), b"");
+        match zip {
+            None => put(r, &format!("{dir}/encodings/__init__.py"), hook),
+            Some(name) => {
+                put(r, &format!("{dir}/DLLs/_socket.pyd"), b"MZ");
+                put(
+                    r,
+                    &format!("{dir}/{name}"),
+                    &zip_of(&[("encodings/__init__.py", hook)]),
+                );
+            }
+        }
+    }
+    win_emb(
+        "NtPath/py",
+        "python310",
+        &[(
+            "python310._pth",
+            b"C:\\NtPath\\evil\r\npython310.zip\r\n.\r\n",
+        )],
+    );
+    put(r, "NtPath/evil/ntpath.py", hook);
     // a path line in Windows' own separators (pywin32.pth's `win32\lib`)
     let pywin = "Tools/Python39";
     put(r, &format!("{pywin}/python.exe"), b"MZ");
@@ -939,7 +972,16 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         .filter(|(rule, _, _)| rule == "SHD001")
         .map(|(_, _, p)| p)
         .collect();
-    assert_eq!(shadows, ["Shadow/py/encodings/__init__.py"], "{found:#?}");
+    assert_eq!(
+        shadows,
+        [
+            "NoDlls/Python312/encodings/__init__.py",
+            "NtPath/evil/ntpath.py",
+            "Shadow/py/encodings/__init__.py",
+            "Zipped/Python312/python312.zip/encodings/__init__.py",
+        ],
+        "{found:#?}"
+    );
     let path = format!("{conda}/DLLs/usercustomize.pyd");
     assert_eq!(at("CUS003", &path), 1, "{path}: {found:#?}");
     let path = format!("{helper}/Lib/site-packages/_winhelper.Py");

@@ -47,8 +47,21 @@ const UNFROZEN: &[&str] = &[
 ];
 
 /// The modules `version` imports from `sys.path` before `site` runs (the rest are built in or
-/// frozen), as the interpreters answer `sys.modules` after a `-I -S` start.
-pub fn early_modules(version: PyVersion) -> Vec<&'static str> {
+/// frozen), as the interpreters answer `sys.modules` after a `-I -S` start; on Windows `os`
+/// imports `ntpath` where POSIX has `posixpath`.
+pub fn early_modules(version: PyVersion, windows: bool) -> Vec<&'static str> {
+    let mut out = posix_early_modules(version);
+    if windows {
+        for name in &mut out {
+            if *name == "posixpath" {
+                *name = "ntpath";
+            }
+        }
+    }
+    out
+}
+
+fn posix_early_modules(version: PyVersion) -> Vec<&'static str> {
     match version.xy() {
         (2, _) => vec![
             "encodings",
@@ -74,7 +87,9 @@ pub fn early_modules(version: PyVersion) -> Vec<&'static str> {
             "sre_parse",
             "sre_constants",
         ],
-        (3, 6..=9) => [UNFROZEN, &["_bootlocale"]].concat(),
+        // 3.6's `abc` is Python, and imports `_weakrefset`
+        (3, 6) => [UNFROZEN, &["_bootlocale", "_weakrefset"]].concat(),
+        (3, 7..=9) => [UNFROZEN, &["_bootlocale"]].concat(),
         (3, 10) => UNFROZEN.to_vec(),
         (3, 11 | 12) => vec!["encodings"],
         _ => vec!["encodings", "linecache"],
@@ -94,6 +109,12 @@ fn names_the_stdlib(path: &std::path::Path, model: &crate::python::startup::Star
         || name == format!("python{}", v.dotted())
 }
 
+/// Whether directory `dir` holds module `name` as source (`name.py`, `name/__init__.py`).
+fn holds(view: &crate::python::startup::View<'_>, dir: &std::path::Path, name: &str) -> bool {
+    view.is_file(&dir.join(format!("{name}.py")))
+        || view.is_file(&dir.join(name).join("__init__.py"))
+}
+
 /// SHD001 findings over every start-up model of the environment, one per file.
 pub fn judge(ctx: &Ctx<'_>) -> Vec<Finding> {
     let view = ctx.view();
@@ -101,33 +122,35 @@ pub fn judge(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut done: Vec<PathBuf> = Vec::new();
     for model in &ctx.startup {
         let finder = Finder::new(view, model);
-        let stdlib_at = match (model.sys_path.iter())
-            .position(|e| matches!(e.why, Why::StdlibZip | Why::Stdlib))
-        {
-            Some(at) => at,
-            // a `._pth` file lists the standard library itself (an embeddable distribution's
-            // `python312.zip`, an installation's `Lib`): what it lists before that comes first
-            None => (model.sys_path.iter())
-                .position(|e| {
-                    matches!(e.why, Why::PthLine { .. }) && names_the_stdlib(&e.path, model)
-                })
-                .unwrap_or(0),
+        // where the standard library is: its directory and zip, or what a `._pth` file names
+        // as them (`python312.zip`, `Lib`)
+        let is_stdlib = |e: &crate::python::startup::path::PathEntry| match e.why {
+            Why::Stdlib | Why::StdlibZip => true,
+            Why::PthLine { .. } => names_the_stdlib(&e.path, model),
+            _ => false,
         };
-        for name in early_modules(model.interpreter.version) {
+        let windows = model.interpreter.platform == crate::python::startup::Platform::Windows;
+        for name in early_modules(model.interpreter.version, windows) {
             let Some(r) = finder.find(name) else {
                 continue;
             };
             let Some(at) = model.sys_path.iter().position(|e| e.path == r.entry) else {
                 continue;
             };
-            // a `PYTHONPATH` entry, or a `._pth` line, before the standard library
-            if at >= stdlib_at
-                || r.kind == ModKind::Namespace
-                || !matches!(
-                    model.sys_path[at].why,
-                    Why::PythonPath | Why::PthLine { .. }
-                )
-            {
+            let later = &model.sys_path[at + 1..];
+            // found before the standard library, in what is not it (a `PYTHONPATH` entry, a
+            // `._pth` line, the prefix 3.11+ put first when `DLLs` is missing); or in a zip
+            // beside an installation's standard library directory that holds it too, which
+            // no installer ships
+            let shadow = if is_stdlib(&model.sys_path[at]) {
+                model.sys_path[at].why == Why::StdlibZip
+                    && later
+                        .iter()
+                        .any(|e| e.why == Why::Stdlib && holds(&view, &e.path, name))
+            } else {
+                later.iter().any(is_stdlib)
+            };
+            if !shadow || r.kind == ModKind::Namespace {
                 continue;
             }
             let disk = ctx.disk_path(&r.file);
@@ -165,4 +188,24 @@ pub fn judge(ctx: &Ctx<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn early_modules_follow_the_version_and_the_platform() {
+        // as `python3.6 -I -S` answers `sys.modules`: its `abc` is Python and needs
+        // `_weakrefset`; 3.7's is C
+        assert!(early_modules(PyVersion::new(3, 6), false).contains(&"_weakrefset"));
+        assert!(!early_modules(PyVersion::new(3, 7), false).contains(&"_weakrefset"));
+        // Windows' `os` imports `ntpath`
+        let windows = early_modules(PyVersion::new(3, 10), true);
+        assert!(windows.contains(&"ntpath") && !windows.contains(&"posixpath"));
+        assert_eq!(
+            early_modules(PyVersion::new(3, 13), true),
+            ["encodings", "linecache"]
+        );
+    }
 }

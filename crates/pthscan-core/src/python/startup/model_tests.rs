@@ -843,10 +843,17 @@ fn windows_venv_scripts_cfg_home_and_pth_file_of_an_embedded_install() {
     i.platform = super::Platform::Windows;
     i.kind = InstallKind::Venv;
     i.base_prefix = Some(e.p("py"));
+    // without a `DLLs` folder, 3.11.1+ put the prefix in its place, before `Lib` (gh-98790)
     let s = compute(View::new(&tree), &i);
     assert_eq!(
-        rel(&e, &s.paths())[3..],
-        ["py", "venv", "venv/Lib/site-packages"]
+        rel(&e, &s.paths())[1..],
+        ["py", "py/Lib", "venv", "venv/Lib/site-packages"]
+    );
+    e.mkdir("py/DLLs");
+    let s = compute(View::new(&tree), &i);
+    assert_eq!(
+        rel(&e, &s.paths())[1..],
+        ["py/DLLs", "py/Lib", "py", "venv", "venv/Lib/site-packages"]
     );
     assert_eq!(s.pth[0].text, "import venv_top");
     // an embedded distribution: `python312._pth` is the whole path, `import site` runs site

@@ -327,7 +327,13 @@ pub fn compute(view: View<'_>, interp: &Interpreter) -> Startup {
     if win {
         // PC/getpath: the zip, `DLLs` and `Lib` of the installation, then its directory
         run.initial(&format!("{base}/python{}.zip", v.nodot()), Why::StdlibZip);
-        run.initial(&format!("{base}/DLLs"), Why::Dynload);
+        // 3.11.1+ (gh-98790): without a `DLLs` folder the prefix itself takes its place, before
+        // `Lib`
+        let dlls = format!("{base}/DLLs");
+        let moved = v.at_least(3, 11)
+            && !(v.xy() == (3, 11) && v.patch == Some(0))
+            && !run.view.is_dir(Path::new(&dlls));
+        run.initial(if moved { &base } else { &dlls }, Why::Dynload);
         run.initial(&format!("{base}/Lib"), Why::Stdlib);
         run.initial(&base, Why::StdlibExtra);
     } else {
