@@ -839,6 +839,16 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         )],
     );
     put(r, "NtPath/evil/ntpath.py", hook);
+    // getpath's build markers: `pybuilddir.txt` beside `python.exe`, `Modules\Setup.local` two
+    // folders above it
+    put(r, "Built/Python312/python.exe", b"MZ");
+    put(r, "Built/Python312/DLLs/_socket.pyd", b"MZ");
+    put(r, "Built/Python312/Lib/site-packages/six.py", b"");
+    put(r, "Built/Python312/pybuilddir.txt", b"C:\\Evil\r\n");
+    put(r, "Up/a/Python313/python.exe", b"MZ");
+    put(r, "Up/a/Python313/DLLs/_socket.pyd", b"MZ");
+    put(r, "Up/a/Python313/Lib/site-packages/six.py", b"");
+    put(r, "Up/Modules/Setup.local", b"");
     // a path line in Windows' own separators (pywin32.pth's `win32\lib`)
     let pywin = "Tools/Python39";
     put(r, &format!("{pywin}/python.exe"), b"MZ");
@@ -982,6 +992,9 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         ],
         "{found:#?}"
     );
+    for path in ["Built/Python312/pybuilddir.txt", "Up/Modules/Setup.local"] {
+        assert_eq!(at("SHD002", path), 1, "{path}: {found:#?}");
+    }
     let path = format!("{conda}/DLLs/usercustomize.pyd");
     assert_eq!(at("CUS003", &path), 1, "{path}: {found:#?}");
     let path = format!("{helper}/Lib/site-packages/_winhelper.Py");
@@ -1161,5 +1174,39 @@ fn a_pth_file_beside_the_executable_is_modelled() {
             .to_string()
             .contains("python3.12` as its executable"),
         "{f:#}"
+    );
+}
+
+/// getpath's build-directory markers beside a POSIX installation's executable: the standard
+/// library would come from where they point (SHD002); none beside an honest one.
+#[test]
+fn a_build_marker_beside_an_installed_interpreter_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    for prefix in ["usr", "opt/py"] {
+        put(r, &format!("{prefix}/lib/python3.12/os.py"), b"");
+        put(
+            r,
+            &format!("{prefix}/lib/python3.12/site-packages/six.py"),
+            b"",
+        );
+        put(r, &format!("{prefix}/bin/python3.12"), b"\x7fELF");
+    }
+    put(r, "usr/bin/pybuilddir.txt", b"../../srv/x\n");
+    put(r, "opt/py/bin/Modules/Setup.local", b"");
+    let json = scan_root(r);
+    let markers: Vec<String> = (json["findings"].as_array().unwrap().iter())
+        .filter(|f| f["rule"] == "SHD002" && f["severity"] == "high")
+        .map(|f| f["location"]["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        markers,
+        [
+            r.join("opt/py/bin/Modules/Setup.local")
+                .display()
+                .to_string(),
+            r.join("usr/bin/pybuilddir.txt").display().to_string(),
+        ],
+        "{json:#}"
     );
 }

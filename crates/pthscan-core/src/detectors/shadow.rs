@@ -6,10 +6,34 @@ use std::path::PathBuf;
 
 use super::{Ctx, RuleDoc};
 use crate::finding::{Finding, Location, Severity};
+use crate::fs::Kind;
 use crate::python::startup::{Finder, ModKind, PyVersion, Why};
 
 /// The rules of this detector.
-pub const RULES: &[&RuleDoc] = &[&RuleDoc {
+pub const RULES: &[&RuleDoc] = &[&SHADOW, &BUILD_MARKER];
+
+const BUILD_MARKER: RuleDoc = RuleDoc {
+    id: "SHD002",
+    fix: super::Fix::Remove,
+    rotate: &[],
+    title: "an installed interpreter is made to take itself for a source build",
+    what: "`pybuilddir.txt` beside an installation's executable, or the build landmark \
+           `Modules/Setup.local` where getpath looks for one (beside the executable on POSIX, two \
+           folders above it on Windows): getpath then takes the installation for a CPython \
+           source build, and loads the standard library — `encodings`, `os`, `site` — or its \
+           extension modules from the folders the marker names or implies, not from the \
+           installation's own. No installer writes either file. High, whatever they hold.",
+    why: "The standard library is imported at every start, before any hook and under `-S`: \
+          moving where it comes from is the earliest place code can hide, and the moved-to \
+          folder is one no scanner of site-packages reads.",
+    example: "/usr/bin/pybuilddir.txt beside /usr/bin/python3.12 → SHD002 high at \
+              /usr/bin/pybuilddir.txt",
+    references: &[
+        "https://github.com/python/cpython/blob/3.12/Modules/getpath.py (CHECK FOR BUILD DIRECTORY; Modules/getpath.c before 3.11)",
+    ],
+};
+
+const SHADOW: RuleDoc = RuleDoc {
     id: "SHD001",
     fix: super::Fix::Remove,
     rotate: &[],
@@ -29,7 +53,7 @@ pub const RULES: &[&RuleDoc] = &[&RuleDoc {
         "docs/threats/startup-hooks.md#finding-pth-files-in-a-site-directory (sys.path order)",
         "CPython: Python/pylifecycle.c (init_import_site), Modules/getpath.py",
     ],
-}];
+};
 
 /// What 3.6–3.10 import from `sys.path` before `site` runs, and `site` itself.
 const UNFROZEN: &[&str] = &[
@@ -115,10 +139,56 @@ fn holds(view: &crate::python::startup::View<'_>, dir: &std::path::Path, name: &
         || view.is_file(&dir.join(name).join("__init__.py"))
 }
 
-/// SHD001 findings over every start-up model of the environment, one per file.
+/// SHD002: getpath's build-directory markers where an installation's interpreter would find
+/// them (`Ctx::windows`: `python.exe` in the prefix, the landmark two folders above it; POSIX:
+/// `bin/`, the landmark beside the executable).
+fn build_markers(ctx: &Ctx<'_>) -> Vec<Finding> {
+    if ctx.env.kind != crate::discovery::EnvKind::Interpreter {
+        return Vec::new();
+    }
+    let root = &ctx.env.root;
+    let exe_dir = if ctx.windows() {
+        root.clone()
+    } else {
+        root.join("bin")
+    };
+    let landmark = if ctx.windows() {
+        (exe_dir.ancestors().nth(2)).map(|up| up.join("Modules").join("Setup.local"))
+    } else {
+        Some(exe_dir.join("Modules").join("Setup.local"))
+    };
+    let mut out = Vec::new();
+    for marker in std::iter::once(exe_dir.join("pybuilddir.txt")).chain(landmark) {
+        let disk = if ctx.windows() {
+            crate::fs::case::fold_dirs(ctx.tree, &marker)
+        } else {
+            marker
+        };
+        if !disk.starts_with(ctx.tree.root()) || ctx.tree.kind(&disk) != Some(Kind::File) {
+            continue;
+        }
+        let data = ctx.read_code(&disk);
+        out.push(Finding {
+            rule: "SHD002".into(),
+            severity: Severity::High,
+            location: Location {
+                path: disk,
+                line: None,
+                column: None,
+            },
+            environment: Some(root.clone()),
+            message: "getpath takes this installation for a source build: its standard library is loaded from where this marker points, not from the installation".into(),
+            sha256: data.map(|d| d.sha256).unwrap_or_default(),
+            ..Default::default()
+        });
+    }
+    out
+}
+
+/// SHD001 findings over every start-up model of the environment, one per file, and SHD002.
 pub fn judge(ctx: &Ctx<'_>) -> Vec<Finding> {
     let view = ctx.view();
-    let mut out: Vec<Finding> = Vec::new();
+    let mut out: Vec<Finding> = build_markers(ctx);
     let mut done: Vec<PathBuf> = Vec::new();
     for model in &ctx.startup {
         let finder = Finder::new(view, model);
