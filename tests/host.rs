@@ -849,6 +849,14 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
     put(r, "Up/a/Python313/DLLs/_socket.pyd", b"MZ");
     put(r, "Up/a/Python313/Lib/site-packages/six.py", b"");
     put(r, "Up/Modules/Setup.local", b"");
+    // a `;` in an embeddable distribution's folder: 3.11+ split its `home` there, and `site`
+    // reads the prefix before it
+    win_emb(
+        "Split/a;b/py",
+        "python312",
+        &[("python312._pth", b"python312.zip\r\n.\r\nimport site\r\n")],
+    );
+    put(r, "Split/a/evil.pth", hook);
     // a path line in Windows' own separators (pywin32.pth's `win32\lib`)
     let pywin = "Tools/Python39";
     put(r, &format!("{pywin}/python.exe"), b"MZ");
@@ -958,6 +966,7 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         format!("{twin}/hook.pth"),
         format!("{debug}/hook.pth"),
         "Drive/evil.pth".to_owned(),
+        "Split/a/evil.pth".to_owned(),
     ] {
         assert_eq!(at("PTH001", &path), 1, "{path}: {found:#?}");
     }

@@ -594,6 +594,22 @@ impl Finder {
             );
             if site {
                 env.site_dirs.push(prefix.to_path_buf());
+                // 3.11+ split a `._pth`'s folder at `;` into prefix and exec prefix: the part
+                // before it is where `site` looks (`C:\Tools\a` for `C:\Tools\a;b\py`)
+                let text = prefix.to_string_lossy();
+                if !installed && let Some((head, _)) = text.split_once(';') {
+                    let head = PathBuf::from(head);
+                    if head.starts_with(tree.root()) && tree.is_dir(&head) {
+                        let site_packages = crate::fs::case::fold_dirs(
+                            tree,
+                            &head.join("Lib").join("site-packages"),
+                        );
+                        env.site_dirs.push(head);
+                        if tree.is_dir(&site_packages) {
+                            env.site_dirs.push(site_packages);
+                        }
+                    }
+                }
             } else {
                 env.code_dirs.push(prefix.to_path_buf());
             }

@@ -1115,3 +1115,24 @@ fn a_pyvenv_cfg_beside_a_windows_python_exe_moves_the_prefix_up_to_3_13() {
     assert!(s.pth.iter().any(|r| r.text == "import v"));
     assert!(!s.pth.iter().any(|r| r.text == "import above"));
 }
+
+#[test]
+fn a_pth_files_folder_is_split_at_the_path_list_separator_from_3_11() {
+    // seen with 3.12's own: `/tmp/col/a:b/bin/python3.12._pth` with `import site` gives
+    // `sys.prefix` `/tmp/col/a`, and `site` reads `a/lib/python3.12/site-packages`
+    let e = Env::new();
+    e.file("a:b/bin/python3.12._pth", "../x\nimport site\n")
+        .file("a/lib/python3.12/site-packages/s.pth", "import split\n")
+        .file(
+            "a:b/bin/lib/python3.12/site-packages/t.pth",
+            "import whole\n",
+        );
+    let tree = e.tree();
+    let texts = |minor: u8| {
+        let mut i = e.interp(&format!("3.{minor}"));
+        i.pth_file = Some(e.p("a:b/bin/python3.12._pth"));
+        let s = compute(View::new(&tree), &i);
+        s.pth.iter().map(|r| r.text.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(texts(12), ["import split"]);
+}

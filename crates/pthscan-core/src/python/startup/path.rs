@@ -447,11 +447,24 @@ impl Run<'_> {
             let cfg = win
                 .then(|| read_pyvenv_cfg(self, &exe_dir, &site_prefix))
                 .flatten();
-            let venv_prefix = match &cfg {
-                Some(_) if !v.at_least(3, 14) => site_prefix,
+            // 3.11+ take the folder for `home`, which they split at the path-list separator
+            // (`;`, POSIX `:`) into the prefix and the exec prefix: `C:\Tools\a;b\py` is the
+            // prefix `C:\Tools\a`
+            let delim = if win { ';' } else { ':' };
+            let prefix = match dir.split_once(delim) {
+                Some((prefix, exec)) if v.at_least(3, 11) => {
+                    self.out.notes.push(format!(
+                        "`{dir}` holds `{delim}`: its `._pth` makes `{prefix}` the prefix, and `{exec}` (relative to the working directory, not known to a scan) the exec prefix"
+                    ));
+                    prefix.to_owned()
+                }
                 _ => dir.clone(),
             };
-            self.site_main(&venv_prefix, &dir, cfg.as_ref(), user);
+            let venv_prefix = match &cfg {
+                Some(_) if !v.at_least(3, 14) => site_prefix,
+                _ => prefix.clone(),
+            };
+            self.site_main(&venv_prefix, &prefix, cfg.as_ref(), user);
         } else {
             self.out.usercustomize = false;
         }
