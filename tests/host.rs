@@ -857,6 +857,11 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         &[("python312._pth", b"python312.zip\r\n.\r\nimport site\r\n")],
     );
     put(r, "Split/a/evil.pth", hook);
+    // a `pyvenv.cfg` beside an installation's own `python.exe` sending getpath elsewhere
+    put(r, "Sent/Python310/python.exe", b"MZ");
+    put(r, "Sent/Python310/python310.dll", b"MZ");
+    put(r, "Sent/Python310/Lib/site-packages/six.py", b"");
+    put(r, "Sent/Python310/pyvenv.cfg", b"home = C:\\Evil\r\n");
     // a path line in Windows' own separators (pywin32.pth's `win32\lib`)
     let pywin = "Tools/Python39";
     put(r, &format!("{pywin}/python.exe"), b"MZ");
@@ -1001,9 +1006,20 @@ fn a_windows_disk_is_read_as_windows_opens_it() {
         ],
         "{found:#?}"
     );
-    for path in ["Built/Python312/pybuilddir.txt", "Up/Modules/Setup.local"] {
-        assert_eq!(at("SHD002", path), 1, "{path}: {found:#?}");
-    }
+    let markers: Vec<&String> = (found.iter())
+        .filter(|(rule, _, _)| rule == "SHD002")
+        .map(|(_, _, p)| p)
+        .collect();
+    // (not `Drive/Python312/pyvenv.cfg`, whose `home` is the installation itself)
+    assert_eq!(
+        markers,
+        [
+            "Built/Python312/pybuilddir.txt",
+            "Sent/Python310/pyvenv.cfg",
+            "Up/Modules/Setup.local"
+        ],
+        "{found:#?}"
+    );
     let path = format!("{conda}/DLLs/usercustomize.pyd");
     assert_eq!(at("CUS003", &path), 1, "{path}: {found:#?}");
     let path = format!("{helper}/Lib/site-packages/_winhelper.Py");

@@ -16,13 +16,17 @@ const BUILD_MARKER: RuleDoc = RuleDoc {
     id: "SHD002",
     fix: super::Fix::Remove,
     rotate: &[],
-    title: "an installed interpreter is made to take itself for a source build",
+    title: "an installed interpreter is pointed at another standard library",
     what: "`pybuilddir.txt` beside an installation's executable, or the build landmark \
            `Modules/Setup.local` where getpath looks for one (beside the executable on POSIX, two \
            folders above it on Windows): getpath then takes the installation for a CPython \
            source build, and loads the standard library — `encodings`, `os`, `site` — or its \
            extension modules from the folders the marker names or implies, not from the \
-           installation's own. No installer writes either file. High, whatever they hold.",
+           installation's own. On Windows, a `pyvenv.cfg` beside an installation's own \
+           `python.exe` (not a venv's, whose `python.exe` is in `Scripts`) whose `home` names \
+           another folder: 3.6–3.10 look for the standard library there, and up to 3.13 the \
+           folder above the installation becomes `sys.prefix`. No installer writes any of \
+           these. High, whatever they hold.",
     why: "The standard library is imported at every start, before any hook and under `-S`: \
           moving where it comes from is the earliest place code can hide, and the moved-to \
           folder is one no scanner of site-packages reads.",
@@ -143,6 +147,9 @@ fn holds(view: &crate::python::startup::View<'_>, dir: &std::path::Path, name: &
 /// them (`Ctx::windows`: `python.exe` in the prefix, the landmark two folders above it; POSIX:
 /// `bin/`, the landmark beside the executable).
 fn build_markers(ctx: &Ctx<'_>) -> Vec<Finding> {
+    if ctx.env.kind == crate::discovery::EnvKind::Venv && ctx.windows() {
+        return windows_venv_cfg(ctx);
+    }
     if ctx.env.kind != crate::discovery::EnvKind::Interpreter {
         return Vec::new();
     }
@@ -158,6 +165,9 @@ fn build_markers(ctx: &Ctx<'_>) -> Vec<Finding> {
         Some(exe_dir.join("Modules").join("Setup.local"))
     };
     let mut out = Vec::new();
+    if ctx.windows() {
+        out.extend(windows_venv_cfg(ctx));
+    }
     for marker in std::iter::once(exe_dir.join("pybuilddir.txt")).chain(landmark) {
         let disk = if ctx.windows() {
             crate::fs::case::fold_dirs(ctx.tree, &marker)
@@ -183,6 +193,60 @@ fn build_markers(ctx: &Ctx<'_>) -> Vec<Finding> {
         });
     }
     out
+}
+
+/// SHD002 for a Windows folder with its own `python.exe` (no `Scripts\python.exe`) beside a
+/// `pyvenv.cfg` whose `home` names another folder.
+fn windows_venv_cfg(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let root = &ctx.env.root;
+    let Ok(entries) = ctx.tree.list(root) else {
+        return Vec::new();
+    };
+    let named = |want: &str| {
+        (entries.iter()).find(|e| e.kind == Kind::File && e.name.eq_ignore_ascii_case(want))
+    };
+    let scripts = crate::fs::case::fold_dirs(ctx.tree, &root.join("Scripts"));
+    let (Some(_), Some(cfg)) = (named("python.exe"), named("pyvenv.cfg")) else {
+        return Vec::new();
+    };
+    if ctx.tree.kind(&scripts.join("python.exe")) == Some(Kind::File) {
+        return Vec::new();
+    }
+    let Some(data) = ctx.read_code(&cfg.path) else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(&data.bytes);
+    let home = text.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim().eq_ignore_ascii_case("home")).then(|| value.trim().to_owned())
+    });
+    let Some(home) = home else {
+        return Vec::new();
+    };
+    let live = ctx.live_path(root);
+    let target = crate::python::startup::path::windows_path(&home);
+    let live = live.to_string_lossy();
+    if target
+        .trim_end_matches('/')
+        .eq_ignore_ascii_case(live.trim_end_matches('/'))
+    {
+        return Vec::new(); // `home` is the installation itself
+    }
+    vec![Finding {
+        rule: "SHD002".into(),
+        severity: Severity::High,
+        location: Location {
+            path: cfg.path.clone(),
+            line: None,
+            column: None,
+        },
+        environment: Some(root.clone()),
+        message: format!(
+            "a pyvenv.cfg beside this installation's own python.exe sends getpath to `home = {home}`: 3.6–3.10 load the standard library from there, and up to 3.13 the folder above becomes sys.prefix"
+        ),
+        sha256: data.sha256,
+        ..Default::default()
+    }]
 }
 
 /// SHD001 findings over every start-up model of the environment, one per file, and SHD002.
