@@ -60,6 +60,10 @@ fi
 "${BUILD[@]}" --release --locked --target "$TARGET" --bin pthscan
 NAME="pthscan-$VERSION-$TARGET$EXE"
 cp "$BUILD_DIR/$TARGET/release/pthscan$EXE" "$DIST/$NAME"
+case "$TARGET" in
+  # Zig's linker leaves 16 bytes of the UUID to chance: made a hash of the contents
+  *-apple-darwin) python3 release/macho-uuid.py "$DIST/$NAME" >/dev/null ;;
+esac
 (cd "$DIST" && sha256sum "$NAME" > "$NAME.sha256")
 
 # cargo-cyclonedx writes NAME.cdx.json beside each workspace member's Cargo.toml: keep the
