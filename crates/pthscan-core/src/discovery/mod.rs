@@ -251,7 +251,7 @@ pub(crate) fn windows_prefix_in<'p>(tree: &dyn Tree, site: &'p Path) -> Option<&
 pub fn windows_layout(tree: &dyn Tree, env: &Environment) -> bool {
     (env.site_dirs.iter().chain(&env.code_dirs)).any(|d| windows_prefix_in(tree, d).is_some())
         || (env.kind == EnvKind::Interpreter
-            && (embedded_pth(tree, &env.root).is_some()
+            && (holds_windows_interpreter(tree, &env.root)
                 || windows_install(tree, &env.root).is_some()))
         || (env.kind == EnvKind::UserSite && env.site_dirs.iter().any(|d| windows_user_site(d)))
 }
@@ -287,6 +287,21 @@ pub(crate) struct Embedded {
     pub version: Option<String>,
 }
 
+/// Whether `prefix` holds `python.exe` or an interpreter's DLL (`python312.dll`): what
+/// [`embedded_pth`] asks first, without reading any `._pth`.
+fn holds_windows_interpreter(tree: &dyn Tree, prefix: &Path) -> bool {
+    tree.list(prefix).is_ok_and(|entries| {
+        entries.iter().any(|e| {
+            let name = e.name.to_ascii_lowercase();
+            e.kind == Kind::File
+                && (name == "python.exe"
+                    || name
+                        .strip_suffix(".dll")
+                        .is_some_and(|stem| windows_version_of(stem).is_some()))
+        })
+    })
+}
+
 /// The embeddable distribution at `prefix`, if it is one. getpath opens `<library>._pth`
 /// (the DLL's own stem: `python312._pth` beside `python312.dll`), then `<executable>._pth`
 /// (`python._pth`, `pythonw._pth`, `app._pth` beside `app.exe`), each by any spelling of its
@@ -311,8 +326,7 @@ pub(crate) fn embedded_pth(tree: &dyn Tree, prefix: &Path) -> Option<Embedded> {
         .filter(|s| windows_version_of(s).is_some())
         .collect();
     let exes = stems(".exe");
-    let has_python = exes.iter().any(|e| e == "python");
-    if dlls.is_empty() && !has_python {
+    if dlls.is_empty() && !exes.iter().any(|e| e == "python") {
         return None;
     }
     let dll_pth = dlls.iter().find_map(|d| named(&format!("{d}._pth")));
